@@ -1,0 +1,23 @@
+// What a command may touch of the outside world. main() builds it from the process; tests build
+// their own so commands run in-process with captured output.
+
+export interface Output {
+  write(text: string): void;
+  /** True when the stream is a terminal (code frames, colours). */
+  readonly isTTY: boolean;
+}
+
+export interface CliContext {
+  stdout: Output;
+  stderr: Output;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Set by a command; main() returns it. */
+  exitCode: number;
+}
+
+/** Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor(ctx: CliContext, out: Output = ctx.stdout): boolean {
+  const noColor = ctx.env['NO_COLOR'];
+  return out.isTTY && (noColor === undefined || noColor === '');
+}

@@ -1,0 +1,65 @@
+// The validated manifest: what the YAML files say once they passed the schema and the port
+// grammars, with the source position of everything later stages may need to point at.
+import type { SourceSpan } from '../diagnostics/diagnostic.js';
+import type { Family, PortRange, PortSpec, PortSyntax, Protocol } from '../ports/port-spec.js';
+
+export type ShortSyntax = Exclude<PortSyntax, 'long'>;
+
+export interface ManifestPortEntry {
+  spec: PortSpec;
+  /** The list item (for a string entry, the scalar itself). */
+  source: SourceSpan;
+}
+
+export interface ManifestExpose {
+  port: PortRange;
+  protocol: Protocol;
+  source: SourceSpan;
+}
+
+export interface ManifestContainer {
+  name: string;
+  /** Host this container belongs to (its own `host:`, else its document's), null when neither says. */
+  host: string | null;
+  /** Canonical text of the IPv4 address, or null. */
+  ip: string | null;
+  /** Canonical (RFC 5952) text of the IPv6 address, or null. */
+  ip6: string | null;
+  syntax: ShortSyntax;
+  ports: ManifestPortEntry[];
+  /** Docker's --expose / EXPOSE: declared, published only when publishAll is true. */
+  expose: ManifestExpose[];
+  /** Docker's -P: publish every `expose` entry on a host port the compiler chooses. */
+  publishAll: boolean;
+  /** Position of the container's key under `containers:`. */
+  source: SourceSpan;
+}
+
+export interface HostDeclaration {
+  name: string;
+  /** Gateway interface used by entries that name no interface (Kleene's default). */
+  gateway: string | null;
+  /** When set, entries may only name these interfaces. */
+  interfaces: string[] | null;
+  /** Where dynamic host ports are chosen from; null: the default pool. */
+  pool: PortRange | null;
+  /** Position of the host's key under `hosts:`. */
+  source: SourceSpan;
+}
+
+export interface ManifestDocument {
+  file: string;
+  /** 0-based index of the document inside its file. */
+  index: number;
+  host: string | null;
+  hosts: HostDeclaration[];
+  containers: ManifestContainer[];
+}
+
+export interface ManifestSet {
+  /** Every file that was read, in sorted order, as the user named them. */
+  files: string[];
+  documents: ManifestDocument[];
+}
+
+export type { Family };

@@ -1,0 +1,51 @@
+// What one published-port entry means, whatever syntax wrote it. The grammars in this folder turn
+// text (or a long-form object) into a PortSpec; the model turns PortSpecs into exposures.
+
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+export type Family = 'inet' | 'inet6';
+export type PortSyntax = 'kleene' | 'docker' | 'long';
+
+/** An inclusive range of ports; a single port has start === end. */
+export interface PortRange {
+  start: number;
+  end: number;
+}
+
+export interface PortSpec {
+  syntax: PortSyntax;
+  protocol: Protocol;
+  /** Container side; always present. */
+  containerPort: PortRange;
+  /**
+   * Host side. null: the compiler chooses the host port(s) (Docker's ephemeral forms).
+   * When hostPortIsPool is true the range is a pool to pick ONE port from (Docker `8000-8010:80`);
+   * otherwise it has the container range's length and maps one-to-one.
+   */
+  hostPort: PortRange | null;
+  hostPortIsPool: boolean;
+  /** Interfaces to listen on (Kleene's first field, long form `interface(s)`); empty: the default. */
+  interfaces: string[];
+  /** Host address to listen on (Docker's first field, long form `host_ip`), canonical text; null: none. */
+  hostAddress: string | null;
+  /** Source networks allowed to use the exposure (long form `from`); empty: any source. */
+  from: string[];
+  /** Restricts the exposure to one address family (long form `family`); null: every family the container has. */
+  family: Family | null;
+  /** Optional name from the long form (Compose's `name`), safe for pf labels. */
+  name: string | null;
+}
+
+/**
+ * A problem inside a port spec string. Offsets are 0-based UTF-16 offsets into the spec text
+ * (end exclusive), so the manifest layer can map them onto file positions.
+ * For long-form objects, `key` names the property at fault and offsets are 0.
+ */
+export interface PortSpecError {
+  code: string;
+  message: string;
+  start: number;
+  end: number;
+  key?: string;
+}
+
+export type PortSpecResult = { ok: true; spec: PortSpec } | { ok: false; errors: PortSpecError[] };
