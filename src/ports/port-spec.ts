@@ -38,7 +38,8 @@ export interface PortSpec {
 /**
  * A problem inside a port spec string. Offsets are 0-based UTF-16 offsets into the spec text
  * (end exclusive), so the manifest layer can map them onto file positions.
- * For long-form objects, `key` names the property at fault and offsets are 0.
+ * For long-form objects, `key` names the property at fault; offsets are then within that
+ * property's string value (or String() of a number), and 0 when the whole value is at fault.
  */
 export interface PortSpecError {
   code: string;
@@ -46,6 +47,8 @@ export interface PortSpecError {
   start: number;
   end: number;
   key?: string;
+  /** For an item of a list-valued key (`from`, `interfaces`): its 0-based index in the list. */
+  index?: number;
 }
 
 export type PortSpecResult = { ok: true; spec: PortSpec } | { ok: false; errors: PortSpecError[] };

@@ -1,0 +1,387 @@
+// The only door to pf: a small Pfctl interface (so the agent and the tests can use a fake) and the
+// implementation that runs the configured pfctl program. Every answer is a typed value; pfctl's
+// habit of printing errors while exiting 0 is checked here, on stderr, so no caller has to.
+import { runCommand, type RunResult } from './run-command.js';
+
+export const DEFAULT_PFCTL = 'pfctl';
+export const DEFAULT_ANCHOR = 'pfexpose';
+
+/** Why a pfctl run gave no usable answer, whatever was asked. */
+export type PfctlFailure =
+  | { kind: 'invalid-name'; message: string }
+  /** The program could not be started (errno ENOENT, EACCES, ...). */
+  | { kind: 'not-found'; message: string }
+  | { kind: 'timed-out'; message: string }
+  /** A non-zero exit, a signal, or an error printed on stderr. */
+  | { kind: 'failed'; message: string; exitCode: number | null; stderr: string };
+
+export type PfStatusResult = { kind: 'ok'; enabled: boolean } | PfctlFailure;
+
+export type MainRulesetResult = { kind: 'ok'; nat: string; filter: string } | PfctlFailure;
+
+export type AnchorShowResult =
+  | {
+      kind: 'ok';
+      /** `pfctl -a NAME -P -sn`: translation rules in pfctl's printed form. */
+      nat: string;
+      /** `pfctl -a NAME -P -sr`: filter rules. */
+      filter: string;
+      /** Table names from `pfctl -a NAME -s Tables`, sorted. */
+      tables: string[];
+    }
+  | { kind: 'anchor-missing'; message: string }
+  | { kind: 'pf-disabled'; message: string }
+  /** pfctl printed an error but exited 0: its output cannot be trusted. */
+  | { kind: 'pfctl-error'; message: string; stderr: string }
+  | PfctlFailure;
+
+export interface PfctlLineError {
+  line: number;
+  message: string;
+}
+
+export type LoadResult =
+  /** Loaded (or, for a dry run, accepted). warnings: stderr lines that were not errors. */
+  | { kind: 'ok'; attempts: number; warnings: string[] }
+  /** pfctl refused the text; nothing was loaded. errors carry stdin line numbers. */
+  | { kind: 'rejected'; attempts: number; errors: PfctlLineError[]; message: string; stderr: string }
+  /** /dev/pf stayed busy through every attempt; nothing was loaded. */
+  | { kind: 'busy'; attempts: number; message: string }
+  | PfctlFailure;
+
+export type KillStatesResult = { kind: 'ok'; killed: number | null } | PfctlFailure;
+
+export interface Pfctl {
+  /** `pfctl -s info`: is pf enabled? */
+  status(): Promise<PfStatusResult>;
+  /** `pfctl -sn` and `pfctl -sr` of the main ruleset, for checkAnchorHooks. */
+  showMain(): Promise<MainRulesetResult>;
+  /** The anchor's translation rules, filter rules and table names; pf-disabled is checked first. */
+  showAnchor(anchor: string): Promise<AnchorShowResult>;
+  /** `pfctl -o none -a NAME -nf -`: parse and check without loading. */
+  dryRun(anchor: string, text: string): Promise<LoadResult>;
+  /**
+   * `pfctl -o none -a NAME -f -`: replace the anchor in one transaction, retrying on EBUSY. A
+   * timed-out load may or may not have committed: read the anchor back before deciding.
+   */
+  load(anchor: string, text: string): Promise<LoadResult>;
+  /** `pfctl -k label -k LABEL`: end the open connections of one label. */
+  killStates(label: string): Promise<KillStatesResult>;
+}
+
+export interface PfctlOptions {
+  /** The program to run (`--pfctl`, PFEXPOSE_PFCTL); see resolvePfctlProgram. */
+  program: string;
+  /** Per run of pfctl. Default 30 s. */
+  timeoutMs?: number;
+  /** Attempts of a load while pfctl answers EBUSY, the first included. Default 5. */
+  busyAttempts?: number;
+  /** Wait before the second attempt; doubled each time. Default 100 ms. */
+  busyDelayMs?: number;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Tests replace the backoff wait. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** `--pfctl` wins, then PFEXPOSE_PFCTL, then `pfctl` from PATH. */
+export function resolvePfctlProgram(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  return nonEmpty(flag) ?? nonEmpty(env['PFEXPOSE_PFCTL']) ?? DEFAULT_PFCTL;
+}
+
+const ANCHOR_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+
+/** An anchor name pfexpose accepts: one path component, 1-63 characters, no slash. */
+export function validateAnchorName(name: string): { ok: true } | { ok: false; message: string } {
+  if (ANCHOR_NAME.test(name)) return { ok: true };
+  return {
+    ok: false,
+    message: `anchor name ${JSON.stringify(name)} is not valid: use 1-63 letters, digits, '_', '.' or '-', not starting with '.' or '-' (for example "pfexpose")`,
+  };
+}
+
+/** A label pfctl -k can take: what pf itself accepts in `label "..."`. */
+export function validateLabel(label: string): { ok: true } | { ok: false; message: string } {
+  // eslint-disable-next-line no-control-regex
+  if (label.length >= 1 && label.length <= 63 && !/["\\\u0000-\u001f\u007f]/.test(label)) return { ok: true };
+  return { ok: false, message: `label ${JSON.stringify(label)} is not valid: use 1-63 printable characters without '"' or '\\'` };
+}
+
+export function createPfctl(options: PfctlOptions): Pfctl {
+  const program = options.program;
+  const busyAttempts = Math.max(1, options.busyAttempts ?? 5);
+  const busyDelayMs = options.busyDelayMs ?? 100;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  const run = (args: string[], stdin?: string): Promise<RunResult> =>
+    runCommand(program, args, {
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(stdin === undefined ? {} : { stdin }),
+    });
+
+  /** A show command: its stdout, or why it cannot be trusted. */
+  const show = async (args: string[]): Promise<{ kind: 'ok'; stdout: string } | AnchorShowFailure> => {
+    const result = await run(args);
+    const failure = runFailure(program, args, result);
+    if (failure !== undefined) return failure;
+    if (result.kind !== 'completed') throw new Error('unreachable');
+    const errors = significantStderr(result.stderr);
+    if (errors.some(isAnchorMissing)) {
+      return { kind: 'anchor-missing', message: `pfctl ${args.join(' ')}: ${errors.join('; ')}` };
+    }
+    if (result.exitCode !== 0 || result.signal !== null) {
+      return failed(program, args, result);
+    }
+    if (errors.length > 0) {
+      return {
+        kind: 'pfctl-error',
+        message: `pfctl ${args.join(' ')} exited 0 but printed an error: ${errors.join('; ')}`,
+        stderr: result.stderr,
+      };
+    }
+    return { kind: 'ok', stdout: result.stdout };
+  };
+
+  const statusOrShowFailure = async (): Promise<{ kind: 'ok'; enabled: boolean } | AnchorShowFailure> => {
+    const answer = await show(['-s', 'info']);
+    if (answer.kind !== 'ok') return answer;
+    const enabled = parsePfInfo(answer.stdout);
+    if (enabled === undefined) {
+      return {
+        kind: 'failed',
+        message: `pfctl -s info printed no "Status: Enabled" or "Status: Disabled" line`,
+        exitCode: 0,
+        stderr: '',
+      };
+    }
+    return { kind: 'ok', enabled };
+  };
+
+  const status = async (): Promise<PfStatusResult> => {
+    const answer = await statusOrShowFailure();
+    return answer.kind === 'ok' ? answer : asPlainFailure(answer);
+  };
+
+  const loadOnce = async (args: string[], text: string): Promise<LoadResult | 'busy'> => {
+    const result = await run(args, text);
+    const failure = runFailure(program, args, result);
+    if (failure !== undefined) return failure;
+    if (result.kind !== 'completed') throw new Error('unreachable');
+    if (isBusy(result.stderr) && result.exitCode !== 0) return 'busy';
+    const errors = parsePfctlErrors(result.stderr);
+    if (result.exitCode === 0 && result.signal === null && errors.length === 0) {
+      return { kind: 'ok', attempts: 1, warnings: significantStderr(result.stderr) };
+    }
+    if (errors.length > 0 || /pf rules not loaded|Syntax error/i.test(result.stderr)) {
+      return {
+        kind: 'rejected',
+        attempts: 1,
+        errors,
+        message: `pfctl refused the ruleset: ${significantStderr(result.stderr).join('; ') || 'no reason given'}`,
+        stderr: result.stderr,
+      };
+    }
+    return failed(program, args, result);
+  };
+
+  const loadWithRetry = async (anchor: string, text: string, dry: boolean): Promise<LoadResult> => {
+    const name = validateAnchorName(anchor);
+    if (!name.ok) return { kind: 'invalid-name', message: name.message };
+    const args = ['-o', 'none', '-a', anchor, ...(dry ? ['-n'] : []), '-f', '-'];
+    for (let attempt = 1; ; attempt += 1) {
+      const outcome = await loadOnce(args, text);
+      if (outcome !== 'busy') {
+        return outcome.kind === 'ok' || outcome.kind === 'rejected' ? { ...outcome, attempts: attempt } : outcome;
+      }
+      if (attempt >= busyAttempts) {
+        return {
+          kind: 'busy',
+          attempts: attempt,
+          message: `pf stayed busy (EBUSY) through ${attempt} attempts; nothing was loaded, try again`,
+        };
+      }
+      await sleep(busyDelayMs * 2 ** (attempt - 1));
+    }
+  };
+
+  return {
+    status,
+
+    async showMain() {
+      const nat = await show(['-sn']);
+      if (nat.kind !== 'ok') return asPlainFailure(nat);
+      const filter = await show(['-sr']);
+      if (filter.kind !== 'ok') return asPlainFailure(filter);
+      return { kind: 'ok', nat: nat.stdout, filter: filter.stdout };
+    },
+
+    async showAnchor(anchor) {
+      const name = validateAnchorName(anchor);
+      if (!name.ok) return { kind: 'invalid-name', message: name.message };
+      const state = await statusOrShowFailure();
+      if (state.kind !== 'ok') return state;
+      if (!state.enabled) {
+        return { kind: 'pf-disabled', message: 'pf is disabled (pfctl -s info says "Status: Disabled"); enable it with pfctl -e' };
+      }
+      const nat = await show(['-a', anchor, '-P', '-sn']);
+      if (nat.kind !== 'ok') return nat;
+      const filter = await show(['-a', anchor, '-P', '-sr']);
+      if (filter.kind !== 'ok') return filter;
+      const tables = await show(['-a', anchor, '-s', 'Tables']);
+      if (tables.kind !== 'ok') return tables;
+      return { kind: 'ok', nat: nat.stdout, filter: filter.stdout, tables: parseTableList(tables.stdout) };
+    },
+
+    dryRun(anchor, text) {
+      return loadWithRetry(anchor, text, true);
+    },
+
+    load(anchor, text) {
+      return loadWithRetry(anchor, text, false);
+    },
+
+    async killStates(label) {
+      const valid = validateLabel(label);
+      if (!valid.ok) return { kind: 'invalid-name', message: valid.message };
+      const args = ['-k', 'label', '-k', label];
+      const result = await run(args);
+      const failure = runFailure(program, args, result);
+      if (failure !== undefined) return failure;
+      if (result.kind !== 'completed') throw new Error('unreachable');
+      if (result.exitCode !== 0 || result.signal !== null) return failed(program, args, result);
+      const match = /killed (\d+) states?/.exec(`${result.stderr}\n${result.stdout}`);
+      return { kind: 'ok', killed: match?.[1] === undefined ? null : Number(match[1]) };
+    },
+  };
+}
+
+type AnchorShowFailure = Exclude<AnchorShowResult, { kind: 'ok' }>;
+
+/** The anchor-specific answers become plain failures where no anchor was asked about. */
+function asPlainFailure(answer: AnchorShowFailure): PfctlFailure {
+  switch (answer.kind) {
+    case 'anchor-missing':
+    case 'pf-disabled':
+      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: '' };
+    case 'pfctl-error':
+      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: answer.stderr };
+    default:
+      return answer;
+  }
+}
+
+function runFailure(program: string, args: string[], result: RunResult): PfctlFailure | undefined {
+  if (result.kind === 'spawn-failed') return { kind: 'not-found', message: result.message };
+  if (result.kind === 'timed-out') {
+    return { kind: 'timed-out', message: `${program} ${args.join(' ')} ${result.message} and was killed` };
+  }
+  return undefined;
+}
+
+function failed(program: string, args: string[], result: Extract<RunResult, { kind: 'completed' }>): PfctlFailure {
+  const how = result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode ?? '?'}`;
+  const said = significantStderr(result.stderr).join('; ');
+  return {
+    kind: 'failed',
+    message: `${program} ${args.join(' ')} ${how}${said === '' ? '' : `: ${said}`}`,
+    exitCode: result.exitCode,
+    stderr: result.stderr,
+  };
+}
+
+// FreeBSD kernels without ALTQ make every pfctl run say so on stderr; that is not an error.
+const BENIGN_STDERR = [/^No ALTQ support in kernel$/, /^ALTQ related functions disabled$/];
+
+/** stderr lines that mean something: blank lines and known harmless notices removed. */
+export function significantStderr(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !BENIGN_STDERR.some((re) => re.test(line)));
+}
+
+function isAnchorMissing(line: string): boolean {
+  return /Anchor does not exist/i.test(line) || /DIOCGETRULES: Invalid argument/.test(line);
+}
+
+function isBusy(stderr: string): boolean {
+  return /Device busy|Resource busy|\bEBUSY\b/i.test(stderr);
+}
+
+/** `Status: Enabled ...` → true, `Status: Disabled ...` → false, anything else → undefined. */
+export function parsePfInfo(text: string): boolean | undefined {
+  const match = /^\s*Status:\s+(Enabled|Disabled)\b/m.exec(text);
+  if (match === null) return undefined;
+  return match[1] === 'Enabled';
+}
+
+/** `stdin:LINE: message` lines of pfctl's stderr, in order. Other lines are left out. */
+export function parsePfctlErrors(stderr: string): PfctlLineError[] {
+  const errors: PfctlLineError[] = [];
+  for (const raw of stderr.split('\n')) {
+    const match = /^stdin:(\d+):\s*(.*)$/.exec(raw.trim());
+    if (match?.[1] === undefined || match[2] === undefined) continue;
+    errors.push({ line: Number(match[1]), message: match[2].trim() });
+  }
+  return errors;
+}
+
+/** Table names, one a line in `pfctl -s Tables` (with -v, flags come first), sorted. */
+export function parseTableList(text: string): string[] {
+  const names = new Set<string>();
+  for (const raw of text.split('\n')) {
+    const fields = raw.trim().split(/\s+/);
+    const name = fields[fields.length - 1];
+    if (name !== undefined && name !== '') names.add(name);
+  }
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export type AnchorHook = 'rdr-anchor' | 'anchor';
+
+export interface AnchorHookCheck {
+  /** True when both hooks are present. */
+  ok: boolean;
+  missing: AnchorHook[];
+  /** The lines to add to /etc/pf.conf for the missing hooks, in pf.conf order. */
+  linesToAdd: string[];
+  /** A hook found with a condition (`on em0`, `inet`, ...): it only sees part of the traffic. */
+  restricted: { hook: AnchorHook; line: string }[];
+}
+
+/**
+ * Whether the main ruleset (`pfctl -sn`, `pfctl -sr` output) calls the anchor: an anchor that is
+ * loaded but never called is silently inert.
+ */
+export function checkAnchorHooks(snText: string, srText: string, anchor: string): AnchorHookCheck {
+  const missing: AnchorHook[] = [];
+  const restricted: { hook: AnchorHook; line: string }[] = [];
+  for (const [hook, text] of [
+    ['rdr-anchor', snText],
+    ['anchor', srText],
+  ] as const) {
+    const found = findHook(text, hook, anchor);
+    if (found === undefined) missing.push(hook);
+    else if (!found.exact) restricted.push({ hook, line: found.line });
+  }
+  const linesToAdd = missing.map((hook) => `${hook} "${anchor}"`);
+  return { ok: missing.length === 0, missing, linesToAdd, restricted };
+}
+
+function findHook(text: string, hook: AnchorHook, anchor: string): { line: string; exact: boolean } | undefined {
+  const quoted = `"${anchor}"`;
+  let loose: { line: string; exact: boolean } | undefined;
+  for (const raw of text.split('\n')) {
+    // pfctl -v adds `@N` rule numbers and counter lines; both are noise here.
+    const line = raw.trim().replace(/^@\d+\s+/, '');
+    if (!line.startsWith(`${hook} ${quoted}`)) continue;
+    const rest = line.slice(hook.length + 1 + quoted.length).trim();
+    if (rest === 'all' || rest === '') return { line, exact: true };
+    if (!rest.startsWith('{') && loose === undefined) loose = { line, exact: false };
+  }
+  return loose;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

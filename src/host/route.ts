@@ -1,0 +1,84 @@
+// Finds the gateway interface (the one the default route leaves through) by asking route(8).
+// A host without a default route is an ordinary answer, not an error: only exposures that need
+// the gateway interface make it one.
+import { runCommand } from './run-command.js';
+
+export const DEFAULT_ROUTE = 'route';
+
+export type RouteFamily = 'inet' | 'inet6';
+
+export type RouteGetParse =
+  | { kind: 'found'; interface: string; gateway: string | null }
+  | { kind: 'no-route' }
+  | { kind: 'unparsed' };
+
+export type DefaultRouteResult =
+  | { kind: 'found'; interface: string; gateway: string | null }
+  | { kind: 'no-route'; family: RouteFamily; message: string }
+  | { kind: 'not-found'; message: string }
+  | { kind: 'timed-out'; message: string }
+  | { kind: 'failed'; message: string };
+
+export interface RouteTable {
+  /** `route -n get default` (or `-inet6 default`): the interface of the default route. */
+  defaultRoute(family: RouteFamily): Promise<DefaultRouteResult>;
+}
+
+export interface RouteOptions {
+  /** The program to run (`--route`, PFEXPOSE_ROUTE); see resolveRouteProgram. */
+  program: string;
+  /** Default 10 s. */
+  timeoutMs?: number;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** `--route` wins, then PFEXPOSE_ROUTE, then `route` from PATH. */
+export function resolveRouteProgram(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  if (flag !== undefined && flag !== '') return flag;
+  const fromEnv = env['PFEXPOSE_ROUTE'];
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_ROUTE;
+}
+
+// Each BSD release words the absence differently: netlink's "has not been found", the routing
+// socket's "not in table" / "No such process" (ESRCH).
+const NO_ROUTE = /route has not been found|not in table|No such process|network is unreachable/i;
+
+/** Reads `route -n get` output (stdout and stderr together are fine). */
+export function parseRouteGet(text: string): RouteGetParse {
+  const iface = /^\s*interface:\s*(\S+)\s*$/m.exec(text);
+  if (iface?.[1] !== undefined) {
+    const gateway = /^\s*gateway:\s*(\S+)\s*$/m.exec(text);
+    return { kind: 'found', interface: iface[1], gateway: gateway?.[1] ?? null };
+  }
+  if (NO_ROUTE.test(text)) return { kind: 'no-route' };
+  return { kind: 'unparsed' };
+}
+
+export function createRouteTable(options: RouteOptions): RouteTable {
+  return {
+    async defaultRoute(family) {
+      const args = family === 'inet' ? ['-n', 'get', 'default'] : ['-n', 'get', '-inet6', 'default'];
+      const command = `${options.program} ${args.join(' ')}`;
+      const result = await runCommand(options.program, args, {
+        timeoutMs: options.timeoutMs ?? 10_000,
+        ...(options.env === undefined ? {} : { env: options.env }),
+      });
+      if (result.kind === 'spawn-failed') return { kind: 'not-found', message: result.message };
+      if (result.kind === 'timed-out') return { kind: 'timed-out', message: `${command} ${result.message} and was killed` };
+      const parsed = parseRouteGet(`${result.stdout}\n${result.stderr}`);
+      if (parsed.kind === 'found' && result.exitCode === 0) return parsed;
+      if (parsed.kind === 'no-route') {
+        return {
+          kind: 'no-route',
+          family,
+          message: `this host has no ${family === 'inet' ? 'IPv4' : 'IPv6'} default route (${command})`,
+        };
+      }
+      const said = result.stderr.trim().split('\n').filter((line) => line !== '').join('; ');
+      return {
+        kind: 'failed',
+        message: `${command} ${result.exitCode === 0 ? 'printed no "interface:" line' : `exited with status ${result.exitCode ?? result.signal ?? '?'}`}${said === '' ? '' : `: ${said}`}`,
+      };
+    },
+  };
+}

@@ -1,0 +1,249 @@
+// Compiles exposures into the text of pfexpose's pf anchor, written exactly as pfctl prints rules
+// back, so that the deployed and the desired ruleset compare line by line. The text loads with
+// `pfctl -o none -a ANCHOR -f -`.
+import { createHash } from 'node:crypto';
+import { compareStrings } from '../diagnostics/diagnostic.js';
+import type { Exposure } from '../model/exposure.js';
+import { parseAddress, parseNetwork } from '../ports/address.js';
+import type { Family, PortRange } from '../ports/port-spec.js';
+import { printAddress, printRule } from './print-rule.js';
+import {
+  anyEndpoint,
+  emptyMatch,
+  type Address,
+  type Endpoint,
+  type FilterRule,
+  type InterfaceSpec,
+  type PortMatch,
+  type RedirectTarget,
+  type TranslationRule,
+} from './rule.js';
+
+export { rulesetLines } from './parse-pfctl.js';
+
+export type Dialect = 'freebsd' | 'openbsd';
+
+export interface RenderOptions {
+  dialect: Dialect;
+  /** Anchor the text is meant for; named in the header comment only. */
+  anchor?: string;
+}
+
+/**
+ * The whole ruleset text: header comments, then every translation rule, then every filter rule,
+ * each group sorted so that pf's skip steps can jump over runs of similar rules.
+ */
+export function renderRuleset(exposures: readonly Exposure[], options: RenderOptions): string {
+  const lines = rulesetRules(exposures, options.dialect).map((rule) => printRule(rule));
+  const target = options.anchor === undefined ? '' : ` for anchor "${checkAnchor(options.anchor)}"`;
+  const header = [
+    `# pfexpose ruleset${target} (${options.dialect} dialect)`,
+    `# sha256: ${digestRules(lines)}`,
+    `# exposures: ${exposures.length}`,
+  ];
+  return [...header, ...lines].map((line) => `${line}\n`).join('');
+}
+
+/** The digest the header carries: sha256 over the rule lines, each ended by a newline. */
+export function digestRules(lines: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(`${line}\n`);
+  return hash.digest('hex');
+}
+
+/** The rules of a ruleset in emission order: translation rules first, then filter rules. */
+export function rulesetRules(
+  exposures: readonly Exposure[],
+  dialect: Dialect,
+): (TranslationRule | FilterRule)[] {
+  const translations: TranslationRule[] = [];
+  const filters: FilterRule[] = [];
+  for (const exposure of exposures) {
+    const shape = exposureShape(exposure);
+    // One rule per source instead of a `{ }` list or a table: pfctl expands lists into one rule per
+    // element anyway, so the printed form stays a fixed point, and no table contents need reading back.
+    const sources = exposure.from.length === 0 ? [null] : exposure.from;
+    for (const source of sources) {
+      const from = sourceEndpoint(source, exposure);
+      if (dialect === 'openbsd') filters.push(openbsdPass(shape, from));
+      else {
+        translations.push(freebsdRdr(shape, from));
+        filters.push(freebsdPass(shape, from));
+      }
+    }
+  }
+  return [...sortRules(translations), ...sortRules(filters)];
+}
+
+/** Everything the rules of one exposure need, checked and in pf's terms. */
+interface ExposureShape {
+  exposure: Exposure;
+  /** Interface the rules are bound to; loopback host addresses imply lo0. */
+  interface: InterfaceSpec | null;
+  /** What the client connects to: a host address, `(IF)`, or `(self)`. */
+  listen: Address;
+  listenPort: PortMatch;
+  container: Address;
+  containerPort: PortMatch;
+  target: RedirectTarget;
+}
+
+function exposureShape(exposure: Exposure): ExposureShape {
+  const where = `exposure ${exposure.label} of container ${exposure.container}`;
+  checkLabel(exposure.label, where);
+  checkRange(exposure.hostPort, `${where}: host port`);
+  checkRange(exposure.containerPort, `${where}: container port`);
+  const hostLength = exposure.hostPort.end - exposure.hostPort.start;
+  const containerLength = exposure.containerPort.end - exposure.containerPort.start;
+  if (containerLength !== 0 && containerLength !== hostLength) {
+    throw new Error(`${where}: container port range does not match the host port range`);
+  }
+  const container = literalAddress(exposure.containerAddress, exposure.family, `${where}: container address`);
+  const host =
+    exposure.hostAddress === null
+      ? null
+      : literalAddress(exposure.hostAddress, exposure.family, `${where}: host address`);
+  let interfaceName = exposure.interface;
+  if (interfaceName !== null) checkInterface(interfaceName, where);
+  else if (host !== null && isLoopback(host.text)) interfaceName = 'lo0';
+  const listen: Address =
+    host ?? { kind: 'dynamic', name: exposure.interface ?? 'self', modifiers: [] };
+  return {
+    exposure,
+    interface: interfaceName === null ? null : { name: interfaceName, negated: false },
+    listen,
+    listenPort: portMatch(exposure.hostPort),
+    container,
+    containerPort: portMatch(containerLength === 0 ? { start: exposure.containerPort.start, end: exposure.containerPort.start } : exposure.containerPort),
+    target: {
+      addresses: [container],
+      port: { start: exposure.containerPort.start, end: exposure.containerPort.end },
+      options: [],
+    },
+  };
+}
+
+// rdr on IF inet proto tcp from SRC to DST port = 8080 -> 10.0.0.2 port 80
+// Without an interface `on` is left out (pf.conf(5): `on` is optional on rdr): the destination
+// address, or (self), already says which packets are meant, on whichever interface they arrive.
+function freebsdRdr(shape: ExposureShape, from: Endpoint): TranslationRule {
+  const exposure = shape.exposure;
+  return {
+    kind: 'translation',
+    type: 'rdr',
+    negated: false,
+    pass: false,
+    ...emptyMatch(),
+    interface: shape.interface,
+    family: exposure.family,
+    protocol: exposure.protocol,
+    from,
+    to: { negated: false, address: shape.listen, port: shape.listenPort },
+    target: shape.target,
+    line: 0,
+  };
+}
+
+// pass in quick on IF inet proto tcp from SRC to 10.0.0.2 port = 80 flags S/SA keep state label "L"
+// Filtering sees the translated destination, so the pass rule names the container. Never
+// `rdr pass`: an explicit pass rule keeps the operator's own block rules in charge.
+function freebsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
+  const exposure = shape.exposure;
+  return {
+    kind: 'filter',
+    action: 'pass',
+    blockPolicy: null,
+    ...emptyMatch(),
+    direction: 'in',
+    quick: true,
+    interface: shape.interface,
+    family: exposure.family,
+    protocol: exposure.protocol,
+    from,
+    to: { negated: false, address: shape.container, port: shape.containerPort },
+    flags: exposure.protocol === 'tcp' ? { check: 'S', mask: 'SA', any: false } : null,
+    state: 'keep',
+    stateOptions: null,
+    extraOptions: [],
+    labels: [exposure.label],
+    rdrTo: null,
+    line: 0,
+  };
+}
+
+// pass in quick on IF inet proto tcp from SRC to DST port = 8080 flags S/SA label "L" rdr-to 10.0.0.2 port 80
+// OpenBSD's pfctl prints `keep state` only with state options and prints rdr-to after the label.
+function openbsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
+  return {
+    ...freebsdPass(shape, from),
+    to: { negated: false, address: shape.listen, port: shape.listenPort },
+    state: null,
+    rdrTo: shape.target,
+  };
+}
+
+function sourceEndpoint(source: string | null, exposure: Exposure): Endpoint {
+  if (source === null) return anyEndpoint();
+  const network = parseNetwork(source);
+  if (network === null || network.family !== exposure.family) {
+    throw new Error(`exposure ${exposure.label}: source ${source} is not an ${exposure.family} network`);
+  }
+  return { negated: false, address: { kind: 'network', family: network.family, text: network.text }, port: null };
+}
+
+function portMatch(range: PortRange): PortMatch {
+  return range.start === range.end
+    ? { op: '=', start: range.start, end: range.end, name: null }
+    : { op: ':', start: range.start, end: range.end, name: null };
+}
+
+function literalAddress(text: string, family: Family, what: string): Address & { kind: 'network' } {
+  const parsed = parseAddress(text);
+  if (parsed === null || parsed.family !== family) throw new Error(`${what} ${text} is not an ${family} address`);
+  return { kind: 'network', family, text: parsed.text };
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
+function checkRange(range: PortRange, what: string): void {
+  const valid = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
+  if (!valid(range.start) || !valid(range.end) || range.start > range.end) {
+    throw new Error(`${what} ${range.start}:${range.end} is not a port range within 1-65535`);
+  }
+}
+
+function checkLabel(label: string, where: string): void {
+  if (!/^[A-Za-z0-9_.:/@+=-]{1,63}$/.test(label)) throw new Error(`${where}: label is not pf-safe`);
+}
+
+function checkInterface(name: string, where: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new Error(`${where}: interface name ${name} is not valid`);
+}
+
+function checkAnchor(anchor: string): string {
+  if (!/^[A-Za-z0-9_./-]{1,1023}$/.test(anchor)) throw new Error(`anchor name ${anchor} is not valid`);
+  return anchor;
+}
+
+// Skip-step order: interface, family, protocol, source, destination address, destination port;
+// the printed line breaks the remaining ties, so any permutation of the input sorts the same.
+function sortRules<T extends TranslationRule | FilterRule>(rules: readonly T[]): T[] {
+  const keyed = rules.map((rule) => ({ rule, line: printRule(rule) }));
+  keyed.sort((a, b) => compareRules(a.rule, b.rule) || compareStrings(a.line, b.line));
+  return keyed.map(({ rule }) => rule);
+}
+
+function compareRules(a: TranslationRule | FilterRule, b: TranslationRule | FilterRule): number {
+  const addressKey = (address: Address): string => (address.kind === 'any' ? '' : printAddress(address));
+  return (
+    compareStrings(a.interface?.name ?? '', b.interface?.name ?? '') ||
+    compareStrings(a.family ?? '', b.family ?? '') ||
+    compareStrings(a.protocol ?? '', b.protocol ?? '') ||
+    compareStrings(addressKey(a.from.address), addressKey(b.from.address)) ||
+    compareStrings(addressKey(a.to.address), addressKey(b.to.address)) ||
+    (a.to.port?.start ?? 0) - (b.to.port?.start ?? 0) ||
+    (a.to.port?.end ?? 0) - (b.to.port?.end ?? 0)
+  );
+}

@@ -1,0 +1,222 @@
+// IP address and network helpers shared by every stage: strict parsing (no zones, brackets or
+// host names), one canonical text per address (IPv6 in RFC 5952 form) and pf's printed form of
+// networks, so that texts compare equal exactly when the addresses are equal.
+import type { Family } from './port-spec.js';
+import { quoteText } from './quote-text.js';
+
+export interface ParsedAddress {
+  family: Family;
+  /** Canonical text: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as `::`). */
+  text: string;
+}
+
+export interface ParsedNetwork {
+  family: Family;
+  /** Canonical text of the network address (host bits cleared). */
+  address: string;
+  /** Prefix length; 32 or 128 when the text named a single host. */
+  prefix: number;
+  /** How pfctl prints it: a host without `/32` or `/128`, a network as masked `address/prefix`. */
+  text: string;
+  /** True when the written address had bits set beyond the prefix (`10.0.0.1/8`). */
+  hostBitsSet: boolean;
+}
+
+export function parseAddress(text: string): ParsedAddress | null {
+  const v4 = parseIPv4Bytes(text);
+  if (v4 !== null) return { family: 'inet', text: formatIPv4(v4) };
+  const v6 = parseIPv6Words(text);
+  if (v6 !== null) return { family: 'inet6', text: formatIPv6(v6) };
+  return null;
+}
+
+export function parseNetwork(text: string): ParsedNetwork | null {
+  const slash = text.indexOf('/');
+  const addressText = slash < 0 ? text : text.slice(0, slash);
+  const prefixText = slash < 0 ? null : text.slice(slash + 1);
+  const v4 = parseIPv4Bytes(addressText);
+  const bytes = v4 ?? ipv6WordsToBytes(parseIPv6Words(addressText));
+  if (bytes === null) return null;
+  const family: Family = v4 !== null ? 'inet' : 'inet6';
+  const bits = bytes.length * 8;
+  let prefix = bits;
+  if (prefixText !== null) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return null;
+    prefix = Number(prefixText);
+    if (prefix > bits) return null;
+  }
+  const masked = maskBytes(bytes, prefix);
+  const hostBitsSet = masked.some((b, i) => b !== bytes[i]);
+  const address = family === 'inet' ? formatIPv4(masked) : formatIPv6(bytesToIPv6Words(masked));
+  return {
+    family,
+    address,
+    prefix,
+    text: prefix === bits ? address : `${address}/${prefix}`,
+    hostBitsSet,
+  };
+}
+
+/** Why text is not an address, in a few words for a message; null when it is one. */
+export function describeAddressProblem(text: string): string | null {
+  if (parseAddress(text) !== null) return null;
+  if (text === '') return 'the address is empty';
+  if (/\s/u.test(text)) return 'it contains white space: remove it';
+  if (text.startsWith('[') || text.endsWith(']')) {
+    const inner = parseAddress(text.replace(/^\[/, '').replace(/\]$/, ''));
+    if (inner !== null) return `brackets are not part of the address: write ${inner.text}`;
+    return 'brackets are not part of the address: write the bare address';
+  }
+  if (text.includes('%')) {
+    return 'zones (%name) are not supported: write the address without its zone';
+  }
+  if (text.includes('/')) {
+    return 'a prefix length is not allowed here: write a single address';
+  }
+  if (/^[0-9.]+$/.test(text)) return describeIPv4Problem(text);
+  if (text.includes(':')) return describeIPv6Problem(text);
+  if (/^[A-Za-z0-9.-]+$/.test(text) && /[A-Za-z]/.test(text)) {
+    return 'host names are not accepted: write an IP address';
+  }
+  return 'it is neither an IPv4 nor an IPv6 address';
+}
+
+/** Why text is not a network (`address` or `address/prefix`); null when it is one. */
+export function describeNetworkProblem(text: string): string | null {
+  if (parseNetwork(text) !== null) return null;
+  const slash = text.indexOf('/');
+  if (slash < 0) return describeAddressProblem(text);
+  const addressText = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  const addressProblem = describeAddressProblem(addressText);
+  if (addressProblem !== null) return addressProblem;
+  const parsed = parseAddress(addressText);
+  const bits = parsed?.family === 'inet' ? 32 : 128;
+  if (prefixText.includes('/')) return 'only one /PREFIX is allowed';
+  if (!/^[0-9]+$/.test(prefixText)) {
+    return `prefix length ${quoteText(prefixText)} is not a number: write 0 to ${bits}`;
+  }
+  if (/^0[0-9]/.test(prefixText)) {
+    return `prefix length ${prefixText} has a leading zero: write ${String(Number(prefixText))}`;
+  }
+  return `prefix length ${prefixText} is too long for an ${parsed?.family === 'inet' ? 'IPv4' : 'IPv6'} address: write 0 to ${bits}`;
+}
+
+function describeIPv4Problem(text: string): string {
+  const octets = text.split('.');
+  if (octets.length !== 4) return `an IPv4 address has four numbers separated by dots, not ${octets.length}`;
+  for (const octet of octets) {
+    if (octet === '') return 'an IPv4 address has no empty parts';
+    if (octet.length > 1 && octet.startsWith('0')) {
+      return `part ${octet} has a leading zero: write ${String(Number(octet))}`;
+    }
+    if (Number(octet) > 255) return `part ${octet} is greater than 255`;
+  }
+  return 'it is not an IPv4 address';
+}
+
+function describeIPv6Problem(text: string): string {
+  if (text.split('::').length > 2) return '"::" may appear only once in an IPv6 address';
+  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return 'an IPv6 address holds only hex digits, ":" and an optional final IPv4 part';
+  const groups = text.split(':');
+  if (groups.some((g) => !g.includes('.') && g.length > 4)) return 'an IPv6 group has at most four hex digits';
+  return 'it is not a valid IPv6 address';
+}
+
+function parseIPv4Bytes(text: string): number[] | null {
+  const octets = text.split('.');
+  if (octets.length !== 4) return null;
+  const bytes: number[] = [];
+  for (const octet of octets) {
+    // No leading zeros: some parsers read them as octal, so `010` would be ambiguous.
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(octet)) return null;
+    const value = Number(octet);
+    if (value > 255) return null;
+    bytes.push(value);
+  }
+  return bytes;
+}
+
+function parseIPv6Words(text: string): number[] | null {
+  if (text.length > 45) return null;
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const head = parseIPv6Groups(halves[0] ?? '', halves.length === 1);
+  if (head === null) return null;
+  if (halves.length === 1) return head.length === 8 ? head : null;
+  const tail = parseIPv6Groups(halves[1] ?? '', true);
+  if (tail === null) return null;
+  // `::` stands for one or more zero groups (RFC 4291 section 2.2).
+  const missing = 8 - head.length - tail.length;
+  if (missing < 1) return null;
+  return [...head, ...new Array<number>(missing).fill(0), ...tail];
+}
+
+/** Groups of one side of `::`; an embedded IPv4 address may only end the address. */
+function parseIPv6Groups(text: string, mayEndWithIPv4: boolean): number[] | null {
+  if (text === '') return [];
+  const groups = text.split(':');
+  const words: number[] = [];
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i] ?? '';
+    if (i === groups.length - 1 && mayEndWithIPv4 && group.includes('.')) {
+      const v4 = parseIPv4Bytes(group);
+      if (v4 === null) return null;
+      words.push(((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0));
+      continue;
+    }
+    if (!/^[0-9A-Fa-f]{1,4}$/.test(group)) return null;
+    words.push(parseInt(group, 16));
+  }
+  return words;
+}
+
+function formatIPv4(bytes: readonly number[]): string {
+  return bytes.join('.');
+}
+
+/** RFC 5952: lower case, no leading zeros, the first longest run of two or more zero groups as `::`. */
+function formatIPv6(words: readonly number[]): string {
+  // IPv4-mapped addresses keep their dotted tail (RFC 5952 section 5), as inet_ntop prints them.
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
+    const hi = words[6] ?? 0;
+    const lo = words[7] ?? 0;
+    return `::ffff:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  }
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = words.map((w) => w.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+function ipv6WordsToBytes(words: readonly number[] | null): number[] | null {
+  if (words === null) return null;
+  return words.flatMap((w) => [w >> 8, w & 0xff]);
+}
+
+function bytesToIPv6Words(bytes: readonly number[]): number[] {
+  const words: number[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  return words;
+}
+
+function maskBytes(bytes: readonly number[], prefix: number): number[] {
+  return bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, prefix - i * 8));
+    return b & ((0xff00 >> keep) & 0xff);
+  });
+}

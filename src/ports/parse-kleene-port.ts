@@ -1,0 +1,158 @@
+// Kleene's `-p` syntax: `HOST[:CONTAINER][/PROTO]` or `IFACE:HOST:CONTAINER[/PROTO]`, plus this
+// project's ranges (`9000-9010:9000-9010`, `9000-9010`) which map one-to-one. The host port is
+// always given; no interface means the host's gateway interface.
+import type { PortSpecError, PortSpecResult } from './port-spec.js';
+import { parseAddress } from './address.js';
+import { describeInterfaceNameProblem } from './interface-name.js';
+import { pairPortRanges } from './pair-port-ranges.js';
+import { portError, whitespaceErrors } from './port-error.js';
+import { parsePortRange } from './port-number.js';
+import { parseProtocol } from './parse-protocol.js';
+import { quoteText } from './quote-text.js';
+
+const GRAMMAR = 'HOST_PORT[:CONTAINER_PORT][/PROTOCOL] or INTERFACE:HOST_PORT:CONTAINER_PORT[/PROTOCOL]';
+
+interface Field {
+  text: string;
+  start: number;
+}
+
+export function parseKleenePort(text: string): PortSpecResult {
+  if (text === '') {
+    return failWith(portError('port-empty', `the port spec is empty: write ${GRAMMAR}, e.g. 8080:80`, 0, 0));
+  }
+  const spaces = whitespaceErrors(text);
+  if (spaces.length > 0) return { ok: false, errors: spaces };
+
+  const slash = text.indexOf('/');
+  const secondSlash = slash < 0 ? -1 : text.indexOf('/', slash + 1);
+  if (secondSlash >= 0) {
+    return failWith(
+      portError(
+        'port-too-many-fields',
+        'a port spec takes one /PROTOCOL at most: write one entry per protocol (8080:80/tcp and 8080:80/udp)',
+        secondSlash,
+        text.length,
+      ),
+    );
+  }
+  const main = slash < 0 ? text : text.slice(0, slash);
+  const fields = splitFields(main);
+
+  if (fields.length > 3) return failWith(tooManyFields(main, fields));
+
+  const errors: PortSpecError[] = [];
+  const interfaces: string[] = [];
+  if (fields.length === 3) {
+    const iface = fields[0] as Field;
+    const problem = interfaceProblem(iface.text);
+    if (problem !== null) errors.push(portError(problem.code, problem.message, 0, iface.text.length));
+    else interfaces.push(iface.text);
+  }
+
+  const hostField = fields.length === 1 ? (fields[0] as Field) : (fields[fields.length - 2] as Field);
+  const containerField = fields[fields.length - 1] as Field;
+  const host = parsePortRange(hostField.text, hostField.start);
+  const container = fields.length === 1 ? host : parsePortRange(containerField.text, containerField.start);
+  if (!host.ok && hostField.text === '' && fields.length > 1) {
+    errors.push(
+      portError(
+        'port-empty',
+        'the host port is missing: Kleene syntax always names it (write 8080:80); to let the compiler choose ' +
+          'the host port, use docker syntax (127.0.0.1::80) or the long form without published',
+        hostField.start,
+        hostField.start,
+      ),
+    );
+  } else if (!host.ok) {
+    errors.push(...host.errors);
+  }
+  if (!container.ok && fields.length > 1) errors.push(...container.errors);
+
+  const protocol =
+    slash < 0
+      ? ({ ok: true, protocol: 'tcp' } as const)
+      : parseProtocol(text.slice(slash + 1), slash + 1, {
+          allowed: ['tcp', 'udp'],
+          ignoreCase: false,
+          elsewhere: 'docker syntax and the long form accept sctp',
+        });
+  if (!protocol.ok) errors.push(...protocol.errors);
+
+  if (!host.ok || !container.ok || !protocol.ok || errors.length > 0) return { ok: false, errors };
+
+  const paired = pairPortRanges(host.range, container.range, 'kleene', hostField.start, main.length);
+  if (!paired.ok) return paired;
+  return {
+    ok: true,
+    spec: {
+      syntax: 'kleene',
+      protocol: protocol.protocol,
+      containerPort: container.range,
+      hostPort: paired.hostPort,
+      hostPortIsPool: false,
+      interfaces,
+      hostAddress: null,
+      from: [],
+      family: null,
+      name: null,
+    },
+  };
+}
+
+function splitFields(text: string): Field[] {
+  const fields: Field[] = [];
+  let start = 0;
+  for (const part of text.split(':')) {
+    fields.push({ text: part, start });
+    start += part.length + 1;
+  }
+  return fields;
+}
+
+/** More than three fields: most likely an IPv6 address written as if this were docker syntax. */
+function tooManyFields(main: string, fields: readonly Field[]): PortSpecError {
+  const hostField = fields[fields.length - 2] as Field;
+  const prefix = main.slice(0, hostField.start - 1);
+  const address = parseAddress(prefix.replace(/^\[(.*)\]$/, '$1'));
+  if (address !== null) return addressInKleene(address.text, 0, prefix.length);
+  const fourth = fields[3] as Field;
+  return portError(
+    'port-too-many-fields',
+    `a Kleene port spec has at most three ":" fields: write ${GRAMMAR}, e.g. em0:8080:80`,
+    fourth.start - 1,
+    main.length,
+  );
+}
+
+function interfaceProblem(text: string): { code: 'port-interface-name' | 'port-address-in-kleene'; message: string } | null {
+  const address = parseAddress(text.replace(/^\[(.*)\]$/, '$1'));
+  if (address !== null) {
+    const error = addressInKleene(address.text, 0, text.length);
+    return { code: 'port-address-in-kleene', message: error.message };
+  }
+  if (text === '') {
+    return {
+      code: 'port-interface-name',
+      message: 'the interface name before the host port is empty: write one (em0:8080:80), or drop the leading ":" to use the gateway interface',
+    };
+  }
+  const problem = describeInterfaceNameProblem(text);
+  if (problem === null) return null;
+  return { code: 'port-interface-name', message: problem };
+}
+
+function addressInKleene(address: string, start: number, end: number): PortSpecError {
+  const shown = address.includes(':') ? `[${address}]` : address;
+  return portError(
+    'port-address-in-kleene',
+    `${quoteText(address)} is an IP address, but Kleene syntax takes an interface name before the host port ` +
+      `(em0:8080:80): to listen on a host address, use docker syntax (${shown}:8080:80) or the long form's host_ip`,
+    start,
+    end,
+  );
+}
+
+function failWith(error: PortSpecError): PortSpecResult {
+  return { ok: false, errors: [error] };
+}

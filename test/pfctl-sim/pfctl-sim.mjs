@@ -1,0 +1,245 @@
+// A stand-in for FreeBSD's pfctl(8), for tests: the part of its command line pfexpose uses, against
+// anchors kept as files in $PFCTL_SIM_DIR, with faults a test can switch on. The executable
+// `test/pfctl-sim/pfctl` runs main(); test/pfctl-sim/README.md documents all of it.
+//
+// $PFCTL_SIM_DIR holds:
+//   main.conf           the main ruleset in printed form (default: rdr-anchor/anchor "pfexpose" all)
+//   disabled            present: pf is disabled (`-s info` says "Status: Disabled"; -e/-d toggle it)
+//   anchors/NAME.conf   an anchor's ruleset as last loaded (written to a temp file, then renamed)
+//   calls.log           one JSON line per run: {"time":ISO,"pid":N,"argv":[...]}
+//   control.json        faults, all optional:
+//     fail: "msg"            every run prints "pfctl: msg" and exits 1
+//     busyLoads: N           the next N loads print "pfctl: DIOCXBEGIN: Device busy" and exit 1
+//     hangMs: N | "forever"  every run sleeps this long before doing anything
+//     hangOn: ["load", ...]  limit hangMs to these operations (status, show, dry-run, load, kill,
+//                            flush, tables, enable, disable)
+//     dieLoads: N            the next N loads read stdin, then SIGKILL themselves ...
+//     dieWhen: "before-commit" (default: the anchor keeps its old rules) | "after-commit"
+//     showError: "msg"       show runs (-s) print "pfctl: msg" on stderr, nothing on stdout, exit 0
+//     killedStates: N        what `-k label -k L` reports killing (default 0)
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkRuleset, printRuleset } from './ruleset-syntax.mjs';
+
+const DEFAULT_MAIN = 'rdr-anchor "pfexpose" all\nanchor "pfexpose" all\n';
+const WITH_VALUE = new Set(['a', 's', 'o', 'f', 'k', 'F', 't', 'T']);
+const FLAGS = new Set(['n', 'P', 'v', 'q', 'e', 'd']);
+
+export async function main(argv) {
+  const dir = process.env.PFCTL_SIM_DIR;
+  if (dir === undefined || dir === '') return finish(2, '', 'pfctl-sim: set PFCTL_SIM_DIR to the simulator directory\n');
+  mkdirSync(join(dir, 'anchors'), { recursive: true });
+  appendFileSync(join(dir, 'calls.log'), `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, argv })}\n`);
+
+  const parsed = parseArgs(argv);
+  if (typeof parsed === 'string') return finish(2, '', `pfctl-sim: ${parsed}\n`);
+  const op = operation(parsed);
+  if (op === undefined) return finish(2, '', `pfctl-sim: unsupported arguments: ${argv.join(' ')}\n`);
+
+  const control = readControl(dir);
+  if (control.hangMs !== undefined && (control.hangOn === undefined || control.hangOn.includes(op))) {
+    if (control.hangMs === 'forever') await new Promise(() => setInterval(() => undefined, 60_000));
+    else await new Promise((resolve) => setTimeout(resolve, Number(control.hangMs)));
+  }
+  if (typeof control.fail === 'string') return finish(1, '', `pfctl: ${control.fail}\n`);
+  if (typeof control.showError === 'string' && (op === 'show' || op === 'tables' || op === 'status')) {
+    return finish(0, '', `pfctl: ${control.showError}\n`);
+  }
+  if (parsed.anchor !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(parsed.anchor)) {
+    return finish(1, '', `pfctl: anchor name "${parsed.anchor}" not supported by the simulator\n`);
+  }
+
+  switch (op) {
+    case 'status':
+      return finish(0, statusText(!existsSync(join(dir, 'disabled'))), '');
+    case 'enable':
+    case 'disable':
+      return toggle(dir, op === 'enable');
+    case 'show':
+      return show(dir, parsed);
+    case 'tables':
+      return tables(dir, parsed);
+    case 'kill':
+      return finish(0, '', `killed ${Number(control.killedStates ?? 0)} states\n`);
+    case 'flush':
+      commitAnchor(dir, parsed.anchor, '');
+      return finish(0, '', 'rules cleared\nnat cleared\n0 tables deleted.\n');
+    case 'dry-run':
+    case 'load':
+      return load(dir, parsed, op === 'dry-run', control);
+  }
+  return finish(2, '', 'pfctl-sim: unreachable\n');
+}
+
+function parseArgs(argv) {
+  const opts = { k: [], flags: new Set() };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (!arg.startsWith('-') || arg === '-') return `unexpected argument ${JSON.stringify(arg)}`;
+    // getopt style: -nf -, -sn, -Fa, -a NAME
+    for (let j = 1; j < arg.length; j += 1) {
+      const letter = arg[j];
+      if (FLAGS.has(letter)) {
+        opts.flags.add(letter);
+        continue;
+      }
+      if (!WITH_VALUE.has(letter)) return `unknown option -${letter}`;
+      let value = arg.slice(j + 1);
+      if (value === '') {
+        i += 1;
+        value = argv[i];
+        if (value === undefined) return `option -${letter} needs a value`;
+      }
+      if (letter === 'k') opts.k.push(value);
+      else opts[letter] = value;
+      break;
+    }
+  }
+  return {
+    anchor: opts.a,
+    show: opts.s,
+    optimizer: opts.o,
+    file: opts.f,
+    kill: opts.k,
+    flush: opts.F,
+    table: opts.t,
+    tableCommand: opts.T,
+    noAction: opts.flags.has('n'),
+    numeric: opts.flags.has('P'),
+    enable: opts.flags.has('e'),
+    disable: opts.flags.has('d'),
+  };
+}
+
+function operation(p) {
+  if (p.enable) return 'enable';
+  if (p.disable) return 'disable';
+  if (p.show === 'info' || p.show === 'i') return 'status';
+  if (p.show === 'n' || p.show === 'nat' || p.show === 'r' || p.show === 'rules') return 'show';
+  if (p.show === 'Tables' || p.show === 'T') return 'tables';
+  if (p.table !== undefined && p.tableCommand === 'show' && p.anchor !== undefined) return 'tables';
+  if (p.kill.length === 2 && p.kill[0] === 'label') return 'kill';
+  if ((p.flush === 'all' || p.flush === 'a') && p.anchor !== undefined) return 'flush';
+  if (p.file !== undefined && p.anchor !== undefined) return p.noAction ? 'dry-run' : 'load';
+  return undefined;
+}
+
+function show(dir, p) {
+  const translation = p.show === 'n' || p.show === 'nat';
+  if (p.anchor === undefined) {
+    const printed = printRuleset(readMain(dir), { numeric: true });
+    return finish(0, block(translation ? printed.nat : printed.filter), '');
+  }
+  const text = readAnchor(dir, p.anchor);
+  // FreeBSD's pfctl warns and still exits 0 here: the adapter must look at stderr.
+  if (text === undefined) return finish(0, '', 'pfctl: DIOCGETRULES: Invalid argument\n');
+  const printed = printRuleset(text, { numeric: p.numeric });
+  return finish(0, block(translation ? printed.nat : printed.filter), '');
+}
+
+function tables(dir, p) {
+  const text = readAnchor(dir, p.anchor ?? '');
+  if (text === undefined) return finish(0, '', 'pfctl: Anchor does not exist.\n');
+  const found = checkRuleset(text).tables;
+  if (p.table === undefined) return finish(0, block(found.map((t) => t.name).sort()), '');
+  const table = found.find((t) => t.name === p.table);
+  if (table === undefined) return finish(1, '', 'pfctl: Table does not exist.\n');
+  return finish(0, block(table.addresses.map((a) => `   ${a}`)), '');
+}
+
+function load(dir, p, dryRun, control) {
+  const fromStdin = p.file === '-';
+  let text;
+  try {
+    text = fromStdin ? readFileSync(0, 'utf8') : readFileSync(p.file, 'utf8');
+  } catch (error) {
+    return finish(1, '', `pfctl: ${p.file}: ${error.code === 'ENOENT' ? 'No such file or directory' : error.message}\n`);
+  }
+  const name = fromStdin ? 'stdin' : p.file;
+  const { errors } = checkRuleset(text);
+  if (errors.length > 0) {
+    const seen = new Set();
+    let stderr = '';
+    for (const error of errors) {
+      const line = `${name}:${error.line}: ${error.message}\n`;
+      if (!seen.has(line)) stderr += line;
+      seen.add(line);
+    }
+    if (!dryRun) stderr += 'pfctl: Syntax error in config file: pf rules not loaded\n';
+    return finish(1, '', stderr);
+  }
+  if (dryRun) return finish(0, '', '');
+  if (Number(control.busyLoads ?? 0) > 0) {
+    updateControl(dir, (c) => ({ ...c, busyLoads: Number(c.busyLoads) - 1 }));
+    return finish(1, '', 'pfctl: DIOCXBEGIN: Device busy\n');
+  }
+  if (Number(control.dieLoads ?? 0) > 0) {
+    updateControl(dir, (c) => ({ ...c, dieLoads: Number(c.dieLoads) - 1 }));
+    if (control.dieWhen === 'after-commit') commitAnchor(dir, p.anchor, text);
+    process.kill(process.pid, 'SIGKILL');
+  }
+  commitAnchor(dir, p.anchor, text);
+  return finish(0, '', '');
+}
+
+function toggle(dir, enable) {
+  const flag = join(dir, 'disabled');
+  const enabled = !existsSync(flag);
+  if (enable === enabled) return finish(1, '', `pfctl: pf ${enable ? 'already enabled' : 'not enabled'}\n`);
+  if (enable) unlinkSync(flag);
+  else writeFileSync(flag, '');
+  return finish(0, '', enable ? 'pf enabled\n' : 'pf disabled\n');
+}
+
+function statusText(enabled) {
+  return [
+    `Status: ${enabled ? 'Enabled' : 'Disabled'} for 0 days 00:00:00           Debug: Urgent`,
+    '',
+    'State Table                          Total             Rate',
+    '  current entries                        0               ',
+    '',
+  ].join('\n');
+}
+
+/** Like pf's transaction: the anchor holds either the old rules or the new, never a mix. */
+function commitAnchor(dir, anchor, text) {
+  const path = join(dir, 'anchors', `${anchor}.conf`);
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, path);
+}
+
+/** An anchor exists once loaded, or while the main ruleset calls it (pf creates it then). */
+function readAnchor(dir, anchor) {
+  const path = join(dir, 'anchors', `${anchor}.conf`);
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  return readMain(dir).includes(`anchor "${anchor}"`) ? '' : undefined;
+}
+
+function readMain(dir) {
+  const path = join(dir, 'main.conf');
+  return existsSync(path) ? readFileSync(path, 'utf8') : DEFAULT_MAIN;
+}
+
+function readControl(dir) {
+  const path = join(dir, 'control.json');
+  if (!existsSync(path)) return {};
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+function updateControl(dir, change) {
+  const path = join(dir, 'control.json');
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(change(readControl(dir)))}\n`);
+  renameSync(temp, path);
+}
+
+function block(lines) {
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function finish(code, stdout, stderr) {
+  process.stdout.write(stdout);
+  process.stderr.write(stderr);
+  process.exitCode = code;
+}

@@ -1,0 +1,103 @@
+// Drives the pfctl simulator from vitest: makes a fresh simulator directory, switches faults on,
+// writes the main ruleset, and reads back anchors and the call log. See README.md beside it.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The simulator executables, to pass as `--pfctl` / `--route` or PFEXPOSE_PFCTL / PFEXPOSE_ROUTE. */
+export const PFCTL_SIM = join(here, 'pfctl');
+export const ROUTE_SIM = join(here, 'route');
+
+export interface SimControl {
+  fail?: string;
+  busyLoads?: number;
+  hangMs?: number | 'forever';
+  hangOn?: ('status' | 'show' | 'tables' | 'dry-run' | 'load' | 'kill' | 'flush' | 'enable' | 'disable')[];
+  dieLoads?: number;
+  dieWhen?: 'before-commit' | 'after-commit';
+  showError?: string;
+  killedStates?: number;
+}
+
+export interface SimCall {
+  time: string;
+  pid: number;
+  argv: string[];
+}
+
+export interface Sim {
+  dir: string;
+  /** Environment for the program under test: PFCTL_SIM_DIR plus the route stand-in's answers. */
+  env: Record<string, string>;
+  setControl(control: SimControl): Promise<void>;
+  /** The main ruleset in printed form (-sn and -sr lines mixed); default calls anchor "pfexpose". */
+  writeMain(text: string): Promise<void>;
+  setEnabled(enabled: boolean): Promise<void>;
+  /** An anchor's rules as last loaded, or undefined when it was never loaded. */
+  readAnchor(name: string): Promise<string | undefined>;
+  writeAnchor(name: string, text: string): Promise<void>;
+  calls(): Promise<SimCall[]>;
+  /** Runs that tried to load (pfctl -f without -n), whatever their outcome. */
+  loadCalls(): Promise<SimCall[]>;
+  cleanup(): Promise<void>;
+}
+
+export async function createSim(options: { routeIf?: string; route6If?: string } = {}): Promise<Sim> {
+  // The simulator reads rules with the project's parser as built into dist/: say so plainly.
+  if (!existsSync(join(here, '..', '..', 'dist', 'pf', 'parse-pfctl.js'))) {
+    throw new Error('the pfctl simulator needs the built parser (dist/pf/parse-pfctl.js): run npm run build first');
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'pfctl-sim-'));
+  await mkdir(join(dir, 'anchors'));
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    PFCTL_SIM_DIR: dir,
+    PFCTL_SIM_ROUTE_IF: options.routeIf ?? '',
+    PFCTL_SIM_ROUTE6_IF: options.route6If ?? '',
+  };
+  const anchorPath = (name: string): string => join(dir, 'anchors', `${name}.conf`);
+  const calls = async (): Promise<SimCall[]> => {
+    if (!existsSync(join(dir, 'calls.log'))) return [];
+    const text = await readFile(join(dir, 'calls.log'), 'utf8');
+    return text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as SimCall);
+  };
+  return {
+    dir,
+    env,
+    async setControl(control) {
+      // Renamed into place: a simulator running at this moment reads the old faults or the new.
+      await writeFile(join(dir, 'control.json.new'), `${JSON.stringify(control)}\n`);
+      await rename(join(dir, 'control.json.new'), join(dir, 'control.json'));
+    },
+    async writeMain(text) {
+      await writeFile(join(dir, 'main.conf'), text);
+    },
+    async setEnabled(enabled) {
+      if (enabled) await unlink(join(dir, 'disabled')).catch(() => undefined);
+      else await writeFile(join(dir, 'disabled'), '');
+    },
+    async readAnchor(name) {
+      return existsSync(anchorPath(name)) ? readFile(anchorPath(name), 'utf8') : undefined;
+    },
+    async writeAnchor(name, text) {
+      await writeFile(anchorPath(name), text);
+    },
+    calls,
+    async loadCalls() {
+      return (await calls()).filter((call) => {
+        const flags = call.argv.filter((arg) => arg.startsWith('-') && arg !== '-');
+        return flags.some((flag) => flag.includes('f')) && !flags.some((flag) => flag.includes('n') && flag !== '-sn');
+      });
+    },
+    async cleanup() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
