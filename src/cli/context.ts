@@ -14,6 +14,11 @@ export interface CliContext {
   cwd: string;
   /** Set by a command; main() returns it. */
   exitCode: number;
+  /**
+   * Exit code for usage and internal errors; default 2. `plan` sets 1, because its 2 means
+   * "changes" (terraform's -detailed-exitcode convention).
+   */
+  usageExitCode?: number;
 }
 
 /** Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org). */

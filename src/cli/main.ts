@@ -1,12 +1,24 @@
 // The command-line entry: builds the commander program, owns exit codes for usage and internal
 // errors, and never lets a stack trace reach the user (set PFEXPOSE_DEBUG=1 to see one).
+// Only the module of the command being run is imported, so that a quick `validate` does not pay
+// for the watcher, the differ or the host adapter at start-up.
 import { Command, CommanderError } from 'commander';
 import type { CliContext } from './context.js';
-import { registerValidate } from './validate.js';
 
 export const EXIT_USAGE = 2;
+export const PACKAGE_VERSION = '0.1.0';
 
-export function buildProgram(ctx: CliContext): Command {
+type Register = (program: Command, ctx: CliContext) => void;
+
+/** Each command and how to load its module; the order is the order of `--help`. */
+const commands: readonly (readonly [string, () => Promise<Register>])[] = [
+  ['validate', async () => (await import('./validate.js')).registerValidate],
+  ['compile', async () => (await import('./compile.js')).registerCompile],
+  ['ls', async () => (await import('./ls.js')).registerLs],
+  ['port', async () => (await import('./port.js')).registerPort],
+];
+
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('pfexpose')
     .description('Compile container port manifests into a deterministic pf ruleset, plan it and apply it.')
     .version(PACKAGE_VERSION, '-V, --version')
@@ -16,15 +28,19 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
     });
-  registerValidate(program, ctx);
+  const first = argv.find((a) => !a.startsWith('-'));
+  const chosen = commands.filter(([name]) => name === first);
+  for (const [, load] of chosen.length > 0 ? chosen : commands) (await load())(program, ctx);
+  // commander applies exitOverride and output settings only to commands that inherit them.
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  }
   return program;
 }
 
-export const PACKAGE_VERSION = '0.1.0';
-
 export async function main(argv: readonly string[], ctx: CliContext = processContext()): Promise<number> {
-  const program = buildProgram(ctx);
   try {
+    const program = await buildProgram(ctx, argv);
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
@@ -32,20 +48,15 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
         return 0;
       }
-      // commander has already printed its message; a usage error has its own exit code.
-      return usageExitCode(ctx);
+      // commander has printed its message already.
+      return ctx.usageExitCode ?? EXIT_USAGE;
     }
     const message = error instanceof Error ? error.message : String(error);
     ctx.stderr.write(`pfexpose: internal error: ${message}\n`);
     if (ctx.env['PFEXPOSE_DEBUG'] && error instanceof Error && error.stack) ctx.stderr.write(`${error.stack}\n`);
     else ctx.stderr.write('pfexpose: this is a bug; set PFEXPOSE_DEBUG=1 for details and report it\n');
-    return usageExitCode(ctx);
+    return ctx.usageExitCode ?? EXIT_USAGE;
   }
-}
-
-/** Commands whose exit 2 means something else (plan: "changes") set their own usage code. */
-function usageExitCode(ctx: CliContext): number {
-  return ctx.exitCode > 0 && ctx.exitCode !== EXIT_USAGE ? ctx.exitCode : EXIT_USAGE;
 }
 
 export function processContext(): CliContext {

@@ -1,5 +1,6 @@
 // The registry of diagnostic codes. Each area owns one table (codes-*.ts) so that codes stay
 // unique and documented; this module joins them and gives the union type of every code.
+import { hostCodes } from './codes-host.js';
 import { manifestCodes } from './codes-manifest.js';
 import { modelCodes } from './codes-model.js';
 import { portCodes } from './codes-ports.js';
@@ -13,6 +14,7 @@ export const diagnosticCodes = {
   ...manifestCodes,
   ...portCodes,
   ...modelCodes,
+  ...hostCodes,
 } as const satisfies Record<string, CodeInfo>;
 
 export type DiagnosticCode = keyof typeof diagnosticCodes;

@@ -1,0 +1,117 @@
+// `pfexpose compile`: manifests in, the pf ruleset out (stdout, or a file written atomically), plus
+// the lock file of dynamic host ports brought up to date unless --frozen. `--check FILE` compares
+// instead of writing, for repositories that commit the rendered ruleset.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../host/atomic-write.js';
+import { writeLockfile } from '../host/lock-file.js';
+import type { Exposure } from '../model/exposure.js';
+import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
+import type { CompileFlags } from './compile-options.js';
+import type { CliContext } from './context.js';
+import { compilePaths } from './pipeline.js';
+import type { CompileOutcome } from './pipeline.js';
+import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+
+interface CompileCommandFlags extends CompileFlags {
+  output?: string;
+  check?: string;
+  format: 'text' | 'json';
+}
+
+export function registerCompile(program: Command, ctx: CliContext): void {
+  addCompileOptions(
+    program
+      .command('compile')
+      .description('compile manifests into the pf ruleset of one host (deterministic: same manifests, same bytes)')
+      .argument('[paths...]', 'manifest files or directories (default: .)'),
+  )
+    .option('-o, --output <file>', 'write the ruleset to FILE atomically instead of stdout')
+    .option('--check <file>', 'exit 1 when FILE differs from what compile would write; writes nothing')
+    .addOption(new Option('--format <format>', 'text: the ruleset; json: {"exposures":[...],"ruleset":"..."}').choices(['text', 'json']).default('text'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The ruleset loads with: pfctl -o none -a pfexpose -f FILE',
+        '',
+        'Exit codes:',
+        '  0  compiled (with --check: FILE is up to date)',
+        '  1  invalid manifests, a conflict, a lock that --frozen forbids changing, or --check found a difference',
+        '  2  usage or internal error',
+        '',
+      ].join('\n'),
+    )
+    .action(async (paths: string[], flags: CompileCommandFlags) => {
+      await runCompile(paths, flags, ctx);
+    });
+}
+
+async function runCompile(paths: string[], flags: CompileCommandFlags, ctx: CliContext): Promise<void> {
+  const parsed = compileOptionsFrom(flags, ctx.cwd);
+  if (!parsed.ok) return reportUsage(ctx, parsed.message);
+  const outcome = await compilePaths(paths, parsed.options);
+  reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
+  if (!outcome.ok) {
+    ctx.exitCode = 1;
+    return;
+  }
+  const text = flags.format === 'json' ? formatCompileJson(outcome) : outcome.ruleset;
+  if (flags.check !== undefined) {
+    const current = await readFile(resolve(ctx.cwd, flags.check), 'utf8').catch(() => null);
+    if (current === text) {
+      ctx.stderr.write(`${flags.check} is up to date\n`);
+      ctx.exitCode = 0;
+    } else {
+      ctx.stderr.write(`${flags.check} ${current === null ? 'does not exist or cannot be read' : 'differs from what compile would write'}; run: pfexpose compile -o ${flags.check}\n`);
+      ctx.exitCode = 1;
+    }
+    return;
+  }
+  if (outcome.lockChanged && !parsed.options.frozen) {
+    const written = await attempt(() => writeLockfile(resolve(ctx.cwd, outcome.lockPath), outcome.lock));
+    if (written !== null) return reportUsage(ctx, `cannot write the lock file ${outcome.lockPath}: ${written}`, 1);
+    ctx.stderr.write(`updated ${outcome.lockPath}\n`);
+  }
+  if (flags.output !== undefined) {
+    const written = await attempt(() => writeFileAtomic(resolve(ctx.cwd, flags.output as string), text));
+    if (written !== null) return reportUsage(ctx, `cannot write ${flags.output}: ${written} (nothing was written)`, 1);
+  } else {
+    ctx.stdout.write(text);
+  }
+  ctx.exitCode = 0;
+}
+
+/** Runs an I/O step; returns null on success or the reason it failed. */
+async function attempt(step: () => Promise<void>): Promise<string | null> {
+  try {
+    await step();
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** The JSON contract other tools build on; documented in README ("compile --format json"). */
+export function exposureToJson(exposure: Exposure): Record<string, unknown> {
+  return {
+    container: exposure.container,
+    protocol: exposure.protocol,
+    family: exposure.family,
+    interface: exposure.interface,
+    hostAddress: exposure.hostAddress,
+    hostPort: { start: exposure.hostPort.start, end: exposure.hostPort.end },
+    containerAddress: exposure.containerAddress,
+    containerPort: { start: exposure.containerPort.start, end: exposure.containerPort.end },
+    from: [...exposure.from],
+    label: exposure.label,
+    dynamic: exposure.dynamic,
+    source: { file: exposure.source.file, line: exposure.source.line, column: exposure.source.column },
+  };
+}
+
+function formatCompileJson(outcome: CompileOutcome): string {
+  return `${JSON.stringify({ exposures: outcome.exposures.map(exposureToJson), ruleset: outcome.ruleset }, null, 2)}\n`;
+}

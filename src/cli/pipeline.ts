@@ -1,0 +1,173 @@
+// The one path from manifests to a ruleset that every command shares (compile, ls, port, plan,
+// apply, watch): load and check the manifests, resolve them for one host with the lock file, and
+// render pf text. Only compilePaths touches the file system; compileSources works on given texts.
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { compareStrings, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { readLockfile } from '../host/lock-file.js';
+import type { LoadResult } from '../manifest/load-manifests.js';
+import { loadManifestDocuments, loadManifests } from '../manifest/load-manifests.js';
+import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';
+import type { Exposure } from '../model/exposure.js';
+import type { Lockfile } from '../model/lockfile.js';
+import { emptyLockfile, LOCKFILE_NAME, parseLockfile } from '../model/lockfile.js';
+import type { ResolvedHost } from '../model/resolve-exposures.js';
+import { resolveExposures } from '../model/resolve-exposures.js';
+import { renderRuleset } from '../pf/render-ruleset.js';
+import type { PortRange } from '../ports/port-spec.js';
+
+export type Dialect = 'freebsd' | 'openbsd';
+
+export interface CompileOptions {
+  host?: string | undefined;
+  gateway?: string | undefined;
+  pool?: PortRange | undefined;
+  dialect: Dialect;
+  frozen: boolean;
+  anchor: string;
+  /** Lock file path; default pfexpose.lock.json beside the first manifest path. */
+  lockPath?: string | undefined;
+  /** Directory relative paths are resolved against; default the process's. */
+  cwd?: string | undefined;
+}
+
+export interface CompileOutcome {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  /** Empty when ok is false. */
+  exposures: Exposure[];
+  /** The rendered ruleset; empty when ok is false. */
+  ruleset: string;
+  files: string[];
+  /** sha256 over the manifest files' names and texts: what the ruleset was made from. */
+  manifestDigest: string;
+  host: ResolvedHost | null;
+  lock: Lockfile;
+  lockChanged: boolean;
+  lockPath: string;
+  /** Each manifest file's text, for code frames. */
+  texts: ReadonlyMap<string, string>;
+}
+
+/** Manifests and lock given as texts (e.g. read from git objects); no file system access. */
+export function compileSources(
+  sources: readonly { file: string; text: string }[],
+  options: CompileOptions,
+  lockText: string | null,
+): CompileOutcome {
+  const sorted = [...sources].sort((a, b) => compareStrings(a.file, b.file));
+  const load = loadManifestDocuments(
+    sorted.map((s) => parseYamlDocuments(s.text.startsWith('\ufeff') ? s.text.slice(1) : s.text, s.file)),
+  );
+  const lockPath = options.lockPath ?? LOCKFILE_NAME;
+  const lock = lockText === null ? { lock: emptyLockfile(), diagnostics: [] } : parseLockfile(lockText, lockPath);
+  return compileLoaded(
+    { ...load, manifests: { ...load.manifests, files: sorted.map((s) => s.file) } },
+    lock,
+    options,
+    lockPath,
+  );
+}
+
+/** Reads the manifests under paths and their lock file, then compiles. Never writes. */
+export async function compilePaths(paths: readonly string[], options: CompileOptions): Promise<CompileOutcome> {
+  const cwd = options.cwd ?? process.cwd();
+  const given = paths.length > 0 ? paths : ['.'];
+  const lockPath = options.lockPath ?? (await defaultLockPath(given[0] ?? '.', cwd));
+  const load = await loadManifests(given, { cwd });
+  const lock = await readLockfileReported(resolve(cwd, lockPath), lockPath);
+  return compileLoaded(load, lock, options, lockPath);
+}
+
+/** The lock lives with the manifests: inside the first path when it is a directory, else beside it. */
+export async function defaultLockPath(firstPath: string, cwd: string): Promise<string> {
+  try {
+    const info = await stat(resolve(cwd, firstPath));
+    return info.isDirectory() ? join(firstPath, LOCKFILE_NAME) : join(dirname(firstPath), LOCKFILE_NAME);
+  } catch {
+    return join(firstPath, LOCKFILE_NAME);
+  }
+}
+
+async function readLockfileReported(path: string, shownAs: string): Promise<{ lock: Lockfile; diagnostics: Diagnostic[] }> {
+  try {
+    const read = await readLockfile(path);
+    return { lock: read.lock, diagnostics: read.diagnostics.map((d) => ({ ...d, file: shownAs })) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      lock: emptyLockfile(),
+      diagnostics: [
+        {
+          code: 'lock-unreadable',
+          severity: 'error',
+          message: `cannot read the lock file: ${reason}`,
+          file: shownAs,
+          line: 1,
+          column: 1,
+          endLine: 1,
+          endColumn: 1,
+          hint: 'make it readable, or pass another one with --lock FILE',
+        },
+      ],
+    };
+  }
+}
+
+function compileLoaded(
+  load: LoadResult,
+  lock: { lock: Lockfile; diagnostics: Diagnostic[] },
+  options: CompileOptions,
+  lockPath: string,
+): CompileOutcome {
+  const manifestDigest = digestManifests(load);
+  const failed = (diagnostics: Diagnostic[], host: ResolvedHost | null = null): CompileOutcome => ({
+    ok: false,
+    diagnostics: sortDiagnostics(diagnostics),
+    exposures: [],
+    ruleset: '',
+    files: load.manifests.files,
+    manifestDigest,
+    host,
+    lock: lock.lock,
+    lockChanged: false,
+    lockPath,
+    texts: load.texts,
+  });
+  const early = [...load.diagnostics, ...lock.diagnostics];
+  if (hasErrors(early)) return failed(early);
+  const resolved = resolveExposures(load.manifests, {
+    host: options.host,
+    gateway: options.gateway,
+    pool: options.pool,
+    lock: lock.lock,
+    frozen: options.frozen,
+    lockFileName: lockPath,
+  });
+  const diagnostics = [...early, ...resolved.diagnostics];
+  if (hasErrors(diagnostics)) return failed(diagnostics, resolved.host);
+  const ruleset = renderRuleset(resolved.exposures, { dialect: options.dialect, anchor: options.anchor });
+  return {
+    ok: true,
+    diagnostics: sortDiagnostics(diagnostics),
+    exposures: resolved.exposures,
+    ruleset,
+    files: load.manifests.files,
+    manifestDigest,
+    host: resolved.host,
+    lock: resolved.lock,
+    lockChanged: resolved.lockChanged,
+    lockPath,
+    texts: load.texts,
+  };
+}
+
+function digestManifests(load: LoadResult): string {
+  const hash = createHash('sha256');
+  for (const file of [...load.texts.keys()].sort(compareStrings)) {
+    hash.update(`${file}\0${load.texts.get(file) ?? ''}\0`);
+  }
+  return hash.digest('hex');
+}

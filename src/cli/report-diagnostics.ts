@@ -1,0 +1,19 @@
+// Prints diagnostics of a compiling command on stderr as text (code frames on a terminal), and
+// states the usage errors of flags the same way, so every command reports problems alike.
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { formatText } from '../diagnostics/format-text.js';
+import type { CliContext } from './context.js';
+import { useColor } from './context.js';
+
+export function reportDiagnostics(ctx: CliContext, diagnostics: readonly Diagnostic[], texts?: ReadonlyMap<string, string>): void {
+  if (diagnostics.length === 0) return;
+  ctx.stderr.write(
+    formatText(diagnostics, { codeFrame: ctx.stderr.isTTY, color: useColor(ctx, ctx.stderr), ...(texts ? { sources: texts } : {}) }),
+  );
+}
+
+/** A wrong flag value: one line naming the flag and the fix, then the usage exit code. */
+export function reportUsage(ctx: CliContext, message: string, exitCode = 2): void {
+  ctx.stderr.write(`pfexpose: ${message}\n`);
+  ctx.exitCode = exitCode;
+}
