@@ -1,0 +1,86 @@
+// Diagnostics for people: `file:line:col: error CODE message`, and on a terminal a code frame
+// with a caret under the span and the hint. Nothing from the file reaches the terminal raw:
+// control characters in source lines and file names are shown escaped.
+import type { Diagnostic } from './diagnostic.js';
+import { escapeUnprintable, replaceUnprintable } from './printable-text.js';
+
+export interface TextFormatOptions {
+  /** Show the source line with carets (on a terminal). */
+  codeFrame?: boolean;
+  color?: boolean;
+  /** The text of each file, by the name diagnostics carry, for code frames. */
+  sources?: ReadonlyMap<string, string>;
+}
+
+const RESET = '\u001b[0m';
+const STYLE = { error: '\u001b[31;1m', warning: '\u001b[33;1m', dim: '\u001b[2m', caret: '\u001b[31m' } as const;
+
+export function formatText(diagnostics: readonly Diagnostic[], options: TextFormatOptions = {}): string {
+  const paint = (style: string, text: string): string => (options.color === true ? `${style}${text}${RESET}` : text);
+  let out = '';
+  for (const d of diagnostics) {
+    const severity = paint(STYLE[d.severity], d.severity);
+    out += `${showPrintable(d.file)}:${d.line}:${d.column}: ${severity} ${d.code} ${showPrintable(d.message)}\n`;
+    if (options.codeFrame !== true) continue;
+    const frame = codeFrame(d, options.sources?.get(d.file));
+    if (frame !== null) {
+      out += `${paint(STYLE.dim, frame.gutter)}${frame.line}\n`;
+      out += `${paint(STYLE.dim, frame.blank)}${paint(STYLE.caret, frame.carets)}\n`;
+    }
+    if (d.hint !== undefined) out += `  ${paint(STYLE.dim, 'hint:')} ${showPrintable(d.hint)}\n`;
+  }
+  return out;
+}
+
+interface Frame {
+  gutter: string;
+  blank: string;
+  line: string;
+  carets: string;
+}
+
+function codeFrame(d: Diagnostic, text: string | undefined): Frame | null {
+  if (text === undefined) return null;
+  const lines = text.split(/\r?\n|\r/);
+  const source = lines[d.line - 1];
+  if (source === undefined) return null;
+  const number = String(d.line);
+  const start = Math.max(1, d.column);
+  // A span over several lines is underlined to the end of its first line.
+  const end = d.endLine === d.line ? Math.max(d.endColumn, start + 1) : source.length + 1;
+  const shown = printableLine(source);
+  return {
+    gutter: ` ${number} | `,
+    blank: ` ${' '.repeat(number.length)} | `,
+    line: shown,
+    carets: `${' '.repeat(start - 1)}${'^'.repeat(Math.max(1, Math.min(end, shown.length + 2) - start))}`,
+  };
+}
+
+/** One cell per UTF-16 unit, so carets stay under their column: tabs and controls become one cell. */
+function printableLine(line: string): string {
+  return replaceUnprintable(line, (ch) => (ch === '\t' ? ' ' : '\ufffd'));
+}
+
+/** File names come from the file system and may hold anything: escape what would act on a terminal. */
+export function showPrintable(text: string): string {
+  return escapeUnprintable(text);
+}
+
+export interface Summary {
+  files: number;
+  containers: number;
+}
+
+/** The last line of `validate` in text format: `3 files, 5 containers: valid` or the counts. */
+export function formatSummary(diagnostics: readonly Diagnostic[], summary: Summary): string {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  const counted = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const head = `${counted(summary.files, 'file')}, ${counted(summary.containers, 'container')}`;
+  const parts: string[] = [];
+  if (errors > 0) parts.push(counted(errors, 'error'));
+  else parts.push('valid');
+  if (warnings > 0) parts.push(counted(warnings, 'warning'));
+  return `${head}: ${parts.join(', ')}\n`;
+}

@@ -1,0 +1,302 @@
+// Builds the typed ManifestDocument from a document's data once the schema has judged it: port
+// entries go through the grammars of src/ports, whose errors are placed on the exact characters
+// of the file. Values the schema flagged are skipped, so nothing is reported twice.
+import { isMap, isScalar, isSeq } from 'yaml';
+import type { LineCounter, Node } from 'yaml';
+import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../diagnostics/diagnostic.js';
+import { isDiagnosticCode } from '../diagnostics/codes.js';
+import { describeAddressProblem, parseAddress } from '../ports/address.js';
+import { parsePortObject, parsePortSpec } from '../ports/parse-long-port.js';
+import { parsePortRange } from '../ports/port-number.js';
+import type { Family, PortSpecError } from '../ports/port-spec.js';
+import { quoteText } from '../ports/quote-text.js';
+import type { ManifestSources } from './check-manifest.js';
+import type {
+  HostDeclaration,
+  ManifestContainer,
+  ManifestDocument,
+  ManifestExpose,
+  ManifestPortEntry,
+  ShortSyntax,
+} from './manifest.js';
+import { parseExpose } from './parse-expose.js';
+import type { ParsedYamlDocument } from './parse-yaml-documents.js';
+import { findPair, headSpan, joinPointer, locatePointer, nodeSpan, spanAt, spanInScalar } from './source-span.js';
+
+export interface BuildInput {
+  file: string;
+  text: string;
+  lineCounter: LineCounter;
+  document: ParsedYamlDocument;
+  index: number;
+  data: unknown;
+  /** Pointers the schema found wrong. */
+  flagged: readonly string[];
+  sources: ManifestSources;
+}
+
+export interface BuildResult {
+  document: ManifestDocument;
+  diagnostics: Diagnostic[];
+}
+
+type Data = Record<string, unknown>;
+
+export function buildManifestDocument(input: BuildInput): BuildResult {
+  const diagnostics: Diagnostic[] = [];
+  const root = asRecord(input.data) ?? {};
+  const ctx = { ...input, diagnostics };
+  const syntax = readSyntax(root['syntax'], 'kleene');
+  const documentHost = ok(ctx, '/host') && typeof root['host'] === 'string' ? root['host'] : null;
+
+  const hosts: HostDeclaration[] = [];
+  const hostsData = ok(ctx, '/hosts') ? asRecord(root['hosts']) : null;
+  for (const name of sortedKeys(hostsData)) {
+    const pointer = joinPointer(['hosts', name]);
+    const value = asRecord(hostsData?.[name]);
+    if (value === null || !ok(ctx, pointer)) continue;
+    const gateway = ok(ctx, `${pointer}/gateway`) && typeof value['gateway'] === 'string' ? value['gateway'] : null;
+    const interfaces =
+      ok(ctx, `${pointer}/interfaces`) && Array.isArray(value['interfaces'])
+        ? value['interfaces'].filter((i): i is string => typeof i === 'string').sort(compareStrings)
+        : null;
+    hosts.push({
+      name,
+      gateway,
+      interfaces,
+      pool: readPool(ctx, `${pointer}/pool`, value['pool']),
+      source: keySpan(ctx, pointer),
+    });
+  }
+
+  const containers: ManifestContainer[] = [];
+  const containersData = ok(ctx, '/containers') ? asRecord(root['containers']) : null;
+  for (const name of sortedKeys(containersData)) {
+    const pointer = joinPointer(['containers', name]);
+    const value = asRecord(containersData?.[name]);
+    if (value === null || !ok(ctx, pointer)) continue;
+    containers.push(buildContainer(ctx, name, pointer, value, syntax, documentHost));
+  }
+
+  return {
+    document: { file: input.file, index: input.index, host: documentHost, hosts, containers },
+    diagnostics,
+  };
+}
+
+type Context = BuildInput & { diagnostics: Diagnostic[] };
+
+function buildContainer(
+  ctx: Context,
+  name: string,
+  pointer: string,
+  value: Data,
+  documentSyntax: ShortSyntax,
+  documentHost: string | null,
+): ManifestContainer {
+  let addressInvalid = false;
+  const readAddress = (key: 'ip' | 'ip6', family: Family): string | null => {
+    const text = value[key];
+    const at = `${pointer}/${key}`;
+    if (typeof text !== 'string') return null;
+    if (!ok(ctx, at)) {
+      addressInvalid = true;
+      return null;
+    }
+    const parsed = parseAddress(text);
+    if (parsed !== null && parsed.family === family) return parsed.text;
+    addressInvalid = true;
+    const problem =
+      parsed !== null
+        ? `it is an ${parsed.family === 'inet' ? 'IPv4' : 'IPv6'} address: put it in ${parsed.family === 'inet' ? 'ip' : 'ip6'}`
+        : describeAddressProblem(text) ?? 'it is not an address';
+    report(ctx, 'invalid-address', `${key} ${quoteText(text)} is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address: ${problem}`, valueSpan(ctx, at));
+    return null;
+  };
+  const ip = readAddress('ip', 'inet');
+  const ip6 = readAddress('ip6', 'inet6');
+  const host = ok(ctx, `${pointer}/host`) && typeof value['host'] === 'string' ? value['host'] : documentHost;
+  const syntax = ok(ctx, `${pointer}/syntax`) ? readSyntax(value['syntax'], documentSyntax) : documentSyntax;
+
+  const ports: ManifestPortEntry[] = [];
+  const portsData = ok(ctx, `${pointer}/ports`) && Array.isArray(value['ports']) ? value['ports'] : [];
+  portsData.forEach((item: unknown, i) => {
+    const at = `${pointer}/ports/${i}`;
+    if (!okTree(ctx, at)) return;
+    const entry = buildPortEntry(ctx, at, item, syntax);
+    if (entry !== null) ports.push(entry);
+  });
+
+  const expose: ManifestExpose[] = [];
+  const exposeData = ok(ctx, `${pointer}/expose`) && Array.isArray(value['expose']) ? value['expose'] : [];
+  exposeData.forEach((item: unknown, i) => {
+    const at = `${pointer}/expose/${i}`;
+    if (!okTree(ctx, at) || (typeof item !== 'string' && typeof item !== 'number')) return;
+    const node = locatePointer(ctx.document, pointerParts(at)).value;
+    const parsed = parseExpose(item);
+    if (parsed.ok) {
+      expose.push({ port: parsed.port, protocol: parsed.protocol, source: node === null ? keySpan(ctx, pointer) : nodeSpan(ctx.lineCounter, ctx.file, node) });
+      return;
+    }
+    for (const error of parsed.errors) {
+      const span = node === null ? keySpan(ctx, pointer) : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
+      report(ctx, portCode(error), `expose entry: ${error.message}`, span);
+    }
+  });
+
+  const publishAll = ok(ctx, `${pointer}/publishAll`) && value['publishAll'] === true;
+  const container: ManifestContainer = {
+    name,
+    host,
+    ip,
+    ip6,
+    syntax,
+    ports,
+    expose: expose.sort((a, b) => a.port.start - b.port.start || a.port.end - b.port.end || compareStrings(a.protocol, b.protocol)),
+    publishAll,
+    source: keySpan(ctx, pointer),
+  };
+  ctx.sources.containers.set(container, { addressInvalid });
+  return container;
+}
+
+function buildPortEntry(ctx: Context, pointer: string, item: unknown, syntax: ShortSyntax): ManifestPortEntry | null {
+  const node = locatePointer(ctx.document, pointerParts(pointer)).value;
+  const source = node === null ? keySpan(ctx, pointer) : nodeSpan(ctx.lineCounter, ctx.file, node);
+  const result =
+    typeof item === 'string' || typeof item === 'number' ? parsePortSpec(item, syntax) : parsePortObject(item);
+  if (!result.ok) {
+    for (const error of result.errors) report(ctx, portCode(error), error.message, portErrorSpan(ctx, node, error, source));
+    return null;
+  }
+  const entry: ManifestPortEntry = { spec: result.spec, source };
+  ctx.sources.ports.set(entry, entrySources(ctx, node, item, syntax, result.spec.hostAddress !== null));
+  return entry;
+}
+
+/** Where a port error lies: inside the string entry, or inside the value of the key at fault. */
+function portErrorSpan(ctx: Context, node: Node | null, error: PortSpecError, fallback: SourceSpan): SourceSpan {
+  if (node === null) return fallback;
+  if (error.key === undefined) return spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
+  if (!isMap(node)) return fallback;
+  const pair = findPair(ctx.document, node.items, error.key);
+  if (pair === undefined) return headSpan(ctx.lineCounter, ctx.file, ctx.text, node);
+  const keyNode = pair.key as Node | null;
+  const valueNode = pair.value as Node | null;
+  const atKey = error.code === 'port-long-key' || error.code === 'port-long-conflict';
+  if (atKey || valueNode === null) return keyNode !== null ? nodeSpan(ctx.lineCounter, ctx.file, keyNode) : fallback;
+  if (error.index !== undefined && isSeq(valueNode)) {
+    const itemNode = valueNode.items[error.index] as Node | null | undefined;
+    if (itemNode !== undefined && itemNode !== null) {
+      return spanInScalar(ctx.lineCounter, ctx.file, ctx.text, itemNode, error.start, error.end);
+    }
+  }
+  return spanInScalar(ctx.lineCounter, ctx.file, ctx.text, valueNode, error.start, error.end);
+}
+
+/** Positions of the parts the family checks may point at. */
+function entrySources(ctx: Context, node: Node | null, item: unknown, syntax: ShortSyntax, hasHostAddress: boolean) {
+  const sources: { hostAddress?: SourceSpan; family?: SourceSpan; from: Map<string, SourceSpan> } = { from: new Map() };
+  if (node === null) return sources;
+  const dockerText = (scalar: Node, text: string): SourceSpan | undefined => {
+    // Docker's host address is the first field: `[::1]:...`, or everything before HOST:CONTAINER.
+    if (!hasHostAddress) return undefined;
+    if (text.startsWith('[')) {
+      const close = text.indexOf(']');
+      return spanInScalar(ctx.lineCounter, ctx.file, ctx.text, scalar, 1, close < 0 ? text.length : close);
+    }
+    const last = text.lastIndexOf(':');
+    const split = text.lastIndexOf(':', last - 1);
+    return split > 0 ? spanInScalar(ctx.lineCounter, ctx.file, ctx.text, scalar, 0, split) : undefined;
+  };
+  if (typeof item === 'string' && syntax === 'docker') {
+    const span = dockerText(node, item);
+    if (span !== undefined) sources.hostAddress = span;
+    return sources;
+  }
+  if (!isMap(node)) return sources;
+  const items = node.items;
+  const valueOf = (key: string): Node | null => (findPair(ctx.document, items, key)?.value as Node | null | undefined) ?? null;
+  const hostIp = valueOf('host_ip');
+  if (hostIp !== null) sources.hostAddress = nodeSpan(ctx.lineCounter, ctx.file, hostIp);
+  const docker = valueOf('docker');
+  if (docker !== null && isScalar(docker) && typeof docker.value === 'string') {
+    const span = dockerText(docker, docker.value);
+    if (span !== undefined) sources.hostAddress = span;
+  }
+  const family = valueOf('family');
+  if (family !== null) sources.family = nodeSpan(ctx.lineCounter, ctx.file, family);
+  const from = valueOf('from');
+  if (from !== null && isSeq(from)) {
+    for (const fromItem of from.items as (Node | null)[]) {
+      if (fromItem !== null && isScalar(fromItem) && typeof fromItem.value === 'string') {
+        sources.from.set(fromItem.value, nodeSpan(ctx.lineCounter, ctx.file, fromItem));
+      }
+    }
+  }
+  return sources;
+}
+
+function readPool(ctx: Context, pointer: string, value: unknown): { start: number; end: number } | null {
+  if (typeof value !== 'string' || !ok(ctx, pointer)) return null;
+  const parsed = parsePortRange(value, 0);
+  if (parsed.ok) return parsed.range;
+  const node = locatePointer(ctx.document, pointerParts(pointer)).value;
+  for (const error of parsed.errors) {
+    const span = node === null ? valueSpan(ctx, pointer) : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
+    report(ctx, 'invalid-pool', `pool ${quoteText(value)}: ${error.message}`, span);
+  }
+  return null;
+}
+
+function readSyntax(value: unknown, fallback: ShortSyntax): ShortSyntax {
+  return value === 'kleene' || value === 'docker' ? value : fallback;
+}
+
+function portCode(error: PortSpecError): Diagnostic['code'] {
+  return isDiagnosticCode(error.code) ? error.code : 'port-syntax';
+}
+
+function report(ctx: Context, code: Diagnostic['code'], message: string, span: SourceSpan): void {
+  ctx.diagnostics.push({ code, severity: 'error', message, ...span });
+}
+
+/** Not flagged by the schema, nor inside something flagged. */
+function ok(ctx: Context, pointer: string): boolean {
+  return !ctx.flagged.some((f) => pointer === f || pointer.startsWith(`${f}/`));
+}
+
+/** Neither flagged itself nor holding anything flagged (a port entry is judged whole). */
+function okTree(ctx: Context, pointer: string): boolean {
+  return ok(ctx, pointer) && !ctx.flagged.some((f) => f.startsWith(`${pointer}/`));
+}
+
+function pointerParts(pointer: string): string[] {
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function keySpan(ctx: Context, pointer: string): SourceSpan {
+  const found = locatePointer(ctx.document, pointerParts(pointer));
+  const node = found.key ?? found.value;
+  if (node !== null) return nodeSpan(ctx.lineCounter, ctx.file, node);
+  return spanAt(ctx.lineCounter, ctx.file, 0, 0);
+}
+
+function valueSpan(ctx: Context, pointer: string): SourceSpan {
+  const found = locatePointer(ctx.document, pointerParts(pointer));
+  const node = found.value ?? found.key;
+  if (node !== null) return nodeSpan(ctx.lineCounter, ctx.file, node);
+  return spanAt(ctx.lineCounter, ctx.file, 0, 0);
+}
+
+function asRecord(value: unknown): Data | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Data) : null;
+}
+
+function sortedKeys(record: Data | null): string[] {
+  return record === null ? [] : Object.keys(record).sort(compareStrings);
+}

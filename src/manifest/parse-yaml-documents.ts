@@ -1,0 +1,257 @@
+// Parses manifest text into YAML documents that keep their source positions, and into plain data
+// for the schema: YAML 1.2 core schema, duplicate keys refused, nesting depth and alias expansion
+// bounded, and keys such as __proto__ kept as ordinary data on prototype-less objects.
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import type { CST, Document, Node, ParsedNode } from 'yaml';
+import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
+import { escapeUnprintable } from '../diagnostics/printable-text.js';
+import { quoteText } from '../ports/quote-text.js';
+import { spanAt } from './source-span.js';
+
+/** Collections nested deeper than this are refused before the document is built. */
+export const MAX_DEPTH = 64;
+/** Aliases may expand the data to at most this many nodes (defeats "billion laughs"). */
+export const MAX_EXPANDED_NODES = 100_000;
+
+export type ParsedYamlDocument = Document.Parsed<ParsedNode, true>;
+
+export interface YamlDocument {
+  /** 0-based index of the document in its file. */
+  index: number;
+  document: ParsedYamlDocument;
+  /** Plain data (objects without prototype) when the document parsed cleanly; undefined otherwise. */
+  data: unknown;
+  /** True when data is usable: no YAML errors, not empty. */
+  ok: boolean;
+}
+
+export interface YamlFile {
+  file: string;
+  text: string;
+  lineCounter: LineCounter;
+  documents: YamlDocument[];
+  diagnostics: Diagnostic[];
+}
+
+const YAML_OPTIONS = {
+  version: '1.2',
+  schema: 'core',
+  uniqueKeys: true,
+  strict: true,
+  prettyErrors: false,
+  merge: false,
+  intAsBigInt: false,
+  maxAliasCount: 100,
+} as const;
+
+export function parseYamlDocuments(text: string, file: string): YamlFile {
+  const lineCounter = new LineCounter();
+  const diagnostics: Diagnostic[] = [];
+  const result: YamlFile = { file, text, lineCounter, documents: [], diagnostics };
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+
+  // The composer recurses per nesting level: a document nested thousands deep would exhaust the
+  // stack (or memory), so depth is measured on the flat token tree first.
+  const tooDeep = findExcessiveDepth(tokens);
+  if (tooDeep !== null) {
+    diagnostics.push(
+      located(lineCounter, file, tooDeep, tooDeep + 1, 'yaml-too-deep', 'error',
+        `collections are nested more than ${MAX_DEPTH} levels deep here: a manifest needs fewer than ten; flatten the structure`),
+    );
+    return result;
+  }
+
+  const composer = new Composer(YAML_OPTIONS);
+  const documents = Array.from(composer.compose(tokens, true, text.length)) as ParsedYamlDocument[];
+  documents.forEach((document, index) => {
+    const entry: YamlDocument = { index, document, data: undefined, ok: false };
+    result.documents.push(entry);
+    for (const error of document.errors) diagnostics.push(yamlProblem(lineCounter, file, text, error, 'error'));
+    for (const warning of document.warnings) diagnostics.push(yamlProblem(lineCounter, file, text, warning, 'warning'));
+    if (document.errors.length > 0) return;
+    const contents = document.contents;
+    if (contents === null || (isScalar(contents) && contents.value === null && contents.source === '')) {
+      const at = document.range[0];
+      diagnostics.push(
+        located(lineCounter, file, at, at, 'empty-document', 'error',
+          `document ${index + 1} is empty: a manifest document starts with version: 1`),
+      );
+      return;
+    }
+    const converted = toPlainData(document, contents, lineCounter, file);
+    if (converted.diagnostic !== null) {
+      diagnostics.push(converted.diagnostic);
+      return;
+    }
+    diagnostics.push(...converted.keyProblems);
+    entry.data = converted.data;
+    entry.ok = true;
+  });
+  if (documents.length === 0) {
+    diagnostics.push({
+      code: 'empty-document',
+      severity: 'error',
+      message: 'the file holds no YAML document: a manifest starts with version: 1',
+      file,
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 1,
+    });
+  }
+  return result;
+}
+
+/** Offset of the first collection nested deeper than MAX_DEPTH, or null. Iterative on purpose. */
+function findExcessiveDepth(tokens: readonly CST.Token[]): number | null {
+  const stack: Array<{ token: CST.Token; depth: number }> = tokens.map((token) => ({ token, depth: 0 }));
+  while (stack.length > 0) {
+    const top = stack.pop();
+    if (top === undefined) break;
+    const { token, depth } = top;
+    switch (token.type) {
+      case 'document':
+        if (token.value !== undefined) stack.push({ token: token.value, depth });
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection': {
+        const inner = depth + 1;
+        if (inner > MAX_DEPTH) return token.offset;
+        for (const item of token.items) {
+          if (item.key) stack.push({ token: item.key, depth: inner });
+          if (item.value) stack.push({ token: item.value, depth: inner });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return null;
+}
+
+const YAML_CODES: Readonly<Record<string, DiagnosticCode>> = {
+  TAB_AS_INDENT: 'yaml-tab-indent',
+  DUPLICATE_KEY: 'yaml-duplicate-key',
+};
+
+function yamlProblem(
+  lineCounter: LineCounter,
+  file: string,
+  text: string,
+  problem: { code: string; message: string; pos: [number, number] },
+  severity: Severity,
+): Diagnostic {
+  const [start, end] = problem.pos;
+  const code = YAML_CODES[problem.code] ?? 'yaml-syntax';
+  let message: string;
+  if (code === 'yaml-tab-indent') {
+    message = 'a tab is used for indentation: YAML indents with spaces only; replace the tab with spaces';
+  } else if (code === 'yaml-duplicate-key') {
+    // yaml points at the start of the repeated key; show the key as written.
+    const match = /^("[^"\n]*"|'[^'\n]*'|[^:\n,[\]{}]*[^:\s,[\]{}])/.exec(text.slice(start, start + 1024));
+    const key = match?.[1] ?? '';
+    message = `key ${quoteText(key)} appears twice in this mapping: keep one (duplicate keys are errors, not overrides)`;
+    return located(lineCounter, file, start, start + key.length, code, severity, message);
+  } else {
+    message = `${sanitize(problem.message)} (YAML ${problem.code.toLowerCase().replace(/_/g, ' ')})`;
+  }
+  return located(lineCounter, file, start, Math.max(end, start), code, severity, message);
+}
+
+/** yaml's messages may quote source text; never let control characters reach a terminal. */
+function sanitize(message: string): string {
+  const firstLine = message.split('\n')[0] ?? '';
+  return escapeUnprintable(firstLine);
+}
+
+function located(
+  lineCounter: LineCounter,
+  file: string,
+  start: number,
+  end: number,
+  code: DiagnosticCode,
+  severity: Severity,
+  message: string,
+): Diagnostic {
+  return { code, severity, message, ...spanAt(lineCounter, file, start, end) };
+}
+
+interface Converted {
+  data: unknown;
+  diagnostic: Diagnostic | null;
+  keyProblems: Diagnostic[];
+}
+
+class ConversionStop extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+/**
+ * The document's contents as plain data: mappings become objects without a prototype (so keys
+ * such as __proto__ or constructor are ordinary data), sequences arrays, scalars their values.
+ * Aliases are expanded, counting every node produced, so an alias bomb stops early.
+ */
+function toPlainData(document: ParsedYamlDocument, root: Node, lineCounter: LineCounter, file: string): Converted {
+  let produced = 0;
+  const keyProblems: Diagnostic[] = [];
+  const stop = (node: Node, code: DiagnosticCode, message: string): never => {
+    const [start, end] = node.range ?? [0, 0];
+    throw new ConversionStop(located(lineCounter, file, start, end, code, 'error', message));
+  };
+  const convert = (node: Node | null, depth: number, viaAlias: Node | null): unknown => {
+    if (node === null) return null;
+    produced++;
+    if (produced > MAX_EXPANDED_NODES) {
+      stop(viaAlias ?? node, 'yaml-alias-limit',
+        `aliases expand this document to more than ${MAX_EXPANDED_NODES} nodes (an "alias bomb"): write the values out or use fewer aliases`);
+    }
+    if (depth > MAX_DEPTH) {
+      stop(viaAlias ?? node, 'yaml-too-deep', `aliases nest the data more than ${MAX_DEPTH} levels deep: flatten the structure`);
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(document);
+      if (target === undefined) stop(node, 'yaml-syntax', `alias *${node.source} refers to no anchor: define &${node.source} before it`);
+      return convert(target ?? null, depth, viaAlias ?? node);
+    }
+    if (isScalar(node)) return node.value;
+    if (isSeq(node)) return node.items.map((item) => convert(item as Node | null, depth + 1, viaAlias));
+    if (isMap(node)) {
+      const object = Object.create(null) as Record<string, unknown>;
+      for (const pair of node.items) {
+        const key = pair.key as Node | null;
+        let name: string;
+        if (key === null) name = '';
+        else if (isScalar(key)) name = String(key.value);
+        else if (isAlias(key)) {
+          const target = key.resolve(document);
+          if (target === undefined || !isScalar(target)) {
+            keyProblems.push(keyProblem(key));
+            continue;
+          }
+          name = String(target.value);
+        } else {
+          keyProblems.push(keyProblem(key));
+          continue;
+        }
+        object[name] = convert(pair.value as Node | null, depth + 1, viaAlias);
+      }
+      return object;
+    }
+    return null;
+  };
+  const keyProblem = (key: Node): Diagnostic => {
+    const [start, end] = key.range ?? [0, 0];
+    return located(lineCounter, file, start, end, 'schema', 'error', 'a key must be a plain string, not a list or a mapping: write name: value');
+  };
+  try {
+    return { data: convert(root, 0, null), diagnostic: null, keyProblems };
+  } catch (error) {
+    if (error instanceof ConversionStop) return { data: undefined, diagnostic: error.diagnostic, keyProblems };
+    throw error;
+  }
+}

@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CliContext } from '../../src/cli/context.js';
+import { main } from '../../src/cli/main.js';
+
+function fakeContext(options: { tty?: boolean; cwd?: string; env?: Record<string, string> } = {}) {
+  const out = { stdout: '', stderr: '' };
+  const ctx: CliContext = {
+    stdout: { write: (s) => void (out.stdout += s), isTTY: options.tty === true },
+    stderr: { write: (s) => void (out.stderr += s), isTTY: false },
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    exitCode: 0,
+  };
+  return { ctx, out };
+}
+
+async function run(argv: string[], options: { tty?: boolean; cwd?: string; env?: Record<string, string> } = {}) {
+  const { ctx, out } = fakeContext(options);
+  const code = await main(argv, ctx);
+  return { code, ...out };
+}
+
+const FIXTURES = 'test/fixtures/manifests';
+
+describe('pfexpose validate (in process)', () => {
+  it('exits 0 on examples/ and prints the summary on stderr', async () => {
+    const result = await run(['validate', 'examples']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('3 files, 5 containers: valid, 1 warning\n');
+    expect(result.stdout).toMatch(/^examples\/web\.yaml:22:11: warning family-mismatch /);
+  });
+
+  it('defaults to the working directory', async () => {
+    const result = await run(['validate'], { cwd: resolve('examples') });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^web\.yaml:22:11: warning/);
+  });
+
+  it('exits 1 on invalid manifests, with one line per diagnostic', async () => {
+    const result = await run(['validate', `${FIXTURES}/invalid/ports.yaml`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').filter(Boolean)).toEqual([
+      `${FIXTURES}/invalid/ports.yaml:6:9: error port-zero port entry 1 of container "web": port 0 is not allowed: use a port from 1 to 65535`,
+      `${FIXTURES}/invalid/ports.yaml:7:9: error port-interface-name interface name "em-0" contains "-": use only letters, digits, "_" and "."`,
+    ]);
+    expect(result.stderr).toBe('1 file, 1 container: 2 errors\n');
+  });
+
+  it('shows a code frame when stdout is a terminal', async () => {
+    const result = await run(['validate', `${FIXTURES}/invalid/ports.yaml`], { tty: true, env: { NO_COLOR: '1' } });
+    expect(result.stdout).toContain('\n 6 |       - 0\n   |         ^\n');
+    expect(result.stdout).toContain('\n 7 |       - em-0:8080:80\n   |         ^^^^\n');
+    const coloured = await run(['validate', `${FIXTURES}/invalid/ports.yaml`], { tty: true });
+    expect(coloured.stdout).toContain('\u001b[31;1merror\u001b[0m');
+  });
+
+  it('prints json', async () => {
+    const result = await run(['validate', '--format', 'json', `${FIXTURES}/invalid/ports.yaml`]);
+    expect(result.code).toBe(1);
+    const parsed = JSON.parse(result.stdout) as { diagnostics: Array<{ code: string; line: number; column: number }> };
+    expect(parsed.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+      ['port-zero', 6, 9],
+      ['port-interface-name', 7, 9],
+    ]);
+    expect(result.stderr).toBe('');
+  });
+
+  it('prints github annotations', async () => {
+    const result = await run(['validate', '--format', 'github', `${FIXTURES}/invalid/ports.yaml`]);
+    expect(result.stdout).toContain(`::error file=${FIXTURES}/invalid/ports.yaml,line=6,col=9,endLine=6,endColumn=10,title=port-zero::`);
+  });
+
+  it('exits 2 on a usage error', async () => {
+    const result = await run(['validate', '--format', 'xml', 'examples']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("argument 'xml' is invalid");
+  });
+
+  it('documents the exit codes in --help', async () => {
+    const result = await run(['validate', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Exit codes:');
+    expect(result.stdout).toMatch(/0 +every manifest is valid/);
+    expect(result.stdout).toMatch(/1 +at least one manifest has an error/);
+    expect(result.stdout).toMatch(/2 +usage error or internal error/);
+  });
+
+  it('exits 1 on a path that does not exist', async () => {
+    const result = await run(['validate', 'no/such/dir']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('error path-not-found');
+  });
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
+import { escapeGithubData, escapeGithubProperty, formatGithub } from '../../src/diagnostics/format-github.js';
+import { formatJson } from '../../src/diagnostics/format-json.js';
+import { formatSummary, formatText } from '../../src/diagnostics/format-text.js';
+
+const error: Diagnostic = {
+  code: 'port-zero',
+  severity: 'error',
+  message: 'port 0 is not allowed: use a port from 1 to 65535',
+  file: 'examples/web.yaml',
+  line: 3,
+  column: 9,
+  endLine: 3,
+  endColumn: 10,
+  pointer: '/containers/web/ports/0',
+  hint: 'ports run from 1 to 65535',
+};
+const warning: Diagnostic = {
+  code: 'family-mismatch',
+  severity: 'warning',
+  message: 'a, b: 100% odd\nsecond line',
+  file: 'dir,with:odd/f.yaml',
+  line: 1,
+  column: 1,
+  endLine: 1,
+  endColumn: 4,
+};
+const source = 'version: 1\nports:\n  - [0]\n';
+
+describe('formatText', () => {
+  it('prints file:line:col: severity CODE message, one per line', () => {
+    expect(formatText([error])).toBe(
+      'examples/web.yaml:3:9: error port-zero port 0 is not allowed: use a port from 1 to 65535\n',
+    );
+  });
+
+  it('adds a code frame with carets under the span, and the hint', () => {
+    const out = formatText([error], { codeFrame: true, sources: new Map([['examples/web.yaml', source]]) });
+    expect(out).toBe(
+      [
+        'examples/web.yaml:3:9: error port-zero port 0 is not allowed: use a port from 1 to 65535',
+        ' 3 |   - [0]',
+        '   |         ^',
+        '  hint: ports run from 1 to 65535',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('colours only when asked', () => {
+    expect(formatText([error], { color: true })).toContain('\u001b[31;1merror\u001b[0m');
+    expect(formatText([error])).not.toContain('\u001b');
+  });
+
+  it('never prints control characters from files or names', () => {
+    const hostile: Diagnostic = { ...error, file: 'a\u001b[2Jb.yaml', line: 1, column: 1, endLine: 1, endColumn: 3 };
+    const out = formatText([hostile], { codeFrame: true, sources: new Map([[hostile.file, 'x\u001b[31my\n']]) });
+    expect(out).not.toContain('\u001b');
+    expect(out).toContain('a\\u001b[2Jb.yaml');
+  });
+
+  it.each([
+    ['valid', [], { files: 3, containers: 5 }, '3 files, 5 containers: valid\n'],
+    ['errors', [error, error], { files: 1, containers: 1 }, '1 file, 1 container: 2 errors\n'],
+    ['warning only', [warning], { files: 2, containers: 0 }, '2 files, 0 containers: valid, 1 warning\n'],
+  ] as const)('formatSummary: %s', (_name, diagnostics, summary, want) => {
+    expect(formatSummary(diagnostics, summary)).toBe(want);
+  });
+});
+
+describe('formatJson', () => {
+  it('prints exactly the documented keys, in order', () => {
+    const parsed = JSON.parse(formatJson([error, warning])) as { diagnostics: Array<Record<string, unknown>> };
+    expect(parsed.diagnostics.map((d) => Object.keys(d))).toEqual([
+      ['code', 'severity', 'message', 'file', 'line', 'column', 'endLine', 'endColumn'],
+      ['code', 'severity', 'message', 'file', 'line', 'column', 'endLine', 'endColumn'],
+    ]);
+    expect(parsed.diagnostics[1]).toEqual({
+      code: 'family-mismatch',
+      severity: 'warning',
+      message: 'a, b: 100% odd\nsecond line',
+      file: 'dir,with:odd/f.yaml',
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 4,
+    });
+  });
+
+  it('prints an empty list when valid', () => {
+    expect(JSON.parse(formatJson([]))).toEqual({ diagnostics: [] });
+  });
+});
+
+describe('formatGithub', () => {
+  it('prints one workflow command per diagnostic', () => {
+    expect(formatGithub([error])).toBe(
+      '::error file=examples/web.yaml,line=3,col=9,endLine=3,endColumn=10,title=port-zero::port 0 is not allowed: use a port from 1 to 65535%0Aports run from 1 to 65535\n',
+    );
+  });
+
+  it('escapes data and properties so a message cannot end the command', () => {
+    expect(formatGithub([warning])).toBe(
+      '::warning file=dir%2Cwith%3Aodd/f.yaml,line=1,col=1,endLine=1,endColumn=4,title=family-mismatch::a, b: 100%25 odd%0Asecond line\n',
+    );
+  });
+
+  it.each([
+    ['%', '%25', '%25'],
+    ['\r\n', '%0D%0A', '%0D%0A'],
+    ['a:b,c', 'a:b,c', 'a%3Ab%2Cc'],
+  ])('escapes %j', (given, data, property) => {
+    expect(escapeGithubData(given)).toBe(data);
+    expect(escapeGithubProperty(given)).toBe(property);
+  });
+});

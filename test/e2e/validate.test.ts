@@ -1,0 +1,72 @@
+// Runs the built CLI (bin/pfexpose.js -> dist/) the way a user or CI does. `npm test` builds first;
+// when running this file alone, run `npm run build` before.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = resolve('bin/pfexpose.js');
+const HOSTILE = resolve('test/fixtures/manifests/hostile');
+
+function pfexpose(args: string[], cwd = process.cwd()) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const STACK_TRACE = /\n\s+at .+[:(].*\d+:\d+|node:internal|RangeError|TypeError|ReferenceError/;
+
+describe('pfexpose validate (built CLI)', () => {
+  it('exits 0 on examples/', () => {
+    const result = pfexpose(['validate', 'examples/']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('3 files, 5 containers: valid, 1 warning\n');
+  });
+
+  it('prints json for examples/ with every documented key', () => {
+    const result = pfexpose(['validate', '--format', 'json', 'examples']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      diagnostics: [
+        expect.objectContaining({ code: 'family-mismatch', severity: 'warning', file: 'examples/web.yaml', line: 22, column: 11, endLine: 22, endColumn: 14 }),
+      ],
+    });
+  });
+
+  it.each(readdirSync(HOSTILE).sort())('exits 1 on hostile/%s without a stack trace', (file) => {
+    const result = pfexpose(['validate', join(HOSTILE, file)]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/:\d+:\d+: error [a-z0-9-]+ /);
+    expect(result.stdout + result.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  describe('on a hostile tree', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pfexpose-e2e-'));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    mkdirSync(join(root, 'm', 'loop'), { recursive: true });
+    symlinkSync('..', join(root, 'm', 'loop', 'back'));
+    execFileSync('mkfifo', [join(root, 'm', 'fifo.yaml')]);
+    symlinkSync('gone.yaml', join(root, 'm', 'dangling.yaml'));
+    writeFileSync(join(root, 'm', 'big.yaml'), 'x'.repeat(2 * 1024 * 1024));
+    writeFileSync(join(root, 'm', 'deep.yaml'), `version: 1\nx: ${'['.repeat(100_000)}`);
+
+    it('reports every problem, exits 1, never hangs or crashes', () => {
+      const result = pfexpose(['validate', 'm'], root);
+      expect(result.code).toBe(1);
+      expect(result.stdout.split('\n').filter(Boolean).map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
+        'm/big.yaml:1:1: error file-too-large',
+        'm/dangling.yaml:1:1: error file-unreadable',
+        'm/deep.yaml:2:67: error yaml-too-deep',
+        'm/fifo.yaml:1:1: error file-unreadable',
+        'm/loop/back:1:1: error symlink-loop',
+      ]);
+      expect(result.stdout + result.stderr).not.toMatch(STACK_TRACE);
+    });
+  });
+
+  it('exits 2 on a usage error', () => {
+    const result = pfexpose(['validate', '--format', 'yaml']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(STACK_TRACE);
+  });
+});

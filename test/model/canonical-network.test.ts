@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalNetwork, compareNetworks } from '../../src/model/canonical-network.js';
+
+describe('canonicalNetwork', () => {
+  const cases: [string, { given: string; want: string | null }][] = [
+    ['IPv4 host', { given: '192.0.2.1', want: '192.0.2.1' }],
+    ['IPv4 /32 is a host', { given: '192.0.2.1/32', want: '192.0.2.1' }],
+    ['IPv4 host bits masked', { given: '192.0.2.77/25', want: '192.0.2.0/25' }],
+    ['IPv4 /0', { given: '10.1.2.3/0', want: '0.0.0.0/0' }],
+    ['IPv6 compressed and lower case', { given: '2001:DB8:0:0:0:0:0:1', want: '2001:db8::1' }],
+    ['IPv6 /128 is a host', { given: '::1/128', want: '::1' }],
+    ['IPv6 masked', { given: '2001:db8:ffff::1/32', want: '2001:db8::/32' }],
+    ['IPv6 first longest zero run', { given: '1:0:0:2:0:0:0:3', want: '1:0:0:2::3' }],
+    ['IPv6 single zero group is not compressed', { given: '1:0:2:3:4:5:6:7', want: '1:0:2:3:4:5:6:7' }],
+    ['IPv6 with an IPv4 tail', { given: '::ffff:192.0.2.1', want: '::ffff:c000:201' }],
+    ['bad octet', { given: '256.0.0.1', want: null }],
+    ['leading zero', { given: '010.0.0.1', want: null }],
+    ['prefix too long', { given: '10.0.0.0/33', want: null }],
+    ['zone', { given: 'fe80::1%em0', want: null }],
+    ['two ::', { given: '1::2::3', want: null }],
+    ['host name', { given: 'example.com', want: null }],
+    ['empty', { given: '', want: null }],
+  ];
+  it.each(cases)('%s', (_name, { given, want }) => {
+    expect(canonicalNetwork(given)?.text ?? null).toBe(want);
+  });
+
+  it('is idempotent on IPv4 and IPv6 addresses and never throws', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()), fc.integer({ min: 0, max: 128 }), (address, prefix) => {
+        const first = canonicalNetwork(`${address}/${prefix}`);
+        if (first !== null) expect(canonicalNetwork(first.text)?.text).toBe(first.text);
+      }),
+    );
+  });
+
+  it('orders numerically, IPv4 first', () => {
+    const list = ['2001:db8::/32', '10.0.0.0/8', '9.0.0.0/8', '10.0.0.0/16'].map((t) => canonicalNetwork(t)!);
+    expect(list.sort(compareNetworks).map((n) => n.text)).toEqual(['9.0.0.0/8', '10.0.0.0/8', '10.0.0.0/16', '2001:db8::/32']);
+  });
+});
