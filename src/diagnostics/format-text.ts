@@ -20,7 +20,9 @@ export function formatText(diagnostics: readonly Diagnostic[], options: TextForm
   let out = '';
   for (const d of diagnostics) {
     const severity = paint(STYLE[d.severity], d.severity);
-    out += `${showPrintable(d.file)}:${d.line}:${d.column}: ${severity} ${d.code} ${showPrintable(d.message)}\n`;
+    // Without a code frame the hint joins the line, so one line per diagnostic still names the fix.
+    const inlineHint = options.codeFrame !== true && d.hint !== undefined ? ` (hint: ${showPrintable(d.hint)})` : '';
+    out += `${showPrintable(d.file)}:${d.line}:${d.column}: ${severity} ${d.code} ${showPrintable(d.message)}${inlineHint}\n`;
     if (options.codeFrame !== true) continue;
     const frame = codeFrame(d, options.sources?.get(d.file));
     if (frame !== null) {

@@ -29,9 +29,9 @@ const warning: Diagnostic = {
 const source = 'version: 1\nports:\n  - [0]\n';
 
 describe('formatText', () => {
-  it('prints file:line:col: severity CODE message, one per line', () => {
+  it('prints file:line:col: severity CODE message, one per line, with the hint on the same line', () => {
     expect(formatText([error])).toBe(
-      'examples/web.yaml:3:9: error port-zero port 0 is not allowed: use a port from 1 to 65535\n',
+      'examples/web.yaml:3:9: error port-zero port 0 is not allowed: use a port from 1 to 65535 (hint: ports run from 1 to 65535)\n',
     );
   });
 

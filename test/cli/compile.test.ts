@@ -1,0 +1,188 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runInProcess } from '../helpers/cli.js';
+
+const GOLDEN = resolve('test/fixtures/compile');
+const temps: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pfexpose-compile-'));
+  temps.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const SINGLE = `version: 1
+containers:
+  web:
+    ip: 10.0.0.2
+    ports:
+      - 8080:80
+`;
+
+const EPHEMERAL = `version: 1
+syntax: docker
+containers:
+  app:
+    ip: 10.0.0.3
+    ports:
+      - "80"
+      - 127.0.0.1::443
+`;
+
+describe('pfexpose compile', () => {
+  it('renders the examples (golden, both dialects)', async () => {
+    const freebsd = await runInProcess(['compile', 'examples/', '--frozen']);
+    expect(freebsd.code).toBe(0);
+    await expect(freebsd.stdout).toMatchFileSnapshot(join(GOLDEN, 'examples.freebsd.conf'));
+    const openbsd = await runInProcess(['compile', 'examples/', '--frozen', '--dialect', 'openbsd']);
+    expect(openbsd.code).toBe(0);
+    await expect(openbsd.stdout).toMatchFileSnapshot(join(GOLDEN, 'examples.openbsd.conf'));
+  });
+
+  it('prints the documented json contract', async () => {
+    const result = await runInProcess(['compile', 'examples/', '--frozen', '--format', 'json']);
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as { exposures: Record<string, unknown>[]; ruleset: string };
+    expect(Object.keys(parsed)).toEqual(['exposures', 'ruleset']);
+    for (const exposure of parsed.exposures) {
+      expect(Object.keys(exposure)).toEqual([
+        'container', 'protocol', 'family', 'interface', 'hostAddress', 'hostPort', 'containerAddress',
+        'containerPort', 'from', 'label', 'dynamic', 'source',
+      ]);
+    }
+    const text = await runInProcess(['compile', 'examples/', '--frozen']);
+    expect(parsed.ruleset).toBe(text.stdout);
+    await expect(result.stdout).toMatchFileSnapshot(join(GOLDEN, 'examples.json'));
+  });
+
+  it('is byte-identical across runs', async () => {
+    const a = await runInProcess(['compile', 'examples/', '--frozen']);
+    const b = await runInProcess(['compile', 'examples/', '--frozen']);
+    expect(a.stdout).toBe(b.stdout);
+  });
+
+  it('writes -o atomically and --check compares', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.yaml'), SINGLE);
+    const written = await runInProcess(['compile', '.', '--gateway', 'em0', '-o', 'rules.conf'], { cwd: dir });
+    expect(written.code).toBe(0);
+    expect(written.stdout).toBe('');
+    expect(readFileSync(join(dir, 'rules.conf'), 'utf8')).toContain('rdr on em0 inet proto tcp from any to (em0) port = 8080 -> 10.0.0.2 port 80\n');
+    expect((await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'rules.conf'], { cwd: dir })).code).toBe(0);
+    writeFileSync(join(dir, 'm.yaml'), SINGLE.replace('8080:80', '8081:80'));
+    const stale = await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'rules.conf'], { cwd: dir });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('rules.conf differs from what compile would write');
+    expect((await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'missing.conf'], { cwd: dir })).code).toBe(1);
+  });
+
+  it('leaves no output file when the manifests are invalid', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.yaml'), SINGLE.replace('8080:80', '0:80'));
+    const result = await runInProcess(['compile', '.', '--gateway', 'em0', '-o', 'rules.conf'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^m\.yaml:6:9: error port-zero /m);
+    expect(existsSync(join(dir, 'rules.conf'))).toBe(false);
+  });
+
+  it('names both remedies when the gateway is unknown', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.yaml'), SINGLE);
+    const result = await runInProcess(['compile', '.'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^m\.yaml:6:9: error gateway-missing /m);
+    expect(result.stderr).toContain('--gateway IF');
+    expect(result.stderr).toContain('gateway');
+  });
+
+  it('rejects bad flag values with exit 2 and names the flag', async () => {
+    for (const args of [['--gateway', 'em0;pass'], ['--pool', '9000-80'], ['--anchor', 'a b'], ['--dialect', 'linux']]) {
+      const result = await runInProcess(['compile', 'examples/', ...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(args[0]);
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it('records dynamic ports in the lock file, keeps them, and --frozen refuses to change it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.yaml'), EPHEMERAL);
+    const frozen = await runInProcess(['compile', '.', '--frozen'], { cwd: dir });
+    expect(frozen.code).toBe(1);
+    expect(frozen.stderr).toContain('lock-frozen');
+    expect(existsSync(join(dir, 'pfexpose.lock.json'))).toBe(false);
+
+    const first = await runInProcess(['compile', '.'], { cwd: dir });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('updated pfexpose.lock.json');
+    expect(first.stdout).toContain('to (self) port = 49000 -> 10.0.0.3 port 80');
+    // (self) includes 127.0.0.1, so the second request may not share 49000.
+    expect(first.stdout).toContain('to 127.0.0.1 port = 49001 -> 10.0.0.3 port 443');
+    const lock = readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8');
+
+    // Another container arriving first in every order must not move the recorded ports.
+    writeFileSync(join(dir, 'a-first.yaml'), EPHEMERAL.replace('app:', 'aaa:').replace('10.0.0.3', '10.0.0.4'));
+    const second = await runInProcess(['compile', '.'], { cwd: dir });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('to (self) port = 49000 -> 10.0.0.3 port 80');
+    expect(second.stdout).toContain('to 127.0.0.1 port = 49001 -> 10.0.0.3 port 443');
+    expect(second.stdout).toMatch(/to \(self\) port = 4900[2-9] -> 10\.0\.0\.4 port 80/);
+    rmSync(join(dir, 'a-first.yaml'));
+    expect((await runInProcess(['compile', '.'], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).toBe(lock);
+    expect((await runInProcess(['compile', '.', '--frozen'], { cwd: dir })).code).toBe(0);
+  });
+
+  it('selects one host of a multi-host repository', async () => {
+    const dir = tempDir();
+    cpSync(resolve('test/fixtures/compile/multi-host'), dir, { recursive: true });
+    const none = await runInProcess(['compile', '.'], { cwd: dir });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('--host');
+    const alpha = await runInProcess(['compile', '.', '--host', 'alpha'], { cwd: dir });
+    expect(alpha.code).toBe(0);
+    expect(alpha.stdout).toContain('-> 10.1.0.2 port 80');
+    expect(alpha.stdout).not.toContain('10.2.0.2');
+    const beta = await runInProcess(['compile', '.', '--host', 'beta'], { cwd: dir });
+    expect(beta.code).toBe(0);
+    expect(beta.stdout).toContain('rdr on vtnet0 inet proto tcp from any to (vtnet0) port = 8080 -> 10.2.0.2 port 80');
+    const unknown = await runInProcess(['compile', '.', '--host', 'gamma'], { cwd: dir });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('alpha');
+  });
+});
+
+describe('pfexpose ls and port', () => {
+  it('lists every exposure of the examples (golden)', async () => {
+    const result = await runInProcess(['ls', 'examples/', '--frozen']);
+    expect(result.code).toBe(0);
+    await expect(result.stdout).toMatchFileSnapshot(join(GOLDEN, 'examples.ls.txt'));
+  });
+
+  it('prints docker port format', async () => {
+    const all = await runInProcess(['port', 'api', '-m', 'examples/', '--frozen']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toBe('8080/tcp -> 0.0.0.0:49000\n8080/tcp -> [::]:49000\n9090/tcp -> 0.0.0.0:49001\n9090/tcp -> [::]:49001\n');
+    const one = await runInProcess(['port', 'legacy', '80', '-m', 'examples/', '--frozen']);
+    expect(one.stdout).toBe('0.0.0.0:8000\n127.0.0.1:8081\n');
+    const udp = await runInProcess(['port', 'web', '80/udp', '-m', 'examples/', '--frozen']);
+    expect(udp.stdout).toBe('em0:8080\n');
+  });
+
+  it('fails clearly for unknown containers and unpublished ports', async () => {
+    const missing = await runInProcess(['port', 'nope', '-m', 'examples/', '--frozen']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no container "nope"');
+    const unpublished = await runInProcess(['port', 'legacy', '80/sctp', '-m', 'examples/', '--frozen']);
+    expect(unpublished.code).toBe(1);
+    expect(unpublished.stderr).toContain("no public port '80/sctp' published for legacy");
+    const bad = await runInProcess(['port', 'legacy', '80/icmp', '-m', 'examples/']);
+    expect(bad.code).toBe(2);
+  });
+});

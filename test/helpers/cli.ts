@@ -1,0 +1,53 @@
+// Two ways tests run the CLI: in process through main() with captured output (fast, for most
+// cases), and as the built program `node bin/pfexpose.js` the way a user or CI runs it.
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { CliContext } from '../../src/cli/context.js';
+import { main } from '../../src/cli/main.js';
+
+export interface RunOptions {
+  tty?: boolean;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function fakeContext(options: RunOptions = {}): { ctx: CliContext; out: { stdout: string; stderr: string } } {
+  const out = { stdout: '', stderr: '' };
+  const ctx: CliContext = {
+    stdout: { write: (s) => void (out.stdout += s), isTTY: options.tty === true },
+    stderr: { write: (s) => void (out.stderr += s), isTTY: false },
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    exitCode: 0,
+  };
+  return { ctx, out };
+}
+
+export async function runInProcess(argv: string[], options: RunOptions = {}): Promise<RunResult> {
+  const { ctx, out } = fakeContext(options);
+  const code = await main(argv, ctx);
+  return { code, ...out };
+}
+
+export const BIN = resolve('bin/pfexpose.js');
+
+/** Runs the built CLI; `npm test` builds first (run `npm run build` when running one file alone). */
+export function runBuilt(args: string[], options: RunOptions & { input?: string; timeoutMs?: number } = {}): RunResult {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? process.cwd(),
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 30_000,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** What a stack trace or a crash of node looks like in output: never acceptable. */
+export const STACK_TRACE = /\n\s+at .+[:(].*\d+:\d+|node:internal|RangeError|TypeError|ReferenceError/;
