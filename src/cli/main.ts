@@ -16,6 +16,7 @@ const commands: readonly (readonly [string, () => Promise<Register>])[] = [
   ['compile', async () => (await import('./compile.js')).registerCompile],
   ['ls', async () => (await import('./ls.js')).registerLs],
   ['port', async () => (await import('./port.js')).registerPort],
+  ['plan', async () => (await import('./plan.js')).registerPlan],
 ];
 
 export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {

@@ -62,7 +62,9 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     compareAllocationKeys((groups.get(a) as DynamicRequest[])[0]!.key, (groups.get(b) as DynamicRequest[])[0]!.key),
   );
   const first = (id: string): DynamicRequest => (groups.get(id) as DynamicRequest[])[0]!;
-  const families = (id: string): Family[] => [...new Set((groups.get(id) as DynamicRequest[]).flatMap((r) => r.families))];
+  const familiesById = new Map<string, Family[]>();
+  for (const [id, group] of groups) familiesById.set(id, [...new Set(group.flatMap((r) => r.families))].sort());
+  const families = (id: string): Family[] => familiesById.get(id) ?? [];
   const blocker = (id: string, ports: PortRange): PortOwner | null => {
     const request = first(id);
     for (const family of families(id)) {
@@ -102,18 +104,23 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     }
   }
 
-  // Pass 2: serve what is left, lowest free block first.
+  // Pass 2: serve what is left, lowest free block first. Requests of one shape (protocol, listen
+  // side, families, range, length) resume where the previous one of that shape stopped: in this pass
+  // ports only ever become taken, so nothing below that point can have become free.
+  const resumeAt = new Map<string, number>();
   for (const id of pending) {
     const request = first(id);
     const length = request.key.containerPort.end - request.key.containerPort.start;
+    const shape = `${request.key.protocol}|${request.listen}|${families(id).join(',')}|${request.range.start}-${request.range.end}|${length}`;
     let chosen: PortRange | null = null;
-    for (let start = request.range.start; start + length <= request.range.end; start++) {
+    for (let start = resumeAt.get(shape) ?? request.range.start; start + length <= request.range.end; start++) {
       const candidate = { start, end: start + length };
       if (blocker(id, candidate) === null) {
         chosen = candidate;
         break;
       }
     }
+    resumeAt.set(shape, chosen === null ? request.range.end + 1 : chosen.start);
     const requests = groups.get(id) as DynamicRequest[];
     if (chosen === null) {
       for (const r of requests) {

@@ -34,7 +34,7 @@ export interface RenderOptions {
  * each group sorted so that pf's skip steps can jump over runs of similar rules.
  */
 export function renderRuleset(exposures: readonly Exposure[], options: RenderOptions): string {
-  const lines = rulesetRules(exposures, options.dialect).map((rule) => printRule(rule));
+  const lines = sortedRules(exposures, options.dialect).map((sorted) => sorted.line);
   const target = options.anchor === undefined ? '' : ` for anchor "${checkAnchor(options.anchor)}"`;
   const header = [
     `# pfexpose ruleset${target} (${options.dialect} dialect)`,
@@ -56,6 +56,10 @@ export function rulesetRules(
   exposures: readonly Exposure[],
   dialect: Dialect,
 ): (TranslationRule | FilterRule)[] {
+  return sortedRules(exposures, dialect).map((sorted) => sorted.rule);
+}
+
+function sortedRules(exposures: readonly Exposure[], dialect: Dialect): SortedRule[] {
   const translations: TranslationRule[] = [];
   const filters: FilterRule[] = [];
   for (const exposure of exposures) {
@@ -215,7 +219,7 @@ function checkRange(range: PortRange, what: string): void {
 }
 
 function checkLabel(label: string, where: string): void {
-  if (!/^[A-Za-z0-9_.:/@+=-]{1,63}$/.test(label)) throw new Error(`${where}: label is not pf-safe`);
+  if (!/^[A-Za-z0-9_.:/@+=~-]{1,63}$/.test(label)) throw new Error(`${where}: label is not pf-safe`);
 }
 
 function checkInterface(name: string, where: string): void {
@@ -227,23 +231,34 @@ function checkAnchor(anchor: string): string {
   return anchor;
 }
 
-// Skip-step order: interface, family, protocol, source, destination address, destination port;
-// the printed line breaks the remaining ties, so any permutation of the input sorts the same.
-function sortRules<T extends TranslationRule | FilterRule>(rules: readonly T[]): T[] {
-  const keyed = rules.map((rule) => ({ rule, line: printRule(rule) }));
-  keyed.sort((a, b) => compareRules(a.rule, b.rule) || compareStrings(a.line, b.line));
-  return keyed.map(({ rule }) => rule);
+interface SortedRule {
+  rule: TranslationRule | FilterRule;
+  /** The printed rule: computed once, used to break ties and as the output line. */
+  line: string;
 }
 
-function compareRules(a: TranslationRule | FilterRule, b: TranslationRule | FilterRule): number {
+// Skip-step order: interface, family, protocol, source, destination address, destination port;
+// the printed line breaks the remaining ties, so any permutation of the input sorts the same.
+// The fields are joined into one key per rule (NUL-separated, ports zero-padded), computed once,
+// so that sorting tens of thousands of rules costs one string comparison per step.
+function sortRules(rules: readonly (TranslationRule | FilterRule)[]): SortedRule[] {
   const addressKey = (address: Address): string => (address.kind === 'any' ? '' : printAddress(address));
-  return (
-    compareStrings(a.interface?.name ?? '', b.interface?.name ?? '') ||
-    compareStrings(a.family ?? '', b.family ?? '') ||
-    compareStrings(a.protocol ?? '', b.protocol ?? '') ||
-    compareStrings(addressKey(a.from.address), addressKey(b.from.address)) ||
-    compareStrings(addressKey(a.to.address), addressKey(b.to.address)) ||
-    (a.to.port?.start ?? 0) - (b.to.port?.start ?? 0) ||
-    (a.to.port?.end ?? 0) - (b.to.port?.end ?? 0)
-  );
+  const pad = (port: number | undefined): string => String(port ?? 0).padStart(5, '0');
+  const keyed = rules.map((rule) => {
+    const line = printRule(rule);
+    const key = [
+      rule.interface?.name ?? '',
+      rule.family ?? '',
+      rule.protocol ?? '',
+      addressKey(rule.from.address),
+      addressKey(rule.to.address),
+      pad(rule.to.port?.start),
+      pad(rule.to.port?.end),
+      line,
+    ].join('\0');
+    return { rule, line, key };
+  });
+  keyed.sort((a, b) => compareStrings(a.key, b.key));
+  return keyed;
 }
+

@@ -139,6 +139,20 @@ describe('pfexpose compile', () => {
     expect((await runInProcess(['compile', '.', '--frozen'], { cwd: dir })).code).toBe(0);
   });
 
+  it('shortens labels that would pass 63 characters, and they still load', async () => {
+    const dir = tempDir();
+    const name = 'a-very-long-container-name-31ch';
+    writeFileSync(
+      join(dir, 'm.yaml'),
+      `version: 1\nsyntax: docker\ncontainers:\n  ${name}:\n    ip6: fd00::2\n    ports: ["[2001:db8:1234:5678:9abc:def0:1234:5678]:65001-65010:80-89"]\n`,
+    );
+    const result = await runInProcess(['compile', '.'], { cwd: dir });
+    expect(result.code).toBe(0);
+    const label = /label "([^"]+)"/.exec(result.stdout)?.[1] ?? '';
+    expect(label.length).toBeLessThanOrEqual(63);
+    expect(label).toMatch(new RegExp(`^${name}:tcp:~[0-9a-f]{8}:65001-65010$`));
+  });
+
   it('selects one host of a multi-host repository', async () => {
     const dir = tempDir();
     cpSync(resolve('test/fixtures/compile/multi-host'), dir, { recursive: true });

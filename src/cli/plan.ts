@@ -1,0 +1,303 @@
+// `pfexpose plan [PATH...]`: compiles the manifests and compares them with one deployed state (live
+// pf, a file of pfctl output, or the same manifests at a git revision). Exit codes follow
+// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error (usage errors included).
+import { appendFile, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { formatGithub } from '../diagnostics/format-github.js';
+import { formatText } from '../diagnostics/format-text.js';
+import { writeFileAtomic } from '../host/atomic-write.js';
+import { readGitRevision } from '../host/git.js';
+import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
+import { parsePfctlOutput } from '../pf/parse-pfctl.js';
+import { formatPlanGithub } from '../plan/format-plan-github.js';
+import { formatPlanJson } from '../plan/format-plan-json.js';
+import { formatPlanMarkdown } from '../plan/format-plan-markdown.js';
+import { formatPlanText } from '../plan/format-plan-text.js';
+import type { DeployedSource, Plan } from '../plan/plan.js';
+import {
+  deployedFromCompiled,
+  deployedFromText,
+  desiredState,
+  normalizedLines,
+  planChanges,
+  type DeployedState,
+} from '../plan/plan-changes.js';
+import { createPlanFile, fingerprintDeployed, serializePlanFile } from '../plan/plan-file.js';
+import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './compile-options.js';
+import type { CliContext } from './context.js';
+import { useColor } from './context.js';
+import { compilePaths, compileSources, type CompileOptions, type CompileOutcome } from './pipeline.js';
+
+export const EXIT_NO_CHANGES = 0;
+export const EXIT_PLAN_ERROR = 1;
+export const EXIT_CHANGES = 2;
+
+type Format = 'text' | 'json' | 'markdown' | 'github';
+
+interface PlanFlags extends CompileFlags {
+  live?: boolean;
+  deployed?: string;
+  base?: string;
+  pfctl?: string;
+  format: Format;
+  output?: string;
+}
+
+const HELP_AFTER = `
+Exactly one deployed state:
+  --live             the anchor as pf has it now (pfctl -a ANCHOR -P -sn / -sr)
+  --deployed FILE    pfctl output (-sn then -sr, with or without -v) or a ruleset written by compile
+  --base GITREF      the same manifests at that git revision, compiled with the same options
+                     (read from git objects; the working tree and index are never touched)
+
+Exit codes (terraform plan -detailed-exitcode's convention):
+  0  no changes: the deployed state matches the manifests
+  1  error: invalid manifests, unreadable deployed state, or a usage error
+  2  changes: applying would change exposures or ruleset lines
+
+Formats: text (coloured on a terminal unless NO_COLOR is set), json (formatVersion 1: summary,
+exposures, rules, unmanaged), markdown (one pull-request comment), github (annotations on the
+manifest lines that add or widen exposures, then the text plan; the markdown is appended to
+$GITHUB_STEP_SUMMARY when it is set).
+
+Examples:
+  pfexpose plan examples/ --base origin/main
+  pfexpose plan --live --pfctl /sbin/pfctl -o plan.json
+`;
+
+export function registerPlan(program: Command, ctx: CliContext): void {
+  const command = program
+    .command('plan')
+    .description('show what applying the manifests would change, against live pf, a file or a git revision')
+    .argument('[paths...]', 'manifest files or directories (default: .)');
+  addCompileOptions(command)
+    .option('--live', 'compare with the anchor loaded in pf now')
+    .option('--deployed <file>', 'compare with pfctl output or a compiled ruleset saved in FILE')
+    .option('--base <gitref>', 'compare with the manifests at this git revision (e.g. origin/main)')
+    .option('--pfctl <path>', 'pfctl program for --live (default: $PFEXPOSE_PFCTL, else pfctl)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'))
+    .option('-o, --output <file>', 'save the plan (desired ruleset, options, deployed fingerprint) for apply')
+    .addHelpText('after', HELP_AFTER)
+    .action(async (paths: string[], flags: PlanFlags) => {
+      ctx.exitCode = await runPlan(paths, flags, ctx);
+    });
+  // A usage error of plan must not look like "changes" (2): it is an error (1). The hook runs
+  // before plan parses its own options, so their errors are covered too.
+  program.hook('preSubcommand', (_program, subcommand) => {
+    if (subcommand === command) ctx.usageExitCode = EXIT_PLAN_ERROR;
+  });
+}
+
+function usage(ctx: CliContext, message: string): number {
+  ctx.stderr.write(`pfexpose plan: ${message}\n(run pfexpose plan --help for usage)\n`);
+  return EXIT_PLAN_ERROR;
+}
+
+function fail(ctx: CliContext, message: string): number {
+  ctx.stderr.write(`pfexpose plan: ${message}\n`);
+  return EXIT_PLAN_ERROR;
+}
+
+export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: CliContext): Promise<number> {
+  const sources = [flags.live === true ? '--live' : null, flags.deployed !== undefined ? '--deployed' : null, flags.base !== undefined ? '--base' : null].filter(
+    (s) => s !== null,
+  );
+  if (sources.length !== 1) {
+    return usage(
+      ctx,
+      sources.length === 0
+        ? 'say what to compare with: --live, --deployed FILE or --base GITREF'
+        : `give only one deployed state, not ${sources.join(' and ')}`,
+    );
+  }
+  if (flags.pfctl !== undefined && flags.live !== true) return usage(ctx, '--pfctl only applies to --live');
+  const parsed = compileOptionsFrom(flags, ctx.cwd);
+  if (!parsed.ok) return usage(ctx, parsed.message);
+  const options = parsed.options;
+  const given = paths.length > 0 ? [...paths] : ['.'];
+
+  const desired = await compilePaths(given, options);
+  if (!desired.ok) {
+    reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
+    return fail(ctx, 'the manifests are not valid; nothing was planned');
+  }
+  reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
+  if (desired.lockChanged) {
+    ctx.stderr.write(`pfexpose plan: note: ${desired.lockPath} would change (new or dropped dynamic host ports); run pfexpose compile to record it\n`);
+  }
+
+  const deployed = await readDeployed(flags, given, options, desired, ctx);
+  if (!deployed.ok) return fail(ctx, deployed.message);
+  const plan = planChanges(desiredState(desired.exposures, desired.ruleset), deployed.state);
+  const against = describeSource(deployed.source);
+
+  const status = await writeOutput(ctx, flags.format, plan, against, deployed.source, deployed.fingerprint);
+  if (status !== null) return status;
+
+  if (flags.output !== undefined) {
+    const file = createPlanFile({
+      plan,
+      anchor: options.anchor,
+      options: {
+        dialect: options.dialect,
+        host: options.host ?? null,
+        gateway: options.gateway ?? null,
+        pool: options.pool ?? null,
+        frozen: options.frozen,
+        lock: desired.lockPath,
+        paths: given,
+      },
+      manifestDigest: desired.manifestDigest,
+      deployed: deployed.source,
+      deployedFingerprint: deployed.fingerprint,
+      ruleset: desired.ruleset,
+    });
+    try {
+      await writeFileAtomic(resolve(ctx.cwd, flags.output), serializePlanFile(file));
+    } catch (error) {
+      return fail(ctx, `cannot write the plan to ${flags.output}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return plan.summary.changes ? EXIT_CHANGES : EXIT_NO_CHANGES;
+}
+
+function reportDiagnostics(ctx: CliContext, format: Format, diagnostics: readonly Diagnostic[], outcome: CompileOutcome): void {
+  if (diagnostics.length === 0) return;
+  if (format === 'github') ctx.stdout.write(formatGithub(diagnostics));
+  else {
+    ctx.stderr.write(
+      formatText(diagnostics, { codeFrame: ctx.stderr.isTTY, color: useColor(ctx, ctx.stderr), sources: outcome.texts }),
+    );
+  }
+}
+
+type Deployed =
+  | { ok: true; state: DeployedState; source: DeployedSource; fingerprint: string }
+  | { ok: false; message: string };
+
+async function readDeployed(
+  flags: PlanFlags,
+  paths: string[],
+  options: CompileOptions,
+  desired: CompileOutcome,
+  ctx: CliContext,
+): Promise<Deployed> {
+  if (flags.live === true) {
+    const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env });
+    const shown = await pfctl.showAnchor(options.anchor);
+    switch (shown.kind) {
+      case 'ok': {
+        const text = `${shown.nat}\n${shown.filter}`;
+        const state = deployedFromText(text);
+        return { ok: true, state, source: { kind: 'live', anchor: options.anchor }, fingerprint: fingerprintDeployed(state.lines, shown.tables) };
+      }
+      case 'anchor-missing':
+        return {
+          ok: false,
+          message: `anchor "${options.anchor}" does not exist in pf (${shown.message}); add rdr-anchor "${options.anchor}" and anchor "${options.anchor}" to /etc/pf.conf and reload it, or pass --anchor NAME`,
+        };
+      case 'pf-disabled':
+        return { ok: false, message: `cannot read the deployed state: ${shown.message}` };
+      default:
+        return { ok: false, message: `cannot read the deployed state from pf: ${shown.message}` };
+    }
+  }
+  if (flags.deployed !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(resolve(ctx.cwd, flags.deployed), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : error instanceof Error ? error.message : String(error);
+      return { ok: false, message: `cannot read the deployed state ${flags.deployed}: ${why}` };
+    }
+    const parsed = parsePfctlOutput(text);
+    const first = parsed.diagnostics[0];
+    if (parsed.rules.length > 0 && parsed.rules.every((r) => r.kind === 'unparsed') && first !== undefined) {
+      return {
+        ok: false,
+        message: `${flags.deployed} holds no pf rule pfexpose can read (line ${first.line}: ${first.message}); give pfctl -a ANCHOR -P -sn and -sr output, or a ruleset written by pfexpose compile`,
+      };
+    }
+    const state = deployedFromText(text);
+    return { ok: true, state, source: { kind: 'file', path: flags.deployed }, fingerprint: fingerprintDeployed(state.lines) };
+  }
+  const ref = flags.base ?? 'HEAD';
+  const read = await readGitRevision({
+    cwd: ctx.cwd,
+    ref,
+    paths,
+    lockPath: desired.lockPath,
+    env: ctx.env,
+  });
+  if (!read.ok) return { ok: false, message: read.message };
+  for (const path of read.missing) {
+    ctx.stderr.write(`pfexpose plan: note: ${path} did not exist at ${ref}; its manifests count as new\n`);
+  }
+  // Frozen is about not changing the lock file; compiling the base writes nothing, and a base whose
+  // lock was stale is not this change's fault.
+  const base = compileSources(read.sources, { ...options, frozen: false }, read.lockText);
+  if (!base.ok) {
+    ctx.stderr.write(formatText(base.diagnostics, { color: useColor(ctx, ctx.stderr) }));
+    return { ok: false, message: `the manifests at ${ref} do not compile with these options, so there is nothing to compare with` };
+  }
+  const state = deployedFromCompiled(base.exposures, base.ruleset);
+  return {
+    ok: true,
+    state,
+    source: { kind: 'base', ref, commit: read.commit },
+    fingerprint: fingerprintDeployed(normalizedLines(parsePfctlOutput(base.ruleset).rules)),
+  };
+}
+
+function describeSource(source: DeployedSource): string {
+  switch (source.kind) {
+    case 'live':
+      return `live anchor "${source.anchor}"`;
+    case 'file':
+      return `deployed file ${source.path}`;
+    case 'base':
+      return `${source.ref} (${source.commit.slice(0, 12)})`;
+  }
+}
+
+async function writeOutput(
+  ctx: CliContext,
+  format: Format,
+  plan: Plan,
+  against: string,
+  source: DeployedSource,
+  fingerprint: string,
+): Promise<number | null> {
+  switch (format) {
+    case 'text':
+      ctx.stdout.write(formatPlanText(plan, { color: useColor(ctx), against }));
+      return null;
+    case 'json':
+      ctx.stdout.write(formatPlanJson(plan, { deployed: source, fingerprint }));
+      return null;
+    case 'markdown':
+      ctx.stdout.write(formatPlanMarkdown(plan, { against }));
+      return null;
+    case 'github': {
+      const github = formatPlanGithub(plan, { against });
+      ctx.stdout.write(github.annotations);
+      if (github.omitted > 0) {
+        ctx.stdout.write(`pfexpose plan: ${github.omitted} more annotations left out (GitHub shows at most 10 per severity)\n`);
+      }
+      ctx.stdout.write(formatPlanText(plan, { color: false, against }));
+      const summaryFile = ctx.env['GITHUB_STEP_SUMMARY'];
+      if (summaryFile !== undefined && summaryFile !== '') {
+        try {
+          await appendFile(resolve(ctx.cwd, summaryFile), github.summary);
+        } catch (error) {
+          return fail(ctx, `cannot append to $GITHUB_STEP_SUMMARY (${summaryFile}): ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      return null;
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// Reads manifests and the lock file as they were at a git revision, from git's objects only
+// (`git rev-parse`, `git ls-tree`, `git cat-file`): the working tree and the index are never touched,
+// so `plan --base origin/main` is safe in any checkout, even one with uncommitted changes.
+import { execFile } from 'node:child_process';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { decodeManifestBytes, MAX_MANIFEST_BYTES } from '../manifest/decode-manifest-bytes.js';
+import { isManifestName } from '../manifest/find-manifest-files.js';
+
+export interface GitRevisionRequest {
+  /** Where relative paths are resolved and git is run. */
+  cwd: string;
+  /** Anything `git rev-parse` accepts: a branch, a tag, `HEAD~1`, a commit id. */
+  ref: string;
+  /** Manifest files or directories, as given on the command line (relative to cwd). */
+  paths: readonly string[];
+  /** Lock file path relative to cwd, or null for none. */
+  lockPath: string | null;
+  /** The git program (default `git`) and its environment. */
+  git?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type GitRevisionResult =
+  | {
+      ok: true;
+      /** The full commit id the ref named. */
+      commit: string;
+      /** Manifest files named as the working tree would name them (the path given, joined with the names below it). */
+      sources: { file: string; text: string }[];
+      /** The lock file's text at that revision, or null when it did not exist there. */
+      lockText: string | null;
+      /** Paths given that did not exist at that revision (their manifests count as absent). */
+      missing: string[];
+    }
+  | { ok: false; message: string };
+
+const SKIPPED_DIRECTORIES = new Set(['node_modules']);
+
+export async function readGitRevision(request: GitRevisionRequest): Promise<GitRevisionResult> {
+  const run = (args: string[], input?: string): Promise<GitRun> => runGit(request.git ?? 'git', args, request.cwd, request.env, input);
+  const top = await run(['rev-parse', '--show-toplevel']);
+  if (!top.ok) return { ok: false, message: `${request.cwd} is not inside a git repository (${top.message}); --base needs one` };
+  const root = top.stdout.toString('utf8').trim();
+  if (request.ref.startsWith('-')) return { ok: false, message: `--base ${JSON.stringify(request.ref)} is not a revision (it starts with "-")` };
+  const verified = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${request.ref}^{commit}`]);
+  if (!verified.ok) {
+    return {
+      ok: false,
+      message: `--base ${JSON.stringify(request.ref)} names no commit in this repository; fetch it first (in CI: actions/checkout with fetch-depth: 0) or give a branch, tag or commit id`,
+    };
+  }
+  const commit = verified.stdout.toString('utf8').trim();
+
+  const sources: { file: string; text: string }[] = [];
+  const missing: string[] = [];
+  const seen = new Set<string>();
+  for (const given of request.paths.length > 0 ? request.paths : ['.']) {
+    const inRepo = repoPath(root, request.cwd, given);
+    if (inRepo === null) return { ok: false, message: `${given} is outside the git repository at ${root}` };
+    const entries = await listTree(run, commit, inRepo);
+    if (!entries.ok) return entries;
+    const explicitFile = entries.entries.length === 1 && entries.entries[0]?.path === inRepo;
+    if (entries.entries.length === 0) missing.push(given);
+    for (const entry of entries.entries) {
+      const below = explicitFile ? '' : posixRelative(inRepo, entry.path);
+      if (!explicitFile && !isManifestPath(below)) continue;
+      const display = below === '' ? normalize(given) : join(normalize(given), ...below.split('/'));
+      if (seen.has(display)) continue;
+      seen.add(display);
+      if (entry.size > MAX_MANIFEST_BYTES) {
+        return { ok: false, message: `${display} at ${request.ref} is ${entry.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit for manifests` };
+      }
+      const blob = await run(['cat-file', 'blob', entry.object]);
+      if (!blob.ok) return { ok: false, message: `cannot read ${display} at ${request.ref}: ${blob.message}` };
+      const decoded = decodeManifestBytes(blob.stdout, display);
+      if (!decoded.ok) return { ok: false, message: `${display} at ${request.ref}: ${decoded.diagnostic.message}` };
+      sources.push({ file: display, text: decoded.text });
+    }
+  }
+
+  let lockText: string | null = null;
+  if (request.lockPath !== null) {
+    const inRepo = repoPath(root, request.cwd, request.lockPath);
+    if (inRepo !== null && inRepo !== '') {
+      const entries = await listTree(run, commit, inRepo);
+      if (!entries.ok) return entries;
+      const lock = entries.entries.find((e) => e.path === inRepo);
+      if (lock !== undefined) {
+        const blob = await run(['cat-file', 'blob', lock.object]);
+        if (!blob.ok) return { ok: false, message: `cannot read ${request.lockPath} at ${request.ref}: ${blob.message}` };
+        lockText = blob.stdout.toString('utf8');
+      }
+    }
+  }
+  return { ok: true, commit, sources, lockText, missing };
+}
+
+interface TreeEntry {
+  path: string;
+  object: string;
+  size: number;
+}
+
+/** Regular files (not links or submodules) at or under a repository path, recursively. */
+async function listTree(
+  run: (args: string[]) => Promise<GitRun>,
+  commit: string,
+  inRepo: string,
+): Promise<{ ok: true; entries: TreeEntry[] } | { ok: false; message: string }> {
+  const args = ['ls-tree', '-r', '-z', '-l', '--full-tree', commit];
+  if (inRepo !== '') args.push('--', inRepo);
+  const listed = await run(args);
+  if (!listed.ok) return { ok: false, message: `git ls-tree failed: ${listed.message}` };
+  const entries: TreeEntry[] = [];
+  for (const record of listed.stdout.toString('utf8').split('\0')) {
+    // <mode> SP <type> SP <object> SP+ <size> TAB <path>
+    const match = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t([\s\S]+)$/.exec(record);
+    if (match === null) continue;
+    const [, mode, type, object, size, path] = match;
+    if (type !== 'blob' || (mode !== '100644' && mode !== '100755') || object === undefined || path === undefined) continue;
+    if (inRepo !== '' && path !== inRepo && !path.startsWith(`${inRepo}/`)) continue;
+    entries.push({ path, object, size: Number(size) });
+  }
+  return { ok: true, entries };
+}
+
+/** As findManifestFiles searches a directory: *.yaml / *.yml, skipping dot-directories and node_modules. */
+function isManifestPath(below: string): boolean {
+  const parts = below.split('/');
+  const name = parts.pop() ?? '';
+  if (parts.some((dir) => dir.startsWith('.') || SKIPPED_DIRECTORIES.has(dir))) return false;
+  return isManifestName(name);
+}
+
+/** The path inside the repository, `/`-separated, '' for the root; null when outside it. */
+function repoPath(root: string, cwd: string, given: string): string | null {
+  const absolute = isAbsolute(given) ? given : resolve(cwd, given);
+  const inside = relative(root, absolute);
+  if (inside.startsWith('..') || isAbsolute(inside)) return null;
+  return inside.split(sep).join('/');
+}
+
+function posixRelative(from: string, to: string): string {
+  if (from === '') return to;
+  return to === from ? '' : to.slice(from.length + 1);
+}
+
+type GitRun = { ok: true; stdout: Buffer } | { ok: false; message: string };
+
+function runGit(
+  program: string,
+  args: string[],
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>> | undefined,
+  input?: string,
+): Promise<GitRun> {
+  return new Promise((done) => {
+    const child = execFile(
+      program,
+      args,
+      {
+        cwd,
+        encoding: 'buffer',
+        maxBuffer: 256 * 1024 * 1024,
+        // No optional locks: reading must not even refresh the index.
+        env: { ...definedOnly(env ?? process.env), GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
+      },
+      (error, stdout, stderr) => {
+        if (error === null) {
+          done({ ok: true, stdout });
+          return;
+        }
+        const code = (error as NodeJS.ErrnoException).code;
+        const said = stderr.toString('utf8').trim().split('\n')[0] ?? '';
+        done({
+          ok: false,
+          message: code === 'ENOENT' ? `${program}: program not found (is git installed?)` : said !== '' ? said : error.message,
+        });
+      },
+    );
+    child.stdin?.end(input);
+  });
+}
+
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
+  return result;
+}

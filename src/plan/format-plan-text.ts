@@ -1,0 +1,92 @@
+// The plan for a terminal or a log: a summary line, the exposure changes with their flags and
+// manifest locations, unmanaged rules, then the ruleset diff. Colours only when asked to.
+import { showPrintable } from '../diagnostics/format-text.js';
+import { exposureText } from './describe-exposure.js';
+import type { ExposureChange, Plan } from './plan.js';
+
+export interface PlanTextOptions {
+  color: boolean;
+  /** What the plan was computed against, e.g. `live anchor "pfexpose"`. */
+  against: string;
+}
+
+const codes = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 } as const;
+
+export function formatPlanText(plan: Plan, options: PlanTextOptions): string {
+  const paint = (style: keyof typeof codes, text: string): string =>
+    options.color ? `\u001b[${codes[style]}m${text}\u001b[0m` : text;
+  const out: string[] = [];
+  out.push(`${paint('bold', 'pfexpose plan')} against ${options.against}: ${summaryText(plan)}`);
+  if (!plan.summary.changes) {
+    out.push('No changes: the deployed state matches the manifests.');
+  }
+  if (plan.exposures.length > 0) {
+    out.push('', 'Exposure changes:');
+    for (const change of plan.exposures) out.push(...changeLines(change, paint));
+  }
+  if (plan.unmanaged.length > 0) {
+    out.push('', paint('yellow', 'Unmanaged rules in the anchor (pfexpose did not write them; loading this plan removes them):'));
+    for (const rule of plan.unmanaged) {
+      out.push(`  ${rule.line > 0 ? `line ${rule.line}: ` : ''}${showPrintable(rule.text)}`, `      ${paint('dim', showPrintable(rule.reason))}`);
+    }
+  }
+  if (plan.rules.unified !== '') {
+    out.push('', 'Ruleset diff:');
+    for (const line of plan.rules.unified.replace(/\n$/, '').split('\n').map(showPrintable)) {
+      if (line.startsWith('+++') || line.startsWith('---')) out.push(paint('bold', line));
+      else if (line.startsWith('@@')) out.push(paint('cyan', line));
+      else if (line.startsWith('+')) out.push(paint('green', line));
+      else if (line.startsWith('-')) out.push(paint('red', line));
+      else out.push(line);
+    }
+  }
+  return out.map((line) => `${line}\n`).join('');
+}
+
+/** `1 to add, 2 to change, 0 to remove, 3 unchanged; ruleset +4 -2 lines; 2 flagged` */
+export function summaryText(plan: Plan): string {
+  const s = plan.summary;
+  const flagged = plan.exposures.filter((c) => c.flags.length > 0).length;
+  const parts = [
+    `${s.added} to add, ${s.changed} to change, ${s.removed} to remove, ${s.unchanged} unchanged`,
+    `ruleset +${s.rulesAdded} -${s.rulesRemoved} lines`,
+  ];
+  if (flagged > 0) parts.push(`${flagged} flagged`);
+  if (s.unmanaged > 0) parts.push(`${s.unmanaged} unmanaged`);
+  return parts.join('; ');
+}
+
+function changeLines(change: ExposureChange, paint: (style: keyof typeof codes, text: string) => string): string[] {
+  const lines: string[] = [];
+  switch (change.kind) {
+    case 'added':
+      lines.push(`  ${paint('green', `+ ${exposureText(change.desired)}`)}`);
+      break;
+    case 'removed':
+      lines.push(`  ${paint('red', `- ${exposureText(change.deployed)}`)}`);
+      break;
+    case 'changed':
+      lines.push(`  ${paint('yellow', `~ ${exposureText(change.desired)}`)}`);
+      break;
+  }
+  const source = change.desired?.source ?? null;
+  if (source !== null) lines.push(`      at ${showPrintable(source.file)}:${source.line}:${source.column}`);
+  else if (change.deployed?.source != null) {
+    const was = change.deployed.source;
+    lines.push(`      was at ${was.file}:${was.line}:${was.column}`);
+  }
+  for (const field of change.fields) lines.push(`      ${fieldName[field.field]}: ${field.before} -> ${field.after}`);
+  for (const flag of change.flags) lines.push(`      ${paint('yellow', `! ${flag.message}`)}`);
+  return lines;
+}
+
+export const fieldName: Record<ExposureChange['fields'][number]['field'], string> = {
+  container: 'container',
+  listen: 'listen side',
+  family: 'family',
+  protocol: 'protocol',
+  hostPort: 'host port',
+  containerAddress: 'container address',
+  containerPort: 'container port',
+  from: 'sources',
+};

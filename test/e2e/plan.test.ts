@@ -1,0 +1,210 @@
+// `pfexpose plan` as CI and operators run it: the built CLI in a temporary git repository, against
+// a git revision, a saved pfctl -v output and the pfctl simulator, checking stdout, stderr and exit codes.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fingerprintDeployedText, readPlanFile } from '../../src/plan/plan-file.js';
+import { createSim, PFCTL_SIM, type Sim } from '../pfctl-sim/sim-control.js';
+import { createRepo, gitEnv, type TempRepo } from '../plan/git-repo.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(root, 'bin', 'pfexpose.js');
+
+const HOST = 'version: 1\nhosts:\n  www1:\n    gateway: em0\n';
+const WEB = 'version: 1\ncontainers:\n  web:\n    ip: 10.13.37.10\n    ports:\n      - 8080:80\n';
+const WEB_WITH_DNS = `${WEB}  dns:\n    ip: 10.13.37.11\n    ports:\n      - 53:53/udp\n`;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let repo: TempRepo;
+let sim: Sim | undefined;
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: repo.dir,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: repo.dir, ...gitEnv, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeEach(() => {
+  repo = createRepo();
+  repo.write('hosts/host.yaml', HOST);
+  repo.write('hosts/web.yaml', WEB);
+  repo.commit('first manifests');
+});
+
+afterEach(async () => {
+  repo.cleanup();
+  await sim?.cleanup();
+  sim = undefined;
+});
+
+describe('pfexpose plan --base', () => {
+  it('exits 0 when nothing changed since the revision', () => {
+    const got = run(['plan', 'hosts', '--base', 'HEAD']);
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toContain('No changes');
+    expect(got.status).toBe(0);
+  });
+
+  it('exits 2 with the change and its manifest line when a commit adds an exposure', () => {
+    repo.write('hosts/web.yaml', WEB_WITH_DNS);
+    repo.commit('add dns');
+    const got = run(['plan', 'hosts', '--base', 'HEAD~1']);
+    expect(got.status).toBe(2);
+    expect(got.stdout).toContain('1 to add, 0 to change, 0 to remove, 1 unchanged');
+    expect(got.stdout).toContain('+ dns udp/inet em0:53 -> 10.13.37.11:53 from any');
+    expect(got.stdout).toContain('at hosts/web.yaml:10:');
+    expect(got.stdout).toContain('! privileged host port 53 (below 1024) newly exposed');
+    expect(got.stdout).toContain('+rdr on em0 inet proto udp from any to (em0) port = 53 -> 10.13.37.11 port 53');
+    expect(got.stdout).not.toContain('\u001b[');
+  });
+
+  it('compares the working tree with the revision without touching either', () => {
+    repo.write('hosts/web.yaml', WEB_WITH_DNS);
+    const status = repo.git('status', '--porcelain');
+    expect(run(['plan', 'hosts', '--base', 'HEAD']).status).toBe(2);
+    expect(repo.git('status', '--porcelain')).toBe(status);
+    expect(readFileSync(join(repo.dir, 'hosts/web.yaml'), 'utf8')).toBe(WEB_WITH_DNS);
+  });
+
+  it('prints markdown and json', () => {
+    repo.write('hosts/web.yaml', WEB_WITH_DNS);
+    repo.commit('add dns');
+    const markdown = run(['plan', 'hosts', '--base', 'HEAD~1', '--format', 'markdown']);
+    expect(markdown.status).toBe(2);
+    expect(markdown.stdout.split('\n')[0]).toBe('<!-- pfexpose-plan -->');
+    expect(markdown.stdout).toContain('| added | `dns` | `em0:53` |');
+    const json = run(['plan', 'hosts', '--base', 'HEAD~1', '--format', 'json']);
+    expect(json.status).toBe(2);
+    const parsed = JSON.parse(json.stdout) as { formatVersion: number; summary: { added: number }; deployed: { source: string; ref: string } };
+    expect(parsed).toMatchObject({ formatVersion: 1, summary: { added: 1 }, deployed: { source: 'base', ref: 'HEAD~1' } });
+  });
+
+  it('writes annotations and the job summary for GitHub Actions', () => {
+    repo.write('hosts/web.yaml', WEB_WITH_DNS);
+    const summary = join(repo.dir, 'summary.md');
+    const got = run(['plan', 'hosts', '--base', 'HEAD', '--format', 'github'], { GITHUB_STEP_SUMMARY: summary });
+    expect(got.status).toBe(2);
+    expect(got.stdout).toMatch(/^::warning file=hosts\/web\.yaml,line=10,col=\d+,title=pfexpose%3A exposure added::dns udp/m);
+    expect(readFileSync(summary, 'utf8')).toMatch(/^<!-- pfexpose-plan -->\n/);
+  });
+
+  it('exits 1 when the manifests are invalid', () => {
+    repo.write('hosts/web.yaml', `${WEB}      - 70000:80\n`);
+    const got = run(['plan', 'hosts', '--base', 'HEAD']);
+    expect(got.status).toBe(1);
+    expect(got.stderr).toContain('hosts/web.yaml:7:');
+    expect(got.stderr).toContain('the manifests are not valid');
+    expect(got.stdout).toBe('');
+  });
+
+  it('exits 1 for a revision that does not exist', () => {
+    const got = run(['plan', 'hosts', '--base', 'origin/nowhere']);
+    expect(got.status).toBe(1);
+    expect(got.stderr).toContain('names no commit');
+  });
+});
+
+describe('pfexpose plan usage errors exit 1, not 2 (which means changes)', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['no deployed state', ['plan', 'hosts'], /--live, --deployed FILE or --base GITREF/],
+    ['two deployed states', ['plan', 'hosts', '--live', '--base', 'HEAD'], /only one deployed state/],
+    ['an unknown option', ['plan', 'hosts', '--base', 'HEAD', '--frobnicate'], /unknown option/],
+    ['an unknown format', ['plan', 'hosts', '--base', 'HEAD', '--format', 'xml'], /--format/],
+    ['a missing option argument', ['plan', 'hosts', '--base'], /argument missing/],
+  ];
+  it.each(cases)('%s', (_name, args, want) => {
+    const got = run(args);
+    expect(got.stderr).toMatch(want);
+    expect(got.status).toBe(1);
+  });
+
+  it('says so in --help', () => {
+    const got = run(['plan', '--help']);
+    expect(got.status).toBe(0);
+    expect(got.stdout).toContain('terraform plan -detailed-exitcode');
+  });
+});
+
+describe('pfexpose plan --deployed', () => {
+  function verbose(ruleset: string): string {
+    // What `pfctl -a pfexpose -v -sn` then `-v -sr` print, service names included (no -P).
+    return ruleset
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line, i) => `@${i} ${line.replace('port = 8080 ->', 'port = http-alt ->')}\n  [ Evaluations: 42        Packets: 7         Bytes: 420         States: 1     ]\n  [ Inserted: uid 0 pid 1234 State Creations: 1     ]`)
+      .join('\n');
+  }
+
+  it('reads pfctl -v output and exits 0 when it matches', () => {
+    const compiled = run(['compile', 'hosts']);
+    expect(compiled.status).toBe(0);
+    writeFileSync(join(repo.dir, 'deployed.txt'), `${verbose(compiled.stdout)}\n`);
+    const got = run(['plan', 'hosts', '--deployed', 'deployed.txt']);
+    expect(got.stdout).toContain('No changes');
+    expect(got.status).toBe(0);
+  });
+
+  it('shows unmanaged rules and exits 2', () => {
+    const compiled = run(['compile', 'hosts']);
+    writeFileSync(join(repo.dir, 'deployed.txt'), `${verbose(compiled.stdout)}\n@9 block drop in quick on em0 inet proto tcp from any to any port = 23\n`);
+    const got = run(['plan', 'hosts', '--deployed', 'deployed.txt']);
+    expect(got.status).toBe(2);
+    expect(got.stdout).toContain('Unmanaged rules in the anchor');
+    expect(got.stdout).toContain('block drop in quick on em0 inet proto tcp from any to any port = 23');
+  });
+
+  it('exits 1 when the file cannot be read or holds no rules', () => {
+    expect(run(['plan', 'hosts', '--deployed', 'missing.txt'])).toMatchObject({ status: 1, stderr: expect.stringContaining('no such file') });
+    writeFileSync(join(repo.dir, 'junk.txt'), 'this is not pf\n');
+    expect(run(['plan', 'hosts', '--deployed', 'junk.txt'])).toMatchObject({ status: 1, stderr: expect.stringContaining('holds no pf rule') });
+  });
+});
+
+describe('pfexpose plan --live (pfctl simulator)', () => {
+  it('exits 0 against the loaded anchor, 2 after a change, and saves a plan apply can check', async () => {
+    sim = await createSim();
+    const compiled = run(['compile', 'hosts']);
+    await sim.writeAnchor('pfexpose', compiled.stdout);
+    const same = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
+    expect(same.stderr).toBe('');
+    expect(same.status).toBe(0);
+
+    repo.write('hosts/web.yaml', WEB_WITH_DNS);
+    const changed = run(['plan', 'hosts', '--live', '-o', 'plan.json'], { ...sim.env, PFEXPOSE_PFCTL: PFCTL_SIM });
+    expect(changed.status).toBe(2);
+    expect(changed.stdout).toContain('against live anchor "pfexpose"');
+    const saved = readPlanFile(readFileSync(join(repo.dir, 'plan.json'), 'utf8'));
+    expect(saved.ok).toBe(true);
+    if (saved.ok) {
+      expect(saved.plan.deployed.fingerprint).toBe(fingerprintDeployedText(compiled.stdout));
+      expect(saved.plan.desired.ruleset).toBe(run(['compile', 'hosts']).stdout);
+    }
+  });
+
+  it('exits 1 when the anchor is missing, pf is disabled or pfctl prints an error', async () => {
+    sim = await createSim();
+    const missing = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM, '--anchor', 'other'], sim.env);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('anchor "other" does not exist');
+    await sim.setControl({ showError: 'DIOCGETRULES: Operation not permitted' });
+    const error = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
+    expect(error.status).toBe(1);
+    expect(error.stderr).toContain('Operation not permitted');
+    await sim.setControl({});
+    await sim.setEnabled(false);
+    const disabled = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
+    expect(disabled.status).toBe(1);
+    expect(disabled.stderr).toContain('pf is disabled');
+  });
+});

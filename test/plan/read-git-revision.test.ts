@@ -1,0 +1,75 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readGitRevision } from '../../src/host/git.js';
+import { createRepo, gitEnv, type TempRepo } from './git-repo.js';
+
+let repo: TempRepo | undefined;
+afterEach(() => {
+  repo?.cleanup();
+  repo = undefined;
+});
+
+const env = { ...process.env, ...gitEnv };
+
+describe('readGitRevision', () => {
+  it('reads manifests and the lock at a revision from git objects, named as in the working tree', async () => {
+    repo = createRepo();
+    repo.write('hosts/web.yaml', 'version: 1\n# old\n');
+    repo.write('hosts/sub/db.yml', 'version: 1\n');
+    repo.write('hosts/.hidden/x.yaml', 'skipped\n');
+    repo.write('hosts/notes.txt', 'skipped\n');
+    repo.write('hosts/pfexpose.lock.json', '{"old":true}\n');
+    const first = repo.commit('first');
+    repo.write('hosts/web.yaml', 'version: 1\n# new, uncommitted\n');
+    repo.write('hosts/new.yaml', 'version: 1\n');
+    // git status refreshes the index itself: take it first, then watch the index stay as it is.
+    const status = repo.git('status', '--porcelain');
+    const index = statSync(join(repo.dir, '.git', 'index')).mtimeMs;
+
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: 'hosts/pfexpose.lock.json', env });
+    expect(got).toEqual({
+      ok: true,
+      commit: first,
+      sources: [
+        { file: 'hosts/sub/db.yml', text: 'version: 1\n' },
+        { file: 'hosts/web.yaml', text: 'version: 1\n# old\n' },
+      ],
+      lockText: '{"old":true}\n',
+      missing: [],
+    });
+    expect(statSync(join(repo.dir, '.git', 'index')).mtimeMs).toBe(index);
+    expect(repo.git('status', '--porcelain')).toBe(status);
+    expect(status).toContain('hosts/new.yaml');
+  });
+
+  it('resolves paths from a subdirectory and takes an explicit file whatever its name', async () => {
+    repo = createRepo();
+    repo.write('a/b/m.conf', 'version: 1\n');
+    repo.commit('first');
+    const got = await readGitRevision({ cwd: join(repo.dir, 'a'), ref: 'HEAD', paths: ['b/m.conf'], lockPath: null, env });
+    expect(got.ok && got.sources).toEqual([{ file: 'b/m.conf', text: 'version: 1\n' }]);
+  });
+
+  it('counts a path that did not exist at the revision as missing', async () => {
+    repo = createRepo();
+    repo.write('README', 'x\n');
+    repo.commit('first');
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: 'hosts/pfexpose.lock.json', env });
+    expect(got).toMatchObject({ ok: true, sources: [], lockText: null, missing: ['hosts'] });
+  });
+
+  const failures: [string, { ref: string; cwd?: (r: TempRepo) => string; want: RegExp }][] = [
+    ['an unknown revision', { ref: 'no-such-branch', want: /names no commit/ }],
+    ['an option-like revision', { ref: '--output=/tmp/x', want: /not a revision/ }],
+    ['a directory outside any repository', { ref: 'HEAD', cwd: () => '/', want: /not inside a git repository/ }],
+  ];
+  it.each(failures)('reports %s', async (_name, { ref, cwd, want }) => {
+    repo = createRepo();
+    repo.write('m.yaml', 'version: 1\n');
+    repo.commit('first');
+    const got = await readGitRevision({ cwd: cwd?.(repo) ?? repo.dir, ref, paths: ['.'], lockPath: null, env });
+    expect(got.ok).toBe(false);
+    if (!got.ok) expect(got.message).toMatch(want);
+  });
+});
