@@ -44,7 +44,7 @@ export function locatePointer(document: ParsedYamlDocument, segments: readonly s
     if (node === null) return { value: null, key, nearest };
     nearest = node;
     if (isMap(node)) {
-      const pair = findPair(document, node.items, segment);
+      const pair = indexPairs(document, node.items).get(segment);
       if (pair === undefined) return { value: null, key: null, nearest };
       key = pair.key as Node | null;
       node = pair.value as Node | null;
@@ -59,6 +59,27 @@ export function locatePointer(document: ParsedYamlDocument, segments: readonly s
     }
   }
   return { value: resolveAlias(document, node), key, nearest: node ?? nearest };
+}
+
+/**
+ * Pairs of a mapping by key text, built once per mapping: every diagnostic and every entry of a
+ * large manifest is located by pointer, and a linear search per segment made that quadratic.
+ * The first pair wins, as in findPair.
+ */
+const pairIndexes = new WeakMap<readonly Pair<unknown, unknown>[], Map<string, Pair<unknown, unknown>>>();
+
+function indexPairs(document: ParsedYamlDocument, items: readonly Pair<unknown, unknown>[]): Map<string, Pair<unknown, unknown>> {
+  let index = pairIndexes.get(items);
+  if (index === undefined) {
+    index = new Map();
+    for (const pair of items) {
+      const keyNode = resolveAlias(document, pair.key as Node | null);
+      const name = keyNode === null ? '' : isScalar(keyNode) ? String(keyNode.value) : null;
+      if (name !== null && !index.has(name)) index.set(name, pair);
+    }
+    pairIndexes.set(items, index);
+  }
+  return index;
 }
 
 export function findPair(document: ParsedYamlDocument, items: readonly Pair<unknown, unknown>[], name: string): Pair<unknown, unknown> | undefined {
