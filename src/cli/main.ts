@@ -17,6 +17,9 @@ const commands: readonly (readonly [string, () => Promise<Register>])[] = [
   ['ls', async () => (await import('./ls.js')).registerLs],
   ['port', async () => (await import('./port.js')).registerPort],
   ['plan', async () => (await import('./plan.js')).registerPlan],
+  ['apply', async () => (await import('./apply.js')).registerApply],
+  ['rollback', async () => (await import('./apply.js')).registerApply],
+  ['confirm', async () => (await import('./apply.js')).registerApply],
 ];
 
 export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {

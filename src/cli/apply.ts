@@ -1,0 +1,489 @@
+// `pfexpose apply`, `rollback` and `confirm`: compile (or read a saved plan), then hand the ruleset
+// to the apply core in src/host, and say in a few lines what was done. The exit code says whether
+// pf now holds the desired ruleset (0) or what it held before (1).
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import {
+  applyRuleset,
+  confirmApply,
+  rollbackRuleset,
+  type ApplyDeps,
+  type ApplyOutcome,
+  type ApplyRequest,
+  type ConfirmOutcome,
+  type PendingOutcome,
+} from '../host/apply-ruleset.js';
+import { createConfirmWatchdogStarter } from '../host/confirm-watchdog.js';
+import { ExclusiveLock } from '../host/exclusive-lock.js';
+import { writeLockfile } from '../host/lock-file.js';
+import { createPfctl, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
+import { createRouteTable, resolveRouteProgram } from '../host/route.js';
+import { resolveStateDir, StateDir } from '../host/state-dir.js';
+import type { Exposure } from '../model/exposure.js';
+import { formatPlanText } from '../plan/format-plan-text.js';
+import { deployedFromText, desiredState, planChanges } from '../plan/plan-changes.js';
+import { fingerprintDeployedText, readPlanFile, type PlanFile } from '../plan/plan-file.js';
+import { addCompileOptions, compileOptionsFrom, DEFAULT_ANCHOR, type CompileFlags } from './compile-options.js';
+import type { CliContext } from './context.js';
+import { useColor } from './context.js';
+import { compilePaths, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+
+export const EXIT_OK = 0;
+export const EXIT_NOT_APPLIED = 1;
+
+type Format = 'text' | 'json';
+
+interface HostFlags {
+  pfctl?: string;
+  stateDir?: string;
+  pfctlTimeout: string;
+  wait: string;
+  format: Format;
+}
+
+interface ApplyFlags extends CompileFlags, HostFlags {
+  route?: string;
+  confirm?: string;
+  killStates?: boolean;
+}
+
+interface RollbackFlags extends HostFlags {
+  anchor: string;
+  killStates?: boolean;
+}
+
+const EXIT_CODES_HELP = [
+  '',
+  'Exit codes:',
+  '  0  applied, or nothing to do',
+  '  1  refused or failed: pf holds what it held before (or it was put back)',
+  '  2  usage or internal error',
+  '',
+];
+
+export function registerApply(program: Command, ctx: CliContext): void {
+  // main() may load this module for several of its command names: register once.
+  if (program.commands.some((command) => command.name() === 'apply')) return;
+
+  addHostOptions(
+    addCompileOptions(
+      program
+        .command('apply')
+        .description('load the compiled ruleset into the pf anchor: preflight, dry run, one load, read back, state recorded')
+        .argument('[paths...]', 'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o)'),
+    ),
+  )
+    .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
+    .option('--confirm <duration>', 'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (e.g. 60s, 2m)')
+    .option('--kill-states', 'end the open connections of exposures the apply removes (by their label)', false)
+    .addHelpText(
+      'after',
+      [
+        ...EXIT_CODES_HELP,
+        'Before loading: pf must be enabled and /etc/pf.conf must call the anchor',
+        '(rdr-anchor "pfexpose" and anchor "pfexpose"); pfexpose prints the lines to add.',
+        'The gateway interface comes from the manifests or --gateway, else `route -n get default`',
+        '(asked only when an entry listens on the gateway).',
+        '',
+      ].join('\n'),
+    )
+    .action(async (paths: string[], flags: ApplyFlags) => {
+      await runApply(paths, flags, ctx);
+    });
+
+  addHostOptions(
+    program
+      .command('rollback')
+      .description('load the ruleset applied before the current one (from the state directory\'s history), or undo an apply awaiting confirmation')
+      .option('--anchor <name>', 'pf anchor', DEFAULT_ANCHOR)
+      .option('--kill-states', 'end the open connections of exposures the rollback removes', false),
+  )
+    .addHelpText('after', EXIT_CODES_HELP.join('\n'))
+    .action(async (flags: RollbackFlags) => {
+      await runRollback(flags, ctx);
+    });
+
+  addHostOptions(
+    program.command('confirm').description('keep the change made by `apply --confirm` before its window closes'),
+  )
+    .addHelpText(
+      'after',
+      ['', 'Exit codes:', '  0  confirmed', '  1  nothing awaited confirmation, or the window had closed (the change was reverted)', '  2  usage or internal error', ''].join('\n'),
+    )
+    .action(async (flags: HostFlags) => {
+      await runConfirm(flags, ctx);
+    });
+}
+
+function addHostOptions(command: Command): Command {
+  return command
+    .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
+    .option('--state-dir <dir>', 'where the applied rulesets and the lock are kept (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)')
+    .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long', '30s')
+    .option('--wait <duration>', 'wait this long for another pfexpose process that holds the lock (0: refuse at once)', '0s')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
+}
+
+/** `500ms`, `1.5s`, `60s`, `2m`, `1h`, or plain seconds; milliseconds, or null when not a duration. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (match?.[1] === undefined) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
+  const ms = Math.round(Number(match[1]) * unit);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+interface HostSetup {
+  deps: ApplyDeps;
+  lockWaitMs: number;
+}
+
+function hostSetup(flags: HostFlags, ctx: CliContext, command: string): HostSetup | string {
+  const timeoutMs = parseDuration(flags.pfctlTimeout);
+  if (timeoutMs === null || timeoutMs <= 0) return `--pfctl-timeout ${JSON.stringify(flags.pfctlTimeout)} is not a duration (write e.g. 30s or 500ms)`;
+  const lockWaitMs = parseDuration(flags.wait);
+  if (lockWaitMs === null) return `--wait ${JSON.stringify(flags.wait)} is not a duration (write e.g. 10s, or 0 to refuse at once)`;
+  const program = resolvePfctlProgram(flags.pfctl, ctx.env);
+  const stateDir = resolve(ctx.cwd, resolveStateDir(flags.stateDir, ctx.env));
+  const state = new StateDir(stateDir);
+  return {
+    lockWaitMs,
+    deps: {
+      pfctl: createPfctl({ program, env: ctx.env, timeoutMs }),
+      state,
+      lock: new ExclusiveLock(state.lockPath, { command }),
+      startConfirmWatchdog: createConfirmWatchdogStarter({
+        stateDir,
+        pfctlProgram: program.includes('/') ? resolve(ctx.cwd, program) : program,
+        pfctlTimeoutMs: timeoutMs,
+        env: ctx.env,
+      }),
+      fingerprint: (deployed) => fingerprintDeployedText(deployed.text, deployed.tables),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply
+
+async function runApply(paths: string[], flags: ApplyFlags, ctx: CliContext): Promise<void> {
+  const host = hostSetup(flags, ctx, 'apply');
+  if (typeof host === 'string') return reportUsage(ctx, host);
+  let confirmSeconds: number | undefined;
+  if (flags.confirm !== undefined) {
+    const ms = parseDuration(flags.confirm);
+    if (ms === null || ms < 1000) return reportUsage(ctx, `--confirm ${JSON.stringify(flags.confirm)} is not a duration of at least 1s (write e.g. 60s or 2m)`);
+    confirmSeconds = ms / 1000;
+  }
+
+  const target = isPlanFile(paths) ? await fromPlanFile(paths[0] ?? '', ctx) : await fromManifests(paths, flags, ctx);
+  if (target === null) return;
+
+  const request: ApplyRequest = {
+    anchor: target.anchor,
+    ruleset: target.ruleset,
+    exposures: target.exposures ?? [],
+    manifestDigest: target.manifestDigest,
+    killStates: flags.killStates === true,
+    lockWaitMs: host.lockWaitMs,
+    dialect: target.dialect,
+    ...(confirmSeconds === undefined ? {} : { confirmSeconds }),
+    ...(target.expectedFingerprint === undefined ? {} : { expectedFingerprint: target.expectedFingerprint }),
+  };
+  const outcome = await applyRuleset(host.deps, request);
+  report(ctx, flags.format, 'apply', target.anchor, outcome, { exposures: target.exposures, ruleset: target.ruleset, texts: target.texts });
+}
+
+interface ApplyTarget {
+  anchor: string;
+  ruleset: string;
+  /** null when unknown (a saved plan whose manifests changed since). */
+  exposures: Exposure[] | null;
+  manifestDigest: string;
+  dialect: 'freebsd' | 'openbsd';
+  expectedFingerprint?: string;
+  texts?: ReadonlyMap<string, string>;
+}
+
+function isPlanFile(paths: readonly string[]): boolean {
+  return paths.length === 1 && (paths[0] ?? '').endsWith('.json');
+}
+
+async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext): Promise<ApplyTarget | null> {
+  const parsed = compileOptionsFrom(flags, ctx.cwd);
+  if (!parsed.ok) {
+    reportUsage(ctx, parsed.message);
+    return null;
+  }
+  const compiled = await compileWithGateway(paths, parsed.options, flags, ctx);
+  if (compiled === null) return null;
+  reportDiagnostics(ctx, compiled.diagnostics, compiled.texts);
+  if (!compiled.ok) {
+    ctx.stderr.write('pfexpose: the manifests have errors; nothing was applied\n');
+    ctx.exitCode = EXIT_NOT_APPLIED;
+    return null;
+  }
+  if (compiled.lockChanged && !parsed.options.frozen) {
+    try {
+      await writeLockfile(resolve(ctx.cwd, compiled.lockPath), compiled.lock);
+      ctx.stderr.write(`updated ${compiled.lockPath}\n`);
+    } catch (error) {
+      reportUsage(ctx, `cannot write the lock file ${compiled.lockPath}: ${errorMessage(error)}; nothing was applied`, EXIT_NOT_APPLIED);
+      return null;
+    }
+  }
+  return {
+    anchor: parsed.options.anchor,
+    ruleset: compiled.ruleset,
+    exposures: compiled.exposures,
+    manifestDigest: compiled.manifestDigest,
+    dialect: parsed.options.dialect,
+    texts: compiled.texts,
+  };
+}
+
+/**
+ * Compiles; when the only errors are entries needing a gateway nobody named, asks route(8) for the
+ * default route's interface and compiles again. A host without one is an error only then.
+ */
+async function compileWithGateway(
+  paths: string[],
+  options: CompileOptions,
+  flags: ApplyFlags,
+  ctx: CliContext,
+): Promise<CompileOutcome | null> {
+  const first = await compilePaths(paths, options);
+  const errors = first.diagnostics.filter((d) => d.severity === 'error');
+  if (first.ok || options.gateway !== undefined || errors.length === 0 || !errors.every((d) => d.code === 'gateway-missing')) {
+    return first;
+  }
+  const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
+  const found = await route.defaultRoute('inet');
+  if (found.kind !== 'found') {
+    reportDiagnostics(ctx, first.diagnostics, first.texts);
+    ctx.stderr.write(`pfexpose: cannot detect the gateway interface: ${found.message}; declare the host's gateway in a manifest or pass --gateway IF; nothing was applied\n`);
+    ctx.exitCode = EXIT_NOT_APPLIED;
+    return null;
+  }
+  ctx.stderr.write(`gateway interface ${found.interface} (the default route's, from route -n get default)\n`);
+  return compilePaths(paths, { ...options, gateway: found.interface });
+}
+
+async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget | null> {
+  let text: string;
+  try {
+    text = await readFile(resolve(ctx.cwd, path), 'utf8');
+  } catch (error) {
+    reportUsage(ctx, `cannot read the plan ${path}: ${errorMessage(error)}`, EXIT_NOT_APPLIED);
+    return null;
+  }
+  const read = readPlanFile(text);
+  if (!read.ok) {
+    reportUsage(ctx, `${path}: ${read.message}`, EXIT_NOT_APPLIED);
+    return null;
+  }
+  const plan = read.plan;
+  const exposures = await planExposures(plan, ctx);
+  return {
+    anchor: plan.anchor,
+    ruleset: plan.desired.ruleset,
+    exposures: exposures?.exposures ?? null,
+    manifestDigest: plan.manifestDigest,
+    dialect: plan.options.dialect,
+    expectedFingerprint: plan.deployed.fingerprint,
+    ...(exposures === null ? {} : { texts: exposures.texts }),
+  };
+}
+
+/**
+ * The exposures behind a saved plan, for mapping pfctl's errors to manifest lines: compiled again
+ * from the plan's paths and used only when the manifests and the ruleset are still the same.
+ */
+async function planExposures(plan: PlanFile, ctx: CliContext): Promise<{ exposures: Exposure[]; texts: ReadonlyMap<string, string> } | null> {
+  const options = plan.options;
+  const again = await compilePaths(options.paths, {
+    host: options.host ?? undefined,
+    gateway: options.gateway ?? undefined,
+    pool: options.pool ?? undefined,
+    dialect: options.dialect,
+    frozen: true,
+    anchor: plan.anchor,
+    lockPath: options.lock ?? undefined,
+    cwd: ctx.cwd,
+  }).catch(() => null);
+  if (again === null || !again.ok || again.manifestDigest !== plan.manifestDigest || again.ruleset !== plan.desired.ruleset) return null;
+  return { exposures: again.exposures, texts: again.texts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// rollback, confirm, watchdog
+
+async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void> {
+  const name = validateAnchorName(flags.anchor);
+  if (!name.ok) return reportUsage(ctx, `--anchor: ${name.message}`);
+  const host = hostSetup(flags, ctx, 'rollback');
+  if (typeof host === 'string') return reportUsage(ctx, host);
+  const outcome = await rollbackRuleset(host.deps, {
+    anchor: flags.anchor,
+    killStates: flags.killStates === true,
+    lockWaitMs: host.lockWaitMs,
+  });
+  report(ctx, flags.format, 'rollback', flags.anchor, outcome, { exposures: null, ruleset: '' });
+}
+
+async function runConfirm(flags: HostFlags, ctx: CliContext): Promise<void> {
+  const host = hostSetup(flags, ctx, 'confirm');
+  if (typeof host === 'string') return reportUsage(ctx, host);
+  const outcome = await confirmApply(host.deps, { lockWaitMs: Math.max(host.lockWaitMs, 10_000) });
+  const { ok, lines } = describeConfirm(outcome);
+  if (flags.format === 'json') {
+    ctx.stdout.write(`${JSON.stringify(confirmJson(outcome), null, 2)}\n`);
+  } else {
+    for (const line of lines) (ok ? ctx.stdout : ctx.stderr).write(`${line}\n`);
+  }
+  ctx.exitCode = ok ? EXIT_OK : EXIT_NOT_APPLIED;
+}
+
+function describeConfirm(outcome: ConfirmOutcome): { ok: boolean; lines: string[] } {
+  switch (outcome.kind) {
+    case 'confirmed':
+      return { ok: true, lines: [`confirmed: the ruleset applied to anchor "${outcome.anchor}" stays (the window would have closed at ${outcome.deadline})`] };
+    case 'none':
+      return {
+        ok: false,
+        lines: ['pfexpose: nothing awaits confirmation: no apply --confirm is pending, or its window closed and the change was reverted'],
+      };
+    case 'too-late':
+      return {
+        ok: false,
+        lines: [`pfexpose: too late: the confirmation window had closed; ${describePending(outcome.revert)}`],
+      };
+    case 'refused':
+      return { ok: false, lines: [`pfexpose: cannot confirm: ${outcome.reason}`] };
+  }
+}
+
+function describePending(outcome: PendingOutcome): string {
+  switch (outcome.kind) {
+    case 'reverted':
+      return `the previous ruleset of anchor "${outcome.anchor}" was put back`;
+    case 'none':
+      return 'the change had already been reverted';
+    case 'waiting':
+      return `it is still waiting until ${outcome.deadline}`;
+    case 'failed':
+      return `reverting failed: ${outcome.reason}`;
+    case 'refused':
+      return `reverting was refused: ${outcome.reason}`;
+  }
+}
+
+function confirmJson(outcome: ConfirmOutcome): Record<string, unknown> {
+  switch (outcome.kind) {
+    case 'confirmed':
+      return { command: 'confirm', result: 'confirmed', anchor: outcome.anchor, deadline: outcome.deadline };
+    case 'none':
+      return { command: 'confirm', result: 'none' };
+    case 'too-late':
+      return { command: 'confirm', result: 'too-late', revert: outcome.revert };
+    case 'refused':
+      return { command: 'confirm', result: 'refused', reason: outcome.reason };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// output
+
+function report(
+  ctx: CliContext,
+  format: Format,
+  command: 'apply' | 'rollback',
+  anchor: string,
+  outcome: ApplyOutcome,
+  desired: { exposures: Exposure[] | null; ruleset: string; texts?: ReadonlyMap<string, string> | undefined },
+): void {
+  const { exposures, texts } = desired;
+  ctx.exitCode = outcome.kind === 'applied' || outcome.kind === 'unchanged' ? EXIT_OK : EXIT_NOT_APPLIED;
+  if (format === 'json') {
+    ctx.stdout.write(`${JSON.stringify(outcomeJson(command, anchor, outcome), null, 2)}\n`);
+    return;
+  }
+  const warn = (warnings: readonly string[]): void => {
+    for (const warning of warnings) ctx.stderr.write(`pfexpose: warning: ${warning}\n`);
+  };
+  switch (outcome.kind) {
+    case 'unchanged':
+      warn(outcome.warnings);
+      ctx.stdout.write(`anchor "${anchor}" already holds this ruleset (${ruleCount(outcome.ruleset)}); nothing to do\n`);
+      return;
+    case 'applied': {
+      warn(outcome.warnings);
+      if (exposures !== null) {
+        const plan = planChanges(desiredState(exposures, desired.ruleset), deployedFromText(outcome.previous));
+        ctx.stdout.write(formatPlanText(plan, { color: useColor(ctx), against: `anchor "${anchor}" before this ${command}` }));
+      } else {
+        for (const line of outcome.removed) ctx.stdout.write(`- ${line}\n`);
+        for (const line of outcome.added) ctx.stdout.write(`+ ${line}\n`);
+      }
+      const attempts = outcome.attempts === 1 ? '1 attempt' : `${outcome.attempts} attempts, pf was busy`;
+      const what =
+        outcome.rolledBackTo !== undefined
+          ? `rolled back anchor "${anchor}" to the ruleset applied at ${outcome.rolledBackTo}`
+          : `${command === 'apply' ? 'applied' : 'rolled back'} anchor "${anchor}"`;
+      ctx.stdout.write(`${what}: ruleset +${outcome.added.length} -${outcome.removed.length} lines, loaded and verified (${attempts})\n`);
+      if (outcome.killedLabels.length > 0) ctx.stdout.write(`ended the open connections of: ${outcome.killedLabels.join(', ')}\n`);
+      if (outcome.confirmDeadline !== undefined) {
+        ctx.stdout.write(`awaiting confirmation: run pfexpose confirm before ${outcome.confirmDeadline}, or the previous ruleset comes back by itself\n`);
+      }
+      return;
+    }
+    case 'refused':
+      reportDiagnostics(ctx, outcome.diagnostics, texts);
+      ctx.stderr.write(`pfexpose: ${command} refused, pf was not touched: ${outcome.reason}\n`);
+      return;
+    case 'failed':
+      ctx.stderr.write(`pfexpose: ${command} failed: ${outcome.reason}\n`);
+      if (!outcome.restored) ctx.stderr.write(`pfexpose: pf may NOT hold the previous ruleset of anchor "${anchor}": check it now\n`);
+      return;
+  }
+}
+
+function ruleCount(text: string): string {
+  const count = deployedFromText(text).lines.length;
+  return count === 1 ? '1 rule' : `${count} rules`;
+}
+
+function outcomeJson(command: string, anchor: string, outcome: ApplyOutcome): Record<string, unknown> {
+  const base = { command, anchor, result: outcome.kind };
+  switch (outcome.kind) {
+    case 'unchanged':
+      return { ...base, warnings: outcome.warnings };
+    case 'applied':
+      return {
+        ...base,
+        attempts: outcome.attempts,
+        added: outcome.added,
+        removed: outcome.removed,
+        killedLabels: outcome.killedLabels,
+        confirmDeadline: outcome.confirmDeadline ?? null,
+        rolledBackTo: outcome.rolledBackTo ?? null,
+        warnings: outcome.warnings,
+      };
+    case 'refused':
+      return { ...base, reason: outcome.reason, linesToAdd: outcome.linesToAdd ?? [], diagnostics: outcome.diagnostics.map(diagnosticJson) };
+    case 'failed':
+      return { ...base, reason: outcome.reason, restored: outcome.restored };
+  }
+}
+
+function diagnosticJson(d: Diagnostic): Record<string, unknown> {
+  return { code: d.code, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.column, ...(d.hint === undefined ? {} : { hint: d.hint }) };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

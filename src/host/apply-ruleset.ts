@@ -1,0 +1,505 @@
+// Puts a ruleset into pf's anchor so that every failure leaves pf as it was and says why: under
+// an exclusive lock, after a preflight and a dry run, in one load, verified by reading it back,
+// restored on any doubt, recorded atomically. Also rollback, commit-confirmed and its revert.
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Exposure } from '../model/exposure.js';
+import type { Dialect } from '../pf/render-ruleset.js';
+import type { ExclusiveLock } from './exclusive-lock.js';
+import { mapPfctlErrors } from './map-pfctl-errors.js';
+import type { LoadResult, Pfctl } from './pfctl.js';
+import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
+import { normalizedLines, readDeployed, rulesetLabels, sameLines, type DeployedAnchor } from './read-deployed.js';
+import { sha256, type AppliedRecord, type PendingConfirm, type StateDir } from './state-dir.js';
+
+export { readDeployed, normalizedLines, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
+
+export interface ApplyDeps {
+  pfctl: Pfctl;
+  state: StateDir;
+  lock: ExclusiveLock;
+  now?: () => Date;
+  /**
+   * Starts whatever reverts an unconfirmed apply after its deadline even if this process is gone
+   * (the CLI spawns a detached watchdog). Returns null when started, or why not. Required for
+   * confirmSeconds.
+   */
+  startConfirmWatchdog?: (pending: PendingConfirm) => Promise<string | null>;
+  /** The plan module's fingerprint of the deployed state, for expectedFingerprint. */
+  fingerprint?: (deployed: DeployedAnchor) => string;
+}
+
+export interface ApplyRequest {
+  anchor: string;
+  /** Compile output (with header comments). */
+  ruleset: string;
+  /** For stdin:LINE -> manifest mapping and --kill-states. */
+  exposures: Exposure[];
+  manifestDigest: string;
+  /** End the open connections of removed exposures (by label). */
+  killStates?: boolean;
+  /** Commit-confirmed window. */
+  confirmSeconds?: number;
+  /** From a saved plan: refuse if the deployed state changed. */
+  expectedFingerprint?: string;
+  lockWaitMs?: number;
+  /** The dialect the ruleset was rendered in; both are tried when absent. */
+  dialect?: Dialect;
+}
+
+export type ApplyOutcome =
+  | { kind: 'unchanged'; ruleset: string; warnings: string[]; revertedExpired: boolean }
+  | {
+      kind: 'applied';
+      previous: string;
+      attempts: number;
+      killedLabels: string[];
+      confirmDeadline?: string;
+      /** rollback: when the ruleset now loaded had been applied first. */
+      rolledBackTo?: string;
+      warnings: string[];
+      /** Normalized rule lines the load added and removed. */
+      added: string[];
+      removed: string[];
+      revertedExpired: boolean;
+    }
+  /** The firewall was not touched (preflight, dry run, lock held, stale plan, pending confirm). */
+  | { kind: 'refused'; reason: string; diagnostics: Diagnostic[]; linesToAdd?: string[] }
+  /** A load or its verification failed; restored: the anchor holds the previous ruleset again. */
+  | { kind: 'failed'; reason: string; restored: boolean };
+
+export type PendingOutcome =
+  | { kind: 'none' }
+  | { kind: 'waiting'; deadline: string; anchor: string }
+  | { kind: 'reverted'; anchor: string; ruleset: string }
+  | { kind: 'failed'; reason: string; restored: boolean }
+  | { kind: 'refused'; reason: string };
+
+export type ConfirmOutcome =
+  | { kind: 'confirmed'; anchor: string; deadline: string }
+  | { kind: 'none' }
+  /** The window had passed: the change was reverted (or the revert failed). */
+  | { kind: 'too-late'; revert: PendingOutcome }
+  | { kind: 'refused'; reason: string };
+
+export interface RollbackRequest {
+  anchor: string;
+  killStates?: boolean;
+  lockWaitMs?: number;
+}
+
+export async function applyRuleset(deps: ApplyDeps, request: ApplyRequest): Promise<ApplyOutcome> {
+  return withLock(deps, request.lockWaitMs, refusal, async (notes) => {
+    const checked = await preflightAndSettle(deps, request.anchor);
+    if (checked.kind !== 'ready') return checked.outcome;
+    const outcome = await applyDesired(deps, request, checked.deployed, [...notes, ...checked.warnings]);
+    return withReverted(outcome, checked.revertedExpired);
+  });
+}
+
+/**
+ * Loads the ruleset applied before the current one: the newest history entry that differs from
+ * what pf holds (so two rollbacks in a row swap back). An apply awaiting confirmation is undone
+ * instead.
+ */
+export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest): Promise<ApplyOutcome> {
+  return withLock(deps, request.lockWaitMs, refusal, async (notes) => {
+    const pre = await preflight(deps.pfctl, request.anchor);
+    if (pre.kind === 'refused') return refusal(pre.reason, [], pre.linesToAdd);
+    const pending = await deps.state.readPendingConfirm();
+    if (pending.kind === 'corrupt') return refusal(pending.message);
+    if (pending.kind === 'ok') {
+      const before = await readDeployed(deps.pfctl, pending.value.anchor);
+      const reverted = await revertPending(deps, pending.value);
+      if (reverted.kind === 'failed') return reverted;
+      if (reverted.kind !== 'reverted') return refusal('the pending confirmation could not be undone');
+      return {
+        kind: 'applied',
+        previous: before.kind === 'ok' ? before.text : '',
+        attempts: 1,
+        killedLabels: [],
+        warnings: [`undid the apply that awaited confirmation (pfexpose confirm) by loading the ruleset before it`],
+        ...lineChanges(before.kind === 'ok' ? before.lines : [], normalizedLines(reverted.ruleset)),
+        revertedExpired: false,
+      };
+    }
+    const deployed = await readDeployed(deps.pfctl, request.anchor);
+    if (deployed.kind !== 'ok') return refusal(deployed.message);
+    const history = await deps.state.readHistory();
+    const target = history.entries.find(
+      (entry) => entry.anchor === request.anchor && !sameLines(normalizedLines(entry.ruleset), deployed.lines),
+    );
+    if (target === undefined) {
+      const damaged = history.corrupt.length > 0 ? ` (damaged history entries: ${history.corrupt.map((c) => c.path).join(', ')})` : '';
+      return refusal(`nothing to roll back to: the history in ${deps.state.path} holds no earlier ruleset for anchor "${request.anchor}"${damaged}`);
+    }
+    const outcome = await applyDesired(
+      deps,
+      {
+        anchor: request.anchor,
+        ruleset: target.ruleset,
+        exposures: [],
+        manifestDigest: target.manifestDigest,
+        ...(request.killStates === undefined ? {} : { killStates: request.killStates }),
+      },
+      deployed,
+      notes,
+    );
+    return outcome.kind === 'applied' ? { ...outcome, rolledBackTo: target.appliedAt } : outcome;
+  });
+}
+
+/** `pfexpose confirm`: keeps the change an `apply --confirm` made, if its window is still open. */
+export async function confirmApply(deps: ApplyDeps, options: { lockWaitMs?: number } = {}): Promise<ConfirmOutcome> {
+  const refuse = (reason: string): ConfirmOutcome => ({ kind: 'refused', reason });
+  return withLock(deps, options.lockWaitMs ?? 10_000, refuse, async () => {
+    const pending = await deps.state.readPendingConfirm();
+    if (pending.kind === 'absent') return { kind: 'none' };
+    if (pending.kind === 'corrupt') return refuse(pending.message);
+    if (Date.parse(pending.value.deadline) <= now(deps).getTime()) {
+      return { kind: 'too-late', revert: await revertPending(deps, pending.value) };
+    }
+    try {
+      await deps.state.clearPendingConfirm();
+    } catch (error) {
+      return refuse(`cannot remove the pending confirmation record: ${errorMessage(error)}`);
+    }
+    return { kind: 'confirmed', anchor: pending.value.anchor, deadline: pending.value.deadline };
+  });
+}
+
+/**
+ * Undoes an apply whose confirmation window has passed: what the watchdog runs at the deadline,
+ * and what the agent may call on its reconcile. A window still open is left alone.
+ */
+export async function revertExpiredConfirm(deps: ApplyDeps, options: { lockWaitMs?: number } = {}): Promise<PendingOutcome> {
+  const refuse = (reason: string): PendingOutcome => ({ kind: 'refused', reason });
+  return withLock(deps, options.lockWaitMs ?? 30_000, refuse, async () => {
+    const pending = await deps.state.readPendingConfirm();
+    if (pending.kind === 'absent') return { kind: 'none' };
+    if (pending.kind === 'corrupt') return refuse(pending.message);
+    if (Date.parse(pending.value.deadline) > now(deps).getTime()) {
+      return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
+    }
+    return revertPending(deps, pending.value);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Prepared =
+  | { kind: 'ready'; deployed: DeployedAnchor; warnings: string[]; revertedExpired: boolean }
+  | { kind: 'stop'; outcome: ApplyOutcome };
+
+/**
+ * Preflight (reading the anchor tells whether pf is enabled, one pfctl run fewer), then an expired
+ * commit-confirmed change is undone first; one still open blocks.
+ */
+async function preflightAndSettle(deps: ApplyDeps, anchor: string): Promise<Prepared> {
+  const stop = (outcome: ApplyOutcome): Prepared => ({ kind: 'stop', outcome });
+  let deployed = await readDeployed(deps.pfctl, anchor);
+  if (deployed.kind === 'pf-disabled') return stop(refusal(PF_DISABLED_REASON));
+  if (deployed.kind !== 'ok') return stop(refusal(deployed.message));
+  const hooks = await checkHooks(deps.pfctl, anchor);
+  if (hooks.kind === 'refused') return stop(refusal(hooks.reason, [], hooks.linesToAdd));
+  const warnings = [...hooks.warnings];
+  let revertedExpired = false;
+  const pending = await deps.state.readPendingConfirm();
+  if (pending.kind === 'corrupt') return stop(refusal(pending.message));
+  if (pending.kind === 'ok') {
+    if (Date.parse(pending.value.deadline) > now(deps).getTime()) {
+      return stop(
+        refusal(
+          `an apply made with --confirm awaits confirmation until ${pending.value.deadline}: run pfexpose confirm to keep it, or pfexpose rollback to undo it, then apply again`,
+        ),
+      );
+    }
+    const reverted = await revertPending(deps, pending.value);
+    if (reverted.kind === 'failed') return stop(reverted);
+    if (reverted.kind === 'reverted') {
+      revertedExpired = true;
+      warnings.push(`an unconfirmed apply of anchor "${reverted.anchor}" had passed its deadline (${pending.value.deadline}) and was reverted first`);
+    }
+    deployed = await readDeployed(deps.pfctl, anchor);
+    if (deployed.kind !== 'ok') return stop(refusal(deployed.message));
+  }
+  return { kind: 'ready', deployed, warnings, revertedExpired };
+}
+
+/** Everything after the preflight, shared by apply and rollback. Runs under the lock. */
+async function applyDesired(
+  deps: ApplyDeps,
+  request: ApplyRequest,
+  deployed: DeployedAnchor,
+  warnings: string[],
+): Promise<ApplyOutcome> {
+  const { pfctl, state } = deps;
+  const { anchor, ruleset } = request;
+  const desiredLines = normalizedLines(ruleset);
+  const currentRead = await state.readCurrent();
+  const current = currentRead.kind === 'ok' && currentRead.value.anchor === anchor ? currentRead.value : null;
+  if (currentRead.kind === 'corrupt') warnings.push(`${currentRead.message} (it will be rewritten)`);
+
+  if (sameLines(desiredLines, deployed.lines)) {
+    const recorded = current !== null && current.manifestDigest === request.manifestDigest && sameLines(normalizedLines(current.ruleset), desiredLines);
+    if (!recorded) await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest }, warnings);
+    return { kind: 'unchanged', ruleset, warnings, revertedExpired: false };
+  }
+
+  if (request.expectedFingerprint !== undefined) {
+    if (deps.fingerprint === undefined) throw new Error('applyRuleset: expectedFingerprint needs deps.fingerprint');
+    const actual = deps.fingerprint(deployed);
+    if (actual !== request.expectedFingerprint) {
+      return refusal(
+        `the deployed state of anchor "${anchor}" changed since the plan was made (fingerprint ${short(request.expectedFingerprint)}, now ${short(actual)}): make a new plan and review it`,
+      );
+    }
+  }
+
+  const dry = await pfctl.dryRun(anchor, ruleset);
+  if (dry.kind === 'rejected') {
+    const diagnostics = mapPfctlErrors(dry.errors, ruleset, request.exposures, request.dialect);
+    return refusal(`pfctl rejected the ruleset in its dry run, nothing was loaded: ${dry.message}`, diagnostics);
+  }
+  if (dry.kind !== 'ok') return refusal(`the dry run (pfctl -nf) did not complete, nothing was loaded: ${dry.message}`);
+  warnings.push(...dry.warnings.map((w) => `pfctl: ${w}`));
+
+  const matchesCurrent = current !== null && sameLines(normalizedLines(current.ruleset), deployed.lines);
+  const previous = {
+    lines: deployed.lines,
+    text: matchesCurrent ? current.ruleset : deployed.text,
+    manifestDigest: matchesCurrent ? current.manifestDigest : '',
+  };
+
+  let pending: PendingConfirm | null = null;
+  if (request.confirmSeconds !== undefined) {
+    const started = await startConfirm(deps, request, previous);
+    if (typeof started === 'string') return refusal(started);
+    pending = started;
+  }
+
+  const loaded = await loadAndVerify(pfctl, anchor, ruleset, desiredLines, previous);
+  if (loaded.kind === 'failed') {
+    if (pending !== null) await state.clearPendingConfirm().catch(() => undefined);
+    return loaded;
+  }
+
+  const killedLabels: string[] = [];
+  if (request.killStates === true) {
+    const keep = new Set(rulesetLabels(ruleset));
+    for (const label of rulesetLabels(deployed.text).filter((l) => !keep.has(l))) {
+      const killed = await pfctl.killStates(label);
+      if (killed.kind === 'ok') killedLabels.push(label);
+      else warnings.push(`could not end the connections of label ${label}: ${killed.message}`);
+    }
+  }
+
+  await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest }, warnings);
+  let confirmDeadline: string | undefined;
+  if (pending !== null && request.confirmSeconds !== undefined) {
+    // The window counts from the moment the new rules are in place, not from the start of the load.
+    const refreshed = { ...pending, deadline: new Date(now(deps).getTime() + request.confirmSeconds * 1000).toISOString() };
+    try {
+      await state.writePendingConfirm(refreshed);
+      pending = refreshed;
+    } catch (error) {
+      warnings.push(`could not extend the confirmation window: ${errorMessage(error)}`);
+    }
+    confirmDeadline = pending.deadline;
+  }
+  return {
+    kind: 'applied',
+    previous: previous.text,
+    attempts: loaded.attempts,
+    killedLabels,
+    ...(confirmDeadline === undefined ? {} : { confirmDeadline }),
+    warnings,
+    ...lineChanges(deployed.lines, desiredLines),
+    revertedExpired: false,
+  };
+}
+
+/** Writes the pending record before the load, so a crash mid-load still ends in a revert. */
+async function startConfirm(
+  deps: ApplyDeps,
+  request: ApplyRequest,
+  previous: { text: string; manifestDigest: string },
+): Promise<PendingConfirm | string> {
+  const seconds = request.confirmSeconds ?? 0;
+  if (!(seconds > 0) || !Number.isFinite(seconds)) return `the confirmation window must be a positive number of seconds, not ${seconds}`;
+  if (deps.startConfirmWatchdog === undefined) return 'commit-confirmed needs a watchdog to revert the change, and none is configured';
+  const at = now(deps);
+  const pending: PendingConfirm = {
+    anchor: request.anchor,
+    deadline: new Date(at.getTime() + seconds * 1000).toISOString(),
+    previous: { ruleset: previous.text, manifestDigest: previous.manifestDigest },
+    appliedDigest: sha256(request.ruleset),
+    pid: process.pid,
+    createdAt: at.toISOString(),
+  };
+  try {
+    await deps.state.writePendingConfirm(pending);
+  } catch (error) {
+    return `cannot write the pending confirmation record in ${deps.state.path}: ${errorMessage(error)}`;
+  }
+  const failure = await deps.startConfirmWatchdog(pending);
+  if (failure !== null) {
+    await deps.state.clearPendingConfirm().catch(() => undefined);
+    return `cannot start the watchdog that would revert an unconfirmed change, so nothing was loaded: ${failure}`;
+  }
+  return pending;
+}
+
+/** Puts back what the pending record saved, records it, and drops the record. Under the lock. */
+async function revertPending(deps: ApplyDeps, pending: PendingConfirm): Promise<PendingOutcome> {
+  const deployed = await readDeployed(deps.pfctl, pending.anchor);
+  if (deployed.kind !== 'ok') return { kind: 'failed', reason: `cannot revert the unconfirmed apply: ${deployed.message}`, restored: false };
+  const target = pending.previous?.ruleset ?? '';
+  const targetLines = normalizedLines(target);
+  if (!sameLines(deployed.lines, targetLines)) {
+    const loaded = await loadAndVerify(deps.pfctl, pending.anchor, target, targetLines, deployed);
+    if (loaded.kind === 'failed') {
+      return { kind: 'failed', reason: `reverting the unconfirmed apply failed: ${loaded.reason}`, restored: false };
+    }
+  }
+  const warnings: string[] = [];
+  await record(deps.state, { anchor: pending.anchor, ruleset: target, manifestDigest: pending.previous?.manifestDigest ?? '' }, warnings);
+  try {
+    await deps.state.clearPendingConfirm();
+  } catch (error) {
+    return { kind: 'failed', reason: `reverted, but cannot remove the pending record: ${errorMessage(error)}`, restored: true };
+  }
+  return { kind: 'reverted', anchor: pending.anchor, ruleset: target };
+}
+
+type Loaded = { kind: 'loaded'; attempts: number } | { kind: 'failed'; reason: string; restored: boolean };
+
+/**
+ * One load, then the anchor read back. Anything short of "loaded and reads back as wanted" puts
+ * the previous rules back: a load that timed out or died may or may not have committed.
+ */
+async function loadAndVerify(
+  pfctl: Pfctl,
+  anchor: string,
+  text: string,
+  wantLines: readonly string[],
+  previous: { lines: readonly string[]; text: string },
+): Promise<Loaded> {
+  const load = await pfctl.load(anchor, text);
+  if (load.kind === 'ok') {
+    const back = await readDeployed(pfctl, anchor);
+    if (back.kind === 'ok' && sameLines(back.lines, wantLines)) return { kind: 'loaded', attempts: load.attempts };
+    const why =
+      back.kind === 'ok'
+        ? `the anchor read back after the load differs from the ruleset (${describeDifference(back.lines, wantLines)})`
+        : `the anchor could not be read back after the load: ${back.message}`;
+    return restore(pfctl, anchor, previous, why);
+  }
+  return restore(pfctl, anchor, previous, describeLoadFailure(load));
+}
+
+async function restore(
+  pfctl: Pfctl,
+  anchor: string,
+  previous: { lines: readonly string[]; text: string },
+  why: string,
+): Promise<Loaded> {
+  const back = await readDeployed(pfctl, anchor);
+  if (back.kind === 'ok' && sameLines(back.lines, previous.lines)) {
+    return { kind: 'failed', reason: `${why}; pf still holds the previous ruleset`, restored: true };
+  }
+  const again = await pfctl.load(anchor, previous.text);
+  const after = await readDeployed(pfctl, anchor);
+  if (after.kind === 'ok' && sameLines(after.lines, previous.lines)) {
+    return { kind: 'failed', reason: `${why}; the previous ruleset was loaded again`, restored: true };
+  }
+  const how = again.kind === 'ok' ? 'it reads back differently' : again.message;
+  return {
+    kind: 'failed',
+    reason: `${why}; putting the previous ruleset back failed too (${how}): check pfctl -a ${anchor} -sr and apply again`,
+    restored: false,
+  };
+}
+
+function describeLoadFailure(load: Exclude<LoadResult, { kind: 'ok' }>): string {
+  switch (load.kind) {
+    case 'rejected':
+      return `pfctl refused the load: ${load.message}`;
+    case 'busy':
+      return load.message;
+    case 'timed-out':
+      return `the load did not finish: ${load.message}`;
+    default:
+      return `the load failed: ${load.message}`;
+  }
+}
+
+function describeDifference(actual: readonly string[], wanted: readonly string[]): string {
+  const { added, removed } = lineChanges(actual, wanted);
+  const first = removed[0] ?? added[0];
+  return `${added.length} line(s) missing, ${removed.length} unexpected${first === undefined ? '' : `, e.g. ${JSON.stringify(first)}`}`;
+}
+
+/** Lines only the desired side has (added) and only the deployed side has (removed), in order. */
+function lineChanges(deployed: readonly string[], desired: readonly string[]): { added: string[]; removed: string[] } {
+  const have = new Set(deployed);
+  const want = new Set(desired);
+  return { added: desired.filter((line) => !have.has(line)), removed: deployed.filter((line) => !want.has(line)) };
+}
+
+async function record(
+  state: StateDir,
+  input: { anchor: string; ruleset: string; manifestDigest: string },
+  warnings: string[],
+): Promise<AppliedRecord | null> {
+  try {
+    return await state.recordApplied(input);
+  } catch (error) {
+    warnings.push(`pf holds the ruleset, but recording it in ${state.path} failed: ${errorMessage(error)}`);
+    return null;
+  }
+}
+
+async function withLock<T>(
+  deps: ApplyDeps,
+  waitMs: number | undefined,
+  refuse: (reason: string) => T,
+  body: (notes: string[]) => Promise<T>,
+): Promise<T> {
+  try {
+    await deps.state.ensure();
+  } catch (error) {
+    return refuse(`cannot create the state directory ${deps.state.path}: ${errorMessage(error)}`);
+  }
+  // The agent may hold the lock for its whole life: then it is not ours to give back.
+  const heldBefore = deps.lock.holder !== null;
+  const taken = await deps.lock.acquire({ waitMs: waitMs ?? 0 });
+  if (taken.kind !== 'acquired') return refuse(taken.message);
+  const notes: string[] = [];
+  const gone = taken.tookOverFrom;
+  if (gone !== null) notes.push(`took over the lock left by pid ${gone.pid} (${gone.command}, since ${gone.startedAt}), which is gone`);
+  try {
+    return await body(notes);
+  } finally {
+    if (!heldBefore) await deps.lock.release();
+  }
+}
+
+function withReverted(outcome: ApplyOutcome, revertedExpired: boolean): ApplyOutcome {
+  return outcome.kind === 'applied' || outcome.kind === 'unchanged' ? { ...outcome, revertedExpired } : outcome;
+}
+
+function refusal(reason: string, diagnostics: Diagnostic[] = [], linesToAdd?: string[]): ApplyOutcome {
+  return { kind: 'refused', reason, diagnostics, ...(linesToAdd === undefined || linesToAdd.length === 0 ? {} : { linesToAdd }) };
+}
+
+function now(deps: ApplyDeps): Date {
+  return (deps.now ?? (() => new Date()))();
+}
+
+function short(fingerprint: string): string {
+  return fingerprint.length > 12 ? fingerprint.slice(0, 12) : fingerprint;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,58 @@
+// The detached process `apply --confirm` leaves behind (see confirm-watchdog.ts): a plain script,
+// run as `node dist/host/confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM ...`, that logs
+// one line per event to its stdout (the state directory's confirm-watchdog.log).
+import { watchConfirmDeadline } from './confirm-watchdog.js';
+import { ExclusiveLock } from './exclusive-lock.js';
+import { createPfctl } from './pfctl.js';
+import { StateDir } from './state-dir.js';
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index < 0 ? undefined : process.argv[index + 1];
+}
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} confirm-watchdog pid ${process.pid}: ${line}\n`);
+}
+
+async function run(): Promise<number> {
+  const stateDir = option('--state-dir');
+  const program = option('--pfctl');
+  const timeoutMs = Number(option('--pfctl-timeout-ms') ?? '30000');
+  if (stateDir === undefined || program === undefined || !(timeoutMs > 0)) {
+    log('usage: confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM [--pfctl-timeout-ms N]');
+    return 2;
+  }
+  const state = new StateDir(stateDir);
+  const deps = {
+    pfctl: createPfctl({ program, env: process.env, timeoutMs }),
+    state,
+    lock: new ExclusiveLock(state.lockPath, { command: 'confirm-watchdog' }),
+  };
+  log(`watching ${stateDir} for pfexpose confirm (deadline ${option('--deadline') ?? '?'})`);
+  const outcome = await watchConfirmDeadline(deps, { log });
+  switch (outcome.kind) {
+    case 'none':
+      log('nothing to revert: confirmed, or reverted by another process');
+      return 0;
+    case 'reverted':
+      log(`unconfirmed: the previous ruleset of anchor "${outcome.anchor}" was put back`);
+      return 0;
+    case 'waiting':
+      log(`still waiting until ${outcome.deadline}`);
+      return 1;
+    default:
+      log(`could not revert: ${outcome.reason}`);
+      return 1;
+  }
+}
+
+run().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 2;
+  },
+);

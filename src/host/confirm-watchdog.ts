@@ -1,0 +1,111 @@
+// The revert of `apply --confirm` must happen even when the apply process is gone (the operator's
+// ssh session cut by the very change being tested): a detached process sleeps until the deadline
+// and undoes the change unless `pfexpose confirm` removed the pending record first.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { revertExpiredConfirm, type ApplyDeps, type PendingOutcome } from './apply-ruleset.js';
+import type { PendingConfirm } from './state-dir.js';
+
+/**
+ * The watchdog script as built. The same relative URL works from src/host (tests run the sources)
+ * and from dist/host (installed), so the watchdog never depends on how the CLI is wired.
+ */
+export const WATCHDOG_ENTRY = fileURLToPath(new URL('../../dist/host/confirm-watchdog-main.js', import.meta.url));
+
+/** Where the watchdog writes what it did, inside the state directory. */
+export const WATCHDOG_LOG = 'confirm-watchdog.log';
+
+export interface WatchdogLaunch {
+  stateDir: string;
+  pfctlProgram: string;
+  pfctlTimeoutMs?: number;
+  env: Readonly<Record<string, string | undefined>>;
+  /** The script run by node; default WATCHDOG_ENTRY. */
+  entry?: string;
+}
+
+/** For ApplyDeps.startConfirmWatchdog: spawns the watchdog script detached from this process. */
+export function createConfirmWatchdogStarter(launch: WatchdogLaunch): (pending: PendingConfirm) => Promise<string | null> {
+  return (pending) =>
+    new Promise((resolve) => {
+      const args = [
+        launch.entry ?? WATCHDOG_ENTRY,
+        '--state-dir',
+        launch.stateDir,
+        '--pfctl',
+        launch.pfctlProgram,
+        '--pfctl-timeout-ms',
+        String(launch.pfctlTimeoutMs ?? 30_000),
+        // Only for ps(1): the record in the state directory is what counts.
+        '--deadline',
+        pending.deadline,
+      ];
+      if (!existsSync(args[0] ?? '')) {
+        resolve(`the watchdog script ${args[0] ?? ''} is missing (run npm run build)`);
+        return;
+      }
+      let log: number;
+      try {
+        log = openSync(join(launch.stateDir, WATCHDOG_LOG), 'a', 0o644);
+      } catch (error) {
+        resolve(`cannot open ${join(launch.stateDir, WATCHDOG_LOG)}: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      const env: Record<string, string> = {};
+      for (const [key, value] of Object.entries(launch.env)) if (value !== undefined) env[key] = value;
+      try {
+        const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env });
+        child.once('error', (error) => {
+          resolve(error.message);
+        });
+        child.once('spawn', () => {
+          child.unref();
+          resolve(null);
+        });
+      } catch (error) {
+        resolve(error instanceof Error ? error.message : String(error));
+      } finally {
+        closeSync(log);
+      }
+    });
+}
+
+export interface WatchOptions {
+  /** How often the pending record is looked at while waiting. Default 250 ms. */
+  pollMs?: number;
+  /** Attempts when the revert is blocked (lock held) or fails. Default 20. */
+  attempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+  log?: (line: string) => void;
+}
+
+/**
+ * The watchdog's life: wait while a pending record exists and its deadline is ahead, then revert.
+ * Ends as soon as the record is gone (confirmed, or reverted by someone else).
+ */
+export async function watchConfirmDeadline(deps: ApplyDeps, options: WatchOptions = {}): Promise<PendingOutcome> {
+  const pollMs = options.pollMs ?? 250;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const log = options.log ?? (() => undefined);
+  const now = deps.now ?? (() => new Date());
+  let attemptsLeft = options.attempts ?? 20;
+  for (;;) {
+    const pending = await deps.state.readPendingConfirm();
+    if (pending.kind === 'absent') return { kind: 'none' };
+    if (pending.kind === 'corrupt') return { kind: 'refused', reason: pending.message };
+    const remaining = Date.parse(pending.value.deadline) - now().getTime();
+    if (remaining > 0) {
+      await sleep(Math.min(remaining, pollMs));
+      continue;
+    }
+    const outcome = await revertExpiredConfirm(deps, { lockWaitMs: 5_000 });
+    if (outcome.kind === 'reverted' || outcome.kind === 'none') return outcome;
+    if (outcome.kind === 'waiting') continue;
+    attemptsLeft -= 1;
+    log(`revert not done yet: ${outcome.reason}`);
+    if (attemptsLeft <= 0) return outcome;
+    await sleep(1000);
+  }
+}

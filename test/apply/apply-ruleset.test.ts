@@ -1,0 +1,119 @@
+// The apply core against the pfctl simulator, spawned for real: the ordinary paths, the refusals
+// that leave pf untouched, saved plans and --kill-states.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyRuleset, readDeployed } from '../../src/host/apply-ruleset.js';
+import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
+import { ANCHOR, anchorLines, createBench, DB, expectKind, linesOf, request, ruleset, WEB, WEB_TLS, type Bench } from './apply-fixtures.js';
+
+let bench: Bench;
+beforeEach(async () => {
+  bench = await createBench();
+});
+afterEach(async () => {
+  await bench.cleanup();
+});
+
+describe('apply', () => {
+  it('loads an empty anchor, reads it back and records the state; the second time loads nothing', async () => {
+    const applied = expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
+    expect(applied).toMatchObject({ attempts: 1, previous: '', removed: [], killedLabels: [] });
+    expect(applied.added).toEqual(linesOf([WEB, DB]));
+    expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB, DB]));
+    const deployed = await readDeployed(bench.deps.pfctl, ANCHOR);
+    expect(deployed.kind === 'ok' && deployed.lines).toEqual(linesOf([WEB, DB]));
+    const current = await bench.deps.state.readCurrent();
+    expect(current.kind === 'ok' && current.value).toMatchObject({ anchor: ANCHOR, ruleset: ruleset([WEB, DB]), manifestDigest: 'digest-2' });
+    expect(bench.deps.lock.holder).toBeNull();
+
+    const loads = (await bench.sim.loadCalls()).length;
+    expect(loads).toBe(1);
+    expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'unchanged');
+    expect(await bench.sim.loadCalls()).toHaveLength(loads);
+    expect((await bench.deps.state.readHistory()).entries).toHaveLength(1);
+  });
+
+  it('records the state of an anchor that already holds the ruleset, loading nothing', async () => {
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
+    expectKind(await applyRuleset(bench.deps, request([WEB])), 'unchanged');
+    expect(await bench.sim.loadCalls()).toHaveLength(0);
+    const current = await bench.deps.state.readCurrent();
+    expect(current.kind === 'ok' && current.value.ruleset).toBe(ruleset([WEB]));
+  });
+
+  it.each([
+    ['no hook at all', 'pass all flags S/SA keep state\n', ['rdr-anchor "pfexpose"', 'anchor "pfexpose"']],
+    ['the filter hook missing', 'rdr-anchor "pfexpose" all\n', ['anchor "pfexpose"']],
+    ['another anchor hooked', 'rdr-anchor "other" all\nanchor "other" all\n', ['rdr-anchor "pfexpose"', 'anchor "pfexpose"']],
+  ])('refuses when /etc/pf.conf does not call the anchor (%s), naming the lines to add', async (_name, main, want) => {
+    await bench.sim.writeMain(main);
+    const refused = expectKind(await applyRuleset(bench.deps, request([WEB])), 'refused');
+    expect(refused.linesToAdd).toEqual(want);
+    expect(refused.reason).toContain('/etc/pf.conf');
+    expect(refused.reason).toContain(want.map((line) => `  ${line}`).join('\n'));
+    expect(await bench.sim.loadCalls()).toHaveLength(0);
+  });
+
+  it('refuses when pf is disabled', async () => {
+    await bench.sim.setEnabled(false);
+    const refused = expectKind(await applyRuleset(bench.deps, request([WEB])), 'refused');
+    expect(refused.reason).toContain('pf is disabled');
+    expect(await bench.sim.loadCalls()).toHaveLength(0);
+  });
+
+  it('maps a line pfctl rejects in the dry run to the manifest entry that made it', async () => {
+    // A translation rule after the filter rules: pfctl answers "stdin:N: Rules must be in order".
+    const lines = ruleset([WEB, DB]).split('\n').filter((l) => l !== '');
+    const at = lines.findIndex((l) => l.startsWith('rdr') && l.includes('5432'));
+    const crafted = [...lines.slice(0, at), ...lines.slice(at + 1), lines[at], ''].join('\n');
+    const refused = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd' })), 'refused');
+    expect(refused.diagnostics.map((d) => [d.code, d.file, d.line, d.column])).toEqual([['pfctl-rejected', 'manifests/db.yaml', 4, 9]]);
+    expect(refused.diagnostics[0]?.message).toContain('Rules must be in order');
+    expect(refused.diagnostics[0]?.hint).toContain(`ruleset line ${lines.length}`);
+    expect(await bench.sim.loadCalls()).toHaveLength(0);
+    expect(await bench.sim.readAnchor(ANCHOR)).toBeUndefined();
+  });
+
+  it('refuses while another process holds the lock, naming its pid', async () => {
+    const other = new ExclusiveLock(bench.deps.state.lockPath, { command: 'watch', isAlive: () => true });
+    await bench.deps.state.ensure();
+    expect((await other.acquire()).kind).toBe('acquired');
+    const refused = expectKind(await applyRuleset(bench.deps, request([WEB])), 'refused');
+    expect(refused.reason).toContain(`pid ${process.pid} (watch`);
+    expect(await bench.sim.calls()).toHaveLength(0);
+    await other.release();
+  });
+
+  it('keeps a lock its caller already held (the agent holds it for its life)', async () => {
+    await bench.deps.state.ensure();
+    expect((await bench.deps.lock.acquire()).kind).toBe('acquired');
+    expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+    expect(bench.deps.lock.holder).not.toBeNull();
+    await bench.deps.lock.release();
+  });
+
+  it('refuses a saved plan whose deployed state changed since, and applies it once it matches again', async () => {
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
+    const planned = await readDeployed(bench.deps.pfctl, ANCHOR);
+    if (planned.kind !== 'ok') throw new Error(`read failed: ${planned.message}`);
+    const fingerprint = bench.deps.fingerprint?.(planned) ?? '';
+    expect(fingerprint).toMatch(/^sha256:/);
+    await bench.sim.writeAnchor(ANCHOR, ruleset([DB]));
+    const refused = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { expectedFingerprint: fingerprint })), 'refused');
+    expect(refused.reason).toContain('changed since the plan was made');
+    expect(await bench.sim.loadCalls()).toHaveLength(0);
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
+    expectKind(await applyRuleset(bench.deps, request([WEB, DB], { expectedFingerprint: fingerprint })), 'applied');
+  });
+
+  it('ends the connections of exactly the removed labels, and of none without killStates', async () => {
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB, WEB_TLS, DB]));
+    expectKind(await applyRuleset(bench.deps, request([WEB, WEB_TLS])), 'applied');
+    expect((await bench.sim.calls()).filter((c) => c.argv[0] === '-k')).toHaveLength(0);
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB, WEB_TLS, DB]));
+    const applied = expectKind(await applyRuleset(bench.deps, request([WEB], { killStates: true })), 'applied');
+    expect(applied.killedLabels).toEqual([DB.label, WEB_TLS.label]);
+    const kills = (await bench.sim.calls()).filter((c) => c.argv[0] === '-k').map((c) => c.argv.join(' '));
+    expect(kills).toEqual([`-k label -k ${DB.label}`, `-k label -k ${WEB_TLS.label}`]);
+    expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
+  });
+});
