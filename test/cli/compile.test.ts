@@ -45,6 +45,15 @@ describe('pfexpose compile', () => {
     await expect(openbsd.stdout).toMatchFileSnapshot(join(GOLDEN, 'examples.openbsd.conf'));
   });
 
+  it.each(['kleene', 'docker', 'long'])('renders every %s rule shape (golden)', async (syntax) => {
+    const dir = tempDir();
+    cpSync(resolve(GOLDEN, 'syntaxes', `${syntax}.yaml`), join(dir, `${syntax}.yaml`));
+    const result = await runInProcess(['compile', '.', '--gateway', 'em0'], { cwd: dir });
+    expect(result.stderr).not.toContain('error');
+    expect(result.code).toBe(0);
+    await expect(result.stdout).toMatchFileSnapshot(join(GOLDEN, `syntax-${syntax}.conf`));
+  });
+
   it('prints the documented json contract', async () => {
     const result = await runInProcess(['compile', 'examples/', '--frozen', '--format', 'json']);
     expect(result.code).toBe(0);
