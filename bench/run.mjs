@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureAgentReaction, summarizeAgentReaction } from './agent-reaction.mjs';
 import { generateTree } from './generate.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
@@ -84,4 +85,14 @@ report('validate examples/ / node -e 0', ratio('validate examples/', 'node -e 0'
 const largest = sizes[sizes.length - 1];
 const peak = results.get(`compile ${largest}`).rss / 1024 / 1024;
 report(`compile ${largest} peak MB / 300`, peak / 300, 1, ` (${peak.toFixed(0)} MB)`);
+
+// The agent: from a manifest write to the pfctl load starting, at 1,000 containers (median).
+const agentRun = await measureAgentReaction({ root, work, containers: 1000, rounds: Number(process.env.BENCH_AGENT_ROUNDS ?? rounds) });
+const agent = summarizeAgentReaction(agentRun);
+console.log(`\nagent reaction at ${agentRun.containers} containers, debounce ${agentRun.debounceMs} ms (median of ${agentRun.samples.length} writes)`);
+report('write -> pfctl load starts, ms', agent.reaction, agent.target);
+console.log(
+  `  of which write -> the apply's first pfctl run ${agent.agent.toFixed(0)} ms (debounce, re-read, compile, compare),` +
+    ` then ${agent.runs} pfctl runs before the load at ${agent.perRun.toFixed(0)} ms each (the simulator's start-up)`,
+);
 if (verdicts.includes(false)) process.exitCode = 1;

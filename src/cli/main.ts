@@ -20,6 +20,7 @@ const commands: readonly (readonly [string, () => Promise<Register>])[] = [
   ['apply', async () => (await import('./apply.js')).registerApply],
   ['rollback', async () => (await import('./apply.js')).registerApply],
   ['confirm', async () => (await import('./apply.js')).registerApply],
+  ['watch', async () => (await import('./watch.js')).registerWatch],
 ];
 
 export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {

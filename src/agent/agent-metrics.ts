@@ -1,0 +1,88 @@
+// What the agent counts, and its rendering in Prometheus' text exposition format (version 0.0.4).
+// The agent updates the numbers as it works; /metrics renders them and /healthz reads the health.
+export type ApplyResultKind = 'applied' | 'unchanged' | 'refused' | 'failed';
+export type PullResultKind = 'updated' | 'current' | 'failed';
+
+export interface AgentHealth {
+  healthy: boolean;
+  /** One word for the state: ok, starting, apply-failed, anchor-unreadable. */
+  status: string;
+  /** Why it is not healthy, for people. */
+  reason: string | null;
+}
+
+export class AgentMetrics {
+  /** Seconds since the epoch of the last apply attempt (any result), 0 before the first. */
+  lastApplyTime = 0;
+  lastApplyResult: ApplyResultKind | null = null;
+  /** Seconds the last apply attempt took. */
+  lastApplyDuration = 0;
+  /** Seconds since the epoch of the last ruleset actually loaded. */
+  lastSuccessTime = 0;
+  /** Exposures in the ruleset the agent last saw deployed (applied or found in place). */
+  exposures = 0;
+  /** 1 while the manifests as they are now compile, 0 while they are invalid. */
+  manifestsValid = 1;
+  readonly applies: Record<ApplyResultKind, number> = { applied: 0, unchanged: 0, refused: 0, failed: 0 };
+  /** Manifest loads (every cycle that read the manifests). */
+  reloads = 0;
+  reloadsInvalid = 0;
+  reconciles = 0;
+  driftDetected = 0;
+  driftRepairs = 0;
+  readonly pulls: Record<PullResultKind, number> = { updated: 0, current: 0, failed: 0 };
+  applyDurationSum = 0;
+  applyDurationCount = 0;
+  health: AgentHealth = { healthy: true, status: 'starting', reason: null };
+
+  recordApply(result: ApplyResultKind, seconds: number, at: Date): void {
+    this.applies[result] += 1;
+    this.lastApplyResult = result;
+    this.lastApplyTime = at.getTime() / 1000;
+    this.lastApplyDuration = seconds;
+    this.applyDurationSum += seconds;
+    this.applyDurationCount += 1;
+    if (result === 'applied') this.lastSuccessTime = this.lastApplyTime;
+  }
+
+  render(): string {
+    const out: string[] = [];
+    const metric = (name: string, type: 'gauge' | 'counter' | 'summary', help: string, samples: [string, number][]): void => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) out.push(`${name}${labels} ${formatNumber(value)}`);
+    };
+    metric('pfexpose_last_apply_timestamp_seconds', 'gauge', 'Time of the last apply attempt, whatever its result.', [['', this.lastApplyTime]]);
+    metric('pfexpose_last_apply_success', 'gauge', '1 when the last apply attempt loaded the ruleset or found it in place, 0 when it was refused or failed.', [
+      ['', this.lastApplyResult === 'applied' || this.lastApplyResult === 'unchanged' ? 1 : 0],
+    ]);
+    metric('pfexpose_last_apply_result', 'gauge', 'The result of the last apply attempt (1 on the matching label).', [
+      ...(['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.lastApplyResult === r ? 1 : 0]),
+    ]);
+    metric('pfexpose_last_apply_duration_seconds', 'gauge', 'How long the last apply attempt took.', [['', this.lastApplyDuration]]);
+    metric('pfexpose_last_success_timestamp_seconds', 'gauge', 'Time the agent last loaded a ruleset into the anchor.', [['', this.lastSuccessTime]]);
+    metric('pfexpose_apply_duration_seconds', 'summary', 'Duration of apply attempts.', [
+      ['_sum', this.applyDurationSum],
+      ['_count', this.applyDurationCount],
+    ]);
+    metric('pfexpose_applies_total', 'counter', 'Apply attempts by result.', [
+      ...(['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.applies[r]]),
+    ]);
+    metric('pfexpose_exposures', 'gauge', 'Exposures in the ruleset deployed by the agent.', [['', this.exposures]]);
+    metric('pfexpose_manifests_valid', 'gauge', '1 when the manifests compile, 0 while they are invalid (the deployed ruleset stays).', [['', this.manifestsValid]]);
+    metric('pfexpose_reloads_total', 'counter', 'Times the manifests were loaded and compiled.', [['', this.reloads]]);
+    metric('pfexpose_reloads_invalid_total', 'counter', 'Loads that found invalid manifests.', [['', this.reloadsInvalid]]);
+    metric('pfexpose_reconciles_total', 'counter', 'Comparisons of the live anchor with the manifests.', [['', this.reconciles]]);
+    metric('pfexpose_drift_detected_total', 'counter', 'Reconciles that found the live anchor different from what the agent applied.', [['', this.driftDetected]]);
+    metric('pfexpose_drift_repairs_total', 'counter', 'Drift repaired by loading the ruleset again.', [['', this.driftRepairs]]);
+    metric('pfexpose_pulls_total', 'counter', 'git pulls of the manifest checkout by result.', [
+      ...(['updated', 'current', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.pulls[r]]),
+    ]);
+    metric('pfexpose_up', 'gauge', '1 while the agent is healthy (see /healthz).', [['', this.health.healthy ? 1 : 0]]);
+    return `${out.join('\n')}\n`;
+  }
+}
+
+function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return Number(value.toFixed(6)).toString();
+}

@@ -1,0 +1,128 @@
+// Keeps the text of every manifest file between the agent's cycles, so that a change re-reads only
+// the files whose identity (inode, size, modification and change time) moved. A file that changes
+// while it is read makes the snapshot unstable: the agent waits for the writer and reads again.
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../diagnostics/diagnostic.js';
+import { decodeManifestBytes } from '../manifest/decode-manifest-bytes.js';
+import { findManifestFiles, readManifestFile } from '../manifest/find-manifest-files.js';
+
+export interface ManifestSnapshot {
+  /** Every manifest file that could be read and decoded, sorted by file name. */
+  sources: { file: string; text: string }[];
+  /** The lock file's text, or null when it does not exist. */
+  lockText: string | null;
+  /** Problems finding, reading or decoding files (the compile stage adds its own). */
+  diagnostics: Diagnostic[];
+  /** Files read this time because they are new or changed. */
+  reread: string[];
+  /** Files that were known before and are gone now. */
+  removed: string[];
+  /** False when a file changed while it was being read. */
+  stable: boolean;
+}
+
+export interface ManifestCacheOptions {
+  cwd: string;
+  /** The lock file of dynamic host ports, relative to cwd or absolute. */
+  lockPath: string;
+}
+
+interface CachedFile {
+  identity: string;
+  result: { ok: true; text: string } | { ok: false; diagnostic: Diagnostic };
+}
+
+export class ManifestCache {
+  private readonly files = new Map<string, CachedFile>();
+  private readonly paths: readonly string[];
+  private readonly options: ManifestCacheOptions;
+
+  constructor(paths: readonly string[], options: ManifestCacheOptions) {
+    this.paths = paths.length > 0 ? paths : ['.'];
+    this.options = options;
+  }
+
+  /** How many files are held; for tests and logs. */
+  get size(): number {
+    return this.files.size;
+  }
+
+  async read(): Promise<ManifestSnapshot> {
+    const found = await findManifestFiles(this.paths, { cwd: this.options.cwd });
+    const diagnostics = [...found.diagnostics];
+    const sources: ManifestSnapshot['sources'] = [];
+    const reread: string[] = [];
+    let stable = true;
+    const seen = new Set<string>();
+    for (const file of found.files) {
+      seen.add(file.absolute);
+      const before = await identityOf(file.absolute);
+      let cached = this.files.get(file.absolute);
+      if (cached === undefined || before === null || cached.identity !== before) {
+        reread.push(file.file);
+        const read = await readManifestFile(file);
+        const result = !read.ok ? read : decodeManifestBytes(read.bytes, file.file, read.size);
+        const after = await identityOf(file.absolute);
+        if (before === null || after !== before) stable = false;
+        cached = { identity: after ?? '', result };
+        // A file caught mid-write is not remembered: the next read must look at it again.
+        if (stable) this.files.set(file.absolute, cached);
+        else this.files.delete(file.absolute);
+      }
+      if (cached.result.ok) sources.push({ file: file.file, text: cached.result.text });
+      else diagnostics.push(cached.result.diagnostic);
+    }
+    const removed: string[] = [];
+    for (const absolute of [...this.files.keys()]) {
+      if (seen.has(absolute)) continue;
+      removed.push(absolute);
+      this.files.delete(absolute);
+    }
+    sources.sort((a, b) => compareStrings(a.file, b.file));
+    const lock = await this.readLock();
+    if (lock.diagnostic !== undefined) diagnostics.push(lock.diagnostic);
+    return {
+      sources,
+      lockText: lock.text,
+      diagnostics,
+      reread,
+      removed: removed.sort(compareStrings),
+      stable,
+    };
+  }
+
+  private async readLock(): Promise<{ text: string | null; diagnostic?: Diagnostic }> {
+    const { cwd, lockPath } = this.options;
+    try {
+      return { text: await readFile(isAbsolute(lockPath) ? lockPath : resolve(cwd, lockPath), 'utf8') };
+    } catch (error) {
+      if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return { text: null };
+      return {
+        text: null,
+        diagnostic: {
+          code: 'lock-unreadable',
+          severity: 'error',
+          message: `cannot read the lock file: ${error instanceof Error ? error.message : String(error)}`,
+          file: lockPath,
+          line: 1,
+          column: 1,
+          endLine: 1,
+          endColumn: 1,
+          hint: 'make it readable, or pass another one with --lock FILE',
+        },
+      };
+    }
+  }
+}
+
+/** What changes whenever the file's content may have: nanosecond times, so same-size rewrites show. */
+async function identityOf(path: string): Promise<string | null> {
+  try {
+    const info = await stat(path, { bigint: true });
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  } catch {
+    return null;
+  }
+}

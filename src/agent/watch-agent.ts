@@ -1,0 +1,421 @@
+// The agent's loop: file changes (debounced), a reconcile interval, an optional git pull interval
+// and requests from signals all become cycles that run one at a time. A cycle reads the manifests
+// (only changed files), compiles, compares with what is deployed and applies only a difference.
+// Invalid manifests never reach pf; drift is repaired or reported.
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import type { ApplyOutcome, ApplyRequest } from '../host/apply-ruleset.js';
+import type { DeployedRead } from '../host/read-deployed.js';
+import { normalizedLines, sameLines } from '../host/read-deployed.js';
+import type { CompileOutcome } from '../cli/pipeline.js';
+import type { AgentLog, LogFields } from './agent-log.js';
+import type { AgentMetrics } from './agent-metrics.js';
+import type { ManifestSnapshot } from './manifest-cache.js';
+import type { PullResult } from './pull-checkout.js';
+
+export type DriftMode = 'correct' | 'warn';
+
+export type GatewayDetection = { ok: true; interface: string } | { ok: false; message: string };
+
+export interface AgentDeps {
+  readManifests(): Promise<ManifestSnapshot>;
+  /** Compiles the snapshot; gateway, when given, is the detected gateway interface. */
+  compile(snapshot: ManifestSnapshot, gateway: string | undefined): CompileOutcome;
+  /** `route -n get default`: used only when the manifests name no gateway and no flag does. */
+  detectGateway(): Promise<GatewayDetection>;
+  readDeployed(anchor: string): Promise<DeployedRead>;
+  apply(request: ApplyRequest): Promise<ApplyOutcome>;
+  /** The ruleset the state directory says was applied last to the anchor, or null. */
+  readRecorded(anchor: string): Promise<string | null>;
+  /** Writes the lock file when the compile changed it; returns why it failed, or null. */
+  writeLock?(outcome: CompileOutcome): Promise<string | null>;
+  /** `git pull --ff-only` of the manifest checkout. */
+  pull?(): Promise<PullResult>;
+  log: AgentLog;
+  metrics: AgentMetrics;
+  now?: () => Date;
+}
+
+export interface AgentOptions {
+  anchor: string;
+  /** Quiet time after the last file event before a cycle starts. */
+  debounceMs: number;
+  /** A burst that never pauses still gets a cycle after this long. Default 20 × debounce, at least 5 s. */
+  maxWaitMs?: number;
+  /** Reconcile interval; 0 turns the timer off (SIGHUP still reconciles). */
+  intervalMs: number;
+  /** git pull interval, or null for none. */
+  pullIntervalMs: number | null;
+  drift: DriftMode;
+  /** True when --gateway was given: never ask the routing table. */
+  gatewayGiven: boolean;
+  killStates: boolean;
+  /** How long an apply waits for another pfexpose process holding the lock. */
+  lockWaitMs: number;
+}
+
+type CycleKind = 'change' | 'reconcile';
+
+export class WatchAgent {
+  private readonly deps: AgentDeps;
+  private readonly options: AgentOptions;
+  private readonly pending = { change: false, reconcile: false, pull: false };
+  private draining: Promise<void> | null = null;
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private burstStartedAt: number | null = null;
+  private intervalTimer: NodeJS.Timeout | undefined;
+  private pullTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  /**
+   * The ruleset text the agent believes pf holds (applied by it, recorded, or found in place);
+   * null when it does not know. Rendering is deterministic, so equal text means equal rules.
+   */
+  private knownRuleset: string | null = null;
+  /** normalizedLines of the last ruleset compared with the live anchor, kept between reconciles. */
+  private normalized: { text: string; lines: string[] } | null = null;
+  private lastGood: CompileOutcome | null = null;
+  private lastInvalidDigest: string | null = null;
+  private lastWarnedDigest: string | null = null;
+  private detectedGateway: string | undefined;
+  private readonly changedPaths = new Set<string>();
+  /** A reconcile that met a file being written runs when the writer has finished. */
+  private reconcileAfterQuiet = false;
+
+  constructor(deps: AgentDeps, options: AgentOptions) {
+    this.deps = deps;
+    this.options = options;
+  }
+
+  /** Reads what was recorded, reconciles once at once, and starts the timers. */
+  async start(): Promise<void> {
+    const recorded = await this.deps.readRecorded(this.options.anchor).catch(() => null);
+    this.knownRuleset = recorded;
+    this.schedule('reconcile');
+    if (this.options.intervalMs > 0) this.intervalTimer = setInterval(() => this.schedule('reconcile'), this.options.intervalMs);
+    if (this.options.pullIntervalMs !== null && this.deps.pull !== undefined) {
+      this.pullTimer = setInterval(() => this.schedule('pull'), this.options.pullIntervalMs);
+    }
+  }
+
+  /** A file event: starts or extends the quiet period. */
+  notifyChange(path: string): void {
+    if (this.stopping) return;
+    this.changedPaths.add(path);
+    const now = Date.now();
+    this.burstStartedAt ??= now;
+    clearTimeout(this.debounceTimer);
+    const maxWait = this.options.maxWaitMs ?? Math.max(5000, this.options.debounceMs * 20);
+    const wait = Math.max(0, Math.min(this.options.debounceMs, this.burstStartedAt + maxWait - now));
+    this.debounceTimer = setTimeout(() => {
+      this.burstStartedAt = null;
+      this.schedule('change');
+    }, wait);
+  }
+
+  /** SIGHUP: compare the live anchor with the manifests now. */
+  reconcileNow(): void {
+    this.schedule('reconcile');
+  }
+
+  /** Resolves when no cycle runs and none is due (timers aside): for tests and the bench. */
+  async idle(): Promise<void> {
+    while (this.draining !== null) await this.draining;
+  }
+
+  /** SIGTERM/SIGINT: no new cycle starts; the one in progress (and its apply) finishes. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.debounceTimer);
+    clearInterval(this.intervalTimer);
+    clearInterval(this.pullTimer);
+    await this.idle();
+  }
+
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  private schedule(what: 'change' | 'reconcile' | 'pull'): void {
+    if (this.stopping) return;
+    this.pending[what] = true;
+    if (this.draining === null) {
+      this.draining = this.drain().finally(() => {
+        this.draining = null;
+      });
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopping && (this.pending.change || this.pending.reconcile || this.pending.pull)) {
+      try {
+        if (this.pending.pull) {
+          this.pending.pull = false;
+          await this.runPull();
+          continue;
+        }
+        const kind: CycleKind = this.pending.reconcile || this.reconcileAfterQuiet ? 'reconcile' : 'change';
+        this.reconcileAfterQuiet = false;
+        // A reconcile reads everything a change would: one cycle serves both.
+        this.pending.reconcile = false;
+        this.pending.change = false;
+        await this.cycle(kind);
+      } catch (error) {
+        // A bug in a cycle must not end the agent: say so and wait for the next trigger.
+        this.log('error', 'internal-error', `internal error in the agent: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  private async runPull(): Promise<void> {
+    if (this.deps.pull === undefined) return;
+    const result = await this.deps.pull();
+    this.deps.metrics.pulls[result.kind] += 1;
+    switch (result.kind) {
+      case 'failed':
+        this.log('error', 'pull-failed', `git pull failed; the checkout and pf are left as they were: ${result.message}`, {
+          durationMs: result.durationMs,
+        });
+        return;
+      case 'current':
+        this.log('debug', 'pull-current', 'git pull: already up to date', { head: result.head, durationMs: result.durationMs });
+        return;
+      case 'updated':
+        this.log('info', 'pulled', `git pull: ${result.from.slice(0, 12)} -> ${result.to.slice(0, 12)}`, {
+          from: result.from,
+          to: result.to,
+          durationMs: result.durationMs,
+        });
+        this.pending.reconcile = true;
+        return;
+    }
+  }
+
+  private async cycle(kind: CycleKind): Promise<void> {
+    const started = performance.now();
+    const changed = [...this.changedPaths];
+    this.changedPaths.clear();
+    const snapshot = await this.deps.readManifests();
+    if (!snapshot.stable) {
+      // A writer is still at work: wait for quiet again instead of compiling half a file.
+      this.log('debug', 'unstable', 'a manifest changed while it was read; waiting for the writer to finish');
+      if (kind === 'reconcile') this.reconcileAfterQuiet = true;
+      this.notifyChange(changed[0] ?? '');
+      return;
+    }
+    let outcome = this.compile(snapshot, this.options.gatewayGiven ? undefined : this.detectedGateway);
+    if (!this.options.gatewayGiven && needsGateway(outcome) && (kind === 'reconcile' || this.detectedGateway === undefined)) {
+      const detected = await this.deps.detectGateway();
+      if (detected.ok) {
+        if (detected.interface !== this.detectedGateway && this.detectedGateway !== undefined) {
+          this.log('info', 'gateway-changed', `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`);
+        }
+        this.detectedGateway = detected.interface;
+        outcome = this.compile(snapshot, detected.interface);
+      } else {
+        this.log('warn', 'gateway-unknown', detected.message);
+      }
+    } else if (!this.options.gatewayGiven && kind === 'reconcile' && this.detectedGateway !== undefined) {
+      // Re-read the routing table on each reconcile: a gateway that moved changes the rules.
+      const detected = await this.deps.detectGateway();
+      if (detected.ok && detected.interface !== this.detectedGateway) {
+        this.log('info', 'gateway-changed', `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`);
+        this.detectedGateway = detected.interface;
+        outcome = this.compile(snapshot, detected.interface);
+      }
+    }
+    const metrics = this.deps.metrics;
+    metrics.reloads += 1;
+    const loadFields: LogFields = {
+      files: outcome.files.length,
+      reread: snapshot.reread.length,
+      compileMs: Math.round(performance.now() - started),
+    };
+
+    let desired: CompileOutcome;
+    if (outcome.ok) {
+      if (this.lastInvalidDigest !== null) this.log('info', 'manifests-valid', 'the manifests are valid again');
+      this.lastInvalidDigest = null;
+      metrics.manifestsValid = 1;
+      this.lastGood = outcome;
+      desired = outcome;
+      // Warnings are worth one mention per version of the manifests, not one per reconcile.
+      if (outcome.manifestDigest !== this.lastWarnedDigest) {
+        for (const warning of outcome.diagnostics.filter((d) => d.severity === 'warning').slice(0, 20)) {
+          this.log('warn', 'manifest-warning', formatDiagnostic(warning), { code: warning.code });
+        }
+        this.lastWarnedDigest = outcome.manifestDigest;
+      }
+    } else {
+      metrics.manifestsValid = 0;
+      metrics.reloadsInvalid += 1;
+      if (outcome.manifestDigest !== this.lastInvalidDigest) {
+        const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
+        this.log('error', 'manifests-invalid', `the manifests have ${errors.length} error(s); pf keeps the deployed ruleset until they are fixed`, {
+          ...loadFields,
+          errors: errors.length,
+          diagnostics: outcome.diagnostics.slice(0, 50).map(formatDiagnostic),
+        });
+        if (metrics.health.healthy) metrics.health = { healthy: true, status: 'manifests-invalid', reason: 'the manifests are invalid; the deployed ruleset stays' };
+      }
+      this.lastInvalidDigest = outcome.manifestDigest;
+      // A reconcile still guards the last good ruleset against drift; a change has nothing to do.
+      if (kind === 'change' || this.lastGood === null) return;
+      desired = this.lastGood;
+    }
+
+    if (kind === 'change' && this.knownRuleset === desired.ruleset) {
+      this.log('info', 'unchanged', 'manifests changed, the ruleset did not: nothing to apply', {
+        ...loadFields,
+        exposures: desired.exposures.length,
+      });
+      return;
+    }
+
+    let drift = false;
+    if (kind === 'reconcile') {
+      metrics.reconciles += 1;
+      const live = await this.deps.readDeployed(this.options.anchor);
+      const desiredLines = this.normalize(desired.ruleset);
+      if (live.kind !== 'ok') {
+        metrics.health = { healthy: false, status: 'anchor-unreadable', reason: live.message };
+        this.log('error', 'anchor-unreadable', `cannot compare the live anchor: ${live.message}`);
+        return;
+      }
+      if (sameLines(live.lines, desiredLines) && live.tables.length === 0) {
+        this.knownRuleset = desired.ruleset;
+        metrics.exposures = desired.exposures.length;
+        if (desired === outcome) metrics.health = { healthy: true, status: 'ok', reason: null };
+        this.log('debug', 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, { exposures: desired.exposures.length });
+        return;
+      }
+      drift = this.knownRuleset === desired.ruleset;
+      if (drift) {
+        metrics.driftDetected += 1;
+        const { added, removed } = lineDifference(live.lines, desiredLines);
+        const verb = this.options.drift === 'correct' ? 'repairing it' : 'not repairing it (--drift warn)';
+        this.log('warn', 'drift', `anchor "${this.options.anchor}" was changed outside pfexpose: ${added} rule(s) missing, ${removed} unexpected; ${verb}`, {
+          missing: added,
+          unexpected: removed,
+          tables: live.tables.length,
+          mode: this.options.drift,
+        });
+        if (this.options.drift === 'warn') {
+          metrics.health = { healthy: true, status: 'drift', reason: 'the live anchor differs from the manifests (--drift warn)' };
+          return;
+        }
+      }
+    }
+    await this.applyDesired(desired, drift, loadFields);
+  }
+
+  private async applyDesired(desired: CompileOutcome, drift: boolean, loadFields: LogFields): Promise<void> {
+    const metrics = this.deps.metrics;
+    const started = performance.now();
+    const outcome = await this.deps.apply({
+      anchor: this.options.anchor,
+      ruleset: desired.ruleset,
+      exposures: desired.exposures,
+      manifestDigest: desired.manifestDigest,
+      killStates: this.options.killStates,
+      lockWaitMs: this.options.lockWaitMs,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    metrics.recordApply(outcome.kind, seconds, this.now());
+    const durationMs = Math.round(seconds * 1000);
+    const exposures = desired.exposures.length;
+    switch (outcome.kind) {
+      case 'unchanged':
+        this.knownRuleset = desired.ruleset;
+        metrics.exposures = exposures;
+        this.healthy(desired);
+        this.log('info', 'unchanged', `anchor "${this.options.anchor}" already holds the ruleset`, { ...loadFields, exposures, durationMs });
+        break;
+      case 'applied': {
+        this.knownRuleset = desired.ruleset;
+        metrics.exposures = exposures;
+        if (drift) metrics.driftRepairs += 1;
+        this.healthy(desired);
+        this.log('info', drift ? 'drift-repaired' : 'applied', `${drift ? 'repaired' : 'applied'} ${exposures} exposure(s) to anchor "${this.options.anchor}" (+${outcome.added.length} -${outcome.removed.length} rules)`, {
+          ...loadFields,
+          exposures,
+          added: outcome.added.length,
+          removed: outcome.removed.length,
+          attempts: outcome.attempts,
+          killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
+          durationMs,
+        });
+        if (this.deps.writeLock !== undefined && desired.lockChanged) {
+          const failure = await this.deps.writeLock(desired);
+          if (failure === null) this.log('info', 'lock-updated', `updated ${desired.lockPath}`);
+          else this.log('warn', 'lock-write-failed', `cannot write the lock file ${desired.lockPath}: ${failure}`);
+        }
+        break;
+      }
+      case 'refused':
+        metrics.health = { healthy: false, status: 'apply-refused', reason: outcome.reason };
+        this.log('error', 'apply-refused', `apply refused, pf was not touched: ${outcome.reason}`, {
+          ...loadFields,
+          exposures,
+          durationMs,
+          diagnostics: outcome.diagnostics.length > 0 ? outcome.diagnostics.slice(0, 50).map(formatDiagnostic) : undefined,
+        });
+        break;
+      case 'failed':
+        if (!outcome.restored) this.knownRuleset = null;
+        metrics.health = { healthy: false, status: 'apply-failed', reason: outcome.reason };
+        this.log('error', 'apply-failed', `apply failed (${outcome.restored ? 'pf holds the previous ruleset' : 'pf may hold neither ruleset'}): ${outcome.reason}`, {
+          ...loadFields,
+          exposures,
+          restored: outcome.restored,
+          durationMs,
+        });
+        break;
+    }
+    if (outcome.kind === 'applied' || outcome.kind === 'unchanged') {
+      for (const warning of outcome.warnings) this.log('warn', 'apply-warning', warning);
+    }
+  }
+
+  private healthy(desired: CompileOutcome): void {
+    this.deps.metrics.health =
+      desired === this.lastGood && this.lastInvalidDigest === null
+        ? { healthy: true, status: 'ok', reason: null }
+        : { healthy: true, status: 'manifests-invalid', reason: 'the manifests are invalid; the deployed ruleset stays' };
+  }
+
+  private normalize(text: string): string[] {
+    if (this.normalized?.text !== text) this.normalized = { text, lines: normalizedLines(text) };
+    return this.normalized.lines;
+  }
+
+  private compile(snapshot: ManifestSnapshot, gateway: string | undefined): CompileOutcome {
+    const outcome = this.deps.compile(snapshot, gateway);
+    if (snapshot.diagnostics.length === 0) return outcome;
+    // Files that could not be read make the set incomplete: never deploy a partial set.
+    const diagnostics = sortDiagnostics([...snapshot.diagnostics, ...outcome.diagnostics]);
+    if (!hasErrors(snapshot.diagnostics)) return { ...outcome, diagnostics };
+    return { ...outcome, ok: false, diagnostics, exposures: [], ruleset: '' };
+  }
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
+  }
+
+  private log(level: 'debug' | 'info' | 'warn' | 'error', event: string, message: string, fields?: LogFields): void {
+    this.deps.log.log(level, event, message, fields);
+  }
+}
+
+function needsGateway(outcome: CompileOutcome): boolean {
+  return outcome.diagnostics.some((d) => d.code === 'gateway-missing');
+}
+
+function lineDifference(live: readonly string[], desired: readonly string[]): { added: number; removed: number } {
+  const have = new Set(live);
+  const want = new Set(desired);
+  return { added: desired.filter((l) => !have.has(l)).length, removed: live.filter((l) => !want.has(l)).length };
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code} ${d.message}`;
+}

@@ -1,0 +1,261 @@
+// `pfexpose watch [PATH...]`: the agent. Builds the real dependencies (chokidar, pfctl, route, the
+// state directory, the apply core), wires signals (SIGHUP reconciles, SIGTERM/SIGINT finish the
+// apply in progress and exit 0) and runs until told to stop.
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { createAgentLog } from '../agent/agent-log.js';
+import type { LogFormat, LogLevel } from '../agent/agent-log.js';
+import { AgentMetrics } from '../agent/agent-metrics.js';
+import { ManifestCache } from '../agent/manifest-cache.js';
+import { watchManifests } from '../agent/manifest-watcher.js';
+import { formatAddress, isLoopback, parseListenAddress, serveMetrics } from '../agent/metrics-server.js';
+import type { ListenAddress, MetricsServer } from '../agent/metrics-server.js';
+import { parseDuration } from '../agent/parse-duration.js';
+import { pullCheckout } from '../agent/pull-checkout.js';
+import { WatchAgent } from '../agent/watch-agent.js';
+import type { DriftMode } from '../agent/watch-agent.js';
+import { applyRuleset } from '../host/apply-ruleset.js';
+import { ExclusiveLock } from '../host/exclusive-lock.js';
+import { writeLockfile } from '../host/lock-file.js';
+import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
+import { readDeployed } from '../host/read-deployed.js';
+import { createRouteTable, resolveRouteProgram } from '../host/route.js';
+import { resolveStateDir, StateDir } from '../host/state-dir.js';
+import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
+import type { CompileFlags } from './compile-options.js';
+import type { CliContext } from './context.js';
+import { compileSources, defaultLockPath } from './pipeline.js';
+import { reportUsage } from './report-diagnostics.js';
+
+export const EXIT_STOPPED = 0;
+export const EXIT_START_FAILED = 1;
+
+interface WatchFlags extends CompileFlags {
+  debounce: string;
+  interval: string;
+  drift: DriftMode;
+  pull?: string;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  metrics?: string;
+  metricsAllowRemote?: boolean;
+  killStates?: boolean;
+  pfctl?: string;
+  route?: string;
+  stateDir?: string;
+  lockWait: string;
+}
+
+const HELP_AFTER = `
+The agent: on every change of the manifests (debounced) it loads, validates, compiles and
+compares them with what is deployed, and applies only a difference. Invalid manifests never
+reach pf: the deployed ruleset stays and the diagnostics are logged. Only changed files are
+read again. Every --interval it reconciles: it reads the live anchor and the gateway, and
+repairs drift (--drift correct) or only reports it (--drift warn).
+
+Durations: 500ms, 30s, 5m, 1h; a bare number is milliseconds for --debounce, seconds for
+--interval, --pull and --lock-wait.
+
+Signals: SIGHUP reconciles now; SIGTERM and SIGINT let the apply in progress finish, then
+exit 0.
+
+Logs go to stdout: one line per event, text by default, JSON lines with --log-format json
+({"time","level","event","message",...fields}).
+
+--metrics ADDRESS:PORT serves /metrics (Prometheus text format) and /healthz (200 while
+healthy, 503 after a failed or refused apply); loopback addresses only unless
+--metrics-allow-remote.
+
+Exit codes:
+  0  stopped by SIGTERM or SIGINT
+  1  could not start (metrics address in use, ...)
+  2  usage error
+
+Example (FreeBSD, see contrib/rc.d/pfexpose):
+  pfexpose watch /usr/local/etc/pfexpose --interval 60s --metrics 127.0.0.1:9813
+`;
+
+export function registerWatch(program: Command, ctx: CliContext): void {
+  const command = program
+    .command('watch')
+    .description('run the agent: apply the manifests whenever they change, repair drift on an interval')
+    .argument('[paths...]', 'manifest files or directories (default: .)');
+  addCompileOptions(command)
+    .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
+    .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
+    .option('--state-dir <dir>', 'state directory (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)')
+    .option('--debounce <duration>', 'quiet time after a change before the agent acts', '500ms')
+    .option('--interval <duration>', 'reconcile interval (0: only on SIGHUP)', '60s')
+    .addOption(new Option('--drift <mode>', 'what to do when the live anchor was changed outside pfexpose').choices(['correct', 'warn']).default('correct'))
+    .option('--pull <duration>', 'git pull --ff-only the checkout holding the manifests this often, then reconcile')
+    .option('--kill-states', 'end the open connections of removed exposures', false)
+    .option('--lock-wait <duration>', 'how long an apply waits for another pfexpose holding the lock', '30s')
+    .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .option('--metrics <address:port>', 'serve /metrics and /healthz on this address (e.g. 127.0.0.1:9813)')
+    .option('--metrics-allow-remote', 'allow --metrics on an address other than loopback', false)
+    .addHelpText('after', HELP_AFTER)
+    .action(async (paths: string[], flags: WatchFlags) => {
+      await runWatch(paths.length > 0 ? paths : ['.'], flags, ctx);
+    });
+}
+
+interface ParsedTimes {
+  debounceMs: number;
+  intervalMs: number;
+  pullMs: number | null;
+  lockWaitMs: number;
+}
+
+function parseTimes(flags: WatchFlags): { ok: true; times: ParsedTimes } | { ok: false; message: string } {
+  const debounce = parseDuration('--debounce', flags.debounce, 'ms', { minMs: 0, maxMs: 600_000 });
+  if (!debounce.ok) return debounce;
+  const interval = parseDuration('--interval', flags.interval, 's', { minMs: 0, maxMs: 86_400_000 });
+  if (!interval.ok) return interval;
+  if (interval.ms > 0 && interval.ms < 100) return { ok: false, message: `--interval ${flags.interval} is too short: use at least 100ms, or 0 to reconcile only on SIGHUP` };
+  let pullMs: number | null = null;
+  if (flags.pull !== undefined) {
+    const pull = parseDuration('--pull', flags.pull, 's', { minMs: 1000, maxMs: 86_400_000 });
+    if (!pull.ok) return pull;
+    pullMs = pull.ms;
+  }
+  const lockWait = parseDuration('--lock-wait', flags.lockWait, 's', { minMs: 0, maxMs: 3_600_000 });
+  if (!lockWait.ok) return lockWait;
+  return { ok: true, times: { debounceMs: debounce.ms, intervalMs: interval.ms, pullMs, lockWaitMs: lockWait.ms } };
+}
+
+export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx: CliContext): Promise<void> {
+  const compiled = compileOptionsFrom(flags, ctx.cwd);
+  if (!compiled.ok) return reportUsage(ctx, compiled.message);
+  const times = parseTimes(flags);
+  if (!times.ok) return reportUsage(ctx, times.message);
+  let metricsAddress: ListenAddress | null = null;
+  if (flags.metrics !== undefined) {
+    const parsed = parseListenAddress(flags.metrics);
+    if (!parsed.ok) return reportUsage(ctx, parsed.message);
+    if (!isLoopback(parsed.address.host) && flags.metricsAllowRemote !== true) {
+      return reportUsage(ctx, `--metrics ${flags.metrics} is not a loopback address: use 127.0.0.1 or [::1], or add --metrics-allow-remote to serve it to the network`);
+    }
+    metricsAddress = parsed.address;
+  }
+
+  const options = compiled.options;
+  const log = createAgentLog({ format: flags.logFormat, level: flags.logLevel, write: (line) => ctx.stdout.write(line) });
+  const lockPath = options.lockPath ?? (await defaultLockPath(paths[0] ?? '.', ctx.cwd));
+  const cache = new ManifestCache(paths, { cwd: ctx.cwd, lockPath });
+  const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env });
+  const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
+  const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
+  const lock = new ExclusiveLock(state.lockPath, { command: 'watch' });
+  const metrics = new AgentMetrics();
+  const firstPath = resolve(ctx.cwd, paths[0] ?? '.');
+
+  const agent = new WatchAgent(
+    {
+      readManifests: () => cache.read(),
+      compile: (snapshot, gateway) =>
+        compileSources(snapshot.sources, { ...options, lockPath, ...(gateway === undefined ? {} : { gateway }) }, snapshot.lockText),
+      detectGateway: async () => {
+        const found = await route.defaultRoute('inet');
+        return found.kind === 'found' ? { ok: true, interface: found.interface } : { ok: false, message: found.message };
+      },
+      readDeployed: (anchor) => readDeployed(pfctl, anchor),
+      apply: (request) => applyRuleset({ pfctl, state, lock }, { ...request, dialect: options.dialect }),
+      readRecorded: async (anchor) => {
+        const current = await state.readCurrent();
+        return current.kind === 'ok' && current.value.anchor === anchor ? current.value.ruleset : null;
+      },
+      ...(options.frozen
+        ? {}
+        : {
+            writeLock: async (outcome) => {
+              try {
+                await writeLockfile(resolve(ctx.cwd, outcome.lockPath), outcome.lock);
+                return null;
+              } catch (error) {
+                return error instanceof Error ? error.message : String(error);
+              }
+            },
+          }),
+      ...(times.times.pullMs === null
+        ? {}
+        : { pull: () => pullCheckout({ dir: firstPath.endsWith('.yaml') || firstPath.endsWith('.yml') ? resolve(firstPath, '..') : firstPath, env: ctx.env }) }),
+      log,
+      metrics,
+    },
+    {
+      anchor: options.anchor,
+      debounceMs: times.times.debounceMs,
+      intervalMs: times.times.intervalMs,
+      pullIntervalMs: times.times.pullMs,
+      drift: flags.drift,
+      gatewayGiven: options.gateway !== undefined,
+      killStates: flags.killStates === true,
+      lockWaitMs: times.times.lockWaitMs,
+    },
+  );
+
+  let server: MetricsServer | null = null;
+  if (metricsAddress !== null) {
+    const served = await serveMetrics(metricsAddress, metrics);
+    if (!served.ok) {
+      ctx.stderr.write(`pfexpose: ${served.message}\n`);
+      ctx.exitCode = EXIT_START_FAILED;
+      return;
+    }
+    server = served.server;
+  }
+
+  const watcher = watchManifests(paths, ctx.cwd, {
+    onChange: (event, path) => {
+      log.log('debug', 'file-event', `${event} ${path}`, { fsEvent: event, path });
+      agent.notifyChange(path);
+    },
+    onError: (message) => log.log('error', 'watch-error', `file watching reported an error: ${message}`),
+  });
+  await watcher.ready;
+
+  let stopRequested = false;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((done) => {
+    finish = done;
+  });
+  const onStop = (signal: NodeJS.Signals): void => {
+    if (stopRequested) {
+      log.log('warn', 'stopping', `${signal} again: still finishing the apply in progress`);
+      return;
+    }
+    stopRequested = true;
+    log.log('info', 'stopping', `${signal}: finishing the work in progress, then exiting`, { signal });
+    void agent.stop().then(finish, finish);
+  };
+  const onHangup = (): void => {
+    log.log('info', 'reconcile-requested', 'SIGHUP: reconciling now', { signal: 'SIGHUP' });
+    agent.reconcileNow();
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHangup);
+
+  log.log('info', 'started', `watching ${paths.join(', ')} for anchor "${options.anchor}"`, {
+    paths: [...paths],
+    anchor: options.anchor,
+    pid: process.pid,
+    debounceMs: times.times.debounceMs,
+    intervalMs: times.times.intervalMs,
+    pullMs: times.times.pullMs,
+    drift: flags.drift,
+    metrics: server === null ? null : formatAddress(server.address),
+  });
+  await agent.start();
+  await finished;
+
+  process.off('SIGTERM', onStop);
+  process.off('SIGINT', onStop);
+  process.off('SIGHUP', onHangup);
+  await watcher.close();
+  await server?.close();
+  log.log('info', 'stopped', 'stopped');
+  ctx.exitCode = EXIT_STOPPED;
+}

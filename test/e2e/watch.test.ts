@@ -1,0 +1,300 @@
+// `pfexpose watch` end to end: the built CLI runs as a child process against the pfctl simulator,
+// and the tests change manifests, flush the anchor, send signals and pull git checkouts while it
+// runs. Every wait polls for a condition with a generous deadline, so a loaded machine is slower,
+// not red.
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSim, PFCTL_SIM, ROUTE_SIM } from '../pfctl-sim/sim-control.js';
+import type { Sim } from '../pfctl-sim/sim-control.js';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(root, 'bin', 'pfexpose.js');
+const WAIT_MS = 45_000;
+
+interface LogLine {
+  time: string;
+  level: string;
+  event: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+interface Agent {
+  child: ChildProcess;
+  lines: LogLine[];
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(): Promise<{ sim: Sim; dir: string; manifests: string; state: string }> {
+  const sim = await createSim({ routeIf: 'em0' });
+  const dir = await mkdtemp(join(tmpdir(), 'pfexpose-watch-'));
+  const manifests = join(dir, 'manifests');
+  await mkdir(manifests);
+  cleanups.push(async () => {
+    await sim.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { sim, dir, manifests, state: join(dir, 'state') };
+}
+
+function manifest(container: string, ip: string, ports: string[]): string {
+  return ['version: 1', 'containers:', `  ${container}:`, `    ip: ${ip}`, '    ports:', ...ports.map((p) => `      - "${p}"`), ''].join('\n');
+}
+
+function startAgent(sim: Sim, state: string, args: string[], cwd?: string): Agent {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'watch', ...args, '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', state, '--log-format', 'json', '--log-level', 'debug'],
+    { env: { ...sim.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) },
+  );
+  const lines: LogLine[] = [];
+  let buffer = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    for (const part of parts) if (part !== '') lines.push(JSON.parse(part) as LogLine);
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    child.once('exit', (code, signal) => done({ code, signal }));
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return { child, lines, stderr: () => stderr, exited };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, agent?: Agent, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) {
+      const log = agent === undefined ? '' : `\nlog:\n${agent.lines.map((l) => `${l.event}: ${l.message}`).join('\n')}\nstderr: ${agent.stderr()}`;
+      throw new Error(`timed out waiting for ${what}${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function eventAfter(agent: Agent, event: string, index: number): LogLine | undefined {
+  return agent.lines.slice(index).find((line) => line.event === event);
+}
+
+async function anchorWith(sim: Sim, agent: Agent, text: string): Promise<string> {
+  return waitFor(`the anchor to contain ${text}`, async () => {
+    const anchor = await sim.readAnchor('pfexpose');
+    return anchor?.includes(text) === true ? anchor : undefined;
+  }, agent);
+}
+
+/** The agent has finished applying (load verified, state recorded), and the anchor holds text. */
+async function appliedWith(sim: Sim, agent: Agent, text: string): Promise<string> {
+  await waitFor('the applied event', () => agent.lines.find((l) => l.event === 'applied'), agent);
+  return anchorWith(sim, agent, text);
+}
+
+describe('pfexpose watch', () => {
+  it('follows manifests as they are created, modified, renamed and deleted', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--debounce', '200ms']);
+    // No gateway in the manifests: the agent asks route(8), whose stand-in says em0.
+    expect(await anchorWith(sim, agent, 'port = 8080')).toContain('on em0');
+
+    let mark = agent.lines.length;
+    await writeFile(join(manifests, 'db.yaml'), manifest('db', '10.13.37.11', ['em0:5432:5432']));
+    await anchorWith(sim, agent, 'port = 5432');
+
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['8081:80']));
+    const anchor = await anchorWith(sim, agent, 'port = 8081');
+    expect(anchor).not.toContain('port = 8080');
+    const applied = await waitFor('the applied event', () => [...agent.lines.slice(mark)].reverse().find((l) => l.event === 'applied'), agent);
+    expect(applied['exposures']).toBe(2);
+
+    mark = agent.lines.length;
+    await rename(join(manifests, 'db.yaml'), join(manifests, 'postgres.yaml'));
+    const after = await waitFor('a cycle after the rename', () => eventAfter(agent, 'unchanged', mark) ?? eventAfter(agent, 'applied', mark), agent);
+    expect(after['reread']).toBe(1);
+    expect(await sim.readAnchor('pfexpose')).toContain('port = 5432');
+
+    await unlink(join(manifests, 'postgres.yaml'));
+    await waitFor('the db exposure to go', async () => !(await sim.readAnchor('pfexpose'))?.includes('5432'), agent);
+    expect(await sim.readAnchor('pfexpose')).toContain('port = 8081');
+  }, 120_000);
+
+  it('turns 500 rapid writes into the final state with few loads', async () => {
+    const { sim, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:9999:80']));
+    const agent = startAgent(sim, state, [manifests, '--debounce', '300ms']);
+    await anchorWith(sim, agent, 'port = 9999');
+    const before = (await sim.loadCalls()).length;
+    for (let i = 0; i < 500; i += 1) await writeFile(file, manifest('web', '10.13.37.10', [`em0:${10000 + i}:80`]));
+    const anchor = await anchorWith(sim, agent, 'port = 10499');
+    expect(anchor).not.toContain('port = 10498');
+    // Let any cycle still queued run out before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const loads = (await sim.loadCalls()).length - before;
+    expect(loads).toBeGreaterThanOrEqual(1);
+    expect(loads).toBeLessThanOrEqual(5);
+  }, 120_000);
+
+  it('never lets an invalid manifest reach pf', async () => {
+    const { sim, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--debounce', '200ms']);
+    await anchorWith(sim, agent, 'port = 8080');
+    const loads = (await sim.loadCalls()).length;
+    const mark = agent.lines.length;
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80', 'em0:70000:80']));
+    const invalid = await waitFor('manifests-invalid', () => eventAfter(agent, 'manifests-invalid', mark), agent);
+    expect(JSON.stringify(invalid['diagnostics'])).toContain('web.yaml:7:');
+    expect((await sim.loadCalls()).length).toBe(loads);
+    expect(await sim.readAnchor('pfexpose')).not.toContain('70000');
+    // The next valid version goes through.
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80', 'em0:7000:80']));
+    await anchorWith(sim, agent, 'port = 7000');
+  }, 120_000);
+
+  it('repairs a flushed anchor within one reconcile and reports it in /metrics', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--interval', '2s', '--metrics', '127.0.0.1:0']);
+    const started = await waitFor('started', () => agent.lines.find((l) => l.event === 'started'), agent);
+    const metricsUrl = `http://${String(started['metrics'])}/metrics`;
+    const applied = await appliedWith(sim, agent, 'port = 8080');
+    const mark = agent.lines.length;
+    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
+    expect(await sim.readAnchor('pfexpose')).toBe('');
+    const repaired = await waitFor('drift-repaired', () => eventAfter(agent, 'drift-repaired', mark), agent);
+    expect(await sim.readAnchor('pfexpose')).toBe(applied);
+    // Within one reconcile: at most one that had read the anchor before the flush came between.
+    const between = agent.lines.slice(mark, agent.lines.indexOf(repaired));
+    expect(between.filter((l) => l.event === 'in-sync').length).toBeLessThanOrEqual(1);
+    const text = await (await fetch(metricsUrl)).text();
+    expect(text).toContain('pfexpose_drift_repairs_total 1');
+    expect(text).toContain('pfexpose_exposures 1');
+    expect(text).toContain('pfexpose_last_apply_success 1');
+    expect(text).toMatch(/^pfexpose_applies_total\{result="applied"\} 2$/m);
+    const health = await fetch(metricsUrl.replace('/metrics', '/healthz'));
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ healthy: true, status: 'ok' });
+  }, 120_000);
+
+  it('only reports drift with --drift warn', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--interval', '1s', '--drift', 'warn']);
+    await appliedWith(sim, agent, 'port = 8080');
+    const loads = (await sim.loadCalls()).length;
+    const mark = agent.lines.length;
+    await sim.writeAnchor('pfexpose', '');
+    const drift = await waitFor('drift', () => eventAfter(agent, 'drift', mark), agent);
+    expect(drift['level']).toBe('warn');
+    expect(drift['missing']).toBe(2);
+    // A second reconcile reports it again and still leaves it.
+    await waitFor('a second drift report', () => agent.lines.slice(mark).filter((l) => l.event === 'drift').length >= 2, agent);
+    expect(await sim.readAnchor('pfexpose')).toBe('');
+    expect((await sim.loadCalls()).length).toBe(loads);
+  }, 120_000);
+
+  it('reconciles on SIGHUP', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--interval', '0']);
+    const applied = await appliedWith(sim, agent, 'port = 8080');
+    await sim.writeAnchor('pfexpose', '');
+    const mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    await waitFor('drift-repaired', () => eventAfter(agent, 'drift-repaired', mark), agent);
+    expect(await sim.readAnchor('pfexpose')).toBe(applied);
+    expect(agent.lines.slice(mark).map((l) => l.event)).toContain('reconcile-requested');
+  }, 120_000);
+
+  it('finishes the apply in progress on SIGTERM and exits 0', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    await sim.setControl({ hangMs: 2500, hangOn: ['load'] });
+    const agent = startAgent(sim, state, [manifests]);
+    await waitFor('the load to start', async () => (await sim.loadCalls()).length > 0, agent);
+    agent.child.kill('SIGTERM');
+    const exit = await agent.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
+    const events = agent.lines.map((l) => l.event);
+    expect(events).toContain('applied');
+    expect(events.indexOf('stopping')).toBeLessThan(events.indexOf('applied'));
+    expect(events.at(-1)).toBe('stopped');
+  }, 120_000);
+
+  it('applies what a pull brings, and leaves everything as it is when a pull fails', async () => {
+    const { sim, dir, state } = await setup();
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.org',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.org',
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: dir,
+    };
+    const git = (cwd: string, ...args: string[]) => run('git', ['-c', 'init.defaultBranch=main', ...args], { cwd, env });
+    const origin = join(dir, 'origin.git');
+    const author = join(dir, 'author');
+    const host = join(dir, 'host');
+    await git(dir, 'init', '--bare', origin);
+    await git(dir, 'clone', origin, author);
+    await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    await git(author, 'add', '.');
+    await git(author, 'commit', '-m', 'web');
+    await git(author, 'push', 'origin', 'HEAD:main');
+    await git(dir, 'clone', '--branch', 'main', origin, host);
+
+    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen']);
+    await anchorWith(sim, agent, 'port = 8080');
+
+    await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8443:443']));
+    await git(author, 'commit', '-am', 'tls');
+    await git(author, 'push', 'origin', 'HEAD:main');
+    await anchorWith(sim, agent, 'port = 8443');
+    expect(agent.lines.map((l) => l.event)).toContain('pulled');
+
+    const anchor = await sim.readAnchor('pfexpose');
+    const head = (await git(host, 'rev-parse', 'HEAD')).stdout;
+    await git(host, 'remote', 'set-url', 'origin', join(dir, 'gone.git'));
+    const mark = agent.lines.length;
+    const failed = await waitFor('pull-failed', () => eventAfter(agent, 'pull-failed', mark), agent);
+    expect(failed['level']).toBe('error');
+    expect((await git(host, 'rev-parse', 'HEAD')).stdout).toBe(head);
+    expect(await sim.readAnchor('pfexpose')).toBe(anchor);
+  }, 120_000);
+
+  it('refuses a metrics address off loopback unless allowed', async () => {
+    const { sim, manifests, state } = await setup();
+    const agent = startAgent(sim, state, [manifests, '--metrics', '0.0.0.0:9813']);
+    expect(await agent.exited).toEqual({ code: 2, signal: null });
+    expect(agent.stderr()).toContain('--metrics-allow-remote');
+  });
+});
