@@ -71,6 +71,13 @@ export class WatchAgent {
    * null when it does not know. Rendering is deterministic, so equal text means equal rules.
    */
   private knownRuleset: string | null = null;
+  /**
+   * The ruleset the agent itself saw in the live anchor (its last reconcile found it in sync, or
+   * its last apply loaded and read it back); null when unverified. A manifest change then takes
+   * apply's fast path, skipping the reads and the dry run before the load (the next reconcile
+   * re-reads the anchor and the hooks anyway).
+   */
+  private verifiedRuleset: string | null = null;
   /** normalizedLines of the last ruleset compared with the live anchor, kept between reconciles. */
   private normalized: { text: string; lines: string[] } | null = null;
   private lastGood: CompileOutcome | null = null;
@@ -281,8 +288,10 @@ export class WatchAgent {
         this.log('error', 'anchor-unreadable', `cannot compare the live anchor: ${live.message}`);
         return;
       }
+      this.verifiedRuleset = null;
       if (sameLines(live.lines, desiredLines) && live.tables.length === 0) {
         this.knownRuleset = desired.ruleset;
+        this.verifiedRuleset = desired.ruleset;
         metrics.exposures = desired.exposures.length;
         if (desired === outcome) metrics.health = { healthy: true, status: 'ok', reason: null };
         this.log('debug', 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, { exposures: desired.exposures.length });
@@ -311,7 +320,10 @@ export class WatchAgent {
   private async applyDesired(desired: CompileOutcome, drift: boolean, loadFields: LogFields): Promise<void> {
     const metrics = this.deps.metrics;
     const started = performance.now();
+    const assumeDeployed = drift ? null : this.verifiedRuleset;
+    this.verifiedRuleset = null;
     const outcome = await this.deps.apply({
+      ...(assumeDeployed === null ? {} : { assumeDeployed }),
       anchor: this.options.anchor,
       ruleset: desired.ruleset,
       exposures: desired.exposures,
@@ -326,12 +338,14 @@ export class WatchAgent {
     switch (outcome.kind) {
       case 'unchanged':
         this.knownRuleset = desired.ruleset;
+        this.verifiedRuleset = desired.ruleset;
         metrics.exposures = exposures;
         this.healthy(desired);
         this.log('info', 'unchanged', `anchor "${this.options.anchor}" already holds the ruleset`, { ...loadFields, exposures, durationMs });
         break;
       case 'applied': {
         this.knownRuleset = desired.ruleset;
+        this.verifiedRuleset = desired.ruleset;
         metrics.exposures = exposures;
         if (drift) metrics.driftRepairs += 1;
         this.healthy(desired);

@@ -44,6 +44,14 @@ export interface ApplyRequest {
   lockWaitMs?: number;
   /** The dialect the ruleset was rendered in; both are tried when absent. */
   dialect?: Dialect;
+  /**
+   * The agent's fast path: the ruleset text the caller verified in the anchor moments ago (its
+   * last reconcile or apply). Reading the anchor, the hook check and the dry run before the load
+   * are skipped: the load is itself one transaction, its syntax errors are mapped to manifest lines
+   * like the dry run's, and the anchor is still read back and compared after it. Ignored while a
+   * commit-confirmed change is pending.
+   */
+  assumeDeployed?: string;
 }
 
 export type ApplyOutcome =
@@ -89,6 +97,8 @@ export interface RollbackRequest {
 
 export async function applyRuleset(deps: ApplyDeps, request: ApplyRequest): Promise<ApplyOutcome> {
   return withLock(deps, request.lockWaitMs, refusal, async (notes) => {
+    const assumed = await assumedDeployed(deps, request);
+    if (assumed !== null) return applyDesired(deps, request, assumed, [...notes]);
     const checked = await preflightAndSettle(deps, request.anchor);
     if (checked.kind !== 'ready') return checked.outcome;
     const outcome = await applyDesired(deps, request, checked.deployed, [...notes, ...checked.warnings]);
@@ -186,6 +196,14 @@ export async function revertExpiredConfirm(deps: ApplyDeps, options: { lockWaitM
 
 // ---------------------------------------------------------------------------------------------
 
+/** The deployed state the caller vouches for, unless a pending confirmation needs the full path. */
+async function assumedDeployed(deps: ApplyDeps, request: ApplyRequest): Promise<DeployedAnchor | null> {
+  if (request.assumeDeployed === undefined || request.confirmSeconds !== undefined || request.expectedFingerprint !== undefined) return null;
+  const pending = await deps.state.readPendingConfirm();
+  if (pending.kind !== 'absent') return null;
+  return { lines: normalizedLines(request.assumeDeployed), text: request.assumeDeployed, tables: [], exists: true };
+}
+
 type Prepared =
   | { kind: 'ready'; deployed: DeployedAnchor; warnings: string[]; revertedExpired: boolean }
   | { kind: 'stop'; outcome: ApplyOutcome };
@@ -255,13 +273,15 @@ async function applyDesired(
     }
   }
 
-  const dry = await pfctl.dryRun(anchor, ruleset);
-  if (dry.kind === 'rejected') {
-    const diagnostics = mapPfctlErrors(dry.errors, ruleset, request.exposures, request.dialect);
-    return refusal(`pfctl rejected the ruleset in its dry run, nothing was loaded: ${dry.message}`, diagnostics);
+  if (request.assumeDeployed === undefined) {
+    const dry = await pfctl.dryRun(anchor, ruleset);
+    if (dry.kind === 'rejected') {
+      const diagnostics = mapPfctlErrors(dry.errors, ruleset, request.exposures, request.dialect);
+      return refusal(`pfctl rejected the ruleset in its dry run, nothing was loaded: ${dry.message}`, diagnostics);
+    }
+    if (dry.kind !== 'ok') return refusal(`the dry run (pfctl -nf) did not complete, nothing was loaded: ${dry.message}`);
+    warnings.push(...dry.warnings.map((w) => `pfctl: ${w}`));
   }
-  if (dry.kind !== 'ok') return refusal(`the dry run (pfctl -nf) did not complete, nothing was loaded: ${dry.message}`);
-  warnings.push(...dry.warnings.map((w) => `pfctl: ${w}`));
 
   const matchesCurrent = current !== null && sameLines(normalizedLines(current.ruleset), deployed.lines);
   const previous = {
@@ -278,6 +298,10 @@ async function applyDesired(
   }
 
   const loaded = await loadAndVerify(pfctl, anchor, ruleset, desiredLines, previous);
+  if (loaded.kind === 'rejected') {
+    const diagnostics = mapPfctlErrors(loaded.errors, ruleset, request.exposures, request.dialect);
+    return refusal(`pfctl rejected the ruleset, nothing was loaded: ${loaded.message}`, diagnostics);
+  }
   if (loaded.kind === 'failed') {
     if (pending !== null) await state.clearPendingConfirm().catch(() => undefined);
     return loaded;
@@ -360,6 +384,9 @@ async function revertPending(deps: ApplyDeps, pending: PendingConfirm): Promise<
     if (loaded.kind === 'failed') {
       return { kind: 'failed', reason: `reverting the unconfirmed apply failed: ${loaded.reason}`, restored: false };
     }
+    if (loaded.kind === 'rejected') {
+      return { kind: 'failed', reason: `reverting the unconfirmed apply failed: pfctl rejected the previous ruleset: ${loaded.message}`, restored: false };
+    }
   }
   const warnings: string[] = [];
   await record(deps.state, { anchor: pending.anchor, ruleset: target, manifestDigest: pending.previous?.manifestDigest ?? '' }, warnings);
@@ -371,7 +398,11 @@ async function revertPending(deps: ApplyDeps, pending: PendingConfirm): Promise<
   return { kind: 'reverted', anchor: pending.anchor, ruleset: target };
 }
 
-type Loaded = { kind: 'loaded'; attempts: number } | { kind: 'failed'; reason: string; restored: boolean };
+type Loaded =
+  | { kind: 'loaded'; attempts: number }
+  | { kind: 'failed'; reason: string; restored: boolean }
+  /** pfctl refused the text (syntax) and pf reads back as before: nothing was loaded. */
+  | { kind: 'rejected'; errors: { line: number; message: string }[]; message: string };
 
 /**
  * One load, then the anchor read back. Anything short of "loaded and reads back as wanted" puts
@@ -385,6 +416,10 @@ async function loadAndVerify(
   previous: { lines: readonly string[]; text: string },
 ): Promise<Loaded> {
   const load = await pfctl.load(anchor, text);
+  if (load.kind === 'rejected') {
+    const back = await readDeployed(pfctl, anchor);
+    if (back.kind === 'ok' && sameLines(back.lines, previous.lines)) return { kind: 'rejected', errors: load.errors, message: load.message };
+  }
   if (load.kind === 'ok') {
     const back = await readDeployed(pfctl, anchor);
     if (back.kind === 'ok' && sameLines(back.lines, wantLines)) return { kind: 'loaded', attempts: load.attempts };

@@ -117,3 +117,40 @@ describe('apply', () => {
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
   });
 });
+
+describe("apply's fast path for the agent (assumeDeployed)", () => {
+  it('loads without reading the anchor, the hooks or a dry run first, and still reads back', async () => {
+    expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+    const before = (await bench.sim.calls()).length;
+    const applied = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })), 'applied');
+    expect(applied.added).toEqual(linesOf([DB]));
+    const calls = (await bench.sim.calls()).slice(before).map((c) => c.argv.join(' '));
+    // The load comes first; what follows is the read-back of the anchor.
+    expect(calls[0]).toContain('-f -');
+    expect(calls[0]).not.toContain('-nf');
+    expect(calls.filter((c) => c.includes('-nf'))).toEqual([]);
+    expect(calls.filter((c) => c === '-sn' || c === '-sr')).toEqual([]);
+    expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB, DB]));
+  });
+
+  it('maps a load pfctl rejects to the manifest entry, and pf keeps what it held', async () => {
+    expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+    const lines = ruleset([WEB, DB]).split('\n').filter((l) => l !== '');
+    const at = lines.findIndex((l) => l.startsWith('rdr') && l.includes('5432'));
+    const crafted = [...lines.slice(0, at), ...lines.slice(at + 1), lines[at], ''].join('\n');
+    const refused = expectKind(
+      await applyRuleset(bench.deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd', assumeDeployed: ruleset([WEB]) })),
+      'refused',
+    );
+    expect(refused.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['pfctl-rejected', 'manifests/db.yaml', 4]]);
+    expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB]));
+  });
+
+  it('a wrong assumption leaves no stale rule: the load replaces the whole anchor', async () => {
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB_TLS]));
+    // The caller believes WEB is loaded while WEB_TLS is; the load replaces the anchor as a whole.
+    const applied = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })), 'applied');
+    expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB, DB]));
+    expect(applied.attempts).toBe(1);
+  });
+});
