@@ -7,10 +7,14 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { decodeManifestBytes } from '../manifest/decode-manifest-bytes.js';
 import { findManifestFiles, readManifestFile } from '../manifest/find-manifest-files.js';
+import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';
+import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 
 export interface ManifestSnapshot {
   /** Every manifest file that could be read and decoded, sorted by file name. */
   sources: { file: string; text: string }[];
+  /** The same files parsed as YAML: parsed once when read, reused while they do not change. */
+  parsed: YamlFile[];
   /** The lock file's text, or null when it does not exist. */
   lockText: string | null;
   /** Problems finding, reading or decoding files (the compile stage adds its own). */
@@ -31,7 +35,7 @@ export interface ManifestCacheOptions {
 
 interface CachedFile {
   identity: string;
-  result: { ok: true; text: string } | { ok: false; diagnostic: Diagnostic };
+  result: { ok: true; text: string; parsed: YamlFile } | { ok: false; diagnostic: Diagnostic };
 }
 
 export class ManifestCache {
@@ -53,6 +57,7 @@ export class ManifestCache {
     const found = await findManifestFiles(this.paths, { cwd: this.options.cwd });
     const diagnostics = [...found.diagnostics];
     const sources: ManifestSnapshot['sources'] = [];
+    const parsed: YamlFile[] = [];
     const reread: string[] = [];
     let stable = true;
     const seen = new Set<string>();
@@ -63,7 +68,8 @@ export class ManifestCache {
       if (cached === undefined || before === null || cached.identity !== before) {
         reread.push(file.file);
         const read = await readManifestFile(file);
-        const result = !read.ok ? read : decodeManifestBytes(read.bytes, file.file, read.size);
+        const decoded = !read.ok ? read : decodeManifestBytes(read.bytes, file.file, read.size);
+        const result: CachedFile['result'] = decoded.ok ? { ...decoded, parsed: parseYamlDocuments(decoded.text, file.file) } : decoded;
         const after = await identityOf(file.absolute);
         if (before === null || after !== before) stable = false;
         cached = { identity: after ?? '', result };
@@ -71,7 +77,10 @@ export class ManifestCache {
         if (stable) this.files.set(file.absolute, cached);
         else this.files.delete(file.absolute);
       }
-      if (cached.result.ok) sources.push({ file: file.file, text: cached.result.text });
+      if (cached.result.ok) {
+        sources.push({ file: file.file, text: cached.result.text });
+        parsed.push(cached.result.parsed);
+      }
       else diagnostics.push(cached.result.diagnostic);
     }
     const removed: string[] = [];
@@ -81,10 +90,12 @@ export class ManifestCache {
       this.files.delete(absolute);
     }
     sources.sort((a, b) => compareStrings(a.file, b.file));
+    parsed.sort((a, b) => compareStrings(a.file, b.file));
     const lock = await this.readLock();
     if (lock.diagnostic !== undefined) diagnostics.push(lock.diagnostic);
     return {
       sources,
+      parsed,
       lockText: lock.text,
       diagnostics,
       reread,

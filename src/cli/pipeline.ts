@@ -10,6 +10,7 @@ import { readLockfile } from '../host/lock-file.js';
 import type { LoadResult } from '../manifest/load-manifests.js';
 import { loadManifestDocuments, loadManifests } from '../manifest/load-manifests.js';
 import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';
+import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 import type { Exposure } from '../model/exposure.js';
 import type { Lockfile } from '../model/lockfile.js';
 import { emptyLockfile, LOCKFILE_NAME, parseLockfile } from '../model/lockfile.js';
@@ -57,14 +58,29 @@ export function compileSources(
   options: CompileOptions,
   lockText: string | null,
 ): CompileOutcome {
-  const sorted = [...sources].sort((a, b) => compareStrings(a.file, b.file));
-  const load = loadManifestDocuments(
-    sorted.map((s) => parseYamlDocuments(s.text.startsWith('\ufeff') ? s.text.slice(1) : s.text, s.file)),
+  return compileParsed(
+    sources.map((s) => parseManifestText(s.text, s.file)),
+    options,
+    lockText,
   );
+}
+
+/** One file's text parsed as YAML documents (a leading BOM dropped); what compileParsed takes. */
+export function parseManifestText(text: string, file: string): YamlFile {
+  return parseYamlDocuments(text.startsWith('\ufeff') ? text.slice(1) : text, file);
+}
+
+/**
+ * Already parsed files (the agent keeps them between cycles and parses only what changed); no
+ * file system access.
+ */
+export function compileParsed(files: readonly YamlFile[], options: CompileOptions, lockText: string | null): CompileOutcome {
+  const sorted = [...files].sort((a, b) => compareStrings(a.file, b.file));
+  const load = loadManifestDocuments(sorted);
   const lockPath = options.lockPath ?? LOCKFILE_NAME;
   const lock = lockText === null ? { lock: emptyLockfile(), diagnostics: [] } : parseLockfile(lockText, lockPath);
   return compileLoaded(
-    { ...load, manifests: { ...load.manifests, files: sorted.map((s) => s.file) } },
+    { ...load, manifests: { ...load.manifests, files: sorted.map((f) => f.file) } },
     lock,
     options,
     lockPath,

@@ -25,7 +25,7 @@ import { resolveStateDir, StateDir } from '../host/state-dir.js';
 import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compileSources, defaultLockPath } from './pipeline.js';
+import { compileParsed, defaultLockPath } from './pipeline.js';
 import { reportUsage } from './report-diagnostics.js';
 
 export const EXIT_STOPPED = 0;
@@ -155,7 +155,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
     {
       readManifests: () => cache.read(),
       compile: (snapshot, gateway) =>
-        compileSources(snapshot.sources, { ...options, lockPath, ...(gateway === undefined ? {} : { gateway }) }, snapshot.lockText),
+        compileParsed(snapshot.parsed, { ...options, lockPath, ...(gateway === undefined ? {} : { gateway }) }, snapshot.lockText),
       detectGateway: async () => {
         const found = await route.defaultRoute('inet');
         return found.kind === 'found' ? { ok: true, interface: found.interface } : { ok: false, message: found.message };

@@ -40,6 +40,11 @@ describe('ManifestCache', () => {
     expect(second.reread).toEqual([join(dir, 'a.yaml')]);
     expect(second.sources.find((s) => s.file.endsWith('a.yaml'))?.text).toBe('version: 1 # same size?\n');
     expect(second.lockText).toBe('{}\n');
+    // Parsed once when read: the unchanged file's documents are the very same objects.
+    const parsedB = (snapshot: typeof first) => snapshot.parsed.find((f) => f.file.endsWith('b.yaml'));
+    expect(parsedB(second)).toBe(parsedB(first));
+    expect(second.parsed.find((f) => f.file.endsWith('a.yaml'))).not.toBe(first.parsed.find((f) => f.file.endsWith('a.yaml')));
+    expect(second.parsed.map((f) => f.file)).toEqual(second.sources.map((s) => s.file));
 
     await rename(join(dir, 'b.yaml'), join(dir, 'c.yaml'));
     const third = await cacheHere.read();

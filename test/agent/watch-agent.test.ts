@@ -68,6 +68,7 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
       if (!stable) unstable -= 1;
       const snapshot: ManifestSnapshot = {
         sources: [{ file: 'a.yaml', text: JSON.stringify(manifest) }],
+        parsed: [],
         lockText: null,
         diagnostics: [],
         reread: ['a.yaml'],
