@@ -19,7 +19,8 @@ function readCalls(simDir) {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line))
-    .map((call) => ({ ...call, ms: Date.parse(call.time) }));
+    // When the agent started the pfctl process (the simulator's own start-up is not the agent's).
+    .map((call) => ({ ...call, ms: Date.parse(call.started ?? call.time) }));
 }
 
 const isLoad = (call) => call.argv.includes('-f') && !call.argv.includes('-n');

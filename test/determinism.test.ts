@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileSources } from '../src/cli/pipeline.js';
 import type { CompileOptions } from '../src/cli/pipeline.js';
+import { normalizedLines, parsedNormalizedLines } from '../src/host/read-deployed.js';
+import { renderedRuleLines } from '../src/pf/render-ruleset.js';
 
 interface Entry {
   text: string;
@@ -129,5 +131,27 @@ describe('determinism', () => {
       expect(first.ok).toBe(true);
       expect(compileSources(sources, { ...options, dialect }, null).ruleset).toBe(first.ruleset);
     }
+  });
+
+  it('the lines of a rendered ruleset are already what pfctl prints back (the digest shortcut is exact)', () => {
+    fc.assert(
+      fc.property(setArb, fc.constantFrom('freebsd' as const, 'openbsd' as const), ([ids, defs], dialect) => {
+        const outcome = compileSources(layout(build(ids, defs), 2, [7, 3]), { ...options, dialect }, null);
+        expect(outcome.ok).toBe(true);
+        const fast = renderedRuleLines(outcome.ruleset);
+        expect(fast).not.toBeNull();
+        if (dialect === 'freebsd') expect(fast).toEqual(parsedNormalizedLines(outcome.ruleset));
+        expect(normalizedLines(outcome.ruleset)).toEqual(fast);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('an edited ruleset no longer matches its digest and is parsed instead', () => {
+    const outcome = compileSources(layout(build([1], [{ hasIp6: false, kinds: [0, 1], sources: [SOURCES[0]!], ifaces: ['em0'], expose: [] }]), 1, [1]), options, null);
+    const edited = outcome.ruleset.replace('port = 10020 ', 'port = 10001 ');
+    expect(edited).not.toBe(outcome.ruleset);
+    expect(renderedRuleLines(edited)).toBeNull();
+    expect(normalizedLines(edited).join('\n')).toContain('port = 10001');
   });
 });

@@ -1,6 +1,7 @@
 // Reads what pf holds in pfexpose's anchor, in the canonical form every comparison uses: the rule
 // lines as pfctl prints them after a load. Desired and deployed rulesets go through the same
 // normalization, so a ruleset compares equal to itself read back from pf.
+import { renderedRuleLines } from '../pf/render-ruleset.js';
 import { normalizeAsLoaded, parsePfctlOutput, printRuleLines } from '../pf/parse-pfctl.js';
 import type { Pfctl } from './pfctl.js';
 
@@ -38,6 +39,11 @@ export async function readDeployed(pfctl: Pfctl, anchor: string): Promise<Deploy
 
 /** A ruleset's rule lines as pf would print them once loaded (numeric ports, defaults filled in). */
 export function normalizedLines(text: string): string[] {
+  return renderedRuleLines(text) ?? parsedNormalizedLines(text);
+}
+
+/** The slow path of normalizedLines: parse, fill in what pfctl fills in, print. */
+export function parsedNormalizedLines(text: string): string[] {
   return normalizeAsLoaded(parsePfctlOutput(text).rules).flatMap((rule) => printRuleLines(rule, { ports: 'numeric' }));
 }
 

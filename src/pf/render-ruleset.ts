@@ -44,6 +44,20 @@ export function renderRuleset(exposures: readonly Exposure[], options: RenderOpt
   return [...header, ...lines].map((line) => `${line}\n`).join('');
 }
 
+/**
+ * The rule lines of a ruleset this renderer wrote, when its header's digest still matches them:
+ * they are already in pfctl's printed form, so callers can skip parsing and printing thousands of
+ * lines again. null for anything else (pfctl output, an edited file), which must be parsed.
+ */
+export function renderedRuleLines(text: string): string[] | null {
+  if (!text.startsWith('# pfexpose ruleset')) return null;
+  const all = text.split('\n');
+  const digest = /^# sha256: ([0-9a-f]{64})$/.exec(all[1] ?? '')?.[1];
+  if (digest === undefined) return null;
+  const lines = all.filter((line) => line !== '' && !line.startsWith('#'));
+  return digestRules(lines) === digest ? lines : null;
+}
+
 /** The digest the header carries: sha256 over the rule lines, each ended by a newline. */
 export function digestRules(lines: readonly string[]): string {
   const hash = createHash('sha256');

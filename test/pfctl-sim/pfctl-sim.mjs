@@ -29,7 +29,10 @@ export async function main(argv) {
   const dir = process.env.PFCTL_SIM_DIR;
   if (dir === undefined || dir === '') return finish(2, '', 'pfctl-sim: set PFCTL_SIM_DIR to the simulator directory\n');
   mkdirSync(join(dir, 'anchors'), { recursive: true });
-  appendFileSync(join(dir, 'calls.log'), `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, argv })}\n`);
+  // `started` is when this process was created (node's time origin), before node and the parser
+  // loaded: the moment the caller ran pfctl, which is what timing measurements want.
+  const started = new Date(performance.timeOrigin).toISOString();
+  appendFileSync(join(dir, 'calls.log'), `${JSON.stringify({ time: new Date().toISOString(), started, pid: process.pid, argv })}\n`);
 
   const parsed = parseArgs(argv);
   if (typeof parsed === 'string') return finish(2, '', `pfctl-sim: ${parsed}\n`);
