@@ -1,25 +1,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
+import { runInProcess } from '../helpers/cli.js';
 
-function fakeContext(options: { tty?: boolean; cwd?: string; env?: Record<string, string> } = {}) {
-  const out = { stdout: '', stderr: '' };
-  const ctx: CliContext = {
-    stdout: { write: (s) => void (out.stdout += s), isTTY: options.tty === true },
-    stderr: { write: (s) => void (out.stderr += s), isTTY: false },
-    env: options.env ?? {},
-    cwd: options.cwd ?? process.cwd(),
-    exitCode: 0,
-  };
-  return { ctx, out };
-}
-
-async function run(argv: string[], options: { tty?: boolean; cwd?: string; env?: Record<string, string> } = {}) {
-  const { ctx, out } = fakeContext(options);
-  const code = await main(argv, ctx);
-  return { code, ...out };
-}
+const run = runInProcess;
 
 const FIXTURES = 'test/fixtures/manifests';
 

@@ -2,20 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { checkManifests } from '../../src/manifest/check-manifest.js';
 import type { ManifestContainer, ManifestSet } from '../../src/manifest/manifest.js';
 import type { PortSpec } from '../../src/ports/port-spec.js';
+import { portSpec } from '../helpers/builders.js';
 
 const at = (file: string, line: number) => ({ file, line, column: 3, endLine: line, endColumn: 6 });
-const port: PortSpec = {
-  syntax: 'kleene',
-  protocol: 'tcp',
-  containerPort: { start: 80, end: 80 },
-  hostPort: { start: 80, end: 80 },
-  hostPortIsPool: false,
-  interfaces: [],
-  hostAddress: null,
-  from: [],
-  family: null,
-  name: null,
-};
+const port: PortSpec = portSpec();
 
 function container(name: string, host: string | null, file: string, line: number, extra: Partial<ManifestContainer> = {}): ManifestContainer {
   return { name, host, ip: '10.0.0.1', ip6: null, syntax: 'kleene', ports: [], expose: [], publishAll: false, source: at(file, line), ...extra };

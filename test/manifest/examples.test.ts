@@ -3,21 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { loadManifests } from '../../src/manifest/load-manifests.js';
 import type { ManifestContainer } from '../../src/manifest/manifest.js';
 import type { PortSpec } from '../../src/ports/port-spec.js';
+import { portSpec } from '../helpers/builders.js';
 
 const files = readdirSync('examples').filter((f) => /\.ya?ml$/.test(f)).sort();
 
 function spec(partial: Partial<PortSpec> & Pick<PortSpec, 'syntax' | 'containerPort'>): PortSpec {
-  return {
-    protocol: 'tcp',
-    hostPort: null,
-    hostPortIsPool: false,
-    interfaces: [],
-    hostAddress: null,
-    from: [],
-    family: null,
-    name: null,
-    ...partial,
-  };
+  return portSpec({ hostPort: null, ...partial });
 }
 const range = (start: number, end = start) => ({ start, end });
 

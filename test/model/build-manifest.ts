@@ -1,5 +1,6 @@
 // Builders for hand-made ManifestSets in model tests: every container and entry gets a predictable
 // position (container at LINE:3, its port entries at LINE+2+i:9, expose items after them).
+import { portSpec } from '../helpers/builders.js';
 import type { SourceSpan } from '../../src/diagnostics/diagnostic.js';
 import type {
   HostDeclaration,
@@ -19,19 +20,7 @@ export function span(file: string, line: number, column: number, length = 4): So
 }
 
 export function spec(over: Partial<PortSpec> = {}): PortSpec {
-  return {
-    syntax: 'kleene',
-    protocol: 'tcp',
-    containerPort: r(80),
-    hostPort: r(80),
-    hostPortIsPool: false,
-    interfaces: [],
-    hostAddress: null,
-    from: [],
-    family: null,
-    name: null,
-    ...over,
-  };
+  return portSpec(over);
 }
 
 /** Kleene `[IF:]HOST:CONTAINER` (one port or a one-to-one range). */

@@ -2,23 +2,10 @@
 // would give (container:protocol:listen:hostport), so rendered rules read back as pfexpose's own.
 import type { Exposure } from '../../src/model/exposure.js';
 import { formatRange } from '../../src/model/located.js';
+import { exposureOf } from '../helpers/builders.js';
 
 export function exposure(overrides: Partial<Exposure> = {}): Exposure {
-  const base: Exposure = {
-    container: 'web',
-    protocol: 'tcp',
-    family: 'inet',
-    interface: 'em0',
-    hostAddress: null,
-    hostPort: { start: 8080, end: 8080 },
-    containerAddress: '10.13.37.2',
-    containerPort: { start: 80, end: 80 },
-    from: [],
-    label: '',
-    dynamic: false,
-    source: { file: 'hosts/web.yaml', line: 7, column: 9 },
-    ...overrides,
-  };
+  const base = exposureOf({ label: '', source: { file: 'hosts/web.yaml', line: 7, column: 9 }, ...overrides });
   if (overrides.label !== undefined) return base;
   const listen = base.interface ?? base.hostAddress ?? 'self';
   return { ...base, label: `${base.container}:${base.protocol}:${listen}:${formatRange(base.hostPort)}` };

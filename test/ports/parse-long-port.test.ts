@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parsePortObject, parsePortSpec } from '../../src/ports/parse-long-port.js';
 import type { PortSpec } from '../../src/ports/port-spec.js';
+import { portSpec } from '../helpers/builders.js';
 
 function long(overrides: Partial<PortSpec>): PortSpec {
-  return {
-    syntax: 'long',
-    protocol: 'tcp',
-    containerPort: { start: 80, end: 80 },
-    hostPort: null,
-    hostPortIsPool: false,
-    interfaces: [],
-    hostAddress: null,
-    from: [],
-    family: null,
-    name: null,
-    ...overrides,
-  };
+  return portSpec({ syntax: 'long', hostPort: null, ...overrides });
 }
 
 describe('parsePortObject: long form', () => {
