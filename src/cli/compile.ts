@@ -8,12 +8,11 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../host/atomic-write.js';
 import { writeLockfile } from '../host/lock-file.js';
 import type { Exposure } from '../model/exposure.js';
-import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
+import { addCompileOptions } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compilePaths } from './pipeline.js';
 import type { CompileOutcome } from './pipeline.js';
-import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { compileForCommand, reportUsage } from './report-diagnostics.js';
 
 interface CompileCommandFlags extends CompileFlags {
   output?: string;
@@ -50,14 +49,8 @@ export function registerCompile(program: Command, ctx: CliContext): void {
 }
 
 async function runCompile(paths: string[], flags: CompileCommandFlags, ctx: CliContext): Promise<void> {
-  const parsed = compileOptionsFrom(flags, ctx.cwd);
-  if (!parsed.ok) return reportUsage(ctx, parsed.message);
-  const outcome = await compilePaths(paths, parsed.options);
-  reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
-  if (!outcome.ok) {
-    ctx.exitCode = 1;
-    return;
-  }
+  const outcome = await compileForCommand(paths, flags, ctx);
+  if (outcome === null) return;
   const text = flags.format === 'json' ? formatCompileJson(outcome) : outcome.ruleset;
   if (flags.check !== undefined) {
     const current = await readFile(resolve(ctx.cwd, flags.check), 'utf8').catch(() => null);
@@ -70,7 +63,7 @@ async function runCompile(paths: string[], flags: CompileCommandFlags, ctx: CliC
     }
     return;
   }
-  if (outcome.lockChanged && !parsed.options.frozen) {
+  if (outcome.lockChanged && flags.frozen !== true) {
     const written = await attempt(() => writeLockfile(resolve(ctx.cwd, outcome.lockPath), outcome.lock));
     if (written !== null) return reportUsage(ctx, `cannot write the lock file ${outcome.lockPath}: ${written}`, 1);
     ctx.stderr.write(`updated ${outcome.lockPath}\n`);

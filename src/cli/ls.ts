@@ -4,11 +4,10 @@ import type { Command } from 'commander';
 import { formatListen } from '../model/format-listen.js';
 import type { Exposure } from '../model/exposure.js';
 import { formatPortRange } from '../ports/port-number.js';
-import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
+import { addCompileOptions } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compilePaths } from './pipeline.js';
-import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { compileForCommand } from './report-diagnostics.js';
 
 export function registerLs(program: Command, ctx: CliContext): void {
   addCompileOptions(
@@ -17,14 +16,8 @@ export function registerLs(program: Command, ctx: CliContext): void {
       .description('list every exposure: listen side -> container side, protocol, sources, manifest location')
       .argument('[paths...]', 'manifest files or directories (default: .)'),
   ).action(async (paths: string[], flags: CompileFlags) => {
-    const parsed = compileOptionsFrom(flags, ctx.cwd);
-    if (!parsed.ok) return reportUsage(ctx, parsed.message);
-    const outcome = await compilePaths(paths, parsed.options);
-    reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
-    if (!outcome.ok) {
-      ctx.exitCode = 1;
-      return;
-    }
+    const outcome = await compileForCommand(paths, flags, ctx);
+    if (outcome === null) return;
     ctx.stdout.write(formatExposureTable(outcome.exposures));
     ctx.exitCode = 0;
   });

@@ -6,11 +6,10 @@ import type { Exposure } from '../model/exposure.js';
 import { parsePortNumber } from '../ports/port-number.js';
 import { parseProtocol } from '../ports/parse-protocol.js';
 import type { Protocol } from '../ports/port-spec.js';
-import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
+import { addCompileOptions } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compilePaths } from './pipeline.js';
-import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { compileForCommand, reportUsage } from './report-diagnostics.js';
 
 interface PortFlags extends CompileFlags {
   manifests: string[];
@@ -27,16 +26,10 @@ export function registerPort(program: Command, ctx: CliContext): void {
     .option('-m, --manifests <path...>', 'manifest files or directories (default: .)', [])
     .addHelpText('after', '\nExit codes: 0 published, 1 unknown container, port not published or invalid manifests, 2 usage.\n')
     .action(async (container: string, port: string | undefined, flags: PortFlags) => {
-      const parsed = compileOptionsFrom(flags, ctx.cwd);
-      if (!parsed.ok) return reportUsage(ctx, parsed.message);
       const wanted = port === undefined ? null : parsePortArgument(port);
       if (wanted !== null && 'error' in wanted) return reportUsage(ctx, wanted.error);
-      const outcome = await compilePaths(flags.manifests, parsed.options);
-      reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
-      if (!outcome.ok) {
-        ctx.exitCode = 1;
-        return;
-      }
+      const outcome = await compileForCommand(flags.manifests, flags, ctx);
+      if (outcome === null) return;
       const mine = outcome.exposures.filter((e) => e.container === container);
       if (mine.length === 0) {
         ctx.stderr.write(`pfexpose: no container ${JSON.stringify(container)} publishes ports on this host\n`);
