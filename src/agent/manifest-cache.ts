@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { decodeManifestBytes } from '../manifest/decode-manifest-bytes.js';
 import { findManifestFiles, readManifestFile } from '../manifest/find-manifest-files.js';
+import type { ManifestFile } from '../manifest/find-manifest-files.js';
 import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';
 import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 
@@ -40,6 +41,8 @@ interface CachedFile {
 
 export class ManifestCache {
   private readonly files = new Map<string, CachedFile>();
+  /** Files prefetch read since the last read(): read() still reports them as reread. */
+  private readonly prefetched = new Set<string>();
   private readonly paths: readonly string[];
   private readonly options: ManifestCacheOptions;
 
@@ -53,6 +56,23 @@ export class ManifestCache {
     return this.files.size;
   }
 
+  /**
+   * Reads and parses the files that changed, without reporting anything: the agent calls it while
+   * it waits out a burst of events, so that the cycle after the quiet period finds them parsed.
+   * Files that vanished are left for read() to notice.
+   */
+  async prefetch(): Promise<{ parsed: YamlFile[]; lockText: string | null }> {
+    const found = await findManifestFiles(this.paths, { cwd: this.options.cwd });
+    const parsed: YamlFile[] = [];
+    for (const file of found.files) {
+      const fresh = await this.refresh(file);
+      if (fresh.reread) this.prefetched.add(file.file);
+      if (fresh.cached.result.ok) parsed.push(fresh.cached.result.parsed);
+    }
+    parsed.sort((a, b) => compareStrings(a.file, b.file));
+    return { parsed, lockText: (await this.readLock()).text };
+  }
+
   async read(): Promise<ManifestSnapshot> {
     const found = await findManifestFiles(this.paths, { cwd: this.options.cwd });
     const diagnostics = [...found.diagnostics];
@@ -63,20 +83,10 @@ export class ManifestCache {
     const seen = new Set<string>();
     for (const file of found.files) {
       seen.add(file.absolute);
-      const before = await identityOf(file.absolute);
-      let cached = this.files.get(file.absolute);
-      if (cached === undefined || before === null || cached.identity !== before) {
-        reread.push(file.file);
-        const read = await readManifestFile(file);
-        const decoded = !read.ok ? read : decodeManifestBytes(read.bytes, file.file, read.size);
-        const result: CachedFile['result'] = decoded.ok ? { ...decoded, parsed: parseYamlDocuments(decoded.text, file.file) } : decoded;
-        const after = await identityOf(file.absolute);
-        if (before === null || after !== before) stable = false;
-        cached = { identity: after ?? '', result };
-        // A file caught mid-write is not remembered: the next read must look at it again.
-        if (stable) this.files.set(file.absolute, cached);
-        else this.files.delete(file.absolute);
-      }
+      const fresh = await this.refresh(file);
+      if (!fresh.stable) stable = false;
+      if (fresh.reread || this.prefetched.has(file.file)) reread.push(file.file);
+      const cached = fresh.cached;
       if (cached.result.ok) {
         sources.push({ file: file.file, text: cached.result.text });
         parsed.push(cached.result.parsed);
@@ -89,6 +99,7 @@ export class ManifestCache {
       removed.push(absolute);
       this.files.delete(absolute);
     }
+    this.prefetched.clear();
     sources.sort((a, b) => compareStrings(a.file, b.file));
     parsed.sort((a, b) => compareStrings(a.file, b.file));
     const lock = await this.readLock();
@@ -102,6 +113,23 @@ export class ManifestCache {
       removed: removed.sort(compareStrings),
       stable,
     };
+  }
+
+  /** The cached file, read and parsed again when its identity moved. */
+  private async refresh(file: ManifestFile): Promise<{ cached: CachedFile; reread: boolean; stable: boolean }> {
+    const before = await identityOf(file.absolute);
+    const known = this.files.get(file.absolute);
+    if (known !== undefined && before !== null && known.identity === before) return { cached: known, reread: false, stable: true };
+    const read = await readManifestFile(file);
+    const decoded = !read.ok ? read : decodeManifestBytes(read.bytes, file.file, read.size);
+    const result: CachedFile['result'] = decoded.ok ? { ...decoded, parsed: parseYamlDocuments(decoded.text, file.file) } : decoded;
+    const after = await identityOf(file.absolute);
+    const stable = before !== null && after === before;
+    const cached = { identity: after ?? '', result };
+    // A file caught mid-write is not remembered: the next read must look at it again.
+    if (stable) this.files.set(file.absolute, cached);
+    else this.files.delete(file.absolute);
+    return { cached, reread: true, stable };
   }
 
   private async readLock(): Promise<{ text: string | null; diagnostic?: Diagnostic }> {

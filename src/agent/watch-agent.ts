@@ -31,6 +31,12 @@ export interface AgentDeps {
   writeLock?(outcome: CompileOutcome): Promise<string | null>;
   /** `git pull --ff-only` of the manifest checkout. */
   pull?(): Promise<PullResult>;
+  /**
+   * Work that only warms caches (reading, parsing and checking the changed files), run while a
+   * burst's quiet period runs out, so that the cycle after it has little left to do. Never
+   * decides anything: the cycle reads and checks again whatever changed since.
+   */
+  prepare?(gateway: string | undefined): Promise<void>;
   log: AgentLog;
   metrics: AgentMetrics;
   now?: () => Date;
@@ -62,6 +68,8 @@ export class WatchAgent {
   private readonly pending = { change: false, reconcile: false, pull: false };
   private draining: Promise<void> | null = null;
   private debounceTimer: NodeJS.Timeout | undefined;
+  private prepareTimer: NodeJS.Timeout | undefined;
+  private preparing: Promise<void> | null = null;
   private burstStartedAt: number | null = null;
   private intervalTimer: NodeJS.Timeout | undefined;
   private pullTimer: NodeJS.Timeout | undefined;
@@ -117,6 +125,23 @@ export class WatchAgent {
       this.burstStartedAt = null;
       this.schedule('change');
     }, wait);
+    this.schedulePrepare(wait);
+  }
+
+  /** Warms the caches a short while into the quiet period (not while a cycle runs). */
+  private schedulePrepare(wait: number): void {
+    if (this.deps.prepare === undefined) return;
+    clearTimeout(this.prepareTimer);
+    const delay = Math.floor(wait / 5);
+    if (delay >= wait) return;
+    this.prepareTimer = setTimeout(() => {
+      if (this.stopping || this.draining !== null || this.preparing !== null || this.deps.prepare === undefined) return;
+      this.preparing = this.deps.prepare(this.options.gatewayGiven ? undefined : this.detectedGateway)
+        .catch(() => undefined)
+        .finally(() => {
+          this.preparing = null;
+        });
+    }, delay);
   }
 
   /** SIGHUP: compare the live anchor with the manifests now. */
@@ -133,6 +158,8 @@ export class WatchAgent {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.debounceTimer);
+    clearTimeout(this.prepareTimer);
+    if (this.preparing !== null) await this.preparing;
     clearInterval(this.intervalTimer);
     clearInterval(this.pullTimer);
     await this.idle();
@@ -198,6 +225,7 @@ export class WatchAgent {
   }
 
   private async cycle(kind: CycleKind): Promise<void> {
+    if (this.preparing !== null) await this.preparing;
     const started = performance.now();
     const changed = [...this.changedPaths];
     this.changedPaths.clear();

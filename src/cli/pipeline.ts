@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { readLockfile } from '../host/lock-file.js';
-import type { LoadResult } from '../manifest/load-manifests.js';
+import type { LoadCache, LoadResult } from '../manifest/load-manifests.js';
 import { loadManifestDocuments, loadManifests } from '../manifest/load-manifests.js';
 import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';
 import type { YamlFile } from '../manifest/parse-yaml-documents.js';
@@ -72,11 +72,17 @@ export function parseManifestText(text: string, file: string): YamlFile {
 
 /**
  * Already parsed files (the agent keeps them between cycles and parses only what changed); no
- * file system access.
+ * file system access. With a cache, files seen before (the same YamlFile objects) are not
+ * validated and built again.
  */
-export function compileParsed(files: readonly YamlFile[], options: CompileOptions, lockText: string | null): CompileOutcome {
+export function compileParsed(
+  files: readonly YamlFile[],
+  options: CompileOptions,
+  lockText: string | null,
+  cache: LoadCache | null = null,
+): CompileOutcome {
   const sorted = [...files].sort((a, b) => compareStrings(a.file, b.file));
-  const load = loadManifestDocuments(sorted);
+  const load = loadManifestDocuments(sorted, cache);
   const lockPath = options.lockPath ?? LOCKFILE_NAME;
   const lock = lockText === null ? { lock: emptyLockfile(), diagnostics: [] } : parseLockfile(lockText, lockPath);
   return compileLoaded(
@@ -183,7 +189,10 @@ function compileLoaded(
 function digestManifests(load: LoadResult): string {
   const hash = createHash('sha256');
   for (const file of [...load.texts.keys()].sort(compareStrings)) {
-    hash.update(`${file}\0${load.texts.get(file) ?? ''}\0`);
+    // The same bytes as hashing `${file}\0${text}\0`, without copying each text into a new string.
+    hash.update(`${file}\0`);
+    hash.update(load.texts.get(file) ?? '');
+    hash.update('\0');
   }
   return hash.digest('hex');
 }

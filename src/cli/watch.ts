@@ -22,10 +22,13 @@ import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
 import { readDeployed } from '../host/read-deployed.js';
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
 import { resolveStateDir, StateDir } from '../host/state-dir.js';
+import { createLoadCache } from '../manifest/load-manifests.js';
+import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { compileParsed, defaultLockPath } from './pipeline.js';
+import type { CompileOutcome } from './pipeline.js';
 import { reportUsage } from './report-diagnostics.js';
 
 export const EXIT_STOPPED = 0;
@@ -144,6 +147,11 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   const log = createAgentLog({ format: flags.logFormat, level: flags.logLevel, write: (line) => ctx.stdout.write(line) });
   const lockPath = options.lockPath ?? (await defaultLockPath(paths[0] ?? '.', ctx.cwd));
   const cache = new ManifestCache(paths, { cwd: ctx.cwd, lockPath });
+  // Unchanged files keep their YamlFile objects in the cache above, and with them their built documents.
+  const loadCache = createLoadCache();
+  const compileFor = (parsed: readonly YamlFile[], lockText: string | null, gateway: string | undefined): CompileOutcome =>
+    compileParsed(parsed, { ...options, lockPath, ...(gateway === undefined ? {} : { gateway }) }, lockText, loadCache);
+  let prepared: { parsed: YamlFile[]; lockText: string | null; gateway: string | undefined; outcome: CompileOutcome } | null = null;
   const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env });
   const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
   const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
@@ -154,8 +162,19 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   const agent = new WatchAgent(
     {
       readManifests: () => cache.read(),
-      compile: (snapshot, gateway) =>
-        compileParsed(snapshot.parsed, { ...options, lockPath, ...(gateway === undefined ? {} : { gateway }) }, snapshot.lockText),
+      prepare: async (gateway) => {
+        const fetched = await cache.prefetch();
+        prepared = { ...fetched, gateway, outcome: compileFor(fetched.parsed, fetched.lockText, gateway) };
+      },
+      compile: (snapshot, gateway) => {
+        // What prepare compiled serves once, and only when nothing it was made from has moved since.
+        const ready = prepared;
+        prepared = null;
+        if (ready !== null && ready.gateway === gateway && ready.lockText === snapshot.lockText && sameItems(ready.parsed, snapshot.parsed)) {
+          return ready.outcome;
+        }
+        return compileFor(snapshot.parsed, snapshot.lockText, gateway);
+      },
       detectGateway: async () => {
         const found = await route.defaultRoute('inet');
         return found.kind === 'found' ? { ok: true, interface: found.interface } : { ok: false, message: found.message };
@@ -258,4 +277,9 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   await server?.close();
   log.log('info', 'stopped', 'stopped');
   ctx.exitCode = EXIT_STOPPED;
+}
+
+/** The same objects in the same order (both lists are sorted by file name). */
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
 }

@@ -39,8 +39,17 @@ export async function readDeployed(pfctl: Pfctl, anchor: string): Promise<Deploy
 
 /** A ruleset's rule lines as pf would print them once loaded (numeric ports, defaults filled in). */
 export function normalizedLines(text: string): string[] {
-  return renderedRuleLines(text) ?? parsedNormalizedLines(text);
+  // One apply normalizes the same few texts several times (desired, assumed deployed, recorded):
+  // the last few results are kept. Callers never modify the lines they get.
+  const known = recentLines.find((entry) => entry.text === text);
+  if (known !== undefined) return known.lines;
+  const lines = renderedRuleLines(text) ?? parsedNormalizedLines(text);
+  recentLines.unshift({ text, lines });
+  recentLines.length = Math.min(recentLines.length, 3);
+  return lines;
 }
+
+const recentLines: { text: string; lines: string[] }[] = [];
 
 /** The slow path of normalizedLines: parse, fill in what pfctl fills in, print. */
 export function parsedNormalizedLines(text: string): string[] {

@@ -22,7 +22,8 @@ import type {
 } from './manifest.js';
 import { parseExpose } from './parse-expose.js';
 import type { ParsedYamlDocument } from './parse-yaml-documents.js';
-import { findPair, headSpan, joinPointer, locatePointer, nodeSpan, spanAt, spanInScalar } from './source-span.js';
+import { findPair, headSpan, joinPointer, locateFrom, locatePointer, nodeSpan, spanAt, spanInScalar } from './source-span.js';
+import type { LocatedNode } from './source-span.js';
 
 export interface BuildInput {
   file: string;
@@ -72,11 +73,14 @@ export function buildManifestDocument(input: BuildInput): BuildResult {
 
   const containers: ManifestContainer[] = [];
   const containersData = ok(ctx, '/containers') ? asRecord(root['containers']) : null;
+  // Nodes are found walking down from the containers mapping, not from the root per entry.
+  const containersNode = containersData === null ? null : locatePointer(ctx.document, ['containers']).value;
   for (const name of sortedKeys(containersData)) {
     const pointer = joinPointer(['containers', name]);
     const value = asRecord(containersData?.[name]);
     if (value === null || !ok(ctx, pointer)) continue;
-    containers.push(buildContainer(ctx, name, pointer, value, syntax, documentHost));
+    const found = locateFrom(ctx.document, containersNode, [name]);
+    containers.push(buildContainer(ctx, name, pointer, found, value, syntax, documentHost));
   }
 
   return {
@@ -91,6 +95,7 @@ function buildContainer(
   ctx: Context,
   name: string,
   pointer: string,
+  found: LocatedNode,
   value: Data,
   documentSyntax: ShortSyntax,
   documentHost: string | null,
@@ -119,28 +124,31 @@ function buildContainer(
   const host = ok(ctx, `${pointer}/host`) && typeof value['host'] === 'string' ? value['host'] : documentHost;
   const syntax = ok(ctx, `${pointer}/syntax`) ? readSyntax(value['syntax'], documentSyntax) : documentSyntax;
 
+  // How many address families the family checks will see (none when an address is invalid).
+  const families = addressInvalid ? 0 : (ip === null ? 0 : 1) + (ip6 === null ? 0 : 1);
   const ports: ManifestPortEntry[] = [];
   const portsData = ok(ctx, `${pointer}/ports`) && Array.isArray(value['ports']) ? value['ports'] : [];
+  const portsNode = portsData.length === 0 ? null : locateFrom(ctx.document, found.value, ['ports']).value;
   portsData.forEach((item: unknown, i) => {
-    const at = `${pointer}/ports/${i}`;
-    if (!okTree(ctx, at)) return;
-    const entry = buildPortEntry(ctx, at, item, syntax);
+    if (ctx.flagged.length > 0 && !okTree(ctx, `${pointer}/ports/${i}`)) return;
+    const entry = buildPortEntry(ctx, locateFrom(ctx.document, portsNode, [String(i)]), item, syntax, families);
     if (entry !== null) ports.push(entry);
   });
 
   const expose: ManifestExpose[] = [];
   const exposeData = ok(ctx, `${pointer}/expose`) && Array.isArray(value['expose']) ? value['expose'] : [];
+  const exposeNode = exposeData.length === 0 ? null : locateFrom(ctx.document, found.value, ['expose']).value;
+  const containerSpan = keySpanOf(ctx, found);
   exposeData.forEach((item: unknown, i) => {
-    const at = `${pointer}/expose/${i}`;
-    if (!okTree(ctx, at) || (typeof item !== 'string' && typeof item !== 'number')) return;
-    const node = locatePointer(ctx.document, pointerParts(at)).value;
+    if (!okTree(ctx, `${pointer}/expose/${i}`) || (typeof item !== 'string' && typeof item !== 'number')) return;
+    const node = locateFrom(ctx.document, exposeNode, [String(i)]).value;
     const parsed = parseExpose(item);
     if (parsed.ok) {
-      expose.push({ port: parsed.port, protocol: parsed.protocol, source: node === null ? keySpan(ctx, pointer) : nodeSpan(ctx.lineCounter, ctx.file, node) });
+      expose.push({ port: parsed.port, protocol: parsed.protocol, source: node === null ? containerSpan : nodeSpan(ctx.lineCounter, ctx.file, node) });
       return;
     }
     for (const error of parsed.errors) {
-      const span = node === null ? keySpan(ctx, pointer) : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
+      const span = node === null ? containerSpan : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
       report(ctx, portCode(error), `expose entry: ${error.message}`, span);
     }
   });
@@ -155,15 +163,21 @@ function buildContainer(
     ports,
     expose: expose.sort((a, b) => a.port.start - b.port.start || a.port.end - b.port.end || compareStrings(a.protocol, b.protocol)),
     publishAll,
-    source: keySpan(ctx, pointer),
+    source: containerSpan,
   };
   ctx.sources.containers.set(container, { addressInvalid });
   return container;
 }
 
-function buildPortEntry(ctx: Context, pointer: string, item: unknown, syntax: ShortSyntax): ManifestPortEntry | null {
-  const node = locatePointer(ctx.document, pointerParts(pointer)).value;
-  const source = node === null ? keySpan(ctx, pointer) : nodeSpan(ctx.lineCounter, ctx.file, node);
+function buildPortEntry(
+  ctx: Context,
+  found: LocatedNode,
+  item: unknown,
+  syntax: ShortSyntax,
+  families: number,
+): ManifestPortEntry | null {
+  const node = found.value;
+  const source = node === null ? keySpanOf(ctx, found) : nodeSpan(ctx.lineCounter, ctx.file, node);
   const result =
     typeof item === 'string' || typeof item === 'number' ? parsePortSpec(item, syntax) : parsePortObject(item);
   if (!result.ok) {
@@ -171,7 +185,13 @@ function buildPortEntry(ctx: Context, pointer: string, item: unknown, syntax: Sh
     return null;
   }
   const entry: ManifestPortEntry = { spec: result.spec, source };
-  ctx.sources.ports.set(entry, entrySources(ctx, node, item, syntax, result.spec.hostAddress !== null));
+  // Finer positions serve only the family checks of checkManifests, which can report on an entry
+  // only when its container has exactly one family and the entry names a family, a host address
+  // or sources; the YAML nodes are not kept, so they are found now for those entries alone.
+  const spec = result.spec;
+  if (families === 1 && (spec.family !== null || spec.hostAddress !== null || spec.from.length > 0)) {
+    ctx.sources.ports.set(entry, entrySources(ctx, node, item, syntax, spec.hostAddress !== null));
+  }
   return entry;
 }
 
@@ -264,11 +284,13 @@ function report(ctx: Context, code: Diagnostic['code'], message: string, span: S
 
 /** Not flagged by the schema, nor inside something flagged. */
 function ok(ctx: Context, pointer: string): boolean {
+  if (ctx.flagged.length === 0) return true;
   return !ctx.flagged.some((f) => pointer === f || pointer.startsWith(`${f}/`));
 }
 
 /** Neither flagged itself nor holding anything flagged (a port entry is judged whole). */
 function okTree(ctx: Context, pointer: string): boolean {
+  if (ctx.flagged.length === 0) return true;
   return ok(ctx, pointer) && !ctx.flagged.some((f) => f.startsWith(`${pointer}/`));
 }
 
@@ -280,7 +302,10 @@ function pointerParts(pointer: string): string[] {
 }
 
 function keySpan(ctx: Context, pointer: string): SourceSpan {
-  const found = locatePointer(ctx.document, pointerParts(pointer));
+  return keySpanOf(ctx, locatePointer(ctx.document, pointerParts(pointer)));
+}
+
+function keySpanOf(ctx: Context, found: LocatedNode): SourceSpan {
   const node = found.key ?? found.value;
   if (node !== null) return nodeSpan(ctx.lineCounter, ctx.file, node);
   return spanAt(ctx.lineCounter, ctx.file, 0, 0);

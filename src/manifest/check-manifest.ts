@@ -9,6 +9,7 @@ import type { ManifestContainer, ManifestPortEntry, ManifestSet } from './manife
 
 /** Finer positions the loader knows; without them diagnostics point at the entry or container. */
 export interface ManifestSources {
+  /** Only for entries the family checks may report on (see buildManifestDocument). */
   ports: WeakMap<ManifestPortEntry, PortEntrySources>;
   containers: WeakMap<ManifestContainer, ContainerSources>;
 }
@@ -106,14 +107,13 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
   }
   const diagnostics: Diagnostic[] = [];
   for (const entry of container.ports) {
-    const spans = sources.ports.get(entry);
     const { spec } = entry;
     if (spec.family !== null && !families.has(spec.family)) {
       diagnostics.push({
         code: 'missing-address',
         severity: 'error',
         message: `this entry is for family ${spec.family} but container ${container.name} has no ${FAMILY_KEY[spec.family]} address: add ${FAMILY_KEY[spec.family]} to the container or change family`,
-        ...(spans?.family ?? entry.source),
+        ...(sources.ports.get(entry)?.family ?? entry.source),
       });
       continue;
     }
@@ -126,10 +126,13 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
         message:
           `host address ${spec.hostAddress ?? ''} is ${FAMILY_WORD[hostFamily]} but container ${container.name} has no ${FAMILY_KEY[hostFamily]} address; ` +
           `pf cannot redirect ${FAMILY_WORD[hostFamily]} to ${FAMILY_WORD[other]}, so this entry makes no rule: add ${FAMILY_KEY[hostFamily]} to the container or use an ${FAMILY_WORD[other]} host address`,
-        ...(spans?.hostAddress ?? entry.source),
+        ...(sources.ports.get(entry)?.hostAddress ?? entry.source),
       });
       continue;
     }
+    // With both families every source network matches one of them: nothing to report.
+    if (families.size === 2) continue;
+    const spans = sources.ports.get(entry);
     const written = [...(spans?.from.keys() ?? [])];
     const fromTexts = written.length > 0 ? written : spec.from;
     for (const text of [...fromTexts].sort(compareStrings)) {

@@ -29,8 +29,10 @@ export interface LoadOptions {
 export async function loadManifests(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
   const found = await findManifestFiles(paths, options);
   const diagnostics: Diagnostic[] = [...found.diagnostics];
-  const parsed: YamlFile[] = [];
   const files: string[] = [];
+  const documents: ManifestDocument[] = [];
+  const texts = new Map<string, string>();
+  const sources = createManifestSources();
   for (const file of found.files) {
     files.push(file.file);
     const read = await readManifestFile(file);
@@ -43,14 +45,16 @@ export async function loadManifests(paths: readonly string[], options: LoadOptio
       diagnostics.push(decoded.diagnostic);
       continue;
     }
-    parsed.push(parseYamlDocuments(decoded.text, file.file));
+    // Each file is built as soon as it is parsed and its YAML nodes let go: holding every file's
+    // nodes until the end made garbage collection the largest cost on big repositories.
+    const loaded = loadYamlFile(parseYamlDocuments(decoded.text, file.file), sources);
+    for (const d of loaded.diagnostics) diagnostics.push(d);
+    for (const d of loaded.documents) documents.push(d);
+    texts.set(file.file, decoded.text);
   }
-  const result = loadManifestDocuments(parsed);
-  return {
-    manifests: { files, documents: result.manifests.documents },
-    diagnostics: sortDiagnostics([...diagnostics, ...result.diagnostics]),
-    texts: result.texts,
-  };
+  const manifests: ManifestSet = { files, documents };
+  for (const d of checkManifests(manifests, sources)) diagnostics.push(d);
+  return { manifests, diagnostics: sortDiagnostics(diagnostics), texts };
 }
 
 /** One file's text (a leading BOM is dropped), under the name diagnostics should show. */
@@ -59,27 +63,61 @@ export function loadManifestText(text: string, fileName: string): LoadResult {
   return loadManifestDocuments([parseYamlDocuments(withoutBom, fileName)]);
 }
 
+/**
+ * Keeps each file's schema verdict and built documents between calls (the agent's cycles): they
+ * depend on that file's parsed YAML alone, so a change re-validates only the files it touched.
+ * Keyed by the YamlFile object itself; the finer positions the loader found live as long as the
+ * entries they describe.
+ */
+export interface LoadCache {
+  sources: ManifestSources;
+  files: WeakMap<YamlFile, FileLoad>;
+}
+
+export function createLoadCache(): LoadCache {
+  return { sources: createManifestSources(), files: new WeakMap() };
+}
+
+/** What one file contributes: its documents and its own diagnostics (YAML, schema, ports). */
+export interface FileLoad {
+  documents: ManifestDocument[];
+  diagnostics: Diagnostic[];
+}
+
 /** Parsed YAML files: schema, port grammars and the checks across the whole set. */
-export function loadManifestDocuments(files: readonly YamlFile[]): LoadResult {
+export function loadManifestDocuments(files: readonly YamlFile[], cache: LoadCache | null = null): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const documents: ManifestDocument[] = [];
-  const sources: ManifestSources = createManifestSources();
+  const sources: ManifestSources = cache?.sources ?? createManifestSources();
   for (const yaml of files) {
-    diagnostics.push(...yaml.diagnostics);
-    for (const entry of yaml.documents) {
-      if (!entry.ok) continue;
-      const base = { file: yaml.file, text: yaml.text, lineCounter: yaml.lineCounter, document: entry.document };
-      const schema = validateSchema({ ...base, data: entry.data });
-      diagnostics.push(...schema.diagnostics);
-      // A document that is not even a mapping has nothing more to say.
-      if (schema.flagged.includes('')) continue;
-      const built = buildManifestDocument({ ...base, index: entry.index, data: entry.data, flagged: schema.flagged, sources });
-      diagnostics.push(...built.diagnostics);
-      documents.push(built.document);
+    let loaded = cache?.files.get(yaml);
+    if (loaded === undefined) {
+      loaded = loadYamlFile(yaml, sources);
+      cache?.files.set(yaml, loaded);
     }
+    for (const d of loaded.diagnostics) diagnostics.push(d);
+    for (const d of loaded.documents) documents.push(d);
   }
   const manifests: ManifestSet = { files: files.map((f) => f.file), documents };
-  diagnostics.push(...checkManifests(manifests, sources));
+  for (const d of checkManifests(manifests, sources)) diagnostics.push(d);
   const texts = new Map(files.map((f) => [f.file, f.text]));
   return { manifests, diagnostics: sortDiagnostics(diagnostics), texts };
+}
+
+/** One parsed file: schema and port grammars. Positions for the family checks go into sources. */
+export function loadYamlFile(yaml: YamlFile, sources: ManifestSources): FileLoad {
+  const diagnostics: Diagnostic[] = [...yaml.diagnostics];
+  const documents: ManifestDocument[] = [];
+  for (const entry of yaml.documents) {
+    if (!entry.ok) continue;
+    const base = { file: yaml.file, text: yaml.text, lineCounter: yaml.lineCounter, document: entry.document };
+    const schema = validateSchema({ ...base, data: entry.data });
+    for (const d of schema.diagnostics) diagnostics.push(d);
+    // A document that is not even a mapping has nothing more to say.
+    if (schema.flagged.includes('')) continue;
+    const built = buildManifestDocument({ ...base, index: entry.index, data: entry.data, flagged: schema.flagged, sources });
+    for (const d of built.diagnostics) diagnostics.push(d);
+    documents.push(built.document);
+  }
+  return { documents, diagnostics };
 }

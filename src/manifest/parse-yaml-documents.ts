@@ -49,21 +49,32 @@ export function parseYamlDocuments(text: string, file: string): YamlFile {
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const result: YamlFile = { file, text, lineCounter, documents: [], diagnostics };
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
-
   // The composer recurses per nesting level: a document nested thousands deep would exhaust the
-  // stack (or memory), so depth is measured on the flat token tree first.
-  const tooDeep = findExcessiveDepth(tokens);
-  if (tooDeep !== null) {
+  // stack (or memory), so each top-level token's depth is measured on the flat token tree before
+  // the composer sees it. Tokens stream through (never all held at once, which cost memory and GC
+  // on large files); when one is too deep, whatever was composed before it is thrown away.
+  const depth: { tooDeep: number | null } = { tooDeep: null };
+  function* checked(tokens: Iterable<CST.Token>): Generator<CST.Token> {
+    for (const token of tokens) {
+      // The last too-deep token is the one reported, as when the whole file was scanned at once.
+      const found = findExcessiveDepth(token);
+      if (found !== null) depth.tooDeep = found;
+      if (depth.tooDeep === null) yield token;
+    }
+  }
+  const composer = new Composer(YAML_OPTIONS);
+  const documents = Array.from(
+    composer.compose(checked(new Parser(lineCounter.addNewLine).parse(text)), true, text.length),
+  ) as ParsedYamlDocument[];
+  if (depth.tooDeep !== null) {
+    const at = depth.tooDeep;
     diagnostics.push(
-      located(lineCounter, file, tooDeep, tooDeep + 1, 'yaml-too-deep', 'error',
+      located(lineCounter, file, at, at + 1, 'yaml-too-deep', 'error',
         `collections are nested more than ${MAX_DEPTH} levels deep here: a manifest needs fewer than ten; flatten the structure`),
     );
     return result;
   }
 
-  const composer = new Composer(YAML_OPTIONS);
-  const documents = Array.from(composer.compose(tokens, true, text.length)) as ParsedYamlDocument[];
   documents.forEach((document, index) => {
     const entry: YamlDocument = { index, document, data: undefined, ok: false };
     result.documents.push(entry);
@@ -104,8 +115,8 @@ export function parseYamlDocuments(text: string, file: string): YamlFile {
 }
 
 /** Offset of the first collection nested deeper than MAX_DEPTH, or null. Iterative on purpose. */
-function findExcessiveDepth(tokens: readonly CST.Token[]): number | null {
-  const stack: Array<{ token: CST.Token; depth: number }> = tokens.map((token) => ({ token, depth: 0 }));
+function findExcessiveDepth(root: CST.Token): number | null {
+  const stack: Array<{ token: CST.Token; depth: number }> = [{ token: root, depth: 0 }];
   while (stack.length > 0) {
     const top = stack.pop();
     if (top === undefined) break;

@@ -36,7 +36,15 @@ export interface LocatedNode {
 
 /** Walks the document along the pointer; YAML keys are compared as strings, aliases followed. */
 export function locatePointer(document: ParsedYamlDocument, segments: readonly string[]): LocatedNode {
-  let node: Node | null = document.contents;
+  return locateFrom(document, document.contents, segments);
+}
+
+/**
+ * As locatePointer, starting from a node already found: a loader visiting thousands of entries
+ * walks down from their container instead of from the root each time.
+ */
+export function locateFrom(document: ParsedYamlDocument, start: Node | null, segments: readonly string[]): LocatedNode {
+  let node: Node | null = start;
   let key: Node | null = null;
   let nearest: Node | null = node;
   for (const segment of segments) {

@@ -6,7 +6,7 @@ import { compareStrings } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import { parseAddress, parseNetwork } from '../ports/address.js';
 import type { Family, PortRange } from '../ports/port-spec.js';
-import { printAddress, printRule } from './print-rule.js';
+import { printAddress } from './print-rule.js';
 import {
   anyEndpoint,
   emptyMatch,
@@ -36,12 +36,15 @@ export interface RenderOptions {
 export function renderRuleset(exposures: readonly Exposure[], options: RenderOptions): string {
   const lines = sortedRules(exposures, options.dialect).map((sorted) => sorted.line);
   const target = options.anchor === undefined ? '' : ` for anchor "${checkAnchor(options.anchor)}"`;
-  const header = [
-    `# pfexpose ruleset${target} (${options.dialect} dialect)`,
-    `# sha256: ${digestRules(lines)}`,
-    `# exposures: ${exposures.length}`,
-  ];
-  return [...header, ...lines].map((line) => `${line}\n`).join('');
+  const body = lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  const hash = createHash('sha256');
+  hash.update(body);
+  return (
+    `# pfexpose ruleset${target} (${options.dialect} dialect)\n` +
+    `# sha256: ${hash.digest('hex')}\n` +
+    `# exposures: ${exposures.length}\n` +
+    body
+  );
 }
 
 /**
@@ -70,27 +73,35 @@ export function rulesetRules(
   exposures: readonly Exposure[],
   dialect: Dialect,
 ): (TranslationRule | FilterRule)[] {
-  return sortedRules(exposures, dialect).map((sorted) => sorted.rule);
+  return sortedRules(exposures, dialect).map((sorted) => {
+    const from = sourceEndpoint(sorted.source, sorted.shape.exposure);
+    if (sorted.kind === 'rdr') return freebsdRdr(sorted.shape, from);
+    return sorted.kind === 'pass' ? freebsdPass(sorted.shape, from) : openbsdPass(sorted.shape, from);
+  });
 }
 
 function sortedRules(exposures: readonly Exposure[], dialect: Dialect): SortedRule[] {
-  const translations: TranslationRule[] = [];
-  const filters: FilterRule[] = [];
+  const translations: SortedRule[] = [];
+  const filters: SortedRule[] = [];
+  // Thousands of exposures share a few container and host addresses: check and parse each once.
+  const addresses = new Map<string, Address & { kind: 'network' }>();
   for (const exposure of exposures) {
-    const shape = exposureShape(exposure);
+    const shape = exposureShape(exposure, addresses);
     // One rule per source instead of a `{ }` list or a table: pfctl expands lists into one rule per
     // element anyway, so the printed form stays a fixed point, and no table contents need reading back.
     const sources = exposure.from.length === 0 ? [null] : exposure.from;
     for (const source of sources) {
-      const from = sourceEndpoint(source, exposure);
-      if (dialect === 'openbsd') filters.push(openbsdPass(shape, from));
+      const fromText = source === null ? null : sourceEndpointText(source, exposure);
+      if (dialect === 'openbsd') filters.push(sortedRule('openbsd-pass', shape, source, fromText));
       else {
-        translations.push(freebsdRdr(shape, from));
-        filters.push(freebsdPass(shape, from));
+        translations.push(sortedRule('rdr', shape, source, fromText));
+        filters.push(sortedRule('pass', shape, source, fromText));
       }
     }
   }
-  return [...sortRules(translations), ...sortRules(filters)];
+  translations.sort(bySortKey);
+  filters.sort(bySortKey);
+  return translations.concat(filters);
 }
 
 /** Everything the rules of one exposure need, checked and in pf's terms. */
@@ -106,7 +117,7 @@ interface ExposureShape {
   target: RedirectTarget;
 }
 
-function exposureShape(exposure: Exposure): ExposureShape {
+function exposureShape(exposure: Exposure, addresses: Map<string, Address & { kind: 'network' }>): ExposureShape {
   const where = `exposure ${exposure.label} of container ${exposure.container}`;
   checkLabel(exposure.label, where);
   checkRange(exposure.hostPort, `${where}: host port`);
@@ -116,11 +127,11 @@ function exposureShape(exposure: Exposure): ExposureShape {
   if (containerLength !== 0 && containerLength !== hostLength) {
     throw new Error(`${where}: container port range does not match the host port range`);
   }
-  const container = literalAddress(exposure.containerAddress, exposure.family, `${where}: container address`);
+  const container = cachedAddress(addresses, exposure.containerAddress, exposure.family, `${where}: container address`);
   const host =
     exposure.hostAddress === null
       ? null
-      : literalAddress(exposure.hostAddress, exposure.family, `${where}: host address`);
+      : cachedAddress(addresses, exposure.hostAddress, exposure.family, `${where}: host address`);
   let interfaceName = exposure.interface;
   if (interfaceName !== null) checkInterface(interfaceName, where);
   else if (host !== null && isLoopback(host.text)) interfaceName = 'lo0';
@@ -202,17 +213,34 @@ function openbsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
 
 function sourceEndpoint(source: string | null, exposure: Exposure): Endpoint {
   if (source === null) return anyEndpoint();
+  return { negated: false, address: { kind: 'network', family: exposure.family, text: sourceEndpointText(source, exposure) }, port: null };
+}
+
+function sourceEndpointText(source: string, exposure: Exposure): string {
   const network = parseNetwork(source);
   if (network === null || network.family !== exposure.family) {
     throw new Error(`exposure ${exposure.label}: source ${source} is not an ${exposure.family} network`);
   }
-  return { negated: false, address: { kind: 'network', family: network.family, text: network.text }, port: null };
+  return network.text;
 }
 
 function portMatch(range: PortRange): PortMatch {
   return range.start === range.end
     ? { op: '=', start: range.start, end: range.end, name: null }
     : { op: ':', start: range.start, end: range.end, name: null };
+}
+
+function cachedAddress(
+  addresses: Map<string, Address & { kind: 'network' }>,
+  text: string,
+  family: Family,
+  what: string,
+): Address & { kind: 'network' } {
+  const known = addresses.get(text);
+  if (known !== undefined && known.family === family) return known;
+  const address = literalAddress(text, family, what);
+  addresses.set(text, address);
+  return address;
 }
 
 function literalAddress(text: string, family: Family, what: string): Address & { kind: 'network' } {
@@ -245,34 +273,79 @@ function checkAnchor(anchor: string): string {
   return anchor;
 }
 
+type RuleKind = 'rdr' | 'pass' | 'openbsd-pass';
+
 interface SortedRule {
-  rule: TranslationRule | FilterRule;
+  kind: RuleKind;
+  shape: ExposureShape;
+  /** The `from` network as the exposure lists it; null for any source. */
+  source: string | null;
   /** The printed rule: computed once, used to break ties and as the output line. */
   line: string;
+  /** The sort fields, in order (see bySortKey). */
+  interfaceName: string;
+  fromText: string;
+  toText: string;
+  toStart: number;
+  toEnd: number;
 }
 
 // Skip-step order: interface, family, protocol, source, destination address, destination port;
 // the printed line breaks the remaining ties, so any permutation of the input sorts the same.
-// The fields are joined into one key per rule (NUL-separated, ports zero-padded), computed once,
-// so that sorting tens of thousands of rules costs one string comparison per step.
-function sortRules(rules: readonly (TranslationRule | FilterRule)[]): SortedRule[] {
-  const addressKey = (address: Address): string => (address.kind === 'any' ? '' : printAddress(address));
-  const pad = (port: number | undefined): string => String(port ?? 0).padStart(5, '0');
-  const keyed = rules.map((rule) => {
-    const line = printRule(rule);
-    const key = [
-      rule.interface?.name ?? '',
-      rule.family ?? '',
-      rule.protocol ?? '',
-      addressKey(rule.from.address),
-      addressKey(rule.to.address),
-      pad(rule.to.port?.start),
-      pad(rule.to.port?.end),
-      line,
-    ].join('\0');
-    return { rule, line, key };
-  });
-  keyed.sort((a, b) => compareStrings(a.key, b.key));
-  return keyed;
+// The fields are compared one after the other (absent ones as empty text); this orders exactly as
+// comparing them joined by NUL with ports zero-padded to five digits, without building that key.
+// The line is built straight from the shape: it must be exactly what printRule prints for the rule
+// rulesetRules builds (a property test holds the two together); the generic printer cost a rule
+// object and a word list per rule, tens of thousands of times.
+function sortedRule(kind: RuleKind, shape: ExposureShape, source: string | null, fromText: string | null): SortedRule {
+  const exposure = shape.exposure;
+  const toAddress = kind === 'pass' ? shape.container : shape.listen;
+  const toPort = kind === 'pass' ? shape.containerPort : shape.listenPort;
+  const toText = printAddress(toAddress);
+  const on = shape.interface === null ? '' : ` on ${shape.interface.name}`;
+  const match = `${on} ${exposure.family} proto ${exposure.protocol} from ${fromText ?? 'any'} to ${toText} ${portText(toPort)}`;
+  const flags = exposure.protocol === 'tcp' ? ' flags S/SA' : '';
+  let line: string;
+  if (kind === 'rdr') line = `rdr${match} -> ${targetText(shape.target)}`;
+  else if (kind === 'pass') line = `pass in quick${match}${flags} keep state label "${exposure.label}"`;
+  else line = `pass in quick${match}${flags} label "${exposure.label}" rdr-to ${targetText(shape.target)}`;
+  return {
+    kind,
+    shape,
+    source,
+    line,
+    interfaceName: shape.interface?.name ?? '',
+    fromText: fromText ?? '',
+    toText,
+    toStart: toPort.start,
+    toEnd: toPort.end,
+  };
 }
 
+function portText(port: PortMatch): string {
+  return port.op === '=' ? `port = ${port.start}` : `port ${port.start}:${port.end}`;
+}
+
+function targetText(target: RedirectTarget): string {
+  const address = target.addresses[0];
+  if (address === undefined || target.addresses.length !== 1 || target.port === null || target.options.length > 0) {
+    throw new Error('a rendered redirect has one address and a port');
+  }
+  const { start, end } = target.port;
+  return `${printAddress(address)} port ${start}${end === start ? '' : `:${end}`}`;
+}
+
+function bySortKey(a: SortedRule, b: SortedRule): number {
+  const x = a.shape.exposure;
+  const y = b.shape.exposure;
+  return (
+    compareStrings(a.interfaceName, b.interfaceName) ||
+    compareStrings(x.family, y.family) ||
+    compareStrings(x.protocol, y.protocol) ||
+    compareStrings(a.fromText, b.fromText) ||
+    compareStrings(a.toText, b.toText) ||
+    a.toStart - b.toStart ||
+    a.toEnd - b.toEnd ||
+    compareStrings(a.line, b.line)
+  );
+}

@@ -57,6 +57,24 @@ describe('ManifestCache', () => {
     expect((await cacheHere.read()).diagnostics.map((d) => d.code)).toEqual(['no-manifests']);
   });
 
+  it('prefetches changed files without reporting them, so read reuses them and still lists them as reread', async () => {
+    await writeFile(join(dir, 'a.yaml'), 'version: 1\n');
+    await writeFile(join(dir, 'b.yaml'), 'version: 1\n');
+    const cache = new ManifestCache([dir], { cwd: dir, lockPath: 'pfexpose.lock.json' });
+    const first = await cache.read();
+    await writeFile(join(dir, 'a.yaml'), 'version: 1 # changed\n');
+    await writeFile(join(dir, 'pfexpose.lock.json'), '{}\n');
+    const fetched = await cache.prefetch();
+    expect(fetched.parsed.map((f) => f.file)).toEqual([join(dir, 'a.yaml'), join(dir, 'b.yaml')]);
+    expect(fetched.lockText).toBe('{}\n');
+    const second = await cache.read();
+    expect(second.reread).toEqual([join(dir, 'a.yaml')]);
+    expect(second.parsed).toEqual(fetched.parsed);
+    expect(second.parsed[0]).toBe(fetched.parsed[0]);
+    expect(second.parsed[1]).toBe(first.parsed[1]);
+    expect((await cache.read()).reread).toEqual([]);
+  });
+
   it('notices a rewrite of the same size (nanosecond times and inode)', async () => {
     await writeFile(join(dir, 'a.yaml'), 'version: 1\n');
     const cache = new ManifestCache([dir], { cwd: dir, lockPath: 'pfexpose.lock.json' });

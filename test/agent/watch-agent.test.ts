@@ -168,6 +168,27 @@ describe('WatchAgent', () => {
     await h.agent.stop();
   });
 
+  it('warms its caches during the quiet period, never while a cycle runs, and still cycles after it', async () => {
+    const prepared: (string | undefined)[] = [];
+    const h = harness({}, { prepare: (gateway) => Promise.resolve(void prepared.push(gateway)) });
+    await h.agent.start();
+    await settle(h);
+    expect(prepared).toEqual([]);
+    const readsBefore = h.reads.count;
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await vi.advanceTimersByTimeAsync(100);
+    // A fifth into the quiet period: prepared once, with the gateway the cycle will use (none
+    // detected: these manifests need none); nothing read yet.
+    expect(prepared).toEqual([undefined]);
+    expect(h.reads.count).toBe(readsBefore);
+    await settle(h, 400);
+    expect(h.reads.count).toBe(readsBefore + 1);
+    expect(h.pf.text).toBe(rule(80) + rule(443));
+    expect(prepared).toHaveLength(1);
+    await h.agent.stop();
+  });
+
   it('still acts during a burst that never pauses, after the maximum wait', async () => {
     const h = harness({ maxWaitMs: 2000 });
     await h.agent.start();

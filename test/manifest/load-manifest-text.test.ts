@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadManifestText } from '../../src/manifest/load-manifests.js';
+import { createLoadCache, loadManifestDocuments, loadManifestText } from '../../src/manifest/load-manifests.js';
+import { parseYamlDocuments } from '../../src/manifest/parse-yaml-documents.js';
 
 /** Text built from manifest-like pieces, so the property tests reach the schema and the grammars. */
 const yamlish = fc
@@ -335,5 +336,31 @@ describe('loadManifestText: properties', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('loadManifestDocuments with a cache', () => {
+  const text = (port: number): string =>
+    `version: 1\nsyntax: docker\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: ["[::1]:${port}:80"]\n`;
+
+  it('builds an unchanged file once, and reports the same as without the cache', () => {
+    const cache = createLoadCache();
+    const a = parseYamlDocuments(text(8080), 'a.yaml');
+    const b = parseYamlDocuments(text(8081), 'b.yaml');
+    const first = loadManifestDocuments([a, b], cache);
+    const bAgain = parseYamlDocuments(text(8082), 'b.yaml');
+    const second = loadManifestDocuments([a, bAgain], cache);
+    expect(second.manifests.documents[0]).toBe(first.manifests.documents[0]);
+    expect(second.manifests.documents[1]).not.toBe(first.manifests.documents[1]);
+    const uncached = loadManifestDocuments([a, bAgain]);
+    expect(second.diagnostics).toEqual(uncached.diagnostics);
+    expect(second.manifests).toEqual(uncached.manifests);
+    // The family check still points at the host address of every file's entry, cached or not.
+    expect(second.diagnostics.map((d) => [d.code, d.file, d.line, d.column])).toEqual([
+      ['duplicate-container', 'a.yaml', 4, 3],
+      ['family-mismatch', 'a.yaml', 6, 15],
+      ['duplicate-container', 'b.yaml', 4, 3],
+      ['family-mismatch', 'b.yaml', 6, 15],
+    ]);
   });
 });

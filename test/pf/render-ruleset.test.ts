@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Exposure } from '../../src/model/exposure.js';
 import { parsePfctlOutput, printRule } from '../../src/pf/parse-pfctl.js';
-import { digestRules, renderRuleset, rulesetLines, type RenderOptions } from '../../src/pf/render-ruleset.js';
+import { digestRules, renderRuleset, rulesetLines, rulesetRules, type RenderOptions } from '../../src/pf/render-ruleset.js';
 import { exposure } from './exposure-fixture.js';
 
 const freebsd: RenderOptions = { dialect: 'freebsd', anchor: 'pfexpose' };
@@ -159,6 +159,16 @@ describe('renderRuleset properties', () => {
         expect(diagnostics).toEqual([]);
         expect(rules.map((rule) => printRule(rule))).toEqual(ruleLinesOf(text));
         expect(rulesetLines(text)).toEqual(ruleLinesOf(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes each line exactly as the generic printer prints the rule it stands for', () => {
+    fc.assert(
+      fc.property(exposuresArbitrary, dialectArbitrary, (exposures, options) => {
+        const rules = rulesetRules(exposures, options.dialect);
+        expect(rules.map((rule) => printRule(rule))).toEqual(ruleLinesOf(renderRuleset(exposures, options)));
       }),
       { numRuns: 300 },
     );
