@@ -165,7 +165,8 @@ function buildContainer(
     publishAll,
     source: containerSpan,
   };
-  ctx.sources.containers.set(container, { addressInvalid });
+  // Absent reads as valid: an entry per container only cost the garbage collector.
+  if (addressInvalid) ctx.sources.containers.set(container, { addressInvalid });
   return container;
 }
 

@@ -116,14 +116,20 @@ export function parseYamlDocuments(text: string, file: string): YamlFile {
 
 /** Offset of the first collection nested deeper than MAX_DEPTH, or null. Iterative on purpose. */
 function findExcessiveDepth(root: CST.Token): number | null {
-  const stack: Array<{ token: CST.Token; depth: number }> = [{ token: root, depth: 0 }];
-  while (stack.length > 0) {
-    const top = stack.pop();
-    if (top === undefined) break;
-    const { token, depth } = top;
+  // Two parallel stacks rather than one of {token, depth} pairs: this visits every token of every
+  // file, and a pair object per token was garbage for the collector.
+  const tokens: CST.Token[] = [root];
+  const depths: number[] = [0];
+  for (;;) {
+    const token = tokens.pop();
+    const depth = depths.pop();
+    if (token === undefined || depth === undefined) break;
     switch (token.type) {
       case 'document':
-        if (token.value !== undefined) stack.push({ token: token.value, depth });
+        if (token.value !== undefined) {
+          tokens.push(token.value);
+          depths.push(depth);
+        }
         break;
       case 'block-map':
       case 'block-seq':
@@ -131,8 +137,14 @@ function findExcessiveDepth(root: CST.Token): number | null {
         const inner = depth + 1;
         if (inner > MAX_DEPTH) return token.offset;
         for (const item of token.items) {
-          if (item.key) stack.push({ token: item.key, depth: inner });
-          if (item.value) stack.push({ token: item.value, depth: inner });
+          if (item.key) {
+            tokens.push(item.key);
+            depths.push(inner);
+          }
+          if (item.value) {
+            tokens.push(item.value);
+            depths.push(inner);
+          }
         }
         break;
       }

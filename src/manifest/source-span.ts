@@ -52,7 +52,8 @@ export function locateFrom(document: ParsedYamlDocument, start: Node | null, seg
     if (node === null) return { value: null, key, nearest };
     nearest = node;
     if (isMap(node)) {
-      const pair = indexPairs(document, node.items).get(segment);
+      const pair =
+        node.items.length <= LINEAR_PAIRS ? findPair(document, node.items, segment) : indexPairs(document, node.items).get(segment);
       if (pair === undefined) return { value: null, key: null, nearest };
       key = pair.key as Node | null;
       node = pair.value as Node | null;
@@ -68,6 +69,12 @@ export function locateFrom(document: ParsedYamlDocument, start: Node | null, seg
   }
   return { value: resolveAlias(document, node), key, nearest: node ?? nearest };
 }
+
+/**
+ * Mappings up to this size are searched in place: an index (a Map held in a WeakMap) per small
+ * mapping cost more in allocation and garbage collection than the few comparisons it saves.
+ */
+const LINEAR_PAIRS = 12;
 
 /**
  * Pairs of a mapping by key text, built once per mapping: every diagnostic and every entry of a

@@ -416,6 +416,8 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
   const exposures: { exposure: Exposure; span: SourceSpan }[] = [];
   placed.forEach(({ request: r, hostPort }, index) => {
     const label = labels[index] as string;
+    // The v4 and v6 twins of an entry share one position object (exposures are never mutated).
+    const position = { file: r.source.file, line: r.source.line, column: r.source.column };
     for (const family of r.families) {
       const containerAddress = family === 'inet' ? r.container.ip : r.container.ip6;
       if (containerAddress === null) continue;
@@ -434,7 +436,7 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
           from: r.from.get(family) ?? [],
           label,
           dynamic: r.dynamic !== null,
-          source: { file: r.source.file, line: r.source.line, column: r.source.column },
+          source: position,
         },
       });
     }

@@ -34,7 +34,7 @@ export interface RenderOptions {
  * each group sorted so that pf's skip steps can jump over runs of similar rules.
  */
 export function renderRuleset(exposures: readonly Exposure[], options: RenderOptions): string {
-  const lines = sortedRules(exposures, options.dialect).map((sorted) => sorted.line);
+  const lines = sortedRules(exposures, options.dialect, false).map((sorted) => sorted.line);
   const target = options.anchor === undefined ? '' : ` for anchor "${checkAnchor(options.anchor)}"`;
   const body = lines.length === 0 ? '' : `${lines.join('\n')}\n`;
   const hash = createHash('sha256');
@@ -73,14 +73,18 @@ export function rulesetRules(
   exposures: readonly Exposure[],
   dialect: Dialect,
 ): (TranslationRule | FilterRule)[] {
-  return sortedRules(exposures, dialect).map((sorted) => {
-    const from = sourceEndpoint(sorted.source, sorted.shape.exposure);
-    if (sorted.kind === 'rdr') return freebsdRdr(sorted.shape, from);
-    return sorted.kind === 'pass' ? freebsdPass(sorted.shape, from) : openbsdPass(sorted.shape, from);
+  return sortedRules(exposures, dialect, true).map((sorted) => {
+    const shape = sorted.shape;
+    if (shape === null) throw new Error('sortedRules was asked to keep the shapes');
+    const from = sourceEndpoint(sorted.source, shape.exposure);
+    if (sorted.kind === 'rdr') return freebsdRdr(shape, from);
+    return sorted.kind === 'pass' ? freebsdPass(shape, from) : openbsdPass(shape, from);
   });
 }
 
-function sortedRules(exposures: readonly Exposure[], dialect: Dialect): SortedRule[] {
+// Without keepShapes the rules hold only their line and sort fields: the shapes then die young
+// instead of being carried through the sort into the old generation, tens of thousands of them.
+function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShapes: boolean): SortedRule[] {
   const translations: SortedRule[] = [];
   const filters: SortedRule[] = [];
   // Thousands of exposures share a few container and host addresses: check and parse each once.
@@ -92,10 +96,10 @@ function sortedRules(exposures: readonly Exposure[], dialect: Dialect): SortedRu
     const sources = exposure.from.length === 0 ? [null] : exposure.from;
     for (const source of sources) {
       const fromText = source === null ? null : sourceEndpointText(source, exposure);
-      if (dialect === 'openbsd') filters.push(sortedRule('openbsd-pass', shape, source, fromText));
+      if (dialect === 'openbsd') filters.push(sortedRule('openbsd-pass', shape, source, fromText, keepShapes));
       else {
-        translations.push(sortedRule('rdr', shape, source, fromText));
-        filters.push(sortedRule('pass', shape, source, fromText));
+        translations.push(sortedRule('rdr', shape, source, fromText, keepShapes));
+        filters.push(sortedRule('pass', shape, source, fromText, keepShapes));
       }
     }
   }
@@ -277,13 +281,16 @@ type RuleKind = 'rdr' | 'pass' | 'openbsd-pass';
 
 interface SortedRule {
   kind: RuleKind;
-  shape: ExposureShape;
+  /** Kept only for rulesetRules. */
+  shape: ExposureShape | null;
   /** The `from` network as the exposure lists it; null for any source. */
   source: string | null;
   /** The printed rule: computed once, used to break ties and as the output line. */
   line: string;
   /** The sort fields, in order (see bySortKey). */
   interfaceName: string;
+  family: Family;
+  protocol: Exposure['protocol'];
   fromText: string;
   toText: string;
   toStart: number;
@@ -297,7 +304,13 @@ interface SortedRule {
 // The line is built straight from the shape: it must be exactly what printRule prints for the rule
 // rulesetRules builds (a property test holds the two together); the generic printer cost a rule
 // object and a word list per rule, tens of thousands of times.
-function sortedRule(kind: RuleKind, shape: ExposureShape, source: string | null, fromText: string | null): SortedRule {
+function sortedRule(
+  kind: RuleKind,
+  shape: ExposureShape,
+  source: string | null,
+  fromText: string | null,
+  keepShape: boolean,
+): SortedRule {
   const exposure = shape.exposure;
   const toAddress = kind === 'pass' ? shape.container : shape.listen;
   const toPort = kind === 'pass' ? shape.containerPort : shape.listenPort;
@@ -305,16 +318,21 @@ function sortedRule(kind: RuleKind, shape: ExposureShape, source: string | null,
   const on = shape.interface === null ? '' : ` on ${shape.interface.name}`;
   const match = `${on} ${exposure.family} proto ${exposure.protocol} from ${fromText ?? 'any'} to ${toText} ${portText(toPort)}`;
   const flags = exposure.protocol === 'tcp' ? ' flags S/SA' : '';
-  let line: string;
-  if (kind === 'rdr') line = `rdr${match} -> ${targetText(shape.target)}`;
-  else if (kind === 'pass') line = `pass in quick${match}${flags} keep state label "${exposure.label}"`;
-  else line = `pass in quick${match}${flags} label "${exposure.label}" rdr-to ${targetText(shape.target)}`;
+  // Joined from parts rather than concatenated: concatenation leaves each line a tree of string
+  // pieces that lives through the sort, while join copies it into one flat string at once.
+  let parts: string[];
+  if (kind === 'rdr') parts = ['rdr', match, ' -> ', targetText(shape.target)];
+  else if (kind === 'pass') parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '"'];
+  else parts = ['pass in quick', match, flags, ' label "', exposure.label, '" rdr-to ', targetText(shape.target)];
+  const line = parts.join('');
   return {
     kind,
-    shape,
+    shape: keepShape ? shape : null,
     source,
     line,
     interfaceName: shape.interface?.name ?? '',
+    family: exposure.family,
+    protocol: exposure.protocol,
     fromText: fromText ?? '',
     toText,
     toStart: toPort.start,
@@ -336,12 +354,10 @@ function targetText(target: RedirectTarget): string {
 }
 
 function bySortKey(a: SortedRule, b: SortedRule): number {
-  const x = a.shape.exposure;
-  const y = b.shape.exposure;
   return (
     compareStrings(a.interfaceName, b.interfaceName) ||
-    compareStrings(x.family, y.family) ||
-    compareStrings(x.protocol, y.protocol) ||
+    compareStrings(a.family, b.family) ||
+    compareStrings(a.protocol, b.protocol) ||
     compareStrings(a.fromText, b.fromText) ||
     compareStrings(a.toText, b.toText) ||
     a.toStart - b.toStart ||
