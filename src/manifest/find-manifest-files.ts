@@ -162,9 +162,17 @@ export async function readManifestFile(file: ManifestFile): Promise<ReadResult> 
       };
     }
     handle = await open(file.absolute, 'r');
-    const buffer = new Uint8Array(MAX_MANIFEST_BYTES + 1);
+    // Sized from stat (plus one byte to notice growth), grown up to the limit + 1 if the file is
+    // longer than stat said: never more than one byte past the limit is read.
+    let buffer = new Uint8Array(Math.min(info.size, MAX_MANIFEST_BYTES) + 1);
     let length = 0;
-    while (length < buffer.length) {
+    for (;;) {
+      if (length === buffer.length) {
+        if (buffer.length > MAX_MANIFEST_BYTES) break;
+        const grown = new Uint8Array(Math.min(buffer.length * 2, MAX_MANIFEST_BYTES + 1));
+        grown.set(buffer);
+        buffer = grown;
+      }
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
