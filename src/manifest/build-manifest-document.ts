@@ -1,8 +1,7 @@
 // Builds the typed ManifestDocument from a document's data once the schema has judged it: port
 // entries go through the grammars of src/ports, whose errors are placed on the exact characters
 // of the file. Values the schema flagged are skipped, so nothing is reported twice.
-import { isMap, isScalar, isSeq } from 'yaml';
-import type { LineCounter, Node } from 'yaml';
+import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { isDiagnosticCode } from '../diagnostics/codes.js';
@@ -21,15 +20,16 @@ import type {
   ShortSyntax,
 } from './manifest.js';
 import { parseExpose } from './parse-expose.js';
-import type { ParsedYamlDocument } from './parse-yaml-documents.js';
 import { findPair, headSpan, joinPointer, locateFrom, locatePointer, nodeSpan, spanAt, spanInScalar } from './source-span.js';
 import type { LocatedNode } from './source-span.js';
+import type { TreeNode } from './yaml-tree.js';
 
 export interface BuildInput {
   file: string;
   text: string;
   lineCounter: LineCounter;
-  document: ParsedYamlDocument;
+  /** The document's top node (positions), null for an empty document. */
+  root: TreeNode | null;
   index: number;
   data: unknown;
   /** Pointers the schema found wrong. */
@@ -74,12 +74,12 @@ export function buildManifestDocument(input: BuildInput): BuildResult {
   const containers: ManifestContainer[] = [];
   const containersData = ok(ctx, '/containers') ? asRecord(root['containers']) : null;
   // Nodes are found walking down from the containers mapping, not from the root per entry.
-  const containersNode = containersData === null ? null : locatePointer(ctx.document, ['containers']).value;
+  const containersNode = containersData === null ? null : locatePointer(ctx.root, ['containers']).value;
   for (const name of sortedKeys(containersData)) {
     const pointer = joinPointer(['containers', name]);
     const value = asRecord(containersData?.[name]);
     if (value === null || !ok(ctx, pointer)) continue;
-    const found = locateFrom(ctx.document, containersNode, [name]);
+    const found = locateFrom(containersNode, [name]);
     containers.push(buildContainer(ctx, name, pointer, found, value, syntax, documentHost));
   }
 
@@ -128,20 +128,20 @@ function buildContainer(
   const families = addressInvalid ? 0 : (ip === null ? 0 : 1) + (ip6 === null ? 0 : 1);
   const ports: ManifestPortEntry[] = [];
   const portsData = ok(ctx, `${pointer}/ports`) && Array.isArray(value['ports']) ? value['ports'] : [];
-  const portsNode = portsData.length === 0 ? null : locateFrom(ctx.document, found.value, ['ports']).value;
+  const portsNode = portsData.length === 0 ? null : locateFrom(found.value, ['ports']).value;
   portsData.forEach((item: unknown, i) => {
     if (ctx.flagged.length > 0 && !okTree(ctx, `${pointer}/ports/${i}`)) return;
-    const entry = buildPortEntry(ctx, locateFrom(ctx.document, portsNode, [String(i)]), item, syntax, families);
+    const entry = buildPortEntry(ctx, locateFrom(portsNode, [String(i)]), item, syntax, families);
     if (entry !== null) ports.push(entry);
   });
 
   const expose: ManifestExpose[] = [];
   const exposeData = ok(ctx, `${pointer}/expose`) && Array.isArray(value['expose']) ? value['expose'] : [];
-  const exposeNode = exposeData.length === 0 ? null : locateFrom(ctx.document, found.value, ['expose']).value;
+  const exposeNode = exposeData.length === 0 ? null : locateFrom(found.value, ['expose']).value;
   const containerSpan = keySpanOf(ctx, found);
   exposeData.forEach((item: unknown, i) => {
     if (!okTree(ctx, `${pointer}/expose/${i}`) || (typeof item !== 'string' && typeof item !== 'number')) return;
-    const node = locateFrom(ctx.document, exposeNode, [String(i)]).value;
+    const node = locateFrom(exposeNode, [String(i)]).value;
     const parsed = parseExpose(item);
     if (parsed.ok) {
       expose.push({ port: parsed.port, protocol: parsed.protocol, source: node === null ? containerSpan : nodeSpan(ctx.lineCounter, ctx.file, node) });
@@ -197,18 +197,18 @@ function buildPortEntry(
 }
 
 /** Where a port error lies: inside the string entry, or inside the value of the key at fault. */
-function portErrorSpan(ctx: Context, node: Node | null, error: PortSpecError, fallback: SourceSpan): SourceSpan {
+function portErrorSpan(ctx: Context, node: TreeNode | null, error: PortSpecError, fallback: SourceSpan): SourceSpan {
   if (node === null) return fallback;
   if (error.key === undefined) return spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
-  if (!isMap(node)) return fallback;
-  const pair = findPair(ctx.document, node.items, error.key);
+  if (node.kind !== 'map') return fallback;
+  const pair = findPair(node, error.key);
   if (pair === undefined) return headSpan(ctx.lineCounter, ctx.file, ctx.text, node);
-  const keyNode = pair.key as Node | null;
-  const valueNode = pair.value as Node | null;
+  const keyNode = pair.key;
+  const valueNode = pair.value;
   const atKey = error.code === 'port-long-key' || error.code === 'port-long-conflict';
   if (atKey || valueNode === null) return keyNode !== null ? nodeSpan(ctx.lineCounter, ctx.file, keyNode) : fallback;
-  if (error.index !== undefined && isSeq(valueNode)) {
-    const itemNode = valueNode.items[error.index] as Node | null | undefined;
+  if (error.index !== undefined && valueNode.kind === 'seq') {
+    const itemNode = valueNode.items[error.index];
     if (itemNode !== undefined && itemNode !== null) {
       return spanInScalar(ctx.lineCounter, ctx.file, ctx.text, itemNode, error.start, error.end);
     }
@@ -217,10 +217,10 @@ function portErrorSpan(ctx: Context, node: Node | null, error: PortSpecError, fa
 }
 
 /** Positions of the parts the family checks may point at. */
-function entrySources(ctx: Context, node: Node | null, item: unknown, syntax: ShortSyntax, hasHostAddress: boolean) {
+function entrySources(ctx: Context, node: TreeNode | null, item: unknown, syntax: ShortSyntax, hasHostAddress: boolean) {
   const sources: { hostAddress?: SourceSpan; family?: SourceSpan; from: Map<string, SourceSpan> } = { from: new Map() };
   if (node === null) return sources;
-  const dockerText = (scalar: Node, text: string): SourceSpan | undefined => {
+  const dockerText = (scalar: TreeNode, text: string): SourceSpan | undefined => {
     // Docker's host address is the first field: `[::1]:...`, or everything before HOST:CONTAINER.
     if (!hasHostAddress) return undefined;
     if (text.startsWith('[')) {
@@ -236,22 +236,22 @@ function entrySources(ctx: Context, node: Node | null, item: unknown, syntax: Sh
     if (span !== undefined) sources.hostAddress = span;
     return sources;
   }
-  if (!isMap(node)) return sources;
-  const items = node.items;
-  const valueOf = (key: string): Node | null => (findPair(ctx.document, items, key)?.value as Node | null | undefined) ?? null;
+  if (node.kind !== 'map') return sources;
+  const map = node;
+  const valueOf = (key: string): TreeNode | null => findPair(map, key)?.value ?? null;
   const hostIp = valueOf('host_ip');
   if (hostIp !== null) sources.hostAddress = nodeSpan(ctx.lineCounter, ctx.file, hostIp);
   const docker = valueOf('docker');
-  if (docker !== null && isScalar(docker) && typeof docker.value === 'string') {
+  if (docker !== null && docker.kind === 'scalar' && typeof docker.value === 'string') {
     const span = dockerText(docker, docker.value);
     if (span !== undefined) sources.hostAddress = span;
   }
   const family = valueOf('family');
   if (family !== null) sources.family = nodeSpan(ctx.lineCounter, ctx.file, family);
   const from = valueOf('from');
-  if (from !== null && isSeq(from)) {
-    for (const fromItem of from.items as (Node | null)[]) {
-      if (fromItem !== null && isScalar(fromItem) && typeof fromItem.value === 'string') {
+  if (from !== null && from.kind === 'seq') {
+    for (const fromItem of from.items) {
+      if (fromItem !== null && fromItem.kind === 'scalar' && typeof fromItem.value === 'string') {
         sources.from.set(fromItem.value, nodeSpan(ctx.lineCounter, ctx.file, fromItem));
       }
     }
@@ -263,7 +263,7 @@ function readPool(ctx: Context, pointer: string, value: unknown): { start: numbe
   if (typeof value !== 'string' || !ok(ctx, pointer)) return null;
   const parsed = parsePortRange(value, 0);
   if (parsed.ok) return parsed.range;
-  const node = locatePointer(ctx.document, pointerParts(pointer)).value;
+  const node = locatePointer(ctx.root, pointerParts(pointer)).value;
   for (const error of parsed.errors) {
     const span = node === null ? valueSpan(ctx, pointer) : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
     report(ctx, 'invalid-pool', `pool ${quoteText(value)}: ${error.message}`, span);
@@ -303,7 +303,7 @@ function pointerParts(pointer: string): string[] {
 }
 
 function keySpan(ctx: Context, pointer: string): SourceSpan {
-  return keySpanOf(ctx, locatePointer(ctx.document, pointerParts(pointer)));
+  return keySpanOf(ctx, locatePointer(ctx.root, pointerParts(pointer)));
 }
 
 function keySpanOf(ctx: Context, found: LocatedNode): SourceSpan {
@@ -313,7 +313,7 @@ function keySpanOf(ctx: Context, found: LocatedNode): SourceSpan {
 }
 
 function valueSpan(ctx: Context, pointer: string): SourceSpan {
-  const found = locatePointer(ctx.document, pointerParts(pointer));
+  const found = locatePointer(ctx.root, pointerParts(pointer));
   const node = found.value ?? found.key;
   if (node !== null) return nodeSpan(ctx.lineCounter, ctx.file, node);
   return spanAt(ctx.lineCounter, ctx.file, 0, 0);

@@ -124,7 +124,7 @@ export function loadYamlFile(yaml: YamlFile, sources: ManifestSources): FileLoad
   const documents: ManifestDocument[] = [];
   for (const entry of yaml.documents) {
     if (!entry.ok) continue;
-    const base = { file: yaml.file, text: yaml.text, lineCounter: yaml.lineCounter, document: entry.document };
+    const base = { file: yaml.file, text: yaml.text, lineCounter: yaml.lineCounter, root: entry.root };
     const schema = validateSchema({ ...base, data: entry.data });
     for (const d of schema.diagnostics) diagnostics.push(d);
     // A document that is not even a mapping has nothing more to say.

@@ -1,13 +1,14 @@
 // Parses manifest text into YAML documents that keep their source positions, and into plain data
 // for the schema: YAML 1.2 core schema, duplicate keys refused, nesting depth and alias expansion
 // bounded, and keys such as __proto__ kept as ordinary data on prototype-less objects.
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from 'yaml';
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, Scalar } from 'yaml';
 import type { CST, Document, Node, ParsedNode } from 'yaml';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { escapeUnprintable } from '../diagnostics/printable-text.js';
 import { quoteText } from '../ports/quote-text.js';
 import { spanAt } from './source-span.js';
+import type { ScalarStyle, TreeNode, TreePair } from './yaml-tree.js';
 
 /** Collections nested deeper than this are refused before the document is built. */
 export const MAX_DEPTH = 64;
@@ -19,7 +20,8 @@ export type ParsedYamlDocument = Document.Parsed<ParsedNode, true>;
 export interface YamlDocument {
   /** 0-based index of the document in its file. */
   index: number;
-  document: ParsedYamlDocument;
+  /** Positions of the document's nodes; null unless ok. */
+  root: TreeNode | null;
   /** Plain data (objects without prototype) when the document parsed cleanly; undefined otherwise. */
   data: unknown;
   /** True when data is usable: no YAML errors, not empty. */
@@ -76,7 +78,7 @@ export function parseYamlDocuments(text: string, file: string): YamlFile {
   }
 
   documents.forEach((document, index) => {
-    const entry: YamlDocument = { index, document, data: undefined, ok: false };
+    const entry: YamlDocument = { index, root: null, data: undefined, ok: false };
     result.documents.push(entry);
     for (const error of document.errors) diagnostics.push(yamlProblem(lineCounter, file, text, error, 'error'));
     for (const warning of document.warnings) diagnostics.push(yamlProblem(lineCounter, file, text, warning, 'warning'));
@@ -97,6 +99,7 @@ export function parseYamlDocuments(text: string, file: string): YamlFile {
     }
     diagnostics.push(...converted.keyProblems);
     entry.data = converted.data;
+    entry.root = toTree(document, contents);
     entry.ok = true;
   });
   if (documents.length === 0) {
@@ -277,4 +280,54 @@ function toPlainData(document: ParsedYamlDocument, root: Node, lineCounter: Line
     if (error instanceof ConversionStop) return { data: undefined, diagnostic: error.diagnostic, keyProblems };
     throw error;
   }
+}
+
+/**
+ * The positions of a composed document as a tree. An alias becomes the node it names (shared,
+ * not copied), so the tree is never larger than the document. Called only once toPlainData
+ * accepted the document, which bounds its aliases.
+ */
+function toTree(document: ParsedYamlDocument, root: Node): TreeNode | null {
+  const done = new Map<Node, TreeNode>();
+  const convert = (node: Node | null): TreeNode | null => {
+    if (node === null) return null;
+    if (isAlias(node)) {
+      const target = node.resolve(document) as Node | undefined;
+      return target === undefined ? null : convert(target);
+    }
+    const known = done.get(node);
+    if (known !== undefined) return known;
+    const [start, end] = node.range ?? [0, 0, 0];
+    if (isMap(node)) {
+      const pairs: TreePair[] = [];
+      const map: TreeNode = { kind: 'map', start, end, pairs };
+      done.set(node, map);
+      for (const pair of node.items) {
+        const key = convert(pair.key as Node | null);
+        const name = key === null ? '' : key.kind === 'scalar' ? String(key.value) : null;
+        pairs.push({ name, key, value: convert(pair.value as Node | null) });
+      }
+      return map;
+    }
+    if (isSeq(node)) {
+      const items: (TreeNode | null)[] = [];
+      const seq: TreeNode = { kind: 'seq', start, end, items };
+      done.set(node, seq);
+      for (const item of node.items) items.push(convert(item as Node | null));
+      return seq;
+    }
+    const value = isScalar(node) ? node.value : null;
+    const type = isScalar(node) ? node.type : undefined;
+    const scalar: TreeNode = { kind: 'scalar', start, end, value, style: scalarStyle(type) };
+    done.set(node, scalar);
+    return scalar;
+  };
+  return convert(root);
+}
+
+function scalarStyle(type: Scalar.Type | undefined): ScalarStyle {
+  if (type === Scalar.PLAIN) return 'plain';
+  if (type === Scalar.QUOTE_DOUBLE) return 'double';
+  if (type === Scalar.QUOTE_SINGLE) return 'single';
+  return 'other';
 }

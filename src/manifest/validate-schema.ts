@@ -2,7 +2,7 @@
 // ajv's errors into diagnostics placed on the YAML node at fault (the key for an unknown key, the
 // value otherwise), each saying what is wrong and what would be right.
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { LineCounter, Node } from 'yaml';
+import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
@@ -10,9 +10,9 @@ import { describeAddressProblem, describeNetworkProblem, parseAddress } from '..
 import { describeInterfaceNameProblem } from '../ports/interface-name.js';
 import { quoteText } from '../ports/quote-text.js';
 import { manifestSchema, validate } from './generated/validate-manifest.js';
-import type { ParsedYamlDocument } from './parse-yaml-documents.js';
 import { closestWord } from './closest-word.js';
 import { headSpan, joinPointer, locatePointer, nodeSpan, pointerSegments } from './source-span.js';
+import type { TreeNode } from './yaml-tree.js';
 
 const validateManifest = validate as unknown as ValidateFunction;
 
@@ -20,7 +20,8 @@ export interface SchemaInput {
   file: string;
   text: string;
   lineCounter: LineCounter;
-  document: ParsedYamlDocument;
+  /** The document's top node (positions), null for an empty document. */
+  root: TreeNode | null;
   data: unknown;
 }
 
@@ -78,19 +79,19 @@ function parentPointer(pointer: string): string {
 
 function place(input: SchemaInput, t: Translated): SourceSpan {
   const segments = pointerSegments(t.pointer);
-  const { lineCounter, file, text, document } = input;
+  const { lineCounter, file, text, root } = input;
   if (t.at === 'object') {
     // A missing key: point at the mapping's own key in its parent, or at its first line.
-    const found = locatePointer(document, segments);
+    const found = locatePointer(root, segments);
     if (found.key !== null) return nodeSpan(lineCounter, file, found.key);
-    const node = found.value ?? found.nearest ?? document.contents;
+    const node = found.value ?? found.nearest ?? root;
     if (node !== null) return headSpan(lineCounter, file, text, node);
     return { file, line: 1, column: 1, endLine: 1, endColumn: 1 };
   }
-  const found = locatePointer(document, segments);
-  const preferred: Node | null = t.at === 'key' ? found.key ?? found.value : found.value ?? found.key;
+  const found = locatePointer(root, segments);
+  const preferred: TreeNode | null = t.at === 'key' ? found.key ?? found.value : found.value ?? found.key;
   if (preferred !== null) return nodeSpan(lineCounter, file, preferred);
-  const nearest = found.nearest ?? document.contents;
+  const nearest = found.nearest ?? root;
   if (nearest !== null) return headSpan(lineCounter, file, text, nearest);
   return { file, line: 1, column: 1, endLine: 1, endColumn: 1 };
 }
