@@ -7,12 +7,11 @@ import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { escapeUnprintable } from '../diagnostics/printable-text.js';
 import { quoteText } from '../ports/quote-text.js';
+import { composeSimpleYaml, MAX_DEPTH, YAML_OPTIONS } from './compose-simple-yaml.js';
 import { spanAt } from './source-span.js';
 import type { ScalarStyle, TreeNode, TreePair } from './yaml-tree.js';
 
-/** Collections nested deeper than this are refused before the document is built. */
-export const MAX_DEPTH = 64;
-/** Aliases may expand the data to at most this many nodes (defeats "billion laughs"). */
+/** Aliases may add at most this many nodes to the data (defeats "billion laughs"). */
 export const MAX_EXPANDED_NODES = 100_000;
 
 export type ParsedYamlDocument = Document.Parsed<ParsedNode, true>;
@@ -36,18 +35,26 @@ export interface YamlFile {
   diagnostics: Diagnostic[];
 }
 
-const YAML_OPTIONS = {
-  version: '1.2',
-  schema: 'core',
-  uniqueKeys: true,
-  strict: true,
-  prettyErrors: false,
-  merge: false,
-  intAsBigInt: false,
-  maxAliasCount: 100,
-} as const;
-
+/**
+ * The file's documents as plain data and position trees, with every YAML problem as a
+ * diagnostic. Simple files (nearly all manifests) go straight from yaml's tokens to data; any
+ * other file is composed by yaml's composer, which gives the same result for simple files.
+ */
 export function parseYamlDocuments(text: string, file: string): YamlFile {
+  const lineCounter = new LineCounter();
+  const simple = composeSimpleYaml(text, lineCounter);
+  if (simple === null) return composeYamlDocuments(text, file);
+  return {
+    file,
+    text,
+    lineCounter,
+    documents: simple.map(({ data, root }, index) => ({ index, root, data, ok: true })),
+    diagnostics: [],
+  };
+}
+
+/** The composer's way, for every file: exported so tests can hold the fast path to it. */
+export function composeYamlDocuments(text: string, file: string): YamlFile {
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const result: YamlFile = { file, text, lineCounter, documents: [], diagnostics };
@@ -231,7 +238,9 @@ function toPlainData(document: ParsedYamlDocument, root: Node, lineCounter: Line
   };
   const convert = (node: Node | null, depth: number, viaAlias: Node | null): unknown => {
     if (node === null) return null;
-    produced++;
+    // Only copies made through aliases count: the document's own nodes are bounded by the file
+    // size limit, and a large manifest is not an alias bomb.
+    if (viaAlias !== null) produced++;
     if (produced > MAX_EXPANDED_NODES) {
       stop(viaAlias ?? node, 'yaml-alias-limit',
         `aliases expand this document to more than ${MAX_EXPANDED_NODES} nodes (an "alias bomb"): write the values out or use fewer aliases`);

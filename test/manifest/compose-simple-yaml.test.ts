@@ -1,0 +1,245 @@
+// The fast path from tokens to data (compose-simple-yaml.ts) must never disagree with yaml's
+// composer: whenever it answers, the composer reports no problem and gives the same plain data
+// and the same positions. Checked on hand-picked texts, on generated manifests and on mutated
+// copies of the examples.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LineCounter } from 'yaml';
+import { composeSimpleYaml } from '../../src/manifest/compose-simple-yaml.js';
+import { composeYamlDocuments, parseYamlDocuments } from '../../src/manifest/parse-yaml-documents.js';
+
+/** True when the fast path answered; then it must agree with the composer in every respect. */
+function agreesWhenAnswering(text: string): boolean {
+  const fast = composeSimpleYaml(text, new LineCounter());
+  if (fast === null) return false;
+  const composed = composeYamlDocuments(text, 'f.yaml');
+  expect(composed.diagnostics).toStrictEqual([]);
+  expect(fast.map((d) => ({ data: d.data, root: d.root }))).toStrictEqual(
+    composed.documents.map((d) => ({ data: d.data, root: d.root })),
+  );
+  return true;
+}
+
+/** Runs per property; raise PFEXPOSE_FUZZ_RUNS for a longer hunt. */
+const RUNS = Number(process.env['PFEXPOSE_FUZZ_RUNS'] ?? 1000);
+
+const examples = readdirSync('examples')
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
+  .map((f) => readFileSync(join('examples', f), 'utf8'));
+
+describe('composeSimpleYaml: answers for ordinary manifests, as the composer would', () => {
+  it.each(examples.map((text, i) => [i, text]))('examples file %i', (_i, text) => {
+    expect(agreesWhenAnswering(text)).toBe(true);
+  });
+
+  it.each([
+    ['several documents', 'version: 1\n---\nversion: 1\ncontainers: {}\n'],
+    ['comments everywhere', '# head\nversion: 1 # v\n\ncontainers:   # c\n  web:\n    # inside\n    ip: 10.0.0.1\n# tail\n'],
+    ['quoted keys and values', '"version": 1\n\'containers\':\n  "a b":\n    ports: ["80", \'81\', 82]\n'],
+    ['core schema scalars', 'a: true\nb: ~\nc: 0x1F\nd: 0o17\ne: 1.50\nf: .inf\ng: -0\nh: 1e3\ni: yes\nj: 010\n'],
+    ['keys that are numbers or booleans', '1: a\ntrue: b\n0x10: c\nnull: d\n'],
+    ['compact lists of mappings', 'ports:\n- published: 80\n  target: 8080\n-   published: 81\n    target: 8081\n'],
+    ['CRLF line ends', 'version: 1\r\ncontainers:\r\n  web:\r\n    ip: 10.0.0.1\r\n'],
+    ['document start markers', '---\nversion: 1\n---   # second\nversion: 1\n'],
+    ['an empty flow list and mapping', 'a: []\nb: {}\nc: [ x , y ]\n'],
+    ['prototype keys', '__proto__: 1\nconstructor: 2\n'],
+  ])('%s', (_name, text) => {
+    expect(agreesWhenAnswering(text)).toBe(true);
+  });
+});
+
+describe('composeSimpleYaml: leaves everything else to the composer', () => {
+  it.each([
+    ['anchors and aliases', 'a: &x 1\nb: *x\n'],
+    ['tags', 'a: !!str 1\n'],
+    ['block scalars', 'a: |\n  text\n'],
+    ['explicit keys', '? a\n: b\n'],
+    ['duplicate keys', 'a: 1\na: 2\n'],
+    ['keys that read alike', '1: a\n"1": b\n'],
+    ['a key with no value', 'a:\nb: 1\n'],
+    ['a list item with no value', 'a:\n  -\n  - b\n'],
+    ['a tab before a value', 'a:\t1\n'],
+    ['tab indentation', 'a:\n\tb: 1\n'],
+    ['a flow list over several lines', 'a: [x,\n  y]\n'],
+    ['a flow mapping with items', 'a: {b: 1}\n'],
+    ['a flow list with a trailing comma', 'a: [x, y, ]\n'],
+    ['a multi-line plain scalar', 'a: one\n  two\n'],
+    ['a double-quoted scalar with escapes', 'a: "x\\ty"\n'],
+    ['directives', '%YAML 1.2\n---\na: 1\n'],
+    ['document end markers', 'a: 1\n...\n'],
+    ['a document that is not a mapping', '- a\n- b\n'],
+    ['an empty file', ''],
+    ['comments only', '# nothing\n'],
+    ['a comment glued to a value', 'a: "x"# c\n'],
+    ['a reserved first character', 'a: @x\n'],
+    ['a mapping on the document start line', '--- a: 1\n'],
+    ['a nested mapping on the key line', 'a: b: c\n'],
+    ['mis-indented keys', 'a:\n    b: 1\n  c: 2\n'],
+    ['deep nesting', `${'['.repeat(100)}${']'.repeat(100)}\n`],
+  ])('%s', (_name, text) => {
+    expect(composeSimpleYaml(text, new LineCounter())).toBeNull();
+  });
+
+  it('still reports what the composer reports, through parseYamlDocuments', () => {
+    const parsed = parseYamlDocuments('a: 1\na: 2\n', 'd.yaml');
+    expect(parsed.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['yaml-duplicate-key', 2, 1]]);
+    const composed = composeYamlDocuments('a: 1\na: 2\n', 'd.yaml');
+    expect(parsed.diagnostics).toStrictEqual(composed.diagnostics);
+    expect(parsed.documents).toStrictEqual(composed.documents);
+  });
+
+  it('gives parseYamlDocuments the same result as the composer for a simple file', () => {
+    const text = examples[0] ?? '';
+    const fast = parseYamlDocuments(text, 'e.yaml');
+    const composed = composeYamlDocuments(text, 'e.yaml');
+    expect(fast.documents).toStrictEqual(composed.documents);
+    expect(fast.diagnostics).toStrictEqual(composed.diagnostics);
+    expect(fast.lineCounter.lineStarts).toStrictEqual(composed.lineCounter.lineStarts);
+  });
+});
+
+// Generated manifest-like YAML: nested mappings and lists of scalars in every style, rendered with
+// a random indentation step and random noise (comments, blank lines, trailing spaces, a stray tab
+// or a shifted line now and then), so that many texts are simple and many are not.
+type Gen = { kind: 'scalar'; text: string } | { kind: 'flow'; items: string[] } | { kind: 'map'; entries: [string, Gen][] } | { kind: 'seq'; items: Gen[] };
+
+const word = fc.oneof(
+  { arbitrary: fc.constantFrom('web', 'em0', '8080', '8080:80', 'em1:8443:443/tcp', '127.0.0.1:8081:80', '[::1]::53/udp', 'fd00::1'), weight: 6 },
+  { arbitrary: fc.constantFrom('true', 'False', 'null', '~', '0x1F', '0o17', '1.50', '.inf', '.NaN', '-0', '+12', '1e3', 'yes', '010', ''), weight: 3 },
+  {
+    arbitrary: fc.string({
+      unit: fc.constantFrom('a', '1', ':', ' ', '-', '#', '"', "'", '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '.', '%', '@', '?', '\\'),
+      maxLength: 6,
+    }),
+    weight: 1,
+  },
+);
+const styled = fc.tuple(word, fc.constantFrom('plain', 'plain', 'double', 'single')).map(([w, style]) =>
+  style === 'double' ? `"${w}"` : style === 'single' ? `'${w}'` : w,
+);
+const keyText = fc.oneof(fc.constantFrom('version', 'containers', 'ip', 'ports', 'target', 'published', 'from', '1', 'true', 'a b'), styled);
+
+const { node: genNode } = fc.letrec<{ node: Gen }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    styled.map((text): Gen => ({ kind: 'scalar', text })),
+    fc.array(styled, { maxLength: 3 }).map((items): Gen => ({ kind: 'flow', items })),
+    fc.array(fc.tuple(keyText, tie('node')), { minLength: 1, maxLength: 4 }).map((entries): Gen => ({ kind: 'map', entries })),
+    fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((items): Gen => ({ kind: 'seq', items })),
+  ),
+}));
+
+interface Noise {
+  step: number;
+  /** One decision per rendered line, cycled: 0 nothing, 1 comment, 2 blank line, 3 trailing space, 4 tab, 5 shift. */
+  marks: number[];
+}
+
+function render(root: [string, Gen][], noise: Noise): string {
+  const lines: string[] = [];
+  let n = 0;
+  const mark = (): number => noise.marks[n++ % noise.marks.length] ?? 0;
+  const push = (line: string): void => {
+    const m = mark();
+    if (m === 1) line += ' # note';
+    if (m === 2) lines.push('');
+    if (m === 3) line += '  ';
+    if (m === 4) line = line.replace(/^( *)/, '$1\t');
+    if (m === 5) line = ` ${line}`;
+    lines.push(line);
+  };
+  const inline = (g: Gen): string | null =>
+    g.kind === 'scalar' ? g.text : g.kind === 'flow' ? `[${g.items.join(', ')}]` : null;
+  const block = (g: Gen, indent: number): void => {
+    const pad = ' '.repeat(indent);
+    if (g.kind === 'map') {
+      for (const [k, v] of g.entries) {
+        const text = inline(v);
+        if (text !== null) push(`${pad}${k}: ${text}`);
+        else {
+          push(`${pad}${k}:`);
+          block(v, indent + noise.step);
+        }
+      }
+    } else if (g.kind === 'seq') {
+      for (const item of g.items) {
+        const text = inline(item);
+        if (text !== null) push(`${pad}- ${text}`);
+        else {
+          push(`${pad}-`);
+          block(item, indent + noise.step);
+        }
+      }
+    }
+  };
+  block({ kind: 'map', entries: root }, 0);
+  return `${lines.join('\n')}\n`;
+}
+
+const generated = fc
+  .tuple(
+    fc.array(fc.tuple(keyText, genNode), { minLength: 1, maxLength: 5 }),
+    fc.integer({ min: 1, max: 4 }),
+    fc.array(fc.nat({ max: 30 }).map((m) => (m > 5 ? 0 : m)), { minLength: 1, maxLength: 8 }),
+  )
+  .map(([root, step, marks]) => render(root, { step, marks }));
+
+describe('composeSimpleYaml: properties', () => {
+  it('on generated manifests, answers only as the composer would (and answers often)', () => {
+    let answered = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(generated, (text) => {
+        runs += 1;
+        if (agreesWhenAnswering(text)) answered += 1;
+      }),
+      { numRuns: RUNS },
+    );
+    // The property must not hold only because the fast path gave up on everything.
+    if (process.env['PFEXPOSE_FUZZ_RUNS'] !== undefined) console.log(`generated: answered ${answered} of ${runs}`);
+    expect(answered).toBeGreaterThan(runs / 5);
+  });
+
+  it('on mutated examples, answers only as the composer would', () => {
+    const edit = fc.record({
+      at: fc.double({ min: 0, max: 1, noNaN: true }),
+      remove: fc.boolean(),
+      char: fc.constantFrom(' ', '\n', ':', '-', '#', '"', "'", '[', ']', ',', '\t', 'a', '1', '&', '*', '|', '?', '{', '\r\n'),
+    });
+    let answered = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(fc.nat({ max: examples.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 3 }), (which, edits) => {
+        let text = examples[which] ?? '';
+        for (const e of edits) {
+          const at = Math.floor(e.at * text.length);
+          text = e.remove ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + e.char + text.slice(at);
+        }
+        runs += 1;
+        if (agreesWhenAnswering(text)) answered += 1;
+      }),
+      { numRuns: RUNS },
+    );
+    if (process.env['PFEXPOSE_FUZZ_RUNS'] !== undefined) console.log(`mutated: answered ${answered} of ${runs}`);
+    expect(answered).toBeGreaterThan(runs / 5);
+  });
+});
+
+describe('composeYamlDocuments: the alias limit counts copies, not the document itself', () => {
+  it('accepts a large document that uses an alias once', () => {
+    const text = `a: &x 1\nb: *x\nlist:\n${'  - 1\n'.repeat(120_000)}`;
+    const composed = composeYamlDocuments(text, 'big.yaml');
+    expect(composed.diagnostics).toStrictEqual([]);
+    expect((composed.documents[0]?.data as { list: unknown[] }).list).toHaveLength(120_000);
+  });
+
+  it('still stops a document whose aliases multiply it', () => {
+    const levels = ['a: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]'];
+    for (let i = 1; i <= 6; i += 1) levels.push(`l${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    const composed = composeYamlDocuments(`${levels.join('\n')}\n`, 'bomb.yaml');
+    expect(composed.diagnostics.map((d) => d.code)).toEqual(['yaml-alias-limit']);
+  });
+});
