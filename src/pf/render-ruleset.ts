@@ -23,6 +23,14 @@ export { rulesetLines } from './parse-pfctl.js';
 
 export type Dialect = 'freebsd' | 'openbsd';
 
+/**
+ * The tag every FreeBSD rdr rule puts on the packets it redirects, and every pass rule requires.
+ * pf filters after translation, so a pass rule sees the container's address and port; without
+ * the tag it would also admit packets sent to that address directly (routed through the host)
+ * rather than through the published port. With it, only redirected packets pass.
+ */
+export const REDIRECT_TAG = 'pfexpose';
+
 export interface RenderOptions {
   dialect: Dialect;
   /** Anchor the text is meant for; named in the header comment only. */
@@ -172,14 +180,16 @@ function freebsdRdr(shape: ExposureShape, from: Endpoint): TranslationRule {
     protocol: exposure.protocol,
     from,
     to: { negated: false, address: shape.listen, port: shape.listenPort },
+    tag: REDIRECT_TAG,
     target: shape.target,
     line: 0,
   };
 }
 
-// pass in quick on IF inet proto tcp from SRC to 10.0.0.2 port = 80 flags S/SA keep state label "L"
-// Filtering sees the translated destination, so the pass rule names the container. Never
-// `rdr pass`: an explicit pass rule keeps the operator's own block rules in charge.
+// pass in quick on IF inet proto tcp from SRC to 10.0.0.2 port = 80 flags S/SA keep state label "L" tagged pfexpose
+// Filtering sees the translated destination, so the pass rule names the container, and admits
+// only packets its rdr rules tagged. Never `rdr pass`: an explicit pass rule keeps the operator's
+// own block rules in charge.
 function freebsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
   const exposure = shape.exposure;
   return {
@@ -199,6 +209,7 @@ function freebsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
     stateOptions: null,
     extraOptions: [],
     labels: [exposure.label],
+    tagged: { name: REDIRECT_TAG, negated: false },
     rdrTo: null,
     line: 0,
   };
@@ -211,6 +222,7 @@ function openbsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
     ...freebsdPass(shape, from),
     to: { negated: false, address: shape.listen, port: shape.listenPort },
     state: null,
+    tagged: null,
     rdrTo: shape.target,
   };
 }
@@ -321,8 +333,8 @@ function sortedRule(
   // Joined from parts rather than concatenated: concatenation leaves each line a tree of string
   // pieces that lives through the sort, while join copies it into one flat string at once.
   let parts: string[];
-  if (kind === 'rdr') parts = ['rdr', match, ' -> ', targetText(shape.target)];
-  else if (kind === 'pass') parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '"'];
+  if (kind === 'rdr') parts = ['rdr', match, ' tag ', REDIRECT_TAG, ' -> ', targetText(shape.target)];
+  else if (kind === 'pass') parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '" tagged ', REDIRECT_TAG];
   else parts = ['pass in quick', match, flags, ' label "', exposure.label, '" rdr-to ', targetText(shape.target)];
   const line = parts.join('');
   return {

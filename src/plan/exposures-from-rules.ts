@@ -5,6 +5,7 @@ import { compareStrings } from '../diagnostics/diagnostic.js';
 import { compareExposures } from '../model/compare-exposures.js';
 import { formatRange } from '../model/located.js';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
+import { REDIRECT_TAG } from '../pf/render-ruleset.js';
 import type { Endpoint, FilterRule, ParsedRule, PortMatch, RuleMatch, TranslationRule } from '../pf/rule.js';
 import type { DeployedExposure } from './plan.js';
 
@@ -82,8 +83,15 @@ export function unmanagedReason(rule: ParsedRule): string {
 
 // -------------------------------------------------------------------------------------------------
 
-function plainMatch(rule: RuleMatch): boolean {
-  return rule.log === null && rule.user === null && rule.group === null && rule.icmpType === null && rule.tag === null && rule.tagged === null;
+/**
+ * Nothing matched beyond what pfexpose writes, and the tags of the rule's role: FreeBSD rdr rules
+ * tag what they redirect, FreeBSD pass rules admit only that tag, OpenBSD rules carry no tag.
+ */
+function plainMatch(rule: RuleMatch, role: 'rdr' | 'pass' | 'openbsd'): boolean {
+  if (rule.log !== null || rule.user !== null || rule.group !== null || rule.icmpType !== null) return false;
+  if (role === 'rdr') return rule.tag === REDIRECT_TAG && rule.tagged === null;
+  if (role === 'pass') return rule.tag === null && rule.tagged !== null && rule.tagged.name === REDIRECT_TAG && !rule.tagged.negated;
+  return rule.tag === null && rule.tagged === null;
 }
 
 function protocolOf(rule: RuleMatch): Protocol | null {
@@ -131,10 +139,10 @@ function targetOf(rule: TranslationRule | FilterRule): { address: string; port: 
   return { address: address.text, port: target.port };
 }
 
-function redirectFrom(rule: TranslationRule | FilterRule): Redirect | null {
+function redirectFrom(rule: TranslationRule | FilterRule, role: 'rdr' | 'openbsd'): Redirect | null {
   const protocol = protocolOf(rule);
   const family = rule.family;
-  if (protocol === null || family === null || !plainMatch(rule)) return null;
+  if (protocol === null || family === null || !plainMatch(rule, role)) return null;
   const listen = listenOf(rule);
   const hostPort = rangeOf(rule.to.port);
   const from = sourceOf(rule.from, family);
@@ -155,10 +163,10 @@ function redirectFrom(rule: TranslationRule | FilterRule): Redirect | null {
 
 function redirectOfRdr(rule: TranslationRule): Redirect | null {
   if (rule.type !== 'rdr' || rule.negated || rule.pass || rule.direction !== null || rule.quick || rule.flags !== null) return null;
-  return redirectFrom(rule);
+  return redirectFrom(rule, 'rdr');
 }
 
-function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][]): boolean {
+function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][], role: 'pass' | 'openbsd'): boolean {
   const protocol = protocolOf(rule);
   const flagsOk =
     protocol === 'tcp'
@@ -168,7 +176,7 @@ function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][]
     rule.action === 'pass' &&
     rule.direction === 'in' &&
     rule.quick &&
-    plainMatch(rule) &&
+    plainMatch(rule, role) &&
     flagsOk &&
     states.includes(rule.state) &&
     rule.stateOptions === null &&
@@ -178,14 +186,14 @@ function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][]
 }
 
 function redirectOfOpenbsdPass(rule: FilterRule): Labelled | null {
-  if (rule.rdrTo === null || !isPfexposePass(rule, [null, 'keep'])) return null;
-  const redirect = redirectFrom(rule);
+  if (rule.rdrTo === null || !isPfexposePass(rule, [null, 'keep'], 'openbsd')) return null;
+  const redirect = redirectFrom(rule, 'openbsd');
   return redirect === null ? null : withLabel(redirect, rule.labels[0] ?? '');
 }
 
 /** A FreeBSD pass rule of pfexpose's shape: the key its rdr rule must have, and its label. */
 function passOf(rule: FilterRule): { key: string; label: string } | null {
-  if (rule.rdrTo !== null || !isPfexposePass(rule, ['keep'])) return null;
+  if (rule.rdrTo !== null || !isPfexposePass(rule, ['keep'], 'pass')) return null;
   const protocol = protocolOf(rule);
   const family = rule.family;
   if (protocol === null || family === null) return null;

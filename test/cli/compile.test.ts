@@ -82,7 +82,7 @@ describe('pfexpose compile', () => {
     const written = await runInProcess(['compile', '.', '--gateway', 'em0', '-o', 'rules.conf'], { cwd: dir });
     expect(written.code).toBe(0);
     expect(written.stdout).toBe('');
-    expect(readFileSync(join(dir, 'rules.conf'), 'utf8')).toContain('rdr on em0 inet proto tcp from any to (em0) port = 8080 -> 10.0.0.2 port 80\n');
+    expect(readFileSync(join(dir, 'rules.conf'), 'utf8')).toContain('rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.0.0.2 port 80\n');
     expect((await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'rules.conf'], { cwd: dir })).code).toBe(0);
     writeFileSync(join(dir, 'm.yaml'), SINGLE.replace('8080:80', '8081:80'));
     const stale = await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'rules.conf'], { cwd: dir });
@@ -130,18 +130,18 @@ describe('pfexpose compile', () => {
     const first = await runInProcess(['compile', '.'], { cwd: dir });
     expect(first.code).toBe(0);
     expect(first.stderr).toContain('updated pfexpose.lock.json');
-    expect(first.stdout).toContain('to (self) port = 49000 -> 10.0.0.3 port 80');
+    expect(first.stdout).toContain('to (self) port = 49000 tag pfexpose -> 10.0.0.3 port 80');
     // (self) includes 127.0.0.1, so the second request may not share 49000.
-    expect(first.stdout).toContain('to 127.0.0.1 port = 49001 -> 10.0.0.3 port 443');
+    expect(first.stdout).toContain('to 127.0.0.1 port = 49001 tag pfexpose -> 10.0.0.3 port 443');
     const lock = readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8');
 
     // Another container arriving first in every order must not move the recorded ports.
     writeFileSync(join(dir, 'a-first.yaml'), EPHEMERAL.replace('app:', 'aaa:').replace('10.0.0.3', '10.0.0.4'));
     const second = await runInProcess(['compile', '.'], { cwd: dir });
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('to (self) port = 49000 -> 10.0.0.3 port 80');
-    expect(second.stdout).toContain('to 127.0.0.1 port = 49001 -> 10.0.0.3 port 443');
-    expect(second.stdout).toMatch(/to \(self\) port = 4900[2-9] -> 10\.0\.0\.4 port 80/);
+    expect(second.stdout).toContain('to (self) port = 49000 tag pfexpose -> 10.0.0.3 port 80');
+    expect(second.stdout).toContain('to 127.0.0.1 port = 49001 tag pfexpose -> 10.0.0.3 port 443');
+    expect(second.stdout).toMatch(/to \(self\) port = 4900[2-9] tag pfexpose -> 10\.0\.0\.4 port 80/);
     rmSync(join(dir, 'a-first.yaml'));
     expect((await runInProcess(['compile', '.'], { cwd: dir })).code).toBe(0);
     expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).toBe(lock);
@@ -174,7 +174,7 @@ describe('pfexpose compile', () => {
     expect(alpha.stdout).not.toContain('10.2.0.2');
     const beta = await runInProcess(['compile', '.', '--host', 'beta'], { cwd: dir });
     expect(beta.code).toBe(0);
-    expect(beta.stdout).toContain('rdr on vtnet0 inet proto tcp from any to (vtnet0) port = 8080 -> 10.2.0.2 port 80');
+    expect(beta.stdout).toContain('rdr on vtnet0 inet proto tcp from any to (vtnet0) port = 8080 tag pfexpose -> 10.2.0.2 port 80');
     const unknown = await runInProcess(['compile', '.', '--host', 'gamma'], { cwd: dir });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('alpha');

@@ -138,7 +138,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     const found = await pfexpose('apply', 'a');
     expect(found.code, found.stderr).toBe(0);
     expect(found.stderr).toContain('gateway interface em0');
-    expect(await anchorLines()).toContain('rdr on em0 inet proto tcp from any to (em0) port = 9000 -> 10.0.0.9 port 90');
+    expect(await anchorLines()).toContain('rdr on em0 inet proto tcp from any to (em0) port = 9000 tag pfexpose -> 10.0.0.9 port 90');
   });
 
   it('recovers from kill -9 of pfexpose during a load: the restart takes the stale lock over', async () => {
@@ -207,7 +207,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     const back = await pfexpose('rollback');
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toContain('rolled back anchor "pfexpose" to the ruleset applied at');
-    expect(back.stdout).toContain('- rdr on em0 inet proto tcp from any to (em0) port = 5432 -> 10.0.0.3 port 5432');
+    expect(back.stdout).toContain('- rdr on em0 inet proto tcp from any to (em0) port = 5432 tag pfexpose -> 10.0.0.3 port 5432');
     expect(await anchorLines()).toEqual(await compiled('a'));
   });
 

@@ -65,7 +65,7 @@ describe('pfexpose plan --base', () => {
     expect(got.stdout).toContain('+ dns udp/inet em0:53 -> 10.13.37.11:53 from any');
     expect(got.stdout).toContain('at hosts/web.yaml:10:');
     expect(got.stdout).toContain('! privileged host port 53 (below 1024) newly exposed');
-    expect(got.stdout).toContain('+rdr on em0 inet proto udp from any to (em0) port = 53 -> 10.13.37.11 port 53');
+    expect(got.stdout).toContain('+rdr on em0 inet proto udp from any to (em0) port = 53 tag pfexpose -> 10.13.37.11 port 53');
     expect(got.stdout).not.toContain('\u001b[');
   });
 

@@ -4,11 +4,11 @@ import { createPfctl, type Pfctl } from '../../src/host/pfctl.js';
 import { createSim, PFCTL_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 
 const RULESET = [
-  'rdr on em0 inet proto tcp from any to (em0) port = 8080 -> 10.0.0.2 port 80',
-  'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "pfexpose:web"',
+  'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.0.0.2 port 80',
+  'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "pfexpose:web" tagged pfexpose',
   '',
 ].join('\n');
-const OTHER = 'rdr on em0 inet proto tcp from any to (em0) port = 9090 -> 10.0.0.3 port 90\n';
+const OTHER = 'rdr on em0 inet proto tcp from any to (em0) port = 9090 tag pfexpose -> 10.0.0.3 port 90\n';
 
 let sim: Sim;
 let pfctl: Pfctl;

@@ -18,8 +18,8 @@ async function pfctl(args: string[], stdin?: string): Promise<{ code: number | n
 }
 
 const RULES = [
-  'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 label "web"',
-  'rdr on em0 inet proto tcp from any to (em0) port = 8080 -> 10.0.0.2 port 80',
+  'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 label "web" tagged pfexpose',
+  'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.0.0.2 port 80',
   'table <jails> persist { 10.0.0.2 10.0.0.3 }',
 ].join('\n');
 
@@ -28,13 +28,13 @@ describe('pfctl simulator', () => {
     const ordered = `${RULES.split('\n')[2]!}\n${RULES.split('\n')[1]!}\n${RULES.split('\n')[0]!}\n`;
     expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', '-'], ordered)).toEqual({ code: 0, stdout: '', stderr: '' });
     expect((await pfctl(['-a', 'pfexpose', '-P', '-sn'])).stdout).toBe(
-      'rdr on em0 inet proto tcp from any to (em0) port = 8080 -> 10.0.0.2 port 80\n',
+      'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.0.0.2 port 80\n',
     );
     expect((await pfctl(['-a', 'pfexpose', '-P', '-sr'])).stdout).toBe(
-      'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web"\n',
+      'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web" tagged pfexpose\n',
     );
     // without -P, ports on the match side are printed by service name
-    expect((await pfctl(['-a', 'pfexpose', '-sn'])).stdout).toContain('port = http-alt -> 10.0.0.2 port 80');
+    expect((await pfctl(['-a', 'pfexpose', '-sn'])).stdout).toContain('port = http-alt tag pfexpose -> 10.0.0.2 port 80');
     expect((await pfctl(['-a', 'pfexpose', '-s', 'Tables'])).stdout).toBe('jails\n');
     expect((await pfctl(['-a', 'pfexpose', '-t', 'jails', '-T', 'show'])).stdout).toBe('   10.0.0.2\n   10.0.0.3\n');
   });

@@ -46,10 +46,10 @@ describe('exposuresFromRules', () => {
 
   it('takes the container name from a shortened label', () => {
     const text = [
-      'rdr inet6 proto tcp from any to 2001:db8::1234:5678:9abc port = 8080 -> fd00::2 port 80',
-      'pass in quick inet6 proto tcp from any to fd00::2 port = 80 flags S/SA keep state label "web:tcp:~0123abcd:8080"',
-      'rdr on em0 inet proto tcp from any to (em0) port = 8081 -> 10.13.37.9 port 80',
-      'pass in quick on em0 inet proto tcp from any to 10.13.37.9 port = 80 flags S/SA keep state label "a-very-long-container-name-cut~0123abcd"',
+      'rdr inet6 proto tcp from any to 2001:db8::1234:5678:9abc port = 8080 tag pfexpose -> fd00::2 port 80',
+      'pass in quick inet6 proto tcp from any to fd00::2 port = 80 flags S/SA keep state label "web:tcp:~0123abcd:8080" tagged pfexpose',
+      'rdr on em0 inet proto tcp from any to (em0) port = 8081 tag pfexpose -> 10.13.37.9 port 80',
+      'pass in quick on em0 inet proto tcp from any to 10.13.37.9 port = 80 flags S/SA keep state label "a-very-long-container-name-cut~0123abcd" tagged pfexpose',
     ].join('\n');
     const got = exposuresFromRules(parsePfctlOutput(text).rules);
     expect(got.unmanaged).toEqual([]);
@@ -58,10 +58,10 @@ describe('exposuresFromRules', () => {
 
   it('reads pfctl -v output with rule numbers, counters and service names', () => {
     const text = [
-      '@0 rdr on em0 inet proto tcp from any to (em0) port = http-alt -> 10.13.37.2 port 80',
+      '@0 rdr on em0 inet proto tcp from any to (em0) port = http-alt tag pfexpose -> 10.13.37.2 port 80',
       '  [ Evaluations: 12        Packets: 0         Bytes: 0           States: 0     ]',
       '  [ Inserted: uid 0 pid 4242 State Creations: 0     ]',
-      '@0 pass in quick on em0 inet proto tcp from any to 10.13.37.2 port = http flags S/SA keep state label "web:tcp:em0:8080"',
+      '@0 pass in quick on em0 inet proto tcp from any to 10.13.37.2 port = http flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose',
       '  [ Evaluations: 12        Packets: 0         Bytes: 0           States: 0     ]',
     ].join('\n');
     const got = exposuresFromRules(parsePfctlOutput(text).rules);
@@ -73,16 +73,16 @@ describe('exposuresFromRules', () => {
     ['a hand-written block rule', { given: 'block drop in quick on em0 all', exposures: 0, unmanaged: 1, reason: /not a rule pfexpose writes/ }],
     [
       'an rdr without its pass rule',
-      { given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 -> 10.0.0.9 port 22', exposures: 0, unmanaged: 1, reason: /without the pass rule/ },
+      { given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose -> 10.0.0.9 port 22', exposures: 0, unmanaged: 1, reason: /without the pass rule/ },
     ],
     [
       'a pass rule without its rdr',
-      { given: 'pass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222"', exposures: 0, unmanaged: 1, reason: /without the rdr rule/ },
+      { given: 'pass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged pfexpose', exposures: 0, unmanaged: 1, reason: /without the rdr rule/ },
     ],
     [
       'a pair whose label is not ours',
       {
-        given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "hand made"',
+        given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "hand made" tagged pfexpose',
         exposures: 0,
         unmanaged: 2,
         reason: /without/,

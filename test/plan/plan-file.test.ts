@@ -11,7 +11,7 @@ import {
 import { exposure } from './exposure-fixture.js';
 
 const ruleset = renderRuleset([exposure()], { dialect: 'freebsd', anchor: 'pfexpose' });
-const deployedText = 'rdr on em0 inet proto tcp from any to (em0) port = 8081 -> 10.13.37.2 port 80\n';
+const deployedText = 'rdr on em0 inet proto tcp from any to (em0) port = 8081 tag pfexpose -> 10.13.37.2 port 80\n';
 
 function saved(): string {
   const deployed = deployedFromText(deployedText);
@@ -56,8 +56,8 @@ describe('plan file', () => {
   });
 
   it('fingerprints the normalized state: comments, -v counters, rule numbers and service names do not count', () => {
-    const plain = 'rdr on em0 inet proto tcp from any to (em0) port = 8080 -> 10.13.37.2 port 80\n';
-    const verbose = '# header\n@0 rdr on em0 inet proto tcp from any to (em0) port = http-alt -> 10.13.37.2 port 80\n  [ Evaluations: 1 Packets: 0 Bytes: 0 States: 0 ]\n';
+    const plain = 'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.13.37.2 port 80\n';
+    const verbose = '# header\n@0 rdr on em0 inet proto tcp from any to (em0) port = http-alt tag pfexpose -> 10.13.37.2 port 80\n  [ Evaluations: 1 Packets: 0 Bytes: 0 States: 0 ]\n';
     expect(fingerprintDeployedText(verbose)).toBe(fingerprintDeployedText(plain));
     expect(fingerprintDeployedText(plain, ['t'])).not.toBe(fingerprintDeployedText(plain));
     expect(fingerprintDeployedText(plain)).toMatch(/^sha256:[0-9a-f]{64}$/);
