@@ -7,7 +7,7 @@ import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { describeAddressProblem, describeNetworkProblem, parseAddress } from '../ports/address.js';
-import { describeInterfaceNameProblem } from '../ports/interface-name.js';
+import { describeInterfaceNameProblem, PF_KEYWORDS } from '../ports/interface-name.js';
 import { quoteText } from '../ports/quote-text.js';
 import { manifestSchema, validate } from './generated/validate-manifest.js';
 import { closestWord } from './closest-word.js';
@@ -240,6 +240,7 @@ function describePattern(def: string | null, value: unknown, what: string, key: 
 
 function describeNameProblem(def: string | null, name: string): string {
   if (def === 'interfaceName') {
+    if (PF_KEYWORDS.has(name)) return describeInterfaceNameProblem(name) ?? `interface name ${quoteText(name)} is not valid`;
     return `${describeInterfaceNameProblem(name) ?? `interface name ${quoteText(name)} is not valid`}: pf takes a letter, then letters, digits, "_" or ".", at most 15 in all (e.g. em0)`;
   }
   const rule = NAME_RULES[def ?? ''] ?? { what: 'name', length: 32 };

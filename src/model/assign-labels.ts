@@ -2,7 +2,7 @@
 // `pfctl -s labels` and `pfctl -k label` work per exposure. Too long or unsafe text is shortened with
 // a `~` and a sha256 prefix; `~` never occurs in the readable form, so the two forms cannot collide.
 import { createHash } from 'node:crypto';
-import type { PortRange, Protocol } from '../ports/port-spec.js';
+import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
 import { formatRange } from './located.js';
 
 /** pf's limit for labels (PF_RULE_LABEL_SIZE is 64 bytes, NUL included). */
@@ -20,12 +20,18 @@ export interface LabelRequest {
   /** Tells an interface from an address or from every address, so identities never merge by accident. */
   listenKind: 'interface' | 'address' | 'self';
   hostPort: PortRange;
+  /**
+   * The families the entry makes rules for. Two entries of one container may share a listen side
+   * and host port when each is narrowed to another family: they are different entries and must
+   * not share a label (the v4 and v6 rules of one entry do).
+   */
+  families: readonly Family[];
 }
 
-/** Equal for two requests exactly when they describe the same listen side and host ports of one container. */
+/** Equal for two requests exactly when they describe the same listen side, host ports and families of one container. */
 export function labelIdentity(request: LabelRequest): string {
   // JSON string literals cannot contain a raw tab, so the tab-joined form is injective.
-  return `${JSON.stringify(request.container)}\t${request.protocol}\t${request.listenKind}\t${JSON.stringify(request.listen)}\t${request.hostPort.start}\t${request.hostPort.end}`;
+  return `${JSON.stringify(request.container)}\t${request.protocol}\t${request.listenKind}\t${JSON.stringify(request.listen)}\t${request.hostPort.start}\t${request.hostPort.end}\t${[...request.families].sort().join(',')}`;
 }
 
 function sha256Hex(text: string): string {

@@ -234,6 +234,9 @@ function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: S
       if (list[list.length - 1] !== network.text) list.push(network.text);
       from.set(network.family, list);
     }
+    // 0.0.0.0/0 and ::/0 admit every source of their family: the exposure is open to all there,
+    // written `from any` (which is also how pfctl prints a zero-length prefix back).
+    for (const network of networks) if (network.prefix === 0) from.set(network.family, []);
     // Never let a family whose sources were all of the other family end up open to every source.
     const covered = families.filter((f) => from.has(f));
     if (covered.length === 0) {
@@ -410,6 +413,7 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
         listen: r.interface ?? r.hostAddress ?? 'self',
         listenKind: r.interface !== null ? 'interface' : r.hostAddress !== null ? 'address' : 'self',
         hostPort,
+        families: r.families,
       }),
     ),
   );

@@ -12,6 +12,7 @@ const request = (over: Partial<LabelRequest>): LabelRequest => ({
   listen: 'em0',
   listenKind: 'interface',
   hostPort: r(8080),
+  families: ['inet', 'inet6'],
   ...over,
 });
 
@@ -60,6 +61,17 @@ describe('assignLabels', () => {
     expect(assignLabels([b, a])).toEqual([lb, la]);
   });
 
+  it('two entries narrowed to different families on one listen side and port get different labels', () => {
+    const v4 = request({ families: ['inet'] });
+    const v6 = request({ families: ['inet6'] });
+    const [l4, l6] = assignLabels([v4, v6]);
+    expect(l4).not.toBe(l6);
+    expect(assignLabels([v6, v4])).toEqual([l6, l4]);
+    // An entry with both families shares one label between its v4 and v6 rules.
+    const both = request({});
+    expect(assignLabels([both, both])).toEqual(['web:tcp:em0:8080', 'web:tcp:em0:8080']);
+  });
+
   it('labels are short, safe and unique for any set of identities (property)', () => {
     const name = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9_.-]{0,62}$/), fc.string({ minLength: 1, maxLength: 70 }));
     const listen = fc.oneof(
@@ -75,6 +87,7 @@ describe('assignLabels', () => {
         listen,
         start: fc.integer({ min: 1, max: 65535 }),
         length: fc.integer({ min: 0, max: 100 }),
+        families: fc.constantFrom<('inet' | 'inet6')[]>(['inet'], ['inet6'], ['inet', 'inet6']),
       }),
       { maxLength: 40 },
     );
@@ -85,6 +98,7 @@ describe('assignLabels', () => {
           protocol: x.protocol,
           ...x.listen,
           hostPort: { start: x.start, end: Math.min(65535, x.start + x.length) },
+          families: x.families,
         }));
         const labels = assignLabels(requests);
         const owners = new Map<string, string>();

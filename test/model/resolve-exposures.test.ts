@@ -144,6 +144,13 @@ describe('resolveExposures: each syntax and listen side', () => {
       },
     ],
     [
+      'a zero-length prefix admits every source of its family, written as any (as pfctl prints it)',
+      {
+        given: single([container({ name: 'a', ...dual, ports: [kleene(80, 80, { interfaces: ['em0'], from: ['0.0.0.0/0', '10.9.0.0/16', '2001:db8::/32'] })] })]),
+        want: ['a inet tcp em0:80 -> 10.0.0.2:80', 'a inet6 tcp em0:80 -> fd00::2:80 from 2001:db8::/32'],
+      },
+    ],
+    [
       'expose + publishAll: every address, from the pool',
       {
         given: single([container({ name: 'app', ...dual, expose: [{ port: 80 }, { port: 53, protocol: 'udp' }], publishAll: true })]),

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeInterfaceNameProblem, isInterfaceName, looksLikeInterfaceName } from '../../src/ports/interface-name.js';
+import { loadManifestText } from '../../src/manifest/load-manifests.js';
+import { describeInterfaceNameProblem, isInterfaceName, looksLikeInterfaceName, PF_KEYWORDS } from '../../src/ports/interface-name.js';
 
 describe('isInterfaceName', () => {
   it.each([
@@ -49,5 +51,31 @@ describe('looksLikeInterfaceName', () => {
     ['127.0.0.1', false],
   ])('%j -> %s', (given, want) => {
     expect(looksLikeInterfaceName(given)).toBe(want);
+  });
+});
+
+describe('pf keywords are not interface names', () => {
+  const schema = JSON.parse(readFileSync('schema/pfexpose.schema.json', 'utf8')) as { $defs: { interfaceName: { pattern: string } } };
+  const schemaPattern = new RegExp(schema.$defs.interfaceName.pattern, 'u');
+
+  it.each([...PF_KEYWORDS].map((k) => [k]))('%s is refused, by the code and by the schema', (word) => {
+    expect(isInterfaceName(word)).toBe(false);
+    expect(describeInterfaceNameProblem(word)).toMatch(/word of pf's rule grammar/);
+    expect(schemaPattern.test(word)).toBe(false);
+  });
+
+  it('the schema pattern and isInterfaceName agree on any text', () => {
+    const near = fc.oneof(fc.constantFrom(...PF_KEYWORDS), fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.]{0,16}$/), fc.string());
+    fc.assert(
+      fc.property(near, fc.constantFrom('', '0', 'x', '.1'), (base, suffix) => {
+        const text = `${base}${suffix}`;
+        expect(schemaPattern.test(text)).toBe(isInterfaceName(text));
+      }),
+    );
+  });
+
+  it('a manifest naming self as an interface gets a located error, never a rule', () => {
+    const { diagnostics } = loadManifestText('version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: [self:80:80]\n', 'm.yaml');
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['port-interface-name', 5, 13]]);
   });
 });
