@@ -314,7 +314,20 @@ function resolvePlain(source: string, atKey: boolean): unknown {
   for (const tag of tags) {
     if (tag.test?.test(source) !== true) continue;
     const resolved: unknown = tag.resolve(source, giveUp, settings.options);
-    return isScalar(resolved) ? resolved.value : resolved;
+    return plainNumberOrText(isScalar(resolved) ? resolved.value : resolved, source);
   }
   return source;
+}
+
+const PLAIN_DECIMAL = /^(?:0|-?[1-9][0-9]*)$/;
+
+/**
+ * Manifests read numbers only in plain decimal (`80`, `8080`). YAML's core schema also reads
+ * `080`, `+80`, `0x50`, `0o17`, `1e3` and `80.0` as numbers, which would slip a port past the
+ * rules that refuse leading zeros and signs, and rename a container called `0x10` to `16`: such a
+ * plain scalar keeps the text it was written with, so a port written that way gets the port
+ * grammar's error and a name stays as written. Both reading paths apply this.
+ */
+export function plainNumberOrText(value: unknown, source: string): unknown {
+  return typeof value === 'number' && !PLAIN_DECIMAL.test(source) ? source : value;
 }

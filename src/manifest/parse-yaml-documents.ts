@@ -1,13 +1,13 @@
 // Parses manifest text into YAML documents that keep their source positions, and into plain data
 // for the schema: YAML 1.2 core schema, duplicate keys refused, nesting depth and alias expansion
 // bounded, and keys such as __proto__ kept as ordinary data on prototype-less objects.
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, Scalar } from 'yaml';
-import type { CST, Document, Node, ParsedNode } from 'yaml';
+import { Composer, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, Parser, Scalar, visit } from 'yaml';
+import type { Alias, CST, Document, Node, ParsedNode } from 'yaml';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { escapeUnprintable } from '../diagnostics/printable-text.js';
 import { quoteText } from '../ports/quote-text.js';
-import { composeSimpleYaml, MAX_DEPTH, YAML_OPTIONS } from './compose-simple-yaml.js';
+import { composeSimpleYaml, MAX_DEPTH, plainNumberOrText, YAML_OPTIONS } from './compose-simple-yaml.js';
 import { spanAt } from './source-span.js';
 import type { ScalarStyle, TreeNode, TreePair } from './yaml-tree.js';
 
@@ -99,14 +99,15 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
       );
       return;
     }
-    const converted = toPlainData(document, contents, lineCounter, file);
+    const targets = aliasTargets(document);
+    const converted = toPlainData(targets, contents, lineCounter, file);
     if (converted.diagnostic !== null) {
       diagnostics.push(converted.diagnostic);
       return;
     }
     diagnostics.push(...converted.keyProblems);
     entry.data = converted.data;
-    entry.root = toTree(document, contents);
+    entry.root = toTree(targets, contents);
     entry.ok = true;
   });
   if (documents.length === 0) {
@@ -229,7 +230,31 @@ class ConversionStop extends Error {
  * such as __proto__ or constructor are ordinary data), sequences arrays, scalars their values.
  * Aliases are expanded, counting every node produced, so an alias bomb stops early.
  */
-function toPlainData(document: ParsedYamlDocument, root: Node, lineCounter: LineCounter, file: string): Converted {
+/**
+ * Where each alias of the document points: the last node before it with its anchor, as yaml's own
+ * Alias.resolve answers, found in one pass. (Alias.resolve walks the whole document per call,
+ * which made a file of a few thousand aliases take minutes.)
+ */
+function aliasTargets(document: ParsedYamlDocument): Map<Alias, Node> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node>();
+  visit(document, (_key, node) => {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target !== undefined) targets.set(node, target);
+    } else if (isNode(node) && typeof node.anchor === 'string' && node.anchor !== '') {
+      anchors.set(node.anchor, node);
+    }
+  });
+  return targets;
+}
+
+/** A scalar's value for the data: plain numbers only in plain decimal (see plainNumberOrText). */
+function scalarValue(node: Scalar): unknown {
+  return node.type === Scalar.PLAIN && typeof node.source === 'string' ? plainNumberOrText(node.value, node.source) : node.value;
+}
+
+function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCounter, file: string): Converted {
   let produced = 0;
   const keyProblems: Diagnostic[] = [];
   const stop = (node: Node, code: DiagnosticCode, message: string): never => {
@@ -249,11 +274,11 @@ function toPlainData(document: ParsedYamlDocument, root: Node, lineCounter: Line
       stop(viaAlias ?? node, 'yaml-too-deep', `aliases nest the data more than ${MAX_DEPTH} levels deep: flatten the structure`);
     }
     if (isAlias(node)) {
-      const target = node.resolve(document);
+      const target = targets.get(node);
       if (target === undefined) stop(node, 'yaml-syntax', `alias *${node.source} refers to no anchor: define &${node.source} before it`);
       return convert(target ?? null, depth, viaAlias ?? node);
     }
-    if (isScalar(node)) return node.value;
+    if (isScalar(node)) return scalarValue(node);
     if (isSeq(node)) return node.items.map((item) => convert(item as Node | null, depth + 1, viaAlias));
     if (isMap(node)) {
       const object = Object.create(null) as Record<string, unknown>;
@@ -261,14 +286,14 @@ function toPlainData(document: ParsedYamlDocument, root: Node, lineCounter: Line
         const key = pair.key as Node | null;
         let name: string;
         if (key === null) name = '';
-        else if (isScalar(key)) name = String(key.value);
+        else if (isScalar(key)) name = String(scalarValue(key));
         else if (isAlias(key)) {
-          const target = key.resolve(document);
+          const target = targets.get(key);
           if (target === undefined || !isScalar(target)) {
             keyProblems.push(keyProblem(key));
             continue;
           }
-          name = String(target.value);
+          name = String(scalarValue(target));
         } else {
           keyProblems.push(keyProblem(key));
           continue;
@@ -296,12 +321,12 @@ function toPlainData(document: ParsedYamlDocument, root: Node, lineCounter: Line
  * not copied), so the tree is never larger than the document. Called only once toPlainData
  * accepted the document, which bounds its aliases.
  */
-function toTree(document: ParsedYamlDocument, root: Node): TreeNode | null {
+function toTree(targets: Map<Alias, Node>, root: Node): TreeNode | null {
   const done = new Map<Node, TreeNode>();
   const convert = (node: Node | null): TreeNode | null => {
     if (node === null) return null;
     if (isAlias(node)) {
-      const target = node.resolve(document) as Node | undefined;
+      const target = targets.get(node);
       return target === undefined ? null : convert(target);
     }
     const known = done.get(node);
@@ -325,7 +350,7 @@ function toTree(document: ParsedYamlDocument, root: Node): TreeNode | null {
       for (const item of node.items) items.push(convert(item as Node | null));
       return seq;
     }
-    const value = isScalar(node) ? node.value : null;
+    const value = isScalar(node) ? scalarValue(node) : null;
     const type = isScalar(node) ? node.type : undefined;
     const scalar: TreeNode = { kind: 'scalar', start, end, value, style: scalarStyle(type) };
     done.set(node, scalar);

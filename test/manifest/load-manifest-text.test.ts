@@ -314,6 +314,55 @@ describe('loadManifestText: data never touches prototypes', () => {
   });
 });
 
+describe('loadManifestText: numbers only in plain decimal', () => {
+  it('ports written as other YAML numbers get the port grammar\'s errors, not a silent conversion', () => {
+    const text = [
+      'version: 1',
+      'containers:',
+      '  web:',
+      '    ip: 10.0.0.2',
+      '    ports:',
+      '      - 08080',
+      '      - +81',
+      '      - 0x50',
+      '      - 0o17',
+      '      - 1e3',
+      '      - 80.0',
+      '      - published: +8001',
+      '        target: 0x51',
+      '      - 8080',
+      '',
+    ].join('\n');
+    const { manifests, diagnostics } = loadManifestText(text, 'n.yaml');
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+      ['port-leading-zero', 6, 9],
+      ['port-sign', 7, 9],
+      ['port-not-a-number', 8, 9],
+      ['port-not-a-number', 9, 9],
+      ['port-not-a-number', 10, 9],
+      ['port-not-a-number', 11, 9],
+      ['port-sign', 12, 20],
+      ['port-not-a-number', 13, 17],
+    ]);
+    expect(manifests.documents[0]?.containers[0]?.ports.map((p) => p.spec.hostPort)).toEqual([{ start: 8080, end: 8080 }]);
+  });
+
+  it('a name that YAML would read as a number keeps the text it was written with', () => {
+    const text = 'version: 1\ncontainers:\n  0x10:\n    ip: 10.0.0.2\n  010:\n    ip: 10.0.0.3\n  16:\n    ip: 10.0.0.4\n';
+    const { manifests, diagnostics } = loadManifestText(text, 'k.yaml');
+    expect(diagnostics).toEqual([]);
+    expect(manifests.documents[0]?.containers.map((c) => c.name)).toEqual(['010', '0x10', '16']);
+  });
+
+  it('resolves thousands of aliases at once (each alias is not a walk of the whole document)', () => {
+    const text = `version: 1\ncontainers:\n  web:\n    ip: &addr 10.0.0.2\n${Array.from({ length: 3000 }, (_, i) => `  c${i}:\n    ip: *addr\n`).join('')}`;
+    const { manifests, diagnostics } = loadManifestText(text, 'a.yaml');
+    expect(diagnostics).toEqual([]);
+    expect(manifests.documents[0]?.containers).toHaveLength(3001);
+    expect(manifests.documents[0]?.containers.every((c) => c.ip === '10.0.0.2')).toBe(true);
+  });
+});
+
 describe('loadManifestText: properties', () => {
   it('never throws and always returns sorted, positioned diagnostics, whatever the text', () => {
     fc.assert(
