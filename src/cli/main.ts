@@ -50,9 +50,9 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
-        return 0;
-      }
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      // `pfexpose` with no command prints the help as an error: that is a usage error, not success.
+      if (error.code === 'commander.help') return argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? 0 : (ctx.usageExitCode ?? EXIT_USAGE);
       // commander has printed its message already.
       return ctx.usageExitCode ?? EXIT_USAGE;
     }
@@ -64,7 +64,22 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
   }
 }
 
+/**
+ * A reader that stops reading (`pfexpose validate | head -1`) closes the pipe: further writes fail
+ * with EPIPE, which Node reports as an unhandled error event with a stack trace. The output has
+ * nowhere to go, so such errors are dropped and the command ends with its own exit code.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') return;
+    process.exitCode = EXIT_USAGE;
+  });
+}
+
 export function processContext(): CliContext {
+  ignoreClosedPipe(process.stdout);
+  ignoreClosedPipe(process.stderr);
   return {
     stdout: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
     stderr: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },

@@ -70,3 +70,32 @@ describe('pfexpose validate (built CLI)', () => {
     expect(result.stderr).not.toMatch(STACK_TRACE);
   });
 });
+
+describe('pfexpose (built CLI): output into a closed pipe, and no command', () => {
+  it('ends with its own exit code and no stack trace when the reader stops reading', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pfexpose-epipe-'));
+    try {
+      for (let i = 0; i < 2000; i += 1) {
+        writeFileSync(join(dir, `f${i}.yaml`), `version: 1\ncontainers:\n  c${i}:\n    ip: 10.0.0.2\n    ports: ["0"]\n`);
+      }
+      // `head -c 1` reads one byte and exits; every later write of pfexpose meets a closed pipe.
+      const stderrFile = join(dir, 'stderr.txt');
+      const piped = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" validate "${dir}" 2>"${stderrFile}" | head -c 1 >/dev/null; echo $?`], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(piped.stdout.trim()).toBe('1'); // invalid manifests, as without the pipe
+      const stderr = execFileSync('cat', [stderrFile], { encoding: 'utf8' });
+      expect(stderr).toMatch(/2000 files, 2000 containers: 2000 errors/);
+      expect(stderr).not.toMatch(/EPIPE/);
+      expect(stderr).not.toMatch(STACK_TRACE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 (usage) when no command is given, 0 for --help', () => {
+    expect(pfexpose([]).code).toBe(2);
+    expect(pfexpose(['--help']).code).toBe(0);
+  });
+});
