@@ -5,7 +5,7 @@ import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { isDiagnosticCode } from '../diagnostics/codes.js';
-import { describeAddressProblem, parseAddress } from '../ports/address.js';
+import { describeAddressProblem, describeUnusableHostAddress, parseAddress } from '../ports/address.js';
 import { parsePortObject, parsePortSpec } from '../ports/parse-long-port.js';
 import { parsePortRange } from '../ports/port-number.js';
 import type { Family, PortSpecError } from '../ports/port-spec.js';
@@ -110,8 +110,13 @@ function buildContainer(
       return null;
     }
     const parsed = parseAddress(text);
-    if (parsed !== null && parsed.family === family) return parsed.text;
+    const unusable = parsed !== null && parsed.family === family ? describeUnusableHostAddress(parsed) : null;
+    if (parsed !== null && parsed.family === family && unusable === null) return parsed.text;
     addressInvalid = true;
+    if (unusable !== null) {
+      report(ctx, 'invalid-address', `${key} ${quoteText(text)} cannot be a container's address: ${unusable}; write the address the container listens on`, valueSpan(ctx, at));
+      return null;
+    }
     const problem =
       parsed !== null
         ? `it is an ${parsed.family === 'inet' ? 'IPv4' : 'IPv6'} address: put it in ${parsed.family === 'inet' ? 'ip' : 'ip6'}`

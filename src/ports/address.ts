@@ -116,6 +116,7 @@ function describeIPv4Problem(text: string): string {
 }
 
 function describeIPv6Problem(text: string): string {
+  if (text.includes(':::')) return '":::" is not allowed: "::" stands for any run of zero groups';
   if (text.split('::').length > 2) return '"::" may appear only once in an IPv6 address';
   if (!/^[0-9A-Fa-f:.]+$/.test(text)) return 'an IPv6 address holds only hex digits, ":" and an optional final IPv4 part';
   const groups = text.split(':');
@@ -219,4 +220,22 @@ function maskBytes(bytes: readonly number[], prefix: number): number[] {
     const keep = Math.max(0, Math.min(8, prefix - i * 8));
     return b & ((0xff00 >> keep) & 0xff);
   });
+}
+
+/**
+ * Why a parsed address cannot be a container's own address (traffic cannot be redirected to it),
+ * or null: the unspecified address, a multicast address, IPv4's limited broadcast.
+ */
+export function describeUnusableHostAddress(address: ParsedAddress): string | null {
+  const text = address.text;
+  if (address.family === 'inet') {
+    if (text === '0.0.0.0') return 'it is the unspecified address, which no container can have';
+    if (text === '255.255.255.255') return 'it is the limited broadcast address';
+    const first = Number(text.split('.')[0]);
+    if (first >= 224 && first <= 239) return 'it is a multicast address';
+    return null;
+  }
+  if (text === '::') return 'it is the unspecified address, which no container can have';
+  if (/^ff[0-9a-f]{0,2}:/.test(text)) return 'it is a multicast address';
+  return null;
 }

@@ -314,6 +314,21 @@ describe('loadManifestText: data never touches prototypes', () => {
   });
 });
 
+describe('loadManifestText: container addresses traffic can be redirected to', () => {
+  it.each([
+    ['ip', '0.0.0.0', /unspecified address/],
+    ['ip6', '"::"', /unspecified address/],
+    ['ip', '255.255.255.255', /limited broadcast/],
+    ['ip', '239.1.2.3', /multicast/],
+    ['ip6', 'ff02::1', /multicast/],
+    ['ip6', 'fd00:::1', /":::" is not allowed/],
+  ])('%s %s is refused at its value', (key, value, message) => {
+    const { diagnostics } = loadManifestText(`version: 1\ncontainers:\n  web:\n    ${key}: ${value}\n`, 'a.yaml');
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['invalid-address', 4, key.length + 7]]);
+    expect(diagnostics[0]?.message).toMatch(message);
+  });
+});
+
 describe('loadManifestText: numbers only in plain decimal', () => {
   it('ports written as other YAML numbers get the port grammar\'s errors, not a silent conversion', () => {
     const text = [

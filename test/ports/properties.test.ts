@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isDiagnosticCode } from '../../src/diagnostics/codes.js';
 import { portCodes } from '../../src/diagnostics/codes-ports.js';
 import { parseDockerPort } from '../../src/ports/parse-docker-port.js';
+import { PF_KEYWORDS } from '../../src/ports/interface-name.js';
 import { parseKleenePort } from '../../src/ports/parse-kleene-port.js';
 import { parsePortObject, parsePortSpec } from '../../src/ports/parse-long-port.js';
 import type { PortSpecResult } from '../../src/ports/port-spec.js';
@@ -90,7 +91,8 @@ describe('no parser throws, every error is registered and printable', () => {
 const port = fc.integer({ min: 1, max: 65535 });
 const range = fc.tuple(port, fc.integer({ min: 0, max: 20 })).map(([start, extra]) => ({ start, end: Math.min(65535, start + extra) }));
 const rangeText = (r: { start: number; end: number }): string => (r.start === r.end ? String(r.start) : `${r.start}-${r.end}`);
-const iface = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.]{0,14}$/);
+/** Interface names: the character set pf allows, minus the words of pf's grammar. */
+const iface = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.]{0,14}$/).filter((name) => !PF_KEYWORDS.has(name));
 const ipv4 = fc.ipV4();
 const ipv6 = fc.ipV6().filter((a) => !a.includes('%'));
 const protocolSuffix = (allowed: string[]) => fc.oneof(fc.constant(''), fc.constantFrom(...allowed.map((p) => `/${p}`)));
