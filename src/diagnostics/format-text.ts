@@ -47,10 +47,20 @@ function codeFrame(d: Diagnostic, text: string | undefined): Frame | null {
   const source = lines[d.line - 1];
   if (source === undefined) return null;
   const number = String(d.line);
-  const start = Math.max(1, d.column);
+  let start = Math.max(1, d.column);
   // A span over several lines is underlined to the end of its first line.
-  const end = d.endLine === d.line ? Math.max(d.endColumn, start + 1) : source.length + 1;
-  const shown = printableLine(source);
+  let end = d.endLine === d.line ? Math.max(d.endColumn, start + 1) : source.length + 1;
+  let shown = printableLine(source);
+  // A long line (a minified value, a huge string) is shown as a window around the column, so one
+  // diagnostic never floods the terminal.
+  if (shown.length > FRAME_WIDTH) {
+    const from = Math.max(0, Math.min(start - 1 - FRAME_CONTEXT, shown.length - FRAME_WIDTH));
+    const to = Math.min(shown.length, from + FRAME_WIDTH);
+    const before = from > 0 ? '…' : '';
+    shown = `${before}${shown.slice(from, to)}${to < shown.length ? '…' : ''}`;
+    start = start - from + before.length;
+    end = Math.min(end - from + before.length, shown.length + 1);
+  }
   return {
     gutter: ` ${number} | `,
     blank: ` ${' '.repeat(number.length)} | `,
@@ -58,6 +68,10 @@ function codeFrame(d: Diagnostic, text: string | undefined): Frame | null {
     carets: `${' '.repeat(start - 1)}${'^'.repeat(Math.max(1, Math.min(end, shown.length + 2) - start))}`,
   };
 }
+
+/** Code frames show at most this many characters of a line, starting a little before the column. */
+const FRAME_WIDTH = 160;
+const FRAME_CONTEXT = 40;
 
 /** One cell per UTF-16 unit, so carets stay under their column: tabs and controls become one cell. */
 function printableLine(line: string): string {

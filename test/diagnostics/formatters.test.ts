@@ -48,6 +48,19 @@ describe('formatText', () => {
     );
   });
 
+  it('shows a window of a very long line, with the carets still under the span', () => {
+    const long = `key: ${'a'.repeat(5000)}BAD${'b'.repeat(5000)}\n`;
+    const column = 6 + 5000;
+    const at: Diagnostic = { ...error, line: 1, column, endLine: 1, endColumn: column + 3 };
+    const out = formatText([at], { codeFrame: true, sources: new Map([[at.file, long]]) });
+    const [, line, carets] = out.split('\n');
+    expect(line?.length).toBeLessThan(200);
+    expect(line).toMatch(/^ 1 \| …a+BADb+…$/);
+    const offset = (line ?? '').indexOf('BAD');
+    expect(carets?.indexOf('^')).toBe(offset);
+    expect(carets).toMatch(/\| +\^\^\^$/);
+  });
+
   it('colours only when asked', () => {
     expect(formatText([error], { color: true })).toContain('\u001b[31;1merror\u001b[0m');
     expect(formatText([error])).not.toContain('\u001b');
