@@ -87,7 +87,27 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
   documents.forEach((document, index) => {
     const entry: YamlDocument = { index, root: null, data: undefined, ok: false };
     result.documents.push(entry);
-    for (const error of document.errors) diagnostics.push(yamlProblem(lineCounter, file, text, error, 'error'));
+    for (const error of document.errors) {
+      const problem = yamlProblem(lineCounter, file, text, error, 'error');
+      if (problem.code !== 'yaml-duplicate-key') {
+        diagnostics.push(problem);
+        continue;
+      }
+      // Both places of a repeated key, each naming the other (as duplicates across files are).
+      const first = firstKeyLike(document, error.pos[0]);
+      if (first === null) {
+        diagnostics.push(problem);
+        continue;
+      }
+      const firstSpan = spanAt(lineCounter, file, first[0], first[1]);
+      const where = (span: { line: number; column: number }): string => `line ${span.line}:${span.column}`;
+      diagnostics.push({
+        ...problem,
+        ...firstSpan,
+        message: problem.message.replace(' in this mapping:', ` in this mapping (also at ${where(problem)}):`),
+      });
+      diagnostics.push({ ...problem, message: problem.message.replace(' in this mapping:', ` in this mapping (also at ${where(firstSpan)}):`) });
+    }
     for (const warning of document.warnings) diagnostics.push(yamlProblem(lineCounter, file, text, warning, 'warning'));
     if (document.errors.length > 0) return;
     const contents = document.contents;
@@ -193,6 +213,23 @@ function yamlProblem(
     message = `${sanitize(problem.message)} (YAML ${problem.code.toLowerCase().replace(/_/g, ' ')})`;
   }
   return located(lineCounter, file, start, Math.max(end, start), code, severity, message);
+}
+
+/** The range of the first key of the mapping that holds the key at offset and reads alike, or null. */
+function firstKeyLike(document: ParsedYamlDocument, offset: number): [number, number] | null {
+  let found: [number, number] | null = null;
+  visit(document, {
+    Map(_key, map) {
+      const repeated = map.items.find((pair) => isScalar(pair.key) && pair.key.range?.[0] === offset);
+      if (repeated === undefined || !isScalar(repeated.key)) return undefined;
+      const value = repeated.key.value;
+      const first = map.items.find((pair) => pair !== repeated && isScalar(pair.key) && pair.key.value === value);
+      const range = first !== undefined && isScalar(first.key) ? first.key.range : undefined;
+      if (range !== undefined && range !== null) found = [range[0], range[1]];
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** yaml's messages may quote source text; never let control characters reach a terminal. */

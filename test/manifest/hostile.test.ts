@@ -21,7 +21,7 @@ const fixtures: Array<[string, { given: string; want: Want[] }]> = [
   ['empty file', { given: 'empty.yaml', want: [['empty-document', 1, 1]] }],
   ['a file with only a comment', { given: 'comment-only.yaml', want: [['empty-document', 1, 1]] }],
   ['a document that is a list, not a mapping', { given: 'not-a-mapping.yaml', want: [['schema', 1, 1]] }],
-  ['duplicate keys', { given: 'duplicate-keys.yaml', want: [['yaml-duplicate-key', 5, 5]] }],
+  ['duplicate keys', { given: 'duplicate-keys.yaml', want: [['yaml-duplicate-key', 4, 5], ['yaml-duplicate-key', 5, 5]] }],
 ];
 
 describe('hostile manifests in git', () => {

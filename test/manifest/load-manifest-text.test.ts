@@ -37,6 +37,7 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     {
       given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ip: 10.0.0.2\n",
       want: [
+        ['yaml-duplicate-key', 4, 5, 4, 7],
         ['yaml-duplicate-key', 5, 5, 5, 7],
       ],
     },
