@@ -135,9 +135,13 @@ function buildContainer(
   const portsData = ok(ctx, `${pointer}/ports`) && Array.isArray(value['ports']) ? value['ports'] : [];
   const portsNode = portsData.length === 0 ? null : locateFrom(found.value, ['ports']).value;
   portsData.forEach((item: unknown, i) => {
-    if (ctx.flagged.length > 0 && !okTree(ctx, `${pointer}/ports/${i}`)) return;
-    const entry = buildPortEntry(ctx, locateFrom(portsNode, [String(i)]), item, syntax, families);
-    if (entry !== null) ports.push(entry);
+    const at = `${pointer}/ports/${i}`;
+    if (!ok(ctx, at)) return;
+    // An entry with a schema error inside still gets its other problems reported (a bad
+    // interface name does not hide a bad port), but it is not built.
+    const flaggedInside = !okTree(ctx, at);
+    const entry = buildPortEntry(ctx, locateFrom(portsNode, [String(i)]), item, syntax, families, flaggedInside ? at : null);
+    if (entry !== null && !flaggedInside) ports.push(entry);
   });
 
   const expose: ManifestExpose[] = [];
@@ -181,15 +185,22 @@ function buildPortEntry(
   item: unknown,
   syntax: ShortSyntax,
   families: number,
+  flaggedEntry: string | null,
 ): ManifestPortEntry | null {
   const node = found.value;
   const source = node === null ? keySpanOf(ctx, found) : nodeSpan(ctx.lineCounter, ctx.file, node);
   const result =
     typeof item === 'string' || typeof item === 'number' ? parsePortSpec(item, syntax) : parsePortObject(item);
   if (!result.ok) {
-    for (const error of result.errors) report(ctx, portCode(error), error.message, portErrorSpan(ctx, node, error, source));
+    for (const error of result.errors) {
+      // Inside an entry the schema judged, the schema's word on the entry's shape (its keys, their
+      // types) and on any key it flagged stands; problems of other values are still reported.
+      if (flaggedEntry !== null && (error.key === undefined || SHAPE_CODES.has(error.code) || !okKey(ctx, flaggedEntry, error.key, error.index))) continue;
+      report(ctx, portCode(error), error.message, portErrorSpan(ctx, node, error, source));
+    }
     return null;
   }
+  if (flaggedEntry !== null) return null;
   const entry: ManifestPortEntry = { spec: result.spec, source };
   // Finer positions serve only the family checks of checkManifests, which can report on an entry
   // only when its container has exactly one family and the entry names a family, a host address
@@ -292,6 +303,15 @@ function report(ctx: Context, code: Diagnostic['code'], message: string, span: S
 function ok(ctx: Context, pointer: string): boolean {
   if (ctx.flagged.length === 0) return true;
   return !ctx.flagged.some((f) => pointer === f || pointer.startsWith(`${f}/`));
+}
+
+/** Long-form grammar errors about the entry's shape, which the schema reports in its own words. */
+const SHAPE_CODES: ReadonlySet<string> = new Set(['port-long-key', 'port-long-missing-target', 'port-long-type', 'port-long-empty', 'port-long-duplicate']);
+
+/** A key of a port entry (or one item of its list) the schema said nothing about. */
+function okKey(ctx: Context, entry: string, key: string, index: number | undefined): boolean {
+  const at = `${entry}/${joinPointer([key]).slice(1)}`;
+  return index === undefined ? okTree(ctx, at) : ok(ctx, `${at}/${index}`);
 }
 
 /** Neither flagged itself nor holding anything flagged (a port entry is judged whole). */

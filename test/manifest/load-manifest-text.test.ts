@@ -315,6 +315,31 @@ describe('loadManifestText: data never touches prototypes', () => {
   });
 });
 
+describe('loadManifestText: one problem of an entry does not hide the others', () => {
+  it('reports a bad port and a bad source beside a schema error in the same entry, each once', () => {
+    const text = [
+      'version: 1',
+      'containers:',
+      '  web:',
+      '    ip: 10.0.0.2',
+      '    ports:',
+      '      - published: "080"',
+      '        target: 80',
+      '        interface: em-0',
+      '        from: [any, 10.0.0.0/33]',
+      '',
+    ].join('\n');
+    const { manifests, diagnostics } = loadManifestText(text, 's.yaml');
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+      ['port-leading-zero', 6, 21],
+      ['invalid-name', 8, 20],
+      ['invalid-address', 9, 16],
+      ['port-address-invalid', 9, 21],
+    ]);
+    expect(manifests.documents[0]?.containers[0]?.ports).toEqual([]);
+  });
+});
+
 describe('loadManifestText: container addresses traffic can be redirected to', () => {
   it.each([
     ['ip', '0.0.0.0', /unspecified address/],
