@@ -39,13 +39,13 @@ export function parseKleenePort(text: string): PortSpecResult {
   const main = slash < 0 ? text : text.slice(0, slash);
   const fields = splitFields(main);
 
-  if (fields.length > 3) return failWith(tooManyFields(main, fields));
+  if (fields.length > 3) return failWith(tooManyFields(main, fields, text.slice(main.length)));
 
   const errors: PortSpecError[] = [];
   const interfaces: string[] = [];
   if (fields.length === 3) {
     const iface = fields[0] as Field;
-    const problem = interfaceProblem(iface.text);
+    const problem = interfaceProblem(iface.text, text.slice(iface.text.length));
     if (problem !== null) errors.push(portError(problem.code, problem.message, 0, iface.text.length));
     else interfaces.push(iface.text);
   }
@@ -111,11 +111,11 @@ function splitFields(text: string): Field[] {
 }
 
 /** More than three fields: most likely an IPv6 address written as if this were docker syntax. */
-function tooManyFields(main: string, fields: readonly Field[]): PortSpecError {
+function tooManyFields(main: string, fields: readonly Field[], protocol: string): PortSpecError {
   const hostField = fields[fields.length - 2] as Field;
   const prefix = main.slice(0, hostField.start - 1);
   const address = parseAddress(prefix.replace(/^\[(.*)\]$/, '$1'));
-  if (address !== null) return addressInKleene(address.text, 0, prefix.length);
+  if (address !== null) return addressInKleene(address.text, 0, prefix.length, main.slice(prefix.length) + protocol);
   const fourth = fields[3] as Field;
   return portError(
     'port-too-many-fields',
@@ -125,10 +125,10 @@ function tooManyFields(main: string, fields: readonly Field[]): PortSpecError {
   );
 }
 
-function interfaceProblem(text: string): { code: 'port-interface-name' | 'port-address-in-kleene'; message: string } | null {
+function interfaceProblem(text: string, rest: string): { code: 'port-interface-name' | 'port-address-in-kleene'; message: string } | null {
   const address = parseAddress(text.replace(/^\[(.*)\]$/, '$1'));
   if (address !== null) {
-    const error = addressInKleene(address.text, 0, text.length);
+    const error = addressInKleene(address.text, 0, text.length, rest);
     return { code: 'port-address-in-kleene', message: error.message };
   }
   if (text === '') {
@@ -142,12 +142,13 @@ function interfaceProblem(text: string): { code: 'port-interface-name' | 'port-a
   return { code: 'port-interface-name', message: problem };
 }
 
-function addressInKleene(address: string, start: number, end: number): PortSpecError {
+/** rest: the entry after the address (`:8080:80/udp`), to show the entry rewritten. */
+function addressInKleene(address: string, start: number, end: number, rest: string): PortSpecError {
   const shown = address.includes(':') ? `[${address}]` : address;
   return portError(
     'port-address-in-kleene',
     `${quoteText(address)} is an IP address, but Kleene syntax takes an interface name before the host port ` +
-      `(em0:8080:80): to listen on a host address, use docker syntax (${shown}:8080:80) or the long form's host_ip`,
+      `(em0${rest}): to listen on a host address, use docker syntax (${shown}${rest}) or the long form's host_ip`,
     start,
     end,
   );

@@ -116,7 +116,10 @@ describe('parseKleenePort: errors', () => {
     const pool = parseKleenePort('8000-8010:80');
     expect(pool.ok ? '' : pool.errors[0]?.message).toMatch(/docker syntax.*long form/);
     const address = parseKleenePort('127.0.0.1:80:8080');
-    expect(address.ok ? '' : address.errors[0]?.message).toMatch(/docker syntax \(127\.0\.0\.1:8080:80\)/);
+    // The entry itself, rewritten: the same ports, with an interface or in docker syntax.
+    expect(address.ok ? '' : address.errors[0]?.message).toMatch(/\(em0:80:8080\).*docker syntax \(127\.0\.0\.1:80:8080\)/);
+    const v6 = parseKleenePort('[::1]:53:5353/udp');
+    expect(v6.ok ? '' : v6.errors[0]?.message).toMatch(/docker syntax \(\[::1\]:53:5353\/udp\)/);
     const sctp = parseKleenePort('80/sctp');
     expect(sctp.ok ? '' : sctp.errors[0]?.message).toMatch(/docker syntax and the long form accept sctp/);
   });
