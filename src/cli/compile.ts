@@ -58,7 +58,7 @@ async function runCompile(paths: string[], flags: CompileCommandFlags, ctx: CliC
       ctx.stderr.write(`${flags.check} is up to date\n`);
       ctx.exitCode = 0;
     } else {
-      ctx.stderr.write(`${flags.check} ${current === null ? 'does not exist or cannot be read' : 'differs from what compile would write'}; run: pfexpose compile -o ${flags.check}\n`);
+      ctx.stderr.write(`${flags.check} ${current === null ? 'does not exist or cannot be read' : 'differs from what compile would write'}; to update it, run the same command with -o ${flags.check} in place of --check ${flags.check}\n`);
       ctx.exitCode = 1;
     }
     return;
