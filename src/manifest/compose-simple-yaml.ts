@@ -102,14 +102,16 @@ function composeDocument(token: CST.Document): SimpleDocument {
 }
 
 /**
- * Spaces, newlines, comments and at most one `indicator`, as yaml's resolveProps reads them; any
- * other token (anchors, tags, explicit keys, tabs) gives up.
+ * Spaces, newlines, comments and at most one `indicator` (null: none), as yaml's resolveProps
+ * and resolveEnd read them; any other token (anchors, tags, explicit keys), a tab, or a comment
+ * not set off by white space gives up. Returns the indicator; props holds the rest.
  */
 function readProps(
   tokens: readonly CST.SourceToken[],
-  indicator: CST.SourceToken['type'],
+  indicator: CST.SourceToken['type'] | null,
   startOnNewline: boolean,
   offset: number,
+  inFlow = false,
 ): CST.SourceToken | null {
   let hasSpace = startOnNewline;
   let hasNewline = false;
@@ -121,14 +123,15 @@ function readProps(
         hasSpace = true;
         break;
       case 'comment':
-        if (!hasSpace) giveUp();
+        if (inFlow || !hasSpace) giveUp();
         break;
       case 'newline':
+        if (inFlow) giveUp();
         hasNewline = true;
         hasSpace = true;
         break;
       default:
-        if (token.type !== indicator || found !== null) giveUp();
+        if (indicator === null || token.type !== indicator || found !== null) giveUp();
         found = token;
         hasSpace = false;
     }
@@ -142,27 +145,8 @@ function readProps(
 /** Trailing space, comments and newlines after a node (yaml's resolveEnd); returns the offset past them. */
 function readEnd(tokens: readonly CST.SourceToken[] | undefined, offset: number, requireSpace: boolean, inFlow: boolean): number {
   if (tokens === undefined) return offset;
-  let end = offset;
-  let hasSpace = false;
-  for (const token of tokens) {
-    switch (token.type) {
-      case 'space':
-        if (token.source.includes('\t')) giveUp();
-        hasSpace = true;
-        break;
-      case 'comment':
-        if (inFlow || (requireSpace && !hasSpace)) giveUp();
-        break;
-      case 'newline':
-        if (inFlow) giveUp();
-        hasSpace = true;
-        break;
-      default:
-        giveUp();
-    }
-    end += token.source.length;
-  }
-  return end;
+  readProps(tokens, null, !requireSpace, offset, inFlow);
+  return props.end;
 }
 
 function composeNode(token: CST.Token, depth: number): TreeNode {
