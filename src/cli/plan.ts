@@ -6,13 +6,17 @@ import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { formatGithub } from '../diagnostics/format-github.js';
 import { formatText } from '../diagnostics/format-text.js';
 import { writeFileAtomic } from '../host/atomic-write.js';
 import { readGitRevision } from '../host/git.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
 import { parsePfctlOutput } from '../pf/parse-pfctl.js';
-import { formatPlanGithub } from '../plan/format-plan-github.js';
+import {
+  AnnotationBudget,
+  formatDiagnosticsGithub,
+  formatPlanGithub,
+  MAX_ANNOTATIONS_PER_SEVERITY,
+} from '../plan/format-plan-github.js';
 import { formatPlanJson } from '../plan/format-plan-json.js';
 import { formatPlanMarkdown } from '../plan/format-plan-markdown.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
@@ -59,8 +63,9 @@ Exit codes (terraform plan -detailed-exitcode's convention):
   2  changes: applying would change exposures or ruleset lines
 
 Formats: text (coloured on a terminal unless NO_COLOR is set), json (formatVersion 1: summary,
-exposures, rules, unmanaged), markdown (one pull-request comment), github (annotations on the
-manifest lines that add or widen exposures, then the text plan; the markdown is appended to
+exposures, rules, unmanaged), markdown (one pull-request comment, kept under GitHub's size limit),
+github (annotations on the manifest lines that add or widen exposures and on the compile's
+warnings, at most 10 per severity in all, then the text plan; the markdown is appended to
 $GITHUB_STEP_SUMMARY when it is set).
 
 Examples:
@@ -124,17 +129,22 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
     reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
     return fail(ctx, 'the manifests are not valid; nothing was planned');
   }
-  reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
+  // In github format the compile's warnings share the annotation limit with the plan's own
+  // annotations, so they are written with them (or, when no plan comes, on their own).
+  if (flags.format !== 'github') reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
   if (desired.lockChanged) {
     ctx.stderr.write(`pfexpose plan: note: ${desired.lockPath} would change (new or dropped dynamic host ports); run pfexpose compile to record it\n`);
   }
 
   const deployed = await readDeployed(flags, given, options, desired, ctx);
-  if (!deployed.ok) return fail(ctx, deployed.message);
+  if (!deployed.ok) {
+    if (flags.format === 'github') reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
+    return fail(ctx, deployed.message);
+  }
   const plan = planChanges(desiredState(desired.exposures, desired.ruleset), deployed.state);
   const against = describeSource(deployed.source);
 
-  const status = await writeOutput(ctx, flags.format, plan, against, deployed.source, deployed.fingerprint);
+  const status = await writeOutput(ctx, flags.format, plan, against, deployed.source, deployed.fingerprint, desired.diagnostics);
   if (status !== null) return status;
 
   if (flags.output !== undefined) {
@@ -166,12 +176,42 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
 
 function reportDiagnostics(ctx: CliContext, format: Format, diagnostics: readonly Diagnostic[], outcome: CompileOutcome): void {
   if (diagnostics.length === 0) return;
-  if (format === 'github') ctx.stdout.write(formatGithub(diagnostics));
-  else {
+  if (format === 'github') {
+    const budget = new AnnotationBudget();
+    const github = formatDiagnosticsGithub(diagnostics, budget);
+    ctx.stdout.write(github.annotations);
+    writeOmitted(ctx, budget.omitted, github.omittedText, false);
+  } else {
     ctx.stderr.write(
       formatText(diagnostics, { codeFrame: ctx.stderr.isTTY, color: useColor(ctx, ctx.stderr), sources: outcome.texts }),
     );
   }
+}
+
+/** Says how many annotations GitHub's limit left out, and writes left-out diagnostics as text. */
+function writeOmitted(ctx: CliContext, omitted: number, omittedDiagnostics: string, planFollows: boolean): void {
+  if (omitted === 0) return;
+  const what = omitted === 1 ? '1 more annotation' : `${omitted} more annotations`;
+  const where = [
+    ...(planFollows ? ['every change is in the plan below'] : []),
+    ...(omittedDiagnostics === '' ? [] : ['the diagnostics left out follow as text']),
+  ];
+  ctx.stdout.write(
+    `pfexpose plan: ${what} left out (GitHub shows at most ${MAX_ANNOTATIONS_PER_SEVERITY} per severity in a step)${where.length > 0 ? `; ${where.join(', and ')}` : ''}\n`,
+  );
+  ctx.stdout.write(omittedDiagnostics);
+}
+
+/** The log of the GitHub Actions run this plan runs in, when the runner's variables say so. */
+function workflowRunUrl(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const server = env['GITHUB_SERVER_URL'];
+  const repository = env['GITHUB_REPOSITORY'];
+  const run = env['GITHUB_RUN_ID'];
+  if (server === undefined || repository === undefined || run === undefined) return undefined;
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(server) || !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d+$/.test(run)) {
+    return undefined;
+  }
+  return `${server}/${repository}/actions/runs/${run}`;
 }
 
 type Deployed =
@@ -191,7 +231,8 @@ async function readDeployed(
     switch (shown.kind) {
       case 'ok': {
         const text = `${shown.nat}\n${shown.filter}`;
-        const state = deployedFromText(text);
+        // pfexpose never writes tables: every table in the anchor is shown as unmanaged.
+        const state = deployedFromText(text, shown.tables);
         return { ok: true, state, source: { kind: 'live', anchor: options.anchor }, fingerprint: fingerprintDeployed(state.lines, shown.tables) };
       }
       case 'anchor-missing':
@@ -241,8 +282,16 @@ async function readDeployed(
   // lock was stale is not this change's fault.
   const base = compileSources(read.sources, { ...options, frozen: false }, read.lockText);
   if (!base.ok) {
-    ctx.stderr.write(formatText(base.diagnostics, { color: useColor(ctx, ctx.stderr) }));
-    return { ok: false, message: `the manifests at ${ref} do not compile with these options, so there is nothing to compare with` };
+    // These are the base revision's problems, not the working tree's: say so, and name each file
+    // as git does (REF:PATH), so that no one looks for them in the files on disk.
+    const shortCommit = read.commit.slice(0, 12);
+    ctx.stderr.write(`pfexpose plan: the manifests at the base revision ${ref} (${shortCommit}) do not compile:\n`);
+    const located = base.diagnostics.map((d) => ({ ...d, file: `${ref}:${d.file}` }));
+    ctx.stderr.write(formatText(located, { color: useColor(ctx, ctx.stderr) }));
+    return {
+      ok: false,
+      message: `the base revision ${ref} (${shortCommit}) does not compile with these options (the diagnostics above are its files, not the working tree's), so there is nothing to compare with; fix it there, or plan against another revision`,
+    };
   }
   const state = deployedFromCompiled(base.exposures, base.ruleset);
   return {
@@ -271,7 +320,10 @@ async function writeOutput(
   against: string,
   source: DeployedSource,
   fingerprint: string,
+  diagnostics: readonly Diagnostic[],
 ): Promise<number | null> {
+  const runUrl = workflowRunUrl(ctx.env);
+  const fullPlan = runUrl === undefined ? {} : { fullPlanUrl: runUrl };
   switch (format) {
     case 'text':
       ctx.stdout.write(formatPlanText(plan, { color: useColor(ctx), against }));
@@ -280,14 +332,12 @@ async function writeOutput(
       ctx.stdout.write(formatPlanJson(plan, { deployed: source, fingerprint }));
       return null;
     case 'markdown':
-      ctx.stdout.write(formatPlanMarkdown(plan, { against }));
+      ctx.stdout.write(formatPlanMarkdown(plan, { against, ...fullPlan }));
       return null;
     case 'github': {
-      const github = formatPlanGithub(plan, { against });
+      const github = formatPlanGithub(plan, { against, diagnostics, ...fullPlan });
       ctx.stdout.write(github.annotations);
-      if (github.omitted > 0) {
-        ctx.stdout.write(`pfexpose plan: ${github.omitted} more annotations left out (GitHub shows at most 10 per severity)\n`);
-      }
+      writeOmitted(ctx, github.omitted, github.omittedDiagnostics, true);
       ctx.stdout.write(formatPlanText(plan, { color: false, against }));
       const summaryFile = ctx.env['GITHUB_STEP_SUMMARY'];
       if (summaryFile !== undefined && summaryFile !== '') {

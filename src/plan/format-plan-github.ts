@@ -1,6 +1,9 @@
 // The plan for GitHub Actions: workflow annotations on the manifest lines that add or widen
-// exposures (GitHub shows at most 10 per severity per step), and the markdown for the job summary.
-import { escapeGithubData, escapeGithubProperty } from '../diagnostics/format-github.js';
+// exposures, and the compile diagnostics, within GitHub's limit of 10 annotations per severity per
+// step (counted over both); the markdown for the job summary.
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { escapeGithubData, escapeGithubProperty, formatGithub } from '../diagnostics/format-github.js';
+import { formatText } from '../diagnostics/format-text.js';
 import { exposureText } from './describe-exposure.js';
 import { formatPlanMarkdown } from './format-plan-markdown.js';
 import { fieldName } from './format-plan-text.js';
@@ -8,27 +11,64 @@ import type { ExposureChange, Plan } from './plan.js';
 
 export const MAX_ANNOTATIONS_PER_SEVERITY = 10;
 
+type AnnotationSeverity = 'error' | 'warning' | 'notice';
+
+export interface PlanGithubOptions {
+  against: string;
+  /** Diagnostics of the compile (warnings): annotated too, within the same limit. */
+  diagnostics?: readonly Diagnostic[];
+  /** Passed on to the markdown of the job summary. */
+  fullPlanUrl?: string;
+}
+
 export interface PlanGithubOutput {
   /** Workflow commands, one a line. */
   annotations: string;
-  /** How many annotations were left out over the limit. */
+  /** How many annotations were left out over the limit, diagnostics and changes together. */
   omitted: number;
+  /** The diagnostics left out, as text lines, so the log still has every one. */
+  omittedDiagnostics: string;
   /** Markdown for $GITHUB_STEP_SUMMARY. */
   summary: string;
 }
 
-export function formatPlanGithub(plan: Plan, options: { against: string }): PlanGithubOutput {
-  const counts = { warning: 0, notice: 0 };
-  let omitted = 0;
+/** Counts annotations per severity over one step and says whether one more may be written. */
+export class AnnotationBudget {
+  private readonly counts: Record<AnnotationSeverity, number> = { error: 0, warning: 0, notice: 0 };
+  omitted = 0;
+
+  take(severity: AnnotationSeverity): boolean {
+    if (this.counts[severity] >= MAX_ANNOTATIONS_PER_SEVERITY) {
+      this.omitted += 1;
+      return false;
+    }
+    this.counts[severity] += 1;
+    return true;
+  }
+}
+
+/** Diagnostics as annotations while the budget lasts; the rest as text lines. */
+export function formatDiagnosticsGithub(
+  diagnostics: readonly Diagnostic[],
+  budget: AnnotationBudget,
+): { annotations: string; omittedText: string } {
+  let annotations = '';
+  const left: Diagnostic[] = [];
+  for (const diagnostic of diagnostics) {
+    if (budget.take(diagnostic.severity)) annotations += formatGithub([diagnostic]);
+    else left.push(diagnostic);
+  }
+  return { annotations, omittedText: formatText(left) };
+}
+
+export function formatPlanGithub(plan: Plan, options: PlanGithubOptions): PlanGithubOutput {
+  const budget = new AnnotationBudget();
   const lines: string[] = [];
+  // Flagged changes take the warnings before the compile's warnings: a reviewer must not miss them.
   for (const change of plan.exposures) {
     if (change.desired === null || !addsOrWidens(change)) continue;
     const severity = change.flags.length > 0 ? 'warning' : 'notice';
-    if (counts[severity] >= MAX_ANNOTATIONS_PER_SEVERITY) {
-      omitted += 1;
-      continue;
-    }
-    counts[severity] += 1;
+    if (!budget.take(severity)) continue;
     const source = change.desired.source;
     const title = change.kind === 'added' ? 'pfexpose: exposure added' : 'pfexpose: exposure changed';
     const details = [
@@ -44,7 +84,16 @@ export function formatPlanGithub(plan: Plan, options: { against: string }): Plan
     ].join(',');
     lines.push(`::${severity} ${properties}::${escapeGithubData(details.join('\n'))}\n`);
   }
-  return { annotations: lines.join(''), omitted, summary: formatPlanMarkdown(plan, { against: options.against }) };
+  const diagnostics = formatDiagnosticsGithub(options.diagnostics ?? [], budget);
+  return {
+    annotations: `${lines.join('')}${diagnostics.annotations}`,
+    omitted: budget.omitted,
+    omittedDiagnostics: diagnostics.omittedText,
+    summary: formatPlanMarkdown(plan, {
+      against: options.against,
+      ...(options.fullPlanUrl === undefined ? {} : { fullPlanUrl: options.fullPlanUrl }),
+    }),
+  };
 }
 
 /** Additions, flagged changes, and changes that open another listen side, port or protocol. */

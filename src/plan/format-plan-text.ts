@@ -24,11 +24,17 @@ export function formatPlanText(plan: Plan, options: PlanTextOptions): string {
     out.push('', 'Exposure changes:');
     for (const change of plan.exposures) out.push(...changeLines(change, paint));
   }
-  if (plan.unmanaged.length > 0) {
+  const rules = plan.unmanaged.filter((item) => item.kind === 'rule');
+  if (rules.length > 0) {
     out.push('', paint('yellow', 'Unmanaged rules in the anchor (pfexpose did not write them; loading this plan removes them):'));
-    for (const rule of plan.unmanaged) {
+    for (const rule of rules) {
       out.push(`  ${rule.line > 0 ? `line ${rule.line}: ` : ''}${showPrintable(rule.text)}`, `      ${paint('dim', showPrintable(rule.reason))}`);
     }
+  }
+  const tables = plan.unmanaged.filter((item) => item.kind === 'table');
+  if (tables.length > 0) {
+    out.push('', paint('yellow', 'Unmanaged tables in the anchor (pfexpose never writes tables; no plan manages them):'));
+    for (const table of tables) out.push(`  ${showPrintable(table.text)}`);
   }
   if (plan.rules.unified !== '') {
     out.push('', 'Ruleset diff:');

@@ -35,6 +35,8 @@ export interface DeployedState {
   exposures: readonly DeployedExposure[];
   lines: readonly string[];
   unmanaged: readonly ParsedRule[];
+  /** Table names in the anchor (`pfctl -a ANCHOR -s Tables`): pfexpose never writes tables. */
+  tables: readonly string[];
 }
 
 /** The desired side from a compiled ruleset text and its exposures. */
@@ -42,16 +44,19 @@ export function desiredState(exposures: readonly Exposure[], ruleset: string): D
   return { exposures, lines: normalizedLines(parsePfctlOutput(ruleset).rules) };
 }
 
-/** The deployed side from pfctl's printed form (-sn then -sr, -v or not) or a compiled ruleset. */
-export function deployedFromText(text: string): DeployedState {
+/**
+ * The deployed side from pfctl's printed form (-sn then -sr, -v or not) or a compiled ruleset, and
+ * the names of the anchor's tables when pf was asked (every one of them is unmanaged).
+ */
+export function deployedFromText(text: string, tables: readonly string[] = []): DeployedState {
   const rules = parsePfctlOutput(text).rules;
   const { exposures, unmanaged } = exposuresFromRules(rules);
-  return { exposures, lines: normalizedLines(rules), unmanaged };
+  return { exposures, lines: normalizedLines(rules), unmanaged, tables: [...tables].sort(compareStrings) };
 }
 
 /** The deployed side from exposures compiled at another revision: all of them are known. */
 export function deployedFromCompiled(exposures: readonly Exposure[], ruleset: string): DeployedState {
-  return { exposures, lines: normalizedLines(parsePfctlOutput(ruleset).rules), unmanaged: [] };
+  return { exposures, lines: normalizedLines(parsePfctlOutput(ruleset).rules), unmanaged: [], tables: [] };
 }
 
 /** Rule lines as compared: pfctl's printed form with port numbers, whatever the text used. */
@@ -126,11 +131,20 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
   changes.sort(compareChanges);
 
   const rules = diffRules(deployed.lines, desired.lines);
-  const unmanaged: UnmanagedRule[] = deployed.unmanaged.map((rule) => ({
-    line: rule.line,
-    text: printRule(rule, { ports: 'numeric' }),
-    reason: unmanagedReason(rule),
-  }));
+  const unmanaged: UnmanagedRule[] = [
+    ...deployed.unmanaged.map((rule): UnmanagedRule => ({
+      kind: 'rule',
+      line: rule.line,
+      text: printRule(rule, { ports: 'numeric' }),
+      reason: unmanagedReason(rule),
+    })),
+    ...deployed.tables.map((name): UnmanagedRule => ({
+      kind: 'table',
+      line: 0,
+      text: `table <${name}>`,
+      reason: 'a table in the anchor: pfexpose never writes tables, so it was made by hand or by another tool, and no plan manages it',
+    })),
+  ];
   const flags = Object.fromEntries(PLAN_FLAG_CODES.map((code) => [code, 0])) as Record<PlanFlagCode, number>;
   for (const change of changes) for (const flag of change.flags) flags[flag.code] += 1;
   const count = (kind: ExposureChange['kind']): number => changes.filter((c) => c.kind === kind).length;
@@ -147,7 +161,8 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
       rulesRemoved: rules.removed.length,
       unmanaged: unmanaged.length,
       flags,
-      changes: changes.length > 0 || rules.added.length > 0 || rules.removed.length > 0,
+      // Unmanaged rules are in the rule diff already; tables have no lines there but count too.
+      changes: changes.length > 0 || rules.added.length > 0 || rules.removed.length > 0 || unmanaged.length > 0,
     },
   };
 }
@@ -224,9 +239,19 @@ function flag(code: PlanFlagCode, message: string): PlanFlag {
   return { code, message };
 }
 
+/**
+ * True when the exposure listens only on a loopback address (127.0.0.0/8, ::1): the renderer binds
+ * those to lo0, so only the host itself reaches them, whatever the sources say.
+ */
+export function isLoopbackOnly(e: Pick<Exposure, 'interface' | 'hostAddress'>): boolean {
+  if (e.interface !== null || e.hostAddress === null) return false;
+  const address = canonicalAddress(e.hostAddress) ?? e.hostAddress;
+  return address === '::1' || (parseAddress(address)?.family === 'inet' && address.startsWith('127.'));
+}
+
 function flagsOfAddition(e: Exposure, n: Normalized): PlanFlag[] {
   const flags: PlanFlag[] = [];
-  if (e.from.length === 0) flags.push(flag('open-to-all', 'newly reachable from any source'));
+  if (e.from.length === 0 && !isLoopbackOnly(e)) flags.push(flag('open-to-all', 'newly reachable from any source'));
   if (e.family === 'inet6') flags.push(flag('ipv6-exposed', 'newly exposed over IPv6'));
   if (e.hostPort.start < 1024) flags.push(flag('privileged-port', `privileged host port ${n.hostPort} (below 1024) newly exposed`));
   return flags;
@@ -234,7 +259,17 @@ function flagsOfAddition(e: Exposure, n: Normalized): PlanFlag[] {
 
 function flagsOfChange(d: Exposure, dn: Normalized, p: DeployedExposure, pn: Normalized): PlanFlag[] {
   const flags: PlanFlag[] = [];
-  if (d.from.length === 0 && p.from.length > 0) {
+  const wasLoopback = isLoopbackOnly(p);
+  if (isLoopbackOnly(d)) {
+    // Only the host itself reaches a loopback address: no source is newly admitted.
+  } else if (wasLoopback) {
+    // Listening on the network where only the host reached it before: every source is new.
+    if (d.from.length === 0) {
+      flags.push(flag('open-to-all', `newly reachable from any source (was loopback only, ${pn.listen})`));
+    } else {
+      flags.push(flag('sources-widened', `sources widened: ${dn.from} newly admitted (was loopback only, ${pn.listen})`));
+    }
+  } else if (d.from.length === 0 && p.from.length > 0) {
     flags.push(flag('open-to-all', `newly reachable from any source (was ${pn.from})`));
   } else if (d.family === p.family) {
     // Across families the sources cannot be compared; the IPv6 flag says what matters then.
@@ -250,7 +285,17 @@ function flagsOfChange(d: Exposure, dn: Normalized, p: DeployedExposure, pn: Nor
   if (dn.hostPort !== pn.hostPort && (d.dynamic || p.dynamic === true)) {
     flags.push(flag('dynamic-port-moved', `dynamic host port moved from ${pn.hostPort} to ${dn.hostPort}: clients that knew the old port lose it`));
   }
+  if (dn.container !== pn.container) {
+    flags.push(flag('container-changed', `host port ${hostSide(dn)} now leads to container ${dn.container} (was ${pn.container})`));
+  }
+  if (dn.protocol !== pn.protocol) {
+    flags.push(flag('protocol-changed', `protocol changed from ${pn.protocol} to ${dn.protocol}: ${pn.protocol} clients lose the exposure, ${dn.protocol} is newly exposed`));
+  }
   return flags;
+}
+
+function hostSide(n: Normalized): string {
+  return `${n.listen.replace(/^if:/, '')}:${n.hostPort}`;
 }
 
 function sortable(e: DeployedExposure): Exposure {

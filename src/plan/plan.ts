@@ -13,7 +13,11 @@ export interface DeployedExposure extends Omit<Exposure, 'dynamic' | 'source'> {
 
 /** What a reviewer must not miss. */
 export type PlanFlagCode =
-  /** A new exposure open to every source, or one whose source restriction was dropped. */
+  /**
+   * Newly reachable from any source: a new exposure open to every source, one whose source
+   * restriction was dropped, or one that listened only on a loopback address and now listens on
+   * the network. An exposure that listens only on a loopback address is reachable from nowhere.
+   */
   | 'open-to-all'
   /** Sources that the deployed exposure did not admit are now admitted. */
   | 'sources-widened'
@@ -22,7 +26,11 @@ export type PlanFlagCode =
   /** A host port below 1024 is exposed where it was not before. */
   | 'privileged-port'
   /** A host port the allocator chose is not the one deployed: clients that knew it lose it. */
-  | 'dynamic-port-moved';
+  | 'dynamic-port-moved'
+  /** The listen side and host port now lead to another container (another took the port over). */
+  | 'container-changed'
+  /** The exposure changed protocol: the old protocol's clients lose it, the new one is exposed. */
+  | 'protocol-changed';
 
 export const PLAN_FLAG_CODES: readonly PlanFlagCode[] = [
   'open-to-all',
@@ -30,6 +38,8 @@ export const PLAN_FLAG_CODES: readonly PlanFlagCode[] = [
   'ipv6-exposed',
   'privileged-port',
   'dynamic-port-moved',
+  'container-changed',
+  'protocol-changed',
 ];
 
 export interface PlanFlag {
@@ -81,9 +91,11 @@ export interface RuleDiff {
 }
 
 export interface UnmanagedRule {
-  /** Line of the deployed text where the rule starts (1-based), or 0 when unknown. */
+  /** A rule pfexpose did not write, or a table (pfexpose never writes tables). */
+  kind: 'rule' | 'table';
+  /** Line of the deployed text where the rule starts (1-based), or 0 when unknown (tables). */
   line: number;
-  /** The rule as pfctl prints it. */
+  /** The rule as pfctl prints it, or `table <NAME>`. */
   text: string;
   reason: string;
 }
@@ -95,10 +107,11 @@ export interface PlanSummary {
   unchanged: number;
   rulesAdded: number;
   rulesRemoved: number;
+  /** Unmanaged rules and tables. */
   unmanaged: number;
   /** How many changes carry each flag. */
   flags: Record<PlanFlagCode, number>;
-  /** True when applying would change anything: exposures or ruleset lines. */
+  /** True when applying would change anything: exposures, ruleset lines or unmanaged tables. */
   changes: boolean;
 }
 
@@ -106,7 +119,10 @@ export interface Plan {
   /** Removed, changed and added exposures, sorted by the desired (else deployed) exposure. */
   exposures: ExposureChange[];
   rules: RuleDiff;
-  /** Rules in the deployed anchor that pfexpose did not write; loading the plan replaces them. */
+  /**
+   * Rules in the deployed anchor that pfexpose did not write (loading the plan replaces them), then
+   * the anchor's tables (pfexpose never writes any).
+   */
   unmanaged: UnmanagedRule[];
   summary: PlanSummary;
 }

@@ -108,6 +108,36 @@ describe('pfexpose plan --base', () => {
     expect(got.stdout).toBe('');
   });
 
+  it('exits 1 when the base revision does not compile, naming the revision and not the working tree', () => {
+    repo.write('hosts/web.yaml', `${WEB}      - 70000:80\n`);
+    const base = repo.commit('a broken manifest').slice(0, 12);
+    repo.write('hosts/web.yaml', WEB);
+    for (const format of ['text', 'github']) {
+      const got = run(['plan', 'hosts', '--base', 'HEAD', '--format', format]);
+      expect(got.status).toBe(1);
+      expect(got.stderr).toContain(`the manifests at the base revision HEAD (${base}) do not compile:\n`);
+      expect(got.stderr).toMatch(/^HEAD:hosts\/web\.yaml:7:\d+: error port-out-of-range /m);
+      // Nothing points at the working tree's file, which is valid.
+      expect(got.stderr).not.toMatch(/^hosts\/web\.yaml:/m);
+      expect(got.stdout).not.toContain('hosts/web.yaml');
+      expect(got.stderr).toContain(`the base revision HEAD (${base}) does not compile with these options`);
+    }
+  });
+
+  it('counts compile warnings against GitHub\'s limit of 10 annotations per severity', () => {
+    const mismatches = Array.from({ length: 12 }, (_, i) => `      - "[::1]:${5000 + i}:80"\n`).join('');
+    repo.write('hosts/web.yaml', `${WEB_WITH_DNS}  legacy:\n    ip: 10.13.37.12\n    syntax: docker\n    ports:\n${mismatches}`);
+    const got = run(['plan', 'hosts', '--base', 'HEAD', '--format', 'github']);
+    expect(got.status).toBe(2);
+    const warnings = got.stdout.split('\n').filter((line) => line.startsWith('::warning '));
+    expect(warnings).toHaveLength(10);
+    // The flagged change (dns on a privileged port, open to all) is annotated first.
+    expect(warnings[0]).toContain('title=pfexpose%3A exposure added::dns udp');
+    expect(warnings.filter((line) => line.includes('title=family-mismatch'))).toHaveLength(9);
+    expect(got.stdout).toContain('pfexpose plan: 3 more annotations left out (GitHub shows at most 10 per severity in a step)');
+    expect(got.stdout.match(/^hosts\/web\.yaml:\d+:\d+: warning family-mismatch /gm)).toHaveLength(3);
+  });
+
   it('exits 1 for a revision that does not exist', () => {
     const got = run(['plan', 'hosts', '--base', 'origin/nowhere']);
     expect(got.status).toBe(1);
@@ -190,6 +220,21 @@ describe('pfexpose plan --live (pfctl simulator)', () => {
       expect(saved.plan.deployed.fingerprint).toBe(fingerprintDeployedText(compiled.stdout));
       expect(saved.plan.desired.ruleset).toBe(run(['compile', 'hosts']).stdout);
     }
+  });
+
+  it('shows a table in the anchor as unmanaged and exits 2: pfexpose never writes tables', async () => {
+    sim = await createSim();
+    const compiled = run(['compile', 'hosts']);
+    await sim.writeAnchor('pfexpose', `${compiled.stdout}table <blocklist> persist { 192.0.2.1 }\n`);
+    const got = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toContain('0 to add, 0 to change, 0 to remove, 1 unchanged; ruleset +0 -0 lines; 1 unmanaged');
+    expect(got.stdout).toContain('Unmanaged tables in the anchor');
+    expect(got.stdout).toContain('  table <blocklist>');
+    expect(got.status).toBe(2);
+    const json = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM, '--format', 'json'], sim.env);
+    expect(json.status).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ changes: true, unmanaged: [{ kind: 'table', rule: 'table <blocklist>' }] });
   });
 
   it('exits 1 when the anchor is missing, pf is disabled or pfctl prints an error', async () => {

@@ -7,6 +7,8 @@ import type { ChangedField, PlanFlagCode } from '../../src/plan/plan.js';
 import { exposure } from './exposure-fixture.js';
 
 const web = exposure({ from: ['192.0.2.0/24'] });
+/** Docker's `127.0.0.1:5432:5432`: only the host itself reaches it. */
+const loopback = exposure({ container: 'db', interface: null, hostAddress: '127.0.0.1', hostPort: { start: 5432, end: 5432 }, containerAddress: '10.13.37.4', containerPort: { start: 5432, end: 5432 } });
 
 function plan(desired: Exposure[], deployed: Exposure[]) {
   const d = renderRuleset(desired, { dialect: 'freebsd' });
@@ -74,7 +76,7 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   ],
   [
     'the protocol changed',
-    { desired: [exposure({ from: web.from, protocol: 'udp' })], deployed: [web], want: { kinds: ['changed'], fields: ['protocol'], flags: [] } },
+    { desired: [exposure({ from: web.from, protocol: 'udp' })], deployed: [web], want: { kinds: ['changed'], fields: ['protocol'], flags: ['protocol-changed'] } },
   ],
   [
     'the family changed to IPv6',
@@ -86,7 +88,7 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   ],
   [
     'the container renamed',
-    { desired: [exposure({ from: web.from, container: 'www' })], deployed: [web], want: { kinds: ['changed'], fields: ['container'], flags: [] } },
+    { desired: [exposure({ from: web.from, container: 'www' })], deployed: [web], want: { kinds: ['changed'], fields: ['container'], flags: ['container-changed'] } },
   ],
   [
     'sources narrowed',
@@ -99,6 +101,66 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   [
     'sources dropped: open to all',
     { desired: [{ ...web, from: [] }], deployed: [web], want: { kinds: ['changed'], fields: ['from'], flags: ['open-to-all'] } },
+  ],
+  [
+    'a loopback-only exposure added: reachable from nowhere but the host',
+    { desired: [loopback], deployed: [], want: { kinds: ['added'], flags: [] } },
+  ],
+  [
+    'an exposure on another 127/8 address added: loopback only',
+    { desired: [exposure({ interface: null, hostAddress: '127.0.0.53', hostPort: { start: 5353, end: 5353 } })], deployed: [], want: { kinds: ['added'], flags: [] } },
+  ],
+  [
+    'an IPv6 loopback-only exposure added',
+    {
+      desired: [exposure({ family: 'inet6', interface: null, hostAddress: '::1', containerAddress: 'fd00::2' })],
+      deployed: [],
+      want: { kinds: ['added'], flags: ['ipv6-exposed'] },
+    },
+  ],
+  [
+    'an exposure on a non-loopback host address added: open to all',
+    { desired: [exposure({ interface: null, hostAddress: '192.0.2.1' })], deployed: [], want: { kinds: ['added'], flags: ['open-to-all'] } },
+  ],
+  [
+    'host_ip 127.0.0.1 removed, listening on the gateway interface: newly reachable from any source',
+    { desired: [{ ...loopback, interface: 'em0', hostAddress: null }], deployed: [loopback], want: { kinds: ['changed'], fields: ['listen'], flags: ['open-to-all'] } },
+  ],
+  [
+    'host_ip 127.0.0.1 removed, listening on every address: newly reachable from any source',
+    { desired: [{ ...loopback, hostAddress: null }], deployed: [loopback], want: { kinds: ['changed'], fields: ['listen'], flags: ['open-to-all'] } },
+  ],
+  [
+    'host_ip ::1 removed: newly reachable from any source',
+    {
+      desired: [exposure({ family: 'inet6', interface: null, hostAddress: null, containerAddress: 'fd00::2' })],
+      deployed: [exposure({ family: 'inet6', interface: null, hostAddress: '::1', containerAddress: 'fd00::2' })],
+      want: { kinds: ['changed'], fields: ['listen'], flags: ['open-to-all'] },
+    },
+  ],
+  [
+    'loopback moved to the network with sources: those sources are newly admitted',
+    {
+      desired: [{ ...loopback, interface: 'em0', hostAddress: null, from: ['192.0.2.0/24'] }],
+      deployed: [loopback],
+      want: { kinds: ['changed'], fields: ['listen', 'from'], flags: ['sources-widened'] },
+    },
+  ],
+  [
+    'moved from the network onto loopback: no reachability flag',
+    { desired: [loopback], deployed: [{ ...loopback, interface: 'em0', hostAddress: null, from: ['192.0.2.0/24'] }], want: { kinds: ['changed'], fields: ['listen', 'from'], flags: [] } },
+  ],
+  [
+    'sources dropped from a loopback-only exposure: still reachable from the host only',
+    { desired: [loopback], deployed: [{ ...loopback, from: ['127.0.0.1'] }], want: { kinds: ['changed'], fields: ['from'], flags: [] } },
+  ],
+  [
+    'another container took over the host port',
+    {
+      desired: [exposure({ container: 'new', containerAddress: '10.13.37.9', from: web.from })],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['container', 'containerAddress'], flags: ['container-changed'] },
+    },
   ],
   [
     'several flags at once',
@@ -155,10 +217,22 @@ describe('planChanges', () => {
   it('counts the lines of unmanaged rules as removed: loading the anchor replaces them', () => {
     const ruleset = renderRuleset([web], { dialect: 'freebsd' });
     const got = planChanges(desiredState([web], ruleset), deployedFromText(`${ruleset}block in quick on em0 all\n`));
-    expect(got.unmanaged).toEqual([{ line: 6, text: 'block in quick on em0 all', reason: 'not a rule pfexpose writes' }]);
+    expect(got.unmanaged).toEqual([{ kind: 'rule', line: 6, text: 'block in quick on em0 all', reason: 'not a rule pfexpose writes' }]);
     expect(got.rules.removed).toEqual(['block in quick on em0 all']);
     expect(got.summary.changes).toBe(true);
     expect(got.exposures).toEqual([]);
+  });
+
+  it('shows every table of the anchor as unmanaged: pfexpose never writes tables', () => {
+    const ruleset = renderRuleset([web], { dialect: 'freebsd' });
+    const got = planChanges(desiredState([web], ruleset), deployedFromText(ruleset, ['zeta', 'blocklist']));
+    expect(got.unmanaged.map((u) => [u.kind, u.line, u.text])).toEqual([
+      ['table', 0, 'table <blocklist>'],
+      ['table', 0, 'table <zeta>'],
+    ]);
+    expect(got.rules.unified).toBe('');
+    expect(got.exposures).toEqual([]);
+    expect(got.summary).toMatchObject({ unmanaged: 2, changes: true });
   });
 
   it('shows a dialect switch in the rules view only', () => {
