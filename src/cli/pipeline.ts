@@ -2,11 +2,12 @@
 // apply, watch): load and check the manifests, resolve them for one host with the lock file, and
 // render pf text. Only compilePaths touches the file system; compileSources works on given texts.
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { readLockfile } from '../host/lock-file.js';
+import { findManifestFiles } from '../manifest/find-manifest-files.js';
 import type { LoadCache, LoadResult } from '../manifest/load-manifests.js';
 import { loadManifestDocuments, loadManifests } from '../manifest/load-manifests.js';
 import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';
@@ -28,8 +29,14 @@ export interface CompileOptions {
   dialect: Dialect;
   frozen: boolean;
   anchor: string;
-  /** Lock file path; default pfexpose.lock.json beside the first manifest path. */
+  /** Lock file path; default pfexpose.lock.json in the deepest directory holding every manifest path. */
   lockPath?: string | undefined;
+  /**
+   * True when the manifests compiled are a subset of those under the lock's directory, so lock
+   * entries of containers not read are kept. compilePaths works it out itself; compileParsed and
+   * compileSources take it from here (default false: the files given are all there is).
+   */
+  partialLoad?: boolean | undefined;
   /** Directory relative paths are resolved against; default the process's. */
   cwd?: string | undefined;
 }
@@ -97,20 +104,73 @@ export function compileParsed(
 export async function compilePaths(paths: readonly string[], options: CompileOptions): Promise<CompileOutcome> {
   const cwd = options.cwd ?? process.cwd();
   const given = paths.length > 0 ? paths : ['.'];
-  const lockPath = options.lockPath ?? (await defaultLockPath(given[0] ?? '.', cwd));
+  const lockPath = options.lockPath ?? (await defaultLockPath(given, cwd));
   const load = await loadManifests(given, { cwd });
   const lock = await readLockfileReported(resolve(cwd, lockPath), lockPath);
-  return compileLoaded(load, lock, options, lockPath);
+  // (Not worth a search when the manifests fail anyway: nothing is allocated then.)
+  const partialLoad =
+    options.partialLoad ?? (hasErrors(load.diagnostics) ? false : !(await readsEveryManifest(given, load.manifests.files, lockPath, cwd)));
+  return compileLoaded(load, lock, { ...options, partialLoad }, lockPath);
 }
 
-/** The lock lives with the manifests: inside the first path when it is a directory, else beside it. */
-export async function defaultLockPath(firstPath: string, cwd: string): Promise<string> {
-  try {
-    const info = await stat(resolve(cwd, firstPath));
-    return info.isDirectory() ? join(firstPath, LOCKFILE_NAME) : join(dirname(firstPath), LOCKFILE_NAME);
-  } catch {
-    return join(firstPath, LOCKFILE_NAME);
+/**
+ * The lock lives with the manifests, in the deepest directory that holds every path (a directory
+ * path itself, a file path's directory), so the order of the paths never changes which lock is used.
+ * A single string is taken as the only path.
+ */
+export async function defaultLockPath(paths: string | readonly string[], cwd: string): Promise<string> {
+  const given = typeof paths === 'string' ? [paths] : paths.length > 0 ? paths : ['.'];
+  const directories = await Promise.all(
+    given.map(async (path) => {
+      const absolute = resolve(cwd, path);
+      const info = await stat(absolute).catch(() => null);
+      return info === null || info.isDirectory() ? absolute : dirname(absolute);
+    }),
+  );
+  const common = directories.reduce(commonDirectory);
+  // Shown as the user wrote the paths: relative to the working directory unless every path was absolute.
+  const shown = given.every((path) => isAbsolute(path)) ? common : relative(cwd, common) || '.';
+  return join(shown, LOCKFILE_NAME);
+}
+
+function commonDirectory(a: string, b: string): string {
+  let common = a;
+  while (!isWithin(b, common)) {
+    const parent = dirname(common);
+    if (parent === common) return common;
+    common = parent;
   }
+  return common;
+}
+
+/** True when `path` is `directory` or lies below it (both absolute). */
+function isWithin(path: string, directory: string): boolean {
+  const rel = relative(directory, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * Whether the files read are every manifest under the lock's directory: only then may compile drop
+ * the lock entries of containers it did not see. A path that is a directory holding the lock's
+ * directory answers yes at once; otherwise that directory is searched the way PATHs are. A lock that
+ * does not lie above the manifests read (--lock elsewhere) belongs to exactly the paths given.
+ */
+export async function readsEveryManifest(paths: readonly string[], filesRead: readonly string[], lockPath: string, cwd: string): Promise<boolean> {
+  const lockDirectory = dirname(resolve(cwd, lockPath));
+  for (const path of paths) {
+    const absolute = resolve(cwd, path);
+    const info = await stat(absolute).catch(() => null);
+    if (info?.isDirectory() === true && isWithin(lockDirectory, absolute)) return true;
+  }
+  const read = filesRead.map((file) => resolve(cwd, file));
+  if (!read.every((file) => isWithin(file, lockDirectory))) return true;
+  const found = await findManifestFiles([lockDirectory], { cwd });
+  // A directory that cannot be searched may hide manifests: then keep what was not seen.
+  if (found.diagnostics.some((d) => d.severity === 'error' && d.code !== 'no-manifests')) return false;
+  const real = async (path: string): Promise<string> => realpath(path).catch(() => path);
+  const readReal = new Set(await Promise.all(read.map(real)));
+  for (const file of found.files) if (!readReal.has(await real(file.absolute))) return false;
+  return true;
 }
 
 async function readLockfileReported(path: string, shownAs: string): Promise<{ lock: Lockfile; diagnostics: Diagnostic[] }> {
@@ -167,6 +227,7 @@ function compileLoaded(
     lock: lock.lock,
     frozen: options.frozen,
     lockFileName: lockPath,
+    partialLoad: options.partialLoad === true,
   });
   const diagnostics = [...early, ...resolved.diagnostics];
   if (hasErrors(diagnostics)) return failed(diagnostics, resolved.host);

@@ -1,13 +1,23 @@
 // Chooses host ports for dynamic entries so that they never move: a valid lock entry is kept as is;
-// new requests are served in key order, lowest free block first, around every fixed exposure.
+// new requests are served in key order, lowest free block first, around every fixed exposure and
+// every allocation kept. Which lock entries are kept, adopted or dropped is decided here too.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import type { Family, PortRange } from '../ports/port-spec.js';
 import { formatRange, formatSpan, located } from './located.js';
 import type { AllocationKey, LockEntry, Lockfile } from './lockfile.js';
-import { allocationKeyId, compareAllocationKeys, compareLockEntries, lockfilesEqual } from './lockfile.js';
+import {
+  allocationBaseId,
+  allocationKeyId,
+  allocationKeyIdWithoutHost,
+  compareAllocationKeys,
+  compareLockEntries,
+  lockfilesEqual,
+} from './lockfile.js';
+import { EVERY_ADDRESS } from './port-occupancy.js';
 import type { ListenId, PortOccupancy, PortOwner } from './port-occupancy.js';
 
 export interface DynamicRequest {
+  /** The entry's identity; for a pick entry the allocator adds `range` itself. */
   key: AllocationKey;
   /** Where to choose from: the host's pool, or the entry's own range (Docker's pick-one form). */
   range: PortRange;
@@ -26,10 +36,19 @@ export interface AllocationInput {
   lock: Lockfile;
   frozen: boolean;
   lockFileName: string;
+  /** Every host the manifests name, with the names of its containers; empty: the anonymous host. */
+  hosts: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The selected host's containers in the manifests read, with or without dynamic entries. */
+  containers: ReadonlySet<string>;
+  /**
+   * True when some manifest under the lock's directory was not read (a subset of files was given):
+   * lock entries of containers that appear in no manifest read are then kept, holding their ports.
+   */
+  partialLoad: boolean;
 }
 
 export interface AllocationResult {
-  /** Host ports per request, in the order of input.requests; null when the range was full. */
+  /** Host ports per request, in the order of input.requests; null when the range was full or the port is in conflict. */
   hostPorts: (PortRange | null)[];
   lock: Lockfile;
   lockChanged: boolean;
@@ -38,32 +57,67 @@ export interface AllocationResult {
 
 const FROZEN_HINT = 'run `pfexpose compile` without --frozen to update the lock file, then commit it';
 
+function describeListen(key: Pick<AllocationKey, 'interface' | 'hostAddress'>): string {
+  return key.interface !== null ? `on ${key.interface}` : key.hostAddress !== null ? `on ${key.hostAddress}` : 'on every address';
+}
+
 function describeKey(key: AllocationKey): string {
-  const listen =
-    key.interface !== null ? `on ${key.interface}` : key.hostAddress !== null ? `on ${key.hostAddress}` : 'on every address';
-  return `${key.container} ${formatRange(key.containerPort)}/${key.protocol} ${listen} (${key.kind})`;
+  const kind = key.kind === 'pick' && key.range != null ? `pick from ${formatRange(key.range)}` : key.kind;
+  return `${key.container} ${formatRange(key.containerPort)}/${key.protocol} ${describeListen(key)} (${kind})`;
+}
+
+function describeHost(host: string | null): string {
+  return host === null ? 'the anonymous host (no host named)' : `host ${host}`;
+}
+
+function describeEntry(entry: LockEntry): string {
+  return `${entry.host === null ? '' : `${entry.host}: `}${describeKey(entry)} -> ${formatRange(entry.hostPort)}`;
+}
+
+function contains(outer: PortRange, inner: PortRange): boolean {
+  return inner.start >= outer.start && inner.end <= outer.end;
+}
+
+/** The families a lock entry can hold ports in when its container was not read: its address's, else both. */
+function entryFamilies(entry: LockEntry): Family[] {
+  if (entry.hostAddress === null) return ['inet', 'inet6'];
+  return entry.hostAddress.includes(':') ? ['inet6'] : ['inet'];
+}
+
+function entryListen(entry: LockEntry): ListenId {
+  if (entry.interface !== null) return `i:${entry.interface}`;
+  if (entry.hostAddress === null || entry.hostAddress === '0.0.0.0' || entry.hostAddress === '::') return EVERY_ADDRESS;
+  return `a:${entry.hostAddress}`;
 }
 
 export function allocateHostPorts(input: AllocationInput): AllocationResult {
   const { occupancy } = input;
   const diagnostics: Diagnostic[] = [];
+  const lockSpan: SourceSpan = { file: input.lockFileName, line: 1, column: 1, endLine: 1, endColumn: 1 };
   const chosenPorts = new Map<string, PortRange>();
 
+  // A pick entry is known by its own range as well: two of one container port are two allocations.
+  const keyOf = (request: DynamicRequest): AllocationKey => ({
+    ...request.key,
+    range: request.key.kind === 'pick' ? request.range : null,
+  });
+  const requestKeys = input.requests.map(keyOf);
+
   // Identical requests (the same entry written twice) share one allocation; the conflict check reports them.
-  const groups = new Map<string, DynamicRequest[]>();
-  const requestIds = input.requests.map((request) => allocationKeyId(request.key));
+  const groups = new Map<string, { key: AllocationKey; requests: DynamicRequest[] }>();
+  const requestIds = requestKeys.map((key) => allocationKeyId(key));
   input.requests.forEach((request, i) => {
     const id = requestIds[i] as string;
     const group = groups.get(id);
-    if (group === undefined) groups.set(id, [request]);
-    else group.push(request);
+    if (group === undefined) groups.set(id, { key: requestKeys[i] as AllocationKey, requests: [request] });
+    else group.requests.push(request);
   });
-  const ids = [...groups.keys()].sort((a, b) =>
-    compareAllocationKeys((groups.get(a) as DynamicRequest[])[0]!.key, (groups.get(b) as DynamicRequest[])[0]!.key),
-  );
-  const first = (id: string): DynamicRequest => (groups.get(id) as DynamicRequest[])[0]!;
+  const keyById = (id: string): AllocationKey => (groups.get(id) as { key: AllocationKey }).key;
+  const first = (id: string): DynamicRequest => (groups.get(id) as { requests: DynamicRequest[] }).requests[0] as DynamicRequest;
+  const requestsOf = (id: string): DynamicRequest[] => (groups.get(id) as { requests: DynamicRequest[] }).requests;
+  const ids = [...groups.keys()].sort((a, b) => compareAllocationKeys(keyById(a), keyById(b)));
   const familiesById = new Map<string, Family[]>();
-  for (const [id, group] of groups) familiesById.set(id, [...new Set(group.flatMap((r) => r.families))].sort());
+  for (const [id, group] of groups) familiesById.set(id, [...new Set(group.requests.flatMap((r) => r.families))].sort());
   const families = (id: string): Family[] => familiesById.get(id) ?? [];
   const blocker = (id: string, ports: PortRange): PortOwner | null => {
     const request = first(id);
@@ -77,30 +131,163 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     const request = first(id);
     chosenPorts.set(id, ports);
     for (const family of families(id)) {
-      occupancy.add(request.key.protocol, family, request.listen, ports, { container: request.key.container, source: request.source });
+      occupancy.add(request.key.protocol, family, request.listen, ports, {
+        container: request.key.container,
+        source: request.source,
+        holds: 'allocation',
+      });
     }
   };
 
-  const locked = new Map<string, LockEntry>();
-  for (const entry of input.lock.entries) if (entry.host === input.host) locked.set(allocationKeyId(entry), entry);
+  // Lock entries: this host's; other hosts' (never touched); and orphans, recorded for a host the
+  // manifests no longer name (the anonymous host once a host is declared, a renamed or removed
+  // host). An orphan is taken to be the same entry under an older host name when exactly one host
+  // of the manifests has its container: that host adopts it, so declaring, renaming or undeclaring
+  // the host of a one-host repository moves nothing, and a repository that grows from one host to
+  // several keeps every allocation. A subset of files may not mention every host: then only the
+  // anonymous host on either side makes an orphan.
+  const isCurrentHost = (host: string | null): boolean => (host === null ? input.hosts.size === 0 : input.hosts.has(host));
+  const isOwn = (entry: LockEntry): boolean => entry.host === input.host;
+  const isForeign = (entry: LockEntry): boolean =>
+    !isOwn(entry) && (isCurrentHost(entry.host) || (input.partialLoad && entry.host !== null && input.host !== null));
+  const otherHostsWith = (container: string): number =>
+    [...input.hosts].filter(([host, containers]) => host !== input.host && containers.has(container)).length;
+  const adoptable = (entry: LockEntry): boolean => input.containers.has(entry.container) && otherHostsWith(entry.container) === 0;
+  const foreign: LockEntry[] = [];
+  const orphans: LockEntry[] = [];
+  const candidates: LockEntry[] = [];
+  for (const entry of input.lock.entries) {
+    if (isForeign(entry)) foreign.push(entry);
+    else if (isOwn(entry) || adoptable(entry)) candidates.push(entry);
+    else orphans.push(entry);
+  }
+  candidates.sort((a, b) => Number(!isOwn(a)) - Number(!isOwn(b)) || compareLockEntries(a, b));
+  const byExactId = new Map<string, LockEntry[]>();
+  const byBaseId = new Map<string, LockEntry[]>();
+  for (const entry of candidates) {
+    const exact = allocationKeyIdWithoutHost(entry);
+    byExactId.set(exact, [...(byExactId.get(exact) ?? []), entry]);
+    if (entry.kind === 'pick') {
+      const base = allocationBaseId(entry);
+      byBaseId.set(base, [...(byBaseId.get(base) ?? []), entry]);
+    }
+  }
 
-  // Pass 1: keep every lock entry that is still valid, in key order.
+  // Claims: first by the recorded key; then a pick entry whose range changed (or was written before
+  // ranges were recorded) is found by the range that holds its host port, narrowest range first.
+  const claims = new Map<string, LockEntry>();
+  const claimed = new Set<LockEntry>();
+  for (const id of ids) {
+    const found = (byExactId.get(allocationKeyIdWithoutHost(keyById(id))) ?? []).find((e) => !claimed.has(e));
+    if (found === undefined) continue;
+    claims.set(id, found);
+    claimed.add(found);
+  }
+  const pickGroupsByBase = new Map<string, string[]>();
+  for (const id of ids) {
+    const key = keyById(id);
+    if (key.kind !== 'pick') continue;
+    const base = allocationBaseId(key);
+    pickGroupsByBase.set(base, [...(pickGroupsByBase.get(base) ?? []), id]);
+  }
+  const width = (id: string): number => first(id).range.end - first(id).range.start;
+  const unclaimedPicks = ids.filter((id) => keyById(id).kind === 'pick' && !claims.has(id));
+  unclaimedPicks.sort((a, b) => width(a) - width(b) || compareAllocationKeys(keyById(a), keyById(b)));
+  for (const id of unclaimedPicks) {
+    const range = first(id).range;
+    const found = (byBaseId.get(allocationBaseId(keyById(id))) ?? []).find((e) => !claimed.has(e) && contains(range, e.hostPort));
+    if (found === undefined) continue;
+    claims.set(id, found);
+    claimed.add(found);
+  }
+
+  // Entries nobody claimed: dropped when their exposure is gone; kept, holding their ports, when the
+  // manifest that could claim them was not read; an orphan whose container only one other host has
+  // is kept for that host to adopt.
+  const unread = (entry: LockEntry): boolean => input.partialLoad && !input.containers.has(entry.container);
+  const keptUnclaimed: LockEntry[] = [];
+  const held: LockEntry[] = [];
+  const dropped: LockEntry[] = [];
+  for (const entry of [...candidates, ...orphans]) {
+    if (claimed.has(entry)) continue;
+    if (unread(entry)) {
+      keptUnclaimed.push(entry);
+      held.push(entry);
+    } else if (!isOwn(entry) && !input.containers.has(entry.container) && otherHostsWith(entry.container) === 1) {
+      keptUnclaimed.push(entry);
+    } else {
+      dropped.push(entry);
+    }
+  }
+  for (const entry of held) {
+    for (const family of entryFamilies(entry)) {
+      const owner = occupancy.takenBy(entry.protocol, family, entryListen(entry), entry.hostPort);
+      if (owner === null) continue;
+      diagnostics.push(
+        located(
+          'port-conflict',
+          owner.source,
+          `${entry.protocol} host port ${formatRange(entry.hostPort)} ${describeListen(entry)} is allocated to ${entry.container} in ${input.lockFileName} (its manifest was not read in this compile); an allocation never moves for another entry`,
+          `choose another host port for this entry, or delete that entry from ${input.lockFileName} to let the allocation move`,
+        ),
+      );
+      break;
+    }
+  }
+  for (const entry of held) {
+    for (const family of entryFamilies(entry)) {
+      occupancy.add(entry.protocol, family, entryListen(entry), entry.hostPort, { container: entry.container, source: lockSpan, holds: 'lock-entry' });
+    }
+  }
+
+  // Pass 1: keep every claimed entry that is still valid, in key order. A fixed host port on a
+  // locked one is a conflict, never a reason to move the allocation.
   const pending: string[] = [];
   const displaced = new Map<string, { from: PortRange; by: PortOwner | null }>();
+  const conflicted = new Set<string>();
   for (const id of ids) {
-    const entry = locked.get(id);
-    if (entry === undefined) {
+    const claim = claims.get(id);
+    if (claim === undefined) {
       pending.push(id);
       continue;
     }
     const { range } = first(id);
-    const inRange = entry.hostPort.start >= range.start && entry.hostPort.end <= range.end;
-    const owner = inRange ? blocker(id, entry.hostPort) : null;
-    if (inRange && owner === null) {
-      take(id, entry.hostPort);
-    } else {
+    const { hostPort } = claim;
+    if (!contains(range, hostPort)) {
       pending.push(id);
-      displaced.set(id, { from: entry.hostPort, by: owner });
+      displaced.set(id, { from: hostPort, by: null });
+      continue;
+    }
+    const owner = blocker(id, hostPort);
+    if (owner === null) {
+      take(id, hostPort);
+    } else if (owner.holds === undefined) {
+      conflicted.add(id);
+      const key = keyById(id);
+      const holders = requestsOf(id).map((r) => formatSpan(r.source)).join(', ');
+      const hint = `choose another host port for the entry of ${owner.container} at ${formatSpan(owner.source)}, or delete the lock entry of ${key.container} from ${input.lockFileName} to let the allocation move`;
+      diagnostics.push(
+        located(
+          'port-conflict',
+          owner.source,
+          `${key.protocol} host port ${formatRange(hostPort)} ${describeListen(key)} is allocated to ${key.container} at ${holders} (recorded in ${input.lockFileName}); an allocation never moves for another entry`,
+          hint,
+        ),
+      );
+      for (const r of requestsOf(id)) {
+        diagnostics.push(
+          located(
+            'port-conflict',
+            r.source,
+            `the host port ${formatRange(hostPort)} locked for ${describeKey(key)} is also claimed by ${owner.container} at ${formatSpan(owner.source)}`,
+            hint,
+          ),
+        );
+      }
+    } else {
+      // Another allocation holds it: two lock entries on one port, e.g. after merging two branches.
+      pending.push(id);
+      displaced.set(id, { from: hostPort, by: owner });
     }
   }
 
@@ -110,8 +297,9 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
   const resumeAt = new Map<string, number>();
   for (const id of pending) {
     const request = first(id);
-    const length = request.key.containerPort.end - request.key.containerPort.start;
-    const shape = `${request.key.protocol}|${request.listen}|${families(id).join(',')}|${request.range.start}-${request.range.end}|${length}`;
+    const key = keyById(id);
+    const length = key.containerPort.end - key.containerPort.start;
+    const shape = `${key.protocol}|${request.listen}|${families(id).join(',')}|${request.range.start}-${request.range.end}|${length}`;
     let chosen: PortRange | null = null;
     for (let start = resumeAt.get(shape) ?? request.range.start; start + length <= request.range.end; start++) {
       const candidate = { start, end: start + length };
@@ -121,14 +309,13 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
       }
     }
     resumeAt.set(shape, chosen === null ? request.range.end + 1 : chosen.start);
-    const requests = groups.get(id) as DynamicRequest[];
     if (chosen === null) {
-      for (const r of requests) {
+      for (const r of requestsOf(id)) {
         diagnostics.push(
           located(
             'pool-full',
             r.source,
-            `no free block of ${length + 1} host port${length === 0 ? '' : 's'} is left in ${r.rangeName} for ${describeKey(r.key)}`,
+            `no free block of ${length + 1} host port${length === 0 ? '' : 's'} is left in ${r.rangeName} for ${describeKey(key)}`,
             'widen the range (the host\'s `pool:`, or --pool), or give some entries fixed host ports',
           ),
         );
@@ -137,25 +324,29 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     }
     take(id, chosen);
     const moved = displaced.get(id);
-    for (const r of requests) {
+    for (const r of requestsOf(id)) {
       if (input.frozen) {
         diagnostics.push(
           located(
             'lock-frozen',
             r.source,
             moved === undefined
-              ? `the lock file has no host port for ${describeKey(r.key)}; it would record ${formatRange(chosen)}`
-              : `the host port ${formatRange(moved.from)} locked for ${describeKey(r.key)} is no longer valid${moved.by === null ? ` (outside ${r.rangeName})` : ` (taken by ${moved.by.container} at ${formatSpan(moved.by.source)})`}; it would move to ${formatRange(chosen)}`,
+              ? `the lock file has no host port for ${describeKey(key)}; it would record ${formatRange(chosen)}`
+              : `the host port ${formatRange(moved.from)} locked for ${describeKey(key)} is no longer valid${moved.by === null ? ` (outside ${r.rangeName})` : ` (also locked for ${moved.by.container} at ${formatSpan(moved.by.source)})`}; it would move to ${formatRange(chosen)}`,
             FROZEN_HINT,
           ),
         );
-      } else if (moved?.by) {
+      } else if (moved !== undefined) {
         diagnostics.push(
           located(
             'lock-moved',
             r.source,
-            `the host port ${formatRange(moved.from)} locked for ${describeKey(r.key)} is now taken by ${moved.by.container} at ${formatSpan(moved.by.source)}; moved to ${formatRange(chosen)}`,
-            'commit the updated lock file, and tell the users of the old port',
+            moved.by === null
+              ? `the host port ${formatRange(moved.from)} locked for ${describeKey(key)} is outside ${r.rangeName}; moved to ${formatRange(chosen)}`
+              : `the host port ${formatRange(moved.from)} locked for ${describeKey(key)} is also locked for ${moved.by.container} at ${formatSpan(moved.by.source)}; moved to ${formatRange(chosen)}`,
+            moved.by === null
+              ? 'commit the updated lock file, and tell the users of the old port (a range that holds the old port would have kept it)'
+              : 'commit the updated lock file, and tell the users of the old port',
             'warning',
           ),
         );
@@ -163,26 +354,68 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     }
   }
 
-  const kept = input.lock.entries.filter((e) => e.host !== input.host);
-  const mine: LockEntry[] = ids.flatMap((id) => {
+  // The new lock. A kept allocation is recorded under this host; a pick entry written without its
+  // range keeps that form while no other pick entry of its container port could claim it.
+  const recordedHost = (entry: LockEntry): string | null =>
+    // A subset of files that names no host says nothing about the host: keep the recorded name.
+    input.partialLoad && input.host === null ? entry.host : input.host;
+  const mine: LockEntry[] = [];
+  for (const id of ids) {
+    const key = keyById(id);
+    const claim = claims.get(id);
+    if (conflicted.has(id) && claim !== undefined) {
+      mine.push({ ...claim, host: recordedHost(claim) });
+      continue;
+    }
     const ports = chosenPorts.get(id);
-    return ports === undefined ? [] : [{ ...first(id).key, hostPort: ports }];
-  });
-  const lock: Lockfile = { version: 1, entries: [...kept, ...mine].sort(compareLockEntries) };
+    if (ports === undefined) continue;
+    if (claim === undefined || displaced.has(id)) {
+      mine.push({ ...key, host: input.host, hostPort: ports });
+      continue;
+    }
+    const keepsLegacyForm =
+      key.kind === 'pick' && claim.range == null && (pickGroupsByBase.get(allocationBaseId(key)) ?? []).length === 1;
+    const entry: LockEntry = { ...key, host: recordedHost(claim), range: keepsLegacyForm ? null : (key.range ?? null), hostPort: ports };
+    mine.push(entry);
+    if (input.frozen) {
+      const changes: string[] = [];
+      if (entry.host !== claim.host) changes.push(`recorded for ${describeHost(claim.host)}; it would be recorded for ${describeHost(entry.host)}`);
+      const before = claim.range ?? null;
+      const after = entry.range ?? null;
+      if (before !== after && (before === null || after === null || before.start !== after.start || before.end !== after.end)) {
+        changes.push(`${before === null ? 'recorded without its range' : `recorded with the range ${formatRange(before)}`}; it would record ${after === null ? 'none' : `the range ${formatRange(after)}`}`);
+      }
+      if (changes.length > 0) {
+        for (const r of requestsOf(id)) {
+          diagnostics.push(
+            located(
+              'lock-frozen',
+              r.source,
+              `the lock entry of ${describeKey(key)} is ${changes.join(', and ')}, keeping host port ${formatRange(ports)}`,
+              FROZEN_HINT,
+            ),
+          );
+        }
+      }
+    }
+  }
+  const lock: Lockfile = { version: 1, entries: [...foreign, ...keptUnclaimed, ...mine].map(normalize).sort(compareLockEntries) };
 
   if (input.frozen) {
-    for (const [id, entry] of [...locked].sort((a, b) => compareLockEntries(a[1], b[1]))) {
-      if (groups.has(id)) continue;
-      diagnostics.push(
-        located(
-          'lock-frozen',
-          { file: input.lockFileName, line: 1, column: 1, endLine: 1, endColumn: 1 },
-          `the lock entry ${describeKey(entry)} -> ${formatRange(entry.hostPort)} belongs to no entry any more and would be dropped`,
-          FROZEN_HINT,
-        ),
-      );
+    for (const entry of [...dropped].sort(compareLockEntries)) {
+      const why =
+        isOwn(entry) || entry.host === null
+          ? 'belongs to no entry any more'
+          : `is recorded for host ${entry.host}, which no manifest names any more, and no entry claims it`;
+      diagnostics.push(located('lock-frozen', lockSpan, `the lock entry ${describeEntry(entry)} ${why}; it would be dropped`, FROZEN_HINT));
     }
   }
   const hostPorts = requestIds.map((id) => chosenPorts.get(id) ?? null);
   return { hostPorts, lock, lockChanged: !lockfilesEqual(lock, input.lock), diagnostics };
+}
+
+/** One form per entry: `range` only on pick entries that have one. */
+function normalize(entry: LockEntry): LockEntry {
+  const { range, ...rest } = entry;
+  return range === undefined || range === null ? rest : { ...rest, range };
 }

@@ -1,6 +1,7 @@
 // The lock file: every host port the compiler chose for a dynamic entry, keyed by an identity that
-// names only the entry itself (host, container, protocol, listen side, container ports, kind), so
-// that other containers coming and going never move an allocation. Parsing and printing are pure.
+// names only the entry itself (host, container, protocol, listen side, container ports, kind, and a
+// pick-one entry's own range), so that other containers coming and going never move an allocation.
+// Parsing and printing are pure.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import type { PortRange, Protocol } from '../ports/port-spec.js';
@@ -31,6 +32,12 @@ export interface AllocationKey {
   hostAddress: string | null;
   containerPort: PortRange;
   kind: AllocationKind;
+  /**
+   * A pick-one entry's own host port range (`8000-8010` of `8000-8010:80`): two such entries of one
+   * container port are told apart by it. Null (or absent) for the other kinds, and in pick entries
+   * written before ranges were recorded; those are matched by the range that holds their host port.
+   */
+  range?: PortRange | null;
 }
 
 export interface LockEntry extends AllocationKey {
@@ -49,8 +56,22 @@ export function emptyLockfile(): Lockfile {
 
 /** A string that is equal for two keys exactly when the keys are equal. */
 export function allocationKeyId(key: AllocationKey): string {
-  return JSON.stringify([
-    key.host,
+  return JSON.stringify([key.host, ...keyWithoutHost(key)]);
+}
+
+/** As allocationKeyId, without the host: equal for the same entry recorded under another host name. */
+export function allocationKeyIdWithoutHost(key: AllocationKey): string {
+  return JSON.stringify(keyWithoutHost(key));
+}
+
+/** As allocationKeyIdWithoutHost, without the range either: the same container port of one container and kind. */
+export function allocationBaseId(key: AllocationKey): string {
+  return JSON.stringify(keyWithoutHost(key).slice(0, -2));
+}
+
+function keyWithoutHost(key: AllocationKey): (string | number | null)[] {
+  const range = key.range ?? null;
+  return [
     key.container,
     key.protocol,
     key.interface,
@@ -58,7 +79,9 @@ export function allocationKeyId(key: AllocationKey): string {
     key.containerPort.start,
     key.containerPort.end,
     key.kind,
-  ]);
+    range === null ? null : range.start,
+    range === null ? null : range.end,
+  ];
 }
 
 function compareNullable(a: string | null, b: string | null): number {
@@ -78,15 +101,24 @@ export function compareAllocationKeys(a: AllocationKey, b: AllocationKey): numbe
     compareNullable(a.hostAddress, b.hostAddress) ||
     a.containerPort.start - b.containerPort.start ||
     a.containerPort.end - b.containerPort.end ||
-    compareStrings(a.kind, b.kind)
+    compareStrings(a.kind, b.kind) ||
+    compareRanges(a.range ?? null, b.range ?? null)
   );
+}
+
+function compareRanges(a: PortRange | null, b: PortRange | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  return a.start - b.start || a.end - b.end;
 }
 
 export function compareLockEntries(a: LockEntry, b: LockEntry): number {
   return compareAllocationKeys(a, b) || a.hostPort.start - b.hostPort.start || a.hostPort.end - b.hostPort.end;
 }
 
-/** Deterministic text: entries sorted, fixed key order, 2-space indentation, trailing newline, no timestamps. */
+/**
+ * Deterministic text: entries sorted, fixed key order, 2-space indentation, trailing newline, no
+ * timestamps. `range` appears in pick entries only.
+ */
 export function serializeLockfile(lock: Lockfile): string {
   const entries = [...lock.entries].sort(compareLockEntries).map((e) => ({
     host: e.host,
@@ -95,6 +127,7 @@ export function serializeLockfile(lock: Lockfile): string {
     interface: e.interface,
     hostAddress: e.hostAddress,
     kind: e.kind,
+    ...(e.range === undefined || e.range === null ? {} : { range: { start: e.range.start, end: e.range.end } }),
     containerPort: { start: e.containerPort.start, end: e.containerPort.end },
     hostPort: { start: e.hostPort.start, end: e.hostPort.end },
   }));
@@ -202,7 +235,7 @@ function objectFields(
   return fields;
 }
 
-const ENTRY_KEYS = ['host', 'container', 'protocol', 'interface', 'hostAddress', 'kind', 'containerPort', 'hostPort'];
+const ENTRY_KEYS = ['host', 'container', 'protocol', 'interface', 'hostAddress', 'kind', 'range', 'containerPort', 'hostPort'];
 
 function readEntry(node: JsonNode, pointer: string, at: Report): LockEntry | null {
   if (node.kind !== 'object') {
@@ -241,8 +274,7 @@ function readEntry(node: JsonNode, pointer: string, at: Report): LockEntry | nul
     }
     return value.value as T;
   };
-  const range = (key: string): PortRange => {
-    const value = required(key);
+  const range = (key: string, value: JsonNode | null = required(key)): PortRange => {
     const bad = { start: 1, end: 1 };
     if (value === null) return bad;
     if (value.kind !== 'object') {
@@ -272,6 +304,12 @@ function readEntry(node: JsonNode, pointer: string, at: Report): LockEntry | nul
   const iface = nullableString('interface');
   const hostAddress = nullableString('hostAddress');
   const kind = oneOf('kind', KINDS);
+  const rangeNode = fields.get('range');
+  let pickRange: PortRange | null = null;
+  if (rangeNode !== undefined) {
+    if (kind !== 'pick') fail(rangeNode.position, '"range" belongs to pick entries only (the entry\'s own host port range)', 'range');
+    else pickRange = range('range', rangeNode);
+  }
   const containerPort = range('containerPort');
   const hostPort = range('hostPort');
   if (iface !== null && hostAddress !== null) {
@@ -280,6 +318,9 @@ function readEntry(node: JsonNode, pointer: string, at: Report): LockEntry | nul
   if (ok && hostPort.end - hostPort.start !== containerPort.end - containerPort.start) {
     fail(node.position, '"hostPort" must span as many ports as "containerPort"', 'hostPort');
   }
+  if (ok && pickRange !== null && (hostPort.start < pickRange.start || hostPort.end > pickRange.end)) {
+    fail(node.position, `"hostPort" must lie within "range" (${pickRange.start}-${pickRange.end})`, 'hostPort');
+  }
   if (!ok) return null;
-  return { host, container, protocol, interface: iface, hostAddress, kind, containerPort, hostPort };
+  return { host, container, protocol, interface: iface, hostAddress, kind, ...(pickRange === null ? {} : { range: pickRange }), containerPort, hostPort };
 }

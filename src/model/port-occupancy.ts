@@ -14,7 +14,13 @@ export const EVERY_ADDRESS: ListenId = '*';
 
 export interface PortOwner {
   container: string;
+  /** The manifest entry that holds the port; for a lock entry of a manifest not read, the lock file. */
   source: SourceSpan;
+  /**
+   * How the port is held: by a fixed host port (absent: the default), by an allocation made or kept
+   * in this compile, or by a lock entry whose manifest was not read (a partial compile keeps it).
+   */
+  holds?: 'allocation' | 'lock-entry';
 }
 
 export class PortOccupancy {

@@ -37,6 +37,11 @@ export interface ResolveOptions {
   frozen: boolean;
   /** Where the lock lives, for diagnostics about entries that would be dropped; default pfexpose.lock.json. */
   lockFileName?: string | undefined;
+  /**
+   * True when some manifest under the lock's directory was not read: lock entries of containers
+   * that appear in no manifest read are kept (and keep their host ports) instead of dropped.
+   */
+  partialLoad?: boolean | undefined;
 }
 
 export interface ResolvedHost {
@@ -52,7 +57,10 @@ export interface ResolveResult {
   host: ResolvedHost;
   /** Sorted by compareExposures. */
   exposures: Exposure[];
-  /** The lock with this host's allocations brought up to date; other hosts' entries are kept as they were. */
+  /**
+   * The lock with this host's allocations brought up to date: entries of other hosts the manifests
+   * name are kept as they were; entries of hosts they no longer name are adopted or dropped.
+   */
   lock: Lockfile;
   lockChanged: boolean;
   diagnostics: Diagnostic[];
@@ -288,22 +296,59 @@ function expandContainer(container: ManifestContainer, ctx: ExpandContext): Requ
       return requests;
     }
     for (const item of container.expose) {
-      // Docker's -P publishes on every address of the host, whatever the container's syntax.
-      requests.push({
-        container,
-        protocol: item.protocol,
-        interface: null,
-        hostAddress: null,
-        families,
-        from: new Map(),
-        containerPort: item.port,
-        hostPort: null,
-        dynamic: { kind: 'publish-all', range: ctx.pool, rangeName: ctx.poolName },
-        source: item.source,
-      });
+      // Docker's -P publishes only the exposed ports that no `ports` entry binds already (same
+      // container port and protocol, whatever its host side), each on every address of the host.
+      const bound = container.ports.filter((p) => p.spec.protocol === item.protocol).map((p) => p.spec.containerPort);
+      for (const containerPort of subtractRanges(item.port, bound)) {
+        requests.push({
+          container,
+          protocol: item.protocol,
+          interface: null,
+          hostAddress: null,
+          families,
+          from: new Map(),
+          containerPort,
+          hostPort: null,
+          dynamic: { kind: 'publish-all', range: ctx.pool, rangeName: ctx.poolName },
+          source: item.source,
+        });
+      }
     }
   }
   return requests;
+}
+
+/** The parts of `range` that none of `taken` covers, in ascending order. */
+function subtractRanges(range: PortRange, taken: readonly PortRange[]): PortRange[] {
+  const parts: PortRange[] = [];
+  let start = range.start;
+  for (const t of [...taken].sort((a, b) => a.start - b.start || a.end - b.end)) {
+    if (t.end < start || t.start > range.end) continue;
+    if (t.start > start) parts.push({ start, end: t.start - 1 });
+    start = Math.max(start, t.end + 1);
+    if (start > range.end) return parts;
+  }
+  if (start <= range.end) parts.push({ start, end: range.end });
+  return parts;
+}
+
+/** Every host the manifests name, with the containers assigned to it (their own `host:` or their document's). */
+function hostsOf(manifests: ManifestSet): Map<string, Set<string>> {
+  const hosts = new Map<string, Set<string>>();
+  const mention = (name: string): Set<string> => {
+    let containers = hosts.get(name);
+    if (containers === undefined) hosts.set(name, (containers = new Set<string>()));
+    return containers;
+  };
+  for (const document of manifests.documents) {
+    if (document.host !== null) mention(document.host);
+    for (const declaration of document.hosts) mention(declaration.name);
+    for (const container of document.containers) {
+      const host = container.host ?? document.host;
+      if (host !== null) mention(host).add(container.name);
+    }
+  }
+  return hosts;
 }
 
 function allocationKey(hostName: string | null, r: Request, kind: AllocationKind): AllocationKey {
@@ -391,6 +436,9 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
       lock: options.lock,
       frozen: options.frozen,
       lockFileName,
+      hosts: hostsOf(manifests),
+      containers: new Set(selection.containers.map((c) => c.name)),
+      partialLoad: options.partialLoad === true,
     });
     diagnostics.push(...allocation.diagnostics);
     dynamicPorts = allocation.hostPorts;

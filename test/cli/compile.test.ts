@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -146,6 +146,84 @@ describe('pfexpose compile', () => {
     expect((await runInProcess(['compile', '.'], { cwd: dir })).code).toBe(0);
     expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).toBe(lock);
     expect((await runInProcess(['compile', '.', '--frozen'], { cwd: dir })).code).toBe(0);
+  });
+
+  it('a new fixed host port on an allocated one is a conflict at both entries; the lock keeps the allocation', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.yaml'), EPHEMERAL);
+    expect((await runInProcess(['compile', '.'], { cwd: dir })).code).toBe(0);
+    const lock = readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8');
+    writeFileSync(join(dir, 'n.yaml'), 'version: 1\nsyntax: docker\ncontainers:\n  intruder:\n    ip: 10.0.0.9\n    ports: ["49000:80"]\n');
+    const result = await runInProcess(['compile', '.'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^m\.yaml:7:9: error port-conflict .*also claimed by intruder at n\.yaml:6:13/m);
+    expect(result.stderr).toMatch(/^n\.yaml:6:13: error port-conflict .*allocated to app at m\.yaml:7:9 \(recorded in pfexpose\.lock\.json\)/m);
+    expect(result.stderr).toContain('delete the lock entry of app from pfexpose.lock.json');
+    expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).toBe(lock);
+  });
+
+  it('--frozen fails on a lock entry of a host that no manifest names any more, naming the entry', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.yaml'), EPHEMERAL);
+    expect((await runInProcess(['compile', '.'], { cwd: dir })).code).toBe(0);
+    const lock = JSON.parse(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')) as { version: 1; entries: Record<string, unknown>[] };
+    lock.entries.push({ ...lock.entries[0], host: 'gone', container: 'old' });
+    writeFileSync(join(dir, 'pfexpose.lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+    const frozen = await runInProcess(['compile', '.', '--frozen'], { cwd: dir });
+    expect(frozen.code).toBe(1);
+    expect(frozen.stderr).toMatch(/^pfexpose\.lock\.json:1:1: error lock-frozen the lock entry gone: old 80\/tcp on every address \(ephemeral\) -> 49000 /m);
+    const updated = await runInProcess(['compile', '.'], { cwd: dir });
+    expect(updated.code).toBe(0);
+    expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).not.toContain('gone');
+    expect((await runInProcess(['compile', '.', '--frozen'], { cwd: dir })).code).toBe(0);
+  });
+
+  it('compiling some files of a directory keeps the lock entries of the others', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'm'));
+    const app = (name: string, ip: string): string => EPHEMERAL.replace('app:', `${name}:`).replace('10.0.0.3', ip);
+    writeFileSync(join(dir, 'm', 'db.yaml'), app('db', '10.0.0.4'));
+    writeFileSync(join(dir, 'm', 'web.yaml'), app('web', '10.0.0.5'));
+    writeFileSync(join(dir, 'm', 'host.yaml'), 'version: 1\nhosts:\n  www1:\n    gateway: em0\n');
+    expect((await runInProcess(['compile', 'm'], { cwd: dir })).code).toBe(0);
+    const lockFile = join(dir, 'm', 'pfexpose.lock.json');
+    const lock = readFileSync(lockFile, 'utf8');
+    expect(lock).toContain('"db"');
+
+    const subset = await runInProcess(['compile', 'm/web.yaml', 'm/host.yaml', '--frozen'], { cwd: dir });
+    expect(subset.code).toBe(0);
+    expect((await runInProcess(['compile', 'm/web.yaml', 'm/host.yaml'], { cwd: dir })).stderr).not.toContain('updated');
+    expect(readFileSync(lockFile, 'utf8')).toBe(lock);
+    // A file compiled alone gets ports that the containers not read do not hold.
+    writeFileSync(join(dir, 'm', 'new.yaml'), app('new', '10.0.0.6'));
+    const added = await runInProcess(['compile', 'm/new.yaml', 'm/host.yaml'], { cwd: dir });
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain('to (self) port = 49004 tag pfexpose -> 10.0.0.6 port 80');
+    expect((await runInProcess(['compile', 'm', '--frozen'], { cwd: dir })).code).toBe(0);
+    // Once a manifest is gone, compiling every file left drops its entries.
+    rmSync(join(dir, 'm', 'db.yaml'));
+    expect((await runInProcess(['compile', 'm/web.yaml', 'm/new.yaml', 'm/host.yaml'], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(lockFile, 'utf8')).not.toContain('"db"');
+  });
+
+  it('the lock lives in the deepest directory holding every path, whatever their order', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'b'));
+    writeFileSync(join(dir, 'a', 'm.yaml'), EPHEMERAL);
+    writeFileSync(join(dir, 'b', 'm.yaml'), EPHEMERAL.replace('app:', 'other:').replace('10.0.0.3', '10.0.0.4'));
+    const ba = await runInProcess(['compile', 'b/', 'a/'], { cwd: dir });
+    expect(ba.code).toBe(0);
+    expect(ba.stderr).toContain('updated pfexpose.lock.json');
+    const lock = readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8');
+    const ab = await runInProcess(['compile', 'a/', 'b/', '--frozen'], { cwd: dir });
+    expect(ab.code).toBe(0);
+    expect(ab.stdout).toBe(ba.stdout);
+    expect(existsSync(join(dir, 'a', 'pfexpose.lock.json'))).toBe(false);
+    expect(existsSync(join(dir, 'b', 'pfexpose.lock.json'))).toBe(false);
+    // One file still has its lock beside it.
+    expect((await runInProcess(['compile', 'a/m.yaml'], { cwd: dir })).stderr).toContain('updated a/pfexpose.lock.json');
+    expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).toBe(lock);
   });
 
   it('shortens labels that would pass 63 characters, and they still load', async () => {

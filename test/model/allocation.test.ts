@@ -97,10 +97,14 @@ describe('dynamic host ports', () => {
     expect(ports(result)).toContain('a inet * 60000-60000');
   });
 
-  it('reuses valid lock entries, replaces invalid ones, drops stale ones, keeps other hosts', () => {
-    const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81)] })], {
-      hosts: [hostDeclaration('h')],
-    });
+  it('reuses valid lock entries, moves those outside the pool (a warning), drops stale ones, keeps other hosts', () => {
+    const set = manifestSet(
+      documentOf('a.yaml', [container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81)] })], {
+        host: 'h',
+        hosts: [hostDeclaration('h')],
+      }),
+      documentOf('b.yaml', [container({ name: 'x', file: 'b.yaml', syntax: 'docker', ports: [docker(null, 80)] })], { host: 'other' }),
+    );
     const lock: Lockfile = {
       version: 1,
       entries: [
@@ -110,8 +114,9 @@ describe('dynamic host ports', () => {
         lockEntry({ host: 'other', container: 'x', hostPort: r(49000) }),
       ],
     };
-    const result = resolve(set, { lock });
-    expect(codes(result)).toEqual([]);
+    const result = resolve(set, { lock, host: 'h' });
+    expect(codes(result)).toEqual(['lock-moved warning a.yaml:6:9']);
+    expect(result.diagnostics[0]?.message).toMatch(/100 .* outside the default pool 49000-49900; moved to 49000/);
     expect(ports(result)).toEqual(['a inet * 49000-49000', 'a inet * 49500-49500']);
     expect(result.lock.entries.map((e) => `${e.host} ${e.container} ${e.containerPort.start} ${e.hostPort.start}`)).toEqual([
       'h a 80 49500',
@@ -128,17 +133,6 @@ describe('dynamic host ports', () => {
     expect(second.lockChanged).toBe(false);
     expect(second.diagnostics).toEqual([]);
     expect(serializeLockfile(second.lock)).toBe(serializeLockfile(first.lock));
-  });
-
-  it('a fixed exposure taking a locked port moves the allocation with a warning', () => {
-    const set = single([
-      container({ name: 'a', syntax: 'docker', ports: [docker(null, 80)] }),
-      container({ name: 'b', line: 20, ports: [kleene(49000, 80, { interfaces: ['em0'] })] }),
-    ]);
-    const result = resolve(set, { lock: { version: 1, entries: [lockEntry({})] } });
-    expect(codes(result)).toEqual(['lock-moved warning a.yaml:5:9']);
-    expect(result.diagnostics[0]?.message).toContain('b at a.yaml:22:9');
-    expect(ports(result)[0]).toBe('a inet * 49001-49001');
   });
 
   describe('--frozen', () => {
@@ -165,22 +159,27 @@ describe('dynamic host ports', () => {
 });
 
 describe('stability: other containers never move an allocation', () => {
-  // Entries with dynamic host ports, plus fixed ports outside the pool (the survivors may hold pool ports).
+  // Entries with dynamic host ports: pick-one entries of one container port with overlapping ranges
+  // included (each must get its own allocation), and fixed ports, new ones landing on allocated ports
+  // too (a conflict, never a move).
   const dynamicSpec: fc.Arbitrary<PortSpec> = fc.oneof(
     fc.integer({ min: 1, max: 200 }).map((p) => docker(null, p)),
     fc.integer({ min: 1, max: 200 }).map((p) => docker(null, p, { hostAddress: '127.0.0.1', protocol: 'udp' })),
     fc.integer({ min: 1, max: 200 }).map((p) => docker(null, r(p, p + 2))),
-    fc.integer({ min: 1, max: 200 }).map((p) => dockerPick(r(8000, 8050), p)),
+    fc.tuple(fc.integer({ min: 1, max: 20 }), fc.constantFrom(r(8000, 8050), r(8030, 8090), r(9000, 9050))).map(([p, range]) => dockerPick(range, p)),
     fc.integer({ min: 1, max: 200 }).map((p) => docker(null, p, { syntax: 'long', interfaces: ['em0'] })),
   );
-  const fixedSpec = fc.integer({ min: 1000, max: 7000 }).map((p) => docker(p, 80));
+  const fixedSpec = fc
+    .oneof(fc.integer({ min: 1000, max: 7000 }), fc.integer({ min: 49000, max: 49010 }), fc.integer({ min: 8000, max: 8010 }))
+    .map((p) => docker(p, 80));
   const containerArb = (name: string, fixed: boolean) =>
     fc
       .record({
-        dynamic: fc.array(dynamicSpec, { minLength: 1, maxLength: 3 }),
+        // Unique: the same entry written twice is a conflict of its own, not what this property is about.
+        dynamic: fc.uniqueArray(dynamicSpec, { minLength: 1, maxLength: 3, selector: (spec) => JSON.stringify(spec) }),
         fixed: fixed ? fc.array(fixedSpec, { maxLength: 1 }) : fc.constant([]),
         ip6: fc.boolean(),
-        publish: fc.array(fc.integer({ min: 1, max: 200 }), { maxLength: 2 }),
+        publish: fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { maxLength: 2 }),
       })
       .map((c) =>
         container({
@@ -192,8 +191,9 @@ describe('stability: other containers never move an allocation', () => {
           publishAll: c.publish.length > 0,
         }),
       );
+  const withoutHost = ({ host: _host, ...rest }: LockEntry) => JSON.stringify(rest);
 
-  it('survivors keep every host port after removals, renames and additions', () => {
+  it('survivors keep every host port after removals, renames, additions, declaring the host and widening the pool', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,7}$/), { minLength: 1, maxLength: 8 }).chain((names) =>
@@ -203,19 +203,27 @@ describe('stability: other containers never move an allocation', () => {
             added: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,7}$/), { maxLength: 4 }).chain((more) =>
               fc.tuple(...more.filter((m) => !names.includes(m)).map((n) => containerArb(`new-${n}`, true))),
             ),
+            declareHost: fc.boolean(),
+            pool: fc.option(fc.constantFrom(r(48000, 49900), r(49000, 50000)), { nil: undefined }),
           }),
         ),
-        ({ before, keep, added }) => {
+        ({ before, keep, added, declareHost, pool }) => {
           const first = resolve(single(before));
-          fc.pre(first.diagnostics.every((d) => d.code !== 'pool-full' && d.code !== 'port-conflict'));
+          expect(first.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
           const survivors = before.filter((_, i) => keep[i]);
           const renamed = before.filter((_, i) => !keep[i]).map((c) => ({ ...c, name: `renamed-${c.name}` }));
-          const second = resolve(single([...survivors, ...renamed, ...added]), { lock: first.lock });
-          const byContainer = (entries: LockEntry[], names: Set<string>) =>
-            entries.filter((e) => names.has(e.container)).map((e) => JSON.stringify(e));
-          const names = new Set(survivors.map((c) => c.name));
+          const hosts = declareHost ? { hosts: [hostDeclaration('www1')] } : {};
+          const second = resolve(single([...survivors, ...renamed, ...added], hosts), { lock: first.lock, pool });
           if (second.diagnostics.some((d) => d.code === 'pool-full')) return;
-          expect(byContainer(second.lock.entries, names)).toEqual(byContainer(first.lock.entries, names));
+          const names = new Set(survivors.map((c) => c.name));
+          const byContainer = (entries: LockEntry[]) => entries.filter((e) => names.has(e.container)).map(withoutHost).sort();
+          // Whatever else happens (a new fixed port on an allocated one is an error), the lock keeps them.
+          expect(byContainer(second.lock.entries)).toEqual(byContainer(first.lock.entries));
+          expect(second.diagnostics.filter((d) => d.code === 'lock-moved')).toEqual([]);
+          if (second.diagnostics.some((d) => d.severity === 'error')) {
+            expect(second.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).not.toContain('lock-frozen');
+            return;
+          }
           const exposuresOf = (res: typeof first) => res.exposures.filter((e) => names.has(e.container));
           expect(exposuresOf(second)).toEqual(exposuresOf(first));
         },
@@ -243,6 +251,202 @@ describe('stability: other containers never move an allocation', () => {
     const one = resolve(set, { host: 'h1' });
     const two = resolve(set, { host: 'h2', lock: one.lock });
     expect(two.lock.entries.map((e) => `${e.host} ${e.hostPort.start}`)).toEqual(['h1 49000', 'h2 49000']);
+  });
+});
+
+const held = (result: ReturnType<typeof resolve>): string[] =>
+  result.lock.entries.map((e) => `${e.host} ${e.container} ${e.containerPort.start} ${e.range == null ? '' : `${e.range.start}-${e.range.end} `}${e.hostPort.start}`);
+
+describe('pick-one entries: one allocation each, within its own range', () => {
+  const legacy = lockEntry({ kind: 'pick', hostPort: r(8003) }); // written before ranges were recorded
+
+  it('two entries on one container port get a host port each, and a lock that --frozen accepts', () => {
+    const set = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8010), 80), dockerPick(r(9000, 9010), 80)] })]);
+    const result = resolve(set);
+    expect(codes(result)).toEqual([]);
+    expect(ports(result)).toEqual(['a inet * 8000-8000', 'a inet * 9000-9000']);
+    expect(held(result)).toEqual(['null a 80 8000-8010 8000', 'null a 80 9000-9010 9000']);
+    const again = resolve(set, { lock: result.lock, frozen: true });
+    expect(again.diagnostics).toEqual([]);
+    expect(again.lockChanged).toBe(false);
+  });
+
+  it('overlapping ranges: each keeps its own port when the other entry goes', () => {
+    const fixed = container({ name: 'f', line: 20, syntax: 'docker', ports: [docker(8000, 80)] });
+    const both = container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8020), 80), dockerPick(r(8000, 8010), 80)] });
+    const first = resolve(single([both, fixed]));
+    expect(codes(first)).toEqual([]);
+    expect(held(first)).toEqual(['null a 80 8000-8010 8001', 'null a 80 8000-8020 8002']);
+    const second = resolve(single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8020), 80)] })]), { lock: first.lock });
+    expect(codes(second)).toEqual([]);
+    expect(ports(second)).toEqual(['a inet * 8002-8002']);
+  });
+
+  it('an entry recorded without its range (an older lock) is kept as written', () => {
+    const set = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8010), 80)] })]);
+    const result = resolve(set, { lock: { version: 1, entries: [legacy] }, frozen: true });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.lockChanged).toBe(false);
+    expect(ports(result)).toEqual(['a inet * 8003-8003']);
+  });
+
+  it('... and claimed by the narrowest range holding its port once a second entry of that port appears', () => {
+    const set = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8002, 8020), 80), dockerPick(r(8000, 8010), 80)] })]);
+    const result = resolve(set, { lock: { version: 1, entries: [legacy] } });
+    expect(codes(result)).toEqual([]);
+    expect(held(result)).toEqual(['null a 80 8000-8010 8003', 'null a 80 8002-8020 8002']);
+  });
+
+  it('a range edited so that it still holds the port keeps it; under --frozen the new range is a change', () => {
+    const before = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8010), 80)] })]);
+    const lock: Lockfile = { version: 1, entries: [lockEntry({ kind: 'pick', range: r(8000, 8010), hostPort: r(8004) })] };
+    expect(resolve(before, { lock, frozen: true }).diagnostics).toEqual([]);
+    const after = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(7990, 8020), 80)] })]);
+    const result = resolve(after, { lock });
+    expect(codes(result)).toEqual([]);
+    expect(held(result)).toEqual(['null a 80 7990-8020 8004']);
+    const frozen = resolve(after, { lock, frozen: true });
+    expect(codes(frozen)).toEqual(['lock-frozen error a.yaml:5:9']);
+    expect(frozen.diagnostics[0]?.message).toContain('recorded with the range 8000-8010; it would record the range 7990-8020, keeping host port 8004');
+  });
+});
+
+describe('the host of the lock entries', () => {
+  const zed = container({ name: 'zed', line: 20, expose: [{ port: 80 }], publishAll: true });
+  const aaa = container({ name: 'aaa', line: 10, expose: [{ port: 80 }], publishAll: true });
+
+  it('declaring, renaming or undeclaring the host of a one-host repository moves no allocation', () => {
+    const first = resolve(single([zed]));
+    const second = resolve(single([zed, aaa]), { lock: first.lock });
+    expect(held(second)).toEqual(['null aaa 80 49001', 'null zed 80 49000']);
+    const declared = resolve(single([zed, aaa], { hosts: [hostDeclaration('www1')] }), { lock: second.lock });
+    expect(codes(declared)).toEqual([]);
+    expect(ports(declared)).toEqual(ports(second));
+    expect(held(declared)).toEqual(['www1 aaa 80 49001', 'www1 zed 80 49000']);
+    const renamed = resolve(single([zed, aaa], { host: 'web1' }), { lock: declared.lock });
+    expect(held(renamed)).toEqual(['web1 aaa 80 49001', 'web1 zed 80 49000']);
+    const undeclared = resolve(single([zed, aaa]), { lock: renamed.lock });
+    expect(held(undeclared)).toEqual(held(second));
+  });
+
+  it('under --frozen, recording an entry for the newly declared host is a change, located at the entry', () => {
+    const lock = resolve(single([zed])).lock;
+    const result = resolve(single([zed], { hosts: [hostDeclaration('www1')] }), { lock, frozen: true });
+    expect(codes(result)).toEqual(['lock-frozen error a.yaml:23:9']);
+    expect(result.diagnostics[0]?.message).toContain('it would be recorded for host www1, keeping host port 49000');
+  });
+
+  it('entries of a host no manifest names any more are dropped; under --frozen that is an error naming the entry', () => {
+    const set = single([zed], { hosts: [hostDeclaration('www1')] });
+    const own = lockEntry({ host: 'www1', container: 'zed', kind: 'publish-all', hostPort: r(49000) });
+    const stale = lockEntry({ host: 'old', container: 'x', hostPort: r(49005) });
+    const lock: Lockfile = { version: 1, entries: [own, stale] };
+    const result = resolve(set, { lock });
+    expect(codes(result)).toEqual([]);
+    expect(held(result)).toEqual(['www1 zed 80 49000']);
+    expect(result.lockChanged).toBe(true);
+    const frozen = resolve(set, { lock, frozen: true, lockFileName: 'm/pfexpose.lock.json' });
+    expect(codes(frozen)).toEqual(['lock-frozen error m/pfexpose.lock.json:1:1']);
+    expect(frozen.diagnostics[0]?.message).toContain('old: x 80/tcp on every address (ephemeral) -> 49005');
+    expect(frozen.diagnostics[0]?.message).toContain('which no manifest names any more');
+  });
+
+  it('a repository that grows from one host to several: each host adopts the entries of its containers', () => {
+    const a = container({ name: 'a', syntax: 'docker', ports: [docker(null, 80)] });
+    const b = container({ name: 'b', file: 'b.yaml', line: 20, syntax: 'docker', ports: [docker(null, 80)] });
+    const first = resolve(manifestSet(documentOf('a.yaml', [a]), documentOf('b.yaml', [b])));
+    expect(held(first)).toEqual(['null a 80 49000', 'null b 80 49001']);
+    const multi = manifestSet(documentOf('a.yaml', [a], { host: 'h1' }), documentOf('b.yaml', [b], { host: 'h2' }));
+    const h1 = resolve(multi, { host: 'h1', lock: first.lock });
+    expect(codes(h1)).toEqual([]);
+    expect(held(h1)).toEqual(['null b 80 49001', 'h1 a 80 49000']);
+    const h2 = resolve(multi, { host: 'h2', lock: h1.lock });
+    expect(held(h2)).toEqual(['h1 a 80 49000', 'h2 b 80 49001']);
+  });
+});
+
+describe('fixed host ports and pools never move an allocation silently', () => {
+  const app = container({ name: 'app', syntax: 'docker', ports: [docker(null, 80)] });
+
+  it.each([
+    ['on every address', docker(49000, 80)],
+    ['on an interface', kleene(49000, 80, { interfaces: ['em0'] })],
+  ])('a new fixed host port %s on an allocated one is a conflict at both places; the allocation stays', (_name, fixed) => {
+    const first = resolve(single([app]));
+    const intruder = container({ name: 'new', file: 'b.yaml', syntax: 'docker', ports: [fixed] });
+    const set = manifestSet(documentOf('a.yaml', [app]), documentOf('b.yaml', [intruder]));
+    for (const frozen of [false, true]) {
+      const result = resolve(set, { lock: first.lock, frozen, lockFileName: 'm/pfexpose.lock.json' });
+      expect(codes(result)).toEqual(['port-conflict error a.yaml:5:9', 'port-conflict error b.yaml:5:9']);
+      const [atApp, atNew] = result.diagnostics;
+      expect(atNew?.message).toContain('is allocated to app at a.yaml:5:9 (recorded in m/pfexpose.lock.json)');
+      expect(atApp?.message).toContain('is also claimed by new at b.yaml:5:9');
+      for (const d of [atApp, atNew]) {
+        expect(d?.hint).toMatch(/choose another host port .*, or delete the lock entry of app from m\/pfexpose\.lock\.json/);
+      }
+      expect(serializeLockfile(result.lock)).toBe(serializeLockfile(first.lock));
+      expect(result.lockChanged).toBe(false);
+    }
+  });
+
+  it('a narrower pool keeps the allocations inside it and moves the others, with a warning naming each; --frozen refuses', () => {
+    const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81), docker(null, 82)] })]);
+    const first = resolve(set);
+    expect(ports(first)).toEqual(['a inet * 49000-49000', 'a inet * 49001-49001', 'a inet * 49002-49002']);
+    const narrowed = resolve(set, { lock: first.lock, pool: r(49001, 49100) });
+    expect(codes(narrowed)).toEqual(['lock-moved warning a.yaml:5:9']);
+    expect(narrowed.diagnostics[0]?.message).toBe(
+      'the host port 49000 locked for a 80/tcp on every address (ephemeral) is outside the pool 49001-49100 (--pool); moved to 49003',
+    );
+    expect(ports(narrowed)).toEqual(['a inet * 49001-49001', 'a inet * 49002-49002', 'a inet * 49003-49003']);
+    const frozen = resolve(set, { lock: first.lock, pool: r(49001, 49100), frozen: true });
+    expect(codes(frozen)).toEqual(['lock-frozen error a.yaml:5:9']);
+    expect(frozen.diagnostics[0]?.message).toContain('outside the pool 49001-49100 (--pool)');
+    // The same through a host's declared pool (and declaring the host moves nothing by itself).
+    const declared = resolve(
+      single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81), docker(null, 82)] })], {
+        hosts: [hostDeclaration('h', { pool: r(49002, 49100) })],
+      }),
+      { lock: first.lock },
+    );
+    expect(codes(declared)).toEqual(['lock-moved warning a.yaml:5:9', 'lock-moved warning a.yaml:6:9']);
+    expect(declared.diagnostics.map((d) => d.message).join('\n')).toContain('outside the pool 49002-49100 of host h');
+    expect(held(declared)).toEqual(['h a 80 49003', 'h a 81 49004', 'h a 82 49002']);
+  });
+
+  it('two lock entries on one port (merged branches): the later one in key order moves, with a warning', () => {
+    const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81)] })]);
+    const lock: Lockfile = { version: 1, entries: [lockEntry({ hostPort: r(49000) }), lockEntry({ containerPort: r(81), hostPort: r(49000) })] };
+    const result = resolve(set, { lock });
+    expect(codes(result)).toEqual(['lock-moved warning a.yaml:6:9']);
+    expect(result.diagnostics[0]?.message).toContain('is also locked for a at a.yaml:5:9; moved to 49001');
+  });
+});
+
+describe('a partial compile: manifests under the lock\'s directory that were not read', () => {
+  const lock: Lockfile = {
+    version: 1,
+    entries: [lockEntry({ container: 'unread', hostPort: r(49000) }), lockEntry({ container: 'a', containerPort: r(81), hostPort: r(49001) })],
+  };
+  const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80)] })]);
+
+  it('keeps the entries of containers it did not see, and their ports; entries of containers it read are up to date', () => {
+    const partial = resolve(set, { lock, partialLoad: true });
+    expect(codes(partial)).toEqual([]);
+    expect(held(partial)).toEqual(['null a 80 49001', 'null unread 80 49000']);
+    expect(resolve(set, { lock: partial.lock, partialLoad: true, frozen: true }).diagnostics).toEqual([]);
+    // Reading everything, the entry of a container no manifest declares is gone.
+    const complete = resolve(set, { lock: partial.lock });
+    expect(held(complete)).toEqual(['null a 80 49001']);
+    expect(codes(resolve(set, { lock: partial.lock, frozen: true }))).toEqual(['lock-frozen error pfexpose.lock.json:1:1']);
+  });
+
+  it('a fixed host port on the port of a container not read is a conflict naming it and the lock file', () => {
+    const fixed = single([container({ name: 'a', syntax: 'docker', ports: [docker(49000, 80)] })]);
+    const result = resolve(fixed, { lock, partialLoad: true });
+    expect(codes(result)).toEqual(['port-conflict error a.yaml:5:9']);
+    expect(result.diagnostics[0]?.message).toContain('is allocated to unread in pfexpose.lock.json (its manifest was not read in this compile)');
+    expect(result.diagnostics[0]?.hint).toContain('delete that entry from pfexpose.lock.json');
   });
 });
 

@@ -29,6 +29,8 @@ const arbitraryEntry: fc.Arbitrary<LockEntry> = fc
     port: fc.integer({ min: 1, max: 60000 }),
     length: fc.integer({ min: 0, max: 5 }),
     hostStart: fc.integer({ min: 1, max: 60000 }),
+    // A pick entry's own range around its host port; absent in locks written before ranges were recorded.
+    pickRange: fc.option(fc.tuple(fc.nat(100), fc.nat(100)), { nil: null }),
   })
   .map(
     (x): LockEntry => ({
@@ -37,6 +39,9 @@ const arbitraryEntry: fc.Arbitrary<LockEntry> = fc
       protocol: x.protocol,
       ...x.listen,
       kind: x.kind,
+      ...(x.kind === 'pick' && x.pickRange !== null
+        ? { range: { start: Math.max(1, x.hostStart - x.pickRange[0]), end: Math.min(65535, x.hostStart + x.length + x.pickRange[1]) } }
+        : {}),
       containerPort: { start: x.port, end: x.port + x.length },
       hostPort: { start: x.hostStart, end: x.hostStart + x.length },
     }),
@@ -117,6 +122,7 @@ describe('parseLockfile', () => {
   });
 
   const valid = serializeLockfile({ version: 1, entries: [entry()] });
+  const pick = serializeLockfile({ version: 1, entries: [entry({ kind: 'pick', range: { start: 48990, end: 49010 } })] });
   const cases: [string, { given: string; want: string[] }][] = [
     ['empty', { given: '', want: ['lock-syntax 1:1'] }],
     ['not JSON', { given: '{\n  "version": 1,\n  oops\n}', want: ['lock-syntax 3:3'] }],
@@ -130,6 +136,9 @@ describe('parseLockfile', () => {
     ['port out of range', { given: valid.replace('"start": 49000', '"start": 0'), want: ['lock-schema 15:19'] }],
     ['lengths differ', { given: valid.replace('"end": 49000', '"end": 49001'), want: ['lock-schema 4:5'] }],
     ['missing key', { given: valid.replace('"kind": "ephemeral",', ''), want: ['lock-schema 4:5'] }],
+    ['a range on an entry that is not pick', { given: pick.replace('"pick"', '"ephemeral"'), want: ['lock-schema 11:16'] }],
+    ['a host port outside the range', { given: pick.replace('"end": 49010', '"end": 48995'), want: ['lock-schema 4:5'] }],
+    ['a reversed range', { given: pick.replace('"start": 48990', '"start": 49020'), want: ['lock-schema 11:16'] }],
     [
       'duplicate allocation',
       {
@@ -147,5 +156,26 @@ describe('parseLockfile', () => {
 
   it('accepts the valid lock', () => {
     expect(parseLockfile(valid, 'l.json')).toEqual({ lock: { version: 1, entries: [entry()] }, diagnostics: [] });
+  });
+
+  it('reads a pick entry with its range, and one written without (an older lock) as it is', () => {
+    expect(pick).toContain('"kind": "pick",\n      "range": {\n        "start": 48990,\n        "end": 49010\n      },\n      "containerPort"');
+    expect(parseLockfile(pick, 'l.json').lock.entries).toEqual([entry({ kind: 'pick', range: { start: 48990, end: 49010 } })]);
+    const older = serializeLockfile({ version: 1, entries: [entry({ kind: 'pick' })] });
+    expect(older).not.toContain('"range"');
+    expect(parseLockfile(older, 'l.json')).toEqual({ lock: { version: 1, entries: [entry({ kind: 'pick' })] }, diagnostics: [] });
+  });
+
+  it('two pick entries of one container port differ by their ranges', () => {
+    const two = serializeLockfile({
+      version: 1,
+      entries: [
+        entry({ kind: 'pick', range: { start: 8000, end: 8010 }, hostPort: { start: 8000, end: 8000 } }),
+        entry({ kind: 'pick', range: { start: 9000, end: 9010 }, hostPort: { start: 9000, end: 9000 } }),
+      ],
+    });
+    const parsed = parseLockfile(two, 'l.json');
+    expect(parsed.diagnostics).toEqual([]);
+    expect(parsed.lock.entries.map((e) => e.hostPort.start)).toEqual([8000, 9000]);
   });
 });

@@ -163,6 +163,28 @@ describe('resolveExposures: each syntax and listen side', () => {
       },
     ],
     [
+      'publishAll skips exposed ports that a `ports` entry binds (same port and protocol), as docker -P does',
+      {
+        given: single([
+          container({
+            name: 'app',
+            syntax: 'docker',
+            ports: [docker(8080, 80), docker(null, 53, { protocol: 'udp' }), docker(9005, 8005)],
+            expose: [{ port: 80 }, { port: 53 }, { port: 53, protocol: 'udp' }, { port: r(8000, 8010) }],
+            publishAll: true,
+          }),
+        ]),
+        want: [
+          'app inet tcp *0.0.0.0:8080 -> 10.0.0.2:80',
+          'app inet tcp *0.0.0.0:9005 -> 10.0.0.2:8005',
+          'app inet tcp *0.0.0.0:49000 -> 10.0.0.2:53 dyn',
+          'app inet tcp *0.0.0.0:49001-49005 -> 10.0.0.2:8000-8004 dyn',
+          'app inet tcp *0.0.0.0:49006-49010 -> 10.0.0.2:8006-8010 dyn',
+          'app inet udp *0.0.0.0:49000 -> 10.0.0.2:53 dyn',
+        ],
+      },
+    ],
+    [
       'expose without publishAll publishes nothing',
       { given: single([container({ name: 'app', expose: [{ port: 80 }] })]), want: [] },
     ],
