@@ -2,7 +2,7 @@
 // its line and column (text, json or github format) and exits 0 when valid, 1 when not.
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { formatGithub } from '../diagnostics/format-github.js';
+import { formatValidateGithub } from '../diagnostics/format-github.js';
 import { formatJson } from '../diagnostics/format-json.js';
 import { formatSummary, formatText } from '../diagnostics/format-text.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -48,7 +48,7 @@ export async function runValidate(paths: readonly string[], format: Format, ctx:
       ctx.stdout.write(formatJson(diagnostics));
       break;
     case 'github':
-      ctx.stdout.write(formatGithub(diagnostics));
+      ctx.stdout.write(formatValidateGithub(diagnostics));
       break;
     case 'text': {
       const tty = ctx.stdout.isTTY;

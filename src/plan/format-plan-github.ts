@@ -2,16 +2,13 @@
 // exposures, and the compile diagnostics, within GitHub's limit of 10 annotations per severity per
 // step (counted over both); the markdown for the job summary.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { escapeGithubData, escapeGithubProperty, formatGithub } from '../diagnostics/format-github.js';
-import { formatText } from '../diagnostics/format-text.js';
+import { AnnotationBudget, escapeGithubData, escapeGithubProperty, formatDiagnosticsGithub } from '../diagnostics/format-github.js';
 import { exposureText } from './describe-exposure.js';
 import { formatPlanMarkdown } from './format-plan-markdown.js';
 import { fieldName } from './format-plan-text.js';
 import type { ExposureChange, Plan } from './plan.js';
 
-export const MAX_ANNOTATIONS_PER_SEVERITY = 10;
-
-type AnnotationSeverity = 'error' | 'warning' | 'notice';
+export { AnnotationBudget, formatDiagnosticsGithub, MAX_ANNOTATIONS_PER_SEVERITY } from '../diagnostics/format-github.js';
 
 export interface PlanGithubOptions {
   against: string;
@@ -30,35 +27,6 @@ export interface PlanGithubOutput {
   omittedDiagnostics: string;
   /** Markdown for $GITHUB_STEP_SUMMARY. */
   summary: string;
-}
-
-/** Counts annotations per severity over one step and says whether one more may be written. */
-export class AnnotationBudget {
-  private readonly counts: Record<AnnotationSeverity, number> = { error: 0, warning: 0, notice: 0 };
-  omitted = 0;
-
-  take(severity: AnnotationSeverity): boolean {
-    if (this.counts[severity] >= MAX_ANNOTATIONS_PER_SEVERITY) {
-      this.omitted += 1;
-      return false;
-    }
-    this.counts[severity] += 1;
-    return true;
-  }
-}
-
-/** Diagnostics as annotations while the budget lasts; the rest as text lines. */
-export function formatDiagnosticsGithub(
-  diagnostics: readonly Diagnostic[],
-  budget: AnnotationBudget,
-): { annotations: string; omittedText: string } {
-  let annotations = '';
-  const left: Diagnostic[] = [];
-  for (const diagnostic of diagnostics) {
-    if (budget.take(diagnostic.severity)) annotations += formatGithub([diagnostic]);
-    else left.push(diagnostic);
-  }
-  return { annotations, omittedText: formatText(left) };
 }
 
 export function formatPlanGithub(plan: Plan, options: PlanGithubOptions): PlanGithubOutput {

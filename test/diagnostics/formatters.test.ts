@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { escapeGithubData, escapeGithubProperty, formatGithub } from '../../src/diagnostics/format-github.js';
+import { escapeGithubData, escapeGithubProperty, formatGithub, formatValidateGithub } from '../../src/diagnostics/format-github.js';
 import { formatJson } from '../../src/diagnostics/format-json.js';
 import { formatSummary, formatText } from '../../src/diagnostics/format-text.js';
 
@@ -111,6 +111,18 @@ describe('formatGithub', () => {
     expect(formatGithub([error])).toBe(
       '::error file=examples/web.yaml,line=3,col=9,endLine=3,endColumn=10,title=port-zero::port 0 is not allowed: use a port from 1 to 65535%0Aports run from 1 to 65535\n',
     );
+  });
+
+  it('validate annotates at most 10 per severity, lists the rest in the log and says how many', () => {
+    const many = Array.from({ length: 13 }, (_, i) => ({ ...error, line: i + 1, endLine: i + 1 }));
+    const out = formatValidateGithub([...many, warning]);
+    const commands = out.split('\n').filter((l) => l.startsWith('::'));
+    expect(commands.filter((l) => l.startsWith('::error '))).toHaveLength(10);
+    expect(commands.filter((l) => l.startsWith('::warning '))).toHaveLength(1);
+    expect(out).toContain('examples/web.yaml:11:9: error port-zero');
+    expect(out).toContain('examples/web.yaml:13:9: error port-zero');
+    expect(commands[commands.length - 1]).toMatch(/^::notice title=pfexpose::3 more diagnostic\(s\) are not annotated/);
+    expect(formatValidateGithub([error])).toBe(formatGithub([error]));
   });
 
   it('escapes data and properties so a message cannot end the command', () => {
