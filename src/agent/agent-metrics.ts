@@ -5,7 +5,11 @@ export type PullResultKind = 'updated' | 'current' | 'failed';
 
 export interface AgentHealth {
   healthy: boolean;
-  /** One word for the state: ok, starting, apply-failed, anchor-unreadable. */
+  /**
+   * One word for the state: ok, starting, held, awaiting-confirmation, drift, manifests-invalid
+   * (all healthy); apply-refused, apply-failed, anchor-unreadable, preflight-failed,
+   * confirm-revert-failed.
+   */
   status: string;
   /** Why it is not healthy, for people. */
   reason: string | null;
@@ -30,6 +34,12 @@ export class AgentMetrics {
   reconciles = 0;
   driftDetected = 0;
   driftRepairs = 0;
+  /** 1 while the last reconcile found pf enabled and the anchor called by the main ruleset. */
+  preflightOk = 1;
+  /** Reconciles that found a new preflight problem (pf disabled, hooks missing). */
+  preflightFailures = 0;
+  /** 1 while the agent holds a ruleset loaded by rollback or a confirm revert. */
+  held = 0;
   readonly pulls: Record<PullResultKind, number> = { updated: 0, current: 0, failed: 0 };
   applyDurationSum = 0;
   applyDurationCount = 0;
@@ -74,6 +84,15 @@ export class AgentMetrics {
     metric('pfexpose_reconciles_total', 'counter', 'Comparisons of the live anchor with the manifests.', [['', this.reconciles]]);
     metric('pfexpose_drift_detected_total', 'counter', 'Reconciles that found the live anchor different from what the agent applied.', [['', this.driftDetected]]);
     metric('pfexpose_drift_repairs_total', 'counter', 'Drift repaired by loading the ruleset again.', [['', this.driftRepairs]]);
+    metric('pfexpose_preflight_ok', 'gauge', '1 when the last reconcile found pf enabled and the main ruleset calling the anchor (nothing is loaded while 0).', [
+      ['', this.preflightOk],
+    ]);
+    metric('pfexpose_preflight_failures_total', 'counter', 'Preflight problems found by reconciles (pf disabled, anchor hooks missing), each counted once.', [
+      ['', this.preflightFailures],
+    ]);
+    metric('pfexpose_held', 'gauge', '1 while the agent keeps a ruleset loaded by pfexpose rollback or an unconfirmed apply\'s revert, until the manifests change.', [
+      ['', this.held],
+    ]);
     metric('pfexpose_pulls_total', 'counter', 'git pulls of the manifest checkout by result.', [
       ...(['updated', 'current', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.pulls[r]]),
     ]);

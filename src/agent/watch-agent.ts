@@ -1,15 +1,18 @@
 // The agent's loop: file changes (debounced), a reconcile interval, an optional git pull interval
 // and requests from signals all become cycles that run one at a time. A cycle reads the manifests
 // (only changed files), compiles, compares with what is deployed and applies only a difference.
-// Invalid manifests never reach pf; drift is repaired or reported.
+// Invalid manifests never reach pf; drift is repaired or reported; a reconcile checks what apply's
+// preflight checks; a rollback or a confirm revert is held until the manifests change.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import type { ApplyOutcome, ApplyRequest } from '../host/apply-ruleset.js';
+import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../host/apply-ruleset.js';
+import type { PreflightResult } from '../host/preflight.js';
 import type { DeployedRead } from '../host/read-deployed.js';
 import { normalizedLines, sameLines } from '../host/read-deployed.js';
+import { linesDigest, type AppliedRecord } from '../host/state-dir.js';
 import type { CompileOutcome } from '../cli/pipeline.js';
 import type { AgentLog, LogFields } from './agent-log.js';
-import type { AgentMetrics } from './agent-metrics.js';
+import type { AgentHealth, AgentMetrics } from './agent-metrics.js';
 import type { ManifestSnapshot } from './manifest-cache.js';
 import type { PullResult } from './pull-checkout.js';
 
@@ -24,7 +27,16 @@ export interface AgentDeps {
   /** `route -n get default`: used only when the manifests name no gateway and no flag does. */
   detectGateway(): Promise<GatewayDetection>;
   readDeployed(anchor: string): Promise<DeployedRead>;
+  /** apply's hook check (pfctl -sn / -sr of the main ruleset): run by every reconcile. */
+  checkHooks(anchor: string): Promise<PreflightResult>;
   apply(request: ApplyRequest): Promise<ApplyOutcome>;
+  /** The newest history entry of the state directory for the anchor, or null: tells a hold. */
+  readNewestRecord(anchor: string): Promise<(AppliedRecord & { sequence: number }) | null>;
+  /**
+   * Looks at a pending `apply --confirm` window: none, still open (waiting), or expired and now
+   * reverted (or not). Called on every reconcile.
+   */
+  settlePendingConfirm(): Promise<PendingOutcome>;
   /** The ruleset the state directory says was applied last to the anchor, or null. */
   readRecorded(anchor: string): Promise<string | null>;
   /** Writes the lock file when the compile changed it; returns why it failed, or null. */
@@ -62,6 +74,32 @@ export interface AgentOptions {
 
 type CycleKind = 'change' | 'reconcile';
 
+/** A rollback or a confirm revert the agent keeps in place (see readHold). */
+interface Hold {
+  kind: 'rollback' | 'confirm-revert';
+  /** What it loaded. */
+  ruleset: string;
+  manifestDigest: string;
+  appliedAt: string;
+  /** Tells one hold from the next. */
+  key: string;
+}
+
+/** A held ruleset to put back, in place of compiled manifests. */
+interface HeldTarget {
+  ruleset: string;
+  exposures: [];
+  manifestDigest: string;
+  lockChanged: false;
+  held: Hold;
+}
+
+function holdSentence(hold: Hold): string {
+  return hold.kind === 'rollback'
+    ? `pfexpose rollback loaded an earlier ruleset at ${hold.appliedAt}`
+    : `an apply made with --confirm was not confirmed and was reverted at ${hold.appliedAt}`;
+}
+
 export class WatchAgent {
   private readonly deps: AgentDeps;
   private readonly options: AgentOptions;
@@ -90,7 +128,14 @@ export class WatchAgent {
   private normalized: { text: string; lines: string[] } | null = null;
   private lastGood: CompileOutcome | null = null;
   private lastInvalidDigest: string | null = null;
-  private lastWarnedDigest: string | null = null;
+  /** The manifest warnings of the last valid compile (file, code, message), each logged once. */
+  private warned = new Set<string>();
+  /** The hold last seen, whether it was announced, and whether new manifests released it. */
+  private holdSeen: { key: string; released: boolean; logged: boolean } | null = null;
+  /** The deadline of the open confirmation window last announced. */
+  private lastConfirmWait: string | null = null;
+  /** Why the last reconcile's preflight failed; null when it passed. */
+  private lastPreflightFailure: string | null = null;
   private detectedGateway: string | undefined;
   private readonly changedPaths = new Set<string>();
   /** A reconcile that met a file being written runs when the writer has finished. */
@@ -273,13 +318,7 @@ export class WatchAgent {
       metrics.manifestsValid = 1;
       this.lastGood = outcome;
       desired = outcome;
-      // Warnings are worth one mention per version of the manifests, not one per reconcile.
-      if (outcome.manifestDigest !== this.lastWarnedDigest) {
-        for (const warning of outcome.diagnostics.filter((d) => d.severity === 'warning').slice(0, 20)) {
-          this.log('warn', 'manifest-warning', formatDiagnostic(warning), { code: warning.code });
-        }
-        this.lastWarnedDigest = outcome.manifestDigest;
-      }
+      this.logNewWarnings(outcome);
     } else {
       metrics.manifestsValid = 0;
       metrics.reloadsInvalid += 1;
@@ -298,7 +337,35 @@ export class WatchAgent {
       desired = this.lastGood;
     }
 
-    if (kind === 'change' && this.knownRuleset === desired.ruleset) {
+    if (kind === 'reconcile') {
+      // Whatever this reconcile finds, the fast path needs it to end in sync: a reconcile that
+      // stops early (pf disabled, hooks gone, anchor unreadable) leaves the next apply the full path.
+      this.verifiedRuleset = null;
+      metrics.reconciles += 1;
+    }
+    if (!(await this.settlePendingConfirm())) {
+      this.verifiedRuleset = null;
+      return;
+    }
+
+    // A rollback or a confirm revert newer than anything the agent applied: keep what it loaded.
+    const hold = await this.readHold(desired);
+    if (hold !== null) {
+      this.verifiedRuleset = null;
+      this.knownRuleset = hold.ruleset;
+      metrics.held = 1;
+      if (kind === 'change') {
+        this.logHold(hold);
+        if (metrics.health.healthy) metrics.health = this.heldHealth(hold);
+        this.log('info', 'held', `the manifests changed but are still what the ${hold.kind} undid: nothing is applied`, { ...loadFields, heldBy: hold.kind });
+        return;
+      }
+    } else {
+      metrics.held = 0;
+    }
+    const target = hold?.ruleset ?? desired.ruleset;
+
+    if (kind === 'change' && this.knownRuleset === target) {
       this.log('info', 'unchanged', 'manifests changed, the ruleset did not: nothing to apply', {
         ...loadFields,
         exposures: desired.exposures.length,
@@ -308,47 +375,70 @@ export class WatchAgent {
 
     let drift = false;
     if (kind === 'reconcile') {
-      metrics.reconciles += 1;
       const live = await this.deps.readDeployed(this.options.anchor);
-      const desiredLines = this.normalize(desired.ruleset);
+      if (live.kind === 'pf-disabled') {
+        this.preflightFailed(`${live.message} (and pf_enable="YES" in /etc/rc.conf)`);
+        return;
+      }
       if (live.kind !== 'ok') {
         metrics.health = { healthy: false, status: 'anchor-unreadable', reason: live.message };
         this.log('error', 'anchor-unreadable', `cannot compare the live anchor: ${live.message}`);
         return;
       }
-      this.verifiedRuleset = null;
-      if (sameLines(live.lines, desiredLines) && live.tables.length === 0) {
-        this.knownRuleset = desired.ruleset;
+      // The same check apply makes before it loads: an anchor the main ruleset does not call is
+      // inert, and loading it would only look like success.
+      const hooks = await this.deps.checkHooks(this.options.anchor);
+      if (hooks.kind === 'refused') {
+        this.preflightFailed(hooks.reason);
+        return;
+      }
+      this.preflightPassed();
+      const targetLines = this.normalize(target);
+      if (sameLines(live.lines, targetLines) && live.tables.length === 0) {
+        this.knownRuleset = target;
+        if (hold !== null) {
+          metrics.health = this.heldHealth(hold);
+          this.logHold(hold);
+          this.log('debug', 'in-sync', `anchor "${this.options.anchor}" holds the ruleset the ${hold.kind} loaded`);
+          return;
+        }
         this.verifiedRuleset = desired.ruleset;
         metrics.exposures = desired.exposures.length;
         if (desired === outcome) metrics.health = { healthy: true, status: 'ok', reason: null };
         this.log('debug', 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, { exposures: desired.exposures.length });
         return;
       }
-      drift = this.knownRuleset === desired.ruleset;
+      drift = this.knownRuleset === target;
       if (drift) {
         metrics.driftDetected += 1;
-        const { added, removed } = lineDifference(live.lines, desiredLines);
+        const { added, removed } = lineDifference(live.lines, targetLines);
         const verb = this.options.drift === 'correct' ? 'repairing it' : 'not repairing it (--drift warn)';
-        this.log('warn', 'drift', `anchor "${this.options.anchor}" was changed outside pfexpose: ${added} rule(s) missing, ${removed} unexpected; ${verb}`, {
+        const wanted = hold === null ? '' : ` (the ruleset the ${hold.kind} loaded, which the agent holds)`;
+        this.log('warn', 'drift', `anchor "${this.options.anchor}" was changed outside pfexpose${wanted}: ${added} rule(s) missing, ${removed} unexpected; ${verb}`, {
           missing: added,
           unexpected: removed,
           tables: live.tables.length,
           mode: this.options.drift,
         });
         if (this.options.drift === 'warn') {
-          metrics.health = { healthy: true, status: 'drift', reason: 'the live anchor differs from the manifests (--drift warn)' };
+          metrics.health = { healthy: true, status: 'drift', reason: `the live anchor differs from ${hold === null ? 'the manifests' : 'the held ruleset'} (--drift warn)` };
           return;
         }
       }
     }
+    if (hold !== null) {
+      this.logHold(hold);
+      await this.applyDesired({ ruleset: hold.ruleset, exposures: [], manifestDigest: hold.manifestDigest, lockChanged: false, held: hold }, drift, loadFields);
+      return;
+    }
     await this.applyDesired(desired, drift, loadFields);
   }
 
-  private async applyDesired(desired: CompileOutcome, drift: boolean, loadFields: LogFields): Promise<void> {
+  private async applyDesired(desired: CompileOutcome | HeldTarget, drift: boolean, loadFields: LogFields): Promise<void> {
     const metrics = this.deps.metrics;
     const started = performance.now();
-    const assumeDeployed = drift ? null : this.verifiedRuleset;
+    const held = 'held' in desired ? desired.held : null;
+    const assumeDeployed = drift || held !== null ? null : this.verifiedRuleset;
     this.verifiedRuleset = null;
     const outcome = await this.deps.apply({
       ...(assumeDeployed === null ? {} : { assumeDeployed }),
@@ -366,18 +456,23 @@ export class WatchAgent {
     switch (outcome.kind) {
       case 'unchanged':
         this.knownRuleset = desired.ruleset;
-        this.verifiedRuleset = desired.ruleset;
-        metrics.exposures = exposures;
+        if (held === null) {
+          this.verifiedRuleset = desired.ruleset;
+          metrics.exposures = exposures;
+        }
         this.healthy(desired);
         this.log('info', 'unchanged', `anchor "${this.options.anchor}" already holds the ruleset`, { ...loadFields, exposures, durationMs });
         break;
       case 'applied': {
         this.knownRuleset = desired.ruleset;
-        this.verifiedRuleset = desired.ruleset;
-        metrics.exposures = exposures;
+        if (held === null) {
+          this.verifiedRuleset = desired.ruleset;
+          metrics.exposures = exposures;
+        }
         if (drift) metrics.driftRepairs += 1;
         this.healthy(desired);
-        this.log('info', drift ? 'drift-repaired' : 'applied', `${drift ? 'repaired' : 'applied'} ${exposures} exposure(s) to anchor "${this.options.anchor}" (+${outcome.added.length} -${outcome.removed.length} rules)`, {
+        const what = held === null ? `${exposures} exposure(s)` : `the ruleset the ${held.kind} loaded`;
+        this.log('info', drift ? 'drift-repaired' : 'applied', `${drift ? 'repaired' : 'applied'} ${what} to anchor "${this.options.anchor}" (+${outcome.added.length} -${outcome.removed.length} rules)`, {
           ...loadFields,
           exposures,
           added: outcome.added.length,
@@ -386,7 +481,7 @@ export class WatchAgent {
           killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
           durationMs,
         });
-        if (this.deps.writeLock !== undefined && desired.lockChanged) {
+        if (this.deps.writeLock !== undefined && !('held' in desired) && desired.lockChanged) {
           const failure = await this.deps.writeLock(desired);
           if (failure === null) this.log('info', 'lock-updated', `updated ${desired.lockPath}`);
           else this.log('warn', 'lock-write-failed', `cannot write the lock file ${desired.lockPath}: ${failure}`);
@@ -418,11 +513,124 @@ export class WatchAgent {
     }
   }
 
-  private healthy(desired: CompileOutcome): void {
+  private healthy(desired: CompileOutcome | HeldTarget): void {
+    if ('held' in desired) {
+      this.deps.metrics.health = this.heldHealth(desired.held);
+      return;
+    }
     this.deps.metrics.health =
       desired === this.lastGood && this.lastInvalidDigest === null
         ? { healthy: true, status: 'ok', reason: null }
         : { healthy: true, status: 'manifests-invalid', reason: 'the manifests are invalid; the deployed ruleset stays' };
+  }
+
+  /**
+   * The hold, if there is one: the newest history entry for the anchor is a rollback or a confirm
+   * revert (so it is newer than the agent's own last apply, which is in the history too), and the
+   * manifests still are what it undid: the same manifest digest, or a ruleset with the same rules
+   * (a comment-only edit, or the same files under another path). New manifests end the hold.
+   */
+  private async readHold(desired: CompileOutcome): Promise<Hold | null> {
+    const newest = await this.deps.readNewestRecord(this.options.anchor).catch(() => null);
+    if (newest === null || (newest.kind !== 'rollback' && newest.kind !== 'confirm-revert') || newest.undone === undefined) {
+      this.holdSeen = null;
+      return null;
+    }
+    const key = `${newest.sequence}:${newest.appliedAt}`;
+    const undone = newest.undone;
+    const sameManifests = undone.manifestDigest !== '' && undone.manifestDigest === desired.manifestDigest;
+    const sameRules = !sameManifests && undone.linesDigest === linesDigest(this.normalize(desired.ruleset));
+    const hold: Hold = { kind: newest.kind, ruleset: newest.ruleset, manifestDigest: newest.manifestDigest, appliedAt: newest.appliedAt, key };
+    if (sameManifests || sameRules) {
+      if (this.holdSeen?.key !== key) this.holdSeen = { key, released: false, logged: false };
+      return hold;
+    }
+    if (this.holdSeen?.key === key && !this.holdSeen.released) {
+      this.log('info', 'hold-released', `the manifests changed since the ${hold.kind} at ${hold.appliedAt}: applying them again`, { heldBy: hold.kind });
+    }
+    this.holdSeen = { key, released: true, logged: true };
+    return null;
+  }
+
+  private heldHealth(hold: Hold): AgentHealth {
+    return { healthy: true, status: 'held', reason: `${holdSentence(hold)}; the agent keeps it until the manifests change` };
+  }
+
+  /** Says once per hold that the agent holds, and why. */
+  private logHold(hold: Hold): void {
+    if (this.holdSeen?.key === hold.key && this.holdSeen.logged) return;
+    this.holdSeen = { key: hold.key, released: false, logged: true };
+    this.log('warn', 'holding', `${holdSentence(hold)}: the agent keeps that ruleset in anchor "${this.options.anchor}" (drift repair included) and does not apply the manifests it undid, until they change`, {
+      heldBy: hold.kind,
+      since: hold.appliedAt,
+    });
+  }
+
+  /**
+   * An `apply --confirm` window: the agent leaves the anchor alone while it is open (the operator
+   * is testing a change), and reverts it once expired if the watchdog has not. False: stop here.
+   */
+  private async settlePendingConfirm(): Promise<boolean> {
+    const pending = await this.deps.settlePendingConfirm();
+    const metrics = this.deps.metrics;
+    switch (pending.kind) {
+      case 'none':
+        this.lastConfirmWait = null;
+        return true;
+      case 'waiting':
+        if (this.lastConfirmWait !== pending.deadline) {
+          this.log('info', 'confirm-pending', `an apply made with --confirm awaits pfexpose confirm until ${pending.deadline}; the agent leaves anchor "${pending.anchor}" alone until then`, {
+            deadline: pending.deadline,
+          });
+        }
+        this.lastConfirmWait = pending.deadline;
+        metrics.health = { healthy: true, status: 'awaiting-confirmation', reason: `an apply made with --confirm awaits pfexpose confirm until ${pending.deadline}` };
+        return false;
+      case 'reverted':
+        this.lastConfirmWait = null;
+        this.log('warn', 'confirm-reverted', `an apply made with --confirm was not confirmed in time: the agent put back the ruleset anchor "${pending.anchor}" held before it`);
+        return true;
+      case 'failed':
+      case 'refused':
+        metrics.health = { healthy: false, status: 'confirm-revert-failed', reason: pending.reason };
+        this.log('error', 'confirm-revert-failed', `an unconfirmed apply passed its deadline, but reverting it did not succeed: ${pending.reason}`);
+        return false;
+    }
+  }
+
+  private preflightFailed(reason: string): void {
+    const metrics = this.deps.metrics;
+    metrics.health = { healthy: false, status: 'preflight-failed', reason };
+    metrics.preflightOk = 0;
+    if (reason !== this.lastPreflightFailure) {
+      metrics.preflightFailures += 1;
+      this.log('error', 'preflight-failed', `nothing will be loaded until this is fixed: ${reason}`, { anchor: this.options.anchor });
+    } else {
+      this.log('debug', 'preflight-failed', `still: ${reason}`);
+    }
+    this.lastPreflightFailure = reason;
+  }
+
+  private preflightPassed(): void {
+    this.deps.metrics.preflightOk = 1;
+    if (this.lastPreflightFailure === null) return;
+    this.lastPreflightFailure = null;
+    this.log('info', 'preflight-ok', `pf is enabled and its main ruleset calls anchor "${this.options.anchor}" again`);
+  }
+
+  /** Warnings are worth one mention each while they last, not one per version of the manifests. */
+  private logNewWarnings(outcome: CompileOutcome): void {
+    const now = new Set<string>();
+    let logged = 0;
+    for (const warning of outcome.diagnostics.filter((d) => d.severity === 'warning')) {
+      // Without its position: an edit above a warning moves it, and that is not a new warning.
+      const key = `${warning.file}\u0000${warning.code}\u0000${warning.message}`;
+      now.add(key);
+      if (this.warned.has(key) || logged >= 20) continue;
+      logged += 1;
+      this.log('warn', 'manifest-warning', formatDiagnostic(warning), { code: warning.code });
+    }
+    this.warned = now;
   }
 
   private normalize(text: string): string[] {

@@ -431,11 +431,16 @@ function report(
       }
       const attempts = outcome.attempts === 1 ? '1 attempt' : `${outcome.attempts} attempts, pf was busy`;
       const what =
-        outcome.rolledBackTo !== undefined
-          ? `rolled back anchor "${anchor}" to the ruleset applied at ${outcome.rolledBackTo}`
-          : `${command === 'apply' ? 'applied' : 'rolled back'} anchor "${anchor}"`;
+        outcome.rolledBackToInitial === true
+          ? `rolled back anchor "${anchor}" to what it held before pfexpose first applied to it (recorded at ${outcome.rolledBackTo ?? '?'})`
+          : outcome.rolledBackTo !== undefined
+            ? `rolled back anchor "${anchor}" to the ruleset applied at ${outcome.rolledBackTo}`
+            : `${command === 'apply' ? 'applied' : 'rolled back'} anchor "${anchor}"`;
       ctx.stdout.write(`${what}: ruleset +${outcome.added.length} -${outcome.removed.length} lines, loaded and verified (${attempts})\n`);
       if (outcome.killedLabels.length > 0) ctx.stdout.write(`ended the open connections of: ${outcome.killedLabels.join(', ')}\n`);
+      if (command === 'rollback') {
+        ctx.stdout.write('pfexpose watch, if it runs, keeps this ruleset (drift repair included) until the manifests change\n');
+      }
       if (outcome.confirmDeadline !== undefined) {
         ctx.stdout.write(`awaiting confirmation: run pfexpose confirm before ${outcome.confirmDeadline}, or the previous ruleset comes back by itself\n`);
       }
@@ -471,6 +476,7 @@ function outcomeJson(command: string, anchor: string, outcome: ApplyOutcome): Re
         killedLabels: outcome.killedLabels,
         confirmDeadline: outcome.confirmDeadline ?? null,
         rolledBackTo: outcome.rolledBackTo ?? null,
+        rolledBackToInitial: outcome.rolledBackToInitial === true,
         warnings: outcome.warnings,
       };
     case 'refused':

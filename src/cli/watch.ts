@@ -15,10 +15,11 @@ import { parseDuration } from '../agent/parse-duration.js';
 import { pullCheckout } from '../agent/pull-checkout.js';
 import { WatchAgent } from '../agent/watch-agent.js';
 import type { DriftMode } from '../agent/watch-agent.js';
-import { applyRuleset } from '../host/apply-ruleset.js';
+import { applyRuleset, revertExpiredConfirm } from '../host/apply-ruleset.js';
 import { ExclusiveLock } from '../host/exclusive-lock.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
+import { checkHooks } from '../host/preflight.js';
 import { readDeployed } from '../host/read-deployed.js';
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
 import { resolveStateDir, StateDir } from '../host/state-dir.js';
@@ -57,6 +58,11 @@ reach pf: the deployed ruleset stays and the diagnostics are logged. Only change
 read again. Every --interval it reconciles: it reads the live anchor and the gateway, and
 repairs drift (--drift correct) or only reports it (--drift warn).
 
+Every reconcile also checks what apply checks before loading (pf enabled, the main ruleset
+calling the anchor); while that fails nothing is loaded and /healthz says why. After
+pfexpose rollback, or an unconfirmed apply --confirm reverted at its deadline, the agent
+holds the ruleset that put back (repairing drift towards it) until the manifests change.
+
 Durations: 500ms, 30s, 5m, 1h; a bare number is milliseconds for --debounce, seconds for
 --interval, --pull and --lock-wait.
 
@@ -67,8 +73,8 @@ Logs go to stdout: one line per event, text by default, JSON lines with --log-fo
 ({"time","level","event","message",...fields}).
 
 --metrics ADDRESS:PORT serves /metrics (Prometheus text format) and /healthz (200 while
-healthy, 503 after a failed or refused apply); loopback addresses only unless
---metrics-allow-remote.
+healthy, 503 after a failed or refused apply, an unreadable anchor or a failed preflight);
+loopback addresses only unless --metrics-allow-remote.
 
 Exit codes:
   0  stopped by SIGTERM or SIGINT
@@ -180,7 +186,17 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         return found.kind === 'found' ? { ok: true, interface: found.interface } : { ok: false, message: found.message };
       },
       readDeployed: (anchor) => readDeployed(pfctl, anchor),
+      checkHooks: (anchor) => checkHooks(pfctl, anchor),
       apply: (request) => applyRuleset({ pfctl, state, lock }, { ...request, dialect: options.dialect }),
+      readNewestRecord: (anchor) => state.readNewest(anchor),
+      settlePendingConfirm: async () => {
+        // Read without the lock first: the lock is only worth taking when there is a revert to make.
+        const pending = await state.readPendingConfirm();
+        if (pending.kind === 'absent') return { kind: 'none' };
+        if (pending.kind === 'corrupt') return { kind: 'refused', reason: pending.message };
+        if (Date.parse(pending.value.deadline) > Date.now()) return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
+        return revertExpiredConfirm({ pfctl, state, lock }, { lockWaitMs: times.times.lockWaitMs });
+      },
       readRecorded: async (anchor) => {
         const current = await state.readCurrent();
         return current.kind === 'ok' && current.value.anchor === anchor ? current.value.ruleset : null;

@@ -9,7 +9,7 @@ import { mapPfctlErrors } from './map-pfctl-errors.js';
 import type { LoadResult, Pfctl } from './pfctl.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
 import { normalizedLines, readDeployed, rulesetLabels, sameLines, type DeployedAnchor } from './read-deployed.js';
-import { sha256, type AppliedRecord, type PendingConfirm, type StateDir } from './state-dir.js';
+import { linesDigest, sha256, type AppliedRecord, type HistoryKind, type PendingConfirm, type StateDir, type UndoneRuleset } from './state-dir.js';
 
 export { readDeployed, normalizedLines, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
 
@@ -64,6 +64,8 @@ export type ApplyOutcome =
       confirmDeadline?: string;
       /** rollback: when the ruleset now loaded had been applied first. */
       rolledBackTo?: string;
+      /** rollback: the ruleset now loaded is what the anchor held before pfexpose first applied. */
+      rolledBackToInitial?: boolean;
       warnings: string[];
       /** Normalized rule lines the load added and removed. */
       added: string[];
@@ -95,6 +97,12 @@ export interface RollbackRequest {
   lockWaitMs?: number;
 }
 
+/** How applyDesired records a load in the history. */
+interface RecordAs {
+  kind: HistoryKind;
+  undone?: UndoneRuleset;
+}
+
 export async function applyRuleset(deps: ApplyDeps, request: ApplyRequest): Promise<ApplyOutcome> {
   return withLock(deps, request.lockWaitMs, refusal, async (notes) => {
     const assumed = await assumedDeployed(deps, request);
@@ -119,7 +127,7 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
     if (pending.kind === 'corrupt') return refusal(pending.message);
     if (pending.kind === 'ok') {
       const before = await readDeployed(deps.pfctl, pending.value.anchor);
-      const reverted = await revertPending(deps, pending.value);
+      const reverted = await revertPending(deps, pending.value, 'rollback');
       if (reverted.kind === 'failed') return reverted;
       if (reverted.kind !== 'reverted') return refusal('the pending confirmation could not be undone');
       return {
@@ -153,8 +161,11 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
       },
       deployed,
       notes,
+      // What the rollback takes out: the agent must not put it back by itself (see watch-agent.ts).
+      { kind: 'rollback', undone: await undoneBy(deps.state, request.anchor, deployed) },
     );
-    return outcome.kind === 'applied' ? { ...outcome, rolledBackTo: target.appliedAt } : outcome;
+    if (outcome.kind !== 'applied') return outcome;
+    return { ...outcome, rolledBackTo: target.appliedAt, ...(target.kind === 'initial' ? { rolledBackToInitial: true } : {}) };
   });
 }
 
@@ -181,12 +192,16 @@ export async function confirmApply(deps: ApplyDeps, options: { lockWaitMs?: numb
  * Undoes an apply whose confirmation window has passed: what the watchdog runs at the deadline,
  * and what the agent may call on its reconcile. A window still open is left alone.
  */
-export async function revertExpiredConfirm(deps: ApplyDeps, options: { lockWaitMs?: number } = {}): Promise<PendingOutcome> {
+export async function revertExpiredConfirm(
+  deps: ApplyDeps,
+  options: { lockWaitMs?: number; /** Only the window opened at this time (a watchdog's own). */ createdAt?: string } = {},
+): Promise<PendingOutcome> {
   const refuse = (reason: string): PendingOutcome => ({ kind: 'refused', reason });
   return withLock(deps, options.lockWaitMs ?? 30_000, refuse, async () => {
     const pending = await deps.state.readPendingConfirm();
     if (pending.kind === 'absent') return { kind: 'none' };
     if (pending.kind === 'corrupt') return refuse(pending.message);
+    if (options.createdAt !== undefined && pending.value.createdAt !== options.createdAt) return { kind: 'none' };
     if (Date.parse(pending.value.deadline) > now(deps).getTime()) {
       return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
     }
@@ -249,6 +264,7 @@ async function applyDesired(
   request: ApplyRequest,
   deployed: DeployedAnchor,
   warnings: string[],
+  recordAs: RecordAs = { kind: 'apply' },
 ): Promise<ApplyOutcome> {
   const { pfctl, state } = deps;
   const { anchor, ruleset } = request;
@@ -290,6 +306,12 @@ async function applyDesired(
     manifestDigest: matchesCurrent ? current.manifestDigest : '',
   };
 
+  // The first time pfexpose loads this anchor, what it held is kept in the history first, so that
+  // `rollback` can go back to it. Written before the load: a crash after the commit keeps it too.
+  if (recordAs.kind === 'apply' && (await deps.state.readNewest(anchor).catch(() => null)) === null) {
+    await record(state, { anchor, ruleset: previous.text, manifestDigest: previous.manifestDigest, kind: 'initial' }, warnings);
+  }
+
   let pending: PendingConfirm | null = null;
   if (request.confirmSeconds !== undefined) {
     const started = await startConfirm(deps, request, previous);
@@ -298,13 +320,25 @@ async function applyDesired(
   }
 
   const loaded = await loadAndVerify(pfctl, anchor, ruleset, desiredLines, previous);
-  if (loaded.kind === 'rejected') {
-    const diagnostics = mapPfctlErrors(loaded.errors, ruleset, request.exposures, request.dialect);
-    return refusal(`pfctl rejected the ruleset, nothing was loaded: ${loaded.message}`, diagnostics);
-  }
-  if (loaded.kind === 'failed') {
-    if (pending !== null) await state.clearPendingConfirm().catch(() => undefined);
-    return loaded;
+  if (loaded.kind !== 'loaded') {
+    // Nothing new stayed loaded: drop the window, which also ends its watchdog (it leaves as soon
+    // as the record is gone), so that neither the next apply nor `confirm` believes in it. When
+    // the previous ruleset could not be put back, the window stays: its watchdog tries again.
+    const keepWindow = pending !== null && loaded.kind === 'failed' && !loaded.restored;
+    let note = '';
+    if (pending !== null && !keepWindow) {
+      const cleared = await state.clearPendingConfirm().then(
+        () => null,
+        (error: unknown) => errorMessage(error),
+      );
+      if (cleared !== null) note = `; the confirmation record could not be removed (${cleared}): its watchdog will find pf as it was and only record that`;
+    }
+    if (keepWindow && pending !== null) note = `; the confirmation watchdog will try to load the previous ruleset again at ${pending.deadline}`;
+    if (loaded.kind === 'rejected') {
+      const diagnostics = mapPfctlErrors(loaded.errors, ruleset, request.exposures, request.dialect);
+      return refusal(`pfctl rejected the ruleset, nothing was loaded: ${loaded.message}${note}`, diagnostics);
+    }
+    return { ...loaded, reason: `${loaded.reason}${note}` };
   }
 
   const killedLabels: string[] = [];
@@ -317,7 +351,13 @@ async function applyDesired(
     }
   }
 
-  await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest }, warnings);
+  // A drift repair puts back what the history already says is current: no new entry (and a
+  // rollback's entry stays the newest, which is what keeps the agent holding).
+  const alreadyCurrent =
+    recordAs.kind === 'apply' && current !== null && current.manifestDigest === request.manifestDigest && sameLines(normalizedLines(current.ruleset), desiredLines);
+  if (!alreadyCurrent) {
+    await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest, kind: recordAs.kind, ...(recordAs.undone === undefined ? {} : { undone: recordAs.undone }) }, warnings);
+  }
   let confirmDeadline: string | undefined;
   if (pending !== null && request.confirmSeconds !== undefined) {
     // The window counts from the moment the new rules are in place, not from the start of the load.
@@ -359,6 +399,7 @@ async function startConfirm(
     appliedDigest: sha256(request.ruleset),
     pid: process.pid,
     createdAt: at.toISOString(),
+    manifestDigest: request.manifestDigest,
   };
   try {
     await deps.state.writePendingConfirm(pending);
@@ -374,7 +415,7 @@ async function startConfirm(
 }
 
 /** Puts back what the pending record saved, records it, and drops the record. Under the lock. */
-async function revertPending(deps: ApplyDeps, pending: PendingConfirm): Promise<PendingOutcome> {
+async function revertPending(deps: ApplyDeps, pending: PendingConfirm, kind: 'confirm-revert' | 'rollback' = 'confirm-revert'): Promise<PendingOutcome> {
   const deployed = await readDeployed(deps.pfctl, pending.anchor);
   if (deployed.kind !== 'ok') return { kind: 'failed', reason: `cannot revert the unconfirmed apply: ${deployed.message}`, restored: false };
   const target = pending.previous?.ruleset ?? '';
@@ -389,7 +430,17 @@ async function revertPending(deps: ApplyDeps, pending: PendingConfirm): Promise<
     }
   }
   const warnings: string[] = [];
-  await record(deps.state, { anchor: pending.anchor, ruleset: target, manifestDigest: pending.previous?.manifestDigest ?? '' }, warnings);
+  await record(
+    deps.state,
+    {
+      anchor: pending.anchor,
+      ruleset: target,
+      manifestDigest: pending.previous?.manifestDigest ?? '',
+      kind,
+      undone: { manifestDigest: pending.manifestDigest ?? '', linesDigest: linesDigest(deployed.lines) },
+    },
+    warnings,
+  );
   try {
     await deps.state.clearPendingConfirm();
   } catch (error) {
@@ -481,9 +532,16 @@ function lineChanges(deployed: readonly string[], desired: readonly string[]): {
   return { added: desired.filter((line) => !have.has(line)), removed: deployed.filter((line) => !want.has(line)) };
 }
 
+/** What loading over `deployed` takes out of the anchor, as the history should remember it. */
+async function undoneBy(state: StateDir, anchor: string, deployed: DeployedAnchor): Promise<UndoneRuleset> {
+  const current = await state.readCurrent();
+  const known = current.kind === 'ok' && current.value.anchor === anchor && sameLines(normalizedLines(current.value.ruleset), deployed.lines);
+  return { manifestDigest: known ? current.value.manifestDigest : '', linesDigest: linesDigest(deployed.lines) };
+}
+
 async function record(
   state: StateDir,
-  input: { anchor: string; ruleset: string; manifestDigest: string },
+  input: { anchor: string; ruleset: string; manifestDigest: string; kind?: HistoryKind; undone?: UndoneRuleset },
   warnings: string[],
 ): Promise<AppliedRecord | null> {
   try {

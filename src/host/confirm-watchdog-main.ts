@@ -29,11 +29,12 @@ async function run(): Promise<number> {
     state,
     lock: new ExclusiveLock(state.lockPath, { command: 'confirm-watchdog' }),
   };
+  const createdAt = option('--created-at');
   log(`watching ${stateDir} for pfexpose confirm (deadline ${option('--deadline') ?? '?'})`);
-  const outcome = await watchConfirmDeadline(deps, { log });
+  const outcome = await watchConfirmDeadline(deps, { log, ...(createdAt === undefined ? {} : { createdAt }) });
   switch (outcome.kind) {
     case 'none':
-      log('nothing to revert: confirmed, or reverted by another process');
+      log('nothing to revert: confirmed, reverted by another process, or the load it guarded never happened');
       return 0;
     case 'reverted':
       log(`unconfirmed: the previous ruleset of anchor "${outcome.anchor}" was put back`);

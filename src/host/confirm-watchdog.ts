@@ -41,6 +41,9 @@ export function createConfirmWatchdogStarter(launch: WatchdogLaunch): (pending: 
         // Only for ps(1): the record in the state directory is what counts.
         '--deadline',
         pending.deadline,
+        // Which window is this watchdog's: it leaves when that record is gone or replaced.
+        '--created-at',
+        pending.createdAt,
       ];
       if (!existsSync(args[0] ?? '')) {
         resolve(`the watchdog script ${args[0] ?? ''} is missing (run npm run build)`);
@@ -73,6 +76,11 @@ export function createConfirmWatchdogStarter(launch: WatchdogLaunch): (pending: 
 }
 
 export interface WatchOptions {
+  /**
+   * The createdAt of the window this watchdog was started for: a record of another window (the
+   * first one cleared, a new `apply --confirm` since) is not its business, and it leaves.
+   */
+  createdAt?: string;
   /** How often the pending record is looked at while waiting. Default 250 ms. */
   pollMs?: number;
   /** Attempts when the revert is blocked (lock held) or fails. Default 20. */
@@ -83,7 +91,8 @@ export interface WatchOptions {
 
 /**
  * The watchdog's life: wait while a pending record exists and its deadline is ahead, then revert.
- * Ends as soon as the record is gone (confirmed, or reverted by someone else).
+ * Ends as soon as the record is gone (confirmed, reverted by someone else, or cleared by an apply
+ * whose load did not happen) or belongs to another window.
  */
 export async function watchConfirmDeadline(deps: ApplyDeps, options: WatchOptions = {}): Promise<PendingOutcome> {
   const pollMs = options.pollMs ?? 250;
@@ -95,12 +104,13 @@ export async function watchConfirmDeadline(deps: ApplyDeps, options: WatchOption
     const pending = await deps.state.readPendingConfirm();
     if (pending.kind === 'absent') return { kind: 'none' };
     if (pending.kind === 'corrupt') return { kind: 'refused', reason: pending.message };
+    if (options.createdAt !== undefined && pending.value.createdAt !== options.createdAt) return { kind: 'none' };
     const remaining = Date.parse(pending.value.deadline) - now().getTime();
     if (remaining > 0) {
       await sleep(Math.min(remaining, pollMs));
       continue;
     }
-    const outcome = await revertExpiredConfirm(deps, { lockWaitMs: 5_000 });
+    const outcome = await revertExpiredConfirm(deps, { lockWaitMs: 5_000, ...(options.createdAt === undefined ? {} : { createdAt: options.createdAt }) });
     if (outcome.kind === 'reverted' || outcome.kind === 'none') return outcome;
     if (outcome.kind === 'waiting') continue;
     attemptsLeft -= 1;

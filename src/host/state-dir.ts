@@ -1,8 +1,9 @@
 // What pfexpose remembers between runs: the last applied ruleset and its manifest digest, a short
-// history for `rollback`, and a pending commit-confirmed record. Every write is atomic; a damaged
-// file is reported as such (the operator can delete it) and never crashes the caller.
+// history for `rollback` (each entry saying how it got there: apply, rollback, confirm revert, or
+// the anchor as pfexpose first found it), and a pending commit-confirmed record. Every write is
+// atomic; a damaged file is reported as such (the operator can delete it) and never crashes the caller.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 
@@ -14,6 +15,24 @@ const CURRENT_RULESET_FILE = 'current.pf';
 const PENDING_FILE = 'pending-confirm.json';
 const HISTORY_DIR = 'history';
 
+/**
+ * How a history entry came to be: `apply` (the manifests, by hand or by the agent), `rollback`,
+ * `confirm-revert` (an unconfirmed `apply --confirm` undone at its deadline) or `initial` (what the
+ * anchor held before pfexpose first loaded it, so that the first apply can be rolled back too).
+ */
+export type HistoryKind = 'apply' | 'rollback' | 'confirm-revert' | 'initial';
+
+/**
+ * What a rollback or a confirm revert took out of pf: the agent must not put it back on its own
+ * (see src/agent/watch-agent.ts, "hold").
+ */
+export interface UndoneRuleset {
+  /** The manifest digest of the ruleset taken out; '' when pfexpose did not know it. */
+  manifestDigest: string;
+  /** linesDigest() of the ruleset taken out. */
+  linesDigest: string;
+}
+
 /** One ruleset as it was applied. */
 export interface AppliedRecord {
   anchor: string;
@@ -24,6 +43,10 @@ export interface AppliedRecord {
   manifestDigest: string;
   /** ISO 8601. */
   appliedAt: string;
+  /** Records written before kinds existed read as 'apply'. */
+  kind: HistoryKind;
+  /** rollback and confirm-revert: what they undid. */
+  undone?: UndoneRuleset;
 }
 
 export interface AppliedInput {
@@ -32,6 +55,9 @@ export interface AppliedInput {
   manifestDigest: string;
   /** Default: now. */
   appliedAt?: string;
+  /** Default: apply. */
+  kind?: HistoryKind;
+  undone?: UndoneRuleset;
 }
 
 /** An `apply --confirm` waiting for `pfexpose confirm`. */
@@ -45,7 +71,10 @@ export interface PendingConfirm {
   appliedDigest: string;
   /** The process that applied it (the agent, or the apply command that waits). */
   pid: number;
+  /** Also what tells one window's watchdog from another's. */
   createdAt: string;
+  /** The manifest digest of the ruleset that awaits confirmation (absent in older records). */
+  manifestDigest?: string;
 }
 
 export type StateRead<T> =
@@ -70,9 +99,18 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/**
+ * A digest of a ruleset's rules, not of its text: the compiled text (header comments and all) and
+ * pfctl's printed form of the same rules agree. Takes normalizedLines() of the ruleset.
+ */
+export function linesDigest(lines: readonly string[]): string {
+  return sha256(lines.join('\n'));
+}
+
 export class StateDir {
   readonly path: string;
   private readonly now: () => Date;
+  private newestCache: { identity: string; record: (AppliedRecord & { sequence: number }) | null } | null = null;
 
   constructor(path: string, options: { now?: () => Date } = {}) {
     this.path = path;
@@ -105,6 +143,8 @@ export class StateDir {
       rulesetDigest: sha256(input.ruleset),
       manifestDigest: input.manifestDigest,
       appliedAt: input.appliedAt ?? this.now().toISOString(),
+      kind: input.kind ?? 'apply',
+      ...(input.undone === undefined ? {} : { undone: input.undone }),
     };
     const sequences = await this.historySequences();
     const next = (sequences[sequences.length - 1] ?? 0) + 1;
@@ -128,6 +168,26 @@ export class StateDir {
       else if (read.kind === 'corrupt') corrupt.push({ path: read.path, message: read.message });
     }
     return { entries, corrupt };
+  }
+
+  /**
+   * The newest readable history entry for the anchor (reads only as many entries as it must: the
+   * agent asks on every cycle). Damaged entries are skipped.
+   */
+  async readNewest(anchor: string): Promise<(AppliedRecord & { sequence: number }) | null> {
+    const sequences = await this.historySequences();
+    for (const sequence of [...sequences].reverse()) {
+      const path = join(this.path, HISTORY_DIR, historyName(sequence));
+      // An entry is written once and never changed: a file that looks the same is the same.
+      const info = await stat(path).catch(() => null);
+      if (info === null) continue;
+      const identity = `${path}:${info.size}:${info.mtimeMs}:${info.ino}`;
+      const known = this.newestCache?.identity === identity ? this.newestCache.record : undefined;
+      const record = known !== undefined ? known : await readRecord(path, toAppliedRecord).then((read) => (read.kind === 'ok' ? { ...read.value, sequence } : null));
+      this.newestCache = { identity, record };
+      if (record !== null && record.anchor === anchor) return record;
+    }
+    return null;
   }
 
   async readPendingConfirm(): Promise<StateRead<PendingConfirm>> {
@@ -185,27 +245,37 @@ async function readRecord<T>(path: string, check: (value: unknown) => T | string
   return { kind: 'ok', value: checked };
 }
 
+const HISTORY_KINDS: readonly HistoryKind[] = ['apply', 'rollback', 'confirm-revert', 'initial'];
+
 function toAppliedRecord(value: unknown): AppliedRecord | string {
   if (!isObject(value)) return 'not a JSON object';
-  const { anchor, ruleset, rulesetDigest, manifestDigest, appliedAt } = value;
+  const { anchor, ruleset, rulesetDigest, manifestDigest, appliedAt, kind, undone } = value;
   if (typeof anchor !== 'string' || typeof ruleset !== 'string' || typeof rulesetDigest !== 'string') {
     return 'anchor, ruleset or rulesetDigest is missing';
   }
   if (typeof manifestDigest !== 'string' || typeof appliedAt !== 'string') return 'manifestDigest or appliedAt is missing';
   if (sha256(ruleset) !== rulesetDigest) return 'the ruleset does not match its digest (the file was damaged or edited)';
-  return { anchor, ruleset, rulesetDigest, manifestDigest, appliedAt };
+  if (kind !== undefined && !HISTORY_KINDS.includes(kind as HistoryKind)) return `kind must be one of ${HISTORY_KINDS.join(', ')}`;
+  const record: AppliedRecord = { anchor, ruleset, rulesetDigest, manifestDigest, appliedAt, kind: (kind as HistoryKind | undefined) ?? 'apply' };
+  if (undone === undefined) return record;
+  if (!isObject(undone) || typeof undone['manifestDigest'] !== 'string' || typeof undone['linesDigest'] !== 'string') {
+    return 'undone must hold manifestDigest and linesDigest';
+  }
+  return { ...record, undone: { manifestDigest: undone['manifestDigest'], linesDigest: undone['linesDigest'] } };
 }
 
 function toPendingConfirm(value: unknown): PendingConfirm | string {
   if (!isObject(value)) return 'not a JSON object';
-  const { anchor, deadline, previous, appliedDigest, pid, createdAt } = value;
+  const { anchor, deadline, previous, appliedDigest, pid, createdAt, manifestDigest } = value;
   if (typeof anchor !== 'string' || typeof deadline !== 'string' || Number.isNaN(Date.parse(deadline))) {
     return 'anchor or deadline is missing or invalid';
   }
   if (typeof appliedDigest !== 'string' || typeof pid !== 'number' || typeof createdAt !== 'string') {
     return 'appliedDigest, pid or createdAt is missing';
   }
-  if (previous === null) return { anchor, deadline, previous: null, appliedDigest, pid, createdAt };
+  if (manifestDigest !== undefined && typeof manifestDigest !== 'string') return 'manifestDigest must be a string';
+  const digest = manifestDigest === undefined ? {} : { manifestDigest };
+  if (previous === null) return { anchor, deadline, previous: null, appliedDigest, pid, createdAt, ...digest };
   if (!isObject(previous) || typeof previous['ruleset'] !== 'string' || typeof previous['manifestDigest'] !== 'string') {
     return 'previous must be null or hold ruleset and manifestDigest';
   }
@@ -216,6 +286,7 @@ function toPendingConfirm(value: unknown): PendingConfirm | string {
     appliedDigest,
     pid,
     createdAt,
+    ...digest,
   };
 }
 

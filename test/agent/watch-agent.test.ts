@@ -1,5 +1,6 @@
 // The agent's loop with every dependency faked and timers under the test's control: debouncing,
-// invalid manifests, drift in both modes, signals' stop, pull results and gateway detection.
+// invalid manifests, drift in both modes, signals' stop, pull results and gateway detection, the
+// preflight on every reconcile, holding a rollback, confirm windows and warnings said once.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryLog } from '../../src/agent/agent-log.js';
 import { AgentMetrics } from '../../src/agent/agent-metrics.js';
@@ -8,8 +9,11 @@ import type { PullResult } from '../../src/agent/pull-checkout.js';
 import { WatchAgent } from '../../src/agent/watch-agent.js';
 import type { AgentDeps, AgentOptions } from '../../src/agent/watch-agent.js';
 import type { CompileOutcome } from '../../src/cli/pipeline.js';
-import type { ApplyOutcome, ApplyRequest } from '../../src/host/apply-ruleset.js';
+import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
+import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../../src/host/apply-ruleset.js';
+import type { PreflightResult } from '../../src/host/preflight.js';
 import { normalizedLines } from '../../src/host/read-deployed.js';
+import { linesDigest, type AppliedRecord } from '../../src/host/state-dir.js';
 
 const rule = (port: number, on = 'em0'): string =>
   `pass in quick on ${on} inet proto tcp from any to 10.0.0.1 port = ${port} flags S/SA keep state label "p${port}"\n`;
@@ -17,7 +21,9 @@ const rule = (port: number, on = 'em0'): string =>
 /** The fake manifests: a list of ports, or "invalid". */
 type Manifest = number[] | 'invalid';
 
-function outcomeFor(manifest: Manifest, gateway: string | undefined, needsGateway: boolean): CompileOutcome {
+const HOOKS_MISSING: PreflightResult = { kind: 'refused', reason: 'the main pf ruleset does not call anchor "pfexpose"', linesToAdd: ['anchor "pfexpose"'] };
+
+function outcomeFor(manifest: Manifest, gateway: string | undefined, needsGateway: boolean, warnings: Diagnostic[] = []): CompileOutcome {
   const base = {
     files: ['a.yaml'],
     manifestDigest: JSON.stringify(manifest),
@@ -39,26 +45,48 @@ function outcomeFor(manifest: Manifest, gateway: string | undefined, needsGatewa
     return failed;
   }
   const ruleset = manifest.map((port) => rule(port, gateway)).join('');
-  return { ...base, ok: true, exposures: manifest.map(() => ({}) as never), ruleset, diagnostics: [] };
+  return { ...base, ok: true, exposures: manifest.map(() => ({}) as never), ruleset, diagnostics: warnings };
+}
+
+function warning(message: string, line: number): Diagnostic {
+  return { code: 'family-mismatch', severity: 'warning', message, file: 'a.yaml', line, column: 9, endLine: line, endColumn: 20 };
 }
 
 interface Harness {
   agent: WatchAgent;
   log: ReturnType<typeof createMemoryLog>;
   metrics: AgentMetrics;
-  pf: { text: string };
+  /** The fake pf: the anchor's text, whether pf is enabled, what its main ruleset's hooks say. */
+  pf: { text: string; enabled: boolean; unreadable: string | null; hooks: PreflightResult; pending: PendingOutcome };
   applies: ApplyRequest[];
   reads: { count: number };
+  /** The fake state directory's history, newest last. */
+  history: (AppliedRecord & { sequence: number })[];
+  /** Warnings the next compiles report. */
+  warnings: Diagnostic[];
   set(manifest: Manifest): void;
+  /** What `pfexpose rollback` would do: load the ruleset of these ports and record it. */
+  rollbackTo(ports: number[], kind?: 'rollback' | 'confirm-revert'): void;
   events(): string[];
 }
 
 function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> & { recorded?: string; needsGateway?: boolean; unstableReads?: number } = {}): Harness {
   let manifest: Manifest = [80];
   let unstable = extra.unstableReads ?? 0;
-  const pf = { text: '' };
+  const pf: Harness['pf'] = { text: '', enabled: true, unreadable: null, hooks: { kind: 'ok', warnings: [] }, pending: { kind: 'none' } };
   const applies: ApplyRequest[] = [];
   const reads = { count: 0 };
+  const history: Harness['history'] = [];
+  const warnings: Diagnostic[] = [];
+  const record = (input: Pick<AppliedRecord, 'ruleset' | 'manifestDigest' | 'kind' | 'undone'>): void => {
+    history.push({
+      anchor: 'pfexpose',
+      rulesetDigest: '',
+      appliedAt: new Date(Date.now()).toISOString(),
+      sequence: history.length + 1,
+      ...input,
+    });
+  };
   const log = createMemoryLog();
   const metrics = new AgentMetrics();
   const deps: AgentDeps = {
@@ -77,13 +105,28 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
       };
       return Promise.resolve(snapshot);
     },
-    compile: (snapshot, gateway) => outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, extra.needsGateway === true),
+    compile: (snapshot, gateway) => outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, extra.needsGateway === true, [...warnings]),
     detectGateway: () => Promise.resolve({ ok: true, interface: 'em0' }),
-    readDeployed: () => Promise.resolve({ kind: 'ok', lines: normalizedLines(pf.text), text: pf.text, tables: [], exists: true }),
+    readDeployed: () =>
+      Promise.resolve(
+        !pf.enabled
+          ? { kind: 'pf-disabled', message: 'pf is disabled (pfctl -s info says "Status: Disabled")' }
+          : pf.unreadable !== null
+            ? { kind: 'failed', message: pf.unreadable }
+            : { kind: 'ok', lines: normalizedLines(pf.text), text: pf.text, tables: [], exists: true },
+      ),
+    checkHooks: () => Promise.resolve(pf.hooks),
+    readNewestRecord: () => Promise.resolve(history.at(-1) ?? null),
+    settlePendingConfirm: () => Promise.resolve(pf.pending),
     apply: (request) => {
       applies.push(request);
       const before = pf.text;
       pf.text = request.ruleset;
+      // As the apply core records it: a repair of what is already current adds no entry.
+      const current = history.at(-1);
+      if (current === undefined || current.ruleset !== request.ruleset || current.manifestDigest !== request.manifestDigest) {
+        record({ ruleset: request.ruleset, manifestDigest: request.manifestDigest, kind: 'apply' });
+      }
       const outcome: ApplyOutcome = {
         kind: 'applied',
         previous: before,
@@ -119,8 +162,20 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
     pf,
     applies,
     reads,
+    history,
+    warnings,
     set: (m) => {
       manifest = m;
+    },
+    rollbackTo: (ports, kind = 'rollback') => {
+      const undone = history.at(-1);
+      pf.text = ports.map((port) => rule(port)).join('');
+      record({
+        ruleset: pf.text,
+        manifestDigest: JSON.stringify(ports),
+        kind,
+        undone: { manifestDigest: undone?.manifestDigest ?? '', linesDigest: linesDigest(normalizedLines(undone?.ruleset ?? '')) },
+      });
     },
     events: () => log.records.map((r) => r.event),
   };
@@ -370,5 +425,239 @@ describe('WatchAgent', () => {
     refuse = false;
     await settle(h, 60_000);
     expect(h.metrics.health).toMatchObject({ healthy: true, status: 'ok' });
+  });
+});
+
+describe('WatchAgent: the preflight on every reconcile', () => {
+  it('reports missing anchor hooks, never loads through the fast path meanwhile, and proceeds once they are back', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    expect(h.applies).toHaveLength(1);
+    h.pf.hooks = HOOKS_MISSING;
+    h.agent.reconcileNow();
+    await settle(h);
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.metrics.health).toMatchObject({ healthy: false, status: 'preflight-failed' });
+    expect(h.metrics.health.reason).toContain('does not call anchor');
+    expect(h.metrics.render()).toContain('pfexpose_preflight_ok 0');
+    expect(h.metrics.render()).toContain('pfexpose_preflight_failures_total 1');
+    const failures = h.log.records.filter((r) => r.event === 'preflight-failed');
+    expect(failures.map((r) => r.level)).toEqual(['error', 'debug']);
+    expect(h.events()).not.toContain('in-sync');
+    // A manifest change now goes through apply's full path (its own preflight), not the fast path.
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies).toHaveLength(2);
+    expect(h.applies[1]?.assumeDeployed).toBeUndefined();
+    h.pf.hooks = { kind: 'ok', warnings: [] };
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.events()).toContain('preflight-ok');
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'ok' });
+    expect(h.metrics.render()).toContain('pfexpose_preflight_ok 1');
+  });
+
+  it('clears the fast path when pf is disabled, so the next change takes the full path', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    // In sync and verified: this change took the fast path.
+    expect(h.applies[1]?.assumeDeployed).toBe(rule(80));
+    h.pf.enabled = false;
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.metrics.health).toMatchObject({ healthy: false, status: 'preflight-failed' });
+    expect(h.metrics.health.reason).toContain('pf is disabled');
+    h.set([80, 443, 8443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies).toHaveLength(3);
+    expect(h.applies[2]?.assumeDeployed).toBeUndefined();
+  });
+
+  it('clears the fast path when the anchor cannot be read', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.pf.unreadable = 'pfctl: DIOCGETRULES: Operation not permitted';
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.metrics.health).toMatchObject({ healthy: false, status: 'anchor-unreadable' });
+    h.pf.unreadable = null;
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies.at(-1)?.assumeDeployed).toBeUndefined();
+  });
+});
+
+describe('WatchAgent: holding a rollback or a confirm revert', () => {
+  it.each(['rollback', 'confirm-revert'] as const)('keeps what the %s loaded, repairs drift towards it, and applies again once the manifests change', async (kind) => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.pf.text).toBe(rule(80) + rule(443));
+    const applied = h.applies.length;
+
+    h.rollbackTo([80], kind);
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.pf.text).toBe(rule(80));
+    expect(h.applies).toHaveLength(applied);
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'held' });
+    expect(h.metrics.render()).toContain('pfexpose_held 1');
+    const holding = h.log.records.filter((r) => r.event === 'holding');
+    expect(holding).toHaveLength(1);
+    expect(holding[0]?.message).toContain(kind === 'rollback' ? 'pfexpose rollback' : 'not confirmed');
+
+    // A reconcile again: still held, said once.
+    await settle(h, 60_000);
+    expect(h.applies).toHaveLength(applied);
+    expect(h.log.records.filter((r) => r.event === 'holding')).toHaveLength(1);
+
+    // Drift is repaired towards the held ruleset, not the manifests.
+    h.pf.text = '';
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.pf.text).toBe(rule(80));
+    expect(h.applies.at(-1)).toMatchObject({ ruleset: rule(80), manifestDigest: JSON.stringify([80]) });
+    expect(h.applies.at(-1)?.assumeDeployed).toBeUndefined();
+    expect(h.events()).toContain('drift-repaired');
+    expect(h.history.at(-1)?.kind).toBe(kind);
+
+    // A touch that leaves the manifests as they were changes nothing.
+    const before = h.applies.length;
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies).toHaveLength(before);
+    expect(h.pf.text).toBe(rule(80));
+
+    // New manifests end the hold.
+    h.set([80, 8443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.pf.text).toBe(rule(80) + rule(8443));
+    expect(h.events()).toContain('hold-released');
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'ok' });
+    expect(h.metrics.render()).toContain('pfexpose_held 0');
+    expect(h.history.at(-1)?.kind).toBe('apply');
+  });
+
+  it('holds at start when the newest record is a rollback of these manifests', async () => {
+    const h = harness();
+    h.set([80, 443]);
+    h.history.push({ anchor: 'pfexpose', ruleset: rule(80) + rule(443), rulesetDigest: '', manifestDigest: JSON.stringify([80, 443]), appliedAt: 'x', kind: 'apply', sequence: 1 });
+    h.rollbackTo([80]);
+    await h.agent.start();
+    await settle(h);
+    expect(h.applies).toHaveLength(0);
+    expect(h.pf.text).toBe(rule(80));
+    expect(h.metrics.health.status).toBe('held');
+  });
+
+  it('also holds when the manifests read differently but compile to the rules the rollback took out', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    h.rollbackTo([80]);
+    // The record of what was undone names another manifest digest (another spelling of the paths).
+    const newest = h.history.at(-1)!;
+    h.history[h.history.length - 1] = { ...newest, undone: { ...newest.undone!, manifestDigest: 'elsewhere' } };
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.pf.text).toBe(rule(80));
+    expect(h.metrics.health.status).toBe('held');
+  });
+
+  it('does not hold after a rollback that a later apply superseded', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    h.rollbackTo([80]);
+    h.history.push({ anchor: 'pfexpose', ruleset: rule(22), rulesetDigest: '', manifestDigest: 'by hand', appliedAt: 'y', kind: 'apply', sequence: 99 });
+    h.pf.text = rule(22);
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.pf.text).toBe(rule(80) + rule(443));
+    expect(h.metrics.health.status).toBe('ok');
+  });
+});
+
+describe('WatchAgent: commit-confirmed windows', () => {
+  it('leaves the anchor alone while a window is open, and goes on after it was reverted', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.pf.text = rule(22);
+    h.pf.pending = { kind: 'waiting', deadline: '2030-01-01T00:01:00.000Z', anchor: 'pfexpose' };
+    h.agent.reconcileNow();
+    await settle(h);
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.pf.text).toBe(rule(22));
+    expect(h.applies).toHaveLength(1);
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'awaiting-confirmation' });
+    expect(h.events().filter((e) => e === 'confirm-pending')).toHaveLength(1);
+    // The watchdog was late: the reconcile reverts (settlePendingConfirm), and the revert is held.
+    h.pf.pending = { kind: 'reverted', anchor: 'pfexpose', ruleset: rule(80) };
+    h.rollbackTo([80], 'confirm-revert');
+    h.history[h.history.length - 1] = { ...h.history.at(-1)!, undone: { manifestDigest: 'the trial', linesDigest: linesDigest(normalizedLines(rule(22))) } };
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.events()).toContain('confirm-reverted');
+    expect(h.pf.text).toBe(rule(80));
+    expect(h.metrics.health).toMatchObject({ healthy: true });
+  });
+
+  it('reports a revert that failed as unhealthy', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.pf.pending = { kind: 'failed', reason: 'pfctl: /dev/pf: Permission denied', restored: false };
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.metrics.health).toMatchObject({ healthy: false, status: 'confirm-revert-failed' });
+    expect(h.applies).toHaveLength(1);
+  });
+});
+
+describe('WatchAgent: manifest warnings', () => {
+  it('logs a warning once while it lasts, and again when it changes', async () => {
+    const h = harness();
+    h.warnings.push(warning('legacy [::1]:80 has no ip6 address', 7));
+    await h.agent.start();
+    await settle(h);
+    for (const ports of [[80, 443], [80, 443, 8443]]) {
+      h.set(ports);
+      // An edit above it moves it a line down: the same warning.
+      h.warnings[0] = warning('legacy [::1]:80 has no ip6 address', 7 + ports.length);
+      h.agent.notifyChange('a.yaml');
+      await settle(h, 500);
+    }
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.events().filter((e) => e === 'manifest-warning')).toHaveLength(1);
+    h.warnings[0] = warning('legacy [::2]:80 has no ip6 address', 9);
+    h.set([80]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    const logged = h.log.records.filter((r) => r.event === 'manifest-warning').map((r) => r.message);
+    expect(logged).toHaveLength(2);
+    expect(logged[1]).toContain('[::2]');
   });
 });

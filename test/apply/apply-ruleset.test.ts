@@ -29,7 +29,11 @@ describe('apply', () => {
     expect(loads).toBe(1);
     expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'unchanged');
     expect(await bench.sim.loadCalls()).toHaveLength(loads);
-    expect((await bench.deps.state.readHistory()).entries).toHaveLength(1);
+    // The apply, and before it what the anchor held (nothing), for rollback.
+    expect((await bench.deps.state.readHistory()).entries.map((entry) => [entry.kind, entry.ruleset])).toEqual([
+      ['apply', ruleset([WEB, DB])],
+      ['initial', ''],
+    ]);
   });
 
   it('records the state of an anchor that already holds the ruleset, loading nothing', async () => {

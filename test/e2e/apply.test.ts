@@ -2,7 +2,7 @@
 // spawned against the pfctl simulator, checked by exit code, output and what pf ends up holding.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,25 @@ async function compiled(dir: string): Promise<string[]> {
   return normalizedLines(run.stdout);
 }
 
+/**
+ * A pfctl that misbehaves in a way the simulator cannot: a shell script in the test's directory
+ * that runs the simulator (or not) around `body`. $LOAD is "yes" for a real load (-f without -n).
+ */
+async function pfctlWrapper(name: string, body: string): Promise<string> {
+  const path = join(work, name);
+  const script = [
+    '#!/bin/sh',
+    'LOAD=no',
+    'case " $* " in *" -f "*) case " $* " in *" -n "*) ;; *) LOAD=yes ;; esac ;; esac',
+    `SIM='${PFCTL_SIM}'`,
+    body,
+    '',
+  ].join('\n');
+  await writeFile(path, script);
+  await chmod(path, 0o755);
+  return path;
+}
+
 async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -167,15 +186,131 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(existsSync(join(work, 'state', 'lock'))).toBe(false);
   });
 
-  it('never interleaves two concurrent applies: the anchor ends in one full state', async () => {
-    await sim.setControl({ hangMs: 800, hangOn: ['load'] });
-    const [one, two] = await Promise.all([pfexpose('apply', 'a'), pfexpose('apply', 'b')]);
-    const codes = [one.code, two.code].sort();
-    expect(codes[0]).toBe(0);
-    const refused = [one, two].filter((run) => run.code !== 0);
-    for (const run of refused) expect(run.stderr).toMatch(/holds the lock .*: pid \d+ \(apply/);
-    const lines = await anchorLines();
-    expect([await compiled('a'), await compiled('b')]).toContainEqual(lines);
+  it('never interleaves two concurrent applies: a second one is refused while a load runs, or waits for it', async () => {
+    // Every load is logged when it starts and when it ends, and takes 4 s: two loads that
+    // overlapped would show two starts in a row.
+    const log = join(work, 'loads.log');
+    const pfctl = await pfctlWrapper(
+      'pfctl-logging',
+      ['[ "$LOAD" = yes ] && echo "start $$" >> "$WRAP_LOG"', '"$SIM" "$@"', 'rc=$?', '[ "$LOAD" = yes ] && echo "end $$" >> "$WRAP_LOG"', 'exit $rc'].join('\n'),
+    );
+    const wrapped = { PFEXPOSE_PFCTL: pfctl, WRAP_LOG: log };
+    await sim.setControl({ hangMs: 4000, hangOn: ['load'] });
+    const loading = async (): Promise<string[]> => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '') : []);
+    const first = start(['apply', 'a'], wrapped);
+    expect(await waitFor(async () => (await loading()).length > 0, 15_000)).toBe(true);
+
+    // Both start while the first load runs: one is refused at once, naming the holder; the
+    // other waits for the lock and loads after the first load has ended.
+    const waiting = start(['apply', 'b', '--wait', '60s'], wrapped);
+    const refused = await start(['apply', 'b'], wrapped).done;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`holds the lock`);
+    expect(refused.stderr).toContain(`pid ${first.child.pid ?? -1} (apply`);
+    expect(await loading()).toEqual([expect.stringMatching(/^start /)]);
+
+    const [one, two] = [await first.done, await waiting.done];
+    expect(one.code, one.stderr).toBe(0);
+    expect(two.code, two.stderr).toBe(0);
+    const events = (await loading()).map((line) => line.split(' ')[0]);
+    expect(events).toEqual(['start', 'end', 'start', 'end']);
+    expect(await anchorLines()).toEqual(await compiled('b'));
+  });
+
+  it('recovers from kill -9 of pfexpose after the load committed: the restart records what pf holds', async () => {
+    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    // A pfctl that commits the load, then stops before pfexpose hears back (once: the mark stays).
+    const mark = join(work, 'committed');
+    const pfctl = await pfctlWrapper(
+      'pfctl-pause-after-commit',
+      [
+        '"$SIM" "$@"',
+        'rc=$?',
+        'if [ "$LOAD" = yes ] && [ $rc -eq 0 ] && [ ! -e "$PAUSE_MARK" ]; then echo $$ > "$PAUSE_MARK.tmp" && mv "$PAUSE_MARK.tmp" "$PAUSE_MARK"; exec sleep 600; fi',
+        'exit $rc',
+      ].join('\n'),
+    );
+    const { child, done } = start(['apply', 'b'], { PFEXPOSE_PFCTL: pfctl, PAUSE_MARK: mark });
+    expect(await waitFor(() => Promise.resolve(existsSync(mark)), 15_000)).toBe(true);
+    expect(await anchorLines()).toEqual(await compiled('b'));
+    child.kill('SIGKILL');
+    await done;
+    process.kill(Number((await readFile(mark, 'utf8')).trim()), 'SIGKILL');
+    // pf holds b; the state directory still says a, and the lock is stale.
+    expect(existsSync(join(work, 'state', 'lock'))).toBe(true);
+    const before = JSON.parse(await readFile(join(work, 'state', 'current.json'), 'utf8')) as { ruleset: string };
+    expect(normalizedLines(before.ruleset)).toEqual(await compiled('a'));
+
+    const loads = (await sim.loadCalls()).length;
+    const restart = await pfexpose('apply', 'b');
+    expect(restart.code, restart.stderr).toBe(0);
+    expect(restart.stderr).toContain('took over the lock left by pid');
+    expect(restart.stdout).toContain('already holds this ruleset');
+    expect(await sim.loadCalls()).toHaveLength(loads);
+    const after = JSON.parse(await readFile(join(work, 'state', 'current.json'), 'utf8')) as { ruleset: string };
+    expect(normalizedLines(after.ruleset)).toEqual(await compiled('b'));
+    expect(existsSync(join(work, 'state', 'lock'))).toBe(false);
+    // The history is whole again: rollback goes back to a.
+    expect((await pfexpose('rollback')).code).toBe(0);
+    expect(await anchorLines()).toEqual(await compiled('a'));
+  });
+
+  it('reverts by itself after kill -9 of pfexpose --confirm after the load committed', async () => {
+    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    const mark = join(work, 'committed');
+    const pfctl = await pfctlWrapper(
+      'pfctl-pause-after-commit',
+      [
+        '"$SIM" "$@"',
+        'rc=$?',
+        'if [ "$LOAD" = yes ] && [ $rc -eq 0 ] && [ ! -e "$PAUSE_MARK" ]; then echo $$ > "$PAUSE_MARK.tmp" && mv "$PAUSE_MARK.tmp" "$PAUSE_MARK"; exec sleep 600; fi',
+        'exit $rc',
+      ].join('\n'),
+    );
+    const { child, done } = start(['apply', 'b', '--confirm', '2s'], { PFEXPOSE_PFCTL: pfctl, PAUSE_MARK: mark });
+    expect(await waitFor(() => Promise.resolve(existsSync(mark)), 15_000)).toBe(true);
+    expect(await anchorLines()).toEqual(await compiled('b'));
+    child.kill('SIGKILL');
+    await done;
+    process.kill(Number((await readFile(mark, 'utf8')).trim()), 'SIGKILL');
+    // The watchdog started before the load puts a back at the deadline.
+    expect(await waitFor(() => Promise.resolve(!existsSync(join(work, 'state', 'pending-confirm.json'))), 20_000)).toBe(true);
+    expect(await anchorLines()).toEqual(await compiled('a'));
+    const current = JSON.parse(await readFile(join(work, 'state', 'current.json'), 'utf8')) as { kind: string };
+    expect(current.kind).toBe('confirm-revert');
+    const late = await pfexpose('confirm');
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain('nothing awaits confirmation');
+  });
+
+  it('--confirm: a load pfctl rejects leaves no window behind, so confirm has nothing to keep and the next apply goes through', async () => {
+    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    // The dry run passes; the load itself is refused (a limit pfctl only meets when loading).
+    const pfctl = await pfctlWrapper(
+      'pfctl-rejecting-loads',
+      [
+        'if [ "$LOAD" = yes ]; then',
+        '  cat > /dev/null',
+        '  echo "stdin:3: cannot define table pfexpose: Cannot allocate memory" >&2',
+        '  echo "pfctl: Syntax error in config file: pf rules not loaded" >&2',
+        '  exit 1',
+        'fi',
+        'exec "$SIM" "$@"',
+      ].join('\n'),
+    );
+    const rejected = await start(['apply', 'b', '--confirm', '30s'], { PFEXPOSE_PFCTL: pfctl }).done;
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toContain('pfctl rejected the ruleset, nothing was loaded');
+    expect(await anchorLines()).toEqual(await compiled('a'));
+    expect(existsSync(join(work, 'state', 'pending-confirm.json'))).toBe(false);
+    const confirm = await pfexpose('confirm');
+    expect(confirm.code).toBe(1);
+    expect(confirm.stderr).toContain('nothing awaits confirmation');
+    const watchdogLog = join(work, 'state', 'confirm-watchdog.log');
+    expect(await waitFor(async () => existsSync(watchdogLog) && (await readFile(watchdogLog, 'utf8')).includes('nothing to revert'), 10_000)).toBe(true);
+    const next = await pfexpose('apply', 'b');
+    expect(next.code, next.stderr).toBe(0);
+    expect(await anchorLines()).toEqual(await compiled('b'));
   });
 
   it('--confirm reverts by itself when nobody confirms; confirm keeps a change', async () => {
@@ -199,6 +334,14 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(kept.stdout).toContain('confirmed: the ruleset applied to anchor "pfexpose" stays');
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()) + 400));
     expect(await anchorLines()).toEqual(await compiled('b'));
+  });
+
+  it('rollback after the first apply puts back what the anchor held before it', async () => {
+    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    const back = await pfexpose('rollback');
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toContain('to what it held before pfexpose first applied to it');
+    expect(await anchorLines()).toEqual([]);
   });
 
   it('rollback loads the previous ruleset', async () => {

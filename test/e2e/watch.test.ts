@@ -298,3 +298,147 @@ describe('pfexpose watch', () => {
     expect(agent.stderr()).toContain('--metrics-allow-remote');
   });
 });
+
+/** The CLI beside the agent, with the same simulator and state directory. */
+async function cli(sim: Sim, state: string, args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const done = await run(process.execPath, [CLI, ...args, '--pfctl', PFCTL_SIM, '--state-dir', state], {
+      env: { ...sim.env, NO_COLOR: '1' },
+      ...(cwd === undefined ? {} : { cwd }),
+    });
+    return { code: 0, stdout: done.stdout, stderr: done.stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+async function health(agent: Agent): Promise<{ status: number; body: { healthy: boolean; status: string; reason: string | null } }> {
+  const started = agent.lines.find((l) => l.event === 'started');
+  const response = await fetch(`http://${String(started?.['metrics'])}/healthz`);
+  return { status: response.status, body: (await response.json()) as { healthy: boolean; status: string; reason: string | null } };
+}
+
+describe('pfexpose watch: what apply would refuse, the agent does not load', () => {
+  it('re-checks the anchor hooks on every reconcile; nothing loads while they are missing, and it goes on once they are back', async () => {
+    const { sim, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--debounce', '200ms', '--metrics', '127.0.0.1:0']);
+    await appliedWith(sim, agent, 'port = 8080');
+
+    await sim.writeMain('pass all\n');
+    let mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    const failed = await waitFor('preflight-failed', () => eventAfter(agent, 'preflight-failed', mark), agent);
+    expect(failed['level']).toBe('error');
+    expect(failed.message).toContain('does not call anchor "pfexpose"');
+    expect(eventAfter(agent, 'in-sync', mark)).toBeUndefined();
+    const unhealthy = await health(agent);
+    expect(unhealthy.status).toBe(503);
+    expect(unhealthy.body).toMatchObject({ healthy: false, status: 'preflight-failed' });
+    expect(unhealthy.body.reason).toContain('rdr-anchor "pfexpose"');
+    const metrics = await (await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)).text();
+    expect(metrics).toContain('pfexpose_preflight_ok 0');
+
+    // A manifest change meanwhile goes through apply's own preflight, and is refused: no load.
+    const loads = (await sim.loadCalls()).length;
+    mark = agent.lines.length;
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
+    const refused = await waitFor('apply-refused', () => eventAfter(agent, 'apply-refused', mark), agent);
+    expect(refused.message).toContain('does not call anchor');
+    expect(await sim.loadCalls()).toHaveLength(loads);
+    expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
+
+    await sim.writeMain('rdr-anchor "pfexpose" all\nanchor "pfexpose" all\n');
+    mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    await waitFor('preflight-ok', () => eventAfter(agent, 'preflight-ok', mark), agent);
+    await anchorWith(sim, agent, 'port = 8081');
+    await waitFor('healthy again', async () => (await health(agent)).status === 200, agent);
+  }, 120_000);
+
+  it('after a reconcile found pf disabled, a manifest change takes the full path and loads nothing', async () => {
+    const { sim, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--debounce', '200ms', '--metrics', '127.0.0.1:0']);
+    await appliedWith(sim, agent, 'port = 8080');
+    await sim.setEnabled(false);
+    let mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    const failed = await waitFor('preflight-failed', () => eventAfter(agent, 'preflight-failed', mark), agent);
+    expect(failed.message).toContain('pf is disabled');
+    expect((await health(agent)).body).toMatchObject({ healthy: false, status: 'preflight-failed' });
+
+    const loads = (await sim.loadCalls()).length;
+    mark = agent.lines.length;
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
+    const refused = await waitFor('apply-refused', () => eventAfter(agent, 'apply-refused', mark), agent);
+    expect(refused.message).toContain('pf is disabled');
+    expect(await sim.loadCalls()).toHaveLength(loads);
+    expect(eventAfter(agent, 'apply-failed', mark)).toBeUndefined();
+  }, 120_000);
+});
+
+describe('pfexpose watch: holding a rollback', () => {
+  it('keeps the ruleset rollback loaded, repairs drift towards it, and applies again when the manifests change', async () => {
+    const { sim, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--debounce', '200ms', '--metrics', '127.0.0.1:0']);
+    const first = await appliedWith(sim, agent, 'port = 8080');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
+    await anchorWith(sim, agent, 'port = 8081');
+    await waitFor('the agent to be idle', () => agent.lines.filter((l) => l.event === 'applied').length >= 2, agent);
+
+    const back = await cli(sim, state, ['rollback']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await sim.readAnchor('pfexpose')).toBe(first);
+
+    let mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    const holding = await waitFor('holding', () => eventAfter(agent, 'holding', mark), agent);
+    expect(holding.message).toContain('pfexpose rollback');
+    expect(await sim.readAnchor('pfexpose')).toBe(first);
+    const held = await health(agent);
+    expect(held.status).toBe(200);
+    expect(held.body.status).toBe('held');
+
+    // Drift: the anchor flushed. The repair loads the rolled-back ruleset, not the manifests.
+    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
+    mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    await waitFor('drift-repaired', () => eventAfter(agent, 'drift-repaired', mark), agent);
+    expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
+    expect(await sim.readAnchor('pfexpose')).not.toContain('port = 8081');
+
+    mark = agent.lines.length;
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8082:80']));
+    await anchorWith(sim, agent, 'port = 8082');
+    expect(eventAfter(agent, 'hold-released', mark)).toBeDefined();
+    await waitFor('healthy and no longer held', async () => (await health(agent)).body.status === 'ok', agent);
+  }, 120_000);
+
+  it('holds an unconfirmed apply --confirm reverted while it was stopped, even when the manifests were read under another path', async () => {
+    const { sim, dir, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const before = startAgent(sim, state, [manifests, '--interval', '0']);
+    const first = await appliedWith(sim, before, 'port = 8080');
+    before.child.kill('SIGTERM');
+    expect(await before.exited).toEqual({ code: 0, signal: null });
+
+    // The operator tries a change with a safety net, does not confirm it, and it is reverted.
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
+    const trial = await cli(sim, state, ['apply', 'manifests', '--confirm', '1s'], dir);
+    expect(trial.code, trial.stderr).toBe(0);
+    await waitFor('the watchdog to revert', async () => (await sim.readAnchor('pfexpose')) === first);
+
+    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--metrics', '127.0.0.1:0']);
+    await waitFor('holding', () => agent.lines.find((l) => l.event === 'holding'), agent);
+    expect(agent.lines.find((l) => l.event === 'holding')?.message).toContain('not confirmed');
+    expect(await sim.readAnchor('pfexpose')).toBe(first);
+    expect((await health(agent)).body.status).toBe('held');
+  }, 120_000);
+});

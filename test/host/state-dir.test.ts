@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, it, expect } from 'vitest';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HISTORY_LIMIT, sha256, StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
+import { HISTORY_LIMIT, linesDigest, sha256, StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
 
 let root: string;
 let state: StateDir;
@@ -32,6 +32,7 @@ describe('StateDir', () => {
       rulesetDigest: sha256('pass in all\n'),
       manifestDigest: 'm1',
       appliedAt: '2026-01-01T00:00:01.000Z',
+      kind: 'apply',
     });
     expect(await state.readCurrent()).toEqual({ kind: 'ok', value: record });
     expect(await readFile(join(state.path, 'current.pf'), 'utf8')).toBe('pass in all\n');
@@ -49,6 +50,41 @@ describe('StateDir', () => {
     expect(history.entries[0]?.sequence).toBe(13);
     expect(await readdir(join(state.path, 'history'))).toHaveLength(HISTORY_LIMIT);
     expect(history.corrupt).toEqual([]);
+  });
+
+  it('records how an entry came to be, and reads entries written before kinds existed as applies', async () => {
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: '', manifestDigest: '', kind: 'initial' });
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'a\n', manifestDigest: 'm1' });
+    const undone = { manifestDigest: 'm1', linesDigest: linesDigest(['a']) };
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: '', manifestDigest: '', kind: 'rollback', undone });
+    const old = { anchor: 'pfexpose', ruleset: 'b\n', rulesetDigest: sha256('b\n'), manifestDigest: 'm0', appliedAt: '2025-01-01T00:00:00.000Z' };
+    await writeFile(join(state.path, 'history', '0000000004.json'), JSON.stringify(old));
+    const history = await state.readHistory();
+    expect(history.entries.map((entry) => entry.kind)).toEqual(['apply', 'rollback', 'apply', 'initial']);
+    expect(history.entries[1]?.undone).toEqual(undone);
+    expect(history.entries[2]?.undone).toBeUndefined();
+  });
+
+  it('reads the newest entry of one anchor, skipping damaged entries and other anchors', async () => {
+    expect(await state.readNewest('pfexpose')).toBeNull();
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'a\n', manifestDigest: 'm1' });
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'b\n', manifestDigest: 'm2', kind: 'rollback', undone: { manifestDigest: 'm1', linesDigest: 'x' } });
+    expect(await state.readNewest('pfexpose')).toMatchObject({ sequence: 2, kind: 'rollback', manifestDigest: 'm2' });
+    await state.recordApplied({ anchor: 'other', ruleset: 'c\n', manifestDigest: 'm3' });
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'd\n', manifestDigest: 'm4' });
+    await writeFile(join(state.path, 'history', '0000000004.json'), 'garbage');
+    expect(await state.readNewest('pfexpose')).toMatchObject({ sequence: 2, manifestDigest: 'm2' });
+    expect(await state.readNewest('other')).toMatchObject({ sequence: 3 });
+    // Another writer (the CLI, while the agent asks) adds an entry: seen at once.
+    await new StateDir(state.path).recordApplied({ anchor: 'pfexpose', ruleset: 'e\n', manifestDigest: 'm5' });
+    expect(await state.readNewest('pfexpose')).toMatchObject({ sequence: 5, manifestDigest: 'm5' });
+  });
+
+  it('reports an entry with an unknown kind as corrupt', async () => {
+    await state.ensure();
+    const bad = { anchor: 'a', ruleset: 'x', rulesetDigest: sha256('x'), manifestDigest: 'm', appliedAt: 't', kind: 'teleport' };
+    await writeFile(join(state.path, 'history', '0000000001.json'), JSON.stringify(bad));
+    expect((await state.readHistory()).corrupt).toHaveLength(1);
   });
 
   it('leaves no temporary files behind', async () => {
@@ -91,6 +127,8 @@ describe('StateDir', () => {
     expect(await state.readPendingConfirm()).toEqual({ kind: 'ok', value: pending });
     await state.writePendingConfirm({ ...pending, previous: null });
     expect(await state.readPendingConfirm()).toEqual({ kind: 'ok', value: { ...pending, previous: null } });
+    await state.writePendingConfirm({ ...pending, manifestDigest: 'm1' });
+    expect(await state.readPendingConfirm()).toEqual({ kind: 'ok', value: { ...pending, manifestDigest: 'm1' } });
     await state.clearPendingConfirm();
     await state.clearPendingConfirm();
     expect(await state.readPendingConfirm()).toEqual({ kind: 'absent' });
