@@ -28,7 +28,7 @@ import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compileParsed, defaultLockPath } from './pipeline.js';
+import { compileParsed, defaultLockPath, readsEveryManifest } from './pipeline.js';
 import type { CompileOutcome } from './pipeline.js';
 import { reportUsage } from './report-diagnostics.js';
 
@@ -151,12 +151,15 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
 
   const options = compiled.options;
   const log = createAgentLog({ format: flags.logFormat, level: flags.logLevel, write: (line) => ctx.stdout.write(line) });
-  const lockPath = options.lockPath ?? (await defaultLockPath(paths[0] ?? '.', ctx.cwd));
+  const lockPath = options.lockPath ?? (await defaultLockPath(paths, ctx.cwd));
+  // Watching only some of the manifests beside the lock (files, or a subdirectory): the lock
+  // entries of containers the agent does not see are kept, as a partial compile keeps them.
+  const partialLoad = !(await readsEveryManifest(paths, [], lockPath, ctx.cwd));
   const cache = new ManifestCache(paths, { cwd: ctx.cwd, lockPath });
   // Unchanged files keep their YamlFile objects in the cache above, and with them their built documents.
   const loadCache = createLoadCache();
   const compileFor = (parsed: readonly YamlFile[], lockText: string | null, gateway: string | undefined): CompileOutcome =>
-    compileParsed(parsed, { ...options, lockPath, ...(gateway === undefined ? {} : { gateway }) }, lockText, loadCache);
+    compileParsed(parsed, { ...options, lockPath, partialLoad, ...(gateway === undefined ? {} : { gateway }) }, lockText, loadCache);
   let prepared: { parsed: YamlFile[]; lockText: string | null; gateway: string | undefined; outcome: CompileOutcome } | null = null;
   const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env });
   const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
