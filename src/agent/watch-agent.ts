@@ -6,6 +6,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../host/apply-ruleset.js';
+import { unmanagedTablesWarning } from '../host/apply-ruleset.js';
 import type { PreflightResult } from '../host/preflight.js';
 import type { DeployedRead } from '../host/read-deployed.js';
 import { normalizedLines, sameLines } from '../host/read-deployed.js';
@@ -128,6 +129,8 @@ export class WatchAgent {
   private normalized: { text: string; lines: string[] } | null = null;
   private lastGood: CompileOutcome | null = null;
   private lastInvalidDigest: string | null = null;
+  /** The unmanaged-tables warning last logged (null: none), so it is logged once while it lasts. */
+  private tablesReported: string | null = null;
   /** The manifest warnings of the last valid compile (file, code, message), each logged once. */
   private warned = new Set<string>();
   /** The hold last seen, whether it was announced, and whether new manifests released it. */
@@ -394,7 +397,13 @@ export class WatchAgent {
       }
       this.preflightPassed();
       const targetLines = this.normalize(target);
-      if (sameLines(live.lines, targetLines) && live.tables.length === 0) {
+      // Tables pfexpose never writes: reported once, not "repaired" by reloading rules that match.
+      const tables = unmanagedTablesWarning(this.options.anchor, live.tables);
+      if (tables !== this.tablesReported) {
+        if (tables !== null) this.log('warn', 'unmanaged-tables', tables, { tables: live.tables.length });
+        this.tablesReported = tables;
+      }
+      if (sameLines(live.lines, targetLines)) {
         this.knownRuleset = target;
         if (hold !== null) {
           metrics.health = this.heldHealth(hold);

@@ -272,6 +272,8 @@ async function applyDesired(
   const currentRead = await state.readCurrent();
   const current = currentRead.kind === 'ok' && currentRead.value.anchor === anchor ? currentRead.value : null;
   if (currentRead.kind === 'corrupt') warnings.push(`${currentRead.message} (it will be rewritten)`);
+  const tables = unmanagedTablesWarning(anchor, deployed.tables);
+  if (tables !== null) warnings.push(tables);
 
   if (sameLines(desiredLines, deployed.lines)) {
     const recorded = current !== null && current.manifestDigest === request.manifestDigest && sameLines(normalizedLines(current.ruleset), desiredLines);
@@ -595,4 +597,16 @@ function short(fingerprint: string): string {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * pfexpose writes no tables, so a table in its anchor was put there by hand. Its rules never use
+ * it and a load may leave a persistent table in place: say so, and how to remove it, rather than
+ * pretend the anchor is exactly what the manifests say. null when there is none.
+ */
+export function unmanagedTablesWarning(anchor: string, tables: readonly string[]): string | null {
+  if (tables.length === 0) return null;
+  const names = tables.map((t) => `<${t}>`).join(', ');
+  const first = tables[0] ?? '';
+  return `anchor "${anchor}" holds table(s) ${names} that pfexpose did not write; its rules do not use them: remove them with pfctl -a ${anchor} -t ${first} -T kill (one table at a time)`;
 }

@@ -57,7 +57,7 @@ interface Harness {
   log: ReturnType<typeof createMemoryLog>;
   metrics: AgentMetrics;
   /** The fake pf: the anchor's text, whether pf is enabled, what its main ruleset's hooks say. */
-  pf: { text: string; enabled: boolean; unreadable: string | null; hooks: PreflightResult; pending: PendingOutcome };
+  pf: { text: string; tables: string[]; enabled: boolean; unreadable: string | null; hooks: PreflightResult; pending: PendingOutcome };
   applies: ApplyRequest[];
   reads: { count: number };
   /** The fake state directory's history, newest last. */
@@ -73,7 +73,7 @@ interface Harness {
 function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> & { recorded?: string; needsGateway?: boolean; unstableReads?: number } = {}): Harness {
   let manifest: Manifest = [80];
   let unstable = extra.unstableReads ?? 0;
-  const pf: Harness['pf'] = { text: '', enabled: true, unreadable: null, hooks: { kind: 'ok', warnings: [] }, pending: { kind: 'none' } };
+  const pf: Harness['pf'] = { text: '', tables: [], enabled: true, unreadable: null, hooks: { kind: 'ok', warnings: [] }, pending: { kind: 'none' } };
   const applies: ApplyRequest[] = [];
   const reads = { count: 0 };
   const history: Harness['history'] = [];
@@ -113,7 +113,7 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
           ? { kind: 'pf-disabled', message: 'pf is disabled (pfctl -s info says "Status: Disabled")' }
           : pf.unreadable !== null
             ? { kind: 'failed', message: pf.unreadable }
-            : { kind: 'ok', lines: normalizedLines(pf.text), text: pf.text, tables: [], exists: true },
+            : { kind: 'ok', lines: normalizedLines(pf.text), text: pf.text, tables: [...pf.tables], exists: true },
       ),
     checkHooks: () => Promise.resolve(pf.hooks),
     readNewestRecord: () => Promise.resolve(history.at(-1) ?? null),
@@ -303,6 +303,20 @@ describe('WatchAgent', () => {
     expect(h.events()).toEqual(expect.arrayContaining(['drift', 'drift-repaired']));
     expect(h.metrics.driftRepairs).toBe(1);
     expect(h.metrics.driftDetected).toBe(1);
+    await h.agent.stop();
+  });
+
+  it('reports a table someone put in the anchor once, and does not reload rules that match', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.pf.tables = ['blocked'];
+    await settle(h, 60_000);
+    await settle(h, 60_000);
+    expect(h.applies).toHaveLength(1);
+    expect(h.events().filter((e) => e === 'unmanaged-tables')).toHaveLength(1);
+    expect(h.log.records.find((r) => r.event === 'unmanaged-tables')?.message).toMatch(/pfctl -a pfexpose -t blocked -T kill/);
+    expect(h.events()).not.toContain('drift');
     await h.agent.stop();
   });
 

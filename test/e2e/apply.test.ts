@@ -136,6 +136,18 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(current.anchor).toBe('pfexpose');
   });
 
+  it('warns about a table someone put in the anchor, with the command that removes it', async () => {
+    const first = await pfexpose('apply', 'a');
+    expect(first.code, first.stderr).toBe(0);
+    const anchor = (await sim.readAnchor('pfexpose')) ?? '';
+    await sim.writeAnchor('pfexpose', `${anchor}table <blocked> persist { 192.0.2.1 }\n`);
+    const second = await pfexpose('apply', 'a');
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('holds table(s) <blocked> that pfexpose did not write');
+    expect(second.stderr).toContain('pfctl -a pfexpose -t blocked -T kill');
+    expect(await sim.loadCalls()).toHaveLength(1);
+  });
+
   it('refuses, exit 1, with the lines to add when pf.conf does not call the anchor', async () => {
     await sim.writeMain('pass all flags S/SA keep state\n');
     const run = await pfexpose('apply', 'a');
