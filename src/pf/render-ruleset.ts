@@ -19,8 +19,6 @@ import {
   type TranslationRule,
 } from './rule.js';
 
-export { rulesetLines } from './parse-pfctl.js';
-
 export type Dialect = 'freebsd' | 'openbsd';
 
 /**

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Exposure } from '../../src/model/exposure.js';
 import { parsePfctlOutput, printRule } from '../../src/pf/parse-pfctl.js';
-import { digestRules, renderRuleset, rulesetLines, rulesetRules, type RenderOptions } from '../../src/pf/render-ruleset.js';
+import { rulesetLines } from '../../src/pf/parse-pfctl.js';
+import { digestRules, renderRuleset, rulesetRules, type RenderOptions } from '../../src/pf/render-ruleset.js';
 import { exposure } from './exposure-fixture.js';
 
 const freebsd: RenderOptions = { dialect: 'freebsd', anchor: 'pfexpose' };
