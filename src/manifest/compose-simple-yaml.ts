@@ -19,7 +19,9 @@ import type { TreeMap, TreeNode, TreePair, TreeScalar, TreeSeq } from './yaml-tr
 export const YAML_OPTIONS = {
   version: '1.2',
   schema: 'core',
-  uniqueKeys: true,
+  // Duplicate keys are found by the name the plain data gives them (so `1` and `"1"` clash too),
+  // in toPlainData; yaml's own check compares values and would miss that.
+  uniqueKeys: false,
   strict: true,
   prettyErrors: false,
   merge: false,
@@ -313,5 +315,6 @@ const PLAIN_DECIMAL = /^(?:0|-?[1-9][0-9]*)$/;
  * grammar's error and a name stays as written. Both reading paths apply this.
  */
 export function plainNumberOrText(value: unknown, source: string): unknown {
-  return typeof value === 'number' && !PLAIN_DECIMAL.test(source) ? source : value;
+  // A decimal too long for a double (a container named 12345678901234567890) keeps its text too.
+  return typeof value === 'number' && (!PLAIN_DECIMAL.test(source) || !Number.isSafeInteger(value)) ? source : value;
 }

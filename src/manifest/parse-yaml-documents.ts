@@ -87,27 +87,7 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
   documents.forEach((document, index) => {
     const entry: YamlDocument = { index, root: null, data: undefined, ok: false };
     result.documents.push(entry);
-    for (const error of document.errors) {
-      const problem = yamlProblem(lineCounter, file, text, error, 'error');
-      if (problem.code !== 'yaml-duplicate-key') {
-        diagnostics.push(problem);
-        continue;
-      }
-      // Both places of a repeated key, each naming the other (as duplicates across files are).
-      const first = firstKeyLike(document, error.pos[0]);
-      if (first === null) {
-        diagnostics.push(problem);
-        continue;
-      }
-      const firstSpan = spanAt(lineCounter, file, first[0], first[1]);
-      const where = (span: { line: number; column: number }): string => `line ${span.line}:${span.column}`;
-      diagnostics.push({
-        ...problem,
-        ...firstSpan,
-        message: problem.message.replace(' in this mapping:', ` in this mapping (also at ${where(problem)}):`),
-      });
-      diagnostics.push({ ...problem, message: problem.message.replace(' in this mapping:', ` in this mapping (also at ${where(firstSpan)}):`) });
-    }
+    for (const error of document.errors) diagnostics.push(yamlProblem(lineCounter, file, text, error, 'error'));
     for (const warning of document.warnings) diagnostics.push(yamlProblem(lineCounter, file, text, warning, 'warning'));
     if (document.errors.length > 0) return;
     const contents = document.contents;
@@ -120,7 +100,7 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
       return;
     }
     const targets = aliasTargets(document);
-    const converted = toPlainData(targets, contents, lineCounter, file);
+    const converted = toPlainData(targets, contents, lineCounter, file, text);
     if (converted.diagnostic !== null) {
       diagnostics.push(converted.diagnostic);
       return;
@@ -188,7 +168,6 @@ function findExcessiveDepth(root: CST.Token): number | null {
 
 const YAML_CODES: Readonly<Record<string, DiagnosticCode>> = {
   TAB_AS_INDENT: 'yaml-tab-indent',
-  DUPLICATE_KEY: 'yaml-duplicate-key',
 };
 
 function yamlProblem(
@@ -203,33 +182,10 @@ function yamlProblem(
   let message: string;
   if (code === 'yaml-tab-indent') {
     message = 'a tab is used for indentation: YAML indents with spaces only; replace the tab with spaces';
-  } else if (code === 'yaml-duplicate-key') {
-    // yaml points at the start of the repeated key; show the key as written.
-    const match = /^("[^"\n]*"|'[^'\n]*'|[^:\n,[\]{}]*[^:\s,[\]{}])/.exec(text.slice(start, start + 1024));
-    const key = match?.[1] ?? '';
-    message = `key ${quoteText(key)} appears twice in this mapping: keep one (duplicate keys are errors, not overrides)`;
-    return located(lineCounter, file, start, start + key.length, code, severity, message);
   } else {
     message = `${sanitize(problem.message)} (YAML ${problem.code.toLowerCase().replace(/_/g, ' ')})`;
   }
   return located(lineCounter, file, start, Math.max(end, start), code, severity, message);
-}
-
-/** The range of the first key of the mapping that holds the key at offset and reads alike, or null. */
-function firstKeyLike(document: ParsedYamlDocument, offset: number): [number, number] | null {
-  let found: [number, number] | null = null;
-  visit(document, {
-    Map(_key, map) {
-      const repeated = map.items.find((pair) => isScalar(pair.key) && pair.key.range?.[0] === offset);
-      if (repeated === undefined || !isScalar(repeated.key)) return undefined;
-      const value = repeated.key.value;
-      const first = map.items.find((pair) => pair !== repeated && isScalar(pair.key) && pair.key.value === value);
-      const range = first !== undefined && isScalar(first.key) ? first.key.range : undefined;
-      if (range !== undefined && range !== null) found = [range[0], range[1]];
-      return visit.BREAK;
-    },
-  });
-  return found;
 }
 
 /** yaml's messages may quote source text; never let control characters reach a terminal. */
@@ -286,12 +242,15 @@ function aliasTargets(document: ParsedYamlDocument): Map<Alias, Node> {
   return targets;
 }
 
-/** A scalar's value for the data: plain numbers only in plain decimal (see plainNumberOrText). */
+/**
+ * A scalar's value for the data: numbers only in plain decimal (see plainNumberOrText), whether
+ * the core schema made the number or an explicit tag did (`!!int "080"`).
+ */
 function scalarValue(node: Scalar): unknown {
-  return node.type === Scalar.PLAIN && typeof node.source === 'string' ? plainNumberOrText(node.value, node.source) : node.value;
+  return typeof node.source === 'string' ? plainNumberOrText(node.value, node.source) : node.value;
 }
 
-function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCounter, file: string): Converted {
+function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCounter, file: string, text: string): Converted {
   let produced = 0;
   const keyProblems: Diagnostic[] = [];
   const stop = (node: Node, code: DiagnosticCode, message: string): never => {
@@ -319,6 +278,7 @@ function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCou
     if (isSeq(node)) return node.items.map((item) => convert(item as Node | null, depth + 1, viaAlias));
     if (isMap(node)) {
       const object = Object.create(null) as Record<string, unknown>;
+      const seen = new Map<string, Node | null>();
       for (const pair of node.items) {
         const key = pair.key as Node | null;
         let name: string;
@@ -335,11 +295,42 @@ function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCou
           keyProblems.push(keyProblem(key));
           continue;
         }
+        const earlier = seen.get(name);
+        if (earlier !== undefined) {
+          // Reported once, where the mapping is written (not again in every copy an alias makes).
+          if (viaAlias === null) keyProblems.push(...duplicateKey(name, earlier, key, pair.value as Node | null));
+          continue;
+        }
+        seen.set(name, key);
         object[name] = convert(pair.value as Node | null, depth + 1, viaAlias);
       }
       return object;
     }
     return null;
+  };
+  /**
+   * Two keys of one mapping that read as the same name (`web` twice, or `1` and `"1"`): an error
+   * at both places, each naming the other. Compared as the plain data names them, so no key is
+   * ever dropped in silence.
+   */
+  const duplicateKey = (name: string, first: Node | null, second: Node | null, secondValue: Node | null): Diagnostic[] => {
+    const rangeOf = (node: Node | null, fallback: Node | null): [number, number] => {
+      const range = node?.range ?? fallback?.range;
+      return range === undefined || range === null ? [0, 0] : [range[0], range[1]];
+    };
+    const [aStart, aEnd] = rangeOf(first, null);
+    const [bStart, bEnd] = rangeOf(second, secondValue);
+    const a = spanAt(lineCounter, file, aStart, aEnd);
+    const b = spanAt(lineCounter, file, bStart, bEnd);
+    const writtenA = text.slice(aStart, aEnd);
+    const writtenB = text.slice(bStart, bEnd);
+    const written = writtenA === writtenB ? '' : ` (written ${quoteText(writtenA)} and ${quoteText(writtenB)}, both read as ${quoteText(name)})`;
+    const message = (other: { line: number; column: number }): string =>
+      `key ${quoteText(name)} appears twice in this mapping${written}, also at line ${other.line}:${other.column}: keep one (duplicate keys are errors, not overrides)`;
+    return [
+      { code: 'yaml-duplicate-key', severity: 'error', message: message(b), ...a },
+      { code: 'yaml-duplicate-key', severity: 'error', message: message(a), ...b },
+    ];
   };
   const keyProblem = (key: Node): Diagnostic => {
     const [start, end] = key.range ?? [0, 0];

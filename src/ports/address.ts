@@ -237,5 +237,9 @@ export function describeUnusableHostAddress(address: ParsedAddress): string | nu
   }
   if (text === '::') return 'it is the unspecified address, which no container can have';
   if (/^ff[0-9a-f]{0,2}:/.test(text)) return 'it is a multicast address';
+  if (/^fe[89ab][0-9a-f]:/.test(text)) return 'it is a link-local address, which is ambiguous without an interface zone that pf rules cannot carry';
+  if (text.startsWith('::ffff:')) return 'it is an IPv4-mapped address: put the IPv4 address in ip';
+  // ::a.b.c.d (IPv4-compatible, deprecated by RFC 4291); ::1 is loopback, handled by the caller's rules.
+  if (/^::[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(text)) return 'it is an IPv4-compatible address, deprecated since RFC 4291: use a real IPv6 address';
   return null;
 }

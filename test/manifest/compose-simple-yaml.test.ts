@@ -90,8 +90,8 @@ describe('composeSimpleYaml: leaves everything else to the composer', () => {
       ['yaml-duplicate-key', 1, 1],
       ['yaml-duplicate-key', 2, 1],
     ]);
-    expect(parsed.diagnostics[0]?.message).toContain('(also at line 2:1)');
-    expect(parsed.diagnostics[1]?.message).toContain('(also at line 1:1)');
+    expect(parsed.diagnostics[0]?.message).toContain('also at line 2:1');
+    expect(parsed.diagnostics[1]?.message).toContain('also at line 1:1');
     const composed = composeYamlDocuments('a: 1\na: 2\n', 'd.yaml');
     expect(parsed.diagnostics).toStrictEqual(composed.diagnostics);
     expect(parsed.documents).toStrictEqual(composed.documents);

@@ -348,6 +348,9 @@ describe('loadManifestText: container addresses traffic can be redirected to', (
     ['ip', '239.1.2.3', /multicast/],
     ['ip6', 'ff02::1', /multicast/],
     ['ip6', 'fd00:::1', /":::" is not allowed/],
+    ['ip6', 'fe80::1', /link-local/],
+    ['ip6', '"::ffff:10.0.0.1"', /IPv4-mapped/],
+    ['ip6', '"::1.2.3.4"', /IPv4-compatible/],
   ])('%s %s is refused at its value', (key, value, message) => {
     const { diagnostics } = loadManifestText(`version: 1\ncontainers:\n  web:\n    ${key}: ${value}\n`, 'a.yaml');
     expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['invalid-address', 4, key.length + 7]]);
@@ -386,6 +389,29 @@ describe('loadManifestText: numbers only in plain decimal', () => {
       ['port-not-a-number', 13, 17],
     ]);
     expect(manifests.documents[0]?.containers[0]?.ports.map((p) => p.spec.hostPort)).toEqual([{ start: 8080, end: 8080 }]);
+  });
+
+  it('an explicit tag does not turn other number forms into ports, and long decimals keep their digits', () => {
+    const text = 'version: 1\ncontainers:\n  12345678901234567890:\n    ip: 10.0.0.2\n    ports:\n      - published: !!int "0x50"\n        target: !!int "080"\n';
+    const { manifests, diagnostics } = loadManifestText(text, 't.yaml');
+    expect(diagnostics.map((d) => [d.code, d.line])).toEqual([
+      ['port-not-a-number', 6],
+      ['port-leading-zero', 7],
+    ]);
+    expect(manifests.documents[0]?.containers.map((c) => c.name)).toEqual(['12345678901234567890']);
+  });
+
+  it('keys that read as the same name clash, however they are written', () => {
+    const text = 'version: 1\ncontainers:\n  1:\n    ip: 10.0.0.2\n  "1":\n    ip: 10.0.0.3\n';
+    const { diagnostics } = loadManifestText(text, 'd.yaml');
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+      ['yaml-duplicate-key', 3, 3],
+      ['yaml-duplicate-key', 5, 3],
+    ]);
+    expect(diagnostics[0]?.message).toContain('written "1" and "\\"1\\"", both read as "1"');
+    // 0x10 and 16 are different names here (numbers only in plain decimal), so no clash.
+    const hex = loadManifestText('version: 1\ncontainers:\n  0x10:\n    ip: 10.0.0.2\n  16:\n    ip: 10.0.0.3\nx: &unused 1\n', 'h.yaml');
+    expect(hex.diagnostics.map((d) => d.code)).toEqual(['unknown-key']);
   });
 
   it('a name that YAML would read as a number keeps the text it was written with', () => {
