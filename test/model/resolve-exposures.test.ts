@@ -389,6 +389,17 @@ describe('resolveExposures: conflicts', () => {
     expect(lines[2]).toMatch(/^port-conflict c\.yaml:5:9 .*a at a\.yaml:5:9/);
   });
 
+  it('two entries at one position (a YAML alias repeating an entry) still conflict', () => {
+    // Both containers' entries sit at a.yaml:5:9, as `ports: *p` makes them.
+    const set = single([
+      container({ name: 'a', ip: '10.0.0.2', ports: [kleene(8080, 80, { interfaces: ['em0'] })] }),
+      container({ name: 'b', ip: '10.0.0.3', ports: [kleene(8080, 80, { interfaces: ['em0'] })] }),
+    ]);
+    const lines = conflictLines(set);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^port-conflict a\.yaml:5:9 .*(a|b) at a\.yaml:5:9/);
+  });
+
   it('an every-address exposure conflicts with an interface exposure of the same family', () => {
     const set = single([
       container({ name: 'k', ports: [kleene(80, 80, { interfaces: ['em0'] })] }),
