@@ -29,6 +29,20 @@ export type Dialect = 'freebsd' | 'openbsd';
  */
 export const REDIRECT_TAG = 'pfexpose';
 
+/**
+ * Tags of exposures whose pass rules would otherwise be identical but for their labels (two
+ * published ports leading to the same container port, on one interface or on every address):
+ * with `quick`, the first such rule would take every packet and the other exposure's label would
+ * never count anything nor name its connections for `pfctl -k label`. Each of those exposures
+ * gets a tag of its own, `pfexpose_` and hex digits of its label's sha256.
+ */
+const OWN_TAG = /^pfexpose_[0-9a-f]{12,54}$/;
+
+/** A tag pfexpose writes: the shared one, or an exposure's own. */
+export function isRedirectTag(name: string): boolean {
+  return name === REDIRECT_TAG || OWN_TAG.test(name);
+}
+
 export interface RenderOptions {
   dialect: Dialect;
   /** Anchor the text is meant for; named in the header comment only. */
@@ -95,8 +109,10 @@ function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShape
   const filters: SortedRule[] = [];
   // Thousands of exposures share a few container and host addresses: check and parse each once.
   const addresses = new Map<string, Address & { kind: 'network' }>();
-  for (const exposure of exposures) {
-    const shape = exposureShape(exposure, addresses);
+  const shapes = exposures.map((exposure) => exposureShape(exposure, addresses));
+  if (dialect === 'freebsd') assignOwnTags(shapes);
+  for (const shape of shapes) {
+    const exposure = shape.exposure;
     // One rule per source instead of a `{ }` list or a table: pfctl expands lists into one rule per
     // element anyway, so the printed form stays a fixed point, and no table contents need reading back.
     const sources = exposure.from.length === 0 ? [null] : exposure.from;
@@ -114,9 +130,56 @@ function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShape
   return translations.concat(filters);
 }
 
+/**
+ * Gives an own tag to every exposure whose pass rules could match a packet a pass rule of another
+ * exposure matches (see OWN_TAG): same family, protocol and container address, overlapping
+ * container ports, and the same interface or no interface on either (a rule on no interface
+ * covers them all). Sources are not compared, so a rule from any source, which covers narrower
+ * ones, is caught too (an own tag more than needed costs nothing). Depends only on the set of
+ * exposures, never on their order; tags that would collide are lengthened until distinct.
+ */
+function assignOwnTags(shapes: ExposureShape[]): void {
+  type Side = { label: string; on: string | null; start: number; end: number };
+  const groups = new Map<string, Side[]>();
+  for (const shape of shapes) {
+    const e = shape.exposure;
+    const key = `${e.family}\u0000${e.protocol}\u0000${printAddress(shape.container)}`;
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = []));
+    group.push({ label: e.label, on: shape.interface?.name ?? null, start: shape.containerPort.start, end: shape.containerPort.end });
+  }
+  const shadowed = new Set<string>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    group.sort((a, b) => a.start - b.start || a.end - b.end);
+    for (let i = 0; i < group.length; i += 1) {
+      const a = group[i] as Side;
+      for (let j = i + 1; j < group.length; j += 1) {
+        const b = group[j] as Side;
+        if (b.start > a.end) break;
+        if (a.label !== b.label && (a.on === b.on || a.on === null || b.on === null)) {
+          shadowed.add(a.label);
+          shadowed.add(b.label);
+        }
+      }
+    }
+  }
+  if (shadowed.size === 0) return;
+  const labels = [...shadowed].sort(compareStrings);
+  const tags = new Map<string, string>();
+  for (let digits = 12; tags.size === 0; digits += 6) {
+    if (digits > 54) throw new Error('own tags collide at full length: sha256 is broken');
+    const candidate = new Map(labels.map((label) => [label, `pfexpose_${createHash('sha256').update(label).digest('hex').slice(0, digits)}`]));
+    if (new Set(candidate.values()).size === labels.length) for (const [label, tag] of candidate) tags.set(label, tag);
+  }
+  for (const shape of shapes) shape.tag = tags.get(shape.exposure.label) ?? REDIRECT_TAG;
+}
+
 /** Everything the rules of one exposure need, checked and in pf's terms. */
 interface ExposureShape {
   exposure: Exposure;
+  /** The tag its rdr rules set and its pass rules require. */
+  tag: string;
   /** Interface the rules are bound to; loopback host addresses imply lo0. */
   interface: InterfaceSpec | null;
   /** What the client connects to: a host address, `(IF)`, or `(self)`. */
@@ -149,6 +212,7 @@ function exposureShape(exposure: Exposure, addresses: Map<string, Address & { ki
     host ?? { kind: 'dynamic', name: exposure.interface ?? 'self', modifiers: [] };
   return {
     exposure,
+    tag: REDIRECT_TAG,
     interface: interfaceName === null ? null : { name: interfaceName, negated: false },
     listen,
     listenPort: portMatch(exposure.hostPort),
@@ -178,7 +242,7 @@ function freebsdRdr(shape: ExposureShape, from: Endpoint): TranslationRule {
     protocol: exposure.protocol,
     from,
     to: { negated: false, address: shape.listen, port: shape.listenPort },
-    tag: REDIRECT_TAG,
+    tag: shape.tag,
     target: shape.target,
     line: 0,
   };
@@ -207,7 +271,7 @@ function freebsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
     stateOptions: null,
     extraOptions: [],
     labels: [exposure.label],
-    tagged: { name: REDIRECT_TAG, negated: false },
+    tagged: { name: shape.tag, negated: false },
     rdrTo: null,
     line: 0,
   };
@@ -331,8 +395,8 @@ function sortedRule(
   // Joined from parts rather than concatenated: concatenation leaves each line a tree of string
   // pieces that lives through the sort, while join copies it into one flat string at once.
   let parts: string[];
-  if (kind === 'rdr') parts = ['rdr', match, ' tag ', REDIRECT_TAG, ' -> ', targetText(shape.target)];
-  else if (kind === 'pass') parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '" tagged ', REDIRECT_TAG];
+  if (kind === 'rdr') parts = ['rdr', match, ' tag ', shape.tag, ' -> ', targetText(shape.target)];
+  else if (kind === 'pass') parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
   else parts = ['pass in quick', match, flags, ' label "', exposure.label, '" rdr-to ', targetText(shape.target)];
   const line = parts.join('');
   return {

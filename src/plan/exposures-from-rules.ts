@@ -5,7 +5,7 @@ import { compareStrings } from '../diagnostics/diagnostic.js';
 import { compareExposures } from '../model/compare-exposures.js';
 import { formatRange } from '../model/located.js';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
-import { REDIRECT_TAG } from '../pf/render-ruleset.js';
+import { isRedirectTag } from '../pf/render-ruleset.js';
 import type { Endpoint, FilterRule, ParsedRule, PortMatch, RuleMatch, TranslationRule } from '../pf/rule.js';
 import type { DeployedExposure } from './plan.js';
 
@@ -35,13 +35,13 @@ interface Labelled extends Redirect {
 
 export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures {
   const unmanaged = new Set<ParsedRule>();
-  const rdrs: { rule: ParsedRule; redirect: Redirect; used: boolean }[] = [];
-  const passes: { rule: ParsedRule; key: string; label: string }[] = [];
+  const rdrs: { rule: ParsedRule; redirect: Redirect; tag: string | null; used: boolean }[] = [];
+  const passes: { rule: ParsedRule; key: string; label: string; tag: string }[] = [];
   const found: Labelled[] = [];
   for (const rule of rules) {
     const rdr = rule.kind === 'translation' ? redirectOfRdr(rule) : null;
     if (rdr !== null) {
-      rdrs.push({ rule, redirect: rdr, used: false });
+      rdrs.push({ rule, redirect: rdr, tag: rule.kind === 'translation' ? rule.tag : null, used: false });
       continue;
     }
     const openbsd = rule.kind === 'filter' ? redirectOfOpenbsdPass(rule) : null;
@@ -54,7 +54,8 @@ export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures
     else unmanaged.add(rule);
   }
   for (const pass of passes) {
-    const candidates = rdrs.filter((r) => !r.used && redirectKey(r.redirect) === pass.key);
+    // A pass rule admits what the rdr rules with its tag redirect.
+    const candidates = rdrs.filter((r) => !r.used && r.tag === pass.tag && redirectKey(r.redirect) === pass.key);
     const labelled = candidates
       .map((candidate) => ({ candidate, labelled: withLabel(candidate.redirect, pass.label) }))
       .filter((c) => c.labelled !== null);
@@ -89,8 +90,8 @@ export function unmanagedReason(rule: ParsedRule): string {
  */
 function plainMatch(rule: RuleMatch, role: 'rdr' | 'pass' | 'openbsd'): boolean {
   if (rule.log !== null || rule.user !== null || rule.group !== null || rule.icmpType !== null) return false;
-  if (role === 'rdr') return rule.tag === REDIRECT_TAG && rule.tagged === null;
-  if (role === 'pass') return rule.tag === null && rule.tagged !== null && rule.tagged.name === REDIRECT_TAG && !rule.tagged.negated;
+  if (role === 'rdr') return rule.tag !== null && isRedirectTag(rule.tag) && rule.tagged === null;
+  if (role === 'pass') return rule.tag === null && rule.tagged !== null && isRedirectTag(rule.tagged.name) && !rule.tagged.negated;
   return rule.tag === null && rule.tagged === null;
 }
 
@@ -192,7 +193,7 @@ function redirectOfOpenbsdPass(rule: FilterRule): Labelled | null {
 }
 
 /** A FreeBSD pass rule of pfexpose's shape: the key its rdr rule must have, and its label. */
-function passOf(rule: FilterRule): { key: string; label: string } | null {
+function passOf(rule: FilterRule): { key: string; label: string; tag: string } | null {
   if (rule.rdrTo !== null || !isPfexposePass(rule, ['keep'], 'pass')) return null;
   const protocol = protocolOf(rule);
   const family = rule.family;
@@ -205,6 +206,7 @@ function passOf(rule: FilterRule): { key: string; label: string } | null {
   return {
     key: JSON.stringify([rule.interface?.name ?? null, family, protocol, from, to.text, port.start, port.end]),
     label: rule.labels[0] ?? '',
+    tag: rule.tagged?.name ?? '',
   };
 }
 

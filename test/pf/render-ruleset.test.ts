@@ -79,6 +79,32 @@ describe('renderRuleset', () => {
     expect(kinds).toEqual(['rdr', 'rdr', 'rdr', 'rdr', 'rdr', 'pass', 'pass', 'pass', 'pass', 'pass']);
   });
 
+  it('gives exposures whose pass rules would shadow each other a tag of their own, and no others', () => {
+    // Two published ports to the same container port: one on every address, one on lo0 (the rule
+    // with no interface covers lo0), and a third on another container port.
+    const given = [
+      exposure({ interface: null, label: 'legacy:tcp:self:8000', hostPort: { start: 8000, end: 8000 } }),
+      exposure({ interface: null, hostAddress: '127.0.0.1', label: 'legacy:tcp:127.0.0.1:8081', hostPort: { start: 8081, end: 8081 } }),
+      exposure({ label: 'other', containerPort: { start: 443, end: 443 }, hostPort: { start: 8443, end: 8443 } }),
+      // Same container port on two different interfaces: neither covers the other.
+      exposure({ interface: 'em0', label: 'x-em0', containerAddress: '10.13.37.9' }),
+      exposure({ interface: 'em1', label: 'x-em1', containerAddress: '10.13.37.9' }),
+    ];
+    const lines = rulesetLines(renderRuleset(given, freebsd));
+    const tagOf = (label: string): string => /tagged (\S+)$/.exec(lines.find((l) => l.includes(`label "${label}"`)) ?? '')?.[1] ?? '';
+    const self = tagOf('legacy:tcp:self:8000');
+    const lo = tagOf('legacy:tcp:127.0.0.1:8081');
+    expect(self).toMatch(/^pfexpose_[0-9a-f]{12}$/);
+    expect(lo).toMatch(/^pfexpose_[0-9a-f]{12}$/);
+    expect(self).not.toBe(lo);
+    expect(['other', 'x-em0', 'x-em1'].map(tagOf)).toEqual(['pfexpose', 'pfexpose', 'pfexpose']);
+    // Each rdr rule sets the tag its pass rule admits.
+    expect(lines.filter((l) => l.includes(`tag ${self} -> `))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes(`tag ${lo} -> `))).toHaveLength(1);
+    // The rules read back as the same exposures, paired by their tags.
+    expect(renderRuleset([...given].reverse(), freebsd)).toBe(renderRuleset(given, freebsd));
+  });
+
   it('never emits rdr pass', () => {
     expect(renderRuleset(shapes.flatMap(([, s]) => s.given).map((e, i) => ({ ...e, label: `l${i}` })), freebsd)).not.toMatch(/rdr pass/);
   });

@@ -89,6 +89,24 @@ describe('exposuresFromRules', () => {
       },
     ],
     [
+      'a pass rule admitting another tag than its rdr rule sets',
+      {
+        given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose_0123456789ab -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged pfexpose',
+        exposures: 0,
+        unmanaged: 2,
+        reason: /without/,
+      },
+    ],
+    [
+      'a tag pfexpose does not write',
+      {
+        given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag ssh -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged ssh',
+        exposures: 0,
+        unmanaged: 2,
+        reason: /not a rule pfexpose writes/,
+      },
+    ],
+    [
       'rdr pass (bypasses the filter)',
       { given: 'rdr pass on em0 inet proto tcp from any to (em0) port = 2222 -> 10.0.0.9 port 22', exposures: 0, unmanaged: 1, reason: /not a rule pfexpose writes/ },
     ],
