@@ -26,7 +26,7 @@ export function addCompileOptions(command: Command): Command {
     .option('--pool <start-end>', 'pool for dynamic host ports (default: the host\'s pool, else 49000-49900)')
     .addOption(new Option('--dialect <dialect>', 'pf dialect to render').choices(['freebsd', 'openbsd']).default('freebsd'))
     .option('--frozen', 'fail instead of changing the lock file (for CI and the agent)', false)
-    .option('--lock <file>', 'lock file of dynamic host ports (default: pfexpose.lock.json beside the manifests)')
+    .option('--lock <file>', 'lock file of dynamic host ports (default: the nearest pfexpose.lock.json in the manifests\' directory or above it, up to the repository root)')
     .option('--anchor <name>', 'pf anchor the ruleset is loaded into', DEFAULT_ANCHOR);
 }
 

@@ -2,7 +2,7 @@
 // apply, watch): load and check the manifests, resolve them for one host with the lock file, and
 // render pf text. Only compilePaths touches the file system; compileSources works on given texts.
 import { createHash } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
@@ -29,7 +29,7 @@ export interface CompileOptions {
   dialect: Dialect;
   frozen: boolean;
   anchor: string;
-  /** Lock file path; default pfexpose.lock.json in the deepest directory holding every manifest path. */
+  /** Lock file path; default: see defaultLockPath (the nearest existing lock of the repository, else beside the manifests). */
   lockPath?: string | undefined;
   /**
    * True when the manifests compiled are a subset of those under the lock's directory, so lock
@@ -114,9 +114,12 @@ export async function compilePaths(paths: readonly string[], options: CompileOpt
 }
 
 /**
- * The lock lives with the manifests, in the deepest directory that holds every path (a directory
- * path itself, a file path's directory), so the order of the paths never changes which lock is used.
- * A single string is taken as the only path.
+ * The lock of the repository the manifests belong to: the nearest pfexpose.lock.json that exists in
+ * the deepest directory holding every path (a directory path itself, a file path's directory) or
+ * above it, up to and including the repository root (the first directory holding a `.git` entry)
+ * or the file system root. Without one, a new lock goes in that deepest directory. So compiling a
+ * subdirectory uses, and keeps, the repository's lock instead of starting a second one, and the
+ * order of the paths never changes which lock is used. A single string is taken as the only path.
  */
 export async function defaultLockPath(paths: string | readonly string[], cwd: string): Promise<string> {
   const given = typeof paths === 'string' ? [paths] : paths.length > 0 ? paths : ['.'];
@@ -128,9 +131,29 @@ export async function defaultLockPath(paths: string | readonly string[], cwd: st
     }),
   );
   const common = directories.reduce(commonDirectory);
+  const found = (await findLockAbove(common)) ?? join(common, LOCKFILE_NAME);
   // Shown as the user wrote the paths: relative to the working directory unless every path was absolute.
-  const shown = given.every((path) => isAbsolute(path)) ? common : relative(cwd, common) || '.';
-  return join(shown, LOCKFILE_NAME);
+  return given.every((path) => isAbsolute(path)) ? found : relative(cwd, found);
+}
+
+/**
+ * The nearest existing lock file in `directory` or above it, not above the repository root; null
+ * outside a git repository (a lock in some parent directory of unrelated manifests, /tmp say,
+ * must never be picked up), or when there is none.
+ */
+async function findLockAbove(directory: string): Promise<string | null> {
+  let found: string | null = null;
+  for (let current = directory; ; ) {
+    const candidate = join(current, LOCKFILE_NAME);
+    // Anything by that name is taken: one that cannot be read is reported, not passed over silently.
+    if (found === null && (await stat(candidate).catch(() => null)) !== null) found = candidate;
+    // `.git` is a directory in a repository, a file in a worktree or submodule: either marks the root.
+    if ((await lstat(join(current, '.git')).catch(() => null)) !== null) return found;
+    const parent = dirname(current);
+    // No repository: only a lock in the directory itself counts.
+    if (parent === current) return found !== null && dirname(found) === directory ? found : null;
+    current = parent;
+  }
 }
 
 function commonDirectory(a: string, b: string): string {

@@ -19,7 +19,7 @@ import { applyRuleset, revertExpiredConfirm } from '../host/apply-ruleset.js';
 import { ExclusiveLock } from '../host/exclusive-lock.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
-import { checkHooks } from '../host/preflight.js';
+import { checkHooks, dialectRefusal } from '../host/preflight.js';
 import { readDeployed } from '../host/read-deployed.js';
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
 import { resolveStateDir, StateDir } from '../host/state-dir.js';
@@ -137,6 +137,8 @@ function parseTimes(flags: WatchFlags): { ok: true; times: ParsedTimes } | { ok:
 export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx: CliContext): Promise<void> {
   const compiled = compileOptionsFrom(flags, ctx.cwd);
   if (!compiled.ok) return reportUsage(ctx, compiled.message);
+  const dialect = dialectRefusal('watch', compiled.options.dialect);
+  if (dialect !== null) return reportUsage(ctx, dialect);
   const times = parseTimes(flags);
   if (!times.ok) return reportUsage(ctx, times.message);
   let metricsAddress: ListenAddress | null = null;
@@ -152,8 +154,9 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   const options = compiled.options;
   const log = createAgentLog({ format: flags.logFormat, level: flags.logLevel, write: (line) => ctx.stdout.write(line) });
   const lockPath = options.lockPath ?? (await defaultLockPath(paths, ctx.cwd));
-  // Watching only some of the manifests beside the lock (files, or a subdirectory): the lock
-  // entries of containers the agent does not see are kept, as a partial compile keeps them.
+  // The lock compile would use (the repository's, found from the paths). Watching only some of the
+  // manifests under its directory (files, or a subdirectory): the lock entries of containers the
+  // agent does not see are kept, as a partial compile keeps them.
   const partialLoad = !(await readsEveryManifest(paths, [], lockPath, ctx.cwd));
   const cache = new ManifestCache(paths, { cwd: ctx.cwd, lockPath });
   // Unchanged files keep their YamlFile objects in the cache above, and with them their built documents.
@@ -202,8 +205,9 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
       },
       readRecorded: async (anchor) => {
         const current = await state.readCurrent();
-        return current.kind === 'ok' && current.value.anchor === anchor ? current.value.ruleset : null;
+        return current.kind === 'ok' && current.value.anchor === anchor ? { ruleset: current.value.ruleset, manifestDigest: current.value.manifestDigest } : null;
       },
+      readStateMark: () => state.mark(),
       ...(options.frozen
         ? {}
         : {

@@ -1,8 +1,8 @@
 // Chooses host ports for dynamic entries so that they never move: a valid lock entry is kept as is;
-// new requests are served in key order, lowest free block first, around every fixed exposure and
-// every allocation kept. Which lock entries are kept, adopted or dropped is decided here too.
+// new requests are served most constrained first, lowest free block first, around every fixed
+// exposure and every allocation kept. Which lock entries are kept, adopted or dropped is decided here too.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import type { Family, PortRange } from '../ports/port-spec.js';
+import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
 import { formatRange, formatSpan, located } from './located.js';
 import type { AllocationKey, LockEntry, Lockfile } from './lockfile.js';
 import {
@@ -88,6 +88,50 @@ function entryListen(entry: LockEntry): ListenId {
   if (entry.interface !== null) return `i:${entry.interface}`;
   if (entry.hostAddress === null || entry.hostAddress === '0.0.0.0' || entry.hostAddress === '::') return EVERY_ADDRESS;
   return `a:${entry.hostAddress}`;
+}
+
+/** How many blocks the search for an assignment that serves every new request may try. */
+const SEARCH_BUDGET = 100_000;
+
+/**
+ * Blocks planned for new requests, overlapping on listen sides as PortOccupancy's do (equal sides,
+ * or one of them every address), and counted so that a plan can be taken back.
+ */
+class PlannedBlocks {
+  /** protocol/family -> listen id -> port -> how many planned blocks hold it */
+  private readonly bySide = new Map<string, Map<ListenId, Map<number, number>>>();
+  /** protocol/family -> port -> how many planned blocks hold it on any listen side */
+  private readonly anySide = new Map<string, Map<number, number>>();
+
+  count(protocol: Protocol, families: readonly Family[], listen: ListenId, range: PortRange, delta: 1 | -1): void {
+    for (const family of families) {
+      const group = `${protocol}/${family}`;
+      let sides = this.bySide.get(group);
+      if (sides === undefined) this.bySide.set(group, (sides = new Map<ListenId, Map<number, number>>()));
+      let ports = sides.get(listen);
+      if (ports === undefined) sides.set(listen, (ports = new Map<number, number>()));
+      let any = this.anySide.get(group);
+      if (any === undefined) this.anySide.set(group, (any = new Map<number, number>()));
+      for (let p = range.start; p <= range.end; p++) {
+        ports.set(p, (ports.get(p) ?? 0) + delta);
+        any.set(p, (any.get(p) ?? 0) + delta);
+      }
+    }
+  }
+
+  overlaps(protocol: Protocol, families: readonly Family[], listen: ListenId, range: PortRange): boolean {
+    for (const family of families) {
+      const group = `${protocol}/${family}`;
+      const maps =
+        listen === EVERY_ADDRESS
+          ? [this.anySide.get(group)]
+          : [this.bySide.get(group)?.get(listen), this.bySide.get(group)?.get(EVERY_ADDRESS)];
+      for (let p = range.start; p <= range.end; p++) {
+        if (maps.some((map) => (map?.get(p) ?? 0) > 0)) return true;
+      }
+    }
+    return false;
+  }
 }
 
 export function allocateHostPorts(input: AllocationInput): AllocationResult {
@@ -291,24 +335,122 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     }
   }
 
-  // Pass 2: serve what is left, lowest free block first. Requests of one shape (protocol, listen
-  // side, families, range, length) resume where the previous one of that shape stopped: in this pass
-  // ports only ever become taken, so nothing below that point can have become free.
-  const resumeAt = new Map<string, number>();
-  for (const id of pending) {
-    const request = first(id);
-    const key = keyById(id);
-    const length = key.containerPort.end - key.containerPort.start;
-    const shape = `${key.protocol}|${request.listen}|${families(id).join(',')}|${request.range.start}-${request.range.end}|${length}`;
-    let chosen: PortRange | null = null;
-    for (let start = resumeAt.get(shape) ?? request.range.start; start + length <= request.range.end; start++) {
-      const candidate = { start, end: start + length };
-      if (blocker(id, candidate) === null) {
-        chosen = candidate;
-        break;
+  // New requests are planned before any is taken, so that a plan can be tried and taken back.
+  const lengthOf = (id: string): number => keyById(id).containerPort.end - keyById(id).containerPort.start;
+  const isFree = (id: string, block: PortRange, planned: PlannedBlocks): boolean =>
+    blocker(id, block) === null && !planned.overlaps(keyById(id).protocol, families(id), first(id).listen, block);
+  const plan = (id: string, block: PortRange, planned: PlannedBlocks, count: 1 | -1): void =>
+    planned.count(keyById(id).protocol, families(id), first(id).listen, block, count);
+
+  // Requests of one shape can trade places, so each takes a higher block than the one before it.
+  const shapeOf = (id: string): string => {
+    const { listen, range } = first(id);
+    return `${keyById(id).protocol}|${listen}|${families(id).join(',')}|${range.start}-${range.end}|${lengthOf(id)}`;
+  };
+
+  /**
+   * Each request in turn takes the lowest free block; null where none is left. Requests of one shape
+   * resume where the previous one of that shape stopped: ports only ever become taken here, so
+   * nothing below that point can have become free.
+   */
+  const firstFit = (order: readonly string[]): Map<string, PortRange | null> => {
+    const planned = new PlannedBlocks();
+    const chosen = new Map<string, PortRange | null>();
+    const resumeAt = new Map<string, number>();
+    for (const id of order) {
+      const { range } = first(id);
+      const length = lengthOf(id);
+      const shape = shapeOf(id);
+      let block: PortRange | null = null;
+      for (let start = resumeAt.get(shape) ?? range.start; start + length <= range.end; start++) {
+        const candidate = { start, end: start + length };
+        if (isFree(id, candidate, planned)) {
+          block = candidate;
+          break;
+        }
       }
+      resumeAt.set(shape, block === null ? range.end + 1 : block.start);
+      if (block !== null) plan(id, block, planned, 1);
+      chosen.set(id, block);
     }
-    resumeAt.set(shape, chosen === null ? request.range.end + 1 : chosen.start);
+    return chosen;
+  };
+
+  /**
+   * A depth-first search, in the same order and lowest block first, for blocks for every request;
+   * its first try is the first fit. Null when there are none, or when it gives up after
+   * SEARCH_BUDGET blocks tried (proving a large pool full could take forever).
+   */
+  const searchAll = (order: readonly string[]): Map<string, PortRange> | null => {
+    const alone = new PlannedBlocks();
+    const fitsAlone = (id: string): boolean => {
+      const { range } = first(id);
+      const length = lengthOf(id);
+      for (let start = range.start; start + length <= range.end; start++) if (isFree(id, { start, end: start + length }, alone)) return true;
+      return false;
+    };
+    // A request with no free block even on its own fails whatever the others do.
+    if (!order.every(fitsAlone)) return null;
+    const lastOfShape = new Map<string, number>();
+    const previous = order.map((id, i) => {
+      const before = lastOfShape.get(shapeOf(id)) ?? -1;
+      lastOfShape.set(shapeOf(id), i);
+      return before;
+    });
+    const planned = new PlannedBlocks();
+    const blocks: PortRange[] = [];
+    const lowest = (depth: number): number => {
+      const before = previous[depth] as number;
+      return before < 0 ? first(order[depth] as string).range.start : (blocks[before] as PortRange).start + 1;
+    };
+    const nextStart: number[] = [lowest(0)];
+    let tried = 0;
+    for (let depth = 0; depth < order.length; ) {
+      const id = order[depth] as string;
+      const { range } = first(id);
+      const length = lengthOf(id);
+      let block: PortRange | null = null;
+      for (let start = nextStart[depth] as number; start + length <= range.end; start++) {
+        if (++tried > SEARCH_BUDGET) return null;
+        const candidate = { start, end: start + length };
+        if (isFree(id, candidate, planned)) {
+          block = candidate;
+          break;
+        }
+      }
+      if (block !== null) {
+        plan(id, block, planned, 1);
+        blocks[depth] = block;
+        nextStart[depth] = block.start + 1;
+        depth++;
+        if (depth < order.length) nextStart[depth] = lowest(depth);
+        continue;
+      }
+      // No block for this request with the earlier ones where they are: move the one before it.
+      depth--;
+      if (depth < 0) return null;
+      plan(order[depth] as string, blocks[depth] as PortRange, planned, -1);
+    }
+    return new Map(order.map((id, i) => [id, blocks[i] as PortRange]));
+  };
+
+  // Pass 2: serve what is left, lowest free block first, the most constrained range first, so that
+  // no request fails for its container's name: by the range's last port (a pick-one range inside
+  // the pool before the pool), then the narrowest range, then key order (as before among the
+  // requests of one range). For one-port requests on one listen side that order finds a block for
+  // every request whenever there is a way to (earliest deadline first); blocks of several ports,
+  // listen sides and families that overlap only in part can still defeat it, so when it leaves a
+  // request without a block, a bounded search looks for blocks that serve them all before pool-full
+  // is reported.
+  const order = [...pending].sort(
+    (a, b) => first(a).range.end - first(b).range.end || width(a) - width(b) || compareAllocationKeys(keyById(a), keyById(b)),
+  );
+  const fitted = firstFit(order);
+  const planned: ReadonlyMap<string, PortRange | null> = [...fitted.values()].includes(null) ? (searchAll(order) ?? fitted) : fitted;
+  for (const id of order) {
+    const key = keyById(id);
+    const length = lengthOf(id);
+    const chosen = planned.get(id) ?? null;
     if (chosen === null) {
       for (const r of requestsOf(id)) {
         diagnostics.push(

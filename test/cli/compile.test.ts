@@ -208,6 +208,7 @@ describe('pfexpose compile', () => {
 
   it('the lock lives in the deepest directory holding every path, whatever their order', async () => {
     const dir = tempDir();
+    mkdirSync(join(dir, '.git')); // a repository: the lock above a/ counts for a/ alone (below)
     mkdirSync(join(dir, 'a'));
     mkdirSync(join(dir, 'b'));
     writeFileSync(join(dir, 'a', 'm.yaml'), EPHEMERAL);
@@ -221,9 +222,91 @@ describe('pfexpose compile', () => {
     expect(ab.stdout).toBe(ba.stdout);
     expect(existsSync(join(dir, 'a', 'pfexpose.lock.json'))).toBe(false);
     expect(existsSync(join(dir, 'b', 'pfexpose.lock.json'))).toBe(false);
-    // One file still has its lock beside it.
-    expect((await runInProcess(['compile', 'a/m.yaml'], { cwd: dir })).stderr).toContain('updated a/pfexpose.lock.json');
+    // One file compiled alone uses the lock above it, and keeps the entries of the other directory.
+    const one = await runInProcess(['compile', 'a/m.yaml', '--frozen'], { cwd: dir });
+    expect(one.code).toBe(0);
+    expect(existsSync(join(dir, 'a', 'pfexpose.lock.json'))).toBe(false);
     expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).toBe(lock);
+  });
+
+  it('outside a repository, a lock in a parent directory is never picked up', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'pfexpose.lock.json'), '{ "version": 1, "entries": [] }\n');
+    writeFileSync(join(dir, 'a', 'm.yaml'), EPHEMERAL);
+    const run = await runInProcess(['compile', 'a/'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`updated ${join('a', 'pfexpose.lock.json')}`);
+    expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).toBe('{ "version": 1, "entries": [] }\n');
+  });
+
+  describe('the lock of a repository, compiling a subdirectory', () => {
+    // repo/.git marks the repository root; repo/other.yaml lies beside the lock, repo/sub/ below it.
+    const app = (name: string, ip: string): string => EPHEMERAL.replace('app:', `${name}:`).replace('10.0.0.3', ip);
+    const makeRepo = async (): Promise<{ dir: string; repo: string; lock: string; full: string }> => {
+      const dir = tempDir();
+      const repo = join(dir, 'repo');
+      mkdirSync(join(repo, '.git'), { recursive: true });
+      mkdirSync(join(repo, 'sub'));
+      writeFileSync(join(repo, 'other.yaml'), app('other', '10.0.0.4'));
+      writeFileSync(join(repo, 'sub', 'web.yaml'), app('web', '10.0.0.5'));
+      const full = await runInProcess(['compile', 'repo'], { cwd: dir });
+      expect(full.code).toBe(0);
+      expect(full.stderr).toContain('updated repo/pfexpose.lock.json');
+      return { dir, repo, lock: readFileSync(join(repo, 'pfexpose.lock.json'), 'utf8'), full: full.stdout };
+    };
+    const rulesOf = (stdout: string, ip: string): string[] => stdout.split('\n').filter((line) => line.includes(`-> ${ip} `));
+
+    it("uses the repository's lock, keeps the entries of the files not read, and --frozen holds it to them", async () => {
+      const { dir, repo, lock, full } = await makeRepo();
+      expect(lock).toContain('"other"');
+      const sub = await runInProcess(['compile', 'repo/sub'], { cwd: dir });
+      expect(sub.code).toBe(0);
+      expect(sub.stderr).toBe('');
+      expect(existsSync(join(repo, 'sub', 'pfexpose.lock.json'))).toBe(false);
+      // The ports web got in the full compile, and other's entries with their ports, untouched.
+      expect(rulesOf(sub.stdout, '10.0.0.5')).toEqual(rulesOf(full, '10.0.0.5'));
+      expect(rulesOf(sub.stdout, '10.0.0.5')).not.toEqual([]);
+      expect(readFileSync(join(repo, 'pfexpose.lock.json'), 'utf8')).toBe(lock);
+      expect((await runInProcess(['compile', 'sub/', '--frozen'], { cwd: repo })).code).toBe(0);
+      // From inside the subdirectory too; the lock is named as the paths are, relative to it.
+      const inside = await runInProcess(['compile', '.', '--frozen'], { cwd: join(repo, 'sub') });
+      expect(inside.code).toBe(0);
+      expect(inside.stdout).toBe(sub.stdout.replaceAll('repo/sub/', ''));
+
+      // A new container there is recorded in the repository's lock, around the ports of the others.
+      writeFileSync(join(repo, 'sub', 'new.yaml'), app('new', '10.0.0.6'));
+      const frozen = await runInProcess(['compile', 'repo/sub', '--frozen'], { cwd: dir });
+      expect(frozen.code).toBe(1);
+      expect(frozen.stderr).toMatch(/^repo\/sub\/new\.yaml:\d+:\d+: error lock-frozen /m);
+      const added = await runInProcess(['compile', 'repo/sub'], { cwd: dir });
+      expect(added.code).toBe(0);
+      expect(added.stderr).toBe('updated repo/pfexpose.lock.json\n');
+      expect(added.stdout).toContain('to (self) port = 49004 tag pfexpose -> 10.0.0.6 port 80');
+      const updated = readFileSync(join(repo, 'pfexpose.lock.json'), 'utf8');
+      expect(updated).toContain('"other"');
+      expect(updated).toContain('"new"');
+      expect((await runInProcess(['compile', 'repo', '--frozen'], { cwd: dir })).code).toBe(0);
+    });
+
+    it('looks no higher than the repository root, and takes a lock further down first', async () => {
+      const { dir, repo } = await makeRepo();
+      // A lock above the repository belongs to something else: a new repository starts its own.
+      const inner = join(repo, 'sub', 'inner');
+      mkdirSync(join(inner, '.git'), { recursive: true });
+      writeFileSync(join(inner, 'db.yaml'), app('db', '10.0.0.7'));
+      const own = await runInProcess(['compile', 'repo/sub/inner'], { cwd: dir });
+      expect(own.code).toBe(0);
+      expect(own.stderr).toBe('updated repo/sub/inner/pfexpose.lock.json\n');
+      rmSync(join(inner, 'db.yaml'));
+      rmSync(join(inner, 'pfexpose.lock.json'));
+      rmSync(join(inner, '.git'), { recursive: true });
+      // The nearest lock wins: one in sub/ is used by sub/, the repository's by the rest.
+      writeFileSync(join(repo, 'sub', 'pfexpose.lock.json'), '{"version": 1, "entries": []}\n');
+      const near = await runInProcess(['compile', 'repo/sub/web.yaml'], { cwd: dir });
+      expect(near.stderr).toBe('updated repo/sub/pfexpose.lock.json\n');
+      expect((await runInProcess(['compile', 'repo', '--frozen'], { cwd: dir })).code).toBe(0);
+    });
   });
 
   it('shortens labels that would pass 63 characters, and they still load', async () => {
