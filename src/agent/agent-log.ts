@@ -61,20 +61,33 @@ export function formatJsonRecord(record: LogRecord): string {
 }
 
 // Diagnostics are printed on lines of their own below the message in text form; null fields
-// (nothing to say) are left out.
+// (nothing to say) are left out. A message of several lines (a refusal that lists the pf.conf
+// lines to add) keeps its lines: the first carries the fields, the others follow indented, so that
+// only a record's first line starts at the margin, and a reader can tell records apart.
 export function formatTextRecord(record: LogRecord): string {
   const pairs: string[] = [];
   const below: string[] = [];
   for (const [key, value] of Object.entries(record.fields)) {
     if (value === undefined || value === null) continue;
     if (key === 'diagnostics' && Array.isArray(value)) {
-      for (const item of value as readonly LogValue[]) below.push(`    ${typeof item === 'string' ? item : JSON.stringify(item)}`);
+      for (const item of value as readonly LogValue[]) below.push(...continued(typeof item === 'string' ? item : JSON.stringify(item)));
       continue;
     }
     pairs.push(`${key}=${typeof value === 'string' && !/[\s"=]/.test(value) && value !== '' ? value : JSON.stringify(value)}`);
   }
-  const head = `${record.time} ${record.level.padEnd(5)} ${record.message}${pairs.length > 0 ? ` (${pairs.join(' ')})` : ''}`;
-  return [head, ...below].map((line) => `${oneLine(line)}\n`).join('');
+  const [first = '', ...rest] = splitLines(record.message);
+  const head = `${record.time} ${record.level.padEnd(5)} ${first}${pairs.length > 0 ? ` (${pairs.join(' ')})` : ''}`;
+  return [head, ...rest.map((line) => `    ${line}`), ...below].map((line) => `${oneLine(line)}\n`).join('');
+}
+
+/** The lines of a text below a record's first line, indented. */
+function continued(text: string): string[] {
+  return splitLines(text).map((line, index) => (index === 0 ? `    ${line}` : `      ${line}`));
+}
+
+/** Lines of a text, without the empty ones a trailing line break would leave. */
+function splitLines(text: string): string[] {
+  return text.replace(/(?:\r?\n)+$/, '').split(/\r?\n/);
 }
 
 /** Log lines stay lines: control characters from file names or pfctl's stderr are escaped. */

@@ -39,7 +39,12 @@ export interface AgentDeps {
    */
   settlePendingConfirm(): Promise<PendingOutcome>;
   /** The ruleset the state directory says was applied last to the anchor, or null. */
-  readRecorded(anchor: string): Promise<string | null>;
+  readRecorded(anchor: string): Promise<{ ruleset: string; manifestDigest: string } | null>;
+  /**
+   * StateDir.mark(): changes whenever any pfexpose process records an apply, a rollback or a
+   * revert. The fast path is only taken while it is what it was when the agent verified the anchor.
+   */
+  readStateMark(): Promise<string>;
   /** Writes the lock file when the compile changed it; returns why it failed, or null. */
   writeLock?(outcome: CompileOutcome): Promise<string | null>;
   /** `git pull --ff-only` of the manifest checkout. */
@@ -86,14 +91,18 @@ interface Hold {
   key: string;
 }
 
-/** A held ruleset to put back, in place of compiled manifests. */
-interface HeldTarget {
+/** What a cycle compares the live anchor with, and loads when they differ. */
+interface Target {
   ruleset: string;
-  exposures: [];
+  exposures: CompileOutcome['exposures'];
   manifestDigest: string;
-  lockChanged: false;
-  held: Hold;
+  /** The compile it comes from (the manifests now, or the last that compiled); null: held or recorded. */
+  compiled: CompileOutcome | null;
+  /** A rollback or confirm revert the agent keeps in place. */
+  held: Hold | null;
 }
+
+const MANIFESTS_INVALID = 'the manifests are invalid; the deployed ruleset stays';
 
 function holdSentence(hold: Hold): string {
   return hold.kind === 'rollback'
@@ -120,11 +129,14 @@ export class WatchAgent {
   private knownRuleset: string | null = null;
   /**
    * The ruleset the agent itself saw in the live anchor (its last reconcile found it in sync, or
-   * its last apply loaded and read it back); null when unverified. A manifest change then takes
-   * apply's fast path, skipping the reads and the dry run before the load (the next reconcile
-   * re-reads the anchor and the hooks anyway).
+   * its last apply loaded and read it back), and the state directory's mark at that moment; null
+   * when unverified. A manifest change then takes apply's fast path, skipping the reads and the dry
+   * run before the load (the next reconcile re-reads the anchor and the hooks anyway), as long as
+   * no other pfexpose process has recorded a load since (the mark is unchanged).
    */
-  private verifiedRuleset: string | null = null;
+  private verified: { ruleset: string; mark: string } | null = null;
+  /** The drift last reported (live and target digests), so that one drift is reported once. */
+  private driftSeen: string | null = null;
   /** normalizedLines of the last ruleset compared with the live anchor, kept between reconciles. */
   private normalized: { text: string; lines: string[] } | null = null;
   private lastGood: CompileOutcome | null = null;
@@ -152,7 +164,7 @@ export class WatchAgent {
   /** Reads what was recorded, reconciles once at once, and starts the timers. */
   async start(): Promise<void> {
     const recorded = await this.deps.readRecorded(this.options.anchor).catch(() => null);
-    this.knownRuleset = recorded;
+    this.knownRuleset = recorded?.ruleset ?? null;
     this.schedule('reconcile');
     if (this.options.intervalMs > 0) this.intervalTimer = setInterval(() => this.schedule('reconcile'), this.options.intervalMs);
     if (this.options.pullIntervalMs !== null && this.deps.pull !== undefined) {
@@ -314,13 +326,15 @@ export class WatchAgent {
       compileMs: Math.round(performance.now() - started),
     };
 
-    let desired: CompileOutcome;
+    // What the manifests say: this compile, or while they are invalid the last one that succeeded
+    // (null: none has since the agent started).
+    let compiled: CompileOutcome | null;
     if (outcome.ok) {
       if (this.lastInvalidDigest !== null) this.log('info', 'manifests-valid', 'the manifests are valid again');
       this.lastInvalidDigest = null;
       metrics.manifestsValid = 1;
       this.lastGood = outcome;
-      desired = outcome;
+      compiled = outcome;
       this.logNewWarnings(outcome);
     } else {
       metrics.manifestsValid = 0;
@@ -332,59 +346,71 @@ export class WatchAgent {
           errors: errors.length,
           diagnostics: outcome.diagnostics.slice(0, 50).map(formatDiagnostic),
         });
-        if (metrics.health.healthy) metrics.health = { healthy: true, status: 'manifests-invalid', reason: 'the manifests are invalid; the deployed ruleset stays' };
       }
       this.lastInvalidDigest = outcome.manifestDigest;
-      // A reconcile still guards the last good ruleset against drift; a change has nothing to do.
-      if (kind === 'change' || this.lastGood === null) return;
-      desired = this.lastGood;
+      this.noteManifestsInvalid();
+      // A change has nothing to apply. A reconcile still checks pf (preflight, anchor) and guards
+      // what is deployed: the last ruleset that compiled, or else the one recorded as last applied.
+      if (kind === 'change') return;
+      compiled = this.lastGood;
     }
 
     if (kind === 'reconcile') {
       // Whatever this reconcile finds, the fast path needs it to end in sync: a reconcile that
       // stops early (pf disabled, hooks gone, anchor unreadable) leaves the next apply the full path.
-      this.verifiedRuleset = null;
+      this.verified = null;
       metrics.reconciles += 1;
     }
     if (!(await this.settlePendingConfirm())) {
-      this.verifiedRuleset = null;
+      this.verified = null;
       return;
     }
 
-    // A rollback or a confirm revert newer than anything the agent applied: keep what it loaded.
-    const hold = await this.readHold(desired);
-    if (hold !== null) {
-      this.verifiedRuleset = null;
-      this.knownRuleset = hold.ruleset;
-      metrics.held = 1;
-      if (kind === 'change') {
-        this.logHold(hold);
-        if (metrics.health.healthy) metrics.health = this.heldHealth(hold);
-        this.log('info', 'held', `the manifests changed but are still what the ${hold.kind} undid: nothing is applied`, { ...loadFields, heldBy: hold.kind });
-        return;
+    let target: Target | null;
+    if (compiled !== null) {
+      // A rollback or a confirm revert newer than anything the agent applied: keep what it loaded.
+      const hold = await this.readHold(compiled);
+      if (hold !== null) {
+        this.verified = null;
+        this.knownRuleset = hold.ruleset;
+        metrics.held = 1;
+        if (kind === 'change') {
+          this.logHold(hold);
+          if (metrics.health.healthy) metrics.health = this.heldHealth(hold);
+          this.log('info', 'held', `the manifests changed but are still what the ${hold.kind} undid: nothing is applied`, { ...loadFields, heldBy: hold.kind });
+          return;
+        }
+        target = { ruleset: hold.ruleset, exposures: [], manifestDigest: hold.manifestDigest, compiled: null, held: hold };
+      } else {
+        metrics.held = 0;
+        target = { ruleset: compiled.ruleset, exposures: compiled.exposures, manifestDigest: compiled.manifestDigest, compiled, held: null };
       }
     } else {
-      metrics.held = 0;
+      // No compile has succeeded since the agent started: guard the ruleset recorded as last applied.
+      const recorded = await this.deps.readRecorded(this.options.anchor).catch(() => null);
+      target = recorded === null ? null : { ruleset: recorded.ruleset, exposures: [], manifestDigest: recorded.manifestDigest, compiled: null, held: null };
     }
-    const target = hold?.ruleset ?? desired.ruleset;
 
-    if (kind === 'change' && this.knownRuleset === target) {
+    if (kind === 'change' && target !== null && this.knownRuleset === target.ruleset) {
       this.log('info', 'unchanged', 'manifests changed, the ruleset did not: nothing to apply', {
         ...loadFields,
-        exposures: desired.exposures.length,
+        exposures: target.exposures.length,
       });
+      if (target.compiled !== null) await this.writeLock(target.compiled);
       return;
     }
 
     let drift = false;
     if (kind === 'reconcile') {
+      // Read before the anchor: a load by another pfexpose process after it changes the mark.
+      const mark = await this.deps.readStateMark().catch(() => null);
       const live = await this.deps.readDeployed(this.options.anchor);
       if (live.kind === 'pf-disabled') {
         this.preflightFailed(`${live.message} (and pf_enable="YES" in /etc/rc.conf)`);
         return;
       }
       if (live.kind !== 'ok') {
-        metrics.health = { healthy: false, status: 'anchor-unreadable', reason: live.message };
+        this.unhealthy('anchor-unreadable', live.message);
         this.log('error', 'anchor-unreadable', `cannot compare the live anchor: ${live.message}`);
         return;
       }
@@ -396,109 +422,120 @@ export class WatchAgent {
         return;
       }
       this.preflightPassed();
-      const targetLines = this.normalize(target);
       // Tables pfexpose never writes: reported once, not "repaired" by reloading rules that match.
       const tables = unmanagedTablesWarning(this.options.anchor, live.tables);
       if (tables !== this.tablesReported) {
         if (tables !== null) this.log('warn', 'unmanaged-tables', tables, { tables: live.tables.length });
         this.tablesReported = tables;
       }
-      if (sameLines(live.lines, targetLines)) {
-        this.knownRuleset = target;
-        if (hold !== null) {
-          metrics.health = this.heldHealth(hold);
-          this.logHold(hold);
-          this.log('debug', 'in-sync', `anchor "${this.options.anchor}" holds the ruleset the ${hold.kind} loaded`);
-          return;
-        }
-        this.verifiedRuleset = desired.ruleset;
-        metrics.exposures = desired.exposures.length;
-        if (desired === outcome) metrics.health = { healthy: true, status: 'ok', reason: null };
-        this.log('debug', 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, { exposures: desired.exposures.length });
+      if (target === null) {
+        this.driftSeen = null;
+        this.setHealthy(null);
+        this.log('debug', 'nothing-to-compare', `no manifests have compiled since the agent started, and no ruleset is recorded for anchor "${this.options.anchor}": nothing to compare it with`);
         return;
       }
-      drift = this.knownRuleset === target;
+      const targetLines = this.normalize(target.ruleset);
+      if (sameLines(live.lines, targetLines)) {
+        this.knownRuleset = target.ruleset;
+        this.driftSeen = null;
+        this.setHealthy(target);
+        if (target.held !== null) {
+          this.logHold(target.held);
+          this.log('debug', 'in-sync', `anchor "${this.options.anchor}" holds the ruleset the ${target.held.kind} loaded`);
+          return;
+        }
+        if (target.compiled === null) {
+          this.log('debug', 'in-sync', `anchor "${this.options.anchor}" holds the ruleset recorded as last applied (the manifests have not compiled since the agent started)`);
+          return;
+        }
+        this.verified = mark === null ? null : { ruleset: target.ruleset, mark };
+        metrics.exposures = target.exposures.length;
+        this.log('debug', 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, { exposures: target.exposures.length });
+        return;
+      }
+      drift = this.knownRuleset === target.ruleset;
       if (drift) {
-        metrics.driftDetected += 1;
         const { added, removed } = lineDifference(live.lines, targetLines);
         const verb = this.options.drift === 'correct' ? 'repairing it' : 'not repairing it (--drift warn)';
-        const wanted = hold === null ? '' : ` (the ruleset the ${hold.kind} loaded, which the agent holds)`;
-        this.log('warn', 'drift', `anchor "${this.options.anchor}" was changed outside pfexpose${wanted}: ${added} rule(s) missing, ${removed} unexpected; ${verb}`, {
-          missing: added,
-          unexpected: removed,
-          tables: live.tables.length,
-          mode: this.options.drift,
-        });
+        const message = `anchor "${this.options.anchor}" was changed outside pfexpose${driftWanted(target)}: ${added} rule(s) missing, ${removed} unexpected; ${verb}`;
+        const fields = { missing: added, unexpected: removed, tables: live.tables.length, mode: this.options.drift };
+        // One detection per distinct drift: the same live rules against the same target are
+        // logged (and counted) once while they last, not again on every reconcile.
+        const key = `${linesDigest(live.lines)}:${linesDigest(targetLines)}`;
+        if (key !== this.driftSeen) {
+          metrics.driftDetected += 1;
+          this.log('warn', 'drift', message, fields);
+        } else {
+          this.log('debug', 'drift', `still: ${message}`, fields);
+        }
+        this.driftSeen = key;
         if (this.options.drift === 'warn') {
-          metrics.health = { healthy: true, status: 'drift', reason: `the live anchor differs from ${hold === null ? 'the manifests' : 'the held ruleset'} (--drift warn)` };
+          metrics.health = { healthy: true, status: 'drift', reason: `the live anchor differs from ${driftWhat(target)} (--drift warn)` };
           return;
         }
       }
     }
-    if (hold !== null) {
-      this.logHold(hold);
-      await this.applyDesired({ ruleset: hold.ruleset, exposures: [], manifestDigest: hold.manifestDigest, lockChanged: false, held: hold }, drift, loadFields);
-      return;
-    }
-    await this.applyDesired(desired, drift, loadFields);
+    if (target === null) return;
+    if (target.held !== null) this.logHold(target.held);
+    await this.applyTarget(target, drift, loadFields);
   }
 
-  private async applyDesired(desired: CompileOutcome | HeldTarget, drift: boolean, loadFields: LogFields): Promise<void> {
+  private async applyTarget(target: Target, drift: boolean, loadFields: LogFields): Promise<void> {
     const metrics = this.deps.metrics;
     const started = performance.now();
-    const held = 'held' in desired ? desired.held : null;
-    const assumeDeployed = drift || held !== null ? null : this.verifiedRuleset;
-    this.verifiedRuleset = null;
+    const fast = await this.fastPath(target, drift);
+    this.verified = null;
     const outcome = await this.deps.apply({
-      ...(assumeDeployed === null ? {} : { assumeDeployed }),
+      ...(fast === null ? {} : { assumeDeployed: fast.ruleset, assumeStateMark: fast.mark }),
       anchor: this.options.anchor,
-      ruleset: desired.ruleset,
-      exposures: desired.exposures,
-      manifestDigest: desired.manifestDigest,
+      ruleset: target.ruleset,
+      exposures: target.exposures,
+      manifestDigest: target.manifestDigest,
       killStates: this.options.killStates,
       lockWaitMs: this.options.lockWaitMs,
     });
     const seconds = (performance.now() - started) / 1000;
     metrics.recordApply(outcome.kind, seconds, this.now());
     const durationMs = Math.round(seconds * 1000);
-    const exposures = desired.exposures.length;
+    const exposures = target.exposures.length;
     switch (outcome.kind) {
       case 'unchanged':
-        this.knownRuleset = desired.ruleset;
-        if (held === null) {
-          this.verifiedRuleset = desired.ruleset;
-          metrics.exposures = exposures;
-        }
-        this.healthy(desired);
-        this.log('info', 'unchanged', `anchor "${this.options.anchor}" already holds the ruleset`, { ...loadFields, exposures, durationMs });
-        break;
       case 'applied': {
-        this.knownRuleset = desired.ruleset;
-        if (held === null) {
-          this.verifiedRuleset = desired.ruleset;
+        this.knownRuleset = target.ruleset;
+        this.driftSeen = null;
+        if (target.compiled !== null) {
+          // Verified under the lock by the apply itself: a change may take the fast path next,
+          // as long as the state directory stays as the apply left it.
+          this.verified = outcome.stateMark === undefined ? null : { ruleset: target.ruleset, mark: outcome.stateMark };
           metrics.exposures = exposures;
         }
-        if (drift) metrics.driftRepairs += 1;
-        this.healthy(desired);
-        const what = held === null ? `${exposures} exposure(s)` : `the ruleset the ${held.kind} loaded`;
-        this.log('info', drift ? 'drift-repaired' : 'applied', `${drift ? 'repaired' : 'applied'} ${what} to anchor "${this.options.anchor}" (+${outcome.added.length} -${outcome.removed.length} rules)`, {
-          ...loadFields,
-          exposures,
-          added: outcome.added.length,
-          removed: outcome.removed.length,
-          attempts: outcome.attempts,
-          killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
-          durationMs,
-        });
-        if (this.deps.writeLock !== undefined && !('held' in desired) && desired.lockChanged) {
-          const failure = await this.deps.writeLock(desired);
-          if (failure === null) this.log('info', 'lock-updated', `updated ${desired.lockPath}`);
-          else this.log('warn', 'lock-write-failed', `cannot write the lock file ${desired.lockPath}: ${failure}`);
+        if (outcome.kind === 'applied' && drift) metrics.driftRepairs += 1;
+        this.setHealthy(target);
+        if (outcome.kind === 'unchanged') {
+          this.log('info', 'unchanged', `anchor "${this.options.anchor}" already holds the ruleset`, { ...loadFields, exposures, durationMs });
+        } else {
+          const what =
+            target.held !== null
+              ? `the ruleset the ${target.held.kind} loaded`
+              : target.compiled === null
+                ? 'the ruleset recorded as last applied'
+                : `${exposures} exposure(s)`;
+          this.log('info', drift ? 'drift-repaired' : 'applied', `${drift ? 'repaired' : 'applied'} ${what} to anchor "${this.options.anchor}" (+${outcome.added.length} -${outcome.removed.length} rules)`, {
+            ...loadFields,
+            exposures,
+            added: outcome.added.length,
+            removed: outcome.removed.length,
+            attempts: outcome.attempts,
+            killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
+            durationMs,
+          });
         }
+        if (target.compiled !== null) await this.writeLock(target.compiled);
+        for (const warning of outcome.warnings) this.log('warn', 'apply-warning', warning);
         break;
       }
       case 'refused':
-        metrics.health = { healthy: false, status: 'apply-refused', reason: outcome.reason };
+        this.unhealthy('apply-refused', outcome.reason);
         this.log('error', 'apply-refused', `apply refused, pf was not touched: ${outcome.reason}`, {
           ...loadFields,
           exposures,
@@ -508,7 +545,7 @@ export class WatchAgent {
         break;
       case 'failed':
         if (!outcome.restored) this.knownRuleset = null;
-        metrics.health = { healthy: false, status: 'apply-failed', reason: outcome.reason };
+        this.unhealthy('apply-failed', outcome.reason);
         this.log('error', 'apply-failed', `apply failed (${outcome.restored ? 'pf holds the previous ruleset' : 'pf may hold neither ruleset'}): ${outcome.reason}`, {
           ...loadFields,
           exposures,
@@ -517,20 +554,56 @@ export class WatchAgent {
         });
         break;
     }
-    if (outcome.kind === 'applied' || outcome.kind === 'unchanged') {
-      for (const warning of outcome.warnings) this.log('warn', 'apply-warning', warning);
-    }
   }
 
-  private healthy(desired: CompileOutcome | HeldTarget): void {
-    if ('held' in desired) {
-      this.deps.metrics.health = this.heldHealth(desired.held);
+  /**
+   * The ruleset the agent saw in the anchor, when a load towards the manifests may skip reading it
+   * first: only while the state directory is as it was then (no apply, rollback or revert by
+   * another pfexpose process since; the apply core checks that again under the lock).
+   */
+  private async fastPath(target: Target, drift: boolean): Promise<{ ruleset: string; mark: string } | null> {
+    const verified = this.verified;
+    if (verified === null || drift || target.held !== null || target.compiled === null) return null;
+    const mark = await this.deps.readStateMark().catch(() => null);
+    return mark === verified.mark ? verified : null;
+  }
+
+  /** Writes the lock file of a compile that changed it, once pf holds (or already held) its ruleset. */
+  private async writeLock(compiled: CompileOutcome): Promise<void> {
+    if (this.deps.writeLock === undefined || !compiled.lockChanged) return;
+    const failure = await this.deps.writeLock(compiled);
+    if (failure === null) this.log('info', 'lock-updated', `updated ${compiled.lockPath}`);
+    else this.log('warn', 'lock-write-failed', `cannot write the lock file ${compiled.lockPath}: ${failure}`);
+  }
+
+  /** Health once the anchor holds the target (or there is nothing to compare it with). */
+  private setHealthy(target: Target | null): void {
+    if (target?.held != null) {
+      this.deps.metrics.health = this.heldHealth(target.held);
       return;
     }
     this.deps.metrics.health =
-      desired === this.lastGood && this.lastInvalidDigest === null
+      target !== null && target.compiled !== null && target.compiled === this.lastGood && this.lastInvalidDigest === null
         ? { healthy: true, status: 'ok', reason: null }
-        : { healthy: true, status: 'manifests-invalid', reason: 'the manifests are invalid; the deployed ruleset stays' };
+        : { healthy: true, status: 'manifests-invalid', reason: MANIFESTS_INVALID };
+  }
+
+  /** An unhealthy state; invalid manifests, a problem of their own, are said in the same reason. */
+  private unhealthy(status: string, reason: string): void {
+    const also = this.lastInvalidDigest === null ? '' : `; also, ${MANIFESTS_INVALID}`;
+    this.deps.metrics.health = { healthy: false, status, reason: `${reason}${also}` };
+  }
+
+  /** The manifests just turned out invalid: say so in the health, beside any other problem. */
+  private noteManifestsInvalid(): void {
+    const health = this.deps.metrics.health;
+    if (health.healthy) {
+      if (health.status !== 'held' && health.status !== 'awaiting-confirmation') {
+        this.deps.metrics.health = { healthy: true, status: 'manifests-invalid', reason: MANIFESTS_INVALID };
+      }
+    } else if (health.reason !== null && !health.reason.includes(MANIFESTS_INVALID)) {
+      this.deps.metrics.health = { ...health, reason: `${health.reason}; also, ${MANIFESTS_INVALID}` };
+    }
   }
 
   /**
@@ -601,7 +674,7 @@ export class WatchAgent {
         return true;
       case 'failed':
       case 'refused':
-        metrics.health = { healthy: false, status: 'confirm-revert-failed', reason: pending.reason };
+        this.unhealthy('confirm-revert-failed', pending.reason);
         this.log('error', 'confirm-revert-failed', `an unconfirmed apply passed its deadline, but reverting it did not succeed: ${pending.reason}`);
         return false;
     }
@@ -609,7 +682,7 @@ export class WatchAgent {
 
   private preflightFailed(reason: string): void {
     const metrics = this.deps.metrics;
-    metrics.health = { healthy: false, status: 'preflight-failed', reason };
+    this.unhealthy('preflight-failed', reason);
     metrics.preflightOk = 0;
     if (reason !== this.lastPreflightFailure) {
       metrics.preflightFailures += 1;
@@ -663,6 +736,19 @@ export class WatchAgent {
   private log(level: 'debug' | 'info' | 'warn' | 'error', event: string, message: string, fields?: LogFields): void {
     this.deps.log.log(level, event, message, fields);
   }
+}
+
+/** What the drift message says the anchor should hold, when it is not the manifests. */
+function driftWanted(target: Target): string {
+  if (target.held !== null) return ` (the ruleset the ${target.held.kind} loaded, which the agent holds)`;
+  if (target.compiled === null) return ' (the ruleset recorded as last applied: the manifests have not compiled since the agent started)';
+  return '';
+}
+
+function driftWhat(target: Target): string {
+  if (target.held !== null) return 'the held ruleset';
+  if (target.compiled === null) return 'the ruleset recorded as last applied';
+  return 'the manifests';
 }
 
 function needsGateway(outcome: CompileOutcome): boolean {

@@ -20,6 +20,7 @@ import { createConfirmWatchdogStarter } from '../host/confirm-watchdog.js';
 import { ExclusiveLock } from '../host/exclusive-lock.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
+import { dialectRefusal } from '../host/preflight.js';
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
 import { resolveStateDir, StateDir } from '../host/state-dir.js';
 import type { Exposure } from '../model/exposure.js';
@@ -54,13 +55,24 @@ interface ApplyFlags extends CompileFlags, HostFlags {
 interface RollbackFlags extends HostFlags {
   anchor: string;
   killStates?: boolean;
+  dialect?: string;
 }
 
 const EXIT_CODES_HELP = [
   '',
   'Exit codes:',
-  '  0  applied, or nothing to do',
-  '  1  refused or failed: pf holds what it held before (or it was put back)',
+  '  0  applied, or nothing to do (pf already holds the ruleset)',
+  '  1  refused or failed: pf holds what it held before (or it was put back);',
+  '     or applied, but the lock file could not be written (said so)',
+  '  2  usage or internal error (--dialect openbsd included)',
+  '',
+];
+
+const ROLLBACK_EXIT_CODES_HELP = [
+  '',
+  'Exit codes:',
+  '  0  rolled back',
+  '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to',
   '  2  usage or internal error',
   '',
 ];
@@ -100,9 +112,12 @@ export function registerApply(program: Command, ctx: CliContext): void {
       .command('rollback')
       .description('load the ruleset applied before the current one (from the state directory\'s history), or undo an apply awaiting confirmation')
       .option('--anchor <name>', 'pf anchor', DEFAULT_ANCHOR)
-      .option('--kill-states', 'end the open connections of exposures the rollback removes', false),
+      .option('--kill-states', 'end the open connections of exposures the rollback removes', false)
+      // Accepted (and refused unless freebsd) so that a --dialect carried over from apply gets the
+      // reason, not "unknown option".
+      .addOption(new Option('--dialect <dialect>').hideHelp()),
   )
-    .addHelpText('after', EXIT_CODES_HELP.join('\n'))
+    .addHelpText('after', ROLLBACK_EXIT_CODES_HELP.join('\n'))
     .action(async (flags: RollbackFlags) => {
       await runRollback(flags, ctx);
     });
@@ -171,6 +186,8 @@ function hostSetup(flags: HostFlags, ctx: CliContext, command: string): HostSetu
 // apply
 
 async function runApply(paths: string[], flags: ApplyFlags, ctx: CliContext): Promise<void> {
+  const dialect = dialectRefusal('apply', flags.dialect ?? 'freebsd');
+  if (dialect !== null) return reportUsage(ctx, dialect);
   const host = hostSetup(flags, ctx, 'apply');
   if (typeof host === 'string') return reportUsage(ctx, host);
   let confirmSeconds: number | undefined;
@@ -182,6 +199,8 @@ async function runApply(paths: string[], flags: ApplyFlags, ctx: CliContext): Pr
 
   const target = isPlanFile(paths) ? await fromPlanFile(paths[0] ?? '', ctx) : await fromManifests(paths, flags, ctx);
   if (target === null) return;
+  const planDialect = dialectRefusal('apply', target.dialect);
+  if (planDialect !== null) return reportUsage(ctx, `${paths[0] ?? ''}: the plan was made with ${planDialect}`);
 
   const request: ApplyRequest = {
     anchor: target.anchor,
@@ -196,6 +215,19 @@ async function runApply(paths: string[], flags: ApplyFlags, ctx: CliContext): Pr
   };
   const outcome = await applyRuleset(host.deps, request);
   report(ctx, flags.format, 'apply', target.anchor, outcome, { exposures: target.exposures, ruleset: target.ruleset, texts: target.texts });
+  // The lock file records the dynamic host ports of what pf now holds: written only then, never
+  // for an apply that was refused or failed.
+  if (target.lock !== undefined && (outcome.kind === 'applied' || outcome.kind === 'unchanged')) {
+    try {
+      await writeLockfile(resolve(ctx.cwd, target.lock.path), target.lock.value);
+      ctx.stderr.write(`updated ${target.lock.path}\n`);
+    } catch (error) {
+      ctx.stderr.write(
+        `pfexpose: pf holds the new ruleset, but the lock file ${target.lock.path} could not be written: ${errorMessage(error)}; fix that and run the same apply again (it loads nothing and writes the lock file)\n`,
+      );
+      ctx.exitCode = EXIT_NOT_APPLIED;
+    }
+  }
 }
 
 interface ApplyTarget {
@@ -207,6 +239,8 @@ interface ApplyTarget {
   dialect: 'freebsd' | 'openbsd';
   expectedFingerprint?: string;
   texts?: ReadonlyMap<string, string>;
+  /** The lock file the compile changed, to write once the apply succeeded. */
+  lock?: { path: string; value: CompileOutcome['lock'] };
 }
 
 function isPlanFile(paths: readonly string[]): boolean {
@@ -227,15 +261,6 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
     ctx.exitCode = EXIT_NOT_APPLIED;
     return null;
   }
-  if (compiled.lockChanged && !parsed.options.frozen) {
-    try {
-      await writeLockfile(resolve(ctx.cwd, compiled.lockPath), compiled.lock);
-      ctx.stderr.write(`updated ${compiled.lockPath}\n`);
-    } catch (error) {
-      reportUsage(ctx, `cannot write the lock file ${compiled.lockPath}: ${errorMessage(error)}; nothing was applied`, EXIT_NOT_APPLIED);
-      return null;
-    }
-  }
   return {
     anchor: parsed.options.anchor,
     ruleset: compiled.ruleset,
@@ -243,6 +268,7 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
     manifestDigest: compiled.manifestDigest,
     dialect: parsed.options.dialect,
     texts: compiled.texts,
+    ...(compiled.lockChanged && !parsed.options.frozen ? { lock: { path: compiled.lockPath, value: compiled.lock } } : {}),
   };
 }
 
@@ -323,6 +349,8 @@ async function planExposures(plan: PlanFile, ctx: CliContext): Promise<{ exposur
 // rollback, confirm, watchdog
 
 async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void> {
+  const dialect = dialectRefusal('rollback', flags.dialect ?? 'freebsd');
+  if (dialect !== null) return reportUsage(ctx, dialect);
   const name = validateAnchorName(flags.anchor);
   if (!name.ok) return reportUsage(ctx, `--anchor: ${name.message}`);
   const host = hostSetup(flags, ctx, 'rollback');
@@ -439,7 +467,11 @@ function report(
       ctx.stdout.write(`${what}: ruleset +${outcome.added.length} -${outcome.removed.length} lines, loaded and verified (${attempts})\n`);
       if (outcome.killedLabels.length > 0) ctx.stdout.write(`ended the open connections of: ${outcome.killedLabels.join(', ')}\n`);
       if (command === 'rollback') {
-        ctx.stdout.write('pfexpose watch, if it runs, keeps this ruleset (drift repair included) until the manifests change\n');
+        // The agent holds a rollback only while its manifests are the ones the rollback took out
+        // (see watch-agent.ts); this command does not know which manifests an agent watches.
+        ctx.stdout.write(
+          'a running pfexpose watch keeps this ruleset (drift repair included) until its manifests change, if they are the ones this rollback took out; watching other manifests, it applies them\n',
+        );
       }
       if (outcome.confirmDeadline !== undefined) {
         ctx.stdout.write(`awaiting confirmation: run pfexpose confirm before ${outcome.confirmDeadline}, or the previous ruleset comes back by itself\n`);

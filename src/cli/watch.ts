@@ -56,7 +56,12 @@ The agent: on every change of the manifests (debounced) it loads, validates, com
 compares them with what is deployed, and applies only a difference. Invalid manifests never
 reach pf: the deployed ruleset stays and the diagnostics are logged. Only changed files are
 read again. Every --interval it reconciles: it reads the live anchor and the gateway, and
-repairs drift (--drift correct) or only reports it (--drift warn).
+repairs drift (--drift correct) or only reports it, once while it lasts (--drift warn).
+Reconciles go on while the manifests are invalid, guarding the last ruleset that compiled
+(or, until one has, the one the state directory records as last applied).
+
+apply and watch drive FreeBSD's pfctl: --dialect openbsd is refused (it is for compile and
+plan).
 
 Every reconcile also checks what apply checks before loading (pf enabled, the main ruleset
 calling the anchor); while that fails nothing is loaded and /healthz says why. After

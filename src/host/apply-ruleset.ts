@@ -48,14 +48,29 @@ export interface ApplyRequest {
    * The agent's fast path: the ruleset text the caller verified in the anchor moments ago (its
    * last reconcile or apply). Reading the anchor, the hook check and the dry run before the load
    * are skipped: the load is itself one transaction, its syntax errors are mapped to manifest lines
-   * like the dry run's, and the anchor is still read back and compared after it. Ignored while a
-   * commit-confirmed change is pending.
+   * like the dry run's, and the anchor is still read back and compared after it. As nothing was
+   * read before the load, nothing is ever put back from this assumption: a load that may have
+   * changed the anchor and did not verify goes on through the full path (see applyRuleset).
+   * Ignored while a commit-confirmed change is pending.
    */
   assumeDeployed?: string;
+  /**
+   * With assumeDeployed: StateDir.mark() when the caller verified the anchor. Checked under the
+   * lock: when the state directory changed since (another pfexpose process applied, rolled back
+   * or reverted), the assumption is dropped and the full path runs.
+   */
+  assumeStateMark?: string;
 }
 
 export type ApplyOutcome =
-  | { kind: 'unchanged'; ruleset: string; warnings: string[]; revertedExpired: boolean }
+  | {
+      kind: 'unchanged';
+      ruleset: string;
+      warnings: string[];
+      revertedExpired: boolean;
+      /** StateDir.mark() once the result was recorded, read under the lock (for assumeStateMark). */
+      stateMark?: string;
+    }
   | {
       kind: 'applied';
       previous: string;
@@ -71,6 +86,8 @@ export type ApplyOutcome =
       added: string[];
       removed: string[];
       revertedExpired: boolean;
+      /** StateDir.mark() once the result was recorded, read under the lock (for assumeStateMark). */
+      stateMark?: string;
     }
   /** The firewall was not touched (preflight, dry run, lock held, stale plan, pending confirm). */
   | { kind: 'refused'; reason: string; diagnostics: Diagnostic[]; linesToAdd?: string[] }
@@ -103,15 +120,47 @@ interface RecordAs {
   undone?: UndoneRuleset;
 }
 
+/**
+ * What applyDesired may also end in on the fast path: the load failed in a way that may or may not
+ * have changed the anchor (it timed out, or pfctl died), and since the anchor was not read before
+ * it, there is nothing known to put back.
+ */
+type Attempt = ApplyOutcome | { kind: 'unsettled'; reason: string };
+
 export async function applyRuleset(deps: ApplyDeps, request: ApplyRequest): Promise<ApplyOutcome> {
   return withLock(deps, request.lockWaitMs, refusal, async (notes) => {
-    const assumed = await assumedDeployed(deps, request);
-    if (assumed !== null) return applyDesired(deps, request, assumed, [...notes]);
-    const checked = await preflightAndSettle(deps, request.anchor);
-    if (checked.kind !== 'ready') return checked.outcome;
-    const outcome = await applyDesired(deps, request, checked.deployed, [...notes, ...checked.warnings]);
-    return withReverted(outcome, checked.revertedExpired);
+    const outcome = await applyUnderLock(deps, request, notes);
+    if (outcome.kind !== 'applied' && outcome.kind !== 'unchanged') return outcome;
+    const stateMark = await deps.state.mark().catch(() => null);
+    return stateMark === null ? outcome : { ...outcome, stateMark };
   });
+}
+
+async function applyUnderLock(deps: ApplyDeps, request: ApplyRequest, notes: readonly string[]): Promise<ApplyOutcome> {
+  const assumed = await assumedDeployed(deps, request);
+  let unsettled: string | null = null;
+  if (assumed !== null) {
+    const fast = await applyDesired(deps, request, assumed, [...notes], { kind: 'apply' }, true);
+    if (fast.kind !== 'unsettled') return fast;
+    // What pf holds now is unknown, and what it held before was assumed, never read: read it now
+    // and go on as the full path does, restoring (if it comes to that) only what this read finds.
+    unsettled = fast.reason;
+  }
+  const checked = await preflightAndSettle(deps, request.anchor);
+  const warnings = unsettled === null ? [] : [`the first load did not complete (${unsettled}); the anchor was read and the ruleset applied through the full path`];
+  if (checked.kind !== 'ready') return unsettled === null ? checked.outcome : afterUnsettled(unsettled, checked.outcome);
+  const outcome = settled(await applyDesired(deps, request, checked.deployed, [...notes, ...warnings, ...checked.warnings]));
+  if (unsettled !== null && outcome.kind !== 'applied' && outcome.kind !== 'unchanged') return afterUnsettled(unsettled, outcome);
+  return withReverted(outcome, checked.revertedExpired);
+}
+
+/** The full path after an unsettled fast load did not succeed either: pf was touched, so never "refused". */
+function afterUnsettled(first: string, outcome: ApplyOutcome): ApplyOutcome {
+  if (outcome.kind === 'refused') {
+    return { kind: 'failed', reason: `${first}; then the anchor could not be applied through the full path: ${outcome.reason}`, restored: false };
+  }
+  if (outcome.kind === 'failed') return { ...outcome, reason: `${first}; then, through the full path: ${outcome.reason}` };
+  return outcome;
 }
 
 /**
@@ -150,20 +199,16 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
       const damaged = history.corrupt.length > 0 ? ` (damaged history entries: ${history.corrupt.map((c) => c.path).join(', ')})` : '';
       return refusal(`nothing to roll back to: the history in ${deps.state.path} holds no earlier ruleset for anchor "${request.anchor}"${damaged}`);
     }
-    const outcome = await applyDesired(
-      deps,
-      {
-        anchor: request.anchor,
-        ruleset: target.ruleset,
-        exposures: [],
-        manifestDigest: target.manifestDigest,
-        ...(request.killStates === undefined ? {} : { killStates: request.killStates }),
-      },
-      deployed,
-      notes,
-      // What the rollback takes out: the agent must not put it back by itself (see watch-agent.ts).
-      { kind: 'rollback', undone: await undoneBy(deps.state, request.anchor, deployed) },
-    );
+    const undone = await undoneBy(deps.state, request.anchor, deployed);
+    const rollbackRequest: ApplyRequest = {
+      anchor: request.anchor,
+      ruleset: target.ruleset,
+      exposures: [],
+      manifestDigest: target.manifestDigest,
+      ...(request.killStates === undefined ? {} : { killStates: request.killStates }),
+    };
+    // What the rollback takes out: the agent must not put it back by itself (see watch-agent.ts).
+    const outcome = settled(await applyDesired(deps, rollbackRequest, deployed, notes, { kind: 'rollback', undone }));
     if (outcome.kind !== 'applied') return outcome;
     return { ...outcome, rolledBackTo: target.appliedAt, ...(target.kind === 'initial' ? { rolledBackToInitial: true } : {}) };
   });
@@ -211,11 +256,18 @@ export async function revertExpiredConfirm(
 
 // ---------------------------------------------------------------------------------------------
 
-/** The deployed state the caller vouches for, unless a pending confirmation needs the full path. */
+/**
+ * The deployed state the caller vouches for, unless a pending confirmation needs the full path, the
+ * state directory changed since the caller verified the anchor (someone else loaded it), or
+ * nothing was recorded yet.
+ */
 async function assumedDeployed(deps: ApplyDeps, request: ApplyRequest): Promise<DeployedAnchor | null> {
   if (request.assumeDeployed === undefined || request.confirmSeconds !== undefined || request.expectedFingerprint !== undefined) return null;
+  if (request.assumeStateMark !== undefined && (await deps.state.mark().catch(() => null)) !== request.assumeStateMark) return null;
   const pending = await deps.state.readPendingConfirm();
   if (pending.kind !== 'absent') return null;
+  // The first load into the anchor records what it held before (for rollback): only from a read.
+  if ((await deps.state.readNewest(request.anchor).catch(() => null)) === null) return null;
   return { lines: normalizedLines(request.assumeDeployed), text: request.assumeDeployed, tables: [], exists: true };
 }
 
@@ -258,14 +310,18 @@ async function preflightAndSettle(deps: ApplyDeps, anchor: string): Promise<Prep
   return { kind: 'ready', deployed, warnings, revertedExpired };
 }
 
-/** Everything after the preflight, shared by apply and rollback. Runs under the lock. */
+/**
+ * Everything after the preflight, shared by apply and rollback. Runs under the lock. fast: deployed
+ * is the caller's assumption (assumeDeployed), not a read: no dry run, and nothing put back from it.
+ */
 async function applyDesired(
   deps: ApplyDeps,
   request: ApplyRequest,
   deployed: DeployedAnchor,
   warnings: string[],
   recordAs: RecordAs = { kind: 'apply' },
-): Promise<ApplyOutcome> {
+  fast = false,
+): Promise<Attempt> {
   const { pfctl, state } = deps;
   const { anchor, ruleset } = request;
   const desiredLines = normalizedLines(ruleset);
@@ -291,7 +347,7 @@ async function applyDesired(
     }
   }
 
-  if (request.assumeDeployed === undefined) {
+  if (!fast) {
     const dry = await pfctl.dryRun(anchor, ruleset);
     if (dry.kind === 'rejected') {
       const diagnostics = mapPfctlErrors(dry.errors, ruleset, request.exposures, request.dialect);
@@ -321,7 +377,8 @@ async function applyDesired(
     pending = started;
   }
 
-  const loaded = await loadAndVerify(pfctl, anchor, ruleset, desiredLines, previous);
+  const loaded = await loadAndVerify(pfctl, anchor, ruleset, desiredLines, fast ? null : previous);
+  if (loaded.kind === 'unsettled') return loaded;
   if (loaded.kind !== 'loaded') {
     // Nothing new stayed loaded: drop the window, which also ends its watchdog (it leaves as soon
     // as the record is gone), so that neither the next apply nor `confirm` believes in it. When
@@ -424,7 +481,7 @@ async function revertPending(deps: ApplyDeps, pending: PendingConfirm, kind: 'co
   const targetLines = normalizedLines(target);
   if (!sameLines(deployed.lines, targetLines)) {
     const loaded = await loadAndVerify(deps.pfctl, pending.anchor, target, targetLines, deployed);
-    if (loaded.kind === 'failed') {
+    if (loaded.kind === 'failed' || loaded.kind === 'unsettled') {
       return { kind: 'failed', reason: `reverting the unconfirmed apply failed: ${loaded.reason}`, restored: false };
     }
     if (loaded.kind === 'rejected') {
@@ -454,25 +511,27 @@ async function revertPending(deps: ApplyDeps, pending: PendingConfirm, kind: 'co
 type Loaded =
   | { kind: 'loaded'; attempts: number }
   | { kind: 'failed'; reason: string; restored: boolean }
-  /** pfctl refused the text (syntax) and pf reads back as before: nothing was loaded. */
-  | { kind: 'rejected'; errors: { line: number; message: string }[]; message: string };
+  /** pfctl refused the text (syntax): its transaction was rolled back, nothing was loaded. */
+  | { kind: 'rejected'; errors: { line: number; message: string }[]; message: string }
+  /** Only without a previous read: the load may or may not have changed the anchor. */
+  | { kind: 'unsettled'; reason: string };
 
 /**
- * One load, then the anchor read back. Anything short of "loaded and reads back as wanted" puts
- * the previous rules back: a load that timed out or died may or may not have committed.
+ * One load, then the anchor read back. A load pfctl rejected changed nothing (pf rolls the whole
+ * transaction back), so nothing more is loaded. Anything else short of "loaded and reads back as
+ * wanted" puts back what was read from the anchor before the load: a load that timed out or died
+ * may or may not have committed. previous null: nothing was read before the load (the fast path),
+ * so nothing is ever put back; the caller learns whether the load may have changed the anchor.
  */
 async function loadAndVerify(
   pfctl: Pfctl,
   anchor: string,
   text: string,
   wantLines: readonly string[],
-  previous: { lines: readonly string[]; text: string },
+  previous: { lines: readonly string[]; text: string } | null,
 ): Promise<Loaded> {
   const load = await pfctl.load(anchor, text);
-  if (load.kind === 'rejected') {
-    const back = await readDeployed(pfctl, anchor);
-    if (back.kind === 'ok' && sameLines(back.lines, previous.lines)) return { kind: 'rejected', errors: load.errors, message: load.message };
-  }
+  if (load.kind === 'rejected') return { kind: 'rejected', errors: load.errors, message: load.message };
   if (load.kind === 'ok') {
     const back = await readDeployed(pfctl, anchor);
     if (back.kind === 'ok' && sameLines(back.lines, wantLines)) return { kind: 'loaded', attempts: load.attempts };
@@ -480,9 +539,24 @@ async function loadAndVerify(
       back.kind === 'ok'
         ? `the anchor read back after the load differs from the ruleset (${describeDifference(back.lines, wantLines)})`
         : `the anchor could not be read back after the load: ${back.message}`;
+    if (previous === null) {
+      return { kind: 'failed', reason: `${why}; nothing was put back, as the anchor was not read before this load: check pfctl -a ${anchor} -sr`, restored: false };
+    }
     return restore(pfctl, anchor, previous, why);
   }
+  if (previous === null) {
+    // EBUSY on every attempt, or no pfctl to run: nothing was loaded, pf holds what it held.
+    if (load.kind === 'busy' || load.kind === 'not-found' || load.kind === 'invalid-name') {
+      return { kind: 'failed', reason: `${describeLoadFailure(load)}; nothing was loaded`, restored: true };
+    }
+    return { kind: 'unsettled', reason: describeLoadFailure(load) };
+  }
   return restore(pfctl, anchor, previous, describeLoadFailure(load));
+}
+
+/** applyDesired's result where it cannot be unsettled (not the fast path). */
+function settled(attempt: Attempt): ApplyOutcome {
+  return attempt.kind === 'unsettled' ? { kind: 'failed', reason: attempt.reason, restored: false } : attempt;
 }
 
 async function restore(
@@ -591,8 +665,11 @@ function now(deps: ApplyDeps): Date {
   return (deps.now ?? (() => new Date()))();
 }
 
+/** `sha256:` and the first 12 hex digits (enough to tell two fingerprints apart by eye). */
 function short(fingerprint: string): string {
-  return fingerprint.length > 12 ? fingerprint.slice(0, 12) : fingerprint;
+  const match = /^([a-z0-9]+:)?([0-9a-f]+)$/i.exec(fingerprint);
+  if (match === null) return fingerprint;
+  return `${match[1] ?? ''}${(match[2] ?? '').slice(0, 12)}`;
 }
 
 function errorMessage(error: unknown): string {

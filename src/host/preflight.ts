@@ -9,6 +9,16 @@ export type PreflightResult =
   /** linesToAdd: the pf.conf lines that would fix it (empty when the reason is something else). */
   | { kind: 'refused'; reason: string; linesToAdd: string[] };
 
+/**
+ * apply, rollback and watch drive FreeBSD's pfctl (its command line, its printed form read back):
+ * a ruleset in another dialect would pass nothing but a failed verification. Checked before pf is
+ * touched; null when the dialect is FreeBSD's.
+ */
+export function dialectRefusal(command: string, dialect: string): string | null {
+  if (dialect === 'freebsd') return null;
+  return `--dialect ${dialect}: ${command} drives FreeBSD's pfctl and loads only the freebsd dialect; the ${dialect} dialect is for compile and plan only (pfexpose compile --dialect ${dialect}, then load it with that system's own pfctl)`;
+}
+
 export const PF_DISABLED_REASON = 'pf is disabled: enable it (pfctl -e, and pf_enable="YES" in /etc/rc.conf) before applying';
 
 /** Both checks: pf enabled, then the hooks. */

@@ -190,6 +190,26 @@ export class StateDir {
     return null;
   }
 
+  /**
+   * Identifies the current record and the newest history entry as they are on disk (name, inode,
+   * size, modification time). Every record is a new history entry and every write replaces a file
+   * by rename, so any apply, rollback or revert by any pfexpose process changes it. Costs a
+   * directory listing and two stats: the agent asks before each load whether someone else loaded
+   * the anchor since it last read it.
+   */
+  async mark(): Promise<string> {
+    const sequences = await this.historySequences();
+    const newest = sequences[sequences.length - 1];
+    const paths = [join(this.path, CURRENT_FILE), ...(newest === undefined ? [] : [join(this.path, HISTORY_DIR, historyName(newest))])];
+    const parts = await Promise.all(
+      paths.map(async (path) => {
+        const info = await stat(path).catch(() => null);
+        return info === null ? `${path}:absent` : `${path}:${info.ino}:${info.size}:${info.mtimeMs}`;
+      }),
+    );
+    return newest === undefined ? [...parts, 'no history'].join('|') : parts.join('|');
+  }
+
   async readPendingConfirm(): Promise<StateRead<PendingConfirm>> {
     return readRecord(join(this.path, PENDING_FILE), toPendingConfirm);
   }

@@ -190,6 +190,27 @@ describe('log records', () => {
     });
   });
 
+  it('writes a message of several lines as indented continuation lines in text, and keeps it whole in JSON', () => {
+    const refusal = {
+      ...record,
+      event: 'preflight-failed',
+      message: 'nothing will be loaded until this is fixed: the main pf ruleset does not call anchor "pfexpose";\nadd these lines to /etc/pf.conf\n  rdr-anchor "pfexpose"\n  anchor "pfexpose"\n',
+      fields: { anchor: 'pfexpose', diagnostics: ['a.yaml:1:1: error pfctl-rejected first\nsecond'] },
+    };
+    const text = formatTextRecord(refusal);
+    expect(text).not.toContain('\\x0a');
+    expect(text.split('\n')).toEqual([
+      '2025-01-01T00:00:00.000Z error nothing will be loaded until this is fixed: the main pf ruleset does not call anchor "pfexpose"; (anchor=pfexpose)',
+      '    add these lines to /etc/pf.conf',
+      '      rdr-anchor "pfexpose"',
+      '      anchor "pfexpose"',
+      '    a.yaml:1:1: error pfctl-rejected first',
+      '      second',
+      '',
+    ]);
+    expect((JSON.parse(formatJsonRecord(refusal)) as { message: string }).message).toBe(refusal.message);
+  });
+
   it('writes text with fields after the message and diagnostics below, escaping control characters', () => {
     expect(formatTextRecord(record)).toBe(
       '2025-01-01T00:00:00.000Z error the manifests have 1 error(s) (errors=1 file="a b.yaml")\n    a.yaml:1:1: error schema bad\\x1b[31m\n',

@@ -89,6 +89,8 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
   };
   const log = createMemoryLog();
   const metrics = new AgentMetrics();
+  // As StateDir.mark(): changes with every record.
+  const stateMark = (): string => `${history.length}:${JSON.stringify(history.at(-1) ?? null)}`;
   const deps: AgentDeps = {
     readManifests: () => {
       reads.count += 1;
@@ -136,10 +138,16 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
         added: normalizedLines(request.ruleset),
         removed: normalizedLines(before),
         revertedExpired: false,
+        stateMark: stateMark(),
       };
       return Promise.resolve(outcome);
     },
-    readRecorded: () => Promise.resolve(extra.recorded ?? null),
+    readRecorded: () => {
+      if (extra.recorded !== undefined) return Promise.resolve({ ruleset: extra.recorded, manifestDigest: JSON.stringify([80]) });
+      const current = history.at(-1);
+      return Promise.resolve(current === undefined ? null : { ruleset: current.ruleset, manifestDigest: current.manifestDigest });
+    },
+    readStateMark: () => Promise.resolve(stateMark()),
     log,
     metrics,
     ...extra,
@@ -673,5 +681,220 @@ describe('WatchAgent: manifest warnings', () => {
     const logged = h.log.records.filter((r) => r.event === 'manifest-warning').map((r) => r.message);
     expect(logged).toHaveLength(2);
     expect(logged[1]).toContain('[::2]');
+  });
+});
+
+describe('WatchAgent: the fast path only while the state directory is as the agent left it', () => {
+  it('passes the mark it verified with, and drops the fast path after an apply by hand', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies[1]).toMatchObject({ assumeDeployed: rule(80), assumeStateMark: expect.any(String) as unknown });
+
+    // An operator runs pfexpose apply by hand on other manifests: pf and the state directory change.
+    h.pf.text = rule(22);
+    h.history.push({ anchor: 'pfexpose', ruleset: rule(22), rulesetDigest: '', manifestDigest: 'by hand', appliedAt: 'y', kind: 'apply', sequence: 99 });
+    h.set([80, 8443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies).toHaveLength(3);
+    expect(h.applies[2]?.ruleset).toBe(rule(80) + rule(8443));
+    expect(h.applies[2]?.assumeDeployed).toBeUndefined();
+    // That apply verified the anchor again: the next change may take the fast path.
+    h.set([80]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies[3]?.assumeDeployed).toBe(rule(80) + rule(8443));
+  });
+
+  it('drops the fast path after a rollback by hand, also when new manifests end the hold', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    h.rollbackTo([80]);
+    h.set([80, 8443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies.at(-1)?.ruleset).toBe(rule(80) + rule(8443));
+    expect(h.applies.at(-1)?.assumeDeployed).toBeUndefined();
+  });
+
+  it('verifies with the mark read before the anchor at a reconcile', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.agent.reconcileNow();
+    await settle(h);
+    const mark = `${h.history.length}:${JSON.stringify(h.history.at(-1))}`;
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.applies.at(-1)).toMatchObject({ assumeDeployed: rule(80), assumeStateMark: mark });
+  });
+});
+
+describe('WatchAgent: manifests invalid from the start', () => {
+  const recordedApply = (h: Harness): void => {
+    h.history.push({ anchor: 'pfexpose', ruleset: rule(80), rulesetDigest: '', manifestDigest: JSON.stringify([80]), appliedAt: 'x', kind: 'apply', sequence: 1 });
+  };
+
+  it('still runs the preflight, and reports both problems', async () => {
+    const h = harness();
+    recordedApply(h);
+    h.pf.text = rule(80);
+    h.pf.enabled = false;
+    h.set('invalid');
+    await h.agent.start();
+    await settle(h);
+    expect(h.metrics.reconciles).toBe(1);
+    expect(h.metrics.render()).toContain('pfexpose_preflight_ok 0');
+    expect(h.metrics.render()).toContain('pfexpose_manifests_valid 0');
+    expect(h.metrics.health).toMatchObject({ healthy: false, status: 'preflight-failed' });
+    expect(h.metrics.health.reason).toContain('pf is disabled');
+    expect(h.metrics.health.reason).toContain('the manifests are invalid');
+    expect(h.events()).toEqual(expect.arrayContaining(['manifests-invalid', 'preflight-failed']));
+    expect(h.applies).toHaveLength(0);
+
+    h.pf.hooks = HOOKS_MISSING;
+    h.pf.enabled = true;
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.metrics.health.reason).toContain('does not call anchor');
+    expect(h.metrics.health.reason).toContain('the manifests are invalid');
+
+    h.pf.hooks = { kind: 'ok', warnings: [] };
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'manifests-invalid' });
+    expect(h.metrics.render()).toContain('pfexpose_preflight_ok 1');
+    expect(h.metrics.reconciles).toBe(3);
+  });
+
+  it('repairs drift towards the ruleset recorded as last applied, adding no history entry', async () => {
+    const h = harness();
+    recordedApply(h);
+    h.pf.text = '';
+    h.set('invalid');
+    await h.agent.start();
+    await settle(h);
+    expect(h.applies).toHaveLength(1);
+    expect(h.applies[0]).toMatchObject({ ruleset: rule(80), manifestDigest: JSON.stringify([80]) });
+    expect(h.applies[0]?.assumeDeployed).toBeUndefined();
+    expect(h.pf.text).toBe(rule(80));
+    expect(h.history).toHaveLength(1);
+    expect(h.events()).toEqual(expect.arrayContaining(['drift', 'drift-repaired']));
+    expect(h.log.records.find((r) => r.event === 'drift')?.message).toContain('recorded as last applied');
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'manifests-invalid' });
+    expect(h.metrics.driftRepairs).toBe(1);
+
+    // Once the manifests compile, they are what the agent follows.
+    h.set([80, 443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(h.pf.text).toBe(rule(80) + rule(443));
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'ok' });
+  });
+
+  it('with nothing recorded, only checks pf', async () => {
+    const h = harness();
+    h.set('invalid');
+    await h.agent.start();
+    await settle(h);
+    expect(h.applies).toHaveLength(0);
+    expect(h.metrics.reconciles).toBe(1);
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'manifests-invalid' });
+    expect(h.events()).toContain('nothing-to-compare');
+  });
+});
+
+describe('WatchAgent: one report per drift', () => {
+  it('logs and counts a drift once while it lasts under --drift warn, and a new one again', async () => {
+    const h = harness({ drift: 'warn' });
+    await h.agent.start();
+    await settle(h);
+    h.pf.text = rule(22);
+    for (let i = 0; i < 3; i += 1) {
+      h.agent.reconcileNow();
+      await settle(h);
+    }
+    const drifts = (): string[] => h.log.records.filter((r) => r.event === 'drift').map((r) => r.level);
+    expect(drifts()).toEqual(['warn', 'debug', 'debug']);
+    expect(h.metrics.driftDetected).toBe(1);
+    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'drift' });
+
+    // Another drift: reported and counted again.
+    h.pf.text = rule(23);
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(drifts()).toEqual(['warn', 'debug', 'debug', 'warn']);
+    expect(h.metrics.driftDetected).toBe(2);
+
+    // In sync again (fixed by hand), then the first drift once more: a new drift.
+    h.pf.text = rule(80);
+    h.agent.reconcileNow();
+    await settle(h);
+    h.pf.text = rule(22);
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(drifts()).toEqual(['warn', 'debug', 'debug', 'warn', 'warn']);
+    expect(h.metrics.driftDetected).toBe(3);
+    expect(h.applies).toHaveLength(1);
+  });
+
+  it('counts a drift whose repair keeps failing once, and tries to repair it on every reconcile', async () => {
+    let failing = false;
+    const h: Harness = harness({}, {
+      apply: (request) => {
+        if (failing) return Promise.resolve({ kind: 'failed', reason: 'pfctl: killed', restored: true });
+        h.pf.text = request.ruleset;
+        return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+      },
+    });
+    await h.agent.start();
+    await settle(h);
+    failing = true;
+    h.pf.text = '';
+    h.agent.reconcileNow();
+    await settle(h);
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(h.log.records.filter((r) => r.event === 'drift').map((r) => r.level)).toEqual(['warn', 'debug']);
+    expect(h.events().filter((e) => e === 'apply-failed')).toHaveLength(2);
+    expect(h.metrics.driftDetected).toBe(1);
+  });
+});
+
+describe('WatchAgent: the lock file', () => {
+  it('is written once pf holds the ruleset (applied or unchanged), never after a refused apply', async () => {
+    const written: string[] = [];
+    let result: 'refused' | 'unchanged' = 'refused';
+    const h = harness({}, {
+      compile: (snapshot, gateway) => ({ ...outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, false), lockChanged: true }),
+      writeLock: (outcome) => {
+        written.push(outcome.lockPath);
+        return Promise.resolve(null);
+      },
+      apply: (request) =>
+        Promise.resolve(
+          result === 'refused'
+            ? { kind: 'refused', reason: 'pf is disabled', diagnostics: [] }
+            : { kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false },
+        ),
+    });
+    await h.agent.start();
+    await settle(h);
+    expect(h.events()).toContain('apply-refused');
+    expect(written).toEqual([]);
+    result = 'unchanged';
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(written).toEqual(['pfexpose.lock.json']);
+    expect(h.events()).toContain('lock-updated');
   });
 });

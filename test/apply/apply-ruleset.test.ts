@@ -1,7 +1,7 @@
 // The apply core against the pfctl simulator, spawned for real: the ordinary paths, the refusals
 // that leave pf untouched, saved plans and --kill-states.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyRuleset, readDeployed } from '../../src/host/apply-ruleset.js';
+import { applyRuleset, normalizedLines, readDeployed } from '../../src/host/apply-ruleset.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 import { ANCHOR, anchorLines, createBench, DB, expectKind, linesOf, request, ruleset, WEB, WEB_TLS, type Bench } from './apply-fixtures.js';
 
@@ -104,6 +104,9 @@ describe('apply', () => {
     await bench.sim.writeAnchor(ANCHOR, ruleset([DB]));
     const refused = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { expectedFingerprint: fingerprint })), 'refused');
     expect(refused.reason).toContain('changed since the plan was made');
+    // Both fingerprints with 12 hex digits, enough to tell them apart.
+    expect(refused.reason).toMatch(/\(fingerprint sha256:[0-9a-f]{12}, now sha256:[0-9a-f]{12}\)/);
+    expect(refused.reason).toContain(fingerprint.slice(0, 'sha256:'.length + 12));
     expect(await bench.sim.loadCalls()).toHaveLength(0);
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(bench.deps, request([WEB, DB], { expectedFingerprint: fingerprint })), 'applied');
@@ -148,6 +151,65 @@ describe("apply's fast path for the agent (assumeDeployed)", () => {
     );
     expect(refused.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['pfctl-rejected', 'manifests/db.yaml', 4]]);
     expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB]));
+  });
+
+  it('reports the state mark under the lock, and takes the full path once another process recorded a load', async () => {
+    const first = expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+    expect(first.stateMark).toBe(await bench.deps.state.mark());
+    // Another pfexpose process (an operator's apply by hand) loads DB and records it.
+    expectKind(await applyRuleset(bench.depsWith({}), request([DB])), 'applied');
+    const before = (await bench.sim.calls()).length;
+    const applied = expectKind(
+      await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]), assumeStateMark: first.stateMark ?? '' })),
+      'applied',
+    );
+    const calls = (await bench.sim.calls()).slice(before).map((c) => c.argv.join(' '));
+    // The full path: the anchor read and the dry run before the load, and what was read is "previous".
+    expect(calls.findIndex((c) => c.includes(' -n -f'))).toBeGreaterThan(calls.findIndex((c) => c.includes('-P -sn')));
+    expect(calls.findIndex((c) => c.includes('-P -sn'))).toBeGreaterThanOrEqual(0);
+    expect(applied.previous).toContain('port = 5432');
+    expect(applied.removed).toEqual([]);
+    expect(applied.added).toEqual(linesOf([WEB, DB]).filter((line) => !linesOf([DB]).includes(line)));
+    // With the mark as the last apply left it, the fast path is taken again.
+    const again = (await bench.sim.calls()).length;
+    expectKind(await applyRuleset(bench.deps, request([WEB], { assumeDeployed: ruleset([WEB, DB]), assumeStateMark: applied.stateMark ?? '' })), 'applied');
+    expect((await bench.sim.calls()).slice(again).filter((c) => c.argv.includes('-n'))).toEqual([]);
+  });
+
+  it('never loads anything after a load pfctl rejected, even when pf held something else than assumed', async () => {
+    expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+    // Behind pfexpose's back (nothing recorded), the anchor now holds WEB_TLS.
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB_TLS]));
+    const lines = ruleset([WEB, DB]).split('\n').filter((l) => l !== '');
+    const at = lines.findIndex((l) => l.startsWith('rdr') && l.includes('5432'));
+    const crafted = [...lines.slice(0, at), ...lines.slice(at + 1), lines[at], ''].join('\n');
+    const loads = (await bench.sim.loadCalls()).length;
+    const refused = expectKind(
+      await applyRuleset(bench.deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd', assumeDeployed: ruleset([WEB]) })),
+      'refused',
+    );
+    expect(refused.reason).toContain('nothing was loaded');
+    expect(await bench.sim.loadCalls()).toHaveLength(loads + 1);
+    expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB_TLS]));
+  });
+
+  it.each([
+    // The new rules landed before pfctl died: the anchor read afterwards already holds them.
+    ['after-commit' as const, 'unchanged' as const, 1],
+    // Nothing landed: read, dry run and one more load, through the full path.
+    ['before-commit' as const, 'applied' as const, 2],
+  ])('never puts back an assumed ruleset when the load dies %s: it reads the anchor and goes on through the full path', async (dieWhen, kind, loads) => {
+    expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB_TLS]));
+    await bench.sim.setControl({ dieLoads: 1, dieWhen });
+    const before = (await bench.sim.loadCalls()).length;
+    const outcome = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })), kind);
+    expect(outcome.warnings.join('\n')).toContain('the first load did not complete');
+    expect(await bench.sim.loadCalls()).toHaveLength(before + loads);
+    expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB, DB]));
+    if (outcome.kind === 'applied') expect(normalizedLines(outcome.previous)).toEqual(linesOf([WEB_TLS]));
+    const current = await bench.deps.state.readCurrent();
+    expect(current.kind === 'ok' && current.value.ruleset).toBe(ruleset([WEB, DB]));
   });
 
   it('a wrong assumption leaves no stale rule: the load replaces the whole anchor', async () => {

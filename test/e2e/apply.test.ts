@@ -157,6 +157,46 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(await sim.loadCalls()).toHaveLength(0);
   });
 
+  it.each([
+    ['apply', ['apply', 'a', '--dialect', 'openbsd']],
+    ['apply', ['apply', 'a', '--dialect', 'openbsd', '--confirm', '60s']],
+    ['rollback', ['rollback', '--dialect', 'openbsd']],
+  ])('refuses --dialect openbsd (%s) as a usage error before touching pf', async (command, args) => {
+    const run = await pfexpose(...args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`pfexpose: --dialect openbsd: ${command} drives FreeBSD's pfctl`);
+    expect(run.stderr).toContain('the openbsd dialect is for compile and plan only');
+    expect(await sim.calls()).toEqual([]);
+    expect(existsSync(join(work, 'state'))).toBe(false);
+  });
+
+  it('refuses a saved plan made with --dialect openbsd as a usage error, loading nothing', async () => {
+    const plan = await pfexpose('plan', 'a', '--live', '--dialect', 'openbsd', '-o', 'plan-openbsd.json');
+    expect([0, 2], plan.stderr).toContain(plan.code);
+    const run = await pfexpose('apply', 'plan-openbsd.json');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('plan-openbsd.json: the plan was made with --dialect openbsd: apply drives FreeBSD\'s pfctl');
+    expect(await sim.loadCalls()).toEqual([]);
+  });
+
+  it('writes the lock file only once the apply succeeded', async () => {
+    await mkdir(join(work, 'm3'));
+    await writeFile(join(work, 'm3', 'web.yaml'), 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    syntax: docker\n    ports:\n      - "80"\n');
+    const lock = join(work, 'm3', 'pfexpose.lock.json');
+    await sim.setEnabled(false);
+    const refused = await pfexpose('apply', 'm3');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('apply refused, pf was not touched');
+    expect(refused.stderr).not.toContain('updated');
+    expect(existsSync(lock)).toBe(false);
+    await sim.setEnabled(true);
+    const applied = await pfexpose('apply', 'm3');
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toContain(`updated ${join('m3', 'pfexpose.lock.json')}`);
+    expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ version: 1 });
+    expect(await anchorLines()).toContain('rdr inet proto tcp from any to (self) port = 49000 tag pfexpose -> 10.0.0.2 port 80');
+  });
+
   it('asks route(8) for the gateway only when an entry needs it, and says so when there is none', async () => {
     const noRoute = { PFCTL_SIM_ROUTE_IF: '' };
     expect((await start(['apply', 'a'], noRoute).done).code).toBe(0);
@@ -364,6 +404,18 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(back.stdout).toContain('rolled back anchor "pfexpose" to the ruleset applied at');
     expect(back.stdout).toContain('- rdr on em0 inet proto tcp from any to (em0) port = 5432 tag pfexpose -> 10.0.0.3 port 5432');
     expect(await anchorLines()).toEqual(await compiled('a'));
+    // The agent holds a rollback only while it watches the manifests the rollback took out.
+    expect(back.stdout).toContain('until its manifests change, if they are the ones this rollback took out; watching other manifests, it applies them');
+    expect(back.stdout).not.toContain('pfexpose watch, if it runs, keeps this ruleset');
+  });
+
+  it('rollback with no earlier ruleset, and confirm with nothing to confirm, exit 1', async () => {
+    const back = await pfexpose('rollback');
+    expect(back.code).toBe(1);
+    expect(back.stderr).toContain('nothing to roll back to');
+    const confirm = await pfexpose('confirm');
+    expect(confirm.code).toBe(1);
+    expect(confirm.stderr).toContain('nothing awaits confirmation');
   });
 
   it('applies a saved plan only while the deployed state is the one it was made against', async () => {
@@ -374,6 +426,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     const stale = await pfexpose('apply', 'plan.json');
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('changed since the plan was made');
+    expect(stale.stderr).toMatch(/\(fingerprint sha256:[0-9a-f]{12}, now sha256:[0-9a-f]{12}\)/);
     expect(await anchorLines()).toEqual([]);
     expect((await pfexpose('apply', 'a')).code).toBe(0);
     const fresh = await pfexpose('apply', 'plan.json');

@@ -6,6 +6,10 @@
 # examples/ and then a manifest publishing lo0 port 18080 -> 10.13.37.10:8080, checks the rdr in
 # `pfctl -a pfexpose -sn`, connects through the published port with nc, lets `pfexpose watch`
 # move the port, and cleans everything up on exit (also on failure or ^C).
+# The test pf.conf blocks every connection to the container's port after the anchor: only the
+# anchor's `pass ... tagged pfexpose` rule can let the redirected connection through, so the
+# connections through the published port prove that `tag` and `tagged` work, and a direct
+# connection to the container's address and port must fail.
 # Needs node >= 20.19 and npm (pkg install -y node22 npm-node22), nc(1) and the repository.
 set -eu
 
@@ -73,11 +77,16 @@ kldload -n pf
 if pfctl -s info 2>/dev/null | grep -q 'Status: Enabled'; then PF_WAS_ENABLED=yes; fi
 [ -f /etc/pf.conf ] && cp -p /etc/pf.conf "$PFCONF_BACKUP"
 # lo0 is not skipped: the test connects to 127.0.0.1 and the rdr happens as the packet comes in
-# on lo0. Everything else passes, so the test cannot cut the VM off.
+# on lo0. After the anchor, connections to the container's port are refused on every interface
+# (it is reached over lo0 when redirected, over the loopback interfaces when asked directly): a
+# redirected one is let through only by the anchor's `pass in quick ... tagged pfexpose` rule,
+# which ends the evaluation before the block. `return` answers with a reset, so a refused
+# connection fails at once. Everything else passes, so the test cannot cut the VM off.
 cat >/etc/pf.conf <<EOF
 # pfexpose end-to-end test ruleset (the original is restored when the test ends)
 rdr-anchor "$ANCHOR"
 anchor "$ANCHOR"
+block return in quick proto tcp from any to $CONTAINER_IP port $CONTAINER_PORT
 pass all
 EOF
 pfctl -f /etc/pf.conf
@@ -100,7 +109,14 @@ start_listener() {
 }
 
 connect() {
-	timeout 15 nc -w 5 127.0.0.1 "$1" </dev/null || true
+	timeout 15 nc -w 5 "${2:-127.0.0.1}" "$1" </dev/null || true
+}
+
+# Only pfexpose's tagged pass rule admits traffic to the container: asked directly, with the
+# listener up (the connection through the published port that follows proves it is), it must fail.
+connect_direct_fails() {
+	got=$(connect "$CONTAINER_PORT" "$CONTAINER_IP")
+	[ -z "$got" ] || fail "a direct connection to $CONTAINER_IP:$CONTAINER_PORT got \"$got\": the test pf.conf must block it"
 }
 
 say "applying examples/ (they must load into a real pf)"
@@ -130,8 +146,9 @@ printf '%s\n' "$rules"
 printf '%s\n' "$rules" | grep "rdr" | grep "$CONTAINER_IP" | grep -q "$PUBLISHED_PORT" ||
 	fail "pfctl -a $ANCHOR -sn shows no rdr of port $PUBLISHED_PORT to $CONTAINER_IP"
 
-say "connecting through 127.0.0.1:$PUBLISHED_PORT"
+say "connecting to $CONTAINER_IP:$CONTAINER_PORT directly (must fail), then through 127.0.0.1:$PUBLISHED_PORT"
 start_listener
+connect_direct_fails
 got=$(connect "$PUBLISHED_PORT")
 [ "$got" = "$PAYLOAD" ] || fail "expected \"$PAYLOAD\" through port $PUBLISHED_PORT, got \"$got\""
 wait "$LISTENER_PID" 2>/dev/null || true
@@ -149,6 +166,7 @@ until pfctl -a "$ANCHOR" -sn 2>/dev/null | grep -q "$MOVED_PORT"; do
 	sleep 0.5
 done
 start_listener
+connect_direct_fails
 got=$(connect "$MOVED_PORT")
 [ "$got" = "$PAYLOAD" ] || fail "expected \"$PAYLOAD\" through port $MOVED_PORT, got \"$got\""
 wait "$LISTENER_PID" 2>/dev/null || true

@@ -203,10 +203,10 @@ describe('pfexpose watch', () => {
     expect(await health.json()).toMatchObject({ healthy: true, status: 'ok' });
   }, 120_000);
 
-  it('only reports drift with --drift warn', async () => {
+  it('only reports drift with --drift warn, once while it lasts', async () => {
     const { sim, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--interval', '1s', '--drift', 'warn']);
+    const agent = startAgent(sim, state, [manifests, '--interval', '1s', '--drift', 'warn', '--metrics', '127.0.0.1:0']);
     await appliedWith(sim, agent, 'port = 8080');
     const loads = (await sim.loadCalls()).length;
     const mark = agent.lines.length;
@@ -214,8 +214,11 @@ describe('pfexpose watch', () => {
     const drift = await waitFor('drift', () => eventAfter(agent, 'drift', mark), agent);
     expect(drift['level']).toBe('warn');
     expect(drift['missing']).toBe(2);
-    // A second reconcile reports it again and still leaves it.
-    await waitFor('a second drift report', () => agent.lines.slice(mark).filter((l) => l.event === 'drift').length >= 2, agent);
+    // Later reconciles find the same drift: only a debug line each, and it is counted once.
+    await waitFor('two more reconciles', () => agent.lines.slice(mark).filter((l) => l.event === 'drift').length >= 3, agent);
+    expect(agent.lines.slice(mark).filter((l) => l.event === 'drift').map((l) => l.level).slice(0, 3)).toEqual(['warn', 'debug', 'debug']);
+    const metrics = await (await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)).text();
+    expect(metrics).toContain('pfexpose_drift_detected_total 1');
     expect(await sim.readAnchor('pfexpose')).toBe('');
     expect((await sim.loadCalls()).length).toBe(loads);
   }, 120_000);
@@ -290,6 +293,16 @@ describe('pfexpose watch', () => {
     expect((await git(host, 'rev-parse', 'HEAD')).stdout).toBe(head);
     expect(await sim.readAnchor('pfexpose')).toBe(anchor);
   }, 120_000);
+
+  it('refuses --dialect openbsd as a usage error before touching pf', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--dialect', 'openbsd']);
+    expect(await agent.exited).toEqual({ code: 2, signal: null });
+    expect(agent.stderr()).toContain("--dialect openbsd: watch drives FreeBSD's pfctl");
+    expect(agent.stderr()).toContain('the openbsd dialect is for compile and plan only');
+    expect(await sim.calls()).toEqual([]);
+  });
 
   it('refuses a metrics address off loopback unless allowed', async () => {
     const { sim, manifests, state } = await setup();
@@ -440,5 +453,81 @@ describe('pfexpose watch: holding a rollback', () => {
     expect(agent.lines.find((l) => l.event === 'holding')?.message).toContain('not confirmed');
     expect(await sim.readAnchor('pfexpose')).toBe(first);
     expect((await health(agent)).body.status).toBe('held');
+  }, 120_000);
+});
+
+describe('pfexpose watch: another pfexpose process loads the anchor between two reconciles', () => {
+  it('after an apply by hand, a failed load of the agent puts back what pf held, not what the agent had loaded', async () => {
+    const { sim, dir, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--debounce', '200ms']);
+    await appliedWith(sim, agent, 'port = 8080');
+    // A quick change first, so the agent's last word on the anchor is its own fast-path apply.
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80', 'em0:8443:443']));
+    await anchorWith(sim, agent, 'port = 8443');
+    await waitFor('the agent to be idle', () => agent.lines.filter((l) => l.event === 'applied').length >= 2, agent);
+
+    // The operator applies other manifests by hand: pf and the state directory say so.
+    const other = join(dir, 'other');
+    await mkdir(other);
+    await writeFile(join(other, 'api.yaml'), manifest('api', '10.13.37.20', ['em0:8090:90']));
+    const byHand = await cli(sim, state, ['apply', other]);
+    expect(byHand.code, byHand.stderr).toBe(0);
+    const held = await sim.readAnchor('pfexpose');
+    expect(held).toContain('port = 8090');
+
+    // The agent's next load commits, then pfctl dies: pf must get back what it held (the apply by
+    // hand), which only a read of the anchor before the load can know.
+    await sim.setControl({ dieLoads: 1, dieWhen: 'after-commit' });
+    const before = (await sim.calls()).length;
+    const mark = agent.lines.length;
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
+    const failed = await waitFor('apply-failed', () => eventAfter(agent, 'apply-failed', mark), agent);
+    expect(failed['restored']).toBe(true);
+    expect(failed.message).toContain('the previous ruleset was loaded again');
+    expect(await sim.readAnchor('pfexpose')).toBe(held);
+    // It read the anchor and made a dry run before that load: the full path.
+    const calls = (await sim.calls()).slice(before).map((call) => call.argv.join(' '));
+    const load = calls.findIndex((argv) => argv.includes(' -f -') && !argv.includes(' -n '));
+    expect(calls.slice(0, load).some((argv) => argv.includes('-P -sn'))).toBe(true);
+    expect(calls.slice(0, load).some((argv) => argv.includes(' -n -f -'))).toBe(true);
+  }, 120_000);
+});
+
+describe('pfexpose watch: started while the manifests are invalid', () => {
+  it('still reconciles: repairs the ruleset last applied, and reports pf disabled beside the invalid manifests', async () => {
+    const { sim, dir, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const applied = await cli(sim, state, ['apply', manifests]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const recorded = await sim.readAnchor('pfexpose');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:70000:80']));
+    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
+
+    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--metrics', '127.0.0.1:0'], dir);
+    await waitFor('drift-repaired', () => agent.lines.find((l) => l.event === 'drift-repaired'), agent);
+    expect(await sim.readAnchor('pfexpose')).toBe(recorded);
+    expect(agent.lines.find((l) => l.event === 'drift')?.message).toContain('recorded as last applied');
+    const metricsUrl = `http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`;
+    let text = await (await fetch(metricsUrl)).text();
+    expect(text).toContain('pfexpose_reconciles_total 1');
+    expect(text).toContain('pfexpose_manifests_valid 0');
+    const ok = await health(agent);
+    expect(ok.status).toBe(200);
+    expect(ok.body.status).toBe('manifests-invalid');
+
+    await sim.setEnabled(false);
+    const mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    await waitFor('preflight-failed', () => eventAfter(agent, 'preflight-failed', mark), agent);
+    const sick = await health(agent);
+    expect(sick.status).toBe(503);
+    expect(sick.body.status).toBe('preflight-failed');
+    expect(sick.body.reason).toContain('pf is disabled');
+    expect(sick.body.reason).toContain('the manifests are invalid');
+    text = await (await fetch(metricsUrl)).text();
+    expect(text).toContain('pfexpose_preflight_ok 0');
   }, 120_000);
 });

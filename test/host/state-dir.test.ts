@@ -134,6 +134,22 @@ describe('StateDir', () => {
     expect(await state.readPendingConfirm()).toEqual({ kind: 'absent' });
   });
 
+  it('has a mark that every record changes, and nothing else', async () => {
+    const empty = await state.mark();
+    expect(await state.mark()).toBe(empty);
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'pass in all\n', manifestDigest: 'm1' });
+    const first = await state.mark();
+    expect(first).not.toBe(empty);
+    // Reading and a pending record leave it alone.
+    await state.readCurrent();
+    await state.readNewest('pfexpose');
+    await state.writePendingConfirm({ anchor: 'pfexpose', deadline: '2026-01-01T00:01:00.000Z', previous: null, appliedDigest: '', pid: 1, createdAt: 'x' });
+    expect(await state.mark()).toBe(first);
+    // The same ruleset recorded again (another process's apply of the same rules) is a change too.
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'pass in all\n', manifestDigest: 'm1' });
+    expect(await state.mark()).not.toBe(first);
+  });
+
   it('reports a pending record with an invalid deadline as corrupt', async () => {
     await state.ensure();
     await writeFile(join(state.path, 'pending-confirm.json'), JSON.stringify({ anchor: 'a', deadline: 'soon' }));
