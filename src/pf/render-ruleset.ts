@@ -109,10 +109,10 @@ function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShape
   const filters: SortedRule[] = [];
   // Thousands of exposures share a few container and host addresses: check and parse each once.
   const addresses = new Map<string, Address & { kind: 'network' }>();
-  const shapes = exposures.map((exposure) => exposureShape(exposure, addresses));
-  if (dialect === 'freebsd') assignOwnTags(shapes);
-  for (const shape of shapes) {
-    const exposure = shape.exposure;
+  const ownTags = dialect === 'freebsd' ? assignOwnTags(exposures) : null;
+  for (const exposure of exposures) {
+    const shape = exposureShape(exposure, addresses);
+    if (ownTags !== null) shape.tag = ownTags.get(exposure.label) ?? REDIRECT_TAG;
     // One rule per source instead of a `{ }` list or a table: pfctl expands lists into one rule per
     // element anyway, so the printed form stays a fixed point, and no table contents need reading back.
     const sources = exposure.from.length === 0 ? [null] : exposure.from;
@@ -138,41 +138,45 @@ function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShape
  * ones, is caught too (an own tag more than needed costs nothing). Depends only on the set of
  * exposures, never on their order; tags that would collide are lengthened until distinct.
  */
-function assignOwnTags(shapes: ExposureShape[]): void {
-  type Side = { label: string; on: string | null; start: number; end: number };
-  const groups = new Map<string, Side[]>();
-  for (const shape of shapes) {
-    const e = shape.exposure;
-    const key = `${e.family}\u0000${e.protocol}\u0000${printAddress(shape.container)}`;
-    let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = []));
-    group.push({ label: e.label, on: shape.interface?.name ?? null, start: shape.containerPort.start, end: shape.containerPort.end });
-  }
+function assignOwnTags(exposures: readonly Exposure[]): Map<string, string> {
+  // Exposure indices by family, protocol and container address; most exposures are alone in
+  // theirs (this runs over every exposure of large repositories, so no object per exposure).
+  const groups = new Map<string, number[]>();
+  exposures.forEach((e, index) => {
+    const key = `${e.family}\u0000${e.protocol}\u0000${e.containerAddress}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [index]);
+    else group.push(index);
+  });
+  const on = (e: Exposure): string | null => e.interface ?? (e.hostAddress !== null && isLoopback(e.hostAddress) ? 'lo0' : null);
   const shadowed = new Set<string>();
   for (const group of groups.values()) {
     if (group.length < 2) continue;
-    group.sort((a, b) => a.start - b.start || a.end - b.end);
-    for (let i = 0; i < group.length; i += 1) {
-      const a = group[i] as Side;
-      for (let j = i + 1; j < group.length; j += 1) {
-        const b = group[j] as Side;
-        if (b.start > a.end) break;
-        if (a.label !== b.label && (a.on === b.on || a.on === null || b.on === null)) {
+    const members = group.map((index) => exposures[index] as Exposure);
+    members.sort((a, b) => a.containerPort.start - b.containerPort.start || a.containerPort.end - b.containerPort.end);
+    for (let i = 0; i < members.length; i += 1) {
+      const a = members[i] as Exposure;
+      for (let j = i + 1; j < members.length; j += 1) {
+        const b = members[j] as Exposure;
+        if (b.containerPort.start > a.containerPort.end) break;
+        const onA = on(a);
+        const onB = on(b);
+        if (a.label !== b.label && (onA === onB || onA === null || onB === null)) {
           shadowed.add(a.label);
           shadowed.add(b.label);
         }
       }
     }
   }
-  if (shadowed.size === 0) return;
-  const labels = [...shadowed].sort(compareStrings);
   const tags = new Map<string, string>();
+  if (shadowed.size === 0) return tags;
+  const labels = [...shadowed].sort(compareStrings);
   for (let digits = 12; tags.size === 0; digits += 6) {
     if (digits > 54) throw new Error('own tags collide at full length: sha256 is broken');
     const candidate = new Map(labels.map((label) => [label, `pfexpose_${createHash('sha256').update(label).digest('hex').slice(0, digits)}`]));
     if (new Set(candidate.values()).size === labels.length) for (const [label, tag] of candidate) tags.set(label, tag);
   }
-  for (const shape of shapes) shape.tag = tags.get(shape.exposure.label) ?? REDIRECT_TAG;
+  return tags;
 }
 
 /** Everything the rules of one exposure need, checked and in pf's terms. */
