@@ -194,6 +194,15 @@ async function settle(h: Harness, ms = 0): Promise<void> {
   await h.agent.idle();
 }
 
+/** Starts the agent, lets it apply, then changes the manifests to ports and lets that apply too. */
+async function startThenChange(h: Harness, ports: number[]): Promise<void> {
+  await h.agent.start();
+  await settle(h);
+  h.set(ports);
+  h.agent.notifyChange('a.yaml');
+  await settle(h, 500);
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
 });
@@ -484,11 +493,7 @@ describe('WatchAgent: the preflight on every reconcile', () => {
 
   it('clears the fast path when pf is disabled, so the next change takes the full path', async () => {
     const h = harness();
-    await h.agent.start();
-    await settle(h);
-    h.set([80, 443]);
-    h.agent.notifyChange('a.yaml');
-    await settle(h, 500);
+    await startThenChange(h, [80, 443]);
     // In sync and verified: this change took the fast path.
     expect(h.applies[1]?.assumeDeployed).toBe(rule(80));
     h.pf.enabled = false;
@@ -522,11 +527,7 @@ describe('WatchAgent: the preflight on every reconcile', () => {
 describe('WatchAgent: holding a rollback or a confirm revert', () => {
   it.each(['rollback', 'confirm-revert'] as const)('keeps what the %s loaded, repairs drift towards it, and applies again once the manifests change', async (kind) => {
     const h = harness();
-    await h.agent.start();
-    await settle(h);
-    h.set([80, 443]);
-    h.agent.notifyChange('a.yaml');
-    await settle(h, 500);
+    await startThenChange(h, [80, 443]);
     expect(h.pf.text).toBe(rule(80) + rule(443));
     const applied = h.applies.length;
 
@@ -588,11 +589,7 @@ describe('WatchAgent: holding a rollback or a confirm revert', () => {
 
   it('also holds when the manifests read differently but compile to the rules the rollback took out', async () => {
     const h = harness();
-    await h.agent.start();
-    await settle(h);
-    h.set([80, 443]);
-    h.agent.notifyChange('a.yaml');
-    await settle(h, 500);
+    await startThenChange(h, [80, 443]);
     h.rollbackTo([80]);
     // The record of what was undone names another manifest digest (another spelling of the paths).
     const newest = h.history.at(-1)!;
@@ -605,11 +602,7 @@ describe('WatchAgent: holding a rollback or a confirm revert', () => {
 
   it('does not hold after a rollback that a later apply superseded', async () => {
     const h = harness();
-    await h.agent.start();
-    await settle(h);
-    h.set([80, 443]);
-    h.agent.notifyChange('a.yaml');
-    await settle(h, 500);
+    await startThenChange(h, [80, 443]);
     h.rollbackTo([80]);
     h.history.push({ anchor: 'pfexpose', ruleset: rule(22), rulesetDigest: '', manifestDigest: 'by hand', appliedAt: 'y', kind: 'apply', sequence: 99 });
     h.pf.text = rule(22);
@@ -687,11 +680,7 @@ describe('WatchAgent: manifest warnings', () => {
 describe('WatchAgent: the fast path only while the state directory is as the agent left it', () => {
   it('passes the mark it verified with, and drops the fast path after an apply by hand', async () => {
     const h = harness();
-    await h.agent.start();
-    await settle(h);
-    h.set([80, 443]);
-    h.agent.notifyChange('a.yaml');
-    await settle(h, 500);
+    await startThenChange(h, [80, 443]);
     expect(h.applies[1]).toMatchObject({ assumeDeployed: rule(80), assumeStateMark: expect.any(String) as unknown });
 
     // An operator runs pfexpose apply by hand on other manifests: pf and the state directory change.
@@ -712,11 +701,7 @@ describe('WatchAgent: the fast path only while the state directory is as the age
 
   it('drops the fast path after a rollback by hand, also when new manifests end the hold', async () => {
     const h = harness();
-    await h.agent.start();
-    await settle(h);
-    h.set([80, 443]);
-    h.agent.notifyChange('a.yaml');
-    await settle(h, 500);
+    await startThenChange(h, [80, 443]);
     h.rollbackTo([80]);
     h.set([80, 8443]);
     h.agent.notifyChange('a.yaml');

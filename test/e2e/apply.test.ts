@@ -120,6 +120,22 @@ async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boole
   return check();
 }
 
+/**
+ * A pfctl that commits the load, then stops before pfexpose hears back, once: it writes its pid to
+ * $PAUSE_MARK and sleeps, so a test can kill pfexpose after the commit.
+ */
+function pauseAfterCommit(): Promise<string> {
+  return pfctlWrapper(
+    'pfctl-pause-after-commit',
+    [
+      '"$SIM" "$@"',
+      'rc=$?',
+      'if [ "$LOAD" = yes ] && [ $rc -eq 0 ] && [ ! -e "$PAUSE_MARK" ]; then echo $$ > "$PAUSE_MARK.tmp" && mv "$PAUSE_MARK.tmp" "$PAUSE_MARK"; exec sleep 600; fi',
+      'exit $rc',
+    ].join('\n'),
+  );
+}
+
 describe('pfexpose apply (built CLI, simulated pfctl)', () => {
   it('applies, then has nothing to do; JSON says the same', async () => {
     expect(existsSync(CLI)).toBe(true);
@@ -273,15 +289,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect((await pfexpose('apply', 'a')).code).toBe(0);
     // A pfctl that commits the load, then stops before pfexpose hears back (once: the mark stays).
     const mark = join(work, 'committed');
-    const pfctl = await pfctlWrapper(
-      'pfctl-pause-after-commit',
-      [
-        '"$SIM" "$@"',
-        'rc=$?',
-        'if [ "$LOAD" = yes ] && [ $rc -eq 0 ] && [ ! -e "$PAUSE_MARK" ]; then echo $$ > "$PAUSE_MARK.tmp" && mv "$PAUSE_MARK.tmp" "$PAUSE_MARK"; exec sleep 600; fi',
-        'exit $rc',
-      ].join('\n'),
-    );
+    const pfctl = await pauseAfterCommit();
     const { child, done } = start(['apply', 'b'], { PFEXPOSE_PFCTL: pfctl, PAUSE_MARK: mark });
     expect(await waitFor(() => Promise.resolve(existsSync(mark)), 15_000)).toBe(true);
     expect(await anchorLines()).toEqual(await compiled('b'));
@@ -310,15 +318,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
   it('reverts by itself after kill -9 of pfexpose --confirm after the load committed', async () => {
     expect((await pfexpose('apply', 'a')).code).toBe(0);
     const mark = join(work, 'committed');
-    const pfctl = await pfctlWrapper(
-      'pfctl-pause-after-commit',
-      [
-        '"$SIM" "$@"',
-        'rc=$?',
-        'if [ "$LOAD" = yes ] && [ $rc -eq 0 ] && [ ! -e "$PAUSE_MARK" ]; then echo $$ > "$PAUSE_MARK.tmp" && mv "$PAUSE_MARK.tmp" "$PAUSE_MARK"; exec sleep 600; fi',
-        'exit $rc',
-      ].join('\n'),
-    );
+    const pfctl = await pauseAfterCommit();
     const { child, done } = start(['apply', 'b', '--confirm', '2s'], { PFEXPOSE_PFCTL: pfctl, PAUSE_MARK: mark });
     expect(await waitFor(() => Promise.resolve(existsSync(mark)), 15_000)).toBe(true);
     expect(await anchorLines()).toEqual(await compiled('b'));
