@@ -5,7 +5,7 @@ import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { isDiagnosticCode } from '../diagnostics/codes.js';
-import { describeAddressProblem, describeUnusableHostAddress, parseAddress } from '../ports/address.js';
+import { describeAddressProblem, describeUnusableContainerAddress, parseAddress } from '../ports/address.js';
 import { parsePortObject, parsePortSpec } from '../ports/parse-long-port.js';
 import { parsePortRange } from '../ports/port-number.js';
 import type { Family, PortSpecError } from '../ports/port-spec.js';
@@ -110,7 +110,7 @@ function buildContainer(
       return null;
     }
     const parsed = parseAddress(text);
-    const unusable = parsed !== null && parsed.family === family ? describeUnusableHostAddress(parsed) : null;
+    const unusable = parsed !== null && parsed.family === family ? describeUnusableContainerAddress(parsed) : null;
     if (parsed !== null && parsed.family === family && unusable === null) return parsed.text;
     addressInvalid = true;
     if (unusable !== null) {

@@ -13,7 +13,7 @@ import {
   compareLockEntries,
   lockfilesEqual,
 } from './lockfile.js';
-import { EVERY_ADDRESS } from './port-occupancy.js';
+import { EVERY_ADDRESS, SideIndex } from './port-occupancy.js';
 import type { ListenId, PortOccupancy, PortOwner } from './port-occupancy.js';
 
 export interface DynamicRequest {
@@ -98,22 +98,14 @@ const SEARCH_BUDGET = 100_000;
  * or one of them every address), and counted so that a plan can be taken back.
  */
 class PlannedBlocks {
-  /** protocol/family -> listen id -> port -> how many planned blocks hold it */
-  private readonly bySide = new Map<string, Map<ListenId, Map<number, number>>>();
-  /** protocol/family -> port -> how many planned blocks hold it on any listen side */
-  private readonly anySide = new Map<string, Map<number, number>>();
+  /** How many planned blocks hold each port, per side and over all sides. */
+  private readonly index = new SideIndex<number>();
 
   count(protocol: Protocol, families: readonly Family[], listen: ListenId, range: PortRange, delta: 1 | -1): void {
     for (const family of families) {
-      const group = `${protocol}/${family}`;
-      let sides = this.bySide.get(group);
-      if (sides === undefined) this.bySide.set(group, (sides = new Map<ListenId, Map<number, number>>()));
-      let ports = sides.get(listen);
-      if (ports === undefined) sides.set(listen, (ports = new Map<number, number>()));
-      let any = this.anySide.get(group);
-      if (any === undefined) this.anySide.set(group, (any = new Map<number, number>()));
+      const { side, any } = this.index.slot(protocol, family, listen);
       for (let p = range.start; p <= range.end; p++) {
-        ports.set(p, (ports.get(p) ?? 0) + delta);
+        side.set(p, (side.get(p) ?? 0) + delta);
         any.set(p, (any.get(p) ?? 0) + delta);
       }
     }
@@ -121,13 +113,9 @@ class PlannedBlocks {
 
   overlaps(protocol: Protocol, families: readonly Family[], listen: ListenId, range: PortRange): boolean {
     for (const family of families) {
-      const group = `${protocol}/${family}`;
-      const maps =
-        listen === EVERY_ADDRESS
-          ? [this.anySide.get(group)]
-          : [this.bySide.get(group)?.get(listen), this.bySide.get(group)?.get(EVERY_ADDRESS)];
+      const maps = this.index.overlapping(protocol, family, listen);
       for (let p = range.start; p <= range.end; p++) {
-        if (maps.some((map) => (map?.get(p) ?? 0) > 0)) return true;
+        if (maps.some((map) => (map.get(p) ?? 0) > 0)) return true;
       }
     }
     return false;

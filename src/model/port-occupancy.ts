@@ -23,41 +23,55 @@ export interface PortOwner {
   holds?: 'allocation' | 'lock-entry';
 }
 
-export class PortOccupancy {
-  /** protocol/family -> listen id -> port -> owner */
-  private readonly bySide = new Map<string, Map<ListenId, Map<number, PortOwner>>>();
-  /** protocol/family -> port -> owner on any listen side */
-  private readonly anySide = new Map<string, Map<number, PortOwner>>();
+/**
+ * Per-port values by protocol/family and listen side, and for each protocol/family also over all
+ * sides together: what PortOccupancy (owners) and the allocator's plan (counts) both keep.
+ */
+export class SideIndex<V> {
+  /** protocol/family -> listen id -> port -> value */
+  private readonly bySide = new Map<string, Map<ListenId, Map<number, V>>>();
+  /** protocol/family -> port -> value on any listen side */
+  private readonly anySide = new Map<string, Map<number, V>>();
 
-  add(protocol: Protocol, family: Family, listen: ListenId, range: PortRange, owner: PortOwner): void {
+  /** The port maps of one listen side and of all sides of its protocol/family, made on first use. */
+  slot(protocol: Protocol, family: Family, listen: ListenId): { side: Map<number, V>; any: Map<number, V> } {
     const group = `${protocol}/${family}`;
     let sides = this.bySide.get(group);
-    if (sides === undefined) this.bySide.set(group, (sides = new Map<ListenId, Map<number, PortOwner>>()));
-    let ports = sides.get(listen);
-    if (ports === undefined) sides.set(listen, (ports = new Map<number, PortOwner>()));
+    if (sides === undefined) this.bySide.set(group, (sides = new Map<ListenId, Map<number, V>>()));
+    let side = sides.get(listen);
+    if (side === undefined) sides.set(listen, (side = new Map<number, V>()));
     let any = this.anySide.get(group);
-    if (any === undefined) this.anySide.set(group, (any = new Map<number, PortOwner>()));
+    if (any === undefined) this.anySide.set(group, (any = new Map<number, V>()));
+    return { side, any };
+  }
+
+  /**
+   * The maps a block on this listen side must be checked against: every side when it listens on
+   * every address; else its own side and every-address.
+   */
+  overlapping(protocol: Protocol, family: Family, listen: ListenId): Map<number, V>[] {
+    const group = `${protocol}/${family}`;
+    const candidates =
+      listen === EVERY_ADDRESS ? [this.anySide.get(group)] : [this.bySide.get(group)?.get(listen), this.bySide.get(group)?.get(EVERY_ADDRESS)];
+    return candidates.filter((map): map is Map<number, V> => map !== undefined);
+  }
+}
+
+export class PortOccupancy {
+  private readonly index = new SideIndex<PortOwner>();
+
+  add(protocol: Protocol, family: Family, listen: ListenId, range: PortRange, owner: PortOwner): void {
+    const { side, any } = this.index.slot(protocol, family, listen);
     for (let p = range.start; p <= range.end; p++) {
-      if (!ports.has(p)) ports.set(p, owner);
+      if (!side.has(p)) side.set(p, owner);
       if (!any.has(p)) any.set(p, owner);
     }
   }
 
   /** The owner of the first taken port of the block on an overlapping listen side, or null when free. */
   takenBy(protocol: Protocol, family: Family, listen: ListenId, range: PortRange): PortOwner | null {
-    const group = `${protocol}/${family}`;
-    const sides = this.bySide.get(group);
-    if (sides === undefined) return null;
-    const maps: Map<number, PortOwner>[] = [];
-    if (listen === EVERY_ADDRESS) {
-      const any = this.anySide.get(group);
-      if (any !== undefined) maps.push(any);
-    } else {
-      const own = sides.get(listen);
-      const every = sides.get(EVERY_ADDRESS);
-      if (own !== undefined) maps.push(own);
-      if (every !== undefined) maps.push(every);
-    }
+    const maps = this.index.overlapping(protocol, family, listen);
+    if (maps.length === 0) return null;
     for (let p = range.start; p <= range.end; p++) {
       for (const map of maps) {
         const owner = map.get(p);

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import { parseAddress, parseNetwork } from '../ports/address.js';
+import { PF_KEYWORDS } from '../ports/interface-name.js';
 import type { Family, PortRange } from '../ports/port-spec.js';
 import { printAddress } from './print-rule.js';
 import {
@@ -347,7 +348,9 @@ function checkLabel(label: string, where: string): void {
 }
 
 function checkInterface(name: string, where: string): void {
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new Error(`${where}: interface name ${name} is not valid`);
+  // The last guard before pf text: never a character that could start another token, nor a word
+  // of pf's grammar (`on self` would mean every address).
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name) || PF_KEYWORDS.has(name)) throw new Error(`${where}: interface name ${name} is not valid`);
 }
 
 function checkAnchor(anchor: string): string {

@@ -226,7 +226,7 @@ function maskBytes(bytes: readonly number[], prefix: number): number[] {
  * Why a parsed address cannot be a container's own address (traffic cannot be redirected to it),
  * or null: the unspecified address, a multicast address, IPv4's limited broadcast.
  */
-export function describeUnusableHostAddress(address: ParsedAddress): string | null {
+export function describeUnusableContainerAddress(address: ParsedAddress): string | null {
   const text = address.text;
   if (address.family === 'inet') {
     if (text === '0.0.0.0') return 'it is the unspecified address, which no container can have';
