@@ -48,8 +48,8 @@ const keyTags = settings.schema.tags.filter(
     !('collection' in tag && tag.collection !== undefined) && (tag.default === true || tag.default === 'key') && tag.test !== undefined,
 );
 
-/** Thrown inside this module when the text leaves the simple part; never escapes it. */
-const GIVE_UP = new Error('not simple YAML');
+/** Thrown inside the fast paths when the text leaves the simple part; never escapes them. */
+export const GIVE_UP = new Error('not simple YAML');
 
 /**
  * The documents of the text as plain data and position trees, or null when the text is not
@@ -295,7 +295,7 @@ function composeScalar(token: CST.FlowScalar, atKey: boolean, inFlow: boolean): 
 }
 
 /** A plain scalar's value under the core schema, through the composer's own tags. */
-function resolvePlain(source: string, atKey: boolean): unknown {
+export function resolvePlain(source: string, atKey: boolean): unknown {
   const tags = atKey ? keyTags : scalarTags;
   for (const tag of tags) {
     if (tag.test?.test(source) !== true) continue;

@@ -8,6 +8,8 @@ import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { escapeUnprintable } from '../diagnostics/printable-text.js';
 import { quoteText } from '../ports/quote-text.js';
 import { composeSimpleYaml, MAX_DEPTH, plainNumberOrText, YAML_OPTIONS } from './compose-simple-yaml.js';
+import type { SimpleDocument } from './compose-simple-yaml.js';
+import { scanSimpleYaml } from './scan-simple-yaml.js';
 import { spanAt } from './source-span.js';
 import type { ScalarStyle, TreeNode, TreePair } from './yaml-tree.js';
 
@@ -37,12 +39,22 @@ export interface YamlFile {
 
 /**
  * The file's documents as plain data and position trees, with every YAML problem as a
- * diagnostic. Simple files (nearly all manifests) go straight from yaml's tokens to data; any
- * other file is composed by yaml's composer, which gives the same result for simple files.
+ * diagnostic. Three readers, fastest first, each giving up where the next one must decide:
+ * the line scanner (scan-simple-yaml.ts) for plain one-entry-per-line manifests, then the path
+ * from yaml's tokens (compose-simple-yaml.ts) for the rest of simple YAML (tabs in comments,
+ * comments after `-`, ...), then yaml's composer for everything, which alone reports problems.
+ * All three give the same documents for the texts the faster ones accept.
  */
 export function parseYamlDocuments(text: string, file: string): YamlFile {
   const lineCounter = new LineCounter();
-  const simple = composeSimpleYaml(text, lineCounter);
+  let simple: SimpleDocument[] | null;
+  const scanned = scanSimpleYaml(text);
+  if (scanned !== null) {
+    simple = scanned.documents;
+    for (const start of scanned.lineStarts) lineCounter.addNewLine(start);
+  } else {
+    simple = composeSimpleYaml(text, lineCounter);
+  }
   if (simple === null) return composeYamlDocuments(text, file);
   return {
     file,

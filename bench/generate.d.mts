@@ -1,0 +1,2 @@
+/** Writes a synthetic manifest tree of `containers` containers, `perFile` to a file (default 250). */
+export function generateTree(dir: string, containers: number, perFile?: number): void;
