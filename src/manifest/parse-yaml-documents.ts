@@ -7,9 +7,8 @@ import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { escapeUnprintable } from '../diagnostics/printable-text.js';
 import { quoteText } from '../ports/quote-text.js';
-import { composeSimpleYaml, MAX_DEPTH, plainNumberOrText, YAML_OPTIONS } from './compose-simple-yaml.js';
-import type { SimpleDocument } from './compose-simple-yaml.js';
 import { scanSimpleYaml } from './scan-simple-yaml.js';
+import { MAX_DEPTH, plainNumberOrText, YAML_OPTIONS } from './yaml-core-schema.js';
 import { spanAt } from './source-span.js';
 import type { ScalarStyle, TreeNode, TreePair } from './yaml-tree.js';
 
@@ -39,33 +38,26 @@ export interface YamlFile {
 
 /**
  * The file's documents as plain data and position trees, with every YAML problem as a
- * diagnostic. Three readers, fastest first, each giving up where the next one must decide:
- * the line scanner (scan-simple-yaml.ts) for plain one-entry-per-line manifests, then the path
- * from yaml's tokens (compose-simple-yaml.ts) for the rest of simple YAML (tabs in comments,
- * comments after `-`, ...), then yaml's composer for everything, which alone reports problems.
- * All three give the same documents for the texts the faster ones accept.
+ * diagnostic. Plain one-entry-per-line manifests (nearly all of them) are read by the line
+ * scanner (scan-simple-yaml.ts); any other file, and every file with a problem, is composed by
+ * yaml's composer, which alone reports problems and gives the same documents for the files the
+ * scanner reads.
  */
 export function parseYamlDocuments(text: string, file: string): YamlFile {
-  const lineCounter = new LineCounter();
-  let simple: SimpleDocument[] | null;
   const scanned = scanSimpleYaml(text);
-  if (scanned !== null) {
-    simple = scanned.documents;
-    for (const start of scanned.lineStarts) lineCounter.addNewLine(start);
-  } else {
-    simple = composeSimpleYaml(text, lineCounter);
-  }
-  if (simple === null) return composeYamlDocuments(text, file);
+  if (scanned === null) return composeYamlDocuments(text, file);
+  const lineCounter = new LineCounter();
+  for (const start of scanned.lineStarts) lineCounter.addNewLine(start);
   return {
     file,
     text,
     lineCounter,
-    documents: simple.map(({ data, root }, index) => ({ index, root, data, ok: true })),
+    documents: scanned.documents.map(({ data, root }, index) => ({ index, root, data, ok: true })),
     diagnostics: [],
   };
 }
 
-/** The composer's way, for every file: exported so tests can hold the fast path to it. */
+/** The composer's way, for every file: exported so tests can hold the scanner to it. */
 export function composeYamlDocuments(text: string, file: string): YamlFile {
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];

@@ -16,11 +16,15 @@
 // then reads the file the ordinary way through yaml. Scalars resolve through the same core-schema
 // tags the composer uses (resolvePlain), and positions, including where yaml's parser ends a
 // collection around trailing comments, follow yaml's rules. A property test in
-// test/manifest/compose-simple-yaml.test.ts holds it to the composer on generated and mutated
+// test/manifest/scan-simple-yaml.test.ts holds it to the composer on generated and mutated
 // manifests.
-import { GIVE_UP, MAX_DEPTH, resolvePlain } from './compose-simple-yaml.js';
-import type { SimpleDocument } from './compose-simple-yaml.js';
+import { MAX_DEPTH, resolvePlain } from './yaml-core-schema.js';
 import type { TreeMap, TreeNode, TreePair, TreeScalar, TreeSeq } from './yaml-tree.js';
+
+export interface SimpleDocument {
+  data: unknown;
+  root: TreeNode;
+}
 
 export interface ScannedText {
   documents: SimpleDocument[];
@@ -69,6 +73,9 @@ interface Pending {
   name: string | null;
   key: TreeScalar | null;
 }
+
+/** Thrown inside the scanner when the text leaves its part of YAML; never escapes it. */
+const GIVE_UP = new Error('not simple YAML');
 
 function giveUp(): never {
   throw GIVE_UP;
@@ -374,7 +381,7 @@ class Scanner {
     return giveUp(); // continues on the next line
   }
 
-  /** The data of the last scalar or flow list read (one scratch slot, as in compose-simple-yaml). */
+  /** The data of the last scalar or flow list read: one scratch slot instead of a result object per value. */
   private data: unknown = null;
 
   /** A value on the key's (or dash's) line: a scalar or a flow list, then at most a comment. */
@@ -478,7 +485,7 @@ class Scanner {
     }
     if (NOT_PLAIN_START.has(first)) giveUp();
     if (first === DASH && (end === start + 1 || text.charCodeAt(start + 1) === SPACE)) giveUp();
-    const value = resolvePlain(source, atKey);
+    const value = resolvePlain(source, atKey, giveUp);
     this.data = value;
     return { kind: 'scalar', start, end, value, style: 'plain' };
   }

@@ -1,8 +1,7 @@
 // The positions of a manifest document's nodes, kept after parsing so that diagnostics and later
 // stages can point at keys and values: a small tree of mappings, lists and scalars with their
-// offsets in the text. It is built either straight from yaml's token stream (the fast path in
-// compose-simple-yaml.ts) or from a document yaml's composer made (every other case), and both
-// give the same tree for the same text.
+// offsets in the text. It is built either by the line scanner (scan-simple-yaml.ts) or from a
+// document yaml's composer made (every other file), and both give the same tree for the same text.
 
 /** How a scalar was written; spans inside a scalar are exact only for the first three. */
 export type ScalarStyle = 'plain' | 'single' | 'double' | 'other';
