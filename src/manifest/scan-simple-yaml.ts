@@ -56,6 +56,7 @@ interface Frame {
   indent: number;
   node: TreeMap | TreeSeq;
   data: Record<string, unknown> | unknown[];
+  /** The keys read so far (mappings only). */
   names: Set<string> | null;
   lastEnd: number;
 }
@@ -223,12 +224,12 @@ class Scanner {
     for (;;) {
       const top = this.stack[this.stack.length - 1];
       if (top === undefined) return giveUp();
-      if (top.indent > indent || (top.indent === indent && !isItem && top.names === null)) this.pop();
+      if (top.indent > indent || (top.indent === indent && !isItem && isList(top))) this.pop();
       else break;
     }
     const top = this.stack[this.stack.length - 1];
     // Deeper than the collection: a continuation line; shallower than any: bad indentation.
-    if (top === undefined || top.indent !== indent || (top.names === null) !== isItem) return giveUp();
+    if (top === undefined || top.indent !== indent || isList(top) !== isItem) return giveUp();
     this.trailing = null;
     return top;
   }
@@ -243,7 +244,7 @@ class Scanner {
     }
     const parentIndent = pending.frame.indent;
     // A value on the lines below its key is indented deeper, except a list under a mapping key.
-    const fits = indent > parentIndent || (indent === parentIndent && isItem && pending.frame.names !== null);
+    const fits = indent > parentIndent || (indent === parentIndent && isItem && !isList(pending.frame));
     if (!fits) giveUp();
     this.pending = null;
     return this.push(pending, indent, isItem, at);
@@ -263,7 +264,7 @@ class Scanner {
 
   /** Adds a value to a collection: a pair to a mapping (name and key given) or an item to a list. */
   private attach(frame: Frame, name: string | null, key: TreeScalar | null, node: TreeNode, data: unknown): void {
-    if (frame.names === null) {
+    if (isList(frame)) {
       (frame.node as TreeSeq).items.push(node);
       (frame.data as unknown[]).push(data);
     } else {
@@ -489,6 +490,10 @@ class Scanner {
     this.data = value;
     return { kind: 'scalar', start, end, value, style: 'plain' };
   }
+}
+
+function isList(frame: Frame): boolean {
+  return frame.node.kind === 'seq';
 }
 
 /** What may follow a `:` inside a flow-list item: another item character or `:`, not a space. */
