@@ -546,7 +546,7 @@ async function loadAndVerify(
   }
   if (previous === null) {
     // EBUSY on every attempt, or no pfctl to run: nothing was loaded, pf holds what it held.
-    if (load.kind === 'busy' || load.kind === 'not-found' || load.kind === 'invalid-name') {
+    if (load.kind === 'busy' || load.kind === 'not-found' || load.kind === 'invalid-name' || load.kind === 'not-started') {
       return { kind: 'failed', reason: `${describeLoadFailure(load)}; nothing was loaded`, restored: true };
     }
     return { kind: 'unsettled', reason: describeLoadFailure(load) };

@@ -1,15 +1,16 @@
-// Turns pfctl's complaints about the text it was fed (`stdin:LINE: message`) into diagnostics on
-// the manifest entries that produced those lines, so an operator fixes the manifest, not the
-// generated ruleset. A line no entry made is reported at its ruleset line instead.
+// Turns pfctl's complaints about the ruleset it read (`FILE:LINE: message`, parsed by
+// parsePfctlErrors) into diagnostics on the manifest entries that produced those lines, so an
+// operator fixes the manifest, not the generated ruleset. A line no entry made is reported at its
+// ruleset line instead, under RULESET_NAME (`stdin`), never the temporary file's changing path.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import { printRule } from '../pf/print-rule.js';
 import { rulesetRules, type Dialect } from '../pf/render-ruleset.js';
-import type { PfctlLineError } from './pfctl.js';
+import { RULESET_NAME, type PfctlLineError } from './pfctl.js';
 
 /** Where rejected lines are reported when no manifest entry made them. */
-export const RULESET_PSEUDO_FILE = 'stdin';
+export const RULESET_PSEUDO_FILE = RULESET_NAME;
 
 /**
  * Maps each error to the exposures whose rendered rules include that line's text. Both dialects

@@ -1,10 +1,23 @@
 // The only door to pf: a small Pfctl interface (so the agent and the tests can use a fake) and the
 // implementation that runs the configured pfctl program. Every answer is a typed value; pfctl's
 // habit of printing errors while exiting 0 is checked here, on stderr, so no caller has to.
+// Loads and dry runs read a complete file (`-f FILE`, see ruleset-file.ts), never a pipe.
+import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
 export const DEFAULT_PFCTL = 'pfctl';
 export const DEFAULT_ANCHOR = 'pfexpose';
+/**
+ * The name pfexpose reports pfctl's line errors under (`stdin:12: syntax error`), as it did when
+ * the ruleset went to pfctl on standard input: the temporary file's path is replaced by it, so
+ * messages and diagnostics stay the same from run to run.
+ */
+export const RULESET_NAME = 'stdin';
+/**
+ * The longest --pfctl-timeout: 24 hours. Node's timers take at most 2^31-1 ms and fire after 1 ms
+ * beyond that, which would kill every pfctl at once.
+ */
+export const MAX_PFCTL_TIMEOUT_MS = 86_400_000;
 
 /** Why a pfctl run gave no usable answer, whatever was asked. */
 export type PfctlFailure =
@@ -43,10 +56,15 @@ export interface PfctlLineError {
 export type LoadResult =
   /** Loaded (or, for a dry run, accepted). warnings: stderr lines that were not errors. */
   | { kind: 'ok'; attempts: number; warnings: string[] }
-  /** pfctl refused the text; nothing was loaded. errors carry stdin line numbers. */
+  /**
+   * pfctl refused the text; nothing was loaded. errors carry ruleset line numbers; in message and
+   * stderr the file pfctl read is called RULESET_NAME.
+   */
   | { kind: 'rejected'; attempts: number; errors: PfctlLineError[]; message: string; stderr: string }
   /** /dev/pf stayed busy through every attempt; nothing was loaded. */
   | { kind: 'busy'; attempts: number; message: string }
+  /** The ruleset file could not be written: pfctl never ran, nothing was loaded. */
+  | { kind: 'not-started'; message: string }
   | PfctlFailure;
 
 export type KillStatesResult = { kind: 'ok'; killed: number | null } | PfctlFailure;
@@ -58,11 +76,12 @@ export interface Pfctl {
   showMain(): Promise<MainRulesetResult>;
   /** The anchor's translation rules, filter rules and table names; pf-disabled is checked first. */
   showAnchor(anchor: string): Promise<AnchorShowResult>;
-  /** `pfctl -o none -a NAME -nf -`: parse and check without loading. */
+  /** `pfctl -o none -a NAME -n -f FILE`: parse and check without loading. */
   dryRun(anchor: string, text: string): Promise<LoadResult>;
   /**
-   * `pfctl -o none -a NAME -f -`: replace the anchor in one transaction, retrying on EBUSY. A
-   * timed-out load may or may not have committed: read the anchor back before deciding.
+   * `pfctl -o none -a NAME -f FILE`, FILE holding the whole text (written and fsynced first):
+   * replace the anchor in one transaction, retrying on EBUSY. A timed-out load may or may not have
+   * committed: read the anchor back before deciding.
    */
   load(anchor: string, text: string): Promise<LoadResult>;
   /** `pfctl -k label -k LABEL`: end the open connections of one label. */
@@ -72,7 +91,7 @@ export interface Pfctl {
 export interface PfctlOptions {
   /** The program to run (`--pfctl`, PFEXPOSE_PFCTL); see resolvePfctlProgram. */
   program: string;
-  /** Per run of pfctl. Default 30 s. */
+  /** Per run of pfctl, 1 ms to MAX_PFCTL_TIMEOUT_MS. Default 30 s. */
   timeoutMs?: number;
   /** Attempts of a load while pfctl answers EBUSY, the first included. Default 5. */
   busyAttempts?: number;
@@ -81,6 +100,8 @@ export interface PfctlOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Tests replace the backoff wait. */
   sleep?: (ms: number) => Promise<void>;
+  /** Where the private directory of each load's ruleset file is made. Default os.tmpdir(). */
+  loadDir?: string;
 }
 
 /** `--pfctl` wins, then PFEXPOSE_PFCTL, then `pfctl` from PATH. */
@@ -108,15 +129,19 @@ export function validateLabel(label: string): { ok: true } | { ok: false; messag
 
 export function createPfctl(options: PfctlOptions): Pfctl {
   const program = options.program;
+  const timeout = options.timeoutMs;
+  if (timeout !== undefined && !(Number.isSafeInteger(timeout) && timeout >= 1 && timeout <= MAX_PFCTL_TIMEOUT_MS)) {
+    // The CLI refuses such values as usage errors; reaching here is a programmer's mistake.
+    throw new RangeError(`createPfctl: timeoutMs ${timeout} is outside 1..${MAX_PFCTL_TIMEOUT_MS}`);
+  }
   const busyAttempts = Math.max(1, options.busyAttempts ?? 5);
   const busyDelayMs = options.busyDelayMs ?? 100;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
-  const run = (args: string[], stdin?: string): Promise<RunResult> =>
+  const run = (args: string[]): Promise<RunResult> =>
     runCommand(program, args, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.env === undefined ? {} : { env: options.env }),
-      ...(stdin === undefined ? {} : { stdin }),
     });
 
   /** A show command: its stdout, or why it cannot be trusted. */
@@ -162,13 +187,16 @@ export function createPfctl(options: PfctlOptions): Pfctl {
     return answer.kind === 'ok' ? answer : asPlainFailure(answer);
   };
 
-  const loadOnce = async (args: string[], text: string): Promise<LoadResult | 'busy'> => {
-    const result = await run(args, text);
-    const failure = runFailure(program, args, result);
+  const loadOnce = async (args: string[], file: string): Promise<LoadResult | 'busy'> => {
+    const raw = await run(args);
+    // The file's path changes with every load: messages name it RULESET_NAME instead.
+    const result = raw.kind === 'spawn-failed' ? raw : { ...raw, stderr: renameFile(raw.stderr, file) };
+    const shownArgs = args.map((arg) => (arg === file ? 'FILE' : arg));
+    const failure = runFailure(program, shownArgs, result);
     if (failure !== undefined) return failure;
     if (result.kind !== 'completed') throw new Error('unreachable');
     if (isBusy(result.stderr) && result.exitCode !== 0) return 'busy';
-    const errors = parsePfctlErrors(result.stderr);
+    const errors = parsePfctlErrors(raw.kind === 'completed' ? raw.stderr : '', file);
     if (result.exitCode === 0 && result.signal === null && errors.length === 0) {
       return { kind: 'ok', attempts: 1, warnings: significantStderr(result.stderr) };
     }
@@ -181,26 +209,38 @@ export function createPfctl(options: PfctlOptions): Pfctl {
         stderr: result.stderr,
       };
     }
-    return failed(program, args, result);
+    return failed(program, shownArgs, result);
   };
 
   const loadWithRetry = async (anchor: string, text: string, dry: boolean): Promise<LoadResult> => {
     const name = validateAnchorName(anchor);
     if (!name.ok) return { kind: 'invalid-name', message: name.message };
-    const args = ['-o', 'none', '-a', anchor, ...(dry ? ['-n'] : []), '-f', '-'];
-    for (let attempt = 1; ; attempt += 1) {
-      const outcome = await loadOnce(args, text);
-      if (outcome !== 'busy') {
-        return outcome.kind === 'ok' || outcome.kind === 'rejected' ? { ...outcome, attempts: attempt } : outcome;
+    // Complete on disk before pfctl starts: whatever happens to this process from here on, pfctl
+    // reads the whole ruleset or (the file removed before it opened it) nothing.
+    let file: RulesetFile;
+    try {
+      file = await writeRulesetFile(text, options.loadDir === undefined ? {} : { baseDir: options.loadDir });
+    } catch (error) {
+      return { kind: 'not-started', message: `cannot write the ruleset file for pfctl, nothing was loaded: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const args = ['-o', 'none', '-a', anchor, ...(dry ? ['-n'] : []), '-f', file.path];
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        const outcome = await loadOnce(args, file.path);
+        if (outcome !== 'busy') {
+          return outcome.kind === 'ok' || outcome.kind === 'rejected' ? { ...outcome, attempts: attempt } : outcome;
+        }
+        if (attempt >= busyAttempts) {
+          return {
+            kind: 'busy',
+            attempts: attempt,
+            message: `pf stayed busy (EBUSY) through ${attempt} attempts; nothing was loaded, try again`,
+          };
+        }
+        await sleep(busyDelayMs * 2 ** (attempt - 1));
       }
-      if (attempt >= busyAttempts) {
-        return {
-          kind: 'busy',
-          attempts: attempt,
-          message: `pf stayed busy (EBUSY) through ${attempt} attempts; nothing was loaded, try again`,
-        };
-      }
-      await sleep(busyDelayMs * 2 ** (attempt - 1));
+    } finally {
+      await file.remove();
     }
   };
 
@@ -315,15 +355,28 @@ export function parsePfInfo(text: string): boolean | undefined {
   return match[1] === 'Enabled';
 }
 
-/** `stdin:LINE: message` lines of pfctl's stderr, in order. Other lines are left out. */
-export function parsePfctlErrors(stderr: string): PfctlLineError[] {
+/**
+ * `FILE:LINE: message` lines of pfctl's stderr, in order, FILE being the file pfctl was given
+ * (pfctl names it as given on the command line) or `stdin` (its name for `-f -`). Other lines are
+ * left out.
+ */
+export function parsePfctlErrors(stderr: string, file?: string): PfctlLineError[] {
   const errors: PfctlLineError[] = [];
+  const names = file === undefined || file === RULESET_NAME ? [RULESET_NAME] : [file, RULESET_NAME];
   for (const raw of stderr.split('\n')) {
-    const match = /^stdin:(\d+):\s*(.*)$/.exec(raw.trim());
+    const line = raw.trim();
+    const name = names.find((n) => line.startsWith(`${n}:`));
+    if (name === undefined) continue;
+    const match = /^(\d+):\s*(.*)$/.exec(line.slice(name.length + 1));
     if (match?.[1] === undefined || match[2] === undefined) continue;
     errors.push({ line: Number(match[1]), message: match[2].trim() });
   }
   return errors;
+}
+
+/** pfctl's stderr with the ruleset file's path written as RULESET_NAME. */
+function renameFile(stderr: string, file: string): string {
+  return stderr.split(file).join(RULESET_NAME);
 }
 
 /** Table names, one a line in `pfctl -s Tables` (with -v, flags come first), sorted. */

@@ -1,6 +1,9 @@
 // The real Pfctl adapter against the pfctl simulator, spawned for real.
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
-import { createPfctl, type Pfctl } from '../../src/host/pfctl.js';
+import { createPfctl, MAX_PFCTL_TIMEOUT_MS, type Pfctl } from '../../src/host/pfctl.js';
 import { createSim, PFCTL_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 
 const RULESET = [
@@ -117,12 +120,128 @@ describe('dryRun', () => {
   it('accepts a valid ruleset without loading it', async () => {
     expect(await pfctl.dryRun('pfexpose', RULESET)).toEqual({ kind: 'ok', attempts: 1, warnings: [] });
     expect(await sim.readAnchor('pfexpose')).toBeUndefined();
-    expect((await sim.calls()).map((call) => call.argv)).toEqual([['-o', 'none', '-a', 'pfexpose', '-n', '-f', '-']]);
+    expect((await sim.calls()).map((call) => call.argv)).toEqual([['-o', 'none', '-a', 'pfexpose', '-n', '-f', expect.stringMatching(/\/pfexpose-load-\d+-\w{6}\/ruleset\.conf$/)]]);
   });
 
-  it('maps errors to stdin lines', async () => {
+  it('maps errors to ruleset lines, naming the file pfctl read "stdin" as before', async () => {
     const result = await pfctl.dryRun('pfexpose', `${RULESET}bogus rule\n`);
     expect(result).toMatchObject({ kind: 'rejected', errors: [{ line: 3, message: 'syntax error' }] });
+    expect(result.kind === 'rejected' && result.message).toBe('pfctl refused the ruleset: stdin:3: syntax error');
+    expect(result.kind === 'rejected' && result.stderr).toBe('stdin:3: syntax error\n');
+  });
+});
+
+/**
+ * A pfctl that records what it was given: argv, and for `-f FILE` the file's mode, its directory's
+ * mode and its whole text, read when pfctl runs. $ANSWER picks its answer.
+ */
+async function recordingPfctl(dir: string): Promise<{ program: string; seen: () => Promise<Seen[]> }> {
+  const program = join(dir, 'pfctl-recorder.mjs');
+  const log = join(dir, 'seen.jsonl');
+  await writeFile(
+    program,
+    [
+      `#!${process.execPath}`,
+      "import { appendFileSync, readFileSync, statSync } from 'node:fs';",
+      "import { dirname } from 'node:path';",
+      'const argv = process.argv.slice(2);',
+      "const file = argv[argv.indexOf('-f') + 1];",
+      'const seen = { argv, file, fileMode: statSync(file).mode & 0o7777, dirMode: statSync(dirname(file)).mode & 0o7777, text: readFileSync(file, "utf8") };',
+      `appendFileSync(${JSON.stringify(log)}, JSON.stringify(seen) + "\\n");`,
+      "if (process.env.ANSWER === 'reject') { process.stderr.write(`${file}:2: syntax error\\npfctl: Syntax error in config file: pf rules not loaded\\n`); process.exitCode = 1; }",
+      "if (process.env.ANSWER === 'busy') { process.stderr.write('pfctl: DIOCXBEGIN: Device busy\\n'); process.exitCode = 1; }",
+      '',
+    ].join('\n'),
+  );
+  await chmod(program, 0o755);
+  return {
+    program,
+    seen: async () =>
+      (await readFile(log, 'utf8'))
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Seen),
+  };
+}
+
+interface Seen {
+  argv: string[];
+  file: string;
+  fileMode: number;
+  dirMode: number;
+  text: string;
+}
+
+describe('loads read a complete file', () => {
+  const big = `${'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "pfexpose:web" tagged pfexpose\n'.repeat(1500)}`;
+
+  it.each([
+    ['load', (p: Pfctl, text: string) => p.load('pfexpose', text), []],
+    ['dry run', (p: Pfctl, text: string) => p.dryRun('pfexpose', text), ['-n']],
+  ] as const)('%s: pfctl -f FILE, the whole ruleset in a 0600 file in a private 0700 directory, removed afterwards', async (_name, run, dry) => {
+    const loadDir = join(sim.dir, 'loads');
+    await mkdir(loadDir);
+    const recorder = await recordingPfctl(sim.dir);
+    const adapter = createPfctl({ program: recorder.program, env: sim.env, loadDir });
+    expect(big.length).toBeGreaterThan(128 * 1024);
+    expect(await run(adapter, big)).toMatchObject({ kind: 'ok', attempts: 1 });
+    const [seen] = await recorder.seen();
+    expect(seen?.argv).toEqual(['-o', 'none', '-a', 'pfexpose', ...dry, '-f', seen?.file]);
+    expect(seen?.file).toMatch(new RegExp(`^${loadDir}/pfexpose-load-${process.pid}-\\w{6}/ruleset\\.conf$`));
+    expect(seen?.text).toBe(big);
+    expect(seen?.fileMode).toBe(0o600);
+    expect(seen?.dirMode).toBe(0o700);
+    expect(existsSync(seen?.file ?? '')).toBe(false);
+    expect(await readdir(loadDir)).toEqual([]);
+  });
+
+  it('a rejected load reports the file\'s lines under "stdin" and removes the file', async () => {
+    const loadDir = join(sim.dir, 'loads');
+    await mkdir(loadDir);
+    const recorder = await recordingPfctl(sim.dir);
+    const adapter = createPfctl({ program: recorder.program, env: { ...sim.env, ANSWER: 'reject' }, loadDir });
+    const result = await adapter.load('pfexpose', RULESET);
+    expect(result).toMatchObject({ kind: 'rejected', errors: [{ line: 2, message: 'syntax error' }] });
+    expect(result.kind === 'rejected' && result.message).toBe('pfctl refused the ruleset: stdin:2: syntax error; pfctl: Syntax error in config file: pf rules not loaded');
+    expect(result.kind === 'rejected' && result.stderr).not.toContain(loadDir);
+    expect(await readdir(loadDir)).toEqual([]);
+  });
+
+  it('EBUSY retries read the same complete file; it is removed once they give up', async () => {
+    const loadDir = join(sim.dir, 'loads');
+    await mkdir(loadDir);
+    const recorder = await recordingPfctl(sim.dir);
+    const adapter = createPfctl({ program: recorder.program, env: { ...sim.env, ANSWER: 'busy' }, loadDir, busyAttempts: 3, sleep: () => Promise.resolve() });
+    expect(await adapter.load('pfexpose', RULESET)).toMatchObject({ kind: 'busy', attempts: 3 });
+    const seen = await recorder.seen();
+    expect(seen.map((s) => s.text)).toEqual([RULESET, RULESET, RULESET]);
+    expect(new Set(seen.map((s) => s.file)).size).toBe(1);
+    expect(await readdir(loadDir)).toEqual([]);
+  });
+
+  it('a load directory that cannot be used starts no pfctl and loads nothing', async () => {
+    const result = await pfctl.load('pfexpose', RULESET);
+    expect(result.kind).toBe('ok');
+    const broken = createPfctl({ program: PFCTL_SIM, env: sim.env, loadDir: join(sim.dir, 'no-such-dir') });
+    const before = (await sim.calls()).length;
+    const refused = await broken.load('pfexpose', OTHER);
+    expect(refused.kind).toBe('not-started');
+    expect(refused.kind === 'not-started' && refused.message).toContain('cannot write the ruleset file for pfctl, nothing was loaded');
+    expect(await sim.calls()).toHaveLength(before);
+    expect(await sim.readAnchor('pfexpose')).toBe(RULESET);
+  });
+
+  it('a timed-out load removes its file too', async () => {
+    const loadDir = join(sim.dir, 'loads');
+    await mkdir(loadDir);
+    const quick = createPfctl({ program: PFCTL_SIM, env: sim.env, timeoutMs: 500, loadDir });
+    await sim.setControl({ hangMs: 'forever', hangOn: ['load'] });
+    expect((await quick.load('pfexpose', RULESET)).kind).toBe('timed-out');
+    expect(await readdir(loadDir)).toEqual([]);
+  });
+
+  it.each([0, -1, 1.5, MAX_PFCTL_TIMEOUT_MS + 1, 2 ** 31])('refuses a pfctl timeout of %s ms, which Node would fire at once', (timeoutMs) => {
+    expect(() => createPfctl({ program: PFCTL_SIM, timeoutMs })).toThrow(RangeError);
   });
 });
 

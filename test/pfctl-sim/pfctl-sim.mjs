@@ -7,17 +7,21 @@
 //   disabled            present: pf is disabled (`-s info` says "Status: Disabled"; -e/-d toggle it)
 //   anchors/NAME.conf   an anchor's ruleset as last loaded (written to a temp file, then renamed)
 //   calls.log           one JSON line per run: {"time":ISO,"pid":N,"argv":[...]}
+//   reads.log           with readDelayMs: one JSON line per chunk a load or dry run read:
+//                       {"pid":N,"file":"-"|PATH,"bytes":TOTAL_SO_FAR}, then {"pid":N,...,"eof":true}
 //   control.json        faults, all optional:
 //     fail: "msg"            every run prints "pfctl: msg" and exits 1
 //     busyLoads: N           the next N loads print "pfctl: DIOCXBEGIN: Device busy" and exit 1
 //     hangMs: N | "forever"  every run sleeps this long before doing anything
 //     hangOn: ["load", ...]  limit hangMs to these operations (status, show, dry-run, load, kill,
 //                            flush, tables, enable, disable)
-//     dieLoads: N            the next N loads read stdin, then SIGKILL themselves ...
+//     readDelayMs: N         loads and dry runs read their input (stdin or FILE) in chunks of
+//     readChunkBytes: N      readChunkBytes (default 4096), pausing readDelayMs after each one
+//     dieLoads: N            the next N loads read their input, then SIGKILL themselves ...
 //     dieWhen: "before-commit" (default: the anchor keeps its old rules) | "after-commit"
 //     showError: "msg"       show runs (-s) print "pfctl: msg" on stderr, nothing on stdout, exit 0
 //     killedStates: N        what `-k label -k L` reports killing (default 0)
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkRuleset, printRuleset } from './ruleset-syntax.mjs';
 
@@ -154,10 +158,14 @@ function load(dir, p, dryRun, control) {
   const fromStdin = p.file === '-';
   let text;
   try {
-    text = fromStdin ? readFileSync(0, 'utf8') : readFileSync(p.file, 'utf8');
+    text = readInput(dir, p.file, control);
   } catch (error) {
-    return finish(1, '', `pfctl: ${p.file}: ${error.code === 'ENOENT' ? 'No such file or directory' : error.message}\n`);
+    // As pfctl: the file named as given, then the parser's own complaint.
+    const why = error.code === 'ENOENT' ? 'No such file or directory' : error.message;
+    const stderr = `pfctl: ${p.file}: ${why}\npfctl: cannot open the main config file!: ${why}\n`;
+    return finish(1, '', dryRun ? stderr : `${stderr}pfctl: Syntax error in config file: pf rules not loaded\n`);
   }
+  // pfctl names its input as given on the command line, and `-f -` "stdin".
   const name = fromStdin ? 'stdin' : p.file;
   const { errors } = checkRuleset(text);
   if (errors.length > 0) {
@@ -183,6 +191,48 @@ function load(dir, p, dryRun, control) {
   }
   commitAnchor(dir, p.anchor, text);
   return finish(0, '', '');
+}
+
+/**
+ * The whole input, read to EOF as pfctl does: from a pipe, EOF comes when every writer has closed
+ * it, so a writer killed mid-way leaves a prefix here, and the prefix is what gets loaded.
+ * With readDelayMs, read in small chunks with pauses, logging progress to reads.log.
+ */
+function readInput(dir, file, control) {
+  const delay = Number(control.readDelayMs ?? 0);
+  if (!(delay > 0)) return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  const size = Math.max(1, Number(control.readChunkBytes ?? 4096));
+  const fd = file === '-' ? 0 : openSync(file, 'r');
+  const parts = [];
+  let total = 0;
+  const progress = (extra) =>
+    appendFileSync(join(dir, 'reads.log'), `${JSON.stringify({ pid: process.pid, file, bytes: total, ...extra })}\n`);
+  try {
+    for (;;) {
+      const buffer = Buffer.alloc(size);
+      let count;
+      try {
+        count = readSync(fd, buffer, 0, size, null);
+      } catch (error) {
+        if (error.code !== 'EAGAIN') throw error;
+        sleepSync(5);
+        continue;
+      }
+      if (count === 0) break;
+      parts.push(buffer.subarray(0, count));
+      total += count;
+      progress({});
+      sleepSync(delay);
+    }
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+  progress({ eof: true });
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function toggle(dir, enable) {

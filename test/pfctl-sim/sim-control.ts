@@ -17,6 +17,10 @@ export interface SimControl {
   busyLoads?: number;
   hangMs?: number | 'forever';
   hangOn?: ('status' | 'show' | 'tables' | 'dry-run' | 'load' | 'kill' | 'flush' | 'enable' | 'disable')[];
+  /** Loads and dry runs read their input in chunks of readChunkBytes, pausing this long after each. */
+  readDelayMs?: number;
+  /** Default 4096. */
+  readChunkBytes?: number;
   dieLoads?: number;
   dieWhen?: 'before-commit' | 'after-commit';
   showError?: string;
@@ -27,6 +31,14 @@ export interface SimCall {
   time: string;
   pid: number;
   argv: string[];
+}
+
+/** One line of reads.log: how far a load or dry run (pid) has read its input (file: `-` or a path). */
+export interface SimRead {
+  pid: number;
+  file: string;
+  bytes: number;
+  eof?: true;
 }
 
 export interface Sim {
@@ -43,6 +55,8 @@ export interface Sim {
   calls(): Promise<SimCall[]>;
   /** Runs that tried to load (pfctl -f without -n), whatever their outcome. */
   loadCalls(): Promise<SimCall[]>;
+  /** With readDelayMs: the progress of every read so far, in order. */
+  reads(): Promise<SimRead[]>;
   cleanup(): Promise<void>;
 }
 
@@ -60,14 +74,17 @@ export async function createSim(options: { routeIf?: string; route6If?: string }
     PFCTL_SIM_ROUTE6_IF: options.route6If ?? '',
   };
   const anchorPath = (name: string): string => join(dir, 'anchors', `${name}.conf`);
-  const calls = async (): Promise<SimCall[]> => {
-    if (!existsSync(join(dir, 'calls.log'))) return [];
-    const text = await readFile(join(dir, 'calls.log'), 'utf8');
+  const jsonLines = async <T>(name: string): Promise<T[]> => {
+    if (!existsSync(join(dir, name))) return [];
+    const text = await readFile(join(dir, name), 'utf8');
+    // A line being appended right now may be incomplete: only whole lines count.
     return text
       .split('\n')
+      .slice(0, -1)
       .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as SimCall);
+      .map((line) => JSON.parse(line) as T);
   };
+  const calls = (): Promise<SimCall[]> => jsonLines<SimCall>('calls.log');
   return {
     dir,
     env,
@@ -95,6 +112,9 @@ export async function createSim(options: { routeIf?: string; route6If?: string }
         const flags = call.argv.filter((arg) => arg.startsWith('-') && arg !== '-');
         return flags.some((flag) => flag.includes('f')) && !flags.some((flag) => flag.includes('n') && flag !== '-sn');
       });
+    },
+    reads() {
+      return jsonLines<SimRead>('reads.log');
     },
     async cleanup() {
       await rm(dir, { recursive: true, force: true });
