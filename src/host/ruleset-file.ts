@@ -45,20 +45,28 @@ export async function writeRulesetFile(text: string, options: RulesetFileOptions
     await rmdir(dir).catch(() => undefined);
   };
   try {
-    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      // The mode given to open is narrowed by the umask: make it exactly 0600.
-      await handle.chmod(0o600);
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeNewFile(path, text);
   } catch (error) {
     await remove();
     throw error;
   }
   return { path, remove };
+}
+
+/**
+ * Creates `path` (it must not exist: neither a file nor a symbolic link is ever opened in its
+ * place), mode 0600, writes `text` and fsyncs it before closing.
+ */
+export async function writeNewFile(path: string, text: string): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    // The mode given to open is narrowed by the umask: make it exactly 0600.
+    await handle.chmod(0o600);
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -64,6 +64,28 @@ describe('parsePfctlErrors', () => {
     expect(parsePfctlErrors(given)).toEqual(want);
   });
 
+  const FILE = '/tmp/pfexpose-load-4242-aB3xY9/ruleset.conf';
+  it.each([
+    ['the file pfctl was given, named as given', { given: `${FILE}:3: syntax error\n`, want: [{ line: 3, message: 'syntax error' }] }],
+    [
+      'several, then the closing line',
+      {
+        given: `${FILE}:1: macro 'ext_if' not defined\n${FILE}:7: invalid port range\npfctl: Syntax error in config file: pf rules not loaded\n`,
+        want: [
+          { line: 1, message: "macro 'ext_if' not defined" },
+          { line: 7, message: 'invalid port range' },
+        ],
+      },
+    ],
+    ['a path with a colon in it', { given: '/tmp/a:b/ruleset.conf:4: syntax error\n', file: '/tmp/a:b/ruleset.conf', want: [{ line: 4, message: 'syntax error' }] }],
+    ['another file (an include) is not ours', { given: '/tmp/other/ruleset.conf:2: syntax error\npf1070.include:2: syntax error\n', want: [] }],
+    ['a line without a number after the name', { given: `${FILE}: No such file or directory\n`, want: [] }],
+    ['a longer path that starts with the file name', { given: `${FILE}.bak:2: syntax error\n`, want: [] }],
+  ])('with a file: %s', (_name, { given, want, ...rest }) => {
+    const file = 'file' in rest ? String(rest.file) : FILE;
+    expect(parsePfctlErrors(given, file)).toEqual(want);
+  });
+
   it('never throws and reports only positive line numbers', () => {
     fc.assert(
       fc.property(fc.string(), (text) => {
