@@ -19,7 +19,7 @@ import {
 import { createConfirmWatchdogStarter } from '../host/confirm-watchdog.js';
 import { ExclusiveLock } from '../host/exclusive-lock.js';
 import { writeLockfile } from '../host/lock-file.js';
-import { createPfctl, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
+import { createPfctl, MAX_PFCTL_TIMEOUT_MS, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
 import { dialectRefusal } from '../host/preflight.js';
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
 import { resolveStateDir, StateDir } from '../host/state-dir.js';
@@ -63,8 +63,13 @@ const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0  applied, or nothing to do (pf already holds the ruleset)',
   '  1  refused or failed: pf holds what it held before (or it was put back);',
-  '     or applied, but the lock file could not be written (said so)',
+  '     or applied, but the lock file could not be written (said so);',
+  '     or interrupted (SIGINT, SIGHUP, SIGTERM) before the load: nothing was loaded',
   '  2  usage or internal error (--dialect openbsd included)',
+  '',
+  'Signals: SIGINT, SIGHUP or SIGTERM before the load abandons the apply (exit 1, pf untouched);',
+  'once pfctl is loading, pfexpose finishes the load, reads it back (restoring the previous ruleset',
+  'on any doubt), records it and exits as usual. Further signals do not cut this short.',
   '',
 ];
 
@@ -72,8 +77,11 @@ const ROLLBACK_EXIT_CODES_HELP = [
   '',
   'Exit codes:',
   '  0  rolled back',
-  '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to',
+  '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to;',
+  '     or interrupted (SIGINT, SIGHUP, SIGTERM) before the load: nothing was loaded',
   '  2  usage or internal error',
+  '',
+  'Signals: as for apply, a load under way is finished, verified and recorded before pfexpose exits.',
   '',
 ];
 
@@ -138,7 +146,7 @@ function addHostOptions(command: Command): Command {
   return command
     .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
     .option('--state-dir <dir>', 'where the applied rulesets and the lock are kept (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)')
-    .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long', '30s')
+    .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (at most 24h)', '30s')
     .option('--wait <duration>', 'wait this long for another pfexpose process that holds the lock (0: refuse at once)', '0s')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
 }
@@ -157,9 +165,11 @@ interface HostSetup {
   lockWaitMs: number;
 }
 
-function hostSetup(flags: HostFlags, ctx: CliContext, command: string): HostSetup | string {
+function hostSetup(flags: HostFlags, ctx: CliContext, command: string, interrupt?: AbortSignal): HostSetup | string {
   const timeoutMs = parseDuration(flags.pfctlTimeout);
   if (timeoutMs === null || timeoutMs <= 0) return `--pfctl-timeout ${JSON.stringify(flags.pfctlTimeout)} is not a duration (write e.g. 30s or 500ms)`;
+  // Node's timers fire at once beyond 2^31-1 ms: an unbounded value would kill every pfctl run.
+  if (timeoutMs > MAX_PFCTL_TIMEOUT_MS) return `--pfctl-timeout ${flags.pfctlTimeout} is out of range: use 1ms to 24h`;
   const lockWaitMs = parseDuration(flags.wait);
   if (lockWaitMs === null) return `--wait ${JSON.stringify(flags.wait)} is not a duration (write e.g. 10s, or 0 to refuse at once)`;
   const program = resolvePfctlProgram(flags.pfctl, ctx.env);
@@ -178,6 +188,52 @@ function hostSetup(flags: HostFlags, ctx: CliContext, command: string): HostSetu
         env: ctx.env,
       }),
       fingerprint: (deployed) => fingerprintDeployedText(deployed.text, deployed.tables),
+      ...(interrupt === undefined ? {} : { interrupt }),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// signals
+
+const INTERRUPTS = ['SIGINT', 'SIGHUP', 'SIGTERM'] as const;
+
+interface SignalGuard {
+  /** Aborted, with the signal's name as reason, at the first SIGINT, SIGHUP or SIGTERM. */
+  signal: AbortSignal;
+  /** The first signal received, or null. */
+  received(): string | null;
+  /** Gives the signals back to their default behaviour. */
+  dispose(): void;
+}
+
+/**
+ * While apply, rollback or confirm runs, SIGINT (Ctrl-C), SIGHUP (a dropped ssh session) and
+ * SIGTERM no longer end the process on the spot: they stop the transaction before its load, or, a
+ * load under way, let it finish, be read back and be recorded (see ApplyDeps.interrupt). pfctl runs
+ * in a process group of its own, so a Ctrl-C at the terminal never reaches it.
+ */
+function guardSignals(ctx: CliContext, command: string): SignalGuard {
+  const controller = new AbortController();
+  let first: string | null = null;
+  const handlers = INTERRUPTS.map((name) => {
+    const handler = (): void => {
+      if (first === null) {
+        first = name;
+        controller.abort(name);
+        ctx.stderr.write(`pfexpose: ${name} received: ${command} stops before its load; a load under way is finished, read back and recorded first\n`);
+      } else {
+        ctx.stderr.write(`pfexpose: ${name} received again: still finishing the ${command} in progress\n`);
+      }
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return {
+    signal: controller.signal,
+    received: () => first,
+    dispose: () => {
+      for (const [name, handler] of handlers) process.off(name, handler);
     },
   };
 }
@@ -186,9 +242,18 @@ function hostSetup(flags: HostFlags, ctx: CliContext, command: string): HostSetu
 // apply
 
 async function runApply(paths: string[], flags: ApplyFlags, ctx: CliContext): Promise<void> {
+  const guard = guardSignals(ctx, 'apply');
+  try {
+    await runGuardedApply(paths, flags, ctx, guard);
+  } finally {
+    guard.dispose();
+  }
+}
+
+async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliContext, guard: SignalGuard): Promise<void> {
   const dialect = dialectRefusal('apply', flags.dialect ?? 'freebsd');
   if (dialect !== null) return reportUsage(ctx, dialect);
-  const host = hostSetup(flags, ctx, 'apply');
+  const host = hostSetup(flags, ctx, 'apply', guard.signal);
   if (typeof host === 'string') return reportUsage(ctx, host);
   let confirmSeconds: number | undefined;
   if (flags.confirm !== undefined) {
@@ -228,6 +293,7 @@ async function runApply(paths: string[], flags: ApplyFlags, ctx: CliContext): Pr
       ctx.exitCode = EXIT_NOT_APPLIED;
     }
   }
+  noteInterruption(ctx, guard, outcome.kind);
 }
 
 interface ApplyTarget {
@@ -353,18 +419,40 @@ async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void>
   if (dialect !== null) return reportUsage(ctx, dialect);
   const name = validateAnchorName(flags.anchor);
   if (!name.ok) return reportUsage(ctx, `--anchor: ${name.message}`);
-  const host = hostSetup(flags, ctx, 'rollback');
-  if (typeof host === 'string') return reportUsage(ctx, host);
-  const outcome = await rollbackRuleset(host.deps, {
-    anchor: flags.anchor,
-    killStates: flags.killStates === true,
-    lockWaitMs: host.lockWaitMs,
-  });
-  report(ctx, flags.format, 'rollback', flags.anchor, outcome, { exposures: null, ruleset: '' });
+  const guard = guardSignals(ctx, 'rollback');
+  try {
+    const host = hostSetup(flags, ctx, 'rollback', guard.signal);
+    if (typeof host === 'string') return reportUsage(ctx, host);
+    const outcome = await rollbackRuleset(host.deps, {
+      anchor: flags.anchor,
+      killStates: flags.killStates === true,
+      lockWaitMs: host.lockWaitMs,
+    });
+    report(ctx, flags.format, 'rollback', flags.anchor, outcome, { exposures: null, ruleset: '' });
+    noteInterruption(ctx, guard, outcome.kind);
+  } finally {
+    guard.dispose();
+  }
+}
+
+/** After a signal: say what became of the transaction (a refusal already said it was interrupted). */
+function noteInterruption(ctx: CliContext, guard: SignalGuard, outcome: string): void {
+  const name = guard.received();
+  if (name === null || outcome === 'refused') return;
+  ctx.stderr.write(`pfexpose: ${name} came when the transaction could no longer stop before its load: it ran to its end before exiting (exit ${ctx.exitCode})\n`);
 }
 
 async function runConfirm(flags: HostFlags, ctx: CliContext): Promise<void> {
-  const host = hostSetup(flags, ctx, 'confirm');
+  const guard = guardSignals(ctx, 'confirm');
+  try {
+    await runGuardedConfirm(flags, ctx, guard);
+  } finally {
+    guard.dispose();
+  }
+}
+
+async function runGuardedConfirm(flags: HostFlags, ctx: CliContext, guard: SignalGuard): Promise<void> {
+  const host = hostSetup(flags, ctx, 'confirm', guard.signal);
   if (typeof host === 'string') return reportUsage(ctx, host);
   const outcome = await confirmApply(host.deps, { lockWaitMs: Math.max(host.lockWaitMs, 10_000) });
   const { ok, lines } = describeConfirm(outcome);

@@ -4,7 +4,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import type { Dialect } from '../pf/render-ruleset.js';
-import type { ExclusiveLock } from './exclusive-lock.js';
+import type { ExclusiveLock, LockAcquireResult } from './exclusive-lock.js';
 import { mapPfctlErrors } from './map-pfctl-errors.js';
 import type { LoadResult, Pfctl } from './pfctl.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
@@ -26,6 +26,12 @@ export interface ApplyDeps {
   startConfirmWatchdog?: (pending: PendingConfirm) => Promise<string | null>;
   /** The plan module's fingerprint of the deployed state, for expectedFingerprint. */
   fingerprint?: (deployed: DeployedAnchor) => string;
+  /**
+   * Aborted (reason: the signal's name) when the operator interrupts: no load starts after that,
+   * and the transaction ends as refused, nothing loaded. A load already running is finished,
+   * read back, restored if need be and recorded as always: a transaction is never left mid-load.
+   */
+  interrupt?: AbortSignal;
 }
 
 export interface ApplyRequest {
@@ -178,6 +184,7 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
       const before = await readDeployed(deps.pfctl, pending.value.anchor);
       const reverted = await revertPending(deps, pending.value, 'rollback');
       if (reverted.kind === 'failed') return reverted;
+      if (reverted.kind === 'refused') return refusal(reverted.reason);
       if (reverted.kind !== 'reverted') return refusal('the pending confirmation could not be undone');
       return {
         kind: 'applied',
@@ -364,6 +371,9 @@ async function applyDesired(
     manifestDigest: matchesCurrent ? current.manifestDigest : '',
   };
 
+  const interrupted = interruption(deps);
+  if (interrupted !== null) return refusal(interrupted);
+
   // The first time pfexpose loads this anchor, what it held is kept in the history first, so that
   // `rollback` can go back to it. Written before the load: a crash after the commit keeps it too.
   if (recordAs.kind === 'apply' && (await deps.state.readNewest(anchor).catch(() => null)) === null) {
@@ -377,6 +387,12 @@ async function applyDesired(
     pending = started;
   }
 
+  // The last moment to stop: from the load on, the transaction runs to its end.
+  const late = interruption(deps);
+  if (late !== null) {
+    if (pending !== null) await state.clearPendingConfirm().catch(() => undefined);
+    return refusal(late);
+  }
   const loaded = await loadAndVerify(pfctl, anchor, ruleset, desiredLines, fast ? null : previous);
   if (loaded.kind === 'unsettled') return loaded;
   if (loaded.kind !== 'loaded') {
@@ -480,6 +496,8 @@ async function revertPending(deps: ApplyDeps, pending: PendingConfirm, kind: 'co
   const target = pending.previous?.ruleset ?? '';
   const targetLines = normalizedLines(target);
   if (!sameLines(deployed.lines, targetLines)) {
+    const interrupted = interruption(deps);
+    if (interrupted !== null) return { kind: 'refused', reason: interrupted };
     const loaded = await loadAndVerify(deps.pfctl, pending.anchor, target, targetLines, deployed);
     if (loaded.kind === 'failed' || loaded.kind === 'unsettled') {
       return { kind: 'failed', reason: `reverting the unconfirmed apply failed: ${loaded.reason}`, restored: false };
@@ -641,16 +659,36 @@ async function withLock<T>(
   }
   // The agent may hold the lock for its whole life: then it is not ours to give back.
   const heldBefore = deps.lock.holder !== null;
-  const taken = await deps.lock.acquire({ waitMs: waitMs ?? 0 });
+  const taken = await acquireLock(deps, waitMs ?? 0);
   if (taken.kind !== 'acquired') return refuse(taken.message);
   const notes: string[] = [];
   const gone = taken.tookOverFrom;
   if (gone !== null) notes.push(`took over the lock left by pid ${gone.pid} (${gone.command}, since ${gone.startedAt}), which is gone`);
   try {
+    const interrupted = interruption(deps);
+    if (interrupted !== null) return refuse(interrupted);
     return await body(notes);
   } finally {
     if (!heldBefore) await deps.lock.release();
   }
+}
+
+/** The lock, waited for in short slices when an interrupt may come, so that it ends the wait. */
+async function acquireLock(deps: ApplyDeps, waitMs: number): Promise<LockAcquireResult> {
+  if (deps.interrupt === undefined || waitMs <= 0) return deps.lock.acquire({ waitMs });
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const taken = await deps.lock.acquire({ waitMs: Math.max(0, Math.min(250, deadline - Date.now())) });
+    if (taken.kind !== 'held' || Date.now() >= deadline || deps.interrupt.aborted) return taken;
+  }
+}
+
+/** Why no load may start now (the operator interrupted), or null. */
+function interruption(deps: ApplyDeps): string | null {
+  const signal = deps.interrupt;
+  if (signal === undefined || !signal.aborted) return null;
+  const name = typeof signal.reason === 'string' ? signal.reason : 'a signal';
+  return `interrupted by ${name} before the load: nothing was loaded`;
 }
 
 function withReverted(outcome: ApplyOutcome, revertedExpired: boolean): ApplyOutcome {

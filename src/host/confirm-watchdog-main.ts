@@ -3,7 +3,7 @@
 // one line per event to its stdout (the state directory's confirm-watchdog.log).
 import { watchConfirmDeadline } from './confirm-watchdog.js';
 import { ExclusiveLock } from './exclusive-lock.js';
-import { createPfctl } from './pfctl.js';
+import { createPfctl, MAX_PFCTL_TIMEOUT_MS } from './pfctl.js';
 import { StateDir } from './state-dir.js';
 
 function option(name: string): string | undefined {
@@ -19,7 +19,7 @@ async function run(): Promise<number> {
   const stateDir = option('--state-dir');
   const program = option('--pfctl');
   const timeoutMs = Number(option('--pfctl-timeout-ms') ?? '30000');
-  if (stateDir === undefined || program === undefined || !(timeoutMs > 0)) {
+  if (stateDir === undefined || program === undefined || !Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_PFCTL_TIMEOUT_MS) {
     log('usage: confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM [--pfctl-timeout-ms N]');
     return 2;
   }

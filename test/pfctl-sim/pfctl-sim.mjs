@@ -17,11 +17,16 @@
 //                            flush, tables, enable, disable)
 //     readDelayMs: N         loads and dry runs read their input (stdin or FILE) in chunks of
 //     readChunkBytes: N      readChunkBytes (default 4096), pausing readDelayMs after each one
+//     holdOn: ["load", ...]  while the file $PFCTL_SIM_DIR/hold exists, these operations wait ...
+//     holdAt: "start"        ... before doing anything (default), or "mid-read": loads and dry
+//                            runs after reading their first chunk; each hold is logged to holds.log
+//                            ({"pid":N,"op":OP,"at":AT}) when it begins
 //     dieLoads: N            the next N loads read their input, then SIGKILL themselves ...
 //     dieWhen: "before-commit" (default: the anchor keeps its old rules) | "after-commit"
 //     showError: "msg"       show runs (-s) print "pfctl: msg" on stderr, nothing on stdout, exit 0
 //     killedStates: N        what `-k label -k L` reports killing (default 0)
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import { checkRuleset, printRuleset } from './ruleset-syntax.mjs';
 
@@ -48,6 +53,7 @@ export async function main(argv) {
     if (control.hangMs === 'forever') await new Promise(() => setInterval(() => undefined, 60_000));
     else await new Promise((resolve) => setTimeout(resolve, Number(control.hangMs)));
   }
+  hold(dir, control, op, 'start');
   if (typeof control.fail === 'string') return finish(1, '', `pfctl: ${control.fail}\n`);
   if (typeof control.showError === 'string' && (op === 'show' || op === 'tables' || op === 'status')) {
     return finish(0, '', `pfctl: ${control.showError}\n`);
@@ -158,7 +164,7 @@ function load(dir, p, dryRun, control) {
   const fromStdin = p.file === '-';
   let text;
   try {
-    text = readInput(dir, p.file, control);
+    text = readInput(dir, p.file, control, dryRun ? 'dry-run' : 'load');
   } catch (error) {
     // As pfctl: the file named as given, then the parser's own complaint.
     const why = error.code === 'ENOENT' ? 'No such file or directory' : error.message;
@@ -198,9 +204,10 @@ function load(dir, p, dryRun, control) {
  * it, so a writer killed mid-way leaves a prefix here, and the prefix is what gets loaded.
  * With readDelayMs, read in small chunks with pauses, logging progress to reads.log.
  */
-function readInput(dir, file, control) {
+function readInput(dir, file, control, op) {
   const delay = Number(control.readDelayMs ?? 0);
-  if (!(delay > 0)) return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  const holding = holds(control, op, 'mid-read');
+  if (!(delay > 0) && !holding) return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   const size = Math.max(1, Number(control.readChunkBytes ?? 4096));
   const fd = file === '-' ? 0 : openSync(file, 'r');
   const parts = [];
@@ -222,13 +229,26 @@ function readInput(dir, file, control) {
       parts.push(buffer.subarray(0, count));
       total += count;
       progress({});
-      sleepSync(delay);
+      if (parts.length === 1) hold(dir, control, op, 'mid-read');
+      if (delay > 0) sleepSync(delay);
     }
   } finally {
     if (fd !== 0) closeSync(fd);
   }
   progress({ eof: true });
   return Buffer.concat(parts).toString('utf8');
+}
+
+function holds(control, op, at) {
+  return Array.isArray(control.holdOn) && control.holdOn.includes(op) && (control.holdAt ?? 'start') === at;
+}
+
+/** Waits while $PFCTL_SIM_DIR/hold exists, if control says so for this operation and moment. */
+function hold(dir, control, op, at) {
+  const path = join(dir, 'hold');
+  if (!holds(control, op, at) || !existsSync(path)) return;
+  appendFileSync(join(dir, 'holds.log'), `${JSON.stringify({ pid: process.pid, op, at })}\n`);
+  while (existsSync(path)) sleepSync(5);
 }
 
 function sleepSync(ms) {

@@ -1,4 +1,7 @@
 // The simulator itself, driven through its command line the way pfctl is.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
 import { runCommand } from '../../src/host/run-command.js';
 import { createSim, PFCTL_SIM, type Sim } from './sim-control.js';
@@ -77,4 +80,98 @@ describe('pfctl simulator', () => {
     expect(await pfctl(['-a', 'nothere', '-sr'])).toEqual({ code: 0, stdout: '', stderr: 'pfctl: DIOCGETRULES: Invalid argument\n' });
     expect(await pfctl(['-a', 'nothere', '-s', 'Tables'])).toEqual({ code: 0, stdout: '', stderr: 'pfctl: Anchor does not exist.\n' });
   });
+
+  it('loads from -f FILE as from -f -, naming the file in its errors as pfctl does', async () => {
+    const file = join(sim.dir, 'ruleset.conf');
+    await writeFile(file, `${RULES.split('\n')[1]!}\n${RULES.split('\n')[0]!}\n`);
+    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-n', '-f', file])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await sim.readAnchor('pfexpose')).toBeUndefined();
+    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', file])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await pfctl(['-a', 'pfexpose', '-P', '-sn'])).stdout).toContain('port = 8080');
+    await writeFile(file, 'pass in\nfrobnicate all\n');
+    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', file])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${file}:2: syntax error\npfctl: Syntax error in config file: pf rules not loaded\n`,
+    });
+    const missing = join(sim.dir, 'missing.conf');
+    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', missing])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `pfctl: ${missing}: No such file or directory\npfctl: cannot open the main config file!: No such file or directory\npfctl: Syntax error in config file: pf rules not loaded\n`,
+    });
+    expect((await pfctl(['-a', 'pfexpose', '-P', '-sn'])).stdout).toContain('port = 8080');
+  });
 });
+
+describe('reading slowly, and holding', () => {
+  const LINE = 'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web" tagged pfexpose\n';
+
+  it('readDelayMs/readChunkBytes: reads its input in chunks, logging how far it got, then loads it whole', async () => {
+    const text = LINE.repeat(100);
+    await sim.setControl({ readDelayMs: 1, readChunkBytes: 4096 });
+    expect((await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', '-'], text)).code).toBe(0);
+    const reads = await sim.reads();
+    const chunks = Math.ceil(text.length / 4096);
+    expect(reads).toHaveLength(chunks + 1);
+    expect(reads.map((r) => r.bytes)).toEqual([...Array.from({ length: chunks }, (_, i) => Math.min(text.length, (i + 1) * 4096)), text.length]);
+    expect(reads[chunks]).toMatchObject({ file: '-', eof: true });
+    expect(await sim.readAnchor('pfexpose')).toBe(text);
+  });
+
+  it.each([
+    ['start', 0],
+    ['mid-read', 4096],
+  ] as const)('holdOn + holdAt %s: waits while the hold file exists, then goes on', async (at, readBefore) => {
+    const text = LINE.repeat(100);
+    await sim.setControl({ holdOn: ['load'], holdAt: at, readChunkBytes: 4096 });
+    await sim.hold(true);
+    const run = pfctl(['-o', 'none', '-a', 'pfexpose', '-f', '-'], text);
+    await waitUntil(async () => (await sim.holds()).length === 1);
+    expect((await sim.holds())[0]).toMatchObject({ op: 'load', at });
+    expect((await sim.reads()).map((r) => r.bytes).slice(-1)[0] ?? 0).toBe(readBefore);
+    expect(await sim.readAnchor('pfexpose')).toBeUndefined();
+    await sim.hold(false);
+    expect((await run).code).toBe(0);
+    expect(await sim.readAnchor('pfexpose')).toBe(text);
+  });
+
+  // Why pfexpose no longer feeds pfctl through a pipe (issue 9, C1): pfctl reads standard input to
+  // EOF and loads what it got. A writer that dies after `pass in quick` leaves `pass in quick all`.
+  it('-f -: a writer killed mid-ruleset leaves the prefix loaded, its cut last line passing everything', async () => {
+    const before = LINE.repeat(700);
+    const prefix = `${before}pass in quick`;
+    expect(prefix.length).toBeGreaterThan(64 * 1024);
+    const writer = join(sim.dir, 'writer.mjs');
+    // Like pfexpose did: pfctl in a process group of its own, the ruleset written into its stdin.
+    await writeFile(
+      writer,
+      [
+        "import { spawn } from 'node:child_process';",
+        `const child = spawn(${JSON.stringify(PFCTL_SIM)}, ['-o', 'none', '-a', 'pfexpose', '-f', '-'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });`,
+        `child.stdin.write(${JSON.stringify(prefix)});`,
+        'setInterval(() => undefined, 60_000);',
+        '',
+      ].join('\n'),
+    );
+    await sim.setControl({ readDelayMs: 1, readChunkBytes: 8192 });
+    const proc = spawn(process.execPath, [writer], { env: sim.env, stdio: 'ignore' });
+    await waitUntil(async () => (await sim.reads()).some((r) => r.bytes === prefix.length));
+    proc.kill('SIGKILL');
+    await waitUntil(async () => (await sim.reads()).some((r) => r.eof === true));
+    await waitUntil(async () => (await sim.readAnchor('pfexpose')) !== undefined);
+    const loaded = (await sim.readAnchor('pfexpose'))!;
+    expect(loaded).toBe(prefix);
+    expect((await pfctl(['-a', 'pfexpose', '-P', '-sr'])).stdout.split('\n').filter((l) => l !== '').slice(-1)).toEqual([
+      'pass in quick all flags S/SA keep state',
+    ]);
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('waitUntil: timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -21,6 +21,10 @@ export interface SimControl {
   readDelayMs?: number;
   /** Default 4096. */
   readChunkBytes?: number;
+  /** While the hold file exists (Sim.hold), these operations wait: see holdAt. */
+  holdOn?: ('status' | 'show' | 'tables' | 'dry-run' | 'load' | 'kill' | 'flush' | 'enable' | 'disable')[];
+  /** 'start' (default): before doing anything; 'mid-read': loads and dry runs, after their first chunk. */
+  holdAt?: 'start' | 'mid-read';
   dieLoads?: number;
   dieWhen?: 'before-commit' | 'after-commit';
   showError?: string;
@@ -31,6 +35,13 @@ export interface SimCall {
   time: string;
   pid: number;
   argv: string[];
+}
+
+/** One line of holds.log: a run (pid) began to wait for the hold file to go. */
+export interface SimHold {
+  pid: number;
+  op: string;
+  at: 'start' | 'mid-read';
 }
 
 /** One line of reads.log: how far a load or dry run (pid) has read its input (file: `-` or a path). */
@@ -55,8 +66,12 @@ export interface Sim {
   calls(): Promise<SimCall[]>;
   /** Runs that tried to load (pfctl -f without -n), whatever their outcome. */
   loadCalls(): Promise<SimCall[]>;
-  /** With readDelayMs: the progress of every read so far, in order. */
+  /** With readDelayMs (or a mid-read hold): the progress of every read so far, in order. */
   reads(): Promise<SimRead[]>;
+  /** Creates (true) or removes (false) the hold file that control.holdOn waits on. */
+  hold(on: boolean): Promise<void>;
+  /** The holds begun so far, in order. */
+  holds(): Promise<SimHold[]>;
   cleanup(): Promise<void>;
 }
 
@@ -115,6 +130,13 @@ export async function createSim(options: { routeIf?: string; route6If?: string }
     },
     reads() {
       return jsonLines<SimRead>('reads.log');
+    },
+    async hold(on) {
+      if (on) await writeFile(join(dir, 'hold'), '');
+      else await unlink(join(dir, 'hold')).catch(() => undefined);
+    },
+    holds() {
+      return jsonLines<SimHold>('holds.log');
     },
     async cleanup() {
       await rm(dir, { recursive: true, force: true });
