@@ -489,9 +489,9 @@ describe('pfexpose watch: another pfexpose process loads the anchor between two 
     expect(await sim.readAnchor('pfexpose')).toBe(held);
     // It read the anchor and made a dry run before that load: the full path.
     const calls = (await sim.calls()).slice(before).map((call) => call.argv.join(' '));
-    const load = calls.findIndex((argv) => argv.includes(' -f -') && !argv.includes(' -n '));
+    const load = calls.findIndex((argv) => argv.includes(' -f ') && !argv.includes(' -n '));
     expect(calls.slice(0, load).some((argv) => argv.includes('-P -sn'))).toBe(true);
-    expect(calls.slice(0, load).some((argv) => argv.includes(' -n -f -'))).toBe(true);
+    expect(calls.slice(0, load).some((argv) => argv.includes(' -n -f '))).toBe(true);
   }, 120_000);
 });
 
