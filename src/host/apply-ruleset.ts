@@ -660,7 +660,7 @@ async function withLock<T>(
   // The agent may hold the lock for its whole life: then it is not ours to give back.
   const heldBefore = deps.lock.holder !== null;
   const taken = await acquireLock(deps, waitMs ?? 0);
-  if (taken.kind !== 'acquired') return refuse(taken.message);
+  if (taken.kind !== 'acquired') return refuse(interruption(deps) ?? taken.message);
   const notes: string[] = [];
   const gone = taken.tookOverFrom;
   if (gone !== null) notes.push(`took over the lock left by pid ${gone.pid} (${gone.command}, since ${gone.startedAt}), which is gone`);
