@@ -342,8 +342,9 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
       'pfctl-rejecting-loads',
       [
         'if [ "$LOAD" = yes ]; then',
-        '  cat > /dev/null',
-        '  echo "stdin:3: cannot define table pfexpose: Cannot allocate memory" >&2',
+        // pfctl names the file it was given (the last argument) in its errors.
+        '  for a; do FILE=$a; done',
+        '  echo "$FILE:3: cannot define table pfexpose: Cannot allocate memory" >&2',
         '  echo "pfctl: Syntax error in config file: pf rules not loaded" >&2',
         '  exit 1',
         'fi',
