@@ -1,10 +1,14 @@
 // The apply core told to stop (ApplyDeps.interrupt, aborted by the CLI on SIGINT/SIGHUP/SIGTERM):
 // no load starts after that, and a load already under way runs to its end, restore included.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/host/apply-ruleset.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
 import { ANCHOR, anchorLines, createBench, DB, expectKind, linesOf, request, WEB, type Bench } from './apply-fixtures.js';
+
+// Each test runs pfexpose and the simulator several times: on a busy two-core machine that takes
+// far longer than the default 30 s.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 let bench: Bench;
 beforeEach(async () => {
