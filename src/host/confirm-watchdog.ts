@@ -2,10 +2,11 @@
 // ssh session cut by the very change being tested): a detached process sleeps until the deadline
 // and undoes the change unless `pfexpose confirm` removed the pending record first.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { revertExpiredConfirm, type ApplyDeps, type PendingOutcome } from './apply-ruleset.js';
+import { currentUid, isErrno, PRIVATE_FILE_MODE, untrustedReason } from './atomic-write.js';
 import type { PendingConfirm } from './state-dir.js';
 
 /**
@@ -24,6 +25,30 @@ export interface WatchdogLaunch {
   env: Readonly<Record<string, string | undefined>>;
   /** The script run by node; default WATCHDOG_ENTRY. */
   entry?: string;
+  /** Who must own the log; default the effective uid (null: not checked). */
+  uid?: number | null;
+}
+
+/**
+ * Opens the watchdog's log for appending without following a link or blocking on a FIFO, created
+ * 0600: a link, anything but a regular file, or a file another user could have written is refused
+ * (the message says what to remove).
+ */
+export function openWatchdogLog(path: string, uid: number | null): { fd: number } | string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, PRIVATE_FILE_MODE);
+  } catch (error) {
+    if (isErrno(error, 'ELOOP') || isErrno(error, 'EMLINK')) return `${path} is a symbolic link; pfexpose follows no links in its state directory: remove it`;
+    return `cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const info = fstatSync(fd);
+  const why = info.isFile() ? untrustedReason(info, uid) : 'is not a regular file';
+  if (why !== null) {
+    closeSync(fd);
+    return `${path} ${why}: remove it`;
+  }
+  return { fd };
 }
 
 /** For ApplyDeps.startConfirmWatchdog: spawns the watchdog script detached from this process. */
@@ -49,13 +74,12 @@ export function createConfirmWatchdogStarter(launch: WatchdogLaunch): (pending: 
         resolve(`the watchdog script ${args[0] ?? ''} is missing (run npm run build)`);
         return;
       }
-      let log: number;
-      try {
-        log = openSync(join(launch.stateDir, WATCHDOG_LOG), 'a', 0o644);
-      } catch (error) {
-        resolve(`cannot open ${join(launch.stateDir, WATCHDOG_LOG)}: ${error instanceof Error ? error.message : String(error)}`);
+      const opened = openWatchdogLog(join(launch.stateDir, WATCHDOG_LOG), launch.uid === undefined ? currentUid() : launch.uid);
+      if (typeof opened === 'string') {
+        resolve(opened);
         return;
       }
+      const log = opened.fd;
       const env: Record<string, string> = {};
       for (const [key, value] of Object.entries(launch.env)) if (value !== undefined) env[key] = value;
       try {
