@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { revertExpiredConfirm, type ApplyDeps, type PendingOutcome } from './apply-ruleset.js';
 import { currentUid, isErrno, PRIVATE_FILE_MODE, untrustedReason } from './atomic-write.js';
-import type { PendingConfirm } from './state-dir.js';
+import { confirmWindowClosed, monotonicNowMs, type PendingConfirm } from './state-dir.js';
 
 /**
  * The watchdog script as built. The same relative URL works from src/host (tests run the sources)
@@ -116,25 +116,31 @@ export interface WatchOptions {
 /**
  * The watchdog's life: wait while a pending record exists and its deadline is ahead, then revert.
  * Ends as soon as the record is gone (confirmed, reverted by someone else, or cleared by an apply
- * whose load did not happen) or belongs to another window.
+ * whose load did not happen) or belongs to another window. A process cannot outlive a reboot, so
+ * the watchdog measures the window on the monotonic clock alone (sameBoot): a wall-clock step
+ * neither reverts early nor late.
  */
 export async function watchConfirmDeadline(deps: ApplyDeps, options: WatchOptions = {}): Promise<PendingOutcome> {
   const pollMs = options.pollMs ?? 250;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const log = options.log ?? (() => undefined);
   const now = deps.now ?? (() => new Date());
+  const monotonic = deps.monotonicNow ?? monotonicNowMs;
   let attemptsLeft = options.attempts ?? 20;
   for (;;) {
     const pending = await deps.state.readPendingConfirm();
     if (pending.kind === 'absent') return { kind: 'none' };
     if (pending.kind === 'corrupt') return { kind: 'refused', reason: pending.message };
     if (options.createdAt !== undefined && pending.value.createdAt !== options.createdAt) return { kind: 'none' };
-    const remaining = Date.parse(pending.value.deadline) - now().getTime();
-    if (remaining > 0) {
-      await sleep(Math.min(remaining, pollMs));
+    if (!confirmWindowClosed(pending.value, now().getTime(), monotonic(), true)) {
+      await sleep(pollMs);
       continue;
     }
-    const outcome = await revertExpiredConfirm(deps, { lockWaitMs: 5_000, ...(options.createdAt === undefined ? {} : { createdAt: options.createdAt }) });
+    const outcome = await revertExpiredConfirm(deps, {
+      lockWaitMs: 5_000,
+      sameBoot: true,
+      ...(options.createdAt === undefined ? {} : { createdAt: options.createdAt }),
+    });
     if (outcome.kind === 'reverted' || outcome.kind === 'none') return outcome;
     if (outcome.kind === 'waiting') continue;
     attemptsLeft -= 1;

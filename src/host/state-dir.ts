@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import {
   checkPrivateDirectory,
   currentUid,
@@ -91,6 +92,35 @@ export interface PendingConfirm {
   createdAt: string;
   /** The manifest digest of the ruleset that awaits confirmation (absent in older records). */
   manifestDigest?: string;
+  /**
+   * The same window on the system's monotonic clock (process.hrtime, milliseconds since boot),
+   * which no wall-clock step moves: when the record was made and when the window closes. Absent in
+   * older records. See confirmWindowClosed().
+   */
+  monotonicCreated?: number;
+  monotonicDeadline?: number;
+}
+
+/**
+ * Whether a commit-confirmed window is over. The wall clock can be stepped (ntpdate, an operator's
+ * date(1)); the monotonic clock cannot, but restarts at boot. sameBoot: the caller knows the
+ * system did not reboot since the record was made (the watchdog, a process started with the
+ * window): the monotonic clock alone decides, so a step neither reverts early nor late. Any other
+ * reader (apply, confirm, the agent) cannot know that: the window is over only when both clocks
+ * say so (never early; after a reboot, seen as the monotonic clock behind the record's, the wall
+ * clock alone decides).
+ */
+export function confirmWindowClosed(pending: PendingConfirm, wallNowMs: number, monotonicNowMs: number, sameBoot = false): boolean {
+  const wallClosed = Date.parse(pending.deadline) <= wallNowMs;
+  const { monotonicCreated, monotonicDeadline } = pending;
+  if (monotonicCreated === undefined || monotonicDeadline === undefined || monotonicNowMs < monotonicCreated) return wallClosed;
+  const monotonicClosed = monotonicDeadline <= monotonicNowMs;
+  return sameBoot ? monotonicClosed : monotonicClosed && wallClosed;
+}
+
+/** Milliseconds on the system's monotonic clock (CLOCK_MONOTONIC: shared by all processes, steady since boot). */
+export function monotonicNowMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
 export type StateRead<T> =
@@ -372,7 +402,23 @@ function toPendingConfirm(value: unknown): PendingConfirm | string {
     return 'appliedDigest, pid or createdAt is missing';
   }
   if (manifestDigest !== undefined && typeof manifestDigest !== 'string') return 'manifestDigest must be a string';
-  const digest = manifestDigest === undefined ? {} : { manifestDigest };
+  const { monotonicCreated, monotonicDeadline } = value;
+  const monotonic =
+    monotonicCreated === undefined && monotonicDeadline === undefined
+      ? {}
+      : Number.isFinite(monotonicCreated) && Number.isFinite(monotonicDeadline) && (monotonicCreated as number) <= (monotonicDeadline as number)
+        ? { monotonicCreated: monotonicCreated as number, monotonicDeadline: monotonicDeadline as number }
+        : null;
+  if (monotonic === null) return 'monotonicCreated and monotonicDeadline must be numbers, the first not after the second';
+  const digest = { ...(manifestDigest === undefined ? {} : { manifestDigest }), ...monotonic };
+  // What a revert would load must be pfexpose's own rules for that anchor (an empty previous: the
+  // empty ruleset), checked here so that no reader (apply, confirm, rollback, the agent, the
+  // watchdog) ever acts on a record that would load anything else.
+  const restore = previous === null ? '' : isObject(previous) && typeof previous['ruleset'] === 'string' ? previous['ruleset'] : null;
+  if (restore !== null) {
+    const own = checkOwnRuleset(restore, anchor);
+    if (!own.ok) return `the ruleset it would put back is not pfexpose's own for anchor "${anchor}" (${describeForeign(own.foreign)}); nothing was loaded from it`;
+  }
   if (previous === null) return { anchor, deadline, previous: null, appliedDigest, pid, createdAt, ...digest };
   if (!isObject(previous) || typeof previous['ruleset'] !== 'string' || typeof previous['manifestDigest'] !== 'string') {
     return 'previous must be null or hold ruleset and manifestDigest';

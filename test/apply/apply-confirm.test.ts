@@ -70,7 +70,8 @@ describe('rollback', () => {
 describe('commit-confirmed', () => {
   it('blocks other applies while waiting; the next apply reverts an expired record first', async () => {
     let clock = new Date('2030-01-01T00:00:00Z');
-    const deps = { ...bench.deps, now: () => clock, startConfirmWatchdog: () => Promise.resolve(null) };
+    // Time passes on both clocks (a wall-clock step alone closes no window: see the clock-step tests).
+    const deps = { ...bench.deps, now: () => clock, monotonicNow: () => clock.getTime(), startConfirmWatchdog: () => Promise.resolve(null) };
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(deps, request([WEB, DB], { confirmSeconds: 60 })), 'applied');
     expect(expectKind(await applyRuleset(deps, request([DB])), 'refused').reason).toContain('awaits confirmation');
@@ -85,7 +86,8 @@ describe('commit-confirmed', () => {
 
   it('confirm after the deadline reverts instead, and says so', async () => {
     let clock = new Date('2030-01-01T00:00:00Z');
-    const deps = { ...bench.deps, now: () => clock, startConfirmWatchdog: () => Promise.resolve(null) };
+    // Time passes on both clocks (a wall-clock step alone closes no window: see the clock-step tests).
+    const deps = { ...bench.deps, now: () => clock, monotonicNow: () => clock.getTime(), startConfirmWatchdog: () => Promise.resolve(null) };
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(deps, request([DB], { confirmSeconds: 5 })), 'applied');
     clock = new Date('2030-01-01T00:00:06Z');

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HISTORY_LIMIT, linesDigest, sha256, StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
 
+const OWN_RULE = 'rdr inet proto tcp from any to (self) port = 8080 tag pfexpose -> 10.0.0.2 port 80\n';
+
 let root: string;
 let state: StateDir;
 let clock: number;
@@ -118,7 +120,7 @@ describe('StateDir', () => {
     const pending: PendingConfirm = {
       anchor: 'pfexpose',
       deadline: '2026-01-01T00:01:00.000Z',
-      previous: { ruleset: 'old\n', manifestDigest: 'm0' },
+      previous: { ruleset: OWN_RULE, manifestDigest: 'm0' },
       appliedDigest: sha256('new\n'),
       pid: 4242,
       createdAt: '2026-01-01T00:00:00.000Z',
