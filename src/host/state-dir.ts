@@ -287,6 +287,30 @@ export class StateDir {
   }
 
   /**
+   * readCurrent() and readNewest() for whoever may load what they hold (the agent guards the
+   * recorded ruleset, and holds a rollback's): the record only when its ruleset is pfexpose's own
+   * for the anchor (see checkOwnRuleset), else null, as if there were none: a planted record is
+   * never loaded, and the manifests stay in charge.
+   */
+  async readLoadableCurrent(anchor: string): Promise<AppliedRecord | null> {
+    const read = await this.readCurrent();
+    return read.kind === 'ok' && read.value.anchor === anchor && this.isOwn(read.value) ? read.value : null;
+  }
+
+  async readLoadableNewest(anchor: string): Promise<(AppliedRecord & { sequence: number }) | null> {
+    const newest = await this.readNewest(anchor);
+    return newest !== null && this.isOwn(newest) ? newest : null;
+  }
+
+  private ownChecked: { digest: string; ok: boolean } | null = null;
+
+  private isOwn(record: AppliedRecord): boolean {
+    const key = `${record.anchor}\u0000${record.rulesetDigest}`;
+    if (this.ownChecked?.digest !== key) this.ownChecked = { digest: key, ok: checkOwnRuleset(record.ruleset, record.anchor).ok };
+    return this.ownChecked.ok;
+  }
+
+  /**
    * Identifies the current record and the newest history entry as they are on disk (name, inode,
    * size, modification time). Every record is a new history entry and every write replaces a file
    * by rename, so any apply, rollback or revert by any pfexpose process changes it. Costs a

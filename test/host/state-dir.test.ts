@@ -336,3 +336,18 @@ describe('confirmWindowClosed', () => {
     expect(confirmWindowClosed(old, wall('2030-01-01T00:00:59Z'), 10 ** 12)).toBe(false);
   });
 });
+
+describe('records the agent may load from', () => {
+  it("return pfexpose's own rulesets, and nothing for a planted foreign one", async () => {
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' });
+    expect(await state.readLoadableCurrent('pfexpose')).toMatchObject({ manifestDigest: 'm1' });
+    expect(await state.readLoadableNewest('pfexpose')).toMatchObject({ manifestDigest: 'm1' });
+    expect(await state.readLoadableCurrent('other')).toBeNull();
+    const undone = { manifestDigest: 'm1', linesDigest: 'x' };
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'pass in quick all\n', manifestDigest: 'm2', kind: 'rollback', undone });
+    expect(await state.readLoadableCurrent('pfexpose')).toBeNull();
+    expect(await state.readLoadableNewest('pfexpose')).toBeNull();
+    // The plain reads still see them (apply reports them; it never loads them).
+    expect(await state.readNewest('pfexpose')).toMatchObject({ manifestDigest: 'm2' });
+  });
+});
