@@ -64,7 +64,8 @@ const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0  applied, or nothing to do (pf already holds the ruleset)',
   '  1  refused or failed: pf holds what it held before (or it was put back);',
-  '     or applied, but the lock file could not be written (said so)',
+  '     or applied, but the lock file or the state record could not be written (said so);',
+  '     or a load failed and the anchor was emptied, as it had held rules pfexpose does not write back',
   '  2  usage or internal error (--dialect openbsd included)',
   '',
 ];
@@ -73,7 +74,8 @@ const ROLLBACK_EXIT_CODES_HELP = [
   '',
   'Exit codes:',
   '  0  rolled back',
-  '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to',
+  '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to,',
+  '     or pf holds a ruleset the history does not record, or the entry is not pfexpose\'s own rules',
   '  2  usage or internal error',
   '',
 ];
