@@ -189,7 +189,7 @@ async function plantPending(stateDir: string, previous: string, deadline: string
   await writeFile(join(stateDir, 'pending-confirm.json'), `${JSON.stringify(pending)}\n`, { mode: 0o600 });
 }
 
-describe('a planted pending-confirm.json whose previous ruleset is not pfexpose\'s own', () => {
+describe('a planted pending-confirm.json whose previous ruleset is not pfexpose\'s own', { timeout: 120_000 }, () => {
   it.each([
     ['after its deadline', '2020-01-01T00:01:00.000Z'],
     ['before its deadline', '2999-01-01T00:00:00.000Z'],
@@ -219,7 +219,7 @@ describe('a planted pending-confirm.json whose previous ruleset is not pfexpose\
   });
 });
 
-describe('rollback loads only history entries of pfexpose\'s own rules', () => {
+describe('rollback loads only history entries of pfexpose\'s own rules', { timeout: 120_000 }, () => {
   it('refuses a planted history entry with foreign rules, naming the file; pf unchanged', async () => {
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
     expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
@@ -247,7 +247,7 @@ describe('rollback loads only history entries of pfexpose\'s own rules', () => {
   });
 });
 
-describe('a restore puts back what pf printed only when it is pfexpose\'s own', () => {
+describe('a restore puts back what pf printed only when it is pfexpose\'s own', { timeout: 120_000 }, () => {
   it('empties the anchor instead of loading foreign rules back, and says so', async () => {
     await bench.sim.writeAnchor(ANCHOR, FOREIGN);
     // The new rules go in, but pfctl dies before it says so: the apply must restore.
@@ -279,7 +279,7 @@ describe('a restore puts back what pf printed only when it is pfexpose\'s own', 
   });
 });
 
-describe('the state directory itself', () => {
+describe('the state directory itself', { timeout: 120_000 }, () => {
   it('a group- or world-writable state directory is refused before pf is touched', async () => {
     await chmod(bench.stateDir, 0o777);
     const refused = expectKind(await applyRuleset(bench.deps, request([WEB])), 'refused');
@@ -302,7 +302,7 @@ describe('the state directory itself', () => {
   });
 });
 
-describe('a full disk after the load (M10)', () => {
+describe('a full disk after the load (M10)', { timeout: 120_000 }, () => {
   const fullDisk = (): Promise<void> => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
 
   it('fails the apply, saying pf holds the new ruleset without a record; rollback then refuses, a later apply records it', async () => {
@@ -337,7 +337,7 @@ describe('a full disk after the load (M10)', () => {
   });
 });
 
-describe('confirm windows and clock steps', () => {
+describe('confirm windows and clock steps', { timeout: 120_000 }, () => {
   it('a wall clock stepped past the deadline reverts nothing early: apply still waits, confirm still keeps it', async () => {
     let wall = new Date('2030-01-01T00:00:00Z');
     let monotonic = 1_000_000;

@@ -59,7 +59,7 @@ async function anchorLines(): Promise<string[]> {
   return normalizedLines((await sim.readAnchor('pfexpose')) ?? '');
 }
 
-describe('pfexpose and its state directory', () => {
+describe('pfexpose and its state directory', { timeout: 120_000 }, () => {
   it('creates the state directory 0700 and its files 0600', async () => {
     const run = await pfexpose('apply', 'm', '--gateway', 'em0');
     expect(run.code, run.stderr).toBe(0);
