@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import {
   applyRuleset,
@@ -19,7 +20,7 @@ import {
 import { createConfirmWatchdogStarter } from '../host/confirm-watchdog.js';
 import { ExclusiveLock } from '../host/exclusive-lock.js';
 import { writeLockfile } from '../host/lock-file.js';
-import { createPfctl, MAX_PFCTL_TIMEOUT_MS, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
+import { createPfctl, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
 import { dialectRefusal } from '../host/preflight.js';
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
 import { resolveStateDir, StateDir } from '../host/state-dir.js';
@@ -63,7 +64,8 @@ const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0  applied, or nothing to do (pf already holds the ruleset)',
   '  1  refused or failed: pf holds what it held before (or it was put back);',
-  '     or applied, but the lock file could not be written (said so);',
+  '     or applied, but the lock file or the state record could not be written (said so);',
+  '     or a load failed and the anchor was emptied, as it had held rules pfexpose does not write back;',
   '     or interrupted (SIGINT, SIGHUP, SIGTERM) before the load: nothing was loaded',
   '  2  usage or internal error (--dialect openbsd included)',
   '',
@@ -77,7 +79,8 @@ const ROLLBACK_EXIT_CODES_HELP = [
   '',
   'Exit codes:',
   '  0  rolled back',
-  '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to;',
+  '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to,',
+  '     or pf holds a ruleset the history does not record, or the entry is not pfexpose\'s own rules;',
   '     or interrupted (SIGINT, SIGHUP, SIGTERM) before the load: nothing was loaded',
   '  2  usage or internal error',
   '',
@@ -98,7 +101,7 @@ export function registerApply(program: Command, ctx: CliContext): void {
     ),
   )
     .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
-    .option('--confirm <duration>', 'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (e.g. 60s, 2m)')
+    .option('--confirm <duration>', 'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (1s to 24h, e.g. 60s, 2m)')
     .option('--kill-states', 'end the open connections of exposures the apply removes (by their label)', false)
     .addHelpText(
       'after',
@@ -146,18 +149,9 @@ function addHostOptions(command: Command): Command {
   return command
     .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
     .option('--state-dir <dir>', 'where the applied rulesets and the lock are kept (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)')
-    .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (at most 24h)', '30s')
-    .option('--wait <duration>', 'wait this long for another pfexpose process that holds the lock (0: refuse at once)', '0s')
+    .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (up to 1h)', '30s')
+    .option('--wait <duration>', 'wait this long for another pfexpose process that holds the lock (0: refuse at once; up to 1h)', '0s')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
-}
-
-/** `500ms`, `1.5s`, `60s`, `2m`, `1h`, or plain seconds; milliseconds, or null when not a duration. */
-export function parseDuration(text: string): number | null {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (match?.[1] === undefined) return null;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
-  const ms = Math.round(Number(match[1]) * unit);
-  return Number.isFinite(ms) ? ms : null;
 }
 
 interface HostSetup {
@@ -166,12 +160,13 @@ interface HostSetup {
 }
 
 function hostSetup(flags: HostFlags, ctx: CliContext, command: string, interrupt?: AbortSignal): HostSetup | string {
-  const timeoutMs = parseDuration(flags.pfctlTimeout);
-  if (timeoutMs === null || timeoutMs <= 0) return `--pfctl-timeout ${JSON.stringify(flags.pfctlTimeout)} is not a duration (write e.g. 30s or 500ms)`;
-  // Node's timers fire at once beyond 2^31-1 ms: an unbounded value would kill every pfctl run.
-  if (timeoutMs > MAX_PFCTL_TIMEOUT_MS) return `--pfctl-timeout ${flags.pfctlTimeout} is out of range: use 1ms to 24h`;
-  const lockWaitMs = parseDuration(flags.wait);
-  if (lockWaitMs === null) return `--wait ${JSON.stringify(flags.wait)} is not a duration (write e.g. 10s, or 0 to refuse at once)`;
+  // One duration parser, each flag in its documented range (DURATION_LIMITS).
+  const timeout = parseDuration('--pfctl-timeout', flags.pfctlTimeout, 's', DURATION_LIMITS.pfctlTimeout);
+  if (!timeout.ok) return timeout.message;
+  const timeoutMs = timeout.ms;
+  const wait = parseDuration('--wait', flags.wait, 's', DURATION_LIMITS.wait);
+  if (!wait.ok) return wait.message;
+  const lockWaitMs = wait.ms;
   const program = resolvePfctlProgram(flags.pfctl, ctx.env);
   const stateDir = resolve(ctx.cwd, resolveStateDir(flags.stateDir, ctx.env));
   const state = new StateDir(stateDir);
@@ -257,9 +252,9 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
   if (typeof host === 'string') return reportUsage(ctx, host);
   let confirmSeconds: number | undefined;
   if (flags.confirm !== undefined) {
-    const ms = parseDuration(flags.confirm);
-    if (ms === null || ms < 1000) return reportUsage(ctx, `--confirm ${JSON.stringify(flags.confirm)} is not a duration of at least 1s (write e.g. 60s or 2m)`);
-    confirmSeconds = ms / 1000;
+    const confirm = parseDuration('--confirm', flags.confirm, 's', DURATION_LIMITS.confirm);
+    if (!confirm.ok) return reportUsage(ctx, confirm.message);
+    confirmSeconds = confirm.ms / 1000;
   }
 
   const target = isPlanFile(paths) ? await fromPlanFile(paths[0] ?? '', ctx) : await fromManifests(paths, flags, ctx);

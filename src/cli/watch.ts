@@ -199,7 +199,8 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
       readDeployed: (anchor) => readDeployed(pfctl, anchor),
       checkHooks: (anchor) => checkHooks(pfctl, anchor),
       apply: (request) => applyRuleset({ pfctl, state, lock }, { ...request, dialect: options.dialect }),
-      readNewestRecord: (anchor) => state.readNewest(anchor),
+      // Records the agent may load from: only pfexpose's own rules (issue 9; see StateDir).
+      readNewestRecord: (anchor) => state.readLoadableNewest(anchor),
       settlePendingConfirm: async () => {
         // Read without the lock first: the lock is only worth taking when there is a revert to make.
         const pending = await state.readPendingConfirm();
@@ -209,8 +210,8 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         return revertExpiredConfirm({ pfctl, state, lock }, { lockWaitMs: times.times.lockWaitMs });
       },
       readRecorded: async (anchor) => {
-        const current = await state.readCurrent();
-        return current.kind === 'ok' && current.value.anchor === anchor ? { ruleset: current.value.ruleset, manifestDigest: current.value.manifestDigest } : null;
+        const current = await state.readLoadableCurrent(anchor);
+        return current === null ? null : { ruleset: current.ruleset, manifestDigest: current.manifestDigest };
       },
       readStateMark: () => state.mark(),
       ...(options.frozen

@@ -9,7 +9,19 @@ import { mapPfctlErrors } from './map-pfctl-errors.js';
 import type { LoadResult, Pfctl } from './pfctl.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
 import { normalizedLines, readDeployed, rulesetLabels, sameLines, type DeployedAnchor } from './read-deployed.js';
-import { linesDigest, sha256, type AppliedRecord, type HistoryKind, type PendingConfirm, type StateDir, type UndoneRuleset } from './state-dir.js';
+import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
+import {
+  confirmWindowClosed,
+  historyName,
+  linesDigest,
+  monotonicNowMs,
+  sha256,
+  UnsafePathError,
+  type HistoryKind,
+  type PendingConfirm,
+  type StateDir,
+  type UndoneRuleset,
+} from './state-dir.js';
 
 export { readDeployed, normalizedLines, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
 
@@ -18,6 +30,8 @@ export interface ApplyDeps {
   state: StateDir;
   lock: ExclusiveLock;
   now?: () => Date;
+  /** Milliseconds on the system's monotonic clock (see confirmWindowClosed); default monotonicNowMs. */
+  monotonicNow?: () => number;
   /**
    * Starts whatever reverts an unconfirmed apply after its deadline even if this process is gone
    * (the CLI spawns a detached watchdog). Returns null when started, or why not. Required for
@@ -199,12 +213,31 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
     const deployed = await readDeployed(deps.pfctl, request.anchor);
     if (deployed.kind !== 'ok') return refusal(deployed.message);
     const history = await deps.state.readHistory();
+    const damaged = history.corrupt.length > 0 ? ` (damaged history entries: ${history.corrupt.map((c) => c.path).join(', ')})` : '';
+    // What pf holds must be what the history recorded last: otherwise its record is missing (a full
+    // disk after the load, a hand edit), and "the ruleset before it" is not known. Never a guess.
+    const newest = history.entries.find((entry) => entry.anchor === request.anchor);
+    if (newest !== undefined && !sameLines(normalizedLines(newest.ruleset), deployed.lines)) {
+      return refusal(
+        `anchor "${request.anchor}" holds a ruleset the history in ${deps.state.path} does not record as its newest (its record is missing, e.g. the disk was full, or the anchor was changed by hand); nothing was loaded: run pfexpose apply to record the manifests' ruleset, then roll back${damaged}`,
+      );
+    }
     const target = history.entries.find(
       (entry) => entry.anchor === request.anchor && !sameLines(normalizedLines(entry.ruleset), deployed.lines),
     );
     if (target === undefined) {
-      const damaged = history.corrupt.length > 0 ? ` (damaged history entries: ${history.corrupt.map((c) => c.path).join(', ')})` : '';
       return refusal(`nothing to roll back to: the history in ${deps.state.path} holds no earlier ruleset for anchor "${request.anchor}"${damaged}`);
+    }
+    const own = checkOwnRuleset(target.ruleset, request.anchor);
+    if (!own.ok) {
+      const file = `${deps.state.path}/history/${historyName(target.sequence)}`;
+      const what =
+        target.kind === 'initial'
+          ? 'what the anchor held before pfexpose first loaded it, and it is not pfexpose\'s own rules'
+          : 'not pfexpose\'s own rules';
+      return refusal(
+        `the history entry ${file} to roll back to is ${what} (${describeForeign(own.foreign)}); nothing was loaded: delete that file to roll back past it, or load those rules by hand (pfctl -a ${request.anchor} -f FILE)`,
+      );
     }
     const undone = await undoneBy(deps.state, request.anchor, deployed);
     const rollbackRequest: ApplyRequest = {
@@ -228,7 +261,7 @@ export async function confirmApply(deps: ApplyDeps, options: { lockWaitMs?: numb
     const pending = await deps.state.readPendingConfirm();
     if (pending.kind === 'absent') return { kind: 'none' };
     if (pending.kind === 'corrupt') return refuse(pending.message);
-    if (Date.parse(pending.value.deadline) <= now(deps).getTime()) {
+    if (windowClosed(deps, pending.value)) {
       return { kind: 'too-late', revert: await revertPending(deps, pending.value) };
     }
     try {
@@ -246,7 +279,13 @@ export async function confirmApply(deps: ApplyDeps, options: { lockWaitMs?: numb
  */
 export async function revertExpiredConfirm(
   deps: ApplyDeps,
-  options: { lockWaitMs?: number; /** Only the window opened at this time (a watchdog's own). */ createdAt?: string } = {},
+  options: {
+    lockWaitMs?: number;
+    /** Only the window opened at this time (a watchdog's own). */
+    createdAt?: string;
+    /** The caller knows the system did not reboot since the window opened (see confirmWindowClosed). */
+    sameBoot?: boolean;
+  } = {},
 ): Promise<PendingOutcome> {
   const refuse = (reason: string): PendingOutcome => ({ kind: 'refused', reason });
   return withLock(deps, options.lockWaitMs ?? 30_000, refuse, async () => {
@@ -254,7 +293,7 @@ export async function revertExpiredConfirm(
     if (pending.kind === 'absent') return { kind: 'none' };
     if (pending.kind === 'corrupt') return refuse(pending.message);
     if (options.createdAt !== undefined && pending.value.createdAt !== options.createdAt) return { kind: 'none' };
-    if (Date.parse(pending.value.deadline) > now(deps).getTime()) {
+    if (!windowClosed(deps, pending.value, options.sameBoot === true)) {
       return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
     }
     return revertPending(deps, pending.value);
@@ -298,7 +337,7 @@ async function preflightAndSettle(deps: ApplyDeps, anchor: string): Promise<Prep
   const pending = await deps.state.readPendingConfirm();
   if (pending.kind === 'corrupt') return stop(refusal(pending.message));
   if (pending.kind === 'ok') {
-    if (Date.parse(pending.value.deadline) > now(deps).getTime()) {
+    if (!windowClosed(deps, pending.value)) {
       return stop(
         refusal(
           `an apply made with --confirm awaits confirmation until ${pending.value.deadline}: run pfexpose confirm to keep it, or pfexpose rollback to undo it, then apply again`,
@@ -307,6 +346,7 @@ async function preflightAndSettle(deps: ApplyDeps, anchor: string): Promise<Prep
     }
     const reverted = await revertPending(deps, pending.value);
     if (reverted.kind === 'failed') return stop(reverted);
+    if (reverted.kind === 'refused') return stop(refusal(reverted.reason));
     if (reverted.kind === 'reverted') {
       revertedExpired = true;
       warnings.push(`an unconfirmed apply of anchor "${reverted.anchor}" had passed its deadline (${pending.value.deadline}) and was reverted first`);
@@ -340,7 +380,12 @@ async function applyDesired(
 
   if (sameLines(desiredLines, deployed.lines)) {
     const recorded = current !== null && current.manifestDigest === request.manifestDigest && sameLines(normalizedLines(current.ruleset), desiredLines);
-    if (!recorded) await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest }, warnings);
+    if (!recorded) {
+      const failure = await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest });
+      if (failure !== null) {
+        return { kind: 'failed', reason: `pf already holds the ruleset, but ${failure}; free the space (or fix the directory) and apply again`, restored: true };
+      }
+    }
     return { kind: 'unchanged', ruleset, warnings, revertedExpired: false };
   }
 
@@ -377,12 +422,22 @@ async function applyDesired(
   // The first time pfexpose loads this anchor, what it held is kept in the history first, so that
   // `rollback` can go back to it. Written before the load: a crash after the commit keeps it too.
   if (recordAs.kind === 'apply' && (await deps.state.readNewest(anchor).catch(() => null)) === null) {
-    await record(state, { anchor, ruleset: previous.text, manifestDigest: previous.manifestDigest, kind: 'initial' }, warnings);
+    // Without it, a later rollback would not know what came before: nothing is loaded then.
+    const failure = await record(state, { anchor, ruleset: previous.text, manifestDigest: previous.manifestDigest, kind: 'initial' });
+    if (failure !== null) return refusal(`nothing was loaded: ${failure} (what the anchor holds before pfexpose's first load)`);
   }
 
   let pending: PendingConfirm | null = null;
   if (request.confirmSeconds !== undefined) {
-    const started = await startConfirm(deps, request, previous);
+    // A revert loads only pfexpose's own rules: when the anchor holds anything else (a hand edit,
+    // a truncated load), the window reverts to the empty anchor, which passes nothing.
+    const own = checkOwnRuleset(previous.text, anchor);
+    if (!own.ok) {
+      warnings.push(
+        `anchor "${anchor}" holds rules pfexpose did not write (${describeForeign(own.foreign)}): if this change is not confirmed, the anchor is emptied rather than given them back`,
+      );
+    }
+    const started = await startConfirm(deps, request, own.ok ? previous : null);
     if (typeof started === 'string') return refusal(started);
     pending = started;
   }
@@ -431,12 +486,29 @@ async function applyDesired(
   const alreadyCurrent =
     recordAs.kind === 'apply' && current !== null && current.manifestDigest === request.manifestDigest && sameLines(normalizedLines(current.ruleset), desiredLines);
   if (!alreadyCurrent) {
-    await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest, kind: recordAs.kind, ...(recordAs.undone === undefined ? {} : { undone: recordAs.undone }) }, warnings);
+    const failure = await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest, kind: recordAs.kind, ...(recordAs.undone === undefined ? {} : { undone: recordAs.undone }) });
+    if (failure !== null) {
+      // Not success: pf holds a ruleset no record knows, so rollback refuses until an apply records
+      // it. A commit-confirmed window stays open and reverts as usual.
+      const window = pending === null ? '' : `; unless you run pfexpose confirm, it is reverted at ${pending.deadline}`;
+      return {
+        kind: 'failed',
+        reason: `pf holds the new ruleset, but ${failure}: the history does not know it, and pfexpose rollback refuses until it does; free the space (or fix the directory) and run the same apply again, which loads nothing and records it${window}`,
+        restored: false,
+      };
+    }
   }
   let confirmDeadline: string | undefined;
   if (pending !== null && request.confirmSeconds !== undefined) {
     // The window counts from the moment the new rules are in place, not from the start of the load.
-    const refreshed = { ...pending, deadline: new Date(now(deps).getTime() + request.confirmSeconds * 1000).toISOString() };
+    const windowMs = request.confirmSeconds * 1000;
+    const monotonic = monotonicNow(deps);
+    const refreshed = {
+      ...pending,
+      deadline: new Date(now(deps).getTime() + windowMs).toISOString(),
+      monotonicCreated: monotonic,
+      monotonicDeadline: monotonic + windowMs,
+    };
     try {
       await state.writePendingConfirm(refreshed);
       pending = refreshed;
@@ -461,20 +533,24 @@ async function applyDesired(
 async function startConfirm(
   deps: ApplyDeps,
   request: ApplyRequest,
-  previous: { text: string; manifestDigest: string },
+  /** null: revert to the empty ruleset. */
+  previous: { text: string; manifestDigest: string } | null,
 ): Promise<PendingConfirm | string> {
   const seconds = request.confirmSeconds ?? 0;
   if (!(seconds > 0) || !Number.isFinite(seconds)) return `the confirmation window must be a positive number of seconds, not ${seconds}`;
   if (deps.startConfirmWatchdog === undefined) return 'commit-confirmed needs a watchdog to revert the change, and none is configured';
   const at = now(deps);
+  const monotonic = monotonicNow(deps);
   const pending: PendingConfirm = {
     anchor: request.anchor,
     deadline: new Date(at.getTime() + seconds * 1000).toISOString(),
-    previous: { ruleset: previous.text, manifestDigest: previous.manifestDigest },
+    previous: previous === null ? null : { ruleset: previous.text, manifestDigest: previous.manifestDigest },
     appliedDigest: sha256(request.ruleset),
     pid: process.pid,
     createdAt: at.toISOString(),
     manifestDigest: request.manifestDigest,
+    monotonicCreated: monotonic,
+    monotonicDeadline: monotonic + seconds * 1000,
   };
   try {
     await deps.state.writePendingConfirm(pending);
@@ -494,6 +570,9 @@ async function revertPending(deps: ApplyDeps, pending: PendingConfirm, kind: 'co
   const deployed = await readDeployed(deps.pfctl, pending.anchor);
   if (deployed.kind !== 'ok') return { kind: 'failed', reason: `cannot revert the unconfirmed apply: ${deployed.message}`, restored: false };
   const target = pending.previous?.ruleset ?? '';
+  // StateDir.readPendingConfirm() already refused a record that would load anything else.
+  const own = checkOwnRuleset(target, pending.anchor);
+  if (!own.ok) return { kind: 'refused', reason: `the pending confirmation would load rules that are not pfexpose's own (${describeForeign(own.foreign)}); nothing was loaded` };
   const targetLines = normalizedLines(target);
   if (!sameLines(deployed.lines, targetLines)) {
     const interrupted = interruption(deps);
@@ -506,18 +585,18 @@ async function revertPending(deps: ApplyDeps, pending: PendingConfirm, kind: 'co
       return { kind: 'failed', reason: `reverting the unconfirmed apply failed: pfctl rejected the previous ruleset: ${loaded.message}`, restored: false };
     }
   }
-  const warnings: string[] = [];
-  await record(
-    deps.state,
-    {
-      anchor: pending.anchor,
-      ruleset: target,
-      manifestDigest: pending.previous?.manifestDigest ?? '',
-      kind,
-      undone: { manifestDigest: pending.manifestDigest ?? '', linesDigest: linesDigest(deployed.lines) },
-    },
-    warnings,
-  );
+  const failure = await record(deps.state, {
+    anchor: pending.anchor,
+    ruleset: target,
+    manifestDigest: pending.previous?.manifestDigest ?? '',
+    kind,
+    undone: { manifestDigest: pending.manifestDigest ?? '', linesDigest: linesDigest(deployed.lines) },
+  });
+  if (failure !== null) {
+    // The pending record stays: whoever looks next (the watchdog's next attempt, an apply, the
+    // agent) finds pf already reverted and only records it.
+    return { kind: 'failed', reason: `reverted the unconfirmed apply, but ${failure}`, restored: true };
+  }
   try {
     await deps.state.clearPendingConfirm();
   } catch (error) {
@@ -587,6 +666,11 @@ async function restore(
   if (back.kind === 'ok' && sameLines(back.lines, previous.lines)) {
     return { kind: 'failed', reason: `${why}; pf still holds the previous ruleset`, restored: true };
   }
+  // What is put back is what pf printed before the load: loaded again only when it is pfexpose's
+  // own rules. Anything else (a hand edit, a truncated earlier load, a pfctl printing garbage) is
+  // never loaded by pfexpose: the anchor is emptied instead, which passes nothing (fails closed).
+  const own = checkOwnRuleset(previous.text, anchor);
+  if (!own.ok) return emptyAnchor(pfctl, anchor, why, describeForeign(own.foreign));
   const again = await pfctl.load(anchor, previous.text);
   const after = await readDeployed(pfctl, anchor);
   if (after.kind === 'ok' && sameLines(after.lines, previous.lines)) {
@@ -596,6 +680,22 @@ async function restore(
   return {
     kind: 'failed',
     reason: `${why}; putting the previous ruleset back failed too (${how}): check pfctl -a ${anchor} -sr and apply again`,
+    restored: false,
+  };
+}
+
+/** restore()'s answer when what the anchor held before is not pfexpose's own: the empty ruleset. */
+async function emptyAnchor(pfctl: Pfctl, anchor: string, why: string, foreign: string): Promise<Loaded> {
+  const notPutBack = `the anchor held rules pfexpose did not write before this load (${foreign}), which it does not load back`;
+  const emptied = await pfctl.load(anchor, '');
+  const after = await readDeployed(pfctl, anchor);
+  if (after.kind === 'ok' && after.lines.length === 0) {
+    return { kind: 'failed', reason: `${why}; ${notPutBack}: the anchor was emptied instead and passes nothing; apply again`, restored: false };
+  }
+  const how = emptied.kind === 'ok' ? 'it does not read back empty' : emptied.message;
+  return {
+    kind: 'failed',
+    reason: `${why}; ${notPutBack}, and emptying the anchor failed too (${how}): check pfctl -a ${anchor} -sr and empty it by hand (pfctl -a ${anchor} -F all)`,
     restored: false,
   };
 }
@@ -633,16 +733,16 @@ async function undoneBy(state: StateDir, anchor: string, deployed: DeployedAncho
   return { manifestDigest: known ? current.value.manifestDigest : '', linesDigest: linesDigest(deployed.lines) };
 }
 
+/** Records a load: null when recorded, else what went wrong (for the caller's message). */
 async function record(
   state: StateDir,
   input: { anchor: string; ruleset: string; manifestDigest: string; kind?: HistoryKind; undone?: UndoneRuleset },
-  warnings: string[],
-): Promise<AppliedRecord | null> {
+): Promise<string | null> {
   try {
-    return await state.recordApplied(input);
-  } catch (error) {
-    warnings.push(`pf holds the ruleset, but recording it in ${state.path} failed: ${errorMessage(error)}`);
+    await state.recordApplied(input);
     return null;
+  } catch (error) {
+    return `recording it in ${state.path} failed: ${errorMessage(error)}`;
   }
 }
 
@@ -655,6 +755,7 @@ async function withLock<T>(
   try {
     await deps.state.ensure();
   } catch (error) {
+    if (error instanceof UnsafePathError) return refuse(error.message);
     return refuse(`cannot create the state directory ${deps.state.path}: ${errorMessage(error)}`);
   }
   // The agent may hold the lock for its whole life: then it is not ours to give back.
@@ -701,6 +802,15 @@ function refusal(reason: string, diagnostics: Diagnostic[] = [], linesToAdd?: st
 
 function now(deps: ApplyDeps): Date {
   return (deps.now ?? (() => new Date()))();
+}
+
+function monotonicNow(deps: ApplyDeps): number {
+  return (deps.monotonicNow ?? monotonicNowMs)();
+}
+
+/** See confirmWindowClosed: both clocks, or the monotonic one alone when sameBoot. */
+function windowClosed(deps: ApplyDeps, pending: PendingConfirm, sameBoot = false): boolean {
+  return confirmWindowClosed(pending, now(deps).getTime(), monotonicNow(deps), sameBoot);
 }
 
 /** `sha256:` and the first 12 hex digits (enough to tell two fingerprints apart by eye). */

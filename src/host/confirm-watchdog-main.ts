@@ -1,9 +1,10 @@
 // The detached process `apply --confirm` leaves behind (see confirm-watchdog.ts): a plain script,
 // run as `node dist/host/confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM ...`, that logs
 // one line per event to its stdout (the state directory's confirm-watchdog.log).
+import { DURATION_LIMITS } from '../agent/parse-duration.js';
 import { watchConfirmDeadline } from './confirm-watchdog.js';
 import { ExclusiveLock } from './exclusive-lock.js';
-import { createPfctl, MAX_PFCTL_TIMEOUT_MS } from './pfctl.js';
+import { createPfctl } from './pfctl.js';
 import { StateDir } from './state-dir.js';
 
 function option(name: string): string | undefined {
@@ -19,7 +20,8 @@ async function run(): Promise<number> {
   const stateDir = option('--state-dir');
   const program = option('--pfctl');
   const timeoutMs = Number(option('--pfctl-timeout-ms') ?? '30000');
-  if (stateDir === undefined || program === undefined || !Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_PFCTL_TIMEOUT_MS) {
+  const limits = DURATION_LIMITS.pfctlTimeout;
+  if (stateDir === undefined || program === undefined || !Number.isInteger(timeoutMs) || timeoutMs < limits.minMs || timeoutMs > limits.maxMs) {
     log('usage: confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM [--pfctl-timeout-ms N]');
     return 2;
   }

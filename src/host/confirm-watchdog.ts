@@ -2,11 +2,12 @@
 // ssh session cut by the very change being tested): a detached process sleeps until the deadline
 // and undoes the change unless `pfexpose confirm` removed the pending record first.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { revertExpiredConfirm, type ApplyDeps, type PendingOutcome } from './apply-ruleset.js';
-import type { PendingConfirm } from './state-dir.js';
+import { currentUid, isErrno, PRIVATE_FILE_MODE, untrustedReason } from './atomic-write.js';
+import { confirmWindowClosed, monotonicNowMs, type PendingConfirm } from './state-dir.js';
 
 /**
  * The watchdog script as built. The same relative URL works from src/host (tests run the sources)
@@ -24,6 +25,30 @@ export interface WatchdogLaunch {
   env: Readonly<Record<string, string | undefined>>;
   /** The script run by node; default WATCHDOG_ENTRY. */
   entry?: string;
+  /** Who must own the log; default the effective uid (null: not checked). */
+  uid?: number | null;
+}
+
+/**
+ * Opens the watchdog's log for appending without following a link or blocking on a FIFO, created
+ * 0600: a link, anything but a regular file, or a file another user could have written is refused
+ * (the message says what to remove).
+ */
+export function openWatchdogLog(path: string, uid: number | null): { fd: number } | string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, PRIVATE_FILE_MODE);
+  } catch (error) {
+    if (isErrno(error, 'ELOOP') || isErrno(error, 'EMLINK')) return `${path} is a symbolic link; pfexpose follows no links in its state directory: remove it`;
+    return `cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const info = fstatSync(fd);
+  const why = info.isFile() ? untrustedReason(info, uid) : 'is not a regular file';
+  if (why !== null) {
+    closeSync(fd);
+    return `${path} ${why}: remove it`;
+  }
+  return { fd };
 }
 
 /** For ApplyDeps.startConfirmWatchdog: spawns the watchdog script detached from this process. */
@@ -49,13 +74,12 @@ export function createConfirmWatchdogStarter(launch: WatchdogLaunch): (pending: 
         resolve(`the watchdog script ${args[0] ?? ''} is missing (run npm run build)`);
         return;
       }
-      let log: number;
-      try {
-        log = openSync(join(launch.stateDir, WATCHDOG_LOG), 'a', 0o644);
-      } catch (error) {
-        resolve(`cannot open ${join(launch.stateDir, WATCHDOG_LOG)}: ${error instanceof Error ? error.message : String(error)}`);
+      const opened = openWatchdogLog(join(launch.stateDir, WATCHDOG_LOG), launch.uid === undefined ? currentUid() : launch.uid);
+      if (typeof opened === 'string') {
+        resolve(opened);
         return;
       }
+      const log = opened.fd;
       const env: Record<string, string> = {};
       for (const [key, value] of Object.entries(launch.env)) if (value !== undefined) env[key] = value;
       try {
@@ -92,25 +116,31 @@ export interface WatchOptions {
 /**
  * The watchdog's life: wait while a pending record exists and its deadline is ahead, then revert.
  * Ends as soon as the record is gone (confirmed, reverted by someone else, or cleared by an apply
- * whose load did not happen) or belongs to another window.
+ * whose load did not happen) or belongs to another window. A process cannot outlive a reboot, so
+ * the watchdog measures the window on the monotonic clock alone (sameBoot): a wall-clock step
+ * neither reverts early nor late.
  */
 export async function watchConfirmDeadline(deps: ApplyDeps, options: WatchOptions = {}): Promise<PendingOutcome> {
   const pollMs = options.pollMs ?? 250;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const log = options.log ?? (() => undefined);
   const now = deps.now ?? (() => new Date());
+  const monotonic = deps.monotonicNow ?? monotonicNowMs;
   let attemptsLeft = options.attempts ?? 20;
   for (;;) {
     const pending = await deps.state.readPendingConfirm();
     if (pending.kind === 'absent') return { kind: 'none' };
     if (pending.kind === 'corrupt') return { kind: 'refused', reason: pending.message };
     if (options.createdAt !== undefined && pending.value.createdAt !== options.createdAt) return { kind: 'none' };
-    const remaining = Date.parse(pending.value.deadline) - now().getTime();
-    if (remaining > 0) {
-      await sleep(Math.min(remaining, pollMs));
+    if (!confirmWindowClosed(pending.value, now().getTime(), monotonic(), true)) {
+      await sleep(pollMs);
       continue;
     }
-    const outcome = await revertExpiredConfirm(deps, { lockWaitMs: 5_000, ...(options.createdAt === undefined ? {} : { createdAt: options.createdAt }) });
+    const outcome = await revertExpiredConfirm(deps, {
+      lockWaitMs: 5_000,
+      sameBoot: true,
+      ...(options.createdAt === undefined ? {} : { createdAt: options.createdAt }),
+    });
     if (outcome.kind === 'reverted' || outcome.kind === 'none') return outcome;
     if (outcome.kind === 'waiting') continue;
     attemptsLeft -= 1;

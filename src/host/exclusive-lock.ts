@@ -1,9 +1,12 @@
 // One pfexpose process at a time touches pf: an exclusive lock file in the state directory holding
 // the holder's pid and start time. A lock whose process is gone (kill -9, power loss) is stale and
 // is taken over; a live holder is named in the error so the operator knows whom to wait for.
+// The lock file is read without following a link or blocking: a FIFO, a device or a link in its
+// place is refused at once, never read.
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { currentUid, isErrno, PRIVATE_FILE_MODE, readPrivateFile } from './atomic-write.js';
 
 export interface LockHolder {
   pid: number;
@@ -27,7 +30,12 @@ export interface LockOptions {
   /** Tests replace the liveness probe. */
   isAlive?: (pid: number) => boolean;
   now?: () => Date;
+  /** Who must own the lock file; default the effective uid (null: not checked). */
+  uid?: number | null;
 }
+
+/** A lock file holds one short JSON line. */
+const MAX_LOCK_BYTES = 64 * 1024;
 
 // A lock file nobody can read (a damaged disk, a hand edit) is only taken over once it is this old,
 // so that a holder that is still writing it is never robbed.
@@ -38,6 +46,7 @@ export class ExclusiveLock {
   private readonly command: string;
   private readonly isAlive: (pid: number) => boolean;
   private readonly now: () => Date;
+  private readonly uid: number | null;
   private held: LockHolder | null = null;
 
   constructor(path: string, options: LockOptions = {}) {
@@ -45,6 +54,7 @@ export class ExclusiveLock {
     this.command = options.command ?? 'pfexpose';
     this.isAlive = options.isAlive ?? isProcessAlive;
     this.now = options.now ?? (() => new Date());
+    this.uid = options.uid === undefined ? currentUid() : options.uid;
   }
 
   get holder(): LockHolder | null {
@@ -99,8 +109,8 @@ export class ExclusiveLock {
     const mine = this.held;
     if (mine === null) return;
     this.held = null;
-    const current = await readHolder(this.path);
-    if (current.kind === 'ok' && current.holder.token === mine.token) {
+    const current = await readHolder(this.path, this.uid).catch(() => null);
+    if (current?.kind === 'ok' && current.holder.token === mine.token) {
       await unlink(this.path).catch(() => undefined);
     }
   }
@@ -115,7 +125,7 @@ export class ExclusiveLock {
     // Written whole to a private file first and linked into place: link() fails if the lock
     // exists, and nobody ever sees a half-written lock.
     const temp = join(dirname(this.path), `.${basename(this.path)}.${holder.token}.tmp`);
-    const handle = await open(temp, 'wx', 0o644);
+    const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
     try {
       await handle.writeFile(`${JSON.stringify(holder)}\n`);
       await handle.sync();
@@ -134,7 +144,7 @@ export class ExclusiveLock {
   }
 
   private async inspectExisting(): Promise<Attempt> {
-    const current = await readHolder(this.path);
+    const current = await readHolder(this.path, this.uid);
     if (current.kind === 'absent') return { kind: 'stale-removed', previous: null };
     if (current.kind === 'ok' && this.isAlive(current.holder.pid)) return { kind: 'held', holder: current.holder };
     if (current.kind === 'unreadable' && Date.now() - current.mtimeMs < UNREADABLE_GRACE_MS) {
@@ -153,17 +163,18 @@ export class ExclusiveLock {
   private async removeStale(token: string | null): Promise<boolean> {
     const guard = `${this.path}.takeover`;
     try {
-      const handle = await open(guard, 'wx', 0o644);
+      const handle = await open(guard, 'wx', PRIVATE_FILE_MODE);
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
     } catch (error) {
       if (!isErrno(error, 'EEXIST')) throw error;
-      const pid = Number((await readFile(guard, 'utf8').catch(() => '')).trim());
+      const text = await readPrivateFile(guard, { uid: this.uid, maxBytes: MAX_LOCK_BYTES, fix: `remove it` });
+      const pid = Number(text.trim());
       if (!Number.isInteger(pid) || pid <= 0 || !this.isAlive(pid)) await unlink(guard).catch(() => undefined);
       return false;
     }
     try {
-      const again = await readHolder(this.path);
+      const again = await readHolder(this.path, this.uid);
       const stillStale =
         again.kind === 'absent' ||
         (again.kind === 'ok' && again.holder.token === token && !this.isAlive(again.holder.pid)) ||
@@ -184,12 +195,13 @@ type Attempt =
 
 type HolderRead = { kind: 'ok'; holder: LockHolder } | { kind: 'absent' } | { kind: 'unreadable'; mtimeMs: number };
 
-async function readHolder(path: string): Promise<HolderRead> {
+/** UnsafePathError when the lock is a link, not a regular file, too large or not ours. */
+async function readHolder(path: string, uid: number | null): Promise<HolderRead> {
   let text: string;
   let mtimeMs: number;
   try {
-    text = await readFile(path, 'utf8');
-    mtimeMs = (await stat(path)).mtimeMs;
+    text = await readPrivateFile(path, { uid, maxBytes: MAX_LOCK_BYTES, fix: 'remove it (no pfexpose process can be holding it)' });
+    mtimeMs = (await lstat(path)).mtimeMs;
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return { kind: 'absent' };
     throw error;
@@ -224,10 +236,6 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return isErrno(error, 'EPERM');
   }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }
 
 function errorMessage(error: unknown): string {

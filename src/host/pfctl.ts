@@ -2,6 +2,7 @@
 // implementation that runs the configured pfctl program. Every answer is a typed value; pfctl's
 // habit of printing errors while exiting 0 is checked here, on stderr, so no caller has to.
 // Loads and dry runs read a complete file (`-f FILE`, see ruleset-file.ts), never a pipe.
+import { DURATION_LIMITS } from '../agent/parse-duration.js';
 import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
@@ -14,10 +15,10 @@ export const DEFAULT_ANCHOR = 'pfexpose';
  */
 export const RULESET_NAME = 'stdin';
 /**
- * The longest --pfctl-timeout: 24 hours. Node's timers take at most 2^31-1 ms and fire after 1 ms
- * beyond that, which would kill every pfctl at once.
+ * The longest --pfctl-timeout (one hour, owned by DURATION_LIMITS). Node's timers take at most
+ * 2^31-1 ms and fire after 1 ms beyond that, which would kill every pfctl at once.
  */
-export const MAX_PFCTL_TIMEOUT_MS = 86_400_000;
+export const MAX_PFCTL_TIMEOUT_MS = DURATION_LIMITS.pfctlTimeout.maxMs;
 
 /** Why a pfctl run gave no usable answer, whatever was asked. */
 export type PfctlFailure =

@@ -2,10 +2,25 @@
 // history for `rollback` (each entry saying how it got there: apply, rollback, confirm revert, or
 // the anchor as pfexpose first found it), and a pending commit-confirmed record. Every write is
 // atomic; a damaged file is reported as such (the operator can delete it) and never crashes the caller.
+// The directory is created 0700 and its files 0600; a directory or file that another user could
+// have written (group- or world-writable, or owned by someone else) or a symbolic link is refused,
+// never followed (see README, "The state directory").
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
+import {
+  checkPrivateDirectory,
+  currentUid,
+  isErrno,
+  PRIVATE_FILE_MODE,
+  readPrivateFile,
+  UnsafePathError,
+  writeFileAtomic,
+  type FileWriter,
+} from './atomic-write.js';
+
+export { UnsafePathError } from './atomic-write.js';
 
 export const DEFAULT_STATE_DIR = '/var/db/pfexpose';
 export const HISTORY_LIMIT = 10;
@@ -14,6 +29,8 @@ const CURRENT_FILE = 'current.json';
 const CURRENT_RULESET_FILE = 'current.pf';
 const PENDING_FILE = 'pending-confirm.json';
 const HISTORY_DIR = 'history';
+/** A record holds one ruleset: tens of thousands of rules stay well below this. */
+const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 /**
  * How a history entry came to be: `apply` (the manifests, by hand or by the agent), `rollback`,
@@ -75,6 +92,35 @@ export interface PendingConfirm {
   createdAt: string;
   /** The manifest digest of the ruleset that awaits confirmation (absent in older records). */
   manifestDigest?: string;
+  /**
+   * The same window on the system's monotonic clock (process.hrtime, milliseconds since boot),
+   * which no wall-clock step moves: when the record was made and when the window closes. Absent in
+   * older records. See confirmWindowClosed().
+   */
+  monotonicCreated?: number;
+  monotonicDeadline?: number;
+}
+
+/**
+ * Whether a commit-confirmed window is over. The wall clock can be stepped (ntpdate, an operator's
+ * date(1)); the monotonic clock cannot, but restarts at boot. sameBoot: the caller knows the
+ * system did not reboot since the record was made (the watchdog, a process started with the
+ * window): the monotonic clock alone decides, so a step neither reverts early nor late. Any other
+ * reader (apply, confirm, the agent) cannot know that: the window is over only when both clocks
+ * say so (never early; after a reboot, seen as the monotonic clock behind the record's, the wall
+ * clock alone decides).
+ */
+export function confirmWindowClosed(pending: PendingConfirm, wallNowMs: number, monotonicNowMs: number, sameBoot = false): boolean {
+  const wallClosed = Date.parse(pending.deadline) <= wallNowMs;
+  const { monotonicCreated, monotonicDeadline } = pending;
+  if (monotonicCreated === undefined || monotonicDeadline === undefined || monotonicNowMs < monotonicCreated) return wallClosed;
+  const monotonicClosed = monotonicDeadline <= monotonicNowMs;
+  return sameBoot ? monotonicClosed : monotonicClosed && wallClosed;
+}
+
+/** Milliseconds on the system's monotonic clock (CLOCK_MONOTONIC: shared by all processes, steady since boot). */
+export function monotonicNowMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
 export type StateRead<T> =
@@ -83,7 +129,7 @@ export type StateRead<T> =
   | { kind: 'corrupt'; path: string; message: string };
 
 export interface HistoryRead {
-  /** Newest first; at most HISTORY_LIMIT. */
+  /** Newest first; at most HISTORY_LIMIT. sequence: the entry's number (file names sort by it, not by text). */
   entries: (AppliedRecord & { sequence: number })[];
   corrupt: { path: string; message: string }[];
 }
@@ -107,14 +153,26 @@ export function linesDigest(lines: readonly string[]): string {
   return sha256(lines.join('\n'));
 }
 
+export interface StateDirOptions {
+  now?: () => Date;
+  /** Who must own the directory and its files; default the effective uid (null: not checked). */
+  uid?: number | null;
+  /** Writes one record whole; tests pass one that fails like a full disk. */
+  writeFile?: FileWriter;
+}
+
 export class StateDir {
   readonly path: string;
   private readonly now: () => Date;
+  private readonly uid: number | null;
+  private readonly write: FileWriter;
   private newestCache: { identity: string; record: (AppliedRecord & { sequence: number }) | null } | null = null;
 
-  constructor(path: string, options: { now?: () => Date } = {}) {
+  constructor(path: string, options: StateDirOptions = {}) {
     this.path = path;
     this.now = options.now ?? (() => new Date());
+    this.uid = options.uid === undefined ? currentUid() : options.uid;
+    this.write = options.writeFile ?? ((file, data) => writeFileAtomic(file, data, PRIVATE_FILE_MODE));
   }
 
   /** The lock file's place, for ExclusiveLock. */
@@ -122,13 +180,50 @@ export class StateDir {
     return join(this.path, 'lock');
   }
 
-  /** Creates the directory (and history/) when missing. */
+  /** The user that must own the directory and its files (null: not checked), for ExclusiveLock. */
+  get ownerUid(): number | null {
+    return this.uid;
+  }
+
+  /**
+   * Creates the directory (0700; its parent must exist) and history/ when missing, and checks both:
+   * throws UnsafePathError (a symbolic link, not a directory, group- or world-writable, owned by
+   * another user) with a message that says what to do.
+   */
   async ensure(): Promise<void> {
-    await mkdir(join(this.path, HISTORY_DIR), { recursive: true, mode: 0o755 });
+    try {
+      await mkdir(this.path, { mode: 0o700 });
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) {
+        throw new UnsafePathError(this.path, `cannot create the state directory ${this.path}: its parent ${dirname(this.path)} does not exist (create it, or point --state-dir elsewhere)`);
+      }
+      if (!isErrno(error, 'EEXIST')) throw error;
+    }
+    await this.checkDirectory();
+    try {
+      await mkdir(join(this.path, HISTORY_DIR), { mode: 0o700 });
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+    }
+    await this.checkHistoryDirectory();
+  }
+
+  /** UnsafePathError unless the directory is safe to use; 'absent' when it does not exist yet. */
+  async checkDirectory(): Promise<'absent' | 'ok'> {
+    return checkPrivateDirectory(
+      this.path,
+      this.uid,
+      `make it a directory of its own (chown it to the user running pfexpose, chmod 700 ${this.path}) or point --state-dir elsewhere`,
+    );
+  }
+
+  private async checkHistoryDirectory(): Promise<'absent' | 'ok'> {
+    const path = join(this.path, HISTORY_DIR);
+    return checkPrivateDirectory(path, this.uid, `remove ${path} (pfexpose creates it again, empty) or make it a private directory`);
   }
 
   async readCurrent(): Promise<StateRead<AppliedRecord>> {
-    return readRecord(join(this.path, CURRENT_FILE), toAppliedRecord);
+    return this.readRecord(join(this.path, CURRENT_FILE), toAppliedRecord);
   }
 
   /**
@@ -147,13 +242,13 @@ export class StateDir {
       ...(input.undone === undefined ? {} : { undone: input.undone }),
     };
     const sequences = await this.historySequences();
-    const next = (sequences[sequences.length - 1] ?? 0) + 1;
-    await writeFileAtomic(join(this.path, HISTORY_DIR, historyName(next)), `${JSON.stringify(record, null, 2)}\n`);
+    const next = (sequences[sequences.length - 1]?.value ?? 0n) + 1n;
+    await this.write(join(this.path, HISTORY_DIR, historyName(next)), `${JSON.stringify(record, null, 2)}\n`);
     for (const old of sequences.slice(0, Math.max(0, sequences.length + 1 - HISTORY_LIMIT))) {
-      await unlink(join(this.path, HISTORY_DIR, historyName(old))).catch(() => undefined);
+      await unlink(join(this.path, HISTORY_DIR, old.name)).catch(() => undefined);
     }
-    await writeFileAtomic(join(this.path, CURRENT_FILE), `${JSON.stringify(record, null, 2)}\n`);
-    await writeFileAtomic(join(this.path, CURRENT_RULESET_FILE), input.ruleset);
+    await this.write(join(this.path, CURRENT_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    await this.write(join(this.path, CURRENT_RULESET_FILE), input.ruleset);
     return record;
   }
 
@@ -161,10 +256,10 @@ export class StateDir {
     const sequences = await this.historySequences();
     const entries: HistoryRead['entries'] = [];
     const corrupt: HistoryRead['corrupt'] = [];
-    for (const sequence of [...sequences].reverse()) {
-      const path = join(this.path, HISTORY_DIR, historyName(sequence));
-      const read = await readRecord(path, toAppliedRecord);
-      if (read.kind === 'ok') entries.push({ ...read.value, sequence });
+    for (const { name, value } of [...sequences].reverse()) {
+      const path = join(this.path, HISTORY_DIR, name);
+      const read = await this.readRecord(path, toAppliedRecord);
+      if (read.kind === 'ok') entries.push({ ...read.value, sequence: Number(value) });
       else if (read.kind === 'corrupt') corrupt.push({ path: read.path, message: read.message });
     }
     return { entries, corrupt };
@@ -176,18 +271,43 @@ export class StateDir {
    */
   async readNewest(anchor: string): Promise<(AppliedRecord & { sequence: number }) | null> {
     const sequences = await this.historySequences();
-    for (const sequence of [...sequences].reverse()) {
-      const path = join(this.path, HISTORY_DIR, historyName(sequence));
+    for (const { name, value } of [...sequences].reverse()) {
+      const path = join(this.path, HISTORY_DIR, name);
+      const sequence = Number(value);
       // An entry is written once and never changed: a file that looks the same is the same.
       const info = await stat(path).catch(() => null);
       if (info === null) continue;
       const identity = `${path}:${info.size}:${info.mtimeMs}:${info.ino}`;
       const known = this.newestCache?.identity === identity ? this.newestCache.record : undefined;
-      const record = known !== undefined ? known : await readRecord(path, toAppliedRecord).then((read) => (read.kind === 'ok' ? { ...read.value, sequence } : null));
+      const record = known !== undefined ? known : await this.readRecord(path, toAppliedRecord).then((read) => (read.kind === 'ok' ? { ...read.value, sequence } : null));
       this.newestCache = { identity, record };
       if (record !== null && record.anchor === anchor) return record;
     }
     return null;
+  }
+
+  /**
+   * readCurrent() and readNewest() for whoever may load what they hold (the agent guards the
+   * recorded ruleset, and holds a rollback's): the record only when its ruleset is pfexpose's own
+   * for the anchor (see checkOwnRuleset), else null, as if there were none: a planted record is
+   * never loaded, and the manifests stay in charge.
+   */
+  async readLoadableCurrent(anchor: string): Promise<AppliedRecord | null> {
+    const read = await this.readCurrent();
+    return read.kind === 'ok' && read.value.anchor === anchor && this.isOwn(read.value) ? read.value : null;
+  }
+
+  async readLoadableNewest(anchor: string): Promise<(AppliedRecord & { sequence: number }) | null> {
+    const newest = await this.readNewest(anchor);
+    return newest !== null && this.isOwn(newest) ? newest : null;
+  }
+
+  private ownChecked: { digest: string; ok: boolean } | null = null;
+
+  private isOwn(record: AppliedRecord): boolean {
+    const key = `${record.anchor}\u0000${record.rulesetDigest}`;
+    if (this.ownChecked?.digest !== key) this.ownChecked = { digest: key, ok: checkOwnRuleset(record.ruleset, record.anchor).ok };
+    return this.ownChecked.ok;
   }
 
   /**
@@ -200,7 +320,7 @@ export class StateDir {
   async mark(): Promise<string> {
     const sequences = await this.historySequences();
     const newest = sequences[sequences.length - 1];
-    const paths = [join(this.path, CURRENT_FILE), ...(newest === undefined ? [] : [join(this.path, HISTORY_DIR, historyName(newest))])];
+    const paths = [join(this.path, CURRENT_FILE), ...(newest === undefined ? [] : [join(this.path, HISTORY_DIR, newest.name)])];
     const parts = await Promise.all(
       paths.map(async (path) => {
         const info = await stat(path).catch(() => null);
@@ -211,12 +331,12 @@ export class StateDir {
   }
 
   async readPendingConfirm(): Promise<StateRead<PendingConfirm>> {
-    return readRecord(join(this.path, PENDING_FILE), toPendingConfirm);
+    return this.readRecord(join(this.path, PENDING_FILE), toPendingConfirm);
   }
 
   async writePendingConfirm(pending: PendingConfirm): Promise<void> {
     await this.ensure();
-    await writeFileAtomic(join(this.path, PENDING_FILE), `${JSON.stringify(pending, null, 2)}\n`);
+    await this.write(join(this.path, PENDING_FILE), `${JSON.stringify(pending, null, 2)}\n`);
   }
 
   /** Removes the pending record (confirmed, or reverted); absent is fine. */
@@ -226,34 +346,46 @@ export class StateDir {
     });
   }
 
-  private async historySequences(): Promise<number[]> {
-    let names: string[];
-    try {
-      names = await readdir(join(this.path, HISTORY_DIR));
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return [];
-      throw error;
-    }
+  /**
+   * The history's entries, oldest first, by number: names are ten digits, zero-padded, and longer
+   * past 9999999999, so a numeric order (not the names' text order) keeps the newest last forever.
+   * A symbolic link in place of history/ is refused (UnsafePathError), never listed.
+   */
+  private async historySequences(): Promise<{ name: string; value: bigint }[]> {
+    if ((await this.checkDirectory()) === 'absent') return [];
+    if ((await this.checkHistoryDirectory()) === 'absent') return [];
+    const names = await readdir(join(this.path, HISTORY_DIR));
     return names
-      .map((name) => /^(\d{10})\.json$/.exec(name)?.[1])
-      .filter((digits): digits is string => digits !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
+      .map((name) => ({ name, digits: /^(\d{10,})\.json$/.exec(name)?.[1] }))
+      .filter((entry): entry is { name: string; digits: string } => entry.digits !== undefined)
+      .map(({ name, digits }) => ({ name, value: BigInt(digits) }))
+      .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * One record, checked: the directory, then the file (no link, a regular file of ours), then its
+   * JSON and fields. Anything wrong is 'corrupt' with a message saying what to do.
+   */
+  private async readRecord<T>(path: string, check: (value: unknown) => T | string): Promise<StateRead<T>> {
+    let text: string;
+    try {
+      if ((await this.checkDirectory()) === 'absent') return { kind: 'absent' };
+      text = await readPrivateFile(path, { uid: this.uid, maxBytes: MAX_RECORD_BYTES, fix: `remove it and apply again` });
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return { kind: 'absent' };
+      if (error instanceof UnsafePathError) return { kind: 'corrupt', path, message: error.message };
+      return { kind: 'corrupt', path, message: `${path} cannot be read: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    return parseRecord(path, text, check);
   }
 }
 
-function historyName(sequence: number): string {
+/** A history entry's file name: at least ten digits. */
+export function historyName(sequence: bigint | number): string {
   return `${String(sequence).padStart(10, '0')}.json`;
 }
 
-async function readRecord<T>(path: string, check: (value: unknown) => T | string): Promise<StateRead<T>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return { kind: 'absent' };
-    return { kind: 'corrupt', path, message: `${path} cannot be read: ${error instanceof Error ? error.message : String(error)}` };
-  }
+function parseRecord<T>(path: string, text: string, check: (value: unknown) => T | string): StateRead<T> {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -294,7 +426,23 @@ function toPendingConfirm(value: unknown): PendingConfirm | string {
     return 'appliedDigest, pid or createdAt is missing';
   }
   if (manifestDigest !== undefined && typeof manifestDigest !== 'string') return 'manifestDigest must be a string';
-  const digest = manifestDigest === undefined ? {} : { manifestDigest };
+  const { monotonicCreated, monotonicDeadline } = value;
+  const monotonic =
+    monotonicCreated === undefined && monotonicDeadline === undefined
+      ? {}
+      : Number.isFinite(monotonicCreated) && Number.isFinite(monotonicDeadline) && (monotonicCreated as number) <= (monotonicDeadline as number)
+        ? { monotonicCreated: monotonicCreated as number, monotonicDeadline: monotonicDeadline as number }
+        : null;
+  if (monotonic === null) return 'monotonicCreated and monotonicDeadline must be numbers, the first not after the second';
+  const digest = { ...(manifestDigest === undefined ? {} : { manifestDigest }), ...monotonic };
+  // What a revert would load must be pfexpose's own rules for that anchor (an empty previous: the
+  // empty ruleset), checked here so that no reader (apply, confirm, rollback, the agent, the
+  // watchdog) ever acts on a record that would load anything else.
+  const restore = previous === null ? '' : isObject(previous) && typeof previous['ruleset'] === 'string' ? previous['ruleset'] : null;
+  if (restore !== null) {
+    const own = checkOwnRuleset(restore, anchor);
+    if (!own.ok) return `the ruleset it would put back is not pfexpose's own for anchor "${anchor}" (${describeForeign(own.foreign)}); nothing was loaded from it`;
+  }
   if (previous === null) return { anchor, deadline, previous: null, appliedDigest, pid, createdAt, ...digest };
   if (!isObject(previous) || typeof previous['ruleset'] !== 'string' || typeof previous['manifestDigest'] !== 'string') {
     return 'previous must be null or hold ruleset and manifestDigest';
@@ -312,8 +460,4 @@ function toPendingConfirm(value: unknown): PendingConfirm | string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }

@@ -1,12 +1,13 @@
 // The commit-confirmed watchdog's waiting loop, with the clock and sleep in the test's hands: it
 // leaves as soon as its own window is gone or replaced by another one, and touches pf only after
 // the deadline of its own window.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { closeSync, statSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyDeps } from '../../src/host/apply-ruleset.js';
-import { watchConfirmDeadline } from '../../src/host/confirm-watchdog.js';
+import { createConfirmWatchdogStarter, openWatchdogLog, watchConfirmDeadline, WATCHDOG_LOG } from '../../src/host/confirm-watchdog.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
 import { StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
@@ -79,5 +80,39 @@ describe('watchConfirmDeadline', () => {
     const outcome = await watchConfirmDeadline(deps, { createdAt: WINDOW.createdAt, attempts: 1, sleep: () => Promise.resolve() });
     expect(outcome.kind).toBe('failed');
     expect(pfctlCalls).toContain('showAnchor');
+  });
+});
+
+describe('the watchdog log (issue 9, M2)', () => {
+  const starter = (uid?: number) =>
+    createConfirmWatchdogStarter({ stateDir: root, pfctlProgram: '/nonexistent/pfctl', env: {}, entry: process.execPath, ...(uid === undefined ? {} : { uid }) });
+
+  it('is refused when it is a symbolic link, and nothing is written through it', async () => {
+    const target = join(root, 'elsewhere.log');
+    await writeFile(target, 'before\n');
+    await symlink(target, join(root, WATCHDOG_LOG));
+    const failure = await starter()(WINDOW);
+    expect(failure).toContain('is a symbolic link');
+    expect(await readFile(target, 'utf8')).toBe('before\n');
+  });
+
+  it('a dangling link is refused too: nothing is created where it points', async () => {
+    await symlink(join(root, 'created-by-the-link.log'), join(root, WATCHDOG_LOG));
+    expect(await starter()(WINDOW)).toContain('is a symbolic link');
+    await expect(stat(join(root, 'created-by-the-link.log'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("is refused when another user owns it or others can write it", async () => {
+    await writeFile(join(root, WATCHDOG_LOG), '');
+    expect(await starter((process.geteuid?.() ?? 0) + 4242)(WINDOW)).toContain('is owned by uid');
+    await chmod(join(root, WATCHDOG_LOG), 0o666);
+    expect(await starter()(WINDOW)).toContain('writable by group or others');
+  });
+
+  it('is created 0600', () => {
+    const opened = openWatchdogLog(join(root, 'new.log'), process.geteuid?.() ?? null);
+    expect(typeof opened).toBe('object');
+    if (typeof opened === 'object') closeSync(opened.fd);
+    expect(statSync(join(root, 'new.log')).mode & 0o777).toBe(0o600);
   });
 });

@@ -1,13 +1,16 @@
 // The lock between real processes: the module is transpiled to plain JS so that a second node
-// process can take the same lock with the same code.
+// process can take the same lock with the same code. Also: a lock file that is a FIFO, a device
+// or a link is refused at once, never read (it used to hang).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it, expect } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 
+const execFileAsync = promisify(execFile);
 let moduleDir: string;
 let dir: string;
 let lockPath: string;
@@ -37,11 +40,14 @@ if (mode === 'count') {
 
 beforeAll(async () => {
   moduleDir = await mkdtemp(join(tmpdir(), 'pfexpose-lockmod-'));
-  const source = await readFile(new URL('../../src/host/exclusive-lock.ts', import.meta.url), 'utf8');
-  const js = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
-  await writeFile(join(moduleDir, 'exclusive-lock.mjs'), js);
+  // The lock and the one module it imports (state files read without links or blocking).
+  for (const name of ['exclusive-lock', 'atomic-write']) {
+    const source = await readFile(new URL(`../../src/host/${name}.ts`, import.meta.url), 'utf8');
+    const js = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
+    await writeFile(join(moduleDir, `${name}.mjs`), js.replaceAll("from './atomic-write.js'", "from './atomic-write.mjs'"));
+  }
   await writeFile(join(moduleDir, 'holder.mjs'), HOLDER);
 });
 afterAll(async () => {
@@ -110,6 +116,39 @@ describe('ExclusiveLock in one process', () => {
     await utimes(lockPath, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect((await later.acquire()).kind).toBe('acquired');
     await later.release();
+  });
+});
+
+describe('ExclusiveLock refuses a lock file it cannot trust, at once', () => {
+  it.each([
+    ['a FIFO', async (path: string) => void (await execFileAsync('mkfifo', [path])), 'is not a regular file'],
+    ['a link to /dev/zero', (path: string) => symlink('/dev/zero', path), 'is a symbolic link'],
+    ['a link to a lock file', async (path: string) => {
+      await writeFile(`${path}.real`, JSON.stringify({ pid: 2147483646, startedAt: 'x', command: 'apply', token: 'dead' }));
+      await symlink(`${path}.real`, path);
+    }, 'is a symbolic link'],
+    ['world-writable', async (path: string) => {
+      await writeFile(path, JSON.stringify({ pid: 2147483646, startedAt: 'x', command: 'apply', token: 'dead' }));
+      await chmod(path, 0o666);
+    }, 'writable by group or others'],
+  ])('%s', async (_name, plant, message) => {
+    await plant(lockPath);
+    const result = await new ExclusiveLock(lockPath).acquire({ waitMs: 0 });
+    expect(result.kind).toBe('failed');
+    expect(result.kind === 'failed' && result.message).toContain(message);
+  });
+
+  it("another user's lock file", async () => {
+    await writeFile(lockPath, JSON.stringify({ pid: 2147483646, startedAt: 'x', command: 'apply', token: 'dead' }));
+    const result = await new ExclusiveLock(lockPath, { uid: (process.geteuid?.() ?? 0) + 4242 }).acquire();
+    expect(result.kind === 'failed' && result.message).toContain('is owned by uid');
+  });
+
+  it('creates its lock file 0600', async () => {
+    const lock = new ExclusiveLock(lockPath);
+    await lock.acquire();
+    expect((await stat(lockPath)).mode & 0o777).toBe(0o600);
+    await lock.release();
   });
 });
 

@@ -1,8 +1,23 @@
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HISTORY_LIMIT, linesDigest, sha256, StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
+import { promisify } from 'node:util';
+import {
+  confirmWindowClosed,
+  HISTORY_LIMIT,
+  historyName,
+  linesDigest,
+  sha256,
+  StateDir,
+  UnsafePathError,
+  type PendingConfirm,
+} from '../../src/host/state-dir.js';
+
+const execFileAsync = promisify(execFile);
+
+const OWN_RULE = 'rdr inet proto tcp from any to (self) port = 8080 tag pfexpose -> 10.0.0.2 port 80\n';
 
 let root: string;
 let state: StateDir;
@@ -118,7 +133,7 @@ describe('StateDir', () => {
     const pending: PendingConfirm = {
       anchor: 'pfexpose',
       deadline: '2026-01-01T00:01:00.000Z',
-      previous: { ruleset: 'old\n', manifestDigest: 'm0' },
+      previous: { ruleset: OWN_RULE, manifestDigest: 'm0' },
       appliedDigest: sha256('new\n'),
       pid: 4242,
       createdAt: '2026-01-01T00:00:00.000Z',
@@ -154,5 +169,185 @@ describe('StateDir', () => {
     await state.ensure();
     await writeFile(join(state.path, 'pending-confirm.json'), JSON.stringify({ anchor: 'a', deadline: 'soon' }));
     expect((await state.readPendingConfirm()).kind).toBe('corrupt');
+  });
+});
+
+describe('the state directory is not trusted blindly (issue 9, M2)', () => {
+  it('is created 0700 with history/ 0700 and every file 0600', async () => {
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' });
+    await state.writePendingConfirm({ anchor: 'pfexpose', deadline: '2030-01-01T00:00:00.000Z', previous: null, appliedDigest: 'x', pid: 1, createdAt: 'x' });
+    const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
+    expect(await mode(state.path)).toBe(0o700);
+    expect(await mode(join(state.path, 'history'))).toBe(0o700);
+    for (const name of ['current.json', 'current.pf', 'pending-confirm.json', join('history', historyName(1))]) {
+      expect([name, await mode(join(state.path, name))]).toEqual([name, 0o600]);
+    }
+  });
+
+  it('creates no parent directories: a missing parent is refused', async () => {
+    const nested = new StateDir(join(root, 'missing', 'state'));
+    await expect(nested.ensure()).rejects.toThrow(/its parent .* does not exist/);
+    await expect(stat(join(root, 'missing'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it.each([0o777, 0o770, 0o702])('refuses a directory of mode %o, and reads nothing from it', async (bad) => {
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' });
+    await chmod(state.path, bad);
+    await expect(state.ensure()).rejects.toThrow(UnsafePathError);
+    await expect(state.ensure()).rejects.toThrow(/writable by group or others/);
+    expect((await state.readCurrent()).kind).toBe('corrupt');
+    await expect(state.readHistory()).rejects.toThrow(UnsafePathError);
+  });
+
+  it("refuses a directory or a record owned by another user (as root or not: the uid is the test's)", async () => {
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' });
+    const other = new StateDir(state.path, { uid: (process.geteuid?.() ?? 0) + 4242 });
+    await expect(other.ensure()).rejects.toThrow(/is owned by uid/);
+    const read = await other.readCurrent();
+    expect(read.kind === 'corrupt' && read.message).toMatch(/is owned by uid/);
+  });
+
+  it('refuses a group-writable record', async () => {
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' });
+    await chmod(join(state.path, 'current.json'), 0o666);
+    const read = await state.readCurrent();
+    expect(read.kind === 'corrupt' && read.message).toContain('writable by group or others');
+  });
+
+  it('refuses a state directory that is a symbolic link', async () => {
+    const real = join(root, 'real');
+    await mkdir(real, { mode: 0o700 });
+    await symlink(real, state.path);
+    await expect(state.ensure()).rejects.toThrow(/is a symbolic link/);
+  });
+
+  it('refuses history/ as a symbolic link and writes nothing through it', async () => {
+    const elsewhere = join(root, 'elsewhere');
+    await mkdir(elsewhere, { mode: 0o700 });
+    await mkdir(state.path, { mode: 0o700 });
+    await symlink(elsewhere, join(state.path, 'history'));
+    await expect(state.ensure()).rejects.toThrow(/history is a symbolic link/);
+    await expect(state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' })).rejects.toThrow(UnsafePathError);
+    await expect(state.readHistory()).rejects.toThrow(UnsafePathError);
+    expect(await state.readNewest('pfexpose').catch(() => 'refused')).toBe('refused');
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it('follows no link to a record, and reads no FIFO', async () => {
+    await state.ensure();
+    const outside = join(root, 'outside.json');
+    const record = { anchor: 'pfexpose', ruleset: OWN_RULE, rulesetDigest: sha256(OWN_RULE), manifestDigest: 'm', appliedAt: 'x' };
+    await writeFile(outside, JSON.stringify(record));
+    await symlink(outside, join(state.path, 'current.json'));
+    await symlink(outside, join(state.path, 'history', historyName(1)));
+    const current = await state.readCurrent();
+    expect(current.kind === 'corrupt' && current.message).toContain('is a symbolic link');
+    expect((await state.readHistory()).corrupt).toHaveLength(1);
+    await execFileAsync('mkfifo', [join(state.path, 'pending-confirm.json')]);
+    const pending = await state.readPendingConfirm();
+    expect(pending.kind === 'corrupt' && pending.message).toContain('is not a regular file');
+    // Writing replaces the link itself; the file it pointed to is untouched.
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm2' });
+    expect(JSON.parse(await readFile(outside, 'utf8'))).toEqual(record);
+  });
+
+  it('refuses a pending record whose previous ruleset is not pfexpose\'s own', async () => {
+    await state.ensure();
+    const pending = { anchor: 'pfexpose', deadline: '2030-01-01T00:00:00.000Z', previous: { ruleset: 'pass in quick all\n', manifestDigest: '' }, appliedDigest: 'x', pid: 1, createdAt: 'x' };
+    await writeFile(join(state.path, 'pending-confirm.json'), JSON.stringify(pending), { mode: 0o600 });
+    const read = await state.readPendingConfirm();
+    expect(read.kind).toBe('corrupt');
+    expect(read.kind === 'corrupt' && read.message).toContain('line 1 "pass in quick all"');
+    expect(read.kind === 'corrupt' && read.message).toContain('remove it');
+  });
+});
+
+describe('history ids (issue 9)', () => {
+  it('sort by number past 9999999999: the newest entry is never hidden', async () => {
+    await state.ensure();
+    const entry = (digest: string) => ({ anchor: 'pfexpose', ruleset: OWN_RULE, rulesetDigest: sha256(OWN_RULE), manifestDigest: digest, appliedAt: 'x' });
+    await writeFile(join(state.path, 'history', '9999999998.json'), JSON.stringify(entry('m-old')), { mode: 0o600 });
+    await writeFile(join(state.path, 'history', '9999999999.json'), JSON.stringify(entry('m-last-ten-digit')), { mode: 0o600 });
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm-eleven' });
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm-eleven-2' });
+    expect((await readdir(join(state.path, 'history'))).sort()).toEqual(['10000000000.json', '10000000001.json', '9999999998.json', '9999999999.json']);
+    const history = await state.readHistory();
+    expect(history.entries.map((e) => [e.sequence, e.manifestDigest])).toEqual([
+      [10000000001, 'm-eleven-2'],
+      [10000000000, 'm-eleven'],
+      [9999999999, 'm-last-ten-digit'],
+      [9999999998, 'm-old'],
+    ]);
+    expect(await state.readNewest('pfexpose')).toMatchObject({ manifestDigest: 'm-eleven-2' });
+  });
+
+  it('trims the oldest by number, not by name', async () => {
+    await state.ensure();
+    const entry = { anchor: 'pfexpose', ruleset: OWN_RULE, rulesetDigest: sha256(OWN_RULE), manifestDigest: 'm', appliedAt: 'x' };
+    for (let i = 0; i < HISTORY_LIMIT; i += 1) {
+      await writeFile(join(state.path, 'history', historyName(9999999995 + i)), JSON.stringify(entry), { mode: 0o600 });
+    }
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'newest' });
+    const names = await readdir(join(state.path, 'history'));
+    expect(names).toHaveLength(HISTORY_LIMIT);
+    expect(names).not.toContain(historyName(9999999995));
+    expect(names).toContain(historyName(9999999995 + HISTORY_LIMIT));
+  });
+});
+
+describe('a record that cannot be written (a full disk)', () => {
+  it('recordApplied rejects, and the current record is left as it was', async () => {
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' });
+    const full = new StateDir(state.path, {
+      writeFile: () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })),
+    });
+    await expect(full.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm2' })).rejects.toThrow(/ENOSPC/);
+    expect(await state.readCurrent()).toMatchObject({ kind: 'ok', value: { manifestDigest: 'm1' } });
+  });
+});
+
+describe('confirmWindowClosed', () => {
+  const pending: PendingConfirm = {
+    anchor: 'pfexpose',
+    deadline: '2030-01-01T00:01:00.000Z',
+    previous: null,
+    appliedDigest: 'x',
+    pid: 1,
+    createdAt: '2030-01-01T00:00:00.000Z',
+    monotonicCreated: 1_000,
+    monotonicDeadline: 61_000,
+  };
+  const wall = (iso: string): number => Date.parse(iso);
+  it.each([
+    ['both clocks before the deadline', wall('2030-01-01T00:00:30Z'), 31_000, false, false],
+    ['both past', wall('2030-01-01T00:01:01Z'), 62_000, false, true],
+    ['the wall clock stepped forward: not early', wall('2030-02-01T00:00:00Z'), 31_000, false, false],
+    ['the wall clock stepped forward, same boot: not early', wall('2030-02-01T00:00:00Z'), 31_000, true, false],
+    ['the wall clock stepped back, same boot: not late', wall('2029-12-01T00:00:00Z'), 62_000, true, true],
+    ['the wall clock stepped back, boot unknown: waits for both', wall('2029-12-01T00:00:00Z'), 62_000, false, false],
+    ['rebooted (monotonic behind the record): the wall clock decides', wall('2030-01-01T00:01:01Z'), 500, false, true],
+  ])('%s', (_name, wallNow, monotonicNow, sameBoot, closed) => {
+    expect(confirmWindowClosed(pending, wallNow, monotonicNow, sameBoot)).toBe(closed);
+  });
+
+  it('older records without the monotonic clock follow the wall clock', () => {
+    const { monotonicCreated: _c, monotonicDeadline: _d, ...old } = pending;
+    expect(confirmWindowClosed(old, wall('2030-01-01T00:01:01Z'), 0)).toBe(true);
+    expect(confirmWindowClosed(old, wall('2030-01-01T00:00:59Z'), 10 ** 12)).toBe(false);
+  });
+});
+
+describe('records the agent may load from', () => {
+  it("return pfexpose's own rulesets, and nothing for a planted foreign one", async () => {
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' });
+    expect(await state.readLoadableCurrent('pfexpose')).toMatchObject({ manifestDigest: 'm1' });
+    expect(await state.readLoadableNewest('pfexpose')).toMatchObject({ manifestDigest: 'm1' });
+    expect(await state.readLoadableCurrent('other')).toBeNull();
+    const undone = { manifestDigest: 'm1', linesDigest: 'x' };
+    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'pass in quick all\n', manifestDigest: 'm2', kind: 'rollback', undone });
+    expect(await state.readLoadableCurrent('pfexpose')).toBeNull();
+    expect(await state.readLoadableNewest('pfexpose')).toBeNull();
+    // The plain reads still see them (apply reports them; it never loads them).
+    expect(await state.readNewest('pfexpose')).toMatchObject({ manifestDigest: 'm2' });
   });
 });
