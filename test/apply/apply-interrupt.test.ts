@@ -126,10 +126,18 @@ describe('an interrupt before the load', () => {
 
   it('confirm after the window closed: the revert is not started', async () => {
     await applied();
+    // Both clocks move a minute past the 5 s window (the window closes on the monotonic clock).
     let clock = new Date('2030-01-01T00:00:00Z');
-    const deps = { ...bench.deps, now: () => clock, startConfirmWatchdog: () => Promise.resolve(null) };
+    let monotonic = 1_000_000;
+    const deps = {
+      ...bench.deps,
+      now: () => clock,
+      monotonicNow: () => monotonic,
+      startConfirmWatchdog: () => Promise.resolve(null),
+    };
     expectKind(await applyRuleset(deps, request([WEB, DB], { confirmSeconds: 5 })), 'applied');
     clock = new Date('2030-01-01T00:01:00Z');
+    monotonic += 60_000;
     const late = new AbortController();
     const pfctl = bench.deps.pfctl;
     const outcome = await confirmApply({
