@@ -1,6 +1,6 @@
 // Compiles exposures into the text of pfexpose's pf anchor, written exactly as pfctl prints rules
 // back, so that the deployed and the desired ruleset compare line by line. The text loads with
-// `pfctl -o none -a ANCHOR -f -`.
+// `pfctl -o none -a ANCHOR -f FILE` (see host/ruleset-file.ts).
 import { createHash } from 'node:crypto';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
