@@ -87,7 +87,7 @@ describe('hostile trees (made in a temporary directory)', () => {
       ['file-too-large', 'tree/big.yaml'],
       ['file-unreadable', 'tree/dangling.yaml'],
       ['file-binary', 'tree/image.yaml'],
-      ['file-unreadable', 'tree/pipe.yaml'],
+      ['file-not-regular', 'tree/pipe.yaml'],
       ['symlink-loop', 'tree/sub/deeper/up'],
       ['symlink-loop', 'tree/sub/top'],
     ]);
