@@ -154,9 +154,11 @@ function quotingLess(diagnostics: readonly Diagnostic[], data: unknown): Diagnos
   }
   const first = unknownTop[0];
   if (first !== undefined) {
+    // The pointer names the key: the document's own pointer says where without quoting it.
     const { hint: _hint, ...rest } = first;
     kept.push({
       ...rest,
+      pointer: '',
       message:
         `${unknownTop.length === 1 ? 'a key' : `${unknownTop.length} keys`} at the top of this document ${unknownTop.length === 1 ? 'is' : 'are'} not manifest keys; ` +
         `without version it does not look like a pfexpose manifest, so its text is not quoted: move the file out of the manifest paths or add version: 1`,
