@@ -138,7 +138,7 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       return;
     }
     if (info.isDirectory()) {
-      if (!SKIPPED_DIRECTORIES.has(name)) await enterDirectory(display, absolute, real, parentReal, ancestors);
+      await enterDirectory(display, absolute, real, parentReal, ancestors);
       return;
     }
     if (!isManifestName(name)) return;
@@ -162,8 +162,9 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
     const byName = new Map(entries.map((e) => [e.name, e]));
     for (const name of names) {
       const entry = byName.get(name);
-      // Dot-files and dot-directories are skipped silently: `.git`, editors' lock links and swap files.
-      if (entry === undefined || name.startsWith('.')) continue;
+      // Dot-files and dot-directories are skipped silently (`.git`, editors' lock links and swap
+      // files), and node_modules whatever it is (package managers make it a link).
+      if (entry === undefined || name.startsWith('.') || SKIPPED_DIRECTORIES.has(name)) continue;
       const childDisplay = join(display, name);
       const childAbsolute = join(absolute, name);
       const type = await entryType(entry, childAbsolute);
@@ -171,7 +172,7 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       if (type.isSymbolicLink()) {
         await followLink(name, childDisplay, childAbsolute, real, ancestors);
       } else if (type.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(name)) await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors);
+        await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors);
       } else if (isManifestName(name)) {
         if (type.isFile()) await addFile({ file: childDisplay, absolute: childAbsolute, noFollow: true });
         else diagnostics.push(notRegularDiagnostic(childDisplay, type));

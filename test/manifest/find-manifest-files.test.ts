@@ -53,6 +53,8 @@ describe('findManifestFiles: discovery stays inside the paths given', () => {
   symlinkSync('/dev/null', join(root, 'm', 'null.yaml'));
   // A link out of the tree that is not a manifest by name, to a file: never read, nothing to say.
   symlinkSync('../secret/passwd', join(root, 'm', 'passwd-link'));
+  // node_modules is skipped whatever it is: package managers make it a link.
+  symlinkSync('../secret', join(root, 'm', 'node_modules'));
   // Inside the tree: followed.
   symlinkSync('data/notes.txt', join(root, 'm', 'notes.yaml'));
   symlinkSync('../other/shared.yaml', join(root, 'm', 'shared-link.yaml'));

@@ -75,7 +75,7 @@ describe('readGitRevision', () => {
   });
 });
 
-describe('readGitRevision: links committed in the revision', () => {
+describe('readGitRevision: links committed in the revision', { timeout: 60_000 }, () => {
   const secret = mkdtempSync(join(tmpdir(), 'pfexpose-secret-'));
   writeFileSync(join(secret, 'shadow'), 'SECRET-SHADOW-LINE\n');
   afterAll(() => rmSync(secret, { recursive: true, force: true }));
