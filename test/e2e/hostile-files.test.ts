@@ -130,6 +130,8 @@ describe('files that are not regular answer at once', () => {
     ['/dev/zero for compile --check', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--check', '/dev/zero'], want: /cannot read --check \/dev\/zero: .*device/ }],
     ['a FIFO for plan --deployed', { args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', 'fifo'], want: /cannot read the deployed state fifo: .*FIFO/ }],
     ['/dev/zero for plan --deployed', { args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', '/dev/zero'], want: /cannot read the deployed state \/dev\/zero: .*device/ }],
+    ['a foreign file for plan --deployed (not quoted)', { args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', 'secret'], want: /secret holds no pf rule/ }],
+    ['a foreign file as the lock file (not quoted)', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'secret'], want: /lock-syntax/ }],
     ['a lock file that is a link loop', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'loop-a'], want: /lock-unreadable .*link loop/ }],
   ];
   symlinkSync('loop-b', join(root, 'loop-a'));
@@ -141,6 +143,7 @@ describe('files that are not regular answer at once', () => {
       expect(result.code).toBe(1);
       expect(result.stdout + result.stderr).toMatch(want);
       expect(result.stdout + result.stderr).not.toMatch(STACK_TRACE);
+      expectNoSecret(result.stdout + result.stderr);
     },
     TIMEOUT,
   );
