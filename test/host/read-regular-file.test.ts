@@ -2,6 +2,7 @@
 // otherwise (a FIFO with no writer would block a plain read forever), sized before reading.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,17 @@ describe('readRegularFile', () => {
     const got = await readRegularFile(path, { maxBytes: maxBytes ?? 1024, ...(noFollow === undefined ? {} : { noFollow }) });
     expect(summary(got)).toEqual(want);
     if (got.kind !== 'ok') expect(describeReadFailure(got)).toMatch(/\w/);
+  });
+
+  it('a socket is refused as one', async () => {
+    const server = createServer();
+    const path = join(root, 'sock');
+    await new Promise<void>((done) => server.listen(path, done));
+    try {
+      expect(await readRegularFile(path, { maxBytes: 1024 })).toEqual({ kind: 'not-regular', what: 'a socket' });
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
   });
 
   it('readRegularText decodes UTF-8', async () => {
