@@ -80,6 +80,9 @@ export async function readGitRevision(request: GitRevisionRequest): Promise<GitR
         // searching must stay inside the paths given, one named explicitly inside the repository.
         const resolved = await resolveLink(run, commit, entry, (path) => explicitFile || insideRoots(roots, path));
         if (!resolved.ok) return { ok: false, message: `${display} at ${request.ref} ${resolved.message}` };
+        if (resolved.entry === null && explicitFile) {
+          return { ok: false, message: `${display} at ${request.ref} is a symbolic link to a directory; for --base, name the directory itself` };
+        }
         // A directory, or a file its own path reaches: read where it lies, not twice.
         if (resolved.entry === null || (!explicitFile && coveredByRoots(roots, resolved.entry.path))) continue;
         blobEntry = resolved.entry;

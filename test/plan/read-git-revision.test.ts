@@ -132,6 +132,12 @@ describe('readGitRevision: links committed in the revision', { timeout: 60_000 }
     expect(dangling.ok ? null : dangling.message).toMatch(/dangling/);
   });
 
+  it('refuses a path given that is a link to a directory in the revision (it would read nothing)', async () => {
+    repo = linked({ 'alias': 'hosts' });
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['alias'], lockPath: null, env });
+    expect(got.ok ? null : got.message).toMatch(/^alias at HEAD is a symbolic link to a directory/);
+  });
+
   it('skips dot-files such as an Emacs lock link', async () => {
     repo = linked({ 'hosts/.#web.yaml': 'root@host.1:1' });
     const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
