@@ -1,10 +1,11 @@
 // Keeps the text of every manifest file between the agent's cycles, so that a change re-reads only
 // the files whose identity (inode, size, modification and change time) moved. A file that changes
 // while it is read makes the snapshot unstable: the agent waits for the writer and reads again.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
+import { readLockText } from '../host/lock-file.js';
 import { decodeManifestBytes } from '../manifest/decode-manifest-bytes.js';
 import { findManifestFiles, readManifestFile } from '../manifest/find-manifest-files.js';
 import type { ManifestFile } from '../manifest/find-manifest-files.js';
@@ -134,25 +135,7 @@ export class ManifestCache {
 
   private async readLock(): Promise<{ text: string | null; diagnostic?: Diagnostic }> {
     const { cwd, lockPath } = this.options;
-    try {
-      return { text: await readFile(isAbsolute(lockPath) ? lockPath : resolve(cwd, lockPath), 'utf8') };
-    } catch (error) {
-      if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return { text: null };
-      return {
-        text: null,
-        diagnostic: {
-          code: 'lock-unreadable',
-          severity: 'error',
-          message: `cannot read the lock file: ${error instanceof Error ? error.message : String(error)}`,
-          file: lockPath,
-          line: 1,
-          column: 1,
-          endLine: 1,
-          endColumn: 1,
-          hint: 'make it readable, or pass another one with --lock FILE',
-        },
-      };
-    }
+    return readLockText(isAbsolute(lockPath) ? lockPath : resolve(cwd, lockPath), lockPath);
   }
 }
 

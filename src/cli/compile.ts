@@ -1,12 +1,12 @@
 // `pfexpose compile`: manifests in, the pf ruleset out (stdout, or a file written atomically), plus
 // the lock file of dynamic host ports brought up to date unless --frozen. `--check FILE` compares
 // instead of writing, for repositories that commit the rendered ruleset.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../host/atomic-write.js';
 import { writeLockfile } from '../host/lock-file.js';
+import { describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
 import type { Exposure } from '../model/exposure.js';
 import { addCompileOptions } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
@@ -39,6 +39,7 @@ export function registerCompile(program: Command, ctx: CliContext): void {
         'Exit codes:',
         '  0  compiled (with --check: FILE is up to date)',
         '  1  invalid manifests, a conflict, a lock that --frozen forbids changing, or --check found a difference',
+        '     (or FILE cannot be read: missing, or not a regular file such as a FIFO or device)',
         '  2  usage or internal error',
         '',
       ].join('\n'),
@@ -53,12 +54,18 @@ async function runCompile(paths: string[], flags: CompileCommandFlags, ctx: CliC
   if (outcome === null) return;
   const text = flags.format === 'json' ? formatCompileJson(outcome) : outcome.ruleset;
   if (flags.check !== undefined) {
-    const current = await readFile(resolve(ctx.cwd, flags.check), 'utf8').catch(() => null);
-    if (current === text) {
+    const fix = `to update it, run the same command with -o ${flags.check} in place of --check ${flags.check}`;
+    // A file longer than what compile writes differs: it is never read past that length.
+    const expected = Buffer.from(text, 'utf8');
+    const current = await readRegularFile(resolve(ctx.cwd, flags.check), { maxBytes: expected.length });
+    if (current.kind === 'ok' && Buffer.from(current.bytes).equals(expected)) {
       ctx.stderr.write(`${flags.check} is up to date\n`);
       ctx.exitCode = 0;
+    } else if (current.kind === 'ok' || current.kind === 'too-large') {
+      ctx.stderr.write(`${flags.check} differs from what compile would write; ${fix}\n`);
+      ctx.exitCode = 1;
     } else {
-      ctx.stderr.write(`${flags.check} ${current === null ? 'does not exist or cannot be read' : 'differs from what compile would write'}; to update it, run the same command with -o ${flags.check} in place of --check ${flags.check}\n`);
+      ctx.stderr.write(`pfexpose compile: cannot read --check ${flags.check}: ${describeReadFailure(current)}; ${fix}\n`);
       ctx.exitCode = 1;
     }
     return;

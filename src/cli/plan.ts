@@ -1,7 +1,7 @@
 // `pfexpose plan [PATH...]`: compiles the manifests and compares them with one deployed state (live
 // pf, a file of pfctl output, or the same manifests at a git revision). Exit codes follow
 // `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error (usage errors included).
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -10,6 +10,7 @@ import { formatText } from '../diagnostics/format-text.js';
 import { writeFileAtomic } from '../host/atomic-write.js';
 import { readGitRevision } from '../host/git.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
+import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
 import { parsePfctlOutput } from '../pf/parse-pfctl.js';
 import {
   AnnotationBudget,
@@ -247,20 +248,16 @@ async function readDeployed(
     }
   }
   if (flags.deployed !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(resolve(ctx.cwd, flags.deployed), 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : error instanceof Error ? error.message : String(error);
-      return { ok: false, message: `cannot read the deployed state ${flags.deployed}: ${why}` };
-    }
+    const read = await readRegularText(resolve(ctx.cwd, flags.deployed), { maxBytes: MAX_RULESET_FILE_BYTES });
+    if (read.kind !== 'ok') return { ok: false, message: `cannot read the deployed state ${flags.deployed}: ${describeReadFailure(read)}` };
+    const text = read.text;
     const parsed = parsePfctlOutput(text);
     const first = parsed.diagnostics[0];
     if (parsed.rules.length > 0 && parsed.rules.every((r) => r.kind === 'unparsed') && first !== undefined) {
       return {
         ok: false,
-        message: `${flags.deployed} holds no pf rule pfexpose can read (line ${first.line}: ${first.message}); give pfctl -a ANCHOR -P -sn and -sr output, or a ruleset written by pfexpose compile`,
+        // Not one line is a rule: the file may be anything, so none of it is quoted.
+        message: `${flags.deployed} holds no pf rule pfexpose can read (not one of its lines is a rule; none is shown); give pfctl -a ANCHOR -P -sn and -sr output, or a ruleset written by pfexpose compile`,
       };
     }
     const state = deployedFromText(text);

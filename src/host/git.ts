@@ -2,9 +2,10 @@
 // (`git rev-parse`, `git ls-tree`, `git cat-file`): the working tree and the index are never touched,
 // so `plan --base origin/main` is safe in any checkout, even one with uncommitted changes.
 import { execFile } from 'node:child_process';
-import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path';
 import { decodeManifestBytes, MAX_MANIFEST_BYTES } from '../manifest/decode-manifest-bytes.js';
 import { isManifestName } from '../manifest/find-manifest-files.js';
+import { MAX_LOCKFILE_BYTES } from './lock-file.js';
 
 export interface GitRevisionRequest {
   /** Where relative paths are resolved and git is run. */
@@ -54,9 +55,15 @@ export async function readGitRevision(request: GitRevisionRequest): Promise<GitR
   const sources: { file: string; text: string }[] = [];
   const missing: string[] = [];
   const seen = new Set<string>();
-  for (const given of request.paths.length > 0 ? request.paths : ['.']) {
+  const givenPaths = request.paths.length > 0 ? request.paths : ['.'];
+  const roots: string[] = [];
+  for (const given of givenPaths) {
     const inRepo = repoPath(root, request.cwd, given);
     if (inRepo === null) return { ok: false, message: `${given} is outside the git repository at ${root}` };
+    roots.push(inRepo);
+  }
+  for (const [index, given] of givenPaths.entries()) {
+    const inRepo = roots[index] as string;
     const entries = await listTree(run, commit, inRepo);
     if (!entries.ok) return entries;
     const explicitFile = entries.entries.length === 1 && entries.entries[0]?.path === inRepo;
@@ -67,10 +74,23 @@ export async function readGitRevision(request: GitRevisionRequest): Promise<GitR
       const display = below === '' ? normalize(given) : join(normalize(given), ...below.split('/'));
       if (seen.has(display)) continue;
       seen.add(display);
-      if (entry.size > MAX_MANIFEST_BYTES) {
-        return { ok: false, message: `${display} at ${request.ref} is ${entry.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit for manifests` };
+      let blobEntry: TreeEntry = entry;
+      if (entry.link) {
+        // A link is resolved inside the revision's tree only, never on this host: one found while
+        // searching must stay inside the paths given, one named explicitly inside the repository.
+        const resolved = await resolveLink(run, commit, entry, (path) => explicitFile || insideRoots(roots, path));
+        if (!resolved.ok) return { ok: false, message: `${display} at ${request.ref} ${resolved.message}` };
+        if (resolved.entry === null && explicitFile) {
+          return { ok: false, message: `${display} at ${request.ref} is a symbolic link to a directory; for --base, name the directory itself` };
+        }
+        // A directory, or a file its own path reaches: read where it lies, not twice.
+        if (resolved.entry === null || (!explicitFile && coveredByRoots(roots, resolved.entry.path))) continue;
+        blobEntry = resolved.entry;
       }
-      const blob = await run(['cat-file', 'blob', entry.object]);
+      if (blobEntry.size > MAX_MANIFEST_BYTES) {
+        return { ok: false, message: `${display} at ${request.ref} is ${blobEntry.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit for manifests` };
+      }
+      const blob = await run(['cat-file', 'blob', blobEntry.object]);
       if (!blob.ok) return { ok: false, message: `cannot read ${display} at ${request.ref}: ${blob.message}` };
       const decoded = decodeManifestBytes(blob.stdout, display);
       if (!decoded.ok) return { ok: false, message: `${display} at ${request.ref}: ${decoded.diagnostic.message}` };
@@ -84,8 +104,15 @@ export async function readGitRevision(request: GitRevisionRequest): Promise<GitR
     if (inRepo !== null && inRepo !== '') {
       const entries = await listTree(run, commit, inRepo);
       if (!entries.ok) return entries;
-      const lock = entries.entries.find((e) => e.path === inRepo);
+      let lock = entries.entries.find((e) => e.path === inRepo);
+      if (lock?.link === true) {
+        // Named by the user: followed anywhere inside the repository's tree, never on the host.
+        const resolved = await resolveLink(run, commit, lock, () => true);
+        if (!resolved.ok) return { ok: false, message: `${request.lockPath} at ${request.ref} ${resolved.message}` };
+        lock = resolved.entry ?? undefined;
+      }
       if (lock !== undefined) {
+        if (lock.size > MAX_LOCKFILE_BYTES) return { ok: false, message: `${request.lockPath} at ${request.ref} is ${lock.size} bytes, over the ${MAX_LOCKFILE_BYTES}-byte limit for the lock file` };
         const blob = await run(['cat-file', 'blob', lock.object]);
         if (!blob.ok) return { ok: false, message: `cannot read ${request.lockPath} at ${request.ref}: ${blob.message}` };
         lockText = blob.stdout.toString('utf8');
@@ -99,9 +126,76 @@ interface TreeEntry {
   path: string;
   object: string;
   size: number;
+  /** A symbolic link (mode 120000): its blob is the target's path. */
+  link: boolean;
 }
 
-/** Regular files (not links or submodules) at or under a repository path, recursively. */
+/** How many links in a row are followed before the chain counts as a loop. */
+const MAX_LINK_HOPS = 40;
+/** A link's target is a path: anything longer is not one pfexpose will follow. */
+const MAX_LINK_BYTES = 4096;
+
+/**
+ * Follows a link committed in the revision through the revision's own tree: the regular file it
+ * ends at, null for a directory (searched where it lies), or why it is refused. A target that is
+ * absolute, leaves the repository or fails `allowed` is refused without being looked up; its text
+ * is never shown.
+ */
+async function resolveLink(
+  run: (args: string[]) => Promise<GitRun>,
+  commit: string,
+  link: TreeEntry,
+  allowed: (path: string) => boolean,
+): Promise<{ ok: true; entry: TreeEntry | null } | { ok: false; message: string }> {
+  const outside = {
+    ok: false as const,
+    message:
+      'is a symbolic link that leads outside the paths given (symlink-outside): it is not followed; commit the file itself in its place, or name its target on the command line',
+  };
+  let current = link;
+  for (let hop = 0; hop < MAX_LINK_HOPS; hop += 1) {
+    if (current.size > MAX_LINK_BYTES) return outside;
+    const blob = await run(['cat-file', 'blob', current.object]);
+    if (!blob.ok) return { ok: false, message: `is a symbolic link that cannot be read: ${blob.message}` };
+    const target = blob.stdout.toString('utf8');
+    if (target === '' || target.startsWith('/') || target.includes('\0')) return outside;
+    const at = posix.normalize(posix.join(posix.dirname(current.path), target));
+    if (at === '..' || at.startsWith('../') || at === '.' || !allowed(at)) return outside;
+    const listed = await run(['ls-tree', '-z', '-l', '--full-tree', commit, '--', at]);
+    if (!listed.ok) return { ok: false, message: `git ls-tree failed: ${listed.message}` };
+    const record = listed.stdout.toString('utf8').split('\0').map(parseTreeRecord).find((r) => r !== null && r.path === at);
+    if (record === undefined || record === null) {
+      return { ok: false, message: 'is a symbolic link to nothing in that revision (a dangling link): fix or remove the link' };
+    }
+    if (record.type === 'tree') return { ok: true, entry: null };
+    if (record.type !== 'blob') return outside;
+    if (record.mode === '100644' || record.mode === '100755') return { ok: true, entry: { path: at, object: record.object, size: record.size, link: false } };
+    if (record.mode !== '120000') return outside;
+    current = { path: at, object: record.object, size: record.size, link: true };
+  }
+  return { ok: false, message: 'is a symbolic link in a loop of links (symlink-loop): fix the links' };
+}
+
+/** Whether a repository path lies at or under one of the paths given. */
+function insideRoots(roots: readonly string[], path: string): boolean {
+  return roots.some((root) => root === '' || path === root || path.startsWith(`${root}/`));
+}
+
+/** Whether a repository path is read anyway: a manifest under a directory given, or a file given. */
+function coveredByRoots(roots: readonly string[], path: string): boolean {
+  return roots.some((root) => path === root || ((root === '' || path.startsWith(`${root}/`)) && isManifestPath(posixRelative(root, path))));
+}
+
+function parseTreeRecord(record: string): { mode: string; type: string; object: string; size: number; path: string } | null {
+  // <mode> SP <type> SP <object> SP+ <size> TAB <path>
+  const match = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t([\s\S]+)$/.exec(record);
+  if (match === null) return null;
+  const [, mode, type, object, size, path] = match;
+  if (mode === undefined || type === undefined || object === undefined || path === undefined) return null;
+  return { mode, type, object, size: size === '-' ? 0 : Number(size), path };
+}
+
+/** Regular files and symbolic links (not submodules) at or under a repository path, recursively. */
 async function listTree(
   run: (args: string[]) => Promise<GitRun>,
   commit: string,
@@ -112,19 +206,18 @@ async function listTree(
   const listed = await run(args);
   if (!listed.ok) return { ok: false, message: `git ls-tree failed: ${listed.message}` };
   const entries: TreeEntry[] = [];
-  for (const record of listed.stdout.toString('utf8').split('\0')) {
-    // <mode> SP <type> SP <object> SP+ <size> TAB <path>
-    const match = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t([\s\S]+)$/.exec(record);
-    if (match === null) continue;
-    const [, mode, type, object, size, path] = match;
-    if (type !== 'blob' || (mode !== '100644' && mode !== '100755') || object === undefined || path === undefined) continue;
-    if (inRepo !== '' && path !== inRepo && !path.startsWith(`${inRepo}/`)) continue;
-    entries.push({ path, object, size: Number(size) });
+  for (const text of listed.stdout.toString('utf8').split('\0')) {
+    const record = parseTreeRecord(text);
+    if (record === null || record.type !== 'blob') continue;
+    const link = record.mode === '120000';
+    if (!link && record.mode !== '100644' && record.mode !== '100755') continue;
+    if (inRepo !== '' && record.path !== inRepo && !record.path.startsWith(`${inRepo}/`)) continue;
+    entries.push({ path: record.path, object: record.object, size: record.size, link });
   }
   return { ok: true, entries };
 }
 
-/** As findManifestFiles searches a directory: *.yaml / *.yml, skipping dot-directories and node_modules. */
+/** As findManifestFiles searches a directory: *.yaml / *.yml, skipping dot-files, dot-directories and node_modules. */
 function isManifestPath(below: string): boolean {
   const parts = below.split('/');
   const name = parts.pop() ?? '';

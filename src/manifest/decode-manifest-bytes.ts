@@ -8,9 +8,7 @@ export const MAX_MANIFEST_BYTES = 1024 * 1024;
 export type DecodeResult = { ok: true; text: string } | { ok: false; diagnostic: Diagnostic };
 
 export function decodeManifestBytes(bytes: Uint8Array, file: string, size = bytes.length): DecodeResult {
-  if (size > MAX_MANIFEST_BYTES) {
-    return fail(file, 1, 1, 'file-too-large', `the file is ${size} bytes, over the limit of ${MAX_MANIFEST_BYTES} bytes (1 MiB) for a manifest: split it into several files`);
-  }
+  if (size > MAX_MANIFEST_BYTES) return { ok: false, diagnostic: manifestTooLarge(file, size) };
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
     const { line, column } = positionOfByte(bytes, nul);
@@ -27,7 +25,21 @@ export function decodeManifestBytes(bytes: Uint8Array, file: string, size = byte
   return { ok: true, text };
 }
 
-function fail(file: string, line: number, column: number, code: 'file-too-large' | 'file-binary' | 'file-not-utf8', message: string): DecodeResult {
+/** A manifest over the size limit; its bytes are never looked at. */
+export function manifestTooLarge(file: string, size: number): Diagnostic {
+  return {
+    code: 'file-too-large',
+    severity: 'error',
+    message: `the file is ${size} bytes, over the limit of ${MAX_MANIFEST_BYTES} bytes (1 MiB) for a manifest: split it into several files`,
+    file,
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 2,
+  };
+}
+
+function fail(file: string, line: number, column: number, code: 'file-binary' | 'file-not-utf8', message: string): DecodeResult {
   return {
     ok: false,
     diagnostic: { code, severity: 'error', message, file, line, column, endLine: line, endColumn: column + 1 },

@@ -1,17 +1,27 @@
 // Finds the manifest files under the paths a user gave (files or directories, recursively) and
 // reads them with a size limit. The only module of src/manifest that touches the file system.
-import { open, readdir, realpath, stat, lstat } from 'node:fs/promises';
-import { isAbsolute, join, normalize, resolve } from 'node:path';
+// Discovery never leaves the roots the user named: a symbolic link found while searching is
+// followed only when its real target lies inside one of them, and only regular files are read.
+import type { Dirent, Stats } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
+import { describeNotRegular, describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
 import { quoteText } from '../ports/quote-text.js';
-import { MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
+import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
 
 export interface ManifestFile {
   /** The path as the user wrote it, joined with the names found below it. */
   file: string;
-  /** Absolute path used to read it. */
+  /** Absolute path used to read it (for a link found while searching: its real target). */
   absolute: string;
+  /**
+   * Found while searching a directory: read without following a link, so that a file swapped for
+   * a link after the search is refused rather than followed out of the roots.
+   */
+  noFollow?: true;
 }
 
 export interface FindOptions {
@@ -27,14 +37,27 @@ export interface FoundFiles {
 const MANIFEST_NAME = /\.ya?ml$/;
 const SKIPPED_DIRECTORIES = new Set(['node_modules']);
 
+/**
+ * Whether a name found while searching a directory is a manifest's: `*.yaml` or `*.yml`, and not a
+ * dot-file (an editor's lock link `.#web.yaml` or swap file is never a manifest).
+ */
 export function isManifestName(name: string): boolean {
-  return MANIFEST_NAME.test(name);
+  return !name.startsWith('.') && MANIFEST_NAME.test(name);
+}
+
+interface Root {
+  real: string;
+  isDirectory: boolean;
 }
 
 /**
  * Every `*.yaml` / `*.yml` file under paths, sorted by name in code-unit order. Directories are
- * searched recursively, skipping dot-directories and node_modules; a path named explicitly is
- * taken whatever its extension. Problems become diagnostics, never exceptions.
+ * searched recursively, skipping dot-files, dot-directories and node_modules; a path named
+ * explicitly is taken whatever its extension (links in it are followed: the user named it).
+ * While searching, a symbolic link is followed only when its real target lies inside a path given
+ * (a directory, or a file named explicitly); one leading elsewhere is a `symlink-outside`
+ * diagnostic naming the link, and its target is neither read nor shown. FIFOs, sockets and
+ * devices named like manifests are `file-not-regular`. Problems become diagnostics, never exceptions.
  */
 export async function findManifestFiles(paths: readonly string[], options: FindOptions = {}): Promise<FoundFiles> {
   const cwd = options.cwd ?? process.cwd();
@@ -42,16 +65,93 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
   const found = new Map<string, ManifestFile>();
   const visitedDirectories = new Set<string>();
 
-  const addFile = async (file: string, absolute: string): Promise<void> => {
+  const addFile = async (file: ManifestFile, real?: string): Promise<void> => {
     // The same file reached twice (overlapping paths, a symlink) is read once.
-    const identity = await realpath(absolute).catch(() => absolute);
+    const identity = real ?? (await realpath(file.absolute).catch(() => file.absolute));
     const seen = found.get(identity);
-    if (seen === undefined || compareStrings(file, seen.file) < 0) found.set(identity, { file, absolute });
+    if (seen === undefined || compareStrings(file.file, seen.file) < 0) found.set(identity, file);
+  };
+
+  // Every path given, resolved once: what a link found while searching may lead into.
+  const given: { given: string; display: string; absolute: string; info: Stats; real: string }[] = [];
+  for (const path of paths) {
+    const display = path === '' ? '.' : normalize(path);
+    const absolute = isAbsolute(path) ? path : resolve(cwd, path);
+    let info;
+    try {
+      info = await stat(absolute);
+    } catch (error) {
+      const dangling = await lstat(absolute).then(
+        () => true,
+        () => false,
+      );
+      if (dangling || errorCode(error) !== 'path-not-found') {
+        diagnostics.push(pathDiagnostic(unreadableCode(error), display, `cannot read ${quoteText(path)}: ${describeError(error)}`));
+      } else {
+        diagnostics.push(pathDiagnostic('path-not-found', display, `${quoteText(path)} does not exist: give a manifest file or a directory holding *.yaml files`));
+      }
+      continue;
+    }
+    given.push({ given: path, display, absolute, info, real: await realpath(absolute).catch(() => absolute) });
+  }
+  const roots: Root[] = given.map((g) => ({ real: g.real, isDirectory: g.info.isDirectory() }));
+  const insideRoots = (real: string): boolean => roots.some((root) => (root.isDirectory ? isWithin(real, root.real) : real === root.real));
+
+  const enterDirectory = async (display: string, absolute: string, childReal: string, parentReal: string, ancestors: readonly string[]): Promise<void> => {
+    if (ancestors.includes(childReal) || childReal === parentReal) {
+      diagnostics.push(
+        pathDiagnostic(
+          'symlink-loop',
+          display,
+          'this symbolic link leads back to a directory that contains it: it is not followed; remove the link or point it elsewhere',
+        ),
+      );
+      return;
+    }
+    if (visitedDirectories.has(childReal)) return;
+    await walk(display, absolute, childReal, [...ancestors, parentReal]);
+  };
+
+  const followLink = async (name: string, display: string, absolute: string, parentReal: string, ancestors: readonly string[]): Promise<void> => {
+    let real: string;
+    let info: Stats;
+    try {
+      real = await realpath(absolute);
+      info = await stat(real);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'symlink-loop') diagnostics.push(pathDiagnostic('symlink-loop', display, `symbolic link loop: ${describeError(error)}`));
+      else if (isManifestName(name)) diagnostics.push(pathDiagnostic('file-unreadable', display, `cannot read file: ${describeError(error)}`));
+      return;
+    }
+    if (!insideRoots(real)) {
+      // Where it leads is not said: the message names the link only.
+      if (info.isDirectory() || isManifestName(name)) {
+        diagnostics.push(
+          pathDiagnostic(
+            'symlink-outside',
+            display,
+            'this symbolic link leads outside the paths given, so it is not followed and nothing behind it is read: replace it with the file itself, or name its target on the command line',
+          ),
+        );
+      }
+      return;
+    }
+    if (info.isDirectory()) {
+      await enterDirectory(display, absolute, real, parentReal, ancestors);
+      return;
+    }
+    if (!isManifestName(name)) return;
+    if (!info.isFile()) {
+      diagnostics.push(notRegularDiagnostic(display, info));
+      return;
+    }
+    await addFile({ file: display, absolute: real, noFollow: true }, real);
   };
 
   const walk = async (display: string, absolute: string, real: string, ancestors: readonly string[]): Promise<void> => {
     visitedDirectories.add(real);
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(absolute, { withFileTypes: true });
     } catch (error) {
@@ -62,76 +162,31 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
     const byName = new Map(entries.map((e) => [e.name, e]));
     for (const name of names) {
       const entry = byName.get(name);
-      if (entry === undefined) continue;
+      // Dot-files and dot-directories are skipped silently (`.git`, editors' lock links and swap
+      // files), and node_modules whatever it is (package managers make it a link).
+      if (entry === undefined || name.startsWith('.') || SKIPPED_DIRECTORIES.has(name)) continue;
       const childDisplay = join(display, name);
       const childAbsolute = join(absolute, name);
-      let isDirectory = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        try {
-          const target = await stat(childAbsolute);
-          isDirectory = target.isDirectory();
-          isFile = !isDirectory;
-        } catch (error) {
-          if (isManifestName(name)) {
-            diagnostics.push(pathDiagnostic(unreadableCode(error), childDisplay, `cannot read file: ${describeError(error)}`));
-          } else if (errorCode(error) === 'symlink-loop') {
-            diagnostics.push(pathDiagnostic('symlink-loop', childDisplay, `symbolic link loop: ${describeError(error)}`));
-          }
-          continue;
-        }
+      const type = await entryType(entry, childAbsolute);
+      if (type === null) continue;
+      if (type.isSymbolicLink()) {
+        await followLink(name, childDisplay, childAbsolute, real, ancestors);
+      } else if (type.isDirectory()) {
+        await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors);
+      } else if (isManifestName(name)) {
+        if (type.isFile()) await addFile({ file: childDisplay, absolute: childAbsolute, noFollow: true });
+        else diagnostics.push(notRegularDiagnostic(childDisplay, type));
       }
-      if (isDirectory) {
-        if (name.startsWith('.') || SKIPPED_DIRECTORIES.has(name)) continue;
-        let childReal: string;
-        try {
-          childReal = await realpath(childAbsolute);
-        } catch (error) {
-          diagnostics.push(pathDiagnostic(errorCode(error), childDisplay, `cannot read directory: ${describeError(error)}`));
-          continue;
-        }
-        if (ancestors.includes(childReal) || childReal === real) {
-          diagnostics.push(
-            pathDiagnostic(
-              'symlink-loop',
-              childDisplay,
-              'this symbolic link leads back to a directory that contains it: it is not followed; remove the link or point it elsewhere',
-            ),
-          );
-          continue;
-        }
-        if (visitedDirectories.has(childReal)) continue;
-        await walk(childDisplay, childAbsolute, childReal, [...ancestors, real]);
-        continue;
-      }
-      // FIFOs, sockets and devices named *.yaml are kept so that reading reports them.
-      if ((isFile || !entry.isDirectory()) && isManifestName(name)) await addFile(childDisplay, childAbsolute);
     }
   };
 
-  for (const given of paths) {
-    const display = given === '' ? '.' : normalize(given);
-    const absolute = isAbsolute(given) ? given : resolve(cwd, given);
-    let info;
-    try {
-      info = await stat(absolute);
-    } catch (error) {
-      const dangling = await lstat(absolute).then(
-        () => true,
-        () => false,
-      );
-      if (dangling || errorCode(error) !== 'path-not-found') {
-        diagnostics.push(pathDiagnostic(unreadableCode(error), display, `cannot read ${quoteText(given)}: ${describeError(error)}`));
-      } else {
-        diagnostics.push(pathDiagnostic('path-not-found', display, `${quoteText(given)} does not exist: give a manifest file or a directory holding *.yaml files`));
-      }
-      continue;
-    }
-    if (info.isDirectory()) {
-      const real = await realpath(absolute).catch(() => absolute);
-      if (!visitedDirectories.has(real)) await walk(display, absolute, real, []);
+  for (const path of given) {
+    if (path.info.isDirectory()) {
+      if (!visitedDirectories.has(path.real)) await walk(path.display, path.absolute, path.real, []);
+    } else if (!path.info.isFile()) {
+      diagnostics.push(notRegularDiagnostic(path.display, path.info));
     } else {
-      await addFile(display, absolute);
+      await addFile({ file: path.display, absolute: path.absolute }, path.real);
     }
   }
 
@@ -145,48 +200,56 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
   return { files, diagnostics };
 }
 
+/** The entry's own type (a link is a link); looked up when the directory listing did not say. */
+async function entryType(entry: Dirent, absolute: string): Promise<Pick<Stats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'> | null> {
+  if (entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() || entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice()) {
+    return entry;
+  }
+  return lstat(absolute).catch(() => null);
+}
+
+/** True when `path` is `directory` or lies below it (both absolute and real). */
+function isWithin(path: string, directory: string): boolean {
+  const rel = relative(directory, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
 export type ReadResult = { ok: true; bytes: Uint8Array; size: number } | { ok: false; diagnostic: Diagnostic };
 
 /**
- * Reads one manifest file, refusing anything that is not a regular file (a FIFO would block) and
- * reading at most MAX_MANIFEST_BYTES + 1 bytes, so a huge file is never loaded whole.
+ * Reads one manifest file: only a regular file (a FIFO or device is refused at once, never
+ * opened for a blocking read), at most MAX_MANIFEST_BYTES, refused before reading when larger.
  */
 export async function readManifestFile(file: ManifestFile): Promise<ReadResult> {
-  let handle;
-  try {
-    const info = await stat(file.absolute);
-    if (!info.isFile()) {
+  const read = await readRegularFile(file.absolute, { maxBytes: MAX_MANIFEST_BYTES, noFollow: file.noFollow === true });
+  switch (read.kind) {
+    case 'ok':
+      return { ok: true, bytes: read.bytes, size: read.bytes.length };
+    case 'too-large':
+      return { ok: false, diagnostic: manifestTooLarge(file.file, read.size) };
+    case 'not-regular':
+      return { ok: false, diagnostic: pathDiagnostic('file-not-regular', file.file, `cannot read file: ${describeReadFailure(read)}: remove it or move it out of the manifest paths`) };
+    case 'symlink':
       return {
         ok: false,
-        diagnostic: pathDiagnostic('file-unreadable', file.file, `cannot read file: it is ${describeKind(info)}, not a regular file`),
+        diagnostic: pathDiagnostic('file-unreadable', file.file, 'cannot read file: it was replaced by a symbolic link while pfexpose read the manifests; run again'),
       };
-    }
-    handle = await open(file.absolute, 'r');
-    // Sized from stat (plus one byte to notice growth), grown up to the limit + 1 if the file is
-    // longer than stat said: never more than one byte past the limit is read.
-    let buffer = new Uint8Array(Math.min(info.size, MAX_MANIFEST_BYTES) + 1);
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        if (buffer.length > MAX_MANIFEST_BYTES) break;
-        const grown = new Uint8Array(Math.min(buffer.length * 2, MAX_MANIFEST_BYTES + 1));
-        grown.set(buffer);
-        buffer = grown;
-      }
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    const size = length > MAX_MANIFEST_BYTES ? Math.max(info.size, length) : length;
-    return { ok: true, bytes: buffer.subarray(0, length), size };
-  } catch (error) {
-    return { ok: false, diagnostic: pathDiagnostic(unreadableCode(error), file.file, `cannot read file: ${describeError(error)}`) };
-  } finally {
-    await handle?.close().catch(() => undefined);
+    case 'missing':
+      return { ok: false, diagnostic: pathDiagnostic('file-unreadable', file.file, `cannot read file: ${describeError({ code: 'ENOENT' })}`) };
+    case 'unreadable':
+      return { ok: false, diagnostic: pathDiagnostic(unreadableCode({ code: read.errno }), file.file, `cannot read file: ${describeError({ code: read.errno })}`) };
   }
 }
 
-type PathCode = 'file-unreadable' | 'symlink-loop' | 'path-not-found' | 'no-manifests';
+function notRegularDiagnostic(file: string, info: Parameters<typeof describeNotRegular>[0]): Diagnostic {
+  return pathDiagnostic(
+    'file-not-regular',
+    file,
+    `it is ${describeNotRegular(info)}, not a regular file: pfexpose reads manifests only from regular files; remove it or move it out of the manifest paths`,
+  );
+}
+
+type PathCode = Extract<DiagnosticCode, 'file-unreadable' | 'file-not-regular' | 'symlink-loop' | 'symlink-outside' | 'path-not-found' | 'no-manifests'>;
 
 function pathDiagnostic(code: PathCode, file: string, message: string): Diagnostic {
   return { code, severity: 'error', message, file, line: 1, column: 1, endLine: 1, endColumn: 1 };
@@ -225,11 +288,4 @@ function describeError(error: unknown): string {
     default:
       return errnoCode(error) ?? 'unknown error';
   }
-}
-
-function describeKind(info: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isSocket()) return 'a socket';
-  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
-  return 'a special file';
 }

@@ -126,7 +126,7 @@ export function loadYamlFile(yaml: YamlFile, sources: ManifestSources): FileLoad
     if (!entry.ok) continue;
     const base = { file: yaml.file, text: yaml.text, lineCounter: yaml.lineCounter, root: entry.root };
     const schema = validateSchema({ ...base, data: entry.data });
-    for (const d of schema.diagnostics) diagnostics.push(d);
+    for (const d of quotingLess(schema.diagnostics, entry.data)) diagnostics.push(d);
     // A document that is not even a mapping has nothing more to say.
     if (schema.flagged.includes('')) continue;
     const built = buildManifestDocument({ ...base, index: entry.index, data: entry.data, flagged: schema.flagged, sources });
@@ -134,4 +134,50 @@ export function loadYamlFile(yaml: YamlFile, sources: ManifestSources): FileLoad
     documents.push(built.document);
   }
   return { documents, diagnostics };
+}
+
+/**
+ * A document with no `version` at its top may be no manifest at all (a stray file, a link's target
+ * read by mistake): its diagnostics quote none of its text. Its top-level unknown keys become one
+ * diagnostic at the first of them, and a top that is not a mapping is named by its kind only.
+ * A document that has `version` is a manifest, and its diagnostics quote as usual.
+ */
+function quotingLess(diagnostics: readonly Diagnostic[], data: unknown): Diagnostic[] {
+  const isMapping = typeof data === 'object' && data !== null && !Array.isArray(data);
+  if (isMapping && Object.hasOwn(data, 'version')) return [...diagnostics];
+  const kept: Diagnostic[] = [];
+  const unknownTop: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    if (d.code === 'unknown-key' && d.pointer !== undefined && d.pointer.split('/').length === 2) unknownTop.push(d);
+    else if (!isMapping && d.code === 'schema' && d.pointer === '') kept.push({ ...d, message: `a manifest document must be a mapping that starts with version: 1, not ${kindOf(data)}` });
+    else kept.push(d);
+  }
+  const first = unknownTop[0];
+  if (first !== undefined) {
+    // The pointer names the key: the document's own pointer says where without quoting it.
+    const { hint: _hint, ...rest } = first;
+    kept.push({
+      ...rest,
+      pointer: '',
+      message:
+        `${unknownTop.length === 1 ? 'a key' : `${unknownTop.length} keys`} at the top of this document ${unknownTop.length === 1 ? 'is' : 'are'} not manifest keys; ` +
+        `without version it does not look like a pfexpose manifest, so its text is not quoted: move the file out of the manifest paths or add version: 1`,
+    });
+  }
+  return kept;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'a boolean';
+    default:
+      return 'a scalar';
+  }
 }

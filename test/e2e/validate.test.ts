@@ -57,7 +57,7 @@ describe('pfexpose validate (built CLI)', () => {
         'm/big.yaml:1:1: error file-too-large',
         'm/dangling.yaml:1:1: error file-unreadable',
         'm/deep.yaml:2:67: error yaml-too-deep',
-        'm/fifo.yaml:1:1: error file-unreadable',
+        'm/fifo.yaml:1:1: error file-not-regular',
         'm/loop/back:1:1: error symlink-loop',
       ]);
       expect(result.stdout + result.stderr).not.toMatch(STACK_TRACE);

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,5 +32,88 @@ describe('findManifestFiles', () => {
 
   it('an absolute path stays absolute', async () => {
     expect(await names([join(root, 'm', 'sub')])).toEqual([join(root, 'm', 'sub', 'z.yaml')]);
+  });
+});
+
+describe('findManifestFiles: discovery stays inside the paths given', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pfexpose-roots-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const write = (path: string, text = 'version: 1\n'): void => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  write('secret/passwd', 'SECRET-LINE\n');
+  write('secret/inner.yaml');
+  write('m/ok.yaml');
+  write('m/data/notes.txt', 'version: 1\n');
+  write('other/shared.yaml');
+  // Out of the tree: a file link, a directory link, an absolute link to a device.
+  symlinkSync('../secret/passwd', join(root, 'm', 'x.yaml'));
+  symlinkSync('../secret', join(root, 'm', 'outdir'));
+  symlinkSync('/dev/null', join(root, 'm', 'null.yaml'));
+  // A link out of the tree that is not a manifest by name, to a file: never read, nothing to say.
+  symlinkSync('../secret/passwd', join(root, 'm', 'passwd-link'));
+  // node_modules is skipped whatever it is: package managers make it a link.
+  symlinkSync('../secret', join(root, 'm', 'node_modules'));
+  // Inside the tree: followed.
+  symlinkSync('data/notes.txt', join(root, 'm', 'notes.yaml'));
+  symlinkSync('../other/shared.yaml', join(root, 'm', 'shared-link.yaml'));
+  // Editors' litter: an Emacs lock link (dangling) and a swap file; both skipped silently.
+  symlinkSync('root@host.1234:1700000000', join(root, 'm', '.#ok.yaml'));
+  writeFileSync(join(root, 'm', '.ok.yaml.swp'), 'binary\0');
+  write('m/.dotted.yaml', 'not: [valid');
+  // A link loop between two names, and a FIFO named like a manifest.
+  symlinkSync('loop-b.yaml', join(root, 'm', 'loop-a.yaml'));
+  symlinkSync('loop-a.yaml', join(root, 'm', 'loop-b.yaml'));
+  execFileSync('mkfifo', [join(root, 'm', 'pipe.yaml')]);
+
+  const find = (paths: string[]) => findManifestFiles(paths, { cwd: root });
+
+  it('reports links out of the tree by the link name, follows links inside, skips dot-files', async () => {
+    const got = await find(['m']);
+    expect(got.files.map((f) => f.file)).toEqual(['m/notes.yaml', 'm/ok.yaml']);
+    expect(got.diagnostics.map((d) => [d.code, d.file])).toEqual([
+      ['symlink-loop', 'm/loop-a.yaml'],
+      ['symlink-loop', 'm/loop-b.yaml'],
+      ['symlink-outside', 'm/null.yaml'],
+      ['symlink-outside', 'm/outdir'],
+      ['file-not-regular', 'm/pipe.yaml'],
+      ['symlink-outside', 'm/shared-link.yaml'],
+      ['symlink-outside', 'm/x.yaml'],
+    ]);
+    const said = JSON.stringify(got.diagnostics);
+    expect(said).not.toContain('SECRET');
+    expect(said).not.toContain('secret');
+    expect(said).not.toContain('/dev/null');
+  });
+
+  it('a link into another path given is followed (and read once)', async () => {
+    const got = await find(['m', 'other']);
+    expect(got.files.map((f) => f.file)).toEqual(['m/notes.yaml', 'm/ok.yaml', 'm/shared-link.yaml']);
+    expect(got.diagnostics.map((d) => d.file)).not.toContain('m/shared-link.yaml');
+  });
+
+  it('a link found while searching is read without following a link swapped in later', async () => {
+    const got = await find(['m']);
+    const notes = got.files.find((f) => f.file === 'm/notes.yaml');
+    expect(notes).toEqual({ file: 'm/notes.yaml', absolute: join(realpathSync(root), 'm', 'data', 'notes.txt'), noFollow: true });
+  });
+
+  const explicit: [string, { given: string; want: [string, string][] }][] = [
+    ['a FIFO named explicitly', { given: 'm/pipe.yaml', want: [['file-not-regular', 'm/pipe.yaml']] }],
+    ['/dev/null named explicitly', { given: '/dev/null', want: [['file-not-regular', '/dev/null']] }],
+    ['/dev/zero named explicitly', { given: '/dev/zero', want: [['file-not-regular', '/dev/zero']] }],
+    ['a link loop named explicitly', { given: 'm/loop-a.yaml', want: [['symlink-loop', 'm/loop-a.yaml']] }],
+  ];
+  it.each(explicit)('%s is a diagnostic at once', async (_name, { given, want }) => {
+    const got = await find([given]);
+    expect(got.files).toEqual([]);
+    expect(got.diagnostics.map((d) => [d.code, d.file])).toEqual(want);
+  });
+
+  it('a link named explicitly is followed: the user named it', async () => {
+    const got = await find(['m/x.yaml']);
+    expect(got.files.map((f) => f.file)).toEqual(['m/x.yaml']);
+    expect(got.diagnostics).toEqual([]);
   });
 });

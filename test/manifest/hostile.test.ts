@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,7 @@ describe('hostile trees (made in a temporary directory)', () => {
       ['file-too-large', 'tree/big.yaml'],
       ['file-unreadable', 'tree/dangling.yaml'],
       ['file-binary', 'tree/image.yaml'],
-      ['file-unreadable', 'tree/pipe.yaml'],
+      ['file-not-regular', 'tree/pipe.yaml'],
       ['symlink-loop', 'tree/sub/deeper/up'],
       ['symlink-loop', 'tree/sub/top'],
     ]);
@@ -98,5 +98,39 @@ describe('hostile trees (made in a temporary directory)', () => {
     mkdirSync(join(root, 'nothing'), { recursive: true });
     expect((await loadManifests(['missing'], { cwd: root })).diagnostics.map((d) => d.code)).toEqual(['path-not-found']);
     expect((await loadManifests(['nothing'], { cwd: root })).diagnostics.map((d) => d.code)).toEqual(['no-manifests']);
+  });
+});
+
+describe('foreign files read as manifests quote none of their text', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pfexpose-foreign-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const shadow = 'root:$6$SECRETSALT$SECRETHASH:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nbin: SECRETBIN\n';
+  const cases: [string, { text: string; want: [string, number, number][] }][] = [
+    // Three top-level keys that are no manifest's: one diagnostic, at the first of them.
+    ['a shadow-like file of mappings', { text: shadow, want: [['missing-key', 1, 1], ['unknown-key', 1, 1]] }],
+    ['a file that is one long string', { text: 'SECRETSTRING-with-no-colon-at-all and more SECRET words\n', want: [['schema', 1, 1]] }],
+    ['a file that is a list', { text: '- SECRETITEM\n- another\n', want: [['schema', 1, 1]] }],
+  ];
+  it.each(cases)('%s', async (name, { text, want }) => {
+    const file = `${name.replace(/\W+/g, '-')}.yaml`;
+    writeFileSync(join(root, file), text);
+    const { diagnostics } = await loadManifests([file], { cwd: root });
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual(want);
+    expect(JSON.stringify(diagnostics)).not.toMatch(/SECRET|daemon|root:/);
+  });
+
+  it('a manifest with version still names its unknown keys', async () => {
+    writeFileSync(join(root, 'typo.yaml'), 'version: 1\ncontainerz: {}\n');
+    const { diagnostics } = await loadManifests(['typo.yaml'], { cwd: root });
+    expect(diagnostics.map((d) => d.code)).toEqual(['unknown-key']);
+    expect(diagnostics[0]?.message).toContain('"containerz"');
+  });
+
+  it('a sparse file far over the limit is refused from its size', async () => {
+    writeFileSync(join(root, 'sparse.yaml'), '');
+    truncateSync(join(root, 'sparse.yaml'), 1024 * 1024 * 1024);
+    const { diagnostics } = await loadManifests(['sparse.yaml'], { cwd: root });
+    expect(diagnostics.map((d) => [d.code, d.file])).toEqual([['file-too-large', 'sparse.yaml']]);
+    expect(diagnostics[0]?.message).toContain(String(1024 * 1024 * 1024));
   });
 });

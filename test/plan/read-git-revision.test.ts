@@ -1,6 +1,7 @@
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readGitRevision } from '../../src/host/git.js';
 import { createRepo, gitEnv, type TempRepo } from './git-repo.js';
 
@@ -71,5 +72,75 @@ describe('readGitRevision', () => {
     const got = await readGitRevision({ cwd: cwd?.(repo) ?? repo.dir, ref, paths: ['.'], lockPath: null, env });
     expect(got.ok).toBe(false);
     if (!got.ok) expect(got.message).toMatch(want);
+  });
+});
+
+describe('readGitRevision: links committed in the revision', { timeout: 60_000 }, () => {
+  const secret = mkdtempSync(join(tmpdir(), 'pfexpose-secret-'));
+  writeFileSync(join(secret, 'shadow'), 'SECRET-SHADOW-LINE\n');
+  afterAll(() => rmSync(secret, { recursive: true, force: true }));
+
+  const linked = (links: Record<string, string>): TempRepo => {
+    const made = createRepo();
+    made.write('hosts/web.yaml', 'version: 1\n');
+    made.write('hosts/data/notes.txt', 'version: 1\n# notes\n');
+    made.write('other/x.yaml', 'version: 1\n# other\n');
+    for (const [path, target] of Object.entries(links)) symlinkSync(target, join(made.dir, path));
+    made.commit('links');
+    return made;
+  };
+
+  const refused: [string, string][] = [
+    ['an absolute link to a host file', join(secret, 'shadow')],
+    ['a relative link out of the repository', `../../${secret.split('/').slice(1).join('/')}/shadow`],
+    ['a link to a repository file outside the paths given', '../other/x.yaml'],
+  ];
+  it.each(refused)('refuses %s, naming the link and never its target', async (_name, target) => {
+    repo = linked({ 'hosts/x.yaml': target });
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
+    expect(got.ok).toBe(false);
+    if (!got.ok) {
+      expect(got.message).toMatch(/^hosts\/x\.yaml at HEAD .*symlink-outside/);
+      expect(got.message).not.toContain('SECRET');
+      expect(got.message).not.toContain(target);
+    }
+  });
+
+  it('follows a link inside the paths given through the revision tree', async () => {
+    repo = linked({ 'hosts/notes.yaml': 'data/notes.txt', 'hosts/again.yaml': 'web.yaml' });
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
+    // again.yaml reaches a manifest read under its own name: read once, there.
+    expect(got.ok && got.sources).toEqual([
+      { file: 'hosts/notes.yaml', text: 'version: 1\n# notes\n' },
+      { file: 'hosts/web.yaml', text: 'version: 1\n' },
+    ]);
+  });
+
+  it('follows a link into another path given', async () => {
+    repo = linked({ 'hosts/x.yaml': '../other/x.yaml' });
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts', 'other/x.yaml'], lockPath: null, env });
+    expect(got.ok && got.sources.map((s) => s.file)).toEqual(['hosts/web.yaml', 'other/x.yaml']);
+  });
+
+  it('reports a loop of links and a dangling link', async () => {
+    repo = linked({ 'hosts/a.yaml': 'b.yaml', 'hosts/b.yaml': 'a.yaml' });
+    const loop = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
+    expect(loop.ok ? null : loop.message).toMatch(/symlink-loop/);
+    repo.cleanup();
+    repo = linked({ 'hosts/gone.yaml': 'nothing.yaml' });
+    const dangling = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
+    expect(dangling.ok ? null : dangling.message).toMatch(/dangling/);
+  });
+
+  it('refuses a path given that is a link to a directory in the revision (it would read nothing)', async () => {
+    repo = linked({ 'alias': 'hosts' });
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['alias'], lockPath: null, env });
+    expect(got.ok ? null : got.message).toMatch(/^alias at HEAD is a symbolic link to a directory/);
+  });
+
+  it('skips dot-files such as an Emacs lock link', async () => {
+    repo = linked({ 'hosts/.#web.yaml': 'root@host.1:1' });
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
+    expect(got.ok && got.sources.map((s) => s.file)).toEqual(['hosts/web.yaml']);
   });
 });
