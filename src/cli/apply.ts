@@ -27,11 +27,12 @@ import { resolveStateDir, StateDir } from '../host/state-dir.js';
 import type { Exposure } from '../model/exposure.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
 import { deployedFromText, desiredState, planChanges } from '../plan/plan-changes.js';
-import { fingerprintDeployedText, readPlanFile, type PlanFile } from '../plan/plan-file.js';
+import { checkPlanInputs, fingerprintDeployedText, readPlanFile } from '../plan/plan-file.js';
 import { addCompileOptions, compileOptionsFrom, DEFAULT_ANCHOR, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
 import { compilePaths, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { readPlanInputs } from './plan-inputs.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
 
 export const EXIT_OK = 0;
@@ -64,6 +65,7 @@ const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0  applied, or nothing to do (pf already holds the ruleset)',
   '  1  refused or failed: pf holds what it held before (or it was put back);',
+  '     or a saved plan that is stale (its manifests changed) or does not match its own manifests;',
   '     or applied, but the lock file or the state record could not be written (said so);',
   '     or a load failed and the anchor was emptied, as it had held rules pfexpose does not write back;',
   '     or interrupted (SIGINT, SIGHUP, SIGTERM) before the load: nothing was loaded',
@@ -110,7 +112,10 @@ export function registerApply(program: Command, ctx: CliContext): void {
         'Before loading: pf must be enabled and /etc/pf.conf must call the anchor',
         '(rdr-anchor "pfexpose" and anchor "pfexpose"); pfexpose prints the lines to add.',
         'The gateway interface comes from the manifests or --gateway, else `route -n get default`',
-        '(asked only when an entry listens on the gateway).',
+        '(asked only when an entry listens on the gateway; an answer no pf rule can carry is refused).',
+        'A saved plan (PLAN.json) is applied only when its recorded manifests, compiled again as they',
+        'are now, give exactly its ruleset; run apply PLAN from the directory plan ran in.',
+        '--kill-states ends only labels pfexpose wrote into the anchor and nothing else in pf uses.',
         '',
       ].join('\n'),
     )
@@ -294,7 +299,6 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
 interface ApplyTarget {
   anchor: string;
   ruleset: string;
-  /** null when unknown (a saved plan whose manifests changed since). */
   exposures: Exposure[] | null;
   manifestDigest: string;
   dialect: 'freebsd' | 'openbsd';
@@ -374,36 +378,42 @@ async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget 
     return null;
   }
   const plan = read.plan;
-  const exposures = await planExposures(plan, ctx);
-  return {
-    anchor: plan.anchor,
-    ruleset: plan.desired.ruleset,
-    exposures: exposures?.exposures ?? null,
-    manifestDigest: plan.manifestDigest,
-    dialect: plan.options.dialect,
-    expectedFingerprint: plan.deployed.fingerprint,
-    ...(exposures === null ? {} : { texts: exposures.texts }),
-  };
-}
-
-/**
- * The exposures behind a saved plan, for mapping pfctl's errors to manifest lines: compiled again
- * from the plan's paths and used only when the manifests and the ruleset are still the same.
- */
-async function planExposures(plan: PlanFile, ctx: CliContext): Promise<{ exposures: Exposure[]; texts: ReadonlyMap<string, string> } | null> {
+  // The plan's ruleset is loaded only if the manifests it records, as they are on disk now and
+  // compiled with its options, give exactly that ruleset (plan-file.ts checkPlanInputs).
   const options = plan.options;
-  const again = await compilePaths(options.paths, {
+  const compiled = await compilePaths(options.paths, {
     host: options.host ?? undefined,
     gateway: options.gateway ?? undefined,
     pool: options.pool ?? undefined,
     dialect: options.dialect,
-    frozen: true,
+    frozen: options.frozen,
     anchor: plan.anchor,
     lockPath: options.lock ?? undefined,
     cwd: ctx.cwd,
-  }).catch(() => null);
-  if (again === null || !again.ok || again.manifestDigest !== plan.manifestDigest || again.ruleset !== plan.desired.ruleset) return null;
-  return { exposures: again.exposures, texts: again.texts };
+  });
+  const inputs = await readPlanInputs(compiled, ctx.cwd);
+  if (!inputs.ok) {
+    reportUsage(ctx, `${path}: ${inputs.message}; nothing was applied`, EXIT_NOT_APPLIED);
+    return null;
+  }
+  const check = checkPlanInputs(plan, { ok: compiled.ok, ruleset: compiled.ruleset, inputs: inputs.inputs });
+  if (check.kind !== 'ok') {
+    reportUsage(ctx, `${path}: ${check.message}`, EXIT_NOT_APPLIED);
+    return null;
+  }
+  if (check.note !== null) ctx.stderr.write(`pfexpose: ${path}: note: ${check.note}\n`);
+  reportDiagnostics(ctx, compiled.diagnostics, compiled.texts);
+  return {
+    anchor: plan.anchor,
+    ruleset: compiled.ruleset,
+    exposures: compiled.exposures,
+    manifestDigest: compiled.manifestDigest,
+    dialect: options.dialect,
+    expectedFingerprint: plan.deployed.fingerprint,
+    texts: compiled.texts,
+    // As for apply on the manifests: new dynamic host ports are recorded once pf holds them.
+    ...(compiled.lockChanged && !options.frozen ? { lock: { path: compiled.lockPath, value: compiled.lock } } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

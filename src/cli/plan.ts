@@ -35,6 +35,7 @@ import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './comp
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
 import { compilePaths, compileSources, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { readPlanInputs } from './plan-inputs.js';
 
 export const EXIT_NO_CHANGES = 0;
 export const EXIT_PLAN_ERROR = 1;
@@ -85,7 +86,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--base <gitref>', 'compare with the manifests at this git revision (e.g. origin/main)')
     .option('--pfctl <path>', 'pfctl program for --live (default: $PFEXPOSE_PFCTL, else pfctl)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'))
-    .option('-o, --output <file>', 'save the plan (desired ruleset, options, deployed fingerprint) for apply')
+    .option('-o, --output <file>', 'save the plan for apply: the ruleset, what it was compiled from (options, manifest and lock digests), the deployed fingerprint')
     .addHelpText('after', HELP_AFTER)
     .action(async (paths: string[], flags: PlanFlags) => {
       ctx.exitCode = await runPlan(paths, flags, ctx);
@@ -149,6 +150,9 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
   if (status !== null) return status;
 
   if (flags.output !== undefined) {
+    // What apply PLAN checks the plan against: the manifests and lock file as compiled here.
+    const inputs = await readPlanInputs(desired, ctx.cwd);
+    if (!inputs.ok) return fail(ctx, `cannot save the plan to ${flags.output}: ${inputs.message}`);
     const file = createPlanFile({
       plan,
       anchor: options.anchor,
@@ -161,6 +165,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
         lock: desired.lockPath,
         paths: given,
       },
+      inputs: inputs.inputs,
       manifestDigest: desired.manifestDigest,
       deployed: deployed.source,
       deployedFingerprint: deployed.fingerprint,

@@ -410,6 +410,9 @@ async function applyDesired(
   }
 
   const matchesCurrent = current !== null && sameLines(normalizedLines(current.ruleset), deployed.lines);
+  // --kill-states: only rules pfexpose itself recorded loading into this anchor, and that pf still
+  // held, name labels it may end (see killRemovedStates).
+  const ownPrevious = matchesCurrent && checkOwnRuleset(current.ruleset, anchor).ok ? current.ruleset : null;
   const previous = {
     lines: deployed.lines,
     text: matchesCurrent ? current.ruleset : deployed.text,
@@ -473,12 +476,7 @@ async function applyDesired(
 
   const killedLabels: string[] = [];
   if (request.killStates === true) {
-    const keep = new Set(rulesetLabels(ruleset));
-    for (const label of rulesetLabels(deployed.text).filter((l) => !keep.has(l))) {
-      const killed = await pfctl.killStates(label);
-      if (killed.kind === 'ok') killedLabels.push(label);
-      else warnings.push(`could not end the connections of label ${label}: ${killed.message}`);
-    }
+    killedLabels.push(...(await killRemovedStates(pfctl, anchor, ownPrevious, ruleset, warnings)));
   }
 
   // A drift repair puts back what the history already says is current: no new entry (and a
@@ -527,6 +525,51 @@ async function applyDesired(
     ...lineChanges(deployed.lines, desiredLines),
     revertedExpired: false,
   };
+}
+
+/**
+ * --kill-states after a load: ends the open connections of the labels the load took out, but only
+ * labels pfexpose wrote itself. They come from ownPrevious, the ruleset the state directory records
+ * pfexpose loaded into this anchor, which pf still held and which is pfexpose's own rules (null:
+ * none such, nothing is ended). As `pfctl -k label` is not scoped to an anchor, a label that also
+ * appears in the main ruleset or any other anchor is left alone, with a warning. Returns the labels
+ * ended; every label left open is said in warnings.
+ */
+async function killRemovedStates(pfctl: Pfctl, anchor: string, ownPrevious: string | null, ruleset: string, warnings: string[]): Promise<string[]> {
+  if (ownPrevious === null) {
+    warnings.push(
+      `--kill-states ended no connections: what anchor "${anchor}" held is not a ruleset the state directory records pfexpose loading there, so its labels may not be pfexpose's (end them by hand with pfctl -k label -k LABEL if they are)`,
+    );
+    return [];
+  }
+  const keep = new Set(rulesetLabels(ruleset));
+  const removed = rulesetLabels(ownPrevious).filter((label) => !keep.has(label));
+  if (removed.length === 0) return [];
+  if (pfctl.labelsOutside === undefined) {
+    warnings.push(`--kill-states ended no connections: this pfctl adapter cannot list the labels outside anchor "${anchor}"`);
+    return [];
+  }
+  const outside = await pfctl.labelsOutside(anchor);
+  if (outside.kind !== 'ok') {
+    warnings.push(
+      `--kill-states ended no connections: the labels outside anchor "${anchor}" could not be read (${outside.message}), and pfctl -k label would end theirs too; labels left open: ${removed.join(', ')}`,
+    );
+    return [];
+  }
+  const shared = new Set(outside.labels);
+  const killed: string[] = [];
+  for (const label of removed) {
+    if (shared.has(label)) {
+      warnings.push(
+        `--kill-states left the connections of label ${label} open: the main ruleset or another anchor uses that label too, and pfctl -k label is not scoped to anchor "${anchor}"`,
+      );
+      continue;
+    }
+    const result = await pfctl.killStates(label);
+    if (result.kind === 'ok') killed.push(label);
+    else warnings.push(`could not end the connections of label ${label}: ${result.message}`);
+  }
+  return killed;
 }
 
 /** Writes the pending record before the load, so a crash mid-load still ends in a revert. */

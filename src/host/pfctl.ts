@@ -70,6 +70,19 @@ export type LoadResult =
 
 export type KillStatesResult = { kind: 'ok'; killed: number | null } | PfctlFailure;
 
+export type LabelsOutsideResult =
+  | {
+      kind: 'ok';
+      /** Every label of a rule in the main ruleset or in any anchor but the one asked about, sorted. */
+      labels: string[];
+      /** How many other anchors were read. */
+      anchors: number;
+    }
+  | PfctlFailure;
+
+/** More anchors than this and labelsOutside gives up (a failure): --kill-states then ends nothing. */
+export const MAX_ANCHORS_SCANNED = 512;
+
 export interface Pfctl {
   /** `pfctl -s info`: is pf enabled? */
   status(): Promise<PfStatusResult>;
@@ -87,6 +100,13 @@ export interface Pfctl {
   load(anchor: string, text: string): Promise<LoadResult>;
   /** `pfctl -k label -k LABEL`: end the open connections of one label. */
   killStates(label: string): Promise<KillStatesResult>;
+  /**
+   * The labels used anywhere but in `anchor`: the main ruleset (`-sn`, `-sr`) and every other
+   * anchor (`-v -s Anchors`, then `-a PATH -sn` / `-sr` each). `pfctl -k label` is not scoped to
+   * an anchor, so --kill-states ends no label found here. Optional: a Pfctl without it (a test
+   * fake) makes --kill-states end nothing.
+   */
+  labelsOutside?(anchor: string): Promise<LabelsOutsideResult>;
 }
 
 export interface PfctlOptions {
@@ -188,6 +208,14 @@ export function createPfctl(options: PfctlOptions): Pfctl {
     return answer.kind === 'ok' ? answer : asPlainFailure(answer);
   };
 
+  const showMain = async (): Promise<MainRulesetResult> => {
+    const nat = await show(['-sn']);
+    if (nat.kind !== 'ok') return asPlainFailure(nat);
+    const filter = await show(['-sr']);
+    if (filter.kind !== 'ok') return asPlainFailure(filter);
+    return { kind: 'ok', nat: nat.stdout, filter: filter.stdout };
+  };
+
   const loadOnce = async (args: string[], file: string): Promise<LoadResult | 'busy'> => {
     const raw = await run(args);
     // The file's path changes with every load: messages name it RULESET_NAME instead.
@@ -248,13 +276,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   return {
     status,
 
-    async showMain() {
-      const nat = await show(['-sn']);
-      if (nat.kind !== 'ok') return asPlainFailure(nat);
-      const filter = await show(['-sr']);
-      if (filter.kind !== 'ok') return asPlainFailure(filter);
-      return { kind: 'ok', nat: nat.stdout, filter: filter.stdout };
-    },
+    showMain,
 
     async showAnchor(anchor) {
       const name = validateAnchorName(anchor);
@@ -293,7 +315,55 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       const match = /killed (\d+) states?/.exec(`${result.stderr}\n${result.stdout}`);
       return { kind: 'ok', killed: match?.[1] === undefined ? null : Number(match[1]) };
     },
+
+    async labelsOutside(anchor) {
+      const labels = new Set<string>();
+      const main = await showMain();
+      if (main.kind !== 'ok') return main;
+      for (const label of printedLabels(`${main.nat}\n${main.filter}`)) labels.add(label);
+      const listed = await show(['-v', '-s', 'Anchors']);
+      if (listed.kind !== 'ok') return asPlainFailure(listed);
+      const others = parseAnchorList(listed.stdout).filter((path) => path !== anchor);
+      if (others.length > MAX_ANCHORS_SCANNED) {
+        return {
+          kind: 'failed',
+          message: `pf holds ${others.length} other anchors, more than the ${MAX_ANCHORS_SCANNED} pfexpose reads to check its labels are its own`,
+          exitCode: 0,
+          stderr: '',
+        };
+      }
+      for (const path of others) {
+        for (const which of ['-sn', '-sr']) {
+          const shown = await show(['-a', path, which]);
+          // An anchor removed since it was listed holds no label any more.
+          if (shown.kind === 'anchor-missing') continue;
+          if (shown.kind !== 'ok') return asPlainFailure(shown);
+          for (const label of printedLabels(shown.stdout)) labels.add(label);
+        }
+      }
+      return { kind: 'ok', labels: [...labels].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), anchors: others.length };
+    },
   };
+}
+
+/**
+ * Every `label "..."` in pfctl's printed rules, whatever the rule (a rule pfexpose cannot parse
+ * counts too: when in doubt, a label is someone else's).
+ */
+export function printedLabels(text: string): string[] {
+  const labels: string[] = [];
+  for (const match of text.matchAll(/(?:^|\s)label\s+"((?:[^"\\\n]|\\.)*)"/g)) {
+    if (match[1] !== undefined) labels.push(match[1].replace(/\\(.)/g, '$1'));
+  }
+  return labels;
+}
+
+/** Anchor paths, one a line in `pfctl -v -s Anchors` (two spaces, then the path). */
+export function parseAnchorList(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
 }
 
 type AnchorShowFailure = Exclude<AnchorShowResult, { kind: 'ok' }>;

@@ -1,6 +1,8 @@
 // Finds the gateway interface (the one the default route leaves through) by asking route(8).
 // A host without a default route is an ordinary answer, not an error: only exposures that need
-// the gateway interface make it one.
+// the gateway interface make it one. route's answer is external input: the interface it names goes
+// through the same check as a manifest's (interface-name.ts) before any rule may carry it.
+import { describeInterfaceNameProblem } from '../ports/interface-name.js';
 import { runCommand } from './run-command.js';
 
 export const DEFAULT_ROUTE = 'route';
@@ -17,7 +19,9 @@ export type DefaultRouteResult =
   | { kind: 'no-route'; family: RouteFamily; message: string }
   | { kind: 'not-found'; message: string }
   | { kind: 'timed-out'; message: string }
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string }
+  /** route answered, but what it calls the interface is not a name a pf rule can carry. */
+  | { kind: 'invalid-interface'; message: string };
 
 export interface RouteTable {
   /** `route -n get default` (or `-inet6 default`): the interface of the default route. */
@@ -66,7 +70,14 @@ export function createRouteTable(options: RouteOptions): RouteTable {
       if (result.kind === 'spawn-failed') return { kind: 'not-found', message: result.message };
       if (result.kind === 'timed-out') return { kind: 'timed-out', message: `${command} ${result.message} and was killed` };
       const parsed = parseRouteGet(`${result.stdout}\n${result.stderr}`);
-      if (parsed.kind === 'found' && result.exitCode === 0) return parsed;
+      if (parsed.kind === 'found' && result.exitCode === 0) {
+        const problem = describeInterfaceNameProblem(parsed.interface);
+        if (problem === null) return parsed;
+        return {
+          kind: 'invalid-interface',
+          message: `${command} answered with an interface pfexpose cannot put in a pf rule: ${problem}`,
+        };
+      }
       if (parsed.kind === 'no-route') {
         return {
           kind: 'no-route',

@@ -6,13 +6,16 @@ import { quoteText } from './quote-text.js';
 const INTERFACE_NAME = /^[A-Za-z][A-Za-z0-9_.]{0,14}$/;
 
 /**
- * Words of pf.conf's grammar that fit the character set above. `on self` / `(self)` would mean
- * every address of the host, and the others make pfctl reject the rule (or read it otherwise):
- * none of them names an interface. schema/pfexpose.schema.json refuses the same words.
+ * Words of pf.conf's grammar that fit the character set above: every keyword of FreeBSD pfctl's
+ * lexer table (lookup() in sbin/pfctl/parse.y) without a `-` in it, `crop` of older releases, and
+ * `self`. pfctl's lexer turns such a word into its keyword token, never an interface name, so the
+ * rule would be rejected or read otherwise (`dnpipe`/`dnqueue` start dummynet options); `on self`
+ * / `(self)` would mean every address of the host. schema/pfexpose.schema.json refuses the same
+ * words.
  */
 export const PF_KEYWORDS: ReadonlySet<string> = new Set([
   'all', 'altq', 'anchor', 'antispoof', 'any', 'bandwidth', 'binat', 'bitmask', 'block', 'buckets',
-  'cbq', 'code', 'codelq', 'crop', 'debug', 'drop', 'ether', 'fairq', 'fastroute', 'file',
+  'cbq', 'code', 'codelq', 'crop', 'debug', 'dnpipe', 'dnqueue', 'drop', 'ether', 'fairq', 'fastroute', 'file',
   'fingerprints', 'flags', 'floating', 'flush', 'for', 'fragment', 'from', 'global', 'group', 'hfsc',
   'hogs', 'hostid', 'in', 'include', 'inet', 'inet6', 'interval', 'keep', 'keepcounters', 'l3',
   'label', 'limit', 'linkshare', 'load', 'log', 'loginterface', 'match', 'max', 'modulate', 'nat',

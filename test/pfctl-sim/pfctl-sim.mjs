@@ -25,7 +25,8 @@
 //     dieWhen: "before-commit" (default: the anchor keeps its old rules) | "after-commit"
 //     showError: "msg"       show runs (-s) print "pfctl: msg" on stderr, nothing on stdout, exit 0
 //     killedStates: N        what `-k label -k L` reports killing (default 0)
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// `-s Anchors` (with or without -v) lists every anchor that exists, one `  NAME` a line.
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import { checkRuleset, printRuleset } from './ruleset-syntax.mjs';
@@ -72,6 +73,8 @@ export async function main(argv) {
       return show(dir, parsed);
     case 'tables':
       return tables(dir, parsed);
+    case 'anchors':
+      return finish(0, block(listAnchors(dir).map((name) => `  ${name}`)), '');
     case 'kill':
       return finish(0, '', `killed ${Number(control.killedStates ?? 0)} states\n`);
     case 'flush':
@@ -130,6 +133,7 @@ function operation(p) {
   if (p.show === 'info' || p.show === 'i') return 'status';
   if (p.show === 'n' || p.show === 'nat' || p.show === 'r' || p.show === 'rules') return 'show';
   if (p.show === 'Tables' || p.show === 'T') return 'tables';
+  if ((p.show === 'Anchors' || p.show === 'A') && p.anchor === undefined) return 'anchors';
   if (p.table !== undefined && p.tableCommand === 'show' && p.anchor !== undefined) return 'tables';
   if (p.kill.length === 2 && p.kill[0] === 'label') return 'kill';
   if ((p.flush === 'all' || p.flush === 'a') && p.anchor !== undefined) return 'flush';
@@ -280,6 +284,17 @@ function commitAnchor(dir, anchor, text) {
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, text);
   renameSync(temp, path);
+}
+
+/** Every anchor that exists (see readAnchor), sorted: `-s Anchors` (flat: the simulator has no nested anchors). */
+function listAnchors(dir) {
+  const names = new Set(
+    readdirSync(join(dir, 'anchors'))
+      .filter((file) => file.endsWith('.conf'))
+      .map((file) => file.slice(0, -'.conf'.length)),
+  );
+  for (const match of readMain(dir).matchAll(/anchor "([^"]+)"/g)) names.add(match[1]);
+  return [...names].sort();
 }
 
 /** An anchor exists once loaded, or while the main ruleset calls it (pf creates it then). */

@@ -76,6 +76,14 @@ describe('pfctl simulator', () => {
     expect((await pfctl(['-a', 'pfexpose'])).code).toBe(2);
   });
 
+  it('lists the anchors that exist with -s Anchors: loaded ones and those the main ruleset calls', async () => {
+    expect(await pfctl(['-v', '-s', 'Anchors'])).toEqual({ code: 0, stdout: '  pfexpose\n', stderr: '' });
+    await sim.writeMain('rdr-anchor "pfexpose" all\nanchor "pfexpose" all\nanchor "zeta" all\n');
+    await sim.writeAnchor('alpha', '');
+    expect(await pfctl(['-v', '-s', 'Anchors'])).toEqual({ code: 0, stdout: '  alpha\n  pfexpose\n  zeta\n', stderr: '' });
+    expect((await pfctl(['-sA'])).stdout).toBe('  alpha\n  pfexpose\n  zeta\n');
+  });
+
   it('answers a missing anchor with a warning and status 0, like FreeBSD', async () => {
     expect(await pfctl(['-a', 'nothere', '-sr'])).toEqual({ code: 0, stdout: '', stderr: 'pfctl: DIOCGETRULES: Invalid argument\n' });
     expect(await pfctl(['-a', 'nothere', '-s', 'Tables'])).toEqual({ code: 0, stdout: '', stderr: 'pfctl: Anchor does not exist.\n' });

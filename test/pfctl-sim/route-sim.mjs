@@ -3,7 +3,10 @@
 //   PFCTL_SIM_ROUTE_IF    IPv4 default route interface (unset or empty: no default route)
 //   PFCTL_SIM_ROUTE6_IF   IPv6 default route interface (unset or empty: no default route)
 //   PFCTL_SIM_ROUTE_HANG_MS  sleep this long first (for timeout tests)
+//   PFCTL_SIM_ROUTE_OUTPUT_B64  set (even empty): print these bytes (base64) on stdout, exit 0:
+//                         a route that prints garbage (`interface: self`, binary, ...)
 // With PFCTL_SIM_DIR set, each run is appended to $PFCTL_SIM_DIR/calls.log like pfctl's.
+import { Buffer } from 'node:buffer';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -15,6 +18,11 @@ export async function main(argv) {
   const hang = Number(process.env.PFCTL_SIM_ROUTE_HANG_MS ?? 0);
   if (hang > 0) await new Promise((resolve) => setTimeout(resolve, hang));
   const args = argv.join(' ');
+  const output = process.env.PFCTL_SIM_ROUTE_OUTPUT_B64;
+  if (output !== undefined) {
+    process.stdout.write(Buffer.from(output, 'base64'));
+    return;
+  }
   let family;
   if (args === '-n get default') family = 'inet';
   else if (args === '-n get -inet6 default') family = 'inet6';

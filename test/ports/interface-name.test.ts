@@ -79,3 +79,44 @@ describe('pf keywords are not interface names', () => {
     expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['port-interface-name', 5, 13]]);
   });
 });
+
+describe('every keyword of pfctl\'s lexer is refused as an interface name', () => {
+  // FreeBSD sbin/pfctl/parse.y, lookup(): the keyword table, words with a '-' left out (the
+  // interface character set refuses them anyway). pfctl turns these into keyword tokens, so a rule
+  // `on dnpipe` is never about an interface.
+  const FREEBSD_PFCTL_KEYWORDS = [
+    'all', 'altq', 'anchor', 'antispoof', 'any', 'bandwidth', 'binat', 'bitmask', 'block', 'buckets', 'cbq', 'code',
+    'codelq', 'debug', 'dnpipe', 'dnqueue', 'drop', 'ether', 'fairq', 'fastroute', 'file', 'fingerprints', 'flags',
+    'floating', 'flush', 'for', 'fragment', 'from', 'global', 'group', 'hfsc', 'hogs', 'hostid', 'in', 'include', 'inet',
+    'inet6', 'interval', 'keep', 'keepcounters', 'l3', 'label', 'limit', 'linkshare', 'load', 'log', 'loginterface',
+    'match', 'max', 'modulate', 'nat', 'no', 'on', 'optimization', 'os', 'out', 'overload', 'pass', 'port', 'prio',
+    'priority', 'priq', 'probability', 'proto', 'qlimit', 'queue', 'quick', 'random', 'rdr', 'realtime', 'reassemble',
+    'return', 'ridentifier', 'route', 'rtable', 'rule', 'scrub', 'set', 'skip', 'sloppy', 'state', 'syncookies',
+    'synproxy', 'table', 'tag', 'tagged', 'target', 'tbrsize', 'timeout', 'to', 'tos', 'ttl', 'upperlimit', 'user',
+  ];
+
+  it.each(FREEBSD_PFCTL_KEYWORDS.map((k) => [k]))('%s', (word) => {
+    expect(PF_KEYWORDS.has(word)).toBe(true);
+    expect(isInterfaceName(word)).toBe(false);
+  });
+
+  it.each([['dnpipe'], ['dnqueue']])('%s says it is a word of pf\'s grammar and what to write instead', (word) => {
+    expect(describeInterfaceNameProblem(word)).toBe(`"${word}" is a word of pf's rule grammar, not an interface: write the interface's real name, e.g. em0`);
+  });
+
+  it.each([['dnpipe'], ['dnqueue']])('a manifest naming %s as an interface gets a located error, in every port syntax', (word) => {
+    const kleene = loadManifestText(`version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: [${word}:80:80]\n`, 'm.yaml');
+    expect(kleene.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([['port-interface-name', 5, 13]]);
+    const long = loadManifestText(
+      `version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports:\n      - { container: 80, host: 80, interface: ${word} }\n`,
+      'm.yaml',
+    );
+    expect(long.diagnostics.length).toBeGreaterThan(0);
+    expect(long.diagnostics.every((d) => d.severity === 'error' && d.line === 6)).toBe(true);
+    expect(long.diagnostics.map((d) => d.message).join('\n')).toMatch(/word of pf's rule grammar/);
+  });
+
+  it('names that only look like the keywords stay interface names', () => {
+    for (const name of ['dnpipe0', 'dnqueue1', 'Dnpipe', 'self0', 'any1']) expect(isInterfaceName(name)).toBe(true);
+  });
+});

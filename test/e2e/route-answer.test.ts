@@ -1,0 +1,81 @@
+// route(8)'s answer is external input: an interface it names that no pf rule can carry is a
+// located refusal of apply (exit 1, pf untouched), never an internal error. The built CLI against
+// the route stand-in's garbage knob (PFCTL_SIM_ROUTE_OUTPUT_B64).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runBuilt, STACK_TRACE } from '../helpers/cli.js';
+import { createSim, PFCTL_SIM, ROUTE_SIM, type Sim } from '../pfctl-sim/sim-control.js';
+
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
+
+// No interface named: the entry listens on the gateway, which only route(8) can tell.
+const GATEWAY = `version: 1
+containers:
+  gw:
+    ip: 10.0.0.9
+    ports:
+      - "9000:90"
+`;
+
+let sim: Sim;
+let work: string;
+
+beforeEach(async () => {
+  sim = await createSim({ routeIf: 'em0' });
+  work = await mkdtemp(join(tmpdir(), 'pfexpose-route-e2e-'));
+  await writeFile(join(work, 'gw.yaml'), GATEWAY);
+});
+afterEach(async () => {
+  await sim.cleanup();
+  await rm(work, { recursive: true, force: true });
+});
+
+function apply(routeOutput: string | Buffer): ReturnType<typeof runBuilt> {
+  return runBuilt(['apply', '.'], {
+    cwd: work,
+    timeoutMs: 120_000,
+    env: {
+      ...sim.env,
+      PFEXPOSE_PFCTL: PFCTL_SIM,
+      PFEXPOSE_ROUTE: ROUTE_SIM,
+      PFEXPOSE_STATE_DIR: join(work, 'state'),
+      PFCTL_SIM_ROUTE_OUTPUT_B64: Buffer.from(routeOutput).toString('base64'),
+    },
+  });
+}
+
+describe('apply: route answers an interface no rule can carry', () => {
+  it.each([
+    ['self', '  interface: self\n', /"self" is a word of pf's rule grammar/],
+    ['any', '  interface: any\n', /"any" is a word of pf's rule grammar/],
+    ['em0;', '  interface: em0;\n', /contains ";"/],
+    ['24 characters', `  interface: ${'x'.repeat(24)}\n`, /longer than pf's limit of 15 characters/],
+    ['binary', Buffer.from([0x20, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x66, 0x61, 0x63, 0x65, 0x3a, 0x20, 0x65, 0x6d, 0xff, 0x1b, 0x0a]), /interface name "em/],
+  ])('%s: exit 1, a message naming route and the fix, nothing loaded', (_name, output, why) => {
+    const run = apply(output);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cannot detect the gateway interface: \S+ -n get default answered with an interface pfexpose cannot put in a pf rule/);
+    expect(run.stderr).toMatch(why);
+    expect(run.stderr).toMatch(/declare the host's gateway in a manifest or pass --gateway IF; nothing was applied/);
+    expect(run.stderr).not.toMatch(/bug|internal error/i);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+    return sim.loadCalls().then((loads) => expect(loads).toEqual([]));
+  });
+
+  it('empty output: exit 1, route printed no interface line, nothing loaded', async () => {
+    const run = apply('');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/printed no "interface:" line/);
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+    expect(await sim.loadCalls()).toEqual([]);
+  });
+
+  it('a sound answer still applies (the knob is the only difference)', async () => {
+    const run = apply('  interface: em1\n');
+    expect(run.stderr).toMatch(/gateway interface em1/);
+    expect(run.code).toBe(0);
+    expect(await sim.readAnchor('pfexpose')).toMatch(/rdr on em1 /);
+  });
+});
