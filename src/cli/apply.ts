@@ -1,7 +1,6 @@
 // `pfexpose apply`, `rollback` and `confirm`: compile (or read a saved plan), then hand the ruleset
 // to the apply core in src/host, and say in a few lines what was done. The exit code says whether
 // pf now holds the desired ruleset (0) or what it held before (1).
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
@@ -18,6 +17,7 @@ import {
   type PendingOutcome,
 } from '../host/apply-ruleset.js';
 import { createConfirmWatchdogStarter } from '../host/confirm-watchdog.js';
+import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
 import { ExclusiveLock } from '../host/exclusive-lock.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
@@ -365,14 +365,14 @@ async function compileWithGateway(
 }
 
 async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget | null> {
-  let text: string;
-  try {
-    text = await readFile(resolve(ctx.cwd, path), 'utf8');
-  } catch (error) {
-    reportUsage(ctx, `cannot read the plan ${path}: ${errorMessage(error)}`, EXIT_NOT_APPLIED);
+  // A plan holds a ruleset and its manifests' digests: twice the ruleset limit is ample. A FIFO,
+  // device or oversized file is refused before anything is read.
+  const file = await readRegularText(resolve(ctx.cwd, path), { maxBytes: 2 * MAX_RULESET_FILE_BYTES });
+  if (file.kind !== 'ok') {
+    reportUsage(ctx, `cannot read the plan ${path}: ${describeReadFailure(file)}`, EXIT_NOT_APPLIED);
     return null;
   }
-  const read = readPlanFile(text);
+  const read = readPlanFile(file.text);
   if (!read.ok) {
     reportUsage(ctx, `${path}: ${read.message}`, EXIT_NOT_APPLIED);
     return null;

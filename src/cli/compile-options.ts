@@ -2,7 +2,7 @@
 // defined once so their names, help and validation cannot drift apart.
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { isInterfaceName } from '../ports/interface-name.js';
+import { describeInterfaceNameProblem, isInterfaceName } from '../ports/interface-name.js';
 import { parsePortRange } from '../ports/port-number.js';
 import type { CompileOptions, Dialect } from './pipeline.js';
 
@@ -33,7 +33,8 @@ export function addCompileOptions(command: Command): Command {
 /** Turns parsed flags into CompileOptions, or a message saying which flag is wrong and why. */
 export function compileOptionsFrom(flags: CompileFlags, cwd: string): { ok: true; options: CompileOptions } | { ok: false; message: string } {
   if (flags.gateway !== undefined && !isInterfaceName(flags.gateway)) {
-    return { ok: false, message: `--gateway ${JSON.stringify(flags.gateway)} is not an interface name (a letter, then letters, digits, '_' or '.', at most 15 characters)` };
+    const problem = describeInterfaceNameProblem(flags.gateway) ?? "a letter, then letters, digits, '_' or '.', at most 15 characters";
+    return { ok: false, message: `--gateway ${JSON.stringify(flags.gateway)} is not an interface name: ${problem}` };
   }
   if (flags.host !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(flags.host)) {
     return { ok: false, message: `--host ${JSON.stringify(flags.host)} is not a host name (letters, digits, '_', '.', '-', at most 63 characters)` };

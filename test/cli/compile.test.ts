@@ -110,6 +110,14 @@ describe('pfexpose compile', () => {
     expect(result.stderr).toContain('gateway');
   });
 
+  it('refuses a pf keyword as --gateway with the same words as in a manifest (exit 2)', async () => {
+    for (const word of ['dnpipe', 'self']) {
+      const result = await runInProcess(['compile', 'examples/', '--gateway', word]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--gateway "${word}" is not an interface name: "${word}" is a word of pf's rule grammar`);
+    }
+  });
+
   it('rejects bad flag values with exit 2 and names the flag', async () => {
     for (const args of [['--gateway', 'em0;pass'], ['--pool', '9000-80'], ['--anchor', 'a b'], ['--dialect', 'linux']]) {
       const result = await runInProcess(['compile', 'examples/', ...args]);

@@ -35,7 +35,7 @@ copyFileSync(join(root, 'secret'), join(root, 'copy', 'shadow.yaml'));
 mkdirSync(join(root, 'good'));
 writeFileSync(join(root, 'good', 'web.yaml'), WEB);
 writeFileSync(join(root, 'empty.txt'), '');
-execFileSync('mkfifo', [join(root, 'fifo')]);
+execFileSync('mkfifo', [join(root, 'fifo'), join(root, 'plan-fifo.json')]);
 
 const run = (args: string[]) => runBuilt(args, { cwd: root, timeoutMs: RUN_MS });
 
@@ -132,6 +132,7 @@ describe('files that are not regular answer at once', () => {
     ['/dev/zero for plan --deployed', { args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', '/dev/zero'], want: /cannot read the deployed state \/dev\/zero: .*device/ }],
     ['a foreign file for plan --deployed (not quoted)', { args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', 'secret'], want: /secret holds no pf rule/ }],
     ['a foreign file as the lock file (not quoted)', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'secret'], want: /lock-syntax/ }],
+    ['a FIFO as the plan of apply', { args: ['apply', 'plan-fifo.json'], want: /cannot read the plan plan-fifo.json: .*FIFO/ }],
     ['a lock file that is a link loop', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'loop-a'], want: /lock-unreadable .*link loop/ }],
   ];
   symlinkSync('loop-b', join(root, 'loop-a'));
