@@ -70,7 +70,7 @@ interface Harness {
   events(): string[];
 }
 
-function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> & { recorded?: string; needsGateway?: boolean; unstableReads?: number } = {}): Harness {
+function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> & { recorded?: string; needsGateway?: boolean; unstableReads?: number; settleInMs?: number } = {}): Harness {
   let manifest: Manifest = [80];
   let unstable = extra.unstableReads ?? 0;
   const pf: Harness['pf'] = { text: '', tables: [], enabled: true, unreadable: null, hooks: { kind: 'ok', warnings: [] }, pending: { kind: 'none' } };
@@ -104,6 +104,8 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
         reread: ['a.yaml'],
         removed: [],
         stable,
+        unsettled: stable ? [] : ['a.yaml'],
+        settleInMs: stable ? null : extra.settleInMs ?? null,
       };
       return Promise.resolve(snapshot);
     },
@@ -395,7 +397,7 @@ describe('WatchAgent', () => {
   it('reconciles after a pull that moved HEAD, and leaves everything after a failed one', async () => {
     const results: PullResult[] = [
       { kind: 'failed', message: 'Not possible to fast-forward, aborting.', durationMs: 5 },
-      { kind: 'updated', from: 'a'.repeat(40), to: 'b'.repeat(40), durationMs: 5 },
+      { kind: 'updated', from: 'a'.repeat(40), to: 'b'.repeat(40), fastForward: true, durationMs: 5 },
     ];
     const h = harness({ pullIntervalMs: 10_000 }, { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'b', durationMs: 1 }) });
     await h.agent.start();
