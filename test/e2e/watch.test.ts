@@ -4,7 +4,7 @@
 // not red.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -529,5 +529,74 @@ describe('pfexpose watch: started while the manifests are invalid', () => {
     expect(sick.body.reason).toContain('the manifests are invalid');
     text = await (await fetch(metricsUrl)).text();
     expect(text).toContain('pfexpose_preflight_ok 0');
+  }, 120_000);
+});
+
+describe('pfexpose watch: a file written in two halves (issue 9, C2)', () => {
+  const FIRST_HALF = ['version: 1', 'containers:', '  db:', '    ip: 10.13.37.11', '    ports:', '      - kleene: em0:5432:5432', ''].join('\n');
+  const SECOND_HALF = '        from: [198.51.100.0/24]\n';
+
+  /**
+   * Writes db.yaml through one open descriptor: the first half (valid YAML on its own, publishing
+   * 5432 from any source), a pause, then the rest. Meanwhile samples the anchor every 20 ms.
+   */
+  async function writeInHalves(sim: Sim, file: string, pauseMs: number): Promise<string[]> {
+    const seen: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        seen.push((await sim.readAnchor('pfexpose')) ?? '');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const handle = await open(file, 'w');
+    await handle.write(FIRST_HALF);
+    await handle.sync();
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    await handle.write(SECOND_HALF);
+    await handle.close();
+    return new Promise((resolve) => {
+      setTimeout(() => {
+        sampling = false;
+        void sampler.then(() => resolve(seen));
+      }, 0);
+    });
+  }
+
+  const firstHalfOnly = (anchor: string): boolean => /port = 5432/.test(anchor) && !anchor.includes('198.51.100.0/24');
+
+  it('never loads the first half when the pause is longer than the debounce but shorter than --settle', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    // The default --settle (2 s); the pause (800 ms) is four debounce periods long.
+    const agent = startAgent(sim, state, [manifests, '--debounce', '200ms', '--interval', '0']);
+    await appliedWith(sim, agent, 'port = 8080');
+    const loads = (await sim.loadCalls()).length;
+    const mark = agent.lines.length;
+
+    const seen = await writeInHalves(sim, join(manifests, 'db.yaml'), 800);
+    const anchor = await anchorWith(sim, agent, '198.51.100.0/24');
+    expect(anchor).toContain('port = 5432');
+    await waitFor('the applied event', () => eventAfter(agent, 'applied', mark), agent);
+    // The agent did see the file before it was complete, and waited.
+    const waited = agent.lines.slice(mark).filter((l) => l.event === 'unsettled');
+    expect(waited.length).toBeGreaterThan(0);
+    // One load since the write began, and it was the whole file: the first half never reached pf.
+    expect((await sim.loadCalls()).length).toBe(loads + 1);
+    expect(seen.some(firstHalfOnly)).toBe(false);
+    expect(agent.lines.slice(mark).filter((l) => l.event === 'applied')).toHaveLength(1);
+  }, 120_000);
+
+  it('with --settle shorter than the pause, the first half is loaded: the documented limit (the test can see a partial load)', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--debounce', '100ms', '--settle', '100ms', '--interval', '0']);
+    await appliedWith(sim, agent, 'port = 8080');
+    const mark = agent.lines.length;
+    // A pause far longer than debounce + settle: the first half stays unchanged long enough to count.
+    const seen = await writeInHalves(sim, join(manifests, 'db.yaml'), 4000);
+    await anchorWith(sim, agent, '198.51.100.0/24');
+    expect(seen.some(firstHalfOnly)).toBe(true);
+    await waitFor('two applies (the first half, then the whole)', () => agent.lines.slice(mark).filter((l) => l.event === 'applied').length >= 2, agent);
   }, 120_000);
 });
