@@ -3,6 +3,8 @@
 // runs. Every wait polls for a condition with a generous deadline, so a loaded machine is slower,
 // not red.
 import { execFile, spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,10 +56,12 @@ function manifest(container: string, ip: string, ports: string[]): string {
   return ['version: 1', 'containers:', `  ${container}:`, `    ip: ${ip}`, '    ports:', ...ports.map((p) => `      - "${p}"`), ''].join('\n');
 }
 
-function startAgent(sim: Sim, state: string, args: string[], cwd?: string): Agent {
+/** maxFiles: run the agent under `ulimit -n maxFiles`. */
+function startAgent(sim: Sim, state: string, args: string[], cwd?: string, maxFiles?: number): Agent {
+  const argv = [CLI, 'watch', ...args, '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', state, '--log-format', 'json', '--log-level', 'debug'];
   const child = spawn(
-    process.execPath,
-    [CLI, 'watch', ...args, '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', state, '--log-format', 'json', '--log-level', 'debug'],
+    maxFiles === undefined ? process.execPath : '/bin/sh',
+    maxFiles === undefined ? argv : ['-c', `ulimit -n ${maxFiles} && exec "$0" "$@"`, process.execPath, ...argv],
     { env: { ...sim.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) },
   );
   const lines: LogLine[] = [];
@@ -275,7 +279,7 @@ describe('pfexpose watch', () => {
     await git(author, 'push', 'origin', 'HEAD:main');
     await git(dir, 'clone', '--branch', 'main', origin, host);
 
-    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen']);
+    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen', '--settle', '200ms', '--metrics', '127.0.0.1:0']);
     await anchorWith(sim, agent, 'port = 8080');
 
     await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8443:443']));
@@ -292,6 +296,25 @@ describe('pfexpose watch', () => {
     expect(failed['level']).toBe('error');
     expect((await git(host, 'rev-parse', 'HEAD')).stdout).toBe(head);
     expect(await sim.readAnchor('pfexpose')).toBe(anchor);
+    const sick = await health(agent);
+    expect(sick.status).toBe(503);
+    expect(sick.body.status).toBe('pull-failed');
+    const metrics = await (await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)).text();
+    expect(metrics).toMatch(/^pfexpose_pulls_total\{result="failed"\} [1-9]/m);
+    // The agent goes on with the checkout it has: a flushed anchor is still repaired.
+    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
+    agent.child.kill('SIGHUP');
+    await waitFor('the repair', async () => (await sim.readAnchor('pfexpose')) === anchor, agent);
+
+    // A history rewritten upstream, and the remote back: followed, and health recovers.
+    await git(author, 'reset', '--hard', 'HEAD~1');
+    await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:9443:443']));
+    await git(author, 'commit', '-am', 'rewritten');
+    await git(author, 'push', '--force', 'origin', 'HEAD:main');
+    await git(host, 'remote', 'set-url', 'origin', origin);
+    await anchorWith(sim, agent, 'port = 9443');
+    expect(agent.lines.map((l) => l.event)).toContain('pull-rewritten');
+    await waitFor('healthy again', async () => (await health(agent)).body.status === 'ok', agent);
   }, 120_000);
 
   it('refuses --dialect openbsd as a usage error before touching pf', async () => {
@@ -599,4 +622,43 @@ describe('pfexpose watch: a file written in two halves (issue 9, C2)', () => {
     expect(seen.some(firstHalfOnly)).toBe(true);
     await waitFor('two applies (the first half, then the whole)', () => agent.lines.slice(mark).filter((l) => l.event === 'applied').length >= 2, agent);
   }, 120_000);
+});
+
+describe('pfexpose watch: idle connections to the metrics port (issue 9, M7)', () => {
+  it('1,100 idle connections do not take the file descriptors the agent needs (run under ulimit -n 160)', async () => {
+    const { sim, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--debounce', '100ms', '--settle', '200ms', '--interval', '0', '--metrics', '127.0.0.1:0'], undefined, 160);
+    await appliedWith(sim, agent, 'port = 8080');
+    const address = String(agent.lines.find((l) => l.event === 'started')?.['metrics']);
+    const port = Number(address.split(':').at(-1));
+    const sockets: Socket[] = [];
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+    });
+    for (let i = 0; i < 1100; i += 1) {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      sockets.push(socket);
+    }
+    await Promise.all(sockets.map((socket) => new Promise((done) => {
+      socket.once('connect', done);
+      socket.once('close', done);
+    })));
+    // While they are all open (as far as the clients know), a manifest change is read and applied.
+    const mark = agent.lines.length;
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
+    await anchorWith(sim, agent, 'port = 8081');
+    await waitFor('the applied event', () => eventAfter(agent, 'applied', mark), agent);
+    expect(agent.lines.slice(mark).filter((l) => /EMFILE|too many open files/i.test(JSON.stringify(l)))).toEqual([]);
+    for (const socket of sockets) socket.destroy();
+    await waitFor('/healthz to answer', async () => {
+      try {
+        return (await fetch(`http://${address}/healthz`, { signal: AbortSignal.timeout(5000) })).status === 200;
+      } catch {
+        return false;
+      }
+    }, agent);
+  }, 180_000);
 });
