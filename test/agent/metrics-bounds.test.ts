@@ -73,8 +73,9 @@ describe('metrics server bounds', () => {
     const metrics = new AgentMetrics();
     const server = await serve(metrics);
     const idle = await openIdle(server.address.port, IDLE_CLIENTS);
-    cleanups.push(async () => {
+    cleanups.push(() => {
       for (const socket of idle.sockets) socket.destroy();
+      return Promise.resolve();
     });
     await until('the connections over the bound to be closed', () => idle.closed() >= IDLE_CLIENTS - METRICS_MAX_CONNECTIONS);
     // Give the server a moment more: no further socket is closed, none over the bound stays.
@@ -101,8 +102,9 @@ describe('metrics server bounds', () => {
     const metrics = new AgentMetrics();
     const server = await serve(metrics, { idleMs: 1000 });
     const idle = await openIdle(server.address.port, 50);
-    cleanups.push(async () => {
+    cleanups.push(() => {
       for (const socket of idle.sockets) socket.destroy();
+      return Promise.resolve();
     });
     // None of the clients closes anything: the server ends all 50 (18 at once, 32 when idle).
     await until('every idle connection to be closed by the server', () => idle.closed() === 50, 30_000);

@@ -634,8 +634,9 @@ describe('pfexpose watch: idle connections to the metrics port (issue 9, M7)', (
     const address = String(agent.lines.find((l) => l.event === 'started')?.['metrics']);
     const port = Number(address.split(':').at(-1));
     const sockets: Socket[] = [];
-    cleanups.push(async () => {
+    cleanups.push(() => {
       for (const socket of sockets) socket.destroy();
+      return Promise.resolve();
     });
     for (let i = 0; i < 1100; i += 1) {
       const socket = connect(port, '127.0.0.1');
