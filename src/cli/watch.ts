@@ -94,7 +94,8 @@ addresses only unless --metrics-allow-remote. At most 32 connections at once (mo
 at once), each closed after 10 s without a request.
 
 Exit codes:
-  0  stopped by SIGTERM or SIGINT
+  0  stopped by SIGTERM or SIGINT (or, should a file read never return, ended by that
+     signal itself after logging stop-forced)
   1  could not start (metrics address in use, ...)
   2  usage error
 
@@ -284,6 +285,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   await watcher.ready;
 
   let stopRequested = false;
+  let stopSignal: NodeJS.Signals | undefined;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((done) => {
     finish = done;
@@ -294,6 +296,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
       return;
     }
     stopRequested = true;
+    stopSignal = signal;
     log.log('info', 'stopping', `${signal}: finishing the work in progress, then exiting`, { signal });
     void agent.stop().then(finish, finish);
   };
@@ -329,7 +332,17 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   // Stopping waited only for a load in progress: whatever else the abandoned cycle still awaits
   // (a pfctl run reaching its timeout, a read) must not keep the process alive. Unreferenced, so a
   // process with nothing left to do exits at once and never meets it.
-  setTimeout(() => process.exit(EXIT_STOPPED), 1000).unref();
+  setTimeout(() => {
+    // A file read that never returns (a FIFO, a device) holds a libuv thread, and process.exit()
+    // waits for those threads: end by the default action of the signal that asked us to stop.
+    if (process.getActiveResourcesInfo().some((resource) => resource.startsWith('FSReq'))) {
+      log.log('warn', 'stop-forced', 'a file read still has not returned: ending without waiting for it');
+      process.removeAllListeners(stopSignal ?? 'SIGTERM');
+      process.kill(process.pid, stopSignal ?? 'SIGTERM');
+      return;
+    }
+    process.exit(EXIT_STOPPED);
+  }, 1000).unref();
 }
 
 /** The same objects in the same order (both lists are sorted by file name). */

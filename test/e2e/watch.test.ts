@@ -327,6 +327,39 @@ describe('pfexpose watch', () => {
     expect(await sim.calls()).toEqual([]);
   });
 
+  it('refuses a --settle outside 100ms..10m as a usage error', async () => {
+    const { sim, manifests, state } = await setup();
+    const agent = startAgent(sim, state, [manifests, '--settle', '50ms']);
+    expect(await agent.exited).toEqual({ code: 2, signal: null });
+    expect(agent.stderr()).toContain('--settle 50ms is out of range: use 100ms to 10m');
+    expect(await sim.calls()).toEqual([]);
+  });
+
+  it('stops at once on SIGTERM while its cycle is stuck reading something that never answers (a FIFO lock file)', async () => {
+    const { sim, dir, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const fifo = join(dir, 'lock.fifo');
+    await run('mkfifo', [fifo]);
+    const agent = startAgent(sim, state, [manifests, '--lock', fifo, '--settle', '100ms', '--interval', '0']);
+    await waitFor('started', () => agent.lines.find((l) => l.event === 'started'), agent);
+    // Whether the read of the lock hangs or is refused, nothing may keep SIGTERM waiting.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const signalled = Date.now();
+    agent.child.kill('SIGTERM');
+    const exit = await agent.exited;
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+    const events = agent.lines.map((l) => l.event);
+    expect(events).toContain('stopped');
+    // Exit 0; or, while a read that never returns holds one of node's threads (which exit()
+    // would wait for), the end by SIGTERM's own default action, said in the log first.
+    if (exit.signal === null) expect(exit.code).toBe(0);
+    else {
+      expect(exit.signal).toBe('SIGTERM');
+      expect(events.at(-1)).toBe('stop-forced');
+    }
+    expect(await sim.loadCalls()).toEqual([]);
+  }, 120_000);
+
   it('refuses a metrics address off loopback unless allowed', async () => {
     const { sim, manifests, state } = await setup();
     const agent = startAgent(sim, state, [manifests, '--metrics', '0.0.0.0:9813']);
