@@ -167,19 +167,21 @@ export class ManifestCache {
    * candidate until a read at least settleMs after the first finds the same identity and digest.
    */
   private async refresh(file: ManifestFile): Promise<Refreshed> {
-    const before = await identityOf(file.absolute);
+    // A file listed but not there to stat (a dangling link) is a state too: it settles into the
+    // read's diagnostic, rather than keeping the agent waiting for ever.
+    const before = (await identityOf(file.absolute)) ?? 'missing';
     const known = this.files.get(file.absolute);
-    if (known !== undefined && before !== null && known.identity === before) return { cached: known, reread: false, stable: true };
+    if (known !== undefined && known.identity === before) return { cached: known, reread: false, stable: true };
     // Whatever happens below, the old state is gone: never serve it again.
     this.files.delete(file.absolute);
     const read = await readManifestFile(file);
-    const after = await identityOf(file.absolute);
+    const after = (await identityOf(file.absolute)) ?? 'missing';
     const digest = read.ok ? createHash('sha256').update(read.bytes).digest('hex') : `unreadable:${read.diagnostic.code}:${read.diagnostic.message}`;
     const candidate = this.candidates.get(file.absolute);
     const same = candidate !== undefined && candidate.identity === after && candidate.digest === digest;
     // Parsed once per state: a second read that agrees reuses the first one's result.
-    const cached: CachedFile = same ? candidate.cached : { identity: after ?? '', result: this.decode(file, read) };
-    if (before === null || after !== before) {
+    const cached: CachedFile = same ? candidate.cached : { identity: after, result: this.decode(file, read) };
+    if (after !== before) {
       // Caught mid-write: nothing from this read counts, and the settle period starts over.
       this.candidates.delete(file.absolute);
       return { cached, reread: true, stable: false, waitMs: Math.max(this.settleMs, 1) };
