@@ -1,13 +1,6 @@
 // Keeps the text of every manifest file between the agent's cycles, so that a change re-reads only
 // the files whose identity (inode, size, modification and change time) moved. A file that changes
 // while it is read makes the snapshot unstable: the agent waits for the writer and reads again.
-//
-// Settling (issue 9, C2): a new or changed file counts only once two reads of it, at least
-// `settleMs` apart on the monotonic clock, found the same identity and the same SHA-256 of its
-// content. Until then the snapshot is unstable and says when to look again, so that a file a
-// writer has only half written (scp, `rsync --inplace`, `cat > file`, with a pause) never reaches
-// the compile unless it stayed unchanged for the whole settle period.
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -17,6 +10,7 @@ import { findManifestFiles, readManifestFile } from '../manifest/find-manifest-f
 import type { ManifestFile } from '../manifest/find-manifest-files.js';
 import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';
 import type { YamlFile } from '../manifest/parse-yaml-documents.js';
+import { createHash } from 'node:crypto';
 
 export interface ManifestSnapshot {
   /** Every manifest file that could be read and decoded, sorted by file name. */
@@ -73,6 +67,13 @@ type Refreshed =
   | { cached: CachedFile; reread: boolean; stable: true }
   | { cached: CachedFile; reread: true; stable: false; waitMs: number };
 
+/**
+ * Settling (issue 9, C2): a new or changed file counts only once two reads of it, at least
+ * `settleMs` apart on the monotonic clock, found the same identity and the same SHA-256 of its
+ * content. Until then the snapshot is unstable and says when to look again, so that a file a
+ * writer has only half written (scp, `rsync --inplace`, `cat > file`, with a pause) never reaches
+ * the compile unless it stayed unchanged for the whole settle period.
+ */
 export class ManifestCache {
   private readonly files = new Map<string, CachedFile>();
   /** Files read in a state that has not yet lasted the settle period. */
