@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -315,6 +315,53 @@ describe('pfexpose watch', () => {
     await anchorWith(sim, agent, 'port = 9443');
     expect(agent.lines.map((l) => l.event)).toContain('pull-rewritten');
     await waitFor('healthy again', async () => (await health(agent)).body.status === 'ok', agent);
+  }, 120_000);
+
+  it('is not wedged by a committed symlink to /dev/console: pulls, reconciles and SIGTERM go on (issue 9, M4)', async () => {
+    const { sim, dir, state } = await setup();
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.org',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.org',
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: dir,
+    };
+    const git = (cwd: string, ...args: string[]) => run('git', ['-c', 'init.defaultBranch=main', ...args], { cwd, env });
+    const origin = join(dir, 'origin.git');
+    const author = join(dir, 'author');
+    const host = join(dir, 'host');
+    await git(dir, 'init', '--bare', origin);
+    await git(dir, 'clone', origin, author);
+    await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    await git(author, 'add', '.');
+    await git(author, 'commit', '-m', 'web');
+    await git(author, 'push', 'origin', 'HEAD:main');
+    await git(dir, 'clone', '--branch', 'main', origin, host);
+    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen', '--settle', '200ms', '--interval', '0', '--metrics', '127.0.0.1:0']);
+    await appliedWith(sim, agent, 'port = 8080');
+
+    await symlink('/dev/console', join(author, 'console.yaml'));
+    await git(author, 'add', 'console.yaml');
+    await git(author, 'commit', '-m', 'a link to the console');
+    await git(author, 'push', 'origin', 'HEAD:main');
+    let mark = agent.lines.length;
+    const invalid = await waitFor('manifests-invalid', () => eventAfter(agent, 'manifests-invalid', mark), agent);
+    expect(JSON.stringify(invalid['diagnostics'])).toContain('console.yaml');
+    expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
+    // The loop is not stuck: a reconcile completes, and later pulls still arrive.
+    mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    await waitFor('a reconcile to complete', () => eventAfter(agent, 'in-sync', mark), agent);
+    await git(author, 'rm', '-q', 'console.yaml');
+    await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8443:443']));
+    await git(author, 'commit', '-am', 'fixed');
+    await git(author, 'push', 'origin', 'HEAD:main');
+    await anchorWith(sim, agent, 'port = 8443');
+    expect((await health(agent)).status).toBe(200);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   it('refuses --dialect openbsd as a usage error before touching pf', async () => {
