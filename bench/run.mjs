@@ -93,10 +93,10 @@ report(`compile ${largest} peak MB / 300`, peak / 300, 1, ` (${peak.toFixed(0)} 
 // The agent: from a manifest write to the pfctl load starting, at 1,000 containers (median).
 const agentRun = await measureAgentReaction({ root, work, containers: 1000, rounds: Number(process.env.BENCH_AGENT_ROUNDS ?? rounds) });
 const agent = summarizeAgentReaction(agentRun);
-console.log(`\nagent reaction at ${agentRun.containers} containers, debounce ${agentRun.debounceMs} ms (median of ${agentRun.samples.length} writes)`);
+console.log(`\nagent reaction at ${agentRun.containers} containers, debounce ${agentRun.debounceMs} ms, settle ${agentRun.settleMs} ms (median of ${agentRun.samples.length} writes)`);
 report('write -> pfctl load starts, ms', agent.reaction, agent.target);
 console.log(
-  `  of which write -> the apply's first pfctl run ${agent.agent.toFixed(0)} ms (debounce, re-read, compile, compare),` +
+  `  of which write -> the apply's first pfctl run ${agent.agent.toFixed(0)} ms (debounce, settle, re-read, compile, compare),` +
     ` then ${agent.runs} pfctl runs before the load at ${agent.perRun.toFixed(0)} ms each (the simulator's start-up)`,
 );
 if (verdicts.includes(false)) process.exitCode = 1;

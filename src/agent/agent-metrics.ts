@@ -8,7 +8,7 @@ export interface AgentHealth {
   /**
    * One word for the state: ok, starting, held, awaiting-confirmation, drift, manifests-invalid
    * (all healthy); apply-refused, apply-failed, anchor-unreadable, preflight-failed,
-   * confirm-revert-failed.
+   * confirm-revert-failed, pull-failed, manifests-unsettled, stalled.
    */
   status: string;
   /** Why it is not healthy, for people. */
@@ -43,7 +43,46 @@ export class AgentMetrics {
   readonly pulls: Record<PullResultKind, number> = { updated: 0, current: 0, failed: 0 };
   applyDurationSum = 0;
   applyDurationCount = 0;
+  /** The health the agent's last cycle left (currentHealth() adds what happened since). */
   health: AgentHealth = { healthy: true, status: 'starting', reason: null };
+  /** Why the last git pull failed, until one succeeds; null: none failed (or none ran). */
+  pullFailure: string | null = null;
+  /** Monotonic ms when the cycle or pull now running began; null while the agent waits. */
+  busySince: number | null = null;
+  /** Monotonic ms since when some manifest file has not settled; null: all settled. */
+  unsettledSince: number | null = null;
+  unsettledFiles = 0;
+  /** How long a cycle may run, or a file stay unsettled, before /healthz says so (set by the agent). */
+  stuckAfterMs = 300_000;
+  /** Connections the metrics server closed at once because it already had its maximum. */
+  connectionsRefused = 0;
+
+  /**
+   * What /healthz answers now: the last cycle's health, unless a cycle has run far too long
+   * (stalled), a file has never settled, or the last pull failed (the agent goes on with the
+   * checkout it has, but no change of the repository arrives).
+   */
+  currentHealth(now: number = performance.now()): AgentHealth {
+    const minutes = (since: number): string => `${Math.round((now - since) / 60_000)} min`;
+    if (this.busySince !== null && now - this.busySince > this.stuckAfterMs) {
+      return {
+        healthy: false,
+        status: 'stalled',
+        reason: `the agent's current cycle has been running for ${minutes(this.busySince)}: nothing is being reconciled`,
+      };
+    }
+    if (this.unsettledSince !== null && now - this.unsettledSince > this.stuckAfterMs) {
+      return {
+        healthy: false,
+        status: 'manifests-unsettled',
+        reason: `${this.unsettledFiles} manifest file(s) have kept changing for ${minutes(this.unsettledSince)}: nothing is applied until they stay unchanged for the settle period`,
+      };
+    }
+    if (this.pullFailure === null) return this.health;
+    const pull = `the last git pull failed (the agent goes on with the checkout it has): ${this.pullFailure}`;
+    if (this.health.healthy) return { healthy: false, status: 'pull-failed', reason: pull };
+    return { ...this.health, reason: `${this.health.reason ?? this.health.status}; also, ${pull}` };
+  }
 
   recordApply(result: ApplyResultKind, seconds: number, at: Date): void {
     this.applies[result] += 1;
@@ -96,7 +135,14 @@ export class AgentMetrics {
     metric('pfexpose_pulls_total', 'counter', 'git pulls of the manifest checkout by result.', [
       ...(['updated', 'current', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.pulls[r]]),
     ]);
-    metric('pfexpose_up', 'gauge', '1 while the agent is healthy (see /healthz).', [['', this.health.healthy ? 1 : 0]]);
+    metric('pfexpose_manifests_unsettled', 'gauge', 'Manifest files new or changed and not yet unchanged for the settle period (nothing is compiled meanwhile).', [
+      ['', this.unsettledFiles],
+    ]);
+    metric('pfexpose_pull_failing', 'gauge', '1 while the last git pull failed (the agent goes on with the checkout it has).', [['', this.pullFailure === null ? 0 : 1]]);
+    metric('pfexpose_metrics_connections_refused_total', 'counter', 'Connections to this server closed at once because it already had its maximum.', [
+      ['', this.connectionsRefused],
+    ]);
+    metric('pfexpose_up', 'gauge', '1 while the agent is healthy (see /healthz).', [['', this.currentHealth().healthy ? 1 : 0]]);
     return `${out.join('\n')}\n`;
   }
 }

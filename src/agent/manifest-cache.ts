@@ -11,6 +11,7 @@ import { findManifestFiles, readManifestFile } from '../manifest/find-manifest-f
 import type { ManifestFile } from '../manifest/find-manifest-files.js';
 import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';
 import type { YamlFile } from '../manifest/parse-yaml-documents.js';
+import { createHash } from 'node:crypto';
 
 export interface ManifestSnapshot {
   /** Every manifest file that could be read and decoded, sorted by file name. */
@@ -25,14 +26,28 @@ export interface ManifestSnapshot {
   reread: string[];
   /** Files that were known before and are gone now. */
   removed: string[];
-  /** False when a file changed while it was being read. */
+  /**
+   * False when a file changed while it was being read, or a new or changed file has not yet been
+   * seen unchanged across the settle period: then the snapshot must not be compiled.
+   */
   stable: boolean;
+  /** Files not settled yet (new or changed, or changing while read), sorted. */
+  unsettled: string[];
+  /** When unstable: milliseconds until the first unsettled file may have settled (look again then). */
+  settleInMs: number | null;
 }
 
 export interface ManifestCacheOptions {
   cwd: string;
   /** The lock file of dynamic host ports, relative to cwd or absolute. */
   lockPath: string;
+  /**
+   * How long a new or changed file must stay the same (identity and content digest, read twice
+   * this far apart) before it counts. 0: one read whose identity did not move while reading.
+   */
+  settleMs?: number;
+  /** The monotonic clock in milliseconds (tests replace it); default performance.now(). */
+  now?: () => number;
 }
 
 interface CachedFile {
@@ -40,16 +55,42 @@ interface CachedFile {
   result: { ok: true; text: string; parsed: YamlFile } | { ok: false; diagnostic: Diagnostic };
 }
 
+/** A file seen in a new state, waiting to be seen in the same state again after the settle period. */
+interface Candidate {
+  identity: string;
+  digest: string;
+  /** Monotonic time of the first read that found this state. */
+  since: number;
+  cached: CachedFile;
+}
+
+type Refreshed =
+  | { cached: CachedFile; reread: boolean; stable: true }
+  | { cached: CachedFile; reread: true; stable: false; waitMs: number };
+
+/**
+ * Settling (issue 9, C2): a new or changed file counts only once two reads of it, at least
+ * `settleMs` apart on the monotonic clock, found the same identity and the same SHA-256 of its
+ * content. Until then the snapshot is unstable and says when to look again, so that a file a
+ * writer has only half written (scp, `rsync --inplace`, `cat > file`, with a pause) never reaches
+ * the compile unless it stayed unchanged for the whole settle period.
+ */
 export class ManifestCache {
   private readonly files = new Map<string, CachedFile>();
+  /** Files read in a state that has not yet lasted the settle period. */
+  private readonly candidates = new Map<string, Candidate>();
   /** Files prefetch read since the last read(): read() still reports them as reread. */
   private readonly prefetched = new Set<string>();
   private readonly paths: readonly string[];
   private readonly options: ManifestCacheOptions;
+  private readonly settleMs: number;
+  private readonly now: () => number;
 
   constructor(paths: readonly string[], options: ManifestCacheOptions) {
     this.paths = paths.length > 0 ? paths : ['.'];
     this.options = options;
+    this.settleMs = options.settleMs ?? 0;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** How many files are held; for tests and logs. */
@@ -80,12 +121,16 @@ export class ManifestCache {
     const sources: ManifestSnapshot['sources'] = [];
     const parsed: YamlFile[] = [];
     const reread: string[] = [];
-    let stable = true;
+    const unsettled: string[] = [];
+    let settleInMs: number | null = null;
     const seen = new Set<string>();
     for (const file of found.files) {
       seen.add(file.absolute);
       const fresh = await this.refresh(file);
-      if (!fresh.stable) stable = false;
+      if (!fresh.stable) {
+        unsettled.push(file.file);
+        settleInMs = Math.min(settleInMs ?? fresh.waitMs, fresh.waitMs);
+      }
       if (fresh.reread || this.prefetched.has(file.file)) reread.push(file.file);
       const cached = fresh.cached;
       if (cached.result.ok) {
@@ -100,6 +145,7 @@ export class ManifestCache {
       removed.push(absolute);
       this.files.delete(absolute);
     }
+    for (const absolute of [...this.candidates.keys()]) if (!seen.has(absolute)) this.candidates.delete(absolute);
     this.prefetched.clear();
     sources.sort((a, b) => compareStrings(a.file, b.file));
     parsed.sort((a, b) => compareStrings(a.file, b.file));
@@ -112,25 +158,50 @@ export class ManifestCache {
       diagnostics,
       reread,
       removed: removed.sort(compareStrings),
-      stable,
+      stable: unsettled.length === 0,
+      unsettled: unsettled.sort(compareStrings),
+      settleInMs,
     };
   }
 
-  /** The cached file, read and parsed again when its identity moved. */
-  private async refresh(file: ManifestFile): Promise<{ cached: CachedFile; reread: boolean; stable: boolean }> {
-    const before = await identityOf(file.absolute);
+  /**
+   * The cached file, read and parsed again when its identity moved. A file in a new state is a
+   * candidate until a read at least settleMs after the first finds the same identity and digest.
+   */
+  private async refresh(file: ManifestFile): Promise<Refreshed> {
+    // A file listed but not there to stat (a dangling link) is a state too: it settles into the
+    // read's diagnostic, rather than keeping the agent waiting for ever.
+    const before = (await identityOf(file.absolute)) ?? 'missing';
     const known = this.files.get(file.absolute);
-    if (known !== undefined && before !== null && known.identity === before) return { cached: known, reread: false, stable: true };
+    if (known !== undefined && known.identity === before) return { cached: known, reread: false, stable: true };
+    // Whatever happens below, the old state is gone: never serve it again.
+    this.files.delete(file.absolute);
     const read = await readManifestFile(file);
+    const after = (await identityOf(file.absolute)) ?? 'missing';
+    const digest = read.ok ? createHash('sha256').update(read.bytes).digest('hex') : `unreadable:${read.diagnostic.code}:${read.diagnostic.message}`;
+    const candidate = this.candidates.get(file.absolute);
+    const same = candidate !== undefined && candidate.identity === after && candidate.digest === digest;
+    // Parsed once per state: a second read that agrees reuses the first one's result.
+    const cached: CachedFile = same ? candidate.cached : { identity: after, result: this.decode(file, read) };
+    if (after !== before) {
+      // Caught mid-write: nothing from this read counts, and the settle period starts over.
+      this.candidates.delete(file.absolute);
+      return { cached, reread: true, stable: false, waitMs: Math.max(this.settleMs, 1) };
+    }
+    const now = this.now();
+    if (this.settleMs === 0 || (same && now - candidate.since >= this.settleMs)) {
+      this.candidates.delete(file.absolute);
+      this.files.set(file.absolute, cached);
+      return { cached, reread: true, stable: true };
+    }
+    if (same) return { cached, reread: true, stable: false, waitMs: Math.max(1, Math.ceil(candidate.since + this.settleMs - now)) };
+    this.candidates.set(file.absolute, { identity: after, digest, since: now, cached });
+    return { cached, reread: true, stable: false, waitMs: this.settleMs };
+  }
+
+  private decode(file: ManifestFile, read: Awaited<ReturnType<typeof readManifestFile>>): CachedFile['result'] {
     const decoded = !read.ok ? read : decodeManifestBytes(read.bytes, file.file, read.size);
-    const result: CachedFile['result'] = decoded.ok ? { ...decoded, parsed: parseYamlDocuments(decoded.text, file.file) } : decoded;
-    const after = await identityOf(file.absolute);
-    const stable = before !== null && after === before;
-    const cached = { identity: after ?? '', result };
-    // A file caught mid-write is not remembered: the next read must look at it again.
-    if (stable) this.files.set(file.absolute, cached);
-    else this.files.delete(file.absolute);
-    return { cached, reread: true, stable };
+    return decoded.ok ? { ...decoded, parsed: parseYamlDocuments(decoded.text, file.file) } : decoded;
   }
 
   private async readLock(): Promise<{ text: string | null; diagnostic?: Diagnostic }> {

@@ -1,5 +1,8 @@
 // Serves the agent's /metrics (Prometheus text format) and /healthz over plain node:http. It binds
 // to loopback unless the operator allows otherwise: firewall state is not for the whole network.
+// Its sockets are bounded (issue 9, M7): at most METRICS_MAX_CONNECTIONS at once (more are closed
+// as soon as they are accepted), and none stays idle for long, so clients that connect and say
+// nothing can never take the file descriptors the agent needs to read manifests and run pfctl.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { isIP } from 'node:net';
@@ -42,8 +45,23 @@ export interface MetricsServer {
 
 export type ServeResult = { ok: true; server: MetricsServer } | { ok: false; message: string };
 
-export async function serveMetrics(address: ListenAddress, metrics: AgentMetrics): Promise<ServeResult> {
-  const server: Server = createServer((request, response) => {
+/** Connections served at once; a scraper and a health check need a handful. */
+export const METRICS_MAX_CONNECTIONS = 32;
+/** A connection that sends nothing (no request, or half a request) for this long is closed. */
+export const METRICS_IDLE_MS = 10_000;
+/** A connection kept alive between requests is closed after this long without a new one. */
+export const METRICS_KEEP_ALIVE_MS = 5_000;
+
+export interface ServeLimits {
+  maxConnections?: number;
+  idleMs?: number;
+  keepAliveMs?: number;
+}
+
+export async function serveMetrics(address: ListenAddress, metrics: AgentMetrics, limits: ServeLimits = {}): Promise<ServeResult> {
+  const idleMs = limits.idleMs ?? METRICS_IDLE_MS;
+  // The timeouts below are checked this often (Node's default is every 30 s).
+  const server: Server = createServer({ connectionsCheckingInterval: Math.min(1000, idleMs), headersTimeout: idleMs, requestTimeout: idleMs }, (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
@@ -55,16 +73,22 @@ export async function serveMetrics(address: ListenAddress, metrics: AgentMetrics
       return;
     }
     if (path === '/healthz') {
-      const health = metrics.health;
+      const health = metrics.currentHealth();
       response.writeHead(health.healthy ? 200 : 503, { 'content-type': 'application/json' });
       response.end(request.method === 'HEAD' ? undefined : `${JSON.stringify(health)}\n`);
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /metrics or /healthz\n');
   });
-  // A scraper that never reads must not pin sockets open forever.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
+  // A scraper that never reads, or never writes, must not pin sockets open.
+  server.maxConnections = limits.maxConnections ?? METRICS_MAX_CONNECTIONS;
+  server.keepAliveTimeout = Math.min(limits.keepAliveMs ?? METRICS_KEEP_ALIVE_MS, idleMs);
+  server.maxRequestsPerSocket = 100;
+  // Any socket silent this long is destroyed (no 'timeout' listener: Node destroys it).
+  server.timeout = idleMs;
+  server.on('drop', () => {
+    metrics.connectionsRefused += 1;
+  });
   return new Promise((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const why =

@@ -30,6 +30,8 @@ export const DURATION_LIMITS = {
   pull: { minMs: 1000, maxMs: 86_400_000 },
   /** watch --lock-wait: up to an hour. */
   lockWait: { minMs: 0, maxMs: 3_600_000 },
+  /** watch --settle: how long a changed manifest must stay unchanged, 100 ms to 10 minutes. */
+  settle: { minMs: 100, maxMs: 600_000 },
 } as const satisfies Record<string, DurationLimits>;
 
 export function parseDuration(flag: string, text: string, bareUnit: 'ms' | 's', limits: DurationLimits): DurationResult {

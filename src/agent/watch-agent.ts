@@ -47,8 +47,11 @@ export interface AgentDeps {
   readStateMark(): Promise<string>;
   /** Writes the lock file when the compile changed it; returns why it failed, or null. */
   writeLock?(outcome: CompileOutcome): Promise<string | null>;
-  /** `git pull --ff-only` of the manifest checkout. */
-  pull?(): Promise<PullResult>;
+  /**
+   * Brings the manifest checkout to its upstream (see pull-checkout.ts): bounded in time; the
+   * signal aborts it (the agent is stopping).
+   */
+  pull?(signal: AbortSignal): Promise<PullResult>;
   /**
    * Work that only warms caches (reading, parsing and checking the changed files), run while a
    * burst's quiet period runs out, so that the cycle after it has little left to do. Never
@@ -76,6 +79,11 @@ export interface AgentOptions {
   killStates: boolean;
   /** How long an apply waits for another pfexpose process holding the lock. */
   lockWaitMs: number;
+  /**
+   * /healthz turns 503 when one cycle (or pull) has run this long, or the manifests have had a
+   * file that never settled this long. Default: 5 minutes plus lockWaitMs.
+   */
+  stuckAfterMs?: number;
 }
 
 type CycleKind = 'change' | 'reconcile';
@@ -155,10 +163,17 @@ export class WatchAgent {
   private readonly changedPaths = new Set<string>();
   /** A reconcile that met a file being written runs when the writer has finished. */
   private reconcileAfterQuiet = false;
+  /** Looks at unsettled files again once their settle period may have passed. */
+  private settleTimer: NodeJS.Timeout | undefined;
+  /** The load in progress (an apply, or the revert of an expired confirm window): stop waits for it. */
+  private loading: Promise<unknown> | null = null;
+  /** Aborts a pull in progress when the agent stops. */
+  private readonly aborter = new AbortController();
 
   constructor(deps: AgentDeps, options: AgentOptions) {
     this.deps = deps;
     this.options = options;
+    deps.metrics.stuckAfterMs = options.stuckAfterMs ?? 300_000 + options.lockWaitMs;
   }
 
   /** Reads what was recorded, reconciles once at once, and starts the timers. */
@@ -204,6 +219,13 @@ export class WatchAgent {
     }, delay);
   }
 
+  /** Runs a cycle again once unsettled files may have settled (one timer, the earliest wins). */
+  private scheduleSettleCheck(waitMs: number): void {
+    if (this.stopping) return;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => this.schedule('change'), Math.max(10, waitMs));
+  }
+
   /** SIGHUP: compare the live anchor with the manifests now. */
   reconcileNow(): void {
     this.schedule('reconcile');
@@ -214,15 +236,20 @@ export class WatchAgent {
     while (this.draining !== null) await this.draining;
   }
 
-  /** SIGTERM/SIGINT: no new cycle starts; the one in progress (and its apply) finishes. */
+  /**
+   * SIGTERM/SIGINT: no new cycle, pull or load starts, a pull in progress is killed, and only a
+   * load already in progress is waited for (a cycle still reading or comparing is abandoned: it
+   * stops before it would load). So a stop never waits on anything but pfctl's bounded load.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.debounceTimer);
     clearTimeout(this.prepareTimer);
-    if (this.preparing !== null) await this.preparing;
+    clearTimeout(this.settleTimer);
     clearInterval(this.intervalTimer);
     clearInterval(this.pullTimer);
-    await this.idle();
+    this.aborter.abort();
+    if (this.loading !== null) await this.loading.catch(() => undefined);
   }
 
   get stopped(): boolean {
@@ -241,6 +268,8 @@ export class WatchAgent {
 
   private async drain(): Promise<void> {
     while (!this.stopping && (this.pending.change || this.pending.reconcile || this.pending.pull)) {
+      // /healthz turns 503 if this iteration never ends (see AgentMetrics.currentHealth).
+      this.deps.metrics.busySince = performance.now();
       try {
         if (this.pending.pull) {
           this.pending.pull = false;
@@ -256,24 +285,51 @@ export class WatchAgent {
       } catch (error) {
         // A bug in a cycle must not end the agent: say so and wait for the next trigger.
         this.log('error', 'internal-error', `internal error in the agent: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        this.deps.metrics.busySince = null;
       }
+    }
+  }
+
+  /** Runs a load (apply or revert) unless the agent is stopping; stop() waits for it. */
+  private async load<T>(run: () => Promise<T>): Promise<T | null> {
+    if (this.stopping) return null;
+    const running = run();
+    this.loading = running;
+    try {
+      return await running;
+    } finally {
+      if (this.loading === running) this.loading = null;
     }
   }
 
   private async runPull(): Promise<void> {
     if (this.deps.pull === undefined) return;
-    const result = await this.deps.pull();
-    this.deps.metrics.pulls[result.kind] += 1;
+    const result = await this.deps.pull(this.aborter.signal);
+    if (this.stopping) return;
+    const metrics = this.deps.metrics;
+    metrics.pulls[result.kind] += 1;
     switch (result.kind) {
       case 'failed':
-        this.log('error', 'pull-failed', `git pull failed; the checkout and pf are left as they were: ${result.message}`, {
+        // The checkout keeps its last good state and the agent goes on with it; /healthz says so
+        // (503 pull-failed) until a pull succeeds.
+        metrics.pullFailure = result.message;
+        this.log('error', 'pull-failed', `git pull failed; the agent goes on with the checkout as it was: ${result.message}`, {
           durationMs: result.durationMs,
         });
         return;
       case 'current':
+        this.pullRecovered();
         this.log('debug', 'pull-current', 'git pull: already up to date', { head: result.head, durationMs: result.durationMs });
         return;
       case 'updated':
+        this.pullRecovered();
+        if (!result.fastForward) {
+          this.log('warn', 'pull-rewritten', `the upstream history was rewritten: the checkout was reset from ${result.from.slice(0, 12)} to ${result.to.slice(0, 12)}, which does not descend from it`, {
+            from: result.from,
+            to: result.to,
+          });
+        }
         this.log('info', 'pulled', `git pull: ${result.from.slice(0, 12)} -> ${result.to.slice(0, 12)}`, {
           from: result.from,
           to: result.to,
@@ -284,19 +340,36 @@ export class WatchAgent {
     }
   }
 
+  private pullRecovered(): void {
+    if (this.deps.metrics.pullFailure === null) return;
+    this.deps.metrics.pullFailure = null;
+    this.log('info', 'pull-ok', 'git pull works again');
+  }
+
   private async cycle(kind: CycleKind): Promise<void> {
     if (this.preparing !== null) await this.preparing;
     const started = performance.now();
     const changed = [...this.changedPaths];
     this.changedPaths.clear();
     const snapshot = await this.deps.readManifests();
+    if (this.stopping) return;
     if (!snapshot.stable) {
-      // A writer is still at work: wait for quiet again instead of compiling half a file.
-      this.log('debug', 'unstable', 'a manifest changed while it was read; waiting for the writer to finish');
+      // A file is new or changed and has not stayed the same for the settle period yet (or it
+      // changed while it was read): nothing is compiled from it; look again when it may have settled.
+      this.log('debug', 'unsettled', `waiting for ${snapshot.unsettled.length} manifest file(s) to stay unchanged: ${snapshot.unsettled.slice(0, 5).join(', ')}`, {
+        files: snapshot.unsettled.length,
+        settleInMs: snapshot.settleInMs,
+      });
+      const metrics = this.deps.metrics;
+      metrics.unsettledSince ??= performance.now();
+      metrics.unsettledFiles = snapshot.unsettled.length;
       if (kind === 'reconcile') this.reconcileAfterQuiet = true;
-      this.notifyChange(changed[0] ?? '');
+      for (const path of changed) this.changedPaths.add(path);
+      this.scheduleSettleCheck(snapshot.settleInMs ?? this.options.debounceMs);
       return;
     }
+    this.deps.metrics.unsettledSince = null;
+    this.deps.metrics.unsettledFiles = 0;
     let outcome = this.compile(snapshot, this.options.gatewayGiven ? undefined : this.detectedGateway);
     if (!this.options.gatewayGiven && needsGateway(outcome) && (kind === 'reconcile' || this.detectedGateway === undefined)) {
       const detected = await this.deps.detectGateway();
@@ -485,15 +558,19 @@ export class WatchAgent {
     const started = performance.now();
     const fast = await this.fastPath(target, drift);
     this.verified = null;
-    const outcome = await this.deps.apply({
-      ...(fast === null ? {} : { assumeDeployed: fast.ruleset, assumeStateMark: fast.mark }),
-      anchor: this.options.anchor,
-      ruleset: target.ruleset,
-      exposures: target.exposures,
-      manifestDigest: target.manifestDigest,
-      killStates: this.options.killStates,
-      lockWaitMs: this.options.lockWaitMs,
-    });
+    const outcome = await this.load(() =>
+      this.deps.apply({
+        ...(fast === null ? {} : { assumeDeployed: fast.ruleset, assumeStateMark: fast.mark }),
+        anchor: this.options.anchor,
+        ruleset: target.ruleset,
+        exposures: target.exposures,
+        manifestDigest: target.manifestDigest,
+        killStates: this.options.killStates,
+        lockWaitMs: this.options.lockWaitMs,
+      }),
+    );
+    // Stopping: no load was started.
+    if (outcome === null) return;
     const seconds = (performance.now() - started) / 1000;
     metrics.recordApply(outcome.kind, seconds, this.now());
     const durationMs = Math.round(seconds * 1000);
@@ -653,7 +730,9 @@ export class WatchAgent {
    * is testing a change), and reverts it once expired if the watchdog has not. False: stop here.
    */
   private async settlePendingConfirm(): Promise<boolean> {
-    const pending = await this.deps.settlePendingConfirm();
+    // It may revert an expired window: a load, which stop() waits for (and never starts while stopping).
+    const pending = await this.load(() => this.deps.settlePendingConfirm());
+    if (pending === null) return false;
     const metrics = this.deps.metrics;
     switch (pending.kind) {
       case 'none':

@@ -11,7 +11,7 @@ import { ManifestCache } from '../agent/manifest-cache.js';
 import { watchManifests } from '../agent/manifest-watcher.js';
 import { formatAddress, isLoopback, parseListenAddress, serveMetrics } from '../agent/metrics-server.js';
 import type { ListenAddress, MetricsServer } from '../agent/metrics-server.js';
-import { parseDuration } from '../agent/parse-duration.js';
+import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
 import { pullCheckout } from '../agent/pull-checkout.js';
 import { WatchAgent } from '../agent/watch-agent.js';
 import type { DriftMode } from '../agent/watch-agent.js';
@@ -37,6 +37,7 @@ export const EXIT_START_FAILED = 1;
 
 interface WatchFlags extends CompileFlags {
   debounce: string;
+  settle: string;
   interval: string;
   drift: DriftMode;
   pull?: string;
@@ -53,7 +54,11 @@ interface WatchFlags extends CompileFlags {
 
 const HELP_AFTER = `
 The agent: on every change of the manifests (debounced) it loads, validates, compiles and
-compares them with what is deployed, and applies only a difference. Invalid manifests never
+compares them with what is deployed, and applies only a difference. A new or changed file counts
+only once it has stayed the same (inode, size, times and a SHA-256 of its content, read twice
+--settle apart): a file still being written is not compiled. A writer that pauses longer than
+--settle in the middle of a file can still be seen half-written: write manifests to a
+temporary name and rename them into place, which is always safe. Invalid manifests never
 reach pf: the deployed ruleset stays and the diagnostics are logged. Only changed files are
 read again. Every --interval it reconciles: it reads the live anchor and the gateway, and
 repairs drift (--drift correct) or only reports it, once while it lasts (--drift warn).
@@ -68,21 +73,29 @@ calling the anchor); while that fails nothing is loaded and /healthz says why. A
 pfexpose rollback, or an unconfirmed apply --confirm reverted at its deadline, the agent
 holds the ruleset that put back (repairing drift towards it) until the manifests change.
 
-Durations: 500ms, 30s, 5m, 1h; a bare number is milliseconds for --debounce, seconds for
---interval, --pull and --lock-wait.
+Durations: 500ms, 30s, 5m, 1h; a bare number is milliseconds for --debounce and --settle,
+seconds for --interval, --pull and --lock-wait.
 
-Signals: SIGHUP reconciles now; SIGTERM and SIGINT let the apply in progress finish, then
-exit 0.
+--pull: git fetch, then git reset --hard to the branch's upstream (a history rewritten upstream
+is followed, and logged), with submodules, hooks and fsmonitor off and a 2-minute deadline. A
+failed pull is logged, counted and shown by /healthz (503 pull-failed) until a pull succeeds;
+meanwhile the agent goes on with the checkout as it was.
+
+Signals: SIGHUP reconciles now; SIGTERM and SIGINT let a load in progress finish (anything
+else in progress, a pull included, is abandoned), then exit 0.
 
 Logs go to stdout: one line per event, text by default, JSON lines with --log-format json
 ({"time","level","event","message",...fields}).
 
 --metrics ADDRESS:PORT serves /metrics (Prometheus text format) and /healthz (200 while
-healthy, 503 after a failed or refused apply, an unreadable anchor or a failed preflight);
-loopback addresses only unless --metrics-allow-remote.
+healthy, 503 after a failed or refused apply, an unreadable anchor, a failed preflight or pull,
+a file that never settles, or a cycle running for over 5 minutes plus --lock-wait); loopback
+addresses only unless --metrics-allow-remote. At most 32 connections at once (more are closed
+at once), each closed after 10 s without a request.
 
 Exit codes:
-  0  stopped by SIGTERM or SIGINT
+  0  stopped by SIGTERM or SIGINT (or, should a file read never return, ended by that
+     signal itself after logging stop-forced)
   1  could not start (metrics address in use, ...)
   2  usage error
 
@@ -100,9 +113,10 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
     .option('--state-dir <dir>', 'state directory (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)')
     .option('--debounce <duration>', 'quiet time after a change before the agent acts', '500ms')
+    .option('--settle <duration>', 'how long a new or changed manifest must stay unchanged before it counts', '2s')
     .option('--interval <duration>', 'reconcile interval (0: only on SIGHUP)', '60s')
     .addOption(new Option('--drift <mode>', 'what to do when the live anchor was changed outside pfexpose').choices(['correct', 'warn']).default('correct'))
-    .option('--pull <duration>', 'git pull --ff-only the checkout holding the manifests this often, then reconcile')
+    .option('--pull <duration>', 'bring the git checkout holding the manifests to its upstream this often (fetch + reset --hard), then reconcile')
     .option('--kill-states', 'end the open connections of removed exposures', false)
     .option('--lock-wait <duration>', 'how long an apply waits for another pfexpose holding the lock', '30s')
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
@@ -117,26 +131,29 @@ export function registerWatch(program: Command, ctx: CliContext): void {
 
 interface ParsedTimes {
   debounceMs: number;
+  settleMs: number;
   intervalMs: number;
   pullMs: number | null;
   lockWaitMs: number;
 }
 
 function parseTimes(flags: WatchFlags): { ok: true; times: ParsedTimes } | { ok: false; message: string } {
-  const debounce = parseDuration('--debounce', flags.debounce, 'ms', { minMs: 0, maxMs: 600_000 });
+  const debounce = parseDuration('--debounce', flags.debounce, 'ms', DURATION_LIMITS.debounce);
   if (!debounce.ok) return debounce;
-  const interval = parseDuration('--interval', flags.interval, 's', { minMs: 0, maxMs: 86_400_000 });
+  const settle = parseDuration('--settle', flags.settle, 'ms', DURATION_LIMITS.settle);
+  if (!settle.ok) return settle;
+  const interval = parseDuration('--interval', flags.interval, 's', DURATION_LIMITS.interval);
   if (!interval.ok) return interval;
   if (interval.ms > 0 && interval.ms < 100) return { ok: false, message: `--interval ${flags.interval} is too short: use at least 100ms, or 0 to reconcile only on SIGHUP` };
   let pullMs: number | null = null;
   if (flags.pull !== undefined) {
-    const pull = parseDuration('--pull', flags.pull, 's', { minMs: 1000, maxMs: 86_400_000 });
+    const pull = parseDuration('--pull', flags.pull, 's', DURATION_LIMITS.pull);
     if (!pull.ok) return pull;
     pullMs = pull.ms;
   }
-  const lockWait = parseDuration('--lock-wait', flags.lockWait, 's', { minMs: 0, maxMs: 3_600_000 });
+  const lockWait = parseDuration('--lock-wait', flags.lockWait, 's', DURATION_LIMITS.lockWait);
   if (!lockWait.ok) return lockWait;
-  return { ok: true, times: { debounceMs: debounce.ms, intervalMs: interval.ms, pullMs, lockWaitMs: lockWait.ms } };
+  return { ok: true, times: { debounceMs: debounce.ms, settleMs: settle.ms, intervalMs: interval.ms, pullMs, lockWaitMs: lockWait.ms } };
 }
 
 export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx: CliContext): Promise<void> {
@@ -163,7 +180,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   // manifests under its directory (files, or a subdirectory): the lock entries of containers the
   // agent does not see are kept, as a partial compile keeps them.
   const partialLoad = !(await readsEveryManifest(paths, [], lockPath, ctx.cwd));
-  const cache = new ManifestCache(paths, { cwd: ctx.cwd, lockPath });
+  const cache = new ManifestCache(paths, { cwd: ctx.cwd, lockPath, settleMs: times.times.settleMs });
   // Unchanged files keep their YamlFile objects in the cache above, and with them their built documents.
   const loadCache = createLoadCache();
   const compileFor = (parsed: readonly YamlFile[], lockText: string | null, gateway: string | undefined): CompileOutcome =>
@@ -228,7 +245,10 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
           }),
       ...(times.times.pullMs === null
         ? {}
-        : { pull: () => pullCheckout({ dir: firstPath.endsWith('.yaml') || firstPath.endsWith('.yml') ? resolve(firstPath, '..') : firstPath, env: ctx.env }) }),
+        : {
+            pull: (signal) =>
+              pullCheckout({ dir: firstPath.endsWith('.yaml') || firstPath.endsWith('.yml') ? resolve(firstPath, '..') : firstPath, env: ctx.env, signal }),
+          }),
       log,
       metrics,
     },
@@ -265,6 +285,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   await watcher.ready;
 
   let stopRequested = false;
+  let stopSignal: NodeJS.Signals | undefined;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((done) => {
     finish = done;
@@ -275,6 +296,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
       return;
     }
     stopRequested = true;
+    stopSignal = signal;
     log.log('info', 'stopping', `${signal}: finishing the work in progress, then exiting`, { signal });
     void agent.stop().then(finish, finish);
   };
@@ -291,6 +313,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
     anchor: options.anchor,
     pid: process.pid,
     debounceMs: times.times.debounceMs,
+    settleMs: times.times.settleMs,
     intervalMs: times.times.intervalMs,
     pullMs: times.times.pullMs,
     drift: flags.drift,
@@ -306,6 +329,20 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   await server?.close();
   log.log('info', 'stopped', 'stopped');
   ctx.exitCode = EXIT_STOPPED;
+  // Stopping waited only for a load in progress: whatever else the abandoned cycle still awaits
+  // (a pfctl run reaching its timeout, a read) must not keep the process alive. Unreferenced, so a
+  // process with nothing left to do exits at once and never meets it.
+  setTimeout(() => {
+    // A file read that never returns (a FIFO, a device) holds a libuv thread, and process.exit()
+    // waits for those threads: end by the default action of the signal that asked us to stop.
+    if (process.getActiveResourcesInfo().some((resource) => resource.startsWith('FSReq'))) {
+      log.log('warn', 'stop-forced', 'a file read still has not returned: ending without waiting for it');
+      process.removeAllListeners(stopSignal ?? 'SIGTERM');
+      process.kill(process.pid, stopSignal ?? 'SIGTERM');
+      return;
+    }
+    process.exit(EXIT_STOPPED);
+  }, 1000).unref();
 }
 
 /** The same objects in the same order (both lists are sorted by file name). */

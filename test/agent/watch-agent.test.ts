@@ -70,7 +70,7 @@ interface Harness {
   events(): string[];
 }
 
-function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> & { recorded?: string; needsGateway?: boolean; unstableReads?: number } = {}): Harness {
+function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> & { recorded?: string; needsGateway?: boolean; unstableReads?: number; settleInMs?: number } = {}): Harness {
   let manifest: Manifest = [80];
   let unstable = extra.unstableReads ?? 0;
   const pf: Harness['pf'] = { text: '', tables: [], enabled: true, unreadable: null, hooks: { kind: 'ok', warnings: [] }, pending: { kind: 'none' } };
@@ -104,6 +104,8 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
         reread: ['a.yaml'],
         removed: [],
         stable,
+        unsettled: stable ? [] : ['a.yaml'],
+        settleInMs: stable ? null : extra.settleInMs ?? null,
       };
       return Promise.resolve(snapshot);
     },
@@ -395,7 +397,7 @@ describe('WatchAgent', () => {
   it('reconciles after a pull that moved HEAD, and leaves everything after a failed one', async () => {
     const results: PullResult[] = [
       { kind: 'failed', message: 'Not possible to fast-forward, aborting.', durationMs: 5 },
-      { kind: 'updated', from: 'a'.repeat(40), to: 'b'.repeat(40), durationMs: 5 },
+      { kind: 'updated', from: 'a'.repeat(40), to: 'b'.repeat(40), fastForward: true, durationMs: 5 },
     ];
     const h = harness({ pullIntervalMs: 10_000 }, { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'b', durationMs: 1 }) });
     await h.agent.start();
@@ -411,6 +413,126 @@ describe('WatchAgent', () => {
     expect(h.pf.text).toBe(rule(80) + rule(8443));
     expect(h.metrics.pulls).toEqual({ updated: 1, current: 0, failed: 1 });
     await h.agent.stop();
+  });
+
+  it('shows a failed pull in the health until a pull succeeds, and warns of a rewritten history', async () => {
+    const results: PullResult[] = [
+      { kind: 'failed', message: 'fatal: could not read from remote repository', durationMs: 5 },
+      { kind: 'failed', message: 'fatal: could not read from remote repository', durationMs: 5 },
+      { kind: 'updated', from: 'a'.repeat(40), to: 'c'.repeat(40), fastForward: false, durationMs: 5 },
+    ];
+    const h = harness({ pullIntervalMs: 10_000, intervalMs: 5000 }, { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'c', durationMs: 1 }) });
+    await h.agent.start();
+    await settle(h);
+    expect(h.metrics.currentHealth()).toMatchObject({ healthy: true, status: 'ok' });
+    await settle(h, 10_000);
+    expect(h.metrics.currentHealth()).toMatchObject({ healthy: false, status: 'pull-failed' });
+    expect(h.metrics.currentHealth().reason).toContain('could not read from remote repository');
+    // Reconciles go on with the checkout as it is, and do not hide the failed pull.
+    h.pf.text = '';
+    await settle(h, 5000);
+    expect(h.pf.text).toBe(rule(80));
+    expect(h.metrics.currentHealth().status).toBe('pull-failed');
+    expect(h.metrics.render()).toContain('pfexpose_pull_failing 1');
+    await settle(h, 10_000);
+    expect(h.metrics.currentHealth().status).toBe('pull-failed');
+    await settle(h, 10_000);
+    expect(h.metrics.currentHealth()).toMatchObject({ healthy: true, status: 'ok' });
+    expect(h.metrics.render()).toContain('pfexpose_pull_failing 0');
+    const rewritten = h.log.records.find((r) => r.event === 'pull-rewritten');
+    expect(rewritten?.level).toBe('warn');
+    expect(h.events()).toContain('pull-ok');
+    expect(h.metrics.pulls).toEqual({ updated: 1, current: 0, failed: 2 });
+    await h.agent.stop();
+  });
+
+  it('looks at unsettled files again when they may have settled, not before, and compiles nothing meanwhile', async () => {
+    const h = harness({}, { unstableReads: 2, settleInMs: 1500 });
+    await h.agent.start();
+    await settle(h);
+    expect(h.reads.count).toBe(1);
+    expect(h.metrics.unsettledFiles).toBe(1);
+    await settle(h, 1499);
+    expect(h.reads.count).toBe(1);
+    await settle(h, 1);
+    expect(h.reads.count).toBe(2);
+    expect(h.applies).toHaveLength(0);
+    expect(h.events().filter((e) => e === 'unsettled')).toHaveLength(2);
+    await settle(h, 1500);
+    expect(h.reads.count).toBe(3);
+    expect(h.metrics.unsettledFiles).toBe(0);
+    expect(h.metrics.unsettledSince).toBeNull();
+    // The deferred start-up reconcile ran: it found pf empty and loaded the manifests.
+    expect(h.pf.text).toBe(rule(80));
+  });
+
+  it('reports a file that never settles as unhealthy once it has lasted the stuck limit', async () => {
+    const h = harness({ stuckAfterMs: 5000 }, { unstableReads: 1_000_000, settleInMs: 1000 });
+    await h.agent.start();
+    await settle(h, 3000);
+    const since = h.metrics.unsettledSince;
+    expect(since).not.toBeNull();
+    expect(h.metrics.currentHealth(since! + 4000).healthy).toBe(true);
+    expect(h.metrics.currentHealth(since! + 5001)).toMatchObject({ healthy: false, status: 'manifests-unsettled' });
+    await h.agent.stop();
+  });
+
+  it('stops at once while a cycle waits on something that never answers, and reports a cycle that long as stalled', async () => {
+    const h = harness({}, { readDeployed: () => new Promise(() => undefined) });
+    await h.agent.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const since = h.metrics.busySince;
+    expect(since).not.toBeNull();
+    expect(h.metrics.currentHealth(since! + 60_000).status).not.toBe('stalled');
+    const stalled = h.metrics.currentHealth(since! + 300_001);
+    expect(stalled).toMatchObject({ healthy: false, status: 'stalled' });
+    let stopped = false;
+    void h.agent.stop().then(() => {
+      stopped = true;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(true);
+    expect(h.applies).toHaveLength(0);
+  });
+
+  it('aborts a pull in progress when stopped', async () => {
+    let aborted = false;
+    const h = harness({ pullIntervalMs: 1000 }, {
+      pull: (signal) =>
+        new Promise<PullResult>((done) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            done({ kind: 'failed', message: 'the agent is stopping', durationMs: 1 });
+          });
+        }),
+    });
+    await h.agent.start();
+    await settle(h);
+    await vi.advanceTimersByTimeAsync(1000);
+    await h.agent.stop();
+    expect(aborted).toBe(true);
+    // A pull cut short by the stop is not a failure to report.
+    expect(h.metrics.pulls.failed).toBe(0);
+    expect(h.events()).not.toContain('pull-failed');
+  });
+
+  it('starts no load once stopping, even if the cycle in progress gets that far', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((done) => {
+      release = done;
+    });
+    const h = harness({}, {
+      readDeployed: async () => {
+        await gate;
+        return { kind: 'ok', lines: [], text: '', tables: [], exists: true };
+      },
+    });
+    await h.agent.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await h.agent.stop();
+    release();
+    await h.agent.idle();
+    expect(h.applies).toHaveLength(0);
   });
 
   it('waits for a writer that is still at work before compiling', async () => {

@@ -3,8 +3,10 @@
 // runs. Every wait polls for a condition with a generous deadline, so a loaded machine is slower,
 // not red.
 import { execFile, spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,10 +56,12 @@ function manifest(container: string, ip: string, ports: string[]): string {
   return ['version: 1', 'containers:', `  ${container}:`, `    ip: ${ip}`, '    ports:', ...ports.map((p) => `      - "${p}"`), ''].join('\n');
 }
 
-function startAgent(sim: Sim, state: string, args: string[], cwd?: string): Agent {
+/** maxFiles: run the agent under `ulimit -n maxFiles`. */
+function startAgent(sim: Sim, state: string, args: string[], cwd?: string, maxFiles?: number): Agent {
+  const argv = [CLI, 'watch', ...args, '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', state, '--log-format', 'json', '--log-level', 'debug'];
   const child = spawn(
-    process.execPath,
-    [CLI, 'watch', ...args, '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', state, '--log-format', 'json', '--log-level', 'debug'],
+    maxFiles === undefined ? process.execPath : '/bin/sh',
+    maxFiles === undefined ? argv : ['-c', `ulimit -n ${maxFiles} && exec "$0" "$@"`, process.execPath, ...argv],
     { env: { ...sim.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) },
   );
   const lines: LogLine[] = [];
@@ -275,7 +279,7 @@ describe('pfexpose watch', () => {
     await git(author, 'push', 'origin', 'HEAD:main');
     await git(dir, 'clone', '--branch', 'main', origin, host);
 
-    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen']);
+    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen', '--settle', '200ms', '--metrics', '127.0.0.1:0']);
     await anchorWith(sim, agent, 'port = 8080');
 
     await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8443:443']));
@@ -292,6 +296,72 @@ describe('pfexpose watch', () => {
     expect(failed['level']).toBe('error');
     expect((await git(host, 'rev-parse', 'HEAD')).stdout).toBe(head);
     expect(await sim.readAnchor('pfexpose')).toBe(anchor);
+    const sick = await health(agent);
+    expect(sick.status).toBe(503);
+    expect(sick.body.status).toBe('pull-failed');
+    const metrics = await (await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)).text();
+    expect(metrics).toMatch(/^pfexpose_pulls_total\{result="failed"\} [1-9]/m);
+    // The agent goes on with the checkout it has: a flushed anchor is still repaired.
+    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
+    agent.child.kill('SIGHUP');
+    await waitFor('the repair', async () => (await sim.readAnchor('pfexpose')) === anchor, agent);
+
+    // A history rewritten upstream, and the remote back: followed, and health recovers.
+    await git(author, 'reset', '--hard', 'HEAD~1');
+    await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:9443:443']));
+    await git(author, 'commit', '-am', 'rewritten');
+    await git(author, 'push', '--force', 'origin', 'HEAD:main');
+    await git(host, 'remote', 'set-url', 'origin', origin);
+    await anchorWith(sim, agent, 'port = 9443');
+    expect(agent.lines.map((l) => l.event)).toContain('pull-rewritten');
+    await waitFor('healthy again', async () => (await health(agent)).body.status === 'ok', agent);
+  }, 120_000);
+
+  it('is not wedged by a committed symlink to /dev/console: pulls, reconciles and SIGTERM go on (issue 9, M4)', async () => {
+    const { sim, dir, state } = await setup();
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.org',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.org',
+      GIT_CONFIG_NOSYSTEM: '1',
+      HOME: dir,
+    };
+    const git = (cwd: string, ...args: string[]) => run('git', ['-c', 'init.defaultBranch=main', ...args], { cwd, env });
+    const origin = join(dir, 'origin.git');
+    const author = join(dir, 'author');
+    const host = join(dir, 'host');
+    await git(dir, 'init', '--bare', origin);
+    await git(dir, 'clone', origin, author);
+    await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    await git(author, 'add', '.');
+    await git(author, 'commit', '-m', 'web');
+    await git(author, 'push', 'origin', 'HEAD:main');
+    await git(dir, 'clone', '--branch', 'main', origin, host);
+    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen', '--settle', '200ms', '--interval', '0', '--metrics', '127.0.0.1:0']);
+    await appliedWith(sim, agent, 'port = 8080');
+
+    await symlink('/dev/console', join(author, 'console.yaml'));
+    await git(author, 'add', 'console.yaml');
+    await git(author, 'commit', '-m', 'a link to the console');
+    await git(author, 'push', 'origin', 'HEAD:main');
+    let mark = agent.lines.length;
+    const invalid = await waitFor('manifests-invalid', () => eventAfter(agent, 'manifests-invalid', mark), agent);
+    expect(JSON.stringify(invalid['diagnostics'])).toContain('console.yaml');
+    expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
+    // The loop is not stuck: a reconcile completes, and later pulls still arrive.
+    mark = agent.lines.length;
+    agent.child.kill('SIGHUP');
+    await waitFor('a reconcile to complete', () => eventAfter(agent, 'in-sync', mark), agent);
+    await git(author, 'rm', '-q', 'console.yaml');
+    await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8443:443']));
+    await git(author, 'commit', '-am', 'fixed');
+    await git(author, 'push', 'origin', 'HEAD:main');
+    await anchorWith(sim, agent, 'port = 8443');
+    expect((await health(agent)).status).toBe(200);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   it('refuses --dialect openbsd as a usage error before touching pf', async () => {
@@ -303,6 +373,39 @@ describe('pfexpose watch', () => {
     expect(agent.stderr()).toContain('the openbsd dialect is for compile and plan only');
     expect(await sim.calls()).toEqual([]);
   });
+
+  it('refuses a --settle outside 100ms..10m as a usage error', async () => {
+    const { sim, manifests, state } = await setup();
+    const agent = startAgent(sim, state, [manifests, '--settle', '50ms']);
+    expect(await agent.exited).toEqual({ code: 2, signal: null });
+    expect(agent.stderr()).toContain('--settle 50ms is out of range: use 100ms to 10m');
+    expect(await sim.calls()).toEqual([]);
+  });
+
+  it('stops at once on SIGTERM while its cycle is stuck reading something that never answers (a FIFO lock file)', async () => {
+    const { sim, dir, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const fifo = join(dir, 'lock.fifo');
+    await run('mkfifo', [fifo]);
+    const agent = startAgent(sim, state, [manifests, '--lock', fifo, '--settle', '100ms', '--interval', '0']);
+    await waitFor('started', () => agent.lines.find((l) => l.event === 'started'), agent);
+    // Whether the read of the lock hangs or is refused, nothing may keep SIGTERM waiting.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const signalled = Date.now();
+    agent.child.kill('SIGTERM');
+    const exit = await agent.exited;
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+    const events = agent.lines.map((l) => l.event);
+    expect(events).toContain('stopped');
+    // Exit 0; or, while a read that never returns holds one of node's threads (which exit()
+    // would wait for), the end by SIGTERM's own default action, said in the log first.
+    if (exit.signal === null) expect(exit.code).toBe(0);
+    else {
+      expect(exit.signal).toBe('SIGTERM');
+      expect(events.at(-1)).toBe('stop-forced');
+    }
+    expect(await sim.loadCalls()).toEqual([]);
+  }, 120_000);
 
   it('refuses a metrics address off loopback unless allowed', async () => {
     const { sim, manifests, state } = await setup();
@@ -530,4 +633,113 @@ describe('pfexpose watch: started while the manifests are invalid', () => {
     text = await (await fetch(metricsUrl)).text();
     expect(text).toContain('pfexpose_preflight_ok 0');
   }, 120_000);
+});
+
+describe('pfexpose watch: a file written in two halves (issue 9, C2)', () => {
+  const FIRST_HALF = ['version: 1', 'containers:', '  db:', '    ip: 10.13.37.11', '    ports:', '      - kleene: em0:5432:5432', ''].join('\n');
+  const SECOND_HALF = '        from: [198.51.100.0/24]\n';
+
+  /**
+   * Writes db.yaml through one open descriptor: the first half (valid YAML on its own, publishing
+   * 5432 from any source), a pause, then the rest. Meanwhile samples the anchor every 20 ms.
+   */
+  async function writeInHalves(sim: Sim, file: string, pauseMs: number): Promise<string[]> {
+    const seen: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        seen.push((await sim.readAnchor('pfexpose')) ?? '');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const handle = await open(file, 'w');
+    await handle.write(FIRST_HALF);
+    await handle.sync();
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    await handle.write(SECOND_HALF);
+    await handle.close();
+    return new Promise((resolve) => {
+      setTimeout(() => {
+        sampling = false;
+        void sampler.then(() => resolve(seen));
+      }, 0);
+    });
+  }
+
+  const firstHalfOnly = (anchor: string): boolean => /port = 5432/.test(anchor) && !anchor.includes('198.51.100.0/24');
+
+  it('never loads the first half when the pause is longer than the debounce but shorter than --settle', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    // The default --settle (2 s); the pause (800 ms) is four debounce periods long.
+    const agent = startAgent(sim, state, [manifests, '--debounce', '200ms', '--interval', '0']);
+    await appliedWith(sim, agent, 'port = 8080');
+    const loads = (await sim.loadCalls()).length;
+    const mark = agent.lines.length;
+
+    const seen = await writeInHalves(sim, join(manifests, 'db.yaml'), 800);
+    const anchor = await anchorWith(sim, agent, '198.51.100.0/24');
+    expect(anchor).toContain('port = 5432');
+    await waitFor('the applied event', () => eventAfter(agent, 'applied', mark), agent);
+    // The agent did see the file before it was complete, and waited.
+    const waited = agent.lines.slice(mark).filter((l) => l.event === 'unsettled');
+    expect(waited.length).toBeGreaterThan(0);
+    // One load since the write began, and it was the whole file: the first half never reached pf.
+    expect((await sim.loadCalls()).length).toBe(loads + 1);
+    expect(seen.some(firstHalfOnly)).toBe(false);
+    expect(agent.lines.slice(mark).filter((l) => l.event === 'applied')).toHaveLength(1);
+  }, 120_000);
+
+  it('with --settle shorter than the pause, the first half is loaded: the documented limit (the test can see a partial load)', async () => {
+    const { sim, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--debounce', '100ms', '--settle', '100ms', '--interval', '0']);
+    await appliedWith(sim, agent, 'port = 8080');
+    const mark = agent.lines.length;
+    // A pause far longer than debounce + settle: the first half stays unchanged long enough to count.
+    const seen = await writeInHalves(sim, join(manifests, 'db.yaml'), 4000);
+    await anchorWith(sim, agent, '198.51.100.0/24');
+    expect(seen.some(firstHalfOnly)).toBe(true);
+    await waitFor('two applies (the first half, then the whole)', () => agent.lines.slice(mark).filter((l) => l.event === 'applied').length >= 2, agent);
+  }, 120_000);
+});
+
+describe('pfexpose watch: idle connections to the metrics port (issue 9, M7)', () => {
+  it('1,100 idle connections do not take the file descriptors the agent needs (run under ulimit -n 160)', async () => {
+    const { sim, manifests, state } = await setup();
+    const file = join(manifests, 'web.yaml');
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
+    const agent = startAgent(sim, state, [manifests, '--debounce', '100ms', '--settle', '200ms', '--interval', '0', '--metrics', '127.0.0.1:0'], undefined, 160);
+    await appliedWith(sim, agent, 'port = 8080');
+    const address = String(agent.lines.find((l) => l.event === 'started')?.['metrics']);
+    const port = Number(address.split(':').at(-1));
+    const sockets: Socket[] = [];
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return Promise.resolve();
+    });
+    for (let i = 0; i < 1100; i += 1) {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      sockets.push(socket);
+    }
+    await Promise.all(sockets.map((socket) => new Promise((done) => {
+      socket.once('connect', done);
+      socket.once('close', done);
+    })));
+    // While they are all open (as far as the clients know), a manifest change is read and applied.
+    const mark = agent.lines.length;
+    await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
+    await anchorWith(sim, agent, 'port = 8081');
+    await waitFor('the applied event', () => eventAfter(agent, 'applied', mark), agent);
+    expect(agent.lines.slice(mark).filter((l) => /EMFILE|too many open files/i.test(JSON.stringify(l)))).toEqual([]);
+    for (const socket of sockets) socket.destroy();
+    await waitFor('/healthz to answer', async () => {
+      try {
+        return (await fetch(`http://${address}/healthz`, { signal: AbortSignal.timeout(5000) })).status === 200;
+      } catch {
+        return false;
+      }
+    }, agent);
+  }, 180_000);
 });
