@@ -2,6 +2,7 @@
 // (a *.yaml / *.yml file added, changed or removed, a directory added or removed). Editors' swap
 // and backup files are not manifests and are ignored; chokidar's atomic mode folds an editor's
 // "write a temporary file, rename it over" save into one change.
+import { realpathSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { watch } from 'chokidar';
 import type { FSWatcher } from 'chokidar';
@@ -21,13 +22,16 @@ export interface WatchEvents {
 const SKIPPED_DIRECTORIES = new Set(['node_modules']);
 
 export function watchManifests(paths: readonly string[], cwd: string, events: WatchEvents): ManifestWatcher {
-  const absolute = (paths.length > 0 ? paths : ['.']).map((p) => resolve(cwd, p));
+  // Roots are watched where they really are, and links are never followed: a link inside the roots
+  // leads to a file or directory the watcher already sees, and one leading out of them (a committed
+  // link to / or /dev) must not make the agent walk or open anything out there.
+  const absolute = (paths.length > 0 ? paths : ['.']).map((p) => realPath(resolve(cwd, p)));
   const roots = new Set(absolute);
   const watcher: FSWatcher = watch(absolute, {
     ignoreInitial: true,
     persistent: true,
     atomic: true,
-    followSymlinks: true,
+    followSymlinks: false,
     ignorePermissionErrors: true,
     // The agent looks the same places the loader does: no dot-directories, no node_modules.
     ignored: (path, stats) => {
@@ -54,4 +58,12 @@ export function watchManifests(paths: readonly string[], cwd: string, events: Wa
     ready,
     close: () => watcher.close(),
   };
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
