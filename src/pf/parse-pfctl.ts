@@ -34,23 +34,27 @@ export interface PfctlParseResult {
   diagnostics: PfctlDiagnostic[];
 }
 
-/** Inline anchors nested deeper than this are refused (pf itself evaluates at most 32 levels). */
-export const MAX_ANCHOR_DEPTH = 64;
-/** One statement's `{ }` lists expand to at most this many rules (pfctl prints no lists at all). */
-export const MAX_RULES_PER_STATEMENT = 4096;
-/** A text holds at most this many rules once its lists are expanded. */
-export const MAX_RULES = 1_000_000;
+/** How much a text may hold before the reader refuses it. */
+export interface PfctlLimits {
+  /** Inline anchors nested deeper than this are refused (pf itself evaluates at most 32 levels). */
+  anchorDepth: number;
+  /** One statement's `{ }` lists expand to at most this many rules (pfctl prints no lists). */
+  rulesPerStatement: number;
+  /** A text holds at most this many rules once its lists are expanded. */
+  rules: number;
+}
+
+export const PFCTL_LIMITS: Readonly<PfctlLimits> = { anchorDepth: 64, rulesPerStatement: 4096, rules: 1_000_000 };
 
 /**
  * Parses pfctl's printed form. Comments, blank lines, `@N` rule numbers and the `[ ... ]` counter
  * lines of -v/-vv are skipped; `{ }` lists are expanded into one rule per combination, as pfctl
  * does when it loads them; inline anchors keep their body. A text past the reader's limits (inline
- * anchors nested deeper than MAX_ANCHOR_DEPTH, lists expanding past MAX_RULES_PER_STATEMENT or
- * MAX_RULES) is refused whole: its only rule is the unparsed line where the limit was passed, with
+ * anchors nested too deep, lists expanding to too many rules: PFCTL_LIMITS) is refused whole: its only rule is the unparsed line where the limit was passed, with
  * a diagnostic saying which limit, so that no caller ever works on a part of it. The cost is linear
  * in the text, and nothing here recurses on the input's nesting.
  */
-export function parsePfctlOutput(text: string): PfctlParseResult {
+export function parsePfctlOutput(text: string, limits: Readonly<PfctlLimits> = PFCTL_LIMITS): PfctlParseResult {
   const diagnostics: PfctlDiagnostic[] = [];
   const top: ParsedRule[] = [];
   const open: { rules: ParsedRule[]; line: number }[] = [];
@@ -72,7 +76,7 @@ export function parsePfctlOutput(text: string): PfctlParseResult {
       }
       continue;
     }
-    const result = parseStatement(body, line);
+    const result = parseStatement(body, line, limits.rulesPerStatement);
     if (!result.ok) {
       if (result.limit) return refused(line, verbatim, result.message);
       diagnostics.push({ line, message: result.message });
@@ -80,14 +84,14 @@ export function parsePfctlOutput(text: string): PfctlParseResult {
       continue;
     }
     total += result.rules.length;
-    if (total > MAX_RULES) {
-      return refused(line, verbatim, `the ruleset holds more than ${MAX_RULES} rules once its { } lists are expanded: pfexpose reads no ruleset that large`);
+    if (total > limits.rules) {
+      return refused(line, verbatim, `the ruleset holds more than ${limits.rules} rules once its { } lists are expanded: pfexpose reads no ruleset that large`);
     }
-    if (result.opensBody !== null && open.length >= MAX_ANCHOR_DEPTH) {
+    if (result.opensBody !== null && open.length >= limits.anchorDepth) {
       return refused(
         line,
         verbatim,
-        `inline anchors nested deeper than ${MAX_ANCHOR_DEPTH} levels: pfexpose reads no deeper nesting (pf evaluates at most 32)`,
+        `inline anchors nested deeper than ${limits.anchorDepth} levels: pfexpose reads no deeper nesting (pf evaluates at most 32)`,
       );
     }
     const rules = current();
@@ -362,7 +366,7 @@ const translationTypes = new Set(['nat', 'rdr', 'binat']);
 const anchorTypes = new Set(['anchor', 'nat-anchor', 'rdr-anchor', 'binat-anchor']);
 const anchorNameStop = new Set(['in', 'out', 'on', 'inet', 'inet6', 'proto', 'from', 'to', 'all', 'log', 'quick', '{']);
 
-function parseStatement(text: string, line: number): StatementResult {
+function parseStatement(text: string, line: number, maxRules: number): StatementResult {
   const tokens = tokenize(text);
   if (typeof tokens === 'string') return { ok: false, message: tokens, limit: false };
   try {
@@ -381,10 +385,10 @@ function parseStatement(text: string, line: number): StatementResult {
       template.fromPorts.length *
       template.toHosts.length *
       template.toPorts.length;
-    if (combinations > MAX_RULES_PER_STATEMENT) {
+    if (combinations > maxRules) {
       return {
         ok: false,
-        message: `the { } lists of this rule expand to ${combinations} rules, more than the ${MAX_RULES_PER_STATEMENT} pfexpose reads from one rule`,
+        message: `the { } lists of this rule expand to ${combinations} rules, more than the ${maxRules} pfexpose reads from one rule`,
         limit: true,
       };
     }
