@@ -24,8 +24,15 @@ const MIN_EDIT_LENGTH = 64;
 /** Between two anchors, a stretch without anchors of its own is diffed up to this many edits. */
 const GAP_EDIT_LENGTH = 64;
 
+export interface DiffOptions {
+  /** Equal lines shown around each change (3 unless told). */
+  context?: number;
+  /** Longest edit script searched for before anchoring; by default it shrinks as texts grow. */
+  maxEditLength?: number;
+}
+
 /** Unified-diff hunks turning `before` into `after`, with `context` lines around each change. */
-export function diffLineHunks(before: readonly string[], after: readonly string[], context = 3): LineHunk[] {
+export function diffLineHunks(before: readonly string[], after: readonly string[], options: DiffOptions = {}): LineHunk[] {
   const ids = new Map<string, number>();
   const idOf = (line: string): number => {
     let id = ids.get(line);
@@ -37,8 +44,8 @@ export function diffLineHunks(before: readonly string[], after: readonly string[
   };
   const a = before.map(idOf);
   const b = after.map(idOf);
-  const runs = editRuns(a, b, ids.size);
-  return hunksOf(runs, before, after, context);
+  const runs = editRuns(a, b, ids.size, options.maxEditLength);
+  return hunksOf(runs, before, after, options.context ?? 3);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -50,11 +57,14 @@ export interface EditRun {
 }
 
 /** The edit runs between two sequences of line ids (ids are below `idCount`). */
-export function editRuns(a: readonly number[], b: readonly number[], idCount: number): EditRun[] {
-  const size = a.length + b.length;
-  const shortest = boundedShortest(a, b, Math.max(MIN_EDIT_LENGTH, Math.floor(SHORTEST_DIFF_BUDGET / Math.max(1, size))));
+export function editRuns(a: readonly number[], b: readonly number[], idCount: number, maxEditLength = defaultEditLength(a.length + b.length)): EditRun[] {
+  const shortest = boundedShortest(a, b, maxEditLength);
   if (shortest !== null) return shortest;
   return runsFromMatches(anchoredMatches(a, b, idCount), a.length, b.length);
+}
+
+function defaultEditLength(size: number): number {
+  return Math.max(MIN_EDIT_LENGTH, Math.floor(SHORTEST_DIFF_BUDGET / Math.max(1, size)));
 }
 
 /** Myers's shortest edit script when it is at most `maxEditLength` long, else null. */

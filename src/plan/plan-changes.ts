@@ -199,7 +199,7 @@ export function diffRules(deployed: readonly string[], desired: readonly string[
   const out: string[] = [];
   const range = (start: number, count: number): string =>
     count === 1 ? `${start}` : `${count === 0 ? start - 1 : start},${count}`;
-  for (const hunk of diffLineHunks(deployed, desired, 3)) {
+  for (const hunk of diffLineHunks(deployed, desired, { context: 3 })) {
     out.push(`@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`);
     for (const line of hunk.lines) {
       out.push(line);
