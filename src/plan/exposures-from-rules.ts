@@ -102,7 +102,8 @@ class RdrIndex {
     if (first === undefined) return null;
     // Every rdr rule of one key has the protocol the label is checked against: the label fits
     // all of them or none.
-    if (withLabel(first.redirect, label) === null) return null;
+    const container = labelContainer(label, first.redirect.protocol);
+    if (container === null) return null;
     const named = labelNames(label);
     const agreeing =
       named === null
@@ -112,7 +113,7 @@ class RdrIndex {
           : this.byKeyListenPort.first(`${key}\n${named.port}\n${named.listen}`);
     const choice = agreeing ?? first;
     choice.used = true;
-    return withLabel(choice.redirect, label);
+    return { ...choice.redirect, label, container };
   }
 
   unused(): ParsedRule[] {
@@ -281,19 +282,25 @@ function redirectKey(redirect: Redirect, tag: string): string {
  * protocol disagreeing with the rule's, or unsafe characters) is not pfexpose's.
  */
 function withLabel(redirect: Redirect, label: string): Labelled | null {
+  const container = labelContainer(label, redirect.protocol);
+  return container === null ? null : { ...redirect, label, container };
+}
+
+/** The container a label of pfexpose's form names, for a rule of this protocol; else null. */
+function labelContainer(label: string, protocol: Protocol): string | null {
   if (!/^[A-Za-z0-9_.:~-]{1,63}$/.test(label)) return null;
   const parts = label.split(':');
   if (parts.length === 1) {
     // A long container name cut short before the hash: all that is left is its beginning.
     const head = /^([A-Za-z0-9_.-]+)~[0-9a-f]+$/.exec(label);
-    return head?.[1] === undefined ? null : { ...redirect, label, container: head[1] };
+    return head?.[1] ?? null;
   }
   const container = parts[0] ?? '';
-  const protocol = parts[1] ?? '';
+  const labelProtocol = parts[1] ?? '';
   if (!/^[A-Za-z0-9_.-]+$/.test(container)) return null;
   // A shortened label may have lost part of its protocol to the hash.
-  if (protocol !== redirect.protocol && !protocol.includes('~')) return null;
-  return { ...redirect, label, container };
+  if (labelProtocol !== protocol && !labelProtocol.includes('~')) return null;
+  return container;
 }
 
 /**

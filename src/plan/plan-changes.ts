@@ -51,7 +51,11 @@ export function desiredState(exposures: readonly Exposure[], ruleset: string): D
  * the names of the anchor's tables when pf was asked (every one of them is unmanaged).
  */
 export function deployedFromText(text: string, tables: readonly string[] = []): DeployedState {
-  const rules = parsePfctlOutput(text).rules;
+  return deployedFromRules(text, parsePfctlOutput(text).rules, tables);
+}
+
+/** deployedFromText for a caller that has parsed the text already (once is enough at 76,000 rules). */
+export function deployedFromRules(text: string, rules: readonly ParsedRule[], tables: readonly string[] = []): DeployedState {
   const { exposures, unmanaged } = exposuresFromRules(rules);
   const lines = renderedRuleLines(text) ?? normalizedLines(rules);
   return { exposures, lines, unmanaged, tables: [...tables].sort(compareStrings) };
