@@ -435,7 +435,7 @@ function parseTemplate(cursor: Cursor, line: number): RuleTemplate {
     parseMatchPrefix(cursor, lists, rule);
     parseHosts(cursor, lists);
     parseFilterOptions(cursor, lists, rule);
-    return { ...lists, rule };
+    return Object.assign(lists, { rule });
   }
   if (translationTypes.has(first) || (first === 'no' && translationTypes.has(cursor.peek() ?? ''))) {
     const negated = first === 'no';
@@ -453,7 +453,7 @@ function parseTemplate(cursor: Cursor, line: number): RuleTemplate {
     parseMatchPrefix(cursor, lists, rule);
     parseHosts(cursor, lists);
     parseTranslationOptions(cursor, lists, rule);
-    return { ...lists, rule };
+    return Object.assign(lists, { rule });
   }
   if (anchorTypes.has(first)) {
     let name: string | null = null;
@@ -472,7 +472,7 @@ function parseTemplate(cursor: Cursor, line: number): RuleTemplate {
     parseMatchPrefix(cursor, lists, rule);
     parseHosts(cursor, lists);
     parseAnchorOptions(cursor, rule);
-    return { ...lists, rule };
+    return Object.assign(lists, { rule });
   }
   if (first === 'include') {
     throw new ParseError('include is not supported: pfexpose reads a single ruleset text');

@@ -33,6 +33,11 @@ export interface DiffOptions {
 
 /** Unified-diff hunks turning `before` into `after`, with `context` lines around each change. */
 export function diffLineHunks(before: readonly string[], after: readonly string[], options: DiffOptions = {}): LineHunk[] {
+  // The common beginning is equal lines whatever the diff (the shortest-diff search starts by
+  // taking it too): equal texts, the usual case, cost one comparison a line and nothing more.
+  let prefix = 0;
+  while (prefix < before.length && prefix < after.length && before[prefix] === after[prefix]) prefix += 1;
+  if (prefix === before.length && prefix === after.length) return [];
   const ids = new Map<string, number>();
   const idOf = (line: string): number => {
     let id = ids.get(line);
@@ -42,9 +47,10 @@ export function diffLineHunks(before: readonly string[], after: readonly string[
     }
     return id;
   };
-  const a = before.map(idOf);
-  const b = after.map(idOf);
-  const runs = editRuns(a, b, ids.size, options.maxEditLength);
+  const a = before.slice(prefix).map(idOf);
+  const b = after.slice(prefix).map(idOf);
+  const rest = editRuns(a, b, ids.size, options.maxEditLength);
+  const runs: EditRun[] = prefix === 0 ? rest : [{ kind: 'equal', count: prefix }, ...rest];
   return hunksOf(runs, before, after, options.context ?? 3);
 }
 

@@ -74,26 +74,20 @@ interface RdrEntry {
  * rule's key), then within those by the host port, and by the listen side and host port, that a
  * readable label names. Pairing through these queues gives what scanning every rdr rule for every
  * pass rule gave: the first unused rdr rule whose listen side and host port the label names, else
- * the first unused one of the key.
+ * the first unused one of the key. Most keys hold one rdr rule, whose label agrees: the queues by
+ * port and listen side are built for a key only when its first rule does not.
  */
 class RdrIndex {
   private readonly all: RdrEntry[] = [];
   private readonly byKey = new KeyedQueues<RdrEntry>((entry) => entry.used);
-  private readonly byKeyPort = new KeyedQueues<RdrEntry>((entry) => entry.used);
-  private readonly byKeyListenPort = new KeyedQueues<RdrEntry>((entry) => entry.used);
+  private readonly byNamed = new Map<string, { byPort: KeyedQueues<RdrEntry>; byListenPort: KeyedQueues<RdrEntry> }>();
 
+  /** Every rdr rule is added before the first take: the queues of a key are built from them. */
   add(rule: ParsedRule, redirect: Redirect, tag: string | null): void {
     const entry: RdrEntry = { rule, redirect, used: false };
     this.all.push(entry);
     // A pass rule's tag is a string: an rdr rule without a tag pairs with none.
-    if (tag === null) return;
-    const key = redirectKey(redirect, tag);
-    const port = formatRange(redirect.hostPort);
-    const listen = redirect.interface ?? redirect.hostAddress ?? 'self';
-    this.byKey.add(key, entry);
-    // A key is JSON, which holds no raw newline, nor do listen sides and ports.
-    this.byKeyPort.add(`${key}\n${port}`, entry);
-    this.byKeyListenPort.add(`${key}\n${port}\n${listen}`, entry);
+    if (tag !== null) this.byKey.add(redirectKey(redirect, tag), entry);
   }
 
   /** Pairs a pass rule with an unused rdr rule and marks it used; null when none pairs. */
@@ -105,15 +99,29 @@ class RdrIndex {
     const container = labelContainer(label, first.redirect.protocol);
     if (container === null) return null;
     const named = labelNames(label);
-    const agreeing =
-      named === null
-        ? undefined
-        : named.listen === null
-          ? this.byKeyPort.first(`${key}\n${named.port}`)
-          : this.byKeyListenPort.first(`${key}\n${named.port}\n${named.listen}`);
-    const choice = agreeing ?? first;
+    let choice = first;
+    if (named !== null && !(formatRange(first.redirect.hostPort) === named.port && (named.listen === null || named.listen === listenName(first.redirect)))) {
+      const queues = this.namedQueues(key);
+      choice = (named.listen === null ? queues.byPort.first(named.port) : queues.byListenPort.first(`${named.port}\n${named.listen}`)) ?? first;
+    }
     choice.used = true;
     return { ...choice.redirect, label, container };
+  }
+
+  /** The rdr rules of one key by host port, and by host port and listen side (built once). */
+  private namedQueues(key: string): { byPort: KeyedQueues<RdrEntry>; byListenPort: KeyedQueues<RdrEntry> } {
+    let queues = this.byNamed.get(key);
+    if (queues === undefined) {
+      queues = { byPort: new KeyedQueues<RdrEntry>((entry) => entry.used), byListenPort: new KeyedQueues<RdrEntry>((entry) => entry.used) };
+      for (const entry of this.byKey.items(key)) {
+        const port = formatRange(entry.redirect.hostPort);
+        queues.byPort.add(port, entry);
+        // Ports and listen sides hold no newline.
+        queues.byListenPort.add(`${port}\n${listenName(entry.redirect)}`, entry);
+      }
+      this.byNamed.set(key, queues);
+    }
+    return queues;
   }
 
   unused(): ParsedRule[] {
@@ -303,6 +311,11 @@ function labelContainer(label: string, protocol: Protocol): string | null {
   return container;
 }
 
+/** The listen side as a readable label names it: the interface, the host address, or `self`. */
+function listenName(redirect: Redirect): string {
+  return redirect.interface ?? redirect.hostAddress ?? 'self';
+}
+
 /**
  * The listen side and host port a readable label names (`CONTAINER:PROTOCOL:LISTEN:HOSTPORT`);
  * listen is null when the hash stands in for it, and the whole is null when a hashed label
@@ -320,11 +333,12 @@ function labelNames(label: string): { listen: string | null; port: string } | nu
 function groupSources(found: readonly Labelled[]): DeployedExposure[] {
   const groups = new Map<string, { first: Labelled; from: Set<string>; any: boolean }>();
   for (const item of found) {
-    const key = JSON.stringify([
+    // None of these holds a newline (labels, names and addresses are checked words).
+    const key = [
       item.label,
       item.container,
-      item.interface,
-      item.hostAddress,
+      item.interface ?? '',
+      item.hostAddress ?? '',
       item.family,
       item.protocol,
       item.hostPort.start,
@@ -332,7 +346,7 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
       item.containerAddress,
       item.containerPort.start,
       item.containerPort.end,
-    ]);
+    ].join('\n');
     const group = groups.get(key) ?? { first: item, from: new Set<string>(), any: false };
     if (item.from === null) group.any = true;
     else group.from.add(item.from);

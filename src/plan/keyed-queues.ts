@@ -14,6 +14,11 @@ export class KeyedQueues<T> {
     else queue.items.push(item);
   }
 
+  /** Every item added with this key, taken or not, in the order added. */
+  items(key: string): readonly T[] {
+    return this.queues.get(key)?.items ?? [];
+  }
+
   /** The first item added with this key that is not taken yet. */
   first(key: string): T | undefined {
     const queue = this.queues.get(key);
