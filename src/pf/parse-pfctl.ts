@@ -49,10 +49,11 @@ export const PFCTL_LIMITS: Readonly<PfctlLimits> = { anchorDepth: 64, rulesPerSt
 /**
  * Parses pfctl's printed form. Comments, blank lines, `@N` rule numbers and the `[ ... ]` counter
  * lines of -v/-vv are skipped; `{ }` lists are expanded into one rule per combination, as pfctl
- * does when it loads them; inline anchors keep their body. A text past the reader's limits (inline
- * anchors nested too deep, lists expanding to too many rules: PFCTL_LIMITS) is refused whole: its only rule is the unparsed line where the limit was passed, with
- * a diagnostic saying which limit, so that no caller ever works on a part of it. The cost is linear
- * in the text, and nothing here recurses on the input's nesting.
+ * does when it loads them; inline anchors keep their body. A text past the reader's limits
+ * (PFCTL_LIMITS: inline anchors nested too deep, lists expanding to too many rules) is refused
+ * whole: its only rule is the unparsed line where the limit was passed, with a diagnostic saying
+ * which limit, so that no caller ever works on a part of it. The cost is linear in the text, and
+ * nothing here recurses on the input's nesting.
  */
 export function parsePfctlOutput(text: string, limits: Readonly<PfctlLimits> = PFCTL_LIMITS): PfctlParseResult {
   const diagnostics: PfctlDiagnostic[] = [];
