@@ -1,7 +1,8 @@
 // `npm run bench`: measures, side by side in one run, the whole `pfexpose compile` process on
 // generated trees of 100, 1,000 and 10,000 containers against a floor process that only reads and
-// parses the same YAML, plus `node -e 0` against `pfexpose validate examples/`. Prints the median
-// wall time and peak RSS of each, and the ratios the targets are stated in.
+// parses the same YAML, `pfexpose plan --deployed` of each compiled ruleset against its own tree,
+// plus `node -e 0` against `pfexpose validate examples/`. Prints the median wall time and peak RSS
+// of each, and the ratios the targets are stated in.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -62,6 +63,9 @@ for (const n of sizes) {
   generateTree(dir, n);
   cases.push({ name: `yaml floor ${n}`, args: [join(root, 'bench/yaml-floor.mjs'), dir] });
   cases.push({ name: `compile ${n}`, args: [cli, 'compile', dir, '-o', join(work, `ruleset-${n}.conf`)] });
+  // The compiled ruleset read back and planned against the same tree: a no-op plan (exit 0) that
+  // parses, pairs and diffs every rule. Comes after compile, which writes the ruleset it reads.
+  cases.push({ name: `plan --deployed ${n}`, args: [cli, 'plan', dir, '--deployed', join(work, `ruleset-${n}.conf`)] });
 }
 
 const results = measure(cases);
@@ -87,6 +91,14 @@ for (const n of sizes) {
 }
 report('validate examples/ / node -e 0', ratio('validate examples/', 'node -e 0'), 3);
 const largest = sizes[sizes.length - 1];
+// Plan and read-back are linear in rules: planning the largest tree's own ruleset costs a small
+// multiple of compiling it, and ten times the containers cost about ten times the plan (quadratic
+// pairing cost a hundred times).
+report(`plan --deployed ${largest} / compile ${largest}`, ratio(`plan --deployed ${largest}`, `compile ${largest}`), 3);
+const tenth = sizes.find((n) => n * 10 === largest);
+if (tenth !== undefined) {
+  report(`plan --deployed ${largest} / plan --deployed ${tenth}`, ratio(`plan --deployed ${largest}`, `plan --deployed ${tenth}`), 15);
+}
 const peak = results.get(`compile ${largest}`).rss / 1024 / 1024;
 report(`compile ${largest} peak MB / 300`, peak / 300, 1, ` (${peak.toFixed(0)} MB)`);
 

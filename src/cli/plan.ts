@@ -24,6 +24,7 @@ import { formatPlanText } from '../plan/format-plan-text.js';
 import type { DeployedSource, Plan } from '../plan/plan.js';
 import {
   deployedFromCompiled,
+  deployedFromRules,
   deployedFromText,
   desiredState,
   normalizedLines,
@@ -265,7 +266,7 @@ async function readDeployed(
         message: `${flags.deployed} holds no pf rule pfexpose can read (not one of its lines is a rule; none is shown); give pfctl -a ANCHOR -P -sn and -sr output, or a ruleset written by pfexpose compile`,
       };
     }
-    const state = deployedFromText(text);
+    const state = deployedFromRules(text, parsed.rules);
     return { ok: true, state, source: { kind: 'file', path: flags.deployed }, fingerprint: fingerprintDeployed(state.lines) };
   }
   const ref = flags.base ?? 'HEAD';

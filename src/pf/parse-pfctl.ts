@@ -34,19 +34,36 @@ export interface PfctlParseResult {
   diagnostics: PfctlDiagnostic[];
 }
 
+/** How much a text may hold before the reader refuses it. */
+export interface PfctlLimits {
+  /** Inline anchors nested deeper than this are refused (pf itself evaluates at most 32 levels). */
+  anchorDepth: number;
+  /** One statement's `{ }` lists expand to at most this many rules (pfctl prints no lists). */
+  rulesPerStatement: number;
+  /** A text holds at most this many rules once its lists are expanded. */
+  rules: number;
+}
+
+export const PFCTL_LIMITS: Readonly<PfctlLimits> = { anchorDepth: 64, rulesPerStatement: 4096, rules: 1_000_000 };
+
 /**
  * Parses pfctl's printed form. Comments, blank lines, `@N` rule numbers and the `[ ... ]` counter
  * lines of -v/-vv are skipped; `{ }` lists are expanded into one rule per combination, as pfctl
- * does when it loads them; inline anchors keep their body.
+ * does when it loads them; inline anchors keep their body. A text past the reader's limits
+ * (PFCTL_LIMITS: inline anchors nested too deep, lists expanding to too many rules) is refused
+ * whole: its only rule is the unparsed line where the limit was passed, with a diagnostic saying
+ * which limit, so that no caller ever works on a part of it. The cost is linear in the text, and
+ * nothing here recurses on the input's nesting.
  */
-export function parsePfctlOutput(text: string): PfctlParseResult {
+export function parsePfctlOutput(text: string, limits: Readonly<PfctlLimits> = PFCTL_LIMITS): PfctlParseResult {
   const diagnostics: PfctlDiagnostic[] = [];
   const top: ParsedRule[] = [];
   const open: { rules: ParsedRule[]; line: number }[] = [];
   const current = (): ParsedRule[] => open.at(-1)?.rules ?? top;
+  let total = 0;
 
   for (const { line, text: raw } of logicalLines(text)) {
-    if (/^\s*\[.*\]\s*$/.test(raw)) continue;
+    if (isCounterLine(raw)) continue;
     const unnumbered = raw.trim().replace(/^(@\d+\s+)+(?=\S)/, '');
     const body = stripComment(unnumbered).trim();
     if (body === '') continue;
@@ -60,19 +77,42 @@ export function parsePfctlOutput(text: string): PfctlParseResult {
       }
       continue;
     }
-    const result = parseStatement(body, line);
+    const result = parseStatement(body, line, limits.rulesPerStatement);
     if (!result.ok) {
+      if (result.limit) return refused(line, verbatim, result.message);
       diagnostics.push({ line, message: result.message });
       current().push({ kind: 'unparsed', text: verbatim, reason: result.message, line });
       continue;
     }
-    current().push(...result.rules);
+    total += result.rules.length;
+    if (total > limits.rules) {
+      return refused(line, verbatim, `the ruleset holds more than ${limits.rules} rules once its { } lists are expanded: pfexpose reads no ruleset that large`);
+    }
+    if (result.opensBody !== null && open.length >= limits.anchorDepth) {
+      return refused(
+        line,
+        verbatim,
+        `inline anchors nested deeper than ${limits.anchorDepth} levels: pfexpose reads no deeper nesting (pf evaluates at most 32)`,
+      );
+    }
+    const rules = current();
+    for (const rule of result.rules) rules.push(rule);
     if (result.opensBody !== null) open.push({ rules: result.opensBody, line });
   }
   for (const block of open.reverse()) {
     diagnostics.push({ line: block.line, message: 'syntax error: inline anchor is missing its closing "}"' });
   }
   return { rules: top, diagnostics };
+}
+
+/** A text past a limit: one unparsed rule, the line where the limit was passed, and why. */
+function refused(line: number, text: string, message: string): PfctlParseResult {
+  return { rules: [{ kind: 'unparsed', text, reason: message, line }], diagnostics: [{ line, message }] };
+}
+
+/** The `[ Evaluations: ... ]` lines -v and -vv print under each rule (anchored: linear). */
+function isCounterLine(line: string): boolean {
+  return /^\s*\[.*\]\s*$/.test(line);
 }
 
 /** The rule lines of a ruleset in canonical printed form: comments, counters and numbering dropped. */
@@ -146,7 +186,26 @@ interface Token {
 }
 
 const singleCharTokens = new Set(['{', '}', '(', ')', ',', '=']);
-const wordBreak = /[\s{}(),"=!<>]/;
+/** Characters that end a word besides white space. */
+const wordBreakCharacters = new Set(['{', '}', '(', ')', ',', '"', '=', '!', '<', '>']);
+const tablePattern = /<([A-Za-z0-9_.-]+(?::(?:\d+|\*))?)>/y;
+
+/** The characters of `\s` in a regular expression, without a regular expression per character. */
+function isSpace(code: number): boolean {
+  if (code <= 32) return code === 32 || (code >= 9 && code <= 13);
+  if (code < 160) return false;
+  return (
+    code === 160 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
+}
 
 function tokenize(text: string): Token[] | string {
   const tokens: Token[] = [];
@@ -157,7 +216,7 @@ function tokenize(text: string): Token[] | string {
   while (i < text.length) {
     const c = text[i] ?? '';
     const next = text[i + 1] ?? '';
-    if (/\s/.test(c)) {
+    if (isSpace(text.charCodeAt(i))) {
       i += 1;
     } else if (c === '"') {
       const end = text.indexOf('"', i + 1);
@@ -171,7 +230,8 @@ function tokenize(text: string): Token[] | string {
       push(next === '=' ? '!=' : '!');
       i += next === '=' ? 2 : 1;
     } else if (c === '<') {
-      const table = /^<([A-Za-z0-9_.-]+(?::(?:\d+|\*))?)>/.exec(text.slice(i));
+      tablePattern.lastIndex = i;
+      const table = tablePattern.exec(text);
       if (table !== null) {
         push(table[0]);
         i += table[0].length;
@@ -195,7 +255,7 @@ function tokenize(text: string): Token[] | string {
       i += 2;
     } else {
       let end = i;
-      while (end < text.length && !wordBreak.test(text[end] ?? '')) {
+      while (end < text.length && !isSpace(text.charCodeAt(end)) && !wordBreakCharacters.has(text[end] ?? '')) {
         if (text[end] === '-' && text[end + 1] === '>') break;
         end += 1;
       }
@@ -279,7 +339,8 @@ class Cursor {
 
 type StatementResult =
   | { ok: true; rules: ParsedRule[]; opensBody: ParsedRule[] | null }
-  | { ok: false; message: string };
+  /** limit: the statement passes one of the reader's limits, and the whole text is refused. */
+  | { ok: false; message: string; limit: boolean };
 
 interface HostItem {
   negated: boolean;
@@ -306,9 +367,9 @@ const translationTypes = new Set(['nat', 'rdr', 'binat']);
 const anchorTypes = new Set(['anchor', 'nat-anchor', 'rdr-anchor', 'binat-anchor']);
 const anchorNameStop = new Set(['in', 'out', 'on', 'inet', 'inet6', 'proto', 'from', 'to', 'all', 'log', 'quick', '{']);
 
-function parseStatement(text: string, line: number): StatementResult {
+function parseStatement(text: string, line: number, maxRules: number): StatementResult {
   const tokens = tokenize(text);
-  if (typeof tokens === 'string') return { ok: false, message: tokens };
+  if (typeof tokens === 'string') return { ok: false, message: tokens, limit: false };
   try {
     const cursor = new Cursor(tokens);
     const template = parseTemplate(cursor, line);
@@ -318,13 +379,27 @@ function parseStatement(text: string, line: number): StatementResult {
       opensBody = [];
     }
     if (!cursor.atEnd()) cursor.fail('end of rule expected');
+    const combinations =
+      template.interfaces.length *
+      template.protocols.length *
+      template.fromHosts.length *
+      template.fromPorts.length *
+      template.toHosts.length *
+      template.toPorts.length;
+    if (combinations > maxRules) {
+      return {
+        ok: false,
+        message: `the { } lists of this rule expand to ${combinations} rules, more than the ${maxRules} pfexpose reads from one rule`,
+        limit: true,
+      };
+    }
     const rules = expand(template, opensBody);
     if (rules.length === 0) {
-      return { ok: false, message: 'rule expands to no rule: its addresses mix inet and inet6' };
+      return { ok: false, message: 'rule expands to no rule: its addresses mix inet and inet6', limit: false };
     }
     return { ok: true, rules, opensBody };
   } catch (error) {
-    if (error instanceof ParseError) return { ok: false, message: error.message };
+    if (error instanceof ParseError) return { ok: false, message: error.message, limit: false };
     throw error;
   }
 }
@@ -361,7 +436,7 @@ function parseTemplate(cursor: Cursor, line: number): RuleTemplate {
     parseMatchPrefix(cursor, lists, rule);
     parseHosts(cursor, lists);
     parseFilterOptions(cursor, lists, rule);
-    return { ...lists, rule };
+    return Object.assign(lists, { rule });
   }
   if (translationTypes.has(first) || (first === 'no' && translationTypes.has(cursor.peek() ?? ''))) {
     const negated = first === 'no';
@@ -379,7 +454,7 @@ function parseTemplate(cursor: Cursor, line: number): RuleTemplate {
     parseMatchPrefix(cursor, lists, rule);
     parseHosts(cursor, lists);
     parseTranslationOptions(cursor, lists, rule);
-    return { ...lists, rule };
+    return Object.assign(lists, { rule });
   }
   if (anchorTypes.has(first)) {
     let name: string | null = null;
@@ -398,7 +473,7 @@ function parseTemplate(cursor: Cursor, line: number): RuleTemplate {
     parseMatchPrefix(cursor, lists, rule);
     parseHosts(cursor, lists);
     parseAnchorOptions(cursor, rule);
-    return { ...lists, rule };
+    return Object.assign(lists, { rule });
   }
   if (first === 'include') {
     throw new ParseError('include is not supported: pfexpose reads a single ruleset text');
@@ -712,6 +787,13 @@ function parseTarget(cursor: Cursor, lists: RuleLists, type: TranslationRule['ty
 
 function expand(template: RuleTemplate, body: ParsedRule[] | null): ParsedRule[] {
   const rules: ParsedRule[] = [];
+  const single =
+    template.interfaces.length === 1 &&
+    template.protocols.length === 1 &&
+    template.fromHosts.length === 1 &&
+    template.fromPorts.length === 1 &&
+    template.toHosts.length === 1 &&
+    template.toPorts.length === 1;
   for (const iface of template.interfaces) {
     for (const protocol of template.protocols) {
       for (const fromHost of template.fromHosts) {
@@ -727,7 +809,7 @@ function expand(template: RuleTemplate, body: ParsedRule[] | null): ParsedRule[]
                 from: { negated: fromHost.negated, address: fromHost.address, port: fromPort },
                 to: { negated: toHost.negated, address: toHost.address, port: toPort },
               };
-              rules.push(instantiate(template, base, body));
+              rules.push(instantiate(template, base, body, single));
             }
           }
         }
@@ -753,10 +835,16 @@ function combinedFamily(template: RuleTemplate, from: Address, to: Address): Fam
   return family;
 }
 
+/**
+ * One rule of the expansion. The template's rule was made for this statement alone: when the
+ * statement has no lists it becomes the rule itself, rather than a copy (most lines, and all of
+ * pfctl's printed output, are such statements).
+ */
 function instantiate(
   template: RuleTemplate,
   base: Pick<RuleMatch, 'interface' | 'protocol' | 'family' | 'from' | 'to'>,
   body: ParsedRule[] | null,
+  only: boolean,
 ): ParsedRule {
   const rule = template.rule;
   const withTarget = (target: RedirectTarget | null): RedirectTarget | null => {
@@ -765,6 +853,13 @@ function instantiate(
     const span = to !== null && to.op === ':' ? to.end - to.start : 0;
     return { ...target, port: { start: target.port.start, end: Math.min(65535, target.port.start + span) } };
   };
+  if (only) {
+    Object.assign(rule, base);
+    if (rule.kind === 'filter') rule.rdrTo = withTarget(rule.rdrTo);
+    else if (rule.kind === 'translation') rule.target = withTarget(rule.target);
+    else rule.body = body;
+    return rule;
+  }
   switch (rule.kind) {
     case 'filter':
       return { ...rule, ...base, labels: [...rule.labels], rdrTo: withTarget(rule.rdrTo) };

@@ -27,17 +27,37 @@ export function printRule(rule: ParsedRule, options: PrintOptions = {}): string 
   return printRuleLines(rule, options).join('\n');
 }
 
-/** The printed lines of one rule; inline anchor bodies are indented by two spaces per level. */
+/**
+ * The printed lines of one rule; inline anchor bodies are indented by two spaces per level. The
+ * bodies are walked with a stack of its own, not by recursion: nesting never overflows the call
+ * stack (the reader refuses deep nesting too, see parsePfctlOutput).
+ */
 export function printRuleLines(rule: ParsedRule, options: PrintOptions = {}, depth = 0): string[] {
-  const indent = indentUnit.repeat(depth);
-  if (rule.kind === 'unparsed') return [indent + rule.text];
-  const head = indent + printSingleLine(rule, options);
-  if (rule.kind !== 'anchor' || rule.body === null) return [head];
-  return [
-    `${head} {`,
-    ...rule.body.flatMap((inner) => printRuleLines(inner, options, depth + 1)),
-    `${indent}}`,
-  ];
+  const lines: string[] = [];
+  // A body's rules, the next one to print, and the indent of the anchor that holds it.
+  const stack: { rules: readonly ParsedRule[]; next: number; indent: string }[] = [{ rules: [rule], next: 0, indent: indentUnit.repeat(depth) }];
+  for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+    const current = top.rules[top.next];
+    if (current === undefined) {
+      stack.pop();
+      // The body of an anchor is done: its closing brace, at the anchor's indent.
+      if (stack.length > 0) lines.push(`${top.indent.slice(indentUnit.length)}}`);
+      continue;
+    }
+    top.next += 1;
+    if (current.kind === 'unparsed') {
+      lines.push(top.indent + current.text);
+      continue;
+    }
+    const head = top.indent + printSingleLine(current, options);
+    if (current.kind !== 'anchor' || current.body === null) {
+      lines.push(head);
+      continue;
+    }
+    lines.push(`${head} {`);
+    stack.push({ rules: current.body, next: 0, indent: top.indent + indentUnit });
+  }
+  return lines;
 }
 
 function printSingleLine(rule: Exclude<ParsedRule, { kind: 'unparsed' }>, options: PrintOptions): string {

@@ -7,6 +7,7 @@ import { formatRange } from '../model/located.js';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
 import { isRedirectTag } from '../pf/render-ruleset.js';
 import type { Endpoint, FilterRule, ParsedRule, PortMatch, RuleMatch, TranslationRule } from '../pf/rule.js';
+import { KeyedQueues } from './keyed-queues.js';
 import type { DeployedExposure } from './plan.js';
 
 export interface RulesExposures {
@@ -35,13 +36,13 @@ interface Labelled extends Redirect {
 
 export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures {
   const unmanaged = new Set<ParsedRule>();
-  const rdrs: { rule: ParsedRule; redirect: Redirect; tag: string | null; used: boolean }[] = [];
-  const passes: { rule: ParsedRule; key: string; label: string; tag: string }[] = [];
+  const rdrs = new RdrIndex();
+  const passes: { rule: ParsedRule; key: string; label: string }[] = [];
   const found: Labelled[] = [];
   for (const rule of rules) {
     const rdr = rule.kind === 'translation' ? redirectOfRdr(rule) : null;
     if (rdr !== null) {
-      rdrs.push({ rule, redirect: rdr, tag: rule.kind === 'translation' ? rule.tag : null, used: false });
+      rdrs.add(rule, rdr, rule.kind === 'translation' ? rule.tag : null);
       continue;
     }
     const openbsd = rule.kind === 'filter' ? redirectOfOpenbsdPass(rule) : null;
@@ -54,23 +55,78 @@ export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures
     else unmanaged.add(rule);
   }
   for (const pass of passes) {
-    // A pass rule admits what the rdr rules with its tag redirect.
-    const candidates = rdrs.filter((r) => !r.used && r.tag === pass.tag && redirectKey(r.redirect) === pass.key);
-    const labelled = candidates
-      .map((candidate) => ({ candidate, labelled: withLabel(candidate.redirect, pass.label) }))
-      .filter((c) => c.labelled !== null);
-    // Several rdr rules may lead to the same container port; the label's listen side and host
-    // port say which one this pass rule belongs to.
-    const choice = labelled.find((c) => c.labelled !== null && labelAgrees(c.labelled)) ?? labelled[0];
-    if (choice?.labelled == null) {
-      unmanaged.add(pass.rule);
-      continue;
-    }
-    choice.candidate.used = true;
-    found.push(choice.labelled);
+    const choice = rdrs.take(pass.key, pass.label);
+    if (choice === null) unmanaged.add(pass.rule);
+    else found.push(choice);
   }
-  for (const rdr of rdrs) if (!rdr.used) unmanaged.add(rdr.rule);
+  for (const rule of rdrs.unused()) unmanaged.add(rule);
   return { exposures: groupSources(found), unmanaged: rules.filter((rule) => unmanaged.has(rule)) };
+}
+
+interface RdrEntry {
+  rule: ParsedRule;
+  redirect: Redirect;
+  used: boolean;
+}
+
+/**
+ * The rdr rules a pass rule may pair with, by the tag and container side they share (the pass
+ * rule's key), then within those by the host port, and by the listen side and host port, that a
+ * readable label names. Pairing through these queues gives what scanning every rdr rule for every
+ * pass rule gave: the first unused rdr rule whose listen side and host port the label names, else
+ * the first unused one of the key. Most keys hold one rdr rule, whose label agrees: the queues by
+ * port and listen side are built for a key only when its first rule does not.
+ */
+class RdrIndex {
+  private readonly all: RdrEntry[] = [];
+  private readonly byKey = new KeyedQueues<RdrEntry>((entry) => entry.used);
+  private readonly byNamed = new Map<string, { byPort: KeyedQueues<RdrEntry>; byListenPort: KeyedQueues<RdrEntry> }>();
+
+  /** Every rdr rule is added before the first take: the queues of a key are built from them. */
+  add(rule: ParsedRule, redirect: Redirect, tag: string | null): void {
+    const entry: RdrEntry = { rule, redirect, used: false };
+    this.all.push(entry);
+    // A pass rule's tag is a string: an rdr rule without a tag pairs with none.
+    if (tag !== null) this.byKey.add(redirectKey(redirect, tag), entry);
+  }
+
+  /** Pairs a pass rule with an unused rdr rule and marks it used; null when none pairs. */
+  take(key: string, label: string): Labelled | null {
+    const first = this.byKey.first(key);
+    if (first === undefined) return null;
+    // Every rdr rule of one key has the protocol the label is checked against: the label fits
+    // all of them or none.
+    const container = labelContainer(label, first.redirect.protocol);
+    if (container === null) return null;
+    const named = labelNames(label);
+    let choice = first;
+    if (named !== null && !(formatRange(first.redirect.hostPort) === named.port && (named.listen === null || named.listen === listenName(first.redirect)))) {
+      const queues = this.namedQueues(key);
+      choice = (named.listen === null ? queues.byPort.first(named.port) : queues.byListenPort.first(`${named.port}\n${named.listen}`)) ?? first;
+    }
+    choice.used = true;
+    return { ...choice.redirect, label, container };
+  }
+
+  /** The rdr rules of one key by host port, and by host port and listen side (built once). */
+  private namedQueues(key: string): { byPort: KeyedQueues<RdrEntry>; byListenPort: KeyedQueues<RdrEntry> } {
+    let queues = this.byNamed.get(key);
+    if (queues === undefined) {
+      queues = { byPort: new KeyedQueues<RdrEntry>((entry) => entry.used), byListenPort: new KeyedQueues<RdrEntry>((entry) => entry.used) };
+      for (const entry of this.byKey.items(key)) {
+        const port = formatRange(entry.redirect.hostPort);
+        queues.byPort.add(port, entry);
+        // Ports and listen sides hold no newline.
+        queues.byListenPort.add(`${port}\n${listenName(entry.redirect)}`, entry);
+      }
+      this.byNamed.set(key, queues);
+    }
+    return queues;
+  }
+
+  unused(): ParsedRule[] {
+    return this.all.filter((entry) => !entry.used).map((entry) => entry.rule);
+  }
 }
 
 /** Why a rule of the deployed state is unmanaged, in words for the reviewer. */
@@ -152,7 +208,8 @@ function redirectFrom(rule: TranslationRule | FilterRule, role: 'rdr' | 'openbsd
   const containerLength = target.port.end - target.port.start;
   if (containerLength !== 0 && containerLength !== hostPort.end - hostPort.start) return null;
   return {
-    ...listen,
+    interface: listen.interface,
+    hostAddress: listen.hostAddress,
     family,
     protocol,
     from,
@@ -192,8 +249,8 @@ function redirectOfOpenbsdPass(rule: FilterRule): Labelled | null {
   return redirect === null ? null : withLabel(redirect, rule.labels[0] ?? '');
 }
 
-/** A FreeBSD pass rule of pfexpose's shape: the key its rdr rule must have, and its label. */
-function passOf(rule: FilterRule): { key: string; label: string; tag: string } | null {
+/** A FreeBSD pass rule of pfexpose's shape: the key (tag and container side) its rdr rule must have, and its label. */
+function passOf(rule: FilterRule): { key: string; label: string } | null {
   if (rule.rdrTo !== null || !isPfexposePass(rule, ['keep'], 'pass')) return null;
   const protocol = protocolOf(rule);
   const family = rule.family;
@@ -204,16 +261,19 @@ function passOf(rule: FilterRule): { key: string; label: string; tag: string } |
   if (from === false || port === null || rule.to.negated || to.kind !== 'network' || to.family !== family || to.text.includes('/')) return null;
   if (rule.interface?.negated === true) return null;
   return {
-    key: JSON.stringify([rule.interface?.name ?? null, family, protocol, from, to.text, port.start, port.end]),
+    key: JSON.stringify([rule.tagged?.name ?? '', rule.interface?.name ?? null, family, protocol, from, to.text, port.start, port.end]),
     label: rule.labels[0] ?? '',
-    tag: rule.tagged?.name ?? '',
   };
 }
 
-/** What the pass rule written beside this rdr rule must match: filtering sees the container side. */
-function redirectKey(redirect: Redirect): string {
+/**
+ * What the pass rule written beside this rdr rule must match (filtering sees the container side),
+ * with the tag they share: the same array as a pass rule's key (passOf).
+ */
+function redirectKey(redirect: Redirect, tag: string): string {
   const interfaceName = redirect.interface ?? (redirect.hostAddress !== null && isLoopback(redirect.hostAddress) ? 'lo0' : null);
   return JSON.stringify([
+    tag,
     interfaceName,
     redirect.family,
     redirect.protocol,
@@ -230,40 +290,55 @@ function redirectKey(redirect: Redirect): string {
  * protocol disagreeing with the rule's, or unsafe characters) is not pfexpose's.
  */
 function withLabel(redirect: Redirect, label: string): Labelled | null {
+  const container = labelContainer(label, redirect.protocol);
+  return container === null ? null : { ...redirect, label, container };
+}
+
+/** The container a label of pfexpose's form names, for a rule of this protocol; else null. */
+function labelContainer(label: string, protocol: Protocol): string | null {
   if (!/^[A-Za-z0-9_.:~-]{1,63}$/.test(label)) return null;
   const parts = label.split(':');
   if (parts.length === 1) {
     // A long container name cut short before the hash: all that is left is its beginning.
     const head = /^([A-Za-z0-9_.-]+)~[0-9a-f]+$/.exec(label);
-    return head?.[1] === undefined ? null : { ...redirect, label, container: head[1] };
+    return head?.[1] ?? null;
   }
   const container = parts[0] ?? '';
-  const protocol = parts[1] ?? '';
+  const labelProtocol = parts[1] ?? '';
   if (!/^[A-Za-z0-9_.-]+$/.test(container)) return null;
   // A shortened label may have lost part of its protocol to the hash.
-  if (protocol !== redirect.protocol && !protocol.includes('~')) return null;
-  return { ...redirect, label, container };
+  if (labelProtocol !== protocol && !labelProtocol.includes('~')) return null;
+  return container;
 }
 
-/** True when a readable label names this listen side and host port; hashed labels cannot tell. */
-function labelAgrees(labelled: Labelled): boolean {
-  const parts = labelled.label.split(':');
-  if (parts.length < 4) return false;
+/** The listen side as a readable label names it: the interface, the host address, or `self`. */
+function listenName(redirect: Redirect): string {
+  return redirect.interface ?? redirect.hostAddress ?? 'self';
+}
+
+/**
+ * The listen side and host port a readable label names (`CONTAINER:PROTOCOL:LISTEN:HOSTPORT`);
+ * listen is null when the hash stands in for it, and the whole is null when a hashed label
+ * cannot tell.
+ */
+function labelNames(label: string): { listen: string | null; port: string } | null {
+  const parts = label.split(':');
+  if (parts.length < 4) return null;
   const port = parts[parts.length - 1] ?? '';
   const listen = parts.slice(2, -1).join(':');
-  const expected = labelled.interface ?? labelled.hostAddress ?? 'self';
-  return (listen.startsWith('~') || listen === expected) && port === formatRange(labelled.hostPort);
+  return { listen: listen.startsWith('~') ? null : listen, port };
 }
 
 /** One exposure per label and redirect, its sources gathered from its rules (any wins). */
 function groupSources(found: readonly Labelled[]): DeployedExposure[] {
   const groups = new Map<string, { first: Labelled; from: Set<string>; any: boolean }>();
   for (const item of found) {
-    const key = JSON.stringify([
+    // None of these holds a newline (labels, names and addresses are checked words).
+    const key = [
       item.label,
       item.container,
-      item.interface,
-      item.hostAddress,
+      item.interface ?? '',
+      item.hostAddress ?? '',
       item.family,
       item.protocol,
       item.hostPort.start,
@@ -271,7 +346,7 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
       item.containerAddress,
       item.containerPort.start,
       item.containerPort.end,
-    ]);
+    ].join('\n');
     const group = groups.get(key) ?? { first: item, from: new Set<string>(), any: false };
     if (item.from === null) group.any = true;
     else group.from.add(item.from);
@@ -291,7 +366,11 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
     dynamic: null,
     source: null,
   }));
-  return exposures.sort((a, b) => compareExposures(asSortable(a), asSortable(b)));
+  // Each exposure is made sortable once, not at every comparison.
+  return exposures
+    .map((exposure) => ({ exposure, sortable: asSortable(exposure) }))
+    .sort((a, b) => compareExposures(a.sortable, b.sortable))
+    .map(({ exposure }) => exposure);
 }
 
 function asSortable(e: DeployedExposure): Parameters<typeof compareExposures>[0] {

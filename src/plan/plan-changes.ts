@@ -1,16 +1,18 @@
 // Compares the desired exposures and ruleset with the deployed ones and says what applying would
 // change, in two views: exposures (paired, with the changed fields and the flags a reviewer must
 // not miss) and ruleset lines (a unified diff).
-import { structuredPatch } from 'diff';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { compareExposures } from '../model/compare-exposures.js';
 import type { Exposure } from '../model/exposure.js';
 import { parsePfctlOutput, printRuleLines } from '../pf/parse-pfctl.js';
 import { printRule } from '../pf/print-rule.js';
+import { renderedRuleLines } from '../pf/render-ruleset.js';
 import type { ParsedRule } from '../pf/rule.js';
 import { parseAddress, parseNetwork } from '../ports/address.js';
 import { listenText, portsText, sourcesText } from './describe-exposure.js';
+import { diffLineHunks } from './diff-lines.js';
 import { exposuresFromRules, unmanagedReason } from './exposures-from-rules.js';
+import { KeyedQueues } from './keyed-queues.js';
 import { widenedSources } from './network-covers.js';
 import {
   PLAN_FLAG_CODES,
@@ -41,7 +43,7 @@ export interface DeployedState {
 
 /** The desired side from a compiled ruleset text and its exposures. */
 export function desiredState(exposures: readonly Exposure[], ruleset: string): DesiredState {
-  return { exposures, lines: normalizedLines(parsePfctlOutput(ruleset).rules) };
+  return { exposures, lines: rulesetTextLines(ruleset) };
 }
 
 /**
@@ -49,14 +51,27 @@ export function desiredState(exposures: readonly Exposure[], ruleset: string): D
  * the names of the anchor's tables when pf was asked (every one of them is unmanaged).
  */
 export function deployedFromText(text: string, tables: readonly string[] = []): DeployedState {
-  const rules = parsePfctlOutput(text).rules;
+  return deployedFromRules(text, parsePfctlOutput(text).rules, tables);
+}
+
+/** deployedFromText for a caller that has parsed the text already (once is enough at 76,000 rules). */
+export function deployedFromRules(text: string, rules: readonly ParsedRule[], tables: readonly string[] = []): DeployedState {
   const { exposures, unmanaged } = exposuresFromRules(rules);
-  return { exposures, lines: normalizedLines(rules), unmanaged, tables: [...tables].sort(compareStrings) };
+  const lines = renderedRuleLines(text) ?? normalizedLines(rules);
+  return { exposures, lines, unmanaged, tables: [...tables].sort(compareStrings) };
 }
 
 /** The deployed side from exposures compiled at another revision: all of them are known. */
 export function deployedFromCompiled(exposures: readonly Exposure[], ruleset: string): DeployedState {
-  return { exposures, lines: normalizedLines(parsePfctlOutput(ruleset).rules), unmanaged: [], tables: [] };
+  return { exposures, lines: rulesetTextLines(ruleset), unmanaged: [], tables: [] };
+}
+
+/**
+ * The compared lines of a ruleset text. A ruleset as compile wrote it (its digest intact) is
+ * already in that form, which the tests check; anything else is parsed and printed.
+ */
+function rulesetTextLines(text: string): string[] {
+  return renderedRuleLines(text) ?? normalizedLines(parsePfctlOutput(text).rules);
 }
 
 /** Rule lines as compared: pfctl's printed form with port numbers, whatever the text used. */
@@ -74,52 +89,64 @@ export function normalizedLines(rules: readonly ParsedRule[]): string[] {
  * what is left is added (desired only) or removed (deployed only).
  */
 export function planChanges(desired: DesiredState, deployed: DeployedState): Plan {
-  const want = [...desired.exposures].sort(compareExposures).map((e) => ({ e, n: normalize(e), paired: false }));
+  const forms = new CanonicalForms();
+  const want = [...desired.exposures].sort(compareExposures).map((e) => ({ e, n: normalize(e, forms), paired: false }));
   const have = [...deployed.exposures]
-    .map((e) => ({ e, n: normalize(e), paired: false }))
-    .sort((a, b) => compareExposures(sortable(a.e), sortable(b.e)));
+    .map((e) => ({ e, n: normalize(e, forms), paired: false, sortable: sortable(e) }))
+    .sort((a, b) => compareExposures(a.sortable, b.sortable));
   const changes: ExposureChange[] = [];
   let unchanged = 0;
 
-  const pass = (
-    sameKey: (d: Normalized, p: Normalized) => boolean,
-    preferences: ((d: Normalized, p: Normalized) => boolean)[],
-    onPair: (d: (typeof want)[number], p: (typeof have)[number]) => void,
-  ): void => {
+  type Want = (typeof want)[number];
+  type Have = (typeof have)[number];
+  // Each pass pairs every unpaired desired exposure, in order, with the first unpaired deployed
+  // one of the same key; a preference, when one matches, picks the first of the key that also
+  // agrees on its fields. Queues by key (and by key and preference) find those without a scan.
+  // Keys are JSON (no raw newline), so a newline joins a key and a preference unambiguously.
+  const pass = (sameKey: (n: Normalized) => string, preferences: ((n: Normalized) => string)[], onPair: (d: Want, p: Have) => void): void => {
+    const byKey = new KeyedQueues<Have>((p) => p.paired);
+    const byPreference = preferences.map(() => new KeyedQueues<Have>((p) => p.paired));
+    for (const p of have) {
+      if (p.paired) continue;
+      const key = sameKey(p.n);
+      byKey.add(key, p);
+      preferences.forEach((prefer, i) => byPreference[i]?.add(`${key}\n${prefer(p.n)}`, p));
+    }
     for (const d of want) {
       if (d.paired) continue;
-      const candidates = have.filter((p) => !p.paired && sameKey(d.n, p.n));
-      let choice = candidates[0];
-      for (const prefer of preferences) {
-        const better = candidates.find((p) => prefer(d.n, p.n));
+      const key = sameKey(d.n);
+      let choice = byKey.first(key);
+      if (choice === undefined) continue;
+      for (const [i, prefer] of preferences.entries()) {
+        const better = byPreference[i]?.first(`${key}\n${prefer(d.n)}`);
         if (better !== undefined) {
           choice = better;
           break;
         }
       }
-      if (choice === undefined) continue;
       d.paired = true;
       choice.paired = true;
       onPair(d, choice);
     }
   };
-  const pairChanged = (d: (typeof want)[number], p: (typeof have)[number]): void => {
+  const pairChanged = (d: Want, p: Have): void => {
     const fields = changedFields(d.n, p.n);
     if (fields.length === 0) unchanged += 1;
     else changes.push({ kind: 'changed', desired: d.e, deployed: p.e, fields, flags: flagsOfChange(d.e, d.n, p.e, p.n) });
   };
 
-  pass((d, p) => d.identity === p.identity, [], () => {
+  const json = (...fields: string[]): string => JSON.stringify(fields);
+  pass((n) => n.identity, [], () => {
     unchanged += 1;
   });
   pass(
-    (d, p) => d.container === p.container && d.containerPort === p.containerPort && d.protocol === p.protocol && d.family === p.family,
-    [(d, p) => d.listen === p.listen && d.hostPort === p.hostPort, (d, p) => d.listen === p.listen, (d, p) => d.hostPort === p.hostPort],
+    (n) => json(n.container, n.containerPort, n.protocol, n.family),
+    [(n) => json(n.listen, n.hostPort), (n) => json(n.listen), (n) => json(n.hostPort)],
     pairChanged,
   );
   pass(
-    (d, p) => d.listen === p.listen && d.hostPort === p.hostPort,
-    [(d, p) => d.family === p.family && d.protocol === p.protocol, (d, p) => d.family === p.family, (d, p) => d.protocol === p.protocol],
+    (n) => json(n.listen, n.hostPort),
+    [(n) => json(n.family, n.protocol), (n) => json(n.family), (n) => json(n.protocol)],
     pairChanged,
   );
   for (const d of want) {
@@ -128,7 +155,11 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
   for (const p of have) {
     if (!p.paired) changes.push({ kind: 'removed', desired: null, deployed: p.e, fields: [], flags: [] });
   }
-  changes.sort(compareChanges);
+  // Sorted by the desired (else deployed) exposure made sortable once, not at every comparison.
+  const exposureChanges = changes
+    .map((change) => ({ change, sortable: change.desired ?? sortable(change.deployed) }))
+    .sort((a, b) => compareExposures(a.sortable, b.sortable) || kindRank[a.change.kind] - kindRank[b.change.kind])
+    .map(({ change }) => change);
 
   const rules = diffRules(deployed.lines, desired.lines);
   const unmanaged: UnmanagedRule[] = [
@@ -146,40 +177,38 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
     })),
   ];
   const flags = Object.fromEntries(PLAN_FLAG_CODES.map((code) => [code, 0])) as Record<PlanFlagCode, number>;
-  for (const change of changes) for (const flag of change.flags) flags[flag.code] += 1;
-  const count = (kind: ExposureChange['kind']): number => changes.filter((c) => c.kind === kind).length;
+  for (const change of exposureChanges) for (const flag of change.flags) flags[flag.code] += 1;
+  const counts = { added: 0, removed: 0, changed: 0 };
+  for (const change of exposureChanges) counts[change.kind] += 1;
   return {
-    exposures: changes,
+    exposures: exposureChanges,
     rules,
     unmanaged,
     summary: {
-      added: count('added'),
-      removed: count('removed'),
-      changed: count('changed'),
+      added: counts.added,
+      removed: counts.removed,
+      changed: counts.changed,
       unchanged,
       rulesAdded: rules.added.length,
       rulesRemoved: rules.removed.length,
       unmanaged: unmanaged.length,
       flags,
       // Unmanaged rules are in the rule diff already; tables have no lines there but count too.
-      changes: changes.length > 0 || rules.added.length > 0 || rules.removed.length > 0 || unmanaged.length > 0,
+      changes: exposureChanges.length > 0 || rules.added.length > 0 || rules.removed.length > 0 || unmanaged.length > 0,
     },
   };
 }
 
 /** A unified diff of ruleset lines, deployed to desired, three lines of context. */
 export function diffRules(deployed: readonly string[], desired: readonly string[]): RuleDiff {
-  const text = (lines: readonly string[]): string => lines.map((line) => `${line}\n`).join('');
-  const patch = structuredPatch('deployed', 'desired', text(deployed), text(desired), '', '', { context: 3 });
   const added: string[] = [];
   const removed: string[] = [];
   const out: string[] = [];
   const range = (start: number, count: number): string =>
     count === 1 ? `${start}` : `${count === 0 ? start - 1 : start},${count}`;
-  for (const hunk of patch.hunks) {
+  for (const hunk of diffLineHunks(deployed, desired, { context: 3 })) {
     out.push(`@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`);
     for (const line of hunk.lines) {
-      if (line.startsWith('\\')) continue;
       out.push(line);
       if (line.startsWith('+')) added.push(line.slice(1));
       else if (line.startsWith('-')) removed.push(line.slice(1));
@@ -210,16 +239,43 @@ function canonicalAddress(text: string | null): string | null {
   return text === null ? null : (parseAddress(text)?.text ?? text);
 }
 
-function normalize(e: Comparable): Normalized {
-  const listen = listenText({ interface: e.interface, hostAddress: canonicalAddress(e.hostAddress) });
-  const from = [...new Set(e.from.map((n) => parseNetwork(n)?.text ?? n))].sort(compareStrings);
+/**
+ * Canonical forms of the addresses and networks of one plan, each parsed once: a container's
+ * address is on both sides of a plan, and at 38,000 exposures the parsing shows.
+ */
+class CanonicalForms {
+  private readonly addresses = new Map<string, string>();
+  private readonly networks = new Map<string, string>();
+
+  address(text: string): string {
+    let canonical = this.addresses.get(text);
+    if (canonical === undefined) {
+      canonical = canonicalAddress(text) ?? text;
+      this.addresses.set(text, canonical);
+    }
+    return canonical;
+  }
+
+  network(text: string): string {
+    let canonical = this.networks.get(text);
+    if (canonical === undefined) {
+      canonical = parseNetwork(text)?.text ?? text;
+      this.networks.set(text, canonical);
+    }
+    return canonical;
+  }
+}
+
+function normalize(e: Comparable, forms: CanonicalForms): Normalized {
+  const listen = listenText({ interface: e.interface, hostAddress: e.hostAddress === null ? null : forms.address(e.hostAddress) });
+  const from = [...new Set(e.from.map((n) => forms.network(n)))].sort(compareStrings);
   const n = {
     container: e.container,
     listen: e.interface === null ? listen : `if:${listen}`,
     family: e.family,
     protocol: e.protocol,
     hostPort: portsText(e.hostPort),
-    containerAddress: canonicalAddress(e.containerAddress) ?? e.containerAddress,
+    containerAddress: forms.address(e.containerAddress),
     containerPort: portsText(e.containerPort),
     from: sourcesText(from),
   };
@@ -303,9 +359,3 @@ function sortable(e: DeployedExposure): Exposure {
 }
 
 const kindRank: Record<ExposureChange['kind'], number> = { removed: 0, changed: 1, added: 2 };
-
-function compareChanges(a: ExposureChange, b: ExposureChange): number {
-  const ea = a.desired ?? sortable(a.deployed);
-  const eb = b.desired ?? sortable(b.deployed);
-  return compareExposures(ea, eb) || kindRank[a.kind] - kindRank[b.kind];
-}
