@@ -77,10 +77,14 @@ function rdrReason(rule: TranslationRule): string | null {
 
 /**
  * FreeBSD: `pass in quick [on IF] FAMILY proto P from SRC to CONTAINER port P [flags S/SA] keep
- * state label "L" tagged pfexpose[_H]`; OpenBSD: the same to the listen side, with `rdr-to`.
+ * state label "L" tagged pfexpose[_H]`, and the same `pass out quick` on no interface (the
+ * forwarded leg towards the container); OpenBSD: `pass in quick` to the listen side, with `rdr-to`.
  */
 function passReason(rule: FilterRule): string | null {
-  if (rule.action !== 'pass' || rule.direction !== 'in' || !rule.quick) return 'pfexpose writes only "pass in quick" filter rules';
+  const out = rule.direction === 'out';
+  if (rule.action !== 'pass' || (rule.direction !== 'in' && !out) || !rule.quick) return 'pfexpose writes only "pass in quick" and "pass out quick" filter rules';
+  if (out && rule.interface !== null) return 'a pass out rule pfexpose writes names no interface';
+  if (out && rule.rdrTo !== null) return 'a pass out rule pfexpose writes redirects nothing';
   if (rule.blockPolicy !== null || rule.stateOptions !== null || rule.extraOptions.length > 0) return 'a pass rule pfexpose writes has no options';
   if (rule.state !== 'keep') return 'a pass rule pfexpose writes keeps state';
   if (rule.labels.length !== 1 || !/^[A-Za-z0-9_.:/@+=~-]{1,63}$/.test(rule.labels[0] ?? '')) return 'a pass rule pfexpose writes carries one pfexpose label';

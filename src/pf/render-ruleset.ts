@@ -32,7 +32,7 @@ export const REDIRECT_TAG = 'pfexpose';
 
 /**
  * Tags of exposures whose pass rules would otherwise be identical but for their labels (two
- * published ports leading to the same container port, on one interface or on every address):
+ * published ports leading to the same container port: their out rules name no interface):
  * with `quick`, the first such rule would take every packet and the other exposure's label would
  * never count anything nor name its connections for `pfctl -k label`. Each of those exposures
  * gets a tag of its own, `pfexpose_` and hex digits of its label's sha256.
@@ -99,6 +99,7 @@ export function rulesetRules(
     if (shape === null) throw new Error('sortedRules was asked to keep the shapes');
     const from = sourceEndpoint(sorted.source, shape.exposure);
     if (sorted.kind === 'rdr') return freebsdRdr(shape, from);
+    if (sorted.kind === 'pass-out') return freebsdPassOut(shape, from);
     return sorted.kind === 'pass' ? freebsdPass(shape, from) : openbsdPass(shape, from);
   });
 }
@@ -123,6 +124,7 @@ function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShape
       else {
         translations.push(sortedRule('rdr', shape, source, fromText, keepShapes));
         filters.push(sortedRule('pass', shape, source, fromText, keepShapes));
+        filters.push(sortedRule('pass-out', shape, source, fromText, keepShapes));
       }
     }
   }
@@ -133,11 +135,13 @@ function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShape
 
 /**
  * Gives an own tag to every exposure whose pass rules could match a packet a pass rule of another
- * exposure matches (see OWN_TAG): same family, protocol and container address, overlapping
- * container ports, and the same interface or no interface on either (a rule on no interface
- * covers them all). Sources are not compared, so a rule from any source, which covers narrower
- * ones, is caught too (an own tag more than needed costs nothing). Depends only on the set of
- * exposures, never on their order; tags that would collide are lengthened until distinct.
+ * exposure matches (see OWN_TAG): same family, protocol and container address, and overlapping
+ * container ports. The interface does not matter: the outbound pass rules name none (the packet
+ * leaves towards the container on an interface pfexpose does not know), so two exposures on
+ * different interfaces would still share their out rules but for the label. Sources are not
+ * compared, so a rule from any source, which covers narrower ones, is caught too (an own tag more
+ * than needed costs nothing). Depends only on the set of exposures, never on their order; tags
+ * that would collide are lengthened until distinct.
  */
 function assignOwnTags(exposures: readonly Exposure[]): Map<string, string> {
   // Exposure indices by family, protocol and container address; most exposures are alone in
@@ -149,7 +153,6 @@ function assignOwnTags(exposures: readonly Exposure[]): Map<string, string> {
     if (group === undefined) groups.set(key, [index]);
     else group.push(index);
   });
-  const on = (e: Exposure): string | null => e.interface ?? (e.hostAddress !== null && isLoopback(e.hostAddress) ? 'lo0' : null);
   const shadowed = new Set<string>();
   for (const group of groups.values()) {
     if (group.length < 2) continue;
@@ -160,9 +163,7 @@ function assignOwnTags(exposures: readonly Exposure[]): Map<string, string> {
       for (let j = i + 1; j < members.length; j += 1) {
         const b = members[j] as Exposure;
         if (b.containerPort.start > a.containerPort.end) break;
-        const onA = on(a);
-        const onB = on(b);
-        if (a.label !== b.label && (onA === onB || onA === null || onB === null)) {
+        if (a.label !== b.label) {
           shadowed.add(a.label);
           shadowed.add(b.label);
         }
@@ -282,6 +283,17 @@ function freebsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
   };
 }
 
+// pass out quick inet proto tcp from SRC to 10.0.0.2 port = 80 flags S/SA keep state label "L" tagged pfexpose
+// The forwarded leg: a redirected packet bound for a VNET container (epair, bridge) is filtered
+// again when it leaves the host towards the container, and the state its pass in rule made covers
+// only the inbound direction; under a default `block` the packet would be dropped there. No `on`:
+// the interface towards the container is not something pfexpose knows. The tag the rdr rule set
+// stays on the packet through the host, so the rule passes redirected packets only; for a
+// container sharing the host's stack the packet is delivered locally and never meets this rule.
+function freebsdPassOut(shape: ExposureShape, from: Endpoint): FilterRule {
+  return { ...freebsdPass(shape, from), direction: 'out', interface: null };
+}
+
 // pass in quick on IF inet proto tcp from SRC to DST port = 8080 flags S/SA label "L" rdr-to 10.0.0.2 port 80
 // OpenBSD's pfctl prints `keep state` only with state options and prints rdr-to after the label.
 function openbsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
@@ -358,7 +370,7 @@ function checkAnchor(anchor: string): string {
   return anchor;
 }
 
-type RuleKind = 'rdr' | 'pass' | 'openbsd-pass';
+type RuleKind = 'rdr' | 'pass' | 'pass-out' | 'openbsd-pass';
 
 interface SortedRule {
   kind: RuleKind;
@@ -370,6 +382,8 @@ interface SortedRule {
   line: string;
   /** The sort fields, in order (see bySortKey). */
   interfaceName: string;
+  /** `in`, `out`, or empty for translation rules. */
+  direction: string;
   family: Family;
   protocol: Exposure['protocol'];
   fromText: string;
@@ -378,7 +392,9 @@ interface SortedRule {
   toEnd: number;
 }
 
-// Skip-step order: interface, family, protocol, source, destination address, destination port;
+// Skip-step order: interface, direction, family, protocol, source, destination address, destination
+// port; out rules name no interface, so they come first among the filter rules, after the in
+// rules that name none;
 // the printed line breaks the remaining ties, so any permutation of the input sorts the same.
 // The fields are compared one after the other (absent ones as empty text); this orders exactly as
 // comparing them joined by NUL with ports zero-padded to five digits, without building that key.
@@ -393,10 +409,12 @@ function sortedRule(
   keepShape: boolean,
 ): SortedRule {
   const exposure = shape.exposure;
-  const toAddress = kind === 'pass' ? shape.container : shape.listen;
-  const toPort = kind === 'pass' ? shape.containerPort : shape.listenPort;
+  const containerSide = kind === 'pass' || kind === 'pass-out';
+  const toAddress = containerSide ? shape.container : shape.listen;
+  const toPort = containerSide ? shape.containerPort : shape.listenPort;
   const toText = printAddress(toAddress);
-  const on = shape.interface === null ? '' : ` on ${shape.interface.name}`;
+  const interfaceName = kind === 'pass-out' || shape.interface === null ? null : shape.interface.name;
+  const on = interfaceName === null ? '' : ` on ${interfaceName}`;
   const match = `${on} ${exposure.family} proto ${exposure.protocol} from ${fromText ?? 'any'} to ${toText} ${portText(toPort)}`;
   const flags = exposure.protocol === 'tcp' ? ' flags S/SA' : '';
   // Joined from parts rather than concatenated: concatenation leaves each line a tree of string
@@ -404,6 +422,7 @@ function sortedRule(
   let parts: string[];
   if (kind === 'rdr') parts = ['rdr', match, ' tag ', shape.tag, ' -> ', targetText(shape.target)];
   else if (kind === 'pass') parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
+  else if (kind === 'pass-out') parts = ['pass out quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
   else parts = ['pass in quick', match, flags, ' label "', exposure.label, '" rdr-to ', targetText(shape.target)];
   const line = parts.join('');
   return {
@@ -411,7 +430,8 @@ function sortedRule(
     shape: keepShape ? shape : null,
     source,
     line,
-    interfaceName: shape.interface?.name ?? '',
+    interfaceName: interfaceName ?? '',
+    direction: kind === 'rdr' ? '' : kind === 'pass-out' ? 'out' : 'in',
     family: exposure.family,
     protocol: exposure.protocol,
     fromText: fromText ?? '',
@@ -437,6 +457,7 @@ function targetText(target: RedirectTarget): string {
 function bySortKey(a: SortedRule, b: SortedRule): number {
   return (
     compareStrings(a.interfaceName, b.interfaceName) ||
+    compareStrings(a.direction, b.direction) ||
     compareStrings(a.family, b.family) ||
     compareStrings(a.protocol, b.protocol) ||
     compareStrings(a.fromText, b.fromText) ||

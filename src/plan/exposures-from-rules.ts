@@ -1,5 +1,5 @@
-// Rebuilds the exposures of a deployed anchor from its rules: FreeBSD's rdr + pass pairs, or
-// OpenBSD's single `pass ... rdr-to` rules. Anything pfexpose would not have written, or cannot
+// Rebuilds the exposures of a deployed anchor from its rules: FreeBSD's rdr + pass in pairs with
+// the pass out rule of their forwarded leg, or OpenBSD's single `pass ... rdr-to` rules. Anything pfexpose would not have written, or cannot
 // pair, is returned as unmanaged: shown to the reviewer, never dropped, never a crash.
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { compareExposures } from '../model/compare-exposures.js';
@@ -32,12 +32,19 @@ interface Redirect {
 interface Labelled extends Redirect {
   label: string;
   container: string;
+  /** FreeBSD: the tag its rules share, which its pass out rule must require too; null for OpenBSD. */
+  tag: string | null;
+  /** FreeBSD: the pass out rule written beside the rdr and pass in rules is not deployed. */
+  outboundMissing: boolean;
 }
 
 export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures {
   const unmanaged = new Set<ParsedRule>();
   const rdrs = new RdrIndex();
-  const passes: { rule: ParsedRule; key: string; label: string }[] = [];
+  const passes: { rule: ParsedRule; key: string; label: string; tag: string }[] = [];
+  // Pass out rules by what they share with their exposure's rules (see outKey); each pairs once.
+  const outs = new KeyedQueues<OutEntry>((out) => out.used);
+  const outList: OutEntry[] = [];
   const found: Labelled[] = [];
   for (const rule of rules) {
     const rdr = rule.kind === 'translation' ? redirectOfRdr(rule) : null;
@@ -51,16 +58,35 @@ export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures
       continue;
     }
     const pass = rule.kind === 'filter' ? passOf(rule) : null;
-    if (pass !== null) passes.push({ rule, ...pass });
-    else unmanaged.add(rule);
+    if (pass !== null) {
+      passes.push({ rule, ...pass });
+      continue;
+    }
+    const out = rule.kind === 'filter' ? passOutKey(rule) : null;
+    if (out !== null) {
+      const entry = { rule, used: false };
+      outs.add(out, entry);
+      outList.push(entry);
+    } else unmanaged.add(rule);
   }
   for (const pass of passes) {
     const choice = rdrs.take(pass.key, pass.label);
-    if (choice === null) unmanaged.add(pass.rule);
-    else found.push(choice);
+    if (choice === null) {
+      unmanaged.add(pass.rule);
+      continue;
+    }
+    const out = outs.first(outKey({ ...choice, tag: pass.tag }));
+    if (out !== undefined) out.used = true;
+    found.push({ ...choice, tag: pass.tag, outboundMissing: out === undefined });
   }
   for (const rule of rdrs.unused()) unmanaged.add(rule);
+  for (const out of outList) if (!out.used) unmanaged.add(out.rule);
   return { exposures: groupSources(found), unmanaged: rules.filter((rule) => unmanaged.has(rule)) };
+}
+
+interface OutEntry {
+  rule: ParsedRule;
+  used: boolean;
 }
 
 interface RdrEntry {
@@ -91,7 +117,7 @@ class RdrIndex {
   }
 
   /** Pairs a pass rule with an unused rdr rule and marks it used; null when none pairs. */
-  take(key: string, label: string): Labelled | null {
+  take(key: string, label: string): Omit<Labelled, 'tag' | 'outboundMissing'> | null {
     const first = this.byKey.first(key);
     if (first === undefined) return null;
     // Every rdr rule of one key has the protocol the label is checked against: the label fits
@@ -134,6 +160,7 @@ export function unmanagedReason(rule: ParsedRule): string {
   if (rule.kind === 'unparsed') return rule.reason;
   if (rule.kind === 'translation' && redirectOfRdr(rule) !== null) return 'rdr rule without the pass rule pfexpose writes beside it';
   if (rule.kind === 'filter' && passOf(rule) !== null) return 'pass rule without the rdr rule pfexpose writes beside it';
+  if (rule.kind === 'filter' && passOutKey(rule) !== null) return 'pass out rule without the rdr and pass in rules pfexpose writes beside it';
   if (rule.kind === 'filter' && redirectOfOpenbsdPass(rule) !== null) return 'pass rule without a pfexpose label';
   return 'not a rule pfexpose writes';
 }
@@ -224,7 +251,7 @@ function redirectOfRdr(rule: TranslationRule): Redirect | null {
   return redirectFrom(rule, 'rdr');
 }
 
-function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][], role: 'pass' | 'openbsd'): boolean {
+function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][], role: 'pass' | 'openbsd', direction: 'in' | 'out' = 'in'): boolean {
   const protocol = protocolOf(rule);
   const flagsOk =
     protocol === 'tcp'
@@ -232,7 +259,7 @@ function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][]
       : rule.flags === null;
   return (
     rule.action === 'pass' &&
-    rule.direction === 'in' &&
+    rule.direction === direction &&
     rule.quick &&
     plainMatch(rule, role) &&
     flagsOk &&
@@ -249,8 +276,8 @@ function redirectOfOpenbsdPass(rule: FilterRule): Labelled | null {
   return redirect === null ? null : withLabel(redirect, rule.labels[0] ?? '');
 }
 
-/** A FreeBSD pass rule of pfexpose's shape: the key (tag and container side) its rdr rule must have, and its label. */
-function passOf(rule: FilterRule): { key: string; label: string } | null {
+/** A FreeBSD pass in rule of pfexpose's shape: the key (tag and container side) its rdr rule must have, its label and tag. */
+function passOf(rule: FilterRule): { key: string; label: string; tag: string } | null {
   if (rule.rdrTo !== null || !isPfexposePass(rule, ['keep'], 'pass')) return null;
   const protocol = protocolOf(rule);
   const family = rule.family;
@@ -263,7 +290,40 @@ function passOf(rule: FilterRule): { key: string; label: string } | null {
   return {
     key: JSON.stringify([rule.tagged?.name ?? '', rule.interface?.name ?? null, family, protocol, from, to.text, port.start, port.end]),
     label: rule.labels[0] ?? '',
+    tag: rule.tagged?.name ?? '',
   };
+}
+
+/**
+ * A FreeBSD pass out rule of pfexpose's shape (the forwarded leg: on no interface, to the
+ * container side): the key its exposure's rules must have (outKey); null for any other rule.
+ */
+function passOutKey(rule: FilterRule): string | null {
+  if (rule.rdrTo !== null || rule.interface !== null || !isPfexposePass(rule, ['keep'], 'pass', 'out')) return null;
+  const protocol = protocolOf(rule);
+  const family = rule.family;
+  if (protocol === null || family === null) return null;
+  const from = sourceOf(rule.from, family);
+  const port = rangeOf(rule.to.port);
+  const to = rule.to.address;
+  if (from === false || port === null || rule.to.negated || to.kind !== 'network' || to.family !== family || to.text.includes('/')) return null;
+  return outKey({
+    tag: rule.tagged?.name ?? '',
+    label: rule.labels[0] ?? '',
+    family,
+    protocol,
+    from,
+    containerAddress: to.text,
+    containerPort: port,
+  });
+}
+
+/**
+ * What an exposure's pass out rule shares with its rdr and pass in rules: the tag, the label, the
+ * family, protocol and source, and the container side (not the interface: it names none).
+ */
+function outKey(item: Pick<Labelled, 'label' | 'family' | 'protocol' | 'from' | 'containerAddress' | 'containerPort'> & { tag: string }): string {
+  return JSON.stringify([item.tag, item.label, item.family, item.protocol, item.from, item.containerAddress, item.containerPort.start, item.containerPort.end]);
 }
 
 /**
@@ -291,7 +351,7 @@ function redirectKey(redirect: Redirect, tag: string): string {
  */
 function withLabel(redirect: Redirect, label: string): Labelled | null {
   const container = labelContainer(label, redirect.protocol);
-  return container === null ? null : { ...redirect, label, container };
+  return container === null ? null : { ...redirect, label, container, tag: null, outboundMissing: false };
 }
 
 /** The container a label of pfexpose's form names, for a rule of this protocol; else null. */
@@ -331,7 +391,7 @@ function labelNames(label: string): { listen: string | null; port: string } | nu
 
 /** One exposure per label and redirect, its sources gathered from its rules (any wins). */
 function groupSources(found: readonly Labelled[]): DeployedExposure[] {
-  const groups = new Map<string, { first: Labelled; from: Set<string>; any: boolean }>();
+  const groups = new Map<string, { first: Labelled; from: Set<string>; any: boolean; outboundMissing: boolean }>();
   for (const item of found) {
     // None of these holds a newline (labels, names and addresses are checked words).
     const key = [
@@ -347,12 +407,14 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
       item.containerPort.start,
       item.containerPort.end,
     ].join('\n');
-    const group = groups.get(key) ?? { first: item, from: new Set<string>(), any: false };
+    const group = groups.get(key) ?? { first: item, from: new Set<string>(), any: false, outboundMissing: false };
+    // One source's rules without their pass out rule are enough: that source is not served.
+    if (item.outboundMissing) group.outboundMissing = true;
     if (item.from === null) group.any = true;
     else group.from.add(item.from);
     groups.set(key, group);
   }
-  const exposures: DeployedExposure[] = [...groups.values()].map(({ first, from, any }) => ({
+  const exposures: DeployedExposure[] = [...groups.values()].map(({ first, from, any, outboundMissing }) => ({
     container: first.container,
     protocol: first.protocol,
     family: first.family,
@@ -365,6 +427,7 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
     label: first.label,
     dynamic: null,
     source: null,
+    ...(outboundMissing ? { outboundMissing: true as const } : {}),
   }));
   // Each exposure is made sortable once, not at every comparison.
   return exposures

@@ -95,4 +95,5 @@ export const fieldName: Record<ExposureChange['fields'][number]['field'], string
   containerAddress: 'container address',
   containerPort: 'container port',
   from: 'sources',
+  outbound: 'outbound pass rule',
 };

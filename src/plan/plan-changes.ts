@@ -220,7 +220,8 @@ export function diffRules(deployed: readonly string[], desired: readonly string[
 
 // -------------------------------------------------------------------------------------------------
 
-type Comparable = Pick<Exposure, 'container' | 'protocol' | 'family' | 'interface' | 'hostAddress' | 'hostPort' | 'containerAddress' | 'containerPort' | 'from'>;
+type Comparable = Pick<Exposure, 'container' | 'protocol' | 'family' | 'interface' | 'hostAddress' | 'hostPort' | 'containerAddress' | 'containerPort' | 'from'> &
+  Pick<DeployedExposure, 'outboundMissing'>;
 
 /** Display texts of the compared fields, in canonical form so that equal means equal. */
 interface Normalized {
@@ -232,6 +233,8 @@ interface Normalized {
   containerAddress: string;
   containerPort: string;
   from: string;
+  /** `missing` when a deployed exposure lacks its pass out rule, else `present`. */
+  outbound: string;
   identity: string;
 }
 
@@ -278,11 +281,12 @@ function normalize(e: Comparable, forms: CanonicalForms): Normalized {
     containerAddress: forms.address(e.containerAddress),
     containerPort: portsText(e.containerPort),
     from: sourcesText(from),
+    outbound: e.outboundMissing === true ? 'missing' : 'present',
   };
   return { ...n, identity: JSON.stringify(n) };
 }
 
-const fieldOrder: readonly ChangedField[] = ['container', 'listen', 'family', 'protocol', 'hostPort', 'containerAddress', 'containerPort', 'from'];
+const fieldOrder: readonly ChangedField[] = ['container', 'listen', 'family', 'protocol', 'hostPort', 'containerAddress', 'containerPort', 'from', 'outbound'];
 
 function changedFields(d: Normalized, p: Normalized): FieldChange[] {
   const shown = (field: ChangedField, n: Normalized): string => (field === 'listen' ? n.listen.replace(/^if:/, '') : n[field]);

@@ -9,6 +9,12 @@ import type { Exposure, SourceLocation } from '../model/exposure.js';
 export interface DeployedExposure extends Omit<Exposure, 'dynamic' | 'source'> {
   dynamic: boolean | null;
   source: SourceLocation | null;
+  /**
+   * Set when read back from FreeBSD rules whose rdr and pass in rules are deployed without the
+   * pass out rule pfexpose now writes beside them (an anchor loaded by an older pfexpose): under a
+   * default `block` the exposure does not reach a VNET container, so it is never unchanged.
+   */
+  outboundMissing?: true;
 }
 
 /** What a reviewer must not miss. */
@@ -56,7 +62,9 @@ export type ChangedField =
   | 'hostPort'
   | 'containerAddress'
   | 'containerPort'
-  | 'from';
+  | 'from'
+  /** The deployed exposure lacks its pass out rule (see DeployedExposure.outboundMissing). */
+  | 'outbound';
 
 export const CHANGED_FIELDS: readonly ChangedField[] = [
   'container',
@@ -67,6 +75,7 @@ export const CHANGED_FIELDS: readonly ChangedField[] = [
   'containerAddress',
   'containerPort',
   'from',
+  'outbound',
 ];
 
 export interface FieldChange {

@@ -195,7 +195,9 @@ export function diffRules(deployed: readonly string[], desired: readonly string[
 
 // -------------------------------------------------------------------------------------------------
 
-type Comparable = Pick<Exposure, 'container' | 'protocol' | 'family' | 'interface' | 'hostAddress' | 'hostPort' | 'containerAddress' | 'containerPort' | 'from'>;
+type Comparable = Pick<Exposure, 'container' | 'protocol' | 'family' | 'interface' | 'hostAddress' | 'hostPort' | 'containerAddress' | 'containerPort' | 'from'> & {
+  outboundMissing?: true;
+};
 
 /** Display texts of the compared fields, in canonical form so that equal means equal. */
 interface Normalized {
@@ -207,6 +209,7 @@ interface Normalized {
   containerAddress: string;
   containerPort: string;
   from: string;
+  outbound: string;
   identity: string;
 }
 
@@ -226,11 +229,12 @@ function normalize(e: Comparable): Normalized {
     containerAddress: canonicalAddress(e.containerAddress) ?? e.containerAddress,
     containerPort: portsText(e.containerPort),
     from: sourcesText(from),
+    outbound: e.outboundMissing === true ? 'missing' : 'present',
   };
   return { ...n, identity: JSON.stringify(n) };
 }
 
-const fieldOrder: readonly ChangedField[] = ['container', 'listen', 'family', 'protocol', 'hostPort', 'containerAddress', 'containerPort', 'from'];
+const fieldOrder: readonly ChangedField[] = ['container', 'listen', 'family', 'protocol', 'hostPort', 'containerAddress', 'containerPort', 'from', 'outbound'];
 
 function changedFields(d: Normalized, p: Normalized): FieldChange[] {
   const shown = (field: ChangedField, n: Normalized): string => (field === 'listen' ? n.listen.replace(/^if:/, '') : n[field]);
