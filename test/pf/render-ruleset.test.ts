@@ -76,7 +76,7 @@ describe('renderRuleset', () => {
   it('puts every translation rule before every filter rule', () => {
     const lines = ruleLinesOf(renderRuleset(shapes.find(([n]) => n === 'mixed')![1].given, freebsd));
     const kinds = lines.map((line) => line.split(' ')[0]);
-    expect(kinds).toEqual(['rdr', 'rdr', 'rdr', 'rdr', 'rdr', 'pass', 'pass', 'pass', 'pass', 'pass']);
+    expect(kinds).toEqual(['rdr', 'rdr', 'rdr', 'rdr', 'rdr', ...Array<string>(10).fill('pass')]);
   });
 
   it('gives exposures whose pass rules would shadow each other a tag of their own, and no others', () => {
@@ -86,9 +86,12 @@ describe('renderRuleset', () => {
       exposure({ interface: null, label: 'legacy:tcp:self:8000', hostPort: { start: 8000, end: 8000 } }),
       exposure({ interface: null, hostAddress: '127.0.0.1', label: 'legacy:tcp:127.0.0.1:8081', hostPort: { start: 8081, end: 8081 } }),
       exposure({ label: 'other', containerPort: { start: 443, end: 443 }, hostPort: { start: 8443, end: 8443 } }),
-      // Same container port on two different interfaces: neither covers the other.
+      // Same container port on two different interfaces: their pass in rules do not cover each
+      // other, but their pass out rules (on no interface) would.
       exposure({ interface: 'em0', label: 'x-em0', containerAddress: '10.13.37.9' }),
       exposure({ interface: 'em1', label: 'x-em1', containerAddress: '10.13.37.9' }),
+      // Same container port on another container address: no overlap.
+      exposure({ interface: 'em1', label: 'y-em1', containerAddress: '10.13.37.8' }),
     ];
     const lines = rulesetLines(renderRuleset(given, freebsd));
     const tagOf = (label: string): string => /tagged (\S+)$/.exec(lines.find((l) => l.includes(`label "${label}"`)) ?? '')?.[1] ?? '';
@@ -97,10 +100,21 @@ describe('renderRuleset', () => {
     expect(self).toMatch(/^pfexpose_[0-9a-f]{12}$/);
     expect(lo).toMatch(/^pfexpose_[0-9a-f]{12}$/);
     expect(self).not.toBe(lo);
-    expect(['other', 'x-em0', 'x-em1'].map(tagOf)).toEqual(['pfexpose', 'pfexpose', 'pfexpose']);
-    // Each rdr rule sets the tag its pass rule admits.
-    expect(lines.filter((l) => l.includes(`tag ${self} -> `))).toHaveLength(1);
-    expect(lines.filter((l) => l.includes(`tag ${lo} -> `))).toHaveLength(1);
+    const em0 = tagOf('x-em0');
+    const em1 = tagOf('x-em1');
+    expect(em0).toMatch(/^pfexpose_[0-9a-f]{12}$/);
+    expect(em1).toMatch(/^pfexpose_[0-9a-f]{12}$/);
+    expect(em0).not.toBe(em1);
+    expect(['other', 'y-em1'].map(tagOf)).toEqual(['pfexpose', 'pfexpose']);
+    // Each rdr rule sets the tag its pass in and pass out rules admit.
+    for (const tag of [self, lo, em0, em1]) {
+      expect(lines.filter((l) => l.includes(`tag ${tag} -> `))).toHaveLength(1);
+      expect(lines.filter((l) => l.startsWith('pass in quick ') && l.endsWith(`tagged ${tag}`))).toHaveLength(1);
+      expect(lines.filter((l) => l.startsWith('pass out quick ') && l.endsWith(`tagged ${tag}`))).toHaveLength(1);
+    }
+    // No two pass out rules differ only by their label.
+    const outs = lines.filter((l) => l.startsWith('pass out quick ')).map((l) => l.replace(/ label "[^"]*"/, ''));
+    expect(new Set(outs).size).toBe(outs.length);
     // The rules read back as the same exposures, paired by their tags.
     expect(renderRuleset([...given].reverse(), freebsd)).toBe(renderRuleset(given, freebsd));
   });
@@ -116,10 +130,11 @@ describe('renderRuleset', () => {
     expect(digest).not.toBe(digestRules([]));
   });
 
-  it('emits one rule per source on both the rdr and the pass rule', () => {
+  it('emits one rule per source on the rdr, the pass in and the pass out rule', () => {
     const lines = ruleLinesOf(renderRuleset([exposure({ from: ['192.0.2.7', '198.51.100.0/24'] })], freebsd));
-    expect(lines.filter((l) => l.includes('from 192.0.2.7 '))).toHaveLength(2);
-    expect(lines.filter((l) => l.includes('from 198.51.100.0/24 '))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes('from 192.0.2.7 '))).toHaveLength(3);
+    expect(lines.filter((l) => l.includes('from 198.51.100.0/24 '))).toHaveLength(3);
+    expect(lines.filter((l) => l.startsWith('pass out quick inet proto tcp from '))).toHaveLength(2);
     expect(lines.filter((l) => l.includes('from any '))).toHaveLength(0);
   });
 
