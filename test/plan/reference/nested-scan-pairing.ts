@@ -1,5 +1,5 @@
 // Reference only (a test oracle): exposuresFromRules as it was before pairing went through keyed
-// queues, scanning every rdr rule for every pass rule. The tests check that the indexed pairing in
+// queues, scanning every rdr rule for every pass rule (and every pass out rule for every pair). The tests check that the indexed pairing in
 // src/plan/exposures-from-rules.ts gives the same result; nothing in src/ may import this file.
 // Rebuilds the exposures of a deployed anchor from its rules: FreeBSD's rdr + pass pairs, or
 // OpenBSD's single `pass ... rdr-to` rules. Anything pfexpose would not have written, or cannot
@@ -34,6 +34,20 @@ interface Redirect {
 interface Labelled extends Redirect {
   label: string;
   container: string;
+  outboundMissing?: boolean;
+}
+
+/** A FreeBSD pass out rule of pfexpose's shape, by its fields. */
+interface Out {
+  rule: ParsedRule;
+  tag: string;
+  label: string;
+  family: Family;
+  protocol: Protocol;
+  from: string | null;
+  address: string;
+  port: PortRange;
+  used: boolean;
 }
 
 export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures {
@@ -41,6 +55,7 @@ export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures
   const rdrs: { rule: ParsedRule; redirect: Redirect; tag: string | null; used: boolean }[] = [];
   const passes: { rule: ParsedRule; key: string; label: string; tag: string }[] = [];
   const found: Labelled[] = [];
+  const outs: Out[] = [];
   for (const rule of rules) {
     const rdr = rule.kind === 'translation' ? redirectOfRdr(rule) : null;
     if (rdr !== null) {
@@ -53,7 +68,12 @@ export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures
       continue;
     }
     const pass = rule.kind === 'filter' ? passOf(rule) : null;
-    if (pass !== null) passes.push({ rule, ...pass });
+    if (pass !== null) {
+      passes.push({ rule, ...pass });
+      continue;
+    }
+    const out = rule.kind === 'filter' ? outOf(rule) : null;
+    if (out !== null) outs.push(out);
     else unmanaged.add(rule);
   }
   for (const pass of passes) {
@@ -70,9 +90,24 @@ export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures
       continue;
     }
     choice.candidate.used = true;
-    found.push(choice.labelled);
+    const l = choice.labelled;
+    const out = outs.find(
+      (o) =>
+        !o.used &&
+        o.tag === pass.tag &&
+        o.label === l.label &&
+        o.family === l.family &&
+        o.protocol === l.protocol &&
+        o.from === l.from &&
+        o.address === l.containerAddress &&
+        o.port.start === l.containerPort.start &&
+        o.port.end === l.containerPort.end,
+    );
+    if (out !== undefined) out.used = true;
+    found.push({ ...l, outboundMissing: out === undefined });
   }
   for (const rdr of rdrs) if (!rdr.used) unmanaged.add(rdr.rule);
+  for (const out of outs) if (!out.used) unmanaged.add(out.rule);
   return { exposures: groupSources(found), unmanaged: rules.filter((rule) => unmanaged.has(rule)) };
 }
 
@@ -81,6 +116,7 @@ export function unmanagedReason(rule: ParsedRule): string {
   if (rule.kind === 'unparsed') return rule.reason;
   if (rule.kind === 'translation' && redirectOfRdr(rule) !== null) return 'rdr rule without the pass rule pfexpose writes beside it';
   if (rule.kind === 'filter' && passOf(rule) !== null) return 'pass rule without the rdr rule pfexpose writes beside it';
+  if (rule.kind === 'filter' && outOf(rule) !== null) return 'pass out rule without the rdr and pass in rules pfexpose writes beside it';
   if (rule.kind === 'filter' && redirectOfOpenbsdPass(rule) !== null) return 'pass rule without a pfexpose label';
   return 'not a rule pfexpose writes';
 }
@@ -170,7 +206,7 @@ function redirectOfRdr(rule: TranslationRule): Redirect | null {
   return redirectFrom(rule, 'rdr');
 }
 
-function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][], role: 'pass' | 'openbsd'): boolean {
+function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][], role: 'pass' | 'openbsd', direction: 'in' | 'out' = 'in'): boolean {
   const protocol = protocolOf(rule);
   const flagsOk =
     protocol === 'tcp'
@@ -178,7 +214,7 @@ function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][]
       : rule.flags === null;
   return (
     rule.action === 'pass' &&
-    rule.direction === 'in' &&
+    rule.direction === direction &&
     rule.quick &&
     plainMatch(rule, role) &&
     flagsOk &&
@@ -211,6 +247,18 @@ function passOf(rule: FilterRule): { key: string; label: string; tag: string } |
     label: rule.labels[0] ?? '',
     tag: rule.tagged?.name ?? '',
   };
+}
+
+function outOf(rule: FilterRule): Out | null {
+  if (rule.rdrTo !== null || rule.interface !== null || !isPfexposePass(rule, ['keep'], 'pass', 'out')) return null;
+  const protocol = protocolOf(rule);
+  const family = rule.family;
+  if (protocol === null || family === null) return null;
+  const from = sourceOf(rule.from, family);
+  const port = rangeOf(rule.to.port);
+  const to = rule.to.address;
+  if (from === false || port === null || rule.to.negated || to.kind !== 'network' || to.family !== family || to.text.includes('/')) return null;
+  return { rule, tag: rule.tagged?.name ?? '', label: rule.labels[0] ?? '', family, protocol, from, address: to.text, port, used: false };
 }
 
 /** What the pass rule written beside this rdr rule must match: filtering sees the container side. */
@@ -260,7 +308,7 @@ function labelAgrees(labelled: Labelled): boolean {
 
 /** One exposure per label and redirect, its sources gathered from its rules (any wins). */
 function groupSources(found: readonly Labelled[]): DeployedExposure[] {
-  const groups = new Map<string, { first: Labelled; from: Set<string>; any: boolean }>();
+  const groups = new Map<string, { first: Labelled; from: Set<string>; any: boolean; outboundMissing: boolean }>();
   for (const item of found) {
     const key = JSON.stringify([
       item.label,
@@ -275,12 +323,13 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
       item.containerPort.start,
       item.containerPort.end,
     ]);
-    const group = groups.get(key) ?? { first: item, from: new Set<string>(), any: false };
+    const group = groups.get(key) ?? { first: item, from: new Set<string>(), any: false, outboundMissing: false };
+    if (item.outboundMissing === true) group.outboundMissing = true;
     if (item.from === null) group.any = true;
     else group.from.add(item.from);
     groups.set(key, group);
   }
-  const exposures: DeployedExposure[] = [...groups.values()].map(({ first, from, any }) => ({
+  const exposures: DeployedExposure[] = [...groups.values()].map(({ first, from, any, outboundMissing }) => ({
     container: first.container,
     protocol: first.protocol,
     family: first.family,
@@ -293,6 +342,7 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
     label: first.label,
     dynamic: null,
     source: null,
+    ...(outboundMissing ? { outboundMissing: true as const } : {}),
   }));
   return exposures.sort((a, b) => compareExposures(asSortable(a), asSortable(b)));
 }
