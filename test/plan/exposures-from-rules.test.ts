@@ -61,12 +61,71 @@ describe('exposuresFromRules', () => {
       '@0 rdr on em0 inet proto tcp from any to (em0) port = http-alt tag pfexpose -> 10.13.37.2 port 80',
       '  [ Evaluations: 12        Packets: 0         Bytes: 0           States: 0     ]',
       '  [ Inserted: uid 0 pid 4242 State Creations: 0     ]',
-      '@0 pass in quick on em0 inet proto tcp from any to 10.13.37.2 port = http flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose',
+      '@0 pass out quick inet proto tcp from any to 10.13.37.2 port = http flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose',
+      '  [ Evaluations: 12        Packets: 0         Bytes: 0           States: 0     ]',
+      '@1 pass in quick on em0 inet proto tcp from any to 10.13.37.2 port = http flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose',
       '  [ Evaluations: 12        Packets: 0         Bytes: 0           States: 0     ]',
     ].join('\n');
     const got = exposuresFromRules(parsePfctlOutput(text).rules);
     expect(got.unmanaged).toEqual([]);
     expect(got.exposures).toEqual([{ ...asDeployed(exposure()), container: 'web' }]);
+  });
+
+  describe('the pass out rule of the forwarded leg', () => {
+    const RDR = 'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.13.37.2 port 80';
+    const IN = 'pass in quick on em0 inet proto tcp from any to 10.13.37.2 port = 80 flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose';
+    const OUT = 'pass out quick inet proto tcp from any to 10.13.37.2 port = 80 flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose';
+    const read = (...lines: string[]): ReturnType<typeof exposuresFromRules> => exposuresFromRules(parsePfctlOutput(lines.join('\n')).rules);
+    const web = { ...asDeployed(exposure()), container: 'web' };
+
+    it('pairs with its exposure in any order', () => {
+      for (const order of [[RDR, IN, OUT], [RDR, OUT, IN], [OUT, RDR, IN]]) {
+        const got = read(...order);
+        expect(got.unmanaged).toEqual([]);
+        expect(got.exposures).toEqual([web]);
+      }
+    });
+
+    it('marks an exposure deployed without it (an older pfexpose) as missing it, and keeps the exposure', () => {
+      const got = read(RDR, IN);
+      expect(got.unmanaged).toEqual([]);
+      expect(got.exposures).toEqual([{ ...web, outboundMissing: true }]);
+    });
+
+    it('marks an exposure whose out rule is missing for one of its sources', () => {
+      const from = (line: string, source: string): string => line.replace('from any', `from ${source}`);
+      const got = read(from(RDR, '192.0.2.0/24'), from(IN, '192.0.2.0/24'), from(OUT, '192.0.2.0/24'), from(RDR, '198.51.100.7'), from(IN, '198.51.100.7'));
+      expect(got.unmanaged).toEqual([]);
+      expect(got.exposures).toEqual([{ ...web, from: ['192.0.2.0/24', '198.51.100.7'], outboundMissing: true }]);
+    });
+
+    it.each([
+      ['alone', [OUT]],
+      ['with another label', [RDR, IN, OUT.replace('web:tcp:em0:8080', 'web:tcp:em0:9090')]],
+      ['with another tag', [RDR, IN, OUT.replace('tagged pfexpose', 'tagged pfexpose_0123456789ab')]],
+      ['to another container port', [RDR, IN, OUT.replace('port = 80', 'port = 81')]],
+      ['from another source', [RDR, IN, OUT.replace('from any', 'from 192.0.2.0/24')]],
+      ['of another protocol', [RDR, IN, OUT.replace('proto tcp', 'proto udp').replace(' flags S/SA', '').replace(':tcp:', ':udp:')]],
+      ['twice (the second one)', [RDR, IN, OUT, OUT]],
+    ])('keeps a pass out rule that pairs with nothing as unmanaged: %s', (name, lines) => {
+      const got = read(...lines);
+      expect(got.unmanaged).toHaveLength(1);
+      expect(got.unmanaged[0]?.kind === 'filter' && got.unmanaged[0].direction).toBe('out');
+      expect(unmanagedReason(got.unmanaged[0]!)).toMatch(/pass out rule without/);
+      expect(got.exposures).toEqual(lines.length === 1 ? [] : [name.startsWith('twice') ? web : { ...web, outboundMissing: true }]);
+    });
+
+    it.each([
+      ['on an interface', OUT.replace('pass out quick', 'pass out quick on bridge0')],
+      ['without quick', OUT.replace('pass out quick', 'pass out')],
+      ['untagged', OUT.replace(' tagged pfexpose', '')],
+      ['with state options', OUT.replace('keep state', 'keep state (max 10)')],
+    ])('never pairs a pass out rule %s', (_name, out) => {
+      const got = read(RDR, IN, out);
+      expect(got.exposures).toEqual([{ ...web, outboundMissing: true }]);
+      expect(got.unmanaged).toHaveLength(1);
+      expect(unmanagedReason(got.unmanaged[0]!)).toMatch(/not a rule pfexpose writes/);
+    });
   });
 
   const unmanagedCases: [string, { given: string; exposures: number; unmanaged: number; reason: RegExp }][] = [
