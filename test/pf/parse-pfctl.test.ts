@@ -147,7 +147,8 @@ describe('parsePfctlOutput', () => {
     const text = renderRuleset([exposure(), exposure({ protocol: 'udp', label: 'dns' })], { dialect: 'freebsd' });
     const { rules, diagnostics } = parsePfctlOutput(text);
     expect(diagnostics).toEqual([]);
-    expect(rules.map((rule) => rule.kind)).toEqual(['translation', 'translation', 'filter', 'filter']);
+    expect(rules.map((rule) => rule.kind)).toEqual(['translation', 'translation', 'filter', 'filter', 'filter', 'filter']);
+    expect(rules.map((rule) => (rule.kind === 'filter' ? rule.direction : null))).toEqual([null, null, 'out', 'out', 'in', 'in']);
   });
 
   it('never throws and never loses a non-blank, non-comment line', () => {

@@ -217,7 +217,7 @@ describe('planChanges', () => {
   it('counts the lines of unmanaged rules as removed: loading the anchor replaces them', () => {
     const ruleset = renderRuleset([web], { dialect: 'freebsd' });
     const got = planChanges(desiredState([web], ruleset), deployedFromText(`${ruleset}block in quick on em0 all\n`));
-    expect(got.unmanaged).toEqual([{ kind: 'rule', line: 6, text: 'block in quick on em0 all', reason: 'not a rule pfexpose writes' }]);
+    expect(got.unmanaged).toEqual([{ kind: 'rule', line: 7, text: 'block in quick on em0 all', reason: 'not a rule pfexpose writes' }]);
     expect(got.rules.removed).toEqual(['block in quick on em0 all']);
     expect(got.summary.changes).toBe(true);
     expect(got.exposures).toEqual([]);
@@ -240,7 +240,34 @@ describe('planChanges', () => {
     const deployed = renderRuleset([web], { dialect: 'openbsd' });
     const got = planChanges(desiredState([web], desired), deployedFromText(deployed));
     expect(got.exposures).toEqual([]);
-    expect(got.summary).toMatchObject({ rulesAdded: 2, rulesRemoved: 1, changes: true });
+    expect(got.summary).toMatchObject({ rulesAdded: 3, rulesRemoved: 1, changes: true });
+  });
+
+  it('shows an exposure deployed without its pass out rule (an older pfexpose) as changed, and only that', () => {
+    const desired = renderRuleset([web], { dialect: 'freebsd' });
+    const older = desired
+      .split('\n')
+      .filter((line) => !line.startsWith('pass out '))
+      .join('\n');
+    const got = planChanges(desiredState([web], desired), deployedFromText(older));
+    expect(got.exposures).toHaveLength(1);
+    expect(got.exposures[0]).toMatchObject({ kind: 'changed', fields: [{ field: 'outbound', before: 'missing', after: 'present' }], flags: [] });
+    expect(got.rules.added).toEqual([desired.split('\n').find((line) => line.startsWith('pass out quick '))]);
+    expect(got.rules.removed).toEqual([]);
+    expect(got.unmanaged).toEqual([]);
+    expect(got.summary).toMatchObject({ changed: 1, unchanged: 0, added: 0, removed: 0, changes: true });
+    // With it, the same ruleset is a no-op.
+    expect(planChanges(desiredState([web], desired), deployedFromText(desired)).summary).toMatchObject({ changed: 0, unchanged: 1, changes: false });
+  });
+
+  it('keeps other changes beside a missing pass out rule', () => {
+    const moved = { ...web, hostPort: { start: 9090, end: 9090 } };
+    const older = renderRuleset([web], { dialect: 'freebsd' })
+      .split('\n')
+      .filter((line) => !line.startsWith('pass out '))
+      .join('\n');
+    const got = planChanges(desiredState([moved], renderRuleset([moved], { dialect: 'freebsd' })), deployedFromText(older));
+    expect(got.exposures.map((c) => c.fields.map((f) => f.field))).toEqual([['hostPort', 'outbound']]);
   });
 });
 
