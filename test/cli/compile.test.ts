@@ -2,6 +2,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkOwnRuleset } from '../../src/pf/check-own-ruleset.js';
+import { parsePfctlOutput, printRule } from '../../src/pf/parse-pfctl.js';
 import { runInProcess } from '../helpers/cli.js';
 
 const GOLDEN = resolve('test/fixtures/compile');
@@ -43,6 +45,28 @@ describe('pfexpose compile', () => {
     const openbsd = await runInProcess(['compile', 'examples/', '--frozen', '--dialect', 'openbsd']);
     expect(openbsd.code).toBe(0);
     await expect(openbsd.stdout).toMatchFileSnapshot(join(GOLDEN, 'examples.openbsd.conf'));
+  });
+
+  it('passes the forwarded leg of every exposure: tagged pass out rules to the container, in pfctl printed form', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'web.yaml'), `version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports:\n      - 8080:80\n      - 5353:53/udp\n`);
+    const result = await runInProcess(['compile', '.', '--gateway', 'em0'], { cwd: dir });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    expect(lines).toEqual([
+      'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.0.0.2 port 80',
+      'rdr on em0 inet proto udp from any to (em0) port = 5353 tag pfexpose -> 10.0.0.2 port 53',
+      'pass out quick inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose',
+      'pass out quick inet proto udp from any to 10.0.0.2 port = 53 keep state label "web:udp:em0:5353" tagged pfexpose',
+      'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose',
+      'pass in quick on em0 inet proto udp from any to 10.0.0.2 port = 53 keep state label "web:udp:em0:5353" tagged pfexpose',
+    ]);
+    // pfctl's printed form is a fixed point: parsed and printed again, every line comes back.
+    const { rules, diagnostics } = parsePfctlOutput(result.stdout);
+    expect(diagnostics).toEqual([]);
+    expect(rules.map((rule) => printRule(rule))).toEqual(lines);
+    expect(checkOwnRuleset(result.stdout, 'pfexpose')).toMatchObject({ ok: true, rules: 6 });
   });
 
   it.each(['kleene', 'docker', 'long'])('renders every %s rule shape (golden)', async (syntax) => {
