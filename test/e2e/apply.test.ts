@@ -146,7 +146,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     const first = await pfexpose('apply', 'a');
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('2 to add');
-    expect(first.stdout).toContain('applied anchor "pfexpose": ruleset +4 -0 lines, loaded and verified (1 attempt)');
+    expect(first.stdout).toContain('applied anchor "pfexpose": ruleset +6 -0 lines, loaded and verified (1 attempt)');
     expect(await anchorLines()).toEqual(await compiled('a'));
     const second = await pfexpose('apply', 'a', '--format', 'json');
     expect(second.code).toBe(0);
