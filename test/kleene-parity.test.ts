@@ -18,10 +18,11 @@ function compiled(manifest: string): string[] {
 }
 
 /**
- * pfexpose's rules differ from Kleene's in three deliberate ways: pass rules match inbound
- * traffic only (`in`) and carry a label for per-exposure counters, and rdr rules tag what they
+ * pfexpose's rules differ from Kleene's in four deliberate ways: pass rules match inbound
+ * traffic only (`in`) and carry a label for per-exposure counters, rdr rules tag what they
  * redirect while pass rules admit only tagged packets (so a pass rule never lets through traffic
- * sent to the container's address directly). Remove these to compare the rest.
+ * sent to the container's address directly), and each pass in rule has a `pass out` twin for the
+ * forwarded leg towards the container (compared apart). Remove these to compare the rest.
  */
 function withoutDeliberateDifferences(line: string): string {
   return line
@@ -96,13 +97,18 @@ describe('Kleene parity', () => {
     const crossNetwork = all.filter((l) => CROSS_NETWORK.test(l));
     const theirs = all.filter((l) => !CROSS_NETWORK.test(l));
     const rdr = (lines: string[]) => lines.filter((l) => l.startsWith('rdr ')).map(withoutDeliberateDifferences);
-    const pass = (lines: string[]) => lines.filter((l) => l.startsWith('pass ')).map(withoutDeliberateDifferences);
+    const pass = (lines: string[]) => lines.filter((l) => l.startsWith('pass ') && !l.startsWith('pass out ')).map(withoutDeliberateDifferences);
     expect(rdr(ours)).toEqual(rdr(theirs));
     expect(pass(ours)).toEqual(pass(theirs));
     // And the differences are exactly the deliberate ones: inbound only, labelled, tagged, never
     // `rdr pass`, and no cross-network rule.
     expect(crossNetwork.length).toBeGreaterThan(0);
-    for (const line of ours.filter((l) => l.startsWith('pass '))) expect(line).toMatch(/^pass in quick .* label "[^"]+" tagged pfexpose$/);
+    const passIn = ours.filter((l) => l.startsWith('pass in '));
+    for (const line of passIn) expect(line).toMatch(/^pass in quick .* label "[^"]+" tagged pfexpose$/);
+    // The forwarded leg: the same rule, outbound, on no interface.
+    const passOut = ours.filter((l) => l.startsWith('pass out '));
+    expect(passOut.sort()).toEqual(passIn.map((l) => l.replace(/^pass in quick (on \S+ )?/, 'pass out quick ')).sort());
+    expect(ours.filter((l) => l.startsWith('pass ')).length).toBe(passIn.length + passOut.length);
     for (const line of ours.filter((l) => l.startsWith('rdr '))) expect(line).toMatch(/ tag pfexpose -> /);
     expect(ours.join('\n')).not.toMatch(/rdr pass|kleene0/);
   });

@@ -26,7 +26,8 @@ describe('rollback', () => {
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
     expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
     const back = expectKind(await rollbackRuleset(bench.deps, { anchor: ANCHOR }), 'applied');
-    expect(back.removed).toHaveLength(2);
+    // DB's rdr, pass out and pass in rules.
+    expect(back.removed).toHaveLength(3);
     expect(back.rolledBackToInitial).toBeUndefined();
     expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB]));
     const current = await bench.deps.state.readCurrent();
