@@ -1,6 +1,9 @@
 // Rebuilds the exposures of a deployed anchor from its rules: FreeBSD's rdr + pass in pairs with
-// the pass out rule of their forwarded leg, or OpenBSD's single `pass ... rdr-to` rules. Anything pfexpose would not have written, or cannot
-// pair, is returned as unmanaged: shown to the reviewer, never dropped, never a crash.
+// the pass out rule of their forwarded leg, or OpenBSD's single `pass ... rdr-to` rules. Anything
+// pfexpose would not have written, or cannot pair, is returned as unmanaged: shown to the
+// reviewer, never dropped, never a crash. An rdr + pass in pair whose pass out rule is missing
+// (an anchor loaded by an older pfexpose) is still its exposure, marked outboundMissing, so that
+// the plan shows it as changed rather than unchanged.
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { compareExposures } from '../model/compare-exposures.js';
 import { formatRange } from '../model/located.js';
