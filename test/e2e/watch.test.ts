@@ -217,7 +217,8 @@ describe('pfexpose watch', () => {
     await sim.writeAnchor('pfexpose', '');
     const drift = await waitFor('drift', () => eventAfter(agent, 'drift', mark), agent);
     expect(drift['level']).toBe('warn');
-    expect(drift['missing']).toBe(2);
+    // The exposure's rdr, pass out and pass in rules.
+    expect(drift['missing']).toBe(3);
     // Later reconciles find the same drift: only a debug line each, and it is counted once.
     await waitFor('two more reconciles', () => agent.lines.slice(mark).filter((l) => l.event === 'drift').length >= 3, agent);
     expect(agent.lines.slice(mark).filter((l) => l.event === 'drift').map((l) => l.level).slice(0, 3)).toEqual(['warn', 'debug', 'debug']);
