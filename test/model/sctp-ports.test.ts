@@ -83,7 +83,7 @@ describe('resolveExposures: sctp keeps its port', () => {
   it('listen sides that do not overlap and other protocols do not compete', () => {
     const set = single([
       container({ name: 'a', syntax: 'docker', ports: [docker(null, 90, { ...sctp, hostAddress: '192.0.2.1' }), docker(90, 90)] }),
-      container({ name: 'b', line: 20, syntax: 'long', ports: [spec({ syntax: 'long', hostPort: null, containerPort: r(90), interfaces: ['em1'], ...sctp })] }),
+      container({ name: 'b', line: 20, syntax: 'docker', ports: [spec({ syntax: 'long', hostPort: null, containerPort: r(90), interfaces: ['em1'], ...sctp })] }),
     ]);
     const result = resolve(set);
     expect(codes(result)).toEqual([]);
