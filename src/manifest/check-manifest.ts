@@ -222,15 +222,14 @@ function checkLoopback(container: ManifestContainer, hostStack: HostStack): Diag
         ...entry.source,
       });
     } else {
-      const where = `${declared.source.file}:${declared.source.line}:${declared.source.column}`;
       const whose = container.stack !== null ? `container ${container.name} is declared \`stack: vnet\`` : `container ${container.name} runs on host ${hostStack.host ?? ''}, declared \`stack: vnet\``;
       diagnostics.push({
         code: 'loopback-vnet',
         severity: 'error',
         message:
-          `this entry listens on the loopback address ${address} (redirected on lo0, the packet keeps its loopback source), but ${whose} at ${where}: ` +
+          `this entry listens on the loopback address ${address} (redirected on lo0, the packet keeps its loopback source), but ${whose} at ${where(declared.source)}: ` +
           `a VNET container drops a packet from a loopback source, so this entry can never reach it`,
-        hint: 'publish on an interface (e.g. `em0:8080:80` in Kleene syntax) or on a host address that is not loopback',
+        hint: 'publish on an interface (Kleene `em0:8080:80`, long form `interface: em0`) or on a host address that is not loopback',
         ...entry.source,
       });
     }

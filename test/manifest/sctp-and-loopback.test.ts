@@ -83,6 +83,19 @@ describe('loopback entries and the declared stack', () => {
     expect(diagnostics[0]?.hint).toContain('`hosts.h.stack`');
   });
 
+  it('a host\'s stack covers only its own containers when several hosts are named', () => {
+    const text =
+      'version: 1\nsyntax: docker\nhosts:\n  h1:\n    stack: vnet\n  h2:\n    gateway: em0\n' +
+      'containers:\n  a:\n    host: h1\n    ip: 10.0.0.2\n    ports: ["127.0.0.1:8080:80"]\n' +
+      '  b:\n    host: h2\n    ip: 10.0.0.3\n    ports: ["127.0.0.1:8080:80"]\n';
+    const { diagnostics } = loadManifestText(text, 'm.yaml');
+    expect(found(diagnostics)).toEqual([
+      ['error', 'loopback-vnet', 12, 13],
+      ['warning', 'loopback-shared-stack', 16, 13],
+    ]);
+    expect(diagnostics[1]?.hint).toContain('`hosts.h2.stack`');
+  });
+
   it('says nothing of entries that are not loopback, or make no rule', () => {
     expect(check(doc('', '', '192.0.2.1:8080:80'))).toEqual([]);
     expect(check(doc('', '', '8080:80'))).toEqual([]);
