@@ -329,7 +329,10 @@ until [ -f "$WORK/client-ended" ]; do
 	sleep 0.5
 done
 end_listener
+# With the container listening again: an empty answer must come from pf, not from a closed port.
+listen_once
 got=$(fetch "$CLIENT_JAIL" "$CLIENT_HOST_IP" "$PUBLISHED_PORT")
+end_listener
 [ -z "$got" ] || fail "a new connection from $CLIENT_IP got \"$got\" after from: was narrowed to $NARROW_SOURCE"
 
 # --- step 8: sctp that changes the port is refused --------------------------------------------
