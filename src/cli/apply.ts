@@ -104,7 +104,7 @@ export function registerApply(program: Command, ctx: CliContext): void {
   )
     .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
     .option('--confirm <duration>', 'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (1s to 24h, e.g. 60s, 2m)')
-    .option('--kill-states', 'end the open connections of exposures the apply removes (by their label)', false)
+    .option('--kill-states', 'end the open connections of exposures the apply removes or narrows (by their label)', false)
     .addHelpText(
       'after',
       [

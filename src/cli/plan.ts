@@ -262,8 +262,9 @@ async function readDeployed(
     if (parsed.rules.length > 0 && parsed.rules.every((r) => r.kind === 'unparsed') && first !== undefined) {
       return {
         ok: false,
-        // Not one line is a rule: the file may be anything, so none of it is quoted.
-        message: `${flags.deployed} holds no pf rule pfexpose can read (not one of its lines is a rule; none is shown); give pfctl -a ANCHOR -P -sn and -sr output, or a ruleset written by pfexpose compile`,
+        // Not one line is a rule: the file may be anything, so none of it is quoted. A limit's
+        // reason is the reader's own words; other reasons can quote the line, so only its number shows.
+        message: `${flags.deployed} holds no pf rule pfexpose can read (line ${first.line}: ${first.limit === true ? first.message : 'not a pf rule'}; no line of the file is shown); give pfctl -a ANCHOR -P -sn and -sr output, or a ruleset written by pfexpose compile`,
       };
     }
     const state = deployedFromRules(text, parsed.rules);

@@ -117,7 +117,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .option('--interval <duration>', 'reconcile interval (0: only on SIGHUP)', '60s')
     .addOption(new Option('--drift <mode>', 'what to do when the live anchor was changed outside pfexpose').choices(['correct', 'warn']).default('correct'))
     .option('--pull <duration>', 'bring the git checkout holding the manifests to its upstream this often (fetch + reset --hard), then reconcile')
-    .option('--kill-states', 'end the open connections of removed exposures', false)
+    .option('--kill-states', 'end the open connections of removed or narrowed exposures', false)
     .option('--lock-wait <duration>', 'how long an apply waits for another pfexpose holding the lock', '30s')
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))

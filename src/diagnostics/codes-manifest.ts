@@ -27,4 +27,6 @@ export const manifestCodes = {
   'duplicate-host': { summary: 'a host is declared in more than one place' },
   'missing-address': { summary: 'a container publishes ports for an address family it has no address of' },
   'family-mismatch': { summary: 'a host address or source network is of a family the container has no address of' },
+  'loopback-shared-stack': { summary: "a warning: a loopback entry (127.0.0.1, ::1, redirected on lo0) of a container whose `stack` is not declared reaches it only if it shares the host's network stack" },
+  'loopback-vnet': { summary: 'a loopback entry of a container declared `stack: vnet`: a VNET container drops packets from a loopback source' },
 } as const satisfies Record<string, CodeInfo>;

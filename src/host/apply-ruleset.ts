@@ -10,6 +10,7 @@ import type { LoadResult, Pfctl } from './pfctl.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
 import { normalizedLines, readDeployed, rulesetLabels, sameLines, type DeployedAnchor } from './read-deployed.js';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
+import { narrowedLabels } from '../plan/narrowed-labels.js';
 import {
   confirmWindowClosed,
   historyName,
@@ -55,7 +56,7 @@ export interface ApplyRequest {
   /** For stdin:LINE -> manifest mapping and --kill-states. */
   exposures: Exposure[];
   manifestDigest: string;
-  /** End the open connections of removed exposures (by label). */
+  /** End the open connections of removed exposures, and of exposures whose sources were narrowed (by label). */
   killStates?: boolean;
   /** Commit-confirmed window. */
   confirmSeconds?: number;
@@ -528,7 +529,9 @@ async function applyDesired(
 }
 
 /**
- * --kill-states after a load: ends the open connections of the labels the load took out, but only
+ * --kill-states after a load: ends the open connections of the labels the load took out, and of
+ * the labels whose sources it narrowed (same label, a source of before that no source of after
+ * contains: all of the label's states end, the clients still admitted reconnect), but only
  * labels pfexpose wrote itself. They come from ownPrevious, the ruleset the state directory records
  * pfexpose loaded into this anchor, which pf still held and which is pfexpose's own rules (null:
  * none such, nothing is ended). As `pfctl -k label` is not scoped to an anchor, a label that also
@@ -543,7 +546,11 @@ async function killRemovedStates(pfctl: Pfctl, anchor: string, ownPrevious: stri
     return [];
   }
   const keep = new Set(rulesetLabels(ruleset));
-  const removed = rulesetLabels(ownPrevious).filter((label) => !keep.has(label));
+  // Removed labels, and labels whose rules now admit fewer sources: pf keeps the states the wider
+  // rule made, so a narrowed exposure would still serve the clients it now refuses.
+  const removed = [...rulesetLabels(ownPrevious).filter((label) => !keep.has(label)), ...narrowedLabels(ownPrevious, ruleset)].sort(
+    (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+  );
   if (removed.length === 0) return [];
   if (pfctl.labelsOutside === undefined) {
     warnings.push(`--kill-states ended no connections: this pfctl adapter cannot list the labels outside anchor "${anchor}"`);

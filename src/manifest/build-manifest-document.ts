@@ -12,6 +12,7 @@ import type { Family, PortSpecError } from '../ports/port-spec.js';
 import { quoteText } from '../ports/quote-text.js';
 import type { ManifestSources } from './check-manifest.js';
 import type {
+  DeclaredStack,
   HostDeclaration,
   ManifestContainer,
   ManifestDocument,
@@ -67,6 +68,7 @@ export function buildManifestDocument(input: BuildInput): BuildResult {
       gateway,
       interfaces,
       pool: readPool(ctx, `${pointer}/pool`, value['pool']),
+      stack: readStack(ctx, `${pointer}/stack`, value['stack']),
       source: keySpan(ctx, pointer),
     });
   }
@@ -172,6 +174,7 @@ function buildContainer(
     ports,
     expose: expose.sort((a, b) => a.port.start - b.port.start || a.port.end - b.port.end || compareStrings(a.protocol, b.protocol)),
     publishAll,
+    stack: readStack(ctx, `${pointer}/stack`, value['stack']),
     source: containerSpan,
   };
   // Absent reads as valid: an entry per container only cost the garbage collector.
@@ -285,6 +288,11 @@ function readPool(ctx: Context, pointer: string, value: unknown): { start: numbe
     report(ctx, 'invalid-pool', `pool ${quoteText(value)}: ${error.message}`, span);
   }
   return null;
+}
+
+function readStack(ctx: Context, pointer: string, value: unknown): DeclaredStack | null {
+  if ((value !== 'shared' && value !== 'vnet') || !ok(ctx, pointer)) return null;
+  return { value, source: valueSpan(ctx, pointer) };
 }
 
 function readSyntax(value: unknown, fallback: ShortSyntax): ShortSyntax {

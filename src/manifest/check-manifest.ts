@@ -1,11 +1,14 @@
-// Checks on a whole manifest set that need no host: names declared twice, and port entries that
-// need an address family the container has no address of. Pure: data in, diagnostics out.
+// Checks on a whole manifest set that need no host: names declared twice, port entries that need
+// an address family the container has no address of, SCTP entries that would change the port (pf
+// never does), and loopback entries checked against the container's declared network stack.
+// Pure: data in, diagnostics out.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../diagnostics/diagnostic.js';
-import { parseAddress, parseNetwork } from '../ports/address.js';
+import { isLoopbackAddress, parseAddress, parseNetwork } from '../ports/address.js';
 import type { Family } from '../ports/port-spec.js';
 import { quoteText } from '../ports/quote-text.js';
-import type { ManifestContainer, ManifestPortEntry, ManifestSet } from './manifest.js';
+import { sctpPortProblem } from '../ports/sctp-ports.js';
+import type { DeclaredStack, ManifestContainer, ManifestPortEntry, ManifestSet } from './manifest.js';
 
 /** Finer positions the loader knows; without them diagnostics point at the entry or container. */
 export interface ManifestSources {
@@ -31,7 +34,14 @@ export function createManifestSources(): ManifestSources {
 }
 
 export function checkManifests(set: ManifestSet, sources: ManifestSources = createManifestSources()): Diagnostic[] {
-  return [...checkDuplicateContainers(set), ...checkDuplicateHosts(set), ...set.documents.flatMap((d) => d.containers.flatMap((c) => checkFamilies(c, sources)))];
+  const stackOf = hostStacks(set);
+  return [
+    ...checkDuplicateContainers(set),
+    ...checkDuplicateHosts(set),
+    ...set.documents.flatMap((d) =>
+      d.containers.flatMap((c) => [...checkFamilies(c, sources), ...checkSctpPorts(c), ...checkLoopback(c, stackOf(c))]),
+    ),
+  ];
 }
 
 function where(span: SourceSpan): string {
@@ -143,6 +153,84 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
         severity: 'warning',
         message: `source network ${quoteText(text)} is ${FAMILY_WORD[family]} but container ${container.name} has no ${FAMILY_KEY[family]} address, so it can never match: remove it or add ${FAMILY_KEY[family]} to the container`,
         ...(spans?.from.get(text) ?? entry.source),
+      });
+    }
+  }
+  return diagnostics;
+}
+
+function checkSctpPorts(container: ManifestContainer): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const entry of container.ports) {
+    const problem = sctpPortProblem(entry.spec);
+    if (problem === null) continue;
+    diagnostics.push({ code: 'port-sctp-translation', severity: 'error', message: problem.message, hint: problem.hint, ...entry.source });
+  }
+  return diagnostics;
+}
+
+/** The stack a container's host declares, keyed by host name; one named host takes unassigned containers. */
+function hostStacks(set: ManifestSet): (container: ManifestContainer) => HostStack {
+  const names = new Set<string>();
+  const stacks = new Map<string, DeclaredStack>();
+  for (const document of set.documents) {
+    if (document.host !== null) names.add(document.host);
+    for (const container of document.containers) if (container.host !== null) names.add(container.host);
+    for (const declaration of document.hosts) {
+      names.add(declaration.name);
+      // A host declared twice is a duplicate-host error already; the first stack stated counts.
+      if (declaration.stack !== null && !stacks.has(declaration.name)) stacks.set(declaration.name, declaration.stack);
+    }
+  }
+  const only = names.size === 1 ? ([...names][0] as string) : null;
+  return (container) => {
+    const host = container.host ?? only;
+    return { host, stack: host === null ? null : (stacks.get(host) ?? null) };
+  };
+}
+
+/** A container's host (null: the anonymous host) and the stack that host declares. */
+interface HostStack {
+  host: string | null;
+  stack: DeclaredStack | null;
+}
+
+/**
+ * A loopback entry becomes `rdr on lo0`: the redirected packet keeps its loopback source, which a
+ * container on the host's own stack accepts and a VNET container drops (IPv4 refuses a loopback
+ * source arriving on a non-loopback interface; ::1 never leaves its node in IPv6).
+ */
+function checkLoopback(container: ManifestContainer, hostStack: HostStack): Diagnostic[] {
+  const declared = container.stack ?? hostStack.stack;
+  if (declared?.value === 'shared') return [];
+  const diagnostics: Diagnostic[] = [];
+  for (const entry of container.ports) {
+    const address = entry.spec.hostAddress;
+    if (address === null || !isLoopbackAddress(address)) continue;
+    const family = parseAddress(address)?.family;
+    // An entry of a family the container lacks makes no rule (family-mismatch says so).
+    if (family === undefined || (family === 'inet' ? container.ip : container.ip6) === null) continue;
+    if (declared === null) {
+      const hostKey = `hosts.${hostStack.host ?? 'NAME'}.stack`;
+      diagnostics.push({
+        code: 'loopback-shared-stack',
+        severity: 'warning',
+        message:
+          `this entry listens on the loopback address ${address}, so pf redirects it on lo0 and the packet keeps its loopback source: ` +
+          `it reaches container ${container.name} only if the container shares the host's network stack (an address aliased on the host); a VNET container drops a packet from a loopback source`,
+        hint: `declare \`stack: shared\` on container ${container.name} (or \`${hostKey}\`) if it shares the host's stack; for a VNET container publish on an interface or a host address that is not loopback`,
+        ...entry.source,
+      });
+    } else {
+      const whose = container.stack !== null ? `container ${container.name} is declared \`stack: vnet\`` : `container ${container.name} runs on host ${hostStack.host ?? ''}, declared \`stack: vnet\``;
+      diagnostics.push({
+        code: 'loopback-vnet',
+        severity: 'error',
+        message:
+          `this entry listens on the loopback address ${address} (redirected on lo0, the packet keeps its loopback source), but ${whose} at ${where(declared.source)}: ` +
+          `a VNET container drops a packet from a loopback source, so this entry can never reach it`,
+        hint: 'publish on an interface (Kleene `em0:8080:80`, long form `interface: em0`) or on a host address that is not loopback',
+        ...entry.source,
       });
     }
   }

@@ -17,6 +17,15 @@ export interface ManifestExpose {
   source: SourceSpan;
 }
 
+/** Whose network stack a container uses: the host's (an aliased address) or its own (VNET). */
+export type Stack = 'shared' | 'vnet';
+
+/** A `stack:` as written, with where, so diagnostics can name the declaration they rely on. */
+export interface DeclaredStack {
+  value: Stack;
+  source: SourceSpan;
+}
+
 export interface ManifestContainer {
   name: string;
   /** Host this container belongs to (its own `host:`, else its document's), null when neither says. */
@@ -31,6 +40,8 @@ export interface ManifestContainer {
   expose: ManifestExpose[];
   /** Docker's -P: publish every `expose` entry on a host port the compiler chooses. */
   publishAll: boolean;
+  /** The container's own `stack:`, or null (then its host's counts). */
+  stack: DeclaredStack | null;
   /** Position of the container's key under `containers:`. */
   source: SourceSpan;
 }
@@ -43,6 +54,8 @@ export interface HostDeclaration {
   interfaces: string[] | null;
   /** Where dynamic host ports are chosen from; null: the default pool. */
   pool: PortRange | null;
+  /** The stack of the host's containers (`stack:`), or null when the declaration says nothing. */
+  stack: DeclaredStack | null;
   /** Position of the host's key under `hosts:`. */
   source: SourceSpan;
 }

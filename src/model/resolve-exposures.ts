@@ -5,6 +5,7 @@ import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
 import type { Family, PortRange, PortSpec, Protocol } from '../ports/port-spec.js';
+import { sctpPortProblem } from '../ports/sctp-ports.js';
 import { allocateHostPorts } from './allocate-host-ports.js';
 import type { DynamicRequest } from './allocate-host-ports.js';
 import { assignLabels } from './assign-labels.js';
@@ -122,6 +123,11 @@ interface Request {
   /** Fixed host ports, or null when dynamic. */
   hostPort: PortRange | null;
   dynamic: { kind: AllocationKind; range: PortRange; rangeName: string } | null;
+  /**
+   * An SCTP entry whose host port the compiler would choose: it gets the container port itself (pf
+   * never rewrites SCTP ports), if that port is free on its listen side; hostPort is then set.
+   */
+  sctpSamePort: boolean;
   source: SourceSpan;
 }
 
@@ -261,7 +267,15 @@ function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: S
   const length = spec.containerPort.end - spec.containerPort.start;
   let hostPort: PortRange | null = null;
   let dynamic: Request['dynamic'] = null;
-  if (spec.hostPort === null) {
+  let sctpSamePort = false;
+  // The manifest check refuses these before the model runs; kept here so no caller can skip it.
+  const sctp = sctpPortProblem(spec);
+  if (sctp !== null) return fail('port-sctp-translation', sctp.message, sctp.hint);
+  if (spec.protocol === 'sctp' && (spec.hostPort === null || spec.hostPortIsPool)) {
+    // pf keeps SCTP ports: the only host port that can work is the container port.
+    hostPort = spec.containerPort;
+    sctpSamePort = true;
+  } else if (spec.hostPort === null) {
     dynamic = { kind: 'ephemeral', range: ctx.pool, rangeName: ctx.poolName };
   } else if (spec.hostPortIsPool) {
     dynamic = { kind: 'pick', range: spec.hostPort, rangeName: `the entry's range ${formatRange(spec.hostPort)}` };
@@ -281,6 +295,7 @@ function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: S
     containerPort: spec.containerPort,
     hostPort,
     dynamic,
+    sctpSamePort,
     source,
   }));
 }
@@ -300,6 +315,7 @@ function expandContainer(container: ManifestContainer, ctx: ExpandContext): Requ
       // container port and protocol, whatever its host side), each on every address of the host.
       const bound = container.ports.filter((p) => p.spec.protocol === item.protocol).map((p) => p.spec.containerPort);
       for (const containerPort of subtractRanges(item.port, bound)) {
+        const sctp = item.protocol === 'sctp';
         requests.push({
           container,
           protocol: item.protocol,
@@ -308,8 +324,9 @@ function expandContainer(container: ManifestContainer, ctx: ExpandContext): Requ
           families,
           from: new Map(),
           containerPort,
-          hostPort: null,
-          dynamic: { kind: 'publish-all', range: ctx.pool, rangeName: ctx.poolName },
+          hostPort: sctp ? containerPort : null,
+          dynamic: sctp ? null : { kind: 'publish-all', range: ctx.pool, rangeName: ctx.poolName },
+          sctpSamePort: sctp,
           source: item.source,
         });
       }
@@ -406,10 +423,32 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
 
   const occupancy = new PortOccupancy();
   for (const r of requests) {
-    if (r.hostPort === null) continue;
+    if (r.hostPort === null || r.sctpSamePort) continue;
     for (const family of r.families) {
       occupancy.add(r.protocol, family, listenIdOfRequest(r), r.hostPort, { container: r.container.name, source: r.source });
     }
+  }
+  // SCTP entries without a fixed host port take the container port when it is free (after every
+  // fixed entry, in request order: containers by name, entries as written); else nothing can work.
+  const refused = new Set<Request>();
+  for (const r of requests) {
+    if (!r.sctpSamePort || r.hostPort === null) continue;
+    const ports = r.hostPort;
+    const listen = listenIdOfRequest(r);
+    const owner = r.families.map((family) => occupancy.takenBy(r.protocol, family, listen, ports)).find((o) => o !== null) ?? null;
+    if (owner !== null) {
+      refused.add(r);
+      diagnostics.push(
+        located(
+          'port-sctp-translation',
+          r.source,
+          `this sctp entry leaves its host port to the compiler, but pf never rewrites SCTP ports, so only the container port ${formatRange(ports)} can work, and sctp host port ${formatRange(ports)} ${listen === EVERY_ADDRESS ? 'on every address' : `on ${r.interface ?? r.hostAddress ?? ''}`} is already published by ${owner.container} at ${formatSpan(owner.source)}`,
+          `publish one of the two on another listen side (an interface or a host address), or map the other container to another port on both sides (\`P:P/sctp\`)`,
+        ),
+      );
+      continue;
+    }
+    for (const family of r.families) occupancy.add(r.protocol, family, listen, ports, { container: r.container.name, source: r.source });
   }
   const dynamicRequests: DynamicRequest[] = [];
   const dynamicIndex: number[] = [];
@@ -449,6 +488,7 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
   // Exposures, labelled per listen side and host port (the v4 and v6 twins of one entry share a label).
   const placed: { request: Request; hostPort: PortRange }[] = [];
   requests.forEach((r, i) => {
+    if (refused.has(r)) return;
     const index = dynamicIndex[i];
     const hostPort = r.hostPort ?? (index === undefined ? null : dynamicPorts[index]) ?? null;
     if (hostPort !== null) placed.push({ request: r, hostPort });

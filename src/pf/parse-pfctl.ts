@@ -27,6 +27,8 @@ export interface PfctlDiagnostic {
   /** 1-based line of the input where the rule starts. */
   line: number;
   message: string;
+  /** Set when a reader limit refused the whole text; such messages never quote the input. */
+  limit?: true;
 }
 
 export interface PfctlParseResult {
@@ -107,7 +109,7 @@ export function parsePfctlOutput(text: string, limits: Readonly<PfctlLimits> = P
 
 /** A text past a limit: one unparsed rule, the line where the limit was passed, and why. */
 function refused(line: number, text: string, message: string): PfctlParseResult {
-  return { rules: [{ kind: 'unparsed', text, reason: message, line }], diagnostics: [{ line, message }] };
+  return { rules: [{ kind: 'unparsed', text, reason: message, line }], diagnostics: [{ line, message, limit: true }] };
 }
 
 /** The `[ Evaluations: ... ]` lines -v and -vv print under each rule (anchored: linear). */

@@ -30,6 +30,16 @@ export function parseAddress(text: string): ParsedAddress | null {
   return null;
 }
 
+/**
+ * True for a loopback address (127.0.0.0/8, ::1) in any written form: the host addresses whose
+ * exposures pf redirects on lo0, which only the host itself can reach.
+ */
+export function isLoopbackAddress(text: string): boolean {
+  const parsed = parseAddress(text);
+  if (parsed === null) return false;
+  return parsed.family === 'inet' ? parsed.text.startsWith('127.') : parsed.text === '::1';
+}
+
 export function parseNetwork(text: string): ParsedNetwork | null {
   const slash = text.indexOf('/');
   const addressText = slash < 0 ? text : text.slice(0, slash);

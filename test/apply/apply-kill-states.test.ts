@@ -1,9 +1,11 @@
 // --kill-states ends only labels pfexpose itself wrote into its anchor (issue 9, M8): labels from
 // the ruleset the state directory records pfexpose loading there, never a label the main ruleset or
-// another anchor uses too (pfctl -k label is not anchor-scoped). Against the pfctl simulator.
+// another anchor uses too (pfctl -k label is not anchor-scoped). Besides the labels a load removed,
+// it ends those whose sources were narrowed (issue 10). Against the pfctl simulator.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyRuleset, rollbackRuleset } from '../../src/host/apply-ruleset.js';
 import { createPfctl, parseAnchorList, printedLabels, type Pfctl } from '../../src/host/pfctl.js';
+import type { Exposure } from '../../src/model/exposure.js';
 import { PFCTL_SIM } from '../pfctl-sim/sim-control.js';
 import { ANCHOR, anchorLines, createBench, DB, exposure, expectKind, linesOf, request, ruleset, WEB, WEB_TLS, type Bench } from './apply-fixtures.js';
 
@@ -91,12 +93,72 @@ describe('--kill-states', () => {
     expect(await kills()).toEqual([]);
   });
 
+  // Narrowing `from` is the usual emergency change: pf keeps the states the wider rule made, so the
+  // label's connections are ended (all of them: the clients still admitted reconnect).
+  const narrowedTo = (base: Exposure, from: string[]): Exposure => ({ ...base, from });
+
+  it('ends the labels whose sources were narrowed: any to a network, a list losing a network', async () => {
+    const dbTwo = narrowedTo(DB, ['198.51.100.0/24', '203.0.113.0/24']);
+    expectKind(await applyRuleset(bench.deps, request([WEB, WEB_TLS, dbTwo])), 'applied');
+    const applied = expectKind(
+      await applyRuleset(bench.deps, request([narrowedTo(WEB, ['203.0.113.0/24']), WEB_TLS, narrowedTo(DB, ['203.0.113.0/24'])], { killStates: true })),
+      'applied',
+    );
+    expect(applied.killedLabels).toEqual([DB.label, WEB.label]);
+    expect(await kills()).toEqual([DB.label, WEB.label]);
+    // The narrowed rules are loaded, with their labels kept.
+    expect(await anchorLines(bench.sim)).toEqual(linesOf([narrowedTo(WEB, ['203.0.113.0/24']), WEB_TLS, narrowedTo(DB, ['203.0.113.0/24'])]));
+  });
+
+  it('ends nothing when sources were widened or left as they were', async () => {
+    expectKind(await applyRuleset(bench.deps, request([narrowedTo(WEB, ['203.0.113.0/25']), narrowedTo(DB, ['203.0.113.0/24']), WEB_TLS])), 'applied');
+    // /25 -> /24 and a network -> any widen; WEB_TLS is unchanged.
+    const applied = expectKind(await applyRuleset(bench.deps, request([narrowedTo(WEB, ['203.0.113.0/24']), DB, WEB_TLS], { killStates: true })), 'applied');
+    expect(applied.killedLabels).toEqual([]);
+    expect(await kills()).toEqual([]);
+    // A list that gains a network widens too.
+    const more = expectKind(
+      await applyRuleset(bench.deps, request([narrowedTo(WEB, ['198.51.100.0/24', '203.0.113.0/24']), DB, WEB_TLS], { killStates: true })),
+      'applied',
+    );
+    expect(more.killedLabels).toEqual([]);
+    expect(await kills()).toEqual([]);
+  });
+
+  it('ends removed and narrowed labels in one apply, and never a narrowed label something else uses', async () => {
+    await bench.sim.writeMain(`${HOOKS}pass in quick on em0 inet proto tcp from any to any port = 8443 flags S/SA keep state label "${WEB_TLS.label}"\n`);
+    expectKind(await applyRuleset(bench.deps, request([WEB, WEB_TLS, DB])), 'applied');
+    const applied = expectKind(
+      await applyRuleset(bench.deps, request([narrowedTo(WEB, ['192.0.2.0/24']), narrowedTo(WEB_TLS, ['192.0.2.0/24'])], { killStates: true })),
+      'applied',
+    );
+    // DB removed, WEB narrowed; WEB_TLS narrowed but shared with the main ruleset: left open.
+    expect(applied.killedLabels).toEqual([DB.label, WEB.label]);
+    expect(await kills()).toEqual([DB.label, WEB.label]);
+    expect(applied.warnings).toContainEqual(expect.stringContaining(`left the connections of label ${WEB_TLS.label} open: the main ruleset or another anchor uses that label too`));
+  });
+
+  it('a narrowing without --kill-states ends nothing', async () => {
+    expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+    const applied = expectKind(await applyRuleset(bench.deps, request([narrowedTo(WEB, ['192.0.2.0/24'])])), 'applied');
+    expect(applied.killedLabels).toEqual([]);
+    expect(await kills()).toEqual([]);
+  });
+
   it('rollback ends the labels of the ruleset it takes out, which pfexpose loaded', async () => {
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
     expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
     const back = expectKind(await rollbackRuleset(bench.deps, { anchor: ANCHOR, killStates: true }), 'applied');
     expect(back.killedLabels).toEqual([DB.label]);
     expect(await kills()).toEqual([DB.label]);
+  });
+
+  it('rollback ends the labels whose sources it narrows back', async () => {
+    expectKind(await applyRuleset(bench.deps, request([narrowedTo(WEB, ['192.0.2.0/24'])])), 'applied');
+    expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+    const back = expectKind(await rollbackRuleset(bench.deps, { anchor: ANCHOR, killStates: true }), 'applied');
+    expect(back.killedLabels).toEqual([WEB.label]);
+    expect(await kills()).toEqual([WEB.label]);
   });
 });
 

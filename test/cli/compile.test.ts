@@ -35,6 +35,7 @@ containers:
     ports:
       - "80"
       - 127.0.0.1::443
+    stack: shared
 `;
 
 describe('pfexpose compile', () => {

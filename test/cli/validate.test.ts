@@ -69,6 +69,40 @@ describe('pfexpose validate (in process)', () => {
     expect(result.stdout).toMatch(/2 +usage error or internal error/);
   });
 
+  it('refuses a port-changing sctp entry at its line (validate and compile alike)', async () => {
+    const file = `${FIXTURES}/invalid/sctp.yaml`;
+    const result = await run(['validate', '--format', 'json', file]);
+    expect(result.code).toBe(1);
+    const parsed = JSON.parse(result.stdout) as { diagnostics: Array<{ code: string; severity: string; file: string; line: number; column: number }> };
+    expect(parsed.diagnostics.map((d) => [d.severity, d.code, d.line, d.column])).toEqual([
+      ['error', 'port-sctp-translation', 10, 9],
+      ['error', 'port-sctp-translation', 11, 9],
+      ['error', 'port-sctp-translation', 12, 9],
+      ['error', 'port-sctp-translation', 13, 9],
+      ['error', 'port-sctp-translation', 16, 9],
+    ]);
+    const compiled = await run(['compile', file, '--gateway', 'em0']);
+    expect(compiled.code).toBe(1);
+    expect(compiled.stdout).toBe('');
+    expect(compiled.stderr).toMatch(new RegExp(`^${file}:10:9: error port-sctp-translation `, 'm'));
+  });
+
+  it('reports a loopback entry at its line in json: a warning while the stack is undeclared, an error for vnet', async () => {
+    const undeclared = await run(['validate', '--format', 'json', `${FIXTURES}/stack/undeclared.yaml`]);
+    expect(undeclared.code).toBe(0);
+    const warnings = (JSON.parse(undeclared.stdout) as { diagnostics: Array<{ code: string; severity: string; file: string; line: number; column: number }> }).diagnostics;
+    expect(warnings.map((d) => [d.severity, d.code, d.file, d.line, d.column])).toEqual([
+      ['warning', 'loopback-shared-stack', `${FIXTURES}/stack/undeclared.yaml`, 10, 9],
+      ['warning', 'loopback-shared-stack', `${FIXTURES}/stack/undeclared.yaml`, 11, 9],
+      ['warning', 'loopback-shared-stack', `${FIXTURES}/stack/undeclared.yaml`, 12, 9],
+      ['warning', 'loopback-shared-stack', `${FIXTURES}/stack/undeclared.yaml`, 14, 9],
+    ]);
+    const declared = await run(['validate', '--format', 'json', `${FIXTURES}/stack/declared.yaml`]);
+    expect(declared.code).toBe(1);
+    const errors = (JSON.parse(declared.stdout) as { diagnostics: Array<{ code: string; severity: string; line: number }> }).diagnostics;
+    expect(errors.map((d) => [d.severity, d.code, d.line])).toEqual([['error', 'loopback-vnet', 14]]);
+  });
+
   it('exits 1 on a path that does not exist', async () => {
     const result = await run(['validate', 'no/such/dir']);
     expect(result.code).toBe(1);

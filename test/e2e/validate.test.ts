@@ -33,6 +33,17 @@ describe('pfexpose validate (built CLI)', () => {
     });
   });
 
+  it('puts a loopback entry\'s diagnostic at its line in json, and refuses sctp entries that change the port', () => {
+    const loopback = pfexpose(['validate', '--format', 'json', 'test/fixtures/manifests/stack/undeclared.yaml']);
+    expect(loopback.code).toBe(0);
+    expect((JSON.parse(loopback.stdout) as { diagnostics: unknown[] }).diagnostics[0]).toEqual(
+      expect.objectContaining({ code: 'loopback-shared-stack', severity: 'warning', file: 'test/fixtures/manifests/stack/undeclared.yaml', line: 10, column: 9 }),
+    );
+    const sctp = pfexpose(['validate', 'test/fixtures/manifests/invalid/sctp.yaml']);
+    expect(sctp.code).toBe(1);
+    expect(sctp.stdout).toMatch(/^test\/fixtures\/manifests\/invalid\/sctp\.yaml:10:9: error port-sctp-translation /);
+  }, 60_000);
+
   it.each(readdirSync(HOSTILE).sort())('exits 1 on hostile/%s without a stack trace', (file) => {
     const result = pfexpose(['validate', join(HOSTILE, file)]);
     expect(result.code).toBe(1);

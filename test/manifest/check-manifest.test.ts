@@ -8,7 +8,7 @@ const at = (file: string, line: number) => ({ file, line, column: 3, endLine: li
 const port: PortSpec = portSpec();
 
 function container(name: string, host: string | null, file: string, line: number, extra: Partial<ManifestContainer> = {}): ManifestContainer {
-  return { name, host, ip: '10.0.0.1', ip6: null, syntax: 'kleene', ports: [], expose: [], publishAll: false, source: at(file, line), ...extra };
+  return { name, host, ip: '10.0.0.1', ip6: null, syntax: 'kleene', ports: [], expose: [], publishAll: false, stack: null, source: at(file, line), ...extra };
 }
 
 function set(...containers: ManifestContainer[]): ManifestSet {

@@ -67,6 +67,19 @@ describe('examples/', () => {
     expect(hosts).toMatchObject([{ name: 'www1', gateway: 'em0', interfaces: ['em0', 'em1'], pool: range(49000, 49900) }]);
   });
 
+  it('declares the network stacks: VNET jails on the host, shared-stack containers where loopback entries need it', async () => {
+    const { manifests } = await loadManifests(['examples']);
+    expect(manifests.documents.flatMap((d) => d.hosts).map((h) => [h.name, h.stack?.value ?? null])).toEqual([['www1', 'vnet']]);
+    const stacks = manifests.documents.flatMap((d) => d.containers).map((c) => [c.name, c.stack?.value ?? null]);
+    expect(stacks.sort()).toEqual([
+      ['api', null],
+      ['dns', null],
+      ['legacy', 'shared'],
+      ['metrics', 'shared'],
+      ['web', null],
+    ]);
+  });
+
   it('reads the Docker-style example as Docker would', async () => {
     const { manifests } = await loadManifests(['examples/docker-style.yaml']);
     const containers = new Map(manifests.documents.flatMap((d) => d.containers).map((c) => [c.name, c]));

@@ -73,6 +73,7 @@ export function container(input: ContainerInput): ManifestContainer {
     ports,
     expose,
     publishAll: input.publishAll ?? false,
+    stack: null,
     source: span(file, line, 3, input.name.length),
   };
 }
@@ -86,6 +87,7 @@ export function hostDeclaration(
     gateway: facts.gateway ?? null,
     interfaces: facts.interfaces ?? null,
     pool: facts.pool ?? null,
+    stack: null,
     source: span(facts.file ?? 'hosts.yaml', facts.line ?? 3, 3, name.length),
   };
 }

@@ -32,7 +32,7 @@ describe('parsePfctlOutput limits', () => {
   it.each([PFCTL_LIMITS.anchorDepth + 1, 3000, 200_000])('refuses %i nested anchors at the line one level too deep', (depth) => {
     const { rules, diagnostics } = parsePfctlOutput(nested(depth, depth <= 3000));
     const line = PFCTL_LIMITS.anchorDepth + 1;
-    expect(diagnostics).toEqual([{ line, message: expect.stringMatching(/^inline anchors nested deeper than 64 levels/) }]);
+    expect(diagnostics).toEqual([{ line, limit: true, message: expect.stringMatching(/^inline anchors nested deeper than 64 levels/) }]);
     expect(rules).toEqual([{ kind: 'unparsed', text: `anchor "a${line - 1}" all {`, reason: diagnostics[0]!.message, line }]);
   });
 
@@ -47,7 +47,7 @@ describe('parsePfctlOutput limits', () => {
   it('refuses a rule whose lists expand past the limit, naming its line and the count', () => {
     const text = `# lists\npass in all\npass in proto tcp from ${list('10.0.0.', 100)} to ${list('10.1.0.', 100)} port ${list('', 100)}\npass out all\n`;
     const { rules, diagnostics } = parsePfctlOutput(text);
-    expect(diagnostics).toEqual([{ line: 3, message: expect.stringMatching(/expand to 1000000 rules, more than the 4096/) }]);
+    expect(diagnostics).toEqual([{ line: 3, limit: true, message: expect.stringMatching(/expand to 1000000 rules, more than the 4096/) }]);
     expect(rules).toEqual([{ kind: 'unparsed', text: expect.stringMatching(/^pass in proto tcp from \{/), reason: diagnostics[0]!.message, line: 3 }]);
   });
 
@@ -56,7 +56,7 @@ describe('parsePfctlOutput limits', () => {
     const text = Array.from({ length: 5 }, () => line).join('\n');
     expect(parsePfctlOutput(text, { ...PFCTL_LIMITS, rules: 500 }).rules).toHaveLength(500);
     const { rules, diagnostics } = parsePfctlOutput(text, { ...PFCTL_LIMITS, rules: 499 });
-    expect(diagnostics).toEqual([{ line: 5, message: expect.stringMatching(/more than 499 rules/) }]);
+    expect(diagnostics).toEqual([{ line: 5, limit: true, message: expect.stringMatching(/more than 499 rules/) }]);
     expect(rules).toHaveLength(1);
   });
 
