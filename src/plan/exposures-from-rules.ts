@@ -182,7 +182,7 @@ function plainMatch(rule: RuleMatch, role: 'rdr' | 'pass' | 'openbsd'): boolean 
 }
 
 function protocolOf(rule: RuleMatch): Protocol | null {
-  return rule.protocol === 'tcp' || rule.protocol === 'udp' ? rule.protocol : null;
+  return rule.protocol === 'tcp' || rule.protocol === 'udp' || rule.protocol === 'sctp' ? rule.protocol : null;
 }
 
 function sourceOf(endpoint: Endpoint, family: Family): string | null | false {

@@ -122,7 +122,6 @@ describe('test/e2e/freebsd.sh, mirrored against the pfctl simulator', () => {
     expect(filter).toMatch(new RegExp(`^pass in quick inet proto udp from any to ${WEB_IP} port = ${UDP_PORT} keep state label "${UDP_LABEL}" tagged pfexpose`, 'm'));
   });
 
-  // Needs the compiler's forwarded-leg rules (issue 10, branch i10-out): fails until they are merged.
   it('step 2: ... and a pass out rule per exposure, for the forwarded leg under block all', () => {
     const filter = pfctl(['-a', ANCHOR, '-P', '-sr']);
     expect(filter).toMatch(new RegExp(`^pass out quick inet proto tcp from any to ${WEB_IP} port = ${WEB_PORT} flags S/SA keep state label "${TCP_LABEL}" tagged pfexpose`, 'm'));
@@ -179,7 +178,6 @@ describe('test/e2e/freebsd.sh, mirrored against the pfctl simulator', () => {
     for (const line of tcpPasses) expect(line).toContain(`from ${NARROW_SOURCE} `);
   });
 
-  // Needs the port-sctp-translation diagnostic (issue 10, branch i10-model): fails until it is merged.
   it('step 8: validate refuses 8203:80/sctp (exit 1, port-sctp-translation) and accepts 8203:8203/sctp', async () => {
     await mkdir(join(work, 'sctp'), { recursive: true });
     const sctp = (spec: string): string => `version: 1\nsyntax: docker\ncontainers:\n  s:\n    ip: ${WEB_IP}\n    ports:\n      - "${spec}"\n`;

@@ -9,6 +9,7 @@ import { asDeployed, exposure } from './exposure-fixture.js';
 const shapes: [string, Exposure[]][] = [
   ['interface, tcp, open to all', [exposure()]],
   ['udp', [exposure({ protocol: 'udp', container: 'dns', hostPort: { start: 53, end: 53 }, containerPort: { start: 53, end: 53 } })]],
+  ['sctp, same port on both sides', [exposure({ protocol: 'sctp', container: 'sig', hostPort: { start: 3868, end: 3868 }, containerPort: { start: 3868, end: 3868 } })]],
   ['every address (self)', [exposure({ interface: null })]],
   ['host address', [exposure({ interface: null, hostAddress: '192.0.2.10' })]],
   ['loopback host address (lo0)', [exposure({ interface: null, hostAddress: '127.0.0.1', hostPort: { start: 9100, end: 9100 } })]],
