@@ -9,6 +9,7 @@
 // when the agent stops, git's whole process group is killed. Any failure leaves the last good
 // checkout in place and comes back as a value to report.
 import { spawn } from 'node:child_process';
+import { killGroup } from '../host/run-command.js';
 
 export type PullResult =
   /** fastForward: false when the new commit does not descend from the old one (a rewritten history). */
@@ -145,19 +146,6 @@ function runGit(git: string, args: string[], env: Record<string, string>, time: 
       finish(why !== null ? { kind: 'error', message: why } : { kind: 'done', exitCode, signal: exitSignal, stdout, stderr });
     });
   });
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
 }
 
 function describe(what: string, result: GitRun): string {

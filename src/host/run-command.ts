@@ -123,7 +123,8 @@ export function describeRun(program: string, result: RunResult): string {
   }
 }
 
-function killGroup(pid: number | undefined): void {
+/** Kills a process group started detached (and the process itself should the group be gone). */
+export function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, 'SIGKILL');

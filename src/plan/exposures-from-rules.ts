@@ -281,17 +281,12 @@ function redirectOfOpenbsdPass(rule: FilterRule): Labelled | null {
 
 /** A FreeBSD pass in rule of pfexpose's shape: the key (tag and container side) its rdr rule must have, its label and tag. */
 function passOf(rule: FilterRule): { key: string; label: string; tag: string } | null {
-  if (rule.rdrTo !== null || !isPfexposePass(rule, ['keep'], 'pass')) return null;
-  const protocol = protocolOf(rule);
-  const family = rule.family;
-  if (protocol === null || family === null) return null;
-  const from = sourceOf(rule.from, family);
-  const port = rangeOf(rule.to.port);
-  const to = rule.to.address;
-  if (from === false || port === null || rule.to.negated || to.kind !== 'network' || to.family !== family || to.text.includes('/')) return null;
-  if (rule.interface?.negated === true) return null;
+  if (rule.rdrTo !== null || rule.interface?.negated === true || !isPfexposePass(rule, ['keep'], 'pass')) return null;
+  const side = containerSide(rule);
+  if (side === null) return null;
+  const { family, protocol, from, address, port } = side;
   return {
-    key: JSON.stringify([rule.tagged?.name ?? '', rule.interface?.name ?? null, family, protocol, from, to.text, port.start, port.end]),
+    key: JSON.stringify([rule.tagged?.name ?? '', rule.interface?.name ?? null, family, protocol, from, address, port.start, port.end]),
     label: rule.labels[0] ?? '',
     tag: rule.tagged?.name ?? '',
   };
@@ -303,6 +298,21 @@ function passOf(rule: FilterRule): { key: string; label: string; tag: string } |
  */
 function passOutKey(rule: FilterRule): string | null {
   if (rule.rdrTo !== null || rule.interface !== null || !isPfexposePass(rule, ['keep'], 'pass', 'out')) return null;
+  const side = containerSide(rule);
+  if (side === null) return null;
+  return outKey({
+    tag: rule.tagged?.name ?? '',
+    label: rule.labels[0] ?? '',
+    family: side.family,
+    protocol: side.protocol,
+    from: side.from,
+    containerAddress: side.address,
+    containerPort: side.port,
+  });
+}
+
+/** What a pass rule of either direction matches: one container address and port, from any or one network. */
+function containerSide(rule: FilterRule): { family: Family; protocol: Protocol; from: string | null; address: string; port: PortRange } | null {
   const protocol = protocolOf(rule);
   const family = rule.family;
   if (protocol === null || family === null) return null;
@@ -310,15 +320,7 @@ function passOutKey(rule: FilterRule): string | null {
   const port = rangeOf(rule.to.port);
   const to = rule.to.address;
   if (from === false || port === null || rule.to.negated || to.kind !== 'network' || to.family !== family || to.text.includes('/')) return null;
-  return outKey({
-    tag: rule.tagged?.name ?? '',
-    label: rule.labels[0] ?? '',
-    family,
-    protocol,
-    from,
-    containerAddress: to.text,
-    containerPort: port,
-  });
+  return { family, protocol, from, address: to.text, port };
 }
 
 /**
