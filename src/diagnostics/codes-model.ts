@@ -6,6 +6,7 @@ export const modelCodes = {
   'duplicate-container': { summary: 'a container name is declared more than once for one host' },
   'host-required': { summary: 'the manifests describe several hosts and no --host selects one' },
   'unknown-host': { summary: '--host names a host that no manifest mentions' },
+  'host-undeclared': { summary: 'a `host:` names a host that no `hosts:` declares, while the manifests declare hosts' },
   'container-without-host': { summary: 'a multi-host repository has a container that belongs to no host' },
   'host-fact-conflict': { summary: 'two declarations of one host disagree about a fact (gateway, interfaces, pool)' },
   'gateway-missing': { summary: 'an entry listens on the gateway interface but no gateway is known' },

@@ -86,7 +86,14 @@ export function buildManifestDocument(input: BuildInput): BuildResult {
   }
 
   return {
-    document: { file: input.file, index: input.index, host: documentHost, hosts, containers },
+    document: {
+      file: input.file,
+      index: input.index,
+      host: documentHost,
+      ...(documentHost === null ? {} : { hostSource: valueSpan(ctx, '/host') }),
+      hosts,
+      containers,
+    },
     diagnostics,
   };
 }
@@ -128,7 +135,8 @@ function buildContainer(
   };
   const ip = readAddress('ip', 'inet');
   const ip6 = readAddress('ip6', 'inet6');
-  const host = ok(ctx, `${pointer}/host`) && typeof value['host'] === 'string' ? value['host'] : documentHost;
+  const ownHost = ok(ctx, `${pointer}/host`) && typeof value['host'] === 'string' ? value['host'] : null;
+  const host = ownHost ?? documentHost;
   const syntax = ok(ctx, `${pointer}/syntax`) ? readSyntax(value['syntax'], documentSyntax) : documentSyntax;
 
   // How many address families the family checks will see (none when an address is invalid).
@@ -168,6 +176,7 @@ function buildContainer(
   const container: ManifestContainer = {
     name,
     host,
+    ...(ownHost === null ? {} : { hostSource: valueSpan(ctx, `${pointer}/host`) }),
     ip,
     ip6,
     syntax,

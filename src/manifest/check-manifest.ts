@@ -1,4 +1,5 @@
-// Checks on a whole manifest set that need no host: names declared twice, port entries that need
+// Checks on a whole manifest set that need no host: names declared twice, `host:` values naming no
+// declared host (once any host is declared), port entries that need
 // an address family the container has no address of, SCTP entries that would change the port (pf
 // never does), and loopback entries checked against the container's declared network stack.
 // Pure: data in, diagnostics out.
@@ -8,6 +9,7 @@ import { isLoopbackAddress, parseAddress, parseNetwork } from '../ports/address.
 import type { Family } from '../ports/port-spec.js';
 import { quoteText } from '../ports/quote-text.js';
 import { sctpPortProblem } from '../ports/sctp-ports.js';
+import { closestWord } from './closest-word.js';
 import type { DeclaredStack, ManifestContainer, ManifestPortEntry, ManifestSet } from './manifest.js';
 
 /** Finer positions the loader knows; without them diagnostics point at the entry or container. */
@@ -38,6 +40,7 @@ export function checkManifests(set: ManifestSet, sources: ManifestSources = crea
   return [
     ...checkDuplicateContainers(set),
     ...checkDuplicateHosts(set),
+    ...checkUndeclaredHosts(set),
     ...set.documents.flatMap((d) =>
       d.containers.flatMap((c) => [...checkFamilies(c, sources), ...checkSctpPorts(c), ...checkLoopback(c, stackOf(c))]),
     ),
@@ -89,6 +92,39 @@ function checkDuplicateHosts(set: ManifestSet): Diagnostic[] {
         message: `host ${name} is declared more than once (also at ${others.join(', ')}): keep one declaration`,
         ...span,
       });
+    }
+  }
+  return diagnostics;
+}
+
+/**
+ * Once any `hosts:` declares a host, every `host:` must name a declared one: a typo (`db3` for
+ * `db1`) would otherwise make a host of its own, and the container would silently leave the
+ * ruleset of the host it was meant for. Repositories that declare no host keep free host names.
+ * Reported at the `host:` value: a document's once (its containers inherit it), a container's own.
+ */
+function checkUndeclaredHosts(set: ManifestSet): Diagnostic[] {
+  const declared = [...new Set(set.documents.flatMap((d) => d.hosts.map((h) => h.name)))].sort(compareStrings);
+  if (declared.length === 0) return [];
+  const diagnostics: Diagnostic[] = [];
+  const check = (name: string, span: SourceSpan | undefined, fallback: SourceSpan): void => {
+    if (declared.includes(name)) return;
+    const suggestion = closestWord(name, declared);
+    const list = declared.length === 1 ? `host ${declared[0] ?? ''}` : `hosts ${declared.join(', ')}`;
+    diagnostics.push({
+      code: 'host-undeclared',
+      severity: 'error',
+      message: `host ${name} is not declared: the manifests declare ${list} under \`hosts:\`${suggestion === null ? '' : `; did you mean ${suggestion}?`}`,
+      hint: `name a declared host, or declare \`hosts.${name}\` if ${name} is a new host`,
+      ...(span ?? fallback),
+    });
+  };
+  for (const document of set.documents) {
+    if (document.host !== null) check(document.host, document.hostSource, { file: document.file, line: 1, column: 1, endLine: 1, endColumn: 1 });
+    for (const container of document.containers) {
+      // A container without a `host:` of its own inherits its document's, reported above.
+      const own = container.hostSource !== undefined || container.host !== document.host;
+      if (container.host !== null && own) check(container.host, container.hostSource, container.source);
     }
   }
   return diagnostics;

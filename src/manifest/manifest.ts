@@ -30,6 +30,11 @@ export interface ManifestContainer {
   name: string;
   /** Host this container belongs to (its own `host:`, else its document's), null when neither says. */
   host: string | null;
+  /**
+   * Where the container's own `host:` value is written; absent when it has none (it inherits its
+   * document's, or names no host) and in hand-built sets.
+   */
+  hostSource?: SourceSpan;
   /** Canonical text of the IPv4 address, or null. */
   ip: string | null;
   /** Canonical (RFC 5952) text of the IPv6 address, or null. */
@@ -65,6 +70,8 @@ export interface ManifestDocument {
   /** 0-based index of the document inside its file. */
   index: number;
   host: string | null;
+  /** Where the document's `host:` value is written; absent when it has none, and in hand-built sets. */
+  hostSource?: SourceSpan;
   hosts: HostDeclaration[];
   containers: ManifestContainer[];
 }
