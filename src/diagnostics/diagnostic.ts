@@ -28,8 +28,20 @@ export interface SourceSpan {
   endColumn: number;
 }
 
+/**
+ * The file name of a diagnostic about a command-line option (--host, --gateway, --pool) rather than
+ * a file. Formatters print such a diagnostic without a position (`pfexpose: error CODE ...`; in
+ * json without file, line and column); sorting puts it first.
+ */
+export const COMMAND_LINE = '<command line>';
+
+export function isCommandLine(d: Pick<Diagnostic, 'file'>): boolean {
+  return d.file === COMMAND_LINE;
+}
+
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return (
+    Number(isCommandLine(b)) - Number(isCommandLine(a)) ||
     compareStrings(a.file, b.file) ||
     a.line - b.line ||
     a.column - b.column ||

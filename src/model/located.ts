@@ -1,10 +1,10 @@
 // Small constructors for the model's diagnostics: at a manifest span, or at the command line when
 // the problem lies in an option (--host, --gateway, --pool) rather than in a file.
 import type { DiagnosticCode } from '../diagnostics/codes.js';
+import { COMMAND_LINE } from '../diagnostics/diagnostic.js';
 import type { Diagnostic, Severity, SourceSpan } from '../diagnostics/diagnostic.js';
 
-/** Pseudo file name of problems caused by command-line options, as compilers do (`<command line>:1:1`). */
-export const COMMAND_LINE = '<command line>';
+export { COMMAND_LINE };
 
 export function located(
   code: DiagnosticCode,

@@ -2,6 +2,7 @@
 // host is one anonymous host; one named host takes every unassigned container; several need --host.
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
+import { closestWord } from '../manifest/closest-word.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
 import { atCommandLine, compareSpans, fileStart, formatSpan, located } from './located.js';
 
@@ -26,7 +27,7 @@ export function selectHost(manifests: ManifestSet, requested: string | undefined
   };
   const placed: { container: ManifestContainer; host: string | null }[] = [];
   for (const document of manifests.documents) {
-    if (document.host !== null) mention(document.host, fileStart(document.file));
+    if (document.host !== null) mention(document.host, document.hostSource ?? fileStart(document.file));
     for (const declaration of document.hosts) mention(declaration.name, declaration.source);
     for (const container of document.containers) {
       const host = container.host ?? document.host;
@@ -46,7 +47,7 @@ export function selectHost(manifests: ManifestSet, requested: string | undefined
           'unknown-host',
           names.length === 0
             ? `--host ${requested} names a host, but the manifests name no host at all; drop --host`
-            : `--host ${requested} is not a host of these manifests; known hosts: ${list}`,
+            : `--host ${requested} is not a host of these manifests; known hosts: ${list}${didYouMean(requested, names)}`,
         ),
       );
       return none();
@@ -112,4 +113,9 @@ export function selectHost(manifests: ManifestSet, requested: string | undefined
     .filter((h) => h.name === name)
     .sort((a, b) => compareSpans(a.source, b.source));
   return { name, containers, declarations, diagnostics, selected: true };
+}
+
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const suggestion = closestWord(word, candidates);
+  return suggestion === null ? '' : `; did you mean ${suggestion}?`;
 }

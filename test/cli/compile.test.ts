@@ -373,6 +373,20 @@ describe('pfexpose compile', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('alpha');
   });
+
+  it('says an unknown --host as pfexpose: ..., not at <command line>:1:1, with did-you-mean', async () => {
+    const dir = tempDir();
+    cpSync(resolve('test/fixtures/compile/multi-host'), dir, { recursive: true });
+    const typo = await runInProcess(['compile', '.', '--host', 'alpho'], { cwd: dir });
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toBe(
+      'pfexpose: error unknown-host --host alpho is not a host of these manifests; known hosts: alpha (alpha.yaml:3:7), beta (beta.yaml:3:7); did you mean alpha?\n',
+    );
+    const far = await runInProcess(['compile', '.', '--host', 'zzzzzz'], { cwd: dir });
+    expect(far.code).toBe(1);
+    expect(far.stderr).toMatch(/^pfexpose: error unknown-host --host zzzzzz is not a host of these manifests; known hosts: alpha \(alpha\.yaml:3:7\), beta \(beta\.yaml:3:7\)\n$/);
+  });
 });
 
 describe('pfexpose ls and port', () => {

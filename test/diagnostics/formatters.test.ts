@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
+import { COMMAND_LINE, sortDiagnostics } from '../../src/diagnostics/diagnostic.js';
+import { atCommandLine } from '../../src/model/located.js';
 import { escapeGithubData, escapeGithubProperty, formatGithub, formatValidateGithub } from '../../src/diagnostics/format-github.js';
 import { formatJson } from '../../src/diagnostics/format-json.js';
 import { formatSummary, formatText } from '../../src/diagnostics/format-text.js';
@@ -138,5 +140,36 @@ describe('formatGithub', () => {
   ])('escapes %j', (given, data, property) => {
     expect(escapeGithubData(given)).toBe(data);
     expect(escapeGithubProperty(given)).toBe(property);
+  });
+});
+
+describe('a diagnostic about a command-line option (no place in a file)', () => {
+  const unknownHost = atCommandLine('unknown-host', '--host db3 is not a host of these manifests; known hosts: db1 (h.yaml:3:3); did you mean db1?', 'pass one of the known hosts');
+
+  it('text: said as pfexpose: error CODE message, never at <command line>:1:1, and without a code frame', () => {
+    for (const codeFrame of [false, true]) {
+      const out = formatText([unknownHost], { codeFrame, sources: new Map([[COMMAND_LINE, 'x']]) });
+      expect(out.split('\n')[0]).toBe('pfexpose: error unknown-host --host db3 is not a host of these manifests; known hosts: db1 (h.yaml:3:3); did you mean db1?' + (codeFrame ? '' : ' (hint: pass one of the known hosts)'));
+      expect(out).not.toContain('<command line>');
+      expect(out).not.toContain(' | ');
+    }
+  });
+
+  it('json: code, severity and message only (no file, line or column), the same shape for every such diagnostic', () => {
+    const pool = atCommandLine('invalid-pool', '--pool 9-1 is not a port range');
+    const parsed = JSON.parse(formatJson([unknownHost, pool, error])) as { diagnostics: Record<string, unknown>[] };
+    expect(parsed.diagnostics.map((d) => Object.keys(d))).toEqual([
+      ['code', 'severity', 'message'],
+      ['code', 'severity', 'message'],
+      ['code', 'severity', 'message', 'file', 'line', 'column', 'endLine', 'endColumn'],
+    ]);
+  });
+
+  it('github: an annotation of the run, without file or line', () => {
+    expect(formatGithub([unknownHost])).toBe(`::error title=unknown-host::${escapeGithubData(`${unknownHost.message}\n${unknownHost.hint ?? ''}`)}\n`);
+  });
+
+  it('sorts before every diagnostic of a file', () => {
+    expect(sortDiagnostics([error, unknownHost, { ...error, file: '+early.yaml' }]).map((d) => d.file)).toEqual([COMMAND_LINE, '+early.yaml', 'examples/web.yaml']);
   });
 });
