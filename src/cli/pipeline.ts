@@ -1,6 +1,8 @@
 // The one path from manifests to a ruleset that every command shares (compile, ls, port, plan,
 // apply, watch): load and check the manifests, resolve them for one host with the lock file, and
-// render pf text. Only compilePaths touches the file system; compileSources works on given texts.
+// render pf text. validate takes the same path up to the ruleset, for every host (checkPaths), so
+// the two can never disagree. Only compilePaths and checkPaths touch the file system;
+// compileSources works on given texts.
 import { createHash } from 'node:crypto';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -17,6 +19,8 @@ import type { Lockfile } from '../model/lockfile.js';
 import { emptyLockfile, LOCKFILE_NAME, parseLockfile } from '../model/lockfile.js';
 import type { ResolvedHost } from '../model/resolve-exposures.js';
 import { resolveExposures } from '../model/resolve-exposures.js';
+import type { ResolveOptions } from '../model/resolve-exposures.js';
+import { hostNames } from '../model/select-host.js';
 import { renderRuleset } from '../pf/render-ruleset.js';
 import type { PortRange } from '../ports/port-spec.js';
 
@@ -102,6 +106,43 @@ export function compileParsed(
 
 /** Reads the manifests under paths and their lock file, then compiles. Never writes. */
 export async function compilePaths(paths: readonly string[], options: CompileOptions): Promise<CompileOutcome> {
+  const input = await readInputs(paths, options);
+  return compileLoaded(input.load, input.lock, { ...options, partialLoad: input.partialLoad }, input.lockPath);
+}
+
+/** What validate needs of CompileOptions: where the lock is, and which files are all there is. */
+export type CheckOptions = Pick<CompileOptions, 'lockPath' | 'partialLoad' | 'cwd'>;
+
+export interface CheckOutcome {
+  /** False when any error was found. */
+  ok: boolean;
+  /** Sorted; a diagnostic several hosts' passes found is listed once. */
+  diagnostics: Diagnostic[];
+  files: string[];
+  /** How many containers the documents read declare. */
+  containers: number;
+  /** The hosts checked, sorted; [null] for a repository that names none. */
+  hosts: (string | null)[];
+  texts: ReadonlyMap<string, string>;
+}
+
+/**
+ * validate: reads what compilePaths reads, the same way, and runs compile's checks for every host
+ * the manifests name, never writing anything (see checkLoaded).
+ */
+export async function checkPaths(paths: readonly string[], options: CheckOptions): Promise<CheckOutcome> {
+  const input = await readInputs(paths, options);
+  return checkLoaded(input.load, input.lock, { ...options, partialLoad: input.partialLoad }, input.lockPath);
+}
+
+interface Inputs {
+  load: LoadResult;
+  lock: { lock: Lockfile; diagnostics: Diagnostic[] };
+  lockPath: string;
+  partialLoad: boolean;
+}
+
+async function readInputs(paths: readonly string[], options: CheckOptions): Promise<Inputs> {
   const cwd = options.cwd ?? process.cwd();
   const given = paths.length > 0 ? paths : ['.'];
   const lockPath = options.lockPath ?? (await defaultLockPath(given, cwd));
@@ -110,7 +151,7 @@ export async function compilePaths(paths: readonly string[], options: CompileOpt
   // (Not worth a search when the manifests fail anyway: nothing is allocated then.)
   const partialLoad =
     options.partialLoad ?? (hasErrors(load.diagnostics) ? false : !(await readsEveryManifest(given, load.manifests.files, lockPath, cwd)));
-  return compileLoaded(load, lock, { ...options, partialLoad }, lockPath);
+  return { load, lock, lockPath, partialLoad };
 }
 
 /**
@@ -243,15 +284,7 @@ function compileLoaded(
   });
   const early = [...load.diagnostics, ...lock.diagnostics];
   if (hasErrors(early)) return failed(early);
-  const resolved = resolveExposures(load.manifests, {
-    host: options.host,
-    gateway: options.gateway,
-    pool: options.pool,
-    lock: lock.lock,
-    frozen: options.frozen,
-    lockFileName: lockPath,
-    partialLoad: options.partialLoad === true,
-  });
+  const resolved = resolveExposures(load.manifests, resolveOptions(options, lock.lock, lockPath));
   const diagnostics = [...early, ...resolved.diagnostics];
   if (hasErrors(diagnostics)) return failed(diagnostics, resolved.host);
   const ruleset = renderRuleset(resolved.exposures, { dialect: options.dialect, anchor: options.anchor });
@@ -268,6 +301,66 @@ function compileLoaded(
     lockPath,
     texts: load.texts,
   };
+}
+
+/** The one mapping from a command's options to the model's: compile and validate both use it. */
+function resolveOptions(options: CheckOptions & Partial<CompileOptions>, lock: Lockfile, lockPath: string): ResolveOptions {
+  return {
+    host: options.host,
+    gateway: options.gateway,
+    pool: options.pool,
+    lock,
+    frozen: options.frozen === true,
+    lockFileName: lockPath,
+    partialLoad: options.partialLoad === true,
+  };
+}
+
+/**
+ * compile's verdict on the manifests alone, for every host at once: the same early stop (a manifest
+ * or the lock file that cannot be read or parsed), then each host resolved as `compile --host NAME`
+ * would (not frozen, so a missing allocation is chosen, not an error; a lock entry that would move
+ * is compile's `lock-moved` warning; one that a fixed host port claims, its `port-conflict`), and
+ * the union of what they report, each diagnostic once. A repository naming at most one host is
+ * resolved once, as `compile` without --host. A gateway neither declared nor given is not
+ * `gateway-missing` (apply asks route(8)): entries on it are checked against each other
+ * (gatewayFoundLater). Nothing is rendered and the lock is never written.
+ */
+export function checkLoaded(
+  load: LoadResult,
+  lock: { lock: Lockfile; diagnostics: Diagnostic[] },
+  options: CheckOptions,
+  lockPath: string,
+): CheckOutcome {
+  const names = hostNames(load.manifests);
+  const hosts: (string | null)[] = names.length > 1 ? names : [names[0] ?? null];
+  const diagnostics = [...load.diagnostics, ...lock.diagnostics];
+  if (!hasErrors(diagnostics)) {
+    for (const host of names.length > 1 ? names : [undefined]) {
+      const resolved = resolveExposures(load.manifests, { ...resolveOptions({ ...options, host }, lock.lock, lockPath), gatewayFoundLater: true });
+      diagnostics.push(...resolved.diagnostics);
+    }
+  }
+  const unique = uniqueDiagnostics(sortDiagnostics(diagnostics));
+  return {
+    ok: !hasErrors(unique),
+    diagnostics: unique,
+    files: load.manifests.files,
+    containers: load.manifests.documents.reduce((n, d) => n + d.containers.length, 0),
+    hosts,
+    texts: load.texts,
+  };
+}
+
+/** Drops repeats (the same code, severity, place, message and hint), keeping the first. */
+function uniqueDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = JSON.stringify([d.code, d.severity, d.file, d.line, d.column, d.endLine, d.endColumn, d.message, d.hint ?? null]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function digestManifests(load: LoadResult): string {

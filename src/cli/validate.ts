@@ -1,14 +1,14 @@
-// `pfexpose validate [PATH...]`: reads every manifest under the paths, reports each problem at
-// its line and column (text, json or github format) and exits 0 when valid, 1 when not.
+// `pfexpose validate [PATH...]`: every check compile makes that needs no host, for every host the
+// manifests name (pipeline.ts checkPaths, compile's own path), each problem at its line and column
+// (text, json or github format); exits 0 when valid, 1 when not. Writes nothing.
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { formatValidateGithub } from '../diagnostics/format-github.js';
 import { formatJson } from '../diagnostics/format-json.js';
 import { formatSummary, formatText } from '../diagnostics/format-text.js';
-import { hasErrors } from '../diagnostics/diagnostic.js';
-import { loadManifests } from '../manifest/load-manifests.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
+import { checkPaths } from './pipeline.js';
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 1;
@@ -18,12 +18,20 @@ type Format = 'text' | 'json' | 'github';
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
     .command('validate')
-    .description('check manifests: YAML, schema, port specs and the checks that need no host')
+    .description('check manifests as compile does, for every host, without the host: YAML, schema, port specs, conflicts, interfaces, hosts, the lock file')
     .argument('[paths...]', 'manifest files or directories searched for *.yaml and *.yml (default: .)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .option('--lock <file>', 'lock file of dynamic host ports to check against, read only (default: the one compile uses)')
     .addHelpText(
       'after',
       [
+        '',
+        'Checks what compile checks, for each host the manifests name (as compile --host NAME would):',
+        'port conflicts within and across files, interfaces against a host\'s `interfaces:`, `host:`',
+        'values against `hosts:`, duplicate containers, pools, and the lock file (readable, valid,',
+        'its allocations held; a missing allocation is fine, compile chooses it). Left to plan and',
+        'apply: pf and pfctl, and a gateway that only route(8) knows (entries on an undeclared',
+        'gateway are checked against each other only). Writes nothing, the lock file included.',
         '',
         'Exit codes:',
         '  0  every manifest is valid (warnings may be printed)',
@@ -36,13 +44,14 @@ export function registerValidate(program: Command, ctx: CliContext): void {
         '',
       ].join('\n'),
     )
-    .action(async (paths: string[], options: { format: Format }) => {
-      await runValidate(paths.length > 0 ? paths : ['.'], options.format, ctx);
+    .action(async (paths: string[], options: { format: Format; lock?: string }) => {
+      await runValidate(paths.length > 0 ? paths : ['.'], options.format, ctx, options.lock);
     });
 }
 
-export async function runValidate(paths: readonly string[], format: Format, ctx: CliContext): Promise<void> {
-  const { manifests, diagnostics, texts } = await loadManifests(paths, { cwd: ctx.cwd });
+export async function runValidate(paths: readonly string[], format: Format, ctx: CliContext, lockPath?: string): Promise<void> {
+  const outcome = await checkPaths(paths, { cwd: ctx.cwd, lockPath });
+  const { diagnostics, texts } = outcome;
   switch (format) {
     case 'json':
       ctx.stdout.write(formatJson(diagnostics));
@@ -53,10 +62,9 @@ export async function runValidate(paths: readonly string[], format: Format, ctx:
     case 'text': {
       const tty = ctx.stdout.isTTY;
       ctx.stdout.write(formatText(diagnostics, { codeFrame: tty, color: useColor(ctx), sources: texts }));
-      const containers = manifests.documents.reduce((n, d) => n + d.containers.length, 0);
-      ctx.stderr.write(formatSummary(diagnostics, { files: manifests.files.length, containers }));
+      ctx.stderr.write(formatSummary(diagnostics, { files: outcome.files.length, containers: outcome.containers, hosts: outcome.hosts.length }));
       break;
     }
   }
-  ctx.exitCode = hasErrors(diagnostics) ? EXIT_INVALID : EXIT_VALID;
+  ctx.exitCode = outcome.ok ? EXIT_VALID : EXIT_INVALID;
 }

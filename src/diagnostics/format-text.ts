@@ -89,6 +89,8 @@ export function showPrintable(text: string): string {
 export interface Summary {
   files: number;
   containers: number;
+  /** How many hosts were checked; named only when several were. */
+  hosts?: number;
 }
 
 /** The last line of `validate` in text format: `3 files, 5 containers: valid` or the counts. */
@@ -96,7 +98,8 @@ export function formatSummary(diagnostics: readonly Diagnostic[], summary: Summa
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
   const counted = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const head = `${counted(summary.files, 'file')}, ${counted(summary.containers, 'container')}`;
+  const hosts = summary.hosts !== undefined && summary.hosts > 1 ? `, ${counted(summary.hosts, 'host')}` : '';
+  const head = `${counted(summary.files, 'file')}, ${counted(summary.containers, 'container')}${hosts}`;
   const parts: string[] = [];
   if (errors > 0) parts.push(counted(errors, 'error'));
   else parts.push('valid');

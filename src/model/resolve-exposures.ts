@@ -22,6 +22,12 @@ import { EVERY_ADDRESS, PortOccupancy } from './port-occupancy.js';
 import type { ListenId } from './port-occupancy.js';
 import { selectHost } from './select-host.js';
 
+/**
+ * The gateway's name while it is unknown (see gatewayFoundLater). Not an interface name (it has a
+ * space), so it never equals one an entry names; it reads well in messages ("on the gateway").
+ */
+export const GATEWAY_STAND_IN = 'the gateway';
+
 /** Docker's documented pool for `-P` (49000-49900). */
 export const DEFAULT_POOL: PortRange = { start: 49000, end: 49900 };
 
@@ -30,6 +36,14 @@ export interface ResolveOptions {
   host?: string | undefined;
   /** --gateway: overrides the host's declared gateway interface. */
   gateway?: string | undefined;
+  /**
+   * True for checks without the host (validate): when neither `gateway` nor the manifests name the
+   * gateway, apply would ask route(8), so entries on the gateway are not `gateway-missing`; they are
+   * checked against one another on a stand-in interface (GATEWAY_STAND_IN) that no entry can name,
+   * and what depends on which interface it turns out to be (the allowlist, a clash with an entry
+   * naming that interface) is left to the commands that know it.
+   */
+  gatewayFoundLater?: boolean | undefined;
   /** --pool: overrides the host's declared pool of dynamic host ports. */
   pool?: PortRange | undefined;
   /** The parsed lock file, possibly empty. */
@@ -387,7 +401,8 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
   const hostName = selection.name;
   const facts = mergeHostFacts(hostName ?? '', selection.declarations, diagnostics);
 
-  const gateway = options.gateway ?? facts.gateway;
+  const gatewayStandsIn = options.gateway === undefined && facts.gateway === null && options.gatewayFoundLater === true;
+  const gateway = gatewayStandsIn ? GATEWAY_STAND_IN : (options.gateway ?? facts.gateway);
   let pool = DEFAULT_POOL;
   let poolName = `the default pool ${formatRange(DEFAULT_POOL)}`;
   if (options.pool !== undefined) {
@@ -406,7 +421,7 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
       diagnostics.push(located('invalid-pool', declared.source, `pool ${formatRange(facts.pool)} is not a port range within 1-65535 (e.g. 49000-49900)`));
     }
   }
-  if (facts.interfaces !== null && gateway !== null && !facts.interfaces.includes(gateway)) {
+  if (facts.interfaces !== null && gateway !== null && !gatewayStandsIn && !facts.interfaces.includes(gateway)) {
     const message = `the gateway ${gateway} is not among the interfaces declared for host ${hostName ?? ''}: ${facts.interfaces.join(', ')}`;
     const hint = "use a declared interface as the gateway, or add it to the host's `interfaces:`";
     diagnostics.push(

@@ -18,22 +18,38 @@ export interface HostSelection {
   selected: boolean;
 }
 
-export function selectHost(manifests: ManifestSet, requested: string | undefined): HostSelection {
-  const diagnostics: Diagnostic[] = [];
+/**
+ * Every host the manifests name (declared, or named by a document's or container's `host:`), each
+ * with its first mention. Empty: the repository names no host (one anonymous host).
+ */
+export function mentionedHosts(manifests: ManifestSet): Map<string, SourceSpan> {
   const firstMention = new Map<string, SourceSpan>();
   const mention = (name: string, span: SourceSpan): void => {
     const known = firstMention.get(name);
     if (known === undefined || compareSpans(span, known) < 0) firstMention.set(name, span);
   };
-  const placed: { container: ManifestContainer; host: string | null }[] = [];
   for (const document of manifests.documents) {
     if (document.host !== null) mention(document.host, document.hostSource ?? fileStart(document.file));
     for (const declaration of document.hosts) mention(declaration.name, declaration.source);
     for (const container of document.containers) {
       const host = container.host ?? document.host;
       if (host !== null) mention(host, container.source);
-      placed.push({ container, host });
     }
+  }
+  return firstMention;
+}
+
+/** The names of mentionedHosts, sorted: the hosts `--host` can select. */
+export function hostNames(manifests: ManifestSet): string[] {
+  return [...mentionedHosts(manifests).keys()].sort(compareStrings);
+}
+
+export function selectHost(manifests: ManifestSet, requested: string | undefined): HostSelection {
+  const diagnostics: Diagnostic[] = [];
+  const firstMention = mentionedHosts(manifests);
+  const placed: { container: ManifestContainer; host: string | null }[] = [];
+  for (const document of manifests.documents) {
+    for (const container of document.containers) placed.push({ container, host: container.host ?? document.host });
   }
   const names = [...firstMention.keys()].sort(compareStrings);
   const list = names.map((n) => `${n} (${formatSpan(firstMention.get(n) as SourceSpan)})`).join(', ');
