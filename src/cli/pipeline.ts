@@ -76,6 +76,15 @@ export function compileSources(
   );
 }
 
+/** validate's checks on manifests and lock given as texts; no file system access. */
+export function checkSources(sources: readonly { file: string; text: string }[], options: CheckOptions, lockText: string | null): CheckOutcome {
+  const sorted = sources.map((s) => parseManifestText(s.text, s.file)).sort((a, b) => compareStrings(a.file, b.file));
+  const load = loadManifestDocuments(sorted);
+  const lockPath = options.lockPath ?? LOCKFILE_NAME;
+  const lock = lockText === null ? { lock: emptyLockfile(), diagnostics: [] } : parseLockfile(lockText, lockPath);
+  return checkLoaded(load, lock, options, lockPath);
+}
+
 /** One file's text parsed as YAML documents (a leading BOM dropped); what compileParsed takes. */
 export function parseManifestText(text: string, file: string): YamlFile {
   return parseYamlDocuments(text.startsWith('\ufeff') ? text.slice(1) : text, file);
