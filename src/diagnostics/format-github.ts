@@ -2,6 +2,7 @@
 // turns into annotations on the pull request's lines.
 
 import type { Diagnostic } from './diagnostic.js';
+import { isPathDiagnostic } from './diagnostic.js';
 import { formatText } from './format-text.js';
 
 /** GitHub shows at most this many annotations of one severity per step, and drops the rest. */
@@ -63,6 +64,11 @@ export function escapeGithubProperty(text: string): string {
 export function formatGithub(diagnostics: readonly Diagnostic[]): string {
   return diagnostics
     .map((d) => {
+      const message = d.hint === undefined ? d.message : `${d.message}\n${d.hint}`;
+      if (isPathDiagnostic(d)) {
+        // No line to annotate (the path may not even exist): a run-level annotation naming it.
+        return `::${d.severity} title=${escapeGithubProperty(d.code)}::${escapeGithubData(`${d.file}: ${message}`)}\n`;
+      }
       const properties = [
         `file=${escapeGithubProperty(d.file)}`,
         `line=${d.line}`,
@@ -71,7 +77,6 @@ export function formatGithub(diagnostics: readonly Diagnostic[]): string {
         `endColumn=${d.endColumn}`,
         `title=${escapeGithubProperty(d.code)}`,
       ].join(',');
-      const message = d.hint === undefined ? d.message : `${d.message}\n${d.hint}`;
       return `::${d.severity} ${properties}::${escapeGithubData(message)}\n`;
     })
     .join('');

@@ -2,6 +2,7 @@
 // with a caret under the span and the hint. Nothing from the file reaches the terminal raw:
 // control characters in source lines and file names are shown escaped.
 import type { Diagnostic } from './diagnostic.js';
+import { isPathDiagnostic } from './diagnostic.js';
 import { escapeUnprintable, replaceUnprintable } from './printable-text.js';
 
 export interface TextFormatOptions {
@@ -22,9 +23,11 @@ export function formatText(diagnostics: readonly Diagnostic[], options: TextForm
     const severity = paint(STYLE[d.severity], d.severity);
     // Without a code frame the hint joins the line, so one line per diagnostic still names the fix.
     const inlineHint = options.codeFrame !== true && d.hint !== undefined ? ` (hint: ${showPrintable(d.hint)})` : '';
-    out += `${showPrintable(d.file)}:${d.line}:${d.column}: ${severity} ${d.code} ${showPrintable(d.message)}${inlineHint}\n`;
+    // A path diagnostic has no line to point at: it is said the way Unix tools say a bad path.
+    const place = isPathDiagnostic(d) ? `pfexpose: ${showPrintable(d.file)}` : `${showPrintable(d.file)}:${d.line}:${d.column}`;
+    out += `${place}: ${severity} ${d.code} ${showPrintable(d.message)}${inlineHint}\n`;
     if (options.codeFrame !== true) continue;
-    const frame = codeFrame(d, options.sources?.get(d.file));
+    const frame = isPathDiagnostic(d) ? null : codeFrame(d, options.sources?.get(d.file));
     if (frame !== null) {
       out += `${paint(STYLE.dim, frame.gutter)}${frame.line}\n`;
       out += `${paint(STYLE.dim, frame.blank)}${paint(STYLE.caret, frame.carets)}\n`;

@@ -7,7 +7,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { atPath, compareStrings } from '../diagnostics/diagnostic.js';
 import { describeNotRegular, describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
 import { quoteText } from '../ports/quote-text.js';
 import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
@@ -98,7 +98,7 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       if (dangling || errorCode(error) !== 'path-not-found') {
         diagnostics.push(pathDiagnostic(unreadableCode(error), display, `cannot read ${quoteText(path)}: ${describeError(error)}`));
       } else {
-        diagnostics.push(pathDiagnostic('path-not-found', display, `${quoteText(path)} does not exist: give a manifest file or a directory holding *.yaml files`));
+        diagnostics.push(atPath('path-not-found', display, 'no such file or directory: check the path; give a manifest file or a directory that holds *.yaml files'));
       }
       continue;
     }
@@ -216,7 +216,7 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
   if (files.length === 0 && diagnostics.length === 0) {
     const where = paths.length === 0 ? '.' : paths.join(', ');
     diagnostics.push(
-      pathDiagnostic('no-manifests', paths[0] ?? '.', `no manifest file (*.yaml, *.yml) was found under ${quoteText(where)}: give a file or a directory that holds manifests`),
+      atPath('no-manifests', paths[0] ?? '.', `no manifest file (*.yaml, *.yml) was found under ${quoteText(where)}: give a file or a directory that holds manifests`),
     );
   }
   return { files, diagnostics: uniqueDiagnostics(diagnostics) };
@@ -329,7 +329,7 @@ function notRegularDiagnostic(file: string, info: Parameters<typeof describeNotR
   );
 }
 
-type PathCode = Extract<DiagnosticCode, 'file-unreadable' | 'file-not-regular' | 'symlink-loop' | 'symlink-outside' | 'path-not-found' | 'no-manifests' | 'ignore-file-unreadable'>;
+type PathCode = Extract<DiagnosticCode, 'file-unreadable' | 'file-not-regular' | 'symlink-loop' | 'symlink-outside' | 'ignore-file-unreadable'>;
 
 function pathDiagnostic(code: PathCode, file: string, message: string): Diagnostic {
   return { code, severity: 'error', message, file, line: 1, column: 1, endLine: 1, endColumn: 1 };
@@ -340,7 +340,7 @@ function errnoCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function errorCode(error: unknown): PathCode {
+function errorCode(error: unknown): PathCode | 'path-not-found' {
   const code = errnoCode(error);
   if (code === 'ELOOP') return 'symlink-loop';
   if (code === 'ENOENT') return 'path-not-found';
