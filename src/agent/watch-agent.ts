@@ -4,7 +4,7 @@
 // Invalid manifests never reach pf; drift is repaired or reported; a reconcile checks what apply's
 // preflight checks; a rollback or a confirm revert is held until the manifests change.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { diagnosticPlace, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../host/apply-ruleset.js';
 import { unmanagedTablesWarning } from '../host/apply-ruleset.js';
 import type { PreflightResult } from '../host/preflight.js';
@@ -841,5 +841,5 @@ function lineDifference(live: readonly string[], desired: readonly string[]): { 
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code} ${d.message}`;
+  return `${diagnosticPlace(d)}: ${d.severity} ${d.code} ${d.message}`;
 }

@@ -16,6 +16,7 @@ import {
   type ConfirmOutcome,
   type PendingOutcome,
 } from '../host/apply-ruleset.js';
+import { writeFailureReason } from '../host/atomic-write.js';
 import { createConfirmWatchdogStarter } from '../host/confirm-watchdog.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
 import { ExclusiveLock } from '../host/exclusive-lock.js';
@@ -288,7 +289,7 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
       ctx.stderr.write(`updated ${target.lock.path}\n`);
     } catch (error) {
       ctx.stderr.write(
-        `pfexpose: pf holds the new ruleset, but the lock file ${target.lock.path} could not be written: ${errorMessage(error)}; fix that and run the same apply again (it loads nothing and writes the lock file)\n`,
+        `pfexpose: pf holds the new ruleset, but the lock file ${target.lock.path} could not be written: ${writeFailureReason(error)}; fix that and run the same apply again (it loads nothing and writes the lock file)\n`,
       );
       ctx.exitCode = EXIT_NOT_APPLIED;
     }
@@ -613,8 +614,4 @@ function outcomeJson(command: string, anchor: string, outcome: ApplyOutcome): Re
 
 function diagnosticJson(d: Diagnostic): Record<string, unknown> {
   return { code: d.code, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.column, ...(d.hint === undefined ? {} : { hint: d.hint }) };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../host/atomic-write.js';
+import { writeFailureReason, writeFileAtomic } from '../host/atomic-write.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
 import type { Exposure } from '../model/exposure.js';
@@ -90,7 +90,7 @@ async function attempt(step: () => Promise<void>): Promise<string | null> {
     await step();
     return null;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return writeFailureReason(error);
   }
 }
 

@@ -7,7 +7,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatText } from '../diagnostics/format-text.js';
-import { writeFileAtomic } from '../host/atomic-write.js';
+import { writeFailureReason, writeFileAtomic } from '../host/atomic-write.js';
 import { readGitRevision } from '../host/git.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
@@ -175,7 +175,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
     try {
       await writeFileAtomic(resolve(ctx.cwd, flags.output), serializePlanFile(file));
     } catch (error) {
-      return fail(ctx, `cannot write the plan to ${flags.output}: ${error instanceof Error ? error.message : String(error)}`);
+      return fail(ctx, `cannot write the plan to ${flags.output}: ${writeFailureReason(error)} (nothing was written)`);
     }
   }
   return plan.summary.changes ? EXIT_CHANGES : EXIT_NO_CHANGES;

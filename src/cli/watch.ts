@@ -16,6 +16,7 @@ import { pullCheckout } from '../agent/pull-checkout.js';
 import { WatchAgent } from '../agent/watch-agent.js';
 import type { DriftMode } from '../agent/watch-agent.js';
 import { applyRuleset, revertExpiredConfirm } from '../host/apply-ruleset.js';
+import { writeFailureReason } from '../host/atomic-write.js';
 import { ExclusiveLock } from '../host/exclusive-lock.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
@@ -239,7 +240,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
                 await writeLockfile(resolve(ctx.cwd, outcome.lockPath), outcome.lock);
                 return null;
               } catch (error) {
-                return error instanceof Error ? error.message : String(error);
+                return writeFailureReason(error);
               }
             },
           }),

@@ -13,6 +13,7 @@ export const manifestCodes = {
   'file-not-utf8': { summary: 'a manifest file is not valid UTF-8' },
   'symlink-loop': { summary: 'a symbolic link leads back into a directory being searched' },
   'symlink-outside': { summary: 'a symbolic link found while searching leads outside the paths given: not followed, its target never read' },
+  'ignore-file-unreadable': { summary: 'the `.pfexposeignore` at the root of a directory given cannot be read: that directory is not searched' },
   'yaml-syntax': { summary: 'the file is not valid YAML' },
   'yaml-tab-indent': { summary: 'a tab is used for indentation; YAML indents with spaces only' },
   'yaml-duplicate-key': { summary: 'a mapping has the same key twice' },

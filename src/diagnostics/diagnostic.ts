@@ -10,6 +10,7 @@ export interface Diagnostic {
   message: string;
   /** The file as the user named it, or relative to the working directory. */
   file: string;
+  /** 1-based; 0 in a path diagnostic (see isPathDiagnostic): the path itself, no place in a text. */
   line: number;
   column: number;
   endLine: number;
@@ -57,6 +58,26 @@ export function compareStrings(a: string, b: string): number {
 
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(compareDiagnostics);
+}
+
+/**
+ * A path diagnostic is about a path given on the command line as a whole (it does not exist, or
+ * holds no manifest), not about a place in a file: it has no line (0, and column 0), and prints as
+ * `pfexpose: PATH: error CODE message` rather than `PATH:1:1: ...`.
+ */
+export function isPathDiagnostic(d: Pick<Diagnostic, 'line'>): boolean {
+  return d.line === 0;
+}
+
+/** A path diagnostic (see isPathDiagnostic). */
+export function atPath(code: DiagnosticCode, file: string, message: string, hint?: string): Diagnostic {
+  return { code, severity: 'error', message, file, line: 0, column: 0, endLine: 0, endColumn: 0, ...(hint === undefined ? {} : { hint }) };
+}
+
+/** Where a diagnostic is, for one-line forms (logs): `FILE:LINE:COLUMN`, the path alone, or `pfexpose` for the command line. */
+export function diagnosticPlace(d: Pick<Diagnostic, 'file' | 'line' | 'column'>): string {
+  if (isCommandLine(d)) return 'pfexpose';
+  return isPathDiagnostic(d) ? d.file : `${d.file}:${d.line}:${d.column}`;
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

@@ -2,7 +2,7 @@
 // turns into annotations on the pull request's lines.
 
 import type { Diagnostic } from './diagnostic.js';
-import { isCommandLine } from './diagnostic.js';
+import { isCommandLine, isPathDiagnostic } from './diagnostic.js';
 import { formatText } from './format-text.js';
 
 /** GitHub shows at most this many annotations of one severity per step, and drops the rest. */
@@ -64,12 +64,16 @@ export function escapeGithubProperty(text: string): string {
 export function formatGithub(diagnostics: readonly Diagnostic[]): string {
   return diagnostics
     .map((d) => {
-      // A command-line problem is annotated on the run, not on a line of some file.
+      const message = d.hint === undefined ? d.message : `${d.message}\n${d.hint}`;
+      // No line to annotate: a path (which may not even exist) is named in the text; a command-line
+      // problem is annotated on the run.
+      if (isPathDiagnostic(d)) {
+        return `::${d.severity} title=${escapeGithubProperty(d.code)}::${escapeGithubData(`${d.file}: ${message}`)}\n`;
+      }
       const position = isCommandLine(d)
         ? []
         : [`file=${escapeGithubProperty(d.file)}`, `line=${d.line}`, `col=${d.column}`, `endLine=${d.endLine}`, `endColumn=${d.endColumn}`];
       const properties = [...position, `title=${escapeGithubProperty(d.code)}`].join(',');
-      const message = d.hint === undefined ? d.message : `${d.message}\n${d.hint}`;
       return `::${d.severity} ${properties}::${escapeGithubData(message)}\n`;
     })
     .join('');

@@ -2,7 +2,7 @@
 // with a caret under the span and the hint. Nothing from the file reaches the terminal raw:
 // control characters in source lines and file names are shown escaped.
 import type { Diagnostic } from './diagnostic.js';
-import { isCommandLine } from './diagnostic.js';
+import { isCommandLine, isPathDiagnostic } from './diagnostic.js';
 import { escapeUnprintable, replaceUnprintable } from './printable-text.js';
 
 export interface TextFormatOptions {
@@ -23,11 +23,16 @@ export function formatText(diagnostics: readonly Diagnostic[], options: TextForm
     const severity = paint(STYLE[d.severity], d.severity);
     // Without a code frame the hint joins the line, so one line per diagnostic still names the fix.
     const inlineHint = options.codeFrame !== true && d.hint !== undefined ? ` (hint: ${showPrintable(d.hint)})` : '';
-    // A problem of a command-line option has no place in a file: it is said the way usage errors are.
-    const where = isCommandLine(d) ? 'pfexpose' : `${showPrintable(d.file)}:${d.line}:${d.column}`;
+    // A problem of a command-line option has no place in a file: it is said the way usage errors are;
+    // a path diagnostic has no line to point at: it is said the way Unix tools say a bad path.
+    const where = isCommandLine(d)
+      ? 'pfexpose'
+      : isPathDiagnostic(d)
+        ? `pfexpose: ${showPrintable(d.file)}`
+        : `${showPrintable(d.file)}:${d.line}:${d.column}`;
     out += `${where}: ${severity} ${d.code} ${showPrintable(d.message)}${inlineHint}\n`;
     if (options.codeFrame !== true) continue;
-    const frame = isCommandLine(d) ? null : codeFrame(d, options.sources?.get(d.file));
+    const frame = isCommandLine(d) || isPathDiagnostic(d) ? null : codeFrame(d, options.sources?.get(d.file));
     if (frame !== null) {
       out += `${paint(STYLE.dim, frame.gutter)}${frame.line}\n`;
       out += `${paint(STYLE.dim, frame.blank)}${paint(STYLE.caret, frame.carets)}\n`;

@@ -13,29 +13,94 @@ export const PRIVATE_FILE_MODE = 0o600;
 /** What writes a file whole: writeFileAtomic, or a test's stand-in that fails (a full disk). */
 export type FileWriter = (path: string, data: string | Uint8Array) => Promise<void>;
 
-/** mode: 0644 for the files users keep (compile output, plans, lock files); the state directory's records pass PRIVATE_FILE_MODE. */
+/**
+ * A file that could not be written, said about the file asked for, never the temporary file beside
+ * it: `reason` is what went wrong in words (callers that name the path themselves use it), the
+ * message is `cannot write PATH: reason`, and `code` keeps the errno for callers that look at it.
+ */
+export class WriteFileError extends Error {
+  readonly path: string;
+  readonly reason: string;
+  readonly code: string | undefined;
+  constructor(path: string, reason: string, code: string | undefined) {
+    super(`cannot write ${path}: ${reason}`);
+    this.name = 'WriteFileError';
+    this.path = path;
+    this.reason = reason;
+    this.code = code;
+  }
+}
+
+/** Why a write failed, without the path (the caller names the file the user asked for). */
+export function writeFailureReason(error: unknown): string {
+  if (error instanceof WriteFileError) return error.reason;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * mode: 0644 for the files users keep (compile output, plans, lock files); the state directory's
+ * records pass PRIVATE_FILE_MODE. Failures are WriteFileError naming `path`; the temporary file is
+ * removed whatever step failed.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  // O_EXCL already refuses an existing name, symbolic link or not; O_NOFOLLOW says so twice.
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  let handle;
+  try {
+    // O_EXCL already refuses an existing name, symbolic link or not; O_NOFOLLOW says so twice.
+    handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  } catch (error) {
+    throw writeFileError(path, error);
+  }
   try {
     await handle.writeFile(data);
     await handle.sync();
   } catch (error) {
-    await handle.close();
+    await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw error;
+    throw writeFileError(path, error);
   }
-  await handle.close();
   try {
+    await handle.close();
     // rename() replaces a symbolic link at path itself, never the file it points to.
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw error;
+    throw writeFileError(path, error);
   }
   await syncDirectory(dir);
+}
+
+function writeFileError(path: string, error: unknown): WriteFileError {
+  const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return new WriteFileError(path, describeWriteErrno(code), code);
+}
+
+/** A write's errno in words, about the file asked for and its directory. */
+function describeWriteErrno(code: string | undefined): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'its directory does not exist; create it first or write elsewhere';
+    case 'ENOTDIR':
+      return 'a part of its path is not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied: its directory must be writable by this user';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'the disk quota is exceeded';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'EISDIR':
+      return 'it is a directory; name a file';
+    case 'ENAMETOOLONG':
+      return 'its name is too long';
+    case 'EIO':
+      return 'an input/output error on the device';
+    default:
+      return code === undefined ? 'unknown error' : `system error ${code}`;
+  }
 }
 
 /** A file or directory pfexpose refuses to trust: the message says which and what to do. */

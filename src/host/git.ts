@@ -4,7 +4,9 @@
 import { execFile } from 'node:child_process';
 import { isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path';
 import { decodeManifestBytes, MAX_MANIFEST_BYTES } from '../manifest/decode-manifest-bytes.js';
-import { isManifestName } from '../manifest/find-manifest-files.js';
+import { isManifestName, MAX_IGNORE_FILE_BYTES } from '../manifest/find-manifest-files.js';
+import { IGNORE_FILE_NAME, NO_IGNORE_RULES, parseIgnoreRules } from '../manifest/ignore-rules.js';
+import type { IgnoreRules } from '../manifest/ignore-rules.js';
 import { MAX_LOCKFILE_BYTES } from './lock-file.js';
 
 export interface GitRevisionRequest {
@@ -68,9 +70,12 @@ export async function readGitRevision(request: GitRevisionRequest): Promise<GitR
     if (!entries.ok) return entries;
     const explicitFile = entries.entries.length === 1 && entries.entries[0]?.path === inRepo;
     if (entries.entries.length === 0) missing.push(given);
+    // A directory's .pfexposeignore as committed in that revision, not as it is on this host.
+    const ignoreRules = explicitFile ? NO_IGNORE_RULES : await readCommittedIgnore(run, commit, inRepo, entries.entries, roots);
+    if ('message' in ignoreRules) return { ok: false, message: `${join(normalize(given), IGNORE_FILE_NAME)} at ${request.ref} ${ignoreRules.message}` };
     for (const entry of entries.entries) {
       const below = explicitFile ? '' : posixRelative(inRepo, entry.path);
-      if (!explicitFile && !isManifestPath(below)) continue;
+      if (!explicitFile && (!isManifestPath(below) || ignoreRules.ignores(below, false))) continue;
       const display = below === '' ? normalize(given) : join(normalize(given), ...below.split('/'));
       if (seen.has(display)) continue;
       seen.add(display);
@@ -174,6 +179,32 @@ async function resolveLink(
     current = { path: at, object: record.object, size: record.size, link: true };
   }
   return { ok: false, message: 'is a symbolic link in a loop of links (symlink-loop): fix the links' };
+}
+
+/**
+ * The rules of the ignore file at the root of a directory given, read from the revision's tree
+ * (a link in it is resolved there, and must stay inside the paths given); none when absent.
+ */
+async function readCommittedIgnore(
+  run: (args: string[]) => Promise<GitRun>,
+  commit: string,
+  inRepo: string,
+  entries: readonly TreeEntry[],
+  roots: readonly string[],
+): Promise<IgnoreRules | { message: string }> {
+  const path = inRepo === '' ? IGNORE_FILE_NAME : `${inRepo}/${IGNORE_FILE_NAME}`;
+  let entry = entries.find((e) => e.path === path);
+  if (entry === undefined) return NO_IGNORE_RULES;
+  if (entry.link) {
+    const resolved = await resolveLink(run, commit, entry, (at) => insideRoots(roots, at));
+    if (!resolved.ok) return { message: `${resolved.message} (ignore-file-unreadable)` };
+    if (resolved.entry === null) return { message: 'is a symbolic link to a directory, not a file of gitignore patterns (ignore-file-unreadable)' };
+    entry = resolved.entry;
+  }
+  if (entry.size > MAX_IGNORE_FILE_BYTES) return { message: `is ${entry.size} bytes, over the ${MAX_IGNORE_FILE_BYTES}-byte limit for an ignore file (ignore-file-unreadable)` };
+  const blob = await run(['cat-file', 'blob', entry.object]);
+  if (!blob.ok) return { message: `cannot be read: ${blob.message} (ignore-file-unreadable)` };
+  return parseIgnoreRules(blob.stdout.toString('utf8'));
 }
 
 /** Whether a repository path lies at or under one of the paths given. */

@@ -7,10 +7,12 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { atPath, compareStrings } from '../diagnostics/diagnostic.js';
 import { describeNotRegular, describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
 import { quoteText } from '../ports/quote-text.js';
 import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
+import { IGNORE_FILE_NAME, NO_IGNORE_RULES, parseIgnoreRules } from './ignore-rules.js';
+import type { IgnoreRules } from './ignore-rules.js';
 
 export interface ManifestFile {
   /** The path as the user wrote it, joined with the names found below it. */
@@ -52,8 +54,12 @@ interface Root {
 
 /**
  * Every `*.yaml` / `*.yml` file under paths, sorted by name in code-unit order. Directories are
- * searched recursively, skipping dot-files, dot-directories and node_modules; a path named
- * explicitly is taken whatever its extension (links in it are followed: the user named it).
+ * searched recursively, skipping dot-files, dot-directories, node_modules and what the
+ * `.pfexposeignore` at the root of that directory PATH names; a path named explicitly is taken
+ * whatever its extension and whatever an ignore file says (links in it are followed: the user
+ * named it). A file is read when any PATH given reaches it without ignoring it, so the result
+ * does not depend on the order of the PATHs. An ignore file that cannot be read is an
+ * `ignore-file-unreadable` error and its directory is not searched (what it would skip is unknown).
  * While searching, a symbolic link is followed only when its real target lies inside a path given
  * (a directory, or a file named explicitly); one leading elsewhere is a `symlink-outside`
  * diagnostic naming the link, and its target is neither read nor shown. FIFOs, sockets and
@@ -63,7 +69,11 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
   const cwd = options.cwd ?? process.cwd();
   const diagnostics: Diagnostic[] = [];
   const found = new Map<string, ManifestFile>();
-  const visitedDirectories = new Set<string>();
+  // Directories searched by the current root's walk; and every directory a walk without ignore
+  // rules has searched, which a later root need not search again.
+  let visitedDirectories = new Set<string>();
+  const searchedWithoutRules = new Set<string>();
+  let rules: IgnoreRules = NO_IGNORE_RULES;
 
   const addFile = async (file: ManifestFile, real?: string): Promise<void> => {
     // The same file reached twice (overlapping paths, a symlink) is read once.
@@ -88,7 +98,7 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       if (dangling || errorCode(error) !== 'path-not-found') {
         diagnostics.push(pathDiagnostic(unreadableCode(error), display, `cannot read ${quoteText(path)}: ${describeError(error)}`));
       } else {
-        diagnostics.push(pathDiagnostic('path-not-found', display, `${quoteText(path)} does not exist: give a manifest file or a directory holding *.yaml files`));
+        diagnostics.push(atPath('path-not-found', display, 'no such file or directory: check the path; give a manifest file or a directory that holds *.yaml files'));
       }
       continue;
     }
@@ -97,7 +107,7 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
   const roots: Root[] = given.map((g) => ({ real: g.real, isDirectory: g.info.isDirectory() }));
   const insideRoots = (real: string): boolean => roots.some((root) => (root.isDirectory ? isWithin(real, root.real) : real === root.real));
 
-  const enterDirectory = async (display: string, absolute: string, childReal: string, parentReal: string, ancestors: readonly string[]): Promise<void> => {
+  const enterDirectory = async (display: string, absolute: string, childReal: string, parentReal: string, ancestors: readonly string[], below: string): Promise<void> => {
     if (ancestors.includes(childReal) || childReal === parentReal) {
       diagnostics.push(
         pathDiagnostic(
@@ -109,10 +119,10 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       return;
     }
     if (visitedDirectories.has(childReal)) return;
-    await walk(display, absolute, childReal, [...ancestors, parentReal]);
+    await walk(display, absolute, childReal, [...ancestors, parentReal], below);
   };
 
-  const followLink = async (name: string, display: string, absolute: string, parentReal: string, ancestors: readonly string[]): Promise<void> => {
+  const followLink = async (name: string, display: string, absolute: string, parentReal: string, ancestors: readonly string[], below: string): Promise<void> => {
     let real: string;
     let info: Stats;
     try {
@@ -124,6 +134,8 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       else if (isManifestName(name)) diagnostics.push(pathDiagnostic('file-unreadable', display, `cannot read file: ${describeError(error)}`));
       return;
     }
+    // A link is tested by its own path; one to a directory also as a directory (`shared/`).
+    if (info.isDirectory() && rules.ignores(below, true)) return;
     if (!insideRoots(real)) {
       // Where it leads is not said: the message names the link only.
       if (info.isDirectory() || isManifestName(name)) {
@@ -138,7 +150,7 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       return;
     }
     if (info.isDirectory()) {
-      await enterDirectory(display, absolute, real, parentReal, ancestors);
+      await enterDirectory(display, absolute, real, parentReal, ancestors, below);
       return;
     }
     if (!isManifestName(name)) return;
@@ -149,7 +161,7 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
     await addFile({ file: display, absolute: real, noFollow: true }, real);
   };
 
-  const walk = async (display: string, absolute: string, real: string, ancestors: readonly string[]): Promise<void> => {
+  const walk = async (display: string, absolute: string, real: string, ancestors: readonly string[], below: string): Promise<void> => {
     visitedDirectories.add(real);
     let entries: Dirent[];
     try {
@@ -167,13 +179,14 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       if (entry === undefined || name.startsWith('.') || SKIPPED_DIRECTORIES.has(name)) continue;
       const childDisplay = join(display, name);
       const childAbsolute = join(absolute, name);
+      const childBelow = below === '' ? name : `${below}/${name}`;
       const type = await entryType(entry, childAbsolute);
       if (type === null) continue;
       if (type.isSymbolicLink()) {
-        await followLink(name, childDisplay, childAbsolute, real, ancestors);
+        if (!rules.ignores(childBelow, false)) await followLink(name, childDisplay, childAbsolute, real, ancestors, childBelow);
       } else if (type.isDirectory()) {
-        await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors);
-      } else if (isManifestName(name)) {
+        if (!rules.ignores(childBelow, true)) await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors, childBelow);
+      } else if (isManifestName(name) && !rules.ignores(childBelow, false)) {
         if (type.isFile()) await addFile({ file: childDisplay, absolute: childAbsolute, noFollow: true });
         else diagnostics.push(notRegularDiagnostic(childDisplay, type));
       }
@@ -182,7 +195,16 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
 
   for (const path of given) {
     if (path.info.isDirectory()) {
-      if (!visitedDirectories.has(path.real)) await walk(path.display, path.absolute, path.real, []);
+      if (searchedWithoutRules.has(path.real)) continue;
+      const read = await readIgnoreRules(path.absolute, path.display, insideRoots);
+      if (read.diagnostic !== undefined) {
+        diagnostics.push(read.diagnostic);
+        continue;
+      }
+      rules = read.rules ?? NO_IGNORE_RULES;
+      visitedDirectories = new Set();
+      await walk(path.display, path.absolute, path.real, [], '');
+      if (read.rules === null) for (const real of visitedDirectories) searchedWithoutRules.add(real);
     } else if (!path.info.isFile()) {
       diagnostics.push(notRegularDiagnostic(path.display, path.info));
     } else {
@@ -194,10 +216,68 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
   if (files.length === 0 && diagnostics.length === 0) {
     const where = paths.length === 0 ? '.' : paths.join(', ');
     diagnostics.push(
-      pathDiagnostic('no-manifests', paths[0] ?? '.', `no manifest file (*.yaml, *.yml) was found under ${quoteText(where)}: give a file or a directory that holds manifests`),
+      atPath('no-manifests', paths[0] ?? '.', `no manifest file (*.yaml, *.yml) was found under ${quoteText(where)}: give a file or a directory that holds manifests`),
     );
   }
-  return { files, diagnostics };
+  return { files, diagnostics: uniqueDiagnostics(diagnostics) };
+}
+
+/** Roots searched more than once (overlapping PATHs with ignore files) report a problem once. */
+function uniqueDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}\0${d.file}\0${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The ignore file is a list of patterns, never large: this is far beyond any real one. */
+export const MAX_IGNORE_FILE_BYTES = 1024 * 1024;
+
+export type IgnoreRead = { rules: IgnoreRules | null; diagnostic?: undefined } | { rules?: undefined; diagnostic: Diagnostic };
+
+/**
+ * The rules of the `.pfexposeignore` at the root of a directory PATH: null when there is none.
+ * A link is followed only when `allowed` accepts its real target (it lies inside the PATHs given);
+ * anything else that keeps the file from being read is an `ignore-file-unreadable` diagnostic.
+ */
+export async function readIgnoreRules(directory: string, display: string, allowed: (real: string) => boolean = () => true): Promise<IgnoreRead> {
+  const absolute = join(directory, IGNORE_FILE_NAME);
+  const shown = join(display, IGNORE_FILE_NAME);
+  const refuse = (reason: string): IgnoreRead => ({
+    diagnostic: pathDiagnostic('ignore-file-unreadable', shown, `cannot read the ignore file: ${reason}; the directory is not searched until it can be read`),
+  });
+  let own: Stats;
+  try {
+    own = await lstat(absolute);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { rules: null };
+    return refuse(describeError(error));
+  }
+  if (own.isSymbolicLink()) {
+    const real = await realpath(absolute).catch((error: unknown) => error);
+    if (typeof real !== 'string') return refuse(describeError(real));
+    if (!allowed(real)) return refuse('it is a symbolic link that leads outside the paths given, so it is not followed; replace it with the file itself');
+  }
+  const read = await readRegularFile(absolute, { maxBytes: MAX_IGNORE_FILE_BYTES });
+  switch (read.kind) {
+    case 'ok': {
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(read.bytes);
+      return { rules: parseIgnoreRules(text) };
+    }
+    case 'too-large':
+      return refuse(`it is ${read.size} bytes, over the ${MAX_IGNORE_FILE_BYTES}-byte limit for an ignore file`);
+    case 'not-regular':
+      return refuse(describeReadFailure(read));
+    case 'missing':
+      return { rules: null };
+    case 'symlink':
+      return refuse('it was replaced by a symbolic link while pfexpose read it; run again');
+    case 'unreadable':
+      return refuse(describeError({ code: read.errno }));
+  }
 }
 
 /** The entry's own type (a link is a link); looked up when the directory listing did not say. */
@@ -249,7 +329,7 @@ function notRegularDiagnostic(file: string, info: Parameters<typeof describeNotR
   );
 }
 
-type PathCode = Extract<DiagnosticCode, 'file-unreadable' | 'file-not-regular' | 'symlink-loop' | 'symlink-outside' | 'path-not-found' | 'no-manifests'>;
+type PathCode = Extract<DiagnosticCode, 'file-unreadable' | 'file-not-regular' | 'symlink-loop' | 'symlink-outside' | 'ignore-file-unreadable'>;
 
 function pathDiagnostic(code: PathCode, file: string, message: string): Diagnostic {
   return { code, severity: 'error', message, file, line: 1, column: 1, endLine: 1, endColumn: 1 };
@@ -260,7 +340,7 @@ function errnoCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function errorCode(error: unknown): PathCode {
+function errorCode(error: unknown): PathCode | 'path-not-found' {
   const code = errnoCode(error);
   if (code === 'ELOOP') return 'symlink-loop';
   if (code === 'ENOENT') return 'path-not-found';

@@ -3,7 +3,7 @@
 // always given; no interface means the host's gateway interface.
 import type { PortSpecError, PortSpecResult } from './port-spec.js';
 import { parseAddress } from './address.js';
-import { describeInterfaceNameProblem } from './interface-name.js';
+import { describeInterfaceNameProblem, looksLikeInterfaceName } from './interface-name.js';
 import { pairPortRanges } from './pair-port-ranges.js';
 import { portError, whitespaceErrors } from './port-error.js';
 import { parsePortRange } from './port-number.js';
@@ -40,6 +40,8 @@ export function parseKleenePort(text: string): PortSpecResult {
   const fields = splitFields(main);
 
   if (fields.length > 3) return failWith(tooManyFields(main, fields, text.slice(main.length)));
+  const missing = missingPortAfterInterface(fields, text.slice(main.length));
+  if (missing !== null) return failWith(missing);
 
   const errors: PortSpecError[] = [];
   const interfaces: string[] = [];
@@ -108,6 +110,27 @@ function splitFields(text: string): Field[] {
     start += part.length + 1;
   }
   return fields;
+}
+
+/**
+ * `em1:5432` or `em1`: an interface where the host port belongs, with too few fields for the
+ * interface form. Said as such, with the entry written out in full, instead of "not a number".
+ */
+function missingPortAfterInterface(fields: readonly Field[], protocol: string): PortSpecError | null {
+  if (fields.length > 2) return null;
+  const first = fields[0] as Field;
+  if (!looksLikeInterfaceName(first.text)) return null;
+  const second = fields[1];
+  const ports = second !== undefined && parsePortRange(second.text, second.start).ok ? `${second.text}:${second.text}` : '8080:80';
+  const end = second === undefined ? first.text.length : second.start + second.text.length;
+  return portError(
+    'port-syntax',
+    `${quoteText(first.text)} is an interface, not a port: the interface form needs all three fields, ` +
+      `INTERFACE:HOST_PORT:CONTAINER_PORT, e.g. ${first.text}:${ports}${protocol}; without an interface, ` +
+      'HOST_PORT[:CONTAINER_PORT] listens on the gateway interface',
+    0,
+    end,
+  );
 }
 
 /** More than three fields: most likely an IPv6 address written as if this were docker syntax. */

@@ -77,4 +77,31 @@ describe('watchManifests', () => {
     },
     TIMEOUT,
   );
+
+  it(
+    'does not report hidden paths or what the root .pfexposeignore names; re-reads the rules when that file changes',
+    async () => {
+      const { manifests, root } = tree();
+      mkdirSync(join(manifests, '.github', 'workflows'), { recursive: true });
+      mkdirSync(join(manifests, 'vendor'));
+      writeFileSync(join(manifests, '.pfexposeignore'), 'docker-compose.yml\nvendor/\n');
+      const seen = await watching(['m'], root);
+      writeFileSync(join(manifests, 'docker-compose.yml'), 'services: {}\n');
+      writeFileSync(join(manifests, 'vendor', 'lib.yaml'), 'x: 1\n');
+      mkdirSync(join(manifests, 'vendor', 'deeper'));
+      writeFileSync(join(manifests, '.pre-commit-config.yaml'), 'repos: []\n');
+      writeFileSync(join(manifests, '.github', 'workflows', 'ci.yml'), 'on: push\n');
+      writeFileSync(join(manifests, 'marker.yaml'), 'version: 1\n');
+      expect(await until(() => seen.some((path) => path.endsWith('marker.yaml')), 20_000)).toBe(true);
+      await new Promise((done) => setTimeout(done, 500));
+      expect(seen.map((path) => path.slice(manifests.length + 1))).toEqual(['marker.yaml']);
+
+      writeFileSync(join(manifests, '.pfexposeignore'), 'vendor/\n');
+      expect(await until(() => seen.some((path) => path.endsWith('.pfexposeignore')), 20_000)).toBe(true);
+      writeFileSync(join(manifests, 'docker-compose.yml'), 'services: {x: 1}\n');
+      expect(await until(() => seen.some((path) => path.endsWith('docker-compose.yml')), 20_000)).toBe(true);
+      expect(seen.filter((path) => path.includes('vendor') || path.includes('.github') || path.includes('pre-commit'))).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });

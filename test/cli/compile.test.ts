@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -114,6 +114,33 @@ describe('pfexpose compile', () => {
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('rules.conf differs from what compile would write');
     expect((await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'missing.conf'], { cwd: dir })).code).toBe(1);
+  });
+
+  const unwritable: [string, { output: string; reason: RegExp }][] = [
+    ['under a regular file', { output: 'm.yaml/rules.conf', reason: /a part of its path is not a directory/ }],
+    ['in a directory that does not exist', { output: 'nowhere/rules.conf', reason: /its directory does not exist/ }],
+    ['onto a directory', { output: 'sub', reason: /it is a directory/ }],
+  ];
+  it.each(unwritable)('-o %s: exit 1 naming the output, never a temporary file, none left behind', async (_name, { output, reason }) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.yaml'), SINGLE);
+    mkdirSync(join(dir, 'sub'));
+    const result = await runInProcess(['compile', '.', '--gateway', 'em0', '-o', output], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cannot write ${output}: `);
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr).not.toMatch(/\.tmp|cannot write .*cannot write/);
+    expect(readdirSync(dir).sort()).toEqual(['m.yaml', 'sub']);
+    expect(readdirSync(join(dir, 'sub'))).toEqual([]);
+  });
+
+  it('names the lock file, not a temporary file, when it cannot be written', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'm.yaml'), EPHEMERAL);
+    const result = await runInProcess(['compile', '.', '--gateway', 'em0', '--lock', 'nowhere/pfexpose.lock.json'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot write the lock file nowhere/pfexpose.lock.json: its directory does not exist');
+    expect(result.stderr).not.toMatch(/\.tmp/);
   });
 
   it('leaves no output file when the manifests are invalid', async () => {

@@ -106,6 +106,6 @@ describe('pfexpose validate (in process)', () => {
   it('exits 1 on a path that does not exist', async () => {
     const result = await run(['validate', 'no/such/dir']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('error path-not-found');
+    expect(result.stdout).toBe('pfexpose: no/such/dir: error path-not-found no such file or directory: check the path; give a manifest file or a directory that holds *.yaml files\n');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { COMMAND_LINE, sortDiagnostics } from '../../src/diagnostics/diagnostic.js';
+import { atPath, COMMAND_LINE, diagnosticPlace, sortDiagnostics } from '../../src/diagnostics/diagnostic.js';
 import { atCommandLine } from '../../src/model/located.js';
 import { escapeGithubData, escapeGithubProperty, formatGithub, formatValidateGithub } from '../../src/diagnostics/format-github.js';
 import { formatJson } from '../../src/diagnostics/format-json.js';
@@ -171,5 +171,29 @@ describe('a diagnostic about a command-line option (no place in a file)', () => 
 
   it('sorts before every diagnostic of a file', () => {
     expect(sortDiagnostics([error, unknownHost, { ...error, file: '+early.yaml' }]).map((d) => d.file)).toEqual([COMMAND_LINE, '+early.yaml', 'examples/web.yaml']);
+  });
+});
+
+describe('path diagnostics (a path given on the command line, no line in it)', () => {
+  const missing = atPath('path-not-found', 'no,such:dir', 'no such file or directory: check the path', 'give a directory');
+  const cases: [string, { format: (d: Diagnostic[]) => string; want: string }][] = [
+    ['text: the path the way Unix tools say it, never FILE:1:1', { format: (d) => formatText(d), want: 'pfexpose: no,such:dir: error path-not-found no such file or directory: check the path (hint: give a directory)\n' }],
+    ['text with a code frame: no frame, the hint below', { format: (d) => formatText(d, { codeFrame: true, sources: new Map([['no,such:dir', 'x\n']]) }), want: 'pfexpose: no,such:dir: error path-not-found no such file or directory: check the path\n  hint: give a directory\n' }],
+    ['github: a run-level annotation, the path in its message, no line', { format: (d) => formatGithub(d), want: '::error title=path-not-found::no,such:dir: no such file or directory: check the path%0Agive a directory\n' }],
+  ];
+  it.each(cases)('%s', (_name, { format, want }) => {
+    expect(format([missing])).toBe(want);
+  });
+
+  it('json keeps every key, with line and column 0', () => {
+    expect(JSON.parse(formatJson([missing]))).toEqual({
+      diagnostics: [{ code: 'path-not-found', severity: 'error', message: 'no such file or directory: check the path', file: 'no,such:dir', line: 0, column: 0, endLine: 0, endColumn: 0 }],
+    });
+  });
+
+  it('one-line places (the agent log): the path alone, or FILE:LINE:COLUMN', () => {
+    expect(diagnosticPlace(missing)).toBe('no,such:dir');
+    expect(diagnosticPlace(error)).toBe('examples/web.yaml:3:9');
+    expect(diagnosticPlace(atCommandLine('unknown-host', '--host db3 is not a host'))).toBe('pfexpose');
   });
 });

@@ -75,6 +75,62 @@ describe('pfexpose validate (built CLI)', () => {
     });
   });
 
+  describe('at a repository root beside other tools\' YAML', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pfexpose-e2e-repo-'));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const write = (path: string, text: string): void => {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    write('web.yaml', 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: ["8080:80"]\n');
+    write('docker-compose.yml', 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n');
+    write('.pre-commit-config.yaml', 'repos: []\n');
+    write('.github/workflows/ci.yml', 'on: push\njobs: {}\n');
+
+    it('without .pfexposeignore: hidden files are skipped, docker-compose.yml is read and reported', () => {
+      const result = pfexpose(['validate'], root);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^docker-compose\.yml:\d+:\d+: error /m);
+      expect(result.stdout).not.toMatch(/pre-commit|\.github/);
+    });
+
+    it('with docker-compose.yml in .pfexposeignore: exits 0, one file read', () => {
+      write('.pfexposeignore', '# not pfexpose manifests\ndocker-compose.yml\n');
+      try {
+        const result = pfexpose(['validate'], root);
+        expect(result).toEqual({ code: 0, stdout: '', stderr: '1 file, 1 container: valid\n' });
+        // Named on the command line, an ignored file is read all the same: the user asked for it.
+        expect(pfexpose(['validate', '.', 'docker-compose.yml'], root).code).toBe(1);
+      } finally {
+        rmSync(join(root, '.pfexposeignore'));
+      }
+    });
+
+    it('an unreadable .pfexposeignore is an error naming it (exit 1)', () => {
+      mkdirSync(join(root, '.pfexposeignore'));
+      try {
+        const result = pfexpose(['validate'], root);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toMatch(/^\.pfexposeignore:1:1: error ignore-file-unreadable /);
+      } finally {
+        rmSync(join(root, '.pfexposeignore'), { recursive: true });
+      }
+    });
+  });
+
+  const missingPaths: [string, { args: string[]; stream: 'stdout' | 'stderr'; want: string | RegExp }][] = [
+    ['text', { args: ['validate', 'nosuchdir'], stream: 'stdout', want: /^pfexpose: nosuchdir: error path-not-found no such file or directory/ }],
+    ['json', { args: ['validate', '--format', 'json', 'nosuchdir'], stream: 'stdout', want: /"file": "nosuchdir",\n\s+"line": 0,/ }],
+    ['github', { args: ['validate', '--format', 'github', 'nosuchdir'], stream: 'stdout', want: /^::error title=path-not-found::nosuchdir: no such file or directory/ }],
+    ['compile', { args: ['compile', 'nosuchdir'], stream: 'stderr', want: /^pfexpose: nosuchdir: error path-not-found / }],
+  ];
+  it.each(missingPaths)('a PATH that does not exist is reported as a path (%s), exit 1', (_name, { args, stream, want }) => {
+    const result = pfexpose(args);
+    expect(result.code).toBe(1);
+    expect(result[stream]).toMatch(want);
+    expect(result.stdout + result.stderr).not.toContain('nosuchdir:1:1');
+  });
+
   it('exits 2 on a usage error', () => {
     const result = pfexpose(['validate', '--format', 'yaml']);
     expect(result.code).toBe(2);

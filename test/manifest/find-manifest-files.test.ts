@@ -117,3 +117,90 @@ describe('findManifestFiles: discovery stays inside the paths given', () => {
     expect(got.diagnostics).toEqual([]);
   });
 });
+
+describe('findManifestFiles: hidden paths and .pfexposeignore', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pfexpose-ignore-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const write = (path: string, text = 'version: 1\n'): void => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  // A repository root: manifests beside what other tools keep there.
+  for (const path of [
+    'repo/web.yaml',
+    'repo/docker-compose.yml',
+    'repo/.pre-commit-config.yaml',
+    'repo/.github/workflows/ci.yml',
+    'repo/hosts/db.yaml',
+    'repo/hosts/docker-compose.yml',
+    'repo/vendor/lib.yaml',
+    'repo/vendor/keep.yaml',
+    'repo/templates/a.tmpl.yaml',
+    'repo/templates/b.yaml',
+    'repo/Docker-compose.yml',
+    'repo/hosts/.pfexposeignore',
+    'bare/web.yaml',
+    'bare/docker-compose.yml',
+    'bare/.gitlab-ci.yml',
+    'bare/.config/x.yaml',
+  ]) {
+    write(path);
+  }
+  write('repo/.pfexposeignore', '\ufeff# other tools\' files\n/docker-compose.yml\nhosts/docker-compose.yml\nvendor/\n!vendor/keep.yaml\n*.tmpl.yaml\nlinked-dir/\n');
+  write('repo/hosts/.pfexposeignore', 'db.yaml\n');
+  symlinkSync('templates', join(root, 'repo', 'linked-dir'));
+  symlinkSync('/etc', join(root, 'repo', 'vendor', 'outside'));
+
+  const find = (paths: string[]) => findManifestFiles(paths, { cwd: root });
+  const cases: [string, { given: string[]; files: string[]; diagnostics?: [string, string][] }][] = [
+    ['without an ignore file only hidden paths are skipped', { given: ['bare'], files: ['bare/docker-compose.yml', 'bare/web.yaml'] }],
+    [
+      'the root ignore file skips files, directories (what is under them too) and globs; Case matters',
+      { given: ['repo'], files: ['repo/Docker-compose.yml', 'repo/hosts/db.yaml', 'repo/templates/b.yaml', 'repo/web.yaml'] },
+    ],
+    [
+      'a file the ignore file names is still read when named on the command line',
+      { given: ['repo', 'repo/docker-compose.yml'], files: ['repo/Docker-compose.yml', 'repo/docker-compose.yml', 'repo/hosts/db.yaml', 'repo/templates/b.yaml', 'repo/web.yaml'] },
+    ],
+    ['a hidden file or directory named on the command line is read', { given: ['bare/.gitlab-ci.yml', 'bare/.config'], files: ['bare/.config/x.yaml', 'bare/.gitlab-ci.yml'] }],
+    ['a subdirectory given is a root of its own: its ignore file counts, the parent one does not', { given: ['repo/hosts'], files: ['repo/hosts/docker-compose.yml'] }],
+    [
+      'overlapping roots: a file is read when any root reaches it without ignoring it, in any order',
+      { given: ['repo/hosts', 'repo'], files: ['repo/Docker-compose.yml', 'repo/hosts/db.yaml', 'repo/hosts/docker-compose.yml', 'repo/templates/b.yaml', 'repo/web.yaml'] },
+    ],
+    [
+      'the same, the other way round',
+      { given: ['repo', 'repo/hosts'], files: ['repo/Docker-compose.yml', 'repo/hosts/db.yaml', 'repo/hosts/docker-compose.yml', 'repo/templates/b.yaml', 'repo/web.yaml'] },
+    ],
+  ];
+  it.each(cases)('%s', async (_name, { given, files, diagnostics = [] }) => {
+    const got = await find(given);
+    expect(got.files.map((f) => f.file)).toEqual(files);
+    expect(got.diagnostics.map((d) => [d.code, d.file])).toEqual(diagnostics);
+  });
+
+  it('an ignored link is neither followed nor reported, even one leading outside', async () => {
+    // vendor/ is ignored, so vendor/outside (-> /etc) says nothing; linked-dir/ is ignored as a directory.
+    const got = await find(['repo']);
+    expect(got.diagnostics).toEqual([]);
+    expect(got.files.map((f) => f.file)).not.toContain('repo/linked-dir/b.yaml');
+  });
+
+  const broken: [string, { setup: (dir: string) => void; want: RegExp }][] = [
+    ['a directory', { setup: (dir) => mkdirSync(join(dir, '.pfexposeignore')), want: /directory/ }],
+    ['a dangling link', { setup: (dir) => symlinkSync('nowhere', join(dir, '.pfexposeignore')), want: /dangling/ }],
+    ['a link leading outside the paths given', { setup: (dir) => symlinkSync('/etc/hostname', join(dir, '.pfexposeignore')), want: /outside/ }],
+    ['a FIFO', { setup: (dir) => execFileSync('mkfifo', [join(dir, '.pfexposeignore')]), want: /FIFO/ }],
+  ];
+  it.each(broken)('an ignore file that is %s is an error naming it, and its directory is not searched', async (name, { setup, want }) => {
+    const dir = join(root, `broken-${name.replace(/\W+/g, '-')}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'web.yaml'), 'version: 1\n');
+    setup(dir);
+    const given = `broken-${name.replace(/\W+/g, '-')}`;
+    const got = await find([given]);
+    expect(got.files).toEqual([]);
+    expect(got.diagnostics.map((d) => [d.code, d.file])).toEqual([['ignore-file-unreadable', `${given}/.pfexposeignore`]]);
+    expect(got.diagnostics[0]?.message).toMatch(want);
+  });
+});

@@ -75,6 +75,59 @@ describe('readGitRevision', () => {
   });
 });
 
+describe('readGitRevision: hidden paths and .pfexposeignore as committed', () => {
+  const layout = (r: TempRepo): void => {
+    r.write('web.yaml', 'version: 1\n');
+    r.write('docker-compose.yml', 'services: {}\n');
+    r.write('.pre-commit-config.yaml', 'repos: []\n');
+    r.write('.github/workflows/ci.yml', 'on: push\n');
+    r.write('vendor/lib.yaml', 'x: 1\n');
+    r.write('hosts/db.yaml', 'version: 1\n');
+    r.write('hosts/docker-compose.yml', 'services: {}\n');
+  };
+
+  it('skips hidden paths and what the committed ignore file names, not what the working tree says', async () => {
+    repo = createRepo();
+    layout(repo);
+    repo.write('.pfexposeignore', 'docker-compose.yml\nvendor/\n');
+    repo.commit('first');
+    // Uncommitted: the working tree's ignore file no longer ignores anything.
+    repo.write('.pfexposeignore', '');
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['.'], lockPath: null, env });
+    expect(got.ok && got.sources.map((s) => s.file)).toEqual(['hosts/db.yaml', 'web.yaml']);
+  });
+
+  it('reads everything but hidden paths at a revision without an ignore file, even if the working tree has one', async () => {
+    repo = createRepo();
+    layout(repo);
+    repo.commit('first');
+    repo.write('.pfexposeignore', 'docker-compose.yml\nvendor/\n');
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['.'], lockPath: null, env });
+    expect(got.ok && got.sources.map((s) => s.file)).toEqual(['docker-compose.yml', 'hosts/db.yaml', 'hosts/docker-compose.yml', 'vendor/lib.yaml', 'web.yaml']);
+  });
+
+  it('applies the ignore file of each directory given at its root only; a file named is read anyway', async () => {
+    repo = createRepo();
+    layout(repo);
+    repo.write('.pfexposeignore', 'docker-compose.yml\nvendor/\n');
+    repo.commit('first');
+    const sub = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
+    expect(sub.ok && sub.sources.map((s) => s.file)).toEqual(['hosts/db.yaml', 'hosts/docker-compose.yml']);
+    const named = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['.', 'docker-compose.yml'], lockPath: null, env });
+    expect(named.ok && named.sources.map((s) => s.file).sort()).toEqual(['docker-compose.yml', 'hosts/db.yaml', 'web.yaml']);
+  });
+
+  it('refuses a committed ignore file that is a link leading outside the paths given', async () => {
+    repo = createRepo();
+    layout(repo);
+    repo.write('other/ignore', 'docker-compose.yml\n');
+    symlinkSync('../other/ignore', join(repo.dir, 'hosts', '.pfexposeignore'));
+    repo.commit('first');
+    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
+    expect(got.ok ? null : got.message).toMatch(/^hosts\/\.pfexposeignore at HEAD .*ignore-file-unreadable/);
+  });
+});
+
 describe('readGitRevision: links committed in the revision', { timeout: 60_000 }, () => {
   const secret = mkdtempSync(join(tmpdir(), 'pfexpose-secret-'));
   writeFileSync(join(secret, 'shadow'), 'SECRET-SHADOW-LINE\n');

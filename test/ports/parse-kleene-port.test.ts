@@ -101,6 +101,11 @@ describe('parseKleenePort: errors', () => {
     ['bare IPv6 address', { given: '::1:80:80', want: [['port-address-in-kleene', 0, 3]] }],
     ['bracketed IPv6 address', { given: '[::1]:80:80', want: [['port-address-in-kleene', 0, 5]] }],
     ['docker ephemeral form', { given: '127.0.0.1::8080', want: [['port-address-in-kleene', 0, 9], ['port-empty', 10, 10]] }],
+    ['an interface with only a host port', { given: 'em1:5432', want: [['port-syntax', 0, 8]] }],
+    ['an interface with a range and a protocol', { given: 'vtnet0.100:9000-9001/udp', want: [['port-syntax', 0, 20]] }],
+    ['an interface alone', { given: 'em1', want: [['port-syntax', 0, 3]] }],
+    ['an interface and a bad port', { given: 'em1:http', want: [['port-syntax', 0, 8]] }],
+    ['a name that is no interface stays not a number', { given: 'http:80', want: [['port-not-a-number', 0, 4]] }],
     [
       'several problems at once',
       { given: 'em-0:0:080/xyz', want: [['port-interface-name', 0, 4], ['port-zero', 5, 6], ['port-leading-zero', 7, 10], ['port-protocol', 11, 14]] },
@@ -110,6 +115,19 @@ describe('parseKleenePort: errors', () => {
     const result = parseKleenePort(given);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors.map((e) => [e.code, e.start, e.end])).toEqual(want);
+  });
+
+  const interfaceForm: [string, { given: string; want: string }][] = [
+    ['em1:5432', { given: 'em1:5432', want: 'e.g. em1:5432:5432;' }],
+    ['em1:9000-9001/udp', { given: 'em1:9000-9001/udp', want: 'e.g. em1:9000-9001:9000-9001/udp;' }],
+    ['em1', { given: 'em1', want: 'e.g. em1:8080:80;' }],
+  ];
+  it.each(interfaceForm)('%s: says the interface form needs all three fields, written out', (_name, { given, want }) => {
+    const result = parseKleenePort(given);
+    const message = result.ok ? '' : (result.errors[0]?.message ?? '');
+    expect(message).toContain('INTERFACE:HOST_PORT:CONTAINER_PORT');
+    expect(message).toContain(want);
+    expect(message).not.toMatch(/not a number/);
   });
 
   it('explains the docker alternatives', () => {
