@@ -20,15 +20,13 @@ export const DURATION_LIMITS = {
   confirm: { minMs: 1000, maxMs: 86_400_000 },
   /** apply/rollback/confirm --pfctl-timeout: one run of pfctl, up to an hour. */
   pfctlTimeout: { minMs: 1, maxMs: 3_600_000 },
-  /** apply/rollback/confirm --wait: for another process's lock, up to an hour. */
-  wait: { minMs: 0, maxMs: 3_600_000 },
   /** watch --debounce: up to 10 minutes. */
   debounce: { minMs: 0, maxMs: 600_000 },
   /** watch --interval: up to a day (0: only on SIGHUP). */
   interval: { minMs: 0, maxMs: 86_400_000 },
   /** watch --pull: 1 s to a day. */
   pull: { minMs: 1000, maxMs: 86_400_000 },
-  /** watch --lock-wait: up to an hour. */
+  /** apply/rollback/confirm/watch --lock-wait (hidden alias --wait): for another process's lock, up to an hour. */
   lockWait: { minMs: 0, maxMs: 3_600_000 },
   /** watch --settle: how long a changed manifest must stay unchanged, 100 ms to 10 minutes. */
   settle: { minMs: 100, maxMs: 600_000 },

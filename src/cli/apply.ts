@@ -23,7 +23,6 @@ import { ExclusiveLock } from '../host/exclusive-lock.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
 import { dialectRefusal } from '../host/preflight.js';
-import { createRouteTable, resolveRouteProgram } from '../host/route.js';
 import { resolveStateDir, StateDir } from '../host/state-dir.js';
 import type { Exposure } from '../model/exposure.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
@@ -32,6 +31,8 @@ import { checkPlanInputs, fingerprintDeployedText, readPlanFile } from '../plan/
 import { addCompileOptions, compileOptionsFrom, DEFAULT_ANCHOR, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
+import { compileWithGateway, describeDetectedGateway } from './compile-with-gateway.js';
+import { lockWaitFlag } from './lock-wait-flag.js';
 import { compilePaths, type CompileOptions, type CompileOutcome } from './pipeline.js';
 import { readPlanInputs } from './plan-inputs.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
@@ -45,8 +46,14 @@ interface HostFlags {
   pfctl?: string;
   stateDir?: string;
   pfctlTimeout: string;
-  wait: string;
+  lockWait?: string;
+  /** The old name of --lock-wait, kept as a hidden alias. */
+  wait?: string;
   format: Format;
+}
+
+interface ConfirmFlags extends HostFlags {
+  anchor?: string;
 }
 
 interface ApplyFlags extends CompileFlags, HostFlags {
@@ -100,7 +107,7 @@ export function registerApply(program: Command, ctx: CliContext): void {
       program
         .command('apply')
         .description('load the compiled ruleset into the pf anchor: preflight, dry run, one load, read back, state recorded')
-        .argument('[paths...]', 'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o)'),
+        .argument('[paths...]', 'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o) alone'),
     ),
   )
     .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
@@ -115,7 +122,9 @@ export function registerApply(program: Command, ctx: CliContext): void {
         'The gateway interface comes from the manifests or --gateway, else `route -n get default`',
         '(asked only when an entry listens on the gateway; an answer no pf rule can carry is refused).',
         'A saved plan (PLAN.json) is applied only when its recorded manifests, compiled again as they',
-        'are now, give exactly its ruleset; run apply PLAN from the directory plan ran in.',
+        'are now, give exactly its ruleset; run apply PLAN from the directory plan ran in. An argument',
+        'whose name ends in .json is a saved plan and must be the only one (manifests are *.yaml, *.yml).',
+        '--confirm with nothing to apply opens no window: there is then nothing to confirm.',
         '--kill-states ends only labels pfexpose wrote into the anchor and nothing else in pf uses.',
         '',
       ].join('\n'),
@@ -140,13 +149,24 @@ export function registerApply(program: Command, ctx: CliContext): void {
     });
 
   addHostOptions(
-    program.command('confirm').description('keep the change made by `apply --confirm` before its window closes'),
+    program
+      .command('confirm')
+      .description('keep the change made by `apply --confirm` before its window closes')
+      .option('--anchor <name>', 'confirm only if the open window is this anchor\'s (default: whichever anchor it is)'),
   )
     .addHelpText(
       'after',
-      ['', 'Exit codes:', '  0  confirmed', '  1  nothing awaited confirmation, or the window had closed (the change was reverted)', '  2  usage or internal error', ''].join('\n'),
+      [
+        '',
+        'Exit codes:',
+        '  0  confirmed',
+        '  1  nothing awaited confirmation (no window is open, or the open one is another anchor\'s),',
+        '     or the window had closed and the change was reverted',
+        '  2  usage or internal error',
+        '',
+      ].join('\n'),
     )
-    .action(async (flags: HostFlags) => {
+    .action(async (flags: ConfirmFlags) => {
       await runConfirm(flags, ctx);
     });
 }
@@ -156,7 +176,9 @@ function addHostOptions(command: Command): Command {
     .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
     .option('--state-dir <dir>', 'where the applied rulesets and the lock are kept (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)')
     .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (up to 1h)', '30s')
-    .option('--wait <duration>', 'wait this long for another pfexpose process that holds the lock (0: refuse at once; up to 1h)', '0s')
+    .option('--lock-wait <duration>', 'wait this long for another pfexpose process that holds the lock (default: 0s, refuse at once; up to 1h)')
+    // The name apply, rollback and confirm used before the flag was named as in watch.
+    .addOption(new Option('--wait <duration>').hideHelp())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
 }
 
@@ -170,7 +192,9 @@ function hostSetup(flags: HostFlags, ctx: CliContext, command: string, interrupt
   const timeout = parseDuration('--pfctl-timeout', flags.pfctlTimeout, 's', DURATION_LIMITS.pfctlTimeout);
   if (!timeout.ok) return timeout.message;
   const timeoutMs = timeout.ms;
-  const wait = parseDuration('--wait', flags.wait, 's', DURATION_LIMITS.wait);
+  const lockWait = lockWaitFlag(flags, '0s');
+  if (!lockWait.ok) return lockWait.message;
+  const wait = parseDuration(lockWait.flag, lockWait.text, 's', DURATION_LIMITS.lockWait);
   if (!wait.ok) return wait.message;
   const lockWaitMs = wait.ms;
   const program = resolvePfctlProgram(flags.pfctl, ctx.env);
@@ -263,7 +287,14 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
     confirmSeconds = confirm.ms / 1000;
   }
 
-  const target = isPlanFile(paths) ? await fromPlanFile(paths[0] ?? '', ctx) : await fromManifests(paths, flags, ctx);
+  const plans = paths.filter(isPlanFileName);
+  if (plans.length > 0 && paths.length > 1) {
+    return reportUsage(
+      ctx,
+      `${plans[0] ?? ''}: a saved plan must be the only argument of apply (it records its own manifests and options); give apply ${plans[0] ?? ''} alone, or manifest paths without a plan`,
+    );
+  }
+  const target = plans.length === 1 ? await fromPlanFile(paths[0] ?? '', ctx) : await fromManifests(paths, flags, ctx);
   if (target === null) return;
   const planDialect = dialectRefusal('apply', target.dialect);
   if (planDialect !== null) return reportUsage(ctx, `${paths[0] ?? ''}: the plan was made with ${planDialect}`);
@@ -280,7 +311,12 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
     ...(target.expectedFingerprint === undefined ? {} : { expectedFingerprint: target.expectedFingerprint }),
   };
   const outcome = await applyRuleset(host.deps, request);
-  report(ctx, flags.format, 'apply', target.anchor, outcome, { exposures: target.exposures, ruleset: target.ruleset, texts: target.texts });
+  report(ctx, flags.format, 'apply', target.anchor, outcome, {
+    exposures: target.exposures,
+    ruleset: target.ruleset,
+    texts: target.texts,
+    confirmRequested: confirmSeconds !== undefined,
+  });
   // The lock file records the dynamic host ports of what pf now holds: written only then, never
   // for an apply that was refused or failed.
   if (target.lock !== undefined && (outcome.kind === 'applied' || outcome.kind === 'unchanged')) {
@@ -309,8 +345,13 @@ interface ApplyTarget {
   lock?: { path: string; value: CompileOutcome['lock'] };
 }
 
-function isPlanFile(paths: readonly string[]): boolean {
-  return paths.length === 1 && (paths[0] ?? '').endsWith('.json');
+/**
+ * A saved plan is told from manifests by its name: `.json` (what plan -o is given); manifests are
+ * `*.yaml` / `*.yml`. Decided by name, not content, so that a plan is never read as YAML and a
+ * manifest never as a plan, whatever they hold.
+ */
+function isPlanFileName(path: string): boolean {
+  return path.toLowerCase().endsWith('.json');
 }
 
 async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext): Promise<ApplyTarget | null> {
@@ -319,7 +360,7 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
     reportUsage(ctx, parsed.message);
     return null;
   }
-  const compiled = await compileWithGateway(paths, parsed.options, flags, ctx);
+  const compiled = await compileForApply(paths, parsed.options, flags, ctx);
   if (compiled === null) return null;
   reportDiagnostics(ctx, compiled.diagnostics, compiled.texts);
   if (!compiled.ok) {
@@ -338,31 +379,16 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
   };
 }
 
-/**
- * Compiles; when the only errors are entries needing a gateway nobody named, asks route(8) for the
- * default route's interface and compiles again. A host without one is an error only then.
- */
-async function compileWithGateway(
-  paths: string[],
-  options: CompileOptions,
-  flags: ApplyFlags,
-  ctx: CliContext,
-): Promise<CompileOutcome | null> {
-  const first = await compilePaths(paths, options);
-  const errors = first.diagnostics.filter((d) => d.severity === 'error');
-  if (first.ok || options.gateway !== undefined || errors.length === 0 || !errors.every((d) => d.code === 'gateway-missing')) {
-    return first;
-  }
-  const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
-  const found = await route.defaultRoute('inet');
-  if (found.kind !== 'found') {
-    reportDiagnostics(ctx, first.diagnostics, first.texts);
-    ctx.stderr.write(`pfexpose: cannot detect the gateway interface: ${found.message}; declare the host's gateway in a manifest or pass --gateway IF; nothing was applied\n`);
+async function compileForApply(paths: string[], options: CompileOptions, flags: ApplyFlags, ctx: CliContext): Promise<CompileOutcome | null> {
+  const compiled = await compileWithGateway(paths, options, { flag: flags.route, env: ctx.env });
+  if (compiled.kind === 'no-gateway') {
+    reportDiagnostics(ctx, compiled.outcome.diagnostics, compiled.outcome.texts);
+    ctx.stderr.write(`pfexpose: ${compiled.message}; nothing was applied\n`);
     ctx.exitCode = EXIT_NOT_APPLIED;
     return null;
   }
-  ctx.stderr.write(`gateway interface ${found.interface} (the default route's, from route -n get default)\n`);
-  return compilePaths(paths, { ...options, gateway: found.interface });
+  if (compiled.detected !== null) ctx.stderr.write(`${describeDetectedGateway(compiled.detected)}\n`);
+  return compiled.outcome;
 }
 
 async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget | null> {
@@ -448,7 +474,7 @@ function noteInterruption(ctx: CliContext, guard: SignalGuard, outcome: string):
   ctx.stderr.write(`pfexpose: ${name} came when the transaction could no longer stop before its load: it ran to its end before exiting (exit ${ctx.exitCode})\n`);
 }
 
-async function runConfirm(flags: HostFlags, ctx: CliContext): Promise<void> {
+async function runConfirm(flags: ConfirmFlags, ctx: CliContext): Promise<void> {
   const guard = guardSignals(ctx, 'confirm');
   try {
     await runGuardedConfirm(flags, ctx, guard);
@@ -457,10 +483,17 @@ async function runConfirm(flags: HostFlags, ctx: CliContext): Promise<void> {
   }
 }
 
-async function runGuardedConfirm(flags: HostFlags, ctx: CliContext, guard: SignalGuard): Promise<void> {
+async function runGuardedConfirm(flags: ConfirmFlags, ctx: CliContext, guard: SignalGuard): Promise<void> {
+  if (flags.anchor !== undefined) {
+    const name = validateAnchorName(flags.anchor);
+    if (!name.ok) return reportUsage(ctx, `--anchor: ${name.message}`);
+  }
   const host = hostSetup(flags, ctx, 'confirm', guard.signal);
   if (typeof host === 'string') return reportUsage(ctx, host);
-  const outcome = await confirmApply(host.deps, { lockWaitMs: Math.max(host.lockWaitMs, 10_000) });
+  const outcome = await confirmApply(host.deps, {
+    lockWaitMs: Math.max(host.lockWaitMs, 10_000),
+    ...(flags.anchor === undefined ? {} : { anchor: flags.anchor }),
+  });
   const { ok, lines } = describeConfirm(outcome);
   if (flags.format === 'json') {
     ctx.stdout.write(`${JSON.stringify(confirmJson(outcome), null, 2)}\n`);
@@ -475,9 +508,22 @@ function describeConfirm(outcome: ConfirmOutcome): { ok: boolean; lines: string[
     case 'confirmed':
       return { ok: true, lines: [`confirmed: the ruleset applied to anchor "${outcome.anchor}" stays (the window would have closed at ${outcome.deadline})`] };
     case 'none':
+      // Only a revert the history records is mentioned: an apply --confirm that had nothing to
+      // apply opened no window, and nothing was reverted.
       return {
         ok: false,
-        lines: ['pfexpose: nothing awaits confirmation: no apply --confirm is pending, or its window closed and the change was reverted'],
+        lines: [
+          outcome.lastRevert === undefined
+            ? 'pfexpose: nothing awaits confirmation: no apply --confirm window is open, so there is nothing to confirm'
+            : `pfexpose: nothing awaits confirmation: no apply --confirm window is open; the last one (anchor "${outcome.lastRevert.anchor}") was not confirmed in time, and its change was reverted at ${outcome.lastRevert.at}`,
+        ],
+      };
+    case 'other-anchor':
+      return {
+        ok: false,
+        lines: [
+          `pfexpose: nothing awaits confirmation for this anchor: the open window is anchor "${outcome.anchor}"'s (until ${outcome.deadline}); run pfexpose confirm --anchor ${outcome.anchor} to keep that change`,
+        ],
       };
     case 'too-late':
       return {
@@ -509,7 +555,9 @@ function confirmJson(outcome: ConfirmOutcome): Record<string, unknown> {
     case 'confirmed':
       return { command: 'confirm', result: 'confirmed', anchor: outcome.anchor, deadline: outcome.deadline };
     case 'none':
-      return { command: 'confirm', result: 'none' };
+      return { command: 'confirm', result: 'none', lastRevert: outcome.lastRevert ?? null };
+    case 'other-anchor':
+      return { command: 'confirm', result: 'other-anchor', anchor: outcome.anchor, deadline: outcome.deadline };
     case 'too-late':
       return { command: 'confirm', result: 'too-late', revert: outcome.revert };
     case 'refused':
@@ -526,12 +574,15 @@ function report(
   command: 'apply' | 'rollback',
   anchor: string,
   outcome: ApplyOutcome,
-  desired: { exposures: Exposure[] | null; ruleset: string; texts?: ReadonlyMap<string, string> | undefined },
+  desired: { exposures: Exposure[] | null; ruleset: string; texts?: ReadonlyMap<string, string> | undefined; confirmRequested?: boolean },
 ): void {
   const { exposures, texts } = desired;
   ctx.exitCode = outcome.kind === 'applied' || outcome.kind === 'unchanged' ? EXIT_OK : EXIT_NOT_APPLIED;
   if (format === 'json') {
-    ctx.stdout.write(`${JSON.stringify(outcomeJson(command, anchor, outcome), null, 2)}\n`);
+    const json = outcomeJson(command, anchor, outcome);
+    // apply --confirm: whether a window was opened, so that a script knows whether to confirm.
+    const window = desired.confirmRequested === true ? { confirmWindowOpened: outcome.kind === 'applied' && outcome.confirmDeadline !== undefined } : {};
+    ctx.stdout.write(`${JSON.stringify({ ...json, ...window }, null, 2)}\n`);
     return;
   }
   const warn = (warnings: readonly string[]): void => {
@@ -541,6 +592,9 @@ function report(
     case 'unchanged':
       warn(outcome.warnings);
       ctx.stdout.write(`anchor "${anchor}" already holds this ruleset (${ruleCount(outcome.ruleset)}); nothing to do\n`);
+      if (desired.confirmRequested === true) {
+        ctx.stdout.write('no confirmation window was opened (--confirm): nothing changed, so there is nothing to confirm or to revert\n');
+      }
       return;
     case 'applied': {
       warn(outcome.warnings);

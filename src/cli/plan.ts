@@ -9,7 +9,9 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatText } from '../diagnostics/format-text.js';
 import { writeFailureReason, writeFileAtomic } from '../host/atomic-write.js';
 import { readGitRevision } from '../host/git.js';
+import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
+import { preflight } from '../host/preflight.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
 import { parsePfctlOutput } from '../pf/parse-pfctl.js';
 import {
@@ -35,6 +37,7 @@ import { createPlanFile, fingerprintDeployed, serializePlanFile } from '../plan/
 import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
+import { compileWithGateway, describeDetectedGateway } from './compile-with-gateway.js';
 import { compilePaths, compileSources, type CompileOptions, type CompileOutcome } from './pipeline.js';
 import { readPlanInputs } from './plan-inputs.js';
 
@@ -49,21 +52,30 @@ interface PlanFlags extends CompileFlags {
   deployed?: string;
   base?: string;
   pfctl?: string;
+  pfctlTimeout?: string;
+  route?: string;
   format: Format;
   output?: string;
 }
 
 const HELP_AFTER = `
 Exactly one deployed state:
-  --live             the anchor as pf has it now (pfctl -a ANCHOR -P -sn / -sr)
+  --live             the anchor as pf has it now (pfctl -a ANCHOR -P -sn / -sr), after the checks
+                     apply makes first: pf enabled, and the main ruleset calling the anchor
   --deployed FILE    pfctl output (-sn then -sr, with or without -v) or a ruleset written by compile
   --base GITREF      the same manifests at that git revision, compiled with the same options
                      (read from git objects; the working tree and index are never touched)
 
 Exit codes (terraform plan -detailed-exitcode's convention):
   0  no changes: the deployed state matches the manifests
-  1  error: invalid manifests, unreadable deployed state, or a usage error
+  1  error: invalid manifests, unreadable deployed state, or a usage error (a duration out of
+     range included); with --live also pf disabled, or /etc/pf.conf not calling the anchor
+     (the lines to add are shown, as apply shows them), or no gateway found
   2  changes: applying would change exposures or ruleset lines
+
+With --live, the gateway interface comes from the manifests or --gateway, else from
+\`route -n get default\` (--route, $PFEXPOSE_ROUTE), exactly as apply finds it; a saved plan
+(-o) records the interface found, and apply PLAN compiles with it.
 
 Formats: text (coloured on a terminal unless NO_COLOR is set), json (formatVersion 1: summary,
 exposures, rules, unmanaged), markdown (one pull-request comment, kept under GitHub's size limit),
@@ -86,6 +98,8 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--deployed <file>', 'compare with pfctl output or a compiled ruleset saved in FILE')
     .option('--base <gitref>', 'compare with the manifests at this git revision (e.g. origin/main)')
     .option('--pfctl <path>', 'pfctl program for --live (default: $PFEXPOSE_PFCTL, else pfctl)')
+    .option('--pfctl-timeout <duration>', 'with --live: give up on one run of pfctl after this long (default: 30s; up to 1h)')
+    .option('--route <path>', 'with --live: route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'))
     .option('-o, --output <file>', 'save the plan for apply: the ruleset, what it was compiled from (options, manifest and lock digests), the deployed fingerprint')
     .addHelpText('after', HELP_AFTER)
@@ -121,13 +135,35 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
         : `give only one deployed state, not ${sources.join(' and ')}`,
     );
   }
-  if (flags.pfctl !== undefined && flags.live !== true) return usage(ctx, '--pfctl only applies to --live');
+  for (const [flag, value] of [
+    ['--pfctl', flags.pfctl],
+    ['--pfctl-timeout', flags.pfctlTimeout],
+    ['--route', flags.route],
+  ] as const) {
+    if (value !== undefined && flags.live !== true) return usage(ctx, `${flag} only applies to --live`);
+  }
+  const timeout = parseDuration('--pfctl-timeout', flags.pfctlTimeout ?? '30s', 's', DURATION_LIMITS.pfctlTimeout);
+  if (!timeout.ok) return usage(ctx, timeout.message);
   const parsed = compileOptionsFrom(flags, ctx.cwd);
   if (!parsed.ok) return usage(ctx, parsed.message);
   const options = parsed.options;
   const given = paths.length > 0 ? [...paths] : ['.'];
 
-  const desired = await compilePaths(given, options);
+  // Against live pf, the gateway is found as apply finds it (route(8) when nobody named it).
+  let detectedGateway: string | null = null;
+  let desired: CompileOutcome;
+  if (flags.live === true) {
+    const compiled = await compileWithGateway(given, options, { flag: flags.route, env: ctx.env });
+    if (compiled.kind === 'no-gateway') {
+      reportDiagnostics(ctx, flags.format, compiled.outcome.diagnostics, compiled.outcome);
+      return fail(ctx, `${compiled.message}; nothing was planned`);
+    }
+    desired = compiled.outcome;
+    detectedGateway = compiled.detected;
+    if (detectedGateway !== null) ctx.stderr.write(`pfexpose plan: ${describeDetectedGateway(detectedGateway)}\n`);
+  } else {
+    desired = await compilePaths(given, options);
+  }
   if (!desired.ok) {
     reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
     return fail(ctx, 'the manifests are not valid; nothing was planned');
@@ -139,7 +175,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
     ctx.stderr.write(`pfexpose plan: note: ${desired.lockPath} would change (new or dropped dynamic host ports); run pfexpose compile to record it\n`);
   }
 
-  const deployed = await readDeployed(flags, given, options, desired, ctx);
+  const deployed = await readDeployed(flags, given, options, desired, ctx, timeout.ms);
   if (!deployed.ok) {
     if (flags.format === 'github') reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
     return fail(ctx, deployed.message);
@@ -160,7 +196,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
       options: {
         dialect: options.dialect,
         host: options.host ?? null,
-        gateway: options.gateway ?? null,
+        gateway: options.gateway ?? detectedGateway,
         pool: options.pool ?? null,
         frozen: options.frozen,
         lock: desired.lockPath,
@@ -231,9 +267,15 @@ async function readDeployed(
   options: CompileOptions,
   desired: CompileOutcome,
   ctx: CliContext,
+  pfctlTimeoutMs: number,
 ): Promise<Deployed> {
   if (flags.live === true) {
-    const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env });
+    const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env, timeoutMs: pfctlTimeoutMs });
+    // apply's own preflight: a plan saying "no changes" for an anchor pf never calls (or with pf
+    // disabled) would hide that no exposure works.
+    const checked = await preflight(pfctl, options.anchor);
+    if (checked.kind === 'refused') return { ok: false, message: `cannot plan against live pf, which apply would refuse: ${checked.reason}` };
+    for (const warning of checked.warnings) ctx.stderr.write(`pfexpose plan: warning: ${warning}\n`);
     const shown = await pfctl.showAnchor(options.anchor);
     switch (shown.kind) {
       case 'ok': {

@@ -31,6 +31,7 @@ import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { compileParsed, defaultLockPath, readsEveryManifest } from './pipeline.js';
 import type { CompileOutcome } from './pipeline.js';
+import { lockWaitFlag } from './lock-wait-flag.js';
 import { reportUsage } from './report-diagnostics.js';
 
 export const EXIT_STOPPED = 0;
@@ -50,7 +51,10 @@ interface WatchFlags extends CompileFlags {
   pfctl?: string;
   route?: string;
   stateDir?: string;
-  lockWait: string;
+  lockWait?: string;
+  /** The old name of --lock-wait in apply, rollback and confirm: a hidden alias here too. */
+  wait?: string;
+  pfctlTimeout: string;
 }
 
 const HELP_AFTER = `
@@ -75,7 +79,9 @@ pfexpose rollback, or an unconfirmed apply --confirm reverted at its deadline, t
 holds the ruleset that put back (repairing drift towards it) until the manifests change.
 
 Durations: 500ms, 30s, 5m, 1h; a bare number is milliseconds for --debounce and --settle,
-seconds for --interval, --pull and --lock-wait.
+seconds for --interval, --pull, --lock-wait and --pfctl-timeout. Ranges: --debounce 0 to
+10m, --settle 100ms to 10m, --interval 0 or 100ms to 24h, --pull 1s to 24h, --lock-wait 0 to
+1h, --pfctl-timeout 1ms to 1h; a value outside its range is a usage error (exit 2).
 
 --pull: git fetch, then git reset --hard to the branch's upstream (a history rewritten upstream
 is followed, and logged), with submodules, hooks and fsmonitor off and a 2-minute deadline. A
@@ -119,7 +125,9 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .addOption(new Option('--drift <mode>', 'what to do when the live anchor was changed outside pfexpose').choices(['correct', 'warn']).default('correct'))
     .option('--pull <duration>', 'bring the git checkout holding the manifests to its upstream this often (fetch + reset --hard), then reconcile')
     .option('--kill-states', 'end the open connections of removed or narrowed exposures', false)
-    .option('--lock-wait <duration>', 'how long an apply waits for another pfexpose holding the lock', '30s')
+    .option('--lock-wait <duration>', 'how long an apply waits for another pfexpose holding the lock (default: 30s; up to 1h)')
+    .addOption(new Option('--wait <duration>').hideHelp())
+    .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (up to 1h)', '30s')
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--metrics <address:port>', 'serve /metrics and /healthz on this address (e.g. 127.0.0.1:9813)')
@@ -136,6 +144,7 @@ interface ParsedTimes {
   intervalMs: number;
   pullMs: number | null;
   lockWaitMs: number;
+  pfctlTimeoutMs: number;
 }
 
 function parseTimes(flags: WatchFlags): { ok: true; times: ParsedTimes } | { ok: false; message: string } {
@@ -152,9 +161,16 @@ function parseTimes(flags: WatchFlags): { ok: true; times: ParsedTimes } | { ok:
     if (!pull.ok) return pull;
     pullMs = pull.ms;
   }
-  const lockWait = parseDuration('--lock-wait', flags.lockWait, 's', DURATION_LIMITS.lockWait);
+  const lockWaitGiven = lockWaitFlag(flags, '30s');
+  if (!lockWaitGiven.ok) return lockWaitGiven;
+  const lockWait = parseDuration(lockWaitGiven.flag, lockWaitGiven.text, 's', DURATION_LIMITS.lockWait);
   if (!lockWait.ok) return lockWait;
-  return { ok: true, times: { debounceMs: debounce.ms, settleMs: settle.ms, intervalMs: interval.ms, pullMs, lockWaitMs: lockWait.ms } };
+  const pfctlTimeout = parseDuration('--pfctl-timeout', flags.pfctlTimeout, 's', DURATION_LIMITS.pfctlTimeout);
+  if (!pfctlTimeout.ok) return pfctlTimeout;
+  return {
+    ok: true,
+    times: { debounceMs: debounce.ms, settleMs: settle.ms, intervalMs: interval.ms, pullMs, lockWaitMs: lockWait.ms, pfctlTimeoutMs: pfctlTimeout.ms },
+  };
 }
 
 export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx: CliContext): Promise<void> {
@@ -187,7 +203,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   const compileFor = (parsed: readonly YamlFile[], lockText: string | null, gateway: string | undefined): CompileOutcome =>
     compileParsed(parsed, { ...options, lockPath, partialLoad, ...(gateway === undefined ? {} : { gateway }) }, lockText, loadCache);
   let prepared: { parsed: YamlFile[]; lockText: string | null; gateway: string | undefined; outcome: CompileOutcome } | null = null;
-  const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env });
+  const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env, timeoutMs: times.times.pfctlTimeoutMs });
   const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
   const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
   const lock = new ExclusiveLock(state.lockPath, { command: 'watch' });

@@ -124,7 +124,13 @@ export type PendingOutcome =
 
 export type ConfirmOutcome =
   | { kind: 'confirmed'; anchor: string; deadline: string }
-  | { kind: 'none' }
+  /**
+   * No window is open. lastRevert: the newest history entry is an unconfirmed apply put back at
+   * its deadline (anchor, when), so the caller can say so; absent, nothing was reverted.
+   */
+  | { kind: 'none'; lastRevert?: { anchor: string; at: string } }
+  /** A window is open, but for another anchor than the one named (confirm --anchor). */
+  | { kind: 'other-anchor'; anchor: string; deadline: string }
   /** The window had passed: the change was reverted (or the revert failed). */
   | { kind: 'too-late'; revert: PendingOutcome }
   | { kind: 'refused'; reason: string };
@@ -149,12 +155,18 @@ interface RecordAs {
 type Attempt = ApplyOutcome | { kind: 'unsettled'; reason: string };
 
 export async function applyRuleset(deps: ApplyDeps, request: ApplyRequest): Promise<ApplyOutcome> {
-  return withLock(deps, request.lockWaitMs, refusal, async (notes) => {
-    const outcome = await applyUnderLock(deps, request, notes);
-    if (outcome.kind !== 'applied' && outcome.kind !== 'unchanged') return outcome;
-    const stateMark = await deps.state.mark().catch(() => null);
-    return stateMark === null ? outcome : { ...outcome, stateMark };
-  });
+  return withLock(
+    deps,
+    request.lockWaitMs,
+    refusal,
+    async (notes) => {
+      const outcome = await applyUnderLock(deps, request, notes);
+      if (outcome.kind !== 'applied' && outcome.kind !== 'unchanged') return outcome;
+      const stateMark = await deps.state.mark().catch(() => null);
+      return stateMark === null ? outcome : { ...outcome, stateMark };
+    },
+    preflightFirst(deps, request.anchor, () => null),
+  );
 }
 
 async function applyUnderLock(deps: ApplyDeps, request: ApplyRequest, notes: readonly string[]): Promise<ApplyOutcome> {
@@ -190,6 +202,8 @@ function afterUnsettled(first: string, outcome: ApplyOutcome): ApplyOutcome {
  * instead.
  */
 export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest): Promise<ApplyOutcome> {
+  const noHistory = (): ApplyOutcome =>
+    refusal(`nothing to roll back to: the state directory ${deps.state.path} does not exist, so no apply was recorded there (is --state-dir the one apply used?)`);
   return withLock(deps, request.lockWaitMs, refusal, async (notes) => {
     const pre = await preflight(deps.pfctl, request.anchor);
     if (pre.kind === 'refused') return refusal(pre.reason, [], pre.linesToAdd);
@@ -252,16 +266,21 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
     const outcome = settled(await applyDesired(deps, rollbackRequest, deployed, notes, { kind: 'rollback', undone }));
     if (outcome.kind !== 'applied') return outcome;
     return { ...outcome, rolledBackTo: target.appliedAt, ...(target.kind === 'initial' ? { rolledBackToInitial: true } : {}) };
-  });
+  }, preflightFirst(deps, request.anchor, noHistory));
 }
 
 /** `pfexpose confirm`: keeps the change an `apply --confirm` made, if its window is still open. */
-export async function confirmApply(deps: ApplyDeps, options: { lockWaitMs?: number } = {}): Promise<ConfirmOutcome> {
+export async function confirmApply(deps: ApplyDeps, options: { lockWaitMs?: number; anchor?: string } = {}): Promise<ConfirmOutcome> {
   const refuse = (reason: string): ConfirmOutcome => ({ kind: 'refused', reason });
+  // No state directory: no window was ever opened there, and nothing is created to say so.
+  const nothing: AbsentState<ConfirmOutcome> = { first: () => Promise.resolve({ kind: 'none' }), isRefusal: (outcome) => outcome.kind !== 'confirmed' && outcome.kind !== 'too-late' };
   return withLock(deps, options.lockWaitMs ?? 10_000, refuse, async () => {
     const pending = await deps.state.readPendingConfirm();
-    if (pending.kind === 'absent') return { kind: 'none' };
+    if (pending.kind === 'absent') return { kind: 'none', ...(await lastRevert(deps.state)) };
     if (pending.kind === 'corrupt') return refuse(pending.message);
+    if (options.anchor !== undefined && pending.value.anchor !== options.anchor) {
+      return { kind: 'other-anchor', anchor: pending.value.anchor, deadline: pending.value.deadline };
+    }
     if (windowClosed(deps, pending.value)) {
       return { kind: 'too-late', revert: await revertPending(deps, pending.value) };
     }
@@ -271,7 +290,14 @@ export async function confirmApply(deps: ApplyDeps, options: { lockWaitMs?: numb
       return refuse(`cannot remove the pending confirmation record: ${errorMessage(error)}`);
     }
     return { kind: 'confirmed', anchor: pending.value.anchor, deadline: pending.value.deadline };
-  });
+  }, nothing);
+}
+
+/** The newest history entry when it is a commit-confirmed revert (see ConfirmOutcome 'none'). */
+async function lastRevert(state: StateDir): Promise<{ lastRevert?: { anchor: string; at: string } }> {
+  const history = await state.readHistory().catch(() => null);
+  const newest = history?.entries[0];
+  return newest?.kind === 'confirm-revert' ? { lastRevert: { anchor: newest.anchor, at: newest.appliedAt } } : {};
 }
 
 /**
@@ -289,6 +315,7 @@ export async function revertExpiredConfirm(
   } = {},
 ): Promise<PendingOutcome> {
   const refuse = (reason: string): PendingOutcome => ({ kind: 'refused', reason });
+  const nothing: AbsentState<PendingOutcome> = { first: () => Promise.resolve({ kind: 'none' }), isRefusal: (outcome) => outcome.kind === 'none' || outcome.kind === 'refused' };
   return withLock(deps, options.lockWaitMs ?? 30_000, refuse, async () => {
     const pending = await deps.state.readPendingConfirm();
     if (pending.kind === 'absent') return { kind: 'none' };
@@ -298,7 +325,7 @@ export async function revertExpiredConfirm(
       return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
     }
     return revertPending(deps, pending.value);
-  });
+  }, nothing);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -796,18 +823,51 @@ async function record(
   }
 }
 
+/**
+ * How a transaction treats a state directory that does not exist yet. A refused command must leave
+ * no trace (README, "The state directory"): the directory is created only for a transaction that
+ * may write into it, and taken back when it ends refused having written nothing.
+ */
+interface AbsentState<T> {
+  /**
+   * Runs, without the lock, before the directory is created: read-only checks (pf enabled, the
+   * anchor called) or the answer an empty state directory gives. A result ends the transaction
+   * there; null goes on.
+   */
+  first: () => Promise<T | null>;
+  /** The results that wrote nothing, after which a directory created for them is removed. */
+  isRefusal: (result: T) => boolean;
+}
+
 async function withLock<T>(
   deps: ApplyDeps,
   waitMs: number | undefined,
   refuse: (reason: string) => T,
   body: (notes: string[]) => Promise<T>,
+  absent?: AbsentState<T>,
 ): Promise<T> {
+  let created: boolean;
   try {
-    await deps.state.ensure();
+    if (absent !== undefined && (await deps.state.checkDirectory()) === 'absent') {
+      const early = await absent.first();
+      if (early !== null) return early;
+    }
+    created = await deps.state.ensure();
   } catch (error) {
     if (error instanceof UnsafePathError) return refuse(error.message);
     return refuse(`cannot create the state directory ${deps.state.path}: ${errorMessage(error)}`);
   }
+  const result = await underLock(deps, waitMs, refuse, body);
+  if (created && absent?.isRefusal(result) === true) await deps.state.removeIfEmpty();
+  return result;
+}
+
+async function underLock<T>(
+  deps: ApplyDeps,
+  waitMs: number | undefined,
+  refuse: (reason: string) => T,
+  body: (notes: string[]) => Promise<T>,
+): Promise<T> {
   // The agent may hold the lock for its whole life: then it is not ours to give back.
   const heldBefore = deps.lock.holder !== null;
   const taken = await acquireLock(deps, waitMs ?? 0);
@@ -822,6 +882,18 @@ async function withLock<T>(
   } finally {
     if (!heldBefore) await deps.lock.release();
   }
+}
+
+/** An apply or rollback that finds no state directory: pf must pass the preflight before one is made. */
+function preflightFirst(deps: ApplyDeps, anchor: string, otherwise: () => ApplyOutcome | null): AbsentState<ApplyOutcome> {
+  return {
+    first: async () => {
+      const pre = await preflight(deps.pfctl, anchor);
+      if (pre.kind === 'refused') return refusal(pre.reason, [], pre.linesToAdd);
+      return otherwise();
+    },
+    isRefusal: (outcome) => outcome.kind === 'refused',
+  };
 }
 
 /** The lock, waited for in short slices when an interrupt may come, so that it ends the wait. */

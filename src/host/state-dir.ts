@@ -6,7 +6,7 @@
 // have written (group- or world-writable, or owned by someone else) or a symbolic link is refused,
 // never followed (see README, "The state directory").
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import {
@@ -188,11 +188,14 @@ export class StateDir {
   /**
    * Creates the directory (0700; its parent must exist) and history/ when missing, and checks both:
    * throws UnsafePathError (a symbolic link, not a directory, group- or world-writable, owned by
-   * another user) with a message that says what to do.
+   * another user) with a message that says what to do. Returns true when this call created the
+   * directory itself (see removeIfEmpty).
    */
-  async ensure(): Promise<void> {
+  async ensure(): Promise<boolean> {
+    let created = false;
     try {
       await mkdir(this.path, { mode: 0o700 });
+      created = true;
     } catch (error) {
       if (isErrno(error, 'ENOENT')) {
         throw new UnsafePathError(this.path, `cannot create the state directory ${this.path}: its parent ${dirname(this.path)} does not exist (create it, or point --state-dir elsewhere)`);
@@ -206,6 +209,17 @@ export class StateDir {
       if (!isErrno(error, 'EEXIST')) throw error;
     }
     await this.checkHistoryDirectory();
+    return created;
+  }
+
+  /**
+   * Takes back a directory ensure() created for a command that then wrote nothing (it was
+   * refused): history/ and the directory itself are removed only while empty (rmdir), so nothing
+   * another process wrote meanwhile is ever lost. Best effort: whatever cannot be removed stays.
+   */
+  async removeIfEmpty(): Promise<void> {
+    await rmdir(join(this.path, HISTORY_DIR)).catch(() => undefined);
+    await rmdir(this.path).catch(() => undefined);
   }
 
   /** UnsafePathError unless the directory is safe to use; 'absent' when it does not exist yet. */

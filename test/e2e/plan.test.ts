@@ -241,7 +241,9 @@ describe('pfexpose plan --live (pfctl simulator)', () => {
     sim = await createSim();
     const missing = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM, '--anchor', 'other'], sim.env);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('anchor "other" does not exist');
+    // An anchor pf.conf does not call: apply's preflight refuses it, and says what to add.
+    expect(missing.stderr).toContain('the main pf ruleset does not call anchor "other"');
+    expect(missing.stderr).toContain('  rdr-anchor "other"\n  anchor "other"\n');
     await sim.setControl({ showError: 'DIOCGETRULES: Operation not permitted' });
     const error = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
     expect(error.status).toBe(1);
