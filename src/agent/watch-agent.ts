@@ -162,6 +162,9 @@ export class WatchAgent {
   private warned = new Set<string>();
   /** The hold last seen, whether it was announced, and whether new manifests released it. */
   private holdSeen: { key: string; released: boolean; logged: boolean } | null = null;
+  /** The confirm revert (history sequence and time) last logged, so a watchdog's revert is said once. */
+  private revertLogged: string | null = null;
+  private ownRevertPending = false;
   /** The deadline of the open confirmation window last announced. */
   private lastConfirmWait: string | null = null;
   /** Why the last reconcile's preflight failed; null when it passed. */
@@ -758,6 +761,7 @@ export class WatchAgent {
    */
   private async readHold(desired: CompileOutcome): Promise<Hold | null> {
     const newest = await this.deps.readNewestRecord(this.options.anchor).catch(() => null);
+    if (newest?.kind === 'confirm-revert') this.noteConfirmRevert(`${newest.sequence}:${newest.appliedAt}`, newest.appliedAt);
     if (newest === null || (newest.kind !== 'rollback' && newest.kind !== 'confirm-revert') || newest.undone === undefined) {
       this.holdSeen = null;
       return null;
@@ -776,6 +780,22 @@ export class WatchAgent {
     }
     this.holdSeen = { key, released: true, logged: true };
     return null;
+  }
+
+  /**
+   * A confirm revert in the history (the watchdog's, or another process's): logged once, whether or
+   * not the agent holds it, so the agent's log says that an unconfirmed apply was undone.
+   */
+  private noteConfirmRevert(key: string, at: string): void {
+    if (this.revertLogged === key) return;
+    this.revertLogged = key;
+    if (this.ownRevertPending) {
+      this.ownRevertPending = false;
+      return;
+    }
+    this.log('warn', 'confirm-reverted', `an apply made with --confirm was not confirmed in time and was reverted at ${at} (by its watchdog or another pfexpose process): anchor "${this.options.anchor}" holds the ruleset from before it`, {
+      revertedAt: at,
+    });
   }
 
   private heldHealth(hold: Hold): AgentHealth {
@@ -818,6 +838,8 @@ export class WatchAgent {
       case 'reverted':
         this.lastConfirmWait = null;
         this.problems.delete('confirm-revert');
+        // The agent's own revert: said here; its history entry is not said again.
+        this.ownRevertPending = true;
         this.log('warn', 'confirm-reverted', `an apply made with --confirm was not confirmed in time: the agent put back the ruleset anchor "${pending.anchor}" held before it`);
         return true;
       case 'failed':

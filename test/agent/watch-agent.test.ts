@@ -1118,4 +1118,20 @@ describe('WatchAgent: logs (issue 11)', () => {
     text.log('error', 'manifests-invalid', 'invalid', { diagnostics: [formatDiagnostic(d)] });
     expect(lines[1]).toContain('\n      hint: write it as PORT\n');
   });
+
+  it("a confirm revert by the watchdog reaches the agent's log once, at its next reconcile", async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.set([80, 8443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    // The watchdog (another process) puts the previous ruleset back and records it.
+    h.rollbackTo([80], 'confirm-revert');
+    expect(levelsOf(h, 'confirm-reverted')).toEqual([]);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'confirm-reverted')).toEqual(['warn']);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'confirm-reverted')).toEqual(['warn']);
+  });
 });
