@@ -31,7 +31,7 @@ describe('sendToSyslog', () => {
   });
 
   it.each([
-    ['a missing program', async () => join(dir, 'nope'), /ENOENT/],
+    ['a missing program', () => Promise.resolve(join(dir, 'nope')), /ENOENT/],
     ['a failing program', async () => script('fails', 'exit 3'), /exited with 3/],
     ['a hung program', async () => script('hangs', 'exec sleep 30'), /did not finish within 300 ms/],
   ])('%s is reported, not thrown', async (_name, make, want) => {
