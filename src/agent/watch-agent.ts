@@ -14,6 +14,7 @@ import { linesDigest, type AppliedRecord } from '../host/state-dir.js';
 import type { CompileOutcome } from '../cli/pipeline.js';
 import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentHealth, AgentMetrics } from './agent-metrics.js';
+import { boundedLines, countExposureChanges } from './exposure-counts.js';
 import type { ManifestSnapshot } from './manifest-cache.js';
 import type { PullResult } from './pull-checkout.js';
 
@@ -112,6 +113,12 @@ interface Target {
 
 const MANIFESTS_INVALID = 'the manifests are invalid; the deployed ruleset stays';
 
+/** How many drifted rules a drift warning names, per direction, before `and K more`. */
+export const DRIFT_RULES_SHOWN = 5;
+
+/** Problems that repeat on every cycle while they last: each is logged once, then `still:` at debug, then a line when it ends. */
+type Problem = 'pull' | 'anchor' | 'gateway' | 'apply' | 'confirm-revert';
+
 function holdSentence(hold: Hold): string {
   return hold.kind === 'rollback'
     ? `pfexpose rollback loaded an earlier ruleset at ${hold.appliedAt}`
@@ -155,10 +162,21 @@ export class WatchAgent {
   private warned = new Set<string>();
   /** The hold last seen, whether it was announced, and whether new manifests released it. */
   private holdSeen: { key: string; released: boolean; logged: boolean } | null = null;
+  /** The confirm revert (history sequence and time) last logged, so a watchdog's revert is said once. */
+  private revertLogged: string | null = null;
+  private ownRevertPending = false;
   /** The deadline of the open confirmation window last announced. */
   private lastConfirmWait: string | null = null;
   /** Why the last reconcile's preflight failed; null when it passed. */
   private lastPreflightFailure: string | null = null;
+  /** The problems going on, with the message last logged for each (see reportProblem). */
+  private readonly problems = new Map<Problem, string>();
+  /** SIGHUP asked for a reconcile: its result is logged at info even when nothing changed. */
+  private signalled = false;
+  /** The cycle runs for a SIGHUP: debug lines are promoted to info, and it always ends with a line. */
+  private announcing = false;
+  /** Lines at info or above logged by the current cycle (an announced cycle logs at least one). */
+  private loggedThisCycle = 0;
   private detectedGateway: string | undefined;
   private readonly changedPaths = new Set<string>();
   /** A reconcile that met a file being written runs when the writer has finished. */
@@ -226,8 +244,10 @@ export class WatchAgent {
     this.settleTimer = setTimeout(() => this.schedule('change'), Math.max(10, waitMs));
   }
 
-  /** SIGHUP: compare the live anchor with the manifests now. */
+  /** SIGHUP: compare the live anchor with the manifests now, and log what was found. */
   reconcileNow(): void {
+    if (this.stopping) return;
+    this.signalled = true;
     this.schedule('reconcile');
   }
 
@@ -281,7 +301,18 @@ export class WatchAgent {
         // A reconcile reads everything a change would: one cycle serves both.
         this.pending.reconcile = false;
         this.pending.change = false;
-        await this.cycle(kind);
+        this.announcing = kind === 'reconcile' && this.signalled;
+        if (this.announcing) this.signalled = false;
+        this.loggedThisCycle = 0;
+        try {
+          await this.cycle(kind);
+        } finally {
+          if (this.announcing && this.loggedThisCycle === 0 && !this.stopping) {
+            const health = this.deps.metrics.health;
+            this.log('info', 'reconciled', `reconcile requested by SIGHUP: ${health.reason ?? `anchor "${this.options.anchor}" is as it should be`}`, { status: health.status });
+          }
+          this.announcing = false;
+        }
       } catch (error) {
         // A bug in a cycle must not end the agent: say so and wait for the next trigger.
         this.log('error', 'internal-error', `internal error in the agent: ${error instanceof Error ? error.message : String(error)}`);
@@ -314,7 +345,7 @@ export class WatchAgent {
         // The checkout keeps its last good state and the agent goes on with it; /healthz says so
         // (503 pull-failed) until a pull succeeds.
         metrics.pullFailure = result.message;
-        this.log('error', 'pull-failed', `git pull failed; the agent goes on with the checkout as it was: ${result.message}`, {
+        this.reportProblem('pull', 'error', 'pull-failed', `git pull failed; the agent goes on with the checkout as it was: ${result.message}`, {
           durationMs: result.durationMs,
         });
         return;
@@ -341,9 +372,28 @@ export class WatchAgent {
   }
 
   private pullRecovered(): void {
-    if (this.deps.metrics.pullFailure === null) return;
     this.deps.metrics.pullFailure = null;
-    this.log('info', 'pull-ok', 'git pull works again');
+    this.problemEnded('pull', 'pull-ok', 'git pull works again');
+  }
+
+  /**
+   * A problem that may repeat on every cycle (a failing pull, an unreadable anchor, a refused
+   * apply): logged at `level` when it starts or its message changes, at debug (`still: ...`)
+   * while it lasts; problemEnded says when it is over.
+   */
+  private reportProblem(problem: Problem, level: 'warn' | 'error', event: string, message: string, fields?: LogFields): void {
+    if (this.problems.get(problem) === message) {
+      this.log('debug', event, `still: ${message}`, fields);
+      return;
+    }
+    this.problems.set(problem, message);
+    this.log(level, event, message, fields);
+  }
+
+  /** The end of a problem reportProblem logged: one line at info; nothing when there was none. */
+  private problemEnded(problem: Problem, event: string, message: string): void {
+    if (!this.problems.delete(problem)) return;
+    this.log('info', event, message);
   }
 
   private async cycle(kind: CycleKind): Promise<void> {
@@ -374,13 +424,14 @@ export class WatchAgent {
     if (!this.options.gatewayGiven && needsGateway(outcome) && (kind === 'reconcile' || this.detectedGateway === undefined)) {
       const detected = await this.deps.detectGateway();
       if (detected.ok) {
+        this.problemEnded('gateway', 'gateway-found', `the default route leaves through ${detected.interface} again`);
         if (detected.interface !== this.detectedGateway && this.detectedGateway !== undefined) {
           this.log('info', 'gateway-changed', `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`);
         }
         this.detectedGateway = detected.interface;
         outcome = this.compile(snapshot, detected.interface);
       } else {
-        this.log('warn', 'gateway-unknown', detected.message);
+        this.reportProblem('gateway', 'warn', 'gateway-unknown', detected.message);
       }
     } else if (!this.options.gatewayGiven && kind === 'reconcile' && this.detectedGateway !== undefined) {
       // Re-read the routing table on each reconcile: a gateway that moved changes the rules.
@@ -484,9 +535,10 @@ export class WatchAgent {
       }
       if (live.kind !== 'ok') {
         this.unhealthy('anchor-unreadable', live.message);
-        this.log('error', 'anchor-unreadable', `cannot compare the live anchor: ${live.message}`);
+        this.reportProblem('anchor', 'error', 'anchor-unreadable', `cannot compare the live anchor: ${live.message}`);
         return;
       }
+      this.problemEnded('anchor', 'anchor-readable', `anchor "${this.options.anchor}" can be read again`);
       // The same check apply makes before it loads: an anchor the main ruleset does not call is
       // inert, and loading it would only look like success.
       const hooks = await this.deps.checkHooks(this.options.anchor);
@@ -504,7 +556,7 @@ export class WatchAgent {
       if (target === null) {
         this.driftSeen = null;
         this.setHealthy(null);
-        this.log('debug', 'nothing-to-compare', `no manifests have compiled since the agent started, and no ruleset is recorded for anchor "${this.options.anchor}": nothing to compare it with`);
+        this.log(this.quiet(), 'nothing-to-compare', `no manifests have compiled since the agent started, and no ruleset is recorded for anchor "${this.options.anchor}": nothing to compare it with`);
         return;
       }
       const targetLines = this.normalize(target.ruleset);
@@ -514,24 +566,36 @@ export class WatchAgent {
         this.setHealthy(target);
         if (target.held !== null) {
           this.logHold(target.held);
-          this.log('debug', 'in-sync', `anchor "${this.options.anchor}" holds the ruleset the ${target.held.kind} loaded`);
+          this.log(this.quiet(), 'in-sync', `anchor "${this.options.anchor}" holds the ruleset the ${target.held.kind} loaded`);
           return;
         }
         if (target.compiled === null) {
-          this.log('debug', 'in-sync', `anchor "${this.options.anchor}" holds the ruleset recorded as last applied (the manifests have not compiled since the agent started)`);
+          this.log(this.quiet(), 'in-sync', `anchor "${this.options.anchor}" holds the ruleset recorded as last applied (the manifests have not compiled since the agent started)`);
           return;
         }
         this.verified = mark === null ? null : { ruleset: target.ruleset, mark };
         metrics.exposures = target.exposures.length;
-        this.log('debug', 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, { exposures: target.exposures.length });
+        this.log(this.quiet(), 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, { exposures: target.exposures.length });
         return;
       }
       drift = this.knownRuleset === target.ruleset;
       if (drift) {
-        const { added, removed } = lineDifference(live.lines, targetLines);
+        const { missing, unexpected } = lineDifference(live.lines, targetLines);
         const verb = this.options.drift === 'correct' ? 'repairing it' : 'not repairing it (--drift warn)';
-        const message = `anchor "${this.options.anchor}" was changed outside pfexpose${driftWanted(target)}: ${added} rule(s) missing, ${removed} unexpected; ${verb}`;
-        const fields = { missing: added, unexpected: removed, tables: live.tables.length, mode: this.options.drift };
+        // The rules themselves, bounded: an operator must see what was changed, not only how much.
+        const named = [
+          ...boundedLines(missing, DRIFT_RULES_SHOWN).map((line) => `missing: ${line}`),
+          ...boundedLines(unexpected, DRIFT_RULES_SHOWN).map((line) => `unexpected: ${line}`),
+        ];
+        const message = `anchor "${this.options.anchor}" was changed outside pfexpose${driftWanted(target)}: ${missing.length} rule(s) missing, ${unexpected.length} unexpected; ${verb}\n${named.join('\n')}`;
+        const fields = {
+          missing: missing.length,
+          unexpected: unexpected.length,
+          missingRules: missing.slice(0, DRIFT_RULES_SHOWN),
+          unexpectedRules: unexpected.slice(0, DRIFT_RULES_SHOWN),
+          tables: live.tables.length,
+          mode: this.options.drift,
+        };
         // One detection per distinct drift: the same live rules against the same target are
         // logged (and counted) once while they last, not again on every reconcile.
         const key = `${linesDigest(live.lines)}:${linesDigest(targetLines)}`;
@@ -539,7 +603,7 @@ export class WatchAgent {
           metrics.driftDetected += 1;
           this.log('warn', 'drift', message, fields);
         } else {
-          this.log('debug', 'drift', `still: ${message}`, fields);
+          this.log(this.quiet(), 'drift', `still: ${message}`, fields);
         }
         this.driftSeen = key;
         if (this.options.drift === 'warn') {
@@ -578,6 +642,7 @@ export class WatchAgent {
     switch (outcome.kind) {
       case 'unchanged':
       case 'applied': {
+        this.problemEnded('apply', 'apply-ok', `anchor "${this.options.anchor}" holds the ruleset again: the apply went through`);
         this.knownRuleset = target.ruleset;
         this.driftSeen = null;
         if (target.compiled !== null) {
@@ -597,11 +662,16 @@ export class WatchAgent {
               : target.compiled === null
                 ? 'the ruleset recorded as last applied'
                 : `${exposures} exposure(s)`;
-          this.log('info', drift ? 'drift-repaired' : 'applied', `${drift ? 'repaired' : 'applied'} ${what} to anchor "${this.options.anchor}" (+${outcome.added.length} -${outcome.removed.length} rules)`, {
+          // added/removed count exposures, as plan's summary and `exposures` do; the rules have their own fields.
+          const counts = countExposureChanges(normalizedLines(outcome.previous), this.normalize(target.ruleset));
+          this.log('info', drift ? 'drift-repaired' : 'applied', `${drift ? 'repaired' : 'applied'} ${what} to anchor "${this.options.anchor}" (exposures +${counts.added} ~${counts.changed} -${counts.removed}; rules +${outcome.added.length} -${outcome.removed.length})`, {
             ...loadFields,
             exposures,
-            added: outcome.added.length,
-            removed: outcome.removed.length,
+            added: counts.added,
+            changed: counts.changed,
+            removed: counts.removed,
+            rulesAdded: outcome.added.length,
+            rulesRemoved: outcome.removed.length,
             attempts: outcome.attempts,
             killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
             durationMs,
@@ -613,7 +683,7 @@ export class WatchAgent {
       }
       case 'refused':
         this.unhealthy('apply-refused', outcome.reason);
-        this.log('error', 'apply-refused', `apply refused, pf was not touched: ${outcome.reason}`, {
+        this.reportProblem('apply', 'error', 'apply-refused', `apply refused, pf was not touched: ${outcome.reason}`, {
           ...loadFields,
           exposures,
           durationMs,
@@ -623,7 +693,7 @@ export class WatchAgent {
       case 'failed':
         if (!outcome.restored) this.knownRuleset = null;
         this.unhealthy('apply-failed', outcome.reason);
-        this.log('error', 'apply-failed', `apply failed (${outcome.restored ? 'pf holds the previous ruleset' : 'pf may hold neither ruleset'}): ${outcome.reason}`, {
+        this.reportProblem('apply', 'error', 'apply-failed', `apply failed (${outcome.restored ? 'pf holds the previous ruleset' : 'pf may hold neither ruleset'}): ${outcome.reason}`, {
           ...loadFields,
           exposures,
           restored: outcome.restored,
@@ -691,6 +761,7 @@ export class WatchAgent {
    */
   private async readHold(desired: CompileOutcome): Promise<Hold | null> {
     const newest = await this.deps.readNewestRecord(this.options.anchor).catch(() => null);
+    if (newest?.kind === 'confirm-revert') this.noteConfirmRevert(`${newest.sequence}:${newest.appliedAt}`, newest.appliedAt);
     if (newest === null || (newest.kind !== 'rollback' && newest.kind !== 'confirm-revert') || newest.undone === undefined) {
       this.holdSeen = null;
       return null;
@@ -709,6 +780,22 @@ export class WatchAgent {
     }
     this.holdSeen = { key, released: true, logged: true };
     return null;
+  }
+
+  /**
+   * A confirm revert in the history (the watchdog's, or another process's): logged once, whether or
+   * not the agent holds it, so the agent's log says that an unconfirmed apply was undone.
+   */
+  private noteConfirmRevert(key: string, at: string): void {
+    if (this.revertLogged === key) return;
+    this.revertLogged = key;
+    if (this.ownRevertPending) {
+      this.ownRevertPending = false;
+      return;
+    }
+    this.log('warn', 'confirm-reverted', `an apply made with --confirm was not confirmed in time and was reverted at ${at} (by its watchdog or another pfexpose process): anchor "${this.options.anchor}" holds the ruleset from before it`, {
+      revertedAt: at,
+    });
   }
 
   private heldHealth(hold: Hold): AgentHealth {
@@ -737,6 +824,7 @@ export class WatchAgent {
     switch (pending.kind) {
       case 'none':
         this.lastConfirmWait = null;
+        this.problemEnded('confirm-revert', 'confirm-settled', 'the unconfirmed apply is settled: no confirmation window is pending any more');
         return true;
       case 'waiting':
         if (this.lastConfirmWait !== pending.deadline) {
@@ -749,12 +837,15 @@ export class WatchAgent {
         return false;
       case 'reverted':
         this.lastConfirmWait = null;
+        this.problems.delete('confirm-revert');
+        // The agent's own revert: said here; its history entry is not said again.
+        this.ownRevertPending = true;
         this.log('warn', 'confirm-reverted', `an apply made with --confirm was not confirmed in time: the agent put back the ruleset anchor "${pending.anchor}" held before it`);
         return true;
       case 'failed':
       case 'refused':
         this.unhealthy('confirm-revert-failed', pending.reason);
-        this.log('error', 'confirm-revert-failed', `an unconfirmed apply passed its deadline, but reverting it did not succeed: ${pending.reason}`);
+        this.reportProblem('confirm-revert', 'error', 'confirm-revert-failed', `an unconfirmed apply passed its deadline, but reverting it did not succeed: ${pending.reason}`);
         return false;
     }
   }
@@ -767,7 +858,7 @@ export class WatchAgent {
       metrics.preflightFailures += 1;
       this.log('error', 'preflight-failed', `nothing will be loaded until this is fixed: ${reason}`, { anchor: this.options.anchor });
     } else {
-      this.log('debug', 'preflight-failed', `still: ${reason}`);
+      this.log(this.quiet(), 'preflight-failed', `still: ${reason}`);
     }
     this.lastPreflightFailure = reason;
   }
@@ -812,7 +903,13 @@ export class WatchAgent {
     return (this.deps.now ?? (() => new Date()))();
   }
 
+  /** debug, or info in a cycle a SIGHUP asked for: the operator wants to see what it found. */
+  private quiet(): 'debug' | 'info' {
+    return this.announcing ? 'info' : 'debug';
+  }
+
   private log(level: 'debug' | 'info' | 'warn' | 'error', event: string, message: string, fields?: LogFields): void {
+    if (level !== 'debug') this.loggedThisCycle += 1;
     this.deps.log.log(level, event, message, fields);
   }
 }
@@ -834,12 +931,15 @@ function needsGateway(outcome: CompileOutcome): boolean {
   return outcome.diagnostics.some((d) => d.code === 'gateway-missing');
 }
 
-function lineDifference(live: readonly string[], desired: readonly string[]): { added: number; removed: number } {
+/** The rules the anchor should hold but does not (missing), and those it holds but should not (unexpected). */
+function lineDifference(live: readonly string[], desired: readonly string[]): { missing: string[]; unexpected: string[] } {
   const have = new Set(live);
   const want = new Set(desired);
-  return { added: desired.filter((l) => !have.has(l)).length, removed: live.filter((l) => !want.has(l)).length };
+  return { missing: desired.filter((l) => !have.has(l)), unexpected: live.filter((l) => !want.has(l)) };
 }
 
+/** One diagnostic for the log (text and JSON alike), its hint on a line of its own. */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${diagnosticPlace(d)}: ${d.severity} ${d.code} ${d.message}`;
+  const hint = d.hint === undefined || d.hint === '' ? '' : `\nhint: ${d.hint}`;
+  return `${diagnosticPlace(d)}: ${d.severity} ${d.code} ${d.message}${hint}`;
 }

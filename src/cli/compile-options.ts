@@ -30,6 +30,19 @@ export function addCompileOptions(command: Command): Command {
     .option('--anchor <name>', 'pf anchor the ruleset is loaded into', DEFAULT_ANCHOR);
 }
 
+/**
+ * The compile options that change what `ls` and `port` answer (--host, --gateway, --pool,
+ * --lock); the others (--dialect, --anchor, --frozen) only concern the rendered ruleset or the
+ * lock file, which these commands never print or write.
+ */
+export function addListingOptions(command: Command): Command {
+  return command
+    .option('--host <name>', 'only this host of a multi-host repository (default: every host, each labelled)')
+    .option('--gateway <if>', 'gateway interface for entries that name none (overrides the manifests)')
+    .option('--pool <start-end>', 'pool for dynamic host ports (default: the host\'s pool, else 49000-49900)')
+    .option('--lock <file>', 'lock file of dynamic host ports (default: the nearest pfexpose.lock.json in the manifests\' directory or above it, up to the repository root)');
+}
+
 /** Turns parsed flags into CompileOptions, or a message saying which flag is wrong and why. */
 export function compileOptionsFrom(flags: CompileFlags, cwd: string): { ok: true; options: CompileOptions } | { ok: false; message: string } {
   if (flags.gateway !== undefined && !isInterfaceName(flags.gateway)) {

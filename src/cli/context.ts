@@ -21,8 +21,14 @@ export interface CliContext {
   usageExitCode?: number;
 }
 
-/** Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+/**
+ * Colours only on a terminal that can show them: never when NO_COLOR is set to anything but the
+ * empty string (https://no-color.org), nor on TERM=dumb (a terminal without escape sequences:
+ * Emacs shells, some CI consoles). Every command asks here, for stdout and stderr alike.
+ */
 export function useColor(ctx: CliContext, out: Output = ctx.stdout): boolean {
   const noColor = ctx.env['NO_COLOR'];
-  return out.isTTY && (noColor === undefined || noColor === '');
+  if (noColor !== undefined && noColor !== '') return false;
+  if (ctx.env['TERM'] === 'dumb') return false;
+  return out.isTTY;
 }

@@ -1,32 +1,41 @@
-// `pfexpose ls`: every exposure of one host as a readable table (listen side -> container side,
-// protocol, sources, manifest location), in the compiler's order.
+// `pfexpose ls`: every exposure as a readable table (listen side -> container side, protocol,
+// sources, manifest location), in the compiler's order; in a multi-host repository one table per
+// host, each under its name (--host: that host alone).
 import type { Command } from 'commander';
-import { formatListen } from '../model/format-listen.js';
+import { formatListen, formatSources } from '../model/format-listen.js';
 import type { Exposure } from '../model/exposure.js';
 import { formatPortRange } from '../ports/port-number.js';
-import { addCompileOptions } from './compile-options.js';
+import { compileEveryHost } from './compile-hosts.js';
+import type { HostExposures } from './compile-hosts.js';
+import { addListingOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compileForCommand } from './report-diagnostics.js';
+import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
 
 export function registerLs(program: Command, ctx: CliContext): void {
-  addCompileOptions(
+  addListingOptions(
     program
       .command('ls')
-      .description('list every exposure: listen side -> container side, protocol, sources, manifest location')
+      .description('list every exposure: listen side -> container side, protocol, sources, manifest location (every host of the repository unless --host)')
       .argument('[paths...]', 'manifest files or directories (default: .)'),
-  ).action(async (paths: string[], flags: CompileFlags) => {
-    const outcome = await compileForCommand(paths, flags, ctx);
-    if (outcome === null) return;
-    ctx.stdout.write(formatExposureTable(outcome.exposures));
-    ctx.exitCode = 0;
-  });
+  )
+    .addHelpText('after', '\nExit codes: 0 listed, 1 invalid manifests, 2 usage.\n')
+    .action(async (paths: string[], flags: CompileFlags) => {
+      const parsed = compileOptionsFrom(flags, ctx.cwd);
+      if (!parsed.ok) return reportUsage(ctx, parsed.message);
+      const outcome = await compileEveryHost(paths, parsed.options);
+      reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
+      if (!outcome.ok) {
+        ctx.exitCode = 1;
+        return;
+      }
+      ctx.stdout.write(formatHostTables(outcome.hosts));
+      ctx.exitCode = 0;
+    });
 }
 
 function listenSide(e: Exposure): string {
-  const listen = formatListen(e);
-  const port = formatPortRange(e.hostPort);
-  return `${listen}:${port}${e.dynamic ? '*' : ''}`;
+  return `${formatListen(e)}:${formatPortRange(e.hostPort)}${e.dynamic ? '*' : ''}`;
 }
 
 function containerSide(e: Exposure): string {
@@ -34,20 +43,52 @@ function containerSide(e: Exposure): string {
   return `${e.container} ${address}:${formatPortRange(e.containerPort)}`;
 }
 
-/** A plain, aligned table; `*` marks host ports chosen by the allocator (recorded in the lock file). */
-export function formatExposureTable(exposures: readonly Exposure[]): string {
-  const header = ['LISTEN', '', 'CONTAINER', 'PROTO', 'FROM', 'SOURCE'];
-  const rows = exposures.map((e) => [
+const HEADER = ['LISTEN', '', 'CONTAINER', 'PROTO', 'FROM', 'SOURCE'];
+const DYNAMIC_NOTE = '* host port chosen by pfexpose (recorded in the lock file)';
+
+function rowsOf(exposures: readonly Exposure[]): string[][] {
+  return exposures.map((e) => [
     listenSide(e),
     '->',
     containerSide(e),
     `${e.protocol}/${e.family === 'inet' ? '4' : '6'}`,
-    e.from.length === 0 ? 'any' : e.from.join(','),
+    formatSources(e.from, ','),
     `${e.source.file}:${e.source.line}:${e.source.column}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+}
+
+function tableLines(rows: readonly (readonly string[])[], widths: readonly number[]): string[] {
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  const footer = exposures.some((e) => e.dynamic) ? ['', '* host port chosen by pfexpose (recorded in the lock file)'] : [];
-  return `${[line(header), ...rows.map(line), ...footer].join('\n')}\n`;
+  return [line(HEADER), ...rows.map(line)];
+}
+
+function widthsOf(rows: readonly (readonly string[])[]): number[] {
+  return HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+}
+
+/** A plain, aligned table; `*` marks host ports chosen by the allocator (recorded in the lock file). */
+export function formatExposureTable(exposures: readonly Exposure[]): string {
+  const rows = rowsOf(exposures);
+  const footer = exposures.some((e) => e.dynamic) ? ['', DYNAMIC_NOTE] : [];
+  return `${[...tableLines(rows, widthsOf(rows)), ...footer].join('\n')}\n`;
+}
+
+/**
+ * One table per host, each under `host NAME:`, with the columns aligned across hosts so the tables
+ * read as one; a single host (the only one, or --host) is the plain table.
+ */
+export function formatHostTables(hosts: readonly HostExposures[]): string {
+  if (hosts.length === 1) return formatExposureTable(hosts[0]?.exposures ?? []);
+  const rows = hosts.map((h) => rowsOf(h.exposures));
+  const widths = widthsOf(rows.flat());
+  const out: string[] = [];
+  hosts.forEach((h, i) => {
+    if (i > 0) out.push('');
+    out.push(`host ${h.host ?? '(unnamed)'}:`);
+    if (h.exposures.length === 0) out.push('(no exposures)');
+    else out.push(...tableLines(rows[i] ?? [], widths));
+  });
+  if (hosts.some((h) => h.exposures.some((e) => e.dynamic))) out.push('', DYNAMIC_NOTE);
+  return `${out.join('\n')}\n`;
 }

@@ -6,37 +6,55 @@ import type { Exposure } from '../model/exposure.js';
 import { parsePortNumber } from '../ports/port-number.js';
 import { parseProtocol } from '../ports/parse-protocol.js';
 import type { Protocol } from '../ports/port-spec.js';
-import { addCompileOptions } from './compile-options.js';
+import { compileEveryHost } from './compile-hosts.js';
+import { addListingOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compileForCommand, reportUsage } from './report-diagnostics.js';
+import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
 
 interface PortFlags extends CompileFlags {
-  manifests: string[];
+  manifests?: string[];
+}
+
+/** -m takes one path and may be repeated: a variadic -m would swallow the container named after it. */
+function collectPath(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function registerPort(program: Command, ctx: CliContext): void {
-  addCompileOptions(
+  addListingOptions(
     program
       .command('port')
-      .description("show where a container's ports are published, in `docker port` format")
+      .description("show where a container's ports are published, in `docker port` format (every host that has the container, each line labelled when there are several)")
       .argument('<container>', 'container name')
       .argument('[port]', 'container port, optionally with /tcp, /udp or /sctp (default protocol: tcp)'),
   )
-    .option('-m, --manifests <path...>', 'manifest files or directories (default: .)', [])
+    .option('-m, --manifests <path>', 'manifest file or directory; repeat -m for more (default: .)', collectPath)
     .addHelpText('after', '\nExit codes: 0 published, 1 unknown container, port not published or invalid manifests, 2 usage.\n')
     .action(async (container: string, port: string | undefined, flags: PortFlags) => {
       const wanted = port === undefined ? null : parsePortArgument(port);
       if (wanted !== null && 'error' in wanted) return reportUsage(ctx, wanted.error);
-      const outcome = await compileForCommand(flags.manifests, flags, ctx);
-      if (outcome === null) return;
-      const mine = outcome.exposures.filter((e) => e.container === container);
-      if (mine.length === 0) {
-        ctx.stderr.write(`pfexpose: no container ${JSON.stringify(container)} publishes ports on this host\n`);
+      const parsed = compileOptionsFrom(flags, ctx.cwd);
+      if (!parsed.ok) return reportUsage(ctx, parsed.message);
+      const outcome = await compileEveryHost(flags.manifests ?? [], parsed.options);
+      reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
+      if (!outcome.ok) {
         ctx.exitCode = 1;
         return;
       }
-      const lines = publishedPorts(mine, wanted);
+      const having = outcome.hosts
+        .map((h) => ({ host: h.host, exposures: h.exposures.filter((e) => e.container === container) }))
+        .filter((h) => h.exposures.length > 0);
+      const named = outcome.hosts.map((h) => h.host).filter((h): h is string => h !== null);
+      if (having.length === 0) {
+        const where = flags.host !== undefined ? ` on host ${flags.host}` : named.length > 1 ? ` on any host (${named.join(', ')})` : ' on this host';
+        ctx.stderr.write(`pfexpose: no container ${JSON.stringify(container)} publishes ports${where}\n`);
+        ctx.exitCode = 1;
+        return;
+      }
+      // Labelled only when the answer spans several hosts: the only host's answer reads like `docker port`.
+      const labelled = having.length > 1;
+      const lines = having.flatMap((h) => publishedPorts(h.exposures, wanted).map((l) => (labelled ? `${h.host ?? ''}: ${l}` : l)));
       if (lines.length === 0 && wanted !== null) {
         ctx.stderr.write(`pfexpose: no public port '${wanted.port}/${wanted.protocol}' published for ${container}\n`);
         ctx.exitCode = 1;

@@ -8,7 +8,7 @@ import type { ExclusiveLock, LockAcquireResult } from './exclusive-lock.js';
 import { mapPfctlErrors } from './map-pfctl-errors.js';
 import type { LoadResult, Pfctl } from './pfctl.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
-import { normalizedLines, readDeployed, rulesetLabels, sameLines, type DeployedAnchor } from './read-deployed.js';
+import { normalizedLines, readDeployed, rulesetLabels, sameLines, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import { narrowedLabels } from '../plan/narrowed-labels.js';
 import {
@@ -304,6 +304,27 @@ async function lastRevert(state: StateDir): Promise<{ lastRevert?: { anchor: str
  * Undoes an apply whose confirmation window has passed: what the watchdog runs at the deadline,
  * and what the agent may call on its reconcile. A window still open is left alone.
  */
+/**
+ * The anchor read shortly before a confirm window closes (readAheadForRevert), so that the revert
+ * at the deadline starts with the load: used only while the state directory's mark is still the
+ * one read before it (no pfexpose process loaded or recorded anything since) and the window is the same.
+ */
+export interface RevertReadAhead {
+  createdAt: string;
+  mark: string;
+  deployed: DeployedAnchor;
+}
+
+/** Reads what revertExpiredConfirm would read first, ahead of the deadline (no lock: nothing is changed). */
+export async function readAheadForRevert(deps: ApplyDeps, pending: PendingConfirm): Promise<RevertReadAhead | null> {
+  // The mark first: a load recorded after it changes the mark, and the read is not used.
+  const mark = await deps.state.mark().catch(() => null);
+  if (mark === null) return null;
+  const read = await readDeployed(deps.pfctl, pending.anchor);
+  if (read.kind !== 'ok') return null;
+  return { createdAt: pending.createdAt, mark, deployed: { lines: read.lines, text: read.text, tables: read.tables, exists: read.exists } };
+}
+
 export async function revertExpiredConfirm(
   deps: ApplyDeps,
   options: {
@@ -312,6 +333,8 @@ export async function revertExpiredConfirm(
     createdAt?: string;
     /** The caller knows the system did not reboot since the window opened (see confirmWindowClosed). */
     sameBoot?: boolean;
+    /** The anchor as read just before the deadline; re-read unless still valid (see RevertReadAhead). */
+    readAhead?: RevertReadAhead | null;
   } = {},
 ): Promise<PendingOutcome> {
   const refuse = (reason: string): PendingOutcome => ({ kind: 'refused', reason });
@@ -324,7 +347,10 @@ export async function revertExpiredConfirm(
     if (!windowClosed(deps, pending.value, options.sameBoot === true)) {
       return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
     }
-    return revertPending(deps, pending.value);
+    const ahead = options.readAhead ?? null;
+    const usable =
+      ahead !== null && ahead.createdAt === pending.value.createdAt && (await deps.state.mark().catch(() => null)) === ahead.mark ? ahead.deployed : null;
+    return revertPending(deps, pending.value, 'confirm-revert', usable);
   }, nothing);
 }
 
@@ -643,8 +669,13 @@ async function startConfirm(
 }
 
 /** Puts back what the pending record saved, records it, and drops the record. Under the lock. */
-async function revertPending(deps: ApplyDeps, pending: PendingConfirm, kind: 'confirm-revert' | 'rollback' = 'confirm-revert'): Promise<PendingOutcome> {
-  const deployed = await readDeployed(deps.pfctl, pending.anchor);
+async function revertPending(
+  deps: ApplyDeps,
+  pending: PendingConfirm,
+  kind: 'confirm-revert' | 'rollback' = 'confirm-revert',
+  readAhead: DeployedAnchor | null = null,
+): Promise<PendingOutcome> {
+  const deployed: DeployedRead = readAhead !== null ? { kind: 'ok', ...readAhead } : await readDeployed(deps.pfctl, pending.anchor);
   if (deployed.kind !== 'ok') return { kind: 'failed', reason: `cannot revert the unconfirmed apply: ${deployed.message}`, restored: false };
   const target = pending.previous?.ruleset ?? '';
   // StateDir.readPendingConfirm() already refused a record that would load anything else.

@@ -6,6 +6,7 @@ import { watchConfirmDeadline } from './confirm-watchdog.js';
 import { ExclusiveLock } from './exclusive-lock.js';
 import { createPfctl } from './pfctl.js';
 import { StateDir } from './state-dir.js';
+import { sendToSyslog } from './syslog.js';
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -14,6 +15,13 @@ function option(name: string): string | undefined {
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} confirm-watchdog pid ${process.pid}: ${line}\n`);
+}
+
+/** What the operator must learn even without looking in the state directory: also to syslog (best effort). */
+async function logAndSyslog(line: string, priority: string): Promise<void> {
+  log(line);
+  const failure = await sendToSyslog(`confirm-watchdog: ${line}`, { env: process.env, priority });
+  if (failure !== null) log(`could not write to syslog: ${failure}`);
 }
 
 async function run(): Promise<number> {
@@ -39,13 +47,13 @@ async function run(): Promise<number> {
       log('nothing to revert: confirmed, reverted by another process, or the load it guarded never happened');
       return 0;
     case 'reverted':
-      log(`unconfirmed: the previous ruleset of anchor "${outcome.anchor}" was put back`);
+      await logAndSyslog(`unconfirmed: the previous ruleset of anchor "${outcome.anchor}" was put back`, 'user.warning');
       return 0;
     case 'waiting':
       log(`still waiting until ${outcome.deadline}`);
       return 1;
     default:
-      log(`could not revert: ${outcome.reason}`);
+      await logAndSyslog(`could not revert the unconfirmed apply: ${outcome.reason}`, 'user.err');
       return 1;
   }
 }

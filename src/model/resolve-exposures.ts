@@ -15,6 +15,7 @@ import type { CanonicalNetwork } from './canonical-network.js';
 import { compareExposures } from './compare-exposures.js';
 import type { Exposure } from './exposure.js';
 import { findConflicts } from './find-conflicts.js';
+import { EVERY_ADDRESS_TEXT } from './format-listen.js';
 import { atCommandLine, formatRange, formatSpan, located } from './located.js';
 import type { AllocationKey, AllocationKind, Lockfile } from './lockfile.js';
 import { LOCKFILE_NAME } from './lockfile.js';
@@ -513,7 +514,7 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
       ({ request: r, hostPort }): LabelRequest => ({
         container: r.container.name,
         protocol: r.protocol,
-        listen: r.interface ?? r.hostAddress ?? 'self',
+        listen: r.interface ?? r.hostAddress ?? EVERY_ADDRESS_TEXT,
         listenKind: r.interface !== null ? 'interface' : r.hostAddress !== null ? 'address' : 'self',
         hostPort,
         families: r.families,

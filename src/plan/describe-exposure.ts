@@ -1,5 +1,7 @@
-// Short display texts for exposures in plans: `em0:8080`, `[2001:db8::1]:443`, `*:8080` (every
-// address), `10.13.37.2:80`, `any` or a list of sources. Shared by every plan formatter.
+// Short display texts for exposures in plans: `em0:8080`, `[2001:db8::1]:443`, `any:8080` (every
+// address), `10.13.37.2:80`, `any` or a list of sources. Shared by every plan formatter; the
+// spellings of "every address" and "every source" are format-listen's, as in ls and port.
+import { formatListen, formatSources } from '../model/format-listen.js';
 import { formatRange } from '../model/located.js';
 import type { PortRange } from '../ports/port-spec.js';
 import type { DeployedExposure } from './plan.js';
@@ -10,9 +12,9 @@ function bracket(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
-/** The listen side alone: interface name, host address, or `*` for every address of the host. */
+/** The listen side alone: interface name, host address, or `any` for every address of the host. */
 export function listenText(e: Pick<Shown, 'interface' | 'hostAddress'>): string {
-  return e.interface ?? (e.hostAddress === null ? '*' : bracket(e.hostAddress));
+  return formatListen(e);
 }
 
 export function portsText(range: PortRange): string {
@@ -28,7 +30,7 @@ export function containerSideText(e: Shown): string {
 }
 
 export function sourcesText(from: readonly string[]): string {
-  return from.length === 0 ? 'any' : from.join(', ');
+  return formatSources(from);
 }
 
 /** `web tcp/inet em0:8080 -> 10.13.37.2:80 from any` */

@@ -6,6 +6,7 @@
 // the plan shows it as changed rather than unchanged.
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { compareExposures } from '../model/compare-exposures.js';
+import { EVERY_ADDRESS_TEXT } from '../model/format-listen.js';
 import { formatRange } from '../model/located.js';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
 import { isRedirectTag } from '../pf/render-ruleset.js';
@@ -376,9 +377,9 @@ function labelContainer(label: string, protocol: Protocol): string | null {
   return container;
 }
 
-/** The listen side as a readable label names it: the interface, the host address, or `self`. */
+/** The listen side as a readable label names it: the interface, the host address, or `any`. */
 function listenName(redirect: Redirect): string {
-  return redirect.interface ?? redirect.hostAddress ?? 'self';
+  return redirect.interface ?? redirect.hostAddress ?? EVERY_ADDRESS_TEXT;
 }
 
 /**
@@ -391,7 +392,9 @@ function labelNames(label: string): { listen: string | null; port: string } | nu
   if (parts.length < 4) return null;
   const port = parts[parts.length - 1] ?? '';
   const listen = parts.slice(2, -1).join(':');
-  return { listen: listen.startsWith('~') ? null : listen, port };
+  if (listen.startsWith('~')) return { listen: null, port };
+  // Labels written before issue 11 spelled every address `self`: the same listen side.
+  return { listen: listen === 'self' ? EVERY_ADDRESS_TEXT : listen, port };
 }
 
 /** One exposure per label and redirect, its sources gathered from its rules (any wins). */

@@ -21,7 +21,7 @@ export interface PlanMarkdownOptions {
 }
 
 const flagText: Record<PlanFlagCode, string> = {
-  'open-to-all': 'open to all',
+  'open-to-all': 'open to any source',
   'sources-widened': 'sources widened',
   'ipv6-exposed': 'IPv6 newly exposed',
   'privileged-port': 'privileged port',

@@ -10,7 +10,25 @@ export interface PlanTextOptions {
   against: string;
 }
 
-const codes = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1, dim: 2 } as const;
+const codes = { red: '31', green: '32', yellow: '33', cyan: '36', bold: '1', dim: '2', alarm: '1;31' } as const;
+
+/**
+ * The riskiest change a plan can show: a privileged host port (below 1024) newly reachable from
+ * every source. Never painted green, neither its change line nor its rules in the diff: bold red.
+ */
+export function isPrivilegedOpenToAll(change: ExposureChange): boolean {
+  return change.desired !== null && change.desired.hostPort.start < 1024 && change.flags.some((f) => f.code === 'open-to-all');
+}
+
+/** Whether an added rule line of the diff belongs to one of these exposures (its label, or its rdr rule). */
+function belongsToAny(line: string, risky: readonly NonNullable<ExposureChange['desired']>[]): boolean {
+  return risky.some((e) => {
+    if (line.includes(`label "${e.label}"`)) return true;
+    const ports = (r: { start: number; end: number }): string => (r.start === r.end ? `= ${r.start}` : `${r.start}:${r.end}`);
+    const target = (r: { start: number; end: number }): string => (r.start === r.end ? `${r.start}` : `${r.start}:${r.end}`);
+    return /^\+\s*rdr\b/.test(line) && line.includes(` port ${ports(e.hostPort)} `) && line.includes(`-> ${e.containerAddress} port ${target(e.containerPort)}`);
+  });
+}
 
 export function formatPlanText(plan: Plan, options: PlanTextOptions): string {
   const paint = (style: keyof typeof codes, text: string): string =>
@@ -36,12 +54,13 @@ export function formatPlanText(plan: Plan, options: PlanTextOptions): string {
     out.push('', paint('yellow', 'Unmanaged tables in the anchor (pfexpose never writes tables; no plan manages them):'));
     for (const table of tables) out.push(`  ${showPrintable(table.text)}`);
   }
+  const risky = plan.exposures.filter(isPrivilegedOpenToAll).flatMap((c) => (c.desired === null ? [] : [c.desired]));
   if (plan.rules.unified !== '') {
     out.push('', 'Ruleset diff:');
     for (const line of plan.rules.unified.replace(/\n$/, '').split('\n').map(showPrintable)) {
       if (line.startsWith('+++') || line.startsWith('---')) out.push(paint('bold', line));
       else if (line.startsWith('@@')) out.push(paint('cyan', line));
-      else if (line.startsWith('+')) out.push(paint('green', line));
+      else if (line.startsWith('+')) out.push(paint(risky.length > 0 && belongsToAny(line, risky) ? 'alarm' : 'green', line));
       else if (line.startsWith('-')) out.push(paint('red', line));
       else out.push(line);
     }
@@ -66,13 +85,13 @@ function changeLines(change: ExposureChange, paint: (style: keyof typeof codes, 
   const lines: string[] = [];
   switch (change.kind) {
     case 'added':
-      lines.push(`  ${paint('green', `+ ${exposureText(change.desired)}`)}`);
+      lines.push(`  ${paint(isPrivilegedOpenToAll(change) ? 'alarm' : 'green', `+ ${exposureText(change.desired)}`)}`);
       break;
     case 'removed':
       lines.push(`  ${paint('red', `- ${exposureText(change.deployed)}`)}`);
       break;
     case 'changed':
-      lines.push(`  ${paint('yellow', `~ ${exposureText(change.desired)}`)}`);
+      lines.push(`  ${paint(isPrivilegedOpenToAll(change) ? 'alarm' : 'yellow', `~ ${exposureText(change.desired)}`)}`);
       break;
   }
   const source = change.desired?.source ?? null;

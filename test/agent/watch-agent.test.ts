@@ -2,11 +2,11 @@
 // invalid manifests, drift in both modes, signals' stop, pull results and gateway detection, the
 // preflight on every reconcile, holding a rollback, confirm windows and warnings said once.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryLog } from '../../src/agent/agent-log.js';
+import { createAgentLog, createMemoryLog } from '../../src/agent/agent-log.js';
 import { AgentMetrics } from '../../src/agent/agent-metrics.js';
 import type { ManifestSnapshot } from '../../src/agent/manifest-cache.js';
 import type { PullResult } from '../../src/agent/pull-checkout.js';
-import { WatchAgent } from '../../src/agent/watch-agent.js';
+import { DRIFT_RULES_SHOWN, formatDiagnostic, WatchAgent } from '../../src/agent/watch-agent.js';
 import type { AgentDeps, AgentOptions } from '../../src/agent/watch-agent.js';
 import type { CompileOutcome } from '../../src/cli/pipeline.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
@@ -588,10 +588,9 @@ describe('WatchAgent: the preflight on every reconcile', () => {
     await settle(h);
     expect(h.applies).toHaveLength(1);
     h.pf.hooks = HOOKS_MISSING;
-    h.agent.reconcileNow();
-    await settle(h);
-    h.agent.reconcileNow();
-    await settle(h);
+    // Interval reconciles (a SIGHUP's would say "still" at info: the operator asked).
+    await settle(h, 60_000);
+    await settle(h, 60_000);
     expect(h.metrics.health).toMatchObject({ healthy: false, status: 'preflight-failed' });
     expect(h.metrics.health.reason).toContain('does not call anchor');
     expect(h.metrics.render()).toContain('pfexpose_preflight_ok 0');
@@ -926,10 +925,7 @@ describe('WatchAgent: one report per drift', () => {
     await h.agent.start();
     await settle(h);
     h.pf.text = rule(22);
-    for (let i = 0; i < 3; i += 1) {
-      h.agent.reconcileNow();
-      await settle(h);
-    }
+    for (let i = 0; i < 3; i += 1) await settle(h, 60_000);
     const drifts = (): string[] => h.log.records.filter((r) => r.event === 'drift').map((r) => r.level);
     expect(drifts()).toEqual(['warn', 'debug', 'debug']);
     expect(h.metrics.driftDetected).toBe(1);
@@ -967,10 +963,8 @@ describe('WatchAgent: one report per drift', () => {
     await settle(h);
     failing = true;
     h.pf.text = '';
-    h.agent.reconcileNow();
-    await settle(h);
-    h.agent.reconcileNow();
-    await settle(h);
+    await settle(h, 60_000);
+    await settle(h, 60_000);
     expect(h.log.records.filter((r) => r.event === 'drift').map((r) => r.level)).toEqual(['warn', 'debug']);
     expect(h.events().filter((e) => e === 'apply-failed')).toHaveLength(2);
     expect(h.metrics.driftDetected).toBe(1);
@@ -1003,5 +997,141 @@ describe('WatchAgent: the lock file', () => {
     await settle(h);
     expect(written).toEqual(['pfexpose.lock.json']);
     expect(h.events()).toContain('lock-updated');
+  });
+});
+
+describe('WatchAgent: logs (issue 11)', () => {
+  const levelsOf = (h: Harness, event: string): string[] => h.log.records.filter((r) => r.event === event).map((r) => r.level);
+
+  it('a SIGHUP reconcile logs its result at info; an interval reconcile that finds nothing new stays at debug', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'in-sync')).toEqual(['debug']);
+    h.agent.reconcileNow();
+    await settle(h);
+    expect(levelsOf(h, 'in-sync')).toEqual(['debug', 'info']);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'in-sync')).toEqual(['debug', 'info', 'debug']);
+  });
+
+  it('a SIGHUP reconcile that finds only what was already said still ends with a line saying so', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.pf.pending = { kind: 'waiting', deadline: '2030-01-01T00:00:00.000Z', anchor: 'pfexpose' };
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'confirm-pending')).toEqual(['info']);
+    h.agent.reconcileNow();
+    await settle(h);
+    const last = h.log.records.at(-1);
+    expect(last?.event).toBe('reconciled');
+    expect(last?.level).toBe('info');
+    expect(last?.message).toContain('awaits pfexpose confirm');
+  });
+
+  it('a drift warning names the drifted rules, at most DRIFT_RULES_SHOWN per direction, then "and K more"', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    const extra = Array.from({ length: DRIFT_RULES_SHOWN + 3 }, (_, i) => rule(2000 + i)).join('');
+    h.pf.text = extra;
+    await settle(h, 60_000);
+    const drift = h.log.records.find((r) => r.event === 'drift');
+    expect(drift?.level).toBe('warn');
+    const message = drift?.message ?? '';
+    expect(message).toContain(`missing: ${rule(80).trim()}`);
+    expect(message).toContain(`unexpected: ${rule(2000).trim()}`);
+    expect(message).toContain(`unexpected: ${rule(2000 + DRIFT_RULES_SHOWN - 1).trim()}`);
+    expect(message).not.toContain(`port = ${2000 + DRIFT_RULES_SHOWN} `);
+    expect(message).toContain('and 3 more');
+    expect(drift?.fields['unexpected']).toBe(DRIFT_RULES_SHOWN + 3);
+    expect(drift?.fields['unexpectedRules']).toHaveLength(DRIFT_RULES_SHOWN);
+    expect(drift?.fields['missingRules']).toEqual([rule(80).trim()]);
+  });
+
+  it('a failing --pull is logged once while it lasts, then once when it works again', async () => {
+    const results: PullResult[] = [
+      { kind: 'failed', message: 'fatal: could not read from remote repository', durationMs: 5 },
+      { kind: 'failed', message: 'fatal: could not read from remote repository', durationMs: 5 },
+      { kind: 'failed', message: 'fatal: could not read from remote repository', durationMs: 5 },
+      { kind: 'current', head: 'c', durationMs: 1 },
+      { kind: 'current', head: 'c', durationMs: 1 },
+    ];
+    const h = harness({ pullIntervalMs: 10_000 }, { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'c', durationMs: 1 }) });
+    await h.agent.start();
+    await settle(h);
+    for (let i = 0; i < 5; i += 1) await settle(h, 10_000);
+    expect(levelsOf(h, 'pull-failed')).toEqual(['error', 'debug', 'debug']);
+    expect(levelsOf(h, 'pull-ok')).toEqual(['info']);
+    expect(h.metrics.pulls.failed).toBe(3);
+  });
+
+  it('an unreadable anchor is logged once while it lasts, then once when it can be read again', async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.pf.unreadable = 'pfctl: timed out after 30s';
+    for (let i = 0; i < 3; i += 1) await settle(h, 60_000);
+    expect(levelsOf(h, 'anchor-unreadable')).toEqual(['error', 'debug', 'debug']);
+    h.pf.unreadable = null;
+    await settle(h, 60_000);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'anchor-readable')).toEqual(['info']);
+  });
+
+  it('a refused apply with the same reason is logged once while it lasts, and its end is said', async () => {
+    let refuse = true;
+    const h: Harness = harness({}, {
+      apply: (request) => {
+        if (refuse) return Promise.resolve({ kind: 'refused', reason: 'the state directory is locked', diagnostics: [] });
+        h.pf.text = request.ruleset;
+        return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+      },
+    });
+    await h.agent.start();
+    await settle(h);
+    for (let i = 0; i < 2; i += 1) await settle(h, 60_000);
+    expect(levelsOf(h, 'apply-refused')).toEqual(['error', 'debug', 'debug']);
+    refuse = false;
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'apply-ok')).toEqual(['info']);
+  });
+
+  it('added and removed count exposures, like plan; the rules have fields of their own', async () => {
+    const h = harness();
+    await startThenChange(h, [80, 8443]);
+    const applied = h.log.records.filter((r) => r.event === 'applied').at(-1);
+    expect(applied?.fields).toMatchObject({ exposures: 2, added: 1, changed: 0, removed: 0, rulesAdded: 2, rulesRemoved: 1 });
+    expect(applied?.message).toContain('exposures +1 ~0 -0');
+  });
+
+  it('diagnostics in the log keep their hints, in JSON and in text', () => {
+    const d: Diagnostic = { code: 'schema', severity: 'error', message: 'bad', file: 'a.yaml', line: 3, column: 5, endLine: 3, endColumn: 6, hint: 'write it as PORT' };
+    expect(formatDiagnostic(d)).toBe('a.yaml:3:5: error schema bad\nhint: write it as PORT');
+    const lines: string[] = [];
+    const json = createAgentLog({ format: 'json', write: (l) => lines.push(l), now: () => new Date(0) });
+    json.log('error', 'manifests-invalid', 'invalid', { diagnostics: [formatDiagnostic(d)] });
+    expect((JSON.parse(lines[0] ?? '{}') as { diagnostics: string[] }).diagnostics[0]).toContain('hint: write it as PORT');
+    const text = createAgentLog({ format: 'text', write: (l) => lines.push(l), now: () => new Date(0) });
+    text.log('error', 'manifests-invalid', 'invalid', { diagnostics: [formatDiagnostic(d)] });
+    expect(lines[1]).toContain('\n      hint: write it as PORT\n');
+  });
+
+  it("a confirm revert by the watchdog reaches the agent's log once, at its next reconcile", async () => {
+    const h = harness();
+    await h.agent.start();
+    await settle(h);
+    h.set([80, 8443]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    // The watchdog (another process) puts the previous ruleset back and records it.
+    h.rollbackTo([80], 'confirm-revert');
+    expect(levelsOf(h, 'confirm-reverted')).toEqual([]);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'confirm-reverted')).toEqual(['warn']);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'confirm-reverted')).toEqual(['warn']);
   });
 });

@@ -418,26 +418,26 @@ describe('pfexpose compile', () => {
 
 describe('pfexpose ls and port', () => {
   it('lists every exposure of the examples (golden)', async () => {
-    const result = await runInProcess(['ls', 'examples/', '--frozen']);
+    const result = await runInProcess(['ls', 'examples/']);
     expect(result.code).toBe(0);
     await expect(result.stdout).toMatchFileSnapshot(join(GOLDEN, 'examples.ls.txt'));
   });
 
-  it('prints docker port format', async () => {
-    const all = await runInProcess(['port', 'api', '-m', 'examples/', '--frozen']);
+  it('prints docker port format, every address as `any`', async () => {
+    const all = await runInProcess(['port', 'api', '-m', 'examples/']);
     expect(all.code).toBe(0);
-    expect(all.stdout).toBe('8080/tcp -> 0.0.0.0:49000\n8080/tcp -> [::]:49000\n9090/tcp -> 0.0.0.0:49001\n9090/tcp -> [::]:49001\n');
-    const one = await runInProcess(['port', 'legacy', '80', '-m', 'examples/', '--frozen']);
-    expect(one.stdout).toBe('0.0.0.0:8000\n127.0.0.1:8081\n');
-    const udp = await runInProcess(['port', 'web', '80/udp', '-m', 'examples/', '--frozen']);
+    expect(all.stdout).toBe('8080/tcp -> any:49000\n9090/tcp -> any:49001\n');
+    const one = await runInProcess(['port', 'legacy', '80', '-m', 'examples/']);
+    expect(one.stdout).toBe('127.0.0.1:8081\nany:8000\n');
+    const udp = await runInProcess(['port', 'web', '80/udp', '-m', 'examples/']);
     expect(udp.stdout).toBe('em0:8080\n');
   });
 
   it('fails clearly for unknown containers and unpublished ports', async () => {
-    const missing = await runInProcess(['port', 'nope', '-m', 'examples/', '--frozen']);
+    const missing = await runInProcess(['port', 'nope', '-m', 'examples/']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no container "nope"');
-    const unpublished = await runInProcess(['port', 'legacy', '80/sctp', '-m', 'examples/', '--frozen']);
+    const unpublished = await runInProcess(['port', 'legacy', '80/sctp', '-m', 'examples/']);
     expect(unpublished.code).toBe(1);
     expect(unpublished.stderr).toContain("no public port '80/sctp' published for legacy");
     const bad = await runInProcess(['port', 'legacy', '80/icmp', '-m', 'examples/']);

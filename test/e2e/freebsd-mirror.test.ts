@@ -26,8 +26,8 @@ const PUBLISHED_PORT = 18080;
 const PUBLISHED_UDP = 18053;
 const MOVED_PORT = 18081;
 const NARROW_SOURCE = '192.0.2.0/24';
-const TCP_LABEL = `web:tcp:self:${PUBLISHED_PORT}`;
-const UDP_LABEL = `web:udp:self:${PUBLISHED_UDP}`;
+const TCP_LABEL = `web:tcp:any:${PUBLISHED_PORT}`;
+const UDP_LABEL = `web:udp:any:${PUBLISHED_UDP}`;
 
 // The script's test pf.conf as pfctl prints it back (`set skip on lo0` is an option, not a rule):
 // block all by default, the management interface passed, the anchor hooks.

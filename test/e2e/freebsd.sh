@@ -251,10 +251,10 @@ has() { # TEXT PATTERN WHAT
 }
 has "$nat" "^rdr inet proto tcp from any to \\(self\\) port = $PUBLISHED_PORT tag pfexpose(_[0-9a-f]+)? -> $WEB_IP port $WEB_PORT\$" "tcp rdr on every address"
 has "$nat" "^rdr inet proto udp from any to \\(self\\) port = $PUBLISHED_UDP tag pfexpose(_[0-9a-f]+)? -> $WEB_IP port $UDP_PORT\$" "udp rdr on every address"
-has "$filter" "^pass in quick inet proto tcp from any to $WEB_IP port = $WEB_PORT flags S/SA keep state label \"web:tcp:self:$PUBLISHED_PORT\" tagged pfexpose" "tcp pass in rule"
-has "$filter" "^pass out quick inet proto tcp from any to $WEB_IP port = $WEB_PORT flags S/SA keep state label \"web:tcp:self:$PUBLISHED_PORT\" tagged pfexpose" "tcp pass out rule"
-has "$filter" "^pass in quick inet proto udp from any to $WEB_IP port = $UDP_PORT keep state label \"web:udp:self:$PUBLISHED_UDP\" tagged pfexpose" "udp pass in rule"
-has "$filter" "^pass out quick inet proto udp from any to $WEB_IP port = $UDP_PORT keep state label \"web:udp:self:$PUBLISHED_UDP\" tagged pfexpose" "udp pass out rule"
+has "$filter" "^pass in quick inet proto tcp from any to $WEB_IP port = $WEB_PORT flags S/SA keep state label \"web:tcp:any:$PUBLISHED_PORT\" tagged pfexpose" "tcp pass in rule"
+has "$filter" "^pass out quick inet proto tcp from any to $WEB_IP port = $WEB_PORT flags S/SA keep state label \"web:tcp:any:$PUBLISHED_PORT\" tagged pfexpose" "tcp pass out rule"
+has "$filter" "^pass in quick inet proto udp from any to $WEB_IP port = $UDP_PORT keep state label \"web:udp:any:$PUBLISHED_UDP\" tagged pfexpose" "udp pass in rule"
+has "$filter" "^pass out quick inet proto udp from any to $WEB_IP port = $UDP_PORT keep state label \"web:udp:any:$PUBLISHED_UDP\" tagged pfexpose" "udp pass out rule"
 
 # --- step 3: TCP through the published port ----------------------------------------------------
 
@@ -318,8 +318,8 @@ until [ "$ticks" -ge 2 ]; do
 done
 write_manifest "$PUBLISHED_PORT" "$NARROW_SOURCE"
 $PFEXPOSE apply "$WORK/manifests" --state-dir "$WORK/state" --kill-states | tee "$WORK/apply-narrow.out"
-grep -q "ended the open connections of: .*web:tcp:self:$PUBLISHED_PORT" "$WORK/apply-narrow.out" ||
-	fail "apply --kill-states did not say it ended the connections of label web:tcp:self:$PUBLISHED_PORT"
+grep -q "ended the open connections of: .*web:tcp:any:$PUBLISHED_PORT" "$WORK/apply-narrow.out" ||
+	fail "apply --kill-states did not say it ended the connections of label web:tcp:any:$PUBLISHED_PORT"
 # The next tick meets no state and no rule that admits it (the narrowed rdr no longer matches the
 # client): `block return` resets it, and the client's nc ends.
 i=0

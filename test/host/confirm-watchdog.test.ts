@@ -116,3 +116,91 @@ describe('the watchdog log (issue 9, M2)', () => {
     expect(statSync(join(root, 'new.log')).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('watchConfirmDeadline fires at the deadline (issue 11)', () => {
+  // A working fake pf on a fake monotonic clock: each call is stamped with the clock's time.
+  function timedDeps(): { deps: ApplyDeps; calls: { name: string; at: number }[]; advance: (ms: number) => void } {
+    let mono = 1_000_000;
+    let anchor = 'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "b"\n';
+    const calls: { name: string; at: number }[] = [];
+    const pfctl: Pfctl = {
+      status: () => Promise.resolve({ kind: 'ok', enabled: true } as never),
+      showMain: () => Promise.resolve({ kind: 'ok', nat: '', filter: '' } as never),
+      showAnchor: () => {
+        calls.push({ name: 'showAnchor', at: mono });
+        return Promise.resolve({ kind: 'ok', nat: '', filter: anchor, tables: [] });
+      },
+      dryRun: () => Promise.resolve({ kind: 'ok', attempts: 1, warnings: [] }),
+      load: (_name, text) => {
+        calls.push({ name: 'load', at: mono });
+        anchor = text;
+        return Promise.resolve({ kind: 'ok', attempts: 1, warnings: [] });
+      },
+      killStates: () => Promise.resolve({ kind: 'ok', killed: 0 }),
+    };
+    const state = new StateDir(root);
+    return {
+      deps: { pfctl, state, lock: new ExclusiveLock(state.lockPath), now: () => new Date(clock), monotonicNow: () => mono },
+      calls,
+      advance: (ms) => {
+        mono += ms;
+        clock += ms;
+      },
+    };
+  }
+
+  it.each([
+    ['a deadline between two polls', 60_123, 250],
+    ['a deadline shorter than the read-ahead', 1_700, 250],
+    ['a long poll interval', 10_050, 4_000],
+  ])('%s: the load starts at the deadline, never before, never 100 ms after', async (_name, windowMs, pollMs) => {
+    const { deps: timed, calls, advance } = timedDeps();
+    const mono = timed.monotonicNow?.() ?? 0;
+    const window: PendingConfirm = {
+      ...WINDOW,
+      previous: { ruleset: '', manifestDigest: '' },
+      deadline: new Date(clock + windowMs).toISOString(),
+      monotonicCreated: mono,
+      monotonicDeadline: mono + windowMs,
+    };
+    await timed.state.writePendingConfirm(window);
+    const outcome = await watchConfirmDeadline(timed, {
+      createdAt: window.createdAt,
+      pollMs,
+      sleep: (ms) => {
+        advance(ms);
+        return Promise.resolve();
+      },
+    });
+    expect(outcome.kind).toBe('reverted');
+    const load = calls.find((c) => c.name === 'load');
+    expect(load).toBeDefined();
+    const late = (load?.at ?? 0) - (mono + windowMs);
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(100);
+    // The anchor was read before the deadline, so the revert at the deadline begins with the load.
+    expect(calls.filter((c) => c.name === 'showAnchor' && c.at < mono + windowMs).length).toBeGreaterThanOrEqual(1);
+    expect(calls.filter((c) => c.name === 'showAnchor' && c.at >= mono + windowMs && c.at < (load?.at ?? 0))).toEqual([]);
+  });
+
+  it('does not use the read-ahead when another pfexpose process recorded a load since', async () => {
+    const { deps: timed, calls, advance } = timedDeps();
+    const mono = timed.monotonicNow?.() ?? 0;
+    const window: PendingConfirm = { ...WINDOW, deadline: new Date(clock + 5000).toISOString(), monotonicCreated: mono, monotonicDeadline: mono + 5000 };
+    await timed.state.writePendingConfirm(window);
+    let recorded = false;
+    await watchConfirmDeadline(timed, {
+      createdAt: window.createdAt,
+      sleep: async (ms) => {
+        advance(ms);
+        if (!recorded && calls.some((c) => c.name === 'showAnchor')) {
+          recorded = true;
+          await writeFile(join(root, 'current.json'), '{}');
+        }
+      },
+    });
+    const load = calls.find((c) => c.name === 'load');
+    // Read again at the deadline, before the load.
+    expect(calls.some((c) => c.name === 'showAnchor' && c.at >= mono + 5000 && c.at <= (load?.at ?? Infinity))).toBe(true);
+  });
+});

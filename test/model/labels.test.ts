@@ -23,7 +23,7 @@ function labelOf(requests: LabelRequest[], which: LabelRequest): string {
 describe('assignLabels', () => {
   const cases: [string, { given: LabelRequest; want: string | RegExp }][] = [
     ['interface', { given: request({}), want: 'web:tcp:em0:8080' }],
-    ['every address', { given: request({ listen: 'self', listenKind: 'self', protocol: 'udp', hostPort: r(53) }), want: 'web:udp:self:53' }],
+    ['every address', { given: request({ listen: 'any', listenKind: 'self', protocol: 'udp', hostPort: r(53) }), want: 'web:udp:any:53' }],
     ['range', { given: request({ hostPort: r(9000, 9010) }), want: 'web:tcp:em0:9000-9010' }],
     ['IPv4 address', { given: request({ listen: '127.0.0.1', listenKind: 'address' }), want: 'web:tcp:127.0.0.1:8080' }],
     [

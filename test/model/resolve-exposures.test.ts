@@ -96,7 +96,7 @@ describe('resolveExposures: each syntax and listen side', () => {
       'long form with host_ip 0.0.0.0 listens on every IPv4 address',
       {
         given: single([container({ name: 'a', ...dual, ports: [spec({ syntax: 'long', hostPort: r(81), containerPort: r(80), hostAddress: '0.0.0.0' })] })]),
-        want: ['a inet tcp *0.0.0.0:81 -> 10.0.0.2:80'],
+        want: ['a inet tcp *any:81 -> 10.0.0.2:80'],
       },
     ],
     [
@@ -110,7 +110,7 @@ describe('resolveExposures: each syntax and listen side', () => {
       'docker without host address: every address, both families',
       {
         given: single([container({ name: 'legacy', ...dual, syntax: 'docker', ports: [docker(80, 8080)] })]),
-        want: ['legacy inet tcp *0.0.0.0:80 -> 10.0.0.2:8080', 'legacy inet6 tcp *[::]:80 -> fd00::2:8080'],
+        want: ['legacy inet tcp *any:80 -> 10.0.0.2:8080', 'legacy inet6 tcp *any:80 -> fd00::2:8080'],
       },
     ],
     [
@@ -119,7 +119,7 @@ describe('resolveExposures: each syntax and listen side', () => {
         given: single([
           container({ name: 'a', ...dual, syntax: 'docker', ports: [docker(80, 80, { hostAddress: '0.0.0.0' }), docker(81, 81, { hostAddress: '::' })] }),
         ]),
-        want: ['a inet tcp *0.0.0.0:80 -> 10.0.0.2:80', 'a inet6 tcp *[::]:81 -> fd00::2:81'],
+        want: ['a inet tcp *any:80 -> 10.0.0.2:80', 'a inet6 tcp *any:81 -> fd00::2:81'],
       },
     ],
     [
@@ -133,7 +133,7 @@ describe('resolveExposures: each syntax and listen side', () => {
       'spec.family narrows to one family',
       {
         given: single([container({ name: 'a', ...dual, syntax: 'docker', ports: [docker(80, 80, { family: 'inet6' })] })]),
-        want: ['a inet6 tcp *[::]:80 -> fd00::2:80'],
+        want: ['a inet6 tcp *any:80 -> fd00::2:80'],
       },
     ],
     [
@@ -155,10 +155,10 @@ describe('resolveExposures: each syntax and listen side', () => {
       {
         given: single([container({ name: 'app', ...dual, expose: [{ port: 80 }, { port: 53, protocol: 'udp' }], publishAll: true })]),
         want: [
-          'app inet tcp *0.0.0.0:49000 -> 10.0.0.2:80 dyn',
-          'app inet udp *0.0.0.0:49000 -> 10.0.0.2:53 dyn',
-          'app inet6 tcp *[::]:49000 -> fd00::2:80 dyn',
-          'app inet6 udp *[::]:49000 -> fd00::2:53 dyn',
+          'app inet tcp *any:49000 -> 10.0.0.2:80 dyn',
+          'app inet udp *any:49000 -> 10.0.0.2:53 dyn',
+          'app inet6 tcp *any:49000 -> fd00::2:80 dyn',
+          'app inet6 udp *any:49000 -> fd00::2:53 dyn',
         ],
       },
     ],
@@ -175,12 +175,12 @@ describe('resolveExposures: each syntax and listen side', () => {
           }),
         ]),
         want: [
-          'app inet tcp *0.0.0.0:8080 -> 10.0.0.2:80',
-          'app inet tcp *0.0.0.0:9005 -> 10.0.0.2:8005',
-          'app inet tcp *0.0.0.0:49000 -> 10.0.0.2:53 dyn',
-          'app inet tcp *0.0.0.0:49001-49005 -> 10.0.0.2:8000-8004 dyn',
-          'app inet tcp *0.0.0.0:49006-49010 -> 10.0.0.2:8006-8010 dyn',
-          'app inet udp *0.0.0.0:49000 -> 10.0.0.2:53 dyn',
+          'app inet tcp *any:8080 -> 10.0.0.2:80',
+          'app inet tcp *any:9005 -> 10.0.0.2:8005',
+          'app inet tcp *any:49000 -> 10.0.0.2:53 dyn',
+          'app inet tcp *any:49001-49005 -> 10.0.0.2:8000-8004 dyn',
+          'app inet tcp *any:49006-49010 -> 10.0.0.2:8006-8010 dyn',
+          'app inet udp *any:49000 -> 10.0.0.2:53 dyn',
         ],
       },
     ],
@@ -205,11 +205,11 @@ describe('resolveExposures: each syntax and listen side', () => {
 
   it('formatListen', () => {
     const base = { interface: null, hostAddress: null } as const;
-    expect(formatListen({ ...base, family: 'inet' })).toBe('0.0.0.0');
-    expect(formatListen({ ...base, family: 'inet6' })).toBe('[::]');
-    expect(formatListen({ ...base, hostAddress: '127.0.0.1', family: 'inet' })).toBe('127.0.0.1');
-    expect(formatListen({ ...base, hostAddress: '::1', family: 'inet6' })).toBe('[::1]');
-    expect(formatListen({ ...base, interface: 'em0', family: 'inet6' })).toBe('em0');
+    // One spelling of every address for both families (issue 11), as plan, ls, port and labels write it.
+    expect(formatListen(base)).toBe('any');
+    expect(formatListen({ ...base, hostAddress: '127.0.0.1' })).toBe('127.0.0.1');
+    expect(formatListen({ ...base, hostAddress: '::1' })).toBe('[::1]');
+    expect(formatListen({ ...base, interface: 'em0' })).toBe('em0');
   });
 });
 
