@@ -6,6 +6,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { isCommandLine } from '../diagnostics/diagnostic.js';
 import {
   applyRuleset,
   confirmApply,
@@ -667,5 +668,7 @@ function outcomeJson(command: string, anchor: string, outcome: ApplyOutcome): Re
 }
 
 function diagnosticJson(d: Diagnostic): Record<string, unknown> {
-  return { code: d.code, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.column, ...(d.hint === undefined ? {} : { hint: d.hint }) };
+  // A command-line problem has no place, as in every json output (see format-json).
+  const place = isCommandLine(d) ? {} : { file: d.file, line: d.line, column: d.column };
+  return { code: d.code, severity: d.severity, message: d.message, ...place, ...(d.hint === undefined ? {} : { hint: d.hint }) };
 }

@@ -194,3 +194,15 @@ describe('apply --confirm with nothing to apply, and confirm', () => {
     expect(kept.stdout).toContain('confirmed');
   });
 });
+
+describe('a command-line problem in apply', () => {
+  it('an unknown --host is said as pfexpose: error unknown-host, with did-you-mean, never at <command line>:1:1; no state directory', async () => {
+    const hosts = 'version: 1\nhosts:\n  db1: {}\n  db2: {}\ncontainers:\n  pg:\n    host: db1\n    ip: 10.0.0.5\n    ports:\n      - "em0:5432:5432"\n';
+    await writeFile(join(work, 'h.yaml'), hosts);
+    const run = await pfexpose(['apply', '--host', 'db3', 'h.yaml']);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^pfexpose: error unknown-host --host db3 .*did you mean db1\?$/m);
+    expect(run.stderr).not.toContain('<command line>');
+    expect(existsSync(join(work, 'state'))).toBe(false);
+  });
+});
