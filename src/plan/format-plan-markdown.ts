@@ -3,7 +3,7 @@
 // folded away. The whole comment stays within GitHub's size limit: parts that do not fit are cut,
 // saying how much was left out and where the whole plan is.
 import { containerSideText, hostSideText, sourcesText } from './describe-exposure.js';
-import { summaryText } from './format-plan-text.js';
+import { belongsToAny, riskyExposures, summaryText } from './format-plan-text.js';
 import type { DeployedExposure, ExposureChange, Plan, PlanFlagCode, UnmanagedRule } from './plan.js';
 
 /** The hidden first line of the comment; the CI workflow updates the comment that carries it. */
@@ -199,8 +199,16 @@ function listBlock(notice: string, lines: readonly string[], budget: number, poi
 /** The ruleset diff folded in a details block; cut short, or only named, when it does not fit. */
 function diffSection(plan: Plan, budget: number, pointer: string): string[] {
   if (plan.rules.unified === '') return [];
-  const summary = `Ruleset diff (+${plan.summary.rulesAdded} -${plan.summary.rulesRemoved} lines)`;
-  const body = plan.rules.unified.replace(/\n$/, '');
+  // GitHub paints a diff block's `+` lines green: the rules of a privileged port newly open to any
+  // source are marked `!` instead, so the riskiest change is never shown as a green one.
+  const risky = riskyExposures(plan);
+  const marked = risky.length > 0;
+  const summary = `Ruleset diff (+${plan.summary.rulesAdded} -${plan.summary.rulesRemoved} lines${marked ? '; ! marks a privileged port newly open to any source' : ''})`;
+  const body = plan.rules.unified
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => (marked && line.startsWith('+') && !line.startsWith('+++') && belongsToAny(line, risky) ? `!${line.slice(1)}` : line))
+    .join('\n');
   const fence = fenceFor(body);
   const wrap = (text: string): string[] => ['', '<details>', `<summary>${summary}</summary>`, '', `${fence}diff`, text, fence, '', '</details>'];
   const full = wrap(body);

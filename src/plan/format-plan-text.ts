@@ -20,8 +20,13 @@ export function isPrivilegedOpenToAll(change: ExposureChange): boolean {
   return change.desired !== null && change.desired.hostPort.start < 1024 && change.flags.some((f) => f.code === 'open-to-all');
 }
 
+/** The desired side of every privileged-open-to-all change (see isPrivilegedOpenToAll). */
+export function riskyExposures(plan: Plan): NonNullable<ExposureChange['desired']>[] {
+  return plan.exposures.filter(isPrivilegedOpenToAll).flatMap((c) => (c.desired === null ? [] : [c.desired]));
+}
+
 /** Whether an added rule line of the diff belongs to one of these exposures (its label, or its rdr rule). */
-function belongsToAny(line: string, risky: readonly NonNullable<ExposureChange['desired']>[]): boolean {
+export function belongsToAny(line: string, risky: readonly NonNullable<ExposureChange['desired']>[]): boolean {
   return risky.some((e) => {
     if (line.includes(`label "${e.label}"`)) return true;
     const ports = (r: { start: number; end: number }): string => (r.start === r.end ? `= ${r.start}` : `${r.start}:${r.end}`);
@@ -54,7 +59,7 @@ export function formatPlanText(plan: Plan, options: PlanTextOptions): string {
     out.push('', paint('yellow', 'Unmanaged tables in the anchor (pfexpose never writes tables; no plan manages them):'));
     for (const table of tables) out.push(`  ${showPrintable(table.text)}`);
   }
-  const risky = plan.exposures.filter(isPrivilegedOpenToAll).flatMap((c) => (c.desired === null ? [] : [c.desired]));
+  const risky = riskyExposures(plan);
   if (plan.rules.unified !== '') {
     out.push('', 'Ruleset diff:');
     for (const line of plan.rules.unified.replace(/\n$/, '').split('\n').map(showPrintable)) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { useColor } from '../../src/cli/context.js';
 import type { Exposure } from '../../src/model/exposure.js';
 import { renderRuleset } from '../../src/pf/render-ruleset.js';
+import { formatPlanMarkdown } from '../../src/plan/format-plan-markdown.js';
 import { formatPlanText } from '../../src/plan/format-plan-text.js';
 import { deployedFromText, desiredState, planChanges } from '../../src/plan/plan-changes.js';
 import { fakeContext } from '../helpers/cli.js';
@@ -13,10 +14,13 @@ import { exposure } from './exposure-fixture.js';
 const GREEN = '\u001b[32m';
 const ALARM = '\u001b[1;31m';
 
-function planText(desired: Exposure[], deployed: Exposure[]): string {
+function planOf(desired: Exposure[], deployed: Exposure[]) {
   const state = deployedFromText(renderRuleset(deployed, { dialect: 'freebsd' }));
-  const plan = planChanges(desiredState(desired, renderRuleset(desired, { dialect: 'freebsd' })), state);
-  return formatPlanText(plan, { color: true, against: 'test' });
+  return planChanges(desiredState(desired, renderRuleset(desired, { dialect: 'freebsd' })), state);
+}
+
+function planText(desired: Exposure[], deployed: Exposure[]): string {
+  return formatPlanText(planOf(desired, deployed), { color: true, against: 'test' });
 }
 
 const port = (n: number) => ({ start: n, end: n });
@@ -71,5 +75,26 @@ describe('useColor', () => {
   ])('%s', (_name, env, tty, want) => {
     const { ctx } = fakeContext({ tty, env });
     expect(useColor(ctx)).toBe(want);
+  });
+});
+
+describe('markdown (GitHub paints a diff block\'s + lines green)', () => {
+  it('the rules of a privileged port newly open to all are marked !, never +; the others stay +', () => {
+    const risky = exposure({ container: 'ssh', interface: null, hostPort: port(22), containerAddress: '10.0.0.9', containerPort: port(2222) });
+    const calm = exposure({ container: 'web', hostPort: port(8080), containerAddress: '10.0.0.2', containerPort: port(80) });
+    const md = formatPlanMarkdown(planOf([risky, calm], []), { against: 'test' });
+    const diff = md.slice(md.indexOf('```diff'));
+    const riskyRules = diff.split('\n').filter((l) => l.includes('10.0.0.9'));
+    expect(riskyRules.length).toBeGreaterThanOrEqual(3); // rdr, pass in, pass out
+    for (const line of riskyRules) expect(line.startsWith('!')).toBe(true);
+    expect(diff.split('\n').filter((l) => l.includes('10.0.0.2')).every((l) => l.startsWith('+'))).toBe(true);
+    expect(md).toContain('! marks a privileged port newly open to any source');
+  });
+
+  it('without such a change the diff has no ! line and no legend', () => {
+    const calm = exposure({ container: 'web', hostPort: port(8080), containerAddress: '10.0.0.2', containerPort: port(80) });
+    const md = formatPlanMarkdown(planOf([calm], []), { against: 'test' });
+    expect(md.split('\n').some((l) => l.startsWith('!'))).toBe(false);
+    expect(md).not.toContain('! marks');
   });
 });
