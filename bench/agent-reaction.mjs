@@ -17,12 +17,14 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function readCalls(simDir) {
   const path = join(simDir, 'calls.log');
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line))
-    // When the agent started the pfctl process (the simulator's own start-up is not the agent's).
-    .map((call) => ({ ...call, ms: Date.parse(call.started ?? call.time) }));
+  return (
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line))
+      // When the agent started the pfctl process (the simulator's own start-up is not the agent's).
+      .map((call) => ({ ...call, ms: Date.parse(call.started ?? call.time) }))
+  );
 }
 
 const isLoad = (call) => call.argv.includes('-f') && !call.argv.includes('-n');
@@ -41,7 +43,14 @@ async function waitFor(what, probe, timeoutMs) {
  * Runs the measurement; returns { containers, debounceMs, samples: [{ reactionMs, agentMs, preLoadRuns }] }.
  * root: the repository; work: a scratch directory.
  */
-export async function measureAgentReaction({ root, work, containers = 1000, debounceMs = 500, settleMs = 2000, rounds = 5 }) {
+export async function measureAgentReaction({
+  root,
+  work,
+  containers = 1000,
+  debounceMs = 500,
+  settleMs = 2000,
+  rounds = 5,
+}) {
   const tree = join(work, `agent-tree-${containers}`);
   generateTree(tree, containers);
   const simDir = mkdtempSync(join(tmpdir(), 'pfexpose-bench-sim-'));
@@ -50,13 +59,21 @@ export async function measureAgentReaction({ root, work, containers = 1000, debo
   const child = spawn(
     process.execPath,
     [
-      join(root, 'bin/pfexpose.js'), 'watch', tree,
-      '--pfctl', join(root, 'test/pfctl-sim/pfctl'),
-      '--state-dir', state,
-      '--debounce', `${debounceMs}ms`,
-      '--settle', `${settleMs}ms`,
-      '--interval', '0',
-      '--log-format', 'json',
+      join(root, 'bin/pfexpose.js'),
+      'watch',
+      tree,
+      '--pfctl',
+      join(root, 'test/pfctl-sim/pfctl'),
+      '--state-dir',
+      state,
+      '--debounce',
+      `${debounceMs}ms`,
+      '--settle',
+      `${settleMs}ms`,
+      '--interval',
+      '0',
+      '--log-format',
+      'json',
     ],
     { env: { ...process.env, PFCTL_SIM_DIR: simDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -74,7 +91,11 @@ export async function measureAgentReaction({ root, work, containers = 1000, debo
   });
   const samples = [];
   try {
-    await waitFor('the first apply', () => events.some((e) => e.event === 'applied') || child.exitCode !== null, 120_000);
+    await waitFor(
+      'the first apply',
+      () => events.some((e) => e.event === 'applied') || child.exitCode !== null,
+      120_000,
+    );
     if (child.exitCode !== null) throw new Error(`pfexpose watch exited ${child.exitCode}: ${stderr}`);
     const file = join(tree, 'part-000.yaml');
     const original = readFileSync(file, 'utf8');

@@ -16,7 +16,7 @@ export function generateTree(dir, containers, perFile = 250) {
     const end = Math.min(containers, (f + 1) * perFile);
     for (let i = f * perFile; i < end; i += 1) {
       const port = 10000 + i;
-      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${(i & 255) || 1}`;
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`;
       lines.push(`  c${String(i).padStart(5, '0')}:`, `    ip: ${ip}`);
       if (i % 3 === 0) lines.push(`    ip6: fd00::${(i + 1).toString(16)}`);
       if (i % 2 === 0) {

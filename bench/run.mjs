@@ -87,7 +87,10 @@ function report(label, value, target, extra = '') {
 for (const n of sizes) {
   const value = ratio(`compile ${n}`, `yaml floor ${n}`);
   if (n === sizes[sizes.length - 1]) report(`compile ${n} / yaml floor ${n}`, value, 1.5);
-  else console.log(`${`compile ${n} / yaml floor ${n}`.padEnd(40)}${value.toFixed(2).padStart(8)}  (no target at this size)`);
+  else
+    console.log(
+      `${`compile ${n} / yaml floor ${n}`.padEnd(40)}${value.toFixed(2).padStart(8)}  (no target at this size)`,
+    );
 }
 report('validate examples/ / node -e 0', ratio('validate examples/', 'node -e 0'), 3);
 const largest = sizes[sizes.length - 1];
@@ -97,15 +100,26 @@ const largest = sizes[sizes.length - 1];
 report(`plan --deployed ${largest} / compile ${largest}`, ratio(`plan --deployed ${largest}`, `compile ${largest}`), 3);
 const tenth = sizes.find((n) => n * 10 === largest);
 if (tenth !== undefined) {
-  report(`plan --deployed ${largest} / plan --deployed ${tenth}`, ratio(`plan --deployed ${largest}`, `plan --deployed ${tenth}`), 15);
+  report(
+    `plan --deployed ${largest} / plan --deployed ${tenth}`,
+    ratio(`plan --deployed ${largest}`, `plan --deployed ${tenth}`),
+    15,
+  );
 }
 const peak = results.get(`compile ${largest}`).rss / 1024 / 1024;
 report(`compile ${largest} peak MB / 300`, peak / 300, 1, ` (${peak.toFixed(0)} MB)`);
 
 // The agent: from a manifest write to the pfctl load starting, at 1,000 containers (median).
-const agentRun = await measureAgentReaction({ root, work, containers: 1000, rounds: Number(process.env.BENCH_AGENT_ROUNDS ?? rounds) });
+const agentRun = await measureAgentReaction({
+  root,
+  work,
+  containers: 1000,
+  rounds: Number(process.env.BENCH_AGENT_ROUNDS ?? rounds),
+});
 const agent = summarizeAgentReaction(agentRun);
-console.log(`\nagent reaction at ${agentRun.containers} containers, debounce ${agentRun.debounceMs} ms, settle ${agentRun.settleMs} ms (median of ${agentRun.samples.length} writes)`);
+console.log(
+  `\nagent reaction at ${agentRun.containers} containers, debounce ${agentRun.debounceMs} ms, settle ${agentRun.settleMs} ms (median of ${agentRun.samples.length} writes)`,
+);
 report('write -> pfctl load starts, ms', agent.reaction, agent.target);
 console.log(
   `  of which write -> the apply's first pfctl run ${agent.agent.toFixed(0)} ms (debounce, settle, re-read, compile, compare),` +

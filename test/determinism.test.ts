@@ -35,7 +35,12 @@ function entryFor(container: number, index: number, kind: number, sources: strin
       return { text: `- docker: "${7000 + container * 20 + index}"` };
     case 4:
       return {
-        text: [`- published: ${port}`, '  target: 443', `  interfaces: [${ifaces.join(', ')}]`, `  from: [${sources.join(', ')}]`].join('\n'),
+        text: [
+          `- published: ${port}`,
+          '  target: 443',
+          `  interfaces: [${ifaces.join(', ')}]`,
+          `  from: [${sources.join(', ')}]`,
+        ].join('\n'),
       };
     default:
       return { text: `- kleene: ${port}-${port + 0}:${9000 + index}/tcp\n  from: [${sources.join(', ')}]` };
@@ -53,11 +58,14 @@ const containerArb = fc
   })
   .map((r) => r);
 
-const setArb = fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 8 }).chain((ids) =>
-  fc.tuple(fc.constant(ids), fc.array(containerArb, { minLength: ids.length, maxLength: ids.length })),
-);
+const setArb = fc
+  .uniqueArray(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 8 })
+  .chain((ids) => fc.tuple(fc.constant(ids), fc.array(containerArb, { minLength: ids.length, maxLength: ids.length })));
 
-function build(ids: number[], defs: { hasIp6: boolean; kinds: number[]; sources: string[]; ifaces: string[]; expose: string[] }[]): ContainerDef[] {
+function build(
+  ids: number[],
+  defs: { hasIp6: boolean; kinds: number[]; sources: string[]; ifaces: string[]; expose: string[] }[],
+): ContainerDef[] {
   return ids.map((id, i) => {
     const d = defs[i]!;
     return {
@@ -78,7 +86,12 @@ function containerYaml(c: ContainerDef, order: (n: number) => number[]): string 
     for (const i of order(c.entries.length)) lines.push(...c.entries[i]!.text.split('\n').map((l) => `      ${l}`));
   }
   if (c.expose.length > 0) {
-    lines.push(`    expose: [${order(c.expose.length).map((i) => c.expose[i]).join(', ')}]`, '    publishAll: true');
+    lines.push(
+      `    expose: [${order(c.expose.length)
+        .map((i) => c.expose[i])
+        .join(', ')}]`,
+      '    publishAll: true',
+    );
   }
   return lines.join('\n');
 }
@@ -110,21 +123,36 @@ const options: CompileOptions = { gateway: 'em0', dialect: 'freebsd', frozen: fa
 describe('determinism', () => {
   it('permuting files, documents, containers and unordered lists gives byte-identical output', () => {
     fc.assert(
-      fc.property(setArb, fc.integer({ min: 1, max: 4 }), fc.array(fc.nat(1000), { minLength: 1 }), fc.array(fc.nat(1000), { minLength: 1 }), ([ids, defs], files, seedA, seedB) => {
-        const containers = build(ids, defs);
-        const a = compileSources(layout(containers, files, seedA), options, null);
-        const b = compileSources(layout(containers, files, seedB), options, null);
-        expect(a.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-        expect(a.ok).toBe(true);
-        expect(b.ruleset).toBe(a.ruleset);
-        expect(JSON.stringify(b.lock)).toBe(JSON.stringify(a.lock));
-      }),
+      fc.property(
+        setArb,
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.nat(1000), { minLength: 1 }),
+        fc.array(fc.nat(1000), { minLength: 1 }),
+        ([ids, defs], files, seedA, seedB) => {
+          const containers = build(ids, defs);
+          const a = compileSources(layout(containers, files, seedA), options, null);
+          const b = compileSources(layout(containers, files, seedB), options, null);
+          expect(a.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+          expect(a.ok).toBe(true);
+          expect(b.ruleset).toBe(a.ruleset);
+          expect(JSON.stringify(b.lock)).toBe(JSON.stringify(a.lock));
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('the same input compiled twice is byte-identical (openbsd dialect too)', () => {
-    const containers = build([1, 2, 3], [0, 1, 2].map(() => ({ hasIp6: true, kinds: [0, 1, 2, 3, 4, 5], sources: SOURCES, ifaces: ['em0', 'em1'], expose: ['80'] })));
+    const containers = build(
+      [1, 2, 3],
+      [0, 1, 2].map(() => ({
+        hasIp6: true,
+        kinds: [0, 1, 2, 3, 4, 5],
+        sources: SOURCES,
+        ifaces: ['em0', 'em1'],
+        expose: ['80'],
+      })),
+    );
     const sources = layout(containers, 2, [3, 1, 4, 1, 5]);
     for (const dialect of ['freebsd', 'openbsd'] as const) {
       const first = compileSources(sources, { ...options, dialect }, null);
@@ -148,7 +176,15 @@ describe('determinism', () => {
   });
 
   it('an edited ruleset no longer matches its digest and is parsed instead', () => {
-    const outcome = compileSources(layout(build([1], [{ hasIp6: false, kinds: [0, 1], sources: [SOURCES[0]!], ifaces: ['em0'], expose: [] }]), 1, [1]), options, null);
+    const outcome = compileSources(
+      layout(
+        build([1], [{ hasIp6: false, kinds: [0, 1], sources: [SOURCES[0]!], ifaces: ['em0'], expose: [] }]),
+        1,
+        [1],
+      ),
+      options,
+      null,
+    );
     const edited = outcome.ruleset.replace('port = 10020 ', 'port = 10001 ');
     expect(edited).not.toBe(outcome.ruleset);
     expect(renderedRuleLines(edited)).toBeNull();

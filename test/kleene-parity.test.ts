@@ -12,7 +12,11 @@ function loaded(text: string): string[] {
 }
 
 function compiled(manifest: string): string[] {
-  const outcome = compileSources([{ file: 'm.yaml', text: manifest }], { dialect: 'freebsd', frozen: false, anchor: 'pfexpose' }, null);
+  const outcome = compileSources(
+    [{ file: 'm.yaml', text: manifest }],
+    { dialect: 'freebsd', frozen: false, anchor: 'pfexpose' },
+    null,
+  );
   expect(outcome.diagnostics).toEqual([]);
   return loaded(outcome.ruleset);
 }
@@ -97,7 +101,8 @@ describe('Kleene parity', () => {
     const crossNetwork = all.filter((l) => CROSS_NETWORK.test(l));
     const theirs = all.filter((l) => !CROSS_NETWORK.test(l));
     const rdr = (lines: string[]) => lines.filter((l) => l.startsWith('rdr ')).map(withoutDeliberateDifferences);
-    const pass = (lines: string[]) => lines.filter((l) => l.startsWith('pass ') && !l.startsWith('pass out ')).map(withoutDeliberateDifferences);
+    const pass = (lines: string[]) =>
+      lines.filter((l) => l.startsWith('pass ') && !l.startsWith('pass out ')).map(withoutDeliberateDifferences);
     expect(rdr(ours)).toEqual(rdr(theirs));
     expect(pass(ours)).toEqual(pass(theirs));
     // And the differences are exactly the deliberate ones: inbound only, labelled, tagged, never

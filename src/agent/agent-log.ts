@@ -53,7 +53,12 @@ export function createMemoryLog(): AgentLog & { records: LogRecord[] } {
 }
 
 export function formatJsonRecord(record: LogRecord): string {
-  const out: Record<string, unknown> = { time: record.time, level: record.level, event: record.event, message: record.message };
+  const out: Record<string, unknown> = {
+    time: record.time,
+    level: record.level,
+    event: record.event,
+    message: record.message,
+  };
   for (const [key, value] of Object.entries(record.fields)) {
     if (value !== undefined && !(key in out)) out[key] = value;
   }
@@ -70,10 +75,13 @@ export function formatTextRecord(record: LogRecord): string {
   for (const [key, value] of Object.entries(record.fields)) {
     if (value === undefined || value === null) continue;
     if (key === 'diagnostics' && Array.isArray(value)) {
-      for (const item of value as readonly LogValue[]) below.push(...continued(typeof item === 'string' ? item : JSON.stringify(item)));
+      for (const item of value as readonly LogValue[])
+        below.push(...continued(typeof item === 'string' ? item : JSON.stringify(item)));
       continue;
     }
-    pairs.push(`${key}=${typeof value === 'string' && !/[\s"=]/.test(value) && value !== '' ? value : JSON.stringify(value)}`);
+    pairs.push(
+      `${key}=${typeof value === 'string' && !/[\s"=]/.test(value) && value !== '' ? value : JSON.stringify(value)}`,
+    );
   }
   const [first = '', ...rest] = splitLines(record.message);
   const head = `${record.time} ${record.level.padEnd(5)} ${first}${pairs.length > 0 ? ` (${pairs.join(' ')})` : ''}`;

@@ -96,53 +96,114 @@ export class AgentMetrics {
 
   render(): string {
     const out: string[] = [];
-    const metric = (name: string, type: 'gauge' | 'counter' | 'summary', help: string, samples: [string, number][]): void => {
+    const metric = (
+      name: string,
+      type: 'gauge' | 'counter' | 'summary',
+      help: string,
+      samples: [string, number][],
+    ): void => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [labels, value] of samples) out.push(`${name}${labels} ${formatNumber(value)}`);
     };
-    metric('pfexpose_last_apply_timestamp_seconds', 'gauge', 'Time of the last apply attempt, whatever its result.', [['', this.lastApplyTime]]);
-    metric('pfexpose_last_apply_success', 'gauge', '1 when the last apply attempt loaded the ruleset or found it in place, 0 when it was refused or failed.', [
-      ['', this.lastApplyResult === 'applied' || this.lastApplyResult === 'unchanged' ? 1 : 0],
+    metric('pfexpose_last_apply_timestamp_seconds', 'gauge', 'Time of the last apply attempt, whatever its result.', [
+      ['', this.lastApplyTime],
     ]);
+    metric(
+      'pfexpose_last_apply_success',
+      'gauge',
+      '1 when the last apply attempt loaded the ruleset or found it in place, 0 when it was refused or failed.',
+      [['', this.lastApplyResult === 'applied' || this.lastApplyResult === 'unchanged' ? 1 : 0]],
+    );
     metric('pfexpose_last_apply_result', 'gauge', 'The result of the last apply attempt (1 on the matching label).', [
-      ...(['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.lastApplyResult === r ? 1 : 0]),
+      ...(['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [
+        `{result="${r}"}`,
+        this.lastApplyResult === r ? 1 : 0,
+      ]),
     ]);
-    metric('pfexpose_last_apply_duration_seconds', 'gauge', 'How long the last apply attempt took.', [['', this.lastApplyDuration]]);
-    metric('pfexpose_last_success_timestamp_seconds', 'gauge', 'Time the agent last loaded a ruleset into the anchor.', [['', this.lastSuccessTime]]);
+    metric('pfexpose_last_apply_duration_seconds', 'gauge', 'How long the last apply attempt took.', [
+      ['', this.lastApplyDuration],
+    ]);
+    metric(
+      'pfexpose_last_success_timestamp_seconds',
+      'gauge',
+      'Time the agent last loaded a ruleset into the anchor.',
+      [['', this.lastSuccessTime]],
+    );
     metric('pfexpose_apply_duration_seconds', 'summary', 'Duration of apply attempts.', [
       ['_sum', this.applyDurationSum],
       ['_count', this.applyDurationCount],
     ]);
     metric('pfexpose_applies_total', 'counter', 'Apply attempts by result.', [
-      ...(['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.applies[r]]),
+      ...(['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [
+        `{result="${r}"}`,
+        this.applies[r],
+      ]),
     ]);
     metric('pfexpose_exposures', 'gauge', 'Exposures in the ruleset deployed by the agent.', [['', this.exposures]]);
-    metric('pfexpose_manifests_valid', 'gauge', '1 when the manifests compile, 0 while they are invalid (the deployed ruleset stays).', [['', this.manifestsValid]]);
+    metric(
+      'pfexpose_manifests_valid',
+      'gauge',
+      '1 when the manifests compile, 0 while they are invalid (the deployed ruleset stays).',
+      [['', this.manifestsValid]],
+    );
     metric('pfexpose_reloads_total', 'counter', 'Times the manifests were loaded and compiled.', [['', this.reloads]]);
-    metric('pfexpose_reloads_invalid_total', 'counter', 'Loads that found invalid manifests.', [['', this.reloadsInvalid]]);
-    metric('pfexpose_reconciles_total', 'counter', 'Comparisons of the live anchor with the manifests.', [['', this.reconciles]]);
-    metric('pfexpose_drift_detected_total', 'counter', 'Reconciles that found the live anchor different from what the agent applied.', [['', this.driftDetected]]);
-    metric('pfexpose_drift_repairs_total', 'counter', 'Drift repaired by loading the ruleset again.', [['', this.driftRepairs]]);
-    metric('pfexpose_preflight_ok', 'gauge', '1 when the last reconcile found pf enabled and the main ruleset calling the anchor (nothing is loaded while 0).', [
-      ['', this.preflightOk],
+    metric('pfexpose_reloads_invalid_total', 'counter', 'Loads that found invalid manifests.', [
+      ['', this.reloadsInvalid],
     ]);
-    metric('pfexpose_preflight_failures_total', 'counter', 'Preflight problems found by reconciles (pf disabled, anchor hooks missing), each counted once.', [
-      ['', this.preflightFailures],
+    metric('pfexpose_reconciles_total', 'counter', 'Comparisons of the live anchor with the manifests.', [
+      ['', this.reconciles],
     ]);
-    metric('pfexpose_held', 'gauge', '1 while the agent keeps a ruleset loaded by pfexpose rollback or an unconfirmed apply\'s revert, until the manifests change.', [
-      ['', this.held],
+    metric(
+      'pfexpose_drift_detected_total',
+      'counter',
+      'Reconciles that found the live anchor different from what the agent applied.',
+      [['', this.driftDetected]],
+    );
+    metric('pfexpose_drift_repairs_total', 'counter', 'Drift repaired by loading the ruleset again.', [
+      ['', this.driftRepairs],
     ]);
+    metric(
+      'pfexpose_preflight_ok',
+      'gauge',
+      '1 when the last reconcile found pf enabled and the main ruleset calling the anchor (nothing is loaded while 0).',
+      [['', this.preflightOk]],
+    );
+    metric(
+      'pfexpose_preflight_failures_total',
+      'counter',
+      'Preflight problems found by reconciles (pf disabled, anchor hooks missing), each counted once.',
+      [['', this.preflightFailures]],
+    );
+    metric(
+      'pfexpose_held',
+      'gauge',
+      "1 while the agent keeps a ruleset loaded by pfexpose rollback or an unconfirmed apply's revert, until the manifests change.",
+      [['', this.held]],
+    );
     metric('pfexpose_pulls_total', 'counter', 'git pulls of the manifest checkout by result.', [
       ...(['updated', 'current', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.pulls[r]]),
     ]);
-    metric('pfexpose_manifests_unsettled', 'gauge', 'Manifest files new or changed and not yet unchanged for the settle period (nothing is compiled meanwhile).', [
-      ['', this.unsettledFiles],
+    metric(
+      'pfexpose_manifests_unsettled',
+      'gauge',
+      'Manifest files new or changed and not yet unchanged for the settle period (nothing is compiled meanwhile).',
+      [['', this.unsettledFiles]],
+    );
+    metric(
+      'pfexpose_pull_failing',
+      'gauge',
+      '1 while the last git pull failed (the agent goes on with the checkout it has).',
+      [['', this.pullFailure === null ? 0 : 1]],
+    );
+    metric(
+      'pfexpose_metrics_connections_refused_total',
+      'counter',
+      'Connections to this server closed at once because it already had its maximum.',
+      [['', this.connectionsRefused]],
+    );
+    metric('pfexpose_up', 'gauge', '1 while the agent is healthy (see /healthz).', [
+      ['', this.currentHealth().healthy ? 1 : 0],
     ]);
-    metric('pfexpose_pull_failing', 'gauge', '1 while the last git pull failed (the agent goes on with the checkout it has).', [['', this.pullFailure === null ? 0 : 1]]);
-    metric('pfexpose_metrics_connections_refused_total', 'counter', 'Connections to this server closed at once because it already had its maximum.', [
-      ['', this.connectionsRefused],
-    ]);
-    metric('pfexpose_up', 'gauge', '1 while the agent is healthy (see /healthz).', [['', this.currentHealth().healthy ? 1 : 0]]);
     return `${out.join('\n')}\n`;
   }
 }

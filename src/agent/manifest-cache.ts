@@ -136,8 +136,7 @@ export class ManifestCache {
       if (cached.result.ok) {
         sources.push({ file: file.file, text: cached.result.text });
         parsed.push(cached.result.parsed);
-      }
-      else diagnostics.push(cached.result.diagnostic);
+      } else diagnostics.push(cached.result.diagnostic);
     }
     const removed: string[] = [];
     for (const absolute of [...this.files.keys()]) {
@@ -178,7 +177,9 @@ export class ManifestCache {
     this.files.delete(file.absolute);
     const read = await readManifestFile(file);
     const after = (await identityOf(file.absolute)) ?? 'missing';
-    const digest = read.ok ? createHash('sha256').update(read.bytes).digest('hex') : `unreadable:${read.diagnostic.code}:${read.diagnostic.message}`;
+    const digest = read.ok
+      ? createHash('sha256').update(read.bytes).digest('hex')
+      : `unreadable:${read.diagnostic.code}:${read.diagnostic.message}`;
     const candidate = this.candidates.get(file.absolute);
     const same = candidate !== undefined && candidate.identity === after && candidate.digest === digest;
     // Parsed once per state: a second read that agrees reuses the first one's result.
@@ -194,7 +195,13 @@ export class ManifestCache {
       this.files.set(file.absolute, cached);
       return { cached, reread: true, stable: true };
     }
-    if (same) return { cached, reread: true, stable: false, waitMs: Math.max(1, Math.ceil(candidate.since + this.settleMs - now)) };
+    if (same)
+      return {
+        cached,
+        reread: true,
+        stable: false,
+        waitMs: Math.max(1, Math.ceil(candidate.since + this.settleMs - now)),
+      };
     this.candidates.set(file.absolute, { identity: after, digest, since: now, cached });
     return { cached, reread: true, stable: false, waitMs: this.settleMs };
   }

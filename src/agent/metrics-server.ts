@@ -14,18 +14,26 @@ export interface ListenAddress {
 }
 
 /** `127.0.0.1:9813`, `[::1]:9813` or `localhost:9813` (port 0: any free port). */
-export function parseListenAddress(text: string): { ok: true; address: ListenAddress } | { ok: false; message: string } {
+export function parseListenAddress(
+  text: string,
+): { ok: true; address: ListenAddress } | { ok: false; message: string } {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
   if (match === null || host === undefined || !Number.isInteger(port) || port > 65535) {
-    return { ok: false, message: `--metrics ${JSON.stringify(text)} is not ADDRESS:PORT (for example 127.0.0.1:9813 or [::1]:9813)` };
+    return {
+      ok: false,
+      message: `--metrics ${JSON.stringify(text)} is not ADDRESS:PORT (for example 127.0.0.1:9813 or [::1]:9813)`,
+    };
   }
   if (match[1] !== undefined && isIP(host) !== 6) {
     return { ok: false, message: `--metrics ${JSON.stringify(text)}: only an IPv6 address goes in brackets` };
   }
   if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host)) {
-    return { ok: false, message: `--metrics ${JSON.stringify(text)}: ${JSON.stringify(host)} is not an address or host name` };
+    return {
+      ok: false,
+      message: `--metrics ${JSON.stringify(text)}: ${JSON.stringify(host)} is not an address or host name`,
+    };
   }
   return { ok: true, address: { host, port } };
 }
@@ -58,28 +66,39 @@ export interface ServeLimits {
   keepAliveMs?: number;
 }
 
-export async function serveMetrics(address: ListenAddress, metrics: AgentMetrics, limits: ServeLimits = {}): Promise<ServeResult> {
+export async function serveMetrics(
+  address: ListenAddress,
+  metrics: AgentMetrics,
+  limits: ServeLimits = {},
+): Promise<ServeResult> {
   const idleMs = limits.idleMs ?? METRICS_IDLE_MS;
   // The timeouts below are checked this often (Node's default is every 30 s).
-  const server: Server = createServer({ connectionsCheckingInterval: Math.min(1000, idleMs), headersTimeout: idleMs, requestTimeout: idleMs }, (request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-      return;
-    }
-    if (path === '/metrics') {
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      response.end(request.method === 'HEAD' ? undefined : metrics.render());
-      return;
-    }
-    if (path === '/healthz') {
-      const health = metrics.currentHealth();
-      response.writeHead(health.healthy ? 200 : 503, { 'content-type': 'application/json' });
-      response.end(request.method === 'HEAD' ? undefined : `${JSON.stringify(health)}\n`);
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /metrics or /healthz\n');
-  });
+  const server: Server = createServer(
+    { connectionsCheckingInterval: Math.min(1000, idleMs), headersTimeout: idleMs, requestTimeout: idleMs },
+    (request, response) => {
+      const path = (request.url ?? '/').split('?')[0];
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response
+          .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+          .end('method not allowed\n');
+        return;
+      }
+      if (path === '/metrics') {
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        response.end(request.method === 'HEAD' ? undefined : metrics.render());
+        return;
+      }
+      if (path === '/healthz') {
+        const health = metrics.currentHealth();
+        response.writeHead(health.healthy ? 200 : 503, { 'content-type': 'application/json' });
+        response.end(request.method === 'HEAD' ? undefined : `${JSON.stringify(health)}\n`);
+        return;
+      }
+      response
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('not found: try /metrics or /healthz\n');
+    },
+  );
   // A scraper that never reads, or never writes, must not pin sockets open.
   server.maxConnections = limits.maxConnections ?? METRICS_MAX_CONNECTIONS;
   server.keepAliveTimeout = Math.min(limits.keepAliveMs ?? METRICS_KEEP_ALIVE_MS, idleMs);

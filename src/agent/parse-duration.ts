@@ -32,19 +32,32 @@ export const DURATION_LIMITS = {
   settle: { minMs: 100, maxMs: 600_000 },
 } as const satisfies Record<string, DurationLimits>;
 
-export function parseDuration(flag: string, text: string, bareUnit: 'ms' | 's', limits: DurationLimits): DurationResult {
+export function parseDuration(
+  flag: string,
+  text: string,
+  bareUnit: 'ms' | 's',
+  limits: DurationLimits,
+): DurationResult {
   if (!(limits.maxMs <= MAX_TIMER_MS) || !(limits.minMs >= 0) || limits.minMs > limits.maxMs) {
-    throw new Error(`parseDuration: ${flag} limits ${limits.minMs}..${limits.maxMs} ms are not within 0..${MAX_TIMER_MS}`);
+    throw new Error(
+      `parseDuration: ${flag} limits ${limits.minMs}..${limits.maxMs} ms are not within 0..${MAX_TIMER_MS}`,
+    );
   }
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   const factor = UNITS[match?.[2] ?? bareUnit];
   if (match?.[1] === undefined || factor === undefined) {
-    return { ok: false, message: `${flag} ${JSON.stringify(text)} is not a duration: write a number with ms, s, m or h (for example ${bareUnit === 'ms' ? '500ms' : '60s'}); a bare number is in ${bareUnit === 'ms' ? 'milliseconds' : 'seconds'}` };
+    return {
+      ok: false,
+      message: `${flag} ${JSON.stringify(text)} is not a duration: write a number with ms, s, m or h (for example ${bareUnit === 'ms' ? '500ms' : '60s'}); a bare number is in ${bareUnit === 'ms' ? 'milliseconds' : 'seconds'}`,
+    };
   }
   // A number too long for a double is Infinity, and out of range like any other.
   const ms = Math.round(Number(match[1]) * factor);
   if (!Number.isFinite(ms) || ms < limits.minMs || ms > limits.maxMs) {
-    return { ok: false, message: `${flag} ${text} is out of range: use ${describe(limits.minMs)} to ${describe(limits.maxMs)}` };
+    return {
+      ok: false,
+      message: `${flag} ${text} is out of range: use ${describe(limits.minMs)} to ${describe(limits.maxMs)}`,
+    };
   }
   return { ok: true, ms };
 }

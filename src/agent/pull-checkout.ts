@@ -46,11 +46,22 @@ export const SAFE_GIT_CONFIG: readonly string[] = [
 ].flatMap((setting) => ['-c', setting]);
 
 /** Variables that would point git at another repository or configuration than the checkout's. */
-const DROPPED_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT', 'GIT_EXEC_PATH'];
+const DROPPED_ENV = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_CONFIG_PARAMETERS',
+  'GIT_CONFIG_COUNT',
+  'GIT_EXEC_PATH',
+];
 
 const MAX_OUTPUT = 256 * 1024;
 
-type GitRun = { kind: 'done'; exitCode: number | null; signal: string | null; stdout: string; stderr: string } | { kind: 'error'; message: string };
+type GitRun =
+  | { kind: 'done'; exitCode: number | null; signal: string | null; stdout: string; stderr: string }
+  | { kind: 'error'; message: string };
 
 export async function pullCheckout(options: PullOptions): Promise<PullResult> {
   const started = Date.now();
@@ -63,36 +74,59 @@ export async function pullCheckout(options: PullOptions): Promise<PullResult> {
   }
   // Never wait for a password prompt nobody will answer.
   Object.assign(env, { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', LC_ALL: 'C' });
-  const run = (args: string[]): Promise<GitRun> => runGit(git, ['-C', options.dir, ...SAFE_GIT_CONFIG, ...args], env, { deadline, timeoutMs }, options.signal);
+  const run = (args: string[]): Promise<GitRun> =>
+    runGit(git, ['-C', options.dir, ...SAFE_GIT_CONFIG, ...args], env, { deadline, timeoutMs }, options.signal);
   const failed = (message: string): PullResult => ({ kind: 'failed', message, durationMs: Date.now() - started });
   const ok = (result: GitRun): result is GitRun & { kind: 'done' } => result.kind === 'done' && result.exitCode === 0;
 
   const head = await run(['rev-parse', '--verify', 'HEAD^{commit}']);
-  if (!ok(head)) return failed(`${options.dir} is not a git checkout pfexpose can pull: ${describe('git rev-parse HEAD', head)}`);
+  if (!ok(head))
+    return failed(`${options.dir} is not a git checkout pfexpose can pull: ${describe('git rev-parse HEAD', head)}`);
   const before = head.stdout.trim();
   const upstream = await run(['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}']);
   if (!ok(upstream)) {
-    return failed(`the branch checked out in ${options.dir} has no upstream to follow (set one with git branch --set-upstream-to): ${describe('git rev-parse @{upstream}', upstream)}`);
+    return failed(
+      `the branch checked out in ${options.dir} has no upstream to follow (set one with git branch --set-upstream-to): ${describe('git rev-parse @{upstream}', upstream)}`,
+    );
   }
   const fetch = await run(['fetch', '--quiet', '--no-recurse-submodules']);
-  if (!ok(fetch)) return failed(`git fetch in ${options.dir} failed; the checkout stays at ${before.slice(0, 12)}: ${describe('git fetch', fetch)}`);
+  if (!ok(fetch))
+    return failed(
+      `git fetch in ${options.dir} failed; the checkout stays at ${before.slice(0, 12)}: ${describe('git fetch', fetch)}`,
+    );
   const target = await run(['rev-parse', '--verify', '@{upstream}^{commit}']);
-  if (!ok(target)) return failed(`cannot resolve ${upstream.stdout.trim()} after the fetch: ${describe('git rev-parse', target)}`);
+  if (!ok(target))
+    return failed(`cannot resolve ${upstream.stdout.trim()} after the fetch: ${describe('git rev-parse', target)}`);
   const to = target.stdout.trim();
   if (to === before) return { kind: 'current', head: before, durationMs: Date.now() - started };
   const ancestor = await run(['merge-base', '--is-ancestor', before, to]);
   if (ancestor.kind !== 'done' || (ancestor.exitCode !== 0 && ancestor.exitCode !== 1)) {
-    return failed(`cannot compare ${before.slice(0, 12)} with ${to.slice(0, 12)}: ${describe('git merge-base', ancestor)}`);
+    return failed(
+      `cannot compare ${before.slice(0, 12)} with ${to.slice(0, 12)}: ${describe('git merge-base', ancestor)}`,
+    );
   }
   const reset = await run(['reset', '--hard', '--quiet', '--no-recurse-submodules', to]);
-  if (!ok(reset)) return failed(`git reset --hard ${to.slice(0, 12)} in ${options.dir} failed: ${describe('git reset', reset)}`);
+  if (!ok(reset))
+    return failed(`git reset --hard ${to.slice(0, 12)} in ${options.dir} failed: ${describe('git reset', reset)}`);
   const after = await run(['rev-parse', '--verify', 'HEAD^{commit}']);
   if (!ok(after)) return failed(describe('git rev-parse HEAD', after));
-  return { kind: 'updated', from: before, to: after.stdout.trim(), fastForward: ancestor.exitCode === 0, durationMs: Date.now() - started };
+  return {
+    kind: 'updated',
+    from: before,
+    to: after.stdout.trim(),
+    fastForward: ancestor.exitCode === 0,
+    durationMs: Date.now() - started,
+  };
 }
 
 /** One git run in a process group of its own, killed whole at the deadline or on abort. */
-function runGit(git: string, args: string[], env: Record<string, string>, time: { deadline: number; timeoutMs: number }, signal: AbortSignal | undefined): Promise<GitRun> {
+function runGit(
+  git: string,
+  args: string[],
+  env: Record<string, string>,
+  time: { deadline: number; timeoutMs: number },
+  signal: AbortSignal | undefined,
+): Promise<GitRun> {
   const late = `the pull did not finish within ${time.timeoutMs / 1000} s and was killed`;
   return new Promise((resolve) => {
     if (signal?.aborted === true) {
@@ -108,7 +142,10 @@ function runGit(git: string, args: string[], env: Record<string, string>, time: 
     try {
       child = spawn(git, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     } catch (error) {
-      resolve({ kind: 'error', message: `${git}: could not be started (${error instanceof Error ? error.message : String(error)})` });
+      resolve({
+        kind: 'error',
+        message: `${git}: could not be started (${error instanceof Error ? error.message : String(error)})`,
+      });
       return;
     }
     let stdout = '';
@@ -140,10 +177,15 @@ function runGit(git: string, args: string[], env: Record<string, string>, time: 
     const onAbort = (): void => kill('the agent is stopping');
     signal?.addEventListener('abort', onAbort);
     child.on('error', (error: NodeJS.ErrnoException) => {
-      finish({ kind: 'error', message: error.code === 'ENOENT' ? `${git}: program not found` : `${git}: ${error.message}` });
+      finish({
+        kind: 'error',
+        message: error.code === 'ENOENT' ? `${git}: program not found` : `${git}: ${error.message}`,
+      });
     });
     child.on('close', (exitCode, exitSignal) => {
-      finish(why !== null ? { kind: 'error', message: why } : { kind: 'done', exitCode, signal: exitSignal, stdout, stderr });
+      finish(
+        why !== null ? { kind: 'error', message: why } : { kind: 'done', exitCode, signal: exitSignal, stdout, stderr },
+      );
     });
   });
 }

@@ -199,7 +199,8 @@ export class WatchAgent {
     const recorded = await this.deps.readRecorded(this.options.anchor).catch(() => null);
     this.knownRuleset = recorded?.ruleset ?? null;
     this.schedule('reconcile');
-    if (this.options.intervalMs > 0) this.intervalTimer = setInterval(() => this.schedule('reconcile'), this.options.intervalMs);
+    if (this.options.intervalMs > 0)
+      this.intervalTimer = setInterval(() => this.schedule('reconcile'), this.options.intervalMs);
     if (this.options.pullIntervalMs !== null && this.deps.pull !== undefined) {
       this.pullTimer = setInterval(() => this.schedule('pull'), this.options.pullIntervalMs);
     }
@@ -229,7 +230,8 @@ export class WatchAgent {
     if (delay >= wait) return;
     this.prepareTimer = setTimeout(() => {
       if (this.stopping || this.draining !== null || this.preparing !== null || this.deps.prepare === undefined) return;
-      this.preparing = this.deps.prepare(this.options.gatewayGiven ? undefined : this.detectedGateway)
+      this.preparing = this.deps
+        .prepare(this.options.gatewayGiven ? undefined : this.detectedGateway)
         .catch(() => undefined)
         .finally(() => {
           this.preparing = null;
@@ -309,13 +311,22 @@ export class WatchAgent {
         } finally {
           if (this.announcing && this.loggedThisCycle === 0 && !this.stopping) {
             const health = this.deps.metrics.health;
-            this.log('info', 'reconciled', `reconcile requested by SIGHUP: ${health.reason ?? `anchor "${this.options.anchor}" is as it should be`}`, { status: health.status });
+            this.log(
+              'info',
+              'reconciled',
+              `reconcile requested by SIGHUP: ${health.reason ?? `anchor "${this.options.anchor}" is as it should be`}`,
+              { status: health.status },
+            );
           }
           this.announcing = false;
         }
       } catch (error) {
         // A bug in a cycle must not end the agent: say so and wait for the next trigger.
-        this.log('error', 'internal-error', `internal error in the agent: ${error instanceof Error ? error.message : String(error)}`);
+        this.log(
+          'error',
+          'internal-error',
+          `internal error in the agent: ${error instanceof Error ? error.message : String(error)}`,
+        );
       } finally {
         this.deps.metrics.busySince = null;
       }
@@ -345,21 +356,35 @@ export class WatchAgent {
         // The checkout keeps its last good state and the agent goes on with it; /healthz says so
         // (503 pull-failed) until a pull succeeds.
         metrics.pullFailure = result.message;
-        this.reportProblem('pull', 'error', 'pull-failed', `git pull failed; the agent goes on with the checkout as it was: ${result.message}`, {
-          durationMs: result.durationMs,
-        });
+        this.reportProblem(
+          'pull',
+          'error',
+          'pull-failed',
+          `git pull failed; the agent goes on with the checkout as it was: ${result.message}`,
+          {
+            durationMs: result.durationMs,
+          },
+        );
         return;
       case 'current':
         this.pullRecovered();
-        this.log('debug', 'pull-current', 'git pull: already up to date', { head: result.head, durationMs: result.durationMs });
+        this.log('debug', 'pull-current', 'git pull: already up to date', {
+          head: result.head,
+          durationMs: result.durationMs,
+        });
         return;
       case 'updated':
         this.pullRecovered();
         if (!result.fastForward) {
-          this.log('warn', 'pull-rewritten', `the upstream history was rewritten: the checkout was reset from ${result.from.slice(0, 12)} to ${result.to.slice(0, 12)}, which does not descend from it`, {
-            from: result.from,
-            to: result.to,
-          });
+          this.log(
+            'warn',
+            'pull-rewritten',
+            `the upstream history was rewritten: the checkout was reset from ${result.from.slice(0, 12)} to ${result.to.slice(0, 12)}, which does not descend from it`,
+            {
+              from: result.from,
+              to: result.to,
+            },
+          );
         }
         this.log('info', 'pulled', `git pull: ${result.from.slice(0, 12)} -> ${result.to.slice(0, 12)}`, {
           from: result.from,
@@ -381,7 +406,13 @@ export class WatchAgent {
    * apply): logged at `level` when it starts or its message changes, at debug (`still: ...`)
    * while it lasts; problemEnded says when it is over.
    */
-  private reportProblem(problem: Problem, level: 'warn' | 'error', event: string, message: string, fields?: LogFields): void {
+  private reportProblem(
+    problem: Problem,
+    level: 'warn' | 'error',
+    event: string,
+    message: string,
+    fields?: LogFields,
+  ): void {
     if (this.problems.get(problem) === message) {
       this.log('debug', event, `still: ${message}`, fields);
       return;
@@ -406,10 +437,15 @@ export class WatchAgent {
     if (!snapshot.stable) {
       // A file is new or changed and has not stayed the same for the settle period yet (or it
       // changed while it was read): nothing is compiled from it; look again when it may have settled.
-      this.log('debug', 'unsettled', `waiting for ${snapshot.unsettled.length} manifest file(s) to stay unchanged: ${snapshot.unsettled.slice(0, 5).join(', ')}`, {
-        files: snapshot.unsettled.length,
-        settleInMs: snapshot.settleInMs,
-      });
+      this.log(
+        'debug',
+        'unsettled',
+        `waiting for ${snapshot.unsettled.length} manifest file(s) to stay unchanged: ${snapshot.unsettled.slice(0, 5).join(', ')}`,
+        {
+          files: snapshot.unsettled.length,
+          settleInMs: snapshot.settleInMs,
+        },
+      );
       const metrics = this.deps.metrics;
       metrics.unsettledSince ??= performance.now();
       metrics.unsettledFiles = snapshot.unsettled.length;
@@ -421,12 +457,20 @@ export class WatchAgent {
     this.deps.metrics.unsettledSince = null;
     this.deps.metrics.unsettledFiles = 0;
     let outcome = this.compile(snapshot, this.options.gatewayGiven ? undefined : this.detectedGateway);
-    if (!this.options.gatewayGiven && needsGateway(outcome) && (kind === 'reconcile' || this.detectedGateway === undefined)) {
+    if (
+      !this.options.gatewayGiven &&
+      needsGateway(outcome) &&
+      (kind === 'reconcile' || this.detectedGateway === undefined)
+    ) {
       const detected = await this.deps.detectGateway();
       if (detected.ok) {
         this.problemEnded('gateway', 'gateway-found', `the default route leaves through ${detected.interface} again`);
         if (detected.interface !== this.detectedGateway && this.detectedGateway !== undefined) {
-          this.log('info', 'gateway-changed', `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`);
+          this.log(
+            'info',
+            'gateway-changed',
+            `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`,
+          );
         }
         this.detectedGateway = detected.interface;
         outcome = this.compile(snapshot, detected.interface);
@@ -437,7 +481,11 @@ export class WatchAgent {
       // Re-read the routing table on each reconcile: a gateway that moved changes the rules.
       const detected = await this.deps.detectGateway();
       if (detected.ok && detected.interface !== this.detectedGateway) {
-        this.log('info', 'gateway-changed', `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`);
+        this.log(
+          'info',
+          'gateway-changed',
+          `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`,
+        );
         this.detectedGateway = detected.interface;
         outcome = this.compile(snapshot, detected.interface);
       }
@@ -465,11 +513,16 @@ export class WatchAgent {
       metrics.reloadsInvalid += 1;
       if (outcome.manifestDigest !== this.lastInvalidDigest) {
         const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
-        this.log('error', 'manifests-invalid', `the manifests have ${errors.length} error(s); pf keeps the deployed ruleset until they are fixed`, {
-          ...loadFields,
-          errors: errors.length,
-          diagnostics: outcome.diagnostics.slice(0, 50).map(formatDiagnostic),
-        });
+        this.log(
+          'error',
+          'manifests-invalid',
+          `the manifests have ${errors.length} error(s); pf keeps the deployed ruleset until they are fixed`,
+          {
+            ...loadFields,
+            errors: errors.length,
+            diagnostics: outcome.diagnostics.slice(0, 50).map(formatDiagnostic),
+          },
+        );
       }
       this.lastInvalidDigest = outcome.manifestDigest;
       this.noteManifestsInvalid();
@@ -501,18 +554,44 @@ export class WatchAgent {
         if (kind === 'change') {
           this.logHold(hold);
           if (metrics.health.healthy) metrics.health = this.heldHealth(hold);
-          this.log('info', 'held', `the manifests changed but are still what the ${hold.kind} undid: nothing is applied`, { ...loadFields, heldBy: hold.kind });
+          this.log(
+            'info',
+            'held',
+            `the manifests changed but are still what the ${hold.kind} undid: nothing is applied`,
+            { ...loadFields, heldBy: hold.kind },
+          );
           return;
         }
-        target = { ruleset: hold.ruleset, exposures: [], manifestDigest: hold.manifestDigest, compiled: null, held: hold };
+        target = {
+          ruleset: hold.ruleset,
+          exposures: [],
+          manifestDigest: hold.manifestDigest,
+          compiled: null,
+          held: hold,
+        };
       } else {
         metrics.held = 0;
-        target = { ruleset: compiled.ruleset, exposures: compiled.exposures, manifestDigest: compiled.manifestDigest, compiled, held: null };
+        target = {
+          ruleset: compiled.ruleset,
+          exposures: compiled.exposures,
+          manifestDigest: compiled.manifestDigest,
+          compiled,
+          held: null,
+        };
       }
     } else {
       // No compile has succeeded since the agent started: guard the ruleset recorded as last applied.
       const recorded = await this.deps.readRecorded(this.options.anchor).catch(() => null);
-      target = recorded === null ? null : { ruleset: recorded.ruleset, exposures: [], manifestDigest: recorded.manifestDigest, compiled: null, held: null };
+      target =
+        recorded === null
+          ? null
+          : {
+              ruleset: recorded.ruleset,
+              exposures: [],
+              manifestDigest: recorded.manifestDigest,
+              compiled: null,
+              held: null,
+            };
     }
 
     if (kind === 'change' && target !== null && this.knownRuleset === target.ruleset) {
@@ -556,7 +635,11 @@ export class WatchAgent {
       if (target === null) {
         this.driftSeen = null;
         this.setHealthy(null);
-        this.log(this.quiet(), 'nothing-to-compare', `no manifests have compiled since the agent started, and no ruleset is recorded for anchor "${this.options.anchor}": nothing to compare it with`);
+        this.log(
+          this.quiet(),
+          'nothing-to-compare',
+          `no manifests have compiled since the agent started, and no ruleset is recorded for anchor "${this.options.anchor}": nothing to compare it with`,
+        );
         return;
       }
       const targetLines = this.normalize(target.ruleset);
@@ -566,16 +649,26 @@ export class WatchAgent {
         this.setHealthy(target);
         if (target.held !== null) {
           this.logHold(target.held);
-          this.log(this.quiet(), 'in-sync', `anchor "${this.options.anchor}" holds the ruleset the ${target.held.kind} loaded`);
+          this.log(
+            this.quiet(),
+            'in-sync',
+            `anchor "${this.options.anchor}" holds the ruleset the ${target.held.kind} loaded`,
+          );
           return;
         }
         if (target.compiled === null) {
-          this.log(this.quiet(), 'in-sync', `anchor "${this.options.anchor}" holds the ruleset recorded as last applied (the manifests have not compiled since the agent started)`);
+          this.log(
+            this.quiet(),
+            'in-sync',
+            `anchor "${this.options.anchor}" holds the ruleset recorded as last applied (the manifests have not compiled since the agent started)`,
+          );
           return;
         }
         this.verified = mark === null ? null : { ruleset: target.ruleset, mark };
         metrics.exposures = target.exposures.length;
-        this.log(this.quiet(), 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, { exposures: target.exposures.length });
+        this.log(this.quiet(), 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, {
+          exposures: target.exposures.length,
+        });
         return;
       }
       drift = this.knownRuleset === target.ruleset;
@@ -607,7 +700,11 @@ export class WatchAgent {
         }
         this.driftSeen = key;
         if (this.options.drift === 'warn') {
-          metrics.health = { healthy: true, status: 'drift', reason: `the live anchor differs from ${driftWhat(target)} (--drift warn)` };
+          metrics.health = {
+            healthy: true,
+            status: 'drift',
+            reason: `the live anchor differs from ${driftWhat(target)} (--drift warn)`,
+          };
           return;
         }
       }
@@ -642,7 +739,11 @@ export class WatchAgent {
     switch (outcome.kind) {
       case 'unchanged':
       case 'applied': {
-        this.problemEnded('apply', 'apply-ok', `anchor "${this.options.anchor}" holds the ruleset again: the apply went through`);
+        this.problemEnded(
+          'apply',
+          'apply-ok',
+          `anchor "${this.options.anchor}" holds the ruleset again: the apply went through`,
+        );
         this.knownRuleset = target.ruleset;
         this.driftSeen = null;
         if (target.compiled !== null) {
@@ -654,7 +755,11 @@ export class WatchAgent {
         if (outcome.kind === 'applied' && drift) metrics.driftRepairs += 1;
         this.setHealthy(target);
         if (outcome.kind === 'unchanged') {
-          this.log('info', 'unchanged', `anchor "${this.options.anchor}" already holds the ruleset`, { ...loadFields, exposures, durationMs });
+          this.log('info', 'unchanged', `anchor "${this.options.anchor}" already holds the ruleset`, {
+            ...loadFields,
+            exposures,
+            durationMs,
+          });
         } else {
           const what =
             target.held !== null
@@ -664,18 +769,23 @@ export class WatchAgent {
                 : `${exposures} exposure(s)`;
           // added/removed count exposures, as plan's summary and `exposures` do; the rules have their own fields.
           const counts = countExposureChanges(normalizedLines(outcome.previous), this.normalize(target.ruleset));
-          this.log('info', drift ? 'drift-repaired' : 'applied', `${drift ? 'repaired' : 'applied'} ${what} to anchor "${this.options.anchor}" (exposures +${counts.added} ~${counts.changed} -${counts.removed}; rules +${outcome.added.length} -${outcome.removed.length})`, {
-            ...loadFields,
-            exposures,
-            added: counts.added,
-            changed: counts.changed,
-            removed: counts.removed,
-            rulesAdded: outcome.added.length,
-            rulesRemoved: outcome.removed.length,
-            attempts: outcome.attempts,
-            killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
-            durationMs,
-          });
+          this.log(
+            'info',
+            drift ? 'drift-repaired' : 'applied',
+            `${drift ? 'repaired' : 'applied'} ${what} to anchor "${this.options.anchor}" (exposures +${counts.added} ~${counts.changed} -${counts.removed}; rules +${outcome.added.length} -${outcome.removed.length})`,
+            {
+              ...loadFields,
+              exposures,
+              added: counts.added,
+              changed: counts.changed,
+              removed: counts.removed,
+              rulesAdded: outcome.added.length,
+              rulesRemoved: outcome.removed.length,
+              attempts: outcome.attempts,
+              killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
+              durationMs,
+            },
+          );
         }
         if (target.compiled !== null) await this.writeLock(target.compiled);
         for (const warning of outcome.warnings) this.log('warn', 'apply-warning', warning);
@@ -687,18 +797,25 @@ export class WatchAgent {
           ...loadFields,
           exposures,
           durationMs,
-          diagnostics: outcome.diagnostics.length > 0 ? outcome.diagnostics.slice(0, 50).map(formatDiagnostic) : undefined,
+          diagnostics:
+            outcome.diagnostics.length > 0 ? outcome.diagnostics.slice(0, 50).map(formatDiagnostic) : undefined,
         });
         break;
       case 'failed':
         if (!outcome.restored) this.knownRuleset = null;
         this.unhealthy('apply-failed', outcome.reason);
-        this.reportProblem('apply', 'error', 'apply-failed', `apply failed (${outcome.restored ? 'pf holds the previous ruleset' : 'pf may hold neither ruleset'}): ${outcome.reason}`, {
-          ...loadFields,
-          exposures,
-          restored: outcome.restored,
-          durationMs,
-        });
+        this.reportProblem(
+          'apply',
+          'error',
+          'apply-failed',
+          `apply failed (${outcome.restored ? 'pf holds the previous ruleset' : 'pf may hold neither ruleset'}): ${outcome.reason}`,
+          {
+            ...loadFields,
+            exposures,
+            restored: outcome.restored,
+            durationMs,
+          },
+        );
         break;
     }
   }
@@ -730,7 +847,10 @@ export class WatchAgent {
       return;
     }
     this.deps.metrics.health =
-      target !== null && target.compiled !== null && target.compiled === this.lastGood && this.lastInvalidDigest === null
+      target !== null &&
+      target.compiled !== null &&
+      target.compiled === this.lastGood &&
+      this.lastInvalidDigest === null
         ? { healthy: true, status: 'ok', reason: null }
         : { healthy: true, status: 'manifests-invalid', reason: MANIFESTS_INVALID };
   }
@@ -761,8 +881,13 @@ export class WatchAgent {
    */
   private async readHold(desired: CompileOutcome): Promise<Hold | null> {
     const newest = await this.deps.readNewestRecord(this.options.anchor).catch(() => null);
-    if (newest?.kind === 'confirm-revert') this.noteConfirmRevert(`${newest.sequence}:${newest.appliedAt}`, newest.appliedAt);
-    if (newest === null || (newest.kind !== 'rollback' && newest.kind !== 'confirm-revert') || newest.undone === undefined) {
+    if (newest?.kind === 'confirm-revert')
+      this.noteConfirmRevert(`${newest.sequence}:${newest.appliedAt}`, newest.appliedAt);
+    if (
+      newest === null ||
+      (newest.kind !== 'rollback' && newest.kind !== 'confirm-revert') ||
+      newest.undone === undefined
+    ) {
       this.holdSeen = null;
       return null;
     }
@@ -770,13 +895,24 @@ export class WatchAgent {
     const undone = newest.undone;
     const sameManifests = undone.manifestDigest !== '' && undone.manifestDigest === desired.manifestDigest;
     const sameRules = !sameManifests && undone.linesDigest === linesDigest(this.normalize(desired.ruleset));
-    const hold: Hold = { kind: newest.kind, ruleset: newest.ruleset, manifestDigest: newest.manifestDigest, appliedAt: newest.appliedAt, key };
+    const hold: Hold = {
+      kind: newest.kind,
+      ruleset: newest.ruleset,
+      manifestDigest: newest.manifestDigest,
+      appliedAt: newest.appliedAt,
+      key,
+    };
     if (sameManifests || sameRules) {
       if (this.holdSeen?.key !== key) this.holdSeen = { key, released: false, logged: false };
       return hold;
     }
     if (this.holdSeen?.key === key && !this.holdSeen.released) {
-      this.log('info', 'hold-released', `the manifests changed since the ${hold.kind} at ${hold.appliedAt}: applying them again`, { heldBy: hold.kind });
+      this.log(
+        'info',
+        'hold-released',
+        `the manifests changed since the ${hold.kind} at ${hold.appliedAt}: applying them again`,
+        { heldBy: hold.kind },
+      );
     }
     this.holdSeen = { key, released: true, logged: true };
     return null;
@@ -793,23 +929,37 @@ export class WatchAgent {
       this.ownRevertPending = false;
       return;
     }
-    this.log('warn', 'confirm-reverted', `an apply made with --confirm was not confirmed in time and was reverted at ${at} (by its watchdog or another pfexpose process): anchor "${this.options.anchor}" holds the ruleset from before it`, {
-      revertedAt: at,
-    });
+    this.log(
+      'warn',
+      'confirm-reverted',
+      `an apply made with --confirm was not confirmed in time and was reverted at ${at} (by its watchdog or another pfexpose process): anchor "${this.options.anchor}" holds the ruleset from before it`,
+      {
+        revertedAt: at,
+      },
+    );
   }
 
   private heldHealth(hold: Hold): AgentHealth {
-    return { healthy: true, status: 'held', reason: `${holdSentence(hold)}; the agent keeps it until the manifests change` };
+    return {
+      healthy: true,
+      status: 'held',
+      reason: `${holdSentence(hold)}; the agent keeps it until the manifests change`,
+    };
   }
 
   /** Says once per hold that the agent holds, and why. */
   private logHold(hold: Hold): void {
     if (this.holdSeen?.key === hold.key && this.holdSeen.logged) return;
     this.holdSeen = { key: hold.key, released: false, logged: true };
-    this.log('warn', 'holding', `${holdSentence(hold)}: the agent keeps that ruleset in anchor "${this.options.anchor}" (drift repair included) and does not apply the manifests it undid, until they change`, {
-      heldBy: hold.kind,
-      since: hold.appliedAt,
-    });
+    this.log(
+      'warn',
+      'holding',
+      `${holdSentence(hold)}: the agent keeps that ruleset in anchor "${this.options.anchor}" (drift repair included) and does not apply the manifests it undid, until they change`,
+      {
+        heldBy: hold.kind,
+        since: hold.appliedAt,
+      },
+    );
   }
 
   /**
@@ -824,28 +974,50 @@ export class WatchAgent {
     switch (pending.kind) {
       case 'none':
         this.lastConfirmWait = null;
-        this.problemEnded('confirm-revert', 'confirm-settled', 'the unconfirmed apply is settled: no confirmation window is pending any more');
+        this.problemEnded(
+          'confirm-revert',
+          'confirm-settled',
+          'the unconfirmed apply is settled: no confirmation window is pending any more',
+        );
         return true;
       case 'waiting':
         if (this.lastConfirmWait !== pending.deadline) {
-          this.log('info', 'confirm-pending', `an apply made with --confirm awaits pfexpose confirm until ${pending.deadline}; the agent leaves anchor "${pending.anchor}" alone until then`, {
-            deadline: pending.deadline,
-          });
+          this.log(
+            'info',
+            'confirm-pending',
+            `an apply made with --confirm awaits pfexpose confirm until ${pending.deadline}; the agent leaves anchor "${pending.anchor}" alone until then`,
+            {
+              deadline: pending.deadline,
+            },
+          );
         }
         this.lastConfirmWait = pending.deadline;
-        metrics.health = { healthy: true, status: 'awaiting-confirmation', reason: `an apply made with --confirm awaits pfexpose confirm until ${pending.deadline}` };
+        metrics.health = {
+          healthy: true,
+          status: 'awaiting-confirmation',
+          reason: `an apply made with --confirm awaits pfexpose confirm until ${pending.deadline}`,
+        };
         return false;
       case 'reverted':
         this.lastConfirmWait = null;
         this.problems.delete('confirm-revert');
         // The agent's own revert: said here; its history entry is not said again.
         this.ownRevertPending = true;
-        this.log('warn', 'confirm-reverted', `an apply made with --confirm was not confirmed in time: the agent put back the ruleset anchor "${pending.anchor}" held before it`);
+        this.log(
+          'warn',
+          'confirm-reverted',
+          `an apply made with --confirm was not confirmed in time: the agent put back the ruleset anchor "${pending.anchor}" held before it`,
+        );
         return true;
       case 'failed':
       case 'refused':
         this.unhealthy('confirm-revert-failed', pending.reason);
-        this.reportProblem('confirm-revert', 'error', 'confirm-revert-failed', `an unconfirmed apply passed its deadline, but reverting it did not succeed: ${pending.reason}`);
+        this.reportProblem(
+          'confirm-revert',
+          'error',
+          'confirm-revert-failed',
+          `an unconfirmed apply passed its deadline, but reverting it did not succeed: ${pending.reason}`,
+        );
         return false;
     }
   }
@@ -856,7 +1028,9 @@ export class WatchAgent {
     metrics.preflightOk = 0;
     if (reason !== this.lastPreflightFailure) {
       metrics.preflightFailures += 1;
-      this.log('error', 'preflight-failed', `nothing will be loaded until this is fixed: ${reason}`, { anchor: this.options.anchor });
+      this.log('error', 'preflight-failed', `nothing will be loaded until this is fixed: ${reason}`, {
+        anchor: this.options.anchor,
+      });
     } else {
       this.log(this.quiet(), 'preflight-failed', `still: ${reason}`);
     }
@@ -917,7 +1091,8 @@ export class WatchAgent {
 /** What the drift message says the anchor should hold, when it is not the manifests. */
 function driftWanted(target: Target): string {
   if (target.held !== null) return ` (the ruleset the ${target.held.kind} loaded, which the agent holds)`;
-  if (target.compiled === null) return ' (the ruleset recorded as last applied: the manifests have not compiled since the agent started)';
+  if (target.compiled === null)
+    return ' (the ruleset recorded as last applied: the manifests have not compiled since the agent started)';
   return '';
 }
 
@@ -932,7 +1107,10 @@ function needsGateway(outcome: CompileOutcome): boolean {
 }
 
 /** The rules the anchor should hold but does not (missing), and those it holds but should not (unexpected). */
-function lineDifference(live: readonly string[], desired: readonly string[]): { missing: string[]; unexpected: string[] } {
+function lineDifference(
+  live: readonly string[],
+  desired: readonly string[],
+): { missing: string[]; unexpected: string[] } {
   const have = new Set(live);
   const want = new Set(desired);
   return { missing: desired.filter((l) => !have.has(l)), unexpected: live.filter((l) => !want.has(l)) };

@@ -91,7 +91,7 @@ const ROLLBACK_EXIT_CODES_HELP = [
   'Exit codes:',
   '  0  rolled back',
   '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to,',
-  '     or pf holds a ruleset the history does not record, or the entry is not pfexpose\'s own rules;',
+  "     or pf holds a ruleset the history does not record, or the entry is not pfexpose's own rules;",
   '     or interrupted (SIGINT, SIGHUP, SIGTERM) before the load: nothing was loaded',
   '  2  usage or internal error',
   '',
@@ -107,13 +107,25 @@ export function registerApply(program: Command, ctx: CliContext): void {
     addCompileOptions(
       program
         .command('apply')
-        .description('load the compiled ruleset into the pf anchor: preflight, dry run, one load, read back, state recorded')
-        .argument('[paths...]', 'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o) alone'),
+        .description(
+          'load the compiled ruleset into the pf anchor: preflight, dry run, one load, read back, state recorded',
+        )
+        .argument(
+          '[paths...]',
+          'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o) alone',
+        ),
     ),
   )
     .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
-    .option('--confirm <duration>', 'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (1s to 24h, e.g. 60s, 2m)')
-    .option('--kill-states', 'end the open connections of exposures the apply removes or narrows (by their label)', false)
+    .option(
+      '--confirm <duration>',
+      'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (1s to 24h, e.g. 60s, 2m)',
+    )
+    .option(
+      '--kill-states',
+      'end the open connections of exposures the apply removes or narrows (by their label)',
+      false,
+    )
     .addHelpText(
       'after',
       [
@@ -137,7 +149,9 @@ export function registerApply(program: Command, ctx: CliContext): void {
   addHostOptions(
     program
       .command('rollback')
-      .description('load the ruleset applied before the current one (from the state directory\'s history), or undo an apply awaiting confirmation')
+      .description(
+        "load the ruleset applied before the current one (from the state directory's history), or undo an apply awaiting confirmation",
+      )
       .option('--anchor <name>', 'pf anchor', DEFAULT_ANCHOR)
       .option('--kill-states', 'end the open connections of exposures the rollback removes', false)
       // Accepted (and refused unless freebsd) so that a --dialect carried over from apply gets the
@@ -153,7 +167,7 @@ export function registerApply(program: Command, ctx: CliContext): void {
     program
       .command('confirm')
       .description('keep the change made by `apply --confirm` before its window closes')
-      .option('--anchor <name>', 'confirm only if the open window is this anchor\'s (default: whichever anchor it is)'),
+      .option('--anchor <name>', "confirm only if the open window is this anchor's (default: whichever anchor it is)"),
   )
     .addHelpText(
       'after',
@@ -161,7 +175,7 @@ export function registerApply(program: Command, ctx: CliContext): void {
         '',
         'Exit codes:',
         '  0  confirmed',
-        '  1  nothing awaited confirmation (no window is open, or the open one is another anchor\'s),',
+        "  1  nothing awaited confirmation (no window is open, or the open one is another anchor's),",
         '     or the window had closed and the change was reverted',
         '  2  usage or internal error',
         '',
@@ -173,14 +187,22 @@ export function registerApply(program: Command, ctx: CliContext): void {
 }
 
 function addHostOptions(command: Command): Command {
-  return command
-    .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
-    .option('--state-dir <dir>', 'where the applied rulesets and the lock are kept (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)')
-    .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (up to 1h)', '30s')
-    .option('--lock-wait <duration>', 'wait this long for another pfexpose process that holds the lock (default: 0s, refuse at once; up to 1h)')
-    // The name apply, rollback and confirm used before the flag was named as in watch.
-    .addOption(new Option('--wait <duration>').hideHelp())
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
+  return (
+    command
+      .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
+      .option(
+        '--state-dir <dir>',
+        'where the applied rulesets and the lock are kept (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)',
+      )
+      .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (up to 1h)', '30s')
+      .option(
+        '--lock-wait <duration>',
+        'wait this long for another pfexpose process that holds the lock (default: 0s, refuse at once; up to 1h)',
+      )
+      // The name apply, rollback and confirm used before the flag was named as in watch.
+      .addOption(new Option('--wait <duration>').hideHelp())
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+  );
 }
 
 interface HostSetup {
@@ -247,7 +269,9 @@ function guardSignals(ctx: CliContext, command: string): SignalGuard {
       if (first === null) {
         first = name;
         controller.abort(name);
-        ctx.stderr.write(`pfexpose: ${name} received: ${command} stops before its load; a load under way is finished, read back and recorded first\n`);
+        ctx.stderr.write(
+          `pfexpose: ${name} received: ${command} stops before its load; a load under way is finished, read back and recorded first\n`,
+        );
       } else {
         ctx.stderr.write(`pfexpose: ${name} received again: still finishing the ${command} in progress\n`);
       }
@@ -376,11 +400,18 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
     manifestDigest: compiled.manifestDigest,
     dialect: parsed.options.dialect,
     texts: compiled.texts,
-    ...(compiled.lockChanged && !parsed.options.frozen ? { lock: { path: compiled.lockPath, value: compiled.lock } } : {}),
+    ...(compiled.lockChanged && !parsed.options.frozen
+      ? { lock: { path: compiled.lockPath, value: compiled.lock } }
+      : {}),
   };
 }
 
-async function compileForApply(paths: string[], options: CompileOptions, flags: ApplyFlags, ctx: CliContext): Promise<CompileOutcome | null> {
+async function compileForApply(
+  paths: string[],
+  options: CompileOptions,
+  flags: ApplyFlags,
+  ctx: CliContext,
+): Promise<CompileOutcome | null> {
   const compiled = await compileWithGateway(paths, options, { flag: flags.route, env: ctx.env });
   if (compiled.kind === 'no-gateway') {
     reportDiagnostics(ctx, compiled.outcome.diagnostics, compiled.outcome.texts);
@@ -472,7 +503,9 @@ async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void>
 function noteInterruption(ctx: CliContext, guard: SignalGuard, outcome: string): void {
   const name = guard.received();
   if (name === null || outcome === 'refused') return;
-  ctx.stderr.write(`pfexpose: ${name} came when the transaction could no longer stop before its load: it ran to its end before exiting (exit ${ctx.exitCode})\n`);
+  ctx.stderr.write(
+    `pfexpose: ${name} came when the transaction could no longer stop before its load: it ran to its end before exiting (exit ${ctx.exitCode})\n`,
+  );
 }
 
 async function runConfirm(flags: ConfirmFlags, ctx: CliContext): Promise<void> {
@@ -507,7 +540,12 @@ async function runGuardedConfirm(flags: ConfirmFlags, ctx: CliContext, guard: Si
 function describeConfirm(outcome: ConfirmOutcome): { ok: boolean; lines: string[] } {
   switch (outcome.kind) {
     case 'confirmed':
-      return { ok: true, lines: [`confirmed: the ruleset applied to anchor "${outcome.anchor}" stays (the window would have closed at ${outcome.deadline})`] };
+      return {
+        ok: true,
+        lines: [
+          `confirmed: the ruleset applied to anchor "${outcome.anchor}" stays (the window would have closed at ${outcome.deadline})`,
+        ],
+      };
     case 'none':
       // Only a revert the history records is mentioned: an apply --confirm that had nothing to
       // apply opened no window, and nothing was reverted.
@@ -575,14 +613,22 @@ function report(
   command: 'apply' | 'rollback',
   anchor: string,
   outcome: ApplyOutcome,
-  desired: { exposures: Exposure[] | null; ruleset: string; texts?: ReadonlyMap<string, string> | undefined; confirmRequested?: boolean },
+  desired: {
+    exposures: Exposure[] | null;
+    ruleset: string;
+    texts?: ReadonlyMap<string, string> | undefined;
+    confirmRequested?: boolean;
+  },
 ): void {
   const { exposures, texts } = desired;
   ctx.exitCode = outcome.kind === 'applied' || outcome.kind === 'unchanged' ? EXIT_OK : EXIT_NOT_APPLIED;
   if (format === 'json') {
     const json = outcomeJson(command, anchor, outcome);
     // apply --confirm: whether a window was opened, so that a script knows whether to confirm.
-    const window = desired.confirmRequested === true ? { confirmWindowOpened: outcome.kind === 'applied' && outcome.confirmDeadline !== undefined } : {};
+    const window =
+      desired.confirmRequested === true
+        ? { confirmWindowOpened: outcome.kind === 'applied' && outcome.confirmDeadline !== undefined }
+        : {};
     ctx.stdout.write(`${JSON.stringify({ ...json, ...window }, null, 2)}\n`);
     return;
   }
@@ -592,16 +638,22 @@ function report(
   switch (outcome.kind) {
     case 'unchanged':
       warn(outcome.warnings);
-      ctx.stdout.write(`anchor "${anchor}" already holds this ruleset (${ruleCount(outcome.ruleset)}); nothing to do\n`);
+      ctx.stdout.write(
+        `anchor "${anchor}" already holds this ruleset (${ruleCount(outcome.ruleset)}); nothing to do\n`,
+      );
       if (desired.confirmRequested === true) {
-        ctx.stdout.write('no confirmation window was opened (--confirm): nothing changed, so there is nothing to confirm or to revert\n');
+        ctx.stdout.write(
+          'no confirmation window was opened (--confirm): nothing changed, so there is nothing to confirm or to revert\n',
+        );
       }
       return;
     case 'applied': {
       warn(outcome.warnings);
       if (exposures !== null) {
         const plan = planChanges(desiredState(exposures, desired.ruleset), deployedFromText(outcome.previous));
-        ctx.stdout.write(formatPlanText(plan, { color: useColor(ctx), against: `anchor "${anchor}" before this ${command}` }));
+        ctx.stdout.write(
+          formatPlanText(plan, { color: useColor(ctx), against: `anchor "${anchor}" before this ${command}` }),
+        );
       } else {
         for (const line of outcome.removed) ctx.stdout.write(`- ${line}\n`);
         for (const line of outcome.added) ctx.stdout.write(`+ ${line}\n`);
@@ -613,8 +665,11 @@ function report(
           : outcome.rolledBackTo !== undefined
             ? `rolled back anchor "${anchor}" to the ruleset applied at ${outcome.rolledBackTo}`
             : `${command === 'apply' ? 'applied' : 'rolled back'} anchor "${anchor}"`;
-      ctx.stdout.write(`${what}: ruleset +${outcome.added.length} -${outcome.removed.length} lines, loaded and verified (${attempts})\n`);
-      if (outcome.killedLabels.length > 0) ctx.stdout.write(`ended the open connections of: ${outcome.killedLabels.join(', ')}\n`);
+      ctx.stdout.write(
+        `${what}: ruleset +${outcome.added.length} -${outcome.removed.length} lines, loaded and verified (${attempts})\n`,
+      );
+      if (outcome.killedLabels.length > 0)
+        ctx.stdout.write(`ended the open connections of: ${outcome.killedLabels.join(', ')}\n`);
       if (command === 'rollback') {
         // The agent holds a rollback only while its manifests are the ones the rollback took out
         // (see watch-agent.ts); this command does not know which manifests an agent watches.
@@ -623,7 +678,9 @@ function report(
         );
       }
       if (outcome.confirmDeadline !== undefined) {
-        ctx.stdout.write(`awaiting confirmation: run pfexpose confirm before ${outcome.confirmDeadline}, or the previous ruleset comes back by itself\n`);
+        ctx.stdout.write(
+          `awaiting confirmation: run pfexpose confirm before ${outcome.confirmDeadline}, or the previous ruleset comes back by itself\n`,
+        );
       }
       return;
     }
@@ -633,7 +690,8 @@ function report(
       return;
     case 'failed':
       ctx.stderr.write(`pfexpose: ${command} failed: ${outcome.reason}\n`);
-      if (!outcome.restored) ctx.stderr.write(`pfexpose: pf may NOT hold the previous ruleset of anchor "${anchor}": check it now\n`);
+      if (!outcome.restored)
+        ctx.stderr.write(`pfexpose: pf may NOT hold the previous ruleset of anchor "${anchor}": check it now\n`);
       return;
   }
 }
@@ -661,7 +719,12 @@ function outcomeJson(command: string, anchor: string, outcome: ApplyOutcome): Re
         warnings: outcome.warnings,
       };
     case 'refused':
-      return { ...base, reason: outcome.reason, linesToAdd: outcome.linesToAdd ?? [], diagnostics: outcome.diagnostics.map(diagnosticJson) };
+      return {
+        ...base,
+        reason: outcome.reason,
+        linesToAdd: outcome.linesToAdd ?? [],
+        diagnostics: outcome.diagnostics.map(diagnosticJson),
+      };
     case 'failed':
       return { ...base, reason: outcome.reason, restored: outcome.restored };
   }
@@ -670,5 +733,11 @@ function outcomeJson(command: string, anchor: string, outcome: ApplyOutcome): Re
 function diagnosticJson(d: Diagnostic): Record<string, unknown> {
   // A command-line problem has no place, as in every json output (see format-json).
   const place = isCommandLine(d) ? {} : { file: d.file, line: d.line, column: d.column };
-  return { code: d.code, severity: d.severity, message: d.message, ...place, ...(d.hint === undefined ? {} : { hint: d.hint }) };
+  return {
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    ...place,
+    ...(d.hint === undefined ? {} : { hint: d.hint }),
+  };
 }

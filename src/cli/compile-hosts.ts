@@ -42,7 +42,8 @@ export async function compileEveryHost(paths: readonly string[], options: Compil
   let names: (string | undefined)[] = [options.host];
   if (options.host === undefined) {
     const load = await loadManifests(paths.length > 0 ? paths : ['.'], { cwd: options.cwd ?? process.cwd() });
-    if (hasErrors(load.diagnostics)) return { ok: false, hosts: [], diagnostics: sortDiagnostics(load.diagnostics), texts: load.texts };
+    if (hasErrors(load.diagnostics))
+      return { ok: false, hosts: [], diagnostics: sortDiagnostics(load.diagnostics), texts: load.texts };
     const found = hostNames(load.manifests);
     if (found.length > 1) names = found;
   }

@@ -23,10 +23,15 @@ export function addCompileOptions(command: Command): Command {
   return command
     .option('--host <name>', 'compile for this host of a multi-host repository')
     .option('--gateway <if>', 'gateway interface for entries that name none (overrides the manifests)')
-    .option('--pool <start-end>', 'pool for dynamic host ports (default: the host\'s pool, else 49000-49900)')
-    .addOption(new Option('--dialect <dialect>', 'pf dialect to render').choices(['freebsd', 'openbsd']).default('freebsd'))
+    .option('--pool <start-end>', "pool for dynamic host ports (default: the host's pool, else 49000-49900)")
+    .addOption(
+      new Option('--dialect <dialect>', 'pf dialect to render').choices(['freebsd', 'openbsd']).default('freebsd'),
+    )
     .option('--frozen', 'fail instead of changing the lock file (for CI and the agent)', false)
-    .option('--lock <file>', 'lock file of dynamic host ports (default: the nearest pfexpose.lock.json in the manifests\' directory or above it, up to the repository root)')
+    .option(
+      '--lock <file>',
+      "lock file of dynamic host ports (default: the nearest pfexpose.lock.json in the manifests' directory or above it, up to the repository root)",
+    )
     .option('--anchor <name>', 'pf anchor the ruleset is loaded into', DEFAULT_ANCHOR);
 }
 
@@ -39,27 +44,44 @@ export function addListingOptions(command: Command): Command {
   return command
     .option('--host <name>', 'only this host of a multi-host repository (default: every host, each labelled)')
     .option('--gateway <if>', 'gateway interface for entries that name none (overrides the manifests)')
-    .option('--pool <start-end>', 'pool for dynamic host ports (default: the host\'s pool, else 49000-49900)')
-    .option('--lock <file>', 'lock file of dynamic host ports (default: the nearest pfexpose.lock.json in the manifests\' directory or above it, up to the repository root)');
+    .option('--pool <start-end>', "pool for dynamic host ports (default: the host's pool, else 49000-49900)")
+    .option(
+      '--lock <file>',
+      "lock file of dynamic host ports (default: the nearest pfexpose.lock.json in the manifests' directory or above it, up to the repository root)",
+    );
 }
 
 /** Turns parsed flags into CompileOptions, or a message saying which flag is wrong and why. */
-export function compileOptionsFrom(flags: CompileFlags, cwd: string): { ok: true; options: CompileOptions } | { ok: false; message: string } {
+export function compileOptionsFrom(
+  flags: CompileFlags,
+  cwd: string,
+): { ok: true; options: CompileOptions } | { ok: false; message: string } {
   if (flags.gateway !== undefined && !isInterfaceName(flags.gateway)) {
-    const problem = describeInterfaceNameProblem(flags.gateway) ?? "a letter, then letters, digits, '_' or '.', at most 15 characters";
+    const problem =
+      describeInterfaceNameProblem(flags.gateway) ??
+      "a letter, then letters, digits, '_' or '.', at most 15 characters";
     return { ok: false, message: `--gateway ${JSON.stringify(flags.gateway)} is not an interface name: ${problem}` };
   }
   if (flags.host !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(flags.host)) {
-    return { ok: false, message: `--host ${JSON.stringify(flags.host)} is not a host name (letters, digits, '_', '.', '-', at most 63 characters)` };
+    return {
+      ok: false,
+      message: `--host ${JSON.stringify(flags.host)} is not a host name (letters, digits, '_', '.', '-', at most 63 characters)`,
+    };
   }
   if (flags.anchor !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(flags.anchor)) {
-    return { ok: false, message: `--anchor ${JSON.stringify(flags.anchor)} is not an anchor name (letters, digits, '_', '.', '-', at most 63 characters)` };
+    return {
+      ok: false,
+      message: `--anchor ${JSON.stringify(flags.anchor)} is not an anchor name (letters, digits, '_', '.', '-', at most 63 characters)`,
+    };
   }
   let pool: CompileOptions['pool'];
   if (flags.pool !== undefined) {
     const parsed = parsePortRange(flags.pool);
     if (!parsed.ok) {
-      return { ok: false, message: `--pool ${JSON.stringify(flags.pool)}: ${parsed.errors[0]?.message ?? 'not a port range'} (write it as START-END, e.g. 49000-49900)` };
+      return {
+        ok: false,
+        message: `--pool ${JSON.stringify(flags.pool)}: ${parsed.errors[0]?.message ?? 'not a port range'} (write it as START-END, e.g. 49000-49900)`,
+      };
     }
     pool = parsed.range;
   }

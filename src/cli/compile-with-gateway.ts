@@ -17,10 +17,19 @@ export interface RouteSource {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-export async function compileWithGateway(paths: readonly string[], options: CompileOptions, route: RouteSource): Promise<GatewayCompile> {
+export async function compileWithGateway(
+  paths: readonly string[],
+  options: CompileOptions,
+  route: RouteSource,
+): Promise<GatewayCompile> {
   const first = await compilePaths(paths, options);
   const errors = first.diagnostics.filter((d) => d.severity === 'error');
-  if (first.ok || options.gateway !== undefined || errors.length === 0 || !errors.every((d) => d.code === 'gateway-missing')) {
+  if (
+    first.ok ||
+    options.gateway !== undefined ||
+    errors.length === 0 ||
+    !errors.every((d) => d.code === 'gateway-missing')
+  ) {
     return { kind: 'compiled', outcome: first, detected: null };
   }
   const table = createRouteTable({ program: resolveRouteProgram(route.flag, route.env), env: route.env });
@@ -32,7 +41,11 @@ export async function compileWithGateway(paths: readonly string[], options: Comp
       message: `cannot detect the gateway interface: ${found.message}; declare the host's gateway in a manifest or pass --gateway IF`,
     };
   }
-  return { kind: 'compiled', outcome: await compilePaths(paths, { ...options, gateway: found.interface }), detected: found.interface };
+  return {
+    kind: 'compiled',
+    outcome: await compilePaths(paths, { ...options, gateway: found.interface }),
+    detected: found.interface,
+  };
 }
 
 /** What apply and plan --live say on stderr when they used the default route's interface. */

@@ -29,7 +29,11 @@ export function registerCompile(program: Command, ctx: CliContext): void {
   )
     .option('-o, --output <file>', 'write the ruleset to FILE atomically instead of stdout')
     .option('--check <file>', 'exit 1 when FILE differs from what compile would write; writes nothing')
-    .addOption(new Option('--format <format>', 'text: the ruleset; json: {"exposures":[...],"ruleset":"..."}').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'text: the ruleset; json: {"exposures":[...],"ruleset":"..."}')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .addHelpText(
       'after',
       [
@@ -65,7 +69,9 @@ async function runCompile(paths: string[], flags: CompileCommandFlags, ctx: CliC
       ctx.stderr.write(`${flags.check} differs from what compile would write; ${fix}\n`);
       ctx.exitCode = 1;
     } else {
-      ctx.stderr.write(`pfexpose compile: cannot read --check ${flags.check}: ${describeReadFailure(current)}; ${fix}\n`);
+      ctx.stderr.write(
+        `pfexpose compile: cannot read --check ${flags.check}: ${describeReadFailure(current)}; ${fix}\n`,
+      );
       ctx.exitCode = 1;
     }
     return;

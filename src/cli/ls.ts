@@ -16,7 +16,9 @@ export function registerLs(program: Command, ctx: CliContext): void {
   addListingOptions(
     program
       .command('ls')
-      .description('list every exposure: listen side -> container side, protocol, sources, manifest location (every host of the repository unless --host)')
+      .description(
+        'list every exposure: listen side -> container side, protocol, sources, manifest location (every host of the repository unless --host)',
+      )
       .argument('[paths...]', 'manifest files or directories (default: .)'),
   )
     .addHelpText('after', '\nExit codes: 0 listed, 1 invalid manifests, 2 usage.\n')
@@ -59,7 +61,10 @@ function rowsOf(exposures: readonly Exposure[]): string[][] {
 
 function tableLines(rows: readonly (readonly string[])[], widths: readonly number[]): string[] {
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(HEADER), ...rows.map(line)];
 }
 

@@ -38,7 +38,9 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
   for (const [, load] of chosen.length > 0 ? chosen : commands) (await load())(program, ctx);
   // commander applies exitOverride and output settings only to commands that inherit them.
   for (const command of program.commands) {
-    command.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   }
   return program;
 }
@@ -52,7 +54,8 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
       // `pfexpose` with no command prints the help as an error: that is a usage error, not success.
-      if (error.code === 'commander.help') return argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? 0 : (ctx.usageExitCode ?? EXIT_USAGE);
+      if (error.code === 'commander.help')
+        return argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? 0 : (ctx.usageExitCode ?? EXIT_USAGE);
       // commander has printed its message already.
       return ctx.usageExitCode ?? EXIT_USAGE;
     }

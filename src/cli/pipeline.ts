@@ -77,7 +77,11 @@ export function compileSources(
 }
 
 /** validate's checks on manifests and lock given as texts; no file system access. */
-export function checkSources(sources: readonly { file: string; text: string }[], options: CheckOptions, lockText: string | null): CheckOutcome {
+export function checkSources(
+  sources: readonly { file: string; text: string }[],
+  options: CheckOptions,
+  lockText: string | null,
+): CheckOutcome {
   const sorted = sources.map((s) => parseManifestText(s.text, s.file)).sort((a, b) => compareStrings(a.file, b.file));
   const load = loadManifestDocuments(sorted);
   const lockPath = options.lockPath ?? LOCKFILE_NAME;
@@ -159,7 +163,8 @@ async function readInputs(paths: readonly string[], options: CheckOptions): Prom
   const lock = await readLockfileReported(resolve(cwd, lockPath), lockPath);
   // (Not worth a search when the manifests fail anyway: nothing is allocated then.)
   const partialLoad =
-    options.partialLoad ?? (hasErrors(load.diagnostics) ? false : !(await readsEveryManifest(given, load.manifests.files, lockPath, cwd)));
+    options.partialLoad ??
+    (hasErrors(load.diagnostics) ? false : !(await readsEveryManifest(given, load.manifests.files, lockPath, cwd)));
   return { load, lock, lockPath, partialLoad };
 }
 
@@ -193,7 +198,7 @@ export async function defaultLockPath(paths: string | readonly string[], cwd: st
  */
 async function findLockAbove(directory: string): Promise<string | null> {
   let found: string | null = null;
-  for (let current = directory; ; ) {
+  for (let current = directory; ;) {
     const candidate = join(current, LOCKFILE_NAME);
     // Anything by that name is taken: one that cannot be read is reported, not passed over silently.
     if (found === null && (await stat(candidate).catch(() => null)) !== null) found = candidate;
@@ -228,7 +233,12 @@ function isWithin(path: string, directory: string): boolean {
  * directory answers yes at once; otherwise that directory is searched the way PATHs are. A lock that
  * does not lie above the manifests read (--lock elsewhere) belongs to exactly the paths given.
  */
-export async function readsEveryManifest(paths: readonly string[], filesRead: readonly string[], lockPath: string, cwd: string): Promise<boolean> {
+export async function readsEveryManifest(
+  paths: readonly string[],
+  filesRead: readonly string[],
+  lockPath: string,
+  cwd: string,
+): Promise<boolean> {
   const lockDirectory = dirname(resolve(cwd, lockPath));
   for (const path of paths) {
     const absolute = resolve(cwd, path);
@@ -246,7 +256,10 @@ export async function readsEveryManifest(paths: readonly string[], filesRead: re
   return true;
 }
 
-async function readLockfileReported(path: string, shownAs: string): Promise<{ lock: Lockfile; diagnostics: Diagnostic[] }> {
+async function readLockfileReported(
+  path: string,
+  shownAs: string,
+): Promise<{ lock: Lockfile; diagnostics: Diagnostic[] }> {
   try {
     const read = await readLockfile(path);
     return { lock: read.lock, diagnostics: read.diagnostics.map((d) => ({ ...d, file: shownAs })) };
@@ -313,7 +326,11 @@ function compileLoaded(
 }
 
 /** The one mapping from a command's options to the model's: compile and validate both use it. */
-function resolveOptions(options: CheckOptions & Partial<CompileOptions>, lock: Lockfile, lockPath: string): ResolveOptions {
+function resolveOptions(
+  options: CheckOptions & Partial<CompileOptions>,
+  lock: Lockfile,
+  lockPath: string,
+): ResolveOptions {
   return {
     host: options.host,
     gateway: options.gateway,
@@ -346,7 +363,10 @@ export function checkLoaded(
   const diagnostics = [...load.diagnostics, ...lock.diagnostics];
   if (!hasErrors(diagnostics)) {
     for (const host of names.length > 1 ? names : [undefined]) {
-      const resolved = resolveExposures(load.manifests, { ...resolveOptions({ ...options, host }, lock.lock, lockPath), gatewayFoundLater: true });
+      const resolved = resolveExposures(load.manifests, {
+        ...resolveOptions({ ...options, host }, lock.lock, lockPath),
+        gatewayFoundLater: true,
+      });
       diagnostics.push(...resolved.diagnostics);
     }
   }
@@ -365,7 +385,17 @@ export function checkLoaded(
 function uniqueDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diagnostics.filter((d) => {
-    const key = JSON.stringify([d.code, d.severity, d.file, d.line, d.column, d.endLine, d.endColumn, d.message, d.hint ?? null]);
+    const key = JSON.stringify([
+      d.code,
+      d.severity,
+      d.file,
+      d.line,
+      d.column,
+      d.endLine,
+      d.endColumn,
+      d.message,
+      d.hint ?? null,
+    ]);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -15,7 +15,10 @@ export async function readPlanInputs(outcome: CompileOutcome, cwd: string): Prom
     lockDigest = sha256Hex(await readFile(resolve(cwd, outcome.lockPath)));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      return { ok: false, message: `cannot read the lock file ${outcome.lockPath}: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        ok: false,
+        message: `cannot read the lock file ${outcome.lockPath}: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
     lockDigest = null;
   }

@@ -98,10 +98,18 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--deployed <file>', 'compare with pfctl output or a compiled ruleset saved in FILE')
     .option('--base <gitref>', 'compare with the manifests at this git revision (e.g. origin/main)')
     .option('--pfctl <path>', 'pfctl program for --live (default: $PFEXPOSE_PFCTL, else pfctl)')
-    .option('--pfctl-timeout <duration>', 'with --live: give up on one run of pfctl after this long (default: 30s; up to 1h)')
+    .option(
+      '--pfctl-timeout <duration>',
+      'with --live: give up on one run of pfctl after this long (default: 30s; up to 1h)',
+    )
     .option('--route <path>', 'with --live: route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'))
-    .option('-o, --output <file>', 'save the plan for apply: the ruleset, what it was compiled from (options, manifest and lock digests), the deployed fingerprint')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'),
+    )
+    .option(
+      '-o, --output <file>',
+      'save the plan for apply: the ruleset, what it was compiled from (options, manifest and lock digests), the deployed fingerprint',
+    )
     .addHelpText('after', HELP_AFTER)
     .action(async (paths: string[], flags: PlanFlags) => {
       ctx.exitCode = await runPlan(paths, flags, ctx);
@@ -124,9 +132,11 @@ function fail(ctx: CliContext, message: string): number {
 }
 
 export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: CliContext): Promise<number> {
-  const sources = [flags.live === true ? '--live' : null, flags.deployed !== undefined ? '--deployed' : null, flags.base !== undefined ? '--base' : null].filter(
-    (s) => s !== null,
-  );
+  const sources = [
+    flags.live === true ? '--live' : null,
+    flags.deployed !== undefined ? '--deployed' : null,
+    flags.base !== undefined ? '--base' : null,
+  ].filter((s) => s !== null);
   if (sources.length !== 1) {
     return usage(
       ctx,
@@ -172,7 +182,9 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
   // annotations, so they are written with them (or, when no plan comes, on their own).
   if (flags.format !== 'github') reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
   if (desired.lockChanged) {
-    ctx.stderr.write(`pfexpose plan: note: ${desired.lockPath} would change (new or dropped dynamic host ports); run pfexpose compile to record it\n`);
+    ctx.stderr.write(
+      `pfexpose plan: note: ${desired.lockPath} would change (new or dropped dynamic host ports); run pfexpose compile to record it\n`,
+    );
   }
 
   const deployed = await readDeployed(flags, given, options, desired, ctx, timeout.ms);
@@ -183,7 +195,15 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
   const plan = planChanges(desiredState(desired.exposures, desired.ruleset), deployed.state);
   const against = describeSource(deployed.source);
 
-  const status = await writeOutput(ctx, flags.format, plan, against, deployed.source, deployed.fingerprint, desired.diagnostics);
+  const status = await writeOutput(
+    ctx,
+    flags.format,
+    plan,
+    against,
+    deployed.source,
+    deployed.fingerprint,
+    desired.diagnostics,
+  );
   if (status !== null) return status;
 
   if (flags.output !== undefined) {
@@ -217,7 +237,12 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
   return plan.summary.changes ? EXIT_CHANGES : EXIT_NO_CHANGES;
 }
 
-function reportDiagnostics(ctx: CliContext, format: Format, diagnostics: readonly Diagnostic[], outcome: CompileOutcome): void {
+function reportDiagnostics(
+  ctx: CliContext,
+  format: Format,
+  diagnostics: readonly Diagnostic[],
+  outcome: CompileOutcome,
+): void {
   if (diagnostics.length === 0) return;
   if (format === 'github') {
     const budget = new AnnotationBudget();
@@ -226,7 +251,11 @@ function reportDiagnostics(ctx: CliContext, format: Format, diagnostics: readonl
     writeOmitted(ctx, budget.omitted, github.omittedText, false);
   } else {
     ctx.stderr.write(
-      formatText(diagnostics, { codeFrame: ctx.stderr.isTTY, color: useColor(ctx, ctx.stderr), sources: outcome.texts }),
+      formatText(diagnostics, {
+        codeFrame: ctx.stderr.isTTY,
+        color: useColor(ctx, ctx.stderr),
+        sources: outcome.texts,
+      }),
     );
   }
 }
@@ -251,15 +280,18 @@ function workflowRunUrl(env: Readonly<Record<string, string | undefined>>): stri
   const repository = env['GITHUB_REPOSITORY'];
   const run = env['GITHUB_RUN_ID'];
   if (server === undefined || repository === undefined || run === undefined) return undefined;
-  if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(server) || !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d+$/.test(run)) {
+  if (
+    !/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(server) ||
+    !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) ||
+    !/^\d+$/.test(run)
+  ) {
     return undefined;
   }
   return `${server}/${repository}/actions/runs/${run}`;
 }
 
 type Deployed =
-  | { ok: true; state: DeployedState; source: DeployedSource; fingerprint: string }
-  | { ok: false; message: string };
+  { ok: true; state: DeployedState; source: DeployedSource; fingerprint: string } | { ok: false; message: string };
 
 async function readDeployed(
   flags: PlanFlags,
@@ -270,11 +302,16 @@ async function readDeployed(
   pfctlTimeoutMs: number,
 ): Promise<Deployed> {
   if (flags.live === true) {
-    const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env, timeoutMs: pfctlTimeoutMs });
+    const pfctl = createPfctl({
+      program: resolvePfctlProgram(flags.pfctl, ctx.env),
+      env: ctx.env,
+      timeoutMs: pfctlTimeoutMs,
+    });
     // apply's own preflight: a plan saying "no changes" for an anchor pf never calls (or with pf
     // disabled) would hide that no exposure works.
     const checked = await preflight(pfctl, options.anchor);
-    if (checked.kind === 'refused') return { ok: false, message: `cannot plan against live pf, which apply would refuse: ${checked.reason}` };
+    if (checked.kind === 'refused')
+      return { ok: false, message: `cannot plan against live pf, which apply would refuse: ${checked.reason}` };
     for (const warning of checked.warnings) ctx.stderr.write(`pfexpose plan: warning: ${warning}\n`);
     const shown = await pfctl.showAnchor(options.anchor);
     switch (shown.kind) {
@@ -282,7 +319,12 @@ async function readDeployed(
         const text = `${shown.nat}\n${shown.filter}`;
         // pfexpose never writes tables: every table in the anchor is shown as unmanaged.
         const state = deployedFromText(text, shown.tables);
-        return { ok: true, state, source: { kind: 'live', anchor: options.anchor }, fingerprint: fingerprintDeployed(state.lines, shown.tables) };
+        return {
+          ok: true,
+          state,
+          source: { kind: 'live', anchor: options.anchor },
+          fingerprint: fingerprintDeployed(state.lines, shown.tables),
+        };
       }
       case 'anchor-missing':
         return {
@@ -297,7 +339,8 @@ async function readDeployed(
   }
   if (flags.deployed !== undefined) {
     const read = await readRegularText(resolve(ctx.cwd, flags.deployed), { maxBytes: MAX_RULESET_FILE_BYTES });
-    if (read.kind !== 'ok') return { ok: false, message: `cannot read the deployed state ${flags.deployed}: ${describeReadFailure(read)}` };
+    if (read.kind !== 'ok')
+      return { ok: false, message: `cannot read the deployed state ${flags.deployed}: ${describeReadFailure(read)}` };
     const text = read.text;
     const parsed = parsePfctlOutput(text);
     const first = parsed.diagnostics[0];
@@ -310,7 +353,12 @@ async function readDeployed(
       };
     }
     const state = deployedFromRules(text, parsed.rules);
-    return { ok: true, state, source: { kind: 'file', path: flags.deployed }, fingerprint: fingerprintDeployed(state.lines) };
+    return {
+      ok: true,
+      state,
+      source: { kind: 'file', path: flags.deployed },
+      fingerprint: fingerprintDeployed(state.lines),
+    };
   }
   const ref = flags.base ?? 'HEAD';
   const read = await readGitRevision({
@@ -390,7 +438,10 @@ async function writeOutput(
         try {
           await appendFile(resolve(ctx.cwd, summaryFile), github.summary);
         } catch (error) {
-          return fail(ctx, `cannot append to $GITHUB_STEP_SUMMARY (${summaryFile}): ${error instanceof Error ? error.message : String(error)}`);
+          return fail(
+            ctx,
+            `cannot append to $GITHUB_STEP_SUMMARY (${summaryFile}): ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       }
       return null;

@@ -25,12 +25,17 @@ export function registerPort(program: Command, ctx: CliContext): void {
   addListingOptions(
     program
       .command('port')
-      .description("show where a container's ports are published, in `docker port` format (every host that has the container, each line labelled when there are several)")
+      .description(
+        "show where a container's ports are published, in `docker port` format (every host that has the container, each line labelled when there are several)",
+      )
       .argument('<container>', 'container name')
       .argument('[port]', 'container port, optionally with /tcp, /udp or /sctp (default protocol: tcp)'),
   )
     .option('-m, --manifests <path>', 'manifest file or directory; repeat -m for more (default: .)', collectPath)
-    .addHelpText('after', '\nExit codes: 0 published, 1 unknown container, port not published or invalid manifests, 2 usage.\n')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 published, 1 unknown container, port not published or invalid manifests, 2 usage.\n',
+    )
     .action(async (container: string, port: string | undefined, flags: PortFlags) => {
       const wanted = port === undefined ? null : parsePortArgument(port);
       if (wanted !== null && 'error' in wanted) return reportUsage(ctx, wanted.error);
@@ -47,14 +52,21 @@ export function registerPort(program: Command, ctx: CliContext): void {
         .filter((h) => h.exposures.length > 0);
       const named = outcome.hosts.map((h) => h.host).filter((h): h is string => h !== null);
       if (having.length === 0) {
-        const where = flags.host !== undefined ? ` on host ${flags.host}` : named.length > 1 ? ` on any host (${named.join(', ')})` : ' on this host';
+        const where =
+          flags.host !== undefined
+            ? ` on host ${flags.host}`
+            : named.length > 1
+              ? ` on any host (${named.join(', ')})`
+              : ' on this host';
         ctx.stderr.write(`pfexpose: no container ${JSON.stringify(container)} publishes ports${where}\n`);
         ctx.exitCode = 1;
         return;
       }
       // Labelled only when the answer spans several hosts: the only host's answer reads like `docker port`.
       const labelled = having.length > 1;
-      const lines = having.flatMap((h) => publishedPorts(h.exposures, wanted).map((l) => (labelled ? `${h.host ?? ''}: ${l}` : l)));
+      const lines = having.flatMap((h) =>
+        publishedPorts(h.exposures, wanted).map((l) => (labelled ? `${h.host ?? ''}: ${l}` : l)),
+      );
       if (lines.length === 0 && wanted !== null) {
         ctx.stderr.write(`pfexpose: no public port '${wanted.port}/${wanted.protocol}' published for ${container}\n`);
         ctx.exitCode = 1;
@@ -84,7 +96,10 @@ interface Line {
 }
 
 /** One line per published port, ordered like `docker port`: by port, protocol, then IPv4 before IPv6. */
-export function publishedPorts(exposures: readonly Exposure[], wanted: { port: number; protocol: Protocol } | null): string[] {
+export function publishedPorts(
+  exposures: readonly Exposure[],
+  wanted: { port: number; protocol: Protocol } | null,
+): string[] {
   const lines: Line[] = [];
   for (const e of exposures) {
     for (let offset = 0; offset <= e.containerPort.end - e.containerPort.start; offset += 1) {
@@ -99,6 +114,12 @@ export function publishedPorts(exposures: readonly Exposure[], wanted: { port: n
       });
     }
   }
-  lines.sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0) || a.family - b.family || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  lines.sort(
+    (a, b) =>
+      a.port - b.port ||
+      (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0) ||
+      a.family - b.family ||
+      (a.text < b.text ? -1 : a.text > b.text ? 1 : 0),
+  );
   return [...new Set(lines.map((l) => l.text))];
 }

@@ -9,10 +9,18 @@ import { compilePaths } from './pipeline.js';
 import type { CompileOutcome } from './pipeline.js';
 import { useColor } from './context.js';
 
-export function reportDiagnostics(ctx: CliContext, diagnostics: readonly Diagnostic[], texts?: ReadonlyMap<string, string>): void {
+export function reportDiagnostics(
+  ctx: CliContext,
+  diagnostics: readonly Diagnostic[],
+  texts?: ReadonlyMap<string, string>,
+): void {
   if (diagnostics.length === 0) return;
   ctx.stderr.write(
-    formatText(diagnostics, { codeFrame: ctx.stderr.isTTY, color: useColor(ctx, ctx.stderr), ...(texts ? { sources: texts } : {}) }),
+    formatText(diagnostics, {
+      codeFrame: ctx.stderr.isTTY,
+      color: useColor(ctx, ctx.stderr),
+      ...(texts ? { sources: texts } : {}),
+    }),
   );
 }
 
@@ -26,7 +34,11 @@ export function reportUsage(ctx: CliContext, message: string, exitCode = 2): voi
  * The start every compiling command shares: check the flags (usage error: exit 2), compile, print
  * the diagnostics; on invalid manifests set exit 1 and return null.
  */
-export async function compileForCommand(paths: readonly string[], flags: CompileFlags, ctx: CliContext): Promise<CompileOutcome | null> {
+export async function compileForCommand(
+  paths: readonly string[],
+  flags: CompileFlags,
+  ctx: CliContext,
+): Promise<CompileOutcome | null> {
   const parsed = compileOptionsFrom(flags, ctx.cwd);
   if (!parsed.ok) {
     reportUsage(ctx, parsed.message);

@@ -18,16 +18,21 @@ type Format = 'text' | 'json' | 'github';
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
     .command('validate')
-    .description('check manifests as compile does, for every host, without the host: YAML, schema, port specs, conflicts, interfaces, hosts, the lock file')
+    .description(
+      'check manifests as compile does, for every host, without the host: YAML, schema, port specs, conflicts, interfaces, hosts, the lock file',
+    )
     .argument('[paths...]', 'manifest files or directories searched for *.yaml and *.yml (default: .)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
-    .option('--lock <file>', 'lock file of dynamic host ports to check against, read only (default: the one compile uses)')
+    .option(
+      '--lock <file>',
+      'lock file of dynamic host ports to check against, read only (default: the one compile uses)',
+    )
     .addHelpText(
       'after',
       [
         '',
         'Checks what compile checks, for each host the manifests name (as compile --host NAME would):',
-        'port conflicts within and across files, interfaces against a host\'s `interfaces:`, `host:`',
+        "port conflicts within and across files, interfaces against a host's `interfaces:`, `host:`",
         'values against `hosts:`, duplicate containers, pools, and the lock file (readable, valid,',
         'its allocations held; a missing allocation is fine, compile chooses it). Left to plan and',
         'apply: pf and pfctl, and a gateway that only route(8) knows (entries on an undeclared',
@@ -49,7 +54,12 @@ export function registerValidate(program: Command, ctx: CliContext): void {
     });
 }
 
-export async function runValidate(paths: readonly string[], format: Format, ctx: CliContext, lockPath?: string): Promise<void> {
+export async function runValidate(
+  paths: readonly string[],
+  format: Format,
+  ctx: CliContext,
+  lockPath?: string,
+): Promise<void> {
   const outcome = await checkPaths(paths, { cwd: ctx.cwd, lockPath });
   const { diagnostics, texts } = outcome;
   switch (format) {
@@ -62,7 +72,13 @@ export async function runValidate(paths: readonly string[], format: Format, ctx:
     case 'text': {
       const tty = ctx.stdout.isTTY;
       ctx.stdout.write(formatText(diagnostics, { codeFrame: tty, color: useColor(ctx), sources: texts }));
-      ctx.stderr.write(formatSummary(diagnostics, { files: outcome.files.length, containers: outcome.containers, hosts: outcome.hosts.length }));
+      ctx.stderr.write(
+        formatSummary(diagnostics, {
+          files: outcome.files.length,
+          containers: outcome.containers,
+          hosts: outcome.hosts.length,
+        }),
+      );
       break;
     }
   }

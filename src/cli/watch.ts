@@ -122,14 +122,28 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .option('--debounce <duration>', 'quiet time after a change before the agent acts', '500ms')
     .option('--settle <duration>', 'how long a new or changed manifest must stay unchanged before it counts', '2s')
     .option('--interval <duration>', 'reconcile interval (0: only on SIGHUP)', '60s')
-    .addOption(new Option('--drift <mode>', 'what to do when the live anchor was changed outside pfexpose').choices(['correct', 'warn']).default('correct'))
-    .option('--pull <duration>', 'bring the git checkout holding the manifests to its upstream this often (fetch + reset --hard), then reconcile')
+    .addOption(
+      new Option('--drift <mode>', 'what to do when the live anchor was changed outside pfexpose')
+        .choices(['correct', 'warn'])
+        .default('correct'),
+    )
+    .option(
+      '--pull <duration>',
+      'bring the git checkout holding the manifests to its upstream this often (fetch + reset --hard), then reconcile',
+    )
     .option('--kill-states', 'end the open connections of removed or narrowed exposures', false)
-    .option('--lock-wait <duration>', 'how long an apply waits for another pfexpose holding the lock (default: 30s; up to 1h)')
+    .option(
+      '--lock-wait <duration>',
+      'how long an apply waits for another pfexpose holding the lock (default: 30s; up to 1h)',
+    )
     .addOption(new Option('--wait <duration>').hideHelp())
     .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (up to 1h)', '30s')
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
-    .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(
+      new Option('--log-level <level>', 'lowest level logged')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
     .option('--metrics <address:port>', 'serve /metrics and /healthz on this address (e.g. 127.0.0.1:9813)')
     .option('--metrics-allow-remote', 'allow --metrics on an address other than loopback', false)
     .addHelpText('after', HELP_AFTER)
@@ -154,7 +168,11 @@ function parseTimes(flags: WatchFlags): { ok: true; times: ParsedTimes } | { ok:
   if (!settle.ok) return settle;
   const interval = parseDuration('--interval', flags.interval, 's', DURATION_LIMITS.interval);
   if (!interval.ok) return interval;
-  if (interval.ms > 0 && interval.ms < 100) return { ok: false, message: `--interval ${flags.interval} is too short: use at least 100ms, or 0 to reconcile only on SIGHUP` };
+  if (interval.ms > 0 && interval.ms < 100)
+    return {
+      ok: false,
+      message: `--interval ${flags.interval} is too short: use at least 100ms, or 0 to reconcile only on SIGHUP`,
+    };
   let pullMs: number | null = null;
   if (flags.pull !== undefined) {
     const pull = parseDuration('--pull', flags.pull, 's', DURATION_LIMITS.pull);
@@ -169,7 +187,14 @@ function parseTimes(flags: WatchFlags): { ok: true; times: ParsedTimes } | { ok:
   if (!pfctlTimeout.ok) return pfctlTimeout;
   return {
     ok: true,
-    times: { debounceMs: debounce.ms, settleMs: settle.ms, intervalMs: interval.ms, pullMs, lockWaitMs: lockWait.ms, pfctlTimeoutMs: pfctlTimeout.ms },
+    times: {
+      debounceMs: debounce.ms,
+      settleMs: settle.ms,
+      intervalMs: interval.ms,
+      pullMs,
+      lockWaitMs: lockWait.ms,
+      pfctlTimeoutMs: pfctlTimeout.ms,
+    },
   };
 }
 
@@ -185,13 +210,20 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
     const parsed = parseListenAddress(flags.metrics);
     if (!parsed.ok) return reportUsage(ctx, parsed.message);
     if (!isLoopback(parsed.address.host) && flags.metricsAllowRemote !== true) {
-      return reportUsage(ctx, `--metrics ${flags.metrics} is not a loopback address: use 127.0.0.1 or [::1], or add --metrics-allow-remote to serve it to the network`);
+      return reportUsage(
+        ctx,
+        `--metrics ${flags.metrics} is not a loopback address: use 127.0.0.1 or [::1], or add --metrics-allow-remote to serve it to the network`,
+      );
     }
     metricsAddress = parsed.address;
   }
 
   const options = compiled.options;
-  const log = createAgentLog({ format: flags.logFormat, level: flags.logLevel, write: (line) => ctx.stdout.write(line) });
+  const log = createAgentLog({
+    format: flags.logFormat,
+    level: flags.logLevel,
+    write: (line) => ctx.stdout.write(line),
+  });
   const lockPath = options.lockPath ?? (await defaultLockPath(paths, ctx.cwd));
   // The lock compile would use (the repository's, found from the paths). Watching only some of the
   // manifests under its directory (files, or a subdirectory): the lock entries of containers the
@@ -200,10 +232,28 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   const cache = new ManifestCache(paths, { cwd: ctx.cwd, lockPath, settleMs: times.times.settleMs });
   // Unchanged files keep their YamlFile objects in the cache above, and with them their built documents.
   const loadCache = createLoadCache();
-  const compileFor = (parsed: readonly YamlFile[], lockText: string | null, gateway: string | undefined): CompileOutcome =>
-    compileParsed(parsed, { ...options, lockPath, partialLoad, ...(gateway === undefined ? {} : { gateway }) }, lockText, loadCache);
-  let prepared: { parsed: YamlFile[]; lockText: string | null; gateway: string | undefined; outcome: CompileOutcome } | null = null;
-  const pfctl = createPfctl({ program: resolvePfctlProgram(flags.pfctl, ctx.env), env: ctx.env, timeoutMs: times.times.pfctlTimeoutMs });
+  const compileFor = (
+    parsed: readonly YamlFile[],
+    lockText: string | null,
+    gateway: string | undefined,
+  ): CompileOutcome =>
+    compileParsed(
+      parsed,
+      { ...options, lockPath, partialLoad, ...(gateway === undefined ? {} : { gateway }) },
+      lockText,
+      loadCache,
+    );
+  let prepared: {
+    parsed: YamlFile[];
+    lockText: string | null;
+    gateway: string | undefined;
+    outcome: CompileOutcome;
+  } | null = null;
+  const pfctl = createPfctl({
+    program: resolvePfctlProgram(flags.pfctl, ctx.env),
+    env: ctx.env,
+    timeoutMs: times.times.pfctlTimeoutMs,
+  });
   const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
   const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
   const lock = new ExclusiveLock(state.lockPath, { command: 'watch' });
@@ -221,14 +271,21 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         // What prepare compiled serves once, and only when nothing it was made from has moved since.
         const ready = prepared;
         prepared = null;
-        if (ready !== null && ready.gateway === gateway && ready.lockText === snapshot.lockText && sameItems(ready.parsed, snapshot.parsed)) {
+        if (
+          ready !== null &&
+          ready.gateway === gateway &&
+          ready.lockText === snapshot.lockText &&
+          sameItems(ready.parsed, snapshot.parsed)
+        ) {
           return ready.outcome;
         }
         return compileFor(snapshot.parsed, snapshot.lockText, gateway);
       },
       detectGateway: async () => {
         const found = await route.defaultRoute('inet');
-        return found.kind === 'found' ? { ok: true, interface: found.interface } : { ok: false, message: found.message };
+        return found.kind === 'found'
+          ? { ok: true, interface: found.interface }
+          : { ok: false, message: found.message };
       },
       readDeployed: (anchor) => readDeployed(pfctl, anchor),
       checkHooks: (anchor) => checkHooks(pfctl, anchor),
@@ -240,7 +297,8 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         const pending = await state.readPendingConfirm();
         if (pending.kind === 'absent') return { kind: 'none' };
         if (pending.kind === 'corrupt') return { kind: 'refused', reason: pending.message };
-        if (Date.parse(pending.value.deadline) > Date.now()) return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
+        if (Date.parse(pending.value.deadline) > Date.now())
+          return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
         return revertExpiredConfirm({ pfctl, state, lock }, { lockWaitMs: times.times.lockWaitMs });
       },
       readRecorded: async (anchor) => {
@@ -264,7 +322,11 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         ? {}
         : {
             pull: (signal) =>
-              pullCheckout({ dir: firstPath.endsWith('.yaml') || firstPath.endsWith('.yml') ? resolve(firstPath, '..') : firstPath, env: ctx.env, signal }),
+              pullCheckout({
+                dir: firstPath.endsWith('.yaml') || firstPath.endsWith('.yml') ? resolve(firstPath, '..') : firstPath,
+                env: ctx.env,
+                signal,
+              }),
           }),
       log,
       metrics,

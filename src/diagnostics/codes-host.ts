@@ -3,6 +3,10 @@
 import type { CodeInfo } from './codes.js';
 
 export const hostCodes = {
-  'lock-unreadable': { summary: 'the lock file exists but cannot be read (not a regular file, over 32 MiB, permissions)' },
-  'pfctl-rejected': { summary: 'pfctl rejected a line of the ruleset in its dry run; the diagnostic sits on the entry that made it' },
+  'lock-unreadable': {
+    summary: 'the lock file exists but cannot be read (not a regular file, over 32 MiB, permissions)',
+  },
+  'pfctl-rejected': {
+    summary: 'pfctl rejected a line of the ruleset in its dry run; the diagnostic sits on the entry that made it',
+  },
 } as const satisfies Record<string, CodeInfo>;

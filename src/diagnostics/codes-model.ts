@@ -18,7 +18,9 @@ export const modelCodes = {
   'port-conflict': { summary: 'two exposures claim the same listen side, family, protocol and host port' },
   'pool-full': { summary: 'no free block of host ports is left for a dynamic host port' },
   'lock-frozen': { summary: 'the lock file would have to change but --frozen forbids it' },
-  'lock-moved': { summary: 'a host port recorded in the lock file moved: it is outside the pool now, or another lock entry holds it' },
+  'lock-moved': {
+    summary: 'a host port recorded in the lock file moved: it is outside the pool now, or another lock entry holds it',
+  },
   'lock-syntax': { summary: 'the lock file is not valid JSON' },
   'lock-schema': { summary: 'the lock file is JSON but not a version 1 pfexpose lock' },
 } as const satisfies Record<string, CodeInfo>;

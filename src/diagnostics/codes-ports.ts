@@ -31,7 +31,10 @@ export const portCodes = {
   'port-long-conflict': { summary: 'a port entry uses keys that exclude each other' },
   'port-long-empty': { summary: 'a list in a port entry (interfaces, from) is empty' },
   'port-long-duplicate': { summary: 'a list in a port entry names the same value twice' },
-  'port-sctp-translation': { summary: 'an sctp entry whose host port differs from its container port: pf never rewrites SCTP ports, so publish the same port on both sides' },
+  'port-sctp-translation': {
+    summary:
+      'an sctp entry whose host port differs from its container port: pf never rewrites SCTP ports, so publish the same port on both sides',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type PortCode = keyof typeof portCodes;

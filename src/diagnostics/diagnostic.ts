@@ -71,7 +71,17 @@ export function isPathDiagnostic(d: Pick<Diagnostic, 'line'>): boolean {
 
 /** A path diagnostic (see isPathDiagnostic). */
 export function atPath(code: DiagnosticCode, file: string, message: string, hint?: string): Diagnostic {
-  return { code, severity: 'error', message, file, line: 0, column: 0, endLine: 0, endColumn: 0, ...(hint === undefined ? {} : { hint }) };
+  return {
+    code,
+    severity: 'error',
+    message,
+    file,
+    line: 0,
+    column: 0,
+    endLine: 0,
+    endColumn: 0,
+    ...(hint === undefined ? {} : { hint }),
+  };
 }
 
 /** Where a diagnostic is, for one-line forms (logs): `FILE:LINE:COLUMN`, the path alone, or `pfexpose` for the command line. */

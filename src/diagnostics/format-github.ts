@@ -72,7 +72,13 @@ export function formatGithub(diagnostics: readonly Diagnostic[]): string {
       }
       const position = isCommandLine(d)
         ? []
-        : [`file=${escapeGithubProperty(d.file)}`, `line=${d.line}`, `col=${d.column}`, `endLine=${d.endLine}`, `endColumn=${d.endColumn}`];
+        : [
+            `file=${escapeGithubProperty(d.file)}`,
+            `line=${d.line}`,
+            `col=${d.column}`,
+            `endLine=${d.endLine}`,
+            `endColumn=${d.endColumn}`,
+          ];
       const properties = [...position, `title=${escapeGithubProperty(d.code)}`].join(',');
       return `::${d.severity} ${properties}::${escapeGithubData(message)}\n`;
     })

@@ -8,7 +8,14 @@ import type { ExclusiveLock, LockAcquireResult } from './exclusive-lock.js';
 import { mapPfctlErrors } from './map-pfctl-errors.js';
 import type { LoadResult, Pfctl } from './pfctl.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
-import { normalizedLines, readDeployed, rulesetLabels, sameLines, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
+import {
+  normalizedLines,
+  readDeployed,
+  rulesetLabels,
+  sameLines,
+  type DeployedAnchor,
+  type DeployedRead,
+} from './read-deployed.js';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import { narrowedLabels } from '../plan/narrowed-labels.js';
 import {
@@ -180,19 +187,33 @@ async function applyUnderLock(deps: ApplyDeps, request: ApplyRequest, notes: rea
     unsettled = fast.reason;
   }
   const checked = await preflightAndSettle(deps, request.anchor);
-  const warnings = unsettled === null ? [] : [`the first load did not complete (${unsettled}); the anchor was read and the ruleset applied through the full path`];
-  if (checked.kind !== 'ready') return unsettled === null ? checked.outcome : afterUnsettled(unsettled, checked.outcome);
-  const outcome = settled(await applyDesired(deps, request, checked.deployed, [...notes, ...warnings, ...checked.warnings]));
-  if (unsettled !== null && outcome.kind !== 'applied' && outcome.kind !== 'unchanged') return afterUnsettled(unsettled, outcome);
+  const warnings =
+    unsettled === null
+      ? []
+      : [
+          `the first load did not complete (${unsettled}); the anchor was read and the ruleset applied through the full path`,
+        ];
+  if (checked.kind !== 'ready')
+    return unsettled === null ? checked.outcome : afterUnsettled(unsettled, checked.outcome);
+  const outcome = settled(
+    await applyDesired(deps, request, checked.deployed, [...notes, ...warnings, ...checked.warnings]),
+  );
+  if (unsettled !== null && outcome.kind !== 'applied' && outcome.kind !== 'unchanged')
+    return afterUnsettled(unsettled, outcome);
   return withReverted(outcome, checked.revertedExpired);
 }
 
 /** The full path after an unsettled fast load did not succeed either: pf was touched, so never "refused". */
 function afterUnsettled(first: string, outcome: ApplyOutcome): ApplyOutcome {
   if (outcome.kind === 'refused') {
-    return { kind: 'failed', reason: `${first}; then the anchor could not be applied through the full path: ${outcome.reason}`, restored: false };
+    return {
+      kind: 'failed',
+      reason: `${first}; then the anchor could not be applied through the full path: ${outcome.reason}`,
+      restored: false,
+    };
   }
-  if (outcome.kind === 'failed') return { ...outcome, reason: `${first}; then, through the full path: ${outcome.reason}` };
+  if (outcome.kind === 'failed')
+    return { ...outcome, reason: `${first}; then, through the full path: ${outcome.reason}` };
   return outcome;
 }
 
@@ -203,94 +224,123 @@ function afterUnsettled(first: string, outcome: ApplyOutcome): ApplyOutcome {
  */
 export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest): Promise<ApplyOutcome> {
   const noHistory = (): ApplyOutcome =>
-    refusal(`nothing to roll back to: the state directory ${deps.state.path} does not exist, so no apply was recorded there (is --state-dir the one apply used?)`);
-  return withLock(deps, request.lockWaitMs, refusal, async (notes) => {
-    const pre = await preflight(deps.pfctl, request.anchor);
-    if (pre.kind === 'refused') return refusal(pre.reason, [], pre.linesToAdd);
-    const pending = await deps.state.readPendingConfirm();
-    if (pending.kind === 'corrupt') return refusal(pending.message);
-    if (pending.kind === 'ok') {
-      const before = await readDeployed(deps.pfctl, pending.value.anchor);
-      const reverted = await revertPending(deps, pending.value, 'rollback');
-      if (reverted.kind === 'failed') return reverted;
-      if (reverted.kind === 'refused') return refusal(reverted.reason);
-      if (reverted.kind !== 'reverted') return refusal('the pending confirmation could not be undone');
-      return {
-        kind: 'applied',
-        previous: before.kind === 'ok' ? before.text : '',
-        attempts: 1,
-        killedLabels: [],
-        warnings: [`undid the apply that awaited confirmation (pfexpose confirm) by loading the ruleset before it`],
-        ...lineChanges(before.kind === 'ok' ? before.lines : [], normalizedLines(reverted.ruleset)),
-        revertedExpired: false,
-      };
-    }
-    const deployed = await readDeployed(deps.pfctl, request.anchor);
-    if (deployed.kind !== 'ok') return refusal(deployed.message);
-    const history = await deps.state.readHistory();
-    const damaged = history.corrupt.length > 0 ? ` (damaged history entries: ${history.corrupt.map((c) => c.path).join(', ')})` : '';
-    // What pf holds must be what the history recorded last: otherwise its record is missing (a full
-    // disk after the load, a hand edit), and "the ruleset before it" is not known. Never a guess.
-    const newest = history.entries.find((entry) => entry.anchor === request.anchor);
-    if (newest !== undefined && !sameLines(normalizedLines(newest.ruleset), deployed.lines)) {
-      return refusal(
-        `anchor "${request.anchor}" holds a ruleset the history in ${deps.state.path} does not record as its newest (its record is missing, e.g. the disk was full, or the anchor was changed by hand); nothing was loaded: run pfexpose apply to record the manifests' ruleset, then roll back${damaged}`,
-      );
-    }
-    const target = history.entries.find(
-      (entry) => entry.anchor === request.anchor && !sameLines(normalizedLines(entry.ruleset), deployed.lines),
+    refusal(
+      `nothing to roll back to: the state directory ${deps.state.path} does not exist, so no apply was recorded there (is --state-dir the one apply used?)`,
     );
-    if (target === undefined) {
-      return refusal(`nothing to roll back to: the history in ${deps.state.path} holds no earlier ruleset for anchor "${request.anchor}"${damaged}`);
-    }
-    const own = checkOwnRuleset(target.ruleset, request.anchor);
-    if (!own.ok) {
-      const file = `${deps.state.path}/history/${historyName(target.sequence)}`;
-      const what =
-        target.kind === 'initial'
-          ? 'what the anchor held before pfexpose first loaded it, and it is not pfexpose\'s own rules'
-          : 'not pfexpose\'s own rules';
-      return refusal(
-        `the history entry ${file} to roll back to is ${what} (${describeForeign(own.foreign)}); nothing was loaded: delete that file to roll back past it, or load those rules by hand (pfctl -a ${request.anchor} -f FILE)`,
+  return withLock(
+    deps,
+    request.lockWaitMs,
+    refusal,
+    async (notes) => {
+      const pre = await preflight(deps.pfctl, request.anchor);
+      if (pre.kind === 'refused') return refusal(pre.reason, [], pre.linesToAdd);
+      const pending = await deps.state.readPendingConfirm();
+      if (pending.kind === 'corrupt') return refusal(pending.message);
+      if (pending.kind === 'ok') {
+        const before = await readDeployed(deps.pfctl, pending.value.anchor);
+        const reverted = await revertPending(deps, pending.value, 'rollback');
+        if (reverted.kind === 'failed') return reverted;
+        if (reverted.kind === 'refused') return refusal(reverted.reason);
+        if (reverted.kind !== 'reverted') return refusal('the pending confirmation could not be undone');
+        return {
+          kind: 'applied',
+          previous: before.kind === 'ok' ? before.text : '',
+          attempts: 1,
+          killedLabels: [],
+          warnings: [`undid the apply that awaited confirmation (pfexpose confirm) by loading the ruleset before it`],
+          ...lineChanges(before.kind === 'ok' ? before.lines : [], normalizedLines(reverted.ruleset)),
+          revertedExpired: false,
+        };
+      }
+      const deployed = await readDeployed(deps.pfctl, request.anchor);
+      if (deployed.kind !== 'ok') return refusal(deployed.message);
+      const history = await deps.state.readHistory();
+      const damaged =
+        history.corrupt.length > 0
+          ? ` (damaged history entries: ${history.corrupt.map((c) => c.path).join(', ')})`
+          : '';
+      // What pf holds must be what the history recorded last: otherwise its record is missing (a full
+      // disk after the load, a hand edit), and "the ruleset before it" is not known. Never a guess.
+      const newest = history.entries.find((entry) => entry.anchor === request.anchor);
+      if (newest !== undefined && !sameLines(normalizedLines(newest.ruleset), deployed.lines)) {
+        return refusal(
+          `anchor "${request.anchor}" holds a ruleset the history in ${deps.state.path} does not record as its newest (its record is missing, e.g. the disk was full, or the anchor was changed by hand); nothing was loaded: run pfexpose apply to record the manifests' ruleset, then roll back${damaged}`,
+        );
+      }
+      const target = history.entries.find(
+        (entry) => entry.anchor === request.anchor && !sameLines(normalizedLines(entry.ruleset), deployed.lines),
       );
-    }
-    const undone = await undoneBy(deps.state, request.anchor, deployed);
-    const rollbackRequest: ApplyRequest = {
-      anchor: request.anchor,
-      ruleset: target.ruleset,
-      exposures: [],
-      manifestDigest: target.manifestDigest,
-      ...(request.killStates === undefined ? {} : { killStates: request.killStates }),
-    };
-    // What the rollback takes out: the agent must not put it back by itself (see watch-agent.ts).
-    const outcome = settled(await applyDesired(deps, rollbackRequest, deployed, notes, { kind: 'rollback', undone }));
-    if (outcome.kind !== 'applied') return outcome;
-    return { ...outcome, rolledBackTo: target.appliedAt, ...(target.kind === 'initial' ? { rolledBackToInitial: true } : {}) };
-  }, preflightFirst(deps, request.anchor, noHistory));
+      if (target === undefined) {
+        return refusal(
+          `nothing to roll back to: the history in ${deps.state.path} holds no earlier ruleset for anchor "${request.anchor}"${damaged}`,
+        );
+      }
+      const own = checkOwnRuleset(target.ruleset, request.anchor);
+      if (!own.ok) {
+        const file = `${deps.state.path}/history/${historyName(target.sequence)}`;
+        const what =
+          target.kind === 'initial'
+            ? "what the anchor held before pfexpose first loaded it, and it is not pfexpose's own rules"
+            : "not pfexpose's own rules";
+        return refusal(
+          `the history entry ${file} to roll back to is ${what} (${describeForeign(own.foreign)}); nothing was loaded: delete that file to roll back past it, or load those rules by hand (pfctl -a ${request.anchor} -f FILE)`,
+        );
+      }
+      const undone = await undoneBy(deps.state, request.anchor, deployed);
+      const rollbackRequest: ApplyRequest = {
+        anchor: request.anchor,
+        ruleset: target.ruleset,
+        exposures: [],
+        manifestDigest: target.manifestDigest,
+        ...(request.killStates === undefined ? {} : { killStates: request.killStates }),
+      };
+      // What the rollback takes out: the agent must not put it back by itself (see watch-agent.ts).
+      const outcome = settled(await applyDesired(deps, rollbackRequest, deployed, notes, { kind: 'rollback', undone }));
+      if (outcome.kind !== 'applied') return outcome;
+      return {
+        ...outcome,
+        rolledBackTo: target.appliedAt,
+        ...(target.kind === 'initial' ? { rolledBackToInitial: true } : {}),
+      };
+    },
+    preflightFirst(deps, request.anchor, noHistory),
+  );
 }
 
 /** `pfexpose confirm`: keeps the change an `apply --confirm` made, if its window is still open. */
-export async function confirmApply(deps: ApplyDeps, options: { lockWaitMs?: number; anchor?: string } = {}): Promise<ConfirmOutcome> {
+export async function confirmApply(
+  deps: ApplyDeps,
+  options: { lockWaitMs?: number; anchor?: string } = {},
+): Promise<ConfirmOutcome> {
   const refuse = (reason: string): ConfirmOutcome => ({ kind: 'refused', reason });
   // No state directory: no window was ever opened there, and nothing is created to say so.
-  const nothing: AbsentState<ConfirmOutcome> = { first: () => Promise.resolve({ kind: 'none' }), isRefusal: (outcome) => outcome.kind !== 'confirmed' && outcome.kind !== 'too-late' };
-  return withLock(deps, options.lockWaitMs ?? 10_000, refuse, async () => {
-    const pending = await deps.state.readPendingConfirm();
-    if (pending.kind === 'absent') return { kind: 'none', ...(await lastRevert(deps.state)) };
-    if (pending.kind === 'corrupt') return refuse(pending.message);
-    if (options.anchor !== undefined && pending.value.anchor !== options.anchor) {
-      return { kind: 'other-anchor', anchor: pending.value.anchor, deadline: pending.value.deadline };
-    }
-    if (windowClosed(deps, pending.value)) {
-      return { kind: 'too-late', revert: await revertPending(deps, pending.value) };
-    }
-    try {
-      await deps.state.clearPendingConfirm();
-    } catch (error) {
-      return refuse(`cannot remove the pending confirmation record: ${errorMessage(error)}`);
-    }
-    return { kind: 'confirmed', anchor: pending.value.anchor, deadline: pending.value.deadline };
-  }, nothing);
+  const nothing: AbsentState<ConfirmOutcome> = {
+    first: () => Promise.resolve({ kind: 'none' }),
+    isRefusal: (outcome) => outcome.kind !== 'confirmed' && outcome.kind !== 'too-late',
+  };
+  return withLock(
+    deps,
+    options.lockWaitMs ?? 10_000,
+    refuse,
+    async () => {
+      const pending = await deps.state.readPendingConfirm();
+      if (pending.kind === 'absent') return { kind: 'none', ...(await lastRevert(deps.state)) };
+      if (pending.kind === 'corrupt') return refuse(pending.message);
+      if (options.anchor !== undefined && pending.value.anchor !== options.anchor) {
+        return { kind: 'other-anchor', anchor: pending.value.anchor, deadline: pending.value.deadline };
+      }
+      if (windowClosed(deps, pending.value)) {
+        return { kind: 'too-late', revert: await revertPending(deps, pending.value) };
+      }
+      try {
+        await deps.state.clearPendingConfirm();
+      } catch (error) {
+        return refuse(`cannot remove the pending confirmation record: ${errorMessage(error)}`);
+      }
+      return { kind: 'confirmed', anchor: pending.value.anchor, deadline: pending.value.deadline };
+    },
+    nothing,
+  );
 }
 
 /** The newest history entry when it is a commit-confirmed revert (see ConfirmOutcome 'none'). */
@@ -322,7 +372,11 @@ export async function readAheadForRevert(deps: ApplyDeps, pending: PendingConfir
   if (mark === null) return null;
   const read = await readDeployed(deps.pfctl, pending.anchor);
   if (read.kind !== 'ok') return null;
-  return { createdAt: pending.createdAt, mark, deployed: { lines: read.lines, text: read.text, tables: read.tables, exists: read.exists } };
+  return {
+    createdAt: pending.createdAt,
+    mark,
+    deployed: { lines: read.lines, text: read.text, tables: read.tables, exists: read.exists },
+  };
 }
 
 export async function revertExpiredConfirm(
@@ -338,20 +392,33 @@ export async function revertExpiredConfirm(
   } = {},
 ): Promise<PendingOutcome> {
   const refuse = (reason: string): PendingOutcome => ({ kind: 'refused', reason });
-  const nothing: AbsentState<PendingOutcome> = { first: () => Promise.resolve({ kind: 'none' }), isRefusal: (outcome) => outcome.kind === 'none' || outcome.kind === 'refused' };
-  return withLock(deps, options.lockWaitMs ?? 30_000, refuse, async () => {
-    const pending = await deps.state.readPendingConfirm();
-    if (pending.kind === 'absent') return { kind: 'none' };
-    if (pending.kind === 'corrupt') return refuse(pending.message);
-    if (options.createdAt !== undefined && pending.value.createdAt !== options.createdAt) return { kind: 'none' };
-    if (!windowClosed(deps, pending.value, options.sameBoot === true)) {
-      return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
-    }
-    const ahead = options.readAhead ?? null;
-    const usable =
-      ahead !== null && ahead.createdAt === pending.value.createdAt && (await deps.state.mark().catch(() => null)) === ahead.mark ? ahead.deployed : null;
-    return revertPending(deps, pending.value, 'confirm-revert', usable);
-  }, nothing);
+  const nothing: AbsentState<PendingOutcome> = {
+    first: () => Promise.resolve({ kind: 'none' }),
+    isRefusal: (outcome) => outcome.kind === 'none' || outcome.kind === 'refused',
+  };
+  return withLock(
+    deps,
+    options.lockWaitMs ?? 30_000,
+    refuse,
+    async () => {
+      const pending = await deps.state.readPendingConfirm();
+      if (pending.kind === 'absent') return { kind: 'none' };
+      if (pending.kind === 'corrupt') return refuse(pending.message);
+      if (options.createdAt !== undefined && pending.value.createdAt !== options.createdAt) return { kind: 'none' };
+      if (!windowClosed(deps, pending.value, options.sameBoot === true)) {
+        return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
+      }
+      const ahead = options.readAhead ?? null;
+      const usable =
+        ahead !== null &&
+        ahead.createdAt === pending.value.createdAt &&
+        (await deps.state.mark().catch(() => null)) === ahead.mark
+          ? ahead.deployed
+          : null;
+      return revertPending(deps, pending.value, 'confirm-revert', usable);
+    },
+    nothing,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -362,8 +429,14 @@ export async function revertExpiredConfirm(
  * nothing was recorded yet.
  */
 async function assumedDeployed(deps: ApplyDeps, request: ApplyRequest): Promise<DeployedAnchor | null> {
-  if (request.assumeDeployed === undefined || request.confirmSeconds !== undefined || request.expectedFingerprint !== undefined) return null;
-  if (request.assumeStateMark !== undefined && (await deps.state.mark().catch(() => null)) !== request.assumeStateMark) return null;
+  if (
+    request.assumeDeployed === undefined ||
+    request.confirmSeconds !== undefined ||
+    request.expectedFingerprint !== undefined
+  )
+    return null;
+  if (request.assumeStateMark !== undefined && (await deps.state.mark().catch(() => null)) !== request.assumeStateMark)
+    return null;
   const pending = await deps.state.readPendingConfirm();
   if (pending.kind !== 'absent') return null;
   // The first load into the anchor records what it held before (for rollback): only from a read.
@@ -403,7 +476,9 @@ async function preflightAndSettle(deps: ApplyDeps, anchor: string): Promise<Prep
     if (reverted.kind === 'refused') return stop(refusal(reverted.reason));
     if (reverted.kind === 'reverted') {
       revertedExpired = true;
-      warnings.push(`an unconfirmed apply of anchor "${reverted.anchor}" had passed its deadline (${pending.value.deadline}) and was reverted first`);
+      warnings.push(
+        `an unconfirmed apply of anchor "${reverted.anchor}" had passed its deadline (${pending.value.deadline}) and was reverted first`,
+      );
     }
     deployed = await readDeployed(deps.pfctl, anchor);
     if (deployed.kind !== 'ok') return stop(refusal(deployed.message));
@@ -433,11 +508,18 @@ async function applyDesired(
   if (tables !== null) warnings.push(tables);
 
   if (sameLines(desiredLines, deployed.lines)) {
-    const recorded = current !== null && current.manifestDigest === request.manifestDigest && sameLines(normalizedLines(current.ruleset), desiredLines);
+    const recorded =
+      current !== null &&
+      current.manifestDigest === request.manifestDigest &&
+      sameLines(normalizedLines(current.ruleset), desiredLines);
     if (!recorded) {
       const failure = await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest });
       if (failure !== null) {
-        return { kind: 'failed', reason: `pf already holds the ruleset, but ${failure}; free the space (or fix the directory) and apply again`, restored: true };
+        return {
+          kind: 'failed',
+          reason: `pf already holds the ruleset, but ${failure}; free the space (or fix the directory) and apply again`,
+          restored: true,
+        };
       }
     }
     return { kind: 'unchanged', ruleset, warnings, revertedExpired: false };
@@ -459,7 +541,8 @@ async function applyDesired(
       const diagnostics = mapPfctlErrors(dry.errors, ruleset, request.exposures, request.dialect);
       return refusal(`pfctl rejected the ruleset in its dry run, nothing was loaded: ${dry.message}`, diagnostics);
     }
-    if (dry.kind !== 'ok') return refusal(`the dry run (pfctl -nf) did not complete, nothing was loaded: ${dry.message}`);
+    if (dry.kind !== 'ok')
+      return refusal(`the dry run (pfctl -nf) did not complete, nothing was loaded: ${dry.message}`);
     warnings.push(...dry.warnings.map((w) => `pfctl: ${w}`));
   }
 
@@ -480,8 +563,14 @@ async function applyDesired(
   // `rollback` can go back to it. Written before the load: a crash after the commit keeps it too.
   if (recordAs.kind === 'apply' && (await deps.state.readNewest(anchor).catch(() => null)) === null) {
     // Without it, a later rollback would not know what came before: nothing is loaded then.
-    const failure = await record(state, { anchor, ruleset: previous.text, manifestDigest: previous.manifestDigest, kind: 'initial' });
-    if (failure !== null) return refusal(`nothing was loaded: ${failure} (what the anchor holds before pfexpose's first load)`);
+    const failure = await record(state, {
+      anchor,
+      ruleset: previous.text,
+      manifestDigest: previous.manifestDigest,
+      kind: 'initial',
+    });
+    if (failure !== null)
+      return refusal(`nothing was loaded: ${failure} (what the anchor holds before pfexpose's first load)`);
   }
 
   let pending: PendingConfirm | null = null;
@@ -518,9 +607,11 @@ async function applyDesired(
         () => null,
         (error: unknown) => errorMessage(error),
       );
-      if (cleared !== null) note = `; the confirmation record could not be removed (${cleared}): its watchdog will find pf as it was and only record that`;
+      if (cleared !== null)
+        note = `; the confirmation record could not be removed (${cleared}): its watchdog will find pf as it was and only record that`;
     }
-    if (keepWindow && pending !== null) note = `; the confirmation watchdog will try to load the previous ruleset again at ${pending.deadline}`;
+    if (keepWindow && pending !== null)
+      note = `; the confirmation watchdog will try to load the previous ruleset again at ${pending.deadline}`;
     if (loaded.kind === 'rejected') {
       const diagnostics = mapPfctlErrors(loaded.errors, ruleset, request.exposures, request.dialect);
       return refusal(`pfctl rejected the ruleset, nothing was loaded: ${loaded.message}${note}`, diagnostics);
@@ -536,9 +627,18 @@ async function applyDesired(
   // A drift repair puts back what the history already says is current: no new entry (and a
   // rollback's entry stays the newest, which is what keeps the agent holding).
   const alreadyCurrent =
-    recordAs.kind === 'apply' && current !== null && current.manifestDigest === request.manifestDigest && sameLines(normalizedLines(current.ruleset), desiredLines);
+    recordAs.kind === 'apply' &&
+    current !== null &&
+    current.manifestDigest === request.manifestDigest &&
+    sameLines(normalizedLines(current.ruleset), desiredLines);
   if (!alreadyCurrent) {
-    const failure = await record(state, { anchor, ruleset, manifestDigest: request.manifestDigest, kind: recordAs.kind, ...(recordAs.undone === undefined ? {} : { undone: recordAs.undone }) });
+    const failure = await record(state, {
+      anchor,
+      ruleset,
+      manifestDigest: request.manifestDigest,
+      kind: recordAs.kind,
+      ...(recordAs.undone === undefined ? {} : { undone: recordAs.undone }),
+    });
     if (failure !== null) {
       // Not success: pf holds a ruleset no record knows, so rollback refuses until an apply records
       // it. A commit-confirmed window stays open and reverts as usual.
@@ -591,7 +691,13 @@ async function applyDesired(
  * appears in the main ruleset or any other anchor is left alone, with a warning. Returns the labels
  * ended; every label left open is said in warnings.
  */
-async function killRemovedStates(pfctl: Pfctl, anchor: string, ownPrevious: string | null, ruleset: string, warnings: string[]): Promise<string[]> {
+async function killRemovedStates(
+  pfctl: Pfctl,
+  anchor: string,
+  ownPrevious: string | null,
+  ruleset: string,
+  warnings: string[],
+): Promise<string[]> {
   if (ownPrevious === null) {
     warnings.push(
       `--kill-states ended no connections: what anchor "${anchor}" held is not a ruleset the state directory records pfexpose loading there, so its labels may not be pfexpose's (end them by hand with pfctl -k label -k LABEL if they are)`,
@@ -601,12 +707,15 @@ async function killRemovedStates(pfctl: Pfctl, anchor: string, ownPrevious: stri
   const keep = new Set(rulesetLabels(ruleset));
   // Removed labels, and labels whose rules now admit fewer sources: pf keeps the states the wider
   // rule made, so a narrowed exposure would still serve the clients it now refuses.
-  const removed = [...rulesetLabels(ownPrevious).filter((label) => !keep.has(label)), ...narrowedLabels(ownPrevious, ruleset)].sort(
-    (a, b) => (a < b ? -1 : a > b ? 1 : 0),
-  );
+  const removed = [
+    ...rulesetLabels(ownPrevious).filter((label) => !keep.has(label)),
+    ...narrowedLabels(ownPrevious, ruleset),
+  ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (removed.length === 0) return [];
   if (pfctl.labelsOutside === undefined) {
-    warnings.push(`--kill-states ended no connections: this pfctl adapter cannot list the labels outside anchor "${anchor}"`);
+    warnings.push(
+      `--kill-states ended no connections: this pfctl adapter cannot list the labels outside anchor "${anchor}"`,
+    );
     return [];
   }
   const outside = await pfctl.labelsOutside(anchor);
@@ -640,8 +749,10 @@ async function startConfirm(
   previous: { text: string; manifestDigest: string } | null,
 ): Promise<PendingConfirm | string> {
   const seconds = request.confirmSeconds ?? 0;
-  if (!(seconds > 0) || !Number.isFinite(seconds)) return `the confirmation window must be a positive number of seconds, not ${seconds}`;
-  if (deps.startConfirmWatchdog === undefined) return 'commit-confirmed needs a watchdog to revert the change, and none is configured';
+  if (!(seconds > 0) || !Number.isFinite(seconds))
+    return `the confirmation window must be a positive number of seconds, not ${seconds}`;
+  if (deps.startConfirmWatchdog === undefined)
+    return 'commit-confirmed needs a watchdog to revert the change, and none is configured';
   const at = now(deps);
   const monotonic = monotonicNow(deps);
   const pending: PendingConfirm = {
@@ -675,12 +786,18 @@ async function revertPending(
   kind: 'confirm-revert' | 'rollback' = 'confirm-revert',
   readAhead: DeployedAnchor | null = null,
 ): Promise<PendingOutcome> {
-  const deployed: DeployedRead = readAhead !== null ? { kind: 'ok', ...readAhead } : await readDeployed(deps.pfctl, pending.anchor);
-  if (deployed.kind !== 'ok') return { kind: 'failed', reason: `cannot revert the unconfirmed apply: ${deployed.message}`, restored: false };
+  const deployed: DeployedRead =
+    readAhead !== null ? { kind: 'ok', ...readAhead } : await readDeployed(deps.pfctl, pending.anchor);
+  if (deployed.kind !== 'ok')
+    return { kind: 'failed', reason: `cannot revert the unconfirmed apply: ${deployed.message}`, restored: false };
   const target = pending.previous?.ruleset ?? '';
   // StateDir.readPendingConfirm() already refused a record that would load anything else.
   const own = checkOwnRuleset(target, pending.anchor);
-  if (!own.ok) return { kind: 'refused', reason: `the pending confirmation would load rules that are not pfexpose's own (${describeForeign(own.foreign)}); nothing was loaded` };
+  if (!own.ok)
+    return {
+      kind: 'refused',
+      reason: `the pending confirmation would load rules that are not pfexpose's own (${describeForeign(own.foreign)}); nothing was loaded`,
+    };
   const targetLines = normalizedLines(target);
   if (!sameLines(deployed.lines, targetLines)) {
     const interrupted = interruption(deps);
@@ -690,7 +807,11 @@ async function revertPending(
       return { kind: 'failed', reason: `reverting the unconfirmed apply failed: ${loaded.reason}`, restored: false };
     }
     if (loaded.kind === 'rejected') {
-      return { kind: 'failed', reason: `reverting the unconfirmed apply failed: pfctl rejected the previous ruleset: ${loaded.message}`, restored: false };
+      return {
+        kind: 'failed',
+        reason: `reverting the unconfirmed apply failed: pfctl rejected the previous ruleset: ${loaded.message}`,
+        restored: false,
+      };
     }
   }
   const failure = await record(deps.state, {
@@ -708,7 +829,11 @@ async function revertPending(
   try {
     await deps.state.clearPendingConfirm();
   } catch (error) {
-    return { kind: 'failed', reason: `reverted, but cannot remove the pending record: ${errorMessage(error)}`, restored: true };
+    return {
+      kind: 'failed',
+      reason: `reverted, but cannot remove the pending record: ${errorMessage(error)}`,
+      restored: true,
+    };
   }
   return { kind: 'reverted', anchor: pending.anchor, ruleset: target };
 }
@@ -745,13 +870,22 @@ async function loadAndVerify(
         ? `the anchor read back after the load differs from the ruleset (${describeDifference(back.lines, wantLines)})`
         : `the anchor could not be read back after the load: ${back.message}`;
     if (previous === null) {
-      return { kind: 'failed', reason: `${why}; nothing was put back, as the anchor was not read before this load: check pfctl -a ${anchor} -sr`, restored: false };
+      return {
+        kind: 'failed',
+        reason: `${why}; nothing was put back, as the anchor was not read before this load: check pfctl -a ${anchor} -sr`,
+        restored: false,
+      };
     }
     return restore(pfctl, anchor, previous, why);
   }
   if (previous === null) {
     // EBUSY on every attempt, or no pfctl to run: nothing was loaded, pf holds what it held.
-    if (load.kind === 'busy' || load.kind === 'not-found' || load.kind === 'invalid-name' || load.kind === 'not-started') {
+    if (
+      load.kind === 'busy' ||
+      load.kind === 'not-found' ||
+      load.kind === 'invalid-name' ||
+      load.kind === 'not-started'
+    ) {
       return { kind: 'failed', reason: `${describeLoadFailure(load)}; nothing was loaded`, restored: true };
     }
     return { kind: 'unsettled', reason: describeLoadFailure(load) };
@@ -798,7 +932,11 @@ async function emptyAnchor(pfctl: Pfctl, anchor: string, why: string, foreign: s
   const emptied = await pfctl.load(anchor, '');
   const after = await readDeployed(pfctl, anchor);
   if (after.kind === 'ok' && after.lines.length === 0) {
-    return { kind: 'failed', reason: `${why}; ${notPutBack}: the anchor was emptied instead and passes nothing; apply again`, restored: false };
+    return {
+      kind: 'failed',
+      reason: `${why}; ${notPutBack}: the anchor was emptied instead and passes nothing; apply again`,
+      restored: false,
+    };
   }
   const how = emptied.kind === 'ok' ? 'it does not read back empty' : emptied.message;
   return {
@@ -837,7 +975,10 @@ function lineChanges(deployed: readonly string[], desired: readonly string[]): {
 /** What loading over `deployed` takes out of the anchor, as the history should remember it. */
 async function undoneBy(state: StateDir, anchor: string, deployed: DeployedAnchor): Promise<UndoneRuleset> {
   const current = await state.readCurrent();
-  const known = current.kind === 'ok' && current.value.anchor === anchor && sameLines(normalizedLines(current.value.ruleset), deployed.lines);
+  const known =
+    current.kind === 'ok' &&
+    current.value.anchor === anchor &&
+    sameLines(normalizedLines(current.value.ruleset), deployed.lines);
   return { manifestDigest: known ? current.value.manifestDigest : '', linesDigest: linesDigest(deployed.lines) };
 }
 
@@ -905,7 +1046,8 @@ async function underLock<T>(
   if (taken.kind !== 'acquired') return refuse(interruption(deps) ?? taken.message);
   const notes: string[] = [];
   const gone = taken.tookOverFrom;
-  if (gone !== null) notes.push(`took over the lock left by pid ${gone.pid} (${gone.command}, since ${gone.startedAt}), which is gone`);
+  if (gone !== null)
+    notes.push(`took over the lock left by pid ${gone.pid} (${gone.command}, since ${gone.startedAt}), which is gone`);
   try {
     const interrupted = interruption(deps);
     if (interrupted !== null) return refuse(interrupted);
@@ -916,7 +1058,11 @@ async function underLock<T>(
 }
 
 /** An apply or rollback that finds no state directory: pf must pass the preflight before one is made. */
-function preflightFirst(deps: ApplyDeps, anchor: string, otherwise: () => ApplyOutcome | null): AbsentState<ApplyOutcome> {
+function preflightFirst(
+  deps: ApplyDeps,
+  anchor: string,
+  otherwise: () => ApplyOutcome | null,
+): AbsentState<ApplyOutcome> {
   return {
     first: async () => {
       const pre = await preflight(deps.pfctl, anchor);
@@ -950,7 +1096,12 @@ function withReverted(outcome: ApplyOutcome, revertedExpired: boolean): ApplyOut
 }
 
 function refusal(reason: string, diagnostics: Diagnostic[] = [], linesToAdd?: string[]): ApplyOutcome {
-  return { kind: 'refused', reason, diagnostics, ...(linesToAdd === undefined || linesToAdd.length === 0 ? {} : { linesToAdd }) };
+  return {
+    kind: 'refused',
+    reason,
+    diagnostics,
+    ...(linesToAdd === undefined || linesToAdd.length === 0 ? {} : { linesToAdd }),
+  };
 }
 
 function now(deps: ApplyDeps): Date {

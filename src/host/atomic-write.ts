@@ -72,7 +72,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 }
 
 function writeFileError(path: string, error: unknown): WriteFileError {
-  const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+      ? error.code
+      : undefined;
   return new WriteFileError(path, describeWriteErrno(code), code);
 }
 
@@ -123,8 +126,10 @@ export function currentUid(): number | null {
  * owned by another user than uid (null: not checked): someone else could have written it.
  */
 export function untrustedReason(info: { uid: number; mode: number }, uid: number | null): string | null {
-  if (uid !== null && info.uid !== uid) return `is owned by uid ${info.uid}, not by the user running pfexpose (uid ${uid})`;
-  if ((info.mode & 0o022) !== 0) return `is writable by group or others (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`;
+  if (uid !== null && info.uid !== uid)
+    return `is owned by uid ${info.uid}, not by the user running pfexpose (uid ${uid})`;
+  if ((info.mode & 0o022) !== 0)
+    return `is writable by group or others (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')})`;
   return null;
 }
 
@@ -133,13 +138,19 @@ export function untrustedReason(info: { uid: number; mode: number }, uid: number
  * regular file (a FIFO, a device: opened without blocking, never read), larger than maxBytes, or
  * untrusted (see untrustedReason). A missing file throws ENOENT as readFile does.
  */
-export async function readPrivateFile(path: string, options: { uid: number | null; maxBytes: number; fix: string }): Promise<string> {
+export async function readPrivateFile(
+  path: string,
+  options: { uid: number | null; maxBytes: number; fix: string },
+): Promise<string> {
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if (isErrno(error, 'ELOOP') || isErrno(error, 'EMLINK')) {
-      throw new UnsafePathError(path, `${path} is a symbolic link; pfexpose follows no links in its state directory: ${options.fix}`);
+      throw new UnsafePathError(
+        path,
+        `${path} is a symbolic link; pfexpose follows no links in its state directory: ${options.fix}`,
+      );
     }
     throw error;
   }
@@ -148,7 +159,8 @@ export async function readPrivateFile(path: string, options: { uid: number | nul
     if (!info.isFile()) throw new UnsafePathError(path, `${path} is not a regular file: ${options.fix}`);
     const why = untrustedReason(info, options.uid);
     if (why !== null) throw new UnsafePathError(path, `${path} ${why}: ${options.fix}`);
-    if (info.size > options.maxBytes) throw new UnsafePathError(path, `${path} is larger than ${options.maxBytes} bytes: ${options.fix}`);
+    if (info.size > options.maxBytes)
+      throw new UnsafePathError(path, `${path} is larger than ${options.maxBytes} bytes: ${options.fix}`);
     const buffer = Buffer.alloc(info.size);
     let filled = 0;
     while (filled < info.size) {
@@ -174,7 +186,11 @@ export async function checkPrivateDirectory(path: string, uid: number | null, fi
     if (isErrno(error, 'ENOENT')) return 'absent';
     throw error;
   }
-  if (info.isSymbolicLink()) throw new UnsafePathError(path, `${path} is a symbolic link; pfexpose follows no links in its state directory: ${fix}`);
+  if (info.isSymbolicLink())
+    throw new UnsafePathError(
+      path,
+      `${path} is a symbolic link; pfexpose follows no links in its state directory: ${fix}`,
+    );
   if (!info.isDirectory()) throw new UnsafePathError(path, `${path} is not a directory: ${fix}`);
   const why = untrustedReason(info, uid);
   if (why !== null) throw new UnsafePathError(path, `${path} ${why}; pfexpose refuses to trust it: ${fix}`);

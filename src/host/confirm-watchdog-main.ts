@@ -29,7 +29,13 @@ async function run(): Promise<number> {
   const program = option('--pfctl');
   const timeoutMs = Number(option('--pfctl-timeout-ms') ?? '30000');
   const limits = DURATION_LIMITS.pfctlTimeout;
-  if (stateDir === undefined || program === undefined || !Number.isInteger(timeoutMs) || timeoutMs < limits.minMs || timeoutMs > limits.maxMs) {
+  if (
+    stateDir === undefined ||
+    program === undefined ||
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < limits.minMs ||
+    timeoutMs > limits.maxMs
+  ) {
     log('usage: confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM [--pfctl-timeout-ms N]');
     return 2;
   }
@@ -47,7 +53,10 @@ async function run(): Promise<number> {
       log('nothing to revert: confirmed, reverted by another process, or the load it guarded never happened');
       return 0;
     case 'reverted':
-      await logAndSyslog(`unconfirmed: the previous ruleset of anchor "${outcome.anchor}" was put back`, 'user.warning');
+      await logAndSyslog(
+        `unconfirmed: the previous ruleset of anchor "${outcome.anchor}" was put back`,
+        'user.warning',
+      );
       return 0;
     case 'waiting':
       log(`still waiting until ${outcome.deadline}`);

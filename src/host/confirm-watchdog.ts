@@ -5,7 +5,13 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readAheadForRevert, revertExpiredConfirm, type ApplyDeps, type PendingOutcome, type RevertReadAhead } from './apply-ruleset.js';
+import {
+  readAheadForRevert,
+  revertExpiredConfirm,
+  type ApplyDeps,
+  type PendingOutcome,
+  type RevertReadAhead,
+} from './apply-ruleset.js';
 import { currentUid, isErrno, PRIVATE_FILE_MODE, untrustedReason } from './atomic-write.js';
 import { confirmWindowClosed, monotonicNowMs, type PendingConfirm } from './state-dir.js';
 
@@ -37,9 +43,14 @@ export interface WatchdogLaunch {
 export function openWatchdogLog(path: string, uid: number | null): { fd: number } | string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, PRIVATE_FILE_MODE);
+    fd = openSync(
+      path,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      PRIVATE_FILE_MODE,
+    );
   } catch (error) {
-    if (isErrno(error, 'ELOOP') || isErrno(error, 'EMLINK')) return `${path} is a symbolic link; pfexpose follows no links in its state directory: remove it`;
+    if (isErrno(error, 'ELOOP') || isErrno(error, 'EMLINK'))
+      return `${path} is a symbolic link; pfexpose follows no links in its state directory: remove it`;
     return `cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`;
   }
   const info = fstatSync(fd);
@@ -52,7 +63,9 @@ export function openWatchdogLog(path: string, uid: number | null): { fd: number 
 }
 
 /** For ApplyDeps.startConfirmWatchdog: spawns the watchdog script detached from this process. */
-export function createConfirmWatchdogStarter(launch: WatchdogLaunch): (pending: PendingConfirm) => Promise<string | null> {
+export function createConfirmWatchdogStarter(
+  launch: WatchdogLaunch,
+): (pending: PendingConfirm) => Promise<string | null> {
   return (pending) =>
     new Promise((resolve) => {
       const args = [
@@ -74,7 +87,10 @@ export function createConfirmWatchdogStarter(launch: WatchdogLaunch): (pending: 
         resolve(`the watchdog script ${args[0] ?? ''} is missing (run npm run build)`);
         return;
       }
-      const opened = openWatchdogLog(join(launch.stateDir, WATCHDOG_LOG), launch.uid === undefined ? currentUid() : launch.uid);
+      const opened = openWatchdogLog(
+        join(launch.stateDir, WATCHDOG_LOG),
+        launch.uid === undefined ? currentUid() : launch.uid,
+      );
       if (typeof opened === 'string') {
         resolve(opened);
         return;
@@ -157,7 +173,11 @@ export async function watchConfirmDeadline(deps: ApplyDeps, options: WatchOption
       if (left <= readAheadMs && readAhead?.createdAt !== pending.value.createdAt) {
         readAhead = await readAheadForRevert(deps, pending.value);
         // Keep to one read per window, even a failed one: the revert reads again anyway.
-        readAhead ??= { createdAt: pending.value.createdAt, mark: '', deployed: { lines: [], text: '', tables: [], exists: false } };
+        readAhead ??= {
+          createdAt: pending.value.createdAt,
+          mark: '',
+          deployed: { lines: [], text: '', tables: [], exists: false },
+        };
         continue;
       }
       // Never sleep past the deadline: the poll interval only bounds how late a confirm is noticed.

@@ -200,7 +200,11 @@ async function readHolder(path: string, uid: number | null): Promise<HolderRead>
   let text: string;
   let mtimeMs: number;
   try {
-    text = await readPrivateFile(path, { uid, maxBytes: MAX_LOCK_BYTES, fix: 'remove it (no pfexpose process can be holding it)' });
+    text = await readPrivateFile(path, {
+      uid,
+      maxBytes: MAX_LOCK_BYTES,
+      fix: 'remove it (no pfexpose process can be holding it)',
+    });
     mtimeMs = (await lstat(path)).mtimeMs;
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return { kind: 'absent' };

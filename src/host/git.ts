@@ -40,11 +40,14 @@ export type GitRevisionResult =
 const SKIPPED_DIRECTORIES = new Set(['node_modules']);
 
 export async function readGitRevision(request: GitRevisionRequest): Promise<GitRevisionResult> {
-  const run = (args: string[], input?: string): Promise<GitRun> => runGit(request.git ?? 'git', args, request.cwd, request.env, input);
+  const run = (args: string[], input?: string): Promise<GitRun> =>
+    runGit(request.git ?? 'git', args, request.cwd, request.env, input);
   const top = await run(['rev-parse', '--show-toplevel']);
-  if (!top.ok) return { ok: false, message: `${request.cwd} is not inside a git repository (${top.message}); --base needs one` };
+  if (!top.ok)
+    return { ok: false, message: `${request.cwd} is not inside a git repository (${top.message}); --base needs one` };
   const root = top.stdout.toString('utf8').trim();
-  if (request.ref.startsWith('-')) return { ok: false, message: `--base ${JSON.stringify(request.ref)} is not a revision (it starts with "-")` };
+  if (request.ref.startsWith('-'))
+    return { ok: false, message: `--base ${JSON.stringify(request.ref)} is not a revision (it starts with "-")` };
   const verified = await run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${request.ref}^{commit}`]);
   if (!verified.ok) {
     return {
@@ -71,8 +74,14 @@ export async function readGitRevision(request: GitRevisionRequest): Promise<GitR
     const explicitFile = entries.entries.length === 1 && entries.entries[0]?.path === inRepo;
     if (entries.entries.length === 0) missing.push(given);
     // A directory's .pfexposeignore as committed in that revision, not as it is on this host.
-    const ignoreRules = explicitFile ? NO_IGNORE_RULES : await readCommittedIgnore(run, commit, inRepo, entries.entries, roots);
-    if ('message' in ignoreRules) return { ok: false, message: `${join(normalize(given), IGNORE_FILE_NAME)} at ${request.ref} ${ignoreRules.message}` };
+    const ignoreRules = explicitFile
+      ? NO_IGNORE_RULES
+      : await readCommittedIgnore(run, commit, inRepo, entries.entries, roots);
+    if ('message' in ignoreRules)
+      return {
+        ok: false,
+        message: `${join(normalize(given), IGNORE_FILE_NAME)} at ${request.ref} ${ignoreRules.message}`,
+      };
     for (const entry of entries.entries) {
       const below = explicitFile ? '' : posixRelative(inRepo, entry.path);
       if (!explicitFile && (!isManifestPath(below) || ignoreRules.ignores(below, false))) continue;
@@ -86,14 +95,20 @@ export async function readGitRevision(request: GitRevisionRequest): Promise<GitR
         const resolved = await resolveLink(run, commit, entry, (path) => explicitFile || insideRoots(roots, path));
         if (!resolved.ok) return { ok: false, message: `${display} at ${request.ref} ${resolved.message}` };
         if (resolved.entry === null && explicitFile) {
-          return { ok: false, message: `${display} at ${request.ref} is a symbolic link to a directory; for --base, name the directory itself` };
+          return {
+            ok: false,
+            message: `${display} at ${request.ref} is a symbolic link to a directory; for --base, name the directory itself`,
+          };
         }
         // A directory, or a file its own path reaches: read where it lies, not twice.
         if (resolved.entry === null || (!explicitFile && coveredByRoots(roots, resolved.entry.path))) continue;
         blobEntry = resolved.entry;
       }
       if (blobEntry.size > MAX_MANIFEST_BYTES) {
-        return { ok: false, message: `${display} at ${request.ref} is ${blobEntry.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit for manifests` };
+        return {
+          ok: false,
+          message: `${display} at ${request.ref} is ${blobEntry.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit for manifests`,
+        };
       }
       const blob = await run(['cat-file', 'blob', blobEntry.object]);
       if (!blob.ok) return { ok: false, message: `cannot read ${display} at ${request.ref}: ${blob.message}` };
@@ -117,9 +132,14 @@ export async function readGitRevision(request: GitRevisionRequest): Promise<GitR
         lock = resolved.entry ?? undefined;
       }
       if (lock !== undefined) {
-        if (lock.size > MAX_LOCKFILE_BYTES) return { ok: false, message: `${request.lockPath} at ${request.ref} is ${lock.size} bytes, over the ${MAX_LOCKFILE_BYTES}-byte limit for the lock file` };
+        if (lock.size > MAX_LOCKFILE_BYTES)
+          return {
+            ok: false,
+            message: `${request.lockPath} at ${request.ref} is ${lock.size} bytes, over the ${MAX_LOCKFILE_BYTES}-byte limit for the lock file`,
+          };
         const blob = await run(['cat-file', 'blob', lock.object]);
-        if (!blob.ok) return { ok: false, message: `cannot read ${request.lockPath} at ${request.ref}: ${blob.message}` };
+        if (!blob.ok)
+          return { ok: false, message: `cannot read ${request.lockPath} at ${request.ref}: ${blob.message}` };
         lockText = blob.stdout.toString('utf8');
       }
     }
@@ -168,13 +188,21 @@ async function resolveLink(
     if (at === '..' || at.startsWith('../') || at === '.' || !allowed(at)) return outside;
     const listed = await run(['ls-tree', '-z', '-l', '--full-tree', commit, '--', at]);
     if (!listed.ok) return { ok: false, message: `git ls-tree failed: ${listed.message}` };
-    const record = listed.stdout.toString('utf8').split('\0').map(parseTreeRecord).find((r) => r !== null && r.path === at);
+    const record = listed.stdout
+      .toString('utf8')
+      .split('\0')
+      .map(parseTreeRecord)
+      .find((r) => r !== null && r.path === at);
     if (record === undefined || record === null) {
-      return { ok: false, message: 'is a symbolic link to nothing in that revision (a dangling link): fix or remove the link' };
+      return {
+        ok: false,
+        message: 'is a symbolic link to nothing in that revision (a dangling link): fix or remove the link',
+      };
     }
     if (record.type === 'tree') return { ok: true, entry: null };
     if (record.type !== 'blob') return outside;
-    if (record.mode === '100644' || record.mode === '100755') return { ok: true, entry: { path: at, object: record.object, size: record.size, link: false } };
+    if (record.mode === '100644' || record.mode === '100755')
+      return { ok: true, entry: { path: at, object: record.object, size: record.size, link: false } };
     if (record.mode !== '120000') return outside;
     current = { path: at, object: record.object, size: record.size, link: true };
   }
@@ -198,10 +226,16 @@ async function readCommittedIgnore(
   if (entry.link) {
     const resolved = await resolveLink(run, commit, entry, (at) => insideRoots(roots, at));
     if (!resolved.ok) return { message: `${resolved.message} (ignore-file-unreadable)` };
-    if (resolved.entry === null) return { message: 'is a symbolic link to a directory, not a file of gitignore patterns (ignore-file-unreadable)' };
+    if (resolved.entry === null)
+      return {
+        message: 'is a symbolic link to a directory, not a file of gitignore patterns (ignore-file-unreadable)',
+      };
     entry = resolved.entry;
   }
-  if (entry.size > MAX_IGNORE_FILE_BYTES) return { message: `is ${entry.size} bytes, over the ${MAX_IGNORE_FILE_BYTES}-byte limit for an ignore file (ignore-file-unreadable)` };
+  if (entry.size > MAX_IGNORE_FILE_BYTES)
+    return {
+      message: `is ${entry.size} bytes, over the ${MAX_IGNORE_FILE_BYTES}-byte limit for an ignore file (ignore-file-unreadable)`,
+    };
   const blob = await run(['cat-file', 'blob', entry.object]);
   if (!blob.ok) return { message: `cannot be read: ${blob.message} (ignore-file-unreadable)` };
   return parseIgnoreRules(blob.stdout.toString('utf8'));
@@ -214,10 +248,15 @@ function insideRoots(roots: readonly string[], path: string): boolean {
 
 /** Whether a repository path is read anyway: a manifest under a directory given, or a file given. */
 function coveredByRoots(roots: readonly string[], path: string): boolean {
-  return roots.some((root) => path === root || ((root === '' || path.startsWith(`${root}/`)) && isManifestPath(posixRelative(root, path))));
+  return roots.some(
+    (root) =>
+      path === root || ((root === '' || path.startsWith(`${root}/`)) && isManifestPath(posixRelative(root, path))),
+  );
 }
 
-function parseTreeRecord(record: string): { mode: string; type: string; object: string; size: number; path: string } | null {
+function parseTreeRecord(
+  record: string,
+): { mode: string; type: string; object: string; size: number; path: string } | null {
   // <mode> SP <type> SP <object> SP+ <size> TAB <path>
   const match = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t([\s\S]+)$/.exec(record);
   if (match === null) return null;
@@ -298,7 +337,12 @@ function runGit(
         const said = stderr.toString('utf8').trim().split('\n')[0] ?? '';
         done({
           ok: false,
-          message: code === 'ENOENT' ? `${program}: program not found (is git installed?)` : said !== '' ? said : error.message,
+          message:
+            code === 'ENOENT'
+              ? `${program}: program not found (is git installed?)`
+              : said !== ''
+                ? said
+                : error.message,
         });
       },
     );

@@ -16,7 +16,10 @@ export const MAX_LOCKFILE_BYTES = 32 * 1024 * 1024;
  * The lock file's text, null when it does not exist, or a `lock-unreadable` diagnostic (on
  * `shownAs`) when it cannot be read: not a regular file, too large, permissions. Never throws.
  */
-export async function readLockText(path: string, shownAs: string = path): Promise<{ text: string | null; diagnostic?: Diagnostic }> {
+export async function readLockText(
+  path: string,
+  shownAs: string = path,
+): Promise<{ text: string | null; diagnostic?: Diagnostic }> {
   const read = await readRegularText(path, { maxBytes: MAX_LOCKFILE_BYTES });
   if (read.kind === 'ok') return { text: read.text };
   if (read.kind === 'missing') return { text: null };

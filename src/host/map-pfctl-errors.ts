@@ -63,7 +63,10 @@ export function mapPfctlErrors(
   return sortDiagnostics(diagnostics);
 }
 
-function indexExposuresByRuleText(exposures: readonly Exposure[], dialects: readonly Dialect[]): Map<string, Exposure[]> {
+function indexExposuresByRuleText(
+  exposures: readonly Exposure[],
+  dialects: readonly Dialect[],
+): Map<string, Exposure[]> {
   const index = new Map<string, Exposure[]>();
   const sorted = [...exposures].sort((a, b) => compareStrings(a.label, b.label));
   for (const exposure of sorted) {

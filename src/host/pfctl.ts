@@ -126,7 +126,10 @@ export interface PfctlOptions {
 }
 
 /** `--pfctl` wins, then PFEXPOSE_PFCTL, then `pfctl` from PATH. */
-export function resolvePfctlProgram(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+export function resolvePfctlProgram(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
   return nonEmpty(flag) ?? nonEmpty(env['PFEXPOSE_PFCTL']) ?? DEFAULT_PFCTL;
 }
 
@@ -145,7 +148,10 @@ export function validateAnchorName(name: string): { ok: true } | { ok: false; me
 export function validateLabel(label: string): { ok: true } | { ok: false; message: string } {
   // eslint-disable-next-line no-control-regex
   if (label.length >= 1 && label.length <= 63 && !/["\\\u0000-\u001f\u007f]/.test(label)) return { ok: true };
-  return { ok: false, message: `label ${JSON.stringify(label)} is not valid: use 1-63 printable characters without '"' or '\\'` };
+  return {
+    ok: false,
+    message: `label ${JSON.stringify(label)} is not valid: use 1-63 printable characters without '"' or '\\'`,
+  };
 }
 
 export function createPfctl(options: PfctlOptions): Pfctl {
@@ -250,7 +256,10 @@ export function createPfctl(options: PfctlOptions): Pfctl {
     try {
       file = await writeRulesetFile(text, options.loadDir === undefined ? {} : { baseDir: options.loadDir });
     } catch (error) {
-      return { kind: 'not-started', message: `cannot write the ruleset file for pfctl, nothing was loaded: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        kind: 'not-started',
+        message: `cannot write the ruleset file for pfctl, nothing was loaded: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
     const args = ['-o', 'none', '-a', anchor, ...(dry ? ['-n'] : []), '-f', file.path];
     try {
@@ -284,7 +293,10 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       const state = await statusOrShowFailure();
       if (state.kind !== 'ok') return state;
       if (!state.enabled) {
-        return { kind: 'pf-disabled', message: 'pf is disabled (pfctl -s info says "Status: Disabled"); enable it with pfctl -e' };
+        return {
+          kind: 'pf-disabled',
+          message: 'pf is disabled (pfctl -s info says "Status: Disabled"); enable it with pfctl -e',
+        };
       }
       const nat = await show(['-a', anchor, '-P', '-sn']);
       if (nat.kind !== 'ok') return nat;
@@ -390,7 +402,8 @@ function runFailure(program: string, args: string[], result: RunResult): PfctlFa
 }
 
 function failed(program: string, args: string[], result: Extract<RunResult, { kind: 'completed' }>): PfctlFailure {
-  const how = result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode ?? '?'}`;
+  const how =
+    result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode ?? '?'}`;
   const said = significantStderr(result.stderr).join('; ');
   return {
     kind: 'failed',

@@ -19,12 +19,14 @@ export function dialectRefusal(command: string, dialect: string): string | null 
   return `--dialect ${dialect}: ${command} drives FreeBSD's pfctl and loads only the freebsd dialect; the ${dialect} dialect is for compile and plan only (pfexpose compile --dialect ${dialect}, then load it with that system's own pfctl)`;
 }
 
-export const PF_DISABLED_REASON = 'pf is disabled: enable it (pfctl -e, and pf_enable="YES" in /etc/rc.conf) before applying';
+export const PF_DISABLED_REASON =
+  'pf is disabled: enable it (pfctl -e, and pf_enable="YES" in /etc/rc.conf) before applying';
 
 /** Both checks: pf enabled, then the hooks. */
 export async function preflight(pfctl: Pfctl, anchor: string): Promise<PreflightResult> {
   const status = await pfctl.status();
-  if (status.kind !== 'ok') return { kind: 'refused', reason: `cannot ask pf for its status: ${status.message}`, linesToAdd: [] };
+  if (status.kind !== 'ok')
+    return { kind: 'refused', reason: `cannot ask pf for its status: ${status.message}`, linesToAdd: [] };
   if (!status.enabled) return { kind: 'refused', reason: PF_DISABLED_REASON, linesToAdd: [] };
   return checkHooks(pfctl, anchor);
 }
@@ -32,7 +34,8 @@ export async function preflight(pfctl: Pfctl, anchor: string): Promise<Preflight
 /** The hooks only, for callers that learnt pf is enabled another way (reading the anchor tells). */
 export async function checkHooks(pfctl: Pfctl, anchor: string): Promise<PreflightResult> {
   const main = await pfctl.showMain();
-  if (main.kind !== 'ok') return { kind: 'refused', reason: `cannot read the main ruleset: ${main.message}`, linesToAdd: [] };
+  if (main.kind !== 'ok')
+    return { kind: 'refused', reason: `cannot read the main ruleset: ${main.message}`, linesToAdd: [] };
   const hooks = checkAnchorHooks(main.nat, main.filter, anchor);
   if (!hooks.ok) {
     return {

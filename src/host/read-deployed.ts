@@ -17,9 +17,7 @@ export interface DeployedAnchor {
 }
 
 export type DeployedRead =
-  | ({ kind: 'ok' } & DeployedAnchor)
-  | { kind: 'pf-disabled'; message: string }
-  | { kind: 'failed'; message: string };
+  ({ kind: 'ok' } & DeployedAnchor) | { kind: 'pf-disabled'; message: string } | { kind: 'failed'; message: string };
 
 export async function readDeployed(pfctl: Pfctl, anchor: string): Promise<DeployedRead> {
   const shown = await pfctl.showAnchor(anchor);

@@ -51,7 +51,10 @@ export async function readRegularFile(path: string, options: ReadRegularOptions)
   if (early !== null) return early;
   let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (noFollow ? constants.O_NOFOLLOW : 0));
+    handle = await open(
+      path,
+      constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (noFollow ? constants.O_NOFOLLOW : 0),
+    );
   } catch (error) {
     return failureOf(error, noFollow);
   }
@@ -74,7 +77,8 @@ export async function readRegularFile(path: string, options: ReadRegularOptions)
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > options.maxBytes) return { kind: 'too-large', size: Math.max(info.size, length), maxBytes: options.maxBytes };
+    if (length > options.maxBytes)
+      return { kind: 'too-large', size: Math.max(info.size, length), maxBytes: options.maxBytes };
     return { kind: 'ok', bytes: grown.subarray(0, length) };
   } catch (error) {
     return failureOf(error, noFollow);
@@ -110,7 +114,9 @@ export function describeReadFailure(failure: ReadRegularFailure): string {
 }
 
 /** The kind of a non-regular file, for messages. */
-export function describeNotRegular(info: Pick<Stats, 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice' | 'isDirectory'>): NotRegularKind {
+export function describeNotRegular(
+  info: Pick<Stats, 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice' | 'isDirectory'>,
+): NotRegularKind {
   if (info.isFIFO()) return 'a FIFO (named pipe)';
   if (info.isSocket()) return 'a socket';
   if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
@@ -125,7 +131,10 @@ function checkStats(info: Stats, maxBytes: number): ReadRegularFailure | null {
 }
 
 function failureOf(error: unknown, noFollow: boolean): ReadRegularFailure {
-  const errno = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : 'EIO';
+  const errno =
+    typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+      ? error.code
+      : 'EIO';
   if (errno === 'ENOENT') return { kind: 'missing' };
   // O_NOFOLLOW on a link fails with ELOOP (Linux) or EMLINK (FreeBSD).
   if (noFollow && (errno === 'ELOOP' || errno === 'EMLINK')) return { kind: 'symlink' };

@@ -10,9 +10,7 @@ export const DEFAULT_ROUTE = 'route';
 export type RouteFamily = 'inet' | 'inet6';
 
 export type RouteGetParse =
-  | { kind: 'found'; interface: string; gateway: string | null }
-  | { kind: 'no-route' }
-  | { kind: 'unparsed' };
+  { kind: 'found'; interface: string; gateway: string | null } | { kind: 'no-route' } | { kind: 'unparsed' };
 
 export type DefaultRouteResult =
   | { kind: 'found'; interface: string; gateway: string | null }
@@ -37,7 +35,10 @@ export interface RouteOptions {
 }
 
 /** `--route` wins, then PFEXPOSE_ROUTE, then `route` from PATH. */
-export function resolveRouteProgram(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+export function resolveRouteProgram(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
   if (flag !== undefined && flag !== '') return flag;
   const fromEnv = env['PFEXPOSE_ROUTE'];
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_ROUTE;
@@ -68,7 +69,8 @@ export function createRouteTable(options: RouteOptions): RouteTable {
         ...(options.env === undefined ? {} : { env: options.env }),
       });
       if (result.kind === 'spawn-failed') return { kind: 'not-found', message: result.message };
-      if (result.kind === 'timed-out') return { kind: 'timed-out', message: `${command} ${result.message} and was killed` };
+      if (result.kind === 'timed-out')
+        return { kind: 'timed-out', message: `${command} ${result.message} and was killed` };
       const parsed = parseRouteGet(`${result.stdout}\n${result.stderr}`);
       if (parsed.kind === 'found' && result.exitCode === 0) {
         const problem = describeInterfaceNameProblem(parsed.interface);
@@ -85,7 +87,11 @@ export function createRouteTable(options: RouteOptions): RouteTable {
           message: `this host has no ${family === 'inet' ? 'IPv4' : 'IPv6'} default route (${command})`,
         };
       }
-      const said = result.stderr.trim().split('\n').filter((line) => line !== '').join('; ');
+      const said = result.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => line !== '')
+        .join('; ');
       return {
         kind: 'failed',
         message: `${command} ${result.exitCode === 0 ? 'printed no "interface:" line' : `exited with status ${result.exitCode ?? result.signal ?? '?'}`}${said === '' ? '' : `: ${said}`}`,

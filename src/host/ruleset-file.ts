@@ -58,7 +58,11 @@ export async function writeRulesetFile(text: string, options: RulesetFileOptions
  * place), mode 0600, writes `text` and fsyncs it before closing.
  */
 export async function writeNewFile(path: string, text: string): Promise<void> {
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const handle = await open(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
   try {
     // The mode given to open is narrowed by the umask: make it exactly 0600.
     await handle.chmod(0o600);
@@ -77,7 +81,9 @@ async function checkBaseDir(base: string): Promise<void> {
   const info = await stat(base);
   if (!info.isDirectory()) throw new Error(`${base} is not a directory`);
   if ((info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0) {
-    throw new Error(`${base} is writable by others and not sticky (mode ${(info.mode & 0o7777).toString(8)}): set TMPDIR to a safe directory`);
+    throw new Error(
+      `${base} is writable by others and not sticky (mode ${(info.mode & 0o7777).toString(8)}): set TMPDIR to a safe directory`,
+    );
   }
 }
 
@@ -87,7 +93,10 @@ async function checkBaseDir(base: string): Promise<void> {
  * the ruleset file in them is removed; anything else keeps the directory (rmdir fails). Best
  * effort: a directory that cannot be removed now is tried again by the next load.
  */
-export async function removeStaleLoadDirs(base: string, isAlive: (pid: number) => boolean = isProcessAlive): Promise<string[]> {
+export async function removeStaleLoadDirs(
+  base: string,
+  isAlive: (pid: number) => boolean = isProcessAlive,
+): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(base);

@@ -110,10 +110,16 @@ export interface PendingConfirm {
  * say so (never early; after a reboot, seen as the monotonic clock behind the record's, the wall
  * clock alone decides).
  */
-export function confirmWindowClosed(pending: PendingConfirm, wallNowMs: number, monotonicNowMs: number, sameBoot = false): boolean {
+export function confirmWindowClosed(
+  pending: PendingConfirm,
+  wallNowMs: number,
+  monotonicNowMs: number,
+  sameBoot = false,
+): boolean {
   const wallClosed = Date.parse(pending.deadline) <= wallNowMs;
   const { monotonicCreated, monotonicDeadline } = pending;
-  if (monotonicCreated === undefined || monotonicDeadline === undefined || monotonicNowMs < monotonicCreated) return wallClosed;
+  if (monotonicCreated === undefined || monotonicDeadline === undefined || monotonicNowMs < monotonicCreated)
+    return wallClosed;
   const monotonicClosed = monotonicDeadline <= monotonicNowMs;
   return sameBoot ? monotonicClosed : monotonicClosed && wallClosed;
 }
@@ -124,9 +130,7 @@ export function monotonicNowMs(): number {
 }
 
 export type StateRead<T> =
-  | { kind: 'ok'; value: T }
-  | { kind: 'absent' }
-  | { kind: 'corrupt'; path: string; message: string };
+  { kind: 'ok'; value: T } | { kind: 'absent' } | { kind: 'corrupt'; path: string; message: string };
 
 export interface HistoryRead {
   /** Newest first; at most HISTORY_LIMIT. sequence: the entry's number (file names sort by it, not by text). */
@@ -198,7 +202,10 @@ export class StateDir {
       created = true;
     } catch (error) {
       if (isErrno(error, 'ENOENT')) {
-        throw new UnsafePathError(this.path, `cannot create the state directory ${this.path}: its parent ${dirname(this.path)} does not exist (create it, or point --state-dir elsewhere)`);
+        throw new UnsafePathError(
+          this.path,
+          `cannot create the state directory ${this.path}: its parent ${dirname(this.path)} does not exist (create it, or point --state-dir elsewhere)`,
+        );
       }
       if (!isErrno(error, 'EEXIST')) throw error;
     }
@@ -233,7 +240,11 @@ export class StateDir {
 
   private async checkHistoryDirectory(): Promise<'absent' | 'ok'> {
     const path = join(this.path, HISTORY_DIR);
-    return checkPrivateDirectory(path, this.uid, `remove ${path} (pfexpose creates it again, empty) or make it a private directory`);
+    return checkPrivateDirectory(
+      path,
+      this.uid,
+      `remove ${path} (pfexpose creates it again, empty) or make it a private directory`,
+    );
   }
 
   async readCurrent(): Promise<StateRead<AppliedRecord>> {
@@ -293,7 +304,12 @@ export class StateDir {
       if (info === null) continue;
       const identity = `${path}:${info.size}:${info.mtimeMs}:${info.ino}`;
       const known = this.newestCache?.identity === identity ? this.newestCache.record : undefined;
-      const record = known !== undefined ? known : await this.readRecord(path, toAppliedRecord).then((read) => (read.kind === 'ok' ? { ...read.value, sequence } : null));
+      const record =
+        known !== undefined
+          ? known
+          : await this.readRecord(path, toAppliedRecord).then((read) =>
+              read.kind === 'ok' ? { ...read.value, sequence } : null,
+            );
       this.newestCache = { identity, record };
       if (record !== null && record.anchor === anchor) return record;
     }
@@ -320,7 +336,8 @@ export class StateDir {
 
   private isOwn(record: AppliedRecord): boolean {
     const key = `${record.anchor}\u0000${record.rulesetDigest}`;
-    if (this.ownChecked?.digest !== key) this.ownChecked = { digest: key, ok: checkOwnRuleset(record.ruleset, record.anchor).ok };
+    if (this.ownChecked?.digest !== key)
+      this.ownChecked = { digest: key, ok: checkOwnRuleset(record.ruleset, record.anchor).ok };
     return this.ownChecked.ok;
   }
 
@@ -334,7 +351,10 @@ export class StateDir {
   async mark(): Promise<string> {
     const sequences = await this.historySequences();
     const newest = sequences[sequences.length - 1];
-    const paths = [join(this.path, CURRENT_FILE), ...(newest === undefined ? [] : [join(this.path, HISTORY_DIR, newest.name)])];
+    const paths = [
+      join(this.path, CURRENT_FILE),
+      ...(newest === undefined ? [] : [join(this.path, HISTORY_DIR, newest.name)]),
+    ];
     const parts = await Promise.all(
       paths.map(async (path) => {
         const info = await stat(path).catch(() => null);
@@ -373,7 +393,9 @@ export class StateDir {
       .map((name) => ({ name, digits: /^(\d{10,})\.json$/.exec(name)?.[1] }))
       .filter((entry): entry is { name: string; digits: string } => entry.digits !== undefined)
       .map(({ name, digits }) => ({ name, value: BigInt(digits) }))
-      .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort((a, b) =>
+        a.value < b.value ? -1 : a.value > b.value ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      );
   }
 
   /**
@@ -384,11 +406,19 @@ export class StateDir {
     let text: string;
     try {
       if ((await this.checkDirectory()) === 'absent') return { kind: 'absent' };
-      text = await readPrivateFile(path, { uid: this.uid, maxBytes: MAX_RECORD_BYTES, fix: `remove it and apply again` });
+      text = await readPrivateFile(path, {
+        uid: this.uid,
+        maxBytes: MAX_RECORD_BYTES,
+        fix: `remove it and apply again`,
+      });
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return { kind: 'absent' };
       if (error instanceof UnsafePathError) return { kind: 'corrupt', path, message: error.message };
-      return { kind: 'corrupt', path, message: `${path} cannot be read: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        kind: 'corrupt',
+        path,
+        message: `${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
     return parseRecord(path, text, check);
   }
@@ -407,7 +437,8 @@ function parseRecord<T>(path: string, text: string, check: (value: unknown) => T
     return { kind: 'corrupt', path, message: `${path} is not valid JSON; remove it and apply again` };
   }
   const checked = check(value);
-  if (typeof checked === 'string') return { kind: 'corrupt', path, message: `${path}: ${checked}; remove it and apply again` };
+  if (typeof checked === 'string')
+    return { kind: 'corrupt', path, message: `${path}: ${checked}; remove it and apply again` };
   return { kind: 'ok', value: checked };
 }
 
@@ -419,10 +450,20 @@ function toAppliedRecord(value: unknown): AppliedRecord | string {
   if (typeof anchor !== 'string' || typeof ruleset !== 'string' || typeof rulesetDigest !== 'string') {
     return 'anchor, ruleset or rulesetDigest is missing';
   }
-  if (typeof manifestDigest !== 'string' || typeof appliedAt !== 'string') return 'manifestDigest or appliedAt is missing';
-  if (sha256(ruleset) !== rulesetDigest) return 'the ruleset does not match its digest (the file was damaged or edited)';
-  if (kind !== undefined && !HISTORY_KINDS.includes(kind as HistoryKind)) return `kind must be one of ${HISTORY_KINDS.join(', ')}`;
-  const record: AppliedRecord = { anchor, ruleset, rulesetDigest, manifestDigest, appliedAt, kind: (kind as HistoryKind | undefined) ?? 'apply' };
+  if (typeof manifestDigest !== 'string' || typeof appliedAt !== 'string')
+    return 'manifestDigest or appliedAt is missing';
+  if (sha256(ruleset) !== rulesetDigest)
+    return 'the ruleset does not match its digest (the file was damaged or edited)';
+  if (kind !== undefined && !HISTORY_KINDS.includes(kind as HistoryKind))
+    return `kind must be one of ${HISTORY_KINDS.join(', ')}`;
+  const record: AppliedRecord = {
+    anchor,
+    ruleset,
+    rulesetDigest,
+    manifestDigest,
+    appliedAt,
+    kind: (kind as HistoryKind | undefined) ?? 'apply',
+  };
   if (undone === undefined) return record;
   if (!isObject(undone) || typeof undone['manifestDigest'] !== 'string' || typeof undone['linesDigest'] !== 'string') {
     return 'undone must hold manifestDigest and linesDigest';
@@ -444,21 +485,30 @@ function toPendingConfirm(value: unknown): PendingConfirm | string {
   const monotonic =
     monotonicCreated === undefined && monotonicDeadline === undefined
       ? {}
-      : Number.isFinite(monotonicCreated) && Number.isFinite(monotonicDeadline) && (monotonicCreated as number) <= (monotonicDeadline as number)
+      : Number.isFinite(monotonicCreated) &&
+          Number.isFinite(monotonicDeadline) &&
+          (monotonicCreated as number) <= (monotonicDeadline as number)
         ? { monotonicCreated: monotonicCreated as number, monotonicDeadline: monotonicDeadline as number }
         : null;
-  if (monotonic === null) return 'monotonicCreated and monotonicDeadline must be numbers, the first not after the second';
+  if (monotonic === null)
+    return 'monotonicCreated and monotonicDeadline must be numbers, the first not after the second';
   const digest = { ...(manifestDigest === undefined ? {} : { manifestDigest }), ...monotonic };
   // What a revert would load must be pfexpose's own rules for that anchor (an empty previous: the
   // empty ruleset), checked here so that no reader (apply, confirm, rollback, the agent, the
   // watchdog) ever acts on a record that would load anything else.
-  const restore = previous === null ? '' : isObject(previous) && typeof previous['ruleset'] === 'string' ? previous['ruleset'] : null;
+  const restore =
+    previous === null ? '' : isObject(previous) && typeof previous['ruleset'] === 'string' ? previous['ruleset'] : null;
   if (restore !== null) {
     const own = checkOwnRuleset(restore, anchor);
-    if (!own.ok) return `the ruleset it would put back is not pfexpose's own for anchor "${anchor}" (${describeForeign(own.foreign)}); nothing was loaded from it`;
+    if (!own.ok)
+      return `the ruleset it would put back is not pfexpose's own for anchor "${anchor}" (${describeForeign(own.foreign)}); nothing was loaded from it`;
   }
   if (previous === null) return { anchor, deadline, previous: null, appliedDigest, pid, createdAt, ...digest };
-  if (!isObject(previous) || typeof previous['ruleset'] !== 'string' || typeof previous['manifestDigest'] !== 'string') {
+  if (
+    !isObject(previous) ||
+    typeof previous['ruleset'] !== 'string' ||
+    typeof previous['manifestDigest'] !== 'string'
+  ) {
     return 'previous must be null or hold ruleset and manifestDigest';
   }
   return {

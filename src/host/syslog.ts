@@ -32,7 +32,9 @@ export function sendToSyslog(message: string, options: SyslogOptions): Promise<s
     let child: ReturnType<typeof spawn>;
     try {
       // `--` ends the options: a message starting with '-' stays a message.
-      child = spawn(program, ['-t', 'pfexpose', '-p', options.priority ?? 'user.warning', '--', line], { stdio: 'ignore' });
+      child = spawn(program, ['-t', 'pfexpose', '-p', options.priority ?? 'user.warning', '--', line], {
+        stdio: 'ignore',
+      });
     } catch (error) {
       resolve(`${program}: ${error instanceof Error ? error.message : String(error)}`);
       return;
@@ -42,6 +44,8 @@ export function sendToSyslog(message: string, options: SyslogOptions): Promise<s
       finish(`${program} did not finish within ${options.timeoutMs ?? 2000} ms`);
     }, options.timeoutMs ?? 2000);
     child.once('error', (error) => finish(`${program}: ${error.message}`));
-    child.once('exit', (code, signal) => finish(code === 0 ? null : `${program} exited with ${code ?? signal ?? 'nothing'}`));
+    child.once('exit', (code, signal) =>
+      finish(code === 0 ? null : `${program} exited with ${code ?? signal ?? 'nothing'}`),
+    );
   });
 }

@@ -21,7 +21,16 @@ import type {
   ShortSyntax,
 } from './manifest.js';
 import { parseExpose } from './parse-expose.js';
-import { findPair, headSpan, joinPointer, locateFrom, locatePointer, nodeSpan, spanAt, spanInScalar } from './source-span.js';
+import {
+  findPair,
+  headSpan,
+  joinPointer,
+  locateFrom,
+  locatePointer,
+  nodeSpan,
+  spanAt,
+  spanInScalar,
+} from './source-span.js';
 import type { LocatedNode } from './source-span.js';
 import type { TreeNode } from './yaml-tree.js';
 
@@ -123,14 +132,24 @@ function buildContainer(
     if (parsed !== null && parsed.family === family && unusable === null) return parsed.text;
     addressInvalid = true;
     if (unusable !== null) {
-      report(ctx, 'invalid-address', `${key} ${quoteText(text)} cannot be a container's address: ${unusable}; write the address the container listens on`, valueSpan(ctx, at));
+      report(
+        ctx,
+        'invalid-address',
+        `${key} ${quoteText(text)} cannot be a container's address: ${unusable}; write the address the container listens on`,
+        valueSpan(ctx, at),
+      );
       return null;
     }
     const problem =
       parsed !== null
         ? `it is an ${parsed.family === 'inet' ? 'IPv4' : 'IPv6'} address: put it in ${parsed.family === 'inet' ? 'ip' : 'ip6'}`
-        : describeAddressProblem(text) ?? 'it is not an address';
-    report(ctx, 'invalid-address', `${key} ${quoteText(text)} is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address: ${problem}`, valueSpan(ctx, at));
+        : (describeAddressProblem(text) ?? 'it is not an address');
+    report(
+      ctx,
+      'invalid-address',
+      `${key} ${quoteText(text)} is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address: ${problem}`,
+      valueSpan(ctx, at),
+    );
     return null;
   };
   const ip = readAddress('ip', 'inet');
@@ -150,7 +169,14 @@ function buildContainer(
     // An entry with a schema error inside still gets its other problems reported (a bad
     // interface name does not hide a bad port), but it is not built.
     const flaggedInside = !okTree(ctx, at);
-    const entry = buildPortEntry(ctx, locateFrom(portsNode, [String(i)]), item, syntax, families, flaggedInside ? at : null);
+    const entry = buildPortEntry(
+      ctx,
+      locateFrom(portsNode, [String(i)]),
+      item,
+      syntax,
+      families,
+      flaggedInside ? at : null,
+    );
     if (entry !== null && !flaggedInside) ports.push(entry);
   });
 
@@ -163,11 +189,16 @@ function buildContainer(
     const node = locateFrom(exposeNode, [String(i)]).value;
     const parsed = parseExpose(item);
     if (parsed.ok) {
-      expose.push({ port: parsed.port, protocol: parsed.protocol, source: node === null ? containerSpan : nodeSpan(ctx.lineCounter, ctx.file, node) });
+      expose.push({
+        port: parsed.port,
+        protocol: parsed.protocol,
+        source: node === null ? containerSpan : nodeSpan(ctx.lineCounter, ctx.file, node),
+      });
       return;
     }
     for (const error of parsed.errors) {
-      const span = node === null ? containerSpan : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
+      const span =
+        node === null ? containerSpan : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
       report(ctx, portCode(error), `expose entry: ${error.message}`, span);
     }
   });
@@ -181,7 +212,9 @@ function buildContainer(
     ip6,
     syntax,
     ports,
-    expose: expose.sort((a, b) => a.port.start - b.port.start || a.port.end - b.port.end || compareStrings(a.protocol, b.protocol)),
+    expose: expose.sort(
+      (a, b) => a.port.start - b.port.start || a.port.end - b.port.end || compareStrings(a.protocol, b.protocol),
+    ),
     publishAll,
     stack: readStack(ctx, `${pointer}/stack`, value['stack']),
     source: containerSpan,
@@ -207,7 +240,11 @@ function buildPortEntry(
     for (const error of result.errors) {
       // Inside an entry the schema judged, the schema's word on the entry's shape (its keys, their
       // types) and on any key it flagged stands; problems of other values are still reported.
-      if (flaggedEntry !== null && (error.key === undefined || SHAPE_CODES.has(error.code) || !okKey(ctx, flaggedEntry, error.key, error.index))) continue;
+      if (
+        flaggedEntry !== null &&
+        (error.key === undefined || SHAPE_CODES.has(error.code) || !okKey(ctx, flaggedEntry, error.key, error.index))
+      )
+        continue;
       report(ctx, portCode(error), error.message, portErrorSpan(ctx, node, error, source));
     }
     return null;
@@ -245,7 +282,13 @@ function portErrorSpan(ctx: Context, node: TreeNode | null, error: PortSpecError
 }
 
 /** Positions of the parts the family checks may point at. */
-function entrySources(ctx: Context, node: TreeNode | null, item: unknown, syntax: ShortSyntax, hasHostAddress: boolean) {
+function entrySources(
+  ctx: Context,
+  node: TreeNode | null,
+  item: unknown,
+  syntax: ShortSyntax,
+  hasHostAddress: boolean,
+) {
   const sources: { hostAddress?: SourceSpan; family?: SourceSpan; from: Map<string, SourceSpan> } = { from: new Map() };
   if (node === null) return sources;
   const dockerText = (scalar: TreeNode, text: string): SourceSpan | undefined => {
@@ -293,7 +336,10 @@ function readPool(ctx: Context, pointer: string, value: unknown): { start: numbe
   if (parsed.ok) return parsed.range;
   const node = locatePointer(ctx.root, pointerParts(pointer)).value;
   for (const error of parsed.errors) {
-    const span = node === null ? valueSpan(ctx, pointer) : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
+    const span =
+      node === null
+        ? valueSpan(ctx, pointer)
+        : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
     report(ctx, 'invalid-pool', `pool ${quoteText(value)}: ${error.message}`, span);
   }
   return null;
@@ -323,7 +369,13 @@ function ok(ctx: Context, pointer: string): boolean {
 }
 
 /** Long-form grammar errors about the entry's shape, which the schema reports in its own words. */
-const SHAPE_CODES: ReadonlySet<string> = new Set(['port-long-key', 'port-long-missing-target', 'port-long-type', 'port-long-empty', 'port-long-duplicate']);
+const SHAPE_CODES: ReadonlySet<string> = new Set([
+  'port-long-key',
+  'port-long-missing-target',
+  'port-long-type',
+  'port-long-empty',
+  'port-long-duplicate',
+]);
 
 /** A key of a port entry (or one item of its list) the schema said nothing about. */
 function okKey(ctx: Context, entry: string, key: string, index: number | undefined): boolean {

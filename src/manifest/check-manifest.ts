@@ -42,7 +42,11 @@ export function checkManifests(set: ManifestSet, sources: ManifestSources = crea
     ...checkDuplicateHosts(set),
     ...checkUndeclaredHosts(set),
     ...set.documents.flatMap((d) =>
-      d.containers.flatMap((c) => [...checkFamilies(c, sources), ...checkSctpPorts(c), ...checkLoopback(c, stackOf(c))]),
+      d.containers.flatMap((c) => [
+        ...checkFamilies(c, sources),
+        ...checkSctpPorts(c),
+        ...checkLoopback(c, stackOf(c)),
+      ]),
     ),
   ];
 }
@@ -120,7 +124,8 @@ function checkUndeclaredHosts(set: ManifestSet): Diagnostic[] {
     });
   };
   for (const document of set.documents) {
-    if (document.host !== null) check(document.host, document.hostSource, { file: document.file, line: 1, column: 1, endLine: 1, endColumn: 1 });
+    if (document.host !== null)
+      check(document.host, document.hostSource, { file: document.file, line: 1, column: 1, endLine: 1, endColumn: 1 });
     for (const container of document.containers) {
       // A container without a `host:` of its own inherits its document's, reported above.
       const own = container.hostSource !== undefined || container.host !== document.host;
@@ -163,7 +168,7 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
       });
       continue;
     }
-    const hostFamily = spec.hostAddress === null ? null : parseAddress(spec.hostAddress)?.family ?? null;
+    const hostFamily = spec.hostAddress === null ? null : (parseAddress(spec.hostAddress)?.family ?? null);
     if (hostFamily !== null && !families.has(hostFamily)) {
       const other: Family = hostFamily === 'inet' ? 'inet6' : 'inet';
       diagnostics.push({
@@ -200,7 +205,13 @@ function checkSctpPorts(container: ManifestContainer): Diagnostic[] {
   for (const entry of container.ports) {
     const problem = sctpPortProblem(entry.spec);
     if (problem === null) continue;
-    diagnostics.push({ code: 'port-sctp-translation', severity: 'error', message: problem.message, hint: problem.hint, ...entry.source });
+    diagnostics.push({
+      code: 'port-sctp-translation',
+      severity: 'error',
+      message: problem.message,
+      hint: problem.hint,
+      ...entry.source,
+    });
   }
   return diagnostics;
 }
@@ -258,7 +269,10 @@ function checkLoopback(container: ManifestContainer, hostStack: HostStack): Diag
         ...entry.source,
       });
     } else {
-      const whose = container.stack !== null ? `container ${container.name} is declared \`stack: vnet\`` : `container ${container.name} runs on host ${hostStack.host ?? ''}, declared \`stack: vnet\``;
+      const whose =
+        container.stack !== null
+          ? `container ${container.name} is declared \`stack: vnet\``
+          : `container ${container.name} runs on host ${hostStack.host ?? ''}, declared \`stack: vnet\``;
       diagnostics.push({
         code: 'loopback-vnet',
         severity: 'error',

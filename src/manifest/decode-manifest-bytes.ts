@@ -12,7 +12,13 @@ export function decodeManifestBytes(bytes: Uint8Array, file: string, size = byte
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
     const { line, column } = positionOfByte(bytes, nul);
-    return fail(file, line, column, 'file-binary', 'the file contains a NUL byte, so it is binary, not YAML: remove it from the manifest paths or rename it');
+    return fail(
+      file,
+      line,
+      column,
+      'file-binary',
+      'the file contains a NUL byte, so it is binary, not YAML: remove it from the manifest paths or rename it',
+    );
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0) {
@@ -39,7 +45,13 @@ export function manifestTooLarge(file: string, size: number): Diagnostic {
   };
 }
 
-function fail(file: string, line: number, column: number, code: 'file-binary' | 'file-not-utf8', message: string): DecodeResult {
+function fail(
+  file: string,
+  line: number,
+  column: number,
+  code: 'file-binary' | 'file-not-utf8',
+  message: string,
+): DecodeResult {
   return {
     ok: false,
     diagnostic: { code, severity: 'error', message, file, line, column, endLine: line, endColumn: column + 1 },

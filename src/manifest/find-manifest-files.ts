@@ -96,18 +96,34 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
         () => false,
       );
       if (dangling || errorCode(error) !== 'path-not-found') {
-        diagnostics.push(pathDiagnostic(unreadableCode(error), display, `cannot read ${quoteText(path)}: ${describeError(error)}`));
+        diagnostics.push(
+          pathDiagnostic(unreadableCode(error), display, `cannot read ${quoteText(path)}: ${describeError(error)}`),
+        );
       } else {
-        diagnostics.push(atPath('path-not-found', display, 'no such file or directory: check the path; give a manifest file or a directory that holds *.yaml files'));
+        diagnostics.push(
+          atPath(
+            'path-not-found',
+            display,
+            'no such file or directory: check the path; give a manifest file or a directory that holds *.yaml files',
+          ),
+        );
       }
       continue;
     }
     given.push({ given: path, display, absolute, info, real: await realpath(absolute).catch(() => absolute) });
   }
   const roots: Root[] = given.map((g) => ({ real: g.real, isDirectory: g.info.isDirectory() }));
-  const insideRoots = (real: string): boolean => roots.some((root) => (root.isDirectory ? isWithin(real, root.real) : real === root.real));
+  const insideRoots = (real: string): boolean =>
+    roots.some((root) => (root.isDirectory ? isWithin(real, root.real) : real === root.real));
 
-  const enterDirectory = async (display: string, absolute: string, childReal: string, parentReal: string, ancestors: readonly string[], below: string): Promise<void> => {
+  const enterDirectory = async (
+    display: string,
+    absolute: string,
+    childReal: string,
+    parentReal: string,
+    ancestors: readonly string[],
+    below: string,
+  ): Promise<void> => {
     if (ancestors.includes(childReal) || childReal === parentReal) {
       diagnostics.push(
         pathDiagnostic(
@@ -122,7 +138,14 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
     await walk(display, absolute, childReal, [...ancestors, parentReal], below);
   };
 
-  const followLink = async (name: string, display: string, absolute: string, parentReal: string, ancestors: readonly string[], below: string): Promise<void> => {
+  const followLink = async (
+    name: string,
+    display: string,
+    absolute: string,
+    parentReal: string,
+    ancestors: readonly string[],
+    below: string,
+  ): Promise<void> => {
     let real: string;
     let info: Stats;
     try {
@@ -130,8 +153,10 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       info = await stat(real);
     } catch (error) {
       const code = errorCode(error);
-      if (code === 'symlink-loop') diagnostics.push(pathDiagnostic('symlink-loop', display, `symbolic link loop: ${describeError(error)}`));
-      else if (isManifestName(name)) diagnostics.push(pathDiagnostic('file-unreadable', display, `cannot read file: ${describeError(error)}`));
+      if (code === 'symlink-loop')
+        diagnostics.push(pathDiagnostic('symlink-loop', display, `symbolic link loop: ${describeError(error)}`));
+      else if (isManifestName(name))
+        diagnostics.push(pathDiagnostic('file-unreadable', display, `cannot read file: ${describeError(error)}`));
       return;
     }
     // A link is tested by its own path; one to a directory also as a directory (`shared/`).
@@ -161,7 +186,13 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
     await addFile({ file: display, absolute: real, noFollow: true }, real);
   };
 
-  const walk = async (display: string, absolute: string, real: string, ancestors: readonly string[], below: string): Promise<void> => {
+  const walk = async (
+    display: string,
+    absolute: string,
+    real: string,
+    ancestors: readonly string[],
+    below: string,
+  ): Promise<void> => {
     visitedDirectories.add(real);
     let entries: Dirent[];
     try {
@@ -183,9 +214,11 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       const type = await entryType(entry, childAbsolute);
       if (type === null) continue;
       if (type.isSymbolicLink()) {
-        if (!rules.ignores(childBelow, false)) await followLink(name, childDisplay, childAbsolute, real, ancestors, childBelow);
+        if (!rules.ignores(childBelow, false))
+          await followLink(name, childDisplay, childAbsolute, real, ancestors, childBelow);
       } else if (type.isDirectory()) {
-        if (!rules.ignores(childBelow, true)) await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors, childBelow);
+        if (!rules.ignores(childBelow, true))
+          await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors, childBelow);
       } else if (isManifestName(name) && !rules.ignores(childBelow, false)) {
         if (type.isFile()) await addFile({ file: childDisplay, absolute: childAbsolute, noFollow: true });
         else diagnostics.push(notRegularDiagnostic(childDisplay, type));
@@ -216,7 +249,11 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
   if (files.length === 0 && diagnostics.length === 0) {
     const where = paths.length === 0 ? '.' : paths.join(', ');
     diagnostics.push(
-      atPath('no-manifests', paths[0] ?? '.', `no manifest file (*.yaml, *.yml) was found under ${quoteText(where)}: give a file or a directory that holds manifests`),
+      atPath(
+        'no-manifests',
+        paths[0] ?? '.',
+        `no manifest file (*.yaml, *.yml) was found under ${quoteText(where)}: give a file or a directory that holds manifests`,
+      ),
     );
   }
   return { files, diagnostics: uniqueDiagnostics(diagnostics) };
@@ -236,18 +273,27 @@ function uniqueDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 /** The ignore file is a list of patterns, never large: this is far beyond any real one. */
 export const MAX_IGNORE_FILE_BYTES = 1024 * 1024;
 
-export type IgnoreRead = { rules: IgnoreRules | null; diagnostic?: undefined } | { rules?: undefined; diagnostic: Diagnostic };
+export type IgnoreRead =
+  { rules: IgnoreRules | null; diagnostic?: undefined } | { rules?: undefined; diagnostic: Diagnostic };
 
 /**
  * The rules of the `.pfexposeignore` at the root of a directory PATH: null when there is none.
  * A link is followed only when `allowed` accepts its real target (it lies inside the PATHs given);
  * anything else that keeps the file from being read is an `ignore-file-unreadable` diagnostic.
  */
-export async function readIgnoreRules(directory: string, display: string, allowed: (real: string) => boolean = () => true): Promise<IgnoreRead> {
+export async function readIgnoreRules(
+  directory: string,
+  display: string,
+  allowed: (real: string) => boolean = () => true,
+): Promise<IgnoreRead> {
   const absolute = join(directory, IGNORE_FILE_NAME);
   const shown = join(display, IGNORE_FILE_NAME);
   const refuse = (reason: string): IgnoreRead => ({
-    diagnostic: pathDiagnostic('ignore-file-unreadable', shown, `cannot read the ignore file: ${reason}; the directory is not searched until it can be read`),
+    diagnostic: pathDiagnostic(
+      'ignore-file-unreadable',
+      shown,
+      `cannot read the ignore file: ${reason}; the directory is not searched until it can be read`,
+    ),
   });
   let own: Stats;
   try {
@@ -259,7 +305,10 @@ export async function readIgnoreRules(directory: string, display: string, allowe
   if (own.isSymbolicLink()) {
     const real = await realpath(absolute).catch((error: unknown) => error);
     if (typeof real !== 'string') return refuse(describeError(real));
-    if (!allowed(real)) return refuse('it is a symbolic link that leads outside the paths given, so it is not followed; replace it with the file itself');
+    if (!allowed(real))
+      return refuse(
+        'it is a symbolic link that leads outside the paths given, so it is not followed; replace it with the file itself',
+      );
   }
   const read = await readRegularFile(absolute, { maxBytes: MAX_IGNORE_FILE_BYTES });
   switch (read.kind) {
@@ -281,8 +330,22 @@ export async function readIgnoreRules(directory: string, display: string, allowe
 }
 
 /** The entry's own type (a link is a link); looked up when the directory listing did not say. */
-async function entryType(entry: Dirent, absolute: string): Promise<Pick<Stats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'> | null> {
-  if (entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() || entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice()) {
+async function entryType(
+  entry: Dirent,
+  absolute: string,
+): Promise<Pick<
+  Stats,
+  'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'
+> | null> {
+  if (
+    entry.isFile() ||
+    entry.isDirectory() ||
+    entry.isSymbolicLink() ||
+    entry.isFIFO() ||
+    entry.isSocket() ||
+    entry.isCharacterDevice() ||
+    entry.isBlockDevice()
+  ) {
     return entry;
   }
   return lstat(absolute).catch(() => null);
@@ -308,16 +371,41 @@ export async function readManifestFile(file: ManifestFile): Promise<ReadResult> 
     case 'too-large':
       return { ok: false, diagnostic: manifestTooLarge(file.file, read.size) };
     case 'not-regular':
-      return { ok: false, diagnostic: pathDiagnostic('file-not-regular', file.file, `cannot read file: ${describeReadFailure(read)}: remove it or move it out of the manifest paths`) };
+      return {
+        ok: false,
+        diagnostic: pathDiagnostic(
+          'file-not-regular',
+          file.file,
+          `cannot read file: ${describeReadFailure(read)}: remove it or move it out of the manifest paths`,
+        ),
+      };
     case 'symlink':
       return {
         ok: false,
-        diagnostic: pathDiagnostic('file-unreadable', file.file, 'cannot read file: it was replaced by a symbolic link while pfexpose read the manifests; run again'),
+        diagnostic: pathDiagnostic(
+          'file-unreadable',
+          file.file,
+          'cannot read file: it was replaced by a symbolic link while pfexpose read the manifests; run again',
+        ),
       };
     case 'missing':
-      return { ok: false, diagnostic: pathDiagnostic('file-unreadable', file.file, `cannot read file: ${describeError({ code: 'ENOENT' })}`) };
+      return {
+        ok: false,
+        diagnostic: pathDiagnostic(
+          'file-unreadable',
+          file.file,
+          `cannot read file: ${describeError({ code: 'ENOENT' })}`,
+        ),
+      };
     case 'unreadable':
-      return { ok: false, diagnostic: pathDiagnostic(unreadableCode({ code: read.errno }), file.file, `cannot read file: ${describeError({ code: read.errno })}`) };
+      return {
+        ok: false,
+        diagnostic: pathDiagnostic(
+          unreadableCode({ code: read.errno }),
+          file.file,
+          `cannot read file: ${describeError({ code: read.errno })}`,
+        ),
+      };
   }
 }
 
@@ -329,14 +417,18 @@ function notRegularDiagnostic(file: string, info: Parameters<typeof describeNotR
   );
 }
 
-type PathCode = Extract<DiagnosticCode, 'file-unreadable' | 'file-not-regular' | 'symlink-loop' | 'symlink-outside' | 'ignore-file-unreadable'>;
+type PathCode = Extract<
+  DiagnosticCode,
+  'file-unreadable' | 'file-not-regular' | 'symlink-loop' | 'symlink-outside' | 'ignore-file-unreadable'
+>;
 
 function pathDiagnostic(code: PathCode, file: string, message: string): Diagnostic {
   return { code, severity: 'error', message, file, line: 1, column: 1, endLine: 1, endColumn: 1 };
 }
 
 function errnoCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string')
+    return error.code;
   return undefined;
 }
 

@@ -46,7 +46,8 @@ export async function loadManifests(paths: readonly string[], options: LoadOptio
     return read;
   };
   for (const [index, file] of found.files.entries()) {
-    for (let ahead = index + 1; ahead < Math.min(index + READ_AHEAD, found.files.length); ahead += 1) void readAt(ahead);
+    for (let ahead = index + 1; ahead < Math.min(index + READ_AHEAD, found.files.length); ahead += 1)
+      void readAt(ahead);
     files.push(file.file);
     const read = await readAt(index);
     reads.delete(index);
@@ -129,7 +130,13 @@ export function loadYamlFile(yaml: YamlFile, sources: ManifestSources): FileLoad
     for (const d of quotingLess(schema.diagnostics, entry.data)) diagnostics.push(d);
     // A document that is not even a mapping has nothing more to say.
     if (schema.flagged.includes('')) continue;
-    const built = buildManifestDocument({ ...base, index: entry.index, data: entry.data, flagged: schema.flagged, sources });
+    const built = buildManifestDocument({
+      ...base,
+      index: entry.index,
+      data: entry.data,
+      flagged: schema.flagged,
+      sources,
+    });
     for (const d of built.diagnostics) diagnostics.push(d);
     documents.push(built.document);
   }
@@ -149,7 +156,11 @@ function quotingLess(diagnostics: readonly Diagnostic[], data: unknown): Diagnos
   const unknownTop: Diagnostic[] = [];
   for (const d of diagnostics) {
     if (d.code === 'unknown-key' && d.pointer !== undefined && d.pointer.split('/').length === 2) unknownTop.push(d);
-    else if (!isMapping && d.code === 'schema' && d.pointer === '') kept.push({ ...d, message: `a manifest document must be a mapping that starts with version: 1, not ${kindOf(data)}` });
+    else if (!isMapping && d.code === 'schema' && d.pointer === '')
+      kept.push({
+        ...d,
+        message: `a manifest document must be a mapping that starts with version: 1, not ${kindOf(data)}`,
+      });
     else kept.push(d);
   }
   const first = unknownTop[0];

@@ -82,8 +82,15 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
   if (depth.tooDeep !== null) {
     const at = depth.tooDeep;
     diagnostics.push(
-      located(lineCounter, file, at, at + 1, 'yaml-too-deep', 'error',
-        `collections are nested more than ${MAX_DEPTH} levels deep here: a manifest needs fewer than ten; flatten the structure`),
+      located(
+        lineCounter,
+        file,
+        at,
+        at + 1,
+        'yaml-too-deep',
+        'error',
+        `collections are nested more than ${MAX_DEPTH} levels deep here: a manifest needs fewer than ten; flatten the structure`,
+      ),
     );
     return result;
   }
@@ -98,8 +105,15 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
     if (contents === null || (isScalar(contents) && contents.value === null && contents.source === '')) {
       const at = document.range[0];
       diagnostics.push(
-        located(lineCounter, file, at, at, 'empty-document', 'error',
-          `document ${index + 1} is empty: a manifest document starts with version: 1`),
+        located(
+          lineCounter,
+          file,
+          at,
+          at,
+          'empty-document',
+          'error',
+          `document ${index + 1} is empty: a manifest document starts with version: 1`,
+        ),
       );
       return;
     }
@@ -254,7 +268,13 @@ function scalarValue(node: Scalar): unknown {
   return typeof node.source === 'string' ? plainNumberOrText(node.value, node.source) : node.value;
 }
 
-function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCounter, file: string, text: string): Converted {
+function toPlainData(
+  targets: Map<Alias, Node>,
+  root: Node,
+  lineCounter: LineCounter,
+  file: string,
+  text: string,
+): Converted {
   let produced = 0;
   const keyProblems: Diagnostic[] = [];
   const stop = (node: Node, code: DiagnosticCode, message: string): never => {
@@ -267,15 +287,23 @@ function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCou
     // size limit, and a large manifest is not an alias bomb.
     if (viaAlias !== null) produced++;
     if (produced > MAX_EXPANDED_NODES) {
-      stop(viaAlias ?? node, 'yaml-alias-limit',
-        `aliases expand this document to more than ${MAX_EXPANDED_NODES} nodes (an "alias bomb"): write the values out or use fewer aliases`);
+      stop(
+        viaAlias ?? node,
+        'yaml-alias-limit',
+        `aliases expand this document to more than ${MAX_EXPANDED_NODES} nodes (an "alias bomb"): write the values out or use fewer aliases`,
+      );
     }
     if (depth > MAX_DEPTH) {
-      stop(viaAlias ?? node, 'yaml-too-deep', `aliases nest the data more than ${MAX_DEPTH} levels deep: flatten the structure`);
+      stop(
+        viaAlias ?? node,
+        'yaml-too-deep',
+        `aliases nest the data more than ${MAX_DEPTH} levels deep: flatten the structure`,
+      );
     }
     if (isAlias(node)) {
       const target = targets.get(node);
-      if (target === undefined) stop(node, 'yaml-syntax', `alias *${node.source} refers to no anchor: define &${node.source} before it`);
+      if (target === undefined)
+        stop(node, 'yaml-syntax', `alias *${node.source} refers to no anchor: define &${node.source} before it`);
       return convert(target ?? null, depth, viaAlias ?? node);
     }
     if (isScalar(node)) return scalarValue(node);
@@ -317,7 +345,12 @@ function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCou
    * at both places, each naming the other. Compared as the plain data names them, so no key is
    * ever dropped in silence.
    */
-  const duplicateKey = (name: string, first: Node | null, second: Node | null, secondValue: Node | null): Diagnostic[] => {
+  const duplicateKey = (
+    name: string,
+    first: Node | null,
+    second: Node | null,
+    secondValue: Node | null,
+  ): Diagnostic[] => {
     const rangeOf = (node: Node | null, fallback: Node | null): [number, number] => {
       const range = node?.range ?? fallback?.range;
       return range === undefined || range === null ? [0, 0] : [range[0], range[1]];
@@ -328,7 +361,10 @@ function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCou
     const b = spanAt(lineCounter, file, bStart, bEnd);
     const writtenA = text.slice(aStart, aEnd);
     const writtenB = text.slice(bStart, bEnd);
-    const written = writtenA === writtenB ? '' : ` (written ${quoteText(writtenA)} and ${quoteText(writtenB)}, both read as ${quoteText(name)})`;
+    const written =
+      writtenA === writtenB
+        ? ''
+        : ` (written ${quoteText(writtenA)} and ${quoteText(writtenB)}, both read as ${quoteText(name)})`;
     const message = (other: { line: number; column: number }): string =>
       `key ${quoteText(name)} appears twice in this mapping${written}, also at line ${other.line}:${other.column}: keep one (duplicate keys are errors, not overrides)`;
     return [
@@ -338,7 +374,15 @@ function toPlainData(targets: Map<Alias, Node>, root: Node, lineCounter: LineCou
   };
   const keyProblem = (key: Node): Diagnostic => {
     const [start, end] = key.range ?? [0, 0];
-    return located(lineCounter, file, start, end, 'schema', 'error', 'a key must be a plain string, not a list or a mapping: write name: value');
+    return located(
+      lineCounter,
+      file,
+      start,
+      end,
+      'schema',
+      'error',
+      'a key must be a plain string, not a list or a mapping: write name: value',
+    );
   };
   try {
     return { data: convert(root, 0, null), diagnostic: null, keyProblems };

@@ -254,7 +254,13 @@ class Scanner {
     if (this.stack.length + 1 > MAX_DEPTH) giveUp();
     const frame: Frame = isItem
       ? { indent, node: { kind: 'seq', start: at, end: 0, items: [] }, data: [], names: null, lastEnd: 0 }
-      : { indent, node: { kind: 'map', start: at, end: 0, pairs: [] }, data: Object.create(null) as Record<string, unknown>, names: new Set(), lastEnd: 0 };
+      : {
+          indent,
+          node: { kind: 'map', start: at, end: 0, pairs: [] },
+          data: Object.create(null) as Record<string, unknown>,
+          names: new Set(),
+          lastEnd: 0,
+        };
     if (pending !== null) this.attach(pending.frame, pending.name, pending.key, frame.node, frame.data);
     this.stack.push(frame);
     this.absorbing = false;
@@ -447,7 +453,11 @@ class Scanner {
           stop = i;
           for (;;) {
             const c = text.charCodeAt(stop);
-            if (stop < end && (isFlowPlain(c) || (c === COLON && stop > i && isFlowPlainAfterColon(text.charCodeAt(stop + 1))))) stop++;
+            if (
+              stop < end &&
+              (isFlowPlain(c) || (c === COLON && stop > i && isFlowPlainAfterColon(text.charCodeAt(stop + 1))))
+            )
+              stop++;
             else break;
           }
           while (text.charCodeAt(stop - 1) === SPACE) stop--;

@@ -133,7 +133,14 @@ export function spanInScalar(
     if (value !== null && node.style === 'plain' && source === value) base = nodeStart;
     if (value !== null && node.style === 'double' && source === `"${value}"`) base = nodeStart + 1;
     if (value !== null && node.style === 'single' && source === `'${value}'`) base = nodeStart + 1;
-    if (base !== null && value !== null && start >= 0 && end <= value.length && start <= end && !(start === 0 && end === 0)) {
+    if (
+      base !== null &&
+      value !== null &&
+      start >= 0 &&
+      end <= value.length &&
+      start <= end &&
+      !(start === 0 && end === 0)
+    ) {
       return spanAt(lineCounter, file, base + start, base + end);
     }
   }

@@ -53,9 +53,7 @@ export function validateSchema(input: SchemaInput): SchemaResult {
 
   // A misspelt key usually is the missing one (or a kleene/docker key): say "did you mean
   // target?" once, not twice.
-  const misspelt = new Set(
-    translated.filter((t) => t.suggestion !== undefined).map((t) => parentPointer(t.pointer)),
-  );
+  const misspelt = new Set(translated.filter((t) => t.suggestion !== undefined).map((t) => parentPointer(t.pointer)));
   const kept = translated.filter((t) => t.code !== 'missing-key' || !misspelt.has(t.pointer));
 
   const seen = new Set<string>();
@@ -89,7 +87,7 @@ function place(input: SchemaInput, t: Translated): SourceSpan {
     return { file, line: 1, column: 1, endLine: 1, endColumn: 1 };
   }
   const found = locatePointer(root, segments);
-  const preferred: TreeNode | null = t.at === 'key' ? found.key ?? found.value : found.value ?? found.key;
+  const preferred: TreeNode | null = t.at === 'key' ? (found.key ?? found.value) : (found.value ?? found.key);
   if (preferred !== null) return nodeSpan(lineCounter, file, preferred);
   const nearest = found.nearest ?? root;
   if (nearest !== null) return headSpan(lineCounter, file, text, nearest);
@@ -108,7 +106,10 @@ const NAME_RULES: Readonly<Record<string, { what: string; length: number }>> = {
 function translate(error: ErrorObject, data: unknown): Translated {
   const propertyName = (error as ErrorObject & { propertyName?: string }).propertyName;
   const segments = pointerSegments(error.instancePath);
-  const def = defName(error) === 'containerName' && segments[segments.length - 1] === 'name' && propertyName === undefined ? 'portName' : defName(error);
+  const def =
+    defName(error) === 'containerName' && segments[segments.length - 1] === 'name' && propertyName === undefined
+      ? 'portName'
+      : defName(error);
   const base = { pointer: error.instancePath, flag: true };
 
   if (propertyName !== undefined) {
@@ -163,7 +164,12 @@ function translate(error: ErrorObject, data: unknown): Translated {
           message: `a manifest document must be a mapping that starts with version: 1, not ${describeValue(value)}`,
         };
       }
-      return { ...base, at: 'value', code: 'schema', message: `${what} must be ${expected}, not ${describeValue(value)}` };
+      return {
+        ...base,
+        at: 'value',
+        code: 'schema',
+        message: `${what} must be ${expected}, not ${describeValue(value)}`,
+      };
     }
     case 'const':
       return {
@@ -188,7 +194,12 @@ function translate(error: ErrorObject, data: unknown): Translated {
     case 'maximum':
       return { ...base, at: 'value', ...describePortNumber(value, what) };
     case 'minItems':
-      return { ...base, at: 'value', code: 'schema', message: `${what} is an empty list: list at least one item, or remove the key` };
+      return {
+        ...base,
+        at: 'value',
+        code: 'schema',
+        message: `${what} is an empty list: list at least one item, or remove the key`,
+      };
     case 'pattern':
       return { ...base, at: 'value', ...describePattern(def, value, what, segments[segments.length - 1] ?? '') };
     default:
@@ -203,7 +214,12 @@ function describePortNumber(value: unknown, what: string): { code: DiagnosticCod
   return { code: 'port-out-of-range', message: `${what}: port ${n} is out of range: use a port from 1 to 65535` };
 }
 
-function describePattern(def: string | null, value: unknown, what: string, key: string): { code: DiagnosticCode; message: string } {
+function describePattern(
+  def: string | null,
+  value: unknown,
+  what: string,
+  key: string,
+): { code: DiagnosticCode; message: string } {
   const text = typeof value === 'string' ? value : String(value);
   switch (def) {
     case 'containerName':
@@ -213,34 +229,59 @@ function describePattern(def: string | null, value: unknown, what: string, key: 
       return { code: 'invalid-name', message: describeNameProblem(def, text) };
     case 'ipv4': {
       if (parseAddress(text)?.family === 'inet6') {
-        return { code: 'invalid-address', message: `${what} takes an IPv4 address; ${quoteText(text)} is IPv6: put it in ip6` };
+        return {
+          code: 'invalid-address',
+          message: `${what} takes an IPv4 address; ${quoteText(text)} is IPv6: put it in ip6`,
+        };
       }
-      return { code: 'invalid-address', message: `${what} ${quoteText(text)} is not an IPv4 address: ${describeAddressProblem(text) ?? 'write a dotted quad such as 10.13.37.10'}` };
+      return {
+        code: 'invalid-address',
+        message: `${what} ${quoteText(text)} is not an IPv4 address: ${describeAddressProblem(text) ?? 'write a dotted quad such as 10.13.37.10'}`,
+      };
     }
     case 'ipv6':
       if (parseAddress(text)?.family === 'inet') {
-        return { code: 'invalid-address', message: `${what} takes an IPv6 address; ${quoteText(text)} is IPv4: put it in ip` };
+        return {
+          code: 'invalid-address',
+          message: `${what} takes an IPv6 address; ${quoteText(text)} is IPv4: put it in ip`,
+        };
       }
-      return { code: 'invalid-address', message: `${what} ${quoteText(text)} is not an IPv6 address: ${describeAddressProblem(text) ?? 'write one such as fd00::10'}` };
+      return {
+        code: 'invalid-address',
+        message: `${what} ${quoteText(text)} is not an IPv6 address: ${describeAddressProblem(text) ?? 'write one such as fd00::10'}`,
+      };
     case 'hostAddress':
-      return { code: 'invalid-address', message: `${what} ${quoteText(text)} is not an IP address: ${describeAddressProblem(text) ?? 'write an address such as 127.0.0.1'}` };
+      return {
+        code: 'invalid-address',
+        message: `${what} ${quoteText(text)} is not an IP address: ${describeAddressProblem(text) ?? 'write an address such as 127.0.0.1'}`,
+      };
     case 'network':
-      return { code: 'invalid-address', message: `${what} ${quoteText(text)} is not an address or network: ${describeNetworkProblem(text) ?? 'write one such as 203.0.113.0/24'}` };
+      return {
+        code: 'invalid-address',
+        message: `${what} ${quoteText(text)} is not an address or network: ${describeNetworkProblem(text) ?? 'write one such as 203.0.113.0/24'}`,
+      };
     default:
       break;
   }
   if (key === 'pool') {
-    return { code: 'invalid-pool', message: `pool ${quoteText(text)} is not a port range: write START-END, e.g. 49000-49900` };
+    return {
+      code: 'invalid-pool',
+      message: `pool ${quoteText(text)} is not a port range: write START-END, e.g. 49000-49900`,
+    };
   }
   if (key === 'app_protocol') {
-    return { code: 'invalid-name', message: `app_protocol ${quoteText(text)} may only hold letters, digits, "_", ".", "+" and "-" (at most 32): e.g. http` };
+    return {
+      code: 'invalid-name',
+      message: `app_protocol ${quoteText(text)} may only hold letters, digits, "_", ".", "+" and "-" (at most 32): e.g. http`,
+    };
   }
   return { code: 'schema', message: `${what} ${quoteText(text)} does not have the expected form` };
 }
 
 function describeNameProblem(def: string | null, name: string): string {
   if (def === 'interfaceName') {
-    if (PF_KEYWORDS.has(name)) return describeInterfaceNameProblem(name) ?? `interface name ${quoteText(name)} is not valid`;
+    if (PF_KEYWORDS.has(name))
+      return describeInterfaceNameProblem(name) ?? `interface name ${quoteText(name)} is not valid`;
     return `${describeInterfaceNameProblem(name) ?? `interface name ${quoteText(name)} is not valid`}: pf takes a letter, then letters, digits, "_" or ".", at most 15 in all (e.g. em0)`;
   }
   const rule = NAME_RULES[def ?? ''] ?? { what: 'name', length: 32 };
@@ -297,7 +338,9 @@ export function describePath(segments: readonly string[]): string {
     const list = parent[parent.length - 1] ?? '';
     const owner = parent.length > 1 ? ` of ${describePath(parent.slice(0, -1))}` : '';
     const noun = list === 'ports' ? 'port entry' : list === 'expose' ? 'expose entry' : `item of ${list}`;
-    return noun.startsWith('item') ? `${noun}${owner} at position ${Number(last) + 1}` : `${noun} ${Number(last) + 1}${owner}`;
+    return noun.startsWith('item')
+      ? `${noun}${owner} at position ${Number(last) + 1}`
+      : `${noun} ${Number(last) + 1}${owner}`;
   }
   const shownKey = /^[A-Za-z0-9_.-]{1,40}$/.test(last) ? last : quoteText(last);
   return parent.length > 0 ? `${shownKey} of ${describePath(parent)}` : shownKey;

@@ -24,11 +24,14 @@ export const MAX_DEPTH = 64;
 // do there (null, booleans, octal/decimal/hex integers, floats).
 const settings = new Document(undefined, YAML_OPTIONS);
 const scalarTags = settings.schema.tags.filter(
-  (tag): tag is ScalarTag => !('collection' in tag && tag.collection !== undefined) && tag.default === true && tag.test !== undefined,
+  (tag): tag is ScalarTag =>
+    !('collection' in tag && tag.collection !== undefined) && tag.default === true && tag.test !== undefined,
 );
 const keyTags = settings.schema.tags.filter(
   (tag): tag is ScalarTag =>
-    !('collection' in tag && tag.collection !== undefined) && (tag.default === true || tag.default === 'key') && tag.test !== undefined,
+    !('collection' in tag && tag.collection !== undefined) &&
+    (tag.default === true || tag.default === 'key') &&
+    tag.test !== undefined,
 );
 
 /**

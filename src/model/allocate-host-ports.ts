@@ -58,7 +58,11 @@ export interface AllocationResult {
 const FROZEN_HINT = 'run `pfexpose compile` without --frozen to update the lock file, then commit it';
 
 function describeListen(key: Pick<AllocationKey, 'interface' | 'hostAddress'>): string {
-  return key.interface !== null ? `on ${key.interface}` : key.hostAddress !== null ? `on ${key.hostAddress}` : 'on every address';
+  return key.interface !== null
+    ? `on ${key.interface}`
+    : key.hostAddress !== null
+      ? `on ${key.hostAddress}`
+      : 'on every address';
 }
 
 function describeKey(key: AllocationKey): string {
@@ -145,11 +149,13 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     else group.requests.push(request);
   });
   const keyById = (id: string): AllocationKey => (groups.get(id) as { key: AllocationKey }).key;
-  const first = (id: string): DynamicRequest => (groups.get(id) as { requests: DynamicRequest[] }).requests[0] as DynamicRequest;
+  const first = (id: string): DynamicRequest =>
+    (groups.get(id) as { requests: DynamicRequest[] }).requests[0] as DynamicRequest;
   const requestsOf = (id: string): DynamicRequest[] => (groups.get(id) as { requests: DynamicRequest[] }).requests;
   const ids = [...groups.keys()].sort((a, b) => compareAllocationKeys(keyById(a), keyById(b)));
   const familiesById = new Map<string, Family[]>();
-  for (const [id, group] of groups) familiesById.set(id, [...new Set(group.requests.flatMap((r) => r.families))].sort());
+  for (const [id, group] of groups)
+    familiesById.set(id, [...new Set(group.requests.flatMap((r) => r.families))].sort());
   const families = (id: string): Family[] => familiesById.get(id) ?? [];
   const blocker = (id: string, ports: PortRange): PortOwner | null => {
     const request = first(id);
@@ -178,13 +184,15 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
   // the host of a one-host repository moves nothing, and a repository that grows from one host to
   // several keeps every allocation. A subset of files may not mention every host: then only the
   // anonymous host on either side makes an orphan.
-  const isCurrentHost = (host: string | null): boolean => (host === null ? input.hosts.size === 0 : input.hosts.has(host));
+  const isCurrentHost = (host: string | null): boolean =>
+    host === null ? input.hosts.size === 0 : input.hosts.has(host);
   const isOwn = (entry: LockEntry): boolean => entry.host === input.host;
   const isForeign = (entry: LockEntry): boolean =>
     !isOwn(entry) && (isCurrentHost(entry.host) || (input.partialLoad && entry.host !== null && input.host !== null));
   const otherHostsWith = (container: string): number =>
     [...input.hosts].filter(([host, containers]) => host !== input.host && containers.has(container)).length;
-  const adoptable = (entry: LockEntry): boolean => input.containers.has(entry.container) && otherHostsWith(entry.container) === 0;
+  const adoptable = (entry: LockEntry): boolean =>
+    input.containers.has(entry.container) && otherHostsWith(entry.container) === 0;
   const foreign: LockEntry[] = [];
   const orphans: LockEntry[] = [];
   const candidates: LockEntry[] = [];
@@ -227,7 +235,9 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
   unclaimedPicks.sort((a, b) => width(a) - width(b) || compareAllocationKeys(keyById(a), keyById(b)));
   for (const id of unclaimedPicks) {
     const range = first(id).range;
-    const found = (byBaseId.get(allocationBaseId(keyById(id))) ?? []).find((e) => !claimed.has(e) && contains(range, e.hostPort));
+    const found = (byBaseId.get(allocationBaseId(keyById(id))) ?? []).find(
+      (e) => !claimed.has(e) && contains(range, e.hostPort),
+    );
     if (found === undefined) continue;
     claims.set(id, found);
     claimed.add(found);
@@ -268,7 +278,11 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
   }
   for (const entry of held) {
     for (const family of entryFamilies(entry)) {
-      occupancy.add(entry.protocol, family, entryListen(entry), entry.hostPort, { container: entry.container, source: lockSpan, holds: 'lock-entry' });
+      occupancy.add(entry.protocol, family, entryListen(entry), entry.hostPort, {
+        container: entry.container,
+        source: lockSpan,
+        holds: 'lock-entry',
+      });
     }
   }
 
@@ -296,7 +310,9 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     } else if (owner.holds === undefined) {
       conflicted.add(id);
       const key = keyById(id);
-      const holders = requestsOf(id).map((r) => formatSpan(r.source)).join(', ');
+      const holders = requestsOf(id)
+        .map((r) => formatSpan(r.source))
+        .join(', ');
       const hint = `choose another host port for the entry of ${owner.container} at ${formatSpan(owner.source)}, or delete the lock entry of ${key.container} from ${input.lockFileName} to let the allocation move`;
       diagnostics.push(
         located(
@@ -374,7 +390,8 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     const fitsAlone = (id: string): boolean => {
       const { range } = first(id);
       const length = lengthOf(id);
-      for (let start = range.start; start + length <= range.end; start++) if (isFree(id, { start, end: start + length }, alone)) return true;
+      for (let start = range.start; start + length <= range.end; start++)
+        if (isFree(id, { start, end: start + length }, alone)) return true;
       return false;
     };
     // A request with no free block even on its own fails whatever the others do.
@@ -393,7 +410,7 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     };
     const nextStart: number[] = [lowest(0)];
     let tried = 0;
-    for (let depth = 0; depth < order.length; ) {
+    for (let depth = 0; depth < order.length;) {
       const id = order[depth] as string;
       const { range } = first(id);
       const length = lengthOf(id);
@@ -431,10 +448,13 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
   // request without a block, a bounded search looks for blocks that serve them all before pool-full
   // is reported.
   const order = [...pending].sort(
-    (a, b) => first(a).range.end - first(b).range.end || width(a) - width(b) || compareAllocationKeys(keyById(a), keyById(b)),
+    (a, b) =>
+      first(a).range.end - first(b).range.end || width(a) - width(b) || compareAllocationKeys(keyById(a), keyById(b)),
   );
   const fitted = firstFit(order);
-  const planned: ReadonlyMap<string, PortRange | null> = [...fitted.values()].includes(null) ? (searchAll(order) ?? fitted) : fitted;
+  const planned: ReadonlyMap<string, PortRange | null> = [...fitted.values()].includes(null)
+    ? (searchAll(order) ?? fitted)
+    : fitted;
   for (const id of order) {
     const key = keyById(id);
     const length = lengthOf(id);
@@ -446,7 +466,7 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
             'pool-full',
             r.source,
             `no free block of ${length + 1} host port${length === 0 ? '' : 's'} is left in ${r.rangeName} for ${describeKey(key)}`,
-            'widen the range (the host\'s `pool:`, or --pool), or give some entries fixed host ports',
+            "widen the range (the host's `pool:`, or --pool), or give some entries fixed host ports",
           ),
         );
       }
@@ -505,15 +525,26 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     }
     const keepsLegacyForm =
       key.kind === 'pick' && claim.range == null && (pickGroupsByBase.get(allocationBaseId(key)) ?? []).length === 1;
-    const entry: LockEntry = { ...key, host: recordedHost(claim), range: keepsLegacyForm ? null : (key.range ?? null), hostPort: ports };
+    const entry: LockEntry = {
+      ...key,
+      host: recordedHost(claim),
+      range: keepsLegacyForm ? null : (key.range ?? null),
+      hostPort: ports,
+    };
     mine.push(entry);
     if (input.frozen) {
       const changes: string[] = [];
-      if (entry.host !== claim.host) changes.push(`recorded for ${describeHost(claim.host)}; it would be recorded for ${describeHost(entry.host)}`);
+      if (entry.host !== claim.host)
+        changes.push(`recorded for ${describeHost(claim.host)}; it would be recorded for ${describeHost(entry.host)}`);
       const before = claim.range ?? null;
       const after = entry.range ?? null;
-      if (before !== after && (before === null || after === null || before.start !== after.start || before.end !== after.end)) {
-        changes.push(`${before === null ? 'recorded without its range' : `recorded with the range ${formatRange(before)}`}; it would record ${after === null ? 'none' : `the range ${formatRange(after)}`}`);
+      if (
+        before !== after &&
+        (before === null || after === null || before.start !== after.start || before.end !== after.end)
+      ) {
+        changes.push(
+          `${before === null ? 'recorded without its range' : `recorded with the range ${formatRange(before)}`}; it would record ${after === null ? 'none' : `the range ${formatRange(after)}`}`,
+        );
       }
       if (changes.length > 0) {
         for (const r of requestsOf(id)) {
@@ -529,7 +560,10 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
       }
     }
   }
-  const lock: Lockfile = { version: 1, entries: [...foreign, ...keptUnclaimed, ...mine].map(normalize).sort(compareLockEntries) };
+  const lock: Lockfile = {
+    version: 1,
+    entries: [...foreign, ...keptUnclaimed, ...mine].map(normalize).sort(compareLockEntries),
+  };
 
   if (input.frozen) {
     for (const entry of [...dropped].sort(compareLockEntries)) {
@@ -537,7 +571,14 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
         isOwn(entry) || entry.host === null
           ? 'belongs to no entry any more'
           : `is recorded for host ${entry.host}, which no manifest names any more, and no entry claims it`;
-      diagnostics.push(located('lock-frozen', lockSpan, `the lock entry ${describeEntry(entry)} ${why}; it would be dropped`, FROZEN_HINT));
+      diagnostics.push(
+        located(
+          'lock-frozen',
+          lockSpan,
+          `the lock entry ${describeEntry(entry)} ${why}; it would be dropped`,
+          FROZEN_HINT,
+        ),
+      );
     }
   }
   const hostPorts = requestIds.map((id) => chosenPorts.get(id) ?? null);

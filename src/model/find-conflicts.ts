@@ -40,7 +40,8 @@ export function findConflicts(placed: readonly PlacedExposure[]): Diagnostic[] {
   const note = (a: PlacedExposure, b: PlacedExposure): void => {
     const key = spanKey(a.span);
     let record = found.get(key);
-    if (record === undefined) found.set(key, (record = { span: a.span, claim: describe(a.exposure), others: new Map<string, Other>() }));
+    if (record === undefined)
+      found.set(key, (record = { span: a.span, claim: describe(a.exposure), others: new Map<string, Other>() }));
     record.others.set(spanKey(b.span), { span: b.span, container: b.exposure.container });
   };
   const overlaps = (a: PlacedExposure, b: PlacedExposure): void => {

@@ -166,7 +166,11 @@ export function parseLockfile(text: string, fileName: string): LockfileParseResu
   const parsed = parseJsonWithPositions(text);
   if (!parsed.ok) {
     const { line, column, message } = parsed.error;
-    at({ line, column, endLine: line, endColumn: column + 1 }, 'lock-syntax', `the lock file is not valid JSON: ${message}`);
+    at(
+      { line, column, endLine: line, endColumn: column + 1 },
+      'lock-syntax',
+      `the lock file is not valid JSON: ${message}`,
+    );
     return { lock: emptyLockfile(), diagnostics };
   }
   const root = parsed.node;
@@ -235,7 +239,17 @@ function objectFields(
   return fields;
 }
 
-const ENTRY_KEYS = ['host', 'container', 'protocol', 'interface', 'hostAddress', 'kind', 'range', 'containerPort', 'hostPort'];
+const ENTRY_KEYS = [
+  'host',
+  'container',
+  'protocol',
+  'interface',
+  'hostAddress',
+  'kind',
+  'range',
+  'containerPort',
+  'hostPort',
+];
 
 function readEntry(node: JsonNode, pointer: string, at: Report): LockEntry | null {
   if (node.kind !== 'object') {
@@ -307,7 +321,8 @@ function readEntry(node: JsonNode, pointer: string, at: Report): LockEntry | nul
   const rangeNode = fields.get('range');
   let pickRange: PortRange | null = null;
   if (rangeNode !== undefined) {
-    if (kind !== 'pick') fail(rangeNode.position, '"range" belongs to pick entries only (the entry\'s own host port range)', 'range');
+    if (kind !== 'pick')
+      fail(rangeNode.position, '"range" belongs to pick entries only (the entry\'s own host port range)', 'range');
     else pickRange = range('range', rangeNode);
   }
   const containerPort = range('containerPort');
@@ -322,5 +337,15 @@ function readEntry(node: JsonNode, pointer: string, at: Report): LockEntry | nul
     fail(node.position, `"hostPort" must lie within "range" (${pickRange.start}-${pickRange.end})`, 'hostPort');
   }
   if (!ok) return null;
-  return { host, container, protocol, interface: iface, hostAddress, kind, ...(pickRange === null ? {} : { range: pickRange }), containerPort, hostPort };
+  return {
+    host,
+    container,
+    protocol,
+    interface: iface,
+    hostAddress,
+    kind,
+    ...(pickRange === null ? {} : { range: pickRange }),
+    containerPort,
+    hostPort,
+  };
 }

@@ -84,7 +84,16 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
       if (code < 0x20) throw new Failure('control character inside a string (escape it)', pos);
       if (c === '\\') {
         const e = text[pos + 1];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        const simple: Record<string, string> = {
+          '"': '"',
+          '\\': '\\',
+          '/': '/',
+          b: '\b',
+          f: '\f',
+          n: '\n',
+          r: '\r',
+          t: '\t',
+        };
         if (e !== undefined && Object.hasOwn(simple, e)) {
           out += simple[e];
           pos += 2;

@@ -52,7 +52,9 @@ export class SideIndex<V> {
   overlapping(protocol: Protocol, family: Family, listen: ListenId): Map<number, V>[] {
     const group = `${protocol}/${family}`;
     const candidates =
-      listen === EVERY_ADDRESS ? [this.anySide.get(group)] : [this.bySide.get(group)?.get(listen), this.bySide.get(group)?.get(EVERY_ADDRESS)];
+      listen === EVERY_ADDRESS
+        ? [this.anySide.get(group)]
+        : [this.bySide.get(group)?.get(listen), this.bySide.get(group)?.get(EVERY_ADDRESS)];
     return candidates.filter((map): map is Map<number, V> => map !== undefined);
   }
 }

@@ -110,19 +110,33 @@ function mergeHostFacts(name: string, declarations: readonly HostDeclaration[], 
     }
     return stated[0]?.value ?? null;
   };
-  facts.gateway = fact('gateway', (d) => d.gateway, (v) => v);
+  facts.gateway = fact(
+    'gateway',
+    (d) => d.gateway,
+    (v) => v,
+  );
   facts.gatewaySource = declarations.find((d) => d.gateway !== null)?.source ?? null;
   facts.interfaces = fact(
     'interfaces',
     (d) => (d.interfaces === null ? null : [...new Set(d.interfaces)].sort(compareStrings)),
     (v) => `[${v.join(', ')}]`,
   );
-  facts.pool = fact('pool', (d) => d.pool, (v) => formatRange(v));
+  facts.pool = fact(
+    'pool',
+    (d) => d.pool,
+    (v) => formatRange(v),
+  );
   return facts;
 }
 
 function isValidRange(range: PortRange): boolean {
-  return Number.isInteger(range.start) && Number.isInteger(range.end) && range.start >= 1 && range.start <= range.end && range.end <= 65535;
+  return (
+    Number.isInteger(range.start) &&
+    Number.isInteger(range.end) &&
+    range.start >= 1 &&
+    range.start <= range.end &&
+    range.end <= 65535
+  );
 }
 
 /** One entry on one listen side, before families are split and dynamic ports chosen. */
@@ -174,7 +188,12 @@ interface ExpandContext {
   networks: Map<string, CanonicalNetwork | null>;
 }
 
-function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: SourceSpan, ctx: ExpandContext): Request[] {
+function expandPortEntry(
+  container: ManifestContainer,
+  spec: PortSpec,
+  source: SourceSpan,
+  ctx: ExpandContext,
+): Request[] {
   const { diagnostics } = ctx;
   const fail = (code: Parameters<typeof located>[0], message: string, hint?: string): Request[] => {
     diagnostics.push(located(code, source, message, hint));
@@ -188,12 +207,17 @@ function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: S
   if (spec.hostAddress !== null) {
     const family = addressFamily(spec.hostAddress);
     if (narrowedTo !== null && narrowedTo !== family) {
-      return fail('family-unavailable', `the entry asks for family ${narrowedTo} but listens on the ${familyName(family)} address ${spec.hostAddress}; drop \`family\` or change the address`);
+      return fail(
+        'family-unavailable',
+        `the entry asks for family ${narrowedTo} but listens on the ${familyName(family)} address ${spec.hostAddress}; drop \`family\` or change the address`,
+      );
     }
     narrowedTo = family;
     listens = [{ interface: null, hostAddress: spec.hostAddress }];
   } else if (spec.interfaces.length > 0) {
-    listens = [...new Set(spec.interfaces)].sort(compareStrings).map((name) => ({ interface: name, hostAddress: null }));
+    listens = [...new Set(spec.interfaces)]
+      .sort(compareStrings)
+      .map((name) => ({ interface: name, hostAddress: null }));
   } else if (spec.syntax !== 'docker') {
     // Kleene entries, and long-form entries with neither interface nor host_ip (as the schema says).
     if (ctx.gateway === null) {
@@ -216,7 +240,7 @@ function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: S
       return fail(
         'interface-not-allowed',
         `interface ${[...new Set(unknown)].join(', ')} is not among the interfaces declared for ${ctx.hostName === null ? 'this host' : `host ${ctx.hostName}`}: ${allowed.join(', ')}`,
-        'use a declared interface, or add it to the host\'s `interfaces:`',
+        "use a declared interface, or add it to the host's `interfaces:`",
       );
     }
   }
@@ -240,7 +264,10 @@ function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: S
     families = [narrowedTo];
   }
   if (families.length === 0) {
-    return fail('family-unavailable', `container ${container.name} has no address (\`ip:\` or \`ip6:\`), so its ports cannot be redirected`);
+    return fail(
+      'family-unavailable',
+      `container ${container.name} has no address (\`ip:\` or \`ip6:\`), so its ports cannot be redirected`,
+    );
   }
   const from = new Map<Family, string[]>();
   if (spec.from.length > 0) {
@@ -250,7 +277,13 @@ function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: S
       let network = ctx.networks.get(text);
       if (network === undefined) ctx.networks.set(text, (network = canonicalNetwork(text)));
       if (network === null) {
-        diagnostics.push(located('invalid-network', source, `\`from\` source ${JSON.stringify(text)} is not an IPv4 or IPv6 address or network (e.g. 203.0.113.0/24, 2001:db8::/32)`));
+        diagnostics.push(
+          located(
+            'invalid-network',
+            source,
+            `\`from\` source ${JSON.stringify(text)} is not an IPv4 or IPv6 address or network (e.g. 203.0.113.0/24, 2001:db8::/32)`,
+          ),
+        );
         bad = true;
       } else {
         networks.push(network);
@@ -296,7 +329,9 @@ function expandPortEntry(container: ManifestContainer, spec: PortSpec, source: S
     dynamic = { kind: 'pick', range: spec.hostPort, rangeName: `the entry's range ${formatRange(spec.hostPort)}` };
   } else {
     if (spec.hostPort.end - spec.hostPort.start !== length) {
-      throw new Error(`port spec invariant broken: host range ${formatRange(spec.hostPort)} vs container ${formatRange(spec.containerPort)}`);
+      throw new Error(
+        `port spec invariant broken: host range ${formatRange(spec.hostPort)} vs container ${formatRange(spec.containerPort)}`,
+      );
     }
     hostPort = spec.hostPort;
   }
@@ -321,7 +356,11 @@ function expandContainer(container: ManifestContainer, ctx: ExpandContext): Requ
     const families = containerFamilies(container);
     if (families.length === 0 && container.expose.length > 0) {
       ctx.diagnostics.push(
-        located('family-unavailable', container.source, `container ${container.name} publishes its \`expose\` ports but has no address (\`ip:\` or \`ip6:\`)`),
+        located(
+          'family-unavailable',
+          container.source,
+          `container ${container.name} publishes its \`expose\` ports but has no address (\`ip:\` or \`ip6:\`)`,
+        ),
       );
       return requests;
     }
@@ -411,7 +450,12 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
       pool = options.pool;
       poolName = `the pool ${formatRange(pool)} (--pool)`;
     } else {
-      diagnostics.push(atCommandLine('invalid-pool', `--pool ${formatRange(options.pool)} is not a port range within 1-65535 (e.g. 49000-49900)`));
+      diagnostics.push(
+        atCommandLine(
+          'invalid-pool',
+          `--pool ${formatRange(options.pool)} is not a port range within 1-65535 (e.g. 49000-49900)`,
+        ),
+      );
     }
   } else if (facts.pool !== null) {
     const declared = selection.declarations.find((d) => d.pool !== null) as HostDeclaration;
@@ -419,7 +463,13 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
       pool = facts.pool;
       poolName = `the pool ${formatRange(pool)} of host ${hostName ?? ''}`;
     } else {
-      diagnostics.push(located('invalid-pool', declared.source, `pool ${formatRange(facts.pool)} is not a port range within 1-65535 (e.g. 49000-49900)`));
+      diagnostics.push(
+        located(
+          'invalid-pool',
+          declared.source,
+          `pool ${formatRange(facts.pool)} is not a port range within 1-65535 (e.g. 49000-49900)`,
+        ),
+      );
     }
   }
   if (facts.interfaces !== null && gateway !== null && !gatewayStandsIn && !facts.interfaces.includes(gateway)) {
@@ -434,14 +484,25 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
   const host: ResolvedHost = { name: hostName, gateway, pool, interfaces: facts.interfaces };
   const lockFileName = options.lockFileName ?? LOCKFILE_NAME;
 
-  const ctx: ExpandContext = { hostName, gateway, interfaces: facts.interfaces, pool, poolName, diagnostics, networks: new Map() };
+  const ctx: ExpandContext = {
+    hostName,
+    gateway,
+    interfaces: facts.interfaces,
+    pool,
+    poolName,
+    diagnostics,
+    networks: new Map(),
+  };
   const requests = selection.containers.flatMap((c) => expandContainer(c, ctx));
 
   const occupancy = new PortOccupancy();
   for (const r of requests) {
     if (r.hostPort === null || r.sctpSamePort) continue;
     for (const family of r.families) {
-      occupancy.add(r.protocol, family, listenIdOfRequest(r), r.hostPort, { container: r.container.name, source: r.source });
+      occupancy.add(r.protocol, family, listenIdOfRequest(r), r.hostPort, {
+        container: r.container.name,
+        source: r.source,
+      });
     }
   }
   // SCTP entries without a fixed host port take the container port when it is free (after every
@@ -451,7 +512,8 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
     if (!r.sctpSamePort || r.hostPort === null) continue;
     const ports = r.hostPort;
     const listen = listenIdOfRequest(r);
-    const owner = r.families.map((family) => occupancy.takenBy(r.protocol, family, listen, ports)).find((o) => o !== null) ?? null;
+    const owner =
+      r.families.map((family) => occupancy.takenBy(r.protocol, family, listen, ports)).find((o) => o !== null) ?? null;
     if (owner !== null) {
       refused.add(r);
       diagnostics.push(
@@ -464,7 +526,8 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
       );
       continue;
     }
-    for (const family of r.families) occupancy.add(r.protocol, family, listen, ports, { container: r.container.name, source: r.source });
+    for (const family of r.families)
+      occupancy.add(r.protocol, family, listen, ports, { container: r.container.name, source: r.source });
   }
   const dynamicRequests: DynamicRequest[] = [];
   const dynamicIndex: number[] = [];
@@ -510,16 +573,14 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
     if (hostPort !== null) placed.push({ request: r, hostPort });
   });
   const labels = assignLabels(
-    placed.map(
-      ({ request: r, hostPort }): LabelRequest => ({
-        container: r.container.name,
-        protocol: r.protocol,
-        listen: r.interface ?? r.hostAddress ?? EVERY_ADDRESS_TEXT,
-        listenKind: r.interface !== null ? 'interface' : r.hostAddress !== null ? 'address' : 'self',
-        hostPort,
-        families: r.families,
-      }),
-    ),
+    placed.map(({ request: r, hostPort }): LabelRequest => ({
+      container: r.container.name,
+      protocol: r.protocol,
+      listen: r.interface ?? r.hostAddress ?? EVERY_ADDRESS_TEXT,
+      listenKind: r.interface !== null ? 'interface' : r.hostAddress !== null ? 'address' : 'self',
+      hostPort,
+      families: r.families,
+    })),
   );
   const exposures: { exposure: Exposure; span: SourceSpan }[] = [];
   placed.forEach(({ request: r, hostPort }, index) => {

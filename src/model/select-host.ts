@@ -103,7 +103,7 @@ export function selectHost(manifests: ManifestSet, requested: string | undefined
 
   // One name per host: keep the first declaration, report every place involved.
   const containers: ManifestContainer[] = [];
-  for (let i = 0; i < mine.length; ) {
+  for (let i = 0; i < mine.length;) {
     let j = i;
     while (j < mine.length && mine[j]?.name === mine[i]?.name) j++;
     const group = mine.slice(i, j);

@@ -4,7 +4,16 @@
 // truncated rule or a hand-written line is never loaded by pfexpose on its own initiative.
 import { parsePfctlOutput, normalizeAsLoaded } from './parse-pfctl.js';
 import { isRedirectTag } from './render-ruleset.js';
-import type { Address, Endpoint, FilterRule, ParsedRule, PortMatch, RedirectTarget, RuleMatch, TranslationRule } from './rule.js';
+import type {
+  Address,
+  Endpoint,
+  FilterRule,
+  ParsedRule,
+  PortMatch,
+  RedirectTarget,
+  RuleMatch,
+  TranslationRule,
+} from './rule.js';
 
 export interface ForeignLine {
   /** 1-based line of the text. */
@@ -27,11 +36,19 @@ export function checkOwnRuleset(text: string, anchor: string): OwnRulesetCheck {
   const lines = text.split('\n');
   const quote = (line: number): string => (lines[line - 1] ?? '').trim().slice(0, 200);
   if (!/^[A-Za-z0-9_./-]{1,1023}$/.test(anchor)) {
-    foreign.push({ line: 1, text: quote(1), reason: `${JSON.stringify(anchor.slice(0, 100))} is not an anchor name pfexpose loads` });
+    foreign.push({
+      line: 1,
+      text: quote(1),
+      reason: `${JSON.stringify(anchor.slice(0, 100))} is not an anchor name pfexpose loads`,
+    });
   }
   const header = /^# pfexpose ruleset for anchor "([^"]*)"/.exec(lines[0] ?? '');
   if (header !== null && header[1] !== anchor) {
-    foreign.push({ line: 1, text: quote(1), reason: `the ruleset was compiled for anchor "${header[1] ?? ''}", not "${anchor}"` });
+    foreign.push({
+      line: 1,
+      text: quote(1),
+      reason: `the ruleset was compiled for anchor "${header[1] ?? ''}", not "${anchor}"`,
+    });
   }
   const parsed = parsePfctlOutput(text);
   const rules = normalizeAsLoaded(parsed.rules);
@@ -66,9 +83,12 @@ function foreignReason(rule: ParsedRule): string | null {
 
 /** `rdr [on IF] FAMILY proto P from SRC to LISTEN port P tag pfexpose[_H] -> CONTAINER port P` */
 function rdrReason(rule: TranslationRule): string | null {
-  if (rule.type !== 'rdr' || rule.negated || rule.pass) return `pfexpose writes only plain rdr translation rules, not this ${rule.type}`;
-  if (rule.direction !== null || rule.quick || rule.flags !== null) return 'an rdr rule pfexpose writes has no direction, quick or flags';
-  if (rule.tag === null || !isRedirectTag(rule.tag) || rule.tagged !== null) return 'an rdr rule pfexpose writes tags its packets "pfexpose"';
+  if (rule.type !== 'rdr' || rule.negated || rule.pass)
+    return `pfexpose writes only plain rdr translation rules, not this ${rule.type}`;
+  if (rule.direction !== null || rule.quick || rule.flags !== null)
+    return 'an rdr rule pfexpose writes has no direction, quick or flags';
+  if (rule.tag === null || !isRedirectTag(rule.tag) || rule.tagged !== null)
+    return 'an rdr rule pfexpose writes tags its packets "pfexpose"';
   const common = commonReason(rule);
   if (common !== null) return common;
   if (!isListen(rule.to.address, rule)) return 'an rdr rule pfexpose writes is to (self), (IF) or one host address';
@@ -82,34 +102,43 @@ function rdrReason(rule: TranslationRule): string | null {
  */
 function passReason(rule: FilterRule): string | null {
   const out = rule.direction === 'out';
-  if (rule.action !== 'pass' || (rule.direction !== 'in' && !out) || !rule.quick) return 'pfexpose writes only "pass in quick" and "pass out quick" filter rules';
+  if (rule.action !== 'pass' || (rule.direction !== 'in' && !out) || !rule.quick)
+    return 'pfexpose writes only "pass in quick" and "pass out quick" filter rules';
   if (out && rule.interface !== null) return 'a pass out rule pfexpose writes names no interface';
   if (out && rule.rdrTo !== null) return 'a pass out rule pfexpose writes redirects nothing';
-  if (rule.blockPolicy !== null || rule.stateOptions !== null || rule.extraOptions.length > 0) return 'a pass rule pfexpose writes has no options';
+  if (rule.blockPolicy !== null || rule.stateOptions !== null || rule.extraOptions.length > 0)
+    return 'a pass rule pfexpose writes has no options';
   if (rule.state !== 'keep') return 'a pass rule pfexpose writes keeps state';
-  if (rule.labels.length !== 1 || !/^[A-Za-z0-9_.:/@+=~-]{1,63}$/.test(rule.labels[0] ?? '')) return 'a pass rule pfexpose writes carries one pfexpose label';
+  if (rule.labels.length !== 1 || !/^[A-Za-z0-9_.:/@+=~-]{1,63}$/.test(rule.labels[0] ?? ''))
+    return 'a pass rule pfexpose writes carries one pfexpose label';
   const common = commonReason(rule);
   if (common !== null) return common;
   const tcp = rule.protocol === 'tcp';
-  const flagsOk = tcp ? rule.flags !== null && !rule.flags.any && rule.flags.check === 'S' && rule.flags.mask === 'SA' : rule.flags === null;
+  const flagsOk = tcp
+    ? rule.flags !== null && !rule.flags.any && rule.flags.check === 'S' && rule.flags.mask === 'SA'
+    : rule.flags === null;
   if (!flagsOk) return 'a pass rule pfexpose writes uses flags S/SA for tcp and none otherwise';
   if (rule.tag !== null) return 'a pass rule pfexpose writes sets no tag';
   if (rule.rdrTo === null) {
     // FreeBSD: filtering sees the container side, and only packets pfexpose's rdr rules tagged.
-    if (rule.tagged === null || rule.tagged.negated || !isRedirectTag(rule.tagged.name)) return 'a pass rule pfexpose writes admits only packets tagged "pfexpose"';
+    if (rule.tagged === null || rule.tagged.negated || !isRedirectTag(rule.tagged.name))
+      return 'a pass rule pfexpose writes admits only packets tagged "pfexpose"';
     if (!isHost(rule.to.address, rule)) return 'a pass rule pfexpose writes is to one container address';
     return null;
   }
   if (rule.tagged !== null) return 'an rdr-to pass rule pfexpose writes uses no tags';
-  if (!isListen(rule.to.address, rule)) return 'an rdr-to pass rule pfexpose writes is to (self), (IF) or one host address';
+  if (!isListen(rule.to.address, rule))
+    return 'an rdr-to pass rule pfexpose writes is to (self), (IF) or one host address';
   return targetReason(rule.rdrTo, rule);
 }
 
 /** What both kinds share: tcp, udp or sctp of one family, a plain source, a port, nothing else matched. */
 function commonReason(rule: RuleMatch): string | null {
-  if (rule.log !== null || rule.user !== null || rule.group !== null || rule.icmpType !== null) return 'pfexpose writes no log, user, group or icmp-type';
+  if (rule.log !== null || rule.user !== null || rule.group !== null || rule.icmpType !== null)
+    return 'pfexpose writes no log, user, group or icmp-type';
   if (rule.family === null) return 'a rule pfexpose writes names its address family (inet or inet6)';
-  if (rule.protocol !== 'tcp' && rule.protocol !== 'udp' && rule.protocol !== 'sctp') return 'a rule pfexpose writes is for tcp, udp or sctp';
+  if (rule.protocol !== 'tcp' && rule.protocol !== 'udp' && rule.protocol !== 'sctp')
+    return 'a rule pfexpose writes is for tcp, udp or sctp';
   if (rule.interface?.negated === true) return 'a rule pfexpose writes never negates its interface';
   if (!isSource(rule.from, rule)) return 'a rule pfexpose writes is from any or from one network, without a port';
   if (rule.to.negated || !isPort(rule.to.port)) return 'a rule pfexpose writes is to one port or port range';
@@ -122,7 +151,13 @@ function isSource(from: Endpoint, rule: RuleMatch): boolean {
 }
 
 function isPort(port: PortMatch | null): boolean {
-  return port !== null && (port.op === '=' || port.op === ':') && port.start >= 1 && port.end <= 65535 && port.start <= port.end;
+  return (
+    port !== null &&
+    (port.op === '=' || port.op === ':') &&
+    port.start >= 1 &&
+    port.end <= 65535 &&
+    port.start <= port.end
+  );
 }
 
 function isHost(address: Address, rule: RuleMatch): boolean {
@@ -136,10 +171,21 @@ function isListen(address: Address, rule: RuleMatch): boolean {
 
 function targetReason(target: RedirectTarget | null, rule: RuleMatch): string | null {
   const address = target?.addresses[0];
-  if (target === null || target.addresses.length !== 1 || address === undefined || target.options.length > 0 || target.port === null) {
+  if (
+    target === null ||
+    target.addresses.length !== 1 ||
+    address === undefined ||
+    target.options.length > 0 ||
+    target.port === null
+  ) {
     return 'a redirect pfexpose writes goes to one container address and port';
   }
-  if (!isHost(address, rule) || target.port.start < 1 || target.port.end > 65535 || target.port.start > target.port.end) {
+  if (
+    !isHost(address, rule) ||
+    target.port.start < 1 ||
+    target.port.end > 65535 ||
+    target.port.start > target.port.end
+  ) {
     return 'a redirect pfexpose writes goes to one container address and port';
   }
   return null;

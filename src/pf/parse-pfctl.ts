@@ -88,7 +88,11 @@ export function parsePfctlOutput(text: string, limits: Readonly<PfctlLimits> = P
     }
     total += result.rules.length;
     if (total > limits.rules) {
-      return refused(line, verbatim, `the ruleset holds more than ${limits.rules} rules once its { } lists are expanded: pfexpose reads no ruleset that large`);
+      return refused(
+        line,
+        verbatim,
+        `the ruleset holds more than ${limits.rules} rules once its { } lists are expanded: pfexpose reads no ruleset that large`,
+      );
     }
     if (result.opensBody !== null && open.length >= limits.anchorDepth) {
       return refused(
@@ -604,7 +608,8 @@ function parsePortMatch(cursor: Cursor): PortMatch {
   if (range !== null) {
     const start = parsePortValue(range[1] ?? '').port;
     const end = parsePortValue(range[2] ?? '').port;
-    if (start > end) throw new ParseError(`invalid port range ${start}:${end}: the first port must not exceed the second`);
+    if (start > end)
+      throw new ParseError(`invalid port range ${start}:${end}: the first port must not exceed the second`);
     return { op: ':', start, end, name: null };
   }
   const first = parsePortValue(word);
@@ -759,7 +764,8 @@ function parseTarget(cursor: Cursor, lists: RuleLists, type: TranslationRule['ty
     const endText = match[2];
     if (endText === '*') lists.targetPortStar = true;
     const end = endText === undefined || endText === '*' ? start : parsePortValue(endText).port;
-    if (start > end) throw new ParseError(`invalid port range ${start}:${end}: the first port must not exceed the second`);
+    if (start > end)
+      throw new ParseError(`invalid port range ${start}:${end}: the first port must not exceed the second`);
     target.port = { start, end };
   }
   while (!cursor.atEnd()) {
@@ -774,7 +780,9 @@ function parseTarget(cursor: Cursor, lists: RuleLists, type: TranslationRule['ty
     } else if (word === 'source-hash') {
       cursor.next(word);
       const key = cursor.peek();
-      target.options.push(key !== undefined && /^0x[0-9a-fA-F]+$/.test(key) ? `source-hash ${cursor.next('key')}` : word);
+      target.options.push(
+        key !== undefined && /^0x[0-9a-fA-F]+$/.test(key) ? `source-hash ${cursor.next('key')}` : word,
+      );
     } else {
       break;
     }
@@ -830,7 +838,12 @@ function combinedFamily(template: RuleTemplate, from: Address, to: Address): Fam
     else if (family !== implied) return false;
   }
   if (family === null) {
-    const target = template.rule.kind === 'translation' ? template.rule.target : template.rule.kind === 'filter' ? template.rule.rdrTo : null;
+    const target =
+      template.rule.kind === 'translation'
+        ? template.rule.target
+        : template.rule.kind === 'filter'
+          ? template.rule.rdrTo
+          : null;
     const implied = target?.addresses.map(addressFamily).find((f) => f !== null);
     if (implied !== undefined) family = implied;
   }

@@ -1,14 +1,6 @@
 // Prints a rule the way pfctl prints it back (`pfctl -sn` / `-sr`): the same words in the same
 // order, so that rules we render and rules we read back compare as plain text lines.
-import type {
-  Address,
-  Endpoint,
-  IdMatch,
-  ParsedRule,
-  PortMatch,
-  RedirectTarget,
-  RuleMatch,
-} from './rule.js';
+import type { Address, Endpoint, IdMatch, ParsedRule, PortMatch, RedirectTarget, RuleMatch } from './rule.js';
 import { serviceName } from './service-ports.js';
 
 export interface PrintOptions {
@@ -35,7 +27,9 @@ export function printRule(rule: ParsedRule, options: PrintOptions = {}): string 
 export function printRuleLines(rule: ParsedRule, options: PrintOptions = {}, depth = 0): string[] {
   const lines: string[] = [];
   // A body's rules, the next one to print, and the indent of the anchor that holds it.
-  const stack: { rules: readonly ParsedRule[]; next: number; indent: string }[] = [{ rules: [rule], next: 0, indent: indentUnit.repeat(depth) }];
+  const stack: { rules: readonly ParsedRule[]; next: number; indent: string }[] = [
+    { rules: [rule], next: 0, indent: indentUnit.repeat(depth) },
+  ];
   for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
     const current = top.rules[top.next];
     if (current === undefined) {

@@ -90,10 +90,7 @@ export function digestRules(lines: readonly string[]): string {
 }
 
 /** The rules of a ruleset in emission order: translation rules first, then filter rules. */
-export function rulesetRules(
-  exposures: readonly Exposure[],
-  dialect: Dialect,
-): (TranslationRule | FilterRule)[] {
+export function rulesetRules(exposures: readonly Exposure[], dialect: Dialect): (TranslationRule | FilterRule)[] {
   return sortedRules(exposures, dialect, true).map((sorted) => {
     const shape = sorted.shape;
     if (shape === null) throw new Error('sortedRules was asked to keep the shapes');
@@ -175,7 +172,9 @@ function assignOwnTags(exposures: readonly Exposure[]): Map<string, string> {
   const labels = [...shadowed].sort(compareStrings);
   for (let digits = 12; tags.size === 0; digits += 6) {
     if (digits > 54) throw new Error('own tags collide at full length: sha256 is broken');
-    const candidate = new Map(labels.map((label) => [label, `pfexpose_${createHash('sha256').update(label).digest('hex').slice(0, digits)}`]));
+    const candidate = new Map(
+      labels.map((label) => [label, `pfexpose_${createHash('sha256').update(label).digest('hex').slice(0, digits)}`]),
+    );
     if (new Set(candidate.values()).size === labels.length) for (const [label, tag] of candidate) tags.set(label, tag);
   }
   return tags;
@@ -214,8 +213,7 @@ function exposureShape(exposure: Exposure, addresses: Map<string, Address & { ki
   let interfaceName = exposure.interface;
   if (interfaceName !== null) checkInterface(interfaceName, where);
   else if (host !== null && isLoopback(host.text)) interfaceName = 'lo0';
-  const listen: Address =
-    host ?? { kind: 'dynamic', name: exposure.interface ?? 'self', modifiers: [] };
+  const listen: Address = host ?? { kind: 'dynamic', name: exposure.interface ?? 'self', modifiers: [] };
   return {
     exposure,
     tag: REDIRECT_TAG,
@@ -223,7 +221,11 @@ function exposureShape(exposure: Exposure, addresses: Map<string, Address & { ki
     listen,
     listenPort: portMatch(exposure.hostPort),
     container,
-    containerPort: portMatch(containerLength === 0 ? { start: exposure.containerPort.start, end: exposure.containerPort.start } : exposure.containerPort),
+    containerPort: portMatch(
+      containerLength === 0
+        ? { start: exposure.containerPort.start, end: exposure.containerPort.start }
+        : exposure.containerPort,
+    ),
     target: {
       addresses: [container],
       port: { start: exposure.containerPort.start, end: exposure.containerPort.end },
@@ -308,7 +310,11 @@ function openbsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
 
 function sourceEndpoint(source: string | null, exposure: Exposure): Endpoint {
   if (source === null) return anyEndpoint();
-  return { negated: false, address: { kind: 'network', family: exposure.family, text: sourceEndpointText(source, exposure) }, port: null };
+  return {
+    negated: false,
+    address: { kind: 'network', family: exposure.family, text: sourceEndpointText(source, exposure) },
+    port: null,
+  };
 }
 
 function sourceEndpointText(source: string, exposure: Exposure): string {
@@ -362,7 +368,8 @@ function checkLabel(label: string, where: string): void {
 function checkInterface(name: string, where: string): void {
   // The last guard before pf text: never a character that could start another token, nor a word
   // of pf's grammar (`on self` would mean every address).
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name) || PF_KEYWORDS.has(name)) throw new Error(`${where}: interface name ${name} is not valid`);
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name) || PF_KEYWORDS.has(name))
+    throw new Error(`${where}: interface name ${name} is not valid`);
 }
 
 function checkAnchor(anchor: string): string {
@@ -421,8 +428,10 @@ function sortedRule(
   // pieces that lives through the sort, while join copies it into one flat string at once.
   let parts: string[];
   if (kind === 'rdr') parts = ['rdr', match, ' tag ', shape.tag, ' -> ', targetText(shape.target)];
-  else if (kind === 'pass') parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
-  else if (kind === 'pass-out') parts = ['pass out quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
+  else if (kind === 'pass')
+    parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
+  else if (kind === 'pass-out')
+    parts = ['pass out quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
   else parts = ['pass in quick', match, flags, ' label "', exposure.label, '" rdr-to ', targetText(shape.target)];
   const line = parts.join('');
   return {

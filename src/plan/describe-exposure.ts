@@ -6,7 +6,18 @@ import { formatRange } from '../model/located.js';
 import type { PortRange } from '../ports/port-spec.js';
 import type { DeployedExposure } from './plan.js';
 
-type Shown = Pick<DeployedExposure, 'interface' | 'hostAddress' | 'hostPort' | 'containerAddress' | 'containerPort' | 'from' | 'protocol' | 'family' | 'container'>;
+type Shown = Pick<
+  DeployedExposure,
+  | 'interface'
+  | 'hostAddress'
+  | 'hostPort'
+  | 'containerAddress'
+  | 'containerPort'
+  | 'from'
+  | 'protocol'
+  | 'family'
+  | 'container'
+>;
 
 function bracket(address: string): string {
   return address.includes(':') ? `[${address}]` : address;

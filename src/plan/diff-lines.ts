@@ -32,7 +32,11 @@ export interface DiffOptions {
 }
 
 /** Unified-diff hunks turning `before` into `after`, with `context` lines around each change. */
-export function diffLineHunks(before: readonly string[], after: readonly string[], options: DiffOptions = {}): LineHunk[] {
+export function diffLineHunks(
+  before: readonly string[],
+  after: readonly string[],
+  options: DiffOptions = {},
+): LineHunk[] {
   // The common beginning is equal lines whatever the diff (the shortest-diff search starts by
   // taking it too): equal texts, the usual case, cost one comparison a line and nothing more.
   let prefix = 0;
@@ -63,7 +67,12 @@ export interface EditRun {
 }
 
 /** The edit runs between two sequences of line ids (ids are below `idCount`). */
-export function editRuns(a: readonly number[], b: readonly number[], idCount: number, maxEditLength = defaultEditLength(a.length + b.length)): EditRun[] {
+export function editRuns(
+  a: readonly number[],
+  b: readonly number[],
+  idCount: number,
+  maxEditLength = defaultEditLength(a.length + b.length),
+): EditRun[] {
   const shortest = boundedShortest(a, b, maxEditLength);
   if (shortest !== null) return shortest;
   return runsFromMatches(anchoredMatches(a, b, idCount), a.length, b.length);
@@ -204,7 +213,12 @@ function runsFromMatches(matches: readonly number[][], lengthA: number, lengthB:
 // changes (and not the last run) joins them; any other equal run closes the hunk after `context`
 // of its lines.
 
-function hunksOf(runs: readonly EditRun[], before: readonly string[], after: readonly string[], context: number): LineHunk[] {
+function hunksOf(
+  runs: readonly EditRun[],
+  before: readonly string[],
+  after: readonly string[],
+  context: number,
+): LineHunk[] {
   const hunks: LineHunk[] = [];
   let open: LineHunk | null = null;
   let oldLine = 1;

@@ -130,9 +130,18 @@ class RdrIndex {
     if (container === null) return null;
     const named = labelNames(label);
     let choice = first;
-    if (named !== null && !(formatRange(first.redirect.hostPort) === named.port && (named.listen === null || named.listen === listenName(first.redirect)))) {
+    if (
+      named !== null &&
+      !(
+        formatRange(first.redirect.hostPort) === named.port &&
+        (named.listen === null || named.listen === listenName(first.redirect))
+      )
+    ) {
       const queues = this.namedQueues(key);
-      choice = (named.listen === null ? queues.byPort.first(named.port) : queues.byListenPort.first(`${named.port}\n${named.listen}`)) ?? first;
+      choice =
+        (named.listen === null
+          ? queues.byPort.first(named.port)
+          : queues.byListenPort.first(`${named.port}\n${named.listen}`)) ?? first;
     }
     choice.used = true;
     return { ...choice.redirect, label, container };
@@ -142,7 +151,10 @@ class RdrIndex {
   private namedQueues(key: string): { byPort: KeyedQueues<RdrEntry>; byListenPort: KeyedQueues<RdrEntry> } {
     let queues = this.byNamed.get(key);
     if (queues === undefined) {
-      queues = { byPort: new KeyedQueues<RdrEntry>((entry) => entry.used), byListenPort: new KeyedQueues<RdrEntry>((entry) => entry.used) };
+      queues = {
+        byPort: new KeyedQueues<RdrEntry>((entry) => entry.used),
+        byListenPort: new KeyedQueues<RdrEntry>((entry) => entry.used),
+      };
       for (const entry of this.byKey.items(key)) {
         const port = formatRange(entry.redirect.hostPort);
         queues.byPort.add(port, entry);
@@ -162,9 +174,12 @@ class RdrIndex {
 /** Why a rule of the deployed state is unmanaged, in words for the reviewer. */
 export function unmanagedReason(rule: ParsedRule): string {
   if (rule.kind === 'unparsed') return rule.reason;
-  if (rule.kind === 'translation' && redirectOfRdr(rule) !== null) return 'rdr rule without the pass rule pfexpose writes beside it';
-  if (rule.kind === 'filter' && passOf(rule) !== null) return 'pass rule without the rdr rule pfexpose writes beside it';
-  if (rule.kind === 'filter' && passOutKey(rule) !== null) return 'pass out rule without the rdr and pass in rules pfexpose writes beside it';
+  if (rule.kind === 'translation' && redirectOfRdr(rule) !== null)
+    return 'rdr rule without the pass rule pfexpose writes beside it';
+  if (rule.kind === 'filter' && passOf(rule) !== null)
+    return 'pass rule without the rdr rule pfexpose writes beside it';
+  if (rule.kind === 'filter' && passOutKey(rule) !== null)
+    return 'pass out rule without the rdr and pass in rules pfexpose writes beside it';
   if (rule.kind === 'filter' && redirectOfOpenbsdPass(rule) !== null) return 'pass rule without a pfexpose label';
   return 'not a rule pfexpose writes';
 }
@@ -178,7 +193,8 @@ export function unmanagedReason(rule: ParsedRule): string {
 function plainMatch(rule: RuleMatch, role: 'rdr' | 'pass' | 'openbsd'): boolean {
   if (rule.log !== null || rule.user !== null || rule.group !== null || rule.icmpType !== null) return false;
   if (role === 'rdr') return rule.tag !== null && isRedirectTag(rule.tag) && rule.tagged === null;
-  if (role === 'pass') return rule.tag === null && rule.tagged !== null && isRedirectTag(rule.tagged.name) && !rule.tagged.negated;
+  if (role === 'pass')
+    return rule.tag === null && rule.tagged !== null && isRedirectTag(rule.tagged.name) && !rule.tagged.negated;
   return rule.tag === null && rule.tagged === null;
 }
 
@@ -214,14 +230,16 @@ function listenOf(rule: RuleMatch): { interface: string | null; hostAddress: str
   }
   if (to.address.kind === 'network' && to.address.family === rule.family && !to.address.text.includes('/')) {
     const address = to.address.text;
-    if (onInterface === null || (onInterface === 'lo0' && isLoopback(address))) return { interface: null, hostAddress: address };
+    if (onInterface === null || (onInterface === 'lo0' && isLoopback(address)))
+      return { interface: null, hostAddress: address };
   }
   return null;
 }
 
 function targetOf(rule: TranslationRule | FilterRule): { address: string; port: PortRange } | null {
   const target = rule.kind === 'translation' ? rule.target : rule.rdrTo;
-  if (target === null || target.addresses.length !== 1 || target.port === null || target.options.length > 0) return null;
+  if (target === null || target.addresses.length !== 1 || target.port === null || target.options.length > 0)
+    return null;
   const address = target.addresses[0];
   if (address?.kind !== 'network' || address.family !== rule.family || address.text.includes('/')) return null;
   return { address: address.text, port: target.port };
@@ -251,11 +269,17 @@ function redirectFrom(rule: TranslationRule | FilterRule, role: 'rdr' | 'openbsd
 }
 
 function redirectOfRdr(rule: TranslationRule): Redirect | null {
-  if (rule.type !== 'rdr' || rule.negated || rule.pass || rule.direction !== null || rule.quick || rule.flags !== null) return null;
+  if (rule.type !== 'rdr' || rule.negated || rule.pass || rule.direction !== null || rule.quick || rule.flags !== null)
+    return null;
   return redirectFrom(rule, 'rdr');
 }
 
-function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][], role: 'pass' | 'openbsd', direction: 'in' | 'out' = 'in'): boolean {
+function isPfexposePass(
+  rule: FilterRule,
+  states: readonly FilterRule['state'][],
+  role: 'pass' | 'openbsd',
+  direction: 'in' | 'out' = 'in',
+): boolean {
   const protocol = protocolOf(rule);
   const flagsOk =
     protocol === 'tcp'
@@ -287,7 +311,16 @@ function passOf(rule: FilterRule): { key: string; label: string; tag: string } |
   if (side === null) return null;
   const { family, protocol, from, address, port } = side;
   return {
-    key: JSON.stringify([rule.tagged?.name ?? '', rule.interface?.name ?? null, family, protocol, from, address, port.start, port.end]),
+    key: JSON.stringify([
+      rule.tagged?.name ?? '',
+      rule.interface?.name ?? null,
+      family,
+      protocol,
+      from,
+      address,
+      port.start,
+      port.end,
+    ]),
     label: rule.labels[0] ?? '',
     tag: rule.tagged?.name ?? '',
   };
@@ -313,14 +346,24 @@ function passOutKey(rule: FilterRule): string | null {
 }
 
 /** What a pass rule of either direction matches: one container address and port, from any or one network. */
-function containerSide(rule: FilterRule): { family: Family; protocol: Protocol; from: string | null; address: string; port: PortRange } | null {
+function containerSide(
+  rule: FilterRule,
+): { family: Family; protocol: Protocol; from: string | null; address: string; port: PortRange } | null {
   const protocol = protocolOf(rule);
   const family = rule.family;
   if (protocol === null || family === null) return null;
   const from = sourceOf(rule.from, family);
   const port = rangeOf(rule.to.port);
   const to = rule.to.address;
-  if (from === false || port === null || rule.to.negated || to.kind !== 'network' || to.family !== family || to.text.includes('/')) return null;
+  if (
+    from === false ||
+    port === null ||
+    rule.to.negated ||
+    to.kind !== 'network' ||
+    to.family !== family ||
+    to.text.includes('/')
+  )
+    return null;
   return { family, protocol, from, address: to.text, port };
 }
 
@@ -328,8 +371,21 @@ function containerSide(rule: FilterRule): { family: Family; protocol: Protocol; 
  * What an exposure's pass out rule shares with its rdr and pass in rules: the tag, the label, the
  * family, protocol and source, and the container side (not the interface: it names none).
  */
-function outKey(item: Pick<Labelled, 'label' | 'family' | 'protocol' | 'from' | 'containerAddress' | 'containerPort'> & { tag: string }): string {
-  return JSON.stringify([item.tag, item.label, item.family, item.protocol, item.from, item.containerAddress, item.containerPort.start, item.containerPort.end]);
+function outKey(
+  item: Pick<Labelled, 'label' | 'family' | 'protocol' | 'from' | 'containerAddress' | 'containerPort'> & {
+    tag: string;
+  },
+): string {
+  return JSON.stringify([
+    item.tag,
+    item.label,
+    item.family,
+    item.protocol,
+    item.from,
+    item.containerAddress,
+    item.containerPort.start,
+    item.containerPort.end,
+  ]);
 }
 
 /**
@@ -337,7 +393,8 @@ function outKey(item: Pick<Labelled, 'label' | 'family' | 'protocol' | 'from' | 
  * with the tag they share: the same array as a pass rule's key (passOf).
  */
 function redirectKey(redirect: Redirect, tag: string): string {
-  const interfaceName = redirect.interface ?? (redirect.hostAddress !== null && isLoopback(redirect.hostAddress) ? 'lo0' : null);
+  const interfaceName =
+    redirect.interface ?? (redirect.hostAddress !== null && isLoopback(redirect.hostAddress) ? 'lo0' : null);
   return JSON.stringify([
     tag,
     interfaceName,
@@ -447,4 +504,3 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
 function asSortable(e: DeployedExposure): Parameters<typeof compareExposures>[0] {
   return { ...e, dynamic: e.dynamic === true, source: e.source ?? { file: '', line: 0, column: 0 } };
 }
-

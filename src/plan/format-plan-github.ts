@@ -2,13 +2,22 @@
 // exposures, and the compile diagnostics, within GitHub's limit of 10 annotations per severity per
 // step (counted over both); the markdown for the job summary.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { AnnotationBudget, escapeGithubData, escapeGithubProperty, formatDiagnosticsGithub } from '../diagnostics/format-github.js';
+import {
+  AnnotationBudget,
+  escapeGithubData,
+  escapeGithubProperty,
+  formatDiagnosticsGithub,
+} from '../diagnostics/format-github.js';
 import { exposureText } from './describe-exposure.js';
 import { formatPlanMarkdown } from './format-plan-markdown.js';
 import { fieldName } from './format-plan-text.js';
 import type { ExposureChange, Plan } from './plan.js';
 
-export { AnnotationBudget, formatDiagnosticsGithub, MAX_ANNOTATIONS_PER_SEVERITY } from '../diagnostics/format-github.js';
+export {
+  AnnotationBudget,
+  formatDiagnosticsGithub,
+  MAX_ANNOTATIONS_PER_SEVERITY,
+} from '../diagnostics/format-github.js';
 
 export interface PlanGithubOptions {
   against: string;
@@ -69,5 +78,7 @@ function addsOrWidens(change: ExposureChange): boolean {
   if (change.kind === 'added') return true;
   if (change.kind !== 'changed') return false;
   if (change.flags.length > 0) return true;
-  return change.fields.some((f) => f.field === 'listen' || f.field === 'hostPort' || f.field === 'protocol' || f.field === 'family');
+  return change.fields.some(
+    (f) => f.field === 'listen' || f.field === 'hostPort' || f.field === 'protocol' || f.field === 'family',
+  );
 }

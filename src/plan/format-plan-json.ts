@@ -29,7 +29,12 @@ export function planToJson(plan: Plan, options: PlanJsonOptions): unknown {
     deployed: { ...deployedSourceJson(options.deployed), fingerprint: options.fingerprint },
     exposures: plan.exposures.map(changeJson),
     rules: { diff: plan.rules.unified, added: [...plan.rules.added], removed: [...plan.rules.removed] },
-    unmanaged: plan.unmanaged.map((rule) => ({ kind: rule.kind, line: rule.line, rule: rule.text, reason: rule.reason })),
+    unmanaged: plan.unmanaged.map((rule) => ({
+      kind: rule.kind,
+      line: rule.line,
+      rule: rule.text,
+      reason: rule.reason,
+    })),
   };
 }
 

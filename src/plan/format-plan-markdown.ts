@@ -56,7 +56,12 @@ export function formatPlanMarkdown(plan: Plan, options: PlanMarkdownOptions): st
     diff: (budget: number): string[] => diffSection(plan, budget, pointer),
   };
   const budgets = allocate(Math.max(0, maxLength - size(head)), sections);
-  const lines = [...head, ...sections.table(budgets.table), ...sections.unmanaged(budgets.unmanaged), ...sections.diff(budgets.diff)];
+  const lines = [
+    ...head,
+    ...sections.table(budgets.table),
+    ...sections.unmanaged(budgets.unmanaged),
+    ...sections.diff(budgets.diff),
+  ];
   return lines.map((line) => `${line}\n`).join('');
 }
 
@@ -128,7 +133,12 @@ function plural(count: number, one: string, many: string): string {
  * first (a reviewer must not miss them), the rows kept stay in the plan's order, and a line says
  * how many were left out.
  */
-function tableSection(changes: readonly ExposureChange[], rows: readonly string[], budget: number, pointer: string): string[] {
+function tableSection(
+  changes: readonly ExposureChange[],
+  rows: readonly string[],
+  budget: number,
+  pointer: string,
+): string[] {
   if (changes.length === 0) return [];
   const full = ['', ...TABLE_HEADER, ...rows];
   if (size(full) <= budget) return full;
@@ -171,10 +181,24 @@ function unmanagedSection(items: readonly UnmanagedRule[], budget: number, point
   if (tablesRoom + (rules.length > 0 ? size(['', rulesNotice]) : 0) > budget) return [];
   const out: string[] = [];
   if (rules.length > 0) {
-    out.push(...listBlock(rulesNotice, rules.map((rule) => `${rule.text}    # ${rule.reason}`), budget - tablesRoom, pointer));
+    out.push(
+      ...listBlock(
+        rulesNotice,
+        rules.map((rule) => `${rule.text}    # ${rule.reason}`),
+        budget - tablesRoom,
+        pointer,
+      ),
+    );
   }
   if (tables.length > 0) {
-    out.push(...listBlock(tablesNotice, tables.map((table) => table.text), budget - size(out), pointer));
+    out.push(
+      ...listBlock(
+        tablesNotice,
+        tables.map((table) => table.text),
+        budget - size(out),
+        pointer,
+      ),
+    );
   }
   return out;
 }
@@ -184,7 +208,8 @@ function listBlock(notice: string, lines: readonly string[], budget: number, poi
   const fence = fenceFor(lines.join('\n'));
   const full = ['', notice, '', fence, ...lines, fence];
   if (size(full) <= budget) return full;
-  const cut = (omitted: number): string => `... ${omitted} more not shown (the comment would exceed GitHub's size limit; ${pointer})`;
+  const cut = (omitted: number): string =>
+    `... ${omitted} more not shown (the comment would exceed GitHub's size limit; ${pointer})`;
   let used = size(['', notice, '', fence, fence]) + cut(lines.length).length + 1;
   const kept: string[] = [];
   for (const line of lines) {
@@ -207,10 +232,24 @@ function diffSection(plan: Plan, budget: number, pointer: string): string[] {
   const body = plan.rules.unified
     .replace(/\n$/, '')
     .split('\n')
-    .map((line) => (marked && line.startsWith('+') && !line.startsWith('+++') && belongsToAny(line, risky) ? `!${line.slice(1)}` : line))
+    .map((line) =>
+      marked && line.startsWith('+') && !line.startsWith('+++') && belongsToAny(line, risky)
+        ? `!${line.slice(1)}`
+        : line,
+    )
     .join('\n');
   const fence = fenceFor(body);
-  const wrap = (text: string): string[] => ['', '<details>', `<summary>${summary}</summary>`, '', `${fence}diff`, text, fence, '', '</details>'];
+  const wrap = (text: string): string[] => [
+    '',
+    '<details>',
+    `<summary>${summary}</summary>`,
+    '',
+    `${fence}diff`,
+    text,
+    fence,
+    '',
+    '</details>',
+  ];
   const full = wrap(body);
   if (size(full) <= budget) return full;
   const cutNote = `... (diff cut short: the comment would exceed GitHub's size limit; ${pointer})`;

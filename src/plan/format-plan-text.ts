@@ -17,7 +17,11 @@ const codes = { red: '31', green: '32', yellow: '33', cyan: '36', bold: '1', dim
  * every source. Never painted green, neither its change line nor its rules in the diff: bold red.
  */
 export function isPrivilegedOpenToAll(change: ExposureChange): boolean {
-  return change.desired !== null && change.desired.hostPort.start < 1024 && change.flags.some((f) => f.code === 'open-to-all');
+  return (
+    change.desired !== null &&
+    change.desired.hostPort.start < 1024 &&
+    change.flags.some((f) => f.code === 'open-to-all')
+  );
 }
 
 /** The desired side of every privileged-open-to-all change (see isPrivilegedOpenToAll). */
@@ -29,9 +33,15 @@ export function riskyExposures(plan: Plan): NonNullable<ExposureChange['desired'
 export function belongsToAny(line: string, risky: readonly NonNullable<ExposureChange['desired']>[]): boolean {
   return risky.some((e) => {
     if (line.includes(`label "${e.label}"`)) return true;
-    const ports = (r: { start: number; end: number }): string => (r.start === r.end ? `= ${r.start}` : `${r.start}:${r.end}`);
-    const target = (r: { start: number; end: number }): string => (r.start === r.end ? `${r.start}` : `${r.start}:${r.end}`);
-    return /^\+\s*rdr\b/.test(line) && line.includes(` port ${ports(e.hostPort)} `) && line.includes(`-> ${e.containerAddress} port ${target(e.containerPort)}`);
+    const ports = (r: { start: number; end: number }): string =>
+      r.start === r.end ? `= ${r.start}` : `${r.start}:${r.end}`;
+    const target = (r: { start: number; end: number }): string =>
+      r.start === r.end ? `${r.start}` : `${r.start}:${r.end}`;
+    return (
+      /^\+\s*rdr\b/.test(line) &&
+      line.includes(` port ${ports(e.hostPort)} `) &&
+      line.includes(`-> ${e.containerAddress} port ${target(e.containerPort)}`)
+    );
   });
 }
 
@@ -49,14 +59,23 @@ export function formatPlanText(plan: Plan, options: PlanTextOptions): string {
   }
   const rules = plan.unmanaged.filter((item) => item.kind === 'rule');
   if (rules.length > 0) {
-    out.push('', paint('yellow', 'Unmanaged rules in the anchor (pfexpose did not write them; loading this plan removes them):'));
+    out.push(
+      '',
+      paint('yellow', 'Unmanaged rules in the anchor (pfexpose did not write them; loading this plan removes them):'),
+    );
     for (const rule of rules) {
-      out.push(`  ${rule.line > 0 ? `line ${rule.line}: ` : ''}${showPrintable(rule.text)}`, `      ${paint('dim', showPrintable(rule.reason))}`);
+      out.push(
+        `  ${rule.line > 0 ? `line ${rule.line}: ` : ''}${showPrintable(rule.text)}`,
+        `      ${paint('dim', showPrintable(rule.reason))}`,
+      );
     }
   }
   const tables = plan.unmanaged.filter((item) => item.kind === 'table');
   if (tables.length > 0) {
-    out.push('', paint('yellow', 'Unmanaged tables in the anchor (pfexpose never writes tables; no plan manages them):'));
+    out.push(
+      '',
+      paint('yellow', 'Unmanaged tables in the anchor (pfexpose never writes tables; no plan manages them):'),
+    );
     for (const table of tables) out.push(`  ${showPrintable(table.text)}`);
   }
   const risky = riskyExposures(plan);
@@ -65,7 +84,8 @@ export function formatPlanText(plan: Plan, options: PlanTextOptions): string {
     for (const line of plan.rules.unified.replace(/\n$/, '').split('\n').map(showPrintable)) {
       if (line.startsWith('+++') || line.startsWith('---')) out.push(paint('bold', line));
       else if (line.startsWith('@@')) out.push(paint('cyan', line));
-      else if (line.startsWith('+')) out.push(paint(risky.length > 0 && belongsToAny(line, risky) ? 'alarm' : 'green', line));
+      else if (line.startsWith('+'))
+        out.push(paint(risky.length > 0 && belongsToAny(line, risky) ? 'alarm' : 'green', line));
       else if (line.startsWith('-')) out.push(paint('red', line));
       else out.push(line);
     }

@@ -56,6 +56,7 @@ function sourcesOf(rule: FilterRule): Source[] {
 }
 
 function covers(outer: Source, inner: Source): boolean {
-  if (outer.kind === 'network' && inner.kind === 'network') return outer.text === inner.text || networkCovers(outer.text, inner.text);
+  if (outer.kind === 'network' && inner.kind === 'network')
+    return outer.text === inner.text || networkCovers(outer.text, inner.text);
   return outer.kind === inner.kind && outer.text === inner.text;
 }

@@ -55,7 +55,11 @@ export function deployedFromText(text: string, tables: readonly string[] = []): 
 }
 
 /** deployedFromText for a caller that has parsed the text already (once is enough at 76,000 rules). */
-export function deployedFromRules(text: string, rules: readonly ParsedRule[], tables: readonly string[] = []): DeployedState {
+export function deployedFromRules(
+  text: string,
+  rules: readonly ParsedRule[],
+  tables: readonly string[] = [],
+): DeployedState {
   const { exposures, unmanaged } = exposuresFromRules(rules);
   const lines = renderedRuleLines(text) ?? normalizedLines(rules);
   return { exposures, lines, unmanaged, tables: [...tables].sort(compareStrings) };
@@ -103,7 +107,11 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
   // one of the same key; a preference, when one matches, picks the first of the key that also
   // agrees on its fields. Queues by key (and by key and preference) find those without a scan.
   // Keys are JSON (no raw newline), so a newline joins a key and a preference unambiguously.
-  const pass = (sameKey: (n: Normalized) => string, preferences: ((n: Normalized) => string)[], onPair: (d: Want, p: Have) => void): void => {
+  const pass = (
+    sameKey: (n: Normalized) => string,
+    preferences: ((n: Normalized) => string)[],
+    onPair: (d: Want, p: Have) => void,
+  ): void => {
     const byKey = new KeyedQueues<Have>((p) => p.paired);
     const byPreference = preferences.map(() => new KeyedQueues<Have>((p) => p.paired));
     for (const p of have) {
@@ -132,13 +140,18 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
   const pairChanged = (d: Want, p: Have): void => {
     const fields = changedFields(d.n, p.n);
     if (fields.length === 0) unchanged += 1;
-    else changes.push({ kind: 'changed', desired: d.e, deployed: p.e, fields, flags: flagsOfChange(d.e, d.n, p.e, p.n) });
+    else
+      changes.push({ kind: 'changed', desired: d.e, deployed: p.e, fields, flags: flagsOfChange(d.e, d.n, p.e, p.n) });
   };
 
   const json = (...fields: string[]): string => JSON.stringify(fields);
-  pass((n) => n.identity, [], () => {
-    unchanged += 1;
-  });
+  pass(
+    (n) => n.identity,
+    [],
+    () => {
+      unchanged += 1;
+    },
+  );
   pass(
     (n) => json(n.container, n.containerPort, n.protocol, n.family),
     [(n) => json(n.listen, n.hostPort), (n) => json(n.listen), (n) => json(n.hostPort)],
@@ -150,7 +163,8 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
     pairChanged,
   );
   for (const d of want) {
-    if (!d.paired) changes.push({ kind: 'added', desired: d.e, deployed: null, fields: [], flags: flagsOfAddition(d.e, d.n) });
+    if (!d.paired)
+      changes.push({ kind: 'added', desired: d.e, deployed: null, fields: [], flags: flagsOfAddition(d.e, d.n) });
   }
   for (const p of have) {
     if (!p.paired) changes.push({ kind: 'removed', desired: null, deployed: p.e, fields: [], flags: [] });
@@ -173,7 +187,8 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
       kind: 'table',
       line: 0,
       text: `table <${name}>`,
-      reason: 'a table in the anchor: pfexpose never writes tables, so it was made by hand or by another tool, and no plan manages it',
+      reason:
+        'a table in the anchor: pfexpose never writes tables, so it was made by hand or by another tool, and no plan manages it',
     })),
   ];
   const flags = Object.fromEntries(PLAN_FLAG_CODES.map((code) => [code, 0])) as Record<PlanFlagCode, number>;
@@ -220,7 +235,18 @@ export function diffRules(deployed: readonly string[], desired: readonly string[
 
 // -------------------------------------------------------------------------------------------------
 
-type Comparable = Pick<Exposure, 'container' | 'protocol' | 'family' | 'interface' | 'hostAddress' | 'hostPort' | 'containerAddress' | 'containerPort' | 'from'> &
+type Comparable = Pick<
+  Exposure,
+  | 'container'
+  | 'protocol'
+  | 'family'
+  | 'interface'
+  | 'hostAddress'
+  | 'hostPort'
+  | 'containerAddress'
+  | 'containerPort'
+  | 'from'
+> &
   Pick<DeployedExposure, 'outboundMissing'>;
 
 /** Display texts of the compared fields, in canonical form so that equal means equal. */
@@ -270,7 +296,10 @@ class CanonicalForms {
 }
 
 function normalize(e: Comparable, forms: CanonicalForms): Normalized {
-  const listen = listenText({ interface: e.interface, hostAddress: e.hostAddress === null ? null : forms.address(e.hostAddress) });
+  const listen = listenText({
+    interface: e.interface,
+    hostAddress: e.hostAddress === null ? null : forms.address(e.hostAddress),
+  });
   const from = [...new Set(e.from.map((n) => forms.network(n)))].sort(compareStrings);
   const n = {
     container: e.container,
@@ -286,10 +315,21 @@ function normalize(e: Comparable, forms: CanonicalForms): Normalized {
   return { ...n, identity: JSON.stringify(n) };
 }
 
-const fieldOrder: readonly ChangedField[] = ['container', 'listen', 'family', 'protocol', 'hostPort', 'containerAddress', 'containerPort', 'from', 'outbound'];
+const fieldOrder: readonly ChangedField[] = [
+  'container',
+  'listen',
+  'family',
+  'protocol',
+  'hostPort',
+  'containerAddress',
+  'containerPort',
+  'from',
+  'outbound',
+];
 
 function changedFields(d: Normalized, p: Normalized): FieldChange[] {
-  const shown = (field: ChangedField, n: Normalized): string => (field === 'listen' ? n.listen.replace(/^if:/, '') : n[field]);
+  const shown = (field: ChangedField, n: Normalized): string =>
+    field === 'listen' ? n.listen.replace(/^if:/, '') : n[field];
   return fieldOrder
     .filter((field) => d[field] !== p[field])
     .map((field) => ({ field, before: shown(field, p), after: shown(field, d) }));
@@ -313,7 +353,8 @@ function flagsOfAddition(e: Exposure, n: Normalized): PlanFlag[] {
   const flags: PlanFlag[] = [];
   if (e.from.length === 0 && !isLoopbackOnly(e)) flags.push(flag('open-to-all', 'newly reachable from any source'));
   if (e.family === 'inet6') flags.push(flag('ipv6-exposed', 'newly exposed over IPv6'));
-  if (e.hostPort.start < 1024) flags.push(flag('privileged-port', `privileged host port ${n.hostPort} (below 1024) newly exposed`));
+  if (e.hostPort.start < 1024)
+    flags.push(flag('privileged-port', `privileged host port ${n.hostPort} (below 1024) newly exposed`));
   return flags;
 }
 
@@ -327,29 +368,48 @@ function flagsOfChange(d: Exposure, dn: Normalized, p: DeployedExposure, pn: Nor
     if (d.from.length === 0) {
       flags.push(flag('open-to-all', `newly reachable from any source (was loopback only, ${pn.listen})`));
     } else {
-      flags.push(flag('sources-widened', `sources widened: ${dn.from} newly admitted (was loopback only, ${pn.listen})`));
+      flags.push(
+        flag('sources-widened', `sources widened: ${dn.from} newly admitted (was loopback only, ${pn.listen})`),
+      );
     }
   } else if (d.from.length === 0 && p.from.length > 0) {
     flags.push(flag('open-to-all', `newly reachable from any source (was ${pn.from})`));
   } else if (d.family === p.family) {
     // Across families the sources cannot be compared; the IPv6 flag says what matters then.
     const widened = widenedSources(p.from, d.from);
-    if (widened.length > 0) flags.push(flag('sources-widened', `sources widened: ${widened.join(', ')} newly admitted`));
+    if (widened.length > 0)
+      flags.push(flag('sources-widened', `sources widened: ${widened.join(', ')} newly admitted`));
   }
   if (d.family === 'inet6' && p.family !== 'inet6') flags.push(flag('ipv6-exposed', 'newly exposed over IPv6'));
   const sameListenSide = dn.listen === pn.listen && dn.protocol === pn.protocol && dn.family === pn.family;
   const lowEnd = Math.min(d.hostPort.end, 1023);
   const newlyPrivileged =
     d.hostPort.start < 1024 && (!sameListenSide || d.hostPort.start < p.hostPort.start || lowEnd > p.hostPort.end);
-  if (newlyPrivileged) flags.push(flag('privileged-port', `privileged host port ${dn.hostPort} (below 1024) newly exposed`));
+  if (newlyPrivileged)
+    flags.push(flag('privileged-port', `privileged host port ${dn.hostPort} (below 1024) newly exposed`));
   if (dn.hostPort !== pn.hostPort && (d.dynamic || p.dynamic === true)) {
-    flags.push(flag('dynamic-port-moved', `dynamic host port moved from ${pn.hostPort} to ${dn.hostPort}: clients that knew the old port lose it`));
+    flags.push(
+      flag(
+        'dynamic-port-moved',
+        `dynamic host port moved from ${pn.hostPort} to ${dn.hostPort}: clients that knew the old port lose it`,
+      ),
+    );
   }
   if (dn.container !== pn.container) {
-    flags.push(flag('container-changed', `host port ${hostSide(dn)} now leads to container ${dn.container} (was ${pn.container})`));
+    flags.push(
+      flag(
+        'container-changed',
+        `host port ${hostSide(dn)} now leads to container ${dn.container} (was ${pn.container})`,
+      ),
+    );
   }
   if (dn.protocol !== pn.protocol) {
-    flags.push(flag('protocol-changed', `protocol changed from ${pn.protocol} to ${dn.protocol}: ${pn.protocol} clients lose the exposure, ${dn.protocol} is newly exposed`));
+    flags.push(
+      flag(
+        'protocol-changed',
+        `protocol changed from ${pn.protocol} to ${dn.protocol}: ${pn.protocol} clients lose the exposure, ${dn.protocol} is newly exposed`,
+      ),
+    );
   }
   return flags;
 }

@@ -98,7 +98,11 @@ export function createPlanFile(input: CreatePlanFileInput): PlanFile {
     options: input.options,
     inputs: input.inputs,
     manifestDigest: input.manifestDigest,
-    deployed: { ...deployedSourceJson(input.deployed), source: input.deployed.kind, fingerprint: input.deployedFingerprint },
+    deployed: {
+      ...deployedSourceJson(input.deployed),
+      source: input.deployed.kind,
+      fingerprint: input.deployedFingerprint,
+    },
     desired: { ruleset: input.ruleset, fingerprint: fingerprintDeployedText(input.ruleset) },
     changes: input.plan.summary.changes,
     plan: planToJson(input.plan, { deployed: input.deployed, fingerprint: input.deployedFingerprint }),
@@ -117,9 +121,15 @@ export function readPlanFile(text: string): ReadPlanFileResult {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, message: `the plan file is not JSON (${error instanceof Error ? error.message : String(error)}): write one with pfexpose plan -o FILE` };
+    return {
+      ok: false,
+      message: `the plan file is not JSON (${error instanceof Error ? error.message : String(error)}): write one with pfexpose plan -o FILE`,
+    };
   }
-  const fail = (what: string): ReadPlanFileResult => ({ ok: false, message: `the plan file is not a pfexpose plan: ${what}; write one with pfexpose plan -o FILE` });
+  const fail = (what: string): ReadPlanFileResult => ({
+    ok: false,
+    message: `the plan file is not a pfexpose plan: ${what}; write one with pfexpose plan -o FILE`,
+  });
   if (!isRecord(value)) return fail('it is not a JSON object');
   if (value['format'] !== PLAN_FILE_FORMAT) return fail(`"format" is not "${PLAN_FILE_FORMAT}"`);
   if (value['version'] === 1) {
@@ -131,37 +141,49 @@ export function readPlanFile(text: string): ReadPlanFileResult {
   if (value['version'] !== PLAN_FILE_VERSION) {
     const version = value['version'];
     const shown = typeof version === 'number' ? String(version) : quoteText(JSON.stringify(version) ?? 'nothing');
-    return { ok: false, message: `the plan file has version ${shown}, this pfexpose reads version ${PLAN_FILE_VERSION}: plan again with this version` };
+    return {
+      ok: false,
+      message: `the plan file has version ${shown}, this pfexpose reads version ${PLAN_FILE_VERSION}: plan again with this version`,
+    };
   }
-  if (typeof value['anchor'] !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(value['anchor'])) return fail('"anchor" is not an anchor name');
+  if (typeof value['anchor'] !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(value['anchor']))
+    return fail('"anchor" is not an anchor name');
   if (typeof value['manifestDigest'] !== 'string') return fail('"manifestDigest" is not a string');
   if (typeof value['changes'] !== 'boolean') return fail('"changes" is not a boolean');
   const options = value['options'];
   if (!isRecord(options)) return fail('"options" is not an object');
-  if (options['dialect'] !== 'freebsd' && options['dialect'] !== 'openbsd') return fail('"options.dialect" is not freebsd or openbsd');
+  if (options['dialect'] !== 'freebsd' && options['dialect'] !== 'openbsd')
+    return fail('"options.dialect" is not freebsd or openbsd');
   for (const key of ['host', 'gateway', 'lock'] as const) {
-    if (options[key] !== null && typeof options[key] !== 'string') return fail(`"options.${key}" is not a string or null`);
+    if (options[key] !== null && typeof options[key] !== 'string')
+      return fail(`"options.${key}" is not a string or null`);
   }
   // The same checks as the command-line flags they stand for (compile-options.ts).
   if (typeof options['gateway'] === 'string') {
     const problem = describeInterfaceNameProblem(options['gateway']);
     if (problem !== null) return fail(`"options.gateway": ${problem}`);
   }
-  if (typeof options['host'] === 'string' && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(options['host'])) return fail('"options.host" is not a host name');
+  if (typeof options['host'] === 'string' && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(options['host']))
+    return fail('"options.host" is not a host name');
   if (typeof options['frozen'] !== 'boolean') return fail('"options.frozen" is not a boolean');
   const pool = options['pool'];
-  if (pool !== null && !(isRecord(pool) && isPort(pool['start']) && isPort(pool['end']) && pool['start'] <= pool['end'])) {
+  if (
+    pool !== null &&
+    !(isRecord(pool) && isPort(pool['start']) && isPort(pool['end']) && pool['start'] <= pool['end'])
+  ) {
     return fail('"options.pool" is not null or {"start","end"} ports');
   }
   const paths = options['paths'];
-  if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === 'string' && p !== '')) return fail('"options.paths" is not a list of paths');
+  if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === 'string' && p !== ''))
+    return fail('"options.paths" is not a list of paths');
   const inputs = readInputs(value['inputs']);
   if (typeof inputs === 'string') return fail(inputs);
   const deployed = value['deployed'];
   if (!isRecord(deployed) || typeof deployed['source'] !== 'string' || !isFingerprint(deployed['fingerprint'])) {
     return fail('"deployed" has no "source" or no "fingerprint" of the form sha256:HEX');
   }
-  for (const [key, field] of Object.entries(deployed)) if (typeof field !== 'string') return fail(`"deployed.${key}" is not a string`);
+  for (const [key, field] of Object.entries(deployed))
+    if (typeof field !== 'string') return fail(`"deployed.${key}" is not a string`);
   const desired = value['desired'];
   if (!isRecord(desired) || typeof desired['ruleset'] !== 'string' || !isFingerprint(desired['fingerprint'])) {
     return fail('"desired" has no "ruleset" text or no "fingerprint"');
@@ -169,7 +191,8 @@ export function readPlanFile(text: string): ReadPlanFileResult {
   if (fingerprintDeployedText(desired['ruleset']) !== desired['fingerprint']) {
     return {
       ok: false,
-      message: 'the plan file\'s ruleset does not match its own fingerprint: it was edited after pfexpose plan wrote it (tampered, or damaged); nothing was applied: make a new plan with pfexpose plan -o FILE',
+      message:
+        "the plan file's ruleset does not match its own fingerprint: it was edited after pfexpose plan wrote it (tampered, or damaged); nothing was applied: make a new plan with pfexpose plan -o FILE",
     };
   }
   return { ok: true, plan: value as unknown as PlanFile };
@@ -178,7 +201,10 @@ export function readPlanFile(text: string): ReadPlanFileResult {
 function readInputs(value: unknown): PlanInputs | string {
   if (!isRecord(value)) return '"inputs" is not an object';
   const manifests = value['manifests'];
-  if (!Array.isArray(manifests) || !manifests.every((m) => isRecord(m) && typeof m['file'] === 'string' && isHex(m['sha256']))) {
+  if (
+    !Array.isArray(manifests) ||
+    !manifests.every((m) => isRecord(m) && typeof m['file'] === 'string' && isHex(m['sha256']))
+  ) {
     return '"inputs.manifests" is not a list of {"file","sha256"}';
   }
   const lock = value['lock'];
@@ -224,10 +250,16 @@ export type PlanCheck =
 export function checkPlanInputs(plan: PlanFile, now: RecompiledPlan): PlanCheck {
   const changes = describeInputChanges(plan.inputs, now.inputs);
   if (now.ok && now.ruleset === plan.desired.ruleset) {
-    return { kind: 'ok', note: changes === null ? null : `the plan's inputs changed since it was made (${changes}), but they still compile to its ruleset` };
+    return {
+      kind: 'ok',
+      note:
+        changes === null
+          ? null
+          : `the plan's inputs changed since it was made (${changes}), but they still compile to its ruleset`,
+    };
   }
   if (changes !== null) {
-    const compiled = now.ok ? 'no longer compile to the plan\'s ruleset' : 'no longer compile (pfexpose plan shows why)';
+    const compiled = now.ok ? "no longer compile to the plan's ruleset" : 'no longer compile (pfexpose plan shows why)';
     return {
       kind: 'stale',
       message: `the plan is stale: its inputs changed since it was made (${changes}) and ${compiled}; nothing was applied: run pfexpose plan -o FILE again, review it and apply the new plan`,
@@ -245,7 +277,8 @@ export function checkPlanInputs(plan: PlanFile, now: RecompiledPlan): PlanCheck 
 /** Which recorded inputs differ now, in a few words, or null when none does. */
 function describeInputChanges(then: PlanInputs, now: PlanInputs): string | null {
   const parts: string[] = [];
-  if (then.pfexpose !== now.pfexpose) parts.push(`it was made by pfexpose ${quoteText(then.pfexpose)}, this is ${quoteText(now.pfexpose)}`);
+  if (then.pfexpose !== now.pfexpose)
+    parts.push(`it was made by pfexpose ${quoteText(then.pfexpose)}, this is ${quoteText(now.pfexpose)}`);
   const before = new Map(then.manifests.map((m) => [m.file, m.sha256]));
   const after = new Map(now.manifests.map((m) => [m.file, m.sha256]));
   const changed = [...after.keys()].filter((file) => before.has(file) && before.get(file) !== after.get(file));

@@ -138,6 +138,4 @@ export interface Plan {
 
 /** How the deployed state was obtained, for headers and the plan file. */
 export type DeployedSource =
-  | { kind: 'live'; anchor: string }
-  | { kind: 'file'; path: string }
-  | { kind: 'base'; ref: string; commit: string };
+  { kind: 'live'; anchor: string } | { kind: 'file'; path: string } | { kind: 'base'; ref: string; commit: string };

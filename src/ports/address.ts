@@ -128,7 +128,8 @@ function describeIPv4Problem(text: string): string {
 function describeIPv6Problem(text: string): string {
   if (text.includes(':::')) return '":::" is not allowed: "::" stands for any run of zero groups';
   if (text.split('::').length > 2) return '"::" may appear only once in an IPv6 address';
-  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return 'an IPv6 address holds only hex digits, ":" and an optional final IPv4 part';
+  if (!/^[0-9A-Fa-f:.]+$/.test(text))
+    return 'an IPv6 address holds only hex digits, ":" and an optional final IPv4 part';
   const groups = text.split(':');
   if (groups.some((g) => !g.includes('.') && g.length > 4)) return 'an IPv6 group has at most four hex digits';
   return 'it is not a valid IPv6 address';
@@ -196,7 +197,7 @@ function formatIPv6(words: readonly number[]): string {
   }
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -247,9 +248,11 @@ export function describeUnusableContainerAddress(address: ParsedAddress): string
   }
   if (text === '::') return 'it is the unspecified address, which no container can have';
   if (/^ff[0-9a-f]{0,2}:/.test(text)) return 'it is a multicast address';
-  if (/^fe[89ab][0-9a-f]:/.test(text)) return 'it is a link-local address, which is ambiguous without an interface zone that pf rules cannot carry';
+  if (/^fe[89ab][0-9a-f]:/.test(text))
+    return 'it is a link-local address, which is ambiguous without an interface zone that pf rules cannot carry';
   if (text.startsWith('::ffff:')) return 'it is an IPv4-mapped address: put the IPv4 address in ip';
   // ::a.b.c.d (IPv4-compatible, deprecated by RFC 4291); ::1 is loopback, handled by the caller's rules.
-  if (/^::[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(text)) return 'it is an IPv4-compatible address, deprecated since RFC 4291: use a real IPv6 address';
+  if (/^::[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(text))
+    return 'it is an IPv4-compatible address, deprecated since RFC 4291: use a real IPv6 address';
   return null;
 }

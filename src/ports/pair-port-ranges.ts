@@ -6,8 +6,7 @@ import { portError } from './port-error.js';
 import { formatPortRange, isPortRange, MAX_PORT, portRangeLength } from './port-number.js';
 
 export type PairResult =
-  | { ok: true; hostPort: PortRange; hostPortIsPool: boolean }
-  | { ok: false; errors: PortSpecError[] };
+  { ok: true; hostPort: PortRange; hostPortIsPool: boolean } | { ok: false; errors: PortSpecError[] };
 
 /** `start`/`end` locate both ports in the spec, for the error. */
 export function pairPortRanges(

@@ -201,7 +201,9 @@ function checkAddress(field: Field, bracketed: boolean): string | PortSpecError 
   }
   const reason = describeAddressProblem(field.text) ?? 'it is not an IP address';
   const hint =
-    !bracketed && field.text.includes(':') ? '; write an IPv6 host address in brackets, e.g. [2001:db8::1]:8080:80' : '';
+    !bracketed && field.text.includes(':')
+      ? '; write an IPv6 host address in brackets, e.g. [2001:db8::1]:8080:80'
+      : '';
   return portError(
     'port-address-invalid',
     `host address ${quoteText(field.text)} is not valid: ${reason}${hint}`,

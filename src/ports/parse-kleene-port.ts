@@ -121,7 +121,8 @@ function missingPortAfterInterface(fields: readonly Field[], protocol: string): 
   const first = fields[0] as Field;
   if (!looksLikeInterfaceName(first.text)) return null;
   const second = fields[1];
-  const ports = second !== undefined && parsePortRange(second.text, second.start).ok ? `${second.text}:${second.text}` : '8080:80';
+  const ports =
+    second !== undefined && parsePortRange(second.text, second.start).ok ? `${second.text}:${second.text}` : '8080:80';
   const end = second === undefined ? first.text.length : second.start + second.text.length;
   return portError(
     'port-syntax',
@@ -148,7 +149,10 @@ function tooManyFields(main: string, fields: readonly Field[], protocol: string)
   );
 }
 
-function interfaceProblem(text: string, rest: string): { code: 'port-interface-name' | 'port-address-in-kleene'; message: string } | null {
+function interfaceProblem(
+  text: string,
+  rest: string,
+): { code: 'port-interface-name' | 'port-address-in-kleene'; message: string } | null {
   const address = parseAddress(text.replace(/^\[(.*)\]$/, '$1'));
   if (address !== null) {
     const error = addressInKleene(address.text, 0, text.length, rest);
@@ -157,7 +161,8 @@ function interfaceProblem(text: string, rest: string): { code: 'port-interface-n
   if (text === '') {
     return {
       code: 'port-interface-name',
-      message: 'the interface name before the host port is empty: write one (em0:8080:80), or drop the leading ":" to use the gateway interface',
+      message:
+        'the interface name before the host port is empty: write one (em0:8080:80), or drop the leading ":" to use the gateway interface',
     };
   }
   const problem = describeInterfaceNameProblem(text);

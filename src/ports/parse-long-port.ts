@@ -59,9 +59,7 @@ const KEY_HINTS = new Map<string, string>([
 export function parsePortSpec(value: string | number, syntax: ShortPortSyntax): PortSpecResult {
   const text = scalarText(value);
   if (text === null) {
-    return failWith(
-      err('port-long-type', 'a port spec must be a string or a number, e.g. "8080:80"', 0, 0),
-    );
+    return failWith(err('port-long-type', 'a port spec must be a string or a number, e.g. "8080:80"', 0, 0));
   }
   return syntax === 'docker' ? parseDockerPort(text) : parseKleenePort(text);
 }
@@ -104,7 +102,12 @@ function parseExplicit(entries: Entries): PortSpecResult {
   if (entries.has('kleene') && entries.has('docker')) {
     errors.push(
       keyed(
-        err('port-long-conflict', 'a port entry takes either kleene or docker, not both: keep the one whose syntax the spec is written in', 0, 0),
+        err(
+          'port-long-conflict',
+          'a port entry takes either kleene or docker, not both: keep the one whose syntax the spec is written in',
+          0,
+          0,
+        ),
         'docker',
       ),
     );
@@ -129,7 +132,9 @@ function parseExplicit(entries: Entries): PortSpecResult {
   const text = scalarText(specValue);
   let spec: PortSpec | null = null;
   if (text === null) {
-    errors.push(keyed(err('port-long-type', `${syntax} must be a port spec string, e.g. ${syntax}: "8080:80"`, 0, 0), syntax));
+    errors.push(
+      keyed(err('port-long-type', `${syntax} must be a port spec string, e.g. ${syntax}: "8080:80"`, 0, 0), syntax),
+    );
   } else {
     const parsed = syntax === 'docker' ? parseDockerPort(text) : parseKleenePort(text);
     if (parsed.ok) spec = parsed.spec;
@@ -137,7 +142,7 @@ function parseExplicit(entries: Entries): PortSpecResult {
   }
   const extras = readExtras(entries, errors);
   if (spec !== null && extras !== null) {
-    const hostFamily = spec.hostAddress === null ? null : parseAddress(spec.hostAddress)?.family ?? null;
+    const hostFamily = spec.hostAddress === null ? null : (parseAddress(spec.hostAddress)?.family ?? null);
     if (extras.family !== null && hostFamily !== null && hostFamily !== extras.family) {
       errors.push(
         keyed(
@@ -184,7 +189,12 @@ function parseLong(entries: Entries): PortSpecResult {
   if (!entries.has('target')) {
     errors.push(
       keyed(
-        err('port-long-missing-target', 'a long-form port entry needs target, the container port: e.g. target: 80', 0, 0),
+        err(
+          'port-long-missing-target',
+          'a long-form port entry needs target, the container port: e.g. target: 80',
+          0,
+          0,
+        ),
         'target',
       ),
     );
@@ -204,7 +214,10 @@ function parseLong(entries: Entries): PortSpecResult {
       if (parsed === null) {
         const reason = describeAddressProblem(value) ?? 'it is not an IP address';
         errors.push(
-          keyed(err('port-address-invalid', `host_ip ${quoteText(value)} is not valid: ${reason}`, 0, value.length), 'host_ip'),
+          keyed(
+            err('port-address-invalid', `host_ip ${quoteText(value)} is not valid: ${reason}`, 0, value.length),
+            'host_ip',
+          ),
         );
       } else {
         hostAddress = parsed.text;
@@ -245,7 +258,7 @@ function parseLong(entries: Entries): PortSpecResult {
     if (value !== 'host') {
       const message =
         value === 'ingress'
-          ? 'mode ingress is Docker Swarm\'s routing mesh, which pf cannot provide: write mode: host or leave mode out'
+          ? "mode ingress is Docker Swarm's routing mesh, which pf cannot provide: write mode: host or leave mode out"
           : `mode ${typeof value === 'string' ? quoteText(value) : describeType(value)} is unknown: write mode: host or leave mode out`;
       errors.push(keyed(err('port-mode', message, 0, typeof value === 'string' ? value.length : 0), 'mode'));
     }
@@ -320,7 +333,15 @@ function readExtras(entries: Entries, errors: PortSpecError[]): Extras | null {
       errors.push(typeError('from', 'a list of networks, e.g. from: [192.0.2.0/24, 2001:db8::/32]', value));
     } else if (value.length === 0) {
       errors.push(
-        keyed(err('port-long-empty', 'from is empty, which would allow no source at all: list networks, or remove from to allow any source', 0, 0), 'from'),
+        keyed(
+          err(
+            'port-long-empty',
+            'from is empty, which would allow no source at all: list networks, or remove from to allow any source',
+            0,
+            0,
+          ),
+          'from',
+        ),
       );
     } else {
       const seen = new Map<string, number>();
@@ -333,7 +354,18 @@ function readExtras(entries: Entries, errors: PortSpecError[]): Extras | null {
         if (network === null) {
           const reason = describeNetworkProblem(item) ?? 'it is not a network';
           errors.push(
-            indexed(keyed(err('port-address-invalid', `source network ${quoteText(item)} is not valid: ${reason}`, 0, item.length), 'from'), index),
+            indexed(
+              keyed(
+                err(
+                  'port-address-invalid',
+                  `source network ${quoteText(item)} is not valid: ${reason}`,
+                  0,
+                  item.length,
+                ),
+                'from',
+              ),
+              index,
+            ),
           );
           return;
         }
@@ -361,7 +393,12 @@ function readExtras(entries: Entries, errors: PortSpecError[]): Extras | null {
           errors.push(
             indexed(
               keyed(
-                err('port-long-duplicate', `source network ${network.text} is listed twice (items ${first + 1} and ${index + 1}): remove one`, 0, item.length),
+                err(
+                  'port-long-duplicate',
+                  `source network ${network.text} is listed twice (items ${first + 1} and ${index + 1}): remove one`,
+                  0,
+                  item.length,
+                ),
                 'from',
               ),
               index,
@@ -383,9 +420,22 @@ function readExtras(entries: Entries, errors: PortSpecError[]): Extras | null {
     } else {
       const shown = typeof value === 'string' ? quoteText(value) : describeType(value);
       const lower = typeof value === 'string' ? value.toLowerCase() : '';
-      const hint = lower === 'ipv4' || lower === '4' ? ' (IPv4 is inet)' : lower === 'ipv6' || lower === '6' ? ' (IPv6 is inet6)' : '';
+      const hint =
+        lower === 'ipv4' || lower === '4'
+          ? ' (IPv4 is inet)'
+          : lower === 'ipv6' || lower === '6'
+            ? ' (IPv6 is inet6)'
+            : '';
       errors.push(
-        keyed(err('port-family', `family ${shown} is unknown: write inet or inet6${hint}`, 0, typeof value === 'string' ? value.length : 0), 'family'),
+        keyed(
+          err(
+            'port-family',
+            `family ${shown} is unknown: write inet or inet6${hint}`,
+            0,
+            typeof value === 'string' ? value.length : 0,
+          ),
+          'family',
+        ),
       );
     }
   }
@@ -436,7 +486,12 @@ function readInterfaces(entries: Entries, errors: PortSpecError[]): string[] | n
   if (entries.has('interface') && entries.has('interfaces')) {
     errors.push(
       keyed(
-        err('port-long-conflict', 'interface and interfaces exclude each other: list every interface under interfaces', 0, 0),
+        err(
+          'port-long-conflict',
+          'interface and interfaces exclude each other: list every interface under interfaces',
+          0,
+          0,
+        ),
         'interfaces',
       ),
     );
@@ -462,7 +517,15 @@ function readInterfaces(entries: Entries, errors: PortSpecError[]): string[] | n
       errors.push(typeError('interfaces', 'a list of interface names, e.g. interfaces: [em0, em1]', value));
     } else if (value.length === 0) {
       errors.push(
-        keyed(err('port-long-empty', 'interfaces is empty: list at least one interface, or remove it to use the gateway interface', 0, 0), 'interfaces'),
+        keyed(
+          err(
+            'port-long-empty',
+            'interfaces is empty: list at least one interface, or remove it to use the gateway interface',
+            0,
+            0,
+          ),
+          'interfaces',
+        ),
       );
     } else {
       value.forEach((item: unknown, index) => {
@@ -477,7 +540,13 @@ function readInterfaces(entries: Entries, errors: PortSpecError[]): string[] | n
         }
         if (names.includes(item)) {
           errors.push(
-            indexed(keyed(err('port-long-duplicate', `interface ${item} is listed twice: remove one`, 0, item.length), 'interfaces'), index),
+            indexed(
+              keyed(
+                err('port-long-duplicate', `interface ${item} is listed twice: remove one`, 0, item.length),
+                'interfaces',
+              ),
+              index,
+            ),
           );
           return;
         }

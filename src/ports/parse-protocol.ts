@@ -35,7 +35,9 @@ export function parseProtocol(text: string, offset: number, rules: ProtocolRules
     return fail(`protocol ${quoteText(text)} must be written in lower case: write ${known}`);
   }
   if (known !== undefined) {
-    return fail(`protocol ${known} is not supported here: write ${choices}${rules.elsewhere ? `; ${rules.elsewhere}` : ''}`);
+    return fail(
+      `protocol ${known} is not supported here: write ${choices}${rules.elsewhere ? `; ${rules.elsewhere}` : ''}`,
+    );
   }
   return fail(`protocol ${quoteText(text)} is unknown: write ${choices}`);
 }

@@ -24,7 +24,12 @@ export function parsePortNumber(text: string, offset = 0): PortNumberResult {
   const space = /\s/u.exec(text);
   if (space !== null) {
     return fail(
-      portError('port-whitespace', `port ${showToken(text)} contains white space: remove it`, space.index, space.index + 1),
+      portError(
+        'port-whitespace',
+        `port ${showToken(text)} contains white space: remove it`,
+        space.index,
+        space.index + 1,
+      ),
     );
   }
   if (/^[+-][0-9]+$/.test(text)) {
@@ -47,12 +52,12 @@ export function parsePortNumber(text: string, offset = 0): PortNumberResult {
     return fail(portError('port-zero', 'port 0 is not allowed: use a port from 1 to 65535', 0, end));
   }
   if (significant.length > 5 || Number(significant) > MAX_PORT) {
-    return fail(portError('port-out-of-range', `port ${showToken(text)} is out of range: use a port from 1 to 65535`, 0, end));
+    return fail(
+      portError('port-out-of-range', `port ${showToken(text)} is out of range: use a port from 1 to 65535`, 0, end),
+    );
   }
   if (significant !== text) {
-    return fail(
-      portError('port-leading-zero', `port ${text} has a leading zero: write ${significant}`, 0, end),
-    );
+    return fail(portError('port-leading-zero', `port ${text} has a leading zero: write ${significant}`, 0, end));
   }
   return { ok: true, port: Number(text) };
 }

@@ -7,8 +7,7 @@ import { formatPortRange, isPortRange } from './port-number.js';
 export type PrintedPortSpec = string | Record<string, unknown>;
 
 export function printPortSpec(spec: PortSpec): PrintedPortSpec {
-  const short =
-    spec.syntax === 'kleene' ? printKleene(spec) : spec.syntax === 'docker' ? printDocker(spec) : null;
+  const short = spec.syntax === 'kleene' ? printKleene(spec) : spec.syntax === 'docker' ? printDocker(spec) : null;
   if (short === null) return printLong(spec);
   if (spec.from.length === 0 && spec.family === null && spec.name === null) return short;
   const object: Record<string, unknown> = { [spec.syntax]: short };

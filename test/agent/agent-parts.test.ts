@@ -43,7 +43,9 @@ describe('ManifestCache', () => {
     // Parsed once when read: the unchanged file's documents are the very same objects.
     const parsedB = (snapshot: typeof first) => snapshot.parsed.find((f) => f.file.endsWith('b.yaml'));
     expect(parsedB(second)).toBe(parsedB(first));
-    expect(second.parsed.find((f) => f.file.endsWith('a.yaml'))).not.toBe(first.parsed.find((f) => f.file.endsWith('a.yaml')));
+    expect(second.parsed.find((f) => f.file.endsWith('a.yaml'))).not.toBe(
+      first.parsed.find((f) => f.file.endsWith('a.yaml')),
+    );
     expect(second.parsed.map((f) => f.file)).toEqual(second.sources.map((s) => s.file));
 
     await rename(join(dir, 'b.yaml'), join(dir, 'c.yaml'));
@@ -172,7 +174,13 @@ describe('log records', () => {
     level: 'error' as const,
     event: 'manifests-invalid',
     message: 'the manifests have 1 error(s)',
-    fields: { errors: 1, file: 'a b.yaml', skipped: undefined, none: null, diagnostics: ['a.yaml:1:1: error schema bad\u001b[31m'] },
+    fields: {
+      errors: 1,
+      file: 'a b.yaml',
+      skipped: undefined,
+      none: null,
+      diagnostics: ['a.yaml:1:1: error schema bad\u001b[31m'],
+    },
   };
 
   it('writes one JSON object a line', () => {
@@ -194,7 +202,8 @@ describe('log records', () => {
     const refusal = {
       ...record,
       event: 'preflight-failed',
-      message: 'nothing will be loaded until this is fixed: the main pf ruleset does not call anchor "pfexpose";\nadd these lines to /etc/pf.conf\n  rdr-anchor "pfexpose"\n  anchor "pfexpose"\n',
+      message:
+        'nothing will be loaded until this is fixed: the main pf ruleset does not call anchor "pfexpose";\nadd these lines to /etc/pf.conf\n  rdr-anchor "pfexpose"\n  anchor "pfexpose"\n',
       fields: { anchor: 'pfexpose', diagnostics: ['a.yaml:1:1: error pfctl-rejected first\nsecond'] },
     };
     const text = formatTextRecord(refusal);

@@ -11,8 +11,22 @@ import { exposure } from '../plan/exposure-fixture.js';
 const port = (n: number) => ({ start: n, end: n });
 const web = exposure({ label: 'web:tcp:em0:8080' });
 const web6 = exposure({ family: 'inet6', containerAddress: 'fd00::2', label: 'web:tcp:em0:8080' });
-const dns = exposure({ container: 'dns', protocol: 'udp', interface: null, hostPort: port(53), containerAddress: '10.0.0.5', containerPort: port(53), label: 'dns:udp:any:53' });
-const db = exposure({ container: 'db', hostPort: port(5432), containerAddress: '10.0.0.6', containerPort: port(5432), label: 'db:tcp:em0:5432' });
+const dns = exposure({
+  container: 'dns',
+  protocol: 'udp',
+  interface: null,
+  hostPort: port(53),
+  containerAddress: '10.0.0.5',
+  containerPort: port(53),
+  label: 'dns:udp:any:53',
+});
+const db = exposure({
+  container: 'db',
+  hostPort: port(5432),
+  containerAddress: '10.0.0.6',
+  containerPort: port(5432),
+  label: 'db:tcp:em0:5432',
+});
 const webNarrowed = { ...web, from: ['192.0.2.0/24'] };
 
 describe('countExposureChanges', () => {
@@ -29,7 +43,11 @@ describe('countExposureChanges', () => {
       const now = renderRuleset(after, { dialect });
       const counts = countExposureChanges(normalizedLines(was), normalizedLines(now));
       const plan = planChanges(desiredState(after, now), deployedFromText(was));
-      expect(counts).toEqual({ added: plan.summary.added, changed: plan.summary.changed, removed: plan.summary.removed });
+      expect(counts).toEqual({
+        added: plan.summary.added,
+        changed: plan.summary.changed,
+        removed: plan.summary.removed,
+      });
       expect(counts.added + counts.changed + counts.removed).toBeGreaterThan(0);
     }
   });

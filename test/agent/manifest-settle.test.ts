@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManifestCache } from '../../src/agent/manifest-cache.js';
 
-const FIRST_HALF = ['version: 1', 'containers:', '  db:', '    ip: 10.13.37.11', '    ports:', '      - kleene: em0:5432:5432', ''].join('\n');
+const FIRST_HALF = [
+  'version: 1',
+  'containers:',
+  '  db:',
+  '    ip: 10.13.37.11',
+  '    ports:',
+  '      - kleene: em0:5432:5432',
+  '',
+].join('\n');
 const SECOND_HALF = '        from: [198.51.100.0/24]\n';
 
 describe('ManifestCache settling', () => {

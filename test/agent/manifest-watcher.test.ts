@@ -100,7 +100,9 @@ describe('watchManifests', () => {
       expect(await until(() => seen.some((path) => path.endsWith('.pfexposeignore')), 20_000)).toBe(true);
       writeFileSync(join(manifests, 'docker-compose.yml'), 'services: {x: 1}\n');
       expect(await until(() => seen.some((path) => path.endsWith('docker-compose.yml')), 20_000)).toBe(true);
-      expect(seen.filter((path) => path.includes('vendor') || path.includes('.github') || path.includes('pre-commit'))).toEqual([]);
+      expect(
+        seen.filter((path) => path.includes('vendor') || path.includes('.github') || path.includes('pre-commit')),
+      ).toEqual([]);
     },
     TIMEOUT,
   );

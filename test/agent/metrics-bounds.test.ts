@@ -77,7 +77,10 @@ describe('metrics server bounds', () => {
       for (const socket of idle.sockets) socket.destroy();
       return Promise.resolve();
     });
-    await until('the connections over the bound to be closed', () => idle.closed() >= IDLE_CLIENTS - METRICS_MAX_CONNECTIONS);
+    await until(
+      'the connections over the bound to be closed',
+      () => idle.closed() >= IDLE_CLIENTS - METRICS_MAX_CONNECTIONS,
+    );
     // Give the server a moment more: no further socket is closed, none over the bound stays.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(idle.closed()).toBe(IDLE_CLIENTS - METRICS_MAX_CONNECTIONS);

@@ -31,7 +31,10 @@ describe('parseDuration limits', () => {
 
   it('--pfctl-timeout past 2^31 ms is out of range, not a 1 ms timer', () => {
     expect(parseDuration('--pfctl-timeout', `${2 ** 31}ms`, 's', DURATION_LIMITS.pfctlTimeout).ok).toBe(false);
-    expect(parseDuration('--pfctl-timeout', '1h', 's', DURATION_LIMITS.pfctlTimeout)).toEqual({ ok: true, ms: 3_600_000 });
+    expect(parseDuration('--pfctl-timeout', '1h', 's', DURATION_LIMITS.pfctlTimeout)).toEqual({
+      ok: true,
+      ms: 3_600_000,
+    });
   });
 
   it('refuses limits no timer can honour (a programmer error)', () => {

@@ -20,7 +20,9 @@ describe('pullCheckout', () => {
   let author: string;
   let host: string;
   const git = async (cwd: string, ...args: string[]): Promise<string> =>
-    (await run('git', ['-c', 'init.defaultBranch=main', '-c', 'protocol.file.allow=always', ...args], { cwd, env })).stdout.trim();
+    (
+      await run('git', ['-c', 'init.defaultBranch=main', '-c', 'protocol.file.allow=always', ...args], { cwd, env })
+    ).stdout.trim();
   const commit = async (file: string, text: string, message: string): Promise<string> => {
     await writeFile(join(author, file), text);
     await git(author, 'add', '-A');
@@ -69,7 +71,10 @@ describe('pullCheckout', () => {
   it('runs nothing a hostile .gitmodules names, and later pulls still work', async () => {
     const marker = join(dir, 'pwned');
     // A submodule entry whose update command would run on `git submodule update`, and a gitlink for it.
-    await writeFile(join(author, '.gitmodules'), `[submodule "evil"]\n\tpath = evil\n\turl = ${origin}\n\tupdate = !touch ${marker}\n`);
+    await writeFile(
+      join(author, '.gitmodules'),
+      `[submodule "evil"]\n\tpath = evil\n\turl = ${origin}\n\tupdate = !touch ${marker}\n`,
+    );
     const self = await git(author, 'rev-parse', 'HEAD');
     await git(author, 'update-index', '--add', '--cacheinfo', `160000,${self},evil`);
     await git(author, 'add', '.gitmodules');

@@ -79,15 +79,39 @@ describe('contrib/rc.d/pfexpose', () => {
     expect(text).toMatch(/^command="\/usr\/sbin\/daemon"$/m);
   });
 
-  it('starts daemon(8) with its own flags, then pfexpose watch with the agent\'s', async () => {
-    const { words, line, failed } = await start(`pfexpose_bin="${bin}"\npfexpose_flags="--interval 30s --log-format json"\n`);
+  it("starts daemon(8) with its own flags, then pfexpose watch with the agent's", async () => {
+    const { words, line, failed } = await start(
+      `pfexpose_bin="${bin}"\npfexpose_flags="--interval 30s --log-format json"\n`,
+    );
     expect(failed).toBe(false);
     expect(words[0]).toBe('/usr/sbin/daemon');
     const program = words.indexOf(bin);
     expect(program).toBeGreaterThan(0);
     // Everything before the program is daemon's: no pfexpose flag lands there.
-    expect(words.slice(1, program)).toEqual(['-r', '-R', '5', '-f', '-P', '/var/run/pfexpose.pid', '-p', '/var/run/pfexpose.child.pid', '-H', '-o', '/var/log/pfexpose.log']);
-    expect(words.slice(program)).toEqual([bin, 'watch', '--state-dir', '/var/db/pfexpose', '--interval', '30s', '--log-format', 'json', '/usr/local/etc/pfexpose']);
+    expect(words.slice(1, program)).toEqual([
+      '-r',
+      '-R',
+      '5',
+      '-f',
+      '-P',
+      '/var/run/pfexpose.pid',
+      '-p',
+      '/var/run/pfexpose.child.pid',
+      '-H',
+      '-o',
+      '/var/log/pfexpose.log',
+    ]);
+    expect(words.slice(program)).toEqual([
+      bin,
+      'watch',
+      '--state-dir',
+      '/var/db/pfexpose',
+      '--interval',
+      '30s',
+      '--log-format',
+      'json',
+      '/usr/local/etc/pfexpose',
+    ]);
     expect(line).not.toContain('su -m');
   });
 

@@ -21,9 +21,18 @@ const rule = (port: number, on = 'em0'): string =>
 /** The fake manifests: a list of ports, or "invalid". */
 type Manifest = number[] | 'invalid';
 
-const HOOKS_MISSING: PreflightResult = { kind: 'refused', reason: 'the main pf ruleset does not call anchor "pfexpose"', linesToAdd: ['anchor "pfexpose"'] };
+const HOOKS_MISSING: PreflightResult = {
+  kind: 'refused',
+  reason: 'the main pf ruleset does not call anchor "pfexpose"',
+  linesToAdd: ['anchor "pfexpose"'],
+};
 
-function outcomeFor(manifest: Manifest, gateway: string | undefined, needsGateway: boolean, warnings: Diagnostic[] = []): CompileOutcome {
+function outcomeFor(
+  manifest: Manifest,
+  gateway: string | undefined,
+  needsGateway: boolean,
+  warnings: Diagnostic[] = [],
+): CompileOutcome {
   const base = {
     files: ['a.yaml'],
     manifestDigest: JSON.stringify(manifest),
@@ -40,7 +49,9 @@ function outcomeFor(manifest: Manifest, gateway: string | undefined, needsGatewa
       ok: false,
       exposures: [],
       ruleset: '',
-      diagnostics: [{ code, severity: 'error', message: 'bad', file: 'a.yaml', line: 3, column: 5, endLine: 3, endColumn: 6 }],
+      diagnostics: [
+        { code, severity: 'error', message: 'bad', file: 'a.yaml', line: 3, column: 5, endLine: 3, endColumn: 6 },
+      ],
     };
     return failed;
   }
@@ -49,7 +60,16 @@ function outcomeFor(manifest: Manifest, gateway: string | undefined, needsGatewa
 }
 
 function warning(message: string, line: number): Diagnostic {
-  return { code: 'family-mismatch', severity: 'warning', message, file: 'a.yaml', line, column: 9, endLine: line, endColumn: 20 };
+  return {
+    code: 'family-mismatch',
+    severity: 'warning',
+    message,
+    file: 'a.yaml',
+    line,
+    column: 9,
+    endLine: line,
+    endColumn: 20,
+  };
 }
 
 interface Harness {
@@ -57,7 +77,14 @@ interface Harness {
   log: ReturnType<typeof createMemoryLog>;
   metrics: AgentMetrics;
   /** The fake pf: the anchor's text, whether pf is enabled, what its main ruleset's hooks say. */
-  pf: { text: string; tables: string[]; enabled: boolean; unreadable: string | null; hooks: PreflightResult; pending: PendingOutcome };
+  pf: {
+    text: string;
+    tables: string[];
+    enabled: boolean;
+    unreadable: string | null;
+    hooks: PreflightResult;
+    pending: PendingOutcome;
+  };
   applies: ApplyRequest[];
   reads: { count: number };
   /** The fake state directory's history, newest last. */
@@ -70,10 +97,25 @@ interface Harness {
   events(): string[];
 }
 
-function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> & { recorded?: string; needsGateway?: boolean; unstableReads?: number; settleInMs?: number } = {}): Harness {
+function harness(
+  options: Partial<AgentOptions> = {},
+  extra: Partial<AgentDeps> & {
+    recorded?: string;
+    needsGateway?: boolean;
+    unstableReads?: number;
+    settleInMs?: number;
+  } = {},
+): Harness {
   let manifest: Manifest = [80];
   let unstable = extra.unstableReads ?? 0;
-  const pf: Harness['pf'] = { text: '', tables: [], enabled: true, unreadable: null, hooks: { kind: 'ok', warnings: [] }, pending: { kind: 'none' } };
+  const pf: Harness['pf'] = {
+    text: '',
+    tables: [],
+    enabled: true,
+    unreadable: null,
+    hooks: { kind: 'ok', warnings: [] },
+    pending: { kind: 'none' },
+  };
   const applies: ApplyRequest[] = [];
   const reads = { count: 0 };
   const history: Harness['history'] = [];
@@ -105,11 +147,14 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
         removed: [],
         stable,
         unsettled: stable ? [] : ['a.yaml'],
-        settleInMs: stable ? null : extra.settleInMs ?? null,
+        settleInMs: stable ? null : (extra.settleInMs ?? null),
       };
       return Promise.resolve(snapshot);
     },
-    compile: (snapshot, gateway) => outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, extra.needsGateway === true, [...warnings]),
+    compile: (snapshot, gateway) =>
+      outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, extra.needsGateway === true, [
+        ...warnings,
+      ]),
     detectGateway: () => Promise.resolve({ ok: true, interface: 'em0' }),
     readDeployed: () =>
       Promise.resolve(
@@ -128,7 +173,11 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
       pf.text = request.ruleset;
       // As the apply core records it: a repair of what is already current adds no entry.
       const current = history.at(-1);
-      if (current === undefined || current.ruleset !== request.ruleset || current.manifestDigest !== request.manifestDigest) {
+      if (
+        current === undefined ||
+        current.ruleset !== request.ruleset ||
+        current.manifestDigest !== request.manifestDigest
+      ) {
         record({ ruleset: request.ruleset, manifestDigest: request.manifestDigest, kind: 'apply' });
       }
       const outcome: ApplyOutcome = {
@@ -145,9 +194,12 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
       return Promise.resolve(outcome);
     },
     readRecorded: () => {
-      if (extra.recorded !== undefined) return Promise.resolve({ ruleset: extra.recorded, manifestDigest: JSON.stringify([80]) });
+      if (extra.recorded !== undefined)
+        return Promise.resolve({ ruleset: extra.recorded, manifestDigest: JSON.stringify([80]) });
       const current = history.at(-1);
-      return Promise.resolve(current === undefined ? null : { ruleset: current.ruleset, manifestDigest: current.manifestDigest });
+      return Promise.resolve(
+        current === undefined ? null : { ruleset: current.ruleset, manifestDigest: current.manifestDigest },
+      );
     },
     readStateMark: () => Promise.resolve(stateMark()),
     log,
@@ -184,7 +236,10 @@ function harness(options: Partial<AgentOptions> = {}, extra: Partial<AgentDeps> 
         ruleset: pf.text,
         manifestDigest: JSON.stringify(ports),
         kind,
-        undone: { manifestDigest: undone?.manifestDigest ?? '', linesDigest: linesDigest(normalizedLines(undone?.ruleset ?? '')) },
+        undone: {
+          manifestDigest: undone?.manifestDigest ?? '',
+          linesDigest: linesDigest(normalizedLines(undone?.ruleset ?? '')),
+        },
       });
     },
     events: () => log.records.map((r) => r.event),
@@ -334,7 +389,9 @@ describe('WatchAgent', () => {
     await settle(h, 60_000);
     expect(h.applies).toHaveLength(1);
     expect(h.events().filter((e) => e === 'unmanaged-tables')).toHaveLength(1);
-    expect(h.log.records.find((r) => r.event === 'unmanaged-tables')?.message).toMatch(/pfctl -a pfexpose -t blocked -T kill/);
+    expect(h.log.records.find((r) => r.event === 'unmanaged-tables')?.message).toMatch(
+      /pfctl -a pfexpose -t blocked -T kill/,
+    );
     expect(h.events()).not.toContain('drift');
     await h.agent.stop();
   });
@@ -370,13 +427,16 @@ describe('WatchAgent', () => {
       release = done;
     });
     let finished = false;
-    const h = harness({}, {
-      apply: async (request) => {
-        await gate;
-        finished = true;
-        return { kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false };
+    const h = harness(
+      {},
+      {
+        apply: async (request) => {
+          await gate;
+          finished = true;
+          return { kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false };
+        },
       },
-    });
+    );
     await h.agent.start();
     await vi.advanceTimersByTimeAsync(0);
     let stopped = false;
@@ -399,7 +459,10 @@ describe('WatchAgent', () => {
       { kind: 'failed', message: 'Not possible to fast-forward, aborting.', durationMs: 5 },
       { kind: 'updated', from: 'a'.repeat(40), to: 'b'.repeat(40), fastForward: true, durationMs: 5 },
     ];
-    const h = harness({ pullIntervalMs: 10_000 }, { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'b', durationMs: 1 }) });
+    const h = harness(
+      { pullIntervalMs: 10_000 },
+      { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'b', durationMs: 1 }) },
+    );
     await h.agent.start();
     await settle(h);
     const readsBefore = h.reads.count;
@@ -421,7 +484,10 @@ describe('WatchAgent', () => {
       { kind: 'failed', message: 'fatal: could not read from remote repository', durationMs: 5 },
       { kind: 'updated', from: 'a'.repeat(40), to: 'c'.repeat(40), fastForward: false, durationMs: 5 },
     ];
-    const h = harness({ pullIntervalMs: 10_000, intervalMs: 5000 }, { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'c', durationMs: 1 }) });
+    const h = harness(
+      { pullIntervalMs: 10_000, intervalMs: 5000 },
+      { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'c', durationMs: 1 }) },
+    );
     await h.agent.start();
     await settle(h);
     expect(h.metrics.currentHealth()).toMatchObject({ healthy: true, status: 'ok' });
@@ -497,15 +563,18 @@ describe('WatchAgent', () => {
 
   it('aborts a pull in progress when stopped', async () => {
     let aborted = false;
-    const h = harness({ pullIntervalMs: 1000 }, {
-      pull: (signal) =>
-        new Promise<PullResult>((done) => {
-          signal.addEventListener('abort', () => {
-            aborted = true;
-            done({ kind: 'failed', message: 'the agent is stopping', durationMs: 1 });
-          });
-        }),
-    });
+    const h = harness(
+      { pullIntervalMs: 1000 },
+      {
+        pull: (signal) =>
+          new Promise<PullResult>((done) => {
+            signal.addEventListener('abort', () => {
+              aborted = true;
+              done({ kind: 'failed', message: 'the agent is stopping', durationMs: 1 });
+            });
+          }),
+      },
+    );
     await h.agent.start();
     await settle(h);
     await vi.advanceTimersByTimeAsync(1000);
@@ -521,12 +590,15 @@ describe('WatchAgent', () => {
     const gate = new Promise<void>((done) => {
       release = done;
     });
-    const h = harness({}, {
-      readDeployed: async () => {
-        await gate;
-        return { kind: 'ok', lines: [], text: '', tables: [], exists: true };
+    const h = harness(
+      {},
+      {
+        readDeployed: async () => {
+          await gate;
+          return { kind: 'ok', lines: [], text: '', tables: [], exists: true };
+        },
       },
-    });
+    );
     await h.agent.start();
     await vi.advanceTimersByTimeAsync(0);
     await h.agent.stop();
@@ -547,13 +619,16 @@ describe('WatchAgent', () => {
 
   it('asks the routing table for the gateway only when the manifests name none', async () => {
     let asked = 0;
-    const h = harness({}, {
-      needsGateway: true,
-      detectGateway: () => {
-        asked += 1;
-        return Promise.resolve({ ok: true, interface: asked === 1 ? 'em0' : 'igb0' });
+    const h = harness(
+      {},
+      {
+        needsGateway: true,
+        detectGateway: () => {
+          asked += 1;
+          return Promise.resolve({ ok: true, interface: asked === 1 ? 'em0' : 'igb0' });
+        },
       },
-    });
+    );
     await h.agent.start();
     await settle(h);
     expect(h.pf.text).toBe(rule(80, 'em0'));
@@ -565,12 +640,15 @@ describe('WatchAgent', () => {
 
   it('reports a refused apply as unhealthy and tries again on the next reconcile', async () => {
     let refuse = true;
-    const h = harness({}, {
-      apply: (request) => {
-        if (refuse) return Promise.resolve({ kind: 'refused', reason: 'pf is disabled', diagnostics: [] });
-        return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+    const h = harness(
+      {},
+      {
+        apply: (request) => {
+          if (refuse) return Promise.resolve({ kind: 'refused', reason: 'pf is disabled', diagnostics: [] });
+          return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+        },
       },
-    });
+    );
     await h.agent.start();
     await settle(h);
     expect(h.metrics.health).toMatchObject({ healthy: false, status: 'apply-refused' });
@@ -646,60 +724,71 @@ describe('WatchAgent: the preflight on every reconcile', () => {
 });
 
 describe('WatchAgent: holding a rollback or a confirm revert', () => {
-  it.each(['rollback', 'confirm-revert'] as const)('keeps what the %s loaded, repairs drift towards it, and applies again once the manifests change', async (kind) => {
-    const h = harness();
-    await startThenChange(h, [80, 443]);
-    expect(h.pf.text).toBe(rule(80) + rule(443));
-    const applied = h.applies.length;
+  it.each(['rollback', 'confirm-revert'] as const)(
+    'keeps what the %s loaded, repairs drift towards it, and applies again once the manifests change',
+    async (kind) => {
+      const h = harness();
+      await startThenChange(h, [80, 443]);
+      expect(h.pf.text).toBe(rule(80) + rule(443));
+      const applied = h.applies.length;
 
-    h.rollbackTo([80], kind);
-    h.agent.reconcileNow();
-    await settle(h);
-    expect(h.pf.text).toBe(rule(80));
-    expect(h.applies).toHaveLength(applied);
-    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'held' });
-    expect(h.metrics.render()).toContain('pfexpose_held 1');
-    const holding = h.log.records.filter((r) => r.event === 'holding');
-    expect(holding).toHaveLength(1);
-    expect(holding[0]?.message).toContain(kind === 'rollback' ? 'pfexpose rollback' : 'not confirmed');
+      h.rollbackTo([80], kind);
+      h.agent.reconcileNow();
+      await settle(h);
+      expect(h.pf.text).toBe(rule(80));
+      expect(h.applies).toHaveLength(applied);
+      expect(h.metrics.health).toMatchObject({ healthy: true, status: 'held' });
+      expect(h.metrics.render()).toContain('pfexpose_held 1');
+      const holding = h.log.records.filter((r) => r.event === 'holding');
+      expect(holding).toHaveLength(1);
+      expect(holding[0]?.message).toContain(kind === 'rollback' ? 'pfexpose rollback' : 'not confirmed');
 
-    // A reconcile again: still held, said once.
-    await settle(h, 60_000);
-    expect(h.applies).toHaveLength(applied);
-    expect(h.log.records.filter((r) => r.event === 'holding')).toHaveLength(1);
+      // A reconcile again: still held, said once.
+      await settle(h, 60_000);
+      expect(h.applies).toHaveLength(applied);
+      expect(h.log.records.filter((r) => r.event === 'holding')).toHaveLength(1);
 
-    // Drift is repaired towards the held ruleset, not the manifests.
-    h.pf.text = '';
-    h.agent.reconcileNow();
-    await settle(h);
-    expect(h.pf.text).toBe(rule(80));
-    expect(h.applies.at(-1)).toMatchObject({ ruleset: rule(80), manifestDigest: JSON.stringify([80]) });
-    expect(h.applies.at(-1)?.assumeDeployed).toBeUndefined();
-    expect(h.events()).toContain('drift-repaired');
-    expect(h.history.at(-1)?.kind).toBe(kind);
+      // Drift is repaired towards the held ruleset, not the manifests.
+      h.pf.text = '';
+      h.agent.reconcileNow();
+      await settle(h);
+      expect(h.pf.text).toBe(rule(80));
+      expect(h.applies.at(-1)).toMatchObject({ ruleset: rule(80), manifestDigest: JSON.stringify([80]) });
+      expect(h.applies.at(-1)?.assumeDeployed).toBeUndefined();
+      expect(h.events()).toContain('drift-repaired');
+      expect(h.history.at(-1)?.kind).toBe(kind);
 
-    // A touch that leaves the manifests as they were changes nothing.
-    const before = h.applies.length;
-    h.agent.notifyChange('a.yaml');
-    await settle(h, 500);
-    expect(h.applies).toHaveLength(before);
-    expect(h.pf.text).toBe(rule(80));
+      // A touch that leaves the manifests as they were changes nothing.
+      const before = h.applies.length;
+      h.agent.notifyChange('a.yaml');
+      await settle(h, 500);
+      expect(h.applies).toHaveLength(before);
+      expect(h.pf.text).toBe(rule(80));
 
-    // New manifests end the hold.
-    h.set([80, 8443]);
-    h.agent.notifyChange('a.yaml');
-    await settle(h, 500);
-    expect(h.pf.text).toBe(rule(80) + rule(8443));
-    expect(h.events()).toContain('hold-released');
-    expect(h.metrics.health).toMatchObject({ healthy: true, status: 'ok' });
-    expect(h.metrics.render()).toContain('pfexpose_held 0');
-    expect(h.history.at(-1)?.kind).toBe('apply');
-  });
+      // New manifests end the hold.
+      h.set([80, 8443]);
+      h.agent.notifyChange('a.yaml');
+      await settle(h, 500);
+      expect(h.pf.text).toBe(rule(80) + rule(8443));
+      expect(h.events()).toContain('hold-released');
+      expect(h.metrics.health).toMatchObject({ healthy: true, status: 'ok' });
+      expect(h.metrics.render()).toContain('pfexpose_held 0');
+      expect(h.history.at(-1)?.kind).toBe('apply');
+    },
+  );
 
   it('holds at start when the newest record is a rollback of these manifests', async () => {
     const h = harness();
     h.set([80, 443]);
-    h.history.push({ anchor: 'pfexpose', ruleset: rule(80) + rule(443), rulesetDigest: '', manifestDigest: JSON.stringify([80, 443]), appliedAt: 'x', kind: 'apply', sequence: 1 });
+    h.history.push({
+      anchor: 'pfexpose',
+      ruleset: rule(80) + rule(443),
+      rulesetDigest: '',
+      manifestDigest: JSON.stringify([80, 443]),
+      appliedAt: 'x',
+      kind: 'apply',
+      sequence: 1,
+    });
     h.rollbackTo([80]);
     await h.agent.start();
     await settle(h);
@@ -725,7 +814,15 @@ describe('WatchAgent: holding a rollback or a confirm revert', () => {
     const h = harness();
     await startThenChange(h, [80, 443]);
     h.rollbackTo([80]);
-    h.history.push({ anchor: 'pfexpose', ruleset: rule(22), rulesetDigest: '', manifestDigest: 'by hand', appliedAt: 'y', kind: 'apply', sequence: 99 });
+    h.history.push({
+      anchor: 'pfexpose',
+      ruleset: rule(22),
+      rulesetDigest: '',
+      manifestDigest: 'by hand',
+      appliedAt: 'y',
+      kind: 'apply',
+      sequence: 99,
+    });
     h.pf.text = rule(22);
     h.agent.reconcileNow();
     await settle(h);
@@ -752,7 +849,10 @@ describe('WatchAgent: commit-confirmed windows', () => {
     // The watchdog was late: the reconcile reverts (settlePendingConfirm), and the revert is held.
     h.pf.pending = { kind: 'reverted', anchor: 'pfexpose', ruleset: rule(80) };
     h.rollbackTo([80], 'confirm-revert');
-    h.history[h.history.length - 1] = { ...h.history.at(-1)!, undone: { manifestDigest: 'the trial', linesDigest: linesDigest(normalizedLines(rule(22))) } };
+    h.history[h.history.length - 1] = {
+      ...h.history.at(-1)!,
+      undone: { manifestDigest: 'the trial', linesDigest: linesDigest(normalizedLines(rule(22))) },
+    };
     h.agent.reconcileNow();
     await settle(h);
     expect(h.events()).toContain('confirm-reverted');
@@ -778,7 +878,10 @@ describe('WatchAgent: manifest warnings', () => {
     h.warnings.push(warning('legacy [::1]:80 has no ip6 address', 7));
     await h.agent.start();
     await settle(h);
-    for (const ports of [[80, 443], [80, 443, 8443]]) {
+    for (const ports of [
+      [80, 443],
+      [80, 443, 8443],
+    ]) {
       h.set(ports);
       // An edit above it moves it a line down: the same warning.
       h.warnings[0] = warning('legacy [::1]:80 has no ip6 address', 7 + ports.length);
@@ -806,7 +909,15 @@ describe('WatchAgent: the fast path only while the state directory is as the age
 
     // An operator runs pfexpose apply by hand on other manifests: pf and the state directory change.
     h.pf.text = rule(22);
-    h.history.push({ anchor: 'pfexpose', ruleset: rule(22), rulesetDigest: '', manifestDigest: 'by hand', appliedAt: 'y', kind: 'apply', sequence: 99 });
+    h.history.push({
+      anchor: 'pfexpose',
+      ruleset: rule(22),
+      rulesetDigest: '',
+      manifestDigest: 'by hand',
+      appliedAt: 'y',
+      kind: 'apply',
+      sequence: 99,
+    });
     h.set([80, 8443]);
     h.agent.notifyChange('a.yaml');
     await settle(h, 500);
@@ -847,7 +958,15 @@ describe('WatchAgent: the fast path only while the state directory is as the age
 
 describe('WatchAgent: manifests invalid from the start', () => {
   const recordedApply = (h: Harness): void => {
-    h.history.push({ anchor: 'pfexpose', ruleset: rule(80), rulesetDigest: '', manifestDigest: JSON.stringify([80]), appliedAt: 'x', kind: 'apply', sequence: 1 });
+    h.history.push({
+      anchor: 'pfexpose',
+      ruleset: rule(80),
+      rulesetDigest: '',
+      manifestDigest: JSON.stringify([80]),
+      appliedAt: 'x',
+      kind: 'apply',
+      sequence: 1,
+    });
   };
 
   it('still runs the preflight, and reports both problems', async () => {
@@ -952,13 +1071,16 @@ describe('WatchAgent: one report per drift', () => {
 
   it('counts a drift whose repair keeps failing once, and tries to repair it on every reconcile', async () => {
     let failing = false;
-    const h: Harness = harness({}, {
-      apply: (request) => {
-        if (failing) return Promise.resolve({ kind: 'failed', reason: 'pfctl: killed', restored: true });
-        h.pf.text = request.ruleset;
-        return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+    const h: Harness = harness(
+      {},
+      {
+        apply: (request) => {
+          if (failing) return Promise.resolve({ kind: 'failed', reason: 'pfctl: killed', restored: true });
+          h.pf.text = request.ruleset;
+          return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+        },
       },
-    });
+    );
     await h.agent.start();
     await settle(h);
     failing = true;
@@ -975,19 +1097,25 @@ describe('WatchAgent: the lock file', () => {
   it('is written once pf holds the ruleset (applied or unchanged), never after a refused apply', async () => {
     const written: string[] = [];
     let result: 'refused' | 'unchanged' = 'refused';
-    const h = harness({}, {
-      compile: (snapshot, gateway) => ({ ...outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, false), lockChanged: true }),
-      writeLock: (outcome) => {
-        written.push(outcome.lockPath);
-        return Promise.resolve(null);
+    const h = harness(
+      {},
+      {
+        compile: (snapshot, gateway) => ({
+          ...outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, false),
+          lockChanged: true,
+        }),
+        writeLock: (outcome) => {
+          written.push(outcome.lockPath);
+          return Promise.resolve(null);
+        },
+        apply: (request) =>
+          Promise.resolve(
+            result === 'refused'
+              ? { kind: 'refused', reason: 'pf is disabled', diagnostics: [] }
+              : { kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false },
+          ),
       },
-      apply: (request) =>
-        Promise.resolve(
-          result === 'refused'
-            ? { kind: 'refused', reason: 'pf is disabled', diagnostics: [] }
-            : { kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false },
-        ),
-    });
+    );
     await h.agent.start();
     await settle(h);
     expect(h.events()).toContain('apply-refused');
@@ -1001,7 +1129,8 @@ describe('WatchAgent: the lock file', () => {
 });
 
 describe('WatchAgent: logs (issue 11)', () => {
-  const levelsOf = (h: Harness, event: string): string[] => h.log.records.filter((r) => r.event === event).map((r) => r.level);
+  const levelsOf = (h: Harness, event: string): string[] =>
+    h.log.records.filter((r) => r.event === event).map((r) => r.level);
 
   it('a SIGHUP reconcile logs its result at info; an interval reconcile that finds nothing new stays at debug', async () => {
     const h = harness();
@@ -1059,7 +1188,10 @@ describe('WatchAgent: logs (issue 11)', () => {
       { kind: 'current', head: 'c', durationMs: 1 },
       { kind: 'current', head: 'c', durationMs: 1 },
     ];
-    const h = harness({ pullIntervalMs: 10_000 }, { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'c', durationMs: 1 }) });
+    const h = harness(
+      { pullIntervalMs: 10_000 },
+      { pull: () => Promise.resolve(results.shift() ?? { kind: 'current', head: 'c', durationMs: 1 }) },
+    );
     await h.agent.start();
     await settle(h);
     for (let i = 0; i < 5; i += 1) await settle(h, 10_000);
@@ -1083,13 +1215,17 @@ describe('WatchAgent: logs (issue 11)', () => {
 
   it('a refused apply with the same reason is logged once while it lasts, and its end is said', async () => {
     let refuse = true;
-    const h: Harness = harness({}, {
-      apply: (request) => {
-        if (refuse) return Promise.resolve({ kind: 'refused', reason: 'the state directory is locked', diagnostics: [] });
-        h.pf.text = request.ruleset;
-        return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+    const h: Harness = harness(
+      {},
+      {
+        apply: (request) => {
+          if (refuse)
+            return Promise.resolve({ kind: 'refused', reason: 'the state directory is locked', diagnostics: [] });
+          h.pf.text = request.ruleset;
+          return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+        },
       },
-    });
+    );
     await h.agent.start();
     await settle(h);
     for (let i = 0; i < 2; i += 1) await settle(h, 60_000);
@@ -1103,17 +1239,36 @@ describe('WatchAgent: logs (issue 11)', () => {
     const h = harness();
     await startThenChange(h, [80, 8443]);
     const applied = h.log.records.filter((r) => r.event === 'applied').at(-1);
-    expect(applied?.fields).toMatchObject({ exposures: 2, added: 1, changed: 0, removed: 0, rulesAdded: 2, rulesRemoved: 1 });
+    expect(applied?.fields).toMatchObject({
+      exposures: 2,
+      added: 1,
+      changed: 0,
+      removed: 0,
+      rulesAdded: 2,
+      rulesRemoved: 1,
+    });
     expect(applied?.message).toContain('exposures +1 ~0 -0');
   });
 
   it('diagnostics in the log keep their hints, in JSON and in text', () => {
-    const d: Diagnostic = { code: 'schema', severity: 'error', message: 'bad', file: 'a.yaml', line: 3, column: 5, endLine: 3, endColumn: 6, hint: 'write it as PORT' };
+    const d: Diagnostic = {
+      code: 'schema',
+      severity: 'error',
+      message: 'bad',
+      file: 'a.yaml',
+      line: 3,
+      column: 5,
+      endLine: 3,
+      endColumn: 6,
+      hint: 'write it as PORT',
+    };
     expect(formatDiagnostic(d)).toBe('a.yaml:3:5: error schema bad\nhint: write it as PORT');
     const lines: string[] = [];
     const json = createAgentLog({ format: 'json', write: (l) => lines.push(l), now: () => new Date(0) });
     json.log('error', 'manifests-invalid', 'invalid', { diagnostics: [formatDiagnostic(d)] });
-    expect((JSON.parse(lines[0] ?? '{}') as { diagnostics: string[] }).diagnostics[0]).toContain('hint: write it as PORT');
+    expect((JSON.parse(lines[0] ?? '{}') as { diagnostics: string[] }).diagnostics[0]).toContain(
+      'hint: write it as PORT',
+    );
     const text = createAgentLog({ format: 'text', write: (l) => lines.push(l), now: () => new Date(0) });
     text.log('error', 'manifests-invalid', 'invalid', { diagnostics: [formatDiagnostic(d)] });
     expect(lines[1]).toContain('\n      hint: write it as PORT\n');

@@ -5,12 +5,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/host/atomic-write.js';
-import { applyRuleset, confirmApply, revertExpiredConfirm, rollbackRuleset, type ApplyDeps } from '../../src/host/apply-ruleset.js';
+import {
+  applyRuleset,
+  confirmApply,
+  revertExpiredConfirm,
+  rollbackRuleset,
+  type ApplyDeps,
+} from '../../src/host/apply-ruleset.js';
 import { watchConfirmDeadline } from '../../src/host/confirm-watchdog.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
 import { normalizedLines } from '../../src/host/read-deployed.js';
 import { historyName, linesDigest, sha256, StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
-import { ANCHOR, anchorLines, createBench, DB, expectKind, linesOf, request, ruleset, WEB, WEB_TLS, type Bench } from './apply-fixtures.js';
+import {
+  ANCHOR,
+  anchorLines,
+  createBench,
+  DB,
+  expectKind,
+  linesOf,
+  request,
+  ruleset,
+  WEB,
+  WEB_TLS,
+  type Bench,
+} from './apply-fixtures.js';
 
 let bench: Bench;
 beforeEach(async () => {
@@ -22,7 +40,9 @@ afterEach(async () => {
 
 describe('rollback', () => {
   it('refuses without any history, then loads the one before the current, and swaps back', async () => {
-    expect(expectKind(await rollbackRuleset(bench.deps, { anchor: ANCHOR }), 'refused').reason).toContain('nothing to roll back to');
+    expect(expectKind(await rollbackRuleset(bench.deps, { anchor: ANCHOR }), 'refused').reason).toContain(
+      'nothing to roll back to',
+    );
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
     expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
     const back = expectKind(await rollbackRuleset(bench.deps, { anchor: ANCHOR }), 'applied');
@@ -76,7 +96,12 @@ describe('commit-confirmed', () => {
   it('blocks other applies while waiting; the next apply reverts an expired record first', async () => {
     let clock = new Date('2030-01-01T00:00:00Z');
     // Time passes on both clocks (a wall-clock step alone closes no window: see the clock-step tests).
-    const deps = { ...bench.deps, now: () => clock, monotonicNow: () => clock.getTime(), startConfirmWatchdog: () => Promise.resolve(null) };
+    const deps = {
+      ...bench.deps,
+      now: () => clock,
+      monotonicNow: () => clock.getTime(),
+      startConfirmWatchdog: () => Promise.resolve(null),
+    };
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(deps, request([WEB, DB], { confirmSeconds: 60 })), 'applied');
     expect(expectKind(await applyRuleset(deps, request([DB])), 'refused').reason).toContain('awaits confirmation');
@@ -92,7 +117,12 @@ describe('commit-confirmed', () => {
   it('confirm after the deadline reverts instead, and says so', async () => {
     let clock = new Date('2030-01-01T00:00:00Z');
     // Time passes on both clocks (a wall-clock step alone closes no window: see the clock-step tests).
-    const deps = { ...bench.deps, now: () => clock, monotonicNow: () => clock.getTime(), startConfirmWatchdog: () => Promise.resolve(null) };
+    const deps = {
+      ...bench.deps,
+      now: () => clock,
+      monotonicNow: () => clock.getTime(),
+      startConfirmWatchdog: () => Promise.resolve(null),
+    };
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(deps, request([DB], { confirmSeconds: 5 })), 'applied');
     clock = new Date('2030-01-01T00:00:06Z');
@@ -100,7 +130,10 @@ describe('commit-confirmed', () => {
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
     // The history says what the revert took out: the agent holds it (src/agent/watch-agent.ts).
     const newest = await deps.state.readNewest(ANCHOR);
-    expect(newest).toMatchObject({ kind: 'confirm-revert', undone: { manifestDigest: 'digest-1', linesDigest: linesDigest(linesOf([DB])) } });
+    expect(newest).toMatchObject({
+      kind: 'confirm-revert',
+      undone: { manifestDigest: 'digest-1', linesDigest: linesDigest(linesOf([DB])) },
+    });
   });
 
   it('drops the window and ends its watchdog when pfctl rejects the load: nothing awaits confirmation', async () => {
@@ -116,10 +149,15 @@ describe('commit-confirmed', () => {
       },
     };
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
-    const lines = ruleset([WEB, DB]).split('\n').filter((l) => l !== '');
+    const lines = ruleset([WEB, DB])
+      .split('\n')
+      .filter((l) => l !== '');
     const at = lines.findIndex((l) => l.startsWith('rdr') && l.includes('5432'));
     const crafted = [...lines.slice(0, at), ...lines.slice(at + 1), lines[at], ''].join('\n');
-    const refused = expectKind(await applyRuleset(deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd', confirmSeconds: 60 })), 'refused');
+    const refused = expectKind(
+      await applyRuleset(deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd', confirmSeconds: 60 })),
+      'refused',
+    );
     expect(refused.reason).toContain('nothing was loaded');
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
     expect((await deps.state.readPendingConfirm()).kind).toBe('absent');
@@ -132,7 +170,9 @@ describe('commit-confirmed', () => {
     const deps = { ...bench.deps, startConfirmWatchdog: () => Promise.resolve(null) };
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     await bench.sim.setControl({ dieLoads: 1, dieWhen: 'before-commit' });
-    expect(expectKind(await applyRuleset(deps, request([WEB, DB], { confirmSeconds: 60 })), 'failed').restored).toBe(true);
+    expect(expectKind(await applyRuleset(deps, request([WEB, DB], { confirmSeconds: 60 })), 'failed').restored).toBe(
+      true,
+    );
     expect((await deps.state.readPendingConfirm()).kind).toBe('absent');
 
     // The load commits but pfctl dies before saying so; putting the previous rules back fails.
@@ -151,7 +191,9 @@ describe('commit-confirmed', () => {
     expect(failed.restored).toBe(false);
     expect(failed.reason).toContain('the confirmation watchdog will try to load the previous ruleset again at');
     const pending = await deps.state.readPendingConfirm();
-    expect(normalizedLines(pending.kind === 'ok' ? (pending.value.previous?.ruleset ?? '') : '')).toEqual(linesOf([WEB]));
+    expect(normalizedLines(pending.kind === 'ok' ? (pending.value.previous?.ruleset ?? '') : '')).toEqual(
+      linesOf([WEB]),
+    );
   });
 
   it('rollback undoes an apply awaiting confirmation', async () => {
@@ -190,37 +232,51 @@ async function plantPending(stateDir: string, previous: string, deadline: string
   await writeFile(join(stateDir, 'pending-confirm.json'), `${JSON.stringify(pending)}\n`, { mode: 0o600 });
 }
 
-describe('a planted pending-confirm.json whose previous ruleset is not pfexpose\'s own', { timeout: 120_000 }, () => {
+describe("a planted pending-confirm.json whose previous ruleset is not pfexpose's own", { timeout: 120_000 }, () => {
   it.each([
     ['after its deadline', '2020-01-01T00:01:00.000Z'],
     ['before its deadline', '2999-01-01T00:00:00.000Z'],
-  ])('%s: is refused by confirm, apply, the agent\'s and the watchdog\'s revert, and rollback; pf unchanged', async (_name, deadline) => {
-    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
-    await plantPending(bench.stateDir, FOREIGN, deadline);
-    const loadsBefore = (await bench.sim.loadCalls()).length;
-    const confirmed = await confirmApply(bench.deps);
-    expect(confirmed.kind).toBe('refused');
-    expect(confirmed.kind === 'refused' && confirmed.reason).toContain('pending-confirm.json');
-    expect(confirmed.kind === 'refused' && confirmed.reason).toContain("not pfexpose's own");
-    expect(confirmed.kind === 'refused' && confirmed.reason).toContain('remove it');
-    expect(expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'refused').reason).toContain("not pfexpose's own");
-    // The agent settles a window through revertExpiredConfirm, as the watchdog does.
-    expect(await revertExpiredConfirm(bench.deps)).toMatchObject({ kind: 'refused' });
-    expect(await watchConfirmDeadline(bench.deps, { pollMs: 1 })).toMatchObject({ kind: 'refused' });
-    expect(expectKind(await rollbackRuleset(bench.deps, { anchor: ANCHOR }), 'refused').reason).toContain("not pfexpose's own");
-    expect((await bench.sim.loadCalls()).length).toBe(loadsBefore);
-    expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB]));
-  });
+  ])(
+    "%s: is refused by confirm, apply, the agent's and the watchdog's revert, and rollback; pf unchanged",
+    async (_name, deadline) => {
+      await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
+      await plantPending(bench.stateDir, FOREIGN, deadline);
+      const loadsBefore = (await bench.sim.loadCalls()).length;
+      const confirmed = await confirmApply(bench.deps);
+      expect(confirmed.kind).toBe('refused');
+      expect(confirmed.kind === 'refused' && confirmed.reason).toContain('pending-confirm.json');
+      expect(confirmed.kind === 'refused' && confirmed.reason).toContain("not pfexpose's own");
+      expect(confirmed.kind === 'refused' && confirmed.reason).toContain('remove it');
+      expect(expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'refused').reason).toContain(
+        "not pfexpose's own",
+      );
+      // The agent settles a window through revertExpiredConfirm, as the watchdog does.
+      expect(await revertExpiredConfirm(bench.deps)).toMatchObject({ kind: 'refused' });
+      expect(await watchConfirmDeadline(bench.deps, { pollMs: 1 })).toMatchObject({ kind: 'refused' });
+      expect(expectKind(await rollbackRuleset(bench.deps, { anchor: ANCHOR }), 'refused').reason).toContain(
+        "not pfexpose's own",
+      );
+      expect((await bench.sim.loadCalls()).length).toBe(loadsBefore);
+      expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB]));
+    },
+  );
 
   it('a record of another anchor name, or one pf would read as the main ruleset, is refused too', async () => {
-    const pending = { anchor: '', deadline: '2020-01-01T00:01:00.000Z', previous: null, appliedDigest: 'x', pid: 1, createdAt: 'x' };
+    const pending = {
+      anchor: '',
+      deadline: '2020-01-01T00:01:00.000Z',
+      previous: null,
+      appliedDigest: 'x',
+      pid: 1,
+      createdAt: 'x',
+    };
     await writeFile(join(bench.stateDir, 'pending-confirm.json'), JSON.stringify(pending), { mode: 0o600 });
     expect(await confirmApply(bench.deps)).toMatchObject({ kind: 'refused' });
     expect((await bench.sim.loadCalls()).length).toBe(0);
   });
 });
 
-describe('rollback loads only history entries of pfexpose\'s own rules', { timeout: 120_000 }, () => {
+describe("rollback loads only history entries of pfexpose's own rules", { timeout: 120_000 }, () => {
   it('refuses a planted history entry with foreign rules, naming the file; pf unchanged', async () => {
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
     expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
@@ -248,7 +304,7 @@ describe('rollback loads only history entries of pfexpose\'s own rules', { timeo
   });
 });
 
-describe('a restore puts back what pf printed only when it is pfexpose\'s own', { timeout: 120_000 }, () => {
+describe("a restore puts back what pf printed only when it is pfexpose's own", { timeout: 120_000 }, () => {
   it('empties the anchor instead of loading foreign rules back, and says so', async () => {
     await bench.sim.writeAnchor(ANCHOR, FOREIGN);
     // The new rules go in, but pfctl dies before it says so: the apply must restore.
@@ -260,7 +316,7 @@ describe('a restore puts back what pf printed only when it is pfexpose\'s own', 
     expect(await anchorLines(bench.sim)).toEqual([]);
   });
 
-  it('puts pfexpose\'s own previous rules back as before', async () => {
+  it("puts pfexpose's own previous rules back as before", async () => {
     await bench.sim.writeAnchor(ANCHOR, ruleset([DB]));
     await bench.sim.setControl({ dieLoads: 1, dieWhen: 'after-commit' });
     const failed = expectKind(await applyRuleset(bench.deps, request([WEB])), 'failed');
@@ -270,7 +326,12 @@ describe('a restore puts back what pf printed only when it is pfexpose\'s own', 
 
   it('apply --confirm over foreign rules reverts to the empty anchor, never to them', async () => {
     let clock = new Date('2030-01-01T00:00:00Z');
-    const deps = { ...bench.deps, now: () => clock, monotonicNow: () => clock.getTime(), startConfirmWatchdog: () => Promise.resolve(null) };
+    const deps = {
+      ...bench.deps,
+      now: () => clock,
+      monotonicNow: () => clock.getTime(),
+      startConfirmWatchdog: () => Promise.resolve(null),
+    };
     await bench.sim.writeAnchor(ANCHOR, FOREIGN);
     const applied = expectKind(await applyRuleset(deps, request([WEB], { confirmSeconds: 5 })), 'applied');
     expect(applied.warnings.join('\n')).toContain('the anchor is emptied rather than given them back');
@@ -294,7 +355,9 @@ describe('the state directory itself', { timeout: 120_000 }, () => {
     const elsewhere = await mkdtemp(join(tmpdir(), 'pfexpose-elsewhere-'));
     try {
       await symlink(elsewhere, join(bench.stateDir, 'history'));
-      expect(expectKind(await applyRuleset(bench.deps, request([WEB])), 'refused').reason).toContain('is a symbolic link');
+      expect(expectKind(await applyRuleset(bench.deps, request([WEB])), 'refused').reason).toContain(
+        'is a symbolic link',
+      );
       expect(await readdir(elsewhere)).toEqual([]);
       expect((await bench.sim.loadCalls()).length).toBe(0);
     } finally {
@@ -304,12 +367,15 @@ describe('the state directory itself', { timeout: 120_000 }, () => {
 });
 
 describe('a full disk after the load (M10)', { timeout: 120_000 }, () => {
-  const fullDisk = (): Promise<void> => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+  const fullDisk = (): Promise<void> =>
+    Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
 
   it('fails the apply, saying pf holds the new ruleset without a record; rollback then refuses, a later apply records it', async () => {
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
     let full = true;
-    const state = new StateDir(bench.stateDir, { writeFile: (path, data) => (full ? fullDisk() : writeFileAtomic(path, data, 0o600)) });
+    const state = new StateDir(bench.stateDir, {
+      writeFile: (path, data) => (full ? fullDisk() : writeFileAtomic(path, data, 0o600)),
+    });
     const deps: ApplyDeps = { ...bench.deps, state };
     const failed = expectKind(await applyRuleset(deps, request([WEB, DB])), 'failed');
     expect(failed.restored).toBe(false);
@@ -318,7 +384,9 @@ describe('a full disk after the load (M10)', { timeout: 120_000 }, () => {
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB, DB]));
     // Rollback does not guess what came before a ruleset no record knows.
     const loads = (await bench.sim.loadCalls()).length;
-    expect(expectKind(await rollbackRuleset(deps, { anchor: ANCHOR }), 'refused').reason).toContain('does not record as its newest');
+    expect(expectKind(await rollbackRuleset(deps, { anchor: ANCHOR }), 'refused').reason).toContain(
+      'does not record as its newest',
+    );
     expect((await bench.sim.loadCalls()).length).toBe(loads);
     // The same apply once there is room: nothing loaded, the record written.
     full = false;
@@ -342,7 +410,12 @@ describe('confirm windows and clock steps', { timeout: 120_000 }, () => {
   it('a wall clock stepped past the deadline reverts nothing early: apply still waits, confirm still keeps it', async () => {
     let wall = new Date('2030-01-01T00:00:00Z');
     let monotonic = 1_000_000;
-    const deps = { ...bench.deps, now: () => wall, monotonicNow: () => monotonic, startConfirmWatchdog: () => Promise.resolve(null) };
+    const deps = {
+      ...bench.deps,
+      now: () => wall,
+      monotonicNow: () => monotonic,
+      startConfirmWatchdog: () => Promise.resolve(null),
+    };
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(deps, request([WEB, DB], { confirmSeconds: 60 })), 'applied');
     wall = new Date('2030-01-02T00:00:00Z'); // a step of a day; 10 s really passed
@@ -357,7 +430,12 @@ describe('confirm windows and clock steps', { timeout: 120_000 }, () => {
   it('the watchdog reverts at its deadline on the monotonic clock even when the wall clock was stepped back', async () => {
     let wall = new Date('2030-01-01T00:00:00Z');
     let monotonic = 1_000_000;
-    const deps = { ...bench.deps, now: () => wall, monotonicNow: () => monotonic, startConfirmWatchdog: () => Promise.resolve(null) };
+    const deps = {
+      ...bench.deps,
+      now: () => wall,
+      monotonicNow: () => monotonic,
+      startConfirmWatchdog: () => Promise.resolve(null),
+    };
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(deps, request([WEB, DB], { confirmSeconds: 60 })), 'applied');
     wall = new Date('2029-12-31T00:00:00Z'); // stepped back a day; 61 s really passed

@@ -3,7 +3,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyRuleset } from '../../src/host/apply-ruleset.js';
 import { normalizedLines } from '../../src/host/read-deployed.js';
-import { ANCHOR, anchorLines, createBench, DB, expectKind, linesOf, request, ruleset, WEB, type Bench } from './apply-fixtures.js';
+import {
+  ANCHOR,
+  anchorLines,
+  createBench,
+  DB,
+  expectKind,
+  linesOf,
+  request,
+  ruleset,
+  WEB,
+  type Bench,
+} from './apply-fixtures.js';
 
 let bench: Bench;
 beforeEach(async () => {
@@ -30,7 +41,10 @@ describe('apply when pfctl misbehaves', () => {
     expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB]));
     // Only what pf held before this first apply is recorded (for rollback), nothing of the failed load.
     const current = await bench.deps.state.readCurrent();
-    expect(current.kind === 'ok' && [current.value.kind, normalizedLines(current.value.ruleset)]).toEqual(['initial', linesOf([WEB])]);
+    expect(current.kind === 'ok' && [current.value.kind, normalizedLines(current.value.ruleset)]).toEqual([
+      'initial',
+      linesOf([WEB]),
+    ]);
   });
 
   it('retries while pf is busy and counts the attempts', async () => {
@@ -50,23 +64,23 @@ describe('apply when pfctl misbehaves', () => {
     expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([DB]));
   });
 
-  it.each([['before-commit' as const, 2], ['after-commit' as const, 3]])(
-    'survives pfctl dying %s, and a re-run ends consistent',
-    async (dieWhen, loadsAfterFailure) => {
-      await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
-      await bench.sim.setControl({ dieLoads: 1, dieWhen });
-      const failed = expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'failed');
-      expect(failed.restored).toBe(true);
-      expect(failed.reason).toContain('SIGKILL');
-      expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
-      // after-commit: the new rules had landed, so the previous ones were loaded again.
-      expect(await bench.sim.loadCalls()).toHaveLength(loadsAfterFailure - 1);
+  it.each([
+    ['before-commit' as const, 2],
+    ['after-commit' as const, 3],
+  ])('survives pfctl dying %s, and a re-run ends consistent', async (dieWhen, loadsAfterFailure) => {
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
+    await bench.sim.setControl({ dieLoads: 1, dieWhen });
+    const failed = expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'failed');
+    expect(failed.restored).toBe(true);
+    expect(failed.reason).toContain('SIGKILL');
+    expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
+    // after-commit: the new rules had landed, so the previous ones were loaded again.
+    expect(await bench.sim.loadCalls()).toHaveLength(loadsAfterFailure - 1);
 
-      expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
-      expect(await bench.sim.loadCalls()).toHaveLength(loadsAfterFailure);
-      expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB, DB]));
-      const current = await bench.deps.state.readCurrent();
-      expect(current.kind === 'ok' && current.value.ruleset).toBe(ruleset([WEB, DB]));
-    },
-  );
+    expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
+    expect(await bench.sim.loadCalls()).toHaveLength(loadsAfterFailure);
+    expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB, DB]));
+    const current = await bench.deps.state.readCurrent();
+    expect(current.kind === 'ok' && current.value.ruleset).toBe(ruleset([WEB, DB]));
+  });
 });

@@ -57,10 +57,21 @@ export async function createBench(options: Partial<PfctlOptions> = {}): Promise<
   const depsWith = (more: Partial<PfctlOptions>): ApplyDeps => {
     const state = new StateDir(stateDir);
     return {
-      pfctl: createPfctl({ program: PFCTL_SIM, env: sim.env, timeoutMs: 10_000, sleep: () => Promise.resolve(), ...options, ...more }),
+      pfctl: createPfctl({
+        program: PFCTL_SIM,
+        env: sim.env,
+        timeoutMs: 10_000,
+        sleep: () => Promise.resolve(),
+        ...options,
+        ...more,
+      }),
       state,
       lock: new ExclusiveLock(state.lockPath, { command: 'test' }),
-      startConfirmWatchdog: createConfirmWatchdogStarter({ stateDir, pfctlProgram: PFCTL_SIM, env: { ...process.env, ...sim.env } }),
+      startConfirmWatchdog: createConfirmWatchdogStarter({
+        stateDir,
+        pfctlProgram: PFCTL_SIM,
+        env: { ...process.env, ...sim.env },
+      }),
       fingerprint: (deployed) => fingerprintDeployedText(deployed.text, deployed.tables),
     };
   };
@@ -77,7 +88,13 @@ export async function createBench(options: Partial<PfctlOptions> = {}): Promise<
 }
 
 export function request(exposures: readonly Exposure[], more: Partial<ApplyRequest> = {}): ApplyRequest {
-  return { anchor: ANCHOR, ruleset: ruleset(exposures), exposures: [...exposures], manifestDigest: `digest-${exposures.length}`, ...more };
+  return {
+    anchor: ANCHOR,
+    ruleset: ruleset(exposures),
+    exposures: [...exposures],
+    manifestDigest: `digest-${exposures.length}`,
+    ...more,
+  };
 }
 
 export async function anchorLines(sim: Sim): Promise<string[]> {
@@ -88,7 +105,10 @@ export function linesOf(exposures: readonly Exposure[]): string[] {
   return normalizedLines(ruleset(exposures));
 }
 
-export function expectKind<K extends ApplyOutcome['kind']>(outcome: ApplyOutcome, kind: K): Extract<ApplyOutcome, { kind: K }> {
+export function expectKind<K extends ApplyOutcome['kind']>(
+  outcome: ApplyOutcome,
+  kind: K,
+): Extract<ApplyOutcome, { kind: K }> {
   expect(outcome, JSON.stringify(outcome)).toMatchObject({ kind });
   return outcome as Extract<ApplyOutcome, { kind: K }>;
 }

@@ -4,7 +4,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/host/apply-ruleset.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
-import { ANCHOR, anchorLines, createBench, DB, expectKind, linesOf, request, WEB, type Bench } from './apply-fixtures.js';
+import {
+  ANCHOR,
+  anchorLines,
+  createBench,
+  DB,
+  expectKind,
+  linesOf,
+  request,
+  WEB,
+  type Bench,
+} from './apply-fixtures.js';
 
 // Each test runs pfexpose and the simulator several times: on a busy two-core machine that takes
 // far longer than the default 30 s.
@@ -42,7 +52,10 @@ describe('an interrupt before the load', () => {
   it('already given: refused before anything is read or loaded, the lock given back', async () => {
     const controller = new AbortController();
     controller.abort('SIGINT');
-    const refused = expectKind(await applyRuleset({ ...bench.deps, interrupt: controller.signal }, request([WEB])), 'refused');
+    const refused = expectKind(
+      await applyRuleset({ ...bench.deps, interrupt: controller.signal }, request([WEB])),
+      'refused',
+    );
     expect(refused.reason).toBe('interrupted by SIGINT before the load: nothing was loaded');
     expect(await bench.sim.calls()).toEqual([]);
     expect(bench.deps.lock.holder).toBeNull();
@@ -87,7 +100,10 @@ describe('an interrupt before the load', () => {
       const controller = new AbortController();
       setTimeout(() => controller.abort('SIGINT'), 300);
       // Waiting out the 10 minutes would time the test out: the interrupt must end the wait.
-      const refused = expectKind(await applyRuleset({ ...bench.deps, interrupt: controller.signal }, request([WEB], { lockWaitMs: 600_000 })), 'refused');
+      const refused = expectKind(
+        await applyRuleset({ ...bench.deps, interrupt: controller.signal }, request([WEB], { lockWaitMs: 600_000 })),
+        'refused',
+      );
       expect(refused.reason).toBe('interrupted by SIGINT before the load: nothing was loaded');
       expect(await bench.sim.calls()).toEqual([]);
     } finally {
@@ -151,7 +167,10 @@ describe('an interrupt before the load', () => {
         },
       },
     });
-    expect(outcome).toEqual({ kind: 'too-late', revert: { kind: 'refused', reason: 'interrupted by SIGINT before the load: nothing was loaded' } });
+    expect(outcome).toEqual({
+      kind: 'too-late',
+      revert: { kind: 'refused', reason: 'interrupted by SIGINT before the load: nothing was loaded' },
+    });
     expect((await bench.deps.state.readPendingConfirm()).kind).toBe('ok');
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB, DB]));
   });

@@ -7,7 +7,20 @@ import { applyRuleset, rollbackRuleset } from '../../src/host/apply-ruleset.js';
 import { createPfctl, parseAnchorList, printedLabels, type Pfctl } from '../../src/host/pfctl.js';
 import type { Exposure } from '../../src/model/exposure.js';
 import { PFCTL_SIM } from '../pfctl-sim/sim-control.js';
-import { ANCHOR, anchorLines, createBench, DB, exposure, expectKind, linesOf, request, ruleset, WEB, WEB_TLS, type Bench } from './apply-fixtures.js';
+import {
+  ANCHOR,
+  anchorLines,
+  createBench,
+  DB,
+  exposure,
+  expectKind,
+  linesOf,
+  request,
+  ruleset,
+  WEB,
+  WEB_TLS,
+  type Bench,
+} from './apply-fixtures.js';
 
 // Each test runs the simulator a few dozen times: generous on a busy two-core machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
@@ -38,18 +51,27 @@ describe('--kill-states', () => {
   });
 
   it('never ends a label the main ruleset also uses, and says so', async () => {
-    await bench.sim.writeMain(`${HOOKS}pass in quick on em0 inet proto tcp from any to any port = 5432 flags S/SA keep state label "${DB.label}"\n`);
+    await bench.sim.writeMain(
+      `${HOOKS}pass in quick on em0 inet proto tcp from any to any port = 5432 flags S/SA keep state label "${DB.label}"\n`,
+    );
     expectKind(await applyRuleset(bench.deps, request([WEB, WEB_TLS, DB])), 'applied');
     const applied = expectKind(await applyRuleset(bench.deps, request([WEB], { killStates: true })), 'applied');
     expect(applied.killedLabels).toEqual([WEB_TLS.label]);
     expect(await kills()).toEqual([WEB_TLS.label]);
-    expect(applied.warnings).toContainEqual(expect.stringContaining(`left the connections of label ${DB.label} open: the main ruleset or another anchor uses that label too`));
+    expect(applied.warnings).toContainEqual(
+      expect.stringContaining(
+        `left the connections of label ${DB.label} open: the main ruleset or another anchor uses that label too`,
+      ),
+    );
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
   });
 
   it('never ends a label another anchor also uses', async () => {
     await bench.sim.writeMain(`${HOOKS}anchor "other" all\n`);
-    await bench.sim.writeAnchor('other', `pass in quick on em1 inet proto tcp from any to any port = 8443 flags S/SA keep state label "${WEB_TLS.label}"\n`);
+    await bench.sim.writeAnchor(
+      'other',
+      `pass in quick on em1 inet proto tcp from any to any port = 8443 flags S/SA keep state label "${WEB_TLS.label}"\n`,
+    );
     expectKind(await applyRuleset(bench.deps, request([WEB, WEB_TLS, DB])), 'applied');
     const applied = expectKind(await applyRuleset(bench.deps, request([WEB], { killStates: true })), 'applied');
     expect(applied.killedLabels).toEqual([DB.label]);
@@ -68,7 +90,11 @@ describe('--kill-states', () => {
     const applied = expectKind(await applyRuleset(bench.deps, request([WEB], { killStates: true })), 'applied');
     expect(applied.killedLabels).toEqual([]);
     expect(await kills()).toEqual([]);
-    expect(applied.warnings).toContainEqual(expect.stringContaining('--kill-states ended no connections: what anchor "pfexpose" held is not a ruleset the state directory records pfexpose loading there'));
+    expect(applied.warnings).toContainEqual(
+      expect.stringContaining(
+        '--kill-states ended no connections: what anchor "pfexpose" held is not a ruleset the state directory records pfexpose loading there',
+      ),
+    );
   });
 
   it('never ends the labels of what the anchor held before pfexpose first loaded it', async () => {
@@ -80,15 +106,32 @@ describe('--kill-states', () => {
 
   it('ends nothing when the labels outside the anchor cannot be read, or the adapter cannot list them', async () => {
     expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
-    const failing: Pfctl = { ...bench.deps.pfctl, labelsOutside: () => Promise.resolve({ kind: 'failed', message: 'pfctl -v -s Anchors exited with status 1', exitCode: 1, stderr: '' }) };
-    const applied = expectKind(await applyRuleset({ ...bench.deps, pfctl: failing }, request([WEB], { killStates: true })), 'applied');
+    const failing: Pfctl = {
+      ...bench.deps.pfctl,
+      labelsOutside: () =>
+        Promise.resolve({
+          kind: 'failed',
+          message: 'pfctl -v -s Anchors exited with status 1',
+          exitCode: 1,
+          stderr: '',
+        }),
+    };
+    const applied = expectKind(
+      await applyRuleset({ ...bench.deps, pfctl: failing }, request([WEB], { killStates: true })),
+      'applied',
+    );
     expect(applied.killedLabels).toEqual([]);
-    expect(applied.warnings).toContainEqual(expect.stringContaining(`could not be read (pfctl -v -s Anchors exited with status 1)`));
+    expect(applied.warnings).toContainEqual(
+      expect.stringContaining(`could not be read (pfctl -v -s Anchors exited with status 1)`),
+    );
     expectKind(await applyRuleset(bench.deps, request([WEB, DB])), 'applied');
     // A Pfctl without labelsOutside (the method is optional: a test fake may lack it).
     const withoutLister: Pfctl = { ...bench.deps.pfctl };
     delete withoutLister.labelsOutside;
-    const bare = expectKind(await applyRuleset({ ...bench.deps, pfctl: withoutLister }, request([WEB], { killStates: true })), 'applied');
+    const bare = expectKind(
+      await applyRuleset({ ...bench.deps, pfctl: withoutLister }, request([WEB], { killStates: true })),
+      'applied',
+    );
     expect(bare.killedLabels).toEqual([]);
     expect(await kills()).toEqual([]);
   });
@@ -101,24 +144,43 @@ describe('--kill-states', () => {
     const dbTwo = narrowedTo(DB, ['198.51.100.0/24', '203.0.113.0/24']);
     expectKind(await applyRuleset(bench.deps, request([WEB, WEB_TLS, dbTwo])), 'applied');
     const applied = expectKind(
-      await applyRuleset(bench.deps, request([narrowedTo(WEB, ['203.0.113.0/24']), WEB_TLS, narrowedTo(DB, ['203.0.113.0/24'])], { killStates: true })),
+      await applyRuleset(
+        bench.deps,
+        request([narrowedTo(WEB, ['203.0.113.0/24']), WEB_TLS, narrowedTo(DB, ['203.0.113.0/24'])], {
+          killStates: true,
+        }),
+      ),
       'applied',
     );
     expect(applied.killedLabels).toEqual([DB.label, WEB.label]);
     expect(await kills()).toEqual([DB.label, WEB.label]);
     // The narrowed rules are loaded, with their labels kept.
-    expect(await anchorLines(bench.sim)).toEqual(linesOf([narrowedTo(WEB, ['203.0.113.0/24']), WEB_TLS, narrowedTo(DB, ['203.0.113.0/24'])]));
+    expect(await anchorLines(bench.sim)).toEqual(
+      linesOf([narrowedTo(WEB, ['203.0.113.0/24']), WEB_TLS, narrowedTo(DB, ['203.0.113.0/24'])]),
+    );
   });
 
   it('ends nothing when sources were widened or left as they were', async () => {
-    expectKind(await applyRuleset(bench.deps, request([narrowedTo(WEB, ['203.0.113.0/25']), narrowedTo(DB, ['203.0.113.0/24']), WEB_TLS])), 'applied');
+    expectKind(
+      await applyRuleset(
+        bench.deps,
+        request([narrowedTo(WEB, ['203.0.113.0/25']), narrowedTo(DB, ['203.0.113.0/24']), WEB_TLS]),
+      ),
+      'applied',
+    );
     // /25 -> /24 and a network -> any widen; WEB_TLS is unchanged.
-    const applied = expectKind(await applyRuleset(bench.deps, request([narrowedTo(WEB, ['203.0.113.0/24']), DB, WEB_TLS], { killStates: true })), 'applied');
+    const applied = expectKind(
+      await applyRuleset(bench.deps, request([narrowedTo(WEB, ['203.0.113.0/24']), DB, WEB_TLS], { killStates: true })),
+      'applied',
+    );
     expect(applied.killedLabels).toEqual([]);
     expect(await kills()).toEqual([]);
     // A list that gains a network widens too.
     const more = expectKind(
-      await applyRuleset(bench.deps, request([narrowedTo(WEB, ['198.51.100.0/24', '203.0.113.0/24']), DB, WEB_TLS], { killStates: true })),
+      await applyRuleset(
+        bench.deps,
+        request([narrowedTo(WEB, ['198.51.100.0/24', '203.0.113.0/24']), DB, WEB_TLS], { killStates: true }),
+      ),
       'applied',
     );
     expect(more.killedLabels).toEqual([]);
@@ -126,16 +188,25 @@ describe('--kill-states', () => {
   });
 
   it('ends removed and narrowed labels in one apply, and never a narrowed label something else uses', async () => {
-    await bench.sim.writeMain(`${HOOKS}pass in quick on em0 inet proto tcp from any to any port = 8443 flags S/SA keep state label "${WEB_TLS.label}"\n`);
+    await bench.sim.writeMain(
+      `${HOOKS}pass in quick on em0 inet proto tcp from any to any port = 8443 flags S/SA keep state label "${WEB_TLS.label}"\n`,
+    );
     expectKind(await applyRuleset(bench.deps, request([WEB, WEB_TLS, DB])), 'applied');
     const applied = expectKind(
-      await applyRuleset(bench.deps, request([narrowedTo(WEB, ['192.0.2.0/24']), narrowedTo(WEB_TLS, ['192.0.2.0/24'])], { killStates: true })),
+      await applyRuleset(
+        bench.deps,
+        request([narrowedTo(WEB, ['192.0.2.0/24']), narrowedTo(WEB_TLS, ['192.0.2.0/24'])], { killStates: true }),
+      ),
       'applied',
     );
     // DB removed, WEB narrowed; WEB_TLS narrowed but shared with the main ruleset: left open.
     expect(applied.killedLabels).toEqual([DB.label, WEB.label]);
     expect(await kills()).toEqual([DB.label, WEB.label]);
-    expect(applied.warnings).toContainEqual(expect.stringContaining(`left the connections of label ${WEB_TLS.label} open: the main ruleset or another anchor uses that label too`));
+    expect(applied.warnings).toContainEqual(
+      expect.stringContaining(
+        `left the connections of label ${WEB_TLS.label} open: the main ruleset or another anchor uses that label too`,
+      ),
+    );
   });
 
   it('a narrowing without --kill-states ends nothing', async () => {
@@ -164,16 +235,33 @@ describe('--kill-states', () => {
 
 describe('labelsOutside (pfctl adapter)', () => {
   it('reads the main ruleset and every other anchor, not the one asked about', async () => {
-    await bench.sim.writeMain(`${HOOKS}anchor "other" all\npass in quick proto tcp from any to any port = 22 flags S/SA keep state label "main-ssh"\n`);
-    await bench.sim.writeAnchor('other', 'pass in quick proto tcp from any to any port = 25 flags S/SA keep state label "other-smtp"\n');
-    await bench.sim.writeAnchor('third', 'pass in quick proto tcp from any to any port = 53 flags S/SA keep state label "third-dns"\n');
-    await bench.sim.writeAnchor(ANCHOR, 'pass in quick proto tcp from any to any port = 80 flags S/SA keep state label "mine"\n');
+    await bench.sim.writeMain(
+      `${HOOKS}anchor "other" all\npass in quick proto tcp from any to any port = 22 flags S/SA keep state label "main-ssh"\n`,
+    );
+    await bench.sim.writeAnchor(
+      'other',
+      'pass in quick proto tcp from any to any port = 25 flags S/SA keep state label "other-smtp"\n',
+    );
+    await bench.sim.writeAnchor(
+      'third',
+      'pass in quick proto tcp from any to any port = 53 flags S/SA keep state label "third-dns"\n',
+    );
+    await bench.sim.writeAnchor(
+      ANCHOR,
+      'pass in quick proto tcp from any to any port = 80 flags S/SA keep state label "mine"\n',
+    );
     const pfctl = createPfctl({ program: PFCTL_SIM, env: bench.sim.env });
-    expect(await pfctl.labelsOutside?.(ANCHOR)).toEqual({ kind: 'ok', labels: ['main-ssh', 'other-smtp', 'third-dns'], anchors: 2 });
+    expect(await pfctl.labelsOutside?.(ANCHOR)).toEqual({
+      kind: 'ok',
+      labels: ['main-ssh', 'other-smtp', 'third-dns'],
+      anchors: 2,
+    });
   });
 
   it('parses printed labels and anchor lists', () => {
-    expect(printedLabels('pass in all label "a b" tagged x\nblock label "q\\"uote"\n# label "c"\npass label"x"\n')).toEqual(['a b', 'q"uote', 'c']);
+    expect(
+      printedLabels('pass in all label "a b" tagged x\nblock label "q\\"uote"\n# label "c"\npass label"x"\n'),
+    ).toEqual(['a b', 'q"uote', 'c']);
     expect(parseAnchorList('  pfexpose\n  other\n  other/sub\n\n')).toEqual(['pfexpose', 'other', 'other/sub']);
   });
 });

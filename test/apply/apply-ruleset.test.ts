@@ -3,7 +3,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyRuleset, normalizedLines, readDeployed } from '../../src/host/apply-ruleset.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
-import { ANCHOR, anchorLines, createBench, DB, expectKind, linesOf, request, ruleset, WEB, WEB_TLS, type Bench } from './apply-fixtures.js';
+import {
+  ANCHOR,
+  anchorLines,
+  createBench,
+  DB,
+  expectKind,
+  linesOf,
+  request,
+  ruleset,
+  WEB,
+  WEB_TLS,
+  type Bench,
+} from './apply-fixtures.js';
 
 let bench: Bench;
 beforeEach(async () => {
@@ -22,7 +34,11 @@ describe('apply', () => {
     const deployed = await readDeployed(bench.deps.pfctl, ANCHOR);
     expect(deployed.kind === 'ok' && deployed.lines).toEqual(linesOf([WEB, DB]));
     const current = await bench.deps.state.readCurrent();
-    expect(current.kind === 'ok' && current.value).toMatchObject({ anchor: ANCHOR, ruleset: ruleset([WEB, DB]), manifestDigest: 'digest-2' });
+    expect(current.kind === 'ok' && current.value).toMatchObject({
+      anchor: ANCHOR,
+      ruleset: ruleset([WEB, DB]),
+      manifestDigest: 'digest-2',
+    });
     expect(bench.deps.lock.holder).toBeNull();
 
     const loads = (await bench.sim.loadCalls()).length;
@@ -47,7 +63,11 @@ describe('apply', () => {
   it.each([
     ['no hook at all', 'pass all flags S/SA keep state\n', ['rdr-anchor "pfexpose"', 'anchor "pfexpose"']],
     ['the filter hook missing', 'rdr-anchor "pfexpose" all\n', ['anchor "pfexpose"']],
-    ['another anchor hooked', 'rdr-anchor "other" all\nanchor "other" all\n', ['rdr-anchor "pfexpose"', 'anchor "pfexpose"']],
+    [
+      'another anchor hooked',
+      'rdr-anchor "other" all\nanchor "other" all\n',
+      ['rdr-anchor "pfexpose"', 'anchor "pfexpose"'],
+    ],
   ])('refuses when /etc/pf.conf does not call the anchor (%s), naming the lines to add', async (_name, main, want) => {
     await bench.sim.writeMain(main);
     const refused = expectKind(await applyRuleset(bench.deps, request([WEB])), 'refused');
@@ -66,11 +86,18 @@ describe('apply', () => {
 
   it('maps a line pfctl rejects in the dry run to the manifest entry that made it', async () => {
     // A translation rule after the filter rules: pfctl answers "stdin:N: Rules must be in order".
-    const lines = ruleset([WEB, DB]).split('\n').filter((l) => l !== '');
+    const lines = ruleset([WEB, DB])
+      .split('\n')
+      .filter((l) => l !== '');
     const at = lines.findIndex((l) => l.startsWith('rdr') && l.includes('5432'));
     const crafted = [...lines.slice(0, at), ...lines.slice(at + 1), lines[at], ''].join('\n');
-    const refused = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd' })), 'refused');
-    expect(refused.diagnostics.map((d) => [d.code, d.file, d.line, d.column])).toEqual([['pfctl-rejected', 'manifests/db.yaml', 4, 9]]);
+    const refused = expectKind(
+      await applyRuleset(bench.deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd' })),
+      'refused',
+    );
+    expect(refused.diagnostics.map((d) => [d.code, d.file, d.line, d.column])).toEqual([
+      ['pfctl-rejected', 'manifests/db.yaml', 4, 9],
+    ]);
     expect(refused.diagnostics[0]?.message).toContain('Rules must be in order');
     expect(refused.diagnostics[0]?.hint).toContain(`ruleset line ${lines.length}`);
     expect(await bench.sim.loadCalls()).toHaveLength(0);
@@ -102,7 +129,10 @@ describe('apply', () => {
     const fingerprint = bench.deps.fingerprint?.(planned) ?? '';
     expect(fingerprint).toMatch(/^sha256:/);
     await bench.sim.writeAnchor(ANCHOR, ruleset([DB]));
-    const refused = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { expectedFingerprint: fingerprint })), 'refused');
+    const refused = expectKind(
+      await applyRuleset(bench.deps, request([WEB, DB], { expectedFingerprint: fingerprint })),
+      'refused',
+    );
     expect(refused.reason).toContain('changed since the plan was made');
     // Both fingerprints with 12 hex digits, enough to tell them apart.
     expect(refused.reason).toMatch(/\(fingerprint sha256:[0-9a-f]{12}, now sha256:[0-9a-f]{12}\)/);
@@ -130,7 +160,10 @@ describe("apply's fast path for the agent (assumeDeployed)", () => {
   it('loads without reading the anchor, the hooks or a dry run first, and still reads back', async () => {
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
     const before = (await bench.sim.calls()).length;
-    const applied = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })), 'applied');
+    const applied = expectKind(
+      await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })),
+      'applied',
+    );
     expect(applied.added).toEqual(linesOf([DB]));
     const calls = (await bench.sim.calls()).slice(before).map((c) => c.argv.join(' '));
     // The load comes first; what follows is the read-back of the anchor.
@@ -142,14 +175,21 @@ describe("apply's fast path for the agent (assumeDeployed)", () => {
 
   it('maps a load pfctl rejects to the manifest entry, and pf keeps what it held', async () => {
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
-    const lines = ruleset([WEB, DB]).split('\n').filter((l) => l !== '');
+    const lines = ruleset([WEB, DB])
+      .split('\n')
+      .filter((l) => l !== '');
     const at = lines.findIndex((l) => l.startsWith('rdr') && l.includes('5432'));
     const crafted = [...lines.slice(0, at), ...lines.slice(at + 1), lines[at], ''].join('\n');
     const refused = expectKind(
-      await applyRuleset(bench.deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd', assumeDeployed: ruleset([WEB]) })),
+      await applyRuleset(
+        bench.deps,
+        request([WEB, DB], { ruleset: crafted, dialect: 'freebsd', assumeDeployed: ruleset([WEB]) }),
+      ),
       'refused',
     );
-    expect(refused.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['pfctl-rejected', 'manifests/db.yaml', 4]]);
+    expect(refused.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ['pfctl-rejected', 'manifests/db.yaml', 4],
+    ]);
     expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB]));
   });
 
@@ -160,7 +200,10 @@ describe("apply's fast path for the agent (assumeDeployed)", () => {
     expectKind(await applyRuleset(bench.depsWith({}), request([DB])), 'applied');
     const before = (await bench.sim.calls()).length;
     const applied = expectKind(
-      await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]), assumeStateMark: first.stateMark ?? '' })),
+      await applyRuleset(
+        bench.deps,
+        request([WEB, DB], { assumeDeployed: ruleset([WEB]), assumeStateMark: first.stateMark ?? '' }),
+      ),
       'applied',
     );
     const calls = (await bench.sim.calls()).slice(before).map((c) => c.argv.join(' '));
@@ -172,7 +215,13 @@ describe("apply's fast path for the agent (assumeDeployed)", () => {
     expect(applied.added).toEqual(linesOf([WEB, DB]).filter((line) => !linesOf([DB]).includes(line)));
     // With the mark as the last apply left it, the fast path is taken again.
     const again = (await bench.sim.calls()).length;
-    expectKind(await applyRuleset(bench.deps, request([WEB], { assumeDeployed: ruleset([WEB, DB]), assumeStateMark: applied.stateMark ?? '' })), 'applied');
+    expectKind(
+      await applyRuleset(
+        bench.deps,
+        request([WEB], { assumeDeployed: ruleset([WEB, DB]), assumeStateMark: applied.stateMark ?? '' }),
+      ),
+      'applied',
+    );
     expect((await bench.sim.calls()).slice(again).filter((c) => c.argv.includes('-n'))).toEqual([]);
   });
 
@@ -180,12 +229,17 @@ describe("apply's fast path for the agent (assumeDeployed)", () => {
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
     // Behind pfexpose's back (nothing recorded), the anchor now holds WEB_TLS.
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB_TLS]));
-    const lines = ruleset([WEB, DB]).split('\n').filter((l) => l !== '');
+    const lines = ruleset([WEB, DB])
+      .split('\n')
+      .filter((l) => l !== '');
     const at = lines.findIndex((l) => l.startsWith('rdr') && l.includes('5432'));
     const crafted = [...lines.slice(0, at), ...lines.slice(at + 1), lines[at], ''].join('\n');
     const loads = (await bench.sim.loadCalls()).length;
     const refused = expectKind(
-      await applyRuleset(bench.deps, request([WEB, DB], { ruleset: crafted, dialect: 'freebsd', assumeDeployed: ruleset([WEB]) })),
+      await applyRuleset(
+        bench.deps,
+        request([WEB, DB], { ruleset: crafted, dialect: 'freebsd', assumeDeployed: ruleset([WEB]) }),
+      ),
       'refused',
     );
     expect(refused.reason).toContain('nothing was loaded');
@@ -198,24 +252,33 @@ describe("apply's fast path for the agent (assumeDeployed)", () => {
     ['after-commit' as const, 'unchanged' as const, 1],
     // Nothing landed: read, dry run and one more load, through the full path.
     ['before-commit' as const, 'applied' as const, 2],
-  ])('never puts back an assumed ruleset when the load dies %s: it reads the anchor and goes on through the full path', async (dieWhen, kind, loads) => {
-    expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
-    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB_TLS]));
-    await bench.sim.setControl({ dieLoads: 1, dieWhen });
-    const before = (await bench.sim.loadCalls()).length;
-    const outcome = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })), kind);
-    expect(outcome.warnings.join('\n')).toContain('the first load did not complete');
-    expect(await bench.sim.loadCalls()).toHaveLength(before + loads);
-    expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB, DB]));
-    if (outcome.kind === 'applied') expect(normalizedLines(outcome.previous)).toEqual(linesOf([WEB_TLS]));
-    const current = await bench.deps.state.readCurrent();
-    expect(current.kind === 'ok' && current.value.ruleset).toBe(ruleset([WEB, DB]));
-  });
+  ])(
+    'never puts back an assumed ruleset when the load dies %s: it reads the anchor and goes on through the full path',
+    async (dieWhen, kind, loads) => {
+      expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
+      await bench.sim.writeAnchor(ANCHOR, ruleset([WEB_TLS]));
+      await bench.sim.setControl({ dieLoads: 1, dieWhen });
+      const before = (await bench.sim.loadCalls()).length;
+      const outcome = expectKind(
+        await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })),
+        kind,
+      );
+      expect(outcome.warnings.join('\n')).toContain('the first load did not complete');
+      expect(await bench.sim.loadCalls()).toHaveLength(before + loads);
+      expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB, DB]));
+      if (outcome.kind === 'applied') expect(normalizedLines(outcome.previous)).toEqual(linesOf([WEB_TLS]));
+      const current = await bench.deps.state.readCurrent();
+      expect(current.kind === 'ok' && current.value.ruleset).toBe(ruleset([WEB, DB]));
+    },
+  );
 
   it('a wrong assumption leaves no stale rule: the load replaces the whole anchor', async () => {
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB_TLS]));
     // The caller believes WEB is loaded while WEB_TLS is; the load replaces the anchor as a whole.
-    const applied = expectKind(await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })), 'applied');
+    const applied = expectKind(
+      await applyRuleset(bench.deps, request([WEB, DB], { assumeDeployed: ruleset([WEB]) })),
+      'applied',
+    );
     expect(await bench.sim.readAnchor(ANCHOR)).toBe(ruleset([WEB, DB]));
     expect(applied.attempts).toBe(1);
   });

@@ -10,7 +10,10 @@ const lineOf = (needle: string): number => LINES.findIndex((l) => l.includes(nee
 
 describe('mapPfctlErrors', () => {
   it.each([
-    ['an rdr line goes to its entry', { line: lineOf('port = 8443 tag pfexpose ->'), want: [['manifests/web.yaml', 7]] }],
+    [
+      'an rdr line goes to its entry',
+      { line: lineOf('port = 8443 tag pfexpose ->'), want: [['manifests/web.yaml', 7]] },
+    ],
     ['a pass line goes to its entry', { line: lineOf(`label "${DB.label}"`), want: [['manifests/db.yaml', 4]] }],
     ['a header comment has no entry', { line: 1, want: [['stdin', 1]] }],
     ['a line past the end has no entry', { line: 99, want: [['stdin', 99]] }],
@@ -26,11 +29,17 @@ describe('mapPfctlErrors', () => {
     expect(line).toBeGreaterThan(0);
     const diagnostics = mapPfctlErrors([{ line, message: 'syntax error' }], openbsd, [WEB, DB]);
     expect(diagnostics.map((d) => [d.file, d.line])).toEqual([['manifests/web.yaml', 6]]);
-    expect(mapPfctlErrors([{ line, message: 'syntax error' }], openbsd, [WEB, DB], 'freebsd').map((d) => d.file)).toEqual(['stdin']);
+    expect(
+      mapPfctlErrors([{ line, message: 'syntax error' }], openbsd, [WEB, DB], 'freebsd').map((d) => d.file),
+    ).toEqual(['stdin']);
   });
 
   it('reports one diagnostic per entry and error, sorted', () => {
-    const errors = [lineOf(`label "${DB.label}"`), lineOf('port = 5432 tag pfexpose ->'), lineOf('port = 5432 tag pfexpose ->')].map((line) => ({ line, message: 'syntax error' }));
+    const errors = [
+      lineOf(`label "${DB.label}"`),
+      lineOf('port = 5432 tag pfexpose ->'),
+      lineOf('port = 5432 tag pfexpose ->'),
+    ].map((line) => ({ line, message: 'syntax error' }));
     const diagnostics = mapPfctlErrors(errors, TEXT, [WEB, WEB_TLS, DB], 'freebsd');
     expect(diagnostics).toHaveLength(2);
     expect(diagnostics.map((d) => d.message).sort()).toEqual(diagnostics.map((d) => d.message));

@@ -50,7 +50,10 @@ describe('pfexpose compile', () => {
 
   it('passes the forwarded leg of every exposure: tagged pass out rules to the container, in pfctl printed form', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'web.yaml'), `version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports:\n      - 8080:80\n      - 5353:53/udp\n`);
+    writeFileSync(
+      join(dir, 'web.yaml'),
+      `version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports:\n      - 8080:80\n      - 5353:53/udp\n`,
+    );
     const result = await runInProcess(['compile', '.', '--gateway', 'em0'], { cwd: dir });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -86,8 +89,18 @@ describe('pfexpose compile', () => {
     expect(Object.keys(parsed)).toEqual(['exposures', 'ruleset']);
     for (const exposure of parsed.exposures) {
       expect(Object.keys(exposure)).toEqual([
-        'container', 'protocol', 'family', 'interface', 'hostAddress', 'hostPort', 'containerAddress',
-        'containerPort', 'from', 'label', 'dynamic', 'source',
+        'container',
+        'protocol',
+        'family',
+        'interface',
+        'hostAddress',
+        'hostPort',
+        'containerAddress',
+        'containerPort',
+        'from',
+        'label',
+        'dynamic',
+        'source',
       ]);
     }
     const text = await runInProcess(['compile', 'examples/', '--frozen']);
@@ -107,13 +120,19 @@ describe('pfexpose compile', () => {
     const written = await runInProcess(['compile', '.', '--gateway', 'em0', '-o', 'rules.conf'], { cwd: dir });
     expect(written.code).toBe(0);
     expect(written.stdout).toBe('');
-    expect(readFileSync(join(dir, 'rules.conf'), 'utf8')).toContain('rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.0.0.2 port 80\n');
-    expect((await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'rules.conf'], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(join(dir, 'rules.conf'), 'utf8')).toContain(
+      'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.0.0.2 port 80\n',
+    );
+    expect((await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'rules.conf'], { cwd: dir })).code).toBe(
+      0,
+    );
     writeFileSync(join(dir, 'm.yaml'), SINGLE.replace('8080:80', '8081:80'));
     const stale = await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'rules.conf'], { cwd: dir });
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('rules.conf differs from what compile would write');
-    expect((await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'missing.conf'], { cwd: dir })).code).toBe(1);
+    expect(
+      (await runInProcess(['compile', '.', '--gateway', 'em0', '--check', 'missing.conf'], { cwd: dir })).code,
+    ).toBe(1);
   });
 
   const unwritable: [string, { output: string; reason: RegExp }][] = [
@@ -121,25 +140,32 @@ describe('pfexpose compile', () => {
     ['in a directory that does not exist', { output: 'nowhere/rules.conf', reason: /its directory does not exist/ }],
     ['onto a directory', { output: 'sub', reason: /it is a directory/ }],
   ];
-  it.each(unwritable)('-o %s: exit 1 naming the output, never a temporary file, none left behind', async (_name, { output, reason }) => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'm.yaml'), SINGLE);
-    mkdirSync(join(dir, 'sub'));
-    const result = await runInProcess(['compile', '.', '--gateway', 'em0', '-o', output], { cwd: dir });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`cannot write ${output}: `);
-    expect(result.stderr).toMatch(reason);
-    expect(result.stderr).not.toMatch(/\.tmp|cannot write .*cannot write/);
-    expect(readdirSync(dir).sort()).toEqual(['m.yaml', 'sub']);
-    expect(readdirSync(join(dir, 'sub'))).toEqual([]);
-  });
+  it.each(unwritable)(
+    '-o %s: exit 1 naming the output, never a temporary file, none left behind',
+    async (_name, { output, reason }) => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'm.yaml'), SINGLE);
+      mkdirSync(join(dir, 'sub'));
+      const result = await runInProcess(['compile', '.', '--gateway', 'em0', '-o', output], { cwd: dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`cannot write ${output}: `);
+      expect(result.stderr).toMatch(reason);
+      expect(result.stderr).not.toMatch(/\.tmp|cannot write .*cannot write/);
+      expect(readdirSync(dir).sort()).toEqual(['m.yaml', 'sub']);
+      expect(readdirSync(join(dir, 'sub'))).toEqual([]);
+    },
+  );
 
   it('names the lock file, not a temporary file, when it cannot be written', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'm.yaml'), EPHEMERAL);
-    const result = await runInProcess(['compile', '.', '--gateway', 'em0', '--lock', 'nowhere/pfexpose.lock.json'], { cwd: dir });
+    const result = await runInProcess(['compile', '.', '--gateway', 'em0', '--lock', 'nowhere/pfexpose.lock.json'], {
+      cwd: dir,
+    });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('cannot write the lock file nowhere/pfexpose.lock.json: its directory does not exist');
+    expect(result.stderr).toContain(
+      'cannot write the lock file nowhere/pfexpose.lock.json: its directory does not exist',
+    );
     expect(result.stderr).not.toMatch(/\.tmp/);
   });
 
@@ -166,12 +192,19 @@ describe('pfexpose compile', () => {
     for (const word of ['dnpipe', 'self']) {
       const result = await runInProcess(['compile', 'examples/', '--gateway', word]);
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain(`--gateway "${word}" is not an interface name: "${word}" is a word of pf's rule grammar`);
+      expect(result.stderr).toContain(
+        `--gateway "${word}" is not an interface name: "${word}" is a word of pf's rule grammar`,
+      );
     }
   });
 
   it('rejects bad flag values with exit 2 and names the flag', async () => {
-    for (const args of [['--gateway', 'em0;pass'], ['--pool', '9000-80'], ['--anchor', 'a b'], ['--dialect', 'linux']]) {
+    for (const args of [
+      ['--gateway', 'em0;pass'],
+      ['--pool', '9000-80'],
+      ['--anchor', 'a b'],
+      ['--dialect', 'linux'],
+    ]) {
       const result = await runInProcess(['compile', 'examples/', ...args]);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toContain(args[0]);
@@ -213,11 +246,16 @@ describe('pfexpose compile', () => {
     writeFileSync(join(dir, 'm.yaml'), EPHEMERAL);
     expect((await runInProcess(['compile', '.'], { cwd: dir })).code).toBe(0);
     const lock = readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8');
-    writeFileSync(join(dir, 'n.yaml'), 'version: 1\nsyntax: docker\ncontainers:\n  intruder:\n    ip: 10.0.0.9\n    ports: ["49000:80"]\n');
+    writeFileSync(
+      join(dir, 'n.yaml'),
+      'version: 1\nsyntax: docker\ncontainers:\n  intruder:\n    ip: 10.0.0.9\n    ports: ["49000:80"]\n',
+    );
     const result = await runInProcess(['compile', '.'], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^m\.yaml:7:9: error port-conflict .*also claimed by intruder at n\.yaml:6:13/m);
-    expect(result.stderr).toMatch(/^n\.yaml:6:13: error port-conflict .*allocated to app at m\.yaml:7:9 \(recorded in pfexpose\.lock\.json\)/m);
+    expect(result.stderr).toMatch(
+      /^n\.yaml:6:13: error port-conflict .*allocated to app at m\.yaml:7:9 \(recorded in pfexpose\.lock\.json\)/m,
+    );
     expect(result.stderr).toContain('delete the lock entry of app from pfexpose.lock.json');
     expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).toBe(lock);
   });
@@ -226,12 +264,17 @@ describe('pfexpose compile', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'm.yaml'), EPHEMERAL);
     expect((await runInProcess(['compile', '.'], { cwd: dir })).code).toBe(0);
-    const lock = JSON.parse(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')) as { version: 1; entries: Record<string, unknown>[] };
+    const lock = JSON.parse(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')) as {
+      version: 1;
+      entries: Record<string, unknown>[];
+    };
     lock.entries.push({ ...lock.entries[0], host: 'gone', container: 'old' });
     writeFileSync(join(dir, 'pfexpose.lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
     const frozen = await runInProcess(['compile', '.', '--frozen'], { cwd: dir });
     expect(frozen.code).toBe(1);
-    expect(frozen.stderr).toMatch(/^pfexpose\.lock\.json:1:1: error lock-frozen the lock entry gone: old 80\/tcp on every address \(ephemeral\) -> 49000 /m);
+    expect(frozen.stderr).toMatch(
+      /^pfexpose\.lock\.json:1:1: error lock-frozen the lock entry gone: old 80\/tcp on every address \(ephemeral\) -> 49000 /m,
+    );
     const updated = await runInProcess(['compile', '.'], { cwd: dir });
     expect(updated.code).toBe(0);
     expect(readFileSync(join(dir, 'pfexpose.lock.json'), 'utf8')).not.toContain('gone');
@@ -252,7 +295,9 @@ describe('pfexpose compile', () => {
 
     const subset = await runInProcess(['compile', 'm/web.yaml', 'm/host.yaml', '--frozen'], { cwd: dir });
     expect(subset.code).toBe(0);
-    expect((await runInProcess(['compile', 'm/web.yaml', 'm/host.yaml'], { cwd: dir })).stderr).not.toContain('updated');
+    expect((await runInProcess(['compile', 'm/web.yaml', 'm/host.yaml'], { cwd: dir })).stderr).not.toContain(
+      'updated',
+    );
     expect(readFileSync(lockFile, 'utf8')).toBe(lock);
     // A file compiled alone gets ports that the containers not read do not hold.
     writeFileSync(join(dir, 'm', 'new.yaml'), app('new', '10.0.0.6'));
@@ -315,7 +360,8 @@ describe('pfexpose compile', () => {
       expect(full.stderr).toContain('updated repo/pfexpose.lock.json');
       return { dir, repo, lock: readFileSync(join(repo, 'pfexpose.lock.json'), 'utf8'), full: full.stdout };
     };
-    const rulesOf = (stdout: string, ip: string): string[] => stdout.split('\n').filter((line) => line.includes(`-> ${ip} `));
+    const rulesOf = (stdout: string, ip: string): string[] =>
+      stdout.split('\n').filter((line) => line.includes(`-> ${ip} `));
 
     it("uses the repository's lock, keeps the entries of the files not read, and --frozen holds it to them", async () => {
       const { dir, repo, lock, full } = await makeRepo();
@@ -395,7 +441,9 @@ describe('pfexpose compile', () => {
     expect(alpha.stdout).not.toContain('10.2.0.2');
     const beta = await runInProcess(['compile', '.', '--host', 'beta'], { cwd: dir });
     expect(beta.code).toBe(0);
-    expect(beta.stdout).toContain('rdr on vtnet0 inet proto tcp from any to (vtnet0) port = 8080 tag pfexpose -> 10.2.0.2 port 80');
+    expect(beta.stdout).toContain(
+      'rdr on vtnet0 inet proto tcp from any to (vtnet0) port = 8080 tag pfexpose -> 10.2.0.2 port 80',
+    );
     const unknown = await runInProcess(['compile', '.', '--host', 'gamma'], { cwd: dir });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('alpha');
@@ -412,7 +460,9 @@ describe('pfexpose compile', () => {
     );
     const far = await runInProcess(['compile', '.', '--host', 'zzzzzz'], { cwd: dir });
     expect(far.code).toBe(1);
-    expect(far.stderr).toMatch(/^pfexpose: error unknown-host --host zzzzzz is not a host of these manifests; known hosts: alpha \(alpha\.yaml:3:7\), beta \(beta\.yaml:3:7\)\n$/);
+    expect(far.stderr).toMatch(
+      /^pfexpose: error unknown-host --host zzzzzz is not a host of these manifests; known hosts: alpha \(alpha\.yaml:3:7\), beta \(beta\.yaml:3:7\)\n$/,
+    );
   });
 });
 

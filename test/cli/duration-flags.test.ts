@@ -33,7 +33,9 @@ const CASES: [string[], number, string][] = [
 describe('duration flags', () => {
   it.each(CASES)('%j exits %i naming the limit', async (argv, code, message) => {
     // An empty state directory that must not exist afterwards; nothing may reach pfctl.
-    const run = await runInProcess(argv, { env: { PFEXPOSE_PFCTL: '/nonexistent/pfctl', PFEXPOSE_STATE_DIR: '/nonexistent/state' } });
+    const run = await runInProcess(argv, {
+      env: { PFEXPOSE_PFCTL: '/nonexistent/pfctl', PFEXPOSE_STATE_DIR: '/nonexistent/state' },
+    });
     expect(run.code).toBe(code);
     expect(run.stderr).toContain(message);
     expect(run.stderr).not.toMatch(STACK_TRACE);

@@ -17,7 +17,10 @@ function multiHost(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pfexpose-ls-'));
   dirs.push(dir);
   cpSync(resolve('test/fixtures/compile/multi-host'), dir, { recursive: true });
-  writeFileSync(join(dir, 'db.yaml'), 'version: 1\nhost: beta\ncontainers:\n  db:\n    ip: 10.2.0.3\n    ports: [em5:5432:5432]\n');
+  writeFileSync(
+    join(dir, 'db.yaml'),
+    'version: 1\nhost: beta\ncontainers:\n  db:\n    ip: 10.2.0.3\n    ports: [em5:5432:5432]\n',
+  );
   return dir;
 }
 
@@ -53,18 +56,24 @@ describe('pfexpose ls in a multi-host repository', () => {
 
   it('invalid manifests: exit 1, each problem reported once, nothing on stdout', async () => {
     const dir = multiHost();
-    writeFileSync(join(dir, 'bad.yaml'), 'version: 1\nhost: alpha\ncontainers:\n  bad:\n    ip: 10.1.0.9\n    ports: [em0:70000:80]\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'version: 1\nhost: alpha\ncontainers:\n  bad:\n    ip: 10.1.0.9\n    ports: [em0:70000:80]\n',
+    );
     const result = await runInProcess(['ls', '.'], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr.match(/bad\.yaml:6:\d+/g)?.length).toBe(1);
   });
 
-  it.each([['--frozen'], ['--dialect', 'openbsd'], ['--anchor', 'x']])('does not take %s (it does not change the answer)', async (...flag) => {
-    const result = await runInProcess(['ls', 'examples/', ...flag]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown option');
-  });
+  it.each([['--frozen'], ['--dialect', 'openbsd'], ['--anchor', 'x']])(
+    'does not take %s (it does not change the answer)',
+    async (...flag) => {
+      const result = await runInProcess(['ls', 'examples/', ...flag]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('unknown option');
+    },
+  );
 });
 
 describe('pfexpose port in a multi-host repository', () => {

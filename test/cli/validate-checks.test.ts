@@ -31,7 +31,10 @@ interface JsonDiagnostic {
   column?: number;
 }
 
-async function validate(root: string, extra: string[] = []): Promise<{ code: number | null; errors: Place[]; warnings: Place[] }> {
+async function validate(
+  root: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; errors: Place[]; warnings: Place[] }> {
   const result = await runInProcess(['validate', '--format', 'json', ...extra, '.'], { cwd: root });
   const { diagnostics } = JSON.parse(result.stdout) as { diagnostics: JsonDiagnostic[] };
   const place = (d: JsonDiagnostic): Place => [d.code, d.file ?? '', d.line ?? 0, d.column ?? 0];
@@ -45,7 +48,12 @@ async function validate(root: string, extra: string[] = []): Promise<{ code: num
 /** compile's errors as code/file/line/column, from its text output on stderr. */
 async function compileErrors(root: string, args: string[]): Promise<{ code: number | null; errors: Place[] }> {
   const result = await runInProcess(['compile', '.', ...args], { cwd: root });
-  const errors = [...result.stderr.matchAll(/^(.+?):(\d+):(\d+): error ([a-z0-9-]+) /gm)].map((m): Place => [m[4] ?? '', m[1] ?? '', Number(m[2]), Number(m[3])]);
+  const errors = [...result.stderr.matchAll(/^(.+?):(\d+):(\d+): error ([a-z0-9-]+) /gm)].map((m): Place => [
+    m[4] ?? '',
+    m[1] ?? '',
+    Number(m[2]),
+    Number(m[3]),
+  ]);
   return { code: result.code, errors };
 }
 
@@ -55,9 +63,15 @@ describe('validate refuses what compile refuses, with the same codes at the same
   it.each<[string, Record<string, string>, string[][], Place[]]>([
     [
       'a port conflict in one file',
-      { 'a.yaml': 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: [em0:8080:80]\n  api:\n    ip: 10.0.0.3\n    ports: [em0:8080:81]\n' },
+      {
+        'a.yaml':
+          'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: [em0:8080:80]\n  api:\n    ip: 10.0.0.3\n    ports: [em0:8080:81]\n',
+      },
       [[]],
-      [['port-conflict', 'a.yaml', 5, 13], ['port-conflict', 'a.yaml', 8, 13]],
+      [
+        ['port-conflict', 'a.yaml', 5, 13],
+        ['port-conflict', 'a.yaml', 8, 13],
+      ],
     ],
     [
       'a port conflict across two files (on the declared gateway)',
@@ -67,18 +81,31 @@ describe('validate refuses what compile refuses, with the same codes at the same
         'b.yaml': 'version: 1\ncontainers:\n  api:\n    ip: 10.0.0.3\n    ports:\n      - em0:8080:81\n',
       },
       [[]],
-      [['port-conflict', 'a.yaml', 5, 13], ['port-conflict', 'b.yaml', 6, 9]],
+      [
+        ['port-conflict', 'a.yaml', 5, 13],
+        ['port-conflict', 'b.yaml', 6, 9],
+      ],
     ],
     [
-      "em2:80:80 on a host whose interfaces allow only em0",
-      { 'h.yaml': 'version: 1\nhosts:\n  www1:\n    gateway: em0\n    interfaces: [em0]\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: [em2:80:80]\n' },
+      'em2:80:80 on a host whose interfaces allow only em0',
+      {
+        'h.yaml':
+          'version: 1\nhosts:\n  www1:\n    gateway: em0\n    interfaces: [em0]\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: [em2:80:80]\n',
+      },
       [[]],
       [['interface-not-allowed', 'h.yaml', 9, 13]],
     ],
     [
       'host: db3 where only db1 and db2 are declared',
-      { 'hosts.yaml': HOSTS_DB, 'apps.yaml': 'version: 1\nhost: db1\ncontainers:\n  pg:\n    ip: 10.0.0.2\n    ports: [5432]\n  pg2:\n    host: db3\n    ip: 10.0.0.3\n    ports: [5433]\n' },
-      [['--host', 'db1'], ['--host', 'db2']],
+      {
+        'hosts.yaml': HOSTS_DB,
+        'apps.yaml':
+          'version: 1\nhost: db1\ncontainers:\n  pg:\n    ip: 10.0.0.2\n    ports: [5432]\n  pg2:\n    host: db3\n    ip: 10.0.0.3\n    ports: [5433]\n',
+      },
+      [
+        ['--host', 'db1'],
+        ['--host', 'db2'],
+      ],
       [['host-undeclared', 'apps.yaml', 8, 11]],
     ],
     [
@@ -86,10 +113,17 @@ describe('validate refuses what compile refuses, with the same codes at the same
       {
         'hosts.yaml': HOSTS_DB,
         'db1.yaml': 'version: 1\nhost: db1\ncontainers:\n  a:\n    ip: 10.0.0.2\n    ports: [5432]\n',
-        'db2.yaml': 'version: 1\nhost: db2\ncontainers:\n  b:\n    ip: 10.0.1.2\n    ports: [5432]\n  c:\n    ip: 10.0.1.3\n    ports: [5432]\n',
+        'db2.yaml':
+          'version: 1\nhost: db2\ncontainers:\n  b:\n    ip: 10.0.1.2\n    ports: [5432]\n  c:\n    ip: 10.0.1.3\n    ports: [5432]\n',
       },
-      [['--host', 'db1'], ['--host', 'db2']],
-      [['port-conflict', 'db2.yaml', 6, 13], ['port-conflict', 'db2.yaml', 9, 13]],
+      [
+        ['--host', 'db1'],
+        ['--host', 'db2'],
+      ],
+      [
+        ['port-conflict', 'db2.yaml', 6, 13],
+        ['port-conflict', 'db2.yaml', 9, 13],
+      ],
     ],
     [
       'a container without a host in a multi-host repository: reported once, not once per host',
@@ -98,7 +132,10 @@ describe('validate refuses what compile refuses, with the same codes at the same
         'db1.yaml': 'version: 1\nhost: db1\ncontainers:\n  a:\n    ip: 10.0.0.2\n',
         'stray.yaml': 'version: 1\ncontainers:\n  lost:\n    ip: 10.0.0.9\n    ports: [80]\n',
       },
-      [['--host', 'db1'], ['--host', 'db2']],
+      [
+        ['--host', 'db1'],
+        ['--host', 'db2'],
+      ],
       [['container-without-host', 'stray.yaml', 3, 3]],
     ],
     [
@@ -110,15 +147,21 @@ describe('validate refuses what compile refuses, with the same codes at the same
     [
       'a fixed host port on a port the lock file allocated (the lock is held, as compile holds it)',
       {
-        'a.yaml': 'version: 1\nsyntax: docker\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: ["80"]\n  api:\n    ip: 10.0.0.3\n    ports: ["49000:81"]\n',
+        'a.yaml':
+          'version: 1\nsyntax: docker\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: ["80"]\n  api:\n    ip: 10.0.0.3\n    ports: ["49000:81"]\n',
         'pfexpose.lock.json': `${JSON.stringify({ version: 1, entries: [{ host: null, container: 'web', protocol: 'tcp', interface: null, hostAddress: null, containerPort: { start: 80, end: 80 }, kind: 'ephemeral', hostPort: { start: 49000, end: 49000 } }] }, null, 2)}\n`,
       },
       [[]],
-      [['port-conflict', 'a.yaml', 6, 13], ['port-conflict', 'a.yaml', 9, 13]],
+      [
+        ['port-conflict', 'a.yaml', 6, 13],
+        ['port-conflict', 'a.yaml', 9, 13],
+      ],
     ],
   ])('%s', async (_name, files, compileArgs, want) => {
     const root = tree(files);
-    const before = existsSync(join(root, 'pfexpose.lock.json')) ? readFileSync(join(root, 'pfexpose.lock.json'), 'utf8') : null;
+    const before = existsSync(join(root, 'pfexpose.lock.json'))
+      ? readFileSync(join(root, 'pfexpose.lock.json'), 'utf8')
+      : null;
     const result = await validate(root);
     expect(result.errors).toEqual(want);
     expect(result.code).toBe(1);
@@ -134,7 +177,9 @@ describe('validate refuses what compile refuses, with the same codes at the same
     expect(exits).toContain(1);
     expect([...union.values()].sort()).toEqual([...want].sort());
     // Nothing written: the lock file is as it was (absent stays absent).
-    expect(existsSync(join(root, 'pfexpose.lock.json')) ? readFileSync(join(root, 'pfexpose.lock.json'), 'utf8') : null).toBe(before);
+    expect(
+      existsSync(join(root, 'pfexpose.lock.json')) ? readFileSync(join(root, 'pfexpose.lock.json'), 'utf8') : null,
+    ).toBe(before);
   });
 });
 
@@ -162,7 +207,9 @@ describe('validate without the host', () => {
     });
     const result = await runInProcess(['validate', '.'], { cwd: clash });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('a.yaml:5:13: error port-conflict tcp host port 8080 on the gateway is also claimed by api at b.yaml:5:13');
+    expect(result.stdout).toContain(
+      'a.yaml:5:13: error port-conflict tcp host port 8080 on the gateway is also claimed by api at b.yaml:5:13',
+    );
     // compile agrees once it knows the gateway, whichever interface route(8) names.
     expect((await compileErrors(clash, ['--gateway', 'em0'])).errors).toEqual([
       ['port-conflict', 'a.yaml', 5, 13],
@@ -192,7 +239,8 @@ describe('validate without the host', () => {
   it('warns, as compile does, about a lock entry outside the pool, and leaves the lock as it is', async () => {
     const lock = `${JSON.stringify({ version: 1, entries: [{ host: 'www1', container: 'web', protocol: 'tcp', interface: null, hostAddress: null, containerPort: { start: 80, end: 80 }, kind: 'ephemeral', hostPort: { start: 30000, end: 30000 } }] }, null, 2)}\n`;
     const root = tree({
-      'a.yaml': 'version: 1\nhosts:\n  www1:\n    gateway: em0\n    pool: 40000-40010\nsyntax: docker\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: ["80"]\n',
+      'a.yaml':
+        'version: 1\nhosts:\n  www1:\n    gateway: em0\n    pool: 40000-40010\nsyntax: docker\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports: ["80"]\n',
       'pfexpose.lock.json': lock,
     });
     const result = await validate(root);

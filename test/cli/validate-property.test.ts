@@ -69,18 +69,44 @@ const LOCKS = [
   '{"version": 1, "entries": [',
   JSON.stringify({
     version: 1,
-    entries: [{ host: null, container: 'web', protocol: 'tcp', interface: null, hostAddress: null, containerPort: { start: 80, end: 80 }, kind: 'ephemeral', hostPort: { start: 49000, end: 49000 } }],
+    entries: [
+      {
+        host: null,
+        container: 'web',
+        protocol: 'tcp',
+        interface: null,
+        hostAddress: null,
+        containerPort: { start: 80, end: 80 },
+        kind: 'ephemeral',
+        hostPort: { start: 49000, end: 49000 },
+      },
+    ],
   }),
   JSON.stringify({
     version: 1,
-    entries: [{ host: 'db1', container: 'api', protocol: 'tcp', interface: null, hostAddress: null, containerPort: { start: 80, end: 80 }, kind: 'ephemeral', hostPort: { start: 40000, end: 40000 } }],
+    entries: [
+      {
+        host: 'db1',
+        container: 'api',
+        protocol: 'tcp',
+        interface: null,
+        hostAddress: null,
+        containerPort: { start: 80, end: 80 },
+        kind: 'ephemeral',
+        hostPort: { start: 40000, end: 40000 },
+      },
+    ],
   }),
 ];
 
 const caseArb = fc.record({
   // Declared in hosts.yaml, sometimes twice (duplicate-host) by listing a name again.
   hosts: fc.array(hostArb, { maxLength: 3 }),
-  documentHost: fc.record({ 'a.yaml': fc.option(fc.constantFrom(...HOST_NAMES), { freq: 3 }), 'b.yaml': fc.constant(null), 'sub/c.yml': fc.option(fc.constantFrom(...HOST_NAMES), { freq: 3 }) }),
+  documentHost: fc.record({
+    'a.yaml': fc.option(fc.constantFrom(...HOST_NAMES), { freq: 3 }),
+    'b.yaml': fc.constant(null),
+    'sub/c.yml': fc.option(fc.constantFrom(...HOST_NAMES), { freq: 3 }),
+  }),
   containers: fc.uniqueArray(containerArb, { maxLength: 6, selector: (c) => `${c.file}/${c.name}` }),
   lock: fc.constantFrom(...LOCKS),
 });
@@ -139,19 +165,58 @@ function namedHosts(c: Case): string[] {
   return [...names].sort();
 }
 
-const web = (over: Partial<ContainerDef>): ContainerDef => ({ name: 'web', file: 'a.yaml', host: null, ip: 2, ip6: false, ports: [], ...over });
+const web = (over: Partial<ContainerDef>): ContainerDef => ({
+  name: 'web',
+  file: 'a.yaml',
+  host: null,
+  ip: 2,
+  ip6: false,
+  ports: [],
+  ...over,
+});
 const noDocumentHost = { 'a.yaml': null, 'b.yaml': null, 'sub/c.yml': null };
 const EXAMPLES: (Case & { lock: string | null })[] = [
   // interface-not-allowed: em2 on a host that allows em0 only.
-  { hosts: [{ name: 'www1', gateway: 'em0', interfaces: ['em0'], pool: null }], documentHost: noDocumentHost, containers: [web({ ports: ['em2:80:80'] })], lock: null },
+  {
+    hosts: [{ name: 'www1', gateway: 'em0', interfaces: ['em0'], pool: null }],
+    documentHost: noDocumentHost,
+    containers: [web({ ports: ['em2:80:80'] })],
+    lock: null,
+  },
   // port-conflict across files, on an undeclared gateway.
-  { hosts: [], documentHost: noDocumentHost, containers: [web({ ports: ['8080'] }), web({ name: 'api', file: 'b.yaml', ip: 3, ports: ['8080:80/udp', '8080'] })], lock: null },
+  {
+    hosts: [],
+    documentHost: noDocumentHost,
+    containers: [web({ ports: ['8080'] }), web({ name: 'api', file: 'b.yaml', ip: 3, ports: ['8080:80/udp', '8080'] })],
+    lock: null,
+  },
   // host-undeclared.
-  { hosts: [{ name: 'db1', gateway: null, interfaces: null, pool: null }, { name: 'db2', gateway: 'em0', interfaces: null, pool: null }], documentHost: noDocumentHost, containers: [web({ host: 'db3' })], lock: null },
+  {
+    hosts: [
+      { name: 'db1', gateway: null, interfaces: null, pool: null },
+      { name: 'db2', gateway: 'em0', interfaces: null, pool: null },
+    ],
+    documentHost: noDocumentHost,
+    containers: [web({ host: 'db3' })],
+    lock: null,
+  },
   // container-without-host, once although two hosts are checked.
-  { hosts: [{ name: 'db1', gateway: 'em0', interfaces: null, pool: null }, { name: 'db2', gateway: 'em0', interfaces: null, pool: null }], documentHost: noDocumentHost, containers: [web({ ports: ['8080'] })], lock: null },
+  {
+    hosts: [
+      { name: 'db1', gateway: 'em0', interfaces: null, pool: null },
+      { name: 'db2', gateway: 'em0', interfaces: null, pool: null },
+    ],
+    documentHost: noDocumentHost,
+    containers: [web({ ports: ['8080'] })],
+    lock: null,
+  },
   // lock-syntax.
-  { hosts: [], documentHost: noDocumentHost, containers: [web({ ports: ['{docker: "80"}'] })], lock: '{"version": 1, "entries": [' },
+  {
+    hosts: [],
+    documentHost: noDocumentHost,
+    containers: [web({ ports: ['{docker: "80"}'] })],
+    lock: '{"version": 1, "entries": [',
+  },
 ];
 
 const key = (d: Diagnostic): string => `${d.code} ${d.file}:${d.line}:${d.column}`;
@@ -174,7 +239,13 @@ describe('validate and compile agree (property)', () => {
           const declared = c.hosts.some((h) => h.name === host && h.gateway !== null);
           const outcome = compileSources(
             sources,
-            { host: names.length > 1 ? host : undefined, gateway: declared ? undefined : 'gw9', dialect: 'freebsd', frozen: false, anchor: 'pfexpose' },
+            {
+              host: names.length > 1 ? host : undefined,
+              gateway: declared ? undefined : 'gw9',
+              dialect: 'freebsd',
+              frozen: false,
+              anchor: 'pfexpose',
+            },
             c.lock,
           );
           for (const k of errorKeys(outcome.diagnostics)) union.add(k);
@@ -195,6 +266,13 @@ describe('validate and compile agree (property)', () => {
     // The generator must reach both verdicts and the checks this is about, or the property says little.
     expect(refused).toBeGreaterThan(10);
     expect(accepted).toBeGreaterThan(10);
-    for (const code of ['port-conflict', 'interface-not-allowed', 'host-undeclared', 'container-without-host', 'lock-syntax']) expect(codes).toContain(code);
+    for (const code of [
+      'port-conflict',
+      'interface-not-allowed',
+      'host-undeclared',
+      'container-without-host',
+      'lock-syntax',
+    ])
+      expect(codes).toContain(code);
   }, 120_000);
 });

@@ -51,7 +51,9 @@ describe('pfexpose validate (in process)', () => {
 
   it('prints github annotations', async () => {
     const result = await run(['validate', '--format', 'github', `${FIXTURES}/invalid/ports.yaml`]);
-    expect(result.stdout).toContain(`::error file=${FIXTURES}/invalid/ports.yaml,line=6,col=9,endLine=6,endColumn=10,title=port-zero::`);
+    expect(result.stdout).toContain(
+      `::error file=${FIXTURES}/invalid/ports.yaml,line=6,col=9,endLine=6,endColumn=10,title=port-zero::`,
+    );
   });
 
   it('exits 2 on a usage error', async () => {
@@ -73,7 +75,9 @@ describe('pfexpose validate (in process)', () => {
     const file = `${FIXTURES}/invalid/sctp.yaml`;
     const result = await run(['validate', '--format', 'json', file]);
     expect(result.code).toBe(1);
-    const parsed = JSON.parse(result.stdout) as { diagnostics: Array<{ code: string; severity: string; file: string; line: number; column: number }> };
+    const parsed = JSON.parse(result.stdout) as {
+      diagnostics: Array<{ code: string; severity: string; file: string; line: number; column: number }>;
+    };
     expect(parsed.diagnostics.map((d) => [d.severity, d.code, d.line, d.column])).toEqual([
       ['error', 'port-sctp-translation', 10, 9],
       ['error', 'port-sctp-translation', 11, 9],
@@ -90,7 +94,11 @@ describe('pfexpose validate (in process)', () => {
   it('reports a loopback entry at its line in json: a warning while the stack is undeclared, an error for vnet', async () => {
     const undeclared = await run(['validate', '--format', 'json', `${FIXTURES}/stack/undeclared.yaml`]);
     expect(undeclared.code).toBe(0);
-    const warnings = (JSON.parse(undeclared.stdout) as { diagnostics: Array<{ code: string; severity: string; file: string; line: number; column: number }> }).diagnostics;
+    const warnings = (
+      JSON.parse(undeclared.stdout) as {
+        diagnostics: Array<{ code: string; severity: string; file: string; line: number; column: number }>;
+      }
+    ).diagnostics;
     expect(warnings.map((d) => [d.severity, d.code, d.file, d.line, d.column])).toEqual([
       ['warning', 'loopback-shared-stack', `${FIXTURES}/stack/undeclared.yaml`, 10, 9],
       ['warning', 'loopback-shared-stack', `${FIXTURES}/stack/undeclared.yaml`, 11, 9],
@@ -99,13 +107,17 @@ describe('pfexpose validate (in process)', () => {
     ]);
     const declared = await run(['validate', '--format', 'json', `${FIXTURES}/stack/declared.yaml`]);
     expect(declared.code).toBe(1);
-    const errors = (JSON.parse(declared.stdout) as { diagnostics: Array<{ code: string; severity: string; line: number }> }).diagnostics;
+    const errors = (
+      JSON.parse(declared.stdout) as { diagnostics: Array<{ code: string; severity: string; line: number }> }
+    ).diagnostics;
     expect(errors.map((d) => [d.severity, d.code, d.line])).toEqual([['error', 'loopback-vnet', 14]]);
   });
 
   it('exits 1 on a path that does not exist', async () => {
     const result = await run(['validate', 'no/such/dir']);
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe('pfexpose: no/such/dir: error path-not-found no such file or directory: check the path; give a manifest file or a directory that holds *.yaml files\n');
+    expect(result.stdout).toBe(
+      'pfexpose: no/such/dir: error path-not-found no such file or directory: check the path; give a manifest file or a directory that holds *.yaml files\n',
+    );
   });
 });

@@ -7,7 +7,13 @@ import { manifestCodes } from '../../src/diagnostics/codes-manifest.js';
 const tables = readdirSync('src/diagnostics')
   .filter((f) => /^codes-.+\.ts$/.test(f))
   .sort()
-  .map((f) => [f, [...readFileSync(`src/diagnostics/${f}`, 'utf8').matchAll(/^ {2}'([a-z0-9-]+)': \{/gm)].map((m) => m[1] ?? '')] as const);
+  .map(
+    (f) =>
+      [
+        f,
+        [...readFileSync(`src/diagnostics/${f}`, 'utf8').matchAll(/^ {2}'([a-z0-9-]+)': \{/gm)].map((m) => m[1] ?? ''),
+      ] as const,
+  );
 
 describe('the code registry', () => {
   const all = tables.flatMap(([, codes]) => codes);

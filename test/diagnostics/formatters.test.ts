@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import { atPath, COMMAND_LINE, diagnosticPlace, sortDiagnostics } from '../../src/diagnostics/diagnostic.js';
 import { atCommandLine } from '../../src/model/located.js';
-import { escapeGithubData, escapeGithubProperty, formatGithub, formatValidateGithub } from '../../src/diagnostics/format-github.js';
+import {
+  escapeGithubData,
+  escapeGithubProperty,
+  formatGithub,
+  formatValidateGithub,
+} from '../../src/diagnostics/format-github.js';
 import { formatJson } from '../../src/diagnostics/format-json.js';
 import { formatSummary, formatText } from '../../src/diagnostics/format-text.js';
 
@@ -144,12 +149,19 @@ describe('formatGithub', () => {
 });
 
 describe('a diagnostic about a command-line option (no place in a file)', () => {
-  const unknownHost = atCommandLine('unknown-host', '--host db3 is not a host of these manifests; known hosts: db1 (h.yaml:3:3); did you mean db1?', 'pass one of the known hosts');
+  const unknownHost = atCommandLine(
+    'unknown-host',
+    '--host db3 is not a host of these manifests; known hosts: db1 (h.yaml:3:3); did you mean db1?',
+    'pass one of the known hosts',
+  );
 
   it('text: said as pfexpose: error CODE message, never at <command line>:1:1, and without a code frame', () => {
     for (const codeFrame of [false, true]) {
       const out = formatText([unknownHost], { codeFrame, sources: new Map([[COMMAND_LINE, 'x']]) });
-      expect(out.split('\n')[0]).toBe('pfexpose: error unknown-host --host db3 is not a host of these manifests; known hosts: db1 (h.yaml:3:3); did you mean db1?' + (codeFrame ? '' : ' (hint: pass one of the known hosts)'));
+      expect(out.split('\n')[0]).toBe(
+        'pfexpose: error unknown-host --host db3 is not a host of these manifests; known hosts: db1 (h.yaml:3:3); did you mean db1?' +
+          (codeFrame ? '' : ' (hint: pass one of the known hosts)'),
+      );
       expect(out).not.toContain('<command line>');
       expect(out).not.toContain(' | ');
     }
@@ -166,20 +178,49 @@ describe('a diagnostic about a command-line option (no place in a file)', () => 
   });
 
   it('github: an annotation of the run, without file or line', () => {
-    expect(formatGithub([unknownHost])).toBe(`::error title=unknown-host::${escapeGithubData(`${unknownHost.message}\n${unknownHost.hint ?? ''}`)}\n`);
+    expect(formatGithub([unknownHost])).toBe(
+      `::error title=unknown-host::${escapeGithubData(`${unknownHost.message}\n${unknownHost.hint ?? ''}`)}\n`,
+    );
   });
 
   it('sorts before every diagnostic of a file', () => {
-    expect(sortDiagnostics([error, unknownHost, { ...error, file: '+early.yaml' }]).map((d) => d.file)).toEqual([COMMAND_LINE, '+early.yaml', 'examples/web.yaml']);
+    expect(sortDiagnostics([error, unknownHost, { ...error, file: '+early.yaml' }]).map((d) => d.file)).toEqual([
+      COMMAND_LINE,
+      '+early.yaml',
+      'examples/web.yaml',
+    ]);
   });
 });
 
 describe('path diagnostics (a path given on the command line, no line in it)', () => {
-  const missing = atPath('path-not-found', 'no,such:dir', 'no such file or directory: check the path', 'give a directory');
+  const missing = atPath(
+    'path-not-found',
+    'no,such:dir',
+    'no such file or directory: check the path',
+    'give a directory',
+  );
   const cases: [string, { format: (d: Diagnostic[]) => string; want: string }][] = [
-    ['text: the path the way Unix tools say it, never FILE:1:1', { format: (d) => formatText(d), want: 'pfexpose: no,such:dir: error path-not-found no such file or directory: check the path (hint: give a directory)\n' }],
-    ['text with a code frame: no frame, the hint below', { format: (d) => formatText(d, { codeFrame: true, sources: new Map([['no,such:dir', 'x\n']]) }), want: 'pfexpose: no,such:dir: error path-not-found no such file or directory: check the path\n  hint: give a directory\n' }],
-    ['github: a run-level annotation, the path in its message, no line', { format: (d) => formatGithub(d), want: '::error title=path-not-found::no,such:dir: no such file or directory: check the path%0Agive a directory\n' }],
+    [
+      'text: the path the way Unix tools say it, never FILE:1:1',
+      {
+        format: (d) => formatText(d),
+        want: 'pfexpose: no,such:dir: error path-not-found no such file or directory: check the path (hint: give a directory)\n',
+      },
+    ],
+    [
+      'text with a code frame: no frame, the hint below',
+      {
+        format: (d) => formatText(d, { codeFrame: true, sources: new Map([['no,such:dir', 'x\n']]) }),
+        want: 'pfexpose: no,such:dir: error path-not-found no such file or directory: check the path\n  hint: give a directory\n',
+      },
+    ],
+    [
+      'github: a run-level annotation, the path in its message, no line',
+      {
+        format: (d) => formatGithub(d),
+        want: '::error title=path-not-found::no,such:dir: no such file or directory: check the path%0Agive a directory\n',
+      },
+    ],
   ];
   it.each(cases)('%s', (_name, { format, want }) => {
     expect(format([missing])).toBe(want);
@@ -187,7 +228,18 @@ describe('path diagnostics (a path given on the command line, no line in it)', (
 
   it('json keeps every key, with line and column 0', () => {
     expect(JSON.parse(formatJson([missing]))).toEqual({
-      diagnostics: [{ code: 'path-not-found', severity: 'error', message: 'no such file or directory: check the path', file: 'no,such:dir', line: 0, column: 0, endLine: 0, endColumn: 0 }],
+      diagnostics: [
+        {
+          code: 'path-not-found',
+          severity: 'error',
+          message: 'no such file or directory: check the path',
+          file: 'no,such:dir',
+          line: 0,
+          column: 0,
+          endLine: 0,
+          endColumn: 0,
+        },
+      ],
     });
   });
 

@@ -63,7 +63,9 @@ function start(args: string[]): Started {
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done, stderr: () => stderr };
 }
 
@@ -159,7 +161,11 @@ const HOLDS: Record<Moment, SimControl> = {
  * held (waiting for pfexpose to say it received each handled one), then lets pfctl go on.
  * Returns the run and the pid of the pfctl run that was held.
  */
-async function interrupt(args: string[], moment: Moment, signals: NodeJS.Signals[]): Promise<{ run: Run; heldPid: number }> {
+async function interrupt(
+  args: string[],
+  moment: Moment,
+  signals: NodeJS.Signals[],
+): Promise<{ run: Run; heldPid: number }> {
   await sim.setControl(HOLDS[moment]);
   await sim.hold(true);
   const apply = start(args);
@@ -205,34 +211,39 @@ const CASES: [NodeJS.Signals, Moment, NodeJS.Signals[]][] = [
 ];
 
 describe('apply interrupted while pfctl works on a ruleset larger than a pipe holds', () => {
-  it.each(CASES)('%s during %s: pf holds the old ruleset or the complete new one, never a prefix', async (signal, moment, signals) => {
-    // 1h: the longest --pfctl-timeout there is, accepted.
-    const { run } = await interrupt(['apply', 'big', '--pfctl-timeout', '1h'], moment, signals);
-    const after = await anchorLines();
-    // The property: one of the two complete rulesets.
-    expect([oldLines, bigLines]).toContainEqual(after);
-    if (moment === 'the dry run') {
-      // Stopped before the load: no load ever started.
-      expect(after).toEqual(oldLines);
-      expect(await sim.loadCalls()).toEqual([]);
-    } else {
-      // pfctl had the whole file before it read a byte: the load went through whole.
-      expect(after).toEqual(bigLines);
-    }
-    if (signal === 'SIGKILL') {
-      expect(run.signal).toBe('SIGKILL');
-      return;
-    }
-    if (moment === 'the dry run') {
-      expect(run.code, run.stderr).toBe(1);
-      expect(run.stderr).toContain(`interrupted by ${signal} before the load: nothing was loaded`);
-    } else {
-      // The transaction ran to its end: read back, recorded, exit 0.
-      expect(run.code, run.stderr).toBe(0);
-      expect(run.stderr).toContain(`${signal} came when the transaction could no longer stop before its load: it ran to its end before exiting (exit 0)`);
-      expect(normalizedLines(await recordedRuleset())).toEqual(bigLines);
-    }
-  });
+  it.each(CASES)(
+    '%s during %s: pf holds the old ruleset or the complete new one, never a prefix',
+    async (signal, moment, signals) => {
+      // 1h: the longest --pfctl-timeout there is, accepted.
+      const { run } = await interrupt(['apply', 'big', '--pfctl-timeout', '1h'], moment, signals);
+      const after = await anchorLines();
+      // The property: one of the two complete rulesets.
+      expect([oldLines, bigLines]).toContainEqual(after);
+      if (moment === 'the dry run') {
+        // Stopped before the load: no load ever started.
+        expect(after).toEqual(oldLines);
+        expect(await sim.loadCalls()).toEqual([]);
+      } else {
+        // pfctl had the whole file before it read a byte: the load went through whole.
+        expect(after).toEqual(bigLines);
+      }
+      if (signal === 'SIGKILL') {
+        expect(run.signal).toBe('SIGKILL');
+        return;
+      }
+      if (moment === 'the dry run') {
+        expect(run.code, run.stderr).toBe(1);
+        expect(run.stderr).toContain(`interrupted by ${signal} before the load: nothing was loaded`);
+      } else {
+        // The transaction ran to its end: read back, recorded, exit 0.
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stderr).toContain(
+          `${signal} came when the transaction could no longer stop before its load: it ran to its end before exiting (exit 0)`,
+        );
+        expect(normalizedLines(await recordedRuleset())).toEqual(bigLines);
+      }
+    },
+  );
 
   it('SIGKILL mid-read: pfctl still loads the whole file; the load directory left behind is removed by the next load, nothing else', async () => {
     const { heldPid } = await interrupt(['apply', 'big'], 'the load, mid-read', ['SIGKILL']);
@@ -243,7 +254,7 @@ describe('apply interrupted while pfctl works on a ruleset larger than a pipe ho
     // The killed run had written the file in full before pfctl started.
     expect(await readFile(join(work, 'tmp', left[0]!, 'ruleset.conf'), 'utf8')).toBe(bigText);
     expect(isGone(heldPid)).toBe(true);
-    await writeFile(join(work, 'tmp', 'unrelated.txt'), 'not pfexpose\'s\n');
+    await writeFile(join(work, 'tmp', 'unrelated.txt'), "not pfexpose's\n");
     await sim.setControl({});
     const next = await start(['apply', 'old']).done;
     expect(next.code, next.stderr).toBe(0);
@@ -260,17 +271,16 @@ describe('apply interrupted while pfctl works on a ruleset larger than a pipe ho
 });
 
 describe('--pfctl-timeout', () => {
-  it.each([
-    ['apply', 'big'],
-    ['rollback'],
-    ['confirm'],
-  ])('%s: 2147483648 ms is a usage error (Node would fire its timer at once), before pfctl runs', async (...command) => {
-    for (const value of ['2147483648', '2147483648ms', '2h']) {
-      const run = await start([...command, '--pfctl-timeout', value]).done;
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain(`--pfctl-timeout ${value} is out of range: use 1ms to 1h`);
-    }
-    expect(await sim.calls()).toEqual([]);
-    expect(await anchorLines()).toEqual(oldLines);
-  });
+  it.each([['apply', 'big'], ['rollback'], ['confirm']])(
+    '%s: 2147483648 ms is a usage error (Node would fire its timer at once), before pfctl runs',
+    async (...command) => {
+      for (const value of ['2147483648', '2147483648ms', '2h']) {
+        const run = await start([...command, '--pfctl-timeout', value]).done;
+        expect(run.code).toBe(2);
+        expect(run.stderr).toContain(`--pfctl-timeout ${value} is out of range: use 1ms to 1h`);
+      }
+      expect(await sim.calls()).toEqual([]);
+      expect(await anchorLines()).toEqual(oldLines);
+    },
+  );
 });

@@ -73,7 +73,11 @@ afterEach(async () => {
 });
 
 function start(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: work,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -195,13 +199,18 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect([0, 2], plan.stderr).toContain(plan.code);
     const run = await pfexpose('apply', 'plan-openbsd.json');
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('plan-openbsd.json: the plan was made with --dialect openbsd: apply drives FreeBSD\'s pfctl');
+    expect(run.stderr).toContain(
+      "plan-openbsd.json: the plan was made with --dialect openbsd: apply drives FreeBSD's pfctl",
+    );
     expect(await sim.loadCalls()).toEqual([]);
   });
 
   it('writes the lock file only once the apply succeeded', async () => {
     await mkdir(join(work, 'm3'));
-    await writeFile(join(work, 'm3', 'web.yaml'), 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    syntax: docker\n    ports:\n      - "80"\n');
+    await writeFile(
+      join(work, 'm3', 'web.yaml'),
+      'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    syntax: docker\n    ports:\n      - "80"\n',
+    );
     const lock = join(work, 'm3', 'pfexpose.lock.json');
     await sim.setEnabled(false);
     const refused = await pfexpose('apply', 'm3');
@@ -214,7 +223,9 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stderr).toContain(`updated ${join('m3', 'pfexpose.lock.json')}`);
     expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ version: 1 });
-    expect(await anchorLines()).toContain('rdr inet proto tcp from any to (self) port = 49000 tag pfexpose -> 10.0.0.2 port 80');
+    expect(await anchorLines()).toContain(
+      'rdr inet proto tcp from any to (self) port = 49000 tag pfexpose -> 10.0.0.2 port 80',
+    );
   });
 
   it('asks route(8) for the gateway only when an entry needs it, and says so when there is none', async () => {
@@ -229,7 +240,9 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     const found = await pfexpose('apply', 'a');
     expect(found.code, found.stderr).toBe(0);
     expect(found.stderr).toContain('gateway interface em0');
-    expect(await anchorLines()).toContain('rdr on em0 inet proto tcp from any to (em0) port = 9000 tag pfexpose -> 10.0.0.9 port 90');
+    expect(await anchorLines()).toContain(
+      'rdr on em0 inet proto tcp from any to (em0) port = 9000 tag pfexpose -> 10.0.0.9 port 90',
+    );
   });
 
   it('recovers from kill -9 of pfexpose during a load: the restart takes the stale lock over', async () => {
@@ -264,11 +277,18 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     const log = join(work, 'loads.log');
     const pfctl = await pfctlWrapper(
       'pfctl-logging',
-      ['[ "$LOAD" = yes ] && echo "start $$" >> "$WRAP_LOG"', '"$SIM" "$@"', 'rc=$?', '[ "$LOAD" = yes ] && echo "end $$" >> "$WRAP_LOG"', 'exit $rc'].join('\n'),
+      [
+        '[ "$LOAD" = yes ] && echo "start $$" >> "$WRAP_LOG"',
+        '"$SIM" "$@"',
+        'rc=$?',
+        '[ "$LOAD" = yes ] && echo "end $$" >> "$WRAP_LOG"',
+        'exit $rc',
+      ].join('\n'),
     );
     const wrapped = { PFEXPOSE_PFCTL: pfctl, WRAP_LOG: log };
     await sim.setControl({ hangMs: 4000, hangOn: ['load'] });
-    const loading = async (): Promise<string[]> => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '') : []);
+    const loading = async (): Promise<string[]> =>
+      existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '') : [];
     const first = start(['apply', 'a'], wrapped);
     expect(await waitFor(async () => (await loading()).length > 0, 15_000)).toBe(true);
 
@@ -330,7 +350,9 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     await done;
     process.kill(Number((await readFile(mark, 'utf8')).trim()), 'SIGKILL');
     // The watchdog started before the load puts a back at the deadline.
-    expect(await waitFor(() => Promise.resolve(!existsSync(join(work, 'state', 'pending-confirm.json'))), 20_000)).toBe(true);
+    expect(await waitFor(() => Promise.resolve(!existsSync(join(work, 'state', 'pending-confirm.json'))), 20_000)).toBe(
+      true,
+    );
     expect(await anchorLines()).toEqual(await compiled('a'));
     const current = JSON.parse(await readFile(join(work, 'state', 'current.json'), 'utf8')) as { kind: string };
     expect(current.kind).toBe('confirm-revert');
@@ -364,7 +386,12 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(confirm.code).toBe(1);
     expect(confirm.stderr).toContain('nothing awaits confirmation');
     const watchdogLog = join(work, 'state', 'confirm-watchdog.log');
-    expect(await waitFor(async () => existsSync(watchdogLog) && (await readFile(watchdogLog, 'utf8')).includes('nothing to revert'), 10_000)).toBe(true);
+    expect(
+      await waitFor(
+        async () => existsSync(watchdogLog) && (await readFile(watchdogLog, 'utf8')).includes('nothing to revert'),
+        10_000,
+      ),
+    ).toBe(true);
     const next = await pfexpose('apply', 'b');
     expect(next.code, next.stderr).toBe(0);
     expect(await anchorLines()).toEqual(await compiled('b'));
@@ -376,7 +403,9 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(trial.code, trial.stderr).toBe(0);
     expect(trial.stdout).toContain('awaiting confirmation: run pfexpose confirm before');
     expect(await anchorLines()).toEqual(await compiled('b'));
-    expect(await waitFor(() => Promise.resolve(!existsSync(join(work, 'state', 'pending-confirm.json'))), 10_000)).toBe(true);
+    expect(await waitFor(() => Promise.resolve(!existsSync(join(work, 'state', 'pending-confirm.json'))), 10_000)).toBe(
+      true,
+    );
     expect(await anchorLines()).toEqual(await compiled('a'));
     const late = await pfexpose('confirm');
     expect(late.code).toBe(1);
@@ -407,10 +436,14 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     const back = await pfexpose('rollback');
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toContain('rolled back anchor "pfexpose" to the ruleset applied at');
-    expect(back.stdout).toContain('- rdr on em0 inet proto tcp from any to (em0) port = 5432 tag pfexpose -> 10.0.0.3 port 5432');
+    expect(back.stdout).toContain(
+      '- rdr on em0 inet proto tcp from any to (em0) port = 5432 tag pfexpose -> 10.0.0.3 port 5432',
+    );
     expect(await anchorLines()).toEqual(await compiled('a'));
     // The agent holds a rollback only while it watches the manifests the rollback took out.
-    expect(back.stdout).toContain('until its manifests change, if they are the ones this rollback took out; watching other manifests, it applies them');
+    expect(back.stdout).toContain(
+      'until its manifests change, if they are the ones this rollback took out; watching other manifests, it applies them',
+    );
     expect(back.stdout).not.toContain('pfexpose watch, if it runs, keeps this ruleset');
   });
 

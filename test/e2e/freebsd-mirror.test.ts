@@ -39,7 +39,10 @@ anchor "${ANCHOR}" all
 
 /** The script's write_manifest: tcp PORT -> web:8080 (optionally narrowed) and udp 18053 -> web:5353. */
 function manifest(hostPort: number, from?: string): string {
-  const tcp = from === undefined ? `      - "${hostPort}:${WEB_PORT}"\n` : `      - docker: "${hostPort}:${WEB_PORT}"\n        from: [${from}]\n`;
+  const tcp =
+    from === undefined
+      ? `      - "${hostPort}:${WEB_PORT}"\n`
+      : `      - docker: "${hostPort}:${WEB_PORT}"\n        from: [${from}]\n`;
   return `version: 1\nsyntax: docker\ncontainers:\n  web:\n    ip: ${WEB_IP}\n    ports:\n${tcp}      - "${PUBLISHED_UDP}:${UDP_PORT}/udp"\n`;
 }
 
@@ -89,7 +92,13 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'pfexpose-freebsd-mirror-'));
   await mkdir(join(work, 'manifests'));
   await mkdir(join(work, 'examples'));
-  env = { ...(process.env as Record<string, string>), ...sim.env, PFEXPOSE_PFCTL: PFCTL_SIM, PFEXPOSE_ROUTE: ROUTE_SIM, NO_COLOR: '1' };
+  env = {
+    ...(process.env as Record<string, string>),
+    ...sim.env,
+    PFEXPOSE_PFCTL: PFCTL_SIM,
+    PFEXPOSE_ROUTE: ROUTE_SIM,
+    NO_COLOR: '1',
+  };
 });
 
 afterAll(async () => {
@@ -116,16 +125,46 @@ describe('test/e2e/freebsd.sh, mirrored against the pfctl simulator', () => {
     const nat = pfctl(['-a', ANCHOR, '-P', '-sn']);
     const filter = pfctl(['-a', ANCHOR, '-P', '-sr']);
     // The script's `has` patterns, one for one.
-    expect(nat).toMatch(new RegExp(`^rdr inet proto tcp from any to \\(self\\) port = ${PUBLISHED_PORT} tag pfexpose(_[0-9a-f]+)? -> ${WEB_IP} port ${WEB_PORT}$`, 'm'));
-    expect(nat).toMatch(new RegExp(`^rdr inet proto udp from any to \\(self\\) port = ${PUBLISHED_UDP} tag pfexpose(_[0-9a-f]+)? -> ${WEB_IP} port ${UDP_PORT}$`, 'm'));
-    expect(filter).toMatch(new RegExp(`^pass in quick inet proto tcp from any to ${WEB_IP} port = ${WEB_PORT} flags S/SA keep state label "${TCP_LABEL}" tagged pfexpose`, 'm'));
-    expect(filter).toMatch(new RegExp(`^pass in quick inet proto udp from any to ${WEB_IP} port = ${UDP_PORT} keep state label "${UDP_LABEL}" tagged pfexpose`, 'm'));
+    expect(nat).toMatch(
+      new RegExp(
+        `^rdr inet proto tcp from any to \\(self\\) port = ${PUBLISHED_PORT} tag pfexpose(_[0-9a-f]+)? -> ${WEB_IP} port ${WEB_PORT}$`,
+        'm',
+      ),
+    );
+    expect(nat).toMatch(
+      new RegExp(
+        `^rdr inet proto udp from any to \\(self\\) port = ${PUBLISHED_UDP} tag pfexpose(_[0-9a-f]+)? -> ${WEB_IP} port ${UDP_PORT}$`,
+        'm',
+      ),
+    );
+    expect(filter).toMatch(
+      new RegExp(
+        `^pass in quick inet proto tcp from any to ${WEB_IP} port = ${WEB_PORT} flags S/SA keep state label "${TCP_LABEL}" tagged pfexpose`,
+        'm',
+      ),
+    );
+    expect(filter).toMatch(
+      new RegExp(
+        `^pass in quick inet proto udp from any to ${WEB_IP} port = ${UDP_PORT} keep state label "${UDP_LABEL}" tagged pfexpose`,
+        'm',
+      ),
+    );
   });
 
   it('step 2: ... and a pass out rule per exposure, for the forwarded leg under block all', () => {
     const filter = pfctl(['-a', ANCHOR, '-P', '-sr']);
-    expect(filter).toMatch(new RegExp(`^pass out quick inet proto tcp from any to ${WEB_IP} port = ${WEB_PORT} flags S/SA keep state label "${TCP_LABEL}" tagged pfexpose`, 'm'));
-    expect(filter).toMatch(new RegExp(`^pass out quick inet proto udp from any to ${WEB_IP} port = ${UDP_PORT} keep state label "${UDP_LABEL}" tagged pfexpose`, 'm'));
+    expect(filter).toMatch(
+      new RegExp(
+        `^pass out quick inet proto tcp from any to ${WEB_IP} port = ${WEB_PORT} flags S/SA keep state label "${TCP_LABEL}" tagged pfexpose`,
+        'm',
+      ),
+    );
+    expect(filter).toMatch(
+      new RegExp(
+        `^pass out quick inet proto udp from any to ${WEB_IP} port = ${UDP_PORT} keep state label "${UDP_LABEL}" tagged pfexpose`,
+        'm',
+      ),
+    );
   });
 
   it('steps 3 and 5: every pass rule admits what an rdr rule of the same exposure tagged (tcp and udp)', () => {
@@ -138,7 +177,9 @@ describe('test/e2e/freebsd.sh, mirrored against the pfctl simulator', () => {
       const rdr = nat.find((line) => line.includes(`proto ${protocol} `) && line.includes(`port = ${port} `));
       const tag = / tag (\S+) /.exec(rdr ?? '')?.[1];
       expect(tag, `the ${protocol} rdr rule`).toBeDefined();
-      const passes = filter.filter((line) => line.includes(`proto ${protocol} `) && line.includes(`to ${WEB_IP} port = ${containerPort} `));
+      const passes = filter.filter(
+        (line) => line.includes(`proto ${protocol} `) && line.includes(`to ${WEB_IP} port = ${containerPort} `),
+      );
       expect(passes.length).toBeGreaterThan(0);
       for (const pass of passes) expect(pass).toMatch(new RegExp(` tagged ${tag ?? '?'}$`));
     }
@@ -169,7 +210,12 @@ describe('test/e2e/freebsd.sh, mirrored against the pfctl simulator', () => {
     expect(await kills()).toEqual([`-k label -k ${TCP_LABEL}`]);
     // The narrowed rules: the rdr no longer matches a client outside the source, nor does a pass rule.
     const nat = pfctl(['-a', ANCHOR, '-P', '-sn']);
-    expect(nat).toMatch(new RegExp(`^rdr inet proto tcp from ${NARROW_SOURCE.split('.').join('\\.')} to \\(self\\) port = ${PUBLISHED_PORT} `, 'm'));
+    expect(nat).toMatch(
+      new RegExp(
+        `^rdr inet proto tcp from ${NARROW_SOURCE.split('.').join('\\.')} to \\(self\\) port = ${PUBLISHED_PORT} `,
+        'm',
+      ),
+    );
     expect(nat).not.toMatch(new RegExp(`^rdr inet proto tcp from any to \\(self\\) port = ${PUBLISHED_PORT} `, 'm'));
     const tcpPasses = pfctl(['-a', ANCHOR, '-P', '-sr'])
       .split('\n')
@@ -180,7 +226,8 @@ describe('test/e2e/freebsd.sh, mirrored against the pfctl simulator', () => {
 
   it('step 8: validate refuses 8203:80/sctp (exit 1, port-sctp-translation) and accepts 8203:8203/sctp', async () => {
     await mkdir(join(work, 'sctp'), { recursive: true });
-    const sctp = (spec: string): string => `version: 1\nsyntax: docker\ncontainers:\n  s:\n    ip: ${WEB_IP}\n    ports:\n      - "${spec}"\n`;
+    const sctp = (spec: string): string =>
+      `version: 1\nsyntax: docker\ncontainers:\n  s:\n    ip: ${WEB_IP}\n    ports:\n      - "${spec}"\n`;
     await writeFile(join(work, 'sctp', 's.yaml'), sctp('8203:80/sctp'));
     const refused = pfexpose(['validate', join(work, 'sctp')]);
     expect(refused.code).toBe(1);
@@ -191,11 +238,25 @@ describe('test/e2e/freebsd.sh, mirrored against the pfctl simulator', () => {
   });
 
   it('step 9: pfexpose watch moves the port and repairs a flushed anchor; SIGTERM ends it with 0', async () => {
-    const child = spawn(process.execPath, [CLI, 'watch', join(work, 'manifests'), '--state-dir', join(work, 'state'), '--debounce', '200ms', '--interval', '2s'], {
-      cwd: work,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'watch',
+        join(work, 'manifests'),
+        '--state-dir',
+        join(work, 'state'),
+        '--debounce',
+        '200ms',
+        '--interval',
+        '2s',
+      ],
+      {
+        cwd: work,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let log = '';
     child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));

@@ -47,12 +47,18 @@ afterEach(async () => {
 
 function pfexpose(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: work,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })));
+  return new Promise((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })),
+  );
 }
 
 async function anchorLines(): Promise<string[]> {
@@ -92,7 +98,9 @@ describe('plan --live and apply agree', () => {
     expect(fromEnv.code, fromEnv.stderr).toBe(2);
     const apply = await pfexpose(['apply', 'plan.json']);
     expect(apply.code, apply.stderr).toBe(0);
-    expect(await anchorLines()).toContain('rdr on em0 inet proto tcp from any to (em0) port = 9000 tag pfexpose -> 10.0.0.9 port 90');
+    expect(await anchorLines()).toContain(
+      'rdr on em0 inet proto tcp from any to (em0) port = 9000 tag pfexpose -> 10.0.0.9 port 90',
+    );
     const after = await pfexpose(['plan', 'g', '--live', '--route', ROUTE_SIM]);
     expect(after.code, after.stderr).toBe(0);
   });
@@ -104,7 +112,11 @@ describe('plan --live and apply agree', () => {
     expect(plan.ms).toBeLessThan(15_000);
   });
 
-  it.each([['--pfctl', PFCTL_SIM], ['--route', ROUTE_SIM], ['--pfctl-timeout', '5s']])('plan %s without --live is a usage error (exit 1)', async (flag, value) => {
+  it.each([
+    ['--pfctl', PFCTL_SIM],
+    ['--route', ROUTE_SIM],
+    ['--pfctl-timeout', '5s'],
+  ])('plan %s without --live is a usage error (exit 1)', async (flag, value) => {
     const plan = await pfexpose(['plan', 'a', '--base', 'HEAD', flag, value]);
     expect(plan.code).toBe(1);
     expect(plan.stderr).toContain(`${flag} only applies to --live`);
@@ -121,7 +133,9 @@ describe('a refused command leaves no state directory', () => {
     ['confirm, nothing pending', ['confirm'], 1],
   ])('%s', async (_name, args, code) => {
     await sim.setEnabled(false);
-    const run = await pfexpose([...args, ...(args[0] === 'plan' ? [] : ['--state-dir', fresh()])], { PFEXPOSE_STATE_DIR: fresh() });
+    const run = await pfexpose([...args, ...(args[0] === 'plan' ? [] : ['--state-dir', fresh()])], {
+      PFEXPOSE_STATE_DIR: fresh(),
+    });
     expect(run.code).toBe(code);
     expect(existsSync(fresh())).toBe(false);
   });
@@ -136,7 +150,10 @@ describe('a refused command leaves no state directory', () => {
     ['rollback with no history', ['rollback'], 1],
   ])('apply/rollback: %s', async (name, args, code) => {
     await mkdir(join(work, 'bad'));
-    await writeFile(join(work, 'bad', 'x.yaml'), 'version: 1\ncontainers:\n  x:\n    ip: 10.0.0.1\n    ports:\n      - "em0:99999:80"\n');
+    await writeFile(
+      join(work, 'bad', 'x.yaml'),
+      'version: 1\ncontainers:\n  x:\n    ip: 10.0.0.1\n    ports:\n      - "em0:99999:80"\n',
+    );
     if (name === 'hooks missing') await sim.writeMain('pass all flags S/SA keep state\n');
     const run = await pfexpose([...args, '--state-dir', fresh()]);
     expect(run.code, run.stderr).toBe(code);
@@ -181,7 +198,7 @@ describe('apply --confirm with nothing to apply, and confirm', () => {
     expect(confirm.stderr).not.toMatch(/revert/);
   });
 
-  it('confirm --anchor keeps only that anchor\'s window; --lock-wait and its old name --wait both work', async () => {
+  it("confirm --anchor keeps only that anchor's window; --lock-wait and its old name --wait both work", async () => {
     await writeFile(join(work, 'a', 'web.yaml'), WEB.replace('8080', '8081'));
     const trial = await pfexpose(['apply', 'a', '--confirm', '60s', '--lock-wait', '5s']);
     expect(trial.code, trial.stderr).toBe(0);
@@ -197,7 +214,8 @@ describe('apply --confirm with nothing to apply, and confirm', () => {
 
 describe('a command-line problem in apply', () => {
   it('an unknown --host is said as pfexpose: error unknown-host, with did-you-mean, never at <command line>:1:1; no state directory', async () => {
-    const hosts = 'version: 1\nhosts:\n  db1: {}\n  db2: {}\ncontainers:\n  pg:\n    host: db1\n    ip: 10.0.0.5\n    ports:\n      - "em0:5432:5432"\n';
+    const hosts =
+      'version: 1\nhosts:\n  db1: {}\n  db2: {}\ncontainers:\n  pg:\n    host: db1\n    ip: 10.0.0.5\n    ports:\n      - "em0:5432:5432"\n';
     await writeFile(join(work, 'h.yaml'), hosts);
     const run = await pfexpose(['apply', '--host', 'db3', 'h.yaml']);
     expect(run.code, run.stderr).toBe(1);

@@ -15,7 +15,11 @@ const TIMEOUT = 120_000;
 // Each run must answer well inside this: a read that blocked on a FIFO would hit it (status null).
 const RUN_MS = 60_000;
 
-const SECRET_LINES = ['root:$6$SECRETSALT$SECRETHASHabcdefabcdef:19000:0:99999:7:::', 'daemon:*:19000:0:99999:7:::', 'SECRET-LINE-THREE: hidden value'];
+const SECRET_LINES = [
+  'root:$6$SECRETSALT$SECRETHASHabcdefabcdef:19000:0:99999:7:::',
+  'daemon:*:19000:0:99999:7:::',
+  'SECRET-LINE-THREE: hidden value',
+];
 const SECRET = `${SECRET_LINES.join('\n')}\n`;
 const WEB = 'version: 1\ncontainers:\n  web:\n    ip: 10.13.37.10\n    ports: ["8080:80"]\n';
 
@@ -92,7 +96,19 @@ describe('a symbolic link out of the manifest tree (ln -s SECRET m/x.yaml)', () 
       try {
         const child = spawn(
           process.execPath,
-          [join(process.cwd(), 'bin', 'pfexpose.js'), 'watch', 'm', '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', join(root, 'state'), '--log-format', 'json'],
+          [
+            join(process.cwd(), 'bin', 'pfexpose.js'),
+            'watch',
+            'm',
+            '--pfctl',
+            PFCTL_SIM,
+            '--route',
+            ROUTE_SIM,
+            '--state-dir',
+            join(root, 'state'),
+            '--log-format',
+            'json',
+          ],
           { cwd: root, env: { ...sim.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let output = '';
@@ -124,16 +140,61 @@ describe('files that are not regular answer at once', () => {
     ['a FIFO as a manifest', { args: ['validate', 'fifo'], want: /fifo:1:1: error file-not-regular .*FIFO/ }],
     ['/dev/null as a manifest', { args: ['validate', '/dev/null'], want: /file-not-regular .*device/ }],
     ['/dev/zero as a manifest', { args: ['validate', '/dev/zero'], want: /file-not-regular .*device/ }],
-    ['a FIFO as the lock file', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'fifo'], want: /lock-unreadable .*FIFO/ }],
-    ['/dev/zero as the lock file', { args: ['compile', 'good', '--gateway', 'em0', '--lock', '/dev/zero'], want: /lock-unreadable .*device/ }],
-    ['a FIFO for compile --check', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--check', 'fifo'], want: /cannot read --check fifo: .*FIFO/ }],
-    ['/dev/zero for compile --check', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--check', '/dev/zero'], want: /cannot read --check \/dev\/zero: .*device/ }],
-    ['a FIFO for plan --deployed', { args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', 'fifo'], want: /cannot read the deployed state fifo: .*FIFO/ }],
-    ['/dev/zero for plan --deployed', { args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', '/dev/zero'], want: /cannot read the deployed state \/dev\/zero: .*device/ }],
-    ['a foreign file for plan --deployed (not quoted)', { args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', 'secret'], want: /secret holds no pf rule/ }],
-    ['a foreign file as the lock file (not quoted)', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'secret'], want: /lock-syntax/ }],
-    ['a FIFO as the plan of apply', { args: ['apply', 'plan-fifo.json'], want: /cannot read the plan plan-fifo.json: .*FIFO/ }],
-    ['a lock file that is a link loop', { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'loop-a'], want: /lock-unreadable .*link loop/ }],
+    [
+      'a FIFO as the lock file',
+      { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'fifo'], want: /lock-unreadable .*FIFO/ },
+    ],
+    [
+      '/dev/zero as the lock file',
+      { args: ['compile', 'good', '--gateway', 'em0', '--lock', '/dev/zero'], want: /lock-unreadable .*device/ },
+    ],
+    [
+      'a FIFO for compile --check',
+      {
+        args: ['compile', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--check', 'fifo'],
+        want: /cannot read --check fifo: .*FIFO/,
+      },
+    ],
+    [
+      '/dev/zero for compile --check',
+      {
+        args: ['compile', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--check', '/dev/zero'],
+        want: /cannot read --check \/dev\/zero: .*device/,
+      },
+    ],
+    [
+      'a FIFO for plan --deployed',
+      {
+        args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', 'fifo'],
+        want: /cannot read the deployed state fifo: .*FIFO/,
+      },
+    ],
+    [
+      '/dev/zero for plan --deployed',
+      {
+        args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', '/dev/zero'],
+        want: /cannot read the deployed state \/dev\/zero: .*device/,
+      },
+    ],
+    [
+      'a foreign file for plan --deployed (not quoted)',
+      {
+        args: ['plan', 'good', '--gateway', 'em0', '--lock', 'none.lock.json', '--deployed', 'secret'],
+        want: /secret holds no pf rule/,
+      },
+    ],
+    [
+      'a foreign file as the lock file (not quoted)',
+      { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'secret'], want: /lock-syntax/ },
+    ],
+    [
+      'a FIFO as the plan of apply',
+      { args: ['apply', 'plan-fifo.json'], want: /cannot read the plan plan-fifo.json: .*FIFO/ },
+    ],
+    [
+      'a lock file that is a link loop',
+      { args: ['compile', 'good', '--gateway', 'em0', '--lock', 'loop-a'], want: /lock-unreadable .*link loop/ },
+    ],
   ];
   symlinkSync('loop-b', join(root, 'loop-a'));
   symlinkSync('loop-a', join(root, 'loop-b'));
@@ -162,7 +223,11 @@ describe('plan --base: a link committed in the revision', () => {
         // The working tree is fine: the link is replaced there by a real manifest, uncommitted.
         repo.remove('hosts/x.yaml');
         repo.write('hosts/x.yaml', 'version: 1\n');
-        const result = runBuilt(['plan', 'hosts', '--gateway', 'em0', '--base', 'HEAD'], { cwd: repo.dir, timeoutMs: RUN_MS, env: gitEnv });
+        const result = runBuilt(['plan', 'hosts', '--gateway', 'em0', '--base', 'HEAD'], {
+          cwd: repo.dir,
+          timeoutMs: RUN_MS,
+          env: gitEnv,
+        });
         expect(result.code).toBe(1);
         expect(result.stderr).toMatch(/hosts\/x\.yaml at HEAD .*symlink-outside/);
         expectNoSecret(result.stdout + result.stderr);

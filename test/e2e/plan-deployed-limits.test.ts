@@ -12,7 +12,10 @@ let dir: string;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pfexpose-plan-limits-'));
-  writeFileSync(join(dir, 'web.yaml'), 'version: 1\ncontainers:\n  web:\n    ip: 10.13.37.10\n    ports:\n      - em0:8080:80\n');
+  writeFileSync(
+    join(dir, 'web.yaml'),
+    'version: 1\ncontainers:\n  web:\n    ip: 10.13.37.10\n    ports:\n      - em0:8080:80\n',
+  );
 });
 
 afterEach(() => {
@@ -48,7 +51,10 @@ describe('pfexpose plan --deployed past the reader limits', () => {
   }, 120_000);
 
   it('plans 2,000 containers against their own compiled ruleset: no changes, exit 0', () => {
-    const containers = Array.from({ length: 2000 }, (_, i) => `  c${i}:\n    ip: 10.0.${i >> 8}.${(i & 255) || 1}\n    ports:\n      - em0:${10_000 + i}:80\n`);
+    const containers = Array.from(
+      { length: 2000 },
+      (_, i) => `  c${i}:\n    ip: 10.0.${i >> 8}.${i & 255 || 1}\n    ports:\n      - em0:${10_000 + i}:80\n`,
+    );
     writeFileSync(join(dir, 'web.yaml'), `version: 1\ncontainers:\n${containers.join('')}`);
     const compiled = runBuilt(['compile', 'web.yaml', '-o', 'ruleset.conf'], { cwd: dir, timeoutMs: 120_000 });
     expect(compiled.code).toBe(0);

@@ -57,7 +57,10 @@ async function planChange(): Promise<string> {
 
 async function editPlan(edit: (plan: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
   const path = join(work, 'plan.json');
-  await writeFile(path, JSON.stringify(edit(JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>), null, 2));
+  await writeFile(
+    path,
+    JSON.stringify(edit(JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>), null, 2),
+  );
 }
 
 async function expectPfUntouched(before: string, loadsBefore: number): Promise<void> {
@@ -98,7 +101,10 @@ describe('apply PLAN: the plan must be what its manifests compile to', () => {
   it('refuses a plan whose rules were edited without recomputing the fingerprint; pf unchanged', async () => {
     const before = await planChange();
     const loads = (await sim.loadCalls()).length;
-    await editPlan((plan) => ({ ...plan, desired: { ...(plan['desired'] as object), ruleset: 'pass in quick all\n' } }));
+    await editPlan((plan) => ({
+      ...plan,
+      desired: { ...(plan['desired'] as object), ruleset: 'pass in quick all\n' },
+    }));
     const run = pfexpose('apply', 'plan.json');
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('does not match its own fingerprint');
@@ -126,7 +132,9 @@ describe('apply PLAN: the plan must be what its manifests compile to', () => {
     await writeFile(join(work, 'web.yaml'), WEB.replace('8080', '8081'));
     const run = pfexpose('apply', 'plan.json');
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('plan.json: the plan is stale: its inputs changed since it was made (changed: "web.yaml")');
+    expect(run.stderr).toContain(
+      'plan.json: the plan is stale: its inputs changed since it was made (changed: "web.yaml")',
+    );
     expect(run.stderr).toContain('run pfexpose plan -o FILE again');
     expect(run.stderr).not.toMatch(STACK_TRACE);
     await expectPfUntouched(before, loads);

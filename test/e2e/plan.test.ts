@@ -65,7 +65,9 @@ describe('pfexpose plan --base', () => {
     expect(got.stdout).toContain('+ dns udp/inet em0:53 -> 10.13.37.11:53 from any');
     expect(got.stdout).toContain('at hosts/web.yaml:10:');
     expect(got.stdout).toContain('! privileged host port 53 (below 1024) newly exposed');
-    expect(got.stdout).toContain('+rdr on em0 inet proto udp from any to (em0) port = 53 tag pfexpose -> 10.13.37.11 port 53');
+    expect(got.stdout).toContain(
+      '+rdr on em0 inet proto udp from any to (em0) port = 53 tag pfexpose -> 10.13.37.11 port 53',
+    );
     expect(got.stdout).not.toContain('\u001b[');
   });
 
@@ -86,8 +88,16 @@ describe('pfexpose plan --base', () => {
     expect(markdown.stdout).toContain('| added | `dns` | `em0:53` |');
     const json = run(['plan', 'hosts', '--base', 'HEAD~1', '--format', 'json']);
     expect(json.status).toBe(2);
-    const parsed = JSON.parse(json.stdout) as { formatVersion: number; summary: { added: number }; deployed: { source: string; ref: string } };
-    expect(parsed).toMatchObject({ formatVersion: 1, summary: { added: 1 }, deployed: { source: 'base', ref: 'HEAD~1' } });
+    const parsed = JSON.parse(json.stdout) as {
+      formatVersion: number;
+      summary: { added: number };
+      deployed: { source: string; ref: string };
+    };
+    expect(parsed).toMatchObject({
+      formatVersion: 1,
+      summary: { added: 1 },
+      deployed: { source: 'base', ref: 'HEAD~1' },
+    });
   });
 
   it('writes annotations and the job summary for GitHub Actions', () => {
@@ -95,7 +105,9 @@ describe('pfexpose plan --base', () => {
     const summary = join(repo.dir, 'summary.md');
     const got = run(['plan', 'hosts', '--base', 'HEAD', '--format', 'github'], { GITHUB_STEP_SUMMARY: summary });
     expect(got.status).toBe(2);
-    expect(got.stdout).toMatch(/^::warning file=hosts\/web\.yaml,line=10,col=\d+,title=pfexpose%3A exposure added::dns udp/m);
+    expect(got.stdout).toMatch(
+      /^::warning file=hosts\/web\.yaml,line=10,col=\d+,title=pfexpose%3A exposure added::dns udp/m,
+    );
     expect(readFileSync(summary, 'utf8')).toMatch(/^<!-- pfexpose-plan -->\n/);
   });
 
@@ -124,9 +136,12 @@ describe('pfexpose plan --base', () => {
     }
   });
 
-  it('counts compile warnings against GitHub\'s limit of 10 annotations per severity', () => {
+  it("counts compile warnings against GitHub's limit of 10 annotations per severity", () => {
     const mismatches = Array.from({ length: 12 }, (_, i) => `      - "[::1]:${5000 + i}:80"\n`).join('');
-    repo.write('hosts/web.yaml', `${WEB_WITH_DNS}  legacy:\n    ip: 10.13.37.12\n    syntax: docker\n    ports:\n${mismatches}`);
+    repo.write(
+      'hosts/web.yaml',
+      `${WEB_WITH_DNS}  legacy:\n    ip: 10.13.37.12\n    syntax: docker\n    ports:\n${mismatches}`,
+    );
     const got = run(['plan', 'hosts', '--base', 'HEAD', '--format', 'github']);
     expect(got.status).toBe(2);
     const warnings = got.stdout.split('\n').filter((line) => line.startsWith('::warning '));
@@ -134,7 +149,9 @@ describe('pfexpose plan --base', () => {
     // The flagged change (dns on a privileged port, open to all) is annotated first.
     expect(warnings[0]).toContain('title=pfexpose%3A exposure added::dns udp');
     expect(warnings.filter((line) => line.includes('title=family-mismatch'))).toHaveLength(9);
-    expect(got.stdout).toContain('pfexpose plan: 3 more annotations left out (GitHub shows at most 10 per severity in a step)');
+    expect(got.stdout).toContain(
+      'pfexpose plan: 3 more annotations left out (GitHub shows at most 10 per severity in a step)',
+    );
     expect(got.stdout.match(/^hosts\/web\.yaml:\d+:\d+: warning family-mismatch /gm)).toHaveLength(3);
   });
 
@@ -172,7 +189,10 @@ describe('pfexpose plan --deployed', () => {
     return ruleset
       .split('\n')
       .filter((line) => line !== '' && !line.startsWith('#'))
-      .map((line, i) => `@${i} ${line.replace('port = 8080 ->', 'port = http-alt ->')}\n  [ Evaluations: 42        Packets: 7         Bytes: 420         States: 1     ]\n  [ Inserted: uid 0 pid 1234 State Creations: 1     ]`)
+      .map(
+        (line, i) =>
+          `@${i} ${line.replace('port = 8080 ->', 'port = http-alt ->')}\n  [ Evaluations: 42        Packets: 7         Bytes: 420         States: 1     ]\n  [ Inserted: uid 0 pid 1234 State Creations: 1     ]`,
+      )
       .join('\n');
   }
 
@@ -187,7 +207,10 @@ describe('pfexpose plan --deployed', () => {
 
   it('shows unmanaged rules and exits 2', () => {
     const compiled = run(['compile', 'hosts']);
-    writeFileSync(join(repo.dir, 'deployed.txt'), `${verbose(compiled.stdout)}\n@9 block drop in quick on em0 inet proto tcp from any to any port = 23\n`);
+    writeFileSync(
+      join(repo.dir, 'deployed.txt'),
+      `${verbose(compiled.stdout)}\n@9 block drop in quick on em0 inet proto tcp from any to any port = 23\n`,
+    );
     const got = run(['plan', 'hosts', '--deployed', 'deployed.txt']);
     expect(got.status).toBe(2);
     expect(got.stdout).toContain('Unmanaged rules in the anchor');
@@ -195,9 +218,15 @@ describe('pfexpose plan --deployed', () => {
   });
 
   it('exits 1 when the file cannot be read or holds no rules', () => {
-    expect(run(['plan', 'hosts', '--deployed', 'missing.txt'])).toMatchObject({ status: 1, stderr: expect.stringContaining('no such file') });
+    expect(run(['plan', 'hosts', '--deployed', 'missing.txt'])).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('no such file'),
+    });
     writeFileSync(join(repo.dir, 'junk.txt'), 'this is not pf\n');
-    expect(run(['plan', 'hosts', '--deployed', 'junk.txt'])).toMatchObject({ status: 1, stderr: expect.stringContaining('holds no pf rule') });
+    expect(run(['plan', 'hosts', '--deployed', 'junk.txt'])).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('holds no pf rule'),
+    });
   });
 });
 
@@ -234,7 +263,10 @@ describe('pfexpose plan --live (pfctl simulator)', () => {
     expect(got.status).toBe(2);
     const json = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM, '--format', 'json'], sim.env);
     expect(json.status).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ changes: true, unmanaged: [{ kind: 'table', rule: 'table <blocklist>' }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      changes: true,
+      unmanaged: [{ kind: 'table', rule: 'table <blocklist>' }],
+    });
   });
 
   it('exits 1 when the anchor is missing, pf is disabled or pfctl prints an error', async () => {

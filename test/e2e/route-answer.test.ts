@@ -52,11 +52,19 @@ describe('apply: route answers an interface no rule can carry', () => {
     ['any', '  interface: any\n', /"any" is a word of pf's rule grammar/],
     ['em0;', '  interface: em0;\n', /contains ";"/],
     ['24 characters', `  interface: ${'x'.repeat(24)}\n`, /longer than pf's limit of 15 characters/],
-    ['binary', Buffer.from([0x20, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x66, 0x61, 0x63, 0x65, 0x3a, 0x20, 0x65, 0x6d, 0xff, 0x1b, 0x0a]), /interface name "em/],
+    [
+      'binary',
+      Buffer.from([
+        0x20, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x66, 0x61, 0x63, 0x65, 0x3a, 0x20, 0x65, 0x6d, 0xff, 0x1b, 0x0a,
+      ]),
+      /interface name "em/,
+    ],
   ])('%s: exit 1, a message naming route and the fix, nothing loaded', (_name, output, why) => {
     const run = apply(output);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/cannot detect the gateway interface: \S+ -n get default answered with an interface pfexpose cannot put in a pf rule/);
+    expect(run.stderr).toMatch(
+      /cannot detect the gateway interface: \S+ -n get default answered with an interface pfexpose cannot put in a pf rule/,
+    );
     expect(run.stderr).toMatch(why);
     expect(run.stderr).toMatch(/declare the host's gateway in a manifest or pass --gateway IF; nothing was applied/);
     expect(run.stderr).not.toMatch(/bug|internal error/i);

@@ -39,7 +39,13 @@ beforeEach(async () => {
   stateDir = join(work, 'state');
   await mkdir(join(work, 'm'));
   await writeFile(join(work, 'm', 'web.yaml'), WEB);
-  env = { ...sim.env, PFEXPOSE_PFCTL: PFCTL_SIM, PFEXPOSE_ROUTE: ROUTE_SIM, PFEXPOSE_STATE_DIR: stateDir, NO_COLOR: '1' };
+  env = {
+    ...sim.env,
+    PFEXPOSE_PFCTL: PFCTL_SIM,
+    PFEXPOSE_ROUTE: ROUTE_SIM,
+    PFEXPOSE_STATE_DIR: stateDir,
+    NO_COLOR: '1',
+  };
 });
 afterEach(async () => {
   await sim.cleanup();
@@ -65,7 +71,11 @@ describe('pfexpose and its state directory', { timeout: 120_000 }, () => {
     expect(run.code, run.stderr).toBe(0);
     expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(stateDir, 'history'))).mode & 0o777).toBe(0o700);
-    for (const name of ['current.json', 'current.pf', ...(await readdir(join(stateDir, 'history'))).map((n) => join('history', n))]) {
+    for (const name of [
+      'current.json',
+      'current.pf',
+      ...(await readdir(join(stateDir, 'history'))).map((n) => join('history', n)),
+    ]) {
       expect([name, (await stat(join(stateDir, name))).mode & 0o777]).toEqual([name, 0o600]);
     }
   });
@@ -122,12 +132,15 @@ describe('pfexpose and its state directory', { timeout: 120_000 }, () => {
     expect(await anchorLines()).toEqual(before);
   });
 
-  it.each(['9999999999h', '25h'])('apply --confirm %s is a usage error (exit 2), not an internal error', async (duration) => {
-    const run = await pfexpose('apply', 'm', '--gateway', 'em0', '--confirm', duration);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--confirm');
-    expect(run.stderr).toContain('out of range: use 1s to 24h');
-    expect(run.stderr).not.toMatch(/internal error|this is a bug/i);
-    expect((await sim.loadCalls()).length).toBe(0);
-  });
+  it.each(['9999999999h', '25h'])(
+    'apply --confirm %s is a usage error (exit 2), not an internal error',
+    async (duration) => {
+      const run = await pfexpose('apply', 'm', '--gateway', 'em0', '--confirm', duration);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--confirm');
+      expect(run.stderr).toContain('out of range: use 1s to 24h');
+      expect(run.stderr).not.toMatch(/internal error|this is a bug/i);
+      expect((await sim.loadCalls()).length).toBe(0);
+    },
+  );
 });

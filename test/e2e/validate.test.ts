@@ -10,7 +10,12 @@ const BIN = resolve('bin/pfexpose.js');
 const HOSTILE = resolve('test/fixtures/manifests/hostile');
 
 function pfexpose(args: string[], cwd = process.cwd()) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -28,16 +33,30 @@ describe('pfexpose validate (built CLI)', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       diagnostics: [
-        expect.objectContaining({ code: 'family-mismatch', severity: 'warning', file: 'examples/web.yaml', line: 22, column: 11, endLine: 22, endColumn: 14 }),
+        expect.objectContaining({
+          code: 'family-mismatch',
+          severity: 'warning',
+          file: 'examples/web.yaml',
+          line: 22,
+          column: 11,
+          endLine: 22,
+          endColumn: 14,
+        }),
       ],
     });
   });
 
-  it('puts a loopback entry\'s diagnostic at its line in json, and refuses sctp entries that change the port', () => {
+  it("puts a loopback entry's diagnostic at its line in json, and refuses sctp entries that change the port", () => {
     const loopback = pfexpose(['validate', '--format', 'json', 'test/fixtures/manifests/stack/undeclared.yaml']);
     expect(loopback.code).toBe(0);
     expect((JSON.parse(loopback.stdout) as { diagnostics: unknown[] }).diagnostics[0]).toEqual(
-      expect.objectContaining({ code: 'loopback-shared-stack', severity: 'warning', file: 'test/fixtures/manifests/stack/undeclared.yaml', line: 10, column: 9 }),
+      expect.objectContaining({
+        code: 'loopback-shared-stack',
+        severity: 'warning',
+        file: 'test/fixtures/manifests/stack/undeclared.yaml',
+        line: 10,
+        column: 9,
+      }),
     );
     const sctp = pfexpose(['validate', 'test/fixtures/manifests/invalid/sctp.yaml']);
     expect(sctp.code).toBe(1);
@@ -64,7 +83,12 @@ describe('pfexpose validate (built CLI)', () => {
     it('reports every problem, exits 1, never hangs or crashes', () => {
       const result = pfexpose(['validate', 'm'], root);
       expect(result.code).toBe(1);
-      expect(result.stdout.split('\n').filter(Boolean).map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
+      expect(
+        result.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' ').slice(0, 3).join(' ')),
+      ).toEqual([
         'm/big.yaml:1:1: error file-too-large',
         'm/dangling.yaml:1:1: error file-unreadable',
         'm/deep.yaml:2:67: error yaml-too-deep',
@@ -75,7 +99,7 @@ describe('pfexpose validate (built CLI)', () => {
     });
   });
 
-  describe('at a repository root beside other tools\' YAML', () => {
+  describe("at a repository root beside other tools' YAML", () => {
     const root = mkdtempSync(join(tmpdir(), 'pfexpose-e2e-repo-'));
     afterAll(() => rmSync(root, { recursive: true, force: true }));
     const write = (path: string, text: string): void => {
@@ -119,17 +143,44 @@ describe('pfexpose validate (built CLI)', () => {
   });
 
   const missingPaths: [string, { args: string[]; stream: 'stdout' | 'stderr'; want: string | RegExp }][] = [
-    ['text', { args: ['validate', 'nosuchdir'], stream: 'stdout', want: /^pfexpose: nosuchdir: error path-not-found no such file or directory/ }],
-    ['json', { args: ['validate', '--format', 'json', 'nosuchdir'], stream: 'stdout', want: /"file": "nosuchdir",\n\s+"line": 0,/ }],
-    ['github', { args: ['validate', '--format', 'github', 'nosuchdir'], stream: 'stdout', want: /^::error title=path-not-found::nosuchdir: no such file or directory/ }],
-    ['compile', { args: ['compile', 'nosuchdir'], stream: 'stderr', want: /^pfexpose: nosuchdir: error path-not-found / }],
+    [
+      'text',
+      {
+        args: ['validate', 'nosuchdir'],
+        stream: 'stdout',
+        want: /^pfexpose: nosuchdir: error path-not-found no such file or directory/,
+      },
+    ],
+    [
+      'json',
+      {
+        args: ['validate', '--format', 'json', 'nosuchdir'],
+        stream: 'stdout',
+        want: /"file": "nosuchdir",\n\s+"line": 0,/,
+      },
+    ],
+    [
+      'github',
+      {
+        args: ['validate', '--format', 'github', 'nosuchdir'],
+        stream: 'stdout',
+        want: /^::error title=path-not-found::nosuchdir: no such file or directory/,
+      },
+    ],
+    [
+      'compile',
+      { args: ['compile', 'nosuchdir'], stream: 'stderr', want: /^pfexpose: nosuchdir: error path-not-found / },
+    ],
   ];
-  it.each(missingPaths)('a PATH that does not exist is reported as a path (%s), exit 1', (_name, { args, stream, want }) => {
-    const result = pfexpose(args);
-    expect(result.code).toBe(1);
-    expect(result[stream]).toMatch(want);
-    expect(result.stdout + result.stderr).not.toContain('nosuchdir:1:1');
-  });
+  it.each(missingPaths)(
+    'a PATH that does not exist is reported as a path (%s), exit 1',
+    (_name, { args, stream, want }) => {
+      const result = pfexpose(args);
+      expect(result.code).toBe(1);
+      expect(result[stream]).toMatch(want);
+      expect(result.stdout + result.stderr).not.toContain('nosuchdir:1:1');
+    },
+  );
 
   it('exits 2 on a usage error', () => {
     const result = pfexpose(['validate', '--format', 'yaml']);
@@ -143,14 +194,24 @@ describe('pfexpose (built CLI): output into a closed pipe, and no command', () =
     const dir = mkdtempSync(join(tmpdir(), 'pfexpose-epipe-'));
     try {
       for (let i = 0; i < 2000; i += 1) {
-        writeFileSync(join(dir, `f${i}.yaml`), `version: 1\ncontainers:\n  c${i}:\n    ip: 10.0.0.2\n    ports: ["0"]\n`);
+        writeFileSync(
+          join(dir, `f${i}.yaml`),
+          `version: 1\ncontainers:\n  c${i}:\n    ip: 10.0.0.2\n    ports: ["0"]\n`,
+        );
       }
       // `head -c 1` reads one byte and exits; every later write of pfexpose meets a closed pipe.
       const stderrFile = join(dir, 'stderr.txt');
-      const piped = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" validate "${dir}" 2>"${stderrFile}" | head -c 1 >/dev/null; echo $?`], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const piped = spawnSync(
+        'bash',
+        [
+          '-c',
+          `set -o pipefail; "${process.execPath}" "${BIN}" validate "${dir}" 2>"${stderrFile}" | head -c 1 >/dev/null; echo $?`,
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       expect(piped.stdout.trim()).toBe('1'); // invalid manifests, as without the pipe
       const stderr = execFileSync('cat', [stderrFile], { encoding: 'utf8' });
       expect(stderr).toMatch(/2000 files, 2000 containers: 2000 errors/);

@@ -53,12 +53,34 @@ async function setup(): Promise<{ sim: Sim; dir: string; manifests: string; stat
 }
 
 function manifest(container: string, ip: string, ports: string[]): string {
-  return ['version: 1', 'containers:', `  ${container}:`, `    ip: ${ip}`, '    ports:', ...ports.map((p) => `      - "${p}"`), ''].join('\n');
+  return [
+    'version: 1',
+    'containers:',
+    `  ${container}:`,
+    `    ip: ${ip}`,
+    '    ports:',
+    ...ports.map((p) => `      - "${p}"`),
+    '',
+  ].join('\n');
 }
 
 /** maxFiles: run the agent under `ulimit -n maxFiles`. */
 function startAgent(sim: Sim, state: string, args: string[], cwd?: string, maxFiles?: number): Agent {
-  const argv = [CLI, 'watch', ...args, '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', state, '--log-format', 'json', '--log-level', 'debug'];
+  const argv = [
+    CLI,
+    'watch',
+    ...args,
+    '--pfctl',
+    PFCTL_SIM,
+    '--route',
+    ROUTE_SIM,
+    '--state-dir',
+    state,
+    '--log-format',
+    'json',
+    '--log-level',
+    'debug',
+  ];
   const child = spawn(
     maxFiles === undefined ? process.execPath : '/bin/sh',
     maxFiles === undefined ? argv : ['-c', `ulimit -n ${maxFiles} && exec "$0" "$@"`, process.execPath, ...argv],
@@ -88,13 +110,21 @@ function startAgent(sim: Sim, state: string, args: string[], cwd?: string, maxFi
   return { child, lines, stderr: () => stderr, exited };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, agent?: Agent, timeoutMs = WAIT_MS): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  agent?: Agent,
+  timeoutMs = WAIT_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) {
-      const log = agent === undefined ? '' : `\nlog:\n${agent.lines.map((l) => `${l.event}: ${l.message}`).join('\n')}\nstderr: ${agent.stderr()}`;
+      const log =
+        agent === undefined
+          ? ''
+          : `\nlog:\n${agent.lines.map((l) => `${l.event}: ${l.message}`).join('\n')}\nstderr: ${agent.stderr()}`;
       throw new Error(`timed out waiting for ${what}${log}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -106,10 +136,14 @@ function eventAfter(agent: Agent, event: string, index: number): LogLine | undef
 }
 
 async function anchorWith(sim: Sim, agent: Agent, text: string): Promise<string> {
-  return waitFor(`the anchor to contain ${text}`, async () => {
-    const anchor = await sim.readAnchor('pfexpose');
-    return anchor?.includes(text) === true ? anchor : undefined;
-  }, agent);
+  return waitFor(
+    `the anchor to contain ${text}`,
+    async () => {
+      const anchor = await sim.readAnchor('pfexpose');
+      return anchor?.includes(text) === true ? anchor : undefined;
+    },
+    agent,
+  );
 }
 
 /** The agent has finished applying (load verified, state recorded), and the anchor holds text. */
@@ -133,12 +167,20 @@ describe('pfexpose watch', () => {
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['8081:80']));
     const anchor = await anchorWith(sim, agent, 'port = 8081');
     expect(anchor).not.toContain('port = 8080');
-    const applied = await waitFor('the applied event', () => [...agent.lines.slice(mark)].reverse().find((l) => l.event === 'applied'), agent);
+    const applied = await waitFor(
+      'the applied event',
+      () => [...agent.lines.slice(mark)].reverse().find((l) => l.event === 'applied'),
+      agent,
+    );
     expect(applied['exposures']).toBe(2);
 
     mark = agent.lines.length;
     await rename(join(manifests, 'db.yaml'), join(manifests, 'postgres.yaml'));
-    const after = await waitFor('a cycle after the rename', () => eventAfter(agent, 'unchanged', mark) ?? eventAfter(agent, 'applied', mark), agent);
+    const after = await waitFor(
+      'a cycle after the rename',
+      () => eventAfter(agent, 'unchanged', mark) ?? eventAfter(agent, 'applied', mark),
+      agent,
+    );
     expect(after['reread']).toBe(1);
     expect(await sim.readAnchor('pfexpose')).toContain('port = 5432');
 
@@ -210,7 +252,15 @@ describe('pfexpose watch', () => {
   it('only reports drift with --drift warn, once while it lasts', async () => {
     const { sim, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--interval', '1s', '--drift', 'warn', '--metrics', '127.0.0.1:0']);
+    const agent = startAgent(sim, state, [
+      manifests,
+      '--interval',
+      '1s',
+      '--drift',
+      'warn',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
     await appliedWith(sim, agent, 'port = 8080');
     const loads = (await sim.loadCalls()).length;
     const mark = agent.lines.length;
@@ -220,9 +270,21 @@ describe('pfexpose watch', () => {
     // The exposure's rdr, pass out and pass in rules.
     expect(drift['missing']).toBe(3);
     // Later reconciles find the same drift: only a debug line each, and it is counted once.
-    await waitFor('two more reconciles', () => agent.lines.slice(mark).filter((l) => l.event === 'drift').length >= 3, agent);
-    expect(agent.lines.slice(mark).filter((l) => l.event === 'drift').map((l) => l.level).slice(0, 3)).toEqual(['warn', 'debug', 'debug']);
-    const metrics = await (await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)).text();
+    await waitFor(
+      'two more reconciles',
+      () => agent.lines.slice(mark).filter((l) => l.event === 'drift').length >= 3,
+      agent,
+    );
+    expect(
+      agent.lines
+        .slice(mark)
+        .filter((l) => l.event === 'drift')
+        .map((l) => l.level)
+        .slice(0, 3),
+    ).toEqual(['warn', 'debug', 'debug']);
+    const metrics = await (
+      await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)
+    ).text();
     expect(metrics).toContain('pfexpose_drift_detected_total 1');
     expect(await sim.readAnchor('pfexpose')).toBe('');
     expect((await sim.loadCalls()).length).toBe(loads);
@@ -268,7 +330,8 @@ describe('pfexpose watch', () => {
       GIT_CONFIG_NOSYSTEM: '1',
       HOME: dir,
     };
-    const git = (cwd: string, ...args: string[]) => run('git', ['-c', 'init.defaultBranch=main', ...args], { cwd, env });
+    const git = (cwd: string, ...args: string[]) =>
+      run('git', ['-c', 'init.defaultBranch=main', ...args], { cwd, env });
     const origin = join(dir, 'origin.git');
     const author = join(dir, 'author');
     const host = join(dir, 'host');
@@ -280,7 +343,16 @@ describe('pfexpose watch', () => {
     await git(author, 'push', 'origin', 'HEAD:main');
     await git(dir, 'clone', '--branch', 'main', origin, host);
 
-    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen', '--settle', '200ms', '--metrics', '127.0.0.1:0']);
+    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [
+      host,
+      '--pull',
+      '1s',
+      '--frozen',
+      '--settle',
+      '200ms',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
     await anchorWith(sim, agent, 'port = 8080');
 
     await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8443:443']));
@@ -300,7 +372,9 @@ describe('pfexpose watch', () => {
     const sick = await health(agent);
     expect(sick.status).toBe(503);
     expect(sick.body.status).toBe('pull-failed');
-    const metrics = await (await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)).text();
+    const metrics = await (
+      await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)
+    ).text();
     expect(metrics).toMatch(/^pfexpose_pulls_total\{result="failed"\} [1-9]/m);
     // The agent goes on with the checkout it has: a flushed anchor is still repaired.
     await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
@@ -329,7 +403,8 @@ describe('pfexpose watch', () => {
       GIT_CONFIG_NOSYSTEM: '1',
       HOME: dir,
     };
-    const git = (cwd: string, ...args: string[]) => run('git', ['-c', 'init.defaultBranch=main', ...args], { cwd, env });
+    const git = (cwd: string, ...args: string[]) =>
+      run('git', ['-c', 'init.defaultBranch=main', ...args], { cwd, env });
     const origin = join(dir, 'origin.git');
     const author = join(dir, 'author');
     const host = join(dir, 'host');
@@ -340,7 +415,18 @@ describe('pfexpose watch', () => {
     await git(author, 'commit', '-m', 'web');
     await git(author, 'push', 'origin', 'HEAD:main');
     await git(dir, 'clone', '--branch', 'main', origin, host);
-    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [host, '--pull', '1s', '--frozen', '--settle', '200ms', '--interval', '0', '--metrics', '127.0.0.1:0']);
+    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [
+      host,
+      '--pull',
+      '1s',
+      '--frozen',
+      '--settle',
+      '200ms',
+      '--interval',
+      '0',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
     await appliedWith(sim, agent, 'port = 8080');
 
     await symlink('/dev/console', join(author, 'console.yaml'));
@@ -417,7 +503,12 @@ describe('pfexpose watch', () => {
 });
 
 /** The CLI beside the agent, with the same simulator and state directory. */
-async function cli(sim: Sim, state: string, args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  sim: Sim,
+  state: string,
+  args: string[],
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const done = await run(process.execPath, [CLI, ...args, '--pfctl', PFCTL_SIM, '--state-dir', state], {
       env: { ...sim.env, NO_COLOR: '1' },
@@ -430,10 +521,15 @@ async function cli(sim: Sim, state: string, args: string[], cwd?: string): Promi
   }
 }
 
-async function health(agent: Agent): Promise<{ status: number; body: { healthy: boolean; status: string; reason: string | null } }> {
+async function health(
+  agent: Agent,
+): Promise<{ status: number; body: { healthy: boolean; status: string; reason: string | null } }> {
   const started = agent.lines.find((l) => l.event === 'started');
   const response = await fetch(`http://${String(started?.['metrics'])}/healthz`);
-  return { status: response.status, body: (await response.json()) as { healthy: boolean; status: string; reason: string | null } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { healthy: boolean; status: string; reason: string | null },
+  };
 }
 
 describe('pfexpose watch: what apply would refuse, the agent does not load', () => {
@@ -441,7 +537,15 @@ describe('pfexpose watch: what apply would refuse, the agent does not load', () 
     const { sim, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--debounce', '200ms', '--metrics', '127.0.0.1:0']);
+    const agent = startAgent(sim, state, [
+      manifests,
+      '--interval',
+      '0',
+      '--debounce',
+      '200ms',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
     await appliedWith(sim, agent, 'port = 8080');
 
     await sim.writeMain('pass all\n');
@@ -455,7 +559,9 @@ describe('pfexpose watch: what apply would refuse, the agent does not load', () 
     expect(unhealthy.status).toBe(503);
     expect(unhealthy.body).toMatchObject({ healthy: false, status: 'preflight-failed' });
     expect(unhealthy.body.reason).toContain('rdr-anchor "pfexpose"');
-    const metrics = await (await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)).text();
+    const metrics = await (
+      await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)
+    ).text();
     expect(metrics).toContain('pfexpose_preflight_ok 0');
 
     // A manifest change meanwhile goes through apply's own preflight, and is refused: no load.
@@ -479,7 +585,15 @@ describe('pfexpose watch: what apply would refuse, the agent does not load', () 
     const { sim, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--debounce', '200ms', '--metrics', '127.0.0.1:0']);
+    const agent = startAgent(sim, state, [
+      manifests,
+      '--interval',
+      '0',
+      '--debounce',
+      '200ms',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
     await appliedWith(sim, agent, 'port = 8080');
     await sim.setEnabled(false);
     let mark = agent.lines.length;
@@ -503,7 +617,15 @@ describe('pfexpose watch: holding a rollback', () => {
     const { sim, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--debounce', '200ms', '--metrics', '127.0.0.1:0']);
+    const agent = startAgent(sim, state, [
+      manifests,
+      '--interval',
+      '0',
+      '--debounce',
+      '200ms',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
     const first = await appliedWith(sim, agent, 'port = 8080');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
     await anchorWith(sim, agent, 'port = 8081');
@@ -637,7 +759,15 @@ describe('pfexpose watch: started while the manifests are invalid', () => {
 });
 
 describe('pfexpose watch: a file written in two halves (issue 9, C2)', () => {
-  const FIRST_HALF = ['version: 1', 'containers:', '  db:', '    ip: 10.13.37.11', '    ports:', '      - kleene: em0:5432:5432', ''].join('\n');
+  const FIRST_HALF = [
+    'version: 1',
+    'containers:',
+    '  db:',
+    '    ip: 10.13.37.11',
+    '    ports:',
+    '      - kleene: em0:5432:5432',
+    '',
+  ].join('\n');
   const SECOND_HALF = '        from: [198.51.100.0/24]\n';
 
   /**
@@ -701,7 +831,11 @@ describe('pfexpose watch: a file written in two halves (issue 9, C2)', () => {
     const seen = await writeInHalves(sim, join(manifests, 'db.yaml'), 4000);
     await anchorWith(sim, agent, '198.51.100.0/24');
     expect(seen.some(firstHalfOnly)).toBe(true);
-    await waitFor('two applies (the first half, then the whole)', () => agent.lines.slice(mark).filter((l) => l.event === 'applied').length >= 2, agent);
+    await waitFor(
+      'two applies (the first half, then the whole)',
+      () => agent.lines.slice(mark).filter((l) => l.event === 'applied').length >= 2,
+      agent,
+    );
   }, 120_000);
 });
 
@@ -710,7 +844,13 @@ describe('pfexpose watch: idle connections to the metrics port (issue 9, M7)', (
     const { sim, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--debounce', '100ms', '--settle', '200ms', '--interval', '0', '--metrics', '127.0.0.1:0'], undefined, 160);
+    const agent = startAgent(
+      sim,
+      state,
+      [manifests, '--debounce', '100ms', '--settle', '200ms', '--interval', '0', '--metrics', '127.0.0.1:0'],
+      undefined,
+      160,
+    );
     await appliedWith(sim, agent, 'port = 8080');
     const address = String(agent.lines.find((l) => l.event === 'started')?.['metrics']);
     const port = Number(address.split(':').at(-1));
@@ -724,10 +864,15 @@ describe('pfexpose watch: idle connections to the metrics port (issue 9, M7)', (
       socket.on('error', () => undefined);
       sockets.push(socket);
     }
-    await Promise.all(sockets.map((socket) => new Promise((done) => {
-      socket.once('connect', done);
-      socket.once('close', done);
-    })));
+    await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise((done) => {
+            socket.once('connect', done);
+            socket.once('close', done);
+          }),
+      ),
+    );
     // While they are all open (as far as the clients know), a manifest change is read and applied.
     const mark = agent.lines.length;
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
@@ -735,12 +880,16 @@ describe('pfexpose watch: idle connections to the metrics port (issue 9, M7)', (
     await waitFor('the applied event', () => eventAfter(agent, 'applied', mark), agent);
     expect(agent.lines.slice(mark).filter((l) => /EMFILE|too many open files/i.test(JSON.stringify(l)))).toEqual([]);
     for (const socket of sockets) socket.destroy();
-    await waitFor('/healthz to answer', async () => {
-      try {
-        return (await fetch(`http://${address}/healthz`, { signal: AbortSignal.timeout(5000) })).status === 200;
-      } catch {
-        return false;
-      }
-    }, agent);
+    await waitFor(
+      '/healthz to answer',
+      async () => {
+        try {
+          return (await fetch(`http://${address}/healthz`, { signal: AbortSignal.timeout(5000) })).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      agent,
+    );
   }, 180_000);
 });

@@ -15,23 +15,32 @@ describe('writeFileAtomic', () => {
 
   const failures: [string, { target: string; code: string; reason: RegExp }][] = [
     ['under a regular file (ENOTDIR)', { target: 'plain-file/out.conf', code: 'ENOTDIR', reason: /not a directory/ }],
-    ['in a directory that does not exist (ENOENT)', { target: 'missing/out.conf', code: 'ENOENT', reason: /directory does not exist/ }],
-    ['onto a directory (EISDIR, after the temporary file was made)', { target: 'a-directory', code: 'EISDIR', reason: /is a directory/ }],
+    [
+      'in a directory that does not exist (ENOENT)',
+      { target: 'missing/out.conf', code: 'ENOENT', reason: /directory does not exist/ },
+    ],
+    [
+      'onto a directory (EISDIR, after the temporary file was made)',
+      { target: 'a-directory', code: 'EISDIR', reason: /is a directory/ },
+    ],
   ];
-  it.each(failures)('a write %s names the target, not the temporary file, and leaves nothing behind', async (_name, { target, code, reason }) => {
-    const path = join(root, target);
-    const error: unknown = await writeFileAtomic(path, 'data\n').then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(WriteFileError);
-    const failure = error as WriteFileError;
-    expect(failure.code).toBe(code);
-    expect(failure.message).toBe(`cannot write ${path}: ${failure.reason}`);
-    expect(writeFailureReason(error)).toMatch(reason);
-    expect(failure.message).not.toMatch(/\.tmp/);
-    expect(readdirSync(root).sort()).toEqual(['a-directory', 'plain-file']);
-  });
+  it.each(failures)(
+    'a write %s names the target, not the temporary file, and leaves nothing behind',
+    async (_name, { target, code, reason }) => {
+      const path = join(root, target);
+      const error: unknown = await writeFileAtomic(path, 'data\n').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(WriteFileError);
+      const failure = error as WriteFileError;
+      expect(failure.code).toBe(code);
+      expect(failure.message).toBe(`cannot write ${path}: ${failure.reason}`);
+      expect(writeFailureReason(error)).toMatch(reason);
+      expect(failure.message).not.toMatch(/\.tmp/);
+      expect(readdirSync(root).sort()).toEqual(['a-directory', 'plain-file']);
+    },
+  );
 
   it('writes the file whole and leaves no temporary file', async () => {
     await writeFileAtomic(join(root, 'a-directory', 'ok.conf'), 'data\n');

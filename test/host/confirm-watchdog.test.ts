@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyDeps } from '../../src/host/apply-ruleset.js';
-import { createConfirmWatchdogStarter, openWatchdogLog, watchConfirmDeadline, WATCHDOG_LOG } from '../../src/host/confirm-watchdog.js';
+import {
+  createConfirmWatchdogStarter,
+  openWatchdogLog,
+  watchConfirmDeadline,
+  WATCHDOG_LOG,
+} from '../../src/host/confirm-watchdog.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
 import { StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
@@ -65,7 +70,7 @@ describe('watchConfirmDeadline', () => {
     expect(pfctlCalls).toEqual([]);
   });
 
-  it('leaves a window that is not its own, even past that window\'s deadline', async () => {
+  it("leaves a window that is not its own, even past that window's deadline", async () => {
     await deps.state.writePendingConfirm({ ...WINDOW, createdAt: '2030-01-01T00:00:30.000Z' });
     clock = Date.parse('2030-01-01T00:02:00.000Z');
     const outcome = await watchConfirmDeadline(deps, { createdAt: WINDOW.createdAt, sleep: () => Promise.resolve() });
@@ -77,7 +82,11 @@ describe('watchConfirmDeadline', () => {
   it('tries to revert its own window once the deadline has passed', async () => {
     await deps.state.writePendingConfirm(WINDOW);
     clock = Date.parse('2030-01-01T00:02:00.000Z');
-    const outcome = await watchConfirmDeadline(deps, { createdAt: WINDOW.createdAt, attempts: 1, sleep: () => Promise.resolve() });
+    const outcome = await watchConfirmDeadline(deps, {
+      createdAt: WINDOW.createdAt,
+      attempts: 1,
+      sleep: () => Promise.resolve(),
+    });
     expect(outcome.kind).toBe('failed');
     expect(pfctlCalls).toContain('showAnchor');
   });
@@ -85,7 +94,13 @@ describe('watchConfirmDeadline', () => {
 
 describe('the watchdog log (issue 9, M2)', () => {
   const starter = (uid?: number) =>
-    createConfirmWatchdogStarter({ stateDir: root, pfctlProgram: '/nonexistent/pfctl', env: {}, entry: process.execPath, ...(uid === undefined ? {} : { uid }) });
+    createConfirmWatchdogStarter({
+      stateDir: root,
+      pfctlProgram: '/nonexistent/pfctl',
+      env: {},
+      entry: process.execPath,
+      ...(uid === undefined ? {} : { uid }),
+    });
 
   it('is refused when it is a symbolic link, and nothing is written through it', async () => {
     const target = join(root, 'elsewhere.log');
@@ -102,7 +117,7 @@ describe('the watchdog log (issue 9, M2)', () => {
     await expect(stat(join(root, 'created-by-the-link.log'))).rejects.toThrow(/ENOENT/);
   });
 
-  it("is refused when another user owns it or others can write it", async () => {
+  it('is refused when another user owns it or others can write it', async () => {
     await writeFile(join(root, WATCHDOG_LOG), '');
     expect(await starter((process.geteuid?.() ?? 0) + 4242)(WINDOW)).toContain('is owned by uid');
     await chmod(join(root, WATCHDOG_LOG), 0o666);
@@ -140,7 +155,13 @@ describe('watchConfirmDeadline fires at the deadline (issue 11)', () => {
     };
     const state = new StateDir(root);
     return {
-      deps: { pfctl, state, lock: new ExclusiveLock(state.lockPath), now: () => new Date(clock), monotonicNow: () => mono },
+      deps: {
+        pfctl,
+        state,
+        lock: new ExclusiveLock(state.lockPath),
+        now: () => new Date(clock),
+        monotonicNow: () => mono,
+      },
       calls,
       advance: (ms) => {
         mono += ms;
@@ -180,13 +201,20 @@ describe('watchConfirmDeadline fires at the deadline (issue 11)', () => {
     expect(late).toBeLessThan(100);
     // The anchor was read before the deadline, so the revert at the deadline begins with the load.
     expect(calls.filter((c) => c.name === 'showAnchor' && c.at < mono + windowMs).length).toBeGreaterThanOrEqual(1);
-    expect(calls.filter((c) => c.name === 'showAnchor' && c.at >= mono + windowMs && c.at < (load?.at ?? 0))).toEqual([]);
+    expect(calls.filter((c) => c.name === 'showAnchor' && c.at >= mono + windowMs && c.at < (load?.at ?? 0))).toEqual(
+      [],
+    );
   });
 
   it('does not use the read-ahead when another pfexpose process recorded a load since', async () => {
     const { deps: timed, calls, advance } = timedDeps();
     const mono = timed.monotonicNow?.() ?? 0;
-    const window: PendingConfirm = { ...WINDOW, deadline: new Date(clock + 5000).toISOString(), monotonicCreated: mono, monotonicDeadline: mono + 5000 };
+    const window: PendingConfirm = {
+      ...WINDOW,
+      deadline: new Date(clock + 5000).toISOString(),
+      monotonicCreated: mono,
+      monotonicDeadline: mono + 5000,
+    };
     await timed.state.writePendingConfirm(window);
     let recorded = false;
     await watchConfirmDeadline(timed, {
@@ -201,6 +229,8 @@ describe('watchConfirmDeadline fires at the deadline (issue 11)', () => {
     });
     const load = calls.find((c) => c.name === 'load');
     // Read again at the deadline, before the load.
-    expect(calls.some((c) => c.name === 'showAnchor' && c.at >= mono + 5000 && c.at <= (load?.at ?? Infinity))).toBe(true);
+    expect(calls.some((c) => c.name === 'showAnchor' && c.at >= mono + 5000 && c.at <= (load?.at ?? Infinity))).toBe(
+      true,
+    );
   });
 });

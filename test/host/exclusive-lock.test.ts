@@ -46,7 +46,10 @@ beforeAll(async () => {
     const js = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;
-    await writeFile(join(moduleDir, `${name}.mjs`), js.replaceAll("from './atomic-write.js'", "from './atomic-write.mjs'"));
+    await writeFile(
+      join(moduleDir, `${name}.mjs`),
+      js.replaceAll("from './atomic-write.js'", "from './atomic-write.mjs'"),
+    );
   }
   await writeFile(join(moduleDir, 'holder.mjs'), HOLDER);
 });
@@ -62,8 +65,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function startHolder(args: string[]): { child: ChildProcess; firstLine: Promise<string>; done: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(moduleDir, 'holder.mjs'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+function startHolder(args: string[]): {
+  child: ChildProcess;
+  firstLine: Promise<string>;
+  done: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [join(moduleDir, 'holder.mjs'), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   children.push(child);
   let out = '';
   const firstLine = new Promise<string>((resolve) => {
@@ -81,7 +90,11 @@ describe('ExclusiveLock in one process', () => {
   it('acquires, refuses a second holder naming the pid, and releases', async () => {
     const first = new ExclusiveLock(lockPath, { command: 'apply' });
     const second = new ExclusiveLock(lockPath, { command: 'watch' });
-    expect(await first.acquire()).toMatchObject({ kind: 'acquired', holder: { pid: process.pid, command: 'apply' }, tookOverFrom: null });
+    expect(await first.acquire()).toMatchObject({
+      kind: 'acquired',
+      holder: { pid: process.pid, command: 'apply' },
+      tookOverFrom: null,
+    });
     const held = await second.acquire();
     expect(held).toMatchObject({ kind: 'held', holder: { pid: process.pid, command: 'apply' } });
     expect(held.kind === 'held' && held.message).toContain(`pid ${process.pid} (apply`);
@@ -91,7 +104,10 @@ describe('ExclusiveLock in one process', () => {
   });
 
   it('takes over a lock whose process is gone', async () => {
-    await writeFile(lockPath, JSON.stringify({ pid: 2147483646, startedAt: '2020-01-01T00:00:00.000Z', command: 'apply', token: 'dead' }));
+    await writeFile(
+      lockPath,
+      JSON.stringify({ pid: 2147483646, startedAt: '2020-01-01T00:00:00.000Z', command: 'apply', token: 'dead' }),
+    );
     const lock = new ExclusiveLock(lockPath);
     expect(await lock.acquire()).toMatchObject({ kind: 'acquired', tookOverFrom: { pid: 2147483646, token: 'dead' } });
     await lock.release();
@@ -123,14 +139,25 @@ describe('ExclusiveLock refuses a lock file it cannot trust, at once', () => {
   it.each([
     ['a FIFO', async (path: string) => void (await execFileAsync('mkfifo', [path])), 'is not a regular file'],
     ['a link to /dev/zero', (path: string) => symlink('/dev/zero', path), 'is a symbolic link'],
-    ['a link to a lock file', async (path: string) => {
-      await writeFile(`${path}.real`, JSON.stringify({ pid: 2147483646, startedAt: 'x', command: 'apply', token: 'dead' }));
-      await symlink(`${path}.real`, path);
-    }, 'is a symbolic link'],
-    ['world-writable', async (path: string) => {
-      await writeFile(path, JSON.stringify({ pid: 2147483646, startedAt: 'x', command: 'apply', token: 'dead' }));
-      await chmod(path, 0o666);
-    }, 'writable by group or others'],
+    [
+      'a link to a lock file',
+      async (path: string) => {
+        await writeFile(
+          `${path}.real`,
+          JSON.stringify({ pid: 2147483646, startedAt: 'x', command: 'apply', token: 'dead' }),
+        );
+        await symlink(`${path}.real`, path);
+      },
+      'is a symbolic link',
+    ],
+    [
+      'world-writable',
+      async (path: string) => {
+        await writeFile(path, JSON.stringify({ pid: 2147483646, startedAt: 'x', command: 'apply', token: 'dead' }));
+        await chmod(path, 0o666);
+      },
+      'writable by group or others',
+    ],
   ])('%s', async (_name, plant, message) => {
     await plant(lockPath);
     const result = await new ExclusiveLock(lockPath).acquire({ waitMs: 0 });

@@ -55,7 +55,12 @@ describe('parsePfctlErrors', () => {
       'rule order',
       {
         given: 'stdin:12: Rules must be in order: options, ethernet, normalization, queueing, translation, filtering\n',
-        want: [{ line: 12, message: 'Rules must be in order: options, ethernet, normalization, queueing, translation, filtering' }],
+        want: [
+          {
+            line: 12,
+            message: 'Rules must be in order: options, ethernet, normalization, queueing, translation, filtering',
+          },
+        ],
       },
     ],
     ['an error in another file is not ours', { given: 'pf1070.include:2: syntax error\n', want: [] }],
@@ -66,7 +71,10 @@ describe('parsePfctlErrors', () => {
 
   const FILE = '/tmp/pfexpose-load-4242-aB3xY9/ruleset.conf';
   it.each([
-    ['the file pfctl was given, named as given', { given: `${FILE}:3: syntax error\n`, want: [{ line: 3, message: 'syntax error' }] }],
+    [
+      'the file pfctl was given, named as given',
+      { given: `${FILE}:3: syntax error\n`, want: [{ line: 3, message: 'syntax error' }] },
+    ],
     [
       'several, then the closing line',
       {
@@ -77,8 +85,18 @@ describe('parsePfctlErrors', () => {
         ],
       },
     ],
-    ['a path with a colon in it', { given: '/tmp/a:b/ruleset.conf:4: syntax error\n', file: '/tmp/a:b/ruleset.conf', want: [{ line: 4, message: 'syntax error' }] }],
-    ['another file (an include) is not ours', { given: '/tmp/other/ruleset.conf:2: syntax error\npf1070.include:2: syntax error\n', want: [] }],
+    [
+      'a path with a colon in it',
+      {
+        given: '/tmp/a:b/ruleset.conf:4: syntax error\n',
+        file: '/tmp/a:b/ruleset.conf',
+        want: [{ line: 4, message: 'syntax error' }],
+      },
+    ],
+    [
+      'another file (an include) is not ours',
+      { given: '/tmp/other/ruleset.conf:2: syntax error\npf1070.include:2: syntax error\n', want: [] },
+    ],
     ['a line without a number after the name', { given: `${FILE}: No such file or directory\n`, want: [] }],
     ['a longer path that starts with the file name', { given: `${FILE}.bak:2: syntax error\n`, want: [] }],
   ])('with a file: %s', (_name, { given, want, ...rest }) => {
@@ -190,7 +208,10 @@ destination: default
   it.each([
     ['found', { given: FOUND, want: { kind: 'found', interface: 'vtnet0', gateway: '192.0.2.1' } }],
     ['netlink: no route', { given: 'route: route has not been found\n', want: { kind: 'no-route' } }],
-    ['routing socket: no route', { given: 'route: writing to routing socket: No such process\n', want: { kind: 'no-route' } }],
+    [
+      'routing socket: no route',
+      { given: 'route: writing to routing socket: No such process\n', want: { kind: 'no-route' } },
+    ],
     ['old wording', { given: 'default: not in table\n', want: { kind: 'no-route' } }],
     ['garbage', { given: 'route: bad keyword: foo\n', want: { kind: 'unparsed' } }],
   ])('%s', (_name, { given, want }) => {

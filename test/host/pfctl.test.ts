@@ -56,7 +56,11 @@ describe('status', () => {
 
 describe('showMain', () => {
   it('returns the main ruleset, hooked by default', async () => {
-    expect(await pfctl.showMain()).toEqual({ kind: 'ok', nat: 'rdr-anchor "pfexpose" all\n', filter: 'anchor "pfexpose" all\n' });
+    expect(await pfctl.showMain()).toEqual({
+      kind: 'ok',
+      nat: 'rdr-anchor "pfexpose" all\n',
+      filter: 'anchor "pfexpose" all\n',
+    });
   });
 
   it('returns what the test wrote as the main ruleset', async () => {
@@ -120,7 +124,9 @@ describe('dryRun', () => {
   it('accepts a valid ruleset without loading it', async () => {
     expect(await pfctl.dryRun('pfexpose', RULESET)).toEqual({ kind: 'ok', attempts: 1, warnings: [] });
     expect(await sim.readAnchor('pfexpose')).toBeUndefined();
-    expect((await sim.calls()).map((call) => call.argv)).toEqual([['-o', 'none', '-a', 'pfexpose', '-n', '-f', expect.stringMatching(/\/pfexpose-load-\d+-\w{6}\/ruleset\.conf$/)]]);
+    expect((await sim.calls()).map((call) => call.argv)).toEqual([
+      ['-o', 'none', '-a', 'pfexpose', '-n', '-f', expect.stringMatching(/\/pfexpose-load-\d+-\w{6}\/ruleset\.conf$/)],
+    ]);
   });
 
   it('maps errors to ruleset lines, naming the file pfctl read "stdin" as before', async () => {
@@ -178,22 +184,25 @@ describe('loads read a complete file', () => {
   it.each([
     ['load', (p: Pfctl, text: string) => p.load('pfexpose', text), []],
     ['dry run', (p: Pfctl, text: string) => p.dryRun('pfexpose', text), ['-n']],
-  ] as const)('%s: pfctl -f FILE, the whole ruleset in a 0600 file in a private 0700 directory, removed afterwards', async (_name, run, dry) => {
-    const loadDir = join(sim.dir, 'loads');
-    await mkdir(loadDir);
-    const recorder = await recordingPfctl(sim.dir);
-    const adapter = createPfctl({ program: recorder.program, env: sim.env, loadDir });
-    expect(big.length).toBeGreaterThan(128 * 1024);
-    expect(await run(adapter, big)).toMatchObject({ kind: 'ok', attempts: 1 });
-    const [seen] = await recorder.seen();
-    expect(seen?.argv).toEqual(['-o', 'none', '-a', 'pfexpose', ...dry, '-f', seen?.file]);
-    expect(seen?.file).toMatch(new RegExp(`^${loadDir}/pfexpose-load-${process.pid}-\\w{6}/ruleset\\.conf$`));
-    expect(seen?.text).toBe(big);
-    expect(seen?.fileMode).toBe(0o600);
-    expect(seen?.dirMode).toBe(0o700);
-    expect(existsSync(seen?.file ?? '')).toBe(false);
-    expect(await readdir(loadDir)).toEqual([]);
-  });
+  ] as const)(
+    '%s: pfctl -f FILE, the whole ruleset in a 0600 file in a private 0700 directory, removed afterwards',
+    async (_name, run, dry) => {
+      const loadDir = join(sim.dir, 'loads');
+      await mkdir(loadDir);
+      const recorder = await recordingPfctl(sim.dir);
+      const adapter = createPfctl({ program: recorder.program, env: sim.env, loadDir });
+      expect(big.length).toBeGreaterThan(128 * 1024);
+      expect(await run(adapter, big)).toMatchObject({ kind: 'ok', attempts: 1 });
+      const [seen] = await recorder.seen();
+      expect(seen?.argv).toEqual(['-o', 'none', '-a', 'pfexpose', ...dry, '-f', seen?.file]);
+      expect(seen?.file).toMatch(new RegExp(`^${loadDir}/pfexpose-load-${process.pid}-\\w{6}/ruleset\\.conf$`));
+      expect(seen?.text).toBe(big);
+      expect(seen?.fileMode).toBe(0o600);
+      expect(seen?.dirMode).toBe(0o700);
+      expect(existsSync(seen?.file ?? '')).toBe(false);
+      expect(await readdir(loadDir)).toEqual([]);
+    },
+  );
 
   it('a rejected load reports the file\'s lines under "stdin" and removes the file', async () => {
     const loadDir = join(sim.dir, 'loads');
@@ -202,7 +211,9 @@ describe('loads read a complete file', () => {
     const adapter = createPfctl({ program: recorder.program, env: { ...sim.env, ANSWER: 'reject' }, loadDir });
     const result = await adapter.load('pfexpose', RULESET);
     expect(result).toMatchObject({ kind: 'rejected', errors: [{ line: 2, message: 'syntax error' }] });
-    expect(result.kind === 'rejected' && result.message).toBe('pfctl refused the ruleset: stdin:2: syntax error; pfctl: Syntax error in config file: pf rules not loaded');
+    expect(result.kind === 'rejected' && result.message).toBe(
+      'pfctl refused the ruleset: stdin:2: syntax error; pfctl: Syntax error in config file: pf rules not loaded',
+    );
     expect(result.kind === 'rejected' && result.stderr).not.toContain(loadDir);
     expect(await readdir(loadDir)).toEqual([]);
   });
@@ -211,7 +222,13 @@ describe('loads read a complete file', () => {
     const loadDir = join(sim.dir, 'loads');
     await mkdir(loadDir);
     const recorder = await recordingPfctl(sim.dir);
-    const adapter = createPfctl({ program: recorder.program, env: { ...sim.env, ANSWER: 'busy' }, loadDir, busyAttempts: 3, sleep: () => Promise.resolve() });
+    const adapter = createPfctl({
+      program: recorder.program,
+      env: { ...sim.env, ANSWER: 'busy' },
+      loadDir,
+      busyAttempts: 3,
+      sleep: () => Promise.resolve(),
+    });
     expect(await adapter.load('pfexpose', RULESET)).toMatchObject({ kind: 'busy', attempts: 3 });
     const seen = await recorder.seen();
     expect(seen.map((s) => s.text)).toEqual([RULESET, RULESET, RULESET]);
@@ -226,7 +243,9 @@ describe('loads read a complete file', () => {
     const before = (await sim.calls()).length;
     const refused = await broken.load('pfexpose', OTHER);
     expect(refused.kind).toBe('not-started');
-    expect(refused.kind === 'not-started' && refused.message).toContain('cannot write the ruleset file for pfctl, nothing was loaded');
+    expect(refused.kind === 'not-started' && refused.message).toContain(
+      'cannot write the ruleset file for pfctl, nothing was loaded',
+    );
     expect(await sim.calls()).toHaveLength(before);
     expect(await sim.readAnchor('pfexpose')).toBe(RULESET);
   });
@@ -240,9 +259,12 @@ describe('loads read a complete file', () => {
     expect(await readdir(loadDir)).toEqual([]);
   });
 
-  it.each([0, -1, 1.5, MAX_PFCTL_TIMEOUT_MS + 1, 2 ** 31])('refuses a pfctl timeout of %s ms, which Node would fire at once', (timeoutMs) => {
-    expect(() => createPfctl({ program: PFCTL_SIM, timeoutMs })).toThrow(RangeError);
-  });
+  it.each([0, -1, 1.5, MAX_PFCTL_TIMEOUT_MS + 1, 2 ** 31])(
+    'refuses a pfctl timeout of %s ms, which Node would fire at once',
+    (timeoutMs) => {
+      expect(() => createPfctl({ program: PFCTL_SIM, timeoutMs })).toThrow(RangeError);
+    },
+  );
 });
 
 describe('load failures', () => {

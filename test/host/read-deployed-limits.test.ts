@@ -19,9 +19,12 @@ describe('reading deployed rules past the reader limits', () => {
     expect(rulesetLabels(nested)).toEqual([]);
   });
 
-  it('is not pfexpose\'s own ruleset: the check names line 65 and the limit', () => {
+  it("is not pfexpose's own ruleset: the check names line 65 and the limit", () => {
     const got = checkOwnRuleset(nested, 'pfexpose');
     expect(got.ok).toBe(false);
-    if (!got.ok) expect(got.foreign).toEqual([{ line: 65, text: 'anchor "a64" all {', reason: expect.stringMatching(/nested deeper than 64 levels/) }]);
+    if (!got.ok)
+      expect(got.foreign).toEqual([
+        { line: 65, text: 'anchor "a64" all {', reason: expect.stringMatching(/nested deeper than 64 levels/) },
+      ]);
   });
 });

@@ -23,26 +23,49 @@ symlinkSync('loop-b', join(root, 'loop-a'));
 symlinkSync('loop-a', join(root, 'loop-b'));
 symlinkSync('fifo', join(root, 'link-to-fifo'));
 
-const summary = (r: ReadRegularResult): unknown => (r.kind === 'ok' ? { kind: 'ok', text: new TextDecoder().decode(r.bytes) } : r);
+const summary = (r: ReadRegularResult): unknown =>
+  r.kind === 'ok' ? { kind: 'ok', text: new TextDecoder().decode(r.bytes) } : r;
 
 describe('readRegularFile', () => {
   const cases: [string, { path: string; noFollow?: boolean; maxBytes?: number; want: unknown }][] = [
     ['a regular file', { path: join(root, 'plain.txt'), want: { kind: 'ok', text: 'hello\n' } }],
-    ['a regular file exactly at the limit', { path: join(root, 'plain.txt'), maxBytes: 6, want: { kind: 'ok', text: 'hello\n' } }],
-    ['a regular file one byte over the limit', { path: join(root, 'plain.txt'), maxBytes: 5, want: { kind: 'too-large', size: 6, maxBytes: 5 } }],
+    [
+      'a regular file exactly at the limit',
+      { path: join(root, 'plain.txt'), maxBytes: 6, want: { kind: 'ok', text: 'hello\n' } },
+    ],
+    [
+      'a regular file one byte over the limit',
+      { path: join(root, 'plain.txt'), maxBytes: 5, want: { kind: 'too-large', size: 6, maxBytes: 5 } },
+    ],
     ['a missing file', { path: join(root, 'nothing'), want: { kind: 'missing' } }],
-    ['a FIFO with no writer: refused at once', { path: join(root, 'fifo'), want: { kind: 'not-regular', what: 'a FIFO (named pipe)' } }],
-    ['a link to a FIFO', { path: join(root, 'link-to-fifo'), want: { kind: 'not-regular', what: 'a FIFO (named pipe)' } }],
+    [
+      'a FIFO with no writer: refused at once',
+      { path: join(root, 'fifo'), want: { kind: 'not-regular', what: 'a FIFO (named pipe)' } },
+    ],
+    [
+      'a link to a FIFO',
+      { path: join(root, 'link-to-fifo'), want: { kind: 'not-regular', what: 'a FIFO (named pipe)' } },
+    ],
     ['/dev/null', { path: '/dev/null', want: { kind: 'not-regular', what: 'a device' } }],
     ['/dev/zero (would read forever)', { path: '/dev/zero', want: { kind: 'not-regular', what: 'a device' } }],
     ['a directory', { path: join(root, 'dir'), want: { kind: 'not-regular', what: 'a directory' } }],
-    ['a sparse file over the limit: refused from its size', { path: join(root, 'huge'), maxBytes: 1024 * 1024, want: { kind: 'too-large', size: 64 * 1024 * 1024, maxBytes: 1024 * 1024 } }],
+    [
+      'a sparse file over the limit: refused from its size',
+      {
+        path: join(root, 'huge'),
+        maxBytes: 1024 * 1024,
+        want: { kind: 'too-large', size: 64 * 1024 * 1024, maxBytes: 1024 * 1024 },
+      },
+    ],
     ['a link, followed', { path: join(root, 'link'), want: { kind: 'ok', text: 'hello\n' } }],
     ['a link, with noFollow', { path: join(root, 'link'), noFollow: true, want: { kind: 'symlink' } }],
     ['a link loop', { path: join(root, 'loop-a'), want: { kind: 'unreadable', errno: 'ELOOP' } }],
   ];
   it.each(cases)('%s', async (_name, { path, noFollow, maxBytes, want }) => {
-    const got = await readRegularFile(path, { maxBytes: maxBytes ?? 1024, ...(noFollow === undefined ? {} : { noFollow }) });
+    const got = await readRegularFile(path, {
+      maxBytes: maxBytes ?? 1024,
+      ...(noFollow === undefined ? {} : { noFollow }),
+    });
     expect(summary(got)).toEqual(want);
     if (got.kind !== 'ok') expect(describeReadFailure(got)).toMatch(/\w/);
   });

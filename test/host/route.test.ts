@@ -30,14 +30,25 @@ describe('defaultRoute', () => {
   it('reports a missing program and a hanging one', async () => {
     sim = await createSim({ routeIf: 'em0' });
     expect((await createRouteTable({ program: '/nonexistent/route' }).defaultRoute('inet')).kind).toBe('not-found');
-    const slow = createRouteTable({ program: ROUTE_SIM, env: { ...sim.env, PFCTL_SIM_ROUTE_HANG_MS: '60000' }, timeoutMs: 500 });
+    const slow = createRouteTable({
+      program: ROUTE_SIM,
+      env: { ...sim.env, PFCTL_SIM_ROUTE_HANG_MS: '60000' },
+      timeoutMs: 500,
+    });
     expect(await slow.defaultRoute('inet')).toMatchObject({ kind: 'timed-out' });
   });
 });
 
 describe('defaultRoute: route printing garbage', () => {
   const answer = (iface: string): string =>
-    ['   route to: default', 'destination: default', '    gateway: 192.0.2.1', `  interface: ${iface}`, '      flags: <UP,GATEWAY,DONE,STATIC>', ''].join('\n');
+    [
+      '   route to: default',
+      'destination: default',
+      '    gateway: 192.0.2.1',
+      `  interface: ${iface}`,
+      '      flags: <UP,GATEWAY,DONE,STATIC>',
+      '',
+    ].join('\n');
   const b64 = (text: string | Buffer): string => Buffer.from(text).toString('base64');
 
   it.each([
@@ -47,8 +58,12 @@ describe('defaultRoute: route printing garbage', () => {
     ['a semicolon', b64(answer('em0;')), /contains ";"/],
     ['24 characters', b64(answer('abcdefghijklmnopqrstuvwx')), /longer than pf's limit of 15 characters/],
     ['a leading digit', b64(answer('0em')), /must start with a letter/],
-    ['binary', b64(Buffer.concat([Buffer.from('  interface: em\u001b[31m'), Buffer.from([0xff, 0xfe]), Buffer.from('\n')])), /contains/],
-  ])('%s is refused as an invalid interface, naming route\'s answer', async (_name, output, why) => {
+    [
+      'binary',
+      b64(Buffer.concat([Buffer.from('  interface: em\u001b[31m'), Buffer.from([0xff, 0xfe]), Buffer.from('\n')])),
+      /contains/,
+    ],
+  ])("%s is refused as an invalid interface, naming route's answer", async (_name, output, why) => {
     sim = await createSim({ routeIf: 'em0' });
     const route = createRouteTable({ program: ROUTE_SIM, env: { ...sim.env, PFCTL_SIM_ROUTE_OUTPUT_B64: output } });
     const found = await route.defaultRoute('inet');
@@ -69,6 +84,9 @@ describe('defaultRoute: route printing garbage', () => {
   ])('%s is a failure that says route printed no usable interface line', async (_name, output) => {
     sim = await createSim({ routeIf: 'em0' });
     const route = createRouteTable({ program: ROUTE_SIM, env: { ...sim.env, PFCTL_SIM_ROUTE_OUTPUT_B64: output } });
-    expect(await route.defaultRoute('inet')).toMatchObject({ kind: 'failed', message: expect.stringMatching(/printed no "interface:" line/) as unknown });
+    expect(await route.defaultRoute('inet')).toMatchObject({
+      kind: 'failed',
+      message: expect.stringMatching(/printed no "interface:" line/) as unknown,
+    });
   });
 });

@@ -5,7 +5,13 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOAD_DIR_PREFIX, RULESET_FILE_NAME, removeStaleLoadDirs, writeNewFile, writeRulesetFile } from '../../src/host/ruleset-file.js';
+import {
+  LOAD_DIR_PREFIX,
+  RULESET_FILE_NAME,
+  removeStaleLoadDirs,
+  writeNewFile,
+  writeRulesetFile,
+} from '../../src/host/ruleset-file.js';
 
 let base: string;
 beforeEach(async () => {
@@ -49,7 +55,10 @@ describe('writeRulesetFile', () => {
   });
 
   it('gives every load a directory of its own, so two loads never share a file', async () => {
-    const [a, b] = await Promise.all([writeRulesetFile('a\n', { baseDir: base, isAlive: alive }), writeRulesetFile('b\n', { baseDir: base, isAlive: alive })]);
+    const [a, b] = await Promise.all([
+      writeRulesetFile('a\n', { baseDir: base, isAlive: alive }),
+      writeRulesetFile('b\n', { baseDir: base, isAlive: alive }),
+    ]);
     expect(a.path).not.toBe(b.path);
     expect(await readFile(a.path, 'utf8')).toBe('a\n');
     expect(await readFile(b.path, 'utf8')).toBe('b\n');
@@ -117,7 +126,7 @@ describe('stale load directories', () => {
     expect(await readdir(base)).toEqual([`${LOAD_DIR_PREFIX}999998-XyZ789`]);
   });
 
-  it('never touches its own process\'s directories (a load in flight), whatever the probe says', async () => {
+  it("never touches its own process's directories (a load in flight), whatever the probe says", async () => {
     const own = await leftBehind(process.pid, 'Own123');
     expect(await removeStaleLoadDirs(base, dead)).toEqual([]);
     expect(existsSync(join(own, RULESET_FILE_NAME))).toBe(true);
@@ -147,7 +156,7 @@ describe('stale load directories', () => {
     }
   });
 
-  it('a symbolic link planted at the file\'s name inside a stale directory is removed as a link, its target kept', async () => {
+  it("a symbolic link planted at the file's name inside a stale directory is removed as a link, its target kept", async () => {
     const target = join(base, 'target.txt');
     await writeFile(target, 'keep me\n');
     const dir = join(base, `${LOAD_DIR_PREFIX}999999-Sym123`);

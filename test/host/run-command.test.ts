@@ -20,15 +20,24 @@ function isGone(pid: number): boolean {
 
 describe('runCommand', () => {
   it('captures stdout, stderr and the exit code, feeding stdin', async () => {
-    const result = await runCommand(node, [
-      '-e',
-      'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{process.stdout.write(s.toUpperCase());process.stderr.write("warn\\n");process.exit(3)})',
-    ], { stdin: 'hello' });
+    const result = await runCommand(
+      node,
+      [
+        '-e',
+        'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{process.stdout.write(s.toUpperCase());process.stderr.write("warn\\n");process.exit(3)})',
+      ],
+      { stdin: 'hello' },
+    );
     expect(result).toMatchObject({ kind: 'completed', exitCode: 3, signal: null, stdout: 'HELLO', stderr: 'warn\n' });
   });
 
   it('passes arguments without a shell', async () => {
-    const result = await runCommand(node, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', '$(id)', 'a b;c']);
+    const result = await runCommand(node, [
+      '-e',
+      'process.stdout.write(JSON.stringify(process.argv.slice(1)))',
+      '$(id)',
+      'a b;c',
+    ]);
     expect(result.kind === 'completed' && JSON.parse(result.stdout)).toEqual(['$(id)', 'a b;c']);
   });
 

@@ -59,9 +59,18 @@ describe('StateDir', () => {
       await state.recordApplied({ anchor: 'pfexpose', ruleset: `# ${i}\n`, manifestDigest: `m${i}` });
     }
     const history = await state.readHistory();
-    expect(history.entries.map((entry) => entry.manifestDigest)).toEqual(
-      ['m13', 'm12', 'm11', 'm10', 'm9', 'm8', 'm7', 'm6', 'm5', 'm4'],
-    );
+    expect(history.entries.map((entry) => entry.manifestDigest)).toEqual([
+      'm13',
+      'm12',
+      'm11',
+      'm10',
+      'm9',
+      'm8',
+      'm7',
+      'm6',
+      'm5',
+      'm4',
+    ]);
     expect(history.entries[0]?.sequence).toBe(13);
     expect(await readdir(join(state.path, 'history'))).toHaveLength(HISTORY_LIMIT);
     expect(history.corrupt).toEqual([]);
@@ -72,7 +81,13 @@ describe('StateDir', () => {
     await state.recordApplied({ anchor: 'pfexpose', ruleset: 'a\n', manifestDigest: 'm1' });
     const undone = { manifestDigest: 'm1', linesDigest: linesDigest(['a']) };
     await state.recordApplied({ anchor: 'pfexpose', ruleset: '', manifestDigest: '', kind: 'rollback', undone });
-    const old = { anchor: 'pfexpose', ruleset: 'b\n', rulesetDigest: sha256('b\n'), manifestDigest: 'm0', appliedAt: '2025-01-01T00:00:00.000Z' };
+    const old = {
+      anchor: 'pfexpose',
+      ruleset: 'b\n',
+      rulesetDigest: sha256('b\n'),
+      manifestDigest: 'm0',
+      appliedAt: '2025-01-01T00:00:00.000Z',
+    };
     await writeFile(join(state.path, 'history', '0000000004.json'), JSON.stringify(old));
     const history = await state.readHistory();
     expect(history.entries.map((entry) => entry.kind)).toEqual(['apply', 'rollback', 'apply', 'initial']);
@@ -83,7 +98,13 @@ describe('StateDir', () => {
   it('reads the newest entry of one anchor, skipping damaged entries and other anchors', async () => {
     expect(await state.readNewest('pfexpose')).toBeNull();
     await state.recordApplied({ anchor: 'pfexpose', ruleset: 'a\n', manifestDigest: 'm1' });
-    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'b\n', manifestDigest: 'm2', kind: 'rollback', undone: { manifestDigest: 'm1', linesDigest: 'x' } });
+    await state.recordApplied({
+      anchor: 'pfexpose',
+      ruleset: 'b\n',
+      manifestDigest: 'm2',
+      kind: 'rollback',
+      undone: { manifestDigest: 'm1', linesDigest: 'x' },
+    });
     expect(await state.readNewest('pfexpose')).toMatchObject({ sequence: 2, kind: 'rollback', manifestDigest: 'm2' });
     await state.recordApplied({ anchor: 'other', ruleset: 'c\n', manifestDigest: 'm3' });
     await state.recordApplied({ anchor: 'pfexpose', ruleset: 'd\n', manifestDigest: 'm4' });
@@ -97,7 +118,14 @@ describe('StateDir', () => {
 
   it('reports an entry with an unknown kind as corrupt', async () => {
     await state.ensure();
-    const bad = { anchor: 'a', ruleset: 'x', rulesetDigest: sha256('x'), manifestDigest: 'm', appliedAt: 't', kind: 'teleport' };
+    const bad = {
+      anchor: 'a',
+      ruleset: 'x',
+      rulesetDigest: sha256('x'),
+      manifestDigest: 'm',
+      appliedAt: 't',
+      kind: 'teleport',
+    };
     await writeFile(join(state.path, 'history', '0000000001.json'), JSON.stringify(bad));
     expect((await state.readHistory()).corrupt).toHaveLength(1);
   });
@@ -111,7 +139,16 @@ describe('StateDir', () => {
   it.each([
     ['not JSON', '{"anchor":'],
     ['wrong shape', '[1,2]'],
-    ['a ruleset that does not match its digest', JSON.stringify({ anchor: 'a', ruleset: 'edited', rulesetDigest: sha256('orig'), manifestDigest: 'm', appliedAt: 'x' })],
+    [
+      'a ruleset that does not match its digest',
+      JSON.stringify({
+        anchor: 'a',
+        ruleset: 'edited',
+        rulesetDigest: sha256('orig'),
+        manifestDigest: 'm',
+        appliedAt: 'x',
+      }),
+    ],
   ])('reports a corrupt current.json (%s) instead of throwing', async (_name, text) => {
     await state.ensure();
     await writeFile(join(state.path, 'current.json'), text);
@@ -158,7 +195,14 @@ describe('StateDir', () => {
     // Reading and a pending record leave it alone.
     await state.readCurrent();
     await state.readNewest('pfexpose');
-    await state.writePendingConfirm({ anchor: 'pfexpose', deadline: '2026-01-01T00:01:00.000Z', previous: null, appliedDigest: '', pid: 1, createdAt: 'x' });
+    await state.writePendingConfirm({
+      anchor: 'pfexpose',
+      deadline: '2026-01-01T00:01:00.000Z',
+      previous: null,
+      appliedDigest: '',
+      pid: 1,
+      createdAt: 'x',
+    });
     expect(await state.mark()).toBe(first);
     // The same ruleset recorded again (another process's apply of the same rules) is a change too.
     await state.recordApplied({ anchor: 'pfexpose', ruleset: 'pass in all\n', manifestDigest: 'm1' });
@@ -175,7 +219,14 @@ describe('StateDir', () => {
 describe('the state directory is not trusted blindly (issue 9, M2)', () => {
   it('is created 0700 with history/ 0700 and every file 0600', async () => {
     await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' });
-    await state.writePendingConfirm({ anchor: 'pfexpose', deadline: '2030-01-01T00:00:00.000Z', previous: null, appliedDigest: 'x', pid: 1, createdAt: 'x' });
+    await state.writePendingConfirm({
+      anchor: 'pfexpose',
+      deadline: '2030-01-01T00:00:00.000Z',
+      previous: null,
+      appliedDigest: 'x',
+      pid: 1,
+      createdAt: 'x',
+    });
     const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
     expect(await mode(state.path)).toBe(0o700);
     expect(await mode(join(state.path, 'history'))).toBe(0o700);
@@ -227,7 +278,9 @@ describe('the state directory is not trusted blindly (issue 9, M2)', () => {
     await mkdir(state.path, { mode: 0o700 });
     await symlink(elsewhere, join(state.path, 'history'));
     await expect(state.ensure()).rejects.toThrow(/history is a symbolic link/);
-    await expect(state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' })).rejects.toThrow(UnsafePathError);
+    await expect(state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm1' })).rejects.toThrow(
+      UnsafePathError,
+    );
     await expect(state.readHistory()).rejects.toThrow(UnsafePathError);
     expect(await state.readNewest('pfexpose').catch(() => 'refused')).toBe('refused');
     expect(await readdir(elsewhere)).toEqual([]);
@@ -236,7 +289,13 @@ describe('the state directory is not trusted blindly (issue 9, M2)', () => {
   it('follows no link to a record, and reads no FIFO', async () => {
     await state.ensure();
     const outside = join(root, 'outside.json');
-    const record = { anchor: 'pfexpose', ruleset: OWN_RULE, rulesetDigest: sha256(OWN_RULE), manifestDigest: 'm', appliedAt: 'x' };
+    const record = {
+      anchor: 'pfexpose',
+      ruleset: OWN_RULE,
+      rulesetDigest: sha256(OWN_RULE),
+      manifestDigest: 'm',
+      appliedAt: 'x',
+    };
     await writeFile(outside, JSON.stringify(record));
     await symlink(outside, join(state.path, 'current.json'));
     await symlink(outside, join(state.path, 'history', historyName(1)));
@@ -251,9 +310,16 @@ describe('the state directory is not trusted blindly (issue 9, M2)', () => {
     expect(JSON.parse(await readFile(outside, 'utf8'))).toEqual(record);
   });
 
-  it('refuses a pending record whose previous ruleset is not pfexpose\'s own', async () => {
+  it("refuses a pending record whose previous ruleset is not pfexpose's own", async () => {
     await state.ensure();
-    const pending = { anchor: 'pfexpose', deadline: '2030-01-01T00:00:00.000Z', previous: { ruleset: 'pass in quick all\n', manifestDigest: '' }, appliedDigest: 'x', pid: 1, createdAt: 'x' };
+    const pending = {
+      anchor: 'pfexpose',
+      deadline: '2030-01-01T00:00:00.000Z',
+      previous: { ruleset: 'pass in quick all\n', manifestDigest: '' },
+      appliedDigest: 'x',
+      pid: 1,
+      createdAt: 'x',
+    };
     await writeFile(join(state.path, 'pending-confirm.json'), JSON.stringify(pending), { mode: 0o600 });
     const read = await state.readPendingConfirm();
     expect(read.kind).toBe('corrupt');
@@ -265,12 +331,25 @@ describe('the state directory is not trusted blindly (issue 9, M2)', () => {
 describe('history ids (issue 9)', () => {
   it('sort by number past 9999999999: the newest entry is never hidden', async () => {
     await state.ensure();
-    const entry = (digest: string) => ({ anchor: 'pfexpose', ruleset: OWN_RULE, rulesetDigest: sha256(OWN_RULE), manifestDigest: digest, appliedAt: 'x' });
+    const entry = (digest: string) => ({
+      anchor: 'pfexpose',
+      ruleset: OWN_RULE,
+      rulesetDigest: sha256(OWN_RULE),
+      manifestDigest: digest,
+      appliedAt: 'x',
+    });
     await writeFile(join(state.path, 'history', '9999999998.json'), JSON.stringify(entry('m-old')), { mode: 0o600 });
-    await writeFile(join(state.path, 'history', '9999999999.json'), JSON.stringify(entry('m-last-ten-digit')), { mode: 0o600 });
+    await writeFile(join(state.path, 'history', '9999999999.json'), JSON.stringify(entry('m-last-ten-digit')), {
+      mode: 0o600,
+    });
     await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm-eleven' });
     await state.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm-eleven-2' });
-    expect((await readdir(join(state.path, 'history'))).sort()).toEqual(['10000000000.json', '10000000001.json', '9999999998.json', '9999999999.json']);
+    expect((await readdir(join(state.path, 'history'))).sort()).toEqual([
+      '10000000000.json',
+      '10000000001.json',
+      '9999999998.json',
+      '9999999999.json',
+    ]);
     const history = await state.readHistory();
     expect(history.entries.map((e) => [e.sequence, e.manifestDigest])).toEqual([
       [10000000001, 'm-eleven-2'],
@@ -283,7 +362,13 @@ describe('history ids (issue 9)', () => {
 
   it('trims the oldest by number, not by name', async () => {
     await state.ensure();
-    const entry = { anchor: 'pfexpose', ruleset: OWN_RULE, rulesetDigest: sha256(OWN_RULE), manifestDigest: 'm', appliedAt: 'x' };
+    const entry = {
+      anchor: 'pfexpose',
+      ruleset: OWN_RULE,
+      rulesetDigest: sha256(OWN_RULE),
+      manifestDigest: 'm',
+      appliedAt: 'x',
+    };
     for (let i = 0; i < HISTORY_LIMIT; i += 1) {
       await writeFile(join(state.path, 'history', historyName(9999999995 + i)), JSON.stringify(entry), { mode: 0o600 });
     }
@@ -301,7 +386,9 @@ describe('a record that cannot be written (a full disk)', () => {
     const full = new StateDir(state.path, {
       writeFile: () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })),
     });
-    await expect(full.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm2' })).rejects.toThrow(/ENOSPC/);
+    await expect(full.recordApplied({ anchor: 'pfexpose', ruleset: OWN_RULE, manifestDigest: 'm2' })).rejects.toThrow(
+      /ENOSPC/,
+    );
     expect(await state.readCurrent()).toMatchObject({ kind: 'ok', value: { manifestDigest: 'm1' } });
   });
 });
@@ -344,7 +431,13 @@ describe('records the agent may load from', () => {
     expect(await state.readLoadableNewest('pfexpose')).toMatchObject({ manifestDigest: 'm1' });
     expect(await state.readLoadableCurrent('other')).toBeNull();
     const undone = { manifestDigest: 'm1', linesDigest: 'x' };
-    await state.recordApplied({ anchor: 'pfexpose', ruleset: 'pass in quick all\n', manifestDigest: 'm2', kind: 'rollback', undone });
+    await state.recordApplied({
+      anchor: 'pfexpose',
+      ruleset: 'pass in quick all\n',
+      manifestDigest: 'm2',
+      kind: 'rollback',
+      undone,
+    });
     expect(await state.readLoadableCurrent('pfexpose')).toBeNull();
     expect(await state.readLoadableNewest('pfexpose')).toBeNull();
     // The plain reads still see them (apply reports them; it never loads them).

@@ -25,9 +25,20 @@ describe('sendToSyslog', () => {
   it('runs PFEXPOSE_LOGGER with the tag, the priority and the message as one argument', async () => {
     const out = join(dir, 'args');
     const logger = await script('logger', `for a; do printf '%s\\n' "$a"; done > "${out}"`);
-    const result = await sendToSyslog('-reverted\nanchor "pfexpose"', { env: { PFEXPOSE_LOGGER: logger }, priority: 'user.err' });
+    const result = await sendToSyslog('-reverted\nanchor "pfexpose"', {
+      env: { PFEXPOSE_LOGGER: logger },
+      priority: 'user.err',
+    });
     expect(result).toBeNull();
-    expect((await readFile(out, 'utf8')).split('\n')).toEqual(['-t', 'pfexpose', '-p', 'user.err', '--', '-reverted anchor "pfexpose"', '']);
+    expect((await readFile(out, 'utf8')).split('\n')).toEqual([
+      '-t',
+      'pfexpose',
+      '-p',
+      'user.err',
+      '--',
+      '-reverted anchor "pfexpose"',
+      '',
+    ]);
   });
 
   it.each([

@@ -5,7 +5,9 @@ import type { ManifestContainer } from '../../src/manifest/manifest.js';
 import type { PortSpec } from '../../src/ports/port-spec.js';
 import { portSpec } from '../helpers/builders.js';
 
-const files = readdirSync('examples').filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync('examples')
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 function spec(partial: Partial<PortSpec> & Pick<PortSpec, 'syntax' | 'containerPort'>): PortSpec {
   return portSpec({ hostPort: null, ...partial });
@@ -64,12 +66,16 @@ describe('examples/', () => {
   it('declares one host with its gateway and interfaces', async () => {
     const { manifests } = await loadManifests(['examples']);
     const hosts = manifests.documents.flatMap((d) => d.hosts);
-    expect(hosts).toMatchObject([{ name: 'www1', gateway: 'em0', interfaces: ['em0', 'em1'], pool: range(49000, 49900) }]);
+    expect(hosts).toMatchObject([
+      { name: 'www1', gateway: 'em0', interfaces: ['em0', 'em1'], pool: range(49000, 49900) },
+    ]);
   });
 
   it('declares the network stacks: VNET jails on the host, shared-stack containers where loopback entries need it', async () => {
     const { manifests } = await loadManifests(['examples']);
-    expect(manifests.documents.flatMap((d) => d.hosts).map((h) => [h.name, h.stack?.value ?? null])).toEqual([['www1', 'vnet']]);
+    expect(manifests.documents.flatMap((d) => d.hosts).map((h) => [h.name, h.stack?.value ?? null])).toEqual([
+      ['www1', 'vnet'],
+    ]);
     const stacks = manifests.documents.flatMap((d) => d.containers).map((c) => [c.name, c.stack?.value ?? null]);
     expect(stacks.sort()).toEqual([
       ['api', null],
@@ -96,8 +102,21 @@ describe('examples/', () => {
       ['tcp', null, range(53)],
     ]);
     expect(containers.get('metrics')?.ports.map((p) => p.spec)).toEqual([
-      spec({ syntax: 'long', hostAddress: '127.0.0.1', hostPort: range(9100), containerPort: range(9100), name: 'node-exporter' }),
-      spec({ syntax: 'kleene', interfaces: ['em1'], hostPort: range(2222), containerPort: range(22), from: ['198.51.100.0/24'], family: 'inet' }),
+      spec({
+        syntax: 'long',
+        hostAddress: '127.0.0.1',
+        hostPort: range(9100),
+        containerPort: range(9100),
+        name: 'node-exporter',
+      }),
+      spec({
+        syntax: 'kleene',
+        interfaces: ['em1'],
+        hostPort: range(2222),
+        containerPort: range(22),
+        from: ['198.51.100.0/24'],
+        family: 'inet',
+      }),
     ]);
   });
 });

@@ -8,7 +8,16 @@ import { findManifestFiles } from '../../src/manifest/find-manifest-files.js';
 describe('findManifestFiles', () => {
   const root = mkdtempSync(join(tmpdir(), 'pfexpose-find-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
-  for (const name of ['b.yaml', 'B.yaml', 'a.yml', 'notes.txt', 'sub/z.yaml', 'sub/a.YAML', '.hidden/x.yaml', 'other.conf']) {
+  for (const name of [
+    'b.yaml',
+    'B.yaml',
+    'a.yml',
+    'notes.txt',
+    'sub/z.yaml',
+    'sub/a.YAML',
+    '.hidden/x.yaml',
+    'other.conf',
+  ]) {
     mkdirSync(join(root, 'm', name, '..'), { recursive: true });
     writeFileSync(join(root, 'm', name), 'version: 1\n');
   }
@@ -23,7 +32,10 @@ describe('findManifestFiles', () => {
     ],
     ['names keep the form the user gave', { given: ['./m/sub/'], want: ['m/sub/z.yaml'] }],
     ['a file named explicitly is taken whatever its extension', { given: ['m/other.conf'], want: ['m/other.conf'] }],
-    ['overlapping paths give each file once', { given: ['m/sub', 'm/sub/z.yaml', 'm'], want: ['m/B.yaml', 'm/a.yml', 'm/b.yaml', 'm/sub/z.yaml'] }],
+    [
+      'overlapping paths give each file once',
+      { given: ['m/sub', 'm/sub/z.yaml', 'm'], want: ['m/B.yaml', 'm/a.yml', 'm/b.yaml', 'm/sub/z.yaml'] },
+    ],
     ['a dot-directory named explicitly is searched', { given: ['m/.hidden'], want: ['m/.hidden/x.yaml'] }],
   ];
   it.each(cases)('%s', async (_name, { given, want }) => {
@@ -96,7 +108,11 @@ describe('findManifestFiles: discovery stays inside the paths given', () => {
   it('a link found while searching is read without following a link swapped in later', async () => {
     const got = await find(['m']);
     const notes = got.files.find((f) => f.file === 'm/notes.yaml');
-    expect(notes).toEqual({ file: 'm/notes.yaml', absolute: join(realpathSync(root), 'm', 'data', 'notes.txt'), noFollow: true });
+    expect(notes).toEqual({
+      file: 'm/notes.yaml',
+      absolute: join(realpathSync(root), 'm', 'data', 'notes.txt'),
+      noFollow: true,
+    });
   });
 
   const explicit: [string, { given: string; want: [string, string][] }][] = [
@@ -146,31 +162,73 @@ describe('findManifestFiles: hidden paths and .pfexposeignore', () => {
   ]) {
     write(path);
   }
-  write('repo/.pfexposeignore', '\ufeff# other tools\' files\n/docker-compose.yml\nhosts/docker-compose.yml\nvendor/\n!vendor/keep.yaml\n*.tmpl.yaml\nlinked-dir/\n');
+  write(
+    'repo/.pfexposeignore',
+    "\ufeff# other tools' files\n/docker-compose.yml\nhosts/docker-compose.yml\nvendor/\n!vendor/keep.yaml\n*.tmpl.yaml\nlinked-dir/\n",
+  );
   write('repo/hosts/.pfexposeignore', 'db.yaml\n');
   symlinkSync('templates', join(root, 'repo', 'linked-dir'));
   symlinkSync('/etc', join(root, 'repo', 'vendor', 'outside'));
 
   const find = (paths: string[]) => findManifestFiles(paths, { cwd: root });
   const cases: [string, { given: string[]; files: string[]; diagnostics?: [string, string][] }][] = [
-    ['without an ignore file only hidden paths are skipped', { given: ['bare'], files: ['bare/docker-compose.yml', 'bare/web.yaml'] }],
+    [
+      'without an ignore file only hidden paths are skipped',
+      { given: ['bare'], files: ['bare/docker-compose.yml', 'bare/web.yaml'] },
+    ],
     [
       'the root ignore file skips files, directories (what is under them too) and globs; Case matters',
-      { given: ['repo'], files: ['repo/Docker-compose.yml', 'repo/hosts/db.yaml', 'repo/templates/b.yaml', 'repo/web.yaml'] },
+      {
+        given: ['repo'],
+        files: ['repo/Docker-compose.yml', 'repo/hosts/db.yaml', 'repo/templates/b.yaml', 'repo/web.yaml'],
+      },
     ],
     [
       'a file the ignore file names is still read when named on the command line',
-      { given: ['repo', 'repo/docker-compose.yml'], files: ['repo/Docker-compose.yml', 'repo/docker-compose.yml', 'repo/hosts/db.yaml', 'repo/templates/b.yaml', 'repo/web.yaml'] },
+      {
+        given: ['repo', 'repo/docker-compose.yml'],
+        files: [
+          'repo/Docker-compose.yml',
+          'repo/docker-compose.yml',
+          'repo/hosts/db.yaml',
+          'repo/templates/b.yaml',
+          'repo/web.yaml',
+        ],
+      },
     ],
-    ['a hidden file or directory named on the command line is read', { given: ['bare/.gitlab-ci.yml', 'bare/.config'], files: ['bare/.config/x.yaml', 'bare/.gitlab-ci.yml'] }],
-    ['a subdirectory given is a root of its own: its ignore file counts, the parent one does not', { given: ['repo/hosts'], files: ['repo/hosts/docker-compose.yml'] }],
+    [
+      'a hidden file or directory named on the command line is read',
+      { given: ['bare/.gitlab-ci.yml', 'bare/.config'], files: ['bare/.config/x.yaml', 'bare/.gitlab-ci.yml'] },
+    ],
+    [
+      'a subdirectory given is a root of its own: its ignore file counts, the parent one does not',
+      { given: ['repo/hosts'], files: ['repo/hosts/docker-compose.yml'] },
+    ],
     [
       'overlapping roots: a file is read when any root reaches it without ignoring it, in any order',
-      { given: ['repo/hosts', 'repo'], files: ['repo/Docker-compose.yml', 'repo/hosts/db.yaml', 'repo/hosts/docker-compose.yml', 'repo/templates/b.yaml', 'repo/web.yaml'] },
+      {
+        given: ['repo/hosts', 'repo'],
+        files: [
+          'repo/Docker-compose.yml',
+          'repo/hosts/db.yaml',
+          'repo/hosts/docker-compose.yml',
+          'repo/templates/b.yaml',
+          'repo/web.yaml',
+        ],
+      },
     ],
     [
       'the same, the other way round',
-      { given: ['repo', 'repo/hosts'], files: ['repo/Docker-compose.yml', 'repo/hosts/db.yaml', 'repo/hosts/docker-compose.yml', 'repo/templates/b.yaml', 'repo/web.yaml'] },
+      {
+        given: ['repo', 'repo/hosts'],
+        files: [
+          'repo/Docker-compose.yml',
+          'repo/hosts/db.yaml',
+          'repo/hosts/docker-compose.yml',
+          'repo/templates/b.yaml',
+          'repo/web.yaml',
+        ],
+      },
     ],
   ];
   it.each(cases)('%s', async (_name, { given, files, diagnostics = [] }) => {
@@ -189,18 +247,26 @@ describe('findManifestFiles: hidden paths and .pfexposeignore', () => {
   const broken: [string, { setup: (dir: string) => void; want: RegExp }][] = [
     ['a directory', { setup: (dir) => mkdirSync(join(dir, '.pfexposeignore')), want: /directory/ }],
     ['a dangling link', { setup: (dir) => symlinkSync('nowhere', join(dir, '.pfexposeignore')), want: /dangling/ }],
-    ['a link leading outside the paths given', { setup: (dir) => symlinkSync('/etc/hostname', join(dir, '.pfexposeignore')), want: /outside/ }],
+    [
+      'a link leading outside the paths given',
+      { setup: (dir) => symlinkSync('/etc/hostname', join(dir, '.pfexposeignore')), want: /outside/ },
+    ],
     ['a FIFO', { setup: (dir) => execFileSync('mkfifo', [join(dir, '.pfexposeignore')]), want: /FIFO/ }],
   ];
-  it.each(broken)('an ignore file that is %s is an error naming it, and its directory is not searched', async (name, { setup, want }) => {
-    const dir = join(root, `broken-${name.replace(/\W+/g, '-')}`);
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'web.yaml'), 'version: 1\n');
-    setup(dir);
-    const given = `broken-${name.replace(/\W+/g, '-')}`;
-    const got = await find([given]);
-    expect(got.files).toEqual([]);
-    expect(got.diagnostics.map((d) => [d.code, d.file])).toEqual([['ignore-file-unreadable', `${given}/.pfexposeignore`]]);
-    expect(got.diagnostics[0]?.message).toMatch(want);
-  });
+  it.each(broken)(
+    'an ignore file that is %s is an error naming it, and its directory is not searched',
+    async (name, { setup, want }) => {
+      const dir = join(root, `broken-${name.replace(/\W+/g, '-')}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'web.yaml'), 'version: 1\n');
+      setup(dir);
+      const given = `broken-${name.replace(/\W+/g, '-')}`;
+      const got = await find([given]);
+      expect(got.files).toEqual([]);
+      expect(got.diagnostics.map((d) => [d.code, d.file])).toEqual([
+        ['ignore-file-unreadable', `${given}/.pfexposeignore`],
+      ]);
+      expect(got.diagnostics[0]?.message).toMatch(want);
+    },
+  );
 });

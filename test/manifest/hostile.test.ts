@@ -12,16 +12,43 @@ const HOSTILE = 'test/fixtures/manifests/hostile';
 const fixtures: Array<[string, { given: string; want: Want[] }]> = [
   ['alias bomb (billion laughs)', { given: 'alias-bomb.yaml', want: [['yaml-alias-limit', 7, 8]] }],
   ['10,000 nested [', { given: 'deep-nesting.yaml', want: [['yaml-too-deep', 2, 67]] }],
-  ['__proto__ and constructor keys', { given: 'proto-keys.yaml', want: [['unknown-key', 2, 1], ['unknown-key', 7, 5]] }],
+  [
+    '__proto__ and constructor keys',
+    {
+      given: 'proto-keys.yaml',
+      want: [
+        ['unknown-key', 2, 1],
+        ['unknown-key', 7, 5],
+      ],
+    },
+  ],
   ['invalid UTF-8 (a Latin-1 é)', { given: 'invalid-utf8.yaml', want: [['file-not-utf8', 4, 21]] }],
   ['BOM: columns are not shifted', { given: 'bom.yaml', want: [['port-out-of-range', 5, 13]] }],
   ['CRLF line ends: lines and columns stay right', { given: 'crlf.yaml', want: [['port-zero', 7, 16]] }],
-  ['tabs used for indentation', { given: 'tabs.yaml', want: [['yaml-tab-indent', 3, 1], ['yaml-tab-indent', 4, 1]] }],
+  [
+    'tabs used for indentation',
+    {
+      given: 'tabs.yaml',
+      want: [
+        ['yaml-tab-indent', 3, 1],
+        ['yaml-tab-indent', 4, 1],
+      ],
+    },
+  ],
   ['binary file named .yaml', { given: 'binary.yaml', want: [['file-binary', 2, 1]] }],
   ['empty file', { given: 'empty.yaml', want: [['empty-document', 1, 1]] }],
   ['a file with only a comment', { given: 'comment-only.yaml', want: [['empty-document', 1, 1]] }],
   ['a document that is a list, not a mapping', { given: 'not-a-mapping.yaml', want: [['schema', 1, 1]] }],
-  ['duplicate keys', { given: 'duplicate-keys.yaml', want: [['yaml-duplicate-key', 4, 5], ['yaml-duplicate-key', 5, 5]] }],
+  [
+    'duplicate keys',
+    {
+      given: 'duplicate-keys.yaml',
+      want: [
+        ['yaml-duplicate-key', 4, 5],
+        ['yaml-duplicate-key', 5, 5],
+      ],
+    },
+  ],
 ];
 
 describe('hostile manifests in git', () => {
@@ -32,7 +59,9 @@ describe('hostile manifests in git', () => {
   });
 
   it('a valid file with a BOM and CRLF line ends has no diagnostic', () => {
-    const bytes = new TextEncoder().encode('\ufeffversion: 1\r\ncontainers:\r\n  web:\r\n    ip: 10.0.0.1\r\n    ports: [8080]\r\n');
+    const bytes = new TextEncoder().encode(
+      '\ufeffversion: 1\r\ncontainers:\r\n  web:\r\n    ip: 10.0.0.1\r\n    ports: [8080]\r\n',
+    );
     const decoded = decodeManifestBytes(bytes, 'ok.yaml');
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
@@ -75,7 +104,10 @@ describe('hostile trees (made in a temporary directory)', () => {
   execFileSync('mkfifo', [join(tree, 'pipe.yaml')]);
   symlinkSync('does-not-exist.yaml', join(tree, 'dangling.yaml'));
   writeFileSync(join(tree, 'big.yaml'), `# ${'x'.repeat(MAX_MANIFEST_BYTES)}\nversion: 1\n`);
-  writeFileSync(join(tree, 'image.yaml'), Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00]));
+  writeFileSync(
+    join(tree, 'image.yaml'),
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00]),
+  );
   mkdirSync(join(tree, '.git'));
   writeFileSync(join(tree, '.git', 'skipped.yaml'), 'not: [valid');
   mkdirSync(join(tree, 'node_modules'));
@@ -96,7 +128,9 @@ describe('hostile trees (made in a temporary directory)', () => {
 
   it('a missing path and a directory without manifests are reported', async () => {
     mkdirSync(join(root, 'nothing'), { recursive: true });
-    expect((await loadManifests(['missing'], { cwd: root })).diagnostics.map((d) => d.code)).toEqual(['path-not-found']);
+    expect((await loadManifests(['missing'], { cwd: root })).diagnostics.map((d) => d.code)).toEqual([
+      'path-not-found',
+    ]);
     expect((await loadManifests(['nothing'], { cwd: root })).diagnostics.map((d) => d.code)).toEqual(['no-manifests']);
   });
 });
@@ -107,8 +141,20 @@ describe('foreign files read as manifests quote none of their text', () => {
   const shadow = 'root:$6$SECRETSALT$SECRETHASH:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nbin: SECRETBIN\n';
   const cases: [string, { text: string; want: [string, number, number][] }][] = [
     // Three top-level keys that are no manifest's: one diagnostic, at the first of them.
-    ['a shadow-like file of mappings', { text: shadow, want: [['missing-key', 1, 1], ['unknown-key', 1, 1]] }],
-    ['a file that is one long string', { text: 'SECRETSTRING-with-no-colon-at-all and more SECRET words\n', want: [['schema', 1, 1]] }],
+    [
+      'a shadow-like file of mappings',
+      {
+        text: shadow,
+        want: [
+          ['missing-key', 1, 1],
+          ['unknown-key', 1, 1],
+        ],
+      },
+    ],
+    [
+      'a file that is one long string',
+      { text: 'SECRETSTRING-with-no-colon-at-all and more SECRET words\n', want: [['schema', 1, 1]] },
+    ],
     ['a file that is a list', { text: '- SECRETITEM\n- another\n', want: [['schema', 1, 1]] }],
   ];
   it.each(cases)('%s', async (name, { text, want }) => {

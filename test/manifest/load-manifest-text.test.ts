@@ -7,10 +7,39 @@ import { parseYamlDocuments } from '../../src/manifest/parse-yaml-documents.js';
 const yamlish = fc
   .array(
     fc.constantFrom(
-      'version: 1\n', 'containers:\n', '  web:\n', '    ip: 10.0.0.1\n', '    ip6: fd00::1\n', '    ports:\n',
-      '      - 8080\n', '      - em0:80:8080/udp\n', '      - "[::1]::53"\n', '      - target: 80\n', '        from: [10.0.0.0/8]\n',
-      '    syntax: docker\n', '---\n', '\t', ' ', ':', '[', ']', '{', '}', '&a ', '*a', '"', "'", '#', '- ', '__proto__: 1\n',
-      '    expose: [80, 53/udp]\n', '    publishAll: true\n', 'hosts:\n', '  h: { gateway: em0 }\n', '\r\n', '\ufeff',
+      'version: 1\n',
+      'containers:\n',
+      '  web:\n',
+      '    ip: 10.0.0.1\n',
+      '    ip6: fd00::1\n',
+      '    ports:\n',
+      '      - 8080\n',
+      '      - em0:80:8080/udp\n',
+      '      - "[::1]::53"\n',
+      '      - target: 80\n',
+      '        from: [10.0.0.0/8]\n',
+      '    syntax: docker\n',
+      '---\n',
+      '\t',
+      ' ',
+      ':',
+      '[',
+      ']',
+      '{',
+      '}',
+      '&a ',
+      '*a',
+      '"',
+      "'",
+      '#',
+      '- ',
+      '__proto__: 1\n',
+      '    expose: [80, 53/udp]\n',
+      '    publishAll: true\n',
+      'hosts:\n',
+      '  h: { gateway: em0 }\n',
+      '\r\n',
+      '\ufeff',
     ),
     { maxLength: 40 },
   )
@@ -24,18 +53,16 @@ function positions(text: string): Want[] {
 
 const cases: Array<[string, { given: string; want: Want[] }]> = [
   [
-    "yaml syntax: unclosed flow list",
+    'yaml syntax: unclosed flow list',
     {
-      given: "version: 1\ncontainers: [a\n",
-      want: [
-        ['yaml-syntax', 3, 1, 3, 2],
-      ],
+      given: 'version: 1\ncontainers: [a\n',
+      want: [['yaml-syntax', 3, 1, 3, 2]],
     },
   ],
   [
-    "duplicate key",
+    'duplicate key',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ip: 10.0.0.2\n",
+      given: 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ip: 10.0.0.2\n',
       want: [
         ['yaml-duplicate-key', 4, 5, 4, 7],
         ['yaml-duplicate-key', 5, 5, 5, 7],
@@ -43,99 +70,80 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "tab indentation",
+    'tab indentation',
     {
-      given: "version: 1\ncontainers:\n  web:\n\tip: 10.0.0.1\n",
-      want: [
-        ['yaml-tab-indent', 4, 1, 4, 2],
-      ],
+      given: 'version: 1\ncontainers:\n  web:\n\tip: 10.0.0.1\n',
+      want: [['yaml-tab-indent', 4, 1, 4, 2]],
     },
   ],
   [
-    "missing version",
+    'missing version',
     {
-      given: "containers: {}\n",
-      want: [
-        ['missing-key', 1, 1, 1, 15],
-      ],
+      given: 'containers: {}\n',
+      want: [['missing-key', 1, 1, 1, 15]],
     },
   ],
   [
-    "version as a string",
+    'version as a string',
     {
-      given: "version: \"1\"\n",
-      want: [
-        ['schema', 1, 10, 1, 13],
-      ],
+      given: 'version: "1"\n',
+      want: [['schema', 1, 10, 1, 13]],
     },
   ],
   [
-    "enum typo with suggestion",
+    'enum typo with suggestion',
     {
-      given: "version: 1\nsyntax: dockr\n",
-      want: [
-        ['schema', 2, 9, 2, 14],
-      ],
+      given: 'version: 1\nsyntax: dockr\n',
+      want: [['schema', 2, 9, 2, 14]],
     },
   ],
   [
-    "unknown key with suggestion",
+    'unknown key with suggestion',
     {
-      given: "version: 1\ncontainers:\n  web:\n    prots: [80]\n",
-      want: [
-        ['unknown-key', 4, 5, 4, 10],
-      ],
+      given: 'version: 1\ncontainers:\n  web:\n    prots: [80]\n',
+      want: [['unknown-key', 4, 5, 4, 10]],
     },
   ],
   [
-    "container name with #",
+    'container name with #',
     {
-      given: "version: 1\ncontainers:\n  web#1:\n    ip: 10.0.0.1\n",
-      want: [
-        ['invalid-name', 3, 3, 3, 8],
-      ],
+      given: 'version: 1\ncontainers:\n  web#1:\n    ip: 10.0.0.1\n',
+      want: [['invalid-name', 3, 3, 3, 8]],
     },
   ],
   [
-    "ip out of range",
+    'ip out of range',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.256\n",
-      want: [
-        ['invalid-address', 4, 9, 4, 19],
-      ],
+      given: 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.256\n',
+      want: [['invalid-address', 4, 9, 4, 19]],
     },
   ],
   [
-    "IPv4 in ip6",
+    'IPv4 in ip6',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip6: 10.0.0.1\n",
-      want: [
-        ['invalid-address', 4, 10, 4, 18],
-      ],
+      given: 'version: 1\ncontainers:\n  web:\n    ip6: 10.0.0.1\n',
+      want: [['invalid-address', 4, 10, 4, 18]],
     },
   ],
   [
-    "IPv6 with two ::",
+    'IPv6 with two ::',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip6: \"fd00::1::2\"\n",
-      want: [
-        ['invalid-address', 4, 10, 4, 22],
-      ],
+      given: 'version: 1\ncontainers:\n  web:\n    ip6: "fd00::1::2"\n',
+      want: [['invalid-address', 4, 10, 4, 22]],
     },
   ],
   [
-    "ports not a list",
+    'ports not a list',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports: 8080\n",
-      want: [
-        ['schema', 5, 12, 5, 16],
-      ],
+      given: 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports: 8080\n',
+      want: [['schema', 5, 12, 5, 16]],
     },
   ],
   [
-    "short-form errors inside a list, quoted and single-quoted",
+    'short-form errors inside a list, quoted and single-quoted',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - 8080\n      - em0:080:80\n      - \"em0:8080:80/icmp\"\n      - '8080:70000'\n",
+      given:
+        'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - 8080\n      - em0:080:80\n      - "em0:8080:80/icmp"\n      - \'8080:70000\'\n',
       want: [
         ['port-leading-zero', 7, 13, 7, 16],
         ['port-protocol', 8, 22, 8, 26],
@@ -144,18 +152,17 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "quoted scalar with escapes points at the whole scalar",
+    'quoted scalar with escapes points at the whole scalar',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - \"em0:8080:\\u0038\\u0030x\"\n",
-      want: [
-        ['port-not-a-number', 6, 9, 6, 33],
-      ],
+      given: 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - "em0:8080:\\u0038\\u0030x"\n',
+      want: [['port-not-a-number', 6, 9, 6, 33]],
     },
   ],
   [
-    "docker syntax: interface instead of address; family mismatch",
+    'docker syntax: interface instead of address; family mismatch',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    syntax: docker\n    ports:\n      - em0:8080:80\n      - \"[::1]:80:80\"\n",
+      given:
+        'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    syntax: docker\n    ports:\n      - em0:8080:80\n      - "[::1]:80:80"\n',
       want: [
         ['port-interface-in-docker', 7, 9, 7, 12],
         ['family-mismatch', 8, 11, 8, 14],
@@ -163,9 +170,10 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "long-form errors point into their keys",
+    'long-form errors point into their keys',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - target: 80\n        published: 90-80\n        interfaces: [em0, em0]\n      - published: 80\n      - { target: 80, publshed: 80 }\n      - { kleene: \"127.0.0.1:80:80\" }\n      - target: 80\n        from: [10.0.0.1/8]\n",
+      given:
+        'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - target: 80\n        published: 90-80\n        interfaces: [em0, em0]\n      - published: 80\n      - { target: 80, publshed: 80 }\n      - { kleene: "127.0.0.1:80:80" }\n      - target: 80\n        from: [10.0.0.1/8]\n',
       want: [
         ['port-range-reversed', 7, 20, 7, 25],
         ['port-long-duplicate', 8, 27, 8, 30],
@@ -177,9 +185,10 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "hosts, pool, expose and publishAll",
+    'hosts, pool, expose and publishAll',
     {
-      given: "version: 1\nhosts:\n  h1:\n    gateway: em0-1\n    interfaces: []\n    pool: 900-100\ncontainers:\n  web:\n    host: h1\n    ip: 10.0.0.1\n    expose: [80, 53/udp, \"0\", 8000-8010/tcp, 80/icmp]\n    publishAll: yes\n",
+      given:
+        'version: 1\nhosts:\n  h1:\n    gateway: em0-1\n    interfaces: []\n    pool: 900-100\ncontainers:\n  web:\n    host: h1\n    ip: 10.0.0.1\n    expose: [80, 53/udp, "0", 8000-8010/tcp, 80/icmp]\n    publishAll: yes\n',
       want: [
         ['invalid-name', 4, 14, 4, 19],
         ['schema', 5, 17, 5, 19],
@@ -191,9 +200,10 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "address families",
+    'address families',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ports: [8080]\n  db:\n    ip6: fd00::2\n    ports:\n      - 5432\n      - { target: 53, family: inet }\n      - { target: 53, host_ip: 127.0.0.1 }\n      - { target: 53, from: [10.0.0.0/8, fd00::/8] }\n",
+      given:
+        'version: 1\ncontainers:\n  web:\n    ports: [8080]\n  db:\n    ip6: fd00::2\n    ports:\n      - 5432\n      - { target: 53, family: inet }\n      - { target: 53, host_ip: 127.0.0.1 }\n      - { target: 53, from: [10.0.0.0/8, fd00::/8] }\n',
       want: [
         ['missing-address', 3, 3, 3, 6],
         ['missing-address', 9, 31, 9, 35],
@@ -203,9 +213,10 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "container declared twice for one host (both places)",
+    'container declared twice for one host (both places)',
     {
-      given: "version: 1\nhost: a\ncontainers:\n  web:\n    ip: 10.0.0.1\n---\nversion: 1\nhost: a\ncontainers:\n  web:\n    ip: 10.0.0.2\n---\nversion: 1\nhost: b\ncontainers:\n  web:\n    ip: 10.0.0.3\n",
+      given:
+        'version: 1\nhost: a\ncontainers:\n  web:\n    ip: 10.0.0.1\n---\nversion: 1\nhost: a\ncontainers:\n  web:\n    ip: 10.0.0.2\n---\nversion: 1\nhost: b\ncontainers:\n  web:\n    ip: 10.0.0.3\n',
       want: [
         ['duplicate-container', 4, 3, 4, 6],
         ['duplicate-container', 10, 3, 10, 6],
@@ -213,9 +224,9 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "host declared twice",
+    'host declared twice',
     {
-      given: "version: 1\nhosts:\n  a: {}\n---\nversion: 1\nhosts:\n  a: {}\n",
+      given: 'version: 1\nhosts:\n  a: {}\n---\nversion: 1\nhosts:\n  a: {}\n',
       want: [
         ['duplicate-host', 3, 3, 3, 4],
         ['duplicate-host', 7, 3, 7, 4],
@@ -223,18 +234,17 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "empty document in a stream",
+    'empty document in a stream',
     {
-      given: "---\n---\nversion: 1\n",
-      want: [
-        ['empty-document', 1, 1, 1, 1],
-      ],
+      given: '---\n---\nversion: 1\n',
+      want: [['empty-document', 1, 1, 1, 1]],
     },
   ],
   [
-    "names that would smuggle a brace or a quote",
+    'names that would smuggle a brace or a quote',
     {
-      given: "version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - { target: 80, interface: \"em0}\" }\n      - { target: 80, name: \"a\\\"b\" }\n",
+      given:
+        'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - { target: 80, interface: "em0}" }\n      - { target: 80, name: "a\\"b" }\n',
       want: [
         ['invalid-name', 6, 34, 6, 40],
         ['invalid-name', 7, 29, 7, 35],
@@ -242,18 +252,16 @@ const cases: Array<[string, { given: string; want: Want[] }]> = [
     },
   ],
   [
-    "undefined alias",
+    'undefined alias',
     {
-      given: "version: 1\ncontainers:\n  \"1\":\n    ip: 10.0.0.1\n  2:\n    ip: 10.0.0.1\n    ports: [*x]\n",
-      want: [
-        ['yaml-syntax', 7, 13, 7, 15],
-      ],
+      given: 'version: 1\ncontainers:\n  "1":\n    ip: 10.0.0.1\n  2:\n    ip: 10.0.0.1\n    ports: [*x]\n',
+      want: [['yaml-syntax', 7, 13, 7, 15]],
     },
   ],
   [
-    "alias shares a container",
+    'alias shares a container',
     {
-      given: "version: 1\ncontainers:\n  a: &c\n    ip: 10.0.0.1\n    ports: [80, 0]\n  b: *c\n",
+      given: 'version: 1\ncontainers:\n  a: &c\n    ip: 10.0.0.1\n    ports: [80, 0]\n  b: *c\n',
       want: [
         ['port-zero', 5, 17, 5, 18],
         ['port-zero', 5, 17, 5, 18],
@@ -279,7 +287,10 @@ describe('loadManifestText: messages say what is wrong and what would be right',
   });
 
   it('a misspelt long-form key is reported once, not also as a missing target', () => {
-    const { diagnostics } = loadManifestText('version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - { traget: 80 }\n', 'm.yaml');
+    const { diagnostics } = loadManifestText(
+      'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.1\n    ports:\n      - { traget: 80 }\n',
+      'm.yaml',
+    );
     expect(diagnostics.map((d) => d.code)).toEqual(['unknown-key']);
     expect(diagnostics[0]?.message).toContain('did you mean target?');
   });
@@ -289,7 +300,9 @@ describe('loadManifestText: messages say what is wrong and what would be right',
   });
 
   it('an IPv6 address in ip says to move it to ip6', () => {
-    expect(message('version: 1\ncontainers:\n  web:\n    ip: "fd00::1"\n', 'invalid-address')).toContain('put it in ip6');
+    expect(message('version: 1\ncontainers:\n  web:\n    ip: "fd00::1"\n', 'invalid-address')).toContain(
+      'put it in ip6',
+    );
   });
 
   it('user text in messages is quoted with control characters escaped', () => {
@@ -359,7 +372,7 @@ describe('loadManifestText: container addresses traffic can be redirected to', (
 });
 
 describe('loadManifestText: numbers only in plain decimal', () => {
-  it('ports written as other YAML numbers get the port grammar\'s errors, not a silent conversion', () => {
+  it("ports written as other YAML numbers get the port grammar's errors, not a silent conversion", () => {
     const text = [
       'version: 1',
       'containers:',
@@ -388,11 +401,14 @@ describe('loadManifestText: numbers only in plain decimal', () => {
       ['port-sign', 12, 20],
       ['port-not-a-number', 13, 17],
     ]);
-    expect(manifests.documents[0]?.containers[0]?.ports.map((p) => p.spec.hostPort)).toEqual([{ start: 8080, end: 8080 }]);
+    expect(manifests.documents[0]?.containers[0]?.ports.map((p) => p.spec.hostPort)).toEqual([
+      { start: 8080, end: 8080 },
+    ]);
   });
 
   it('an explicit tag does not turn other number forms into ports, and long decimals keep their digits', () => {
-    const text = 'version: 1\ncontainers:\n  12345678901234567890:\n    ip: 10.0.0.2\n    ports:\n      - published: !!int "0x50"\n        target: !!int "080"\n';
+    const text =
+      'version: 1\ncontainers:\n  12345678901234567890:\n    ip: 10.0.0.2\n    ports:\n      - published: !!int "0x50"\n        target: !!int "080"\n';
     const { manifests, diagnostics } = loadManifestText(text, 't.yaml');
     expect(diagnostics.map((d) => [d.code, d.line])).toEqual([
       ['port-not-a-number', 6],
@@ -410,12 +426,16 @@ describe('loadManifestText: numbers only in plain decimal', () => {
     ]);
     expect(diagnostics[0]?.message).toContain('written "1" and "\\"1\\"", both read as "1"');
     // 0x10 and 16 are different names here (numbers only in plain decimal), so no clash.
-    const hex = loadManifestText('version: 1\ncontainers:\n  0x10:\n    ip: 10.0.0.2\n  16:\n    ip: 10.0.0.3\nx: &unused 1\n', 'h.yaml');
+    const hex = loadManifestText(
+      'version: 1\ncontainers:\n  0x10:\n    ip: 10.0.0.2\n  16:\n    ip: 10.0.0.3\nx: &unused 1\n',
+      'h.yaml',
+    );
     expect(hex.diagnostics.map((d) => d.code)).toEqual(['unknown-key']);
   });
 
   it('a name that YAML would read as a number keeps the text it was written with', () => {
-    const text = 'version: 1\ncontainers:\n  0x10:\n    ip: 10.0.0.2\n  010:\n    ip: 10.0.0.3\n  16:\n    ip: 10.0.0.4\n';
+    const text =
+      'version: 1\ncontainers:\n  0x10:\n    ip: 10.0.0.2\n  010:\n    ip: 10.0.0.3\n  16:\n    ip: 10.0.0.4\n';
     const { manifests, diagnostics } = loadManifestText(text, 'k.yaml');
     expect(diagnostics).toEqual([]);
     expect(manifests.documents[0]?.containers.map((c) => c.name)).toEqual(['010', '0x10', '16']);

@@ -39,7 +39,10 @@ describe('scanSimpleYaml: answers for ordinary manifests, as the composer would'
 
   it.each([
     ['several documents', 'version: 1\n---\nversion: 1\ncontainers: {}\n'],
-    ['comments everywhere', '# head\nversion: 1 # v\n\ncontainers:   # c\n  web:\n    # inside\n    ip: 10.0.0.1\n# tail\n'],
+    [
+      'comments everywhere',
+      '# head\nversion: 1 # v\n\ncontainers:   # c\n  web:\n    # inside\n    ip: 10.0.0.1\n# tail\n',
+    ],
     ['quoted keys and values', '"version": 1\n\'containers\':\n  "a b":\n    ports: ["80", \'81\', 82]\n'],
     ['core schema scalars', 'a: true\nb: ~\nc: 0x1F\nd: 0o17\ne: 1.50\nf: .inf\ng: -0\nh: 1e3\ni: yes\nj: 010\n'],
     ['keys that are numbers or booleans', '1: a\ntrue: b\n0x10: c\nnull: d\n'],
@@ -55,13 +58,16 @@ describe('scanSimpleYaml: answers for ordinary manifests, as the composer would'
 
 describe('scanSimpleYaml: ends collections around comments where yaml does', () => {
   it.each([
-    ['a comment at the entries\' column stays with the mapping', 'a:\n  b: 1\n  # kept\nc: 2\n'],
+    ["a comment at the entries' column stays with the mapping", 'a:\n  b: 1\n  # kept\nc: 2\n'],
     ['a comment left of the entries moves out', 'a:\n  b: 1\n# moved\nc: 2\n'],
     ['deeper comments join the value before them', 'a:\n  b: 1\n    # joined\n\n    # joined too\nc: 2\n'],
     ['comments between list items', 'a:\n  - x\n  # c\n  - y\n    # deeper\n'],
     ['a compact mapping in a list', 'a:\n- k: 1\n  j: 2\n  # c\n- z\n'],
-    ['comments at several depths before a shallower key', 'x:\n  a:\n    c: 1\n    # deep\n  # mid\n  d: 2\n# top\ne: 3\n'],
-    ['the next line\'s indentation joins kept comments', 'a:\n  b:\n    c: 1\n    # kept\n  d: 2\n'],
+    [
+      'comments at several depths before a shallower key',
+      'x:\n  a:\n    c: 1\n    # deep\n  # mid\n  d: 2\n# top\ne: 3\n',
+    ],
+    ["the next line's indentation joins kept comments", 'a:\n  b:\n    c: 1\n    # kept\n  d: 2\n'],
     ['comments before and after documents', '# head\n---\na:\n  b: 1\n  # tail\n---\nc: [x, y] # list\n   # joined\n'],
     ['a comment after a dash', 'a:\n- # about the item\n  k: 1\n'],
     ['flow lists with IPv6 sources', 'from: [2001:db8::/32, fd00::1, a:b]\n'],
@@ -148,32 +154,96 @@ describe('scanSimpleYaml: leaves everything else to the composer', () => {
 // Generated manifest-like YAML: nested mappings and lists of scalars in every style, rendered with
 // a random indentation step and random noise (comments, blank lines, trailing spaces, a stray tab
 // or a shifted line now and then), so that many texts are simple and many are not.
-type Gen = { kind: 'scalar'; text: string } | { kind: 'flow'; items: string[] } | { kind: 'map'; entries: [string, Gen][] } | { kind: 'seq'; items: Gen[] };
+type Gen =
+  | { kind: 'scalar'; text: string }
+  | { kind: 'flow'; items: string[] }
+  | { kind: 'map'; entries: [string, Gen][] }
+  | { kind: 'seq'; items: Gen[] };
 
 const word = fc.oneof(
-  { arbitrary: fc.constantFrom('web', 'em0', '8080', '8080:80', 'em1:8443:443/tcp', '127.0.0.1:8081:80', 'fd00::1', '2001:db8::/32'), weight: 24 },
+  {
+    arbitrary: fc.constantFrom(
+      'web',
+      'em0',
+      '8080',
+      '8080:80',
+      'em1:8443:443/tcp',
+      '127.0.0.1:8081:80',
+      'fd00::1',
+      '2001:db8::/32',
+    ),
+    weight: 24,
+  },
   // Not a plain scalar (a flow list followed by text): an error unless quoted.
   { arbitrary: fc.constant('[::1]::53/udp'), weight: 1 },
-  { arbitrary: fc.constantFrom('true', 'False', 'null', '~', '0x1F', '0o17', '1.50', '.inf', '.NaN', '-0', '+12', '1e3', 'yes', '010', ''), weight: 6 },
+  {
+    arbitrary: fc.constantFrom(
+      'true',
+      'False',
+      'null',
+      '~',
+      '0x1F',
+      '0o17',
+      '1.50',
+      '.inf',
+      '.NaN',
+      '-0',
+      '+12',
+      '1e3',
+      'yes',
+      '010',
+      '',
+    ),
+    weight: 6,
+  },
   {
     arbitrary: fc.string({
-      unit: fc.constantFrom('a', '1', ':', ' ', '-', '#', '"', "'", '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '.', '%', '@', '?', '\\'),
+      unit: fc.constantFrom(
+        'a',
+        '1',
+        ':',
+        ' ',
+        '-',
+        '#',
+        '"',
+        "'",
+        '[',
+        ']',
+        '{',
+        '}',
+        ',',
+        '&',
+        '*',
+        '!',
+        '|',
+        '>',
+        '.',
+        '%',
+        '@',
+        '?',
+        '\\',
+      ),
       maxLength: 6,
     }),
     weight: 2,
   },
 );
-const styled = fc.tuple(word, fc.constantFrom('plain', 'plain', 'double', 'single')).map(([w, style]) =>
-  style === 'double' ? `"${w}"` : style === 'single' ? `'${w}'` : w,
+const styled = fc
+  .tuple(word, fc.constantFrom('plain', 'plain', 'double', 'single'))
+  .map(([w, style]) => (style === 'double' ? `"${w}"` : style === 'single' ? `'${w}'` : w));
+const keyText = fc.oneof(
+  fc.constantFrom('version', 'containers', 'ip', 'ports', 'target', 'published', 'from', '1', 'true', 'a b'),
+  styled,
 );
-const keyText = fc.oneof(fc.constantFrom('version', 'containers', 'ip', 'ports', 'target', 'published', 'from', '1', 'true', 'a b'), styled);
 
 const { node: genNode } = fc.letrec<{ node: Gen }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     styled.map((text): Gen => ({ kind: 'scalar', text })),
     fc.array(styled, { maxLength: 3 }).map((items): Gen => ({ kind: 'flow', items })),
-    fc.uniqueArray(fc.tuple(keyText, tie('node')), { minLength: 1, maxLength: 4, selector: ([k]) => k }).map((entries): Gen => ({ kind: 'map', entries })),
+    fc
+      .uniqueArray(fc.tuple(keyText, tie('node')), { minLength: 1, maxLength: 4, selector: ([k]) => k })
+      .map((entries): Gen => ({ kind: 'map', entries })),
     fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((items): Gen => ({ kind: 'seq', items })),
   ),
 }));
@@ -250,7 +320,11 @@ const noise = fc.record({
   step: fc.integer({ min: 1, max: 4 }),
   // Mostly clean lines; the marks that make a text invalid (tab, shift) are the rarest.
   marks: fc.array(
-    fc.oneof({ arbitrary: fc.constant(0), weight: 40 }, { arbitrary: fc.constantFrom(1, 2, 3, 6, 7), weight: 8 }, { arbitrary: fc.constantFrom(4, 5), weight: 1 }),
+    fc.oneof(
+      { arbitrary: fc.constant(0), weight: 40 },
+      { arbitrary: fc.constantFrom(1, 2, 3, 6, 7), weight: 8 },
+      { arbitrary: fc.constantFrom(4, 5), weight: 1 },
+    ),
     { minLength: 1, maxLength: 8 },
   ),
   commentIndents: fc.array(fc.nat({ max: 8 }), { minLength: 1, maxLength: 4 }),
@@ -261,7 +335,10 @@ const noise = fc.record({
 /** One to three documents, `---` between them (and perhaps before the first), LF or CRLF. */
 const generated = fc
   .tuple(
-    fc.array(fc.tuple(fc.uniqueArray(fc.tuple(keyText, genNode), { minLength: 1, maxLength: 5, selector: ([k]) => k }), noise), { minLength: 1, maxLength: 3 }),
+    fc.array(
+      fc.tuple(fc.uniqueArray(fc.tuple(keyText, genNode), { minLength: 1, maxLength: 5, selector: ([k]) => k }), noise),
+      { minLength: 1, maxLength: 3 },
+    ),
     fc.boolean(),
     fc.array(fc.constantFrom('', '# end', '  # end', '    # end'), { maxLength: 3 }),
     fc.constantFrom('\n', '\n', '\n', '\r\n'),
@@ -275,7 +352,27 @@ const generated = fc
 const edit = fc.record({
   at: fc.double({ min: 0, max: 1, noNaN: true }),
   remove: fc.boolean(),
-  char: fc.constantFrom(' ', '\n', ':', '-', '#', '"', "'", '[', ']', ',', '\t', 'a', '1', '&', '*', '|', '?', '{', '\r\n'),
+  char: fc.constantFrom(
+    ' ',
+    '\n',
+    ':',
+    '-',
+    '#',
+    '"',
+    "'",
+    '[',
+    ']',
+    ',',
+    '\t',
+    'a',
+    '1',
+    '&',
+    '*',
+    '|',
+    '?',
+    '{',
+    '\r\n',
+  ),
 });
 const mutated = (base: fc.Arbitrary<string>): fc.Arbitrary<string> =>
   fc.tuple(base, fc.array(edit, { minLength: 1, maxLength: 3 })).map(([original, edits]) => {
@@ -330,7 +427,12 @@ describe('composeYamlDocuments: the alias limit counts copies, not the document 
 
   it('still stops a document whose aliases multiply it', () => {
     const levels = ['a: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]'];
-    for (let i = 1; i <= 6; i += 1) levels.push(`l${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    for (let i = 1; i <= 6; i += 1)
+      levels.push(
+        `l${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
     const composed = composeYamlDocuments(`${levels.join('\n')}\n`, 'bomb.yaml');
     expect(composed.diagnostics.map((d) => d.code)).toEqual(['yaml-alias-limit']);
   });

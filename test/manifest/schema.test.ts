@@ -47,7 +47,10 @@ describe('schema/pfexpose.schema.json', () => {
 const examples = readdirSync('examples')
   .filter((f) => f.endsWith('.yaml'))
   .sort()
-  .map((f) => [f, parse(readFileSync(join('examples', f), 'utf8'), { version: '1.2', schema: 'core' }) as unknown] as const);
+  .map(
+    (f) =>
+      [f, parse(readFileSync(join('examples', f), 'utf8'), { version: '1.2', schema: 'core' }) as unknown] as const,
+  );
 
 const badDocuments: Array<[string, unknown]> = [
   ['no version', { containers: {} }],

@@ -34,7 +34,9 @@ describe('port-sctp-translation', () => {
     ['a pick-one range holding the container port', '75-85:80/sctp'],
     ['tcp and udp may change the port', '8203:80/udp'],
   ])('accepts %s', (_name, entry) => {
-    expect(check(`version: 1\nsyntax: docker\ncontainers:\n  s:\n    ip: 10.0.0.2\n    ports:\n      - "${entry}"\n`)).toEqual([]);
+    expect(
+      check(`version: 1\nsyntax: docker\ncontainers:\n  s:\n    ip: 10.0.0.2\n    ports:\n      - "${entry}"\n`),
+    ).toEqual([]);
   });
 
   it('long form: refused when published differs from target, accepted when equal', () => {
@@ -60,7 +62,9 @@ describe('loopback entries and the declared stack', () => {
   it('is an error for a VNET container (the host says vnet), nothing for a shared-stack one (the container overrides)', async () => {
     const { diagnostics } = await loadManifests(['test/fixtures/manifests/stack/declared.yaml']);
     expect(found(diagnostics)).toEqual([['error', 'loopback-vnet', 14, 9]]);
-    expect(diagnostics[0]?.message).toContain('declared `stack: vnet` at test/fixtures/manifests/stack/declared.yaml:9:12');
+    expect(diagnostics[0]?.message).toContain(
+      'declared `stack: vnet` at test/fixtures/manifests/stack/declared.yaml:9:12',
+    );
   });
 
   const doc = (containerStack: string, hostStack: string, entry = '127.0.0.1:8080:80', extra = '') =>
@@ -83,7 +87,7 @@ describe('loopback entries and the declared stack', () => {
     expect(diagnostics[0]?.hint).toContain('`hosts.h.stack`');
   });
 
-  it('a host\'s stack covers only its own containers when several hosts are named', () => {
+  it("a host's stack covers only its own containers when several hosts are named", () => {
     const text =
       'version: 1\nsyntax: docker\nhosts:\n  h1:\n    stack: vnet\n  h2:\n    gateway: em0\n' +
       'containers:\n  a:\n    host: h1\n    ip: 10.0.0.2\n    ports: ["127.0.0.1:8080:80"]\n' +

@@ -6,14 +6,26 @@ import type { LockEntry, Lockfile } from '../../src/model/lockfile.js';
 import { emptyLockfile, serializeLockfile } from '../../src/model/lockfile.js';
 import type { ResolveOptions } from '../../src/model/resolve-exposures.js';
 import { resolveExposures } from '../../src/model/resolve-exposures.js';
-import { container, docker, dockerPick, documentOf, hostDeclaration, kleene, manifestSet, r, single } from './build-manifest.js';
+import {
+  container,
+  docker,
+  dockerPick,
+  documentOf,
+  hostDeclaration,
+  kleene,
+  manifestSet,
+  r,
+  single,
+} from './build-manifest.js';
 
 function resolve(set: ManifestSet, options: Partial<ResolveOptions> = {}) {
   return resolveExposures(set, { lock: emptyLockfile(), frozen: false, ...options });
 }
 
 const ports = (result: ReturnType<typeof resolve>): string[] =>
-  result.exposures.map((e) => `${e.container} ${e.family} ${e.hostAddress ?? e.interface ?? '*'} ${e.hostPort.start}-${e.hostPort.end}`);
+  result.exposures.map(
+    (e) => `${e.container} ${e.family} ${e.hostAddress ?? e.interface ?? '*'} ${e.hostPort.start}-${e.hostPort.end}`,
+  );
 
 const codes = (result: ReturnType<typeof resolve>): string[] =>
   result.diagnostics.map((d) => `${d.code} ${d.severity} ${d.file}:${d.line}:${d.column}`);
@@ -33,7 +45,14 @@ const lockEntry = (over: Partial<LockEntry>): LockEntry => ({
 describe('dynamic host ports', () => {
   it('ephemeral forms take the lowest free port of the pool; one port serves both families', () => {
     const result = resolve(
-      single([container({ name: 'a', ip6: 'fd00::2', syntax: 'docker', ports: [docker(null, 80), docker(null, 81, { hostAddress: '127.0.0.1' })] })]),
+      single([
+        container({
+          name: 'a',
+          ip6: 'fd00::2',
+          syntax: 'docker',
+          ports: [docker(null, 80), docker(null, 81, { hostAddress: '127.0.0.1' })],
+        }),
+      ]),
     );
     expect(codes(result)).toEqual([]);
     expect(ports(result)).toEqual(['a inet * 49000-49000', 'a inet6 * 49000-49000', 'a inet 127.0.0.1 49001-49001']);
@@ -46,8 +65,16 @@ describe('dynamic host ports', () => {
 
   it('avoids ports of fixed exposures on overlapping listen sides only', () => {
     const set = single([
-      container({ name: 'fixed', ports: [kleene(49000, 80, { interfaces: ['em0'] }), kleene(49001, 80, { interfaces: ['em1'] })] }),
-      container({ name: 'z', line: 20, syntax: 'docker', ports: [docker(null, 80), docker(null, 81, { hostAddress: '127.0.0.1' })] }),
+      container({
+        name: 'fixed',
+        ports: [kleene(49000, 80, { interfaces: ['em0'] }), kleene(49001, 80, { interfaces: ['em1'] })],
+      }),
+      container({
+        name: 'z',
+        line: 20,
+        syntax: 'docker',
+        ports: [docker(null, 80), docker(null, 81, { hostAddress: '127.0.0.1' })],
+      }),
       container({ name: 'y', line: 30, ports: [docker(null, 80, { interfaces: ['em1'], syntax: 'long' })] }),
     ]);
     const result = resolve(set);
@@ -80,7 +107,9 @@ describe('dynamic host ports', () => {
   });
 
   it('a full pool is a located error at the entry', () => {
-    const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 1), docker(null, 2), docker(null, 3)] })]);
+    const set = single([
+      container({ name: 'a', syntax: 'docker', ports: [docker(null, 1), docker(null, 2), docker(null, 3)] }),
+    ]);
     const result = resolve(set, { pool: r(50000, 50001) });
     expect(codes(result)).toEqual(['pool-full error a.yaml:7:9']);
     expect(result.diagnostics[0]?.message).toContain('50000-50001');
@@ -89,7 +118,13 @@ describe('dynamic host ports', () => {
 
   it("a full pick-one range is a located error too; the host's declared pool is used", () => {
     const set = single(
-      [container({ name: 'a', syntax: 'docker', ports: [docker(8000, 80), dockerPick(r(8000, 8000), 81), docker(null, 82)] })],
+      [
+        container({
+          name: 'a',
+          syntax: 'docker',
+          ports: [docker(8000, 80), dockerPick(r(8000, 8000), 81), docker(null, 82)],
+        }),
+      ],
       { hosts: [hostDeclaration('h', { pool: r(60000, 60005) })] },
     );
     const result = resolve(set);
@@ -103,7 +138,9 @@ describe('dynamic host ports', () => {
         host: 'h',
         hosts: [hostDeclaration('h')],
       }),
-      documentOf('b.yaml', [container({ name: 'x', file: 'b.yaml', syntax: 'docker', ports: [docker(null, 80)] })], { host: 'other' }),
+      documentOf('b.yaml', [container({ name: 'x', file: 'b.yaml', syntax: 'docker', ports: [docker(null, 80)] })], {
+        host: 'other',
+      }),
     );
     const lock: Lockfile = {
       version: 1,
@@ -118,11 +155,9 @@ describe('dynamic host ports', () => {
     expect(codes(result)).toEqual(['lock-moved warning a.yaml:6:9']);
     expect(result.diagnostics[0]?.message).toMatch(/100 .* outside the default pool 49000-49900; moved to 49000/);
     expect(ports(result)).toEqual(['a inet * 49000-49000', 'a inet * 49500-49500']);
-    expect(result.lock.entries.map((e) => `${e.host} ${e.container} ${e.containerPort.start} ${e.hostPort.start}`)).toEqual([
-      'h a 80 49500',
-      'h a 81 49000',
-      'other x 80 49000',
-    ]);
+    expect(
+      result.lock.entries.map((e) => `${e.host} ${e.container} ${e.containerPort.start} ${e.hostPort.start}`),
+    ).toEqual(['h a 80 49500', 'h a 81 49000', 'other x 80 49000']);
     expect(result.lockChanged).toBe(true);
   });
 
@@ -137,21 +172,31 @@ describe('dynamic host ports', () => {
 
   describe('--frozen', () => {
     it('a missing allocation is an error at the entry', () => {
-      const result = resolve(single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80)] })]), { frozen: true });
+      const result = resolve(single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80)] })]), {
+        frozen: true,
+      });
       expect(codes(result)).toEqual(['lock-frozen error a.yaml:5:9']);
       expect(result.diagnostics[0]?.message).toContain('49000');
       expect(result.diagnostics[0]?.hint).toContain('pfexpose compile` without --frozen');
     });
 
     it('a stale entry is an error at the lock file', () => {
-      const result = resolve(single([]), { frozen: true, lock: { version: 1, entries: [lockEntry({})] }, lockFileName: 'x/pfexpose.lock.json' });
+      const result = resolve(single([]), {
+        frozen: true,
+        lock: { version: 1, entries: [lockEntry({})] },
+        lockFileName: 'x/pfexpose.lock.json',
+      });
       expect(codes(result)).toEqual(['lock-frozen error x/pfexpose.lock.json:1:1']);
       expect(result.lockChanged).toBe(true);
     });
 
     it('an allocation that would move is an error saying where to', () => {
       const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80)] })]);
-      const result = resolve(set, { frozen: true, pool: r(50000, 50010), lock: { version: 1, entries: [lockEntry({})] } });
+      const result = resolve(set, {
+        frozen: true,
+        pool: r(50000, 50010),
+        lock: { version: 1, entries: [lockEntry({})] },
+      });
       expect(codes(result)).toEqual(['lock-frozen error a.yaml:5:9']);
       expect(result.diagnostics[0]?.message).toMatch(/49000 .* would move to 50000/);
     });
@@ -166,11 +211,17 @@ describe('stability: other containers never move an allocation', () => {
     fc.integer({ min: 1, max: 200 }).map((p) => docker(null, p)),
     fc.integer({ min: 1, max: 200 }).map((p) => docker(null, p, { hostAddress: '127.0.0.1', protocol: 'udp' })),
     fc.integer({ min: 1, max: 200 }).map((p) => docker(null, r(p, p + 2))),
-    fc.tuple(fc.integer({ min: 1, max: 20 }), fc.constantFrom(r(8000, 8050), r(8030, 8090), r(9000, 9050))).map(([p, range]) => dockerPick(range, p)),
+    fc
+      .tuple(fc.integer({ min: 1, max: 20 }), fc.constantFrom(r(8000, 8050), r(8030, 8090), r(9000, 9050)))
+      .map(([p, range]) => dockerPick(range, p)),
     fc.integer({ min: 1, max: 200 }).map((p) => docker(null, p, { syntax: 'long', interfaces: ['em0'] })),
   );
   const fixedSpec = fc
-    .oneof(fc.integer({ min: 1000, max: 7000 }), fc.integer({ min: 49000, max: 49010 }), fc.integer({ min: 8000, max: 8010 }))
+    .oneof(
+      fc.integer({ min: 1000, max: 7000 }),
+      fc.integer({ min: 49000, max: 49010 }),
+      fc.integer({ min: 8000, max: 8010 }),
+    )
     .map((p) => docker(p, 80));
   const containerArb = (name: string, fixed: boolean) =>
     fc
@@ -200,9 +251,11 @@ describe('stability: other containers never move an allocation', () => {
           fc.record({
             before: fc.tuple(...names.map((n) => containerArb(n, false))),
             keep: fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length }),
-            added: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,7}$/), { maxLength: 4 }).chain((more) =>
-              fc.tuple(...more.filter((m) => !names.includes(m)).map((n) => containerArb(`new-${n}`, true))),
-            ),
+            added: fc
+              .uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,7}$/), { maxLength: 4 })
+              .chain((more) =>
+                fc.tuple(...more.filter((m) => !names.includes(m)).map((n) => containerArb(`new-${n}`, true))),
+              ),
             declareHost: fc.boolean(),
             pool: fc.option(fc.constantFrom(r(48000, 49900), r(49000, 50000)), { nil: undefined }),
           }),
@@ -216,12 +269,18 @@ describe('stability: other containers never move an allocation', () => {
           const second = resolve(single([...survivors, ...renamed, ...added], hosts), { lock: first.lock, pool });
           if (second.diagnostics.some((d) => d.code === 'pool-full')) return;
           const names = new Set(survivors.map((c) => c.name));
-          const byContainer = (entries: LockEntry[]) => entries.filter((e) => names.has(e.container)).map(withoutHost).sort();
+          const byContainer = (entries: LockEntry[]) =>
+            entries
+              .filter((e) => names.has(e.container))
+              .map(withoutHost)
+              .sort();
           // Whatever else happens (a new fixed port on an allocated one is an error), the lock keeps them.
           expect(byContainer(second.lock.entries)).toEqual(byContainer(first.lock.entries));
           expect(second.diagnostics.filter((d) => d.code === 'lock-moved')).toEqual([]);
           if (second.diagnostics.some((d) => d.severity === 'error')) {
-            expect(second.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).not.toContain('lock-frozen');
+            expect(second.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).not.toContain(
+              'lock-frozen',
+            );
             return;
           }
           const exposuresOf = (res: typeof first) => res.exposures.filter((e) => names.has(e.container));
@@ -233,20 +292,30 @@ describe('stability: other containers never move an allocation', () => {
   });
 
   it('a concrete case: removing the first container does not shift the others', () => {
-    const make = (names: string[]) => single(names.map((n, i) => container({ name: n, line: 10 * (i + 1), syntax: 'docker', ports: [docker(null, 80)] })));
+    const make = (names: string[]) =>
+      single(
+        names.map((n, i) => container({ name: n, line: 10 * (i + 1), syntax: 'docker', ports: [docker(null, 80)] })),
+      );
     const first = resolve(make(['a', 'b', 'c']));
     expect(ports(first)).toEqual(['a inet * 49000-49000', 'b inet * 49001-49001', 'c inet * 49002-49002']);
     const second = resolve(make(['b', 'c']), { lock: first.lock });
     expect(ports(second)).toEqual(['b inet * 49001-49001', 'c inet * 49002-49002']);
     // A newcomer fills the hole; it does not push the others along.
     const third = resolve(make(['c', 'b', 'zz', 'aa']), { lock: second.lock });
-    expect(ports(third)).toEqual(['aa inet * 49000-49000', 'b inet * 49001-49001', 'c inet * 49002-49002', 'zz inet * 49003-49003']);
+    expect(ports(third)).toEqual([
+      'aa inet * 49000-49000',
+      'b inet * 49001-49001',
+      'c inet * 49002-49002',
+      'zz inet * 49003-49003',
+    ]);
   });
 
   it('lock entries are keyed per host', () => {
     const set = manifestSet(
       documentOf('a.yaml', [container({ name: 'a', syntax: 'docker', ports: [docker(null, 80)] })], { host: 'h1' }),
-      documentOf('b.yaml', [container({ name: 'a', file: 'b.yaml', syntax: 'docker', ports: [docker(null, 80)] })], { host: 'h2' }),
+      documentOf('b.yaml', [container({ name: 'a', file: 'b.yaml', syntax: 'docker', ports: [docker(null, 80)] })], {
+        host: 'h2',
+      }),
     );
     const one = resolve(set, { host: 'h1' });
     const two = resolve(set, { host: 'h2', lock: one.lock });
@@ -260,20 +329,40 @@ describe('new allocations do not depend on container names', () => {
   // the pool, one block before another) can no longer take the only ports another one has.
   type Given = PortSpec[][];
   const named = (given: Given, names: readonly string[]): ManifestSet =>
-    single(given.map((entries, i) => container({ name: names[i] as string, ip: `10.0.0.${i + 2}`, line: 10 * (i + 1), syntax: 'docker', ports: entries })));
+    single(
+      given.map((entries, i) =>
+        container({
+          name: names[i] as string,
+          ip: `10.0.0.${i + 2}`,
+          line: 10 * (i + 1),
+          syntax: 'docker',
+          ports: entries,
+        }),
+      ),
+    );
   const orderings = (names: string[]): string[][] =>
-    names.length <= 1 ? [names] : names.flatMap((n, i) => orderings([...names.slice(0, i), ...names.slice(i + 1)]).map((rest) => [n, ...rest]));
+    names.length <= 1
+      ? [names]
+      : names.flatMap((n, i) => orderings([...names.slice(0, i), ...names.slice(i + 1)]).map((rest) => [n, ...rest]));
   const NAMES = ['a', 'b', '0b', 'zz'];
 
   it.each<[string, { given: Given; pool?: PortRange; want: string[] }]>([
     [
       'a pick-one range inside the pool is served before the pool (the names a, b used to fail)',
-      { given: [[docker(null, 80), docker(null, 81)], [dockerPick(r(49000, 49001), 80)]], want: ['b inet * 49000-49000', 'a inet * 49001-49001', 'a inet * 49002-49002'] },
+      {
+        given: [[docker(null, 80), docker(null, 81)], [dockerPick(r(49000, 49001), 80)]],
+        want: ['b inet * 49000-49000', 'a inet * 49001-49001', 'a inet * 49002-49002'],
+      },
     ],
     [
       'overlapping pick-one ranges of one width: the one that ends first is served first',
       {
-        given: [[dockerPick(r(8000, 8001), 80)], [dockerPick(r(8000, 8001), 80)], [dockerPick(r(8002, 8004), 80)], [dockerPick(r(8000, 8002), 80)]],
+        given: [
+          [dockerPick(r(8000, 8001), 80)],
+          [dockerPick(r(8000, 8001), 80)],
+          [dockerPick(r(8002, 8004), 80)],
+          [dockerPick(r(8000, 8002), 80)],
+        ],
         want: ['a inet * 8000-8000', 'b inet * 8001-8001', 'zz inet * 8002-8002', '0b inet * 8003-8003'],
       },
     ],
@@ -301,18 +390,31 @@ describe('new allocations do not depend on container names', () => {
     const entry: fc.Arbitrary<PortSpec> = fc.oneof(
       fc.integer({ min: 1, max: 9 }).map((p) => docker(null, p)),
       fc.integer({ min: 1, max: 9 }).map((p) => docker(null, p, { hostAddress: '127.0.0.1' })),
-      fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 2 })).map(([p, more]) => docker(null, r(p, p + more))),
-      fc.tuple(inPool, inPool, fc.integer({ min: 1, max: 9 })).map(([x, y, p]) => dockerPick(r(Math.min(x, y), Math.max(x, y)), p)),
+      fc
+        .tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 2 }))
+        .map(([p, more]) => docker(null, r(p, p + more))),
+      fc
+        .tuple(inPool, inPool, fc.integer({ min: 1, max: 9 }))
+        .map(([x, y, p]) => dockerPick(r(Math.min(x, y), Math.max(x, y)), p)),
       fc.tuple(inPool, fc.integer({ min: 1, max: 9 })).map(([x, p]) => docker(x, 100 + p)),
     );
-    const given = fc.array(fc.uniqueArray(entry, { minLength: 1, maxLength: 3, selector: (spec) => JSON.stringify(spec) }), { minLength: 2, maxLength: 4 });
+    const given = fc.array(
+      fc.uniqueArray(entry, { minLength: 1, maxLength: 3, selector: (spec) => JSON.stringify(spec) }),
+      { minLength: 2, maxLength: 4 },
+    );
     let served = 0;
     let full = 0;
     fc.assert(
       fc.property(
-        given.chain((g) => fc.tuple(fc.constant(g), fc.shuffledSubarray(NAMES.slice(0, g.length), { minLength: g.length, maxLength: g.length }))),
+        given.chain((g) =>
+          fc.tuple(
+            fc.constant(g),
+            fc.shuffledSubarray(NAMES.slice(0, g.length), { minLength: g.length, maxLength: g.length }),
+          ),
+        ),
         ([g, renamed]) => {
-          const poolFull = (names: readonly string[]): boolean => resolve(named(g, names), { pool }).diagnostics.some((d) => d.code === 'pool-full');
+          const poolFull = (names: readonly string[]): boolean =>
+            resolve(named(g, names), { pool }).diagnostics.some((d) => d.code === 'pool-full');
           const before = poolFull(NAMES.slice(0, g.length));
           if (before) full++;
           else served++;
@@ -328,13 +430,18 @@ describe('new allocations do not depend on container names', () => {
 });
 
 const held = (result: ReturnType<typeof resolve>): string[] =>
-  result.lock.entries.map((e) => `${e.host} ${e.container} ${e.containerPort.start} ${e.range == null ? '' : `${e.range.start}-${e.range.end} `}${e.hostPort.start}`);
+  result.lock.entries.map(
+    (e) =>
+      `${e.host} ${e.container} ${e.containerPort.start} ${e.range == null ? '' : `${e.range.start}-${e.range.end} `}${e.hostPort.start}`,
+  );
 
 describe('pick-one entries: one allocation each, within its own range', () => {
   const legacy = lockEntry({ kind: 'pick', hostPort: r(8003) }); // written before ranges were recorded
 
   it('two entries on one container port get a host port each, and a lock that --frozen accepts', () => {
-    const set = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8010), 80), dockerPick(r(9000, 9010), 80)] })]);
+    const set = single([
+      container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8010), 80), dockerPick(r(9000, 9010), 80)] }),
+    ]);
     const result = resolve(set);
     expect(codes(result)).toEqual([]);
     expect(ports(result)).toEqual(['a inet * 8000-8000', 'a inet * 9000-9000']);
@@ -346,11 +453,18 @@ describe('pick-one entries: one allocation each, within its own range', () => {
 
   it('overlapping ranges: each keeps its own port when the other entry goes', () => {
     const fixed = container({ name: 'f', line: 20, syntax: 'docker', ports: [docker(8000, 80)] });
-    const both = container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8020), 80), dockerPick(r(8000, 8010), 80)] });
+    const both = container({
+      name: 'a',
+      syntax: 'docker',
+      ports: [dockerPick(r(8000, 8020), 80), dockerPick(r(8000, 8010), 80)],
+    });
     const first = resolve(single([both, fixed]));
     expect(codes(first)).toEqual([]);
     expect(held(first)).toEqual(['null a 80 8000-8010 8001', 'null a 80 8000-8020 8002']);
-    const second = resolve(single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8020), 80)] })]), { lock: first.lock });
+    const second = resolve(
+      single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8020), 80)] })]),
+      { lock: first.lock },
+    );
     expect(codes(second)).toEqual([]);
     expect(ports(second)).toEqual(['a inet * 8002-8002']);
   });
@@ -364,7 +478,9 @@ describe('pick-one entries: one allocation each, within its own range', () => {
   });
 
   it('... and claimed by the narrowest range holding its port once a second entry of that port appears', () => {
-    const set = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8002, 8020), 80), dockerPick(r(8000, 8010), 80)] })]);
+    const set = single([
+      container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8002, 8020), 80), dockerPick(r(8000, 8010), 80)] }),
+    ]);
     const result = resolve(set, { lock: { version: 1, entries: [legacy] } });
     expect(codes(result)).toEqual([]);
     expect(held(result)).toEqual(['null a 80 8000-8010 8003', 'null a 80 8002-8020 8002']);
@@ -372,7 +488,10 @@ describe('pick-one entries: one allocation each, within its own range', () => {
 
   it('a range edited so that it still holds the port keeps it; under --frozen the new range is a change', () => {
     const before = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(8000, 8010), 80)] })]);
-    const lock: Lockfile = { version: 1, entries: [lockEntry({ kind: 'pick', range: r(8000, 8010), hostPort: r(8004) })] };
+    const lock: Lockfile = {
+      version: 1,
+      entries: [lockEntry({ kind: 'pick', range: r(8000, 8010), hostPort: r(8004) })],
+    };
     expect(resolve(before, { lock, frozen: true }).diagnostics).toEqual([]);
     const after = single([container({ name: 'a', syntax: 'docker', ports: [dockerPick(r(7990, 8020), 80)] })]);
     const result = resolve(after, { lock });
@@ -380,7 +499,9 @@ describe('pick-one entries: one allocation each, within its own range', () => {
     expect(held(result)).toEqual(['null a 80 7990-8020 8004']);
     const frozen = resolve(after, { lock, frozen: true });
     expect(codes(frozen)).toEqual(['lock-frozen error a.yaml:5:9']);
-    expect(frozen.diagnostics[0]?.message).toContain('recorded with the range 8000-8010; it would record the range 7990-8020, keeping host port 8004');
+    expect(frozen.diagnostics[0]?.message).toContain(
+      'recorded with the range 8000-8010; it would record the range 7990-8020, keeping host port 8004',
+    );
   });
 });
 
@@ -444,26 +565,33 @@ describe('fixed host ports and pools never move an allocation silently', () => {
   it.each([
     ['on every address', docker(49000, 80)],
     ['on an interface', kleene(49000, 80, { interfaces: ['em0'] })],
-  ])('a new fixed host port %s on an allocated one is a conflict at both places; the allocation stays', (_name, fixed) => {
-    const first = resolve(single([app]));
-    const intruder = container({ name: 'new', file: 'b.yaml', syntax: 'docker', ports: [fixed] });
-    const set = manifestSet(documentOf('a.yaml', [app]), documentOf('b.yaml', [intruder]));
-    for (const frozen of [false, true]) {
-      const result = resolve(set, { lock: first.lock, frozen, lockFileName: 'm/pfexpose.lock.json' });
-      expect(codes(result)).toEqual(['port-conflict error a.yaml:5:9', 'port-conflict error b.yaml:5:9']);
-      const [atApp, atNew] = result.diagnostics;
-      expect(atNew?.message).toContain('is allocated to app at a.yaml:5:9 (recorded in m/pfexpose.lock.json)');
-      expect(atApp?.message).toContain('is also claimed by new at b.yaml:5:9');
-      for (const d of [atApp, atNew]) {
-        expect(d?.hint).toMatch(/choose another host port .*, or delete the lock entry of app from m\/pfexpose\.lock\.json/);
+  ])(
+    'a new fixed host port %s on an allocated one is a conflict at both places; the allocation stays',
+    (_name, fixed) => {
+      const first = resolve(single([app]));
+      const intruder = container({ name: 'new', file: 'b.yaml', syntax: 'docker', ports: [fixed] });
+      const set = manifestSet(documentOf('a.yaml', [app]), documentOf('b.yaml', [intruder]));
+      for (const frozen of [false, true]) {
+        const result = resolve(set, { lock: first.lock, frozen, lockFileName: 'm/pfexpose.lock.json' });
+        expect(codes(result)).toEqual(['port-conflict error a.yaml:5:9', 'port-conflict error b.yaml:5:9']);
+        const [atApp, atNew] = result.diagnostics;
+        expect(atNew?.message).toContain('is allocated to app at a.yaml:5:9 (recorded in m/pfexpose.lock.json)');
+        expect(atApp?.message).toContain('is also claimed by new at b.yaml:5:9');
+        for (const d of [atApp, atNew]) {
+          expect(d?.hint).toMatch(
+            /choose another host port .*, or delete the lock entry of app from m\/pfexpose\.lock\.json/,
+          );
+        }
+        expect(serializeLockfile(result.lock)).toBe(serializeLockfile(first.lock));
+        expect(result.lockChanged).toBe(false);
       }
-      expect(serializeLockfile(result.lock)).toBe(serializeLockfile(first.lock));
-      expect(result.lockChanged).toBe(false);
-    }
-  });
+    },
+  );
 
   it('a narrower pool keeps the allocations inside it and moves the others, with a warning naming each; --frozen refuses', () => {
-    const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81), docker(null, 82)] })]);
+    const set = single([
+      container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81), docker(null, 82)] }),
+    ]);
     const first = resolve(set);
     expect(ports(first)).toEqual(['a inet * 49000-49000', 'a inet * 49001-49001', 'a inet * 49002-49002']);
     const narrowed = resolve(set, { lock: first.lock, pool: r(49001, 49100) });
@@ -477,9 +605,12 @@ describe('fixed host ports and pools never move an allocation silently', () => {
     expect(frozen.diagnostics[0]?.message).toContain('outside the pool 49001-49100 (--pool)');
     // The same through a host's declared pool (and declaring the host moves nothing by itself).
     const declared = resolve(
-      single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81), docker(null, 82)] })], {
-        hosts: [hostDeclaration('h', { pool: r(49002, 49100) })],
-      }),
+      single(
+        [container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81), docker(null, 82)] })],
+        {
+          hosts: [hostDeclaration('h', { pool: r(49002, 49100) })],
+        },
+      ),
       { lock: first.lock },
     );
     expect(codes(declared)).toEqual(['lock-moved warning a.yaml:5:9', 'lock-moved warning a.yaml:6:9']);
@@ -489,17 +620,23 @@ describe('fixed host ports and pools never move an allocation silently', () => {
 
   it('two lock entries on one port (merged branches): the later one in key order moves, with a warning', () => {
     const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80), docker(null, 81)] })]);
-    const lock: Lockfile = { version: 1, entries: [lockEntry({ hostPort: r(49000) }), lockEntry({ containerPort: r(81), hostPort: r(49000) })] };
+    const lock: Lockfile = {
+      version: 1,
+      entries: [lockEntry({ hostPort: r(49000) }), lockEntry({ containerPort: r(81), hostPort: r(49000) })],
+    };
     const result = resolve(set, { lock });
     expect(codes(result)).toEqual(['lock-moved warning a.yaml:6:9']);
     expect(result.diagnostics[0]?.message).toContain('is also locked for a at a.yaml:5:9; moved to 49001');
   });
 });
 
-describe('a partial compile: manifests under the lock\'s directory that were not read', () => {
+describe("a partial compile: manifests under the lock's directory that were not read", () => {
   const lock: Lockfile = {
     version: 1,
-    entries: [lockEntry({ container: 'unread', hostPort: r(49000) }), lockEntry({ container: 'a', containerPort: r(81), hostPort: r(49001) })],
+    entries: [
+      lockEntry({ container: 'unread', hostPort: r(49000) }),
+      lockEntry({ container: 'a', containerPort: r(81), hostPort: r(49001) }),
+    ],
   };
   const set = single([container({ name: 'a', syntax: 'docker', ports: [docker(null, 80)] })]);
 
@@ -511,14 +648,18 @@ describe('a partial compile: manifests under the lock\'s directory that were not
     // Reading everything, the entry of a container no manifest declares is gone.
     const complete = resolve(set, { lock: partial.lock });
     expect(held(complete)).toEqual(['null a 80 49001']);
-    expect(codes(resolve(set, { lock: partial.lock, frozen: true }))).toEqual(['lock-frozen error pfexpose.lock.json:1:1']);
+    expect(codes(resolve(set, { lock: partial.lock, frozen: true }))).toEqual([
+      'lock-frozen error pfexpose.lock.json:1:1',
+    ]);
   });
 
   it('a fixed host port on the port of a container not read is a conflict naming it and the lock file', () => {
     const fixed = single([container({ name: 'a', syntax: 'docker', ports: [docker(49000, 80)] })]);
     const result = resolve(fixed, { lock, partialLoad: true });
     expect(codes(result)).toEqual(['port-conflict error a.yaml:5:9']);
-    expect(result.diagnostics[0]?.message).toContain('is allocated to unread in pfexpose.lock.json (its manifest was not read in this compile)');
+    expect(result.diagnostics[0]?.message).toContain(
+      'is allocated to unread in pfexpose.lock.json (its manifest was not read in this compile)',
+    );
     expect(result.diagnostics[0]?.hint).toContain('delete that entry from pfexpose.lock.json');
   });
 });
@@ -528,8 +669,22 @@ describe('the lock file of an example', () => {
     const set = manifestSet(
       documentOf('hosts.yaml', [], { hosts: [hostDeclaration('edge', { gateway: 'em0' })] }),
       documentOf('apps.yaml', [
-        container({ name: 'legacy', file: 'apps.yaml', ip6: 'fd00::11', syntax: 'docker', ports: [docker(null, 53, { hostAddress: '::1', protocol: 'udp' }), dockerPick(r(8000, 8010), 80)] }),
-        container({ name: 'worker', file: 'apps.yaml', line: 20, syntax: 'docker', ports: [docker(null, r(7000, 7002))], expose: [{ port: 9000 }], publishAll: true }),
+        container({
+          name: 'legacy',
+          file: 'apps.yaml',
+          ip6: 'fd00::11',
+          syntax: 'docker',
+          ports: [docker(null, 53, { hostAddress: '::1', protocol: 'udp' }), dockerPick(r(8000, 8010), 80)],
+        }),
+        container({
+          name: 'worker',
+          file: 'apps.yaml',
+          line: 20,
+          syntax: 'docker',
+          ports: [docker(null, r(7000, 7002))],
+          expose: [{ port: 9000 }],
+          publishAll: true,
+        }),
       ]),
     );
     const result = resolve(set);

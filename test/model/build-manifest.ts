@@ -24,14 +24,22 @@ export function spec(over: Partial<PortSpec> = {}): PortSpec {
 }
 
 /** Kleene `[IF:]HOST:CONTAINER` (one port or a one-to-one range). */
-export function kleene(host: PortRange | number, container?: PortRange | number, over: Partial<PortSpec> = {}): PortSpec {
+export function kleene(
+  host: PortRange | number,
+  container?: PortRange | number,
+  over: Partial<PortSpec> = {},
+): PortSpec {
   const h = typeof host === 'number' ? r(host) : host;
   const c = container === undefined ? h : typeof container === 'number' ? r(container) : container;
   return spec({ syntax: 'kleene', hostPort: h, containerPort: c, ...over });
 }
 
 /** Docker `[ADDR:][HOST:]CONTAINER`; host null = ephemeral. */
-export function docker(host: PortRange | number | null, container: PortRange | number, over: Partial<PortSpec> = {}): PortSpec {
+export function docker(
+  host: PortRange | number | null,
+  container: PortRange | number,
+  over: Partial<PortSpec> = {},
+): PortSpec {
   const h = typeof host === 'number' ? r(host) : host;
   const c = typeof container === 'number' ? r(container) : container;
   return spec({ syntax: 'docker', hostPort: h, containerPort: c, ...over });
@@ -106,6 +114,9 @@ export function manifestSet(...documents: ManifestDocument[]): ManifestSet {
 }
 
 /** A single-document set whose containers all live in a.yaml. */
-export function single(containers: ManifestContainer[], extra: { host?: string; hosts?: HostDeclaration[] } = {}): ManifestSet {
+export function single(
+  containers: ManifestContainer[],
+  extra: { host?: string; hosts?: HostDeclaration[] } = {},
+): ManifestSet {
   return manifestSet(documentOf('a.yaml', containers, extra));
 }

@@ -37,6 +37,11 @@ describe('canonicalNetwork', () => {
 
   it('orders numerically, IPv4 first', () => {
     const list = ['2001:db8::/32', '10.0.0.0/8', '9.0.0.0/8', '10.0.0.0/16'].map((t) => canonicalNetwork(t)!);
-    expect(list.sort(compareNetworks).map((n) => n.text)).toEqual(['9.0.0.0/8', '10.0.0.0/8', '10.0.0.0/16', '2001:db8::/32']);
+    expect(list.sort(compareNetworks).map((n) => n.text)).toEqual([
+      '9.0.0.0/8',
+      '10.0.0.0/8',
+      '10.0.0.0/16',
+      '2001:db8::/32',
+    ]);
   });
 });

@@ -19,12 +19,24 @@ describe('readLockfile / writeLockfile', () => {
   const lock: Lockfile = {
     version: 1,
     entries: [
-      { host: null, container: 'web', protocol: 'tcp', interface: null, hostAddress: null, kind: 'ephemeral', containerPort: { start: 80, end: 80 }, hostPort: { start: 49000, end: 49000 } },
+      {
+        host: null,
+        container: 'web',
+        protocol: 'tcp',
+        interface: null,
+        hostAddress: null,
+        kind: 'ephemeral',
+        containerPort: { start: 80, end: 80 },
+        hostPort: { start: 49000, end: 49000 },
+      },
     ],
   };
 
   it('a missing file is an empty lock', async () => {
-    expect(await readLockfile(join(dir, 'pfexpose.lock.json'))).toEqual({ lock: { version: 1, entries: [] }, diagnostics: [] });
+    expect(await readLockfile(join(dir, 'pfexpose.lock.json'))).toEqual({
+      lock: { version: 1, entries: [] },
+      diagnostics: [],
+    });
   });
 
   it('writes the serialized lock and reads it back', async () => {

@@ -23,13 +23,27 @@ function labelOf(requests: LabelRequest[], which: LabelRequest): string {
 describe('assignLabels', () => {
   const cases: [string, { given: LabelRequest; want: string | RegExp }][] = [
     ['interface', { given: request({}), want: 'web:tcp:em0:8080' }],
-    ['every address', { given: request({ listen: 'any', listenKind: 'self', protocol: 'udp', hostPort: r(53) }), want: 'web:udp:any:53' }],
+    [
+      'every address',
+      {
+        given: request({ listen: 'any', listenKind: 'self', protocol: 'udp', hostPort: r(53) }),
+        want: 'web:udp:any:53',
+      },
+    ],
     ['range', { given: request({ hostPort: r(9000, 9010) }), want: 'web:tcp:em0:9000-9010' }],
-    ['IPv4 address', { given: request({ listen: '127.0.0.1', listenKind: 'address' }), want: 'web:tcp:127.0.0.1:8080' }],
+    [
+      'IPv4 address',
+      { given: request({ listen: '127.0.0.1', listenKind: 'address' }), want: 'web:tcp:127.0.0.1:8080' },
+    ],
     [
       'a long IPv6 address is replaced by a hash, the rest stays readable',
       {
-        given: request({ container: 'a-rather-long-container-name', listen: '2001:db8:1234:5678:9abc:def0:1234:5678', listenKind: 'address', hostPort: r(65000, 65535) }),
+        given: request({
+          container: 'a-rather-long-container-name',
+          listen: '2001:db8:1234:5678:9abc:def0:1234:5678',
+          listenKind: 'address',
+          hostPort: r(65000, 65535),
+        }),
         want: /^a-rather-long-container-name:tcp:~[0-9a-f]{8}:65000-65535$/,
       },
     ],
@@ -119,13 +133,20 @@ describe('labels of resolved exposures', () => {
   it('the v4 and v6 exposures of one entry share a label; different entries never do', () => {
     const result = resolveExposures(
       single([
-        container({ name: 'web', ip6: 'fd00::2', ports: [kleene(80, 80, { interfaces: ['em0'] }), kleene(81, 80, { interfaces: ['em0'] })] }),
+        container({
+          name: 'web',
+          ip6: 'fd00::2',
+          ports: [kleene(80, 80, { interfaces: ['em0'] }), kleene(81, 80, { interfaces: ['em0'] })],
+        }),
         container({
           name: 'legacy-application',
           line: 20,
           ip6: 'fd00::3',
           syntax: 'docker',
-          ports: [docker(80, 80, { hostAddress: '2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff' }), docker(80, 80, { hostAddress: '127.0.0.1' })],
+          ports: [
+            docker(80, 80, { hostAddress: '2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff' }),
+            docker(80, 80, { hostAddress: '127.0.0.1' }),
+          ],
         }),
       ]),
       { lock: emptyLockfile(), frozen: false },

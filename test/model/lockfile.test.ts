@@ -32,20 +32,23 @@ const arbitraryEntry: fc.Arbitrary<LockEntry> = fc
     // A pick entry's own range around its host port; absent in locks written before ranges were recorded.
     pickRange: fc.option(fc.tuple(fc.nat(100), fc.nat(100)), { nil: null }),
   })
-  .map(
-    (x): LockEntry => ({
-      host: x.host,
-      container: x.container,
-      protocol: x.protocol,
-      ...x.listen,
-      kind: x.kind,
-      ...(x.kind === 'pick' && x.pickRange !== null
-        ? { range: { start: Math.max(1, x.hostStart - x.pickRange[0]), end: Math.min(65535, x.hostStart + x.length + x.pickRange[1]) } }
-        : {}),
-      containerPort: { start: x.port, end: x.port + x.length },
-      hostPort: { start: x.hostStart, end: x.hostStart + x.length },
-    }),
-  );
+  .map((x): LockEntry => ({
+    host: x.host,
+    container: x.container,
+    protocol: x.protocol,
+    ...x.listen,
+    kind: x.kind,
+    ...(x.kind === 'pick' && x.pickRange !== null
+      ? {
+          range: {
+            start: Math.max(1, x.hostStart - x.pickRange[0]),
+            end: Math.min(65535, x.hostStart + x.length + x.pickRange[1]),
+          },
+        }
+      : {}),
+    containerPort: { start: x.port, end: x.port + x.length },
+    hostPort: { start: x.hostStart, end: x.hostStart + x.length },
+  }));
 
 describe('serializeLockfile', () => {
   it('is deterministic: sorted entries, fixed key order, 2-space JSON, trailing newline', () => {
@@ -98,14 +101,17 @@ describe('serializeLockfile', () => {
 
   it('parse(serialize(lock)) gives the lock back, whatever the entry order', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(arbitraryEntry, { selector: (e) => JSON.stringify({ ...e, hostPort: 0 }) }), (entries) => {
-        const lock: Lockfile = { version: 1, entries };
-        const text = serializeLockfile(lock);
-        const parsed = parseLockfile(text, 'pfexpose.lock.json');
-        expect(parsed.diagnostics).toEqual([]);
-        expect(parsed.lock).toEqual({ version: 1, entries: [...entries].sort(compareLockEntries) });
-        expect(serializeLockfile({ version: 1, entries: [...entries].reverse() })).toBe(text);
-      }),
+      fc.property(
+        fc.uniqueArray(arbitraryEntry, { selector: (e) => JSON.stringify({ ...e, hostPort: 0 }) }),
+        (entries) => {
+          const lock: Lockfile = { version: 1, entries };
+          const text = serializeLockfile(lock);
+          const parsed = parseLockfile(text, 'pfexpose.lock.json');
+          expect(parsed.diagnostics).toEqual([]);
+          expect(parsed.lock).toEqual({ version: 1, entries: [...entries].sort(compareLockEntries) });
+          expect(serializeLockfile({ version: 1, entries: [...entries].reverse() })).toBe(text);
+        },
+      ),
     );
   });
 });
@@ -122,7 +128,10 @@ describe('parseLockfile', () => {
   });
 
   const valid = serializeLockfile({ version: 1, entries: [entry()] });
-  const pick = serializeLockfile({ version: 1, entries: [entry({ kind: 'pick', range: { start: 48990, end: 49010 } })] });
+  const pick = serializeLockfile({
+    version: 1,
+    entries: [entry({ kind: 'pick', range: { start: 48990, end: 49010 } })],
+  });
   const cases: [string, { given: string; want: string[] }][] = [
     ['empty', { given: '', want: ['lock-syntax 1:1'] }],
     ['not JSON', { given: '{\n  "version": 1,\n  oops\n}', want: ['lock-syntax 3:3'] }],
@@ -131,13 +140,22 @@ describe('parseLockfile', () => {
     ['not an object', { given: '[]', want: ['lock-schema 1:1'] }],
     ['wrong version', { given: '{"version": 2, "entries": []}', want: ['lock-schema 1:13'] }],
     ['unknown top-level key', { given: '{"version": 1, "entries": [], "when": 5}', want: ['lock-schema 1:31'] }],
-    ['unknown entry key', { given: valid.replace('"host": null,', '"host": null, "extra": 1,'), want: ['lock-schema 5:21'] }],
+    [
+      'unknown entry key',
+      { given: valid.replace('"host": null,', '"host": null, "extra": 1,'), want: ['lock-schema 5:21'] },
+    ],
     ['bad protocol', { given: valid.replace('"tcp"', '"icmp"'), want: ['lock-schema 7:19'] }],
     ['port out of range', { given: valid.replace('"start": 49000', '"start": 0'), want: ['lock-schema 15:19'] }],
     ['lengths differ', { given: valid.replace('"end": 49000', '"end": 49001'), want: ['lock-schema 4:5'] }],
     ['missing key', { given: valid.replace('"kind": "ephemeral",', ''), want: ['lock-schema 4:5'] }],
-    ['a range on an entry that is not pick', { given: pick.replace('"pick"', '"ephemeral"'), want: ['lock-schema 11:16'] }],
-    ['a host port outside the range', { given: pick.replace('"end": 49010', '"end": 48995'), want: ['lock-schema 4:5'] }],
+    [
+      'a range on an entry that is not pick',
+      { given: pick.replace('"pick"', '"ephemeral"'), want: ['lock-schema 11:16'] },
+    ],
+    [
+      'a host port outside the range',
+      { given: pick.replace('"end": 49010', '"end": 48995'), want: ['lock-schema 4:5'] },
+    ],
     ['a reversed range', { given: pick.replace('"start": 48990', '"start": 49020'), want: ['lock-schema 11:16'] }],
     [
       'duplicate allocation',
@@ -159,11 +177,18 @@ describe('parseLockfile', () => {
   });
 
   it('reads a pick entry with its range, and one written without (an older lock) as it is', () => {
-    expect(pick).toContain('"kind": "pick",\n      "range": {\n        "start": 48990,\n        "end": 49010\n      },\n      "containerPort"');
-    expect(parseLockfile(pick, 'l.json').lock.entries).toEqual([entry({ kind: 'pick', range: { start: 48990, end: 49010 } })]);
+    expect(pick).toContain(
+      '"kind": "pick",\n      "range": {\n        "start": 48990,\n        "end": 49010\n      },\n      "containerPort"',
+    );
+    expect(parseLockfile(pick, 'l.json').lock.entries).toEqual([
+      entry({ kind: 'pick', range: { start: 48990, end: 49010 } }),
+    ]);
     const older = serializeLockfile({ version: 1, entries: [entry({ kind: 'pick' })] });
     expect(older).not.toContain('"range"');
-    expect(parseLockfile(older, 'l.json')).toEqual({ lock: { version: 1, entries: [entry({ kind: 'pick' })] }, diagnostics: [] });
+    expect(parseLockfile(older, 'l.json')).toEqual({
+      lock: { version: 1, entries: [entry({ kind: 'pick' })] },
+      diagnostics: [],
+    });
   });
 
   it('two pick entries of one container port differ by their ranges', () => {

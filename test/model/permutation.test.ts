@@ -4,7 +4,16 @@ import type { ManifestContainer, ManifestDocument, ManifestSet } from '../../src
 import type { PortSpec } from '../../src/ports/port-spec.js';
 import { emptyLockfile, serializeLockfile } from '../../src/model/lockfile.js';
 import { resolveExposures } from '../../src/model/resolve-exposures.js';
-import { container, docker, dockerPick, documentOf, hostDeclaration, kleene, manifestSet, r } from './build-manifest.js';
+import {
+  container,
+  docker,
+  dockerPick,
+  documentOf,
+  hostDeclaration,
+  kleene,
+  manifestSet,
+  r,
+} from './build-manifest.js';
 
 /** Fisher-Yates driven by a small deterministic generator, so fast-check can shrink the seed. */
 function shuffle<T>(items: readonly T[], seed: number): T[] {
@@ -21,28 +30,29 @@ function shuffle<T>(items: readonly T[], seed: number): T[] {
 function permute(set: ManifestSet, seed: number): ManifestSet {
   let n = seed;
   const next = (): number => (n = (Math.imul(n, 69069) + 1) >>> 0);
-  const documents = shuffle(set.documents, next()).map(
-    (d): ManifestDocument => ({
-      ...d,
-      hosts: shuffle(d.hosts, next()).map((h) => ({ ...h, interfaces: h.interfaces === null ? null : shuffle(h.interfaces, next()) })),
-      containers: shuffle(d.containers, next()).map(
-        (c): ManifestContainer => ({
-          ...c,
-          expose: shuffle(c.expose, next()),
-          ports: shuffle(c.ports, next()).map((p) => ({
-            ...p,
-            spec: { ...p.spec, from: shuffle(p.spec.from, next()), interfaces: shuffle(p.spec.interfaces, next()) },
-          })),
-        }),
-      ),
-    }),
-  );
+  const documents = shuffle(set.documents, next()).map((d): ManifestDocument => ({
+    ...d,
+    hosts: shuffle(d.hosts, next()).map((h) => ({
+      ...h,
+      interfaces: h.interfaces === null ? null : shuffle(h.interfaces, next()),
+    })),
+    containers: shuffle(d.containers, next()).map((c): ManifestContainer => ({
+      ...c,
+      expose: shuffle(c.expose, next()),
+      ports: shuffle(c.ports, next()).map((p) => ({
+        ...p,
+        spec: { ...p.spec, from: shuffle(p.spec.from, next()), interfaces: shuffle(p.spec.interfaces, next()) },
+      })),
+    })),
+  }));
   return { files: [...set.files], documents };
 }
 
 const portSpec: fc.Arbitrary<PortSpec> = fc.oneof(
   fc.integer({ min: 1, max: 40 }).map((p) => kleene(p, 80)),
-  fc.integer({ min: 1, max: 40 }).map((p) => kleene(p, 80, { interfaces: ['em1', 'em0'], from: ['2001:db8::/32', '192.0.2.0/24', '10.0.0.0/8'] })),
+  fc
+    .integer({ min: 1, max: 40 })
+    .map((p) => kleene(p, 80, { interfaces: ['em1', 'em0'], from: ['2001:db8::/32', '192.0.2.0/24', '10.0.0.0/8'] })),
   fc.integer({ min: 1, max: 40 }).map((p) => docker(p, 80)),
   fc.integer({ min: 1, max: 40 }).map((p) => docker(null, p, { protocol: 'udp' })),
   fc.integer({ min: 1, max: 40 }).map((p) => docker(null, r(p, p + 3), { hostAddress: '127.0.0.1' })),
@@ -81,7 +91,11 @@ const manifests: fc.Arbitrary<ManifestSet> = fc
       byFile.set(c.file, list);
     });
     const documents = [...byFile].map(([file, containers]) => documentOf(file, containers));
-    documents.push(documentOf('hosts.yaml', [], { hosts: [hostDeclaration('h', { gateway: 'em0', interfaces: ['em0', 'em1'], pool: r(20, 60) })] }));
+    documents.push(
+      documentOf('hosts.yaml', [], {
+        hosts: [hostDeclaration('h', { gateway: 'em0', interfaces: ['em0', 'em1'], pool: r(20, 60) })],
+      }),
+    );
     return manifestSet(...documents);
   });
 

@@ -51,7 +51,9 @@ describe('resolveExposures: each syntax and listen side', () => {
     [
       'kleene with an interface and udp',
       {
-        given: single([container({ name: 'dns', ports: [kleene(53, 5353, { interfaces: ['em1'], protocol: 'udp' })] })]),
+        given: single([
+          container({ name: 'dns', ports: [kleene(53, 5353, { interfaces: ['em1'], protocol: 'udp' })] }),
+        ]),
         want: ['dns inet udp em1:53 -> 10.0.0.2:5353'],
       },
     ],
@@ -70,7 +72,16 @@ describe('resolveExposures: each syntax and listen side', () => {
           container({
             name: 'web',
             ...dual,
-            ports: [spec({ syntax: 'long', hostPort: r(5000), containerPort: r(5000), protocol: 'udp', interfaces: ['em1', 'em0'], from: ['2001:db8::/32', '203.0.113.7/24'] })],
+            ports: [
+              spec({
+                syntax: 'long',
+                hostPort: r(5000),
+                containerPort: r(5000),
+                protocol: 'udp',
+                interfaces: ['em1', 'em0'],
+                from: ['2001:db8::/32', '203.0.113.7/24'],
+              }),
+            ],
           }),
         ]),
         want: [
@@ -86,7 +97,12 @@ describe('resolveExposures: each syntax and listen side', () => {
       {
         given: single([
           container({ name: 'a', ports: [spec({ syntax: 'long', hostPort: r(81), containerPort: r(80) })] }),
-          container({ name: 'b', line: 20, syntax: 'docker', ports: [spec({ syntax: 'long', hostPort: r(82), containerPort: r(80) })] }),
+          container({
+            name: 'b',
+            line: 20,
+            syntax: 'docker',
+            ports: [spec({ syntax: 'long', hostPort: r(82), containerPort: r(80) })],
+          }),
         ]),
         options: { gateway: 'vtnet0' },
         want: ['a inet tcp vtnet0:81 -> 10.0.0.2:80', 'b inet tcp vtnet0:82 -> 10.0.0.2:80'],
@@ -95,14 +111,27 @@ describe('resolveExposures: each syntax and listen side', () => {
     [
       'long form with host_ip 0.0.0.0 listens on every IPv4 address',
       {
-        given: single([container({ name: 'a', ...dual, ports: [spec({ syntax: 'long', hostPort: r(81), containerPort: r(80), hostAddress: '0.0.0.0' })] })]),
+        given: single([
+          container({
+            name: 'a',
+            ...dual,
+            ports: [spec({ syntax: 'long', hostPort: r(81), containerPort: r(80), hostAddress: '0.0.0.0' })],
+          }),
+        ]),
         want: ['a inet tcp *any:81 -> 10.0.0.2:80'],
       },
     ],
     [
       'docker host address: that address only, its family only',
       {
-        given: single([container({ name: 'legacy', ...dual, syntax: 'docker', ports: [docker(8081, 80, { hostAddress: '127.0.0.1' })] })]),
+        given: single([
+          container({
+            name: 'legacy',
+            ...dual,
+            syntax: 'docker',
+            ports: [docker(8081, 80, { hostAddress: '127.0.0.1' })],
+          }),
+        ]),
         want: ['legacy inet tcp 127.0.0.1:8081 -> 10.0.0.2:80'],
       },
     ],
@@ -117,7 +146,12 @@ describe('resolveExposures: each syntax and listen side', () => {
       '0.0.0.0 is every IPv4 address only; :: every IPv6 address only',
       {
         given: single([
-          container({ name: 'a', ...dual, syntax: 'docker', ports: [docker(80, 80, { hostAddress: '0.0.0.0' }), docker(81, 81, { hostAddress: '::' })] }),
+          container({
+            name: 'a',
+            ...dual,
+            syntax: 'docker',
+            ports: [docker(80, 80, { hostAddress: '0.0.0.0' }), docker(81, 81, { hostAddress: '::' })],
+          }),
         ]),
         want: ['a inet tcp *any:80 -> 10.0.0.2:80', 'a inet6 tcp *any:81 -> fd00::2:81'],
       },
@@ -125,35 +159,58 @@ describe('resolveExposures: each syntax and listen side', () => {
     [
       'docker bracketed IPv6 host address',
       {
-        given: single([container({ name: 'a', ...dual, syntax: 'docker', ports: [docker(53, 53, { hostAddress: '::1', protocol: 'udp' })] })]),
+        given: single([
+          container({
+            name: 'a',
+            ...dual,
+            syntax: 'docker',
+            ports: [docker(53, 53, { hostAddress: '::1', protocol: 'udp' })],
+          }),
+        ]),
         want: ['a inet6 udp [::1]:53 -> fd00::2:53'],
       },
     ],
     [
       'spec.family narrows to one family',
       {
-        given: single([container({ name: 'a', ...dual, syntax: 'docker', ports: [docker(80, 80, { family: 'inet6' })] })]),
+        given: single([
+          container({ name: 'a', ...dual, syntax: 'docker', ports: [docker(80, 80, { family: 'inet6' })] }),
+        ]),
         want: ['a inet6 tcp *any:80 -> fd00::2:80'],
       },
     ],
     [
       'from with only IPv4 sources narrows a dual-stack container to IPv4 (never open to all on IPv6)',
       {
-        given: single([container({ name: 'a', ...dual, ports: [kleene(80, 80, { interfaces: ['em0'], from: ['192.0.2.1', '192.0.2.1/32', '10.9.0.0/16'] })] })]),
+        given: single([
+          container({
+            name: 'a',
+            ...dual,
+            ports: [kleene(80, 80, { interfaces: ['em0'], from: ['192.0.2.1', '192.0.2.1/32', '10.9.0.0/16'] })],
+          }),
+        ]),
         want: ['a inet tcp em0:80 -> 10.0.0.2:80 from 10.9.0.0/16,192.0.2.1'],
       },
     ],
     [
       'a zero-length prefix admits every source of its family, written as any (as pfctl prints it)',
       {
-        given: single([container({ name: 'a', ...dual, ports: [kleene(80, 80, { interfaces: ['em0'], from: ['0.0.0.0/0', '10.9.0.0/16', '2001:db8::/32'] })] })]),
+        given: single([
+          container({
+            name: 'a',
+            ...dual,
+            ports: [kleene(80, 80, { interfaces: ['em0'], from: ['0.0.0.0/0', '10.9.0.0/16', '2001:db8::/32'] })],
+          }),
+        ]),
         want: ['a inet tcp em0:80 -> 10.0.0.2:80', 'a inet6 tcp em0:80 -> fd00::2:80 from 2001:db8::/32'],
       },
     ],
     [
       'expose + publishAll: every address, from the pool',
       {
-        given: single([container({ name: 'app', ...dual, expose: [{ port: 80 }, { port: 53, protocol: 'udp' }], publishAll: true })]),
+        given: single([
+          container({ name: 'app', ...dual, expose: [{ port: 80 }, { port: 53, protocol: 'udp' }], publishAll: true }),
+        ]),
         want: [
           'app inet tcp *any:49000 -> 10.0.0.2:80 dyn',
           'app inet udp *any:49000 -> 10.0.0.2:53 dyn',
@@ -196,7 +253,10 @@ describe('resolveExposures: each syntax and listen side', () => {
   });
 
   it('keeps the entry position as the exposure source and fills labels', () => {
-    const result = resolve(single([container({ name: 'web', line: 10, ports: [kleene(1), kleene(8080, 80, { interfaces: ['em0'] })] })]), { gateway: 'em0' });
+    const result = resolve(
+      single([container({ name: 'web', line: 10, ports: [kleene(1), kleene(8080, 80, { interfaces: ['em0'] })] })]),
+      { gateway: 'em0' },
+    );
     expect(result.exposures.map((e) => [e.source, e.label])).toEqual([
       [{ file: 'a.yaml', line: 12, column: 9 }, 'web:tcp:em0:1'],
       [{ file: 'a.yaml', line: 13, column: 9 }, 'web:tcp:em0:8080'],
@@ -214,10 +274,13 @@ describe('resolveExposures: each syntax and listen side', () => {
 });
 
 describe('resolveExposures: host selection', () => {
-  const web = (over: Parameters<typeof container>[0]) => container({ ports: [kleene(80, 80, { interfaces: ['em0'] })], ...over });
+  const web = (over: Parameters<typeof container>[0]) =>
+    container({ ports: [kleene(80, 80, { interfaces: ['em0'] })], ...over });
 
   it('a repository that names no host is one anonymous host', () => {
-    const result = resolve(single([web({ name: 'a' }), web({ name: 'b', line: 9, ports: [kleene(81, 80, { interfaces: ['em0'] })] })]));
+    const result = resolve(
+      single([web({ name: 'a' }), web({ name: 'b', line: 9, ports: [kleene(81, 80, { interfaces: ['em0'] })] })]),
+    );
     expect(result.host.name).toBeNull();
     expect(result.exposures.map((e) => e.container)).toEqual(['a', 'b']);
   });
@@ -233,7 +296,12 @@ describe('resolveExposures: host selection', () => {
   });
 
   it('--host naming the only host keeps its unassigned containers; --host in a nameless repository is an error', () => {
-    const set = manifestSet(documentOf('a.yaml', [web({ name: 'a' }), web({ name: 'b', line: 9, host: 'h1', ports: [kleene(81, 80, { interfaces: ['em0'] })] })]));
+    const set = manifestSet(
+      documentOf('a.yaml', [
+        web({ name: 'a' }),
+        web({ name: 'b', line: 9, host: 'h1', ports: [kleene(81, 80, { interfaces: ['em0'] })] }),
+      ]),
+    );
     expect(resolve(set, { host: 'h1' }).exposures.map((e) => e.container)).toEqual(['a', 'b']);
     expect(codes(resolve(single([web({ name: 'a' })]), { host: 'h1' }))).toEqual(['unknown-host <command line>:1:1']);
   });
@@ -278,7 +346,9 @@ describe('resolveExposures: host selection', () => {
 
   it('host facts declared twice must agree: both places are reported', () => {
     const set = manifestSet(
-      documentOf('a.yaml', [web({ name: 'a' })], { hosts: [hostDeclaration('h1', { gateway: 'em0', file: 'a.yaml', line: 30 })] }),
+      documentOf('a.yaml', [web({ name: 'a' })], {
+        hosts: [hostDeclaration('h1', { gateway: 'em0', file: 'a.yaml', line: 30 })],
+      }),
       documentOf('b.yaml', [], { hosts: [hostDeclaration('h1', { gateway: 'em1', file: 'b.yaml', line: 2 })] }),
     );
     const result = resolve(set);
@@ -288,7 +358,10 @@ describe('resolveExposures: host selection', () => {
   });
 
   it('a container declared twice for one host is reported at both places', () => {
-    const set = manifestSet(documentOf('a.yaml', [web({ name: 'a' })]), documentOf('b.yaml', [web({ name: 'a', file: 'b.yaml', line: 7 })]));
+    const set = manifestSet(
+      documentOf('a.yaml', [web({ name: 'a' })]),
+      documentOf('b.yaml', [web({ name: 'a', file: 'b.yaml', line: 7 })]),
+    );
     expect(codes(resolve(set)).filter((c) => c.startsWith('duplicate'))).toEqual([
       'duplicate-container a.yaml:3:3',
       'duplicate-container b.yaml:7:3',
@@ -307,14 +380,21 @@ describe('resolveExposures: gateway and interfaces', () => {
   });
 
   it('the declared gateway is used, and --gateway overrides it', () => {
-    const set = single([container({ name: 'web', ports: [kleene(8080)] })], { hosts: [hostDeclaration('h', { gateway: 'em0' })] });
+    const set = single([container({ name: 'web', ports: [kleene(8080)] })], {
+      hosts: [hostDeclaration('h', { gateway: 'em0' })],
+    });
     expect(resolve(set).exposures.map((e) => e.interface)).toEqual(['em0']);
     expect(resolve(set, { gateway: 'igb0' }).exposures.map((e) => e.interface)).toEqual(['igb0']);
   });
 
   it('interfaces an entry names must be declared when the host declares an allowlist', () => {
     const set = single(
-      [container({ name: 'web', ports: [kleene(1, 1, { interfaces: ['em0'] }), kleene(2, 2, { interfaces: ['wlan0'] })] })],
+      [
+        container({
+          name: 'web',
+          ports: [kleene(1, 1, { interfaces: ['em0'] }), kleene(2, 2, { interfaces: ['wlan0'] })],
+        }),
+      ],
       { hosts: [hostDeclaration('h', { interfaces: ['em0', 'em1'] })] },
     );
     const result = resolve(set);
@@ -334,38 +414,79 @@ describe('resolveExposures: gateway and interfaces', () => {
 
 describe('resolveExposures: families and sources', () => {
   it('a from-list covering no family of the container is a located error', () => {
-    const result = resolve(single([container({ name: 'a', ip: null, ip6: 'fd00::2', ports: [kleene(80, 80, { interfaces: ['em0'], from: ['192.0.2.0/24'] })] })]));
+    const result = resolve(
+      single([
+        container({
+          name: 'a',
+          ip: null,
+          ip6: 'fd00::2',
+          ports: [kleene(80, 80, { interfaces: ['em0'], from: ['192.0.2.0/24'] })],
+        }),
+      ]),
+    );
     expect(codes(result)).toEqual(['from-family a.yaml:5:9']);
     expect(result.exposures).toEqual([]);
   });
 
   it('a from-list of the other family than the host address is an error, not an open exposure', () => {
-    const result = resolve(single([container({ name: 'a', ...dual, syntax: 'docker', ports: [docker(80, 80, { hostAddress: '127.0.0.1', from: ['2001:db8::/32'] })] })]));
+    const result = resolve(
+      single([
+        container({
+          name: 'a',
+          ...dual,
+          syntax: 'docker',
+          ports: [docker(80, 80, { hostAddress: '127.0.0.1', from: ['2001:db8::/32'] })],
+        }),
+      ]),
+    );
     expect(codes(result)).toEqual(['from-family a.yaml:5:9']);
   });
 
   it('a host address of a family the container lacks makes no exposure (the manifest check warns)', () => {
-    const result = resolve(single([container({ name: 'a', syntax: 'docker', ports: [docker(80, 80, { hostAddress: '::1' }), docker(81, 81)] })]));
+    const result = resolve(
+      single([
+        container({ name: 'a', syntax: 'docker', ports: [docker(80, 80, { hostAddress: '::1' }), docker(81, 81)] }),
+      ]),
+    );
     expect(codes(result)).toEqual([]);
     expect(result.exposures.map((e) => `${e.family} ${e.hostPort.start}`)).toEqual(['inet 81']);
   });
 
   it('an explicit family the container lacks is still an error', () => {
-    const result = resolve(single([container({ name: 'a', syntax: 'docker', ports: [docker(80, 80, { hostAddress: '::1', family: 'inet6' })] })]));
+    const result = resolve(
+      single([
+        container({ name: 'a', syntax: 'docker', ports: [docker(80, 80, { hostAddress: '::1', family: 'inet6' })] }),
+      ]),
+    );
     expect(codes(result)).toEqual(['family-unavailable a.yaml:5:9']);
   });
 
   it('from networks are canonical, split per family, sorted and deduplicated', () => {
     const result = resolve(
-      single([container({ name: 'a', ...dual, ports: [kleene(80, 80, { interfaces: ['em0'], from: ['2001:DB8:0:0::1/32', '10.1.2.3/8', '9.0.0.0/8', '10.0.0.0/8'] })] })]),
+      single([
+        container({
+          name: 'a',
+          ...dual,
+          ports: [
+            kleene(80, 80, {
+              interfaces: ['em0'],
+              from: ['2001:DB8:0:0::1/32', '10.1.2.3/8', '9.0.0.0/8', '10.0.0.0/8'],
+            }),
+          ],
+        }),
+      ]),
     );
     expect(result.exposures.map((e) => e.from)).toEqual([['9.0.0.0/8', '10.0.0.0/8'], ['2001:db8::/32']]);
   });
 
   it('an invalid from network is located', () => {
-    expect(codes(resolve(single([container({ name: 'a', ports: [kleene(80, 80, { interfaces: ['em0'], from: ['10.0.0.0/33'] })] })])))).toEqual([
-      'invalid-network a.yaml:5:9',
-    ]);
+    expect(
+      codes(
+        resolve(
+          single([container({ name: 'a', ports: [kleene(80, 80, { interfaces: ['em0'], from: ['10.0.0.0/33'] })] })]),
+        ),
+      ),
+    ).toEqual(['invalid-network a.yaml:5:9']);
   });
 });
 
@@ -376,10 +497,18 @@ describe('resolveExposures: conflicts', () => {
 
   it('overlapping host port ranges across files: every location, each naming the others', () => {
     const set = manifestSet(
-      documentOf('a.yaml', [container({ name: 'a', ports: [kleene(r(8000, 8010), r(8000, 8010), { interfaces: ['em0'] })] })]),
-      documentOf('b.yaml', [container({ name: 'b', file: 'b.yaml', line: 10, ports: [kleene(8005, 80, { interfaces: ['em0'] })] })]),
-      documentOf('c.yaml', [container({ name: 'c', file: 'c.yaml', ports: [kleene(8010, 80, { interfaces: ['em0'] })] })]),
-      documentOf('d.yaml', [container({ name: 'd', file: 'd.yaml', ports: [kleene(8011, 80, { interfaces: ['em0'] })] })]),
+      documentOf('a.yaml', [
+        container({ name: 'a', ports: [kleene(r(8000, 8010), r(8000, 8010), { interfaces: ['em0'] })] }),
+      ]),
+      documentOf('b.yaml', [
+        container({ name: 'b', file: 'b.yaml', line: 10, ports: [kleene(8005, 80, { interfaces: ['em0'] })] }),
+      ]),
+      documentOf('c.yaml', [
+        container({ name: 'c', file: 'c.yaml', ports: [kleene(8010, 80, { interfaces: ['em0'] })] }),
+      ]),
+      documentOf('d.yaml', [
+        container({ name: 'd', file: 'd.yaml', ports: [kleene(8011, 80, { interfaces: ['em0'] })] }),
+      ]),
     );
     const lines = conflictLines(set);
     expect(lines).toHaveLength(3);
@@ -410,8 +539,22 @@ describe('resolveExposures: conflicts', () => {
 
   it('no conflict across protocols, families, interfaces, or interface vs host address', () => {
     const set = single([
-      container({ name: 'a', ...dual, ports: [kleene(80, 80, { interfaces: ['em0'] }), kleene(80, 80, { interfaces: ['em1'] }), kleene(80, 80, { interfaces: ['em0'], protocol: 'udp' })] }),
-      container({ name: 'b', line: 20, ...dual, syntax: 'docker', ports: [docker(80, 80, { hostAddress: '192.0.2.1' }), docker(80, 80, { hostAddress: '2001:db8::1' })] }),
+      container({
+        name: 'a',
+        ...dual,
+        ports: [
+          kleene(80, 80, { interfaces: ['em0'] }),
+          kleene(80, 80, { interfaces: ['em1'] }),
+          kleene(80, 80, { interfaces: ['em0'], protocol: 'udp' }),
+        ],
+      }),
+      container({
+        name: 'b',
+        line: 20,
+        ...dual,
+        syntax: 'docker',
+        ports: [docker(80, 80, { hostAddress: '192.0.2.1' }), docker(80, 80, { hostAddress: '2001:db8::1' })],
+      }),
       container({ name: 'c', line: 30, syntax: 'docker', ports: [docker(80, 80, { hostAddress: '127.0.0.1' })] }),
     ]);
     expect(resolve(set).diagnostics).toEqual([]);
@@ -421,13 +564,25 @@ describe('resolveExposures: conflicts', () => {
     const set = single([
       container({ name: 'a', syntax: 'docker', ports: [docker(80, 80, { hostAddress: '0.0.0.0' })] }),
       container({ name: 'b', line: 20, syntax: 'docker', ports: [docker(80, 80)] }),
-      container({ name: 'c', line: 30, ip: null, ip6: 'fd00::3', syntax: 'docker', ports: [docker(80, 80, { hostAddress: '::' })] }),
+      container({
+        name: 'c',
+        line: 30,
+        ip: null,
+        ip6: 'fd00::3',
+        syntax: 'docker',
+        ports: [docker(80, 80, { hostAddress: '::' })],
+      }),
     ]);
     expect(codes(resolve(set))).toEqual(['port-conflict a.yaml:5:9', 'port-conflict a.yaml:22:9']);
   });
 
   it('identical duplicates inside one container conflict', () => {
-    const set = single([container({ name: 'a', ports: [kleene(80, 80, { interfaces: ['em0'] }), kleene(80, 80, { interfaces: ['em0'] })] })]);
+    const set = single([
+      container({
+        name: 'a',
+        ports: [kleene(80, 80, { interfaces: ['em0'] }), kleene(80, 80, { interfaces: ['em0'] })],
+      }),
+    ]);
     expect(codes(resolve(set))).toEqual(['port-conflict a.yaml:5:9', 'port-conflict a.yaml:6:9']);
   });
 

@@ -14,7 +14,8 @@ function resolve(set: ManifestSet, options: Partial<ResolveOptions> = {}) {
 
 function view(result: ReturnType<typeof resolve>): string[] {
   return result.exposures.map(
-    (e) => `${e.container} ${e.protocol} ${e.hostAddress ?? e.interface ?? '*'}:${e.hostPort.start}-${e.hostPort.end} -> ${e.containerPort.start}-${e.containerPort.end}${e.dynamic ? ' dyn' : ''}`,
+    (e) =>
+      `${e.container} ${e.protocol} ${e.hostAddress ?? e.interface ?? '*'}:${e.hostPort.start}-${e.hostPort.end} -> ${e.containerPort.start}-${e.containerPort.end}${e.dynamic ? ' dyn' : ''}`,
   );
 }
 
@@ -26,10 +27,26 @@ const sctp = { protocol: 'sctp' as const };
 
 describe('resolveExposures: sctp keeps its port', () => {
   it.each([
-    ['an ephemeral sctp entry takes its container port, not a pool port', docker(null, 80, sctp), ['s sctp *:80-80 -> 80-80']],
-    ['a pick-one range that holds the container port picks it', dockerPick(r(75, 85), 80, sctp), ['s sctp *:80-80 -> 80-80']],
-    ['a same-port range compiles one-to-one', docker(r(7000, 7001), r(7000, 7001), sctp), ['s sctp *:7000-7001 -> 7000-7001']],
-    ['an ephemeral sctp entry on a host address', docker(null, 90, { ...sctp, hostAddress: '192.0.2.1' }), ['s sctp 192.0.2.1:90-90 -> 90-90']],
+    [
+      'an ephemeral sctp entry takes its container port, not a pool port',
+      docker(null, 80, sctp),
+      ['s sctp *:80-80 -> 80-80'],
+    ],
+    [
+      'a pick-one range that holds the container port picks it',
+      dockerPick(r(75, 85), 80, sctp),
+      ['s sctp *:80-80 -> 80-80'],
+    ],
+    [
+      'a same-port range compiles one-to-one',
+      docker(r(7000, 7001), r(7000, 7001), sctp),
+      ['s sctp *:7000-7001 -> 7000-7001'],
+    ],
+    [
+      'an ephemeral sctp entry on a host address',
+      docker(null, 90, { ...sctp, hostAddress: '192.0.2.1' }),
+      ['s sctp 192.0.2.1:90-90 -> 90-90'],
+    ],
   ])('%s', (_name, entry, want) => {
     const result = resolve(single([container({ name: 's', syntax: 'docker', ports: [entry] })]));
     expect(codes(result)).toEqual([]);
@@ -40,7 +57,12 @@ describe('resolveExposures: sctp keeps its port', () => {
 
   it('publishAll publishes an sctp expose port on itself and tcp from the pool', () => {
     const set = single([
-      container({ name: 's', syntax: 'docker', publishAll: true, expose: [{ port: 92, protocol: 'sctp' }, { port: 93 }] }),
+      container({
+        name: 's',
+        syntax: 'docker',
+        publishAll: true,
+        expose: [{ port: 92, protocol: 'sctp' }, { port: 93 }],
+      }),
     ]);
     const result = resolve(set);
     expect(codes(result)).toEqual([]);
@@ -62,10 +84,18 @@ describe('resolveExposures: sctp keeps its port', () => {
   it('the container port taken by a fixed entry: an error at the dynamic entry, naming the holder', () => {
     const set = single([
       container({ name: 'a', syntax: 'docker', ports: [docker(91, 91, sctp)] }),
-      container({ name: 'b', line: 20, syntax: 'docker', ports: [docker(null, 91, sctp), docker(null, 91, { ...sctp, hostAddress: '192.0.2.1' })] }),
+      container({
+        name: 'b',
+        line: 20,
+        syntax: 'docker',
+        ports: [docker(null, 91, sctp), docker(null, 91, { ...sctp, hostAddress: '192.0.2.1' })],
+      }),
     ]);
     const result = resolve(set);
-    expect(codes(result)).toEqual(['error port-sctp-translation a.yaml:22:9', 'error port-sctp-translation a.yaml:23:9']);
+    expect(codes(result)).toEqual([
+      'error port-sctp-translation a.yaml:22:9',
+      'error port-sctp-translation a.yaml:23:9',
+    ]);
     expect(result.diagnostics[0]?.message).toContain('already published by a at a.yaml:5:9');
     expect(view(result)).toEqual(['a sctp *:91-91 -> 91-91']);
   });
@@ -82,12 +112,25 @@ describe('resolveExposures: sctp keeps its port', () => {
 
   it('listen sides that do not overlap and other protocols do not compete', () => {
     const set = single([
-      container({ name: 'a', syntax: 'docker', ports: [docker(null, 90, { ...sctp, hostAddress: '192.0.2.1' }), docker(90, 90)] }),
-      container({ name: 'b', line: 20, syntax: 'docker', ports: [spec({ syntax: 'long', hostPort: null, containerPort: r(90), interfaces: ['em1'], ...sctp })] }),
+      container({
+        name: 'a',
+        syntax: 'docker',
+        ports: [docker(null, 90, { ...sctp, hostAddress: '192.0.2.1' }), docker(90, 90)],
+      }),
+      container({
+        name: 'b',
+        line: 20,
+        syntax: 'docker',
+        ports: [spec({ syntax: 'long', hostPort: null, containerPort: r(90), interfaces: ['em1'], ...sctp })],
+      }),
     ]);
     const result = resolve(set);
     expect(codes(result)).toEqual([]);
-    expect(view(result)).toEqual(['a tcp *:90-90 -> 90-90', 'a sctp 192.0.2.1:90-90 -> 90-90', 'b sctp em1:90-90 -> 90-90']);
+    expect(view(result)).toEqual([
+      'a tcp *:90-90 -> 90-90',
+      'a sctp 192.0.2.1:90-90 -> 90-90',
+      'b sctp em1:90-90 -> 90-90',
+    ]);
   });
 
   it('a lock entry an sctp entry once had from the pool is dropped (and --frozen says so)', () => {
@@ -95,7 +138,16 @@ describe('resolveExposures: sctp keeps its port', () => {
     const lock = {
       version: 1 as const,
       entries: [
-        { host: null, container: 's', protocol: 'sctp' as const, interface: null, hostAddress: null, kind: 'ephemeral' as const, containerPort: r(80), hostPort: r(49000) },
+        {
+          host: null,
+          container: 's',
+          protocol: 'sctp' as const,
+          interface: null,
+          hostAddress: null,
+          kind: 'ephemeral' as const,
+          containerPort: r(80),
+          hostPort: r(49000),
+        },
       ],
     };
     const updated = resolve(set, { lock });

@@ -2,7 +2,13 @@
 // deep and `{ }` lists that multiply into millions of rules are refused whole, at the line where
 // the limit is passed, never a stack overflow; printing deep bodies never recurses.
 import { describe, expect, it } from 'vitest';
-import { normalizeAsLoaded, parsePfctlOutput, PFCTL_LIMITS, printRule, printRuleLines } from '../../src/pf/parse-pfctl.js';
+import {
+  normalizeAsLoaded,
+  parsePfctlOutput,
+  PFCTL_LIMITS,
+  printRule,
+  printRuleLines,
+} from '../../src/pf/parse-pfctl.js';
 import type { ParsedRule } from '../../src/pf/rule.js';
 
 /** `anchor "a0" all {` ... `depth` levels deep around one pass rule, indented as pfctl prints. */
@@ -29,12 +35,19 @@ describe('parsePfctlOutput limits', () => {
     expect(normalizeAsLoaded(rules).flatMap((rule) => printRuleLines(rule))).toEqual(text.trimEnd().split('\n'));
   });
 
-  it.each([PFCTL_LIMITS.anchorDepth + 1, 3000, 200_000])('refuses %i nested anchors at the line one level too deep', (depth) => {
-    const { rules, diagnostics } = parsePfctlOutput(nested(depth, depth <= 3000));
-    const line = PFCTL_LIMITS.anchorDepth + 1;
-    expect(diagnostics).toEqual([{ line, limit: true, message: expect.stringMatching(/^inline anchors nested deeper than 64 levels/) }]);
-    expect(rules).toEqual([{ kind: 'unparsed', text: `anchor "a${line - 1}" all {`, reason: diagnostics[0]!.message, line }]);
-  });
+  it.each([PFCTL_LIMITS.anchorDepth + 1, 3000, 200_000])(
+    'refuses %i nested anchors at the line one level too deep',
+    (depth) => {
+      const { rules, diagnostics } = parsePfctlOutput(nested(depth, depth <= 3000));
+      const line = PFCTL_LIMITS.anchorDepth + 1;
+      expect(diagnostics).toEqual([
+        { line, limit: true, message: expect.stringMatching(/^inline anchors nested deeper than 64 levels/) },
+      ]);
+      expect(rules).toEqual([
+        { kind: 'unparsed', text: `anchor "a${line - 1}" all {`, reason: diagnostics[0]!.message, line },
+      ]);
+    },
+  );
 
   it('expands lists up to the limit of one rule', () => {
     // 16 * 16 * 16 = 4096 rules: exactly the limit.
@@ -47,8 +60,17 @@ describe('parsePfctlOutput limits', () => {
   it('refuses a rule whose lists expand past the limit, naming its line and the count', () => {
     const text = `# lists\npass in all\npass in proto tcp from ${list('10.0.0.', 100)} to ${list('10.1.0.', 100)} port ${list('', 100)}\npass out all\n`;
     const { rules, diagnostics } = parsePfctlOutput(text);
-    expect(diagnostics).toEqual([{ line: 3, limit: true, message: expect.stringMatching(/expand to 1000000 rules, more than the 4096/) }]);
-    expect(rules).toEqual([{ kind: 'unparsed', text: expect.stringMatching(/^pass in proto tcp from \{/), reason: diagnostics[0]!.message, line: 3 }]);
+    expect(diagnostics).toEqual([
+      { line: 3, limit: true, message: expect.stringMatching(/expand to 1000000 rules, more than the 4096/) },
+    ]);
+    expect(rules).toEqual([
+      {
+        kind: 'unparsed',
+        text: expect.stringMatching(/^pass in proto tcp from \{/),
+        reason: diagnostics[0]!.message,
+        line: 3,
+      },
+    ]);
   });
 
   it('refuses a text whose lists add up past the limit of a whole ruleset', () => {

@@ -99,7 +99,12 @@ describe('parsePfctlOutput', () => {
   });
 
   it.each([
-    ['an unknown service name', 'pass in proto tcp from any to any port = frobnicate', 1, /unknown service name "frobnicate"/],
+    [
+      'an unknown service name',
+      'pass in proto tcp from any to any port = frobnicate',
+      1,
+      /unknown service name "frobnicate"/,
+    ],
     ['a table definition', 'table <trusted> persist { 10.0.0.0/8 }', 1, /syntax error: unknown rule "table"/],
     ['an option line', 'set skip on lo0', 1, /syntax error/],
     ['a macro', 'pass in on $ext_if all', 1, /syntax error/],
@@ -137,7 +142,9 @@ describe('parsePfctlOutput', () => {
     expect(rules.map((rule) => printRule(rule, { ports: 'numeric' }))).toEqual(
       ['em0', 'em1'].flatMap((i) =>
         ['tcp', 'udp'].flatMap((p) =>
-          ['80', '443'].map((n) => `pass in on ${i} inet proto ${p} from 192.0.2.1 to 192.0.2.9 port = ${n} keep state`),
+          ['80', '443'].map(
+            (n) => `pass in on ${i} inet proto ${p} from 192.0.2.1 to 192.0.2.9 port = ${n} keep state`,
+          ),
         ),
       ),
     );
@@ -147,16 +154,82 @@ describe('parsePfctlOutput', () => {
     const text = renderRuleset([exposure(), exposure({ protocol: 'udp', label: 'dns' })], { dialect: 'freebsd' });
     const { rules, diagnostics } = parsePfctlOutput(text);
     expect(diagnostics).toEqual([]);
-    expect(rules.map((rule) => rule.kind)).toEqual(['translation', 'translation', 'filter', 'filter', 'filter', 'filter']);
-    expect(rules.map((rule) => (rule.kind === 'filter' ? rule.direction : null))).toEqual([null, null, 'out', 'out', 'in', 'in']);
+    expect(rules.map((rule) => rule.kind)).toEqual([
+      'translation',
+      'translation',
+      'filter',
+      'filter',
+      'filter',
+      'filter',
+    ]);
+    expect(rules.map((rule) => (rule.kind === 'filter' ? rule.direction : null))).toEqual([
+      null,
+      null,
+      'out',
+      'out',
+      'in',
+      'in',
+    ]);
   });
 
   it('never throws and never loses a non-blank, non-comment line', () => {
     const vocabulary = fc.constantFrom(
-      'pass', 'block', 'rdr', 'nat', 'no', 'anchor', '"a"', 'in', 'out', 'on', '!', 'em0', 'inet', 'inet6',
-      'proto', 'tcp', 'from', 'to', 'any', 'all', 'port', '=', '80', '1:2', '2:1', '<t>', '(em0)', '{', '}',
-      ',', '->', '10.0.0.1', '::1', 'label', 'flags', 'S/SA', 'keep', 'state', '*', '#', '\\', '@3', '[', ']',
-      '"', 'tag', 'tagged', 'rdr-to', '3004:*', '-', 'user', 'icmp-type', 'log', '(', ')', '\n',
+      'pass',
+      'block',
+      'rdr',
+      'nat',
+      'no',
+      'anchor',
+      '"a"',
+      'in',
+      'out',
+      'on',
+      '!',
+      'em0',
+      'inet',
+      'inet6',
+      'proto',
+      'tcp',
+      'from',
+      'to',
+      'any',
+      'all',
+      'port',
+      '=',
+      '80',
+      '1:2',
+      '2:1',
+      '<t>',
+      '(em0)',
+      '{',
+      '}',
+      ',',
+      '->',
+      '10.0.0.1',
+      '::1',
+      'label',
+      'flags',
+      'S/SA',
+      'keep',
+      'state',
+      '*',
+      '#',
+      '\\',
+      '@3',
+      '[',
+      ']',
+      '"',
+      'tag',
+      'tagged',
+      'rdr-to',
+      '3004:*',
+      '-',
+      'user',
+      'icmp-type',
+      'log',
+      '(',
+      ')',
+      '\n',
     );
     const soup = fc.array(vocabulary, { maxLength: 30 }).map((words) => words.join(' '));
     fc.assert(

@@ -14,7 +14,9 @@ const stems = (extension: string): string[] =>
   files.filter((f) => f.endsWith(extension)).map((f) => f.slice(0, -extension.length));
 
 function allRules(rules: readonly ParsedRule[]): ParsedRule[] {
-  return rules.flatMap((rule) => (rule.kind === 'anchor' && rule.body !== null ? [rule, ...allRules(rule.body)] : [rule]));
+  return rules.flatMap((rule) =>
+    rule.kind === 'anchor' && rule.body !== null ? [rule, ...allRules(rule.body)] : [rule],
+  );
 }
 
 /** .in files whose rules fall inside what we parse and normalize like pfctl. */

@@ -11,7 +11,9 @@ describe('every-address exposures (hairpin)', () => {
   const everyAddress = exposure({ interface: null, hostAddress: null, label: 'web:tcp:self:8080' });
 
   it('renders the rdr without `on`, to (self), for every source', () => {
-    const rdrs = lines(renderRuleset([everyAddress], { dialect: 'freebsd', anchor: 'pfexpose' })).filter((line) => line.startsWith('rdr '));
+    const rdrs = lines(renderRuleset([everyAddress], { dialect: 'freebsd', anchor: 'pfexpose' })).filter((line) =>
+      line.startsWith('rdr '),
+    );
     expect(rdrs).toEqual(['rdr inet proto tcp from any to (self) port = 8080 tag pfexpose -> 10.13.37.2 port 80']);
   });
 
@@ -19,8 +21,22 @@ describe('every-address exposures (hairpin)', () => {
     const rules = lines(renderRuleset([everyAddress], { dialect: 'freebsd', anchor: 'pfexpose' }));
     expect(rules.length).toBeGreaterThan(1);
     for (const line of rules) expect(line).not.toMatch(/ on /);
-    const withInterface = lines(renderRuleset([everyAddress, exposure({ hostPort: { start: 9090, end: 9090 }, containerPort: { start: 9090, end: 9090 }, label: 'web:tcp:em0:9090' })], { dialect: 'freebsd', anchor: 'pfexpose' }));
+    const withInterface = lines(
+      renderRuleset(
+        [
+          everyAddress,
+          exposure({
+            hostPort: { start: 9090, end: 9090 },
+            containerPort: { start: 9090, end: 9090 },
+            label: 'web:tcp:em0:9090',
+          }),
+        ],
+        { dialect: 'freebsd', anchor: 'pfexpose' },
+      ),
+    );
     expect(withInterface.filter((line) => /^(no )?(nat|binat)\b/.test(line))).toEqual([]);
-    expect(withInterface).toContain('rdr on em0 inet proto tcp from any to (em0) port = 9090 tag pfexpose -> 10.13.37.2 port 9090');
+    expect(withInterface).toContain(
+      'rdr on em0 inet proto tcp from any to (em0) port = 9090 tag pfexpose -> 10.13.37.2 port 9090',
+    );
   });
 });

@@ -14,26 +14,90 @@ const v6 = { family: 'inet6', containerAddress: 'fd00:13:37::2' } as const;
 
 const shapes: [string, { given: Exposure[]; options?: RenderOptions }][] = [
   ['single-port', { given: [exposure()] }],
-  ['range', { given: [exposure({ hostPort: { start: 8000, end: 8010 }, containerPort: { start: 9000, end: 9010 }, label: 'web-range' })] }],
-  ['many-to-one', { given: [exposure({ hostPort: { start: 8000, end: 8010 }, containerPort: { start: 80, end: 80 }, label: 'web-pool' })] }],
-  ['udp', { given: [exposure({ protocol: 'udp', hostPort: { start: 5353, end: 5353 }, containerPort: { start: 53, end: 53 }, label: 'dns' })] }],
-  ['sctp', { given: [exposure({ protocol: 'sctp', hostPort: { start: 3868, end: 3868 }, containerPort: { start: 3868, end: 3868 }, label: 'diameter' })] }],
+  [
+    'range',
+    {
+      given: [
+        exposure({
+          hostPort: { start: 8000, end: 8010 },
+          containerPort: { start: 9000, end: 9010 },
+          label: 'web-range',
+        }),
+      ],
+    },
+  ],
+  [
+    'many-to-one',
+    {
+      given: [
+        exposure({ hostPort: { start: 8000, end: 8010 }, containerPort: { start: 80, end: 80 }, label: 'web-pool' }),
+      ],
+    },
+  ],
+  [
+    'udp',
+    {
+      given: [
+        exposure({
+          protocol: 'udp',
+          hostPort: { start: 5353, end: 5353 },
+          containerPort: { start: 53, end: 53 },
+          label: 'dns',
+        }),
+      ],
+    },
+  ],
+  [
+    'sctp',
+    {
+      given: [
+        exposure({
+          protocol: 'sctp',
+          hostPort: { start: 3868, end: 3868 },
+          containerPort: { start: 3868, end: 3868 },
+          label: 'diameter',
+        }),
+      ],
+    },
+  ],
   ['interface', { given: [exposure({ interface: 'vtnet1', label: 'web-vtnet1' })] }],
   ['gateway', { given: [exposure({ interface: 'igb0', label: 'web-gateway' })] }],
   ['host-address-v4', { given: [exposure({ interface: null, hostAddress: '192.0.2.10', label: 'web-addr' })] }],
-  ['host-address-v4-on-interface', { given: [exposure({ interface: 'em1', hostAddress: '192.0.2.10', label: 'web-addr-em1' })] }],
-  ['host-address-v6', { given: [exposure({ ...v6, interface: null, hostAddress: '2001:DB8:0:0::10', label: 'web-addr6' })] }],
+  [
+    'host-address-v4-on-interface',
+    { given: [exposure({ interface: 'em1', hostAddress: '192.0.2.10', label: 'web-addr-em1' })] },
+  ],
+  [
+    'host-address-v6',
+    { given: [exposure({ ...v6, interface: null, hostAddress: '2001:DB8:0:0::10', label: 'web-addr6' })] },
+  ],
   ['loopback-v4', { given: [exposure({ interface: null, hostAddress: '127.0.0.1', label: 'web-lo' })] }],
   ['loopback-v6', { given: [exposure({ ...v6, interface: null, hostAddress: '::1', label: 'web-lo6' })] }],
   ['self', { given: [exposure({ interface: null, label: 'web-self' })] }],
   ['from-list', { given: [exposure({ from: ['198.51.100.0/24', '192.0.2.7', '203.0.113.0/25'], label: 'web-from' })] }],
-  ['both-families', { given: [exposure({ label: 'web-4' }), exposure({ ...v6, label: 'web-6', from: ['2001:db8::/32'] })] }],
+  [
+    'both-families',
+    { given: [exposure({ label: 'web-4' }), exposure({ ...v6, label: 'web-6', from: ['2001:db8::/32'] })] },
+  ],
   [
     'mixed',
     {
       given: [
-        exposure({ container: 'db', protocol: 'tcp', hostPort: { start: 5432, end: 5432 }, containerPort: { start: 5432, end: 5432 }, containerAddress: '10.13.37.3', label: 'db', from: ['10.0.0.0/8'] }),
-        exposure({ protocol: 'udp', hostPort: { start: 5353, end: 5353 }, containerPort: { start: 53, end: 53 }, label: 'dns' }),
+        exposure({
+          container: 'db',
+          protocol: 'tcp',
+          hostPort: { start: 5432, end: 5432 },
+          containerPort: { start: 5432, end: 5432 },
+          containerAddress: '10.13.37.3',
+          label: 'db',
+          from: ['10.0.0.0/8'],
+        }),
+        exposure({
+          protocol: 'udp',
+          hostPort: { start: 5353, end: 5353 },
+          containerPort: { start: 53, end: 53 },
+          label: 'dns',
+        }),
         exposure({ ...v6, interface: null, label: 'web-self6' }),
         exposure({ interface: 'em1', label: 'web-em1' }),
         exposure({ label: 'web' }),
@@ -48,8 +112,18 @@ const shapes: [string, { given: Exposure[]; options?: RenderOptions }][] = [
       options: openbsd,
       given: [
         exposure(),
-        exposure({ protocol: 'udp', hostPort: { start: 5353, end: 5353 }, containerPort: { start: 53, end: 53 }, label: 'dns' }),
-        exposure({ hostPort: { start: 8000, end: 8010 }, containerPort: { start: 9000, end: 9010 }, label: 'web-range', from: ['192.0.2.0/24'] }),
+        exposure({
+          protocol: 'udp',
+          hostPort: { start: 5353, end: 5353 },
+          containerPort: { start: 53, end: 53 },
+          label: 'dns',
+        }),
+        exposure({
+          hostPort: { start: 8000, end: 8010 },
+          containerPort: { start: 9000, end: 9010 },
+          label: 'web-range',
+          from: ['192.0.2.0/24'],
+        }),
         exposure({ interface: null, label: 'web-self' }),
         exposure({ interface: null, hostAddress: '127.0.0.1', label: 'web-lo' }),
         exposure({ ...v6, interface: null, hostAddress: '2001:db8::10', label: 'web-addr6' }),
@@ -84,7 +158,12 @@ describe('renderRuleset', () => {
     // with no interface covers lo0), and a third on another container port.
     const given = [
       exposure({ interface: null, label: 'legacy:tcp:self:8000', hostPort: { start: 8000, end: 8000 } }),
-      exposure({ interface: null, hostAddress: '127.0.0.1', label: 'legacy:tcp:127.0.0.1:8081', hostPort: { start: 8081, end: 8081 } }),
+      exposure({
+        interface: null,
+        hostAddress: '127.0.0.1',
+        label: 'legacy:tcp:127.0.0.1:8081',
+        hostPort: { start: 8081, end: 8081 },
+      }),
       exposure({ label: 'other', containerPort: { start: 443, end: 443 }, hostPort: { start: 8443, end: 8443 } }),
       // Same container port on two different interfaces: their pass in rules do not cover each
       // other, but their pass out rules (on no interface) would.
@@ -94,7 +173,8 @@ describe('renderRuleset', () => {
       exposure({ interface: 'em1', label: 'y-em1', containerAddress: '10.13.37.8' }),
     ];
     const lines = rulesetLines(renderRuleset(given, freebsd));
-    const tagOf = (label: string): string => /tagged (\S+)$/.exec(lines.find((l) => l.includes(`label "${label}"`)) ?? '')?.[1] ?? '';
+    const tagOf = (label: string): string =>
+      /tagged (\S+)$/.exec(lines.find((l) => l.includes(`label "${label}"`)) ?? '')?.[1] ?? '';
     const self = tagOf('legacy:tcp:self:8000');
     const lo = tagOf('legacy:tcp:127.0.0.1:8081');
     expect(self).toMatch(/^pfexpose_[0-9a-f]{12}$/);
@@ -120,7 +200,12 @@ describe('renderRuleset', () => {
   });
 
   it('never emits rdr pass', () => {
-    expect(renderRuleset(shapes.flatMap(([, s]) => s.given).map((e, i) => ({ ...e, label: `l${i}` })), freebsd)).not.toMatch(/rdr pass/);
+    expect(
+      renderRuleset(
+        shapes.flatMap(([, s]) => s.given).map((e, i) => ({ ...e, label: `l${i}` })),
+        freebsd,
+      ),
+    ).not.toMatch(/rdr pass/);
   });
 
   it('carries the sha256 of its rule lines in the header', () => {
@@ -144,15 +229,20 @@ describe('renderRuleset', () => {
     ['a container address of the other family', { containerAddress: 'fd00::2' }],
     ['a source of the other family', { from: ['2001:db8::/32'] }],
     ['port 0', { hostPort: { start: 0, end: 0 } }],
-  ] as [string, Partial<Exposure>][])('refuses %s (a programmer error: the model guarantees it)', (_name, overrides) => {
-    expect(() => renderRuleset([exposure(overrides)], freebsd)).toThrow();
-  });
+  ] as [string, Partial<Exposure>][])(
+    'refuses %s (a programmer error: the model guarantees it)',
+    (_name, overrides) => {
+      expect(() => renderRuleset([exposure(overrides)], freebsd)).toThrow();
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
 
 const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((b) => b.join('.'));
-const ipv6 = fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).map((w) => w.map((x) => x.toString(16)).join(':'));
+const ipv6 = fc
+  .array(fc.nat(0xffff), { minLength: 8, maxLength: 8 })
+  .map((w) => w.map((x) => x.toString(16)).join(':'));
 const exposureArbitrary = fc
   .record({
     family: fc.constantFrom('inet' as const, 'inet6' as const),
@@ -179,14 +269,27 @@ const exposureArbitrary = fc
       family: r.family,
       protocol: r.protocol,
       interface: r.listen === 'interface' ? r.interface : null,
-      hostAddress: r.listen === 'address' ? hostAddress : r.listen === 'loopback' ? (r.family === 'inet' ? '127.0.0.1' : '::1') : null,
+      hostAddress:
+        r.listen === 'address'
+          ? hostAddress
+          : r.listen === 'loopback'
+            ? r.family === 'inet'
+              ? '127.0.0.1'
+              : '::1'
+            : null,
       hostPort: { start: r.hostStart, end: hostEnd },
       containerAddress,
-      containerPort: r.manyToOne ? { start: r.containerStart, end: r.containerStart } : { start: r.containerStart, end: Math.min(65535, r.containerStart + r.length) },
+      containerPort: r.manyToOne
+        ? { start: r.containerStart, end: r.containerStart }
+        : { start: r.containerStart, end: Math.min(65535, r.containerStart + r.length) },
       from,
     });
   })
-  .filter((e) => e.containerPort.end - e.containerPort.start === 0 || e.containerPort.end - e.containerPort.start === e.hostPort.end - e.hostPort.start);
+  .filter(
+    (e) =>
+      e.containerPort.end - e.containerPort.start === 0 ||
+      e.containerPort.end - e.containerPort.start === e.hostPort.end - e.hostPort.start,
+  );
 const exposuresArbitrary = fc
   .array(exposureArbitrary, { maxLength: 6 })
   .map((list) => list.map((e, i) => ({ ...e, label: `pfexpose-${i}` })));
@@ -219,7 +322,9 @@ describe('renderRuleset properties', () => {
   it('renders any permutation of the exposures byte for byte the same', () => {
     fc.assert(
       fc.property(
-        exposuresArbitrary.chain((list) => fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length }))),
+        exposuresArbitrary.chain((list) =>
+          fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length })),
+        ),
         dialectArbitrary,
         ([list, shuffled], options) => {
           expect(renderRuleset(shuffled, options)).toBe(renderRuleset(list, options));

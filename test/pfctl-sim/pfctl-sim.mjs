@@ -26,7 +26,19 @@
 //     showError: "msg"       show runs (-s) print "pfctl: msg" on stderr, nothing on stdout, exit 0
 //     killedStates: N        what `-k label -k L` reports killing (default 0)
 // `-s Anchors` (with or without -v) lists every anchor that exists, one `  NAME` a line.
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import { checkRuleset, printRuleset } from './ruleset-syntax.mjs';
@@ -37,12 +49,16 @@ const FLAGS = new Set(['n', 'P', 'v', 'q', 'e', 'd']);
 
 export async function main(argv) {
   const dir = process.env.PFCTL_SIM_DIR;
-  if (dir === undefined || dir === '') return finish(2, '', 'pfctl-sim: set PFCTL_SIM_DIR to the simulator directory\n');
+  if (dir === undefined || dir === '')
+    return finish(2, '', 'pfctl-sim: set PFCTL_SIM_DIR to the simulator directory\n');
   mkdirSync(join(dir, 'anchors'), { recursive: true });
   // `started` is when this process was created (node's time origin), before node and the parser
   // loaded: the moment the caller ran pfctl, which is what timing measurements want.
   const started = new Date(performance.timeOrigin).toISOString();
-  appendFileSync(join(dir, 'calls.log'), `${JSON.stringify({ time: new Date().toISOString(), started, pid: process.pid, argv })}\n`);
+  appendFileSync(
+    join(dir, 'calls.log'),
+    `${JSON.stringify({ time: new Date().toISOString(), started, pid: process.pid, argv })}\n`,
+  );
 
   const parsed = parseArgs(argv);
   if (typeof parsed === 'string') return finish(2, '', `pfctl-sim: ${parsed}\n`);

@@ -29,7 +29,11 @@ const RULES = [
 describe('pfctl simulator', () => {
   it('prints translation rules with -sn and filter rules with -sr, as pfctl does after a load', async () => {
     const ordered = `${RULES.split('\n')[2]!}\n${RULES.split('\n')[1]!}\n${RULES.split('\n')[0]!}\n`;
-    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', '-'], ordered)).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', '-'], ordered)).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect((await pfctl(['-a', 'pfexpose', '-P', '-sn'])).stdout).toBe(
       'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.0.0.2 port 80\n',
     );
@@ -37,7 +41,9 @@ describe('pfctl simulator', () => {
       'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web" tagged pfexpose\n',
     );
     // without -P, ports on the match side are printed by service name
-    expect((await pfctl(['-a', 'pfexpose', '-sn'])).stdout).toContain('port = http-alt tag pfexpose -> 10.0.0.2 port 80');
+    expect((await pfctl(['-a', 'pfexpose', '-sn'])).stdout).toContain(
+      'port = http-alt tag pfexpose -> 10.0.0.2 port 80',
+    );
     expect((await pfctl(['-a', 'pfexpose', '-s', 'Tables'])).stdout).toBe('jails\n');
     expect((await pfctl(['-a', 'pfexpose', '-t', 'jails', '-T', 'show'])).stdout).toBe('   10.0.0.2\n   10.0.0.3\n');
   });
@@ -80,19 +86,35 @@ describe('pfctl simulator', () => {
     expect(await pfctl(['-v', '-s', 'Anchors'])).toEqual({ code: 0, stdout: '  pfexpose\n', stderr: '' });
     await sim.writeMain('rdr-anchor "pfexpose" all\nanchor "pfexpose" all\nanchor "zeta" all\n');
     await sim.writeAnchor('alpha', '');
-    expect(await pfctl(['-v', '-s', 'Anchors'])).toEqual({ code: 0, stdout: '  alpha\n  pfexpose\n  zeta\n', stderr: '' });
+    expect(await pfctl(['-v', '-s', 'Anchors'])).toEqual({
+      code: 0,
+      stdout: '  alpha\n  pfexpose\n  zeta\n',
+      stderr: '',
+    });
     expect((await pfctl(['-sA'])).stdout).toBe('  alpha\n  pfexpose\n  zeta\n');
   });
 
   it('answers a missing anchor with a warning and status 0, like FreeBSD', async () => {
-    expect(await pfctl(['-a', 'nothere', '-sr'])).toEqual({ code: 0, stdout: '', stderr: 'pfctl: DIOCGETRULES: Invalid argument\n' });
-    expect(await pfctl(['-a', 'nothere', '-s', 'Tables'])).toEqual({ code: 0, stdout: '', stderr: 'pfctl: Anchor does not exist.\n' });
+    expect(await pfctl(['-a', 'nothere', '-sr'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: 'pfctl: DIOCGETRULES: Invalid argument\n',
+    });
+    expect(await pfctl(['-a', 'nothere', '-s', 'Tables'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: 'pfctl: Anchor does not exist.\n',
+    });
   });
 
   it('loads from -f FILE as from -f -, naming the file in its errors as pfctl does', async () => {
     const file = join(sim.dir, 'ruleset.conf');
     await writeFile(file, `${RULES.split('\n')[1]!}\n${RULES.split('\n')[0]!}\n`);
-    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-n', '-f', file])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-n', '-f', file])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect(await sim.readAnchor('pfexpose')).toBeUndefined();
     expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', file])).toEqual({ code: 0, stdout: '', stderr: '' });
     expect((await pfctl(['-a', 'pfexpose', '-P', '-sn'])).stdout).toContain('port = 8080');
@@ -113,7 +135,8 @@ describe('pfctl simulator', () => {
 });
 
 describe('reading slowly, and holding', () => {
-  const LINE = 'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web" tagged pfexpose\n';
+  const LINE =
+    'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web" tagged pfexpose\n';
 
   it('readDelayMs/readChunkBytes: reads its input in chunks, logging how far it got, then loads it whole', async () => {
     const text = LINE.repeat(100);
@@ -122,7 +145,10 @@ describe('reading slowly, and holding', () => {
     const reads = await sim.reads();
     const chunks = Math.ceil(text.length / 4096);
     expect(reads).toHaveLength(chunks + 1);
-    expect(reads.map((r) => r.bytes)).toEqual([...Array.from({ length: chunks }, (_, i) => Math.min(text.length, (i + 1) * 4096)), text.length]);
+    expect(reads.map((r) => r.bytes)).toEqual([
+      ...Array.from({ length: chunks }, (_, i) => Math.min(text.length, (i + 1) * 4096)),
+      text.length,
+    ]);
     expect(reads[chunks]).toMatchObject({ file: '-', eof: true });
     expect(await sim.readAnchor('pfexpose')).toBe(text);
   });
@@ -170,9 +196,12 @@ describe('reading slowly, and holding', () => {
     await waitUntil(async () => (await sim.readAnchor('pfexpose')) !== undefined);
     const loaded = (await sim.readAnchor('pfexpose'))!;
     expect(loaded).toBe(prefix);
-    expect((await pfctl(['-a', 'pfexpose', '-P', '-sr'])).stdout.split('\n').filter((l) => l !== '').slice(-1)).toEqual([
-      'pass in quick all flags S/SA keep state',
-    ]);
+    expect(
+      (await pfctl(['-a', 'pfexpose', '-P', '-sr'])).stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .slice(-1),
+    ).toEqual(['pass in quick all flags S/SA keep state']);
   });
 });
 

@@ -13,7 +13,10 @@ import { join } from 'node:path';
 export async function main(argv) {
   const dir = process.env.PFCTL_SIM_DIR;
   if (dir !== undefined && dir !== '') {
-    appendFileSync(join(dir, 'calls.log'), `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, argv: ['route', ...argv] })}\n`);
+    appendFileSync(
+      join(dir, 'calls.log'),
+      `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, argv: ['route', ...argv] })}\n`,
+    );
   }
   const hang = Number(process.env.PFCTL_SIM_ROUTE_HANG_MS ?? 0);
   if (hang > 0) await new Promise((resolve) => setTimeout(resolve, hang));

@@ -47,7 +47,11 @@ function applyHunks(before: readonly string[], hunks: readonly LineHunk[]): stri
 }
 
 /** Checks an edit script: equal runs pair equal lines, and the runs use up both sides. */
-function checkRuns(a: readonly number[], b: readonly number[], maxEditLength?: number): { removed: number; added: number } {
+function checkRuns(
+  a: readonly number[],
+  b: readonly number[],
+  maxEditLength?: number,
+): { removed: number; added: number } {
   const runs = editRuns(a, b, Math.max(0, ...a, ...b) + 1, maxEditLength);
   let i = 0;
   let j = 0;
@@ -84,15 +88,18 @@ describe('diffRules', () => {
   it('gives the same diff for texts that differ in a few lines among many', () => {
     const base = Array.from({ length: 300 }, (_, i) => `rule ${i}`);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(299), fc.constantFrom('drop', 'edit', 'insert')), { maxLength: 12 }), (edits) => {
-        const desired = [...base];
-        for (const [at, what] of edits) {
-          if (what === 'drop') desired.splice(at % Math.max(1, desired.length), 1);
-          else if (what === 'edit') desired[at % desired.length] = `edited ${at}`;
-          else desired.splice(at, 0, `new ${at}`);
-        }
-        expect(diffRules(base, desired)).toEqual(diffRulesBefore(base, desired));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(299), fc.constantFrom('drop', 'edit', 'insert')), { maxLength: 12 }),
+        (edits) => {
+          const desired = [...base];
+          for (const [at, what] of edits) {
+            if (what === 'drop') desired.splice(at % Math.max(1, desired.length), 1);
+            else if (what === 'edit') desired[at % desired.length] = `edited ${at}`;
+            else desired.splice(at, 0, `new ${at}`);
+          }
+          expect(diffRules(base, desired)).toEqual(diffRulesBefore(base, desired));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -127,7 +134,11 @@ describe('diffLineHunks', () => {
   });
 
   it('finds the few changed lines among 60,000 where the shortest-diff search gives up', () => {
-    const before = Array.from({ length: 60_000 }, (_, i) => `pass in quick on em0 inet proto tcp from any to 10.0.${i >> 8}.${i & 255} port = ${10_000 + (i % 50_000)} label "c${i}"`);
+    const before = Array.from(
+      { length: 60_000 },
+      (_, i) =>
+        `pass in quick on em0 inet proto tcp from any to 10.0.${i >> 8}.${i & 255} port = ${10_000 + (i % 50_000)} label "c${i}"`,
+    );
     const after = before.map((line, i) => (i % 60 === 7 ? `${line} edited` : line));
     after.splice(30_000, 0, 'inserted');
     after.splice(100, 50);

@@ -8,11 +8,34 @@ import { asDeployed, exposure } from './exposure-fixture.js';
 
 const shapes: [string, Exposure[]][] = [
   ['interface, tcp, open to all', [exposure()]],
-  ['udp', [exposure({ protocol: 'udp', container: 'dns', hostPort: { start: 53, end: 53 }, containerPort: { start: 53, end: 53 } })]],
-  ['sctp, same port on both sides', [exposure({ protocol: 'sctp', container: 'sig', hostPort: { start: 3868, end: 3868 }, containerPort: { start: 3868, end: 3868 } })]],
+  [
+    'udp',
+    [
+      exposure({
+        protocol: 'udp',
+        container: 'dns',
+        hostPort: { start: 53, end: 53 },
+        containerPort: { start: 53, end: 53 },
+      }),
+    ],
+  ],
+  [
+    'sctp, same port on both sides',
+    [
+      exposure({
+        protocol: 'sctp',
+        container: 'sig',
+        hostPort: { start: 3868, end: 3868 },
+        containerPort: { start: 3868, end: 3868 },
+      }),
+    ],
+  ],
   ['every address (self)', [exposure({ interface: null })]],
   ['host address', [exposure({ interface: null, hostAddress: '192.0.2.10' })]],
-  ['loopback host address (lo0)', [exposure({ interface: null, hostAddress: '127.0.0.1', hostPort: { start: 9100, end: 9100 } })]],
+  [
+    'loopback host address (lo0)',
+    [exposure({ interface: null, hostAddress: '127.0.0.1', hostPort: { start: 9100, end: 9100 } })],
+  ],
   [
     'IPv6 with sources',
     [exposure({ family: 'inet6', containerAddress: 'fd00::2', from: ['2001:db8:1::5', '2001:db8::/32'] })],
@@ -28,7 +51,13 @@ const shapes: [string, Exposure[]][] = [
     'v4 and v6 twins sharing a label',
     [
       exposure({ interface: null, label: 'api:tcp:self:49000', hostPort: { start: 49000, end: 49000 } }),
-      exposure({ interface: null, family: 'inet6', containerAddress: 'fd00::2', label: 'api:tcp:self:49000', hostPort: { start: 49000, end: 49000 } }),
+      exposure({
+        interface: null,
+        family: 'inet6',
+        containerAddress: 'fd00::2',
+        label: 'api:tcp:self:49000',
+        hostPort: { start: 49000, end: 49000 },
+      }),
     ],
   ],
 ];
@@ -74,13 +103,20 @@ describe('exposuresFromRules', () => {
 
   describe('the pass out rule of the forwarded leg', () => {
     const RDR = 'rdr on em0 inet proto tcp from any to (em0) port = 8080 tag pfexpose -> 10.13.37.2 port 80';
-    const IN = 'pass in quick on em0 inet proto tcp from any to 10.13.37.2 port = 80 flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose';
-    const OUT = 'pass out quick inet proto tcp from any to 10.13.37.2 port = 80 flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose';
-    const read = (...lines: string[]): ReturnType<typeof exposuresFromRules> => exposuresFromRules(parsePfctlOutput(lines.join('\n')).rules);
+    const IN =
+      'pass in quick on em0 inet proto tcp from any to 10.13.37.2 port = 80 flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose';
+    const OUT =
+      'pass out quick inet proto tcp from any to 10.13.37.2 port = 80 flags S/SA keep state label "web:tcp:em0:8080" tagged pfexpose';
+    const read = (...lines: string[]): ReturnType<typeof exposuresFromRules> =>
+      exposuresFromRules(parsePfctlOutput(lines.join('\n')).rules);
     const web = { ...asDeployed(exposure()), container: 'web' };
 
     it('pairs with its exposure in any order', () => {
-      for (const order of [[RDR, IN, OUT], [RDR, OUT, IN], [OUT, RDR, IN]]) {
+      for (const order of [
+        [RDR, IN, OUT],
+        [RDR, OUT, IN],
+        [OUT, RDR, IN],
+      ]) {
         const got = read(...order);
         expect(got.unmanaged).toEqual([]);
         expect(got.exposures).toEqual([web]);
@@ -95,7 +131,13 @@ describe('exposuresFromRules', () => {
 
     it('marks an exposure whose out rule is missing for one of its sources', () => {
       const from = (line: string, source: string): string => line.replace('from any', `from ${source}`);
-      const got = read(from(RDR, '192.0.2.0/24'), from(IN, '192.0.2.0/24'), from(OUT, '192.0.2.0/24'), from(RDR, '198.51.100.7'), from(IN, '198.51.100.7'));
+      const got = read(
+        from(RDR, '192.0.2.0/24'),
+        from(IN, '192.0.2.0/24'),
+        from(OUT, '192.0.2.0/24'),
+        from(RDR, '198.51.100.7'),
+        from(IN, '198.51.100.7'),
+      );
       expect(got.unmanaged).toEqual([]);
       expect(got.exposures).toEqual([{ ...web, from: ['192.0.2.0/24', '198.51.100.7'], outboundMissing: true }]);
     });
@@ -106,14 +148,19 @@ describe('exposuresFromRules', () => {
       ['with another tag', [RDR, IN, OUT.replace('tagged pfexpose', 'tagged pfexpose_0123456789ab')]],
       ['to another container port', [RDR, IN, OUT.replace('port = 80', 'port = 81')]],
       ['from another source', [RDR, IN, OUT.replace('from any', 'from 192.0.2.0/24')]],
-      ['of another protocol', [RDR, IN, OUT.replace('proto tcp', 'proto udp').replace(' flags S/SA', '').replace(':tcp:', ':udp:')]],
+      [
+        'of another protocol',
+        [RDR, IN, OUT.replace('proto tcp', 'proto udp').replace(' flags S/SA', '').replace(':tcp:', ':udp:')],
+      ],
       ['twice (the second one)', [RDR, IN, OUT, OUT]],
     ])('keeps a pass out rule that pairs with nothing as unmanaged: %s', (name, lines) => {
       const got = read(...lines);
       expect(got.unmanaged).toHaveLength(1);
       expect(got.unmanaged[0]?.kind === 'filter' && got.unmanaged[0].direction).toBe('out');
       expect(unmanagedReason(got.unmanaged[0]!)).toMatch(/pass out rule without/);
-      expect(got.exposures).toEqual(lines.length === 1 ? [] : [name.startsWith('twice') ? web : { ...web, outboundMissing: true }]);
+      expect(got.exposures).toEqual(
+        lines.length === 1 ? [] : [name.startsWith('twice') ? web : { ...web, outboundMissing: true }],
+      );
     });
 
     it.each([
@@ -130,19 +177,34 @@ describe('exposuresFromRules', () => {
   });
 
   const unmanagedCases: [string, { given: string; exposures: number; unmanaged: number; reason: RegExp }][] = [
-    ['a hand-written block rule', { given: 'block drop in quick on em0 all', exposures: 0, unmanaged: 1, reason: /not a rule pfexpose writes/ }],
+    [
+      'a hand-written block rule',
+      { given: 'block drop in quick on em0 all', exposures: 0, unmanaged: 1, reason: /not a rule pfexpose writes/ },
+    ],
     [
       'an rdr without its pass rule',
-      { given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose -> 10.0.0.9 port 22', exposures: 0, unmanaged: 1, reason: /without the pass rule/ },
+      {
+        given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose -> 10.0.0.9 port 22',
+        exposures: 0,
+        unmanaged: 1,
+        reason: /without the pass rule/,
+      },
     ],
     [
       'a pass rule without its rdr',
-      { given: 'pass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged pfexpose', exposures: 0, unmanaged: 1, reason: /without the rdr rule/ },
+      {
+        given:
+          'pass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged pfexpose',
+        exposures: 0,
+        unmanaged: 1,
+        reason: /without the rdr rule/,
+      },
     ],
     [
       'a pair whose label is not ours',
       {
-        given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "hand made" tagged pfexpose',
+        given:
+          'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "hand made" tagged pfexpose',
         exposures: 0,
         unmanaged: 2,
         reason: /without/,
@@ -151,7 +213,8 @@ describe('exposuresFromRules', () => {
     [
       'a pass rule admitting another tag than its rdr rule sets',
       {
-        given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose_0123456789ab -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged pfexpose',
+        given:
+          'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag pfexpose_0123456789ab -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged pfexpose',
         exposures: 0,
         unmanaged: 2,
         reason: /without/,
@@ -160,7 +223,8 @@ describe('exposuresFromRules', () => {
     [
       'a tag pfexpose does not write',
       {
-        given: 'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag ssh -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged ssh',
+        given:
+          'rdr on em0 inet proto tcp from any to (em0) port = 2222 tag ssh -> 10.0.0.9 port 22\npass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged ssh',
         exposures: 0,
         unmanaged: 2,
         reason: /not a rule pfexpose writes/,
@@ -168,9 +232,17 @@ describe('exposuresFromRules', () => {
     ],
     [
       'rdr pass (bypasses the filter)',
-      { given: 'rdr pass on em0 inet proto tcp from any to (em0) port = 2222 -> 10.0.0.9 port 22', exposures: 0, unmanaged: 1, reason: /not a rule pfexpose writes/ },
+      {
+        given: 'rdr pass on em0 inet proto tcp from any to (em0) port = 2222 -> 10.0.0.9 port 22',
+        exposures: 0,
+        unmanaged: 1,
+        reason: /not a rule pfexpose writes/,
+      },
     ],
-    ['a line the parser cannot read', { given: 'frobnicate the firewall', exposures: 0, unmanaged: 1, reason: /unknown rule/ }],
+    [
+      'a line the parser cannot read',
+      { given: 'frobnicate the firewall', exposures: 0, unmanaged: 1, reason: /unknown rule/ },
+    ],
     [
       'an unknown line beside a managed pair',
       {
@@ -214,7 +286,8 @@ describe('exposuresFromRules', () => {
       })
       .map((r): Exposure => {
         const family = r.v6 ? 'inet6' : 'inet';
-        const net = (x: string): string => (r.v6 ? `2001:db8:${x}::/48` : `${{ a: '192.0.2.0/24', b: '198.51.100.0/24', c: '203.0.113.9' }[x]}`);
+        const net = (x: string): string =>
+          r.v6 ? `2001:db8:${x}::/48` : `${{ a: '192.0.2.0/24', b: '198.51.100.0/24', c: '203.0.113.9' }[x]}`;
         return exposure({
           container: r.container,
           protocol: r.protocol,
@@ -228,20 +301,24 @@ describe('exposuresFromRules', () => {
         });
       });
     fc.assert(
-      fc.property(fc.array(one, { maxLength: 8 }), fc.constantFrom('freebsd' as const, 'openbsd' as const), (list, dialect) => {
-        // The compiler refuses two exposures on one listen side, family, protocol and host port.
-        const seen = new Set<string>();
-        const unique = list.filter((e) => {
-          const key = JSON.stringify([e.interface, e.hostAddress, e.family, e.protocol, e.hostPort.start]);
-          if (seen.has(key)) return false;
-          seen.add(key);
-          return true;
-        });
-        const got = exposuresFromRules(parsePfctlOutput(renderRuleset(unique, { dialect })).rules);
-        expect(got.unmanaged).toEqual([]);
-        expect(got.exposures).toHaveLength(unique.length);
-        expect(got.exposures).toEqual(expect.arrayContaining(unique.map(asDeployed)));
-      }),
+      fc.property(
+        fc.array(one, { maxLength: 8 }),
+        fc.constantFrom('freebsd' as const, 'openbsd' as const),
+        (list, dialect) => {
+          // The compiler refuses two exposures on one listen side, family, protocol and host port.
+          const seen = new Set<string>();
+          const unique = list.filter((e) => {
+            const key = JSON.stringify([e.interface, e.hostAddress, e.family, e.protocol, e.hostPort.start]);
+            if (seen.has(key)) return false;
+            seen.add(key);
+            return true;
+          });
+          const got = exposuresFromRules(parsePfctlOutput(renderRuleset(unique, { dialect })).rules);
+          expect(got.unmanaged).toEqual([]);
+          expect(got.exposures).toHaveLength(unique.length);
+          expect(got.exposures).toEqual(expect.arrayContaining(unique.map(asDeployed)));
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -15,46 +15,154 @@ const at = (line: number, file = 'hosts/web.yaml') => ({ file, line, column: 9 }
 
 const deployedExposures: Exposure[] = [
   exposure({ from: ['192.0.2.0/24'] }),
-  exposure({ container: 'api', interface: null, hostPort: { start: 49000, end: 49000 }, containerAddress: '10.13.37.3', containerPort: { start: 8080, end: 8080 } }),
-  exposure({ container: 'old', protocol: 'udp', hostPort: { start: 6000, end: 6000 }, containerAddress: '10.13.37.8', containerPort: { start: 6000, end: 6000 } }),
-  exposure({ container: 'db', interface: null, hostAddress: '127.0.0.1', hostPort: { start: 5432, end: 5432 }, containerAddress: '10.13.37.4', containerPort: { start: 5432, end: 5432 } }),
-  exposure({ container: 'cache', interface: null, hostAddress: '127.0.0.1', hostPort: { start: 6379, end: 6379 }, containerAddress: '10.13.37.6', containerPort: { start: 6379, end: 6379 } }),
-  exposure({ container: 'log', protocol: 'udp', hostPort: { start: 5140, end: 5140 }, containerAddress: '10.13.37.7', containerPort: { start: 5140, end: 5140 } }),
-  exposure({ container: 'blue', hostPort: { start: 8443, end: 8443 }, containerAddress: '10.13.37.20', containerPort: { start: 443, end: 443 } }),
+  exposure({
+    container: 'api',
+    interface: null,
+    hostPort: { start: 49000, end: 49000 },
+    containerAddress: '10.13.37.3',
+    containerPort: { start: 8080, end: 8080 },
+  }),
+  exposure({
+    container: 'old',
+    protocol: 'udp',
+    hostPort: { start: 6000, end: 6000 },
+    containerAddress: '10.13.37.8',
+    containerPort: { start: 6000, end: 6000 },
+  }),
+  exposure({
+    container: 'db',
+    interface: null,
+    hostAddress: '127.0.0.1',
+    hostPort: { start: 5432, end: 5432 },
+    containerAddress: '10.13.37.4',
+    containerPort: { start: 5432, end: 5432 },
+  }),
+  exposure({
+    container: 'cache',
+    interface: null,
+    hostAddress: '127.0.0.1',
+    hostPort: { start: 6379, end: 6379 },
+    containerAddress: '10.13.37.6',
+    containerPort: { start: 6379, end: 6379 },
+  }),
+  exposure({
+    container: 'log',
+    protocol: 'udp',
+    hostPort: { start: 5140, end: 5140 },
+    containerAddress: '10.13.37.7',
+    containerPort: { start: 5140, end: 5140 },
+  }),
+  exposure({
+    container: 'blue',
+    hostPort: { start: 8443, end: 8443 },
+    containerAddress: '10.13.37.20',
+    containerPort: { start: 443, end: 443 },
+  }),
 ];
 
 const desiredExposures: Exposure[] = [
   exposure({ from: ['192.0.2.0/24', '198.51.100.0/24'], source: at(8) }),
-  exposure({ container: 'api', interface: null, dynamic: true, hostPort: { start: 49001, end: 49001 }, containerAddress: '10.13.37.3', containerPort: { start: 8080, end: 8080 }, source: at(4, 'hosts/api.yaml') }),
-  exposure({ container: 'dns', protocol: 'udp', interface: null, hostPort: { start: 53, end: 53 }, containerAddress: '10.13.37.5', containerPort: { start: 53, end: 53 }, source: at(3, 'hosts/dns.yaml') }),
+  exposure({
+    container: 'api',
+    interface: null,
+    dynamic: true,
+    hostPort: { start: 49001, end: 49001 },
+    containerAddress: '10.13.37.3',
+    containerPort: { start: 8080, end: 8080 },
+    source: at(4, 'hosts/api.yaml'),
+  }),
+  exposure({
+    container: 'dns',
+    protocol: 'udp',
+    interface: null,
+    hostPort: { start: 53, end: 53 },
+    containerAddress: '10.13.37.5',
+    containerPort: { start: 53, end: 53 },
+    source: at(3, 'hosts/dns.yaml'),
+  }),
   exposure({ container: 'web', family: 'inet6', containerAddress: 'fd00::2', from: ['2001:db8::/32'], source: at(8) }),
-  exposure({ container: 'db', interface: null, hostAddress: '127.0.0.1', hostPort: { start: 5432, end: 5432 }, containerAddress: '10.13.37.4', containerPort: { start: 5432, end: 5432 }, source: at(2, 'hosts/db.yaml') }),
+  exposure({
+    container: 'db',
+    interface: null,
+    hostAddress: '127.0.0.1',
+    hostPort: { start: 5432, end: 5432 },
+    containerAddress: '10.13.37.4',
+    containerPort: { start: 5432, end: 5432 },
+    source: at(2, 'hosts/db.yaml'),
+  }),
   // host_ip 127.0.0.1 removed: newly reachable from the network
-  exposure({ container: 'cache', hostPort: { start: 6379, end: 6379 }, containerAddress: '10.13.37.6', containerPort: { start: 6379, end: 6379 }, source: at(5, 'hosts/cache.yaml') }),
-  exposure({ container: 'log', protocol: 'tcp', hostPort: { start: 5140, end: 5140 }, containerAddress: '10.13.37.7', containerPort: { start: 5140, end: 5140 }, source: at(6, 'hosts/log.yaml') }),
-  exposure({ container: 'green', hostPort: { start: 8443, end: 8443 }, containerAddress: '10.13.37.21', containerPort: { start: 443, end: 443 }, source: at(2, 'hosts/green.yaml') }),
+  exposure({
+    container: 'cache',
+    hostPort: { start: 6379, end: 6379 },
+    containerAddress: '10.13.37.6',
+    containerPort: { start: 6379, end: 6379 },
+    source: at(5, 'hosts/cache.yaml'),
+  }),
+  exposure({
+    container: 'log',
+    protocol: 'tcp',
+    hostPort: { start: 5140, end: 5140 },
+    containerAddress: '10.13.37.7',
+    containerPort: { start: 5140, end: 5140 },
+    source: at(6, 'hosts/log.yaml'),
+  }),
+  exposure({
+    container: 'green',
+    hostPort: { start: 8443, end: 8443 },
+    containerAddress: '10.13.37.21',
+    containerPort: { start: 443, end: 443 },
+    source: at(2, 'hosts/green.yaml'),
+  }),
   // 127.0.0.1:8081:80 added: reachable from the host only
-  exposure({ container: 'admin', interface: null, hostAddress: '127.0.0.1', hostPort: { start: 8081, end: 8081 }, containerAddress: '10.13.37.30', containerPort: { start: 80, end: 80 }, source: at(4, 'hosts/admin.yaml') }),
+  exposure({
+    container: 'admin',
+    interface: null,
+    hostAddress: '127.0.0.1',
+    hostPort: { start: 8081, end: 8081 },
+    containerAddress: '10.13.37.30',
+    containerPort: { start: 80, end: 80 },
+    source: at(4, 'hosts/admin.yaml'),
+  }),
 ];
 
-function buildPlan(desired: Exposure[], deployed: Exposure[], extra = '', tables: string[] = []): { plan: Plan; fingerprint: string } {
+function buildPlan(
+  desired: Exposure[],
+  deployed: Exposure[],
+  extra = '',
+  tables: string[] = [],
+): { plan: Plan; fingerprint: string } {
   const state = deployedFromText(`${renderRuleset(deployed, { dialect: 'freebsd' })}${extra}`, tables);
   const plan = planChanges(desiredState(desired, renderRuleset(desired, { dialect: 'freebsd' })), state);
   return { plan, fingerprint: fingerprintDeployed(state.lines, tables) };
 }
 
-const changed = buildPlan(desiredExposures, deployedExposures, 'block drop in quick on em0 inet proto tcp from any to any port = 23\n', ['blocklist']);
+const changed = buildPlan(
+  desiredExposures,
+  deployedExposures,
+  'block drop in quick on em0 inet proto tcp from any to any port = 23\n',
+  ['blocklist'],
+);
 const unchanged = buildPlan(desiredExposures, desiredExposures);
 const against = 'live anchor "pfexpose"';
 
 const formats: [string, { plan: Plan; fingerprint: string }, (p: Plan, fingerprint: string) => string, string][] = [
   ['text', changed, (p) => formatPlanText(p, { color: false, against }), 'changes.txt'],
   ['text in colour', changed, (p) => formatPlanText(p, { color: true, against }), 'changes.ansi.txt'],
-  ['json', changed, (p, fingerprint) => formatPlanJson(p, { deployed: { kind: 'live', anchor: 'pfexpose' }, fingerprint }), 'changes.json'],
+  [
+    'json',
+    changed,
+    (p, fingerprint) => formatPlanJson(p, { deployed: { kind: 'live', anchor: 'pfexpose' }, fingerprint }),
+    'changes.json',
+  ],
   ['markdown', changed, (p) => formatPlanMarkdown(p, { against }), 'changes.md'],
   ['github annotations', changed, (p) => formatPlanGithub(p, { against }).annotations, 'changes.github.txt'],
   ['text without changes', unchanged, (p) => formatPlanText(p, { color: false, against }), 'no-changes.txt'],
-  ['json without changes', unchanged, (p, fingerprint) => formatPlanJson(p, { deployed: { kind: 'file', path: 'deployed.txt' }, fingerprint }), 'no-changes.json'],
+  [
+    'json without changes',
+    unchanged,
+    (p, fingerprint) => formatPlanJson(p, { deployed: { kind: 'file', path: 'deployed.txt' }, fingerprint }),
+    'no-changes.json',
+  ],
   ['markdown without changes', unchanged, (p) => formatPlanMarkdown(p, { against }), 'no-changes.md'],
 ];
 
@@ -64,7 +172,14 @@ describe('plan formatters', () => {
   });
 
   it('plans the fixture with every kind of change and every flag', () => {
-    expect(changed.plan.summary).toMatchObject({ added: 3, changed: 5, removed: 1, unchanged: 1, unmanaged: 2, changes: true });
+    expect(changed.plan.summary).toMatchObject({
+      added: 3,
+      changed: 5,
+      removed: 1,
+      unchanged: 1,
+      unmanaged: 2,
+      changes: true,
+    });
     expect(changed.plan.summary.flags).toEqual({
       'open-to-all': 2,
       'sources-widened': 1,
@@ -110,7 +225,7 @@ describe('plan formatters', () => {
     const rows = text.split('\n').filter((line) => /^\| (added|changed|removed) \|/.test(line));
     const notice = /:warning: \*\*(\d+) of 800 exposure changes not shown( \((\d+) of them flagged\))?\*\*/.exec(text);
 
-    it('stays under GitHub\'s 65,536-character limit, with the marker and the summary line', () => {
+    it("stays under GitHub's 65,536-character limit, with the marker and the summary line", () => {
       expect(plan.exposures).toHaveLength(800);
       expect(text.length).toBeLessThanOrEqual(DEFAULT_MAX_LENGTH);
       expect(text.length).toBeLessThan(65_536);
@@ -127,7 +242,7 @@ describe('plan formatters', () => {
       expect(text).toContain('[the log of this workflow run](https://github.com/o/r/actions/runs/7)');
     });
 
-    it('keeps every flagged row, in the plan\'s order', () => {
+    it("keeps every flagged row, in the plan's order", () => {
       const flagged = plan.exposures.filter((c) => c.flags.length > 0).map((c) => `\`${c.desired?.container ?? ''}\``);
       expect(flagged).toHaveLength(80);
       for (const name of flagged) expect(rows.some((row) => row.includes(name))).toBe(true);
@@ -155,11 +270,12 @@ describe('plan formatters', () => {
       expect(text.startsWith(`${PLAN_COMMENT_MARKER}\n`)).toBe(true);
       expect(text).toContain('50 to add');
       // All 50 are open to all: the rows left out are flagged ones, and the notice says so.
-      if (maxLength <= 5_000) expect(text).toMatch(/\*\*\d+ of 50 exposure changes not shown \(\d+ of them flagged\)\*\*/);
+      if (maxLength <= 5_000)
+        expect(text).toMatch(/\*\*\d+ of 50 exposure changes not shown \(\d+ of them flagged\)\*\*/);
     }
   });
 
-  it('counts the compile\'s warnings against the same limit as the plan\'s warnings', () => {
+  it("counts the compile's warnings against the same limit as the plan's warnings", () => {
     const flaggedChanges = Array.from({ length: 8 }, (_, i) =>
       exposure({ container: `c${i}`, hostPort: { start: 10000 + i, end: 10000 + i }, source: at(i + 1) }),
     );
@@ -189,7 +305,12 @@ describe('plan formatters', () => {
 
   it('writes at most 10 annotations per severity and counts the rest', () => {
     const many = Array.from({ length: 25 }, (_, i) =>
-      exposure({ container: `c${i}`, hostPort: { start: 10000 + i, end: 10000 + i }, from: i % 2 === 0 ? [] : ['192.0.2.0/24'], source: at(i + 1) }),
+      exposure({
+        container: `c${i}`,
+        hostPort: { start: 10000 + i, end: 10000 + i },
+        from: i % 2 === 0 ? [] : ['192.0.2.0/24'],
+        source: at(i + 1),
+      }),
     );
     const out = formatPlanGithub(buildPlan(many, []).plan, { against });
     const lines = out.annotations.trimEnd().split('\n');

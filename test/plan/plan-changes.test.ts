@@ -2,13 +2,26 @@ import { describe, expect, it } from 'vitest';
 import type { Exposure } from '../../src/model/exposure.js';
 import { renderRuleset } from '../../src/pf/render-ruleset.js';
 import { networkCovers, widenedSources } from '../../src/plan/network-covers.js';
-import { deployedFromCompiled, deployedFromText, desiredState, diffRules, planChanges } from '../../src/plan/plan-changes.js';
+import {
+  deployedFromCompiled,
+  deployedFromText,
+  desiredState,
+  diffRules,
+  planChanges,
+} from '../../src/plan/plan-changes.js';
 import type { ChangedField, PlanFlagCode } from '../../src/plan/plan.js';
 import { exposure } from './exposure-fixture.js';
 
 const web = exposure({ from: ['192.0.2.0/24'] });
 /** Docker's `127.0.0.1:5432:5432`: only the host itself reaches it. */
-const loopback = exposure({ container: 'db', interface: null, hostAddress: '127.0.0.1', hostPort: { start: 5432, end: 5432 }, containerAddress: '10.13.37.4', containerPort: { start: 5432, end: 5432 } });
+const loopback = exposure({
+  container: 'db',
+  interface: null,
+  hostAddress: '127.0.0.1',
+  hostPort: { start: 5432, end: 5432 },
+  containerAddress: '10.13.37.4',
+  containerPort: { start: 5432, end: 5432 },
+});
 
 function plan(desired: Exposure[], deployed: Exposure[]) {
   const d = renderRuleset(desired, { dialect: 'freebsd' });
@@ -24,23 +37,42 @@ interface Want {
 
 const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }][] = [
   ['nothing changed', { desired: [web], deployed: [web], want: { kinds: [] } }],
-  ['an exposure open to all added', { desired: [exposure()], deployed: [], want: { kinds: ['added'], flags: ['open-to-all'] } }],
+  [
+    'an exposure open to all added',
+    { desired: [exposure()], deployed: [], want: { kinds: ['added'], flags: ['open-to-all'] } },
+  ],
   [
     'an IPv6 exposure added',
-    { desired: [exposure({ family: 'inet6', containerAddress: 'fd00::2', from: ['2001:db8::/32'] })], deployed: [], want: { kinds: ['added'], flags: ['ipv6-exposed'] } },
+    {
+      desired: [exposure({ family: 'inet6', containerAddress: 'fd00::2', from: ['2001:db8::/32'] })],
+      deployed: [],
+      want: { kinds: ['added'], flags: ['ipv6-exposed'] },
+    },
   ],
   [
     'a privileged host port added',
-    { desired: [exposure({ hostPort: { start: 443, end: 443 }, from: ['192.0.2.0/24'] })], deployed: [], want: { kinds: ['added'], flags: ['privileged-port'] } },
+    {
+      desired: [exposure({ hostPort: { start: 443, end: 443 }, from: ['192.0.2.0/24'] })],
+      deployed: [],
+      want: { kinds: ['added'], flags: ['privileged-port'] },
+    },
   ],
   ['an exposure removed', { desired: [], deployed: [web], want: { kinds: ['removed'], flags: [] } }],
   [
     'the container address changed',
-    { desired: [{ ...web, containerAddress: '10.13.37.3' }], deployed: [web], want: { kinds: ['changed'], fields: ['containerAddress'], flags: [] } },
+    {
+      desired: [{ ...web, containerAddress: '10.13.37.3' }],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['containerAddress'], flags: [] },
+    },
   ],
   [
     'the host port moved',
-    { desired: [exposure({ from: web.from, hostPort: { start: 8081, end: 8081 } })], deployed: [web], want: { kinds: ['changed'], fields: ['hostPort'], flags: [] } },
+    {
+      desired: [exposure({ from: web.from, hostPort: { start: 8081, end: 8081 } })],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['hostPort'], flags: [] },
+    },
   ],
   [
     'a dynamic host port moved',
@@ -52,7 +84,11 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   ],
   [
     'the host port became privileged',
-    { desired: [exposure({ from: web.from, hostPort: { start: 80, end: 80 } })], deployed: [web], want: { kinds: ['changed'], fields: ['hostPort'], flags: ['privileged-port'] } },
+    {
+      desired: [exposure({ from: web.from, hostPort: { start: 80, end: 80 } })],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['hostPort'], flags: ['privileged-port'] },
+    },
   ],
   [
     'a privileged port kept: no flag',
@@ -64,19 +100,35 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   ],
   [
     'the container port changed',
-    { desired: [{ ...web, containerPort: { start: 8000, end: 8000 } }], deployed: [web], want: { kinds: ['changed'], fields: ['containerPort'], flags: [] } },
+    {
+      desired: [{ ...web, containerPort: { start: 8000, end: 8000 } }],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['containerPort'], flags: [] },
+    },
   ],
   [
     'the interface changed',
-    { desired: [exposure({ from: web.from, interface: 'em1' })], deployed: [web], want: { kinds: ['changed'], fields: ['listen'], flags: [] } },
+    {
+      desired: [exposure({ from: web.from, interface: 'em1' })],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['listen'], flags: [] },
+    },
   ],
   [
     'an interface became a host address',
-    { desired: [exposure({ from: web.from, interface: null, hostAddress: '192.0.2.1' })], deployed: [web], want: { kinds: ['changed'], fields: ['listen'], flags: [] } },
+    {
+      desired: [exposure({ from: web.from, interface: null, hostAddress: '192.0.2.1' })],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['listen'], flags: [] },
+    },
   ],
   [
     'the protocol changed',
-    { desired: [exposure({ from: web.from, protocol: 'udp' })], deployed: [web], want: { kinds: ['changed'], fields: ['protocol'], flags: ['protocol-changed'] } },
+    {
+      desired: [exposure({ from: web.from, protocol: 'udp' })],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['protocol'], flags: ['protocol-changed'] },
+    },
   ],
   [
     'the family changed to IPv6',
@@ -88,19 +140,35 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   ],
   [
     'the container renamed',
-    { desired: [exposure({ from: web.from, container: 'www' })], deployed: [web], want: { kinds: ['changed'], fields: ['container'], flags: ['container-changed'] } },
+    {
+      desired: [exposure({ from: web.from, container: 'www' })],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['container'], flags: ['container-changed'] },
+    },
   ],
   [
     'sources narrowed',
-    { desired: [{ ...web, from: ['192.0.2.128/25'] }], deployed: [web], want: { kinds: ['changed'], fields: ['from'], flags: [] } },
+    {
+      desired: [{ ...web, from: ['192.0.2.128/25'] }],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['from'], flags: [] },
+    },
   ],
   [
     'sources widened',
-    { desired: [{ ...web, from: ['192.0.2.0/24', '198.51.100.0/24'] }], deployed: [web], want: { kinds: ['changed'], fields: ['from'], flags: ['sources-widened'] } },
+    {
+      desired: [{ ...web, from: ['192.0.2.0/24', '198.51.100.0/24'] }],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['from'], flags: ['sources-widened'] },
+    },
   ],
   [
     'sources dropped: open to all',
-    { desired: [{ ...web, from: [] }], deployed: [web], want: { kinds: ['changed'], fields: ['from'], flags: ['open-to-all'] } },
+    {
+      desired: [{ ...web, from: [] }],
+      deployed: [web],
+      want: { kinds: ['changed'], fields: ['from'], flags: ['open-to-all'] },
+    },
   ],
   [
     'a loopback-only exposure added: reachable from nowhere but the host',
@@ -108,7 +176,11 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   ],
   [
     'an exposure on another 127/8 address added: loopback only',
-    { desired: [exposure({ interface: null, hostAddress: '127.0.0.53', hostPort: { start: 5353, end: 5353 } })], deployed: [], want: { kinds: ['added'], flags: [] } },
+    {
+      desired: [exposure({ interface: null, hostAddress: '127.0.0.53', hostPort: { start: 5353, end: 5353 } })],
+      deployed: [],
+      want: { kinds: ['added'], flags: [] },
+    },
   ],
   [
     'an IPv6 loopback-only exposure added',
@@ -120,15 +192,27 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   ],
   [
     'an exposure on a non-loopback host address added: open to all',
-    { desired: [exposure({ interface: null, hostAddress: '192.0.2.1' })], deployed: [], want: { kinds: ['added'], flags: ['open-to-all'] } },
+    {
+      desired: [exposure({ interface: null, hostAddress: '192.0.2.1' })],
+      deployed: [],
+      want: { kinds: ['added'], flags: ['open-to-all'] },
+    },
   ],
   [
     'host_ip 127.0.0.1 removed, listening on the gateway interface: newly reachable from any source',
-    { desired: [{ ...loopback, interface: 'em0', hostAddress: null }], deployed: [loopback], want: { kinds: ['changed'], fields: ['listen'], flags: ['open-to-all'] } },
+    {
+      desired: [{ ...loopback, interface: 'em0', hostAddress: null }],
+      deployed: [loopback],
+      want: { kinds: ['changed'], fields: ['listen'], flags: ['open-to-all'] },
+    },
   ],
   [
     'host_ip 127.0.0.1 removed, listening on every address: newly reachable from any source',
-    { desired: [{ ...loopback, hostAddress: null }], deployed: [loopback], want: { kinds: ['changed'], fields: ['listen'], flags: ['open-to-all'] } },
+    {
+      desired: [{ ...loopback, hostAddress: null }],
+      deployed: [loopback],
+      want: { kinds: ['changed'], fields: ['listen'], flags: ['open-to-all'] },
+    },
   ],
   [
     'host_ip ::1 removed: newly reachable from any source',
@@ -148,11 +232,19 @@ const cases: [string, { desired: Exposure[]; deployed: Exposure[]; want: Want }]
   ],
   [
     'moved from the network onto loopback: no reachability flag',
-    { desired: [loopback], deployed: [{ ...loopback, interface: 'em0', hostAddress: null, from: ['192.0.2.0/24'] }], want: { kinds: ['changed'], fields: ['listen', 'from'], flags: [] } },
+    {
+      desired: [loopback],
+      deployed: [{ ...loopback, interface: 'em0', hostAddress: null, from: ['192.0.2.0/24'] }],
+      want: { kinds: ['changed'], fields: ['listen', 'from'], flags: [] },
+    },
   ],
   [
     'sources dropped from a loopback-only exposure: still reachable from the host only',
-    { desired: [loopback], deployed: [{ ...loopback, from: ['127.0.0.1'] }], want: { kinds: ['changed'], fields: ['from'], flags: [] } },
+    {
+      desired: [loopback],
+      deployed: [{ ...loopback, from: ['127.0.0.1'] }],
+      want: { kinds: ['changed'], fields: ['from'], flags: [] },
+    },
   ],
   [
     'another container took over the host port',
@@ -217,7 +309,9 @@ describe('planChanges', () => {
   it('counts the lines of unmanaged rules as removed: loading the anchor replaces them', () => {
     const ruleset = renderRuleset([web], { dialect: 'freebsd' });
     const got = planChanges(desiredState([web], ruleset), deployedFromText(`${ruleset}block in quick on em0 all\n`));
-    expect(got.unmanaged).toEqual([{ kind: 'rule', line: 7, text: 'block in quick on em0 all', reason: 'not a rule pfexpose writes' }]);
+    expect(got.unmanaged).toEqual([
+      { kind: 'rule', line: 7, text: 'block in quick on em0 all', reason: 'not a rule pfexpose writes' },
+    ]);
     expect(got.rules.removed).toEqual(['block in quick on em0 all']);
     expect(got.summary.changes).toBe(true);
     expect(got.exposures).toEqual([]);
@@ -251,13 +345,21 @@ describe('planChanges', () => {
       .join('\n');
     const got = planChanges(desiredState([web], desired), deployedFromText(older));
     expect(got.exposures).toHaveLength(1);
-    expect(got.exposures[0]).toMatchObject({ kind: 'changed', fields: [{ field: 'outbound', before: 'missing', after: 'present' }], flags: [] });
+    expect(got.exposures[0]).toMatchObject({
+      kind: 'changed',
+      fields: [{ field: 'outbound', before: 'missing', after: 'present' }],
+      flags: [],
+    });
     expect(got.rules.added).toEqual([desired.split('\n').find((line) => line.startsWith('pass out quick '))]);
     expect(got.rules.removed).toEqual([]);
     expect(got.unmanaged).toEqual([]);
     expect(got.summary).toMatchObject({ changed: 1, unchanged: 0, added: 0, removed: 0, changes: true });
     // With it, the same ruleset is a no-op.
-    expect(planChanges(desiredState([web], desired), deployedFromText(desired)).summary).toMatchObject({ changed: 0, unchanged: 1, changes: false });
+    expect(planChanges(desiredState([web], desired), deployedFromText(desired)).summary).toMatchObject({
+      changed: 0,
+      unchanged: 1,
+      changes: false,
+    });
   });
 
   it('keeps other changes beside a missing pass out rule', () => {
@@ -266,7 +368,10 @@ describe('planChanges', () => {
       .split('\n')
       .filter((line) => !line.startsWith('pass out '))
       .join('\n');
-    const got = planChanges(desiredState([moved], renderRuleset([moved], { dialect: 'freebsd' })), deployedFromText(older));
+    const got = planChanges(
+      desiredState([moved], renderRuleset([moved], { dialect: 'freebsd' })),
+      deployedFromText(older),
+    );
     expect(got.exposures.map((c) => c.fields.map((f) => f.field))).toEqual([['hostPort', 'outbound']]);
   });
 });
@@ -277,7 +382,9 @@ describe('diffRules', () => {
   });
   it('writes a unified diff with GNU hunk headers', () => {
     expect(diffRules([], ['a', 'b']).unified).toBe('--- deployed\n+++ desired\n@@ -0,0 +1,2 @@\n+a\n+b\n');
-    expect(diffRules(['a', 'b', 'c'], ['a', 'B', 'c']).unified).toBe('--- deployed\n+++ desired\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n');
+    expect(diffRules(['a', 'b', 'c'], ['a', 'B', 'c']).unified).toBe(
+      '--- deployed\n+++ desired\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n',
+    );
   });
 });
 

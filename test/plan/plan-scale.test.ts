@@ -30,7 +30,7 @@ function generated(i: number): Exposure {
     interface: listen === 0 ? 'em0' : listen === 1 ? 'em1' : null,
     hostAddress: listen === 2 ? (v6 ? '2001:db8::10' : '192.0.2.10') : listen === 3 ? (v6 ? '::1' : '127.0.0.1') : null,
     hostPort,
-    containerAddress: v6 ? `fd00::${(i + 1).toString(16)}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${(i & 255) || 1}`,
+    containerAddress: v6 ? `fd00::${(i + 1).toString(16)}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`,
     // One in seven maps a range one to one; the others lead to port 80 of their container.
     containerPort: i % 7 === 0 ? hostPort : { start: 80, end: 80 },
     from: i % 6 === 0 ? (v6 ? ['2001:db8:1::/48'] : ['192.0.2.0/24', '198.51.100.7']) : [],
@@ -43,25 +43,44 @@ function ruleLines(text: string): string[] {
 }
 
 describe('plan at scale', () => {
-  it.each(dialects)('plans 2,000 exposures against their own compiled ruleset as a no-op ($dialect)', (options) => {
-    const exposures = Array.from({ length: 2000 }, (_, i) => generated(i));
-    const ruleset = renderRuleset(exposures, options);
-    const plan = planChanges(desiredState(exposures, ruleset), deployedFromText(ruleset));
-    expect(plan.summary).toMatchObject({ added: 0, removed: 0, changed: 0, unchanged: 2000, rulesAdded: 0, rulesRemoved: 0, unmanaged: 0, changes: false });
-    expect(plan.rules.unified).toBe('');
-    // Printed as pfctl prints it (no header, no digest): the same no-op through the parser.
-    const printed = planChanges(desiredState(exposures, ruleset), deployedFromText(ruleLines(ruleset).join('\n')));
-    expect(printed.summary).toEqual(plan.summary);
-  }, 120_000);
+  it.each(dialects)(
+    'plans 2,000 exposures against their own compiled ruleset as a no-op ($dialect)',
+    (options) => {
+      const exposures = Array.from({ length: 2000 }, (_, i) => generated(i));
+      const ruleset = renderRuleset(exposures, options);
+      const plan = planChanges(desiredState(exposures, ruleset), deployedFromText(ruleset));
+      expect(plan.summary).toMatchObject({
+        added: 0,
+        removed: 0,
+        changed: 0,
+        unchanged: 2000,
+        rulesAdded: 0,
+        rulesRemoved: 0,
+        unmanaged: 0,
+        changes: false,
+      });
+      expect(plan.rules.unified).toBe('');
+      // Printed as pfctl prints it (no header, no digest): the same no-op through the parser.
+      const printed = planChanges(desiredState(exposures, ruleset), deployedFromText(ruleLines(ruleset).join('\n')));
+      expect(printed.summary).toEqual(plan.summary);
+    },
+    120_000,
+  );
 
   it('plans 2,000 exposures against a ruleset with every tenth one moved, and says which', () => {
     const deployed = Array.from({ length: 2000 }, (_, i) => generated(i));
-    const desired = deployed.map((e, i) => (i % 10 === 3 ? { ...e, hostPort: { start: e.hostPort.start + 5000, end: e.hostPort.end + 5000 } } : e));
+    const desired = deployed.map((e, i) =>
+      i % 10 === 3 ? { ...e, hostPort: { start: e.hostPort.start + 5000, end: e.hostPort.end + 5000 } } : e,
+    );
     const d = renderRuleset(desired, dialects[0]!);
     const p = renderRuleset(deployed, dialects[0]!);
     const plan = planChanges(desiredState(desired, d), deployedFromCompiled(deployed, p));
     expect(plan.summary).toMatchObject({ added: 0, removed: 0, changed: 200, unchanged: 1800, changes: true });
-    expect(plan.exposures.every((change) => change.kind === 'changed' && change.fields.map((f) => f.field).join() === 'hostPort')).toBe(true);
+    expect(
+      plan.exposures.every(
+        (change) => change.kind === 'changed' && change.fields.map((f) => f.field).join() === 'hostPort',
+      ),
+    ).toBe(true);
   }, 120_000);
 });
 
@@ -75,7 +94,10 @@ describe('read-back of compiled rules', () => {
       fc.property(
         someExposures.chain((list) => {
           const lines = ruleLines(renderRuleset(list, options));
-          return fc.tuple(fc.constant(list), fc.shuffledSubarray(lines, { minLength: lines.length, maxLength: lines.length }));
+          return fc.tuple(
+            fc.constant(list),
+            fc.shuffledSubarray(lines, { minLength: lines.length, maxLength: lines.length }),
+          );
         }),
         ([list, shuffled]) => {
           const got = exposuresFromRules(parsePfctlOutput(shuffled.join('\n')).rules);
@@ -93,7 +115,10 @@ describe('read-back of compiled rules', () => {
       fc.property(
         someExposures.chain((list) => {
           const lines = ruleLines(renderRuleset(list, options));
-          return fc.tuple(fc.constant(lines), fc.shuffledSubarray(lines, { minLength: lines.length, maxLength: lines.length }));
+          return fc.tuple(
+            fc.constant(lines),
+            fc.shuffledSubarray(lines, { minLength: lines.length, maxLength: lines.length }),
+          );
         }),
         ([lines, shuffled]) => {
           const inOrder = exposuresFromRules(parsePfctlOutput(lines.join('\n')).rules);
@@ -163,8 +188,13 @@ describe('the keyed pairing gives what the scanning pairing gave', () => {
           // The renderer gives rules that could be confused tags of their own; with the shared tag
           // (as an older pfexpose wrote them) many rdr rules fit one pass rule.
           const rendered = ruleLines(renderRuleset(list, options));
-          const lines = sharedTag ? rendered.map((line) => line.replace(/\bpfexpose_[0-9a-f]+\b/g, 'pfexpose')) : rendered;
-          return fc.tuple(fc.shuffledSubarray(lines, { minLength: 0, maxLength: lines.length }), fc.array(fc.constantFrom(...lines, 'block in all'), { maxLength: 3 }));
+          const lines = sharedTag
+            ? rendered.map((line) => line.replace(/\bpfexpose_[0-9a-f]+\b/g, 'pfexpose'))
+            : rendered;
+          return fc.tuple(
+            fc.shuffledSubarray(lines, { minLength: 0, maxLength: lines.length }),
+            fc.array(fc.constantFrom(...lines, 'block in all'), { maxLength: 3 }),
+          );
         }),
         ([lines, extra]) => {
           const rules = parsePfctlOutput([...lines, ...extra].join('\n')).rules;
@@ -186,12 +216,24 @@ describe('the keyed pairing gives what the scanning pairing gave', () => {
       'pass in quick on em0 inet proto tcp from any to 10.0.0.9 port = 22 flags S/SA keep state label "ssh:tcp:em0:2222" tagged pfexpose',
       ...dialects.flatMap((options) =>
         [
-          [exposure({ interface: null, hostAddress: '192.0.2.1' }), exposure({ interface: null, hostAddress: '192.0.2.2' })],
+          [
+            exposure({ interface: null, hostAddress: '192.0.2.1' }),
+            exposure({ interface: null, hostAddress: '192.0.2.2' }),
+          ],
           [
             exposure({ interface: null, label: 'api:tcp:self:49000', hostPort: { start: 49000, end: 49000 } }),
-            exposure({ interface: null, family: 'inet6', containerAddress: 'fd00::2', label: 'api:tcp:self:49000', hostPort: { start: 49000, end: 49000 } }),
+            exposure({
+              interface: null,
+              family: 'inet6',
+              containerAddress: 'fd00::2',
+              label: 'api:tcp:self:49000',
+              hostPort: { start: 49000, end: 49000 },
+            }),
           ],
-          [exposure({ from: ['192.0.2.0/24', '198.51.100.7'] }), exposure({ hostPort: { start: 8000, end: 8010 }, containerPort: { start: 80, end: 80 } })],
+          [
+            exposure({ from: ['192.0.2.0/24', '198.51.100.7'] }),
+            exposure({ hostPort: { start: 8000, end: 8010 }, containerPort: { start: 80, end: 80 } }),
+          ],
           Array.from({ length: 300 }, (_, i) => generated(i)),
         ].map((list) => renderRuleset(list, options)),
       ),

@@ -53,12 +53,20 @@ function stub(name: string): void {
   chmodSync(path, 0o755);
 }
 
-function runStep(script: string, env: Record<string, string>): { status: number | null; stdout: string; calls: string[] } {
+function runStep(
+  script: string,
+  env: Record<string, string>,
+): { status: number | null; stdout: string; calls: string[] } {
   const file = join(dir, 'step.sh');
   writeFileSync(file, script);
   // What the runner does for `run:` on Linux without a `shell:`: bash -e {0}.
   const result = spawnSync('bash', ['--noprofile', '--norc', '-e', file], {
-    env: { PATH: `${dir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, RUNNER_TEMP: dir, GITHUB_OUTPUT: join(dir, 'output'), ...env },
+    env: {
+      PATH: `${dir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+      RUNNER_TEMP: dir,
+      GITHUB_OUTPUT: join(dir, 'output'),
+      ...env,
+    },
     encoding: 'utf8',
   });
   let calls: string[] = [];
@@ -127,7 +135,10 @@ describe('contrib/github/pfexpose.yml', () => {
     stub('pfexpose');
     const got = runStep(install.run ?? '', { PFEXPOSE_PACKAGE: 'github:example/pfexpose#v0.1.0' });
     expect(got.status).toBe(0);
-    expect(got.calls).toEqual(['npm install --global --no-audit --no-fund github:example/pfexpose#v0.1.0', 'pfexpose --version']);
+    expect(got.calls).toEqual([
+      'npm install --global --no-audit --no-fund github:example/pfexpose#v0.1.0',
+      'pfexpose --version',
+    ]);
   });
 
   it('stops with a clear error while PFEXPOSE_PACKAGE is not set to a real place', () => {

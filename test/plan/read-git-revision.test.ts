@@ -28,7 +28,13 @@ describe('readGitRevision', () => {
     const status = repo.git('status', '--porcelain');
     const index = statSync(join(repo.dir, '.git', 'index')).mtimeMs;
 
-    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: 'hosts/pfexpose.lock.json', env });
+    const got = await readGitRevision({
+      cwd: repo.dir,
+      ref: 'HEAD',
+      paths: ['hosts'],
+      lockPath: 'hosts/pfexpose.lock.json',
+      env,
+    });
     expect(got).toEqual({
       ok: true,
       commit: first,
@@ -48,7 +54,13 @@ describe('readGitRevision', () => {
     repo = createRepo();
     repo.write('a/b/m.conf', 'version: 1\n');
     repo.commit('first');
-    const got = await readGitRevision({ cwd: join(repo.dir, 'a'), ref: 'HEAD', paths: ['b/m.conf'], lockPath: null, env });
+    const got = await readGitRevision({
+      cwd: join(repo.dir, 'a'),
+      ref: 'HEAD',
+      paths: ['b/m.conf'],
+      lockPath: null,
+      env,
+    });
     expect(got.ok && got.sources).toEqual([{ file: 'b/m.conf', text: 'version: 1\n' }]);
   });
 
@@ -56,7 +68,13 @@ describe('readGitRevision', () => {
     repo = createRepo();
     repo.write('README', 'x\n');
     repo.commit('first');
-    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: 'hosts/pfexpose.lock.json', env });
+    const got = await readGitRevision({
+      cwd: repo.dir,
+      ref: 'HEAD',
+      paths: ['hosts'],
+      lockPath: 'hosts/pfexpose.lock.json',
+      env,
+    });
     expect(got).toMatchObject({ ok: true, sources: [], lockText: null, missing: ['hosts'] });
   });
 
@@ -103,7 +121,13 @@ describe('readGitRevision: hidden paths and .pfexposeignore as committed', () =>
     repo.commit('first');
     repo.write('.pfexposeignore', 'docker-compose.yml\nvendor/\n');
     const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['.'], lockPath: null, env });
-    expect(got.ok && got.sources.map((s) => s.file)).toEqual(['docker-compose.yml', 'hosts/db.yaml', 'hosts/docker-compose.yml', 'vendor/lib.yaml', 'web.yaml']);
+    expect(got.ok && got.sources.map((s) => s.file)).toEqual([
+      'docker-compose.yml',
+      'hosts/db.yaml',
+      'hosts/docker-compose.yml',
+      'vendor/lib.yaml',
+      'web.yaml',
+    ]);
   });
 
   it('applies the ignore file of each directory given at its root only; a file named is read anyway', async () => {
@@ -113,8 +137,18 @@ describe('readGitRevision: hidden paths and .pfexposeignore as committed', () =>
     repo.commit('first');
     const sub = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts'], lockPath: null, env });
     expect(sub.ok && sub.sources.map((s) => s.file)).toEqual(['hosts/db.yaml', 'hosts/docker-compose.yml']);
-    const named = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['.', 'docker-compose.yml'], lockPath: null, env });
-    expect(named.ok && named.sources.map((s) => s.file).sort()).toEqual(['docker-compose.yml', 'hosts/db.yaml', 'web.yaml']);
+    const named = await readGitRevision({
+      cwd: repo.dir,
+      ref: 'HEAD',
+      paths: ['.', 'docker-compose.yml'],
+      lockPath: null,
+      env,
+    });
+    expect(named.ok && named.sources.map((s) => s.file).sort()).toEqual([
+      'docker-compose.yml',
+      'hosts/db.yaml',
+      'web.yaml',
+    ]);
   });
 
   it('refuses a committed ignore file that is a link leading outside the paths given', async () => {
@@ -171,7 +205,13 @@ describe('readGitRevision: links committed in the revision', { timeout: 60_000 }
 
   it('follows a link into another path given', async () => {
     repo = linked({ 'hosts/x.yaml': '../other/x.yaml' });
-    const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['hosts', 'other/x.yaml'], lockPath: null, env });
+    const got = await readGitRevision({
+      cwd: repo.dir,
+      ref: 'HEAD',
+      paths: ['hosts', 'other/x.yaml'],
+      lockPath: null,
+      env,
+    });
     expect(got.ok && got.sources.map((s) => s.file)).toEqual(['hosts/web.yaml', 'other/x.yaml']);
   });
 
@@ -186,7 +226,7 @@ describe('readGitRevision: links committed in the revision', { timeout: 60_000 }
   });
 
   it('refuses a path given that is a link to a directory in the revision (it would read nothing)', async () => {
-    repo = linked({ 'alias': 'hosts' });
+    repo = linked({ alias: 'hosts' });
     const got = await readGitRevision({ cwd: repo.dir, ref: 'HEAD', paths: ['alias'], lockPath: null, env });
     expect(got.ok ? null : got.message).toMatch(/^alias at HEAD is a symbolic link to a directory/);
   });

@@ -27,8 +27,19 @@ const port = (n: number) => ({ start: n, end: n });
 
 describe('a privileged port newly open to every source', () => {
   it('added: its change line and every one of its rules are bold red, never green', () => {
-    const risky = exposure({ container: 'ssh', interface: null, hostPort: port(22), containerAddress: '10.0.0.9', containerPort: port(2222) });
-    const calm = exposure({ container: 'web', hostPort: port(8080), containerAddress: '10.0.0.2', containerPort: port(80) });
+    const risky = exposure({
+      container: 'ssh',
+      interface: null,
+      hostPort: port(22),
+      containerAddress: '10.0.0.9',
+      containerPort: port(2222),
+    });
+    const calm = exposure({
+      container: 'web',
+      hostPort: port(8080),
+      containerAddress: '10.0.0.2',
+      containerPort: port(80),
+    });
     const text = planText([risky, calm], []);
     const lines = text.split('\n');
     const riskyLines = lines.filter((l) => l.includes('ssh ') || l.includes('10.0.0.9'));
@@ -42,7 +53,14 @@ describe('a privileged port newly open to every source', () => {
   });
 
   it('changed from a few sources to every source: bold red too', () => {
-    const before = exposure({ container: 'dns', protocol: 'udp', hostPort: port(53), containerAddress: '10.0.0.5', containerPort: port(53), from: ['192.0.2.0/24'] });
+    const before = exposure({
+      container: 'dns',
+      protocol: 'udp',
+      hostPort: port(53),
+      containerAddress: '10.0.0.5',
+      containerPort: port(53),
+      from: ['192.0.2.0/24'],
+    });
     const after = { ...before, from: [] };
     const text = planText([after], [before]);
     for (const line of text.split('\n').filter((l) => l.includes('10.0.0.5') || l.includes('dns '))) {
@@ -53,11 +71,23 @@ describe('a privileged port newly open to every source', () => {
 
   it('property: whatever the port and the sources, a privileged port opened to all is never green', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1023 }), fc.integer({ min: 1, max: 65535 }), fc.boolean(), (host, target, onInterface) => {
-        const e = exposure({ container: 'risky', interface: onInterface ? 'em0' : null, hostPort: port(host), containerAddress: '10.9.9.9', containerPort: port(target) });
-        const text = planText([e], []);
-        for (const line of text.split('\n').filter((l) => l.includes('10.9.9.9') || l.includes('risky '))) expect(line).not.toContain(GREEN);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1023 }),
+        fc.integer({ min: 1, max: 65535 }),
+        fc.boolean(),
+        (host, target, onInterface) => {
+          const e = exposure({
+            container: 'risky',
+            interface: onInterface ? 'em0' : null,
+            hostPort: port(host),
+            containerAddress: '10.9.9.9',
+            containerPort: port(target),
+          });
+          const text = planText([e], []);
+          for (const line of text.split('\n').filter((l) => l.includes('10.9.9.9') || l.includes('risky ')))
+            expect(line).not.toContain(GREEN);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -78,21 +108,42 @@ describe('useColor', () => {
   });
 });
 
-describe('markdown (GitHub paints a diff block\'s + lines green)', () => {
+describe("markdown (GitHub paints a diff block's + lines green)", () => {
   it('the rules of a privileged port newly open to all are marked !, never +; the others stay +', () => {
-    const risky = exposure({ container: 'ssh', interface: null, hostPort: port(22), containerAddress: '10.0.0.9', containerPort: port(2222) });
-    const calm = exposure({ container: 'web', hostPort: port(8080), containerAddress: '10.0.0.2', containerPort: port(80) });
+    const risky = exposure({
+      container: 'ssh',
+      interface: null,
+      hostPort: port(22),
+      containerAddress: '10.0.0.9',
+      containerPort: port(2222),
+    });
+    const calm = exposure({
+      container: 'web',
+      hostPort: port(8080),
+      containerAddress: '10.0.0.2',
+      containerPort: port(80),
+    });
     const md = formatPlanMarkdown(planOf([risky, calm], []), { against: 'test' });
     const diff = md.slice(md.indexOf('```diff'));
     const riskyRules = diff.split('\n').filter((l) => l.includes('10.0.0.9'));
     expect(riskyRules.length).toBeGreaterThanOrEqual(3); // rdr, pass in, pass out
     for (const line of riskyRules) expect(line.startsWith('!')).toBe(true);
-    expect(diff.split('\n').filter((l) => l.includes('10.0.0.2')).every((l) => l.startsWith('+'))).toBe(true);
+    expect(
+      diff
+        .split('\n')
+        .filter((l) => l.includes('10.0.0.2'))
+        .every((l) => l.startsWith('+')),
+    ).toBe(true);
     expect(md).toContain('! marks a privileged port newly open to any source');
   });
 
   it('without such a change the diff has no ! line and no legend', () => {
-    const calm = exposure({ container: 'web', hostPort: port(8080), containerAddress: '10.0.0.2', containerPort: port(80) });
+    const calm = exposure({
+      container: 'web',
+      hostPort: port(8080),
+      containerAddress: '10.0.0.2',
+      containerPort: port(80),
+    });
     const md = formatPlanMarkdown(planOf([calm], []), { against: 'test' });
     expect(md.split('\n').some((l) => l.startsWith('!'))).toBe(false);
     expect(md).not.toContain('! marks');

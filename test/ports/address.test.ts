@@ -1,12 +1,7 @@
 import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  describeAddressProblem,
-  describeNetworkProblem,
-  parseAddress,
-  parseNetwork,
-} from '../../src/ports/address.js';
+import { describeAddressProblem, describeNetworkProblem, parseAddress, parseNetwork } from '../../src/ports/address.js';
 
 describe('parseAddress', () => {
   const valid: [string, { given: string; want: { family: 'inet' | 'inet6'; text: string } }][] = [
@@ -17,8 +12,14 @@ describe('parseAddress', () => {
     ['unspecified v6', { given: '::', want: { family: 'inet6', text: '::' } }],
     ['full form', { given: '2001:0db8:0000:0000:0000:0000:0000:0001', want: { family: 'inet6', text: '2001:db8::1' } }],
     ['upper case', { given: '2001:DB8::A', want: { family: 'inet6', text: '2001:db8::a' } }],
-    ['single zero group not compressed', { given: '2001:db8:0:1:1:1:1:1', want: { family: 'inet6', text: '2001:db8:0:1:1:1:1:1' } }],
-    [':: for one group on input', { given: '2001:db8::1:1:1:1:1', want: { family: 'inet6', text: '2001:db8:0:1:1:1:1:1' } }],
+    [
+      'single zero group not compressed',
+      { given: '2001:db8:0:1:1:1:1:1', want: { family: 'inet6', text: '2001:db8:0:1:1:1:1:1' } },
+    ],
+    [
+      ':: for one group on input',
+      { given: '2001:db8::1:1:1:1:1', want: { family: 'inet6', text: '2001:db8:0:1:1:1:1:1' } },
+    ],
     ['longest run wins', { given: '2001:0:0:1:0:0:0:1', want: { family: 'inet6', text: '2001:0:0:1::1' } }],
     ['first of equal runs', { given: '2001:db8:0:0:1:0:0:1', want: { family: 'inet6', text: '2001:db8::1:0:0:1' } }],
     ['trailing ::', { given: '1:2:3:4:5:6:7::', want: { family: 'inet6', text: '1:2:3:4:5:6:7:0' } }],
@@ -27,7 +28,10 @@ describe('parseAddress', () => {
     ['IPv4-mapped', { given: '::ffff:1.2.3.4', want: { family: 'inet6', text: '::ffff:1.2.3.4' } }],
     ['IPv4-mapped in hex', { given: '::FFFF:0102:0304', want: { family: 'inet6', text: '::ffff:1.2.3.4' } }],
     ['embedded IPv4 elsewhere', { given: '64:ff9b::192.0.2.33', want: { family: 'inet6', text: '64:ff9b::c000:221' } }],
-    ['IPv4 tail in full form', { given: '1:2:3:4:5:6:1.2.3.4', want: { family: 'inet6', text: '1:2:3:4:5:6:102:304' } }],
+    [
+      'IPv4 tail in full form',
+      { given: '1:2:3:4:5:6:1.2.3.4', want: { family: 'inet6', text: '1:2:3:4:5:6:102:304' } },
+    ],
     ['no compression needed', { given: '1:2:3:4:5:6:7:8', want: { family: 'inet6', text: '1:2:3:4:5:6:7:8' } }],
   ];
   it.each(valid)('%s', (_name, { given, want }) => {
@@ -66,17 +70,77 @@ describe('parseAddress', () => {
 
 describe('parseNetwork', () => {
   const cases: [string, { given: string; want: ReturnType<typeof parseNetwork> }][] = [
-    ['host', { given: '192.0.2.1', want: { family: 'inet', address: '192.0.2.1', prefix: 32, text: '192.0.2.1', hostBitsSet: false } }],
-    ['host /32 printed bare', { given: '192.0.2.1/32', want: { family: 'inet', address: '192.0.2.1', prefix: 32, text: '192.0.2.1', hostBitsSet: false } }],
-    ['network', { given: '192.0.2.0/24', want: { family: 'inet', address: '192.0.2.0', prefix: 24, text: '192.0.2.0/24', hostBitsSet: false } }],
-    ['host bits', { given: '1.2.3.4/25', want: { family: 'inet', address: '1.2.3.0', prefix: 25, text: '1.2.3.0/25', hostBitsSet: true } }],
-    ['any v4', { given: '0.0.0.0/0', want: { family: 'inet', address: '0.0.0.0', prefix: 0, text: '0.0.0.0/0', hostBitsSet: false } }],
-    ['odd prefix', { given: '10.255.0.0/9', want: { family: 'inet', address: '10.128.0.0', prefix: 9, text: '10.128.0.0/9', hostBitsSet: true } }],
-    ['v6 network', { given: '2001:DB8::/32', want: { family: 'inet6', address: '2001:db8::', prefix: 32, text: '2001:db8::/32', hostBitsSet: false } }],
-    ['v6 host bits', { given: '2001:db8::1/64', want: { family: 'inet6', address: '2001:db8::', prefix: 64, text: '2001:db8::/64', hostBitsSet: true } }],
-    ['v6 /128', { given: '::1/128', want: { family: 'inet6', address: '::1', prefix: 128, text: '::1', hostBitsSet: false } }],
-    ['any v6', { given: '::/0', want: { family: 'inet6', address: '::', prefix: 0, text: '::/0', hostBitsSet: false } }],
-    ['v6 nibble prefix', { given: 'fe80::ff:1/121', want: { family: 'inet6', address: 'fe80::ff:0', prefix: 121, text: 'fe80::ff:0/121', hostBitsSet: true } }],
+    [
+      'host',
+      {
+        given: '192.0.2.1',
+        want: { family: 'inet', address: '192.0.2.1', prefix: 32, text: '192.0.2.1', hostBitsSet: false },
+      },
+    ],
+    [
+      'host /32 printed bare',
+      {
+        given: '192.0.2.1/32',
+        want: { family: 'inet', address: '192.0.2.1', prefix: 32, text: '192.0.2.1', hostBitsSet: false },
+      },
+    ],
+    [
+      'network',
+      {
+        given: '192.0.2.0/24',
+        want: { family: 'inet', address: '192.0.2.0', prefix: 24, text: '192.0.2.0/24', hostBitsSet: false },
+      },
+    ],
+    [
+      'host bits',
+      {
+        given: '1.2.3.4/25',
+        want: { family: 'inet', address: '1.2.3.0', prefix: 25, text: '1.2.3.0/25', hostBitsSet: true },
+      },
+    ],
+    [
+      'any v4',
+      {
+        given: '0.0.0.0/0',
+        want: { family: 'inet', address: '0.0.0.0', prefix: 0, text: '0.0.0.0/0', hostBitsSet: false },
+      },
+    ],
+    [
+      'odd prefix',
+      {
+        given: '10.255.0.0/9',
+        want: { family: 'inet', address: '10.128.0.0', prefix: 9, text: '10.128.0.0/9', hostBitsSet: true },
+      },
+    ],
+    [
+      'v6 network',
+      {
+        given: '2001:DB8::/32',
+        want: { family: 'inet6', address: '2001:db8::', prefix: 32, text: '2001:db8::/32', hostBitsSet: false },
+      },
+    ],
+    [
+      'v6 host bits',
+      {
+        given: '2001:db8::1/64',
+        want: { family: 'inet6', address: '2001:db8::', prefix: 64, text: '2001:db8::/64', hostBitsSet: true },
+      },
+    ],
+    [
+      'v6 /128',
+      { given: '::1/128', want: { family: 'inet6', address: '::1', prefix: 128, text: '::1', hostBitsSet: false } },
+    ],
+    [
+      'any v6',
+      { given: '::/0', want: { family: 'inet6', address: '::', prefix: 0, text: '::/0', hostBitsSet: false } },
+    ],
+    [
+      'v6 nibble prefix',
+      {
+        given: 'fe80::ff:1/121',
+        want: { family: 'inet6', address: 'fe80::ff:0', prefix: 121, text: 'fe80::ff:0/121', hostBitsSet: true },
+      },
+    ],
   ];
   it.each(cases)('%s', (_name, { given, want }) => {
     expect(parseNetwork(given)).toEqual(want);

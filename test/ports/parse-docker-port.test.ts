@@ -29,21 +29,36 @@ describe('parseDockerPort: seed examples and go-connections semantics', () => {
     ['seed 127.0.0.1::8080 (ephemeral)', { given: '127.0.0.1::8080', want: docker([8080, 8080], null, '127.0.0.1') }],
     ['seed 80:8080', { given: '80:8080', want: docker([8080, 8080], [80, 80]) }],
     ['seed 8080 (ephemeral)', { given: '8080', want: docker([8080, 8080], null) }],
-    ['seed 127.0.0.1:53:5353/udp', { given: '127.0.0.1:53:5353/udp', want: docker([5353, 5353], [53, 53], '127.0.0.1', 'udp') }],
+    [
+      'seed 127.0.0.1:53:5353/udp',
+      { given: '127.0.0.1:53:5353/udp', want: docker([5353, 5353], [53, 53], '127.0.0.1', 'udp') },
+    ],
     ['8080:80', { given: '8080:80', want: docker([80, 80], [8080, 8080]) }],
     ['sctp', { given: '9000:9000/sctp', want: docker([9000, 9000], [9000, 9000], null, 'sctp') }],
     ['upper-case protocol, as upstream', { given: '80/UDP', want: docker([80, 80], null, null, 'udp') }],
     ['explicit tcp', { given: '80:80/tcp', want: docker([80, 80], [80, 80]) }],
     ['one-to-one range', { given: '8000-8010:80-90', want: docker([80, 90], [8000, 8010]) }],
     ['pool', { given: '8000-8010:80', want: docker([80, 80], [8000, 8010], null, 'tcp', true) }],
-    ['pool on an address', { given: '10.0.0.1:8000-8010:80/udp', want: docker([80, 80], [8000, 8010], '10.0.0.1', 'udp', true) }],
+    [
+      'pool on an address',
+      { given: '10.0.0.1:8000-8010:80/udp', want: docker([80, 80], [8000, 8010], '10.0.0.1', 'udp', true) },
+    ],
     ['bare container range', { given: '80-90', want: docker([80, 90], null) }],
-    ['container range on an address, ephemeral', { given: '127.0.0.1::80-90', want: docker([80, 90], null, '127.0.0.1') }],
+    [
+      'container range on an address, ephemeral',
+      { given: '127.0.0.1::80-90', want: docker([80, 90], null, '127.0.0.1') },
+    ],
     ['bracketed IPv6', { given: '[::1]:80:80', want: docker([80, 80], [80, 80], '::1') }],
     ['bracketed IPv6, ephemeral', { given: '[::1]::80', want: docker([80, 80], null, '::1') }],
     ['bare IPv6 (compat)', { given: '::1:80:80', want: docker([80, 80], [80, 80], '::1') }],
-    ['bare IPv6 canonicalised', { given: '2001:DB8:0:0::1:8080:80', want: docker([80, 80], [8080, 8080], '2001:db8::1') }],
-    ['bracketed IPv6 canonicalised', { given: '[2001:0db8::0001]:443:8443', want: docker([8443, 8443], [443, 443], '2001:db8::1') }],
+    [
+      'bare IPv6 canonicalised',
+      { given: '2001:DB8:0:0::1:8080:80', want: docker([80, 80], [8080, 8080], '2001:db8::1') },
+    ],
+    [
+      'bracketed IPv6 canonicalised',
+      { given: '[2001:0db8::0001]:443:8443', want: docker([8443, 8443], [443, 443], '2001:db8::1') },
+    ],
     ['every IPv4 address', { given: '0.0.0.0:80:80', want: docker([80, 80], [80, 80], '0.0.0.0') }],
     ['every IPv6 address', { given: '[::]:80:80', want: docker([80, 80], [80, 80], '::') }],
     ['IPv4-mapped', { given: '[::ffff:127.0.0.1]:80:80', want: docker([80, 80], [80, 80], '::ffff:127.0.0.1') }],
@@ -90,7 +105,15 @@ describe('parseDockerPort: errors', () => {
     ['network as address', { given: '10.0.0.0/8:80:80', want: [['port-address-invalid', 0, 10]] }],
     [
       'several problems at once',
-      { given: 'em0:0:080/xyz', want: [['port-interface-in-docker', 0, 3], ['port-zero', 4, 5], ['port-leading-zero', 6, 9], ['port-protocol', 10, 13]] },
+      {
+        given: 'em0:0:080/xyz',
+        want: [
+          ['port-interface-in-docker', 0, 3],
+          ['port-zero', 4, 5],
+          ['port-leading-zero', 6, 9],
+          ['port-protocol', 10, 13],
+        ],
+      },
     ],
   ];
   it.each(invalid)('%s', (_name, { given, want }) => {

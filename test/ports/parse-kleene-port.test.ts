@@ -36,8 +36,14 @@ describe('parseKleenePort: upstream table (klee test/unit/utils_test.py) and see
     ['range both sides', { given: '9000-9010:9000-9010', want: kleene([9000, 9010], [9000, 9010]) }],
     ['shifted range', { given: '8080-8090:80-90', want: kleene([8080, 8090], [80, 90]) }],
     ['bare range', { given: '9000-9010', want: kleene([9000, 9010], [9000, 9010]) }],
-    ['range on interface, udp', { given: 'vtnet0.100:5000-5001:6000-6001/udp', want: kleene([5000, 5001], [6000, 6001], 'udp', ['vtnet0.100']) }],
-    ['longest interface name', { given: 'abcdefghijklmno:80:80', want: kleene([80, 80], [80, 80], 'tcp', ['abcdefghijklmno']) }],
+    [
+      'range on interface, udp',
+      { given: 'vtnet0.100:5000-5001:6000-6001/udp', want: kleene([5000, 5001], [6000, 6001], 'udp', ['vtnet0.100']) },
+    ],
+    [
+      'longest interface name',
+      { given: 'abcdefghijklmno:80:80', want: kleene([80, 80], [80, 80], 'tcp', ['abcdefghijklmno']) },
+    ],
     ['interface with underscore', { given: 'lagg_0:80:80', want: kleene([80, 80], [80, 80], 'tcp', ['lagg_0']) }],
     ['range of one', { given: '80-80:90', want: kleene([80, 80], [90, 90]) }],
   ];
@@ -80,7 +86,16 @@ describe('parseKleenePort: errors', () => {
     ['empty container', { given: '8080:', want: [['port-empty', 5, 5]] }],
     ['leading space', { given: ' 8080', want: [['port-whitespace', 0, 1]] }],
     ['trailing newline', { given: '8080\n', want: [['port-whitespace', 4, 5]] }],
-    ['inner spaces', { given: '8080 : 80', want: [['port-whitespace', 4, 5], ['port-whitespace', 6, 7]] }],
+    [
+      'inner spaces',
+      {
+        given: '8080 : 80',
+        want: [
+          ['port-whitespace', 4, 5],
+          ['port-whitespace', 6, 7],
+        ],
+      },
+    ],
     ['tab', { given: 'em0:\t80:80', want: [['port-whitespace', 4, 5]] }],
     ['unknown protocol', { given: '8080:80/icmp', want: [['port-protocol', 8, 12]] }],
     ['sctp', { given: '8080:80/sctp', want: [['port-protocol', 8, 12]] }],
@@ -100,7 +115,16 @@ describe('parseKleenePort: errors', () => {
     ['IPv4 address as interface', { given: '127.0.0.1:80:8080', want: [['port-address-in-kleene', 0, 9]] }],
     ['bare IPv6 address', { given: '::1:80:80', want: [['port-address-in-kleene', 0, 3]] }],
     ['bracketed IPv6 address', { given: '[::1]:80:80', want: [['port-address-in-kleene', 0, 5]] }],
-    ['docker ephemeral form', { given: '127.0.0.1::8080', want: [['port-address-in-kleene', 0, 9], ['port-empty', 10, 10]] }],
+    [
+      'docker ephemeral form',
+      {
+        given: '127.0.0.1::8080',
+        want: [
+          ['port-address-in-kleene', 0, 9],
+          ['port-empty', 10, 10],
+        ],
+      },
+    ],
     ['an interface with only a host port', { given: 'em1:5432', want: [['port-syntax', 0, 8]] }],
     ['an interface with a range and a protocol', { given: 'vtnet0.100:9000-9001/udp', want: [['port-syntax', 0, 20]] }],
     ['an interface alone', { given: 'em1', want: [['port-syntax', 0, 3]] }],
@@ -108,7 +132,15 @@ describe('parseKleenePort: errors', () => {
     ['a name that is no interface stays not a number', { given: 'http:80', want: [['port-not-a-number', 0, 4]] }],
     [
       'several problems at once',
-      { given: 'em-0:0:080/xyz', want: [['port-interface-name', 0, 4], ['port-zero', 5, 6], ['port-leading-zero', 7, 10], ['port-protocol', 11, 14]] },
+      {
+        given: 'em-0:0:080/xyz',
+        want: [
+          ['port-interface-name', 0, 4],
+          ['port-zero', 5, 6],
+          ['port-leading-zero', 7, 10],
+          ['port-protocol', 11, 14],
+        ],
+      },
     ],
   ];
   it.each(invalid)('%s', (_name, { given, want }) => {
@@ -122,20 +154,25 @@ describe('parseKleenePort: errors', () => {
     ['em1:9000-9001/udp', { given: 'em1:9000-9001/udp', want: 'e.g. em1:9000-9001:9000-9001/udp;' }],
     ['em1', { given: 'em1', want: 'e.g. em1:8080:80;' }],
   ];
-  it.each(interfaceForm)('%s: says the interface form needs all three fields, written out', (_name, { given, want }) => {
-    const result = parseKleenePort(given);
-    const message = result.ok ? '' : (result.errors[0]?.message ?? '');
-    expect(message).toContain('INTERFACE:HOST_PORT:CONTAINER_PORT');
-    expect(message).toContain(want);
-    expect(message).not.toMatch(/not a number/);
-  });
+  it.each(interfaceForm)(
+    '%s: says the interface form needs all three fields, written out',
+    (_name, { given, want }) => {
+      const result = parseKleenePort(given);
+      const message = result.ok ? '' : (result.errors[0]?.message ?? '');
+      expect(message).toContain('INTERFACE:HOST_PORT:CONTAINER_PORT');
+      expect(message).toContain(want);
+      expect(message).not.toMatch(/not a number/);
+    },
+  );
 
   it('explains the docker alternatives', () => {
     const pool = parseKleenePort('8000-8010:80');
     expect(pool.ok ? '' : pool.errors[0]?.message).toMatch(/docker syntax.*long form/);
     const address = parseKleenePort('127.0.0.1:80:8080');
     // The entry itself, rewritten: the same ports, with an interface or in docker syntax.
-    expect(address.ok ? '' : address.errors[0]?.message).toMatch(/\(em0:80:8080\).*docker syntax \(127\.0\.0\.1:80:8080\)/);
+    expect(address.ok ? '' : address.errors[0]?.message).toMatch(
+      /\(em0:80:8080\).*docker syntax \(127\.0\.0\.1:80:8080\)/,
+    );
     const v6 = parseKleenePort('[::1]:53:5353/udp');
     expect(v6.ok ? '' : v6.errors[0]?.message).toMatch(/docker syntax \(\[::1\]:53:5353\/udp\)/);
     const sctp = parseKleenePort('80/sctp');

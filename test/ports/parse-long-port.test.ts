@@ -12,7 +12,10 @@ describe('parsePortObject: long form', () => {
     ['target only: ephemeral host port', { given: { target: 80 }, want: long({}) }],
     ['target as string', { given: { target: '80' }, want: long({}) }],
     ['published', { given: { target: 80, published: 8080 }, want: long({ hostPort: { start: 8080, end: 8080 } }) }],
-    ['published as string', { given: { target: 80, published: '8080' }, want: long({ hostPort: { start: 8080, end: 8080 } }) }],
+    [
+      'published as string',
+      { given: { target: 80, published: '8080' }, want: long({ hostPort: { start: 8080, end: 8080 } }) },
+    ],
     [
       'ranges one-to-one',
       {
@@ -22,7 +25,10 @@ describe('parsePortObject: long form', () => {
     ],
     [
       'pool',
-      { given: { target: 80, published: '8000-8010' }, want: long({ hostPort: { start: 8000, end: 8010 }, hostPortIsPool: true }) },
+      {
+        given: { target: 80, published: '8000-8010' },
+        want: long({ hostPort: { start: 8000, end: 8010 }, hostPortIsPool: true }),
+      },
     ],
     ['target range, ephemeral', { given: { target: '80-90' }, want: long({ containerPort: { start: 80, end: 90 } }) }],
     [
@@ -51,14 +57,26 @@ describe('parsePortObject: long form', () => {
       },
     ],
     ['sctp', { given: { target: 80, protocol: 'sctp' }, want: long({ protocol: 'sctp' }) }],
-    ['interface', { given: { target: 80, published: 80, interface: 'em0' }, want: long({ hostPort: { start: 80, end: 80 }, interfaces: ['em0'] }) }],
+    [
+      'interface',
+      {
+        given: { target: 80, published: 80, interface: 'em0' },
+        want: long({ hostPort: { start: 80, end: 80 }, interfaces: ['em0'] }),
+      },
+    ],
     [
       'interfaces are sorted',
-      { given: { target: 80, interfaces: ['em1', 'em0', 'bridge0'] }, want: long({ interfaces: ['bridge0', 'em0', 'em1'] }) },
+      {
+        given: { target: 80, interfaces: ['em1', 'em0', 'bridge0'] },
+        want: long({ interfaces: ['bridge0', 'em0', 'em1'] }),
+      },
     ],
     [
       'from is canonical and sorted',
-      { given: { target: 80, from: ['192.0.2.0/24', '10.0.0.1/32', '2001:DB8::/32'] }, want: long({ from: ['10.0.0.1', '192.0.2.0/24', '2001:db8::/32'] }) },
+      {
+        given: { target: 80, from: ['192.0.2.0/24', '10.0.0.1/32', '2001:DB8::/32'] },
+        want: long({ from: ['10.0.0.1', '192.0.2.0/24', '2001:db8::/32'] }),
+      },
     ],
     ['family inet', { given: { target: 80, family: 'inet' }, want: long({ family: 'inet' }) }],
     ['every IPv4 address', { given: { target: 80, host_ip: '0.0.0.0' }, want: long({ hostAddress: '0.0.0.0' }) }],
@@ -89,7 +107,11 @@ describe('parsePortObject: explicit short syntax', () => {
 
   it('reads { docker } with a number', () => {
     const result = parsePortObject({ docker: 8080 });
-    expect(result.ok && result.spec).toMatchObject({ syntax: 'docker', hostPort: null, containerPort: { start: 8080, end: 8080 } });
+    expect(result.ok && result.spec).toMatchObject({
+      syntax: 'docker',
+      hostPort: null,
+      containerPort: { start: 8080, end: 8080 },
+    });
   });
 
   it('reads { kleene } with a number', () => {
@@ -116,16 +138,40 @@ describe('parsePortObject: errors', () => {
     ['target leading zero', { given: { target: '080' }, want: [['port-leading-zero', 'target', 0, 3]] }],
     ['target reversed range', { given: { target: '90-80' }, want: [['port-range-reversed', 'target', 0, 5]] }],
     ['target with space', { given: { target: '80 ' }, want: [['port-whitespace', 'target', 2, 3]] }],
-    ['published out of range', { given: { target: 80, published: '8000-70000' }, want: [['port-out-of-range', 'published', 5, 10]] }],
+    [
+      'published out of range',
+      { given: { target: 80, published: '8000-70000' }, want: [['port-out-of-range', 'published', 5, 10]] },
+    ],
     ['published empty', { given: { target: 80, published: '' }, want: [['port-empty', 'published', 0, 0]] }],
-    ['range to single', { given: { target: '80-90', published: 8080 }, want: [['port-range-to-single', 'published', 0, 0]] }],
-    ['range length', { given: { target: '80-90', published: '8080-8085' }, want: [['port-range-length', 'published', 0, 0]] }],
+    [
+      'range to single',
+      { given: { target: '80-90', published: 8080 }, want: [['port-range-to-single', 'published', 0, 0]] },
+    ],
+    [
+      'range length',
+      { given: { target: '80-90', published: '8080-8085' }, want: [['port-range-length', 'published', 0, 0]] },
+    ],
     ['unknown key', { given: { target: 80, host_port: 8080 }, want: [['port-long-key', 'host_port', 0, 0]] }],
-    ['__proto__ key', { given: JSON.parse('{"target": 80, "__proto__": {"x": 1}}'), want: [['port-long-key', '__proto__', 0, 0]] }],
-    ['bad host_ip', { given: { target: 80, host_ip: '127.0.0.256' }, want: [['port-address-invalid', 'host_ip', 0, 11]] }],
-    ['host_ip with brackets', { given: { target: 80, host_ip: '[::1]' }, want: [['port-address-invalid', 'host_ip', 0, 5]] }],
-    ['host_ip with zone', { given: { target: 80, host_ip: 'fe80::1%em0' }, want: [['port-address-invalid', 'host_ip', 0, 11]] }],
-    ['host_ip host name', { given: { target: 80, host_ip: 'localhost' }, want: [['port-address-invalid', 'host_ip', 0, 9]] }],
+    [
+      '__proto__ key',
+      { given: JSON.parse('{"target": 80, "__proto__": {"x": 1}}'), want: [['port-long-key', '__proto__', 0, 0]] },
+    ],
+    [
+      'bad host_ip',
+      { given: { target: 80, host_ip: '127.0.0.256' }, want: [['port-address-invalid', 'host_ip', 0, 11]] },
+    ],
+    [
+      'host_ip with brackets',
+      { given: { target: 80, host_ip: '[::1]' }, want: [['port-address-invalid', 'host_ip', 0, 5]] },
+    ],
+    [
+      'host_ip with zone',
+      { given: { target: 80, host_ip: 'fe80::1%em0' }, want: [['port-address-invalid', 'host_ip', 0, 11]] },
+    ],
+    [
+      'host_ip host name',
+      { given: { target: 80, host_ip: 'localhost' }, want: [['port-address-invalid', 'host_ip', 0, 9]] },
+    ],
     ['host_ip number', { given: { target: 80, host_ip: 127 }, want: [['port-long-type', 'host_ip', 0, 0]] }],
     ['protocol unknown', { given: { target: 80, protocol: 'icmp' }, want: [['port-protocol', 'protocol', 0, 4]] }],
     ['protocol upper case', { given: { target: 80, protocol: 'TCP' }, want: [['port-protocol', 'protocol', 0, 3]] }],
@@ -135,40 +181,123 @@ describe('parsePortObject: errors', () => {
     ['name starting with dash', { given: { target: 80, name: '-web' }, want: [['port-name', 'name', 0, 4]] }],
     ['name with quote', { given: { target: 80, name: 'a"b' }, want: [['port-name', 'name', 0, 3]] }],
     ['bad interface', { given: { target: 80, interface: 'em 0' }, want: [['port-interface-name', 'interface', 0, 4]] }],
-    ['interface and interfaces', { given: { target: 80, interface: 'em0', interfaces: ['em1'] }, want: [['port-long-conflict', 'interfaces', 0, 0]] }],
-    ['interface and host_ip', { given: { target: 80, interface: 'em0', host_ip: '10.0.0.1' }, want: [['port-long-conflict', 'host_ip', 0, 0]] }],
-    ['interfaces and host_ip', { given: { target: 80, interfaces: ['em0'], host_ip: '10.0.0.1' }, want: [['port-long-conflict', 'host_ip', 0, 0]] }],
+    [
+      'interface and interfaces',
+      {
+        given: { target: 80, interface: 'em0', interfaces: ['em1'] },
+        want: [['port-long-conflict', 'interfaces', 0, 0]],
+      },
+    ],
+    [
+      'interface and host_ip',
+      { given: { target: 80, interface: 'em0', host_ip: '10.0.0.1' }, want: [['port-long-conflict', 'host_ip', 0, 0]] },
+    ],
+    [
+      'interfaces and host_ip',
+      {
+        given: { target: 80, interfaces: ['em0'], host_ip: '10.0.0.1' },
+        want: [['port-long-conflict', 'host_ip', 0, 0]],
+      },
+    ],
     ['interfaces empty', { given: { target: 80, interfaces: [] }, want: [['port-long-empty', 'interfaces', 0, 0]] }],
-    ['interfaces not a list', { given: { target: 80, interfaces: 'em0' }, want: [['port-long-type', 'interfaces', 0, 0]] }],
-    ['interfaces duplicate', { given: { target: 80, interfaces: ['em0', 'em1', 'em0'] }, want: [['port-long-duplicate', 'interfaces', 0, 3, 2]] }],
-    ['interfaces bad item', { given: { target: 80, interfaces: ['em0', 'em-1'] }, want: [['port-interface-name', 'interfaces', 0, 4, 1]] }],
-    ['interfaces non-string item', { given: { target: 80, interfaces: [0] }, want: [['port-long-type', 'interfaces', 0, 0, 0]] }],
+    [
+      'interfaces not a list',
+      { given: { target: 80, interfaces: 'em0' }, want: [['port-long-type', 'interfaces', 0, 0]] },
+    ],
+    [
+      'interfaces duplicate',
+      {
+        given: { target: 80, interfaces: ['em0', 'em1', 'em0'] },
+        want: [['port-long-duplicate', 'interfaces', 0, 3, 2]],
+      },
+    ],
+    [
+      'interfaces bad item',
+      { given: { target: 80, interfaces: ['em0', 'em-1'] }, want: [['port-interface-name', 'interfaces', 0, 4, 1]] },
+    ],
+    [
+      'interfaces non-string item',
+      { given: { target: 80, interfaces: [0] }, want: [['port-long-type', 'interfaces', 0, 0, 0]] },
+    ],
     ['from empty', { given: { target: 80, from: [] }, want: [['port-long-empty', 'from', 0, 0]] }],
     ['from not a list', { given: { target: 80, from: '10.0.0.0/8' }, want: [['port-long-type', 'from', 0, 0]] }],
-    ['from host bits', { given: { target: 80, from: ['10.0.0.0/8', '192.0.2.1/24'] }, want: [['port-from-host-bits', 'from', 0, 12, 1]] }],
-    ['from invalid', { given: { target: 80, from: ['10.0.0.0/33'] }, want: [['port-address-invalid', 'from', 0, 11, 0]] }],
-    ['from duplicate after canonicalisation', { given: { target: 80, from: ['2001:db8::/32', '2001:DB8:0::/32'] }, want: [['port-long-duplicate', 'from', 0, 15, 1]] }],
-    ['from family mismatch', { given: { target: 80, family: 'inet', from: ['10.0.0.0/8', '::1'] }, want: [['port-family-mismatch', 'from', 0, 0, 1]] }],
-    ['from mismatches host_ip', { given: { target: 80, host_ip: '::1', from: ['10.0.0.0/8'] }, want: [['port-family-mismatch', 'from', 0, 0, 0]] }],
-    ['family mismatches host_ip', { given: { target: 80, host_ip: '127.0.0.1', family: 'inet6' }, want: [['port-family-mismatch', 'host_ip', 0, 0]] }],
+    [
+      'from host bits',
+      {
+        given: { target: 80, from: ['10.0.0.0/8', '192.0.2.1/24'] },
+        want: [['port-from-host-bits', 'from', 0, 12, 1]],
+      },
+    ],
+    [
+      'from invalid',
+      { given: { target: 80, from: ['10.0.0.0/33'] }, want: [['port-address-invalid', 'from', 0, 11, 0]] },
+    ],
+    [
+      'from duplicate after canonicalisation',
+      {
+        given: { target: 80, from: ['2001:db8::/32', '2001:DB8:0::/32'] },
+        want: [['port-long-duplicate', 'from', 0, 15, 1]],
+      },
+    ],
+    [
+      'from family mismatch',
+      {
+        given: { target: 80, family: 'inet', from: ['10.0.0.0/8', '::1'] },
+        want: [['port-family-mismatch', 'from', 0, 0, 1]],
+      },
+    ],
+    [
+      'from mismatches host_ip',
+      {
+        given: { target: 80, host_ip: '::1', from: ['10.0.0.0/8'] },
+        want: [['port-family-mismatch', 'from', 0, 0, 0]],
+      },
+    ],
+    [
+      'family mismatches host_ip',
+      {
+        given: { target: 80, host_ip: '127.0.0.1', family: 'inet6' },
+        want: [['port-family-mismatch', 'host_ip', 0, 0]],
+      },
+    ],
     ['family unknown', { given: { target: 80, family: 'ipv4' }, want: [['port-family', 'family', 0, 4]] }],
     ['mode ingress', { given: { target: 80, mode: 'ingress' }, want: [['port-mode', 'mode', 0, 7]] }],
     ['mode unknown', { given: { target: 80, mode: 'bridge' }, want: [['port-mode', 'mode', 0, 6]] }],
-    ['app_protocol not a string', { given: { target: 80, app_protocol: 1 }, want: [['port-long-type', 'app_protocol', 0, 0]] }],
+    [
+      'app_protocol not a string',
+      { given: { target: 80, app_protocol: 1 }, want: [['port-long-type', 'app_protocol', 0, 0]] },
+    ],
     ['kleene and docker', { given: { kleene: '80', docker: '80' }, want: [['port-long-conflict', 'docker', 0, 0]] }],
     ['kleene with a long-form key', { given: { kleene: '80', target: 80 }, want: [['port-long-key', 'target', 0, 0]] }],
-    ['kleene error inside the string', { given: { kleene: 'em0:8080:080' }, want: [['port-leading-zero', 'kleene', 9, 12]] }],
-    ['docker error inside the string', { given: { docker: 'em0:8080:80' }, want: [['port-interface-in-docker', 'docker', 0, 3]] }],
+    [
+      'kleene error inside the string',
+      { given: { kleene: 'em0:8080:080' }, want: [['port-leading-zero', 'kleene', 9, 12]] },
+    ],
+    [
+      'docker error inside the string',
+      { given: { docker: 'em0:8080:80' }, want: [['port-interface-in-docker', 'docker', 0, 3]] },
+    ],
     ['kleene not a string', { given: { kleene: ['80'] }, want: [['port-long-type', 'kleene', 0, 0]] }],
-    ['docker family mismatch', { given: { docker: '127.0.0.1:80:80', family: 'inet6' }, want: [['port-family-mismatch', 'family', 0, 0]] }],
-    ['kleene from mismatch', { given: { kleene: '80', family: 'inet6', from: ['10.0.0.0/8'] }, want: [['port-family-mismatch', 'from', 0, 0, 0]] }],
+    [
+      'docker family mismatch',
+      { given: { docker: '127.0.0.1:80:80', family: 'inet6' }, want: [['port-family-mismatch', 'family', 0, 0]] },
+    ],
+    [
+      'kleene from mismatch',
+      {
+        given: { kleene: '80', family: 'inet6', from: ['10.0.0.0/8'] },
+        want: [['port-family-mismatch', 'from', 0, 0, 0]],
+      },
+    ],
     ['kleene bad name', { given: { kleene: '80', name: '' }, want: [['port-name', 'name', 0, 0]] }],
   ];
   it.each(invalid)('%s', (_name, { given, want }) => {
     const result = parsePortObject(given);
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.errors.map((e) => [e.code, e.key, e.start, e.end, ...(e.index === undefined ? [] : [e.index])])).toEqual(want);
+      expect(
+        result.errors.map((e) => [e.code, e.key, e.start, e.end, ...(e.index === undefined ? [] : [e.index])]),
+      ).toEqual(want);
     }
   });
 
@@ -198,7 +327,10 @@ describe('parsePortObject: errors', () => {
         throw new Error('read');
       },
     });
-    expect(parsePortObject(withGetter)).toMatchObject({ ok: false, errors: [{ code: 'port-long-type', key: 'target' }] });
+    expect(parsePortObject(withGetter)).toMatchObject({
+      ok: false,
+      errors: [{ code: 'port-long-type', key: 'target' }],
+    });
     const hostile = new Proxy(
       {},
       {
@@ -227,6 +359,9 @@ describe('parsePortSpec', () => {
   });
 
   it('reports a wrong type instead of throwing', () => {
-    expect(parsePortSpec(null as unknown as string, 'kleene')).toMatchObject({ ok: false, errors: [{ code: 'port-long-type' }] });
+    expect(parsePortSpec(null as unknown as string, 'kleene')).toMatchObject({
+      ok: false,
+      errors: [{ code: 'port-long-type' }],
+    });
   });
 });

@@ -26,7 +26,18 @@ const cases: [string, { given: string; want: Want }][] = [
   ['trailing space', { given: '80 ', want: { errors: [['port-whitespace', 2, 3]] } }],
   ['reversed', { given: '90-80', want: { errors: [['port-range-reversed', 0, 5]] } }],
   ['open end', { given: '80-', want: { errors: [['port-empty', 3, 3]] } }],
-  ['bad both ends', { given: '0-070', want: { errors: [['port-zero', 0, 1], ['port-leading-zero', 2, 5]] } }],
+  [
+    'bad both ends',
+    {
+      given: '0-070',
+      want: {
+        errors: [
+          ['port-zero', 0, 1],
+          ['port-leading-zero', 2, 5],
+        ],
+      },
+    },
+  ],
   ['negative end', { given: '80--90', want: { errors: [['port-sign', 3, 6]] } }],
   ['range end too big', { given: '65000-70000', want: { errors: [['port-out-of-range', 6, 11]] } }],
   ['colon range', { given: '80:90', want: { errors: [['port-not-a-number', 0, 5]] } }],

@@ -26,24 +26,50 @@ describe('printPortSpec', () => {
     ['docker empty fields dropped', { given: spec(parseDockerPort('::80')), want: '80' }],
     [
       'kleene with from',
-      { given: spec(parsePortObject({ kleene: '8080:80', from: ['10.0.0.0/8'], name: 'web' })), want: { kleene: '8080:80', from: ['10.0.0.0/8'], name: 'web' } },
+      {
+        given: spec(parsePortObject({ kleene: '8080:80', from: ['10.0.0.0/8'], name: 'web' })),
+        want: { kleene: '8080:80', from: ['10.0.0.0/8'], name: 'web' },
+      },
     ],
     [
       'long form',
       {
-        given: spec(parsePortObject({ target: '80-90', published: '8080-8090', interfaces: ['em1', 'em0'], protocol: 'udp', family: 'inet' })),
+        given: spec(
+          parsePortObject({
+            target: '80-90',
+            published: '8080-8090',
+            interfaces: ['em1', 'em0'],
+            protocol: 'udp',
+            family: 'inet',
+          }),
+        ),
         want: { target: '80-90', published: '8080-8090', protocol: 'udp', interfaces: ['em0', 'em1'], family: 'inet' },
       },
     ],
-    ['long form single interface', { given: spec(parsePortObject({ target: 80, interfaces: ['em0'] })), want: { target: 80, interface: 'em0' } }],
-    ['long form host_ip', { given: spec(parsePortObject({ target: 80, host_ip: '::1', published: 8080 })), want: { target: 80, published: 8080, host_ip: '::1' } }],
+    [
+      'long form single interface',
+      { given: spec(parsePortObject({ target: 80, interfaces: ['em0'] })), want: { target: 80, interface: 'em0' } },
+    ],
+    [
+      'long form host_ip',
+      {
+        given: spec(parsePortObject({ target: 80, host_ip: '::1', published: 8080 })),
+        want: { target: 80, published: 8080, host_ip: '::1' },
+      },
+    ],
     [
       'kleene spec that no longer fits its short form',
-      { given: { ...spec(parseKleenePort('80')), interfaces: ['em0', 'em1'] }, want: { target: 80, published: 80, interfaces: ['em0', 'em1'] } },
+      {
+        given: { ...spec(parseKleenePort('80')), interfaces: ['em0', 'em1'] },
+        want: { target: 80, published: 80, interfaces: ['em0', 'em1'] },
+      },
     ],
     [
       'docker spec with an interface',
-      { given: { ...spec(parseDockerPort('80:80')), interfaces: ['em0'] }, want: { target: 80, published: 80, interface: 'em0' } },
+      {
+        given: { ...spec(parseDockerPort('80:80')), interfaces: ['em0'] },
+        want: { target: 80, published: 80, interface: 'em0' },
+      },
     ],
   ];
   it.each(cases)('%s', (_name, { given, want }) => {

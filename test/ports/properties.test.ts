@@ -11,9 +11,38 @@ import { printPortSpec } from '../../src/ports/print-port-spec.js';
 
 /** Pieces the grammars care about, so random specs reach deep into the parsers. */
 const piece = fc.constantFrom(
-  '8080', '80', '1', '65535', '65536', '0', '080', '+', '-', ':', '::', '/', 'tcp', 'udp', 'sctp', 'TCP',
-  'em0', 'vtnet0.100', '[', ']', '127.0.0.1', '::1', 'fe80::1', '%', ' ', '\n', '9000-9010', '2001:db8::',
-  '0.0.0.0', 'a', '.', '1.2.3.4',
+  '8080',
+  '80',
+  '1',
+  '65535',
+  '65536',
+  '0',
+  '080',
+  '+',
+  '-',
+  ':',
+  '::',
+  '/',
+  'tcp',
+  'udp',
+  'sctp',
+  'TCP',
+  'em0',
+  'vtnet0.100',
+  '[',
+  ']',
+  '127.0.0.1',
+  '::1',
+  'fe80::1',
+  '%',
+  ' ',
+  '\n',
+  '9000-9010',
+  '2001:db8::',
+  '0.0.0.0',
+  'a',
+  '.',
+  '1.2.3.4',
 );
 const specSoup = fc.array(piece, { maxLength: 10 }).map((parts) => parts.join(''));
 
@@ -36,31 +65,59 @@ function checkResult(result: PortSpecResult, text?: string): void {
 
 describe('no parser throws, every error is registered and printable', () => {
   it('parseKleenePort on any string', () => {
-    fc.assert(fc.property(anyString, (text) => checkResult(parseKleenePort(text), text)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(anyString, (text) => checkResult(parseKleenePort(text), text)),
+      { numRuns: 3000 },
+    );
   });
 
   it('parseDockerPort on any string', () => {
-    fc.assert(fc.property(anyString, (text) => checkResult(parseDockerPort(text), text)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(anyString, (text) => checkResult(parseDockerPort(text), text)),
+      { numRuns: 3000 },
+    );
   });
 
   it('parsePortSpec on any number', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double(), fc.integer()), fc.constantFrom<'kleene' | 'docker'>('kleene', 'docker'), (n, syntax) =>
-        checkResult(parsePortSpec(n, syntax)),
+      fc.property(
+        fc.oneof(fc.double(), fc.integer()),
+        fc.constantFrom<'kleene' | 'docker'>('kleene', 'docker'),
+        (n, syntax) => checkResult(parsePortSpec(n, syntax)),
       ),
     );
   });
 
   it('parsePortObject on anything', () => {
-    fc.assert(fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (value) => checkResult(parsePortObject(value))), {
-      numRuns: 2000,
-    });
+    fc.assert(
+      fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (value) =>
+        checkResult(parsePortObject(value)),
+      ),
+      {
+        numRuns: 2000,
+      },
+    );
   });
 
   it('parsePortObject on objects with our keys and arbitrary values', () => {
     const key = fc.constantFrom(
-      'target', 'published', 'host_ip', 'protocol', 'name', 'interface', 'interfaces', 'from', 'family', 'mode',
-      'app_protocol', 'kleene', 'docker', '__proto__', 'constructor', 'toString', 'hasOwnProperty',
+      'target',
+      'published',
+      'host_ip',
+      'protocol',
+      'name',
+      'interface',
+      'interfaces',
+      'from',
+      'family',
+      'mode',
+      'app_protocol',
+      'kleene',
+      'docker',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
     );
     const value = fc.oneof(
       anyString,
@@ -73,7 +130,8 @@ describe('no parser throws, every error is registered and printable', () => {
       fc.property(entries, (pairs) => {
         // defineProperty makes `__proto__` an own key, as YAML and JSON.parse do.
         const object = {};
-        for (const [k, v] of pairs) Object.defineProperty(object, k, { value: v, enumerable: true, configurable: true, writable: true });
+        for (const [k, v] of pairs)
+          Object.defineProperty(object, k, { value: v, enumerable: true, configurable: true, writable: true });
         checkResult(parsePortObject(object));
       }),
       { numRuns: 3000 },
@@ -89,17 +147,27 @@ describe('no parser throws, every error is registered and printable', () => {
 });
 
 const port = fc.integer({ min: 1, max: 65535 });
-const range = fc.tuple(port, fc.integer({ min: 0, max: 20 })).map(([start, extra]) => ({ start, end: Math.min(65535, start + extra) }));
-const rangeText = (r: { start: number; end: number }): string => (r.start === r.end ? String(r.start) : `${r.start}-${r.end}`);
+const range = fc
+  .tuple(port, fc.integer({ min: 0, max: 20 }))
+  .map(([start, extra]) => ({ start, end: Math.min(65535, start + extra) }));
+const rangeText = (r: { start: number; end: number }): string =>
+  r.start === r.end ? String(r.start) : `${r.start}-${r.end}`;
 /** Interface names: the character set pf allows, minus the words of pf's grammar. */
 const iface = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.]{0,14}$/).filter((name) => !PF_KEYWORDS.has(name));
 const ipv4 = fc.ipV4();
 const ipv6 = fc.ipV6().filter((a) => !a.includes('%'));
-const protocolSuffix = (allowed: string[]) => fc.oneof(fc.constant(''), fc.constantFrom(...allowed.map((p) => `/${p}`)));
+const protocolSuffix = (allowed: string[]) =>
+  fc.oneof(fc.constant(''), fc.constantFrom(...allowed.map((p) => `/${p}`)));
 
 /** Valid Kleene texts: equal-length ranges, optional interface, tcp or udp. */
 const kleeneText = fc
-  .tuple(fc.option(iface, { nil: undefined }), range, fc.integer({ min: 1, max: 65535 }), fc.boolean(), protocolSuffix(['tcp', 'udp']))
+  .tuple(
+    fc.option(iface, { nil: undefined }),
+    range,
+    fc.integer({ min: 1, max: 65535 }),
+    fc.boolean(),
+    protocolSuffix(['tcp', 'udp']),
+  )
   .map(([name, host, containerStart, same, proto]) => {
     const length = host.end - host.start;
     const start = Math.min(containerStart, 65535 - length);
@@ -111,7 +179,12 @@ const kleeneText = fc
 /** Valid Docker texts: every documented shape, bracketed and bare IPv6. */
 const dockerText = fc
   .tuple(
-    fc.oneof(fc.constant(''), ipv4, ipv6.map((a) => `[${a}]`), ipv6),
+    fc.oneof(
+      fc.constant(''),
+      ipv4,
+      ipv6.map((a) => `[${a}]`),
+      ipv6,
+    ),
     fc.oneof(fc.constant('same'), fc.constant('pool'), fc.constant('ephemeral')),
     range,
     port,
@@ -120,7 +193,11 @@ const dockerText = fc
   .map(([address, shape, container, hostStart, proto]) => {
     const length = container.end - container.start;
     let host = '';
-    if (shape === 'same') host = rangeText({ start: Math.min(hostStart, 65535 - length), end: Math.min(hostStart, 65535 - length) + length });
+    if (shape === 'same')
+      host = rangeText({
+        start: Math.min(hostStart, 65535 - length),
+        end: Math.min(hostStart, 65535 - length) + length,
+      });
     if (shape === 'pool') host = `${Math.min(hostStart, 65000)}-${Math.min(hostStart, 65000) + 10}`;
     const containerText = shape === 'pool' ? String(container.start) : rangeText(container);
     if (address === '') return host === '' ? `${containerText}${proto}` : `${host}:${containerText}${proto}`;

@@ -114,9 +114,12 @@ export function exposuresFromRules(rules: readonly ParsedRule[]): RulesExposures
 /** Why a rule of the deployed state is unmanaged, in words for the reviewer. */
 export function unmanagedReason(rule: ParsedRule): string {
   if (rule.kind === 'unparsed') return rule.reason;
-  if (rule.kind === 'translation' && redirectOfRdr(rule) !== null) return 'rdr rule without the pass rule pfexpose writes beside it';
-  if (rule.kind === 'filter' && passOf(rule) !== null) return 'pass rule without the rdr rule pfexpose writes beside it';
-  if (rule.kind === 'filter' && outOf(rule) !== null) return 'pass out rule without the rdr and pass in rules pfexpose writes beside it';
+  if (rule.kind === 'translation' && redirectOfRdr(rule) !== null)
+    return 'rdr rule without the pass rule pfexpose writes beside it';
+  if (rule.kind === 'filter' && passOf(rule) !== null)
+    return 'pass rule without the rdr rule pfexpose writes beside it';
+  if (rule.kind === 'filter' && outOf(rule) !== null)
+    return 'pass out rule without the rdr and pass in rules pfexpose writes beside it';
   if (rule.kind === 'filter' && redirectOfOpenbsdPass(rule) !== null) return 'pass rule without a pfexpose label';
   return 'not a rule pfexpose writes';
 }
@@ -130,7 +133,8 @@ export function unmanagedReason(rule: ParsedRule): string {
 function plainMatch(rule: RuleMatch, role: 'rdr' | 'pass' | 'openbsd'): boolean {
   if (rule.log !== null || rule.user !== null || rule.group !== null || rule.icmpType !== null) return false;
   if (role === 'rdr') return rule.tag !== null && isRedirectTag(rule.tag) && rule.tagged === null;
-  if (role === 'pass') return rule.tag === null && rule.tagged !== null && isRedirectTag(rule.tagged.name) && !rule.tagged.negated;
+  if (role === 'pass')
+    return rule.tag === null && rule.tagged !== null && isRedirectTag(rule.tagged.name) && !rule.tagged.negated;
   return rule.tag === null && rule.tagged === null;
 }
 
@@ -166,14 +170,16 @@ function listenOf(rule: RuleMatch): { interface: string | null; hostAddress: str
   }
   if (to.address.kind === 'network' && to.address.family === rule.family && !to.address.text.includes('/')) {
     const address = to.address.text;
-    if (onInterface === null || (onInterface === 'lo0' && isLoopback(address))) return { interface: null, hostAddress: address };
+    if (onInterface === null || (onInterface === 'lo0' && isLoopback(address)))
+      return { interface: null, hostAddress: address };
   }
   return null;
 }
 
 function targetOf(rule: TranslationRule | FilterRule): { address: string; port: PortRange } | null {
   const target = rule.kind === 'translation' ? rule.target : rule.rdrTo;
-  if (target === null || target.addresses.length !== 1 || target.port === null || target.options.length > 0) return null;
+  if (target === null || target.addresses.length !== 1 || target.port === null || target.options.length > 0)
+    return null;
   const address = target.addresses[0];
   if (address?.kind !== 'network' || address.family !== rule.family || address.text.includes('/')) return null;
   return { address: address.text, port: target.port };
@@ -202,11 +208,17 @@ function redirectFrom(rule: TranslationRule | FilterRule, role: 'rdr' | 'openbsd
 }
 
 function redirectOfRdr(rule: TranslationRule): Redirect | null {
-  if (rule.type !== 'rdr' || rule.negated || rule.pass || rule.direction !== null || rule.quick || rule.flags !== null) return null;
+  if (rule.type !== 'rdr' || rule.negated || rule.pass || rule.direction !== null || rule.quick || rule.flags !== null)
+    return null;
   return redirectFrom(rule, 'rdr');
 }
 
-function isPfexposePass(rule: FilterRule, states: readonly FilterRule['state'][], role: 'pass' | 'openbsd', direction: 'in' | 'out' = 'in'): boolean {
+function isPfexposePass(
+  rule: FilterRule,
+  states: readonly FilterRule['state'][],
+  role: 'pass' | 'openbsd',
+  direction: 'in' | 'out' = 'in',
+): boolean {
   const protocol = protocolOf(rule);
   const flagsOk =
     protocol === 'tcp'
@@ -240,7 +252,15 @@ function passOf(rule: FilterRule): { key: string; label: string; tag: string } |
   const from = sourceOf(rule.from, family);
   const port = rangeOf(rule.to.port);
   const to = rule.to.address;
-  if (from === false || port === null || rule.to.negated || to.kind !== 'network' || to.family !== family || to.text.includes('/')) return null;
+  if (
+    from === false ||
+    port === null ||
+    rule.to.negated ||
+    to.kind !== 'network' ||
+    to.family !== family ||
+    to.text.includes('/')
+  )
+    return null;
   if (rule.interface?.negated === true) return null;
   return {
     key: JSON.stringify([rule.interface?.name ?? null, family, protocol, from, to.text, port.start, port.end]),
@@ -257,13 +277,32 @@ function outOf(rule: FilterRule): Out | null {
   const from = sourceOf(rule.from, family);
   const port = rangeOf(rule.to.port);
   const to = rule.to.address;
-  if (from === false || port === null || rule.to.negated || to.kind !== 'network' || to.family !== family || to.text.includes('/')) return null;
-  return { rule, tag: rule.tagged?.name ?? '', label: rule.labels[0] ?? '', family, protocol, from, address: to.text, port, used: false };
+  if (
+    from === false ||
+    port === null ||
+    rule.to.negated ||
+    to.kind !== 'network' ||
+    to.family !== family ||
+    to.text.includes('/')
+  )
+    return null;
+  return {
+    rule,
+    tag: rule.tagged?.name ?? '',
+    label: rule.labels[0] ?? '',
+    family,
+    protocol,
+    from,
+    address: to.text,
+    port,
+    used: false,
+  };
 }
 
 /** What the pass rule written beside this rdr rule must match: filtering sees the container side. */
 function redirectKey(redirect: Redirect): string {
-  const interfaceName = redirect.interface ?? (redirect.hostAddress !== null && isLoopback(redirect.hostAddress) ? 'lo0' : null);
+  const interfaceName =
+    redirect.interface ?? (redirect.hostAddress !== null && isLoopback(redirect.hostAddress) ? 'lo0' : null);
   return JSON.stringify([
     interfaceName,
     redirect.family,
@@ -350,4 +389,3 @@ function groupSources(found: readonly Labelled[]): DeployedExposure[] {
 function asSortable(e: DeployedExposure): Parameters<typeof compareExposures>[0] {
   return { ...e, dynamic: e.dynamic === true, source: e.source ?? { file: '', line: 0, column: 0 } };
 }
-
