@@ -32,9 +32,9 @@ import { checkPlanInputs, fingerprintDeployedText, readPlanFile } from '../plan/
 import { addCompileOptions, compileOptionsFrom, DEFAULT_ANCHOR, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
-import { compileWithGateway, describeDetectedGateway } from './compile-with-gateway.js';
+import { compileWithGateway, describeDetectedGateway } from '../compile/compile-with-gateway.js';
 import { lockWaitFlag } from './lock-wait-flag.js';
-import { compilePaths, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { compilePaths, type CompileOptions, type CompileOutcome } from '../compile/pipeline.js';
 import { readPlanInputs } from './plan-inputs.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
 

@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { describeInterfaceNameProblem, isInterfaceName } from '../ports/interface-name.js';
 import { parsePortRange } from '../ports/port-number.js';
-import type { CompileOptions, Dialect } from './pipeline.js';
+import type { CompileOptions, Dialect } from '../compile/pipeline.js';
 
 export const DEFAULT_ANCHOR = 'pfexpose';
 
