@@ -11,7 +11,7 @@ import type { PreflightResult } from '../host/preflight.js';
 import type { DeployedRead } from '../host/read-deployed.js';
 import { normalizedLines, sameLines } from '../host/read-deployed.js';
 import { linesDigest, type AppliedRecord } from '../host/state-dir.js';
-import type { CompileOutcome } from '../compile/pipeline.js';
+import type { CompileOutcome } from '../compile/options.js';
 import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentHealth, AgentMetrics } from './agent-metrics.js';
 import { boundedLines, countExposureChanges } from './exposure-counts.js';

@@ -11,7 +11,7 @@ import type { Exposure } from '../model/exposure.js';
 import { addCompileOptions } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import type { CompileOutcome } from '../compile/pipeline.js';
+import type { CompileOutcome } from '../compile/options.js';
 import { compileForCommand, reportUsage } from './report-diagnostics.js';
 
 interface CompileCommandFlags extends CompileFlags {

@@ -38,7 +38,8 @@ import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './comp
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
 import { compileWithGateway, describeDetectedGateway } from '../compile/compile-with-gateway.js';
-import { compilePaths, compileSources, type CompileOptions, type CompileOutcome } from '../compile/pipeline.js';
+import { compilePaths, compileSources } from '../compile/compile.js';
+import type { CompileOptions, CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
 
 export const EXIT_NO_CHANGES = 0;

@@ -29,8 +29,9 @@ import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compileParsed, defaultLockPath, readsEveryManifest } from '../compile/pipeline.js';
-import type { CompileOutcome } from '../compile/pipeline.js';
+import { compileParsed } from '../compile/compile.js';
+import { defaultLockPath, readsEveryManifest } from '../compile/lock-discovery.js';
+import type { CompileOutcome } from '../compile/options.js';
 import { lockWaitFlag } from './lock-wait-flag.js';
 import { reportUsage } from './report-diagnostics.js';
 

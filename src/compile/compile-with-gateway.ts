@@ -3,7 +3,8 @@
 // of route(8) and the manifests are compiled again with it. One copy, so that plan --live and apply
 // find the same gateway and so compile the same ruleset.
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
-import { compilePaths, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { compilePaths } from './compile.js';
+import type { CompileOptions, CompileOutcome } from './options.js';
 
 export type GatewayCompile =
   /** detected: the interface route(8) gave, or null when it was not asked. */
