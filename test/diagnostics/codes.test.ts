@@ -11,7 +11,9 @@ const tables = readdirSync('src/diagnostics')
     (f) =>
       [
         f,
-        [...readFileSync(`src/diagnostics/${f}`, 'utf8').matchAll(/^ {2}'([a-z0-9-]+)': \{/gm)].map((m) => m[1] ?? ''),
+        [...readFileSync(`src/diagnostics/${f}`, 'utf8').matchAll(/^ {2}'?([a-z0-9-]+)'?: \{/gm)].map(
+          (m) => m[1] ?? '',
+        ),
       ] as const,
   );
 
