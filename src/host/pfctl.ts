@@ -7,7 +7,6 @@ import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
 export const DEFAULT_PFCTL = 'pfctl';
-export const DEFAULT_ANCHOR = 'pfexpose';
 /**
  * The name pfexpose reports pfctl's line errors under (`stdin:12: syntax error`), as it did when
  * the ruleset went to pfctl on standard input: the temporary file's path is replaced by it, so
