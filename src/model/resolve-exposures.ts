@@ -4,14 +4,14 @@
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
+import { compareNetworks, familyOfAddress, parseNetwork } from '../ports/address.js';
+import type { ParsedNetwork } from '../ports/address.js';
 import type { Family, PortRange, PortSpec, Protocol } from '../ports/port-spec.js';
 import { sctpPortProblem } from '../ports/sctp-ports.js';
 import { allocateHostPorts } from './allocate-host-ports.js';
 import type { DynamicRequest } from './allocate-host-ports.js';
 import { assignLabels } from './assign-labels.js';
 import type { LabelRequest } from './assign-labels.js';
-import { addressFamily, canonicalNetwork, compareNetworks } from './canonical-network.js';
-import type { CanonicalNetwork } from './canonical-network.js';
 import { compareExposures } from './compare-exposures.js';
 import type { Exposure } from './exposure.js';
 import { findConflicts } from './find-conflicts.js';
@@ -185,7 +185,7 @@ interface ExpandContext {
   poolName: string;
   diagnostics: Diagnostic[];
   /** Many entries repeat the same `from` networks: parse each text once. */
-  networks: Map<string, CanonicalNetwork | null>;
+  networks: Map<string, ParsedNetwork | null>;
 }
 
 function expandPortEntry(
@@ -205,7 +205,7 @@ function expandPortEntry(
   let listens: { interface: string | null; hostAddress: string | null }[];
   let narrowedTo: Family | null = spec.family;
   if (spec.hostAddress !== null) {
-    const family = addressFamily(spec.hostAddress);
+    const family = familyOfAddress(spec.hostAddress);
     if (narrowedTo !== null && narrowedTo !== family) {
       return fail(
         'family-unavailable',
@@ -271,11 +271,11 @@ function expandPortEntry(
   }
   const from = new Map<Family, string[]>();
   if (spec.from.length > 0) {
-    const networks: CanonicalNetwork[] = [];
+    const networks: ParsedNetwork[] = [];
     let bad = false;
     for (const text of spec.from) {
       let network = ctx.networks.get(text);
-      if (network === undefined) ctx.networks.set(text, (network = canonicalNetwork(text)));
+      if (network === undefined) ctx.networks.set(text, (network = parseNetwork(text)));
       if (network === null) {
         diagnostics.push(
           located(
