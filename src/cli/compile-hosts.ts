@@ -2,7 +2,8 @@
 // compiled on its own (compile's pipeline once per host), so a multi-host repository needs no flag.
 // The diagnostics of all hosts are merged, each reported once.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import { loadManifests } from '../manifest/load-manifests.js';
 import type { ManifestSet } from '../manifest/manifest.js';
 import type { Exposure } from '../model/exposure.js';

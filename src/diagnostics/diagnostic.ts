@@ -1,5 +1,6 @@
 // The one shape every user-facing problem takes: a code from the registry, a severity, a message
 // that says what is wrong and what would be right, and a 1-based position in a file.
+import { compareStrings } from '../text/compare-strings.js';
 import type { DiagnosticCode } from './codes.js';
 
 export type Severity = 'error' | 'warning';
@@ -49,11 +50,6 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
     compareStrings(a.code, b.code) ||
     compareStrings(a.message, b.message)
   );
-}
-
-/** Code-unit order, independent of locale: the same everywhere, so output is deterministic. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {

@@ -4,7 +4,7 @@
 // never does), and loopback entries checked against the container's declared network stack.
 // Pure: data in, diagnostics out.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import { isLoopbackAddress, parseAddress, parseNetwork } from '../ports/address.js';
 import type { Family } from '../ports/port-spec.js';
 import { quoteText } from '../ports/quote-text.js';

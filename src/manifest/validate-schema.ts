@@ -4,7 +4,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { describeAddressProblem, describeNetworkProblem, parseAddress } from '../ports/address.js';
 import { describeInterfaceNameProblem, PF_KEYWORDS } from '../ports/interface-name.js';

@@ -3,7 +3,7 @@
 // pick-one entry's own range), so that other containers coming and going never move an allocation.
 // Parsing and printing are pure.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { PortRange, Protocol } from '../ports/port-spec.js';
 import type { JsonNode, JsonPosition } from './parse-json-with-positions.js';
 import { parseJsonWithPositions } from './parse-json-with-positions.js';

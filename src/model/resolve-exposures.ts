@@ -2,7 +2,8 @@
 // expands each port entry per listen side and family, chooses dynamic host ports (kept stable by the
 // lock file), labels every exposure and refuses conflicts.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { compareStrings, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
 import { compareNetworks, familyOfAddress, parseNetwork } from '../ports/address.js';
 import type { ParsedNetwork } from '../ports/address.js';

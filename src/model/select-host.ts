@@ -1,6 +1,6 @@
 // Decides which host is being compiled and which containers belong to it: a repository that names no
 // host is one anonymous host; one named host takes every unassigned container; several need --host.
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { closestWord } from '../manifest/closest-word.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';

@@ -1,7 +1,7 @@
 // Port entries that are not plain strings: Compose's long form (`target`, `published`, ...),
 // the short form with an explicit syntax (`{ kleene: "8080:80" }`) and scalars in a list. The
 // input has passed the schema, but nothing here relies on it: any value gives a result, never a throw.
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { Family, PortRange, PortSpec, PortSpecError, PortSpecResult, Protocol } from './port-spec.js';
 import { describeAddressProblem, describeNetworkProblem, parseAddress, parseNetwork } from './address.js';
 import { describeInterfaceNameProblem } from './interface-name.js';
