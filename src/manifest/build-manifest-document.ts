@@ -8,7 +8,7 @@ import { describeAddressProblem, describeUnusableContainerAddress, parseAddress 
 import { parsePortObject, parsePortSpec } from '../ports/parse-long-port.js';
 import { parsePortRange } from '../ports/port-number.js';
 import type { Family, PortSpecError } from '../ports/port-spec.js';
-import { quoteText } from '../ports/quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 import type { ManifestSources } from './check-manifest.js';
 import type {
   DeclaredStack,

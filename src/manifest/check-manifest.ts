@@ -7,7 +7,7 @@ import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../text/compare-strings.js';
 import { isLoopbackAddress, parseAddress, parseNetwork } from '../ports/address.js';
 import type { Family } from '../ports/port-spec.js';
-import { quoteText } from '../ports/quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 import { sctpPortProblem } from '../ports/sctp-ports.js';
 import { closestWord } from './closest-word.js';
 import type { DeclaredStack, ManifestContainer, ManifestPortEntry, ManifestSet } from './manifest.js';

@@ -10,7 +10,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { atPath } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../text/compare-strings.js';
 import { describeNotRegular, describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
-import { quoteText } from '../ports/quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
 import { IGNORE_FILE_NAME, NO_IGNORE_RULES, parseIgnoreRules } from './ignore-rules.js';
 import type { IgnoreRules } from './ignore-rules.js';

@@ -5,8 +5,7 @@ import { Composer, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, Parser,
 import type { Alias, CST, Document, Node, ParsedNode } from 'yaml';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
-import { escapeUnprintable } from '../diagnostics/printable-text.js';
-import { quoteText } from '../ports/quote-text.js';
+import { escapeUnprintable, quoteText } from '../text/quote-text.js';
 import { scanSimpleYaml } from './scan-simple-yaml.js';
 import { MAX_DEPTH, plainNumberOrText, YAML_OPTIONS } from './yaml-core-schema.js';
 import { spanAt } from './source-span.js';

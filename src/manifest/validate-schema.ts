@@ -8,7 +8,7 @@ import { compareStrings } from '../text/compare-strings.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { describeAddressProblem, describeNetworkProblem, parseAddress } from '../ports/address.js';
 import { describeInterfaceNameProblem, PF_KEYWORDS } from '../ports/interface-name.js';
-import { quoteText } from '../ports/quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 import { manifestSchema, validate } from './generated/validate-manifest.js';
 import { closestWord } from './closest-word.js';
 import { headSpan, joinPointer, locatePointer, nodeSpan, pointerSegments } from './source-span.js';

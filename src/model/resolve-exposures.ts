@@ -9,6 +9,7 @@ import { compareNetworks, familyOfAddress, parseNetwork } from '../ports/address
 import type { ParsedNetwork } from '../ports/address.js';
 import type { Family, PortRange, PortSpec, Protocol } from '../ports/port-spec.js';
 import { sctpPortProblem } from '../ports/sctp-ports.js';
+import { quoteText } from '../text/quote-text.js';
 import { allocateHostPorts } from './allocate-host-ports.js';
 import type { DynamicRequest } from './allocate-host-ports.js';
 import { assignLabels } from './assign-labels.js';
@@ -282,7 +283,7 @@ function expandPortEntry(
           located(
             'invalid-network',
             source,
-            `\`from\` source ${JSON.stringify(text)} is not an IPv4 or IPv6 address or network (e.g. 203.0.113.0/24, 2001:db8::/32)`,
+            `\`from\` source ${quoteText(text)} is not an IPv4 or IPv6 address or network (e.g. 203.0.113.0/24, 2001:db8::/32)`,
           ),
         );
         bad = true;

@@ -2,7 +2,7 @@
 // host names), one canonical text per address (IPv6 in RFC 5952 form) and pf's printed form of
 // networks, so that texts compare equal exactly when the addresses are equal.
 import type { Family } from './port-spec.js';
-import { quoteText } from './quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 
 export interface ParsedAddress {
   family: Family;

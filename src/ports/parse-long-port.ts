@@ -11,7 +11,7 @@ import { parseDockerPort } from './parse-docker-port.js';
 import { parseKleenePort } from './parse-kleene-port.js';
 import { parsePortRange } from './port-number.js';
 import { parseProtocol } from './parse-protocol.js';
-import { quoteText } from './quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 
 export type ShortPortSyntax = 'kleene' | 'docker';
 
