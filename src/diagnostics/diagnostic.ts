@@ -65,6 +65,37 @@ export function isPathDiagnostic(d: Pick<Diagnostic, 'line'>): boolean {
   return d.line === 0;
 }
 
+/** The one constructor of a diagnostic at a place in a file (every stage builds them with it). */
+export function located(
+  code: DiagnosticCode,
+  span: SourceSpan,
+  message: string,
+  hint?: string,
+  severity: Severity = 'error',
+): Diagnostic {
+  return {
+    code,
+    severity,
+    message,
+    file: span.file,
+    line: span.line,
+    column: span.column,
+    endLine: span.endLine,
+    endColumn: span.endColumn,
+    ...(hint === undefined ? {} : { hint }),
+  };
+}
+
+/** A diagnostic about a command-line option (--host, --gateway, --pool) rather than a file. */
+export function atCommandLine(code: DiagnosticCode, message: string, hint?: string): Diagnostic {
+  return located(code, { file: COMMAND_LINE, line: 1, column: 1, endLine: 1, endColumn: 1 }, message, hint);
+}
+
+/** The start of a file: where a document-level fact without a span of its own is reported. */
+export function fileStart(file: string): SourceSpan {
+  return { file, line: 1, column: 1, endLine: 1, endColumn: 1 };
+}
+
 /** A path diagnostic (see isPathDiagnostic). */
 export function atPath(code: DiagnosticCode, file: string, message: string, hint?: string): Diagnostic {
   return {

@@ -3,6 +3,7 @@
 // of the file. Values the schema flagged are skipped, so nothing is reported twice.
 import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
+import { located } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../text/compare-strings.js';
 import { describeAddressProblem, describeUnusableContainerAddress, parseAddress } from '../ports/address.js';
 import { parsePortObject, parsePortSpec } from '../ports/parse-long-port.js';
@@ -354,7 +355,7 @@ function readSyntax(value: unknown, fallback: ShortSyntax): ShortSyntax {
 }
 
 function report(ctx: Context, code: Diagnostic['code'], message: string, span: SourceSpan): void {
-  ctx.diagnostics.push({ code, severity: 'error', message, ...span });
+  ctx.diagnostics.push(located(code, span, message));
 }
 
 /** Not flagged by the schema, nor inside something flagged. */

@@ -4,7 +4,8 @@ import { compareStrings } from '../text/compare-strings.js';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { closestWord } from '../manifest/closest-word.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
-import { atCommandLine, compareSpans, fileStart, formatSpan, located } from './located.js';
+import { compareSpans, formatSpan } from './spans.js';
+import { atCommandLine, fileStart, located } from '../diagnostics/diagnostic.js';
 
 export interface HostSelection {
   /** null: the anonymous host (no host is named anywhere), or no host could be selected. */

@@ -7,7 +7,7 @@
 import { compareStrings } from '../text/compare-strings.js';
 import { compareExposures } from '../model/compare-exposures.js';
 import { EVERY_ADDRESS_TEXT } from '../model/format-listen.js';
-import { formatRange } from '../model/located.js';
+import { formatRange } from '../model/spans.js';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
 import { isRedirectTag } from '../pf/render-ruleset.js';
 import type { Endpoint, FilterRule, ParsedRule, PortMatch, RuleMatch, TranslationRule } from '../pf/rule.js';

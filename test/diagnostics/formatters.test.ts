@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { atPath, COMMAND_LINE, diagnosticPlace, sortDiagnostics } from '../../src/diagnostics/diagnostic.js';
-import { atCommandLine } from '../../src/model/located.js';
+import {
+  atCommandLine,
+  atPath,
+  COMMAND_LINE,
+  diagnosticPlace,
+  sortDiagnostics,
+} from '../../src/diagnostics/diagnostic.js';
 import {
   escapeGithubData,
   escapeGithubProperty,
