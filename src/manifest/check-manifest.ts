@@ -9,7 +9,7 @@ import { isLoopbackAddress, parseAddress, parseNetwork } from '../ports/address.
 import type { Family } from '../ports/port-spec.js';
 import { quoteText } from '../text/quote-text.js';
 import { sctpPortProblem } from '../ports/sctp-ports.js';
-import { closestWord } from './closest-word.js';
+import { didYouMean } from '../text/did-you-mean.js';
 import type { DeclaredStack, ManifestContainer, ManifestPortEntry, ManifestSet } from './manifest.js';
 
 /** Finer positions the loader knows; without them diagnostics point at the entry or container. */
@@ -113,12 +113,12 @@ function checkUndeclaredHosts(set: ManifestSet): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const check = (name: string, span: SourceSpan | undefined, fallback: SourceSpan): void => {
     if (declared.includes(name)) return;
-    const suggestion = closestWord(name, declared);
+    const suggestion = didYouMean(name, declared);
     const list = declared.length === 1 ? `host ${declared[0] ?? ''}` : `hosts ${declared.join(', ')}`;
     diagnostics.push({
       code: 'host-undeclared',
       severity: 'error',
-      message: `host ${name} is not declared: the manifests declare ${list} under \`hosts:\`${suggestion === null ? '' : `; did you mean ${suggestion}?`}`,
+      message: `host ${name} is not declared: the manifests declare ${list} under \`hosts:\`${suggestion === null ? '' : `; ${suggestion}`}`,
       hint: `name a declared host, or declare \`hosts.${name}\` if ${name} is a new host`,
       ...(span ?? fallback),
     });

@@ -10,7 +10,7 @@ import { describeAddressProblem, describeNetworkProblem, parseAddress } from '..
 import { describeInterfaceNameProblem, PF_KEYWORDS } from '../ports/interface-name.js';
 import { quoteText } from '../text/quote-text.js';
 import { manifestSchema, validate } from './generated/validate-manifest.js';
-import { closestWord } from './closest-word.js';
+import { closestWord, suggest } from '../text/did-you-mean.js';
 import { headSpan, joinPointer, locatePointer, nodeSpan, pointerSegments } from './source-span.js';
 import type { TreeNode } from './yaml-tree.js';
 
@@ -134,7 +134,7 @@ function translate(error: ErrorObject, data: unknown): Translated {
         code: 'unknown-key',
         message:
           `unknown key ${quoteText(key)} in ${what}` +
-          (suggestion !== null ? `: did you mean ${suggestion}?` : '') +
+          (suggestion !== null ? `: ${suggest(suggestion)}` : '') +
           ` (allowed keys: ${allowed.join(', ')})`,
         ...(suggestion !== null ? { suggestion } : {}),
       };
@@ -187,7 +187,7 @@ function translate(error: ErrorObject, data: unknown): Translated {
         code: 'schema',
         message:
           `${what} must be one of ${allowed.join(', ')}, not ${describeValue(value)}` +
-          (suggestion !== null ? `: did you mean ${suggestion}?` : ''),
+          (suggestion !== null ? `: ${suggest(suggestion)}` : ''),
       };
     }
     case 'minimum':

@@ -2,7 +2,7 @@
 // host is one anonymous host; one named host takes every unassigned container; several need --host.
 import { compareStrings } from '../text/compare-strings.js';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { closestWord } from '../manifest/closest-word.js';
+import { didYouMean } from '../text/did-you-mean.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
 import { compareSpans, formatSpan } from './spans.js';
 import { atCommandLine, fileStart, located } from '../diagnostics/diagnostic.js';
@@ -59,12 +59,13 @@ export function selectHost(manifests: ManifestSet, requested: string | undefined
   let name: string | null;
   if (requested !== undefined) {
     if (!firstMention.has(requested)) {
+      const suggestion = didYouMean(requested, names);
       diagnostics.push(
         atCommandLine(
           'unknown-host',
           names.length === 0
             ? `--host ${requested} names a host, but the manifests name no host at all; drop --host`
-            : `--host ${requested} is not a host of these manifests; known hosts: ${list}${didYouMean(requested, names)}`,
+            : `--host ${requested} is not a host of these manifests; known hosts: ${list}${suggestion === null ? '' : `; ${suggestion}`}`,
         ),
       );
       return none();
@@ -130,9 +131,4 @@ export function selectHost(manifests: ManifestSet, requested: string | undefined
     .filter((h) => h.name === name)
     .sort((a, b) => compareSpans(a.source, b.source));
   return { name, containers, declarations, diagnostics, selected: true };
-}
-
-function didYouMean(word: string, candidates: readonly string[]): string {
-  const suggestion = closestWord(word, candidates);
-  return suggestion === null ? '' : `; did you mean ${suggestion}?`;
 }

@@ -11,6 +11,7 @@ import { parseDockerPort } from './parse-docker-port.js';
 import { parseKleenePort } from './parse-kleene-port.js';
 import { parsePortRange } from './port-number.js';
 import { parseProtocol } from './parse-protocol.js';
+import { suggest } from '../text/did-you-mean.js';
 import { quoteText } from '../text/quote-text.js';
 
 export type ShortPortSyntax = 'kleene' | 'docker';
@@ -175,7 +176,7 @@ function parseLong(entries: Entries): PortSpecResult {
         err(
           'port-long-key',
           `unknown key ${quoteText(key)} in a long-form port entry: ` +
-            (hint !== null ? `did you mean ${hint}? ` : '') +
+            (hint !== null ? `${suggest(hint)} ` : '') +
             `the keys are ${LONG_KEYS.join(', ')}`,
           0,
           0,
