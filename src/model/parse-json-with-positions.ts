@@ -131,7 +131,7 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
         const keyStart = pos;
         const key = parseString();
         const keyPosition = span(keyStart, pos);
-        if (seen.has(key)) throw new Failure(`duplicate key ${JSON.stringify(key)}`, keyStart);
+        if (seen.has(key)) throw new Failure(`duplicate key ${quoteText(key)}`, keyStart);
         seen.add(key);
         skipSpace();
         if (text[pos] !== ':') throw new Failure(`expected ':' after a key, found ${describe()}`, pos);
