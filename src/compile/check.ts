@@ -2,7 +2,8 @@
 // rendering or writing anything. It reads what compilePaths reads, the same way, so the two can
 // never disagree about the manifests.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { LoadResult } from '../manifest/load-manifests.js';
 import { loadManifestDocuments } from '../manifest/load-manifests.js';
 import type { Lockfile } from '../model/lockfile.js';

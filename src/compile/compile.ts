@@ -5,7 +5,8 @@
 // compileSources and compileParsed work on given texts.
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { LoadCache, LoadResult } from '../manifest/load-manifests.js';
 import { loadManifestDocuments } from '../manifest/load-manifests.js';
 import { parseYamlDocuments } from '../manifest/parse-yaml-documents.js';

@@ -3,7 +3,8 @@
 // operator fixes the manifest, not the generated ruleset. A line no entry made is reported at its
 // ruleset line instead, under RULESET_NAME (`stdin`), never the temporary file's changing path.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { Exposure } from '../model/exposure.js';
 import { printRule } from '../pf/print-rule.js';
 import { rulesetRules, type Dialect } from '../pf/render-ruleset.js';

@@ -3,7 +3,8 @@
 // exposure and every allocation kept. Which lock entries are kept, adopted or dropped is decided here too.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
-import { formatRange, formatSpan, located } from './located.js';
+import { formatRange, formatSpan } from './spans.js';
+import { located } from '../diagnostics/diagnostic.js';
 import type { AllocationKey, LockEntry, Lockfile } from './lockfile.js';
 import {
   allocationBaseId,

@@ -4,11 +4,11 @@
 // they give exactly its ruleset (checkPlanInputs), and only while pf holds the deployed state the
 // plan was made against. Reading one back checks every field.
 import { createHash } from 'node:crypto';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import { parsePfctlOutput } from '../pf/parse-pfctl.js';
 import { describeInterfaceNameProblem } from '../ports/interface-name.js';
 import type { PortRange } from '../ports/port-spec.js';
-import { quoteText } from '../ports/quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 import { deployedSourceJson, planToJson } from './format-plan-json.js';
 import { normalizedLines } from './plan-changes.js';
 import type { DeployedSource, Plan } from './plan.js';

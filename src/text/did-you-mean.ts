@@ -1,5 +1,16 @@
-// "Did you mean ...?" for misspelt keys and values: the closest candidate by edit distance, when
-// it is close enough to be a plausible typo.
+// "Did you mean ...?" for misspelt keys, values and host names: the closest candidate by edit
+// distance, when it is close enough to be a plausible typo, in the one wording every message uses.
+
+/** The suggestion text for word among candidates (`did you mean NAME?`), or null without a close one. */
+export function didYouMean(word: string, candidates: readonly string[]): string | null {
+  const suggestion = closestWord(word, candidates);
+  return suggestion === null ? null : suggest(suggestion);
+}
+
+/** The one wording of a suggestion, for callers that found the candidate another way (a table of aliases). */
+export function suggest(candidate: string): string {
+  return `did you mean ${candidate}?`;
+}
 
 export function closestWord(word: string, candidates: readonly string[]): string | null {
   const lower = word.toLowerCase();
