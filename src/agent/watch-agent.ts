@@ -13,7 +13,9 @@ import { normalizedLines, sameLines } from '../host/read-deployed.js';
 import { linesDigest, type AppliedRecord } from '../host/state-dir.js';
 import type { CompileOutcome } from '../cli/pipeline.js';
 import type { AgentLog, LogFields } from './agent-log.js';
-import type { AgentHealth, AgentMetrics } from './agent-metrics.js';
+import type { AgentMetrics } from './agent-metrics.js';
+import { type AnchorFact, type AnchorProblemStatus } from './health.js';
+import { OnceEachWhileItLasts, OnceWhileItLasts } from './once-while-it-lasts.js';
 import { boundedLines, countExposureChanges } from './exposure-counts.js';
 import type { ManifestSnapshot } from './manifest-cache.js';
 import type { PullResult } from './pull-checkout.js';
@@ -38,7 +40,7 @@ export interface AgentDeps {
    * Looks at a pending `apply --confirm` window: none, still open (waiting), or expired and now
    * reverted (or not). Called on every reconcile.
    */
-  settlePendingConfirm(): Promise<PendingOutcome>;
+  resolvePendingConfirm(): Promise<PendingOutcome>;
   /** The ruleset the state directory says was applied last to the anchor, or null. */
   readRecorded(anchor: string): Promise<{ ruleset: string; manifestDigest: string } | null>;
   /**
@@ -111,13 +113,32 @@ interface Target {
   held: Hold | null;
 }
 
-const MANIFESTS_INVALID = 'the manifests are invalid; the deployed ruleset stays';
-
 /** How many drifted rules a drift warning names, per direction, before `and K more`. */
 export const DRIFT_RULES_SHOWN = 5;
 
 /** Problems that repeat on every cycle while they last: each is logged once, then `still:` at debug, then a line when it ends. */
 type Problem = 'pull' | 'anchor' | 'gateway' | 'apply' | 'confirm-revert';
+
+/**
+ * Everything the agent reports once while it lasts: the problems, and the conditions it states
+ * once (a drift, invalid manifests, unmanaged tables, a preflight failure, an open confirm window,
+ * a confirm revert in the history, the hold it keeps: seen, announced, released by new manifests).
+ */
+type Reported =
+  | Problem
+  | 'drift'
+  | 'manifests-invalid'
+  | 'tables'
+  | 'preflight'
+  | 'confirm-wait'
+  | 'confirm-reverted'
+  | 'hold'
+  | 'hold-announced'
+  | 'hold-released';
+
+function heldFact(hold: Hold): AnchorFact {
+  return { status: 'held', reason: `${holdSentence(hold)}; the agent keeps it until the manifests change` };
+}
 
 function holdSentence(hold: Hold): string {
   return hold.kind === 'rollback'
@@ -150,27 +171,14 @@ export class WatchAgent {
    * no other pfexpose process has recorded a load since (the mark is unchanged).
    */
   private verified: { ruleset: string; mark: string } | null = null;
-  /** The drift last reported (live and target digests), so that one drift is reported once. */
-  private driftSeen: string | null = null;
   /** normalizedLines of the last ruleset compared with the live anchor, kept between reconciles. */
   private normalized: { text: string; lines: string[] } | null = null;
   private lastGood: CompileOutcome | null = null;
-  private lastInvalidDigest: string | null = null;
-  /** The unmanaged-tables warning last logged (null: none), so it is logged once while it lasts. */
-  private tablesReported: string | null = null;
+  /** What was reported once and still lasts (see Reported), with the value it was reported with. */
+  private readonly reported = new OnceWhileItLasts<Reported>();
   /** The manifest warnings of the last valid compile (file, code, message), each logged once. */
-  private warned = new Set<string>();
-  /** The hold last seen, whether it was announced, and whether new manifests released it. */
-  private holdSeen: { key: string; released: boolean; logged: boolean } | null = null;
-  /** The confirm revert (history sequence and time) last logged, so a watchdog's revert is said once. */
-  private revertLogged: string | null = null;
+  private readonly warned = new OnceEachWhileItLasts();
   private ownRevertPending = false;
-  /** The deadline of the open confirmation window last announced. */
-  private lastConfirmWait: string | null = null;
-  /** Why the last reconcile's preflight failed; null when it passed. */
-  private lastPreflightFailure: string | null = null;
-  /** The problems going on, with the message last logged for each (see reportProblem). */
-  private readonly problems = new Map<Problem, string>();
   /** SIGHUP asked for a reconcile: its result is logged at info even when nothing changed. */
   private signalled = false;
   /** The cycle runs for a SIGHUP: debug lines are promoted to info, and it always ends with a line. */
@@ -413,17 +421,16 @@ export class WatchAgent {
     message: string,
     fields?: LogFields,
   ): void {
-    if (this.problems.get(problem) === message) {
+    if (!this.reported.report(problem, message)) {
       this.log('debug', event, `still: ${message}`, fields);
       return;
     }
-    this.problems.set(problem, message);
     this.log(level, event, message, fields);
   }
 
   /** The end of a problem reportProblem logged: one line at info; nothing when there was none. */
   private problemEnded(problem: Problem, event: string, message: string): void {
-    if (!this.problems.delete(problem)) return;
+    if (!this.reported.clear(problem)) return;
     this.log('info', event, message);
   }
 
@@ -502,8 +509,9 @@ export class WatchAgent {
     // (null: none has since the agent started).
     let compiled: CompileOutcome | null;
     if (outcome.ok) {
-      if (this.lastInvalidDigest !== null) this.log('info', 'manifests-valid', 'the manifests are valid again');
-      this.lastInvalidDigest = null;
+      if (this.reported.clear('manifests-invalid'))
+        this.log('info', 'manifests-valid', 'the manifests are valid again');
+      metrics.healthFacts.manifestsInvalid = false;
       metrics.manifestsValid = 1;
       this.lastGood = outcome;
       compiled = outcome;
@@ -511,7 +519,7 @@ export class WatchAgent {
     } else {
       metrics.manifestsValid = 0;
       metrics.reloadsInvalid += 1;
-      if (outcome.manifestDigest !== this.lastInvalidDigest) {
+      if (this.reported.report('manifests-invalid', outcome.manifestDigest)) {
         const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
         this.log(
           'error',
@@ -524,8 +532,7 @@ export class WatchAgent {
           },
         );
       }
-      this.lastInvalidDigest = outcome.manifestDigest;
-      this.noteManifestsInvalid();
+      metrics.healthFacts.manifestsInvalid = true;
       // A change has nothing to apply. A reconcile still checks pf (preflight, anchor) and guards
       // what is deployed: the last ruleset that compiled, or else the one recorded as last applied.
       if (kind === 'change') return;
@@ -538,7 +545,7 @@ export class WatchAgent {
       this.verified = null;
       metrics.reconciles += 1;
     }
-    if (!(await this.settlePendingConfirm())) {
+    if (!(await this.resolvePendingConfirm())) {
       this.verified = null;
       return;
     }
@@ -553,7 +560,8 @@ export class WatchAgent {
         metrics.held = 1;
         if (kind === 'change') {
           this.logHold(hold);
-          if (metrics.health.healthy) metrics.health = this.heldHealth(hold);
+          // A problem with pf or the anchor outranks the hold until a reconcile finds it gone.
+          if (metrics.health.healthy) this.setAnchorFact(heldFact(hold));
           this.log(
             'info',
             'held',
@@ -628,12 +636,11 @@ export class WatchAgent {
       this.preflightPassed();
       // Tables pfexpose never writes: reported once, not "repaired" by reloading rules that match.
       const tables = unmanagedTablesWarning(this.options.anchor, live.tables);
-      if (tables !== this.tablesReported) {
-        if (tables !== null) this.log('warn', 'unmanaged-tables', tables, { tables: live.tables.length });
-        this.tablesReported = tables;
-      }
+      if (tables === null) this.reported.clear('tables');
+      else if (this.reported.report('tables', tables))
+        this.log('warn', 'unmanaged-tables', tables, { tables: live.tables.length });
       if (target === null) {
-        this.driftSeen = null;
+        this.reported.clear('drift');
         this.setHealthy(null);
         this.log(
           this.quiet(),
@@ -645,7 +652,7 @@ export class WatchAgent {
       const targetLines = this.normalize(target.ruleset);
       if (sameLines(live.lines, targetLines)) {
         this.knownRuleset = target.ruleset;
-        this.driftSeen = null;
+        this.reported.clear('drift');
         this.setHealthy(target);
         if (target.held !== null) {
           this.logHold(target.held);
@@ -692,19 +699,17 @@ export class WatchAgent {
         // One detection per distinct drift: the same live rules against the same target are
         // logged (and counted) once while they last, not again on every reconcile.
         const key = `${linesDigest(live.lines)}:${linesDigest(targetLines)}`;
-        if (key !== this.driftSeen) {
+        if (this.reported.report('drift', key)) {
           metrics.driftDetected += 1;
           this.log('warn', 'drift', message, fields);
         } else {
           this.log(this.quiet(), 'drift', `still: ${message}`, fields);
         }
-        this.driftSeen = key;
         if (this.options.drift === 'warn') {
-          metrics.health = {
-            healthy: true,
+          this.setAnchorFact({
             status: 'drift',
             reason: `the live anchor differs from ${driftWhat(target)} (--drift warn)`,
-          };
+          });
           return;
         }
       }
@@ -745,7 +750,7 @@ export class WatchAgent {
           `anchor "${this.options.anchor}" holds the ruleset again: the apply went through`,
         );
         this.knownRuleset = target.ruleset;
-        this.driftSeen = null;
+        this.reported.clear('drift');
         if (target.compiled !== null) {
           // Verified under the lock by the apply itself: a change may take the fast path next,
           // as long as the state directory stays as the apply left it.
@@ -840,37 +845,18 @@ export class WatchAgent {
     else this.log('warn', 'lock-write-failed', `cannot write the lock file ${compiled.lockPath}: ${failure}`);
   }
 
-  /** Health once the anchor holds the target (or there is nothing to compare it with). */
+  /** The anchor holds the target (or there is nothing to compare it with): ok, or held. */
   private setHealthy(target: Target | null): void {
-    if (target?.held != null) {
-      this.deps.metrics.health = this.heldHealth(target.held);
-      return;
-    }
-    this.deps.metrics.health =
-      target !== null &&
-      target.compiled !== null &&
-      target.compiled === this.lastGood &&
-      this.lastInvalidDigest === null
-        ? { healthy: true, status: 'ok', reason: null }
-        : { healthy: true, status: 'manifests-invalid', reason: MANIFESTS_INVALID };
+    this.setAnchorFact(target?.held != null ? heldFact(target.held) : { status: 'ok' });
   }
 
-  /** An unhealthy state; invalid manifests, a problem of their own, are said in the same reason. */
-  private unhealthy(status: string, reason: string): void {
-    const also = this.lastInvalidDigest === null ? '' : `; also, ${MANIFESTS_INVALID}`;
-    this.deps.metrics.health = { healthy: false, status, reason: `${reason}${also}` };
+  /** A problem with pf or the anchor; invalid manifests are named beside it (see health.ts). */
+  private unhealthy(status: AnchorProblemStatus, reason: string): void {
+    this.setAnchorFact({ status, reason });
   }
 
-  /** The manifests just turned out invalid: say so in the health, beside any other problem. */
-  private noteManifestsInvalid(): void {
-    const health = this.deps.metrics.health;
-    if (health.healthy) {
-      if (health.status !== 'held' && health.status !== 'awaiting-confirmation') {
-        this.deps.metrics.health = { healthy: true, status: 'manifests-invalid', reason: MANIFESTS_INVALID };
-      }
-    } else if (health.reason !== null && !health.reason.includes(MANIFESTS_INVALID)) {
-      this.deps.metrics.health = { ...health, reason: `${health.reason}; also, ${MANIFESTS_INVALID}` };
-    }
+  private setAnchorFact(fact: AnchorFact): void {
+    this.deps.metrics.healthFacts.anchor = fact;
   }
 
   /**
@@ -888,7 +874,9 @@ export class WatchAgent {
       (newest.kind !== 'rollback' && newest.kind !== 'confirm-revert') ||
       newest.undone === undefined
     ) {
-      this.holdSeen = null;
+      this.reported.clear('hold');
+      this.reported.clear('hold-announced');
+      this.reported.clear('hold-released');
       return null;
     }
     const key = `${newest.sequence}:${newest.appliedAt}`;
@@ -903,10 +891,14 @@ export class WatchAgent {
       key,
     };
     if (sameManifests || sameRules) {
-      if (this.holdSeen?.key !== key) this.holdSeen = { key, released: false, logged: false };
+      // A new hold: neither announced nor released yet.
+      if (this.reported.report('hold', key)) {
+        this.reported.clear('hold-announced');
+        this.reported.clear('hold-released');
+      }
       return hold;
     }
-    if (this.holdSeen?.key === key && !this.holdSeen.released) {
+    if (this.reported.current('hold') === key && this.reported.current('hold-released') !== key) {
       this.log(
         'info',
         'hold-released',
@@ -914,7 +906,9 @@ export class WatchAgent {
         { heldBy: hold.kind },
       );
     }
-    this.holdSeen = { key, released: true, logged: true };
+    this.reported.report('hold', key);
+    this.reported.report('hold-announced', key);
+    this.reported.report('hold-released', key);
     return null;
   }
 
@@ -923,8 +917,7 @@ export class WatchAgent {
    * not the agent holds it, so the agent's log says that an unconfirmed apply was undone.
    */
   private noteConfirmRevert(key: string, at: string): void {
-    if (this.revertLogged === key) return;
-    this.revertLogged = key;
+    if (!this.reported.report('confirm-reverted', key)) return;
     if (this.ownRevertPending) {
       this.ownRevertPending = false;
       return;
@@ -939,18 +932,12 @@ export class WatchAgent {
     );
   }
 
-  private heldHealth(hold: Hold): AgentHealth {
-    return {
-      healthy: true,
-      status: 'held',
-      reason: `${holdSentence(hold)}; the agent keeps it until the manifests change`,
-    };
-  }
-
   /** Says once per hold that the agent holds, and why. */
   private logHold(hold: Hold): void {
-    if (this.holdSeen?.key === hold.key && this.holdSeen.logged) return;
-    this.holdSeen = { key: hold.key, released: false, logged: true };
+    if (this.reported.current('hold') === hold.key && this.reported.current('hold-announced') === hold.key) return;
+    this.reported.report('hold', hold.key);
+    this.reported.report('hold-announced', hold.key);
+    this.reported.clear('hold-released');
     this.log(
       'warn',
       'holding',
@@ -966,14 +953,13 @@ export class WatchAgent {
    * An `apply --confirm` window: the agent leaves the anchor alone while it is open (the operator
    * is testing a change), and reverts it once expired if the watchdog has not. False: stop here.
    */
-  private async settlePendingConfirm(): Promise<boolean> {
+  private async resolvePendingConfirm(): Promise<boolean> {
     // It may revert an expired window: a load, which stop() waits for (and never starts while stopping).
-    const pending = await this.load(() => this.deps.settlePendingConfirm());
+    const pending = await this.load(() => this.deps.resolvePendingConfirm());
     if (pending === null) return false;
-    const metrics = this.deps.metrics;
     switch (pending.kind) {
       case 'none':
-        this.lastConfirmWait = null;
+        this.reported.clear('confirm-wait');
         this.problemEnded(
           'confirm-revert',
           'confirm-settled',
@@ -981,7 +967,7 @@ export class WatchAgent {
         );
         return true;
       case 'waiting':
-        if (this.lastConfirmWait !== pending.deadline) {
+        if (this.reported.report('confirm-wait', pending.deadline)) {
           this.log(
             'info',
             'confirm-pending',
@@ -991,16 +977,14 @@ export class WatchAgent {
             },
           );
         }
-        this.lastConfirmWait = pending.deadline;
-        metrics.health = {
-          healthy: true,
+        this.setAnchorFact({
           status: 'awaiting-confirmation',
           reason: `an apply made with --confirm awaits pfexpose confirm until ${pending.deadline}`,
-        };
+        });
         return false;
       case 'reverted':
-        this.lastConfirmWait = null;
-        this.problems.delete('confirm-revert');
+        this.reported.clear('confirm-wait');
+        this.reported.clear('confirm-revert');
         // The agent's own revert: said here; its history entry is not said again.
         this.ownRevertPending = true;
         this.log(
@@ -1026,7 +1010,7 @@ export class WatchAgent {
     const metrics = this.deps.metrics;
     this.unhealthy('preflight-failed', reason);
     metrics.preflightOk = 0;
-    if (reason !== this.lastPreflightFailure) {
+    if (this.reported.report('preflight', reason)) {
       metrics.preflightFailures += 1;
       this.log('error', 'preflight-failed', `nothing will be loaded until this is fixed: ${reason}`, {
         anchor: this.options.anchor,
@@ -1034,29 +1018,26 @@ export class WatchAgent {
     } else {
       this.log(this.quiet(), 'preflight-failed', `still: ${reason}`);
     }
-    this.lastPreflightFailure = reason;
   }
 
   private preflightPassed(): void {
     this.deps.metrics.preflightOk = 1;
-    if (this.lastPreflightFailure === null) return;
-    this.lastPreflightFailure = null;
+    if (!this.reported.clear('preflight')) return;
     this.log('info', 'preflight-ok', `pf is enabled and its main ruleset calls anchor "${this.options.anchor}" again`);
   }
 
   /** Warnings are worth one mention each while they last, not one per version of the manifests. */
   private logNewWarnings(outcome: CompileOutcome): void {
-    const now = new Set<string>();
     let logged = 0;
+    this.warned.begin();
     for (const warning of outcome.diagnostics.filter((d) => d.severity === 'warning')) {
       // Without its position: an edit above a warning moves it, and that is not a new warning.
       const key = `${warning.file}\u0000${warning.code}\u0000${warning.message}`;
-      now.add(key);
-      if (this.warned.has(key) || logged >= 20) continue;
+      if (!this.warned.report(key) || logged >= 20) continue;
       logged += 1;
       this.log('warn', 'manifest-warning', formatDiagnostic(warning), { code: warning.code });
     }
-    this.warned = now;
+    this.warned.end();
   }
 
   private normalize(text: string): string[] {
