@@ -28,6 +28,13 @@ export class OnceWhileItLasts<K extends string, V = string> {
   has(key: K): boolean {
     return this.reported.has(key);
   }
+
+  /** A copy to decide on, so that a decision leaves the memory it was given as it was. */
+  clone(): OnceWhileItLasts<K, V> {
+    const copy = new OnceWhileItLasts<K, V>();
+    for (const [key, value] of this.reported) copy.reported.set(key, value);
+    return copy;
+  }
 }
 
 /**

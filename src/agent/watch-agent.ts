@@ -6,21 +6,23 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticPlace, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../host/apply-ruleset.js';
-import { unmanagedTablesWarning } from '../host/apply-ruleset.js';
 import type { PreflightResult } from '../host/preflight.js';
 import type { DeployedRead } from '../host/read-deployed.js';
-import { normalizedLines, sameLines } from '../host/read-deployed.js';
+import { normalizedLines } from '../host/read-deployed.js';
 import { linesDigest, type AppliedRecord } from '../host/state-dir.js';
 import type { CompileOutcome } from '../cli/pipeline.js';
 import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentMetrics } from './agent-metrics.js';
-import { type AnchorFact, type AnchorProblemStatus } from './health.js';
+import { announceHold, decide, heldFact } from './decide.js';
+import type { Decision, DriftMode, Hold, Observation, Problem, Reported, Target } from './decide.js';
+import type { AnchorFact, AnchorProblemStatus } from './health.js';
 import { OnceEachWhileItLasts, OnceWhileItLasts } from './once-while-it-lasts.js';
-import { boundedLines, countExposureChanges } from './exposure-counts.js';
+import { countExposureChanges } from './exposure-counts.js';
 import type { ManifestSnapshot } from './manifest-cache.js';
 import type { PullResult } from './pull-checkout.js';
 
-export type DriftMode = 'correct' | 'warn';
+export type { DriftMode } from './decide.js';
+export { DRIFT_RULES_SHOWN } from './decide.js';
 
 export type GatewayDetection = { ok: true; interface: string } | { ok: false; message: string };
 
@@ -91,61 +93,6 @@ export interface AgentOptions {
 
 type CycleKind = 'change' | 'reconcile';
 
-/** A rollback or a confirm revert the agent keeps in place (see readHold). */
-interface Hold {
-  kind: 'rollback' | 'confirm-revert';
-  /** What it loaded. */
-  ruleset: string;
-  manifestDigest: string;
-  appliedAt: string;
-  /** Tells one hold from the next. */
-  key: string;
-}
-
-/** What a cycle compares the live anchor with, and loads when they differ. */
-interface Target {
-  ruleset: string;
-  exposures: CompileOutcome['exposures'];
-  manifestDigest: string;
-  /** The compile it comes from (the manifests now, or the last that compiled); null: held or recorded. */
-  compiled: CompileOutcome | null;
-  /** A rollback or confirm revert the agent keeps in place. */
-  held: Hold | null;
-}
-
-/** How many drifted rules a drift warning names, per direction, before `and K more`. */
-export const DRIFT_RULES_SHOWN = 5;
-
-/** Problems that repeat on every cycle while they last: each is logged once, then `still:` at debug, then a line when it ends. */
-type Problem = 'pull' | 'anchor' | 'gateway' | 'apply' | 'confirm-revert';
-
-/**
- * Everything the agent reports once while it lasts: the problems, and the conditions it states
- * once (a drift, invalid manifests, unmanaged tables, a preflight failure, an open confirm window,
- * a confirm revert in the history, the hold it keeps: seen, announced, released by new manifests).
- */
-type Reported =
-  | Problem
-  | 'drift'
-  | 'manifests-invalid'
-  | 'tables'
-  | 'preflight'
-  | 'confirm-wait'
-  | 'confirm-reverted'
-  | 'hold'
-  | 'hold-announced'
-  | 'hold-released';
-
-function heldFact(hold: Hold): AnchorFact {
-  return { status: 'held', reason: `${holdSentence(hold)}; the agent keeps it until the manifests change` };
-}
-
-function holdSentence(hold: Hold): string {
-  return hold.kind === 'rollback'
-    ? `pfexpose rollback loaded an earlier ruleset at ${hold.appliedAt}`
-    : `an apply made with --confirm was not confirmed and was reverted at ${hold.appliedAt}`;
-}
-
 export class WatchAgent {
   private readonly deps: AgentDeps;
   private readonly options: AgentOptions;
@@ -175,7 +122,7 @@ export class WatchAgent {
   private normalized: { text: string; lines: string[] } | null = null;
   private lastGood: CompileOutcome | null = null;
   /** What was reported once and still lasts (see Reported), with the value it was reported with. */
-  private readonly reported = new OnceWhileItLasts<Reported>();
+  private reported = new OnceWhileItLasts<Reported>();
   /** The manifest warnings of the last valid compile (file, code, message), each logged once. */
   private readonly warned = new OnceEachWhileItLasts();
   private ownRevertPending = false;
@@ -602,121 +549,48 @@ export class WatchAgent {
             };
     }
 
-    if (kind === 'change' && target !== null && this.knownRuleset === target.ruleset) {
-      this.log('info', 'unchanged', 'manifests changed, the ruleset did not: nothing to apply', {
-        ...loadFields,
-        exposures: target.exposures.length,
-      });
-      if (target.compiled !== null) await this.writeLock(target.compiled);
-      return;
-    }
-
-    let drift = false;
-    if (kind === 'reconcile') {
+    const common = { anchor: this.options.anchor, target, targetLines: null, announced: this.announcing };
+    let observation: Observation;
+    if (kind === 'change') {
+      observation = { ...common, kind, loadFields };
+    } else {
       // Read before the anchor: a load by another pfexpose process after it changes the mark.
       const mark = await this.deps.readStateMark().catch(() => null);
       const live = await this.deps.readDeployed(this.options.anchor);
-      if (live.kind === 'pf-disabled') {
-        this.preflightFailed(`${live.message} (and pf_enable="YES" in /etc/rc.conf)`);
-        return;
-      }
-      if (live.kind !== 'ok') {
-        this.unhealthy('anchor-unreadable', live.message);
-        this.reportProblem('anchor', 'error', 'anchor-unreadable', `cannot compare the live anchor: ${live.message}`);
-        return;
-      }
-      this.problemEnded('anchor', 'anchor-readable', `anchor "${this.options.anchor}" can be read again`);
-      // The same check apply makes before it loads: an anchor the main ruleset does not call is
-      // inert, and loading it would only look like success.
-      const hooks = await this.deps.checkHooks(this.options.anchor);
-      if (hooks.kind === 'refused') {
-        this.preflightFailed(hooks.reason);
-        return;
-      }
-      this.preflightPassed();
-      // Tables pfexpose never writes: reported once, not "repaired" by reloading rules that match.
-      const tables = unmanagedTablesWarning(this.options.anchor, live.tables);
-      if (tables === null) this.reported.clear('tables');
-      else if (this.reported.report('tables', tables))
-        this.log('warn', 'unmanaged-tables', tables, { tables: live.tables.length });
-      if (target === null) {
-        this.reported.clear('drift');
-        this.setHealthy(null);
-        this.log(
-          this.quiet(),
-          'nothing-to-compare',
-          `no manifests have compiled since the agent started, and no ruleset is recorded for anchor "${this.options.anchor}": nothing to compare it with`,
-        );
-        return;
-      }
-      const targetLines = this.normalize(target.ruleset);
-      if (sameLines(live.lines, targetLines)) {
-        this.knownRuleset = target.ruleset;
-        this.reported.clear('drift');
-        this.setHealthy(target);
-        if (target.held !== null) {
-          this.logHold(target.held);
-          this.log(
-            this.quiet(),
-            'in-sync',
-            `anchor "${this.options.anchor}" holds the ruleset the ${target.held.kind} loaded`,
-          );
-          return;
-        }
-        if (target.compiled === null) {
-          this.log(
-            this.quiet(),
-            'in-sync',
-            `anchor "${this.options.anchor}" holds the ruleset recorded as last applied (the manifests have not compiled since the agent started)`,
-          );
-          return;
-        }
-        this.verified = mark === null ? null : { ruleset: target.ruleset, mark };
-        metrics.exposures = target.exposures.length;
-        this.log(this.quiet(), 'in-sync', `anchor "${this.options.anchor}" matches the manifests`, {
-          exposures: target.exposures.length,
-        });
-        return;
-      }
-      drift = this.knownRuleset === target.ruleset;
-      if (drift) {
-        const { missing, unexpected } = lineDifference(live.lines, targetLines);
-        const verb = this.options.drift === 'correct' ? 'repairing it' : 'not repairing it (--drift warn)';
-        // The rules themselves, bounded: an operator must see what was changed, not only how much.
-        const named = [
-          ...boundedLines(missing, DRIFT_RULES_SHOWN).map((line) => `missing: ${line}`),
-          ...boundedLines(unexpected, DRIFT_RULES_SHOWN).map((line) => `unexpected: ${line}`),
-        ];
-        const message = `anchor "${this.options.anchor}" was changed outside pfexpose${driftWanted(target)}: ${missing.length} rule(s) missing, ${unexpected.length} unexpected; ${verb}\n${named.join('\n')}`;
-        const fields = {
-          missing: missing.length,
-          unexpected: unexpected.length,
-          missingRules: missing.slice(0, DRIFT_RULES_SHOWN),
-          unexpectedRules: unexpected.slice(0, DRIFT_RULES_SHOWN),
-          tables: live.tables.length,
-          mode: this.options.drift,
-        };
-        // One detection per distinct drift: the same live rules against the same target are
-        // logged (and counted) once while they last, not again on every reconcile.
-        const key = `${linesDigest(live.lines)}:${linesDigest(targetLines)}`;
-        if (this.reported.report('drift', key)) {
-          metrics.driftDetected += 1;
-          this.log('warn', 'drift', message, fields);
-        } else {
-          this.log(this.quiet(), 'drift', `still: ${message}`, fields);
-        }
-        if (this.options.drift === 'warn') {
-          this.setAnchorFact({
-            status: 'drift',
-            reason: `the live anchor differs from ${driftWhat(target)} (--drift warn)`,
-          });
-          return;
-        }
+      const hooks = live.kind === 'ok' ? await this.deps.checkHooks(this.options.anchor) : null;
+      const targetLines = target === null || live.kind !== 'ok' ? null : this.normalize(target.ruleset);
+      observation = { ...common, kind, targetLines, drift: this.options.drift, mark, live, hooks };
+    }
+    await this.carryOut(
+      decide(observation, { reported: this.reported, knownRuleset: this.knownRuleset, verified: this.verified }),
+      loadFields,
+    );
+  }
+
+  /** The effect runner: takes what decide() remembers, says and counts what it found, and loads. */
+  private async carryOut(decision: Decision, loadFields: LogFields): Promise<void> {
+    const metrics = this.deps.metrics;
+    this.reported = decision.memory.reported;
+    this.knownRuleset = decision.memory.knownRuleset;
+    this.verified = decision.memory.verified;
+    if (decision.health !== undefined) this.setAnchorFact(decision.health);
+    for (const event of decision.events) {
+      switch (event.kind) {
+        case 'log':
+          this.log(event.level, event.event, event.message, event.fields);
+          break;
+        case 'count':
+          metrics[event.counter] += 1;
+          break;
+        case 'gauge':
+          metrics[event.gauge] = event.value;
+          break;
       }
     }
-    if (target === null) return;
-    if (target.held !== null) this.logHold(target.held);
-    await this.applyTarget(target, drift, loadFields);
+    for (const action of decision.actions) {
+      if (action.kind === 'write-lock') await this.writeLock(action.compiled);
+      else await this.applyTarget(action.target, action.drift, loadFields);
+    }
   }
 
   private async applyTarget(target: Target, drift: boolean, loadFields: LogFields): Promise<void> {
@@ -934,18 +808,8 @@ export class WatchAgent {
 
   /** Says once per hold that the agent holds, and why. */
   private logHold(hold: Hold): void {
-    if (this.reported.current('hold') === hold.key && this.reported.current('hold-announced') === hold.key) return;
-    this.reported.report('hold', hold.key);
-    this.reported.report('hold-announced', hold.key);
-    this.reported.clear('hold-released');
-    this.log(
-      'warn',
-      'holding',
-      `${holdSentence(hold)}: the agent keeps that ruleset in anchor "${this.options.anchor}" (drift repair included) and does not apply the manifests it undid, until they change`,
-      {
-        heldBy: hold.kind,
-        since: hold.appliedAt,
-      },
+    announceHold(hold, this.options.anchor, this.reported, (level, event, message, fields) =>
+      this.log(level, event, message, fields),
     );
   }
 
@@ -1006,26 +870,6 @@ export class WatchAgent {
     }
   }
 
-  private preflightFailed(reason: string): void {
-    const metrics = this.deps.metrics;
-    this.unhealthy('preflight-failed', reason);
-    metrics.preflightOk = 0;
-    if (this.reported.report('preflight', reason)) {
-      metrics.preflightFailures += 1;
-      this.log('error', 'preflight-failed', `nothing will be loaded until this is fixed: ${reason}`, {
-        anchor: this.options.anchor,
-      });
-    } else {
-      this.log(this.quiet(), 'preflight-failed', `still: ${reason}`);
-    }
-  }
-
-  private preflightPassed(): void {
-    this.deps.metrics.preflightOk = 1;
-    if (!this.reported.clear('preflight')) return;
-    this.log('info', 'preflight-ok', `pf is enabled and its main ruleset calls anchor "${this.options.anchor}" again`);
-  }
-
   /** Warnings are worth one mention each while they last, not one per version of the manifests. */
   private logNewWarnings(outcome: CompileOutcome): void {
     let logged = 0;
@@ -1069,32 +913,8 @@ export class WatchAgent {
   }
 }
 
-/** What the drift message says the anchor should hold, when it is not the manifests. */
-function driftWanted(target: Target): string {
-  if (target.held !== null) return ` (the ruleset the ${target.held.kind} loaded, which the agent holds)`;
-  if (target.compiled === null)
-    return ' (the ruleset recorded as last applied: the manifests have not compiled since the agent started)';
-  return '';
-}
-
-function driftWhat(target: Target): string {
-  if (target.held !== null) return 'the held ruleset';
-  if (target.compiled === null) return 'the ruleset recorded as last applied';
-  return 'the manifests';
-}
-
 function needsGateway(outcome: CompileOutcome): boolean {
   return outcome.diagnostics.some((d) => d.code === 'gateway-missing');
-}
-
-/** The rules the anchor should hold but does not (missing), and those it holds but should not (unexpected). */
-function lineDifference(
-  live: readonly string[],
-  desired: readonly string[],
-): { missing: string[]; unexpected: string[] } {
-  const have = new Set(live);
-  const want = new Set(desired);
-  return { missing: desired.filter((l) => !have.has(l)), unexpected: live.filter((l) => !want.has(l)) };
 }
 
 /** One diagnostic for the log (text and JSON alike), its hint on a line of its own. */
