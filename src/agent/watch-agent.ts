@@ -13,6 +13,7 @@ import { linesDigest, type AppliedRecord } from '../host/state-dir.js';
 import type { CompileOutcome } from '../cli/pipeline.js';
 import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentMetrics } from './agent-metrics.js';
+import { AgentScheduler, type Job } from './agent-scheduler.js';
 import { announceHold, decide, heldFact } from './decide.js';
 import type { Decision, DriftMode, Hold, Observation, Problem, Reported, Target } from './decide.js';
 import type { AnchorFact, AnchorProblemStatus } from './health.js';
@@ -96,15 +97,8 @@ type CycleKind = 'change' | 'reconcile';
 export class WatchAgent {
   private readonly deps: AgentDeps;
   private readonly options: AgentOptions;
-  private readonly pending = { change: false, reconcile: false, pull: false };
-  private draining: Promise<void> | null = null;
-  private debounceTimer: NodeJS.Timeout | undefined;
-  private prepareTimer: NodeJS.Timeout | undefined;
-  private preparing: Promise<void> | null = null;
-  private burstStartedAt: number | null = null;
-  private intervalTimer: NodeJS.Timeout | undefined;
-  private pullTimer: NodeJS.Timeout | undefined;
-  private stopping = false;
+  /** Owns the timers and runs the jobs (cycles and pulls) one at a time. */
+  private readonly scheduler: AgentScheduler;
   /**
    * The ruleset text the agent believes pf holds (applied by it, recorded, or found in place);
    * null when it does not know. Rendering is deterministic, so equal text means equal rules.
@@ -134,10 +128,6 @@ export class WatchAgent {
   private loggedThisCycle = 0;
   private detectedGateway: string | undefined;
   private readonly changedPaths = new Set<string>();
-  /** A reconcile that met a file being written runs when the writer has finished. */
-  private reconcileAfterQuiet = false;
-  /** Looks at unsettled files again once their settle period may have passed. */
-  private settleTimer: NodeJS.Timeout | undefined;
   /** The load in progress (an apply, or the revert of an expired confirm window): stop waits for it. */
   private loading: Promise<unknown> | null = null;
   /** Aborts a pull in progress when the agent stops. */
@@ -147,70 +137,54 @@ export class WatchAgent {
     this.deps = deps;
     this.options = options;
     deps.metrics.stuckAfterMs = options.stuckAfterMs ?? 300_000 + options.lockWaitMs;
+    this.scheduler = new AgentScheduler(
+      {
+        debounceMs: options.debounceMs,
+        ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+        intervalMs: options.intervalMs,
+        pullIntervalMs: deps.pull === undefined ? null : options.pullIntervalMs,
+      },
+      {
+        run: (job) => this.runJob(job),
+        ...(deps.prepare === undefined
+          ? {}
+          : {
+              prepare: () =>
+                deps.prepare?.(this.options.gatewayGiven ? undefined : this.detectedGateway) ?? Promise.resolve(),
+            }),
+      },
+    );
+  }
+
+  private get stopping(): boolean {
+    return this.scheduler.stopped;
   }
 
   /** Reads what was recorded, reconciles once at once, and starts the timers. */
   async start(): Promise<void> {
     const recorded = await this.deps.readRecorded(this.options.anchor).catch(() => null);
     this.knownRuleset = recorded?.ruleset ?? null;
-    this.schedule('reconcile');
-    if (this.options.intervalMs > 0)
-      this.intervalTimer = setInterval(() => this.schedule('reconcile'), this.options.intervalMs);
-    if (this.options.pullIntervalMs !== null && this.deps.pull !== undefined) {
-      this.pullTimer = setInterval(() => this.schedule('pull'), this.options.pullIntervalMs);
-    }
+    this.scheduler.schedule('reconcile');
+    this.scheduler.startTimers();
   }
 
   /** A file event: starts or extends the quiet period. */
   notifyChange(path: string): void {
     if (this.stopping) return;
     this.changedPaths.add(path);
-    const now = Date.now();
-    this.burstStartedAt ??= now;
-    clearTimeout(this.debounceTimer);
-    const maxWait = this.options.maxWaitMs ?? Math.max(5000, this.options.debounceMs * 20);
-    const wait = Math.max(0, Math.min(this.options.debounceMs, this.burstStartedAt + maxWait - now));
-    this.debounceTimer = setTimeout(() => {
-      this.burstStartedAt = null;
-      this.schedule('change');
-    }, wait);
-    this.schedulePrepare(wait);
-  }
-
-  /** Warms the caches a short while into the quiet period (not while a cycle runs). */
-  private schedulePrepare(wait: number): void {
-    if (this.deps.prepare === undefined) return;
-    clearTimeout(this.prepareTimer);
-    const delay = Math.floor(wait / 5);
-    if (delay >= wait) return;
-    this.prepareTimer = setTimeout(() => {
-      if (this.stopping || this.draining !== null || this.preparing !== null || this.deps.prepare === undefined) return;
-      this.preparing = this.deps
-        .prepare(this.options.gatewayGiven ? undefined : this.detectedGateway)
-        .catch(() => undefined)
-        .finally(() => {
-          this.preparing = null;
-        });
-    }, delay);
-  }
-
-  /** Runs a cycle again once unsettled files may have settled (one timer, the earliest wins). */
-  private scheduleSettleCheck(waitMs: number): void {
-    if (this.stopping) return;
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.schedule('change'), Math.max(10, waitMs));
+    this.scheduler.fileChanged();
   }
 
   /** SIGHUP: compare the live anchor with the manifests now, and log what was found. */
   reconcileNow(): void {
     if (this.stopping) return;
     this.signalled = true;
-    this.schedule('reconcile');
+    this.scheduler.schedule('reconcile');
   }
 
   /** Resolves when no cycle runs and none is due (timers aside): for tests and the bench. */
   async idle(): Promise<void> {
-    while (this.draining !== null) await this.draining;
+    await this.scheduler.idle();
   }
 
   /**
@@ -219,12 +193,7 @@ export class WatchAgent {
    * stops before it would load). So a stop never waits on anything but pfctl's bounded load.
    */
   async stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.debounceTimer);
-    clearTimeout(this.prepareTimer);
-    clearTimeout(this.settleTimer);
-    clearInterval(this.intervalTimer);
-    clearInterval(this.pullTimer);
+    this.scheduler.stop();
     this.aborter.abort();
     if (this.loading !== null) await this.loading.catch(() => undefined);
   }
@@ -233,58 +202,41 @@ export class WatchAgent {
     return this.stopping;
   }
 
-  private schedule(what: 'change' | 'reconcile' | 'pull'): void {
-    if (this.stopping) return;
-    this.pending[what] = true;
-    if (this.draining === null) {
-      this.draining = this.drain().finally(() => {
-        this.draining = null;
-      });
-    }
-  }
-
-  private async drain(): Promise<void> {
-    while (!this.stopping && (this.pending.change || this.pending.reconcile || this.pending.pull)) {
-      // /healthz turns 503 if this iteration never ends (see AgentMetrics.currentHealth).
-      this.deps.metrics.busySince = performance.now();
-      try {
-        if (this.pending.pull) {
-          this.pending.pull = false;
-          await this.runPull();
-          continue;
-        }
-        const kind: CycleKind = this.pending.reconcile || this.reconcileAfterQuiet ? 'reconcile' : 'change';
-        this.reconcileAfterQuiet = false;
-        // A reconcile reads everything a change would: one cycle serves both.
-        this.pending.reconcile = false;
-        this.pending.change = false;
-        this.announcing = kind === 'reconcile' && this.signalled;
-        if (this.announcing) this.signalled = false;
-        this.loggedThisCycle = 0;
-        try {
-          await this.cycle(kind);
-        } finally {
-          if (this.announcing && this.loggedThisCycle === 0 && !this.stopping) {
-            const health = this.deps.metrics.health;
-            this.log(
-              'info',
-              'reconciled',
-              `reconcile requested by SIGHUP: ${health.reason ?? `anchor "${this.options.anchor}" is as it should be`}`,
-              { status: health.status },
-            );
-          }
-          this.announcing = false;
-        }
-      } catch (error) {
-        // A bug in a cycle must not end the agent: say so and wait for the next trigger.
-        this.log(
-          'error',
-          'internal-error',
-          `internal error in the agent: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      } finally {
-        this.deps.metrics.busySince = null;
+  /** One job of the scheduler: a pull, or a cycle; a failure is reported, never thrown. */
+  private async runJob(job: Job): Promise<void> {
+    // /healthz turns 503 if this job never ends (see AgentMetrics.currentHealth).
+    this.deps.metrics.busySince = performance.now();
+    try {
+      if (job === 'pull') {
+        await this.runPull();
+        return;
       }
+      this.announcing = job === 'reconcile' && this.signalled;
+      if (this.announcing) this.signalled = false;
+      this.loggedThisCycle = 0;
+      try {
+        await this.cycle(job);
+      } finally {
+        if (this.announcing && this.loggedThisCycle === 0 && !this.stopping) {
+          const health = this.deps.metrics.health;
+          this.log(
+            'info',
+            'reconciled',
+            `reconcile requested by SIGHUP: ${health.reason ?? `anchor "${this.options.anchor}" is as it should be`}`,
+            { status: health.status },
+          );
+        }
+        this.announcing = false;
+      }
+    } catch (error) {
+      // A bug in a cycle must not end the agent: say so and wait for the next trigger.
+      this.log(
+        'error',
+        'internal-error',
+        `internal error in the agent: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      this.deps.metrics.busySince = null;
     }
   }
 
@@ -346,7 +298,7 @@ export class WatchAgent {
           to: result.to,
           durationMs: result.durationMs,
         });
-        this.pending.reconcile = true;
+        this.scheduler.schedule('reconcile');
         return;
     }
   }
@@ -382,7 +334,7 @@ export class WatchAgent {
   }
 
   private async cycle(kind: CycleKind): Promise<void> {
-    if (this.preparing !== null) await this.preparing;
+    await this.scheduler.prepared();
     const started = performance.now();
     const changed = [...this.changedPaths];
     this.changedPaths.clear();
@@ -403,9 +355,8 @@ export class WatchAgent {
       const metrics = this.deps.metrics;
       metrics.unsettledSince ??= performance.now();
       metrics.unsettledFiles = snapshot.unsettled.length;
-      if (kind === 'reconcile') this.reconcileAfterQuiet = true;
       for (const path of changed) this.changedPaths.add(path);
-      this.scheduleSettleCheck(snapshot.settleInMs ?? this.options.debounceMs);
+      this.scheduler.lookAgainAfter(snapshot.settleInMs ?? this.options.debounceMs, kind === 'reconcile');
       return;
     }
     this.deps.metrics.unsettledSince = null;
