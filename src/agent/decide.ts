@@ -99,6 +99,8 @@ export type Observation =
       kind: 'change';
       /** Where the manifests came from, for the log line. */
       loadFields: LogFields;
+      /** The health is healthy now (a problem with pf or the anchor outranks a hold). */
+      healthy: boolean;
     })
   | (CommonObservation & {
       kind: 'reconcile';
@@ -119,8 +121,8 @@ export interface Decision {
 }
 
 /**
- * A change with a target: unchanged rules are not loaded again (the lock file is still written);
- * else the target is loaded. A reconcile: pf must be enabled, the anchor readable and called by
+ * A change with a target: a hold stays, unchanged rules are not loaded again (the lock file is
+ * still written), else the target is loaded. A reconcile: pf must be enabled, the anchor readable and called by
  * the main ruleset (else nothing is loaded, reported once while it lasts); in sync, nothing is
  * loaded; a difference from what the agent itself loaded is drift, reported once per distinct
  * drift and repaired unless --drift warn; any other difference is loaded.
@@ -148,6 +150,18 @@ export function decide(observation: Observation, memory: AgentMemory): Decision 
 
   if (observation.kind === 'change') {
     if (target === null) return done();
+    if (target.held !== null) {
+      // The manifests are still what a rollback or confirm revert undid: nothing is loaded.
+      const hold = target.held;
+      announceHold(hold, anchor, reported, log);
+      // A problem with pf or the anchor outranks the hold until a reconcile finds it gone.
+      if (observation.healthy) health = heldFact(hold);
+      log('info', 'held', `the manifests changed but are still what the ${hold.kind} undid: nothing is applied`, {
+        ...observation.loadFields,
+        heldBy: hold.kind,
+      });
+      return done();
+    }
     if (next.knownRuleset === target.ruleset) {
       log('info', 'unchanged', 'manifests changed, the ruleset did not: nothing to apply', {
         ...observation.loadFields,

@@ -456,18 +456,6 @@ export class WatchAgent {
         this.verified = null;
         this.knownRuleset = hold.ruleset;
         metrics.held = 1;
-        if (kind === 'change') {
-          this.logHold(hold);
-          // A problem with pf or the anchor outranks the hold until a reconcile finds it gone.
-          if (metrics.health.healthy) this.setAnchorFact(heldFact(hold));
-          this.log(
-            'info',
-            'held',
-            `the manifests changed but are still what the ${hold.kind} undid: nothing is applied`,
-            { ...loadFields, heldBy: hold.kind },
-          );
-          return;
-        }
         target = {
           ruleset: hold.ruleset,
           exposures: [],
@@ -503,7 +491,7 @@ export class WatchAgent {
     const common = { anchor: this.options.anchor, target, targetLines: null, announced: this.announcing };
     let observation: Observation;
     if (kind === 'change') {
-      observation = { ...common, kind, loadFields };
+      observation = { ...common, kind, loadFields, healthy: metrics.health.healthy };
     } else {
       // Read before the anchor: a load by another pfexpose process after it changes the mark.
       const mark = await this.deps.readStateMark().catch(() => null);

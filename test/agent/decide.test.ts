@@ -36,6 +36,14 @@ function memory(over: Partial<AgentMemory> = {}): AgentMemory {
   return { reported: new OnceWhileItLasts(), knownRuleset: null, verified: null, ...over };
 }
 
+const HOLD = {
+  kind: 'rollback' as const,
+  ruleset: rule(22),
+  manifestDigest: 'd',
+  appliedAt: '2026-01-01T00:00:00.000Z',
+  key: '3:2026-01-01T00:00:00.000Z',
+};
+
 const live = (text: string, tables: string[] = []): DeployedRead => ({
   kind: 'ok',
   lines: normalizedLines(text),
@@ -67,7 +75,15 @@ describe('decide: a change', () => {
   it('loads nothing when the ruleset did not change, and writes the lock file', () => {
     const t = target(rule(80));
     const d = decide(
-      { kind: 'change', anchor: ANCHOR, target: t, targetLines: null, announced: false, loadFields: { files: 1 } },
+      {
+        kind: 'change',
+        anchor: ANCHOR,
+        target: t,
+        targetLines: null,
+        announced: false,
+        loadFields: { files: 1 },
+        healthy: true,
+      },
       memory({ knownRuleset: rule(80) }),
     );
     expect(actions(d)).toEqual(['write-lock']);
@@ -84,11 +100,32 @@ describe('decide: a change', () => {
         targetLines: null,
         announced: false,
         loadFields: {},
+        healthy: true,
       },
       memory({ knownRuleset: rule(80) }),
     );
     expect(actions(d)).toEqual(['apply drift=false']);
     expect(logged(d)).toEqual([]);
+  });
+
+  it('loads nothing while the manifests are what a hold undid; a problem with pf outranks the hold', () => {
+    const held = target(rule(22), { compiled: null, held: HOLD });
+    const change = (healthy: boolean): Observation => ({
+      kind: 'change',
+      anchor: ANCHOR,
+      target: held,
+      targetLines: null,
+      announced: false,
+      loadFields: {},
+      healthy,
+    });
+    const first = decide(change(true), memory());
+    expect(actions(first)).toEqual([]);
+    expect(logged(first)).toEqual(['warn holding', 'info held']);
+    expect(first.health?.status).toBe('held');
+    const sick = decide(change(false), first.memory);
+    expect(logged(sick)).toEqual(['info held']);
+    expect(sick.health).toBeUndefined();
   });
 });
 
@@ -198,14 +235,7 @@ describe('decide: a reconcile', () => {
   });
 
   it('keeps a hold in place and announces it once', () => {
-    const hold = {
-      kind: 'rollback' as const,
-      ruleset: rule(22),
-      manifestDigest: 'd',
-      appliedAt: '2026-01-01T00:00:00.000Z',
-      key: '3:2026-01-01T00:00:00.000Z',
-    };
-    const held = target(rule(22), { compiled: null, held: hold });
+    const held = target(rule(22), { compiled: null, held: HOLD });
     const first = decide(reconcile(held, live(rule(22))), memory());
     expect(actions(first)).toEqual([]);
     expect(first.health?.status).toBe('held');
