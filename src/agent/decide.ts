@@ -2,6 +2,9 @@
 // manifests give, and on a reconcile what pf holds) and what the agent remembers, what to do
 // (actions), what to say (events: log lines and counters), the health it leaves, and what to
 // remember. The effect runner (watch-agent.ts) makes the observations and carries the results out.
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { diagnosticPlace } from '../diagnostics/diagnostic.js';
+import type { ApplyOutcome } from '../host/apply-ruleset.js';
 import type { PreflightResult } from '../host/preflight.js';
 import type { DeployedRead } from '../host/read-deployed.js';
 import { sameLines } from '../host/read-deployed.js';
@@ -10,7 +13,7 @@ import { unmanagedTablesWarning } from '../host/apply-ruleset.js';
 import type { CompileOutcome } from '../cli/pipeline.js';
 import type { LogFields } from './agent-log.js';
 import type { AnchorFact } from './health.js';
-import { boundedLines } from './exposure-counts.js';
+import { boundedLines, countExposureChanges } from './exposure-counts.js';
 import { OnceWhileItLasts } from './once-while-it-lasts.js';
 
 export type DriftMode = 'correct' | 'warn';
@@ -65,15 +68,20 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type AgentEvent =
   | { kind: 'log'; level: LogLevel; event: string; message: string; fields?: LogFields }
   /** A counter of AgentMetrics to add one to. */
-  | { kind: 'count'; counter: 'driftDetected' | 'preflightFailures' }
+  | { kind: 'count'; counter: AgentCounter }
   /** A gauge of AgentMetrics to set. */
   | { kind: 'gauge'; gauge: 'preflightOk' | 'exposures'; value: number };
+
+/** A counter of AgentMetrics an event may add one to. */
+export type AgentCounter = 'driftDetected' | 'preflightFailures' | 'driftRepairs';
 
 export type AgentAction =
   /** Load the target (drift: the anchor was changed outside pfexpose). */
   | { kind: 'apply'; target: Target; drift: boolean }
   /** Write the lock file of the compile the anchor now holds, if it changed it. */
-  | { kind: 'write-lock'; compiled: CompileOutcome };
+  | { kind: 'write-lock'; compiled: CompileOutcome }
+  /** Events that come after the actions before them (what an apply warned about). */
+  | { kind: 'say'; events: AgentEvent[] };
 
 export interface AgentMemory {
   /** What was reported once and still lasts. */
@@ -271,6 +279,124 @@ export function decide(observation: Observation, memory: AgentMemory): Decision 
     return done();
   }
   return load(true);
+}
+
+export interface AppliedObservation {
+  anchor: string;
+  target: Target;
+  drift: boolean;
+  outcome: ApplyOutcome;
+  durationMs: number;
+  loadFields: LogFields;
+  /** For a load: the rule lines the anchor held before it and those of the target (exposure counts). */
+  lines: { previous: readonly string[]; target: readonly string[] } | null;
+}
+
+/**
+ * What an apply's outcome means: in place (the anchor is known and, verified under the lock, may
+ * take the fast path next), refused or failed (reported once while it lasts, and its end once).
+ */
+export function decideApplied(observation: AppliedObservation, memory: AgentMemory): Decision {
+  const { anchor, target, drift, outcome, durationMs, loadFields } = observation;
+  const events: AgentEvent[] = [];
+  const actions: AgentAction[] = [];
+  const next: AgentMemory = { ...memory, reported: memory.reported.clone() };
+  const reported = next.reported;
+  const log = (level: LogLevel, event: string, message: string, fields?: LogFields): void => {
+    events.push(
+      fields === undefined ? { kind: 'log', level, event, message } : { kind: 'log', level, event, message, fields },
+    );
+  };
+  const problem = (event: string, message: string, fields: LogFields): void => {
+    if (reported.report('apply', message)) log('error', event, message, fields);
+    else log('debug', event, `still: ${message}`, fields);
+  };
+  const exposures = target.exposures.length;
+  let health: AnchorFact;
+  switch (outcome.kind) {
+    case 'unchanged':
+    case 'applied': {
+      if (reported.clear('apply'))
+        log('info', 'apply-ok', `anchor "${anchor}" holds the ruleset again: the apply went through`);
+      next.knownRuleset = target.ruleset;
+      reported.clear('drift');
+      if (target.compiled !== null) {
+        // Verified under the lock by the apply itself: a change may take the fast path next,
+        // as long as the state directory stays as the apply left it.
+        next.verified = outcome.stateMark === undefined ? null : { ruleset: target.ruleset, mark: outcome.stateMark };
+        events.push({ kind: 'gauge', gauge: 'exposures', value: exposures });
+      }
+      if (outcome.kind === 'applied' && drift) events.push({ kind: 'count', counter: 'driftRepairs' });
+      health = target.held !== null ? heldFact(target.held) : { status: 'ok' };
+      if (outcome.kind === 'unchanged') {
+        log('info', 'unchanged', `anchor "${anchor}" already holds the ruleset`, {
+          ...loadFields,
+          exposures,
+          durationMs,
+        });
+      } else {
+        const what =
+          target.held !== null
+            ? `the ruleset the ${target.held.kind} loaded`
+            : target.compiled === null
+              ? 'the ruleset recorded as last applied'
+              : `${exposures} exposure(s)`;
+        // added/removed count exposures, as plan's summary and `exposures` do; the rules have their own fields.
+        const counts = countExposureChanges(observation.lines?.previous ?? [], observation.lines?.target ?? []);
+        log(
+          'info',
+          drift ? 'drift-repaired' : 'applied',
+          `${drift ? 'repaired' : 'applied'} ${what} to anchor "${anchor}" (exposures +${counts.added} ~${counts.changed} -${counts.removed}; rules +${outcome.added.length} -${outcome.removed.length})`,
+          {
+            ...loadFields,
+            exposures,
+            added: counts.added,
+            changed: counts.changed,
+            removed: counts.removed,
+            rulesAdded: outcome.added.length,
+            rulesRemoved: outcome.removed.length,
+            attempts: outcome.attempts,
+            killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
+            durationMs,
+          },
+        );
+      }
+      if (target.compiled !== null) actions.push({ kind: 'write-lock', compiled: target.compiled });
+      if (outcome.warnings.length > 0) {
+        actions.push({
+          kind: 'say',
+          events: outcome.warnings.map((message) => ({ kind: 'log', level: 'warn', event: 'apply-warning', message })),
+        });
+      }
+      break;
+    }
+    case 'refused':
+      health = { status: 'apply-refused', reason: outcome.reason };
+      problem('apply-refused', `apply refused, pf was not touched: ${outcome.reason}`, {
+        ...loadFields,
+        exposures,
+        durationMs,
+        diagnostics:
+          outcome.diagnostics.length > 0 ? outcome.diagnostics.slice(0, 50).map(formatDiagnostic) : undefined,
+      });
+      break;
+    case 'failed':
+      if (!outcome.restored) next.knownRuleset = null;
+      health = { status: 'apply-failed', reason: outcome.reason };
+      problem(
+        'apply-failed',
+        `apply failed (${outcome.restored ? 'pf holds the previous ruleset' : 'pf may hold neither ruleset'}): ${outcome.reason}`,
+        { ...loadFields, exposures, restored: outcome.restored, durationMs },
+      );
+      break;
+  }
+  return { actions, events, health, memory: next };
+}
+
+/** One diagnostic for the log (text and JSON alike), its hint on a line of its own. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const hint = d.hint === undefined || d.hint === '' ? '' : `\nhint: ${d.hint}`;
+  return `${diagnosticPlace(d)}: ${d.severity} ${d.code} ${d.message}${hint}`;
 }
 
 /** Says once per hold that the agent holds, and why. */

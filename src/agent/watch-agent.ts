@@ -3,8 +3,7 @@
 // (only changed files), compiles, compares with what is deployed and applies only a difference.
 // Invalid manifests never reach pf; drift is repaired or reported; a reconcile checks what apply's
 // preflight checks; a rollback or a confirm revert is held until the manifests change.
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { diagnosticPlace, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../host/apply-ruleset.js';
 import type { PreflightResult } from '../host/preflight.js';
 import type { DeployedRead } from '../host/read-deployed.js';
@@ -14,11 +13,11 @@ import type { CompileOutcome } from '../cli/pipeline.js';
 import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentMetrics } from './agent-metrics.js';
 import { AgentScheduler, type Job } from './agent-scheduler.js';
-import { announceHold, decide, heldFact } from './decide.js';
-import type { Decision, DriftMode, Hold, Observation, Problem, Reported, Target } from './decide.js';
+import { announceHold, decide, decideApplied, formatDiagnostic, heldFact } from './decide.js';
+export { formatDiagnostic } from './decide.js';
+import type { AgentEvent, Decision, DriftMode, Hold, Observation, Problem, Reported, Target } from './decide.js';
 import type { AnchorFact, AnchorProblemStatus } from './health.js';
 import { OnceEachWhileItLasts, OnceWhileItLasts } from './once-while-it-lasts.js';
-import { countExposureChanges } from './exposure-counts.js';
 import type { ManifestSnapshot } from './manifest-cache.js';
 import type { PullResult } from './pull-checkout.js';
 
@@ -508,12 +507,22 @@ export class WatchAgent {
 
   /** The effect runner: takes what decide() remembers, says and counts what it found, and loads. */
   private async carryOut(decision: Decision, loadFields: LogFields): Promise<void> {
-    const metrics = this.deps.metrics;
     this.reported = decision.memory.reported;
     this.knownRuleset = decision.memory.knownRuleset;
     this.verified = decision.memory.verified;
     if (decision.health !== undefined) this.setAnchorFact(decision.health);
-    for (const event of decision.events) {
+    this.say(decision.events);
+    for (const action of decision.actions) {
+      if (action.kind === 'write-lock') await this.writeLock(action.compiled);
+      else if (action.kind === 'say') this.say(action.events);
+      else await this.applyTarget(action.target, action.drift, loadFields);
+    }
+  }
+
+  /** Logs and counts what a decision found. */
+  private say(events: readonly AgentEvent[]): void {
+    const metrics = this.deps.metrics;
+    for (const event of events) {
       switch (event.kind) {
         case 'log':
           this.log(event.level, event.event, event.message, event.fields);
@@ -525,10 +534,6 @@ export class WatchAgent {
           metrics[event.gauge] = event.value;
           break;
       }
-    }
-    for (const action of decision.actions) {
-      if (action.kind === 'write-lock') await this.writeLock(action.compiled);
-      else await this.applyTarget(action.target, action.drift, loadFields);
     }
   }
 
@@ -553,89 +558,17 @@ export class WatchAgent {
     const seconds = (performance.now() - started) / 1000;
     metrics.recordApply(outcome.kind, seconds, this.now());
     const durationMs = Math.round(seconds * 1000);
-    const exposures = target.exposures.length;
-    switch (outcome.kind) {
-      case 'unchanged':
-      case 'applied': {
-        this.problemEnded(
-          'apply',
-          'apply-ok',
-          `anchor "${this.options.anchor}" holds the ruleset again: the apply went through`,
-        );
-        this.knownRuleset = target.ruleset;
-        this.reported.clear('drift');
-        if (target.compiled !== null) {
-          // Verified under the lock by the apply itself: a change may take the fast path next,
-          // as long as the state directory stays as the apply left it.
-          this.verified = outcome.stateMark === undefined ? null : { ruleset: target.ruleset, mark: outcome.stateMark };
-          metrics.exposures = exposures;
-        }
-        if (outcome.kind === 'applied' && drift) metrics.driftRepairs += 1;
-        this.setHealthy(target);
-        if (outcome.kind === 'unchanged') {
-          this.log('info', 'unchanged', `anchor "${this.options.anchor}" already holds the ruleset`, {
-            ...loadFields,
-            exposures,
-            durationMs,
-          });
-        } else {
-          const what =
-            target.held !== null
-              ? `the ruleset the ${target.held.kind} loaded`
-              : target.compiled === null
-                ? 'the ruleset recorded as last applied'
-                : `${exposures} exposure(s)`;
-          // added/removed count exposures, as plan's summary and `exposures` do; the rules have their own fields.
-          const counts = countExposureChanges(normalizedLines(outcome.previous), this.normalize(target.ruleset));
-          this.log(
-            'info',
-            drift ? 'drift-repaired' : 'applied',
-            `${drift ? 'repaired' : 'applied'} ${what} to anchor "${this.options.anchor}" (exposures +${counts.added} ~${counts.changed} -${counts.removed}; rules +${outcome.added.length} -${outcome.removed.length})`,
-            {
-              ...loadFields,
-              exposures,
-              added: counts.added,
-              changed: counts.changed,
-              removed: counts.removed,
-              rulesAdded: outcome.added.length,
-              rulesRemoved: outcome.removed.length,
-              attempts: outcome.attempts,
-              killedLabels: outcome.killedLabels.length > 0 ? outcome.killedLabels : undefined,
-              durationMs,
-            },
-          );
-        }
-        if (target.compiled !== null) await this.writeLock(target.compiled);
-        for (const warning of outcome.warnings) this.log('warn', 'apply-warning', warning);
-        break;
-      }
-      case 'refused':
-        this.unhealthy('apply-refused', outcome.reason);
-        this.reportProblem('apply', 'error', 'apply-refused', `apply refused, pf was not touched: ${outcome.reason}`, {
-          ...loadFields,
-          exposures,
-          durationMs,
-          diagnostics:
-            outcome.diagnostics.length > 0 ? outcome.diagnostics.slice(0, 50).map(formatDiagnostic) : undefined,
-        });
-        break;
-      case 'failed':
-        if (!outcome.restored) this.knownRuleset = null;
-        this.unhealthy('apply-failed', outcome.reason);
-        this.reportProblem(
-          'apply',
-          'error',
-          'apply-failed',
-          `apply failed (${outcome.restored ? 'pf holds the previous ruleset' : 'pf may hold neither ruleset'}): ${outcome.reason}`,
-          {
-            ...loadFields,
-            exposures,
-            restored: outcome.restored,
-            durationMs,
-          },
-        );
-        break;
-    }
+    const lines =
+      outcome.kind === 'applied'
+        ? { previous: normalizedLines(outcome.previous), target: this.normalize(target.ruleset) }
+        : null;
+    await this.carryOut(
+      decideApplied(
+        { anchor: this.options.anchor, target, drift, outcome, durationMs, loadFields, lines },
+        { reported: this.reported, knownRuleset: this.knownRuleset, verified: this.verified },
+      ),
+      loadFields,
+    );
   }
 
   /**
@@ -854,10 +787,4 @@ export class WatchAgent {
 
 function needsGateway(outcome: CompileOutcome): boolean {
   return outcome.diagnostics.some((d) => d.code === 'gateway-missing');
-}
-
-/** One diagnostic for the log (text and JSON alike), its hint on a line of its own. */
-export function formatDiagnostic(d: Diagnostic): string {
-  const hint = d.hint === undefined || d.hint === '' ? '' : `\nhint: ${d.hint}`;
-  return `${diagnosticPlace(d)}: ${d.severity} ${d.code} ${d.message}${hint}`;
 }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CompileOutcome } from '../../src/cli/pipeline.js';
 import type { AgentMemory, Decision, Observation, Target } from '../../src/agent/decide.js';
-import { decide } from '../../src/agent/decide.js';
+import { decide, decideApplied } from '../../src/agent/decide.js';
+import type { ApplyOutcome } from '../../src/host/apply-ruleset.js';
 import { OnceWhileItLasts } from '../../src/agent/once-while-it-lasts.js';
 import type { DeployedRead } from '../../src/host/read-deployed.js';
 import { normalizedLines } from '../../src/host/read-deployed.js';
@@ -242,5 +243,61 @@ describe('decide: a reconcile', () => {
     expect(logged(first)).toEqual(['warn holding', 'debug in-sync']);
     const again = decide(reconcile(held, live(rule(22))), first.memory);
     expect(logged(again)).toEqual(['debug in-sync']);
+  });
+});
+
+describe('decideApplied', () => {
+  const applied = (over: Partial<Extract<ApplyOutcome, { kind: 'applied' }>> = {}): ApplyOutcome => ({
+    kind: 'applied',
+    previous: rule(22),
+    attempts: 1,
+    killedLabels: [],
+    warnings: [],
+    added: [],
+    removed: [],
+    revertedExpired: false,
+    stateMark: 'mark-2',
+    ...over,
+  });
+  const observe = (outcome: ApplyOutcome, drift = false) => ({
+    anchor: ANCHOR,
+    target: target(rule(80)),
+    drift,
+    outcome,
+    durationMs: 5,
+    loadFields: {},
+    lines: { previous: normalizedLines(rule(22)), target: normalizedLines(rule(80)) },
+  });
+
+  it('a repaired drift: counted, the anchor known and verified, the lock written, then the warnings', () => {
+    const d = decideApplied(observe(applied({ warnings: ['careful'] }), true), memory());
+    expect(logged(d)).toEqual(['info drift-repaired']);
+    expect(d.events).toContainEqual({ kind: 'count', counter: 'driftRepairs' });
+    expect(d.health).toEqual({ status: 'ok' });
+    expect(d.memory.knownRuleset).toBe(rule(80));
+    expect(d.memory.verified).toEqual({ ruleset: rule(80), mark: 'mark-2' });
+    expect(d.actions.map((a) => a.kind)).toEqual(['write-lock', 'say']);
+  });
+
+  it('reports a refused apply once while it lasts, and its end once', () => {
+    const refused: ApplyOutcome = { kind: 'refused', reason: 'the state directory is locked', diagnostics: [] };
+    const first = decideApplied(observe(refused), memory());
+    expect(logged(first)).toEqual(['error apply-refused']);
+    expect(first.health).toEqual({ status: 'apply-refused', reason: 'the state directory is locked' });
+    const still = decideApplied(observe(refused), first.memory);
+    expect(logged(still)).toEqual(['debug apply-refused']);
+    const through = decideApplied(observe(applied()), still.memory);
+    expect(logged(through)).toEqual(['info apply-ok', 'info applied']);
+    expect(logged(decideApplied(observe(applied()), through.memory))).toEqual(['info applied']);
+  });
+
+  it('a failed load that could not restore forgets what pf holds', () => {
+    const d = decideApplied(
+      observe({ kind: 'failed', reason: 'pfctl: killed', restored: false }),
+      memory({ knownRuleset: rule(22) }),
+    );
+    expect(d.memory.knownRuleset).toBeNull();
+    expect(d.health).toEqual({ status: 'apply-failed', reason: 'pfctl: killed' });
+    expect(d.actions).toEqual([]);
   });
 });
