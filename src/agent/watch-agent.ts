@@ -13,7 +13,7 @@ import type { CompileOutcome } from '../cli/pipeline.js';
 import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentMetrics } from './agent-metrics.js';
 import { AgentScheduler, type Job } from './agent-scheduler.js';
-import { announceHold, decide, decideApplied, formatDiagnostic, heldFact } from './decide.js';
+import { decide, decideApplied, formatDiagnostic } from './decide.js';
 export { formatDiagnostic } from './decide.js';
 import type { AgentEvent, Decision, DriftMode, Hold, Observation, Problem, Reported, Target } from './decide.js';
 import type { AnchorFact, AnchorProblemStatus } from './health.js';
@@ -591,11 +591,6 @@ export class WatchAgent {
     else this.log('warn', 'lock-write-failed', `cannot write the lock file ${compiled.lockPath}: ${failure}`);
   }
 
-  /** The anchor holds the target (or there is nothing to compare it with): ok, or held. */
-  private setHealthy(target: Target | null): void {
-    this.setAnchorFact(target?.held != null ? heldFact(target.held) : { status: 'ok' });
-  }
-
   /** A problem with pf or the anchor; invalid manifests are named beside it (see health.ts). */
   private unhealthy(status: AnchorProblemStatus, reason: string): void {
     this.setAnchorFact({ status, reason });
@@ -675,13 +670,6 @@ export class WatchAgent {
       {
         revertedAt: at,
       },
-    );
-  }
-
-  /** Says once per hold that the agent holds, and why. */
-  private logHold(hold: Hold): void {
-    announceHold(hold, this.options.anchor, this.reported, (level, event, message, fields) =>
-      this.log(level, event, message, fields),
     );
   }
 
@@ -772,11 +760,6 @@ export class WatchAgent {
 
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
-  }
-
-  /** debug, or info in a cycle a SIGHUP asked for: the operator wants to see what it found. */
-  private quiet(): 'debug' | 'info' {
-    return this.announcing ? 'info' : 'debug';
   }
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', event: string, message: string, fields?: LogFields): void {
