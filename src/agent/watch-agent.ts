@@ -3,6 +3,10 @@
 // (only changed files), compiles, compares with what is deployed and applies only a difference.
 // Invalid manifests never reach pf; drift is repaired or reported; a reconcile checks what apply's
 // preflight checks; a rollback or a confirm revert is held until the manifests change.
+//
+// Three parts: the scheduler (agent-scheduler.ts) says when a job runs; decide.ts says, from what
+// a cycle observed and what the agent remembers, what to do, say and remember; this file is the
+// effect runner: it makes the observations (read, compile, ask pf) and carries the decisions out.
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../host/apply-ruleset.js';
 import type { PreflightResult } from '../host/preflight.js';
@@ -14,7 +18,6 @@ import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentMetrics } from './agent-metrics.js';
 import { AgentScheduler, type Job } from './agent-scheduler.js';
 import { decide, decideApplied, formatDiagnostic } from './decide.js';
-export { formatDiagnostic } from './decide.js';
 import type { AgentEvent, Decision, DriftMode, Hold, Observation, Problem, Reported, Target } from './decide.js';
 import type { AnchorFact, AnchorProblemStatus } from './health.js';
 import { OnceEachWhileItLasts, OnceWhileItLasts } from './once-while-it-lasts.js';
@@ -22,7 +25,7 @@ import type { ManifestSnapshot } from './manifest-cache.js';
 import type { PullResult } from './pull-checkout.js';
 
 export type { DriftMode } from './decide.js';
-export { DRIFT_RULES_SHOWN } from './decide.js';
+export { DRIFT_RULES_SHOWN, formatDiagnostic } from './decide.js';
 
 export type GatewayDetection = { ok: true; interface: string } | { ok: false; message: string };
 
