@@ -289,7 +289,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
       apply: (request) => applyRuleset({ pfctl, state, lock }, { ...request, dialect: options.dialect }),
       // Records the agent may load from: only pfexpose's own rules (issue 9; see StateDir).
       readNewestRecord: (anchor) => state.readLoadableNewest(anchor),
-      settlePendingConfirm: async () => {
+      resolvePendingConfirm: async () => {
         // Read without the lock first: the lock is only worth taking when there is a revert to make.
         const pending = await state.readPendingConfirm();
         if (pending.kind === 'absent') return { kind: 'none' };

@@ -166,7 +166,7 @@ function harness(
       ),
     checkHooks: () => Promise.resolve(pf.hooks),
     readNewestRecord: () => Promise.resolve(history.at(-1) ?? null),
-    settlePendingConfirm: () => Promise.resolve(pf.pending),
+    resolvePendingConfirm: () => Promise.resolve(pf.pending),
     apply: (request) => {
       applies.push(request);
       const before = pf.text;
@@ -846,7 +846,7 @@ describe('WatchAgent: commit-confirmed windows', () => {
     expect(h.applies).toHaveLength(1);
     expect(h.metrics.health).toMatchObject({ healthy: true, status: 'awaiting-confirmation' });
     expect(h.events().filter((e) => e === 'confirm-pending')).toHaveLength(1);
-    // The watchdog was late: the reconcile reverts (settlePendingConfirm), and the revert is held.
+    // The watchdog was late: the reconcile reverts (resolvePendingConfirm), and the revert is held.
     h.pf.pending = { kind: 'reverted', anchor: 'pfexpose', ruleset: rule(80) };
     h.rollbackTo([80], 'confirm-revert');
     h.history[h.history.length - 1] = {
