@@ -1,7 +1,7 @@
 // The apply core told to stop (ApplyDeps.interrupt, aborted by the CLI on SIGINT/SIGHUP/SIGTERM):
 // no load starts after that, and a load already under way runs to its end, restore included.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/host/apply-ruleset.js';
+import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/apply/apply-ruleset.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
 import {

@@ -3,8 +3,9 @@
 // another anchor uses too (pfctl -k label is not anchor-scoped). Besides the labels a load removed,
 // it ends those whose sources were narrowed (issue 10). Against the pfctl simulator.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { applyRuleset, rollbackRuleset } from '../../src/host/apply-ruleset.js';
-import { createPfctl, parseAnchorList, printedLabels, type Pfctl } from '../../src/host/pfctl.js';
+import { applyRuleset, rollbackRuleset } from '../../src/apply/apply-ruleset.js';
+import { createPfctl, type Pfctl } from '../../src/host/pfctl.js';
+import { parseAnchorList, printedLabels } from '../../src/pf/pfctl-output.js';
 import type { Exposure } from '../../src/model/exposure.js';
 import { PFCTL_SIM } from '../pfctl-sim/sim-control.js';
 import {

@@ -1,7 +1,8 @@
 // The apply core against the pfctl simulator, spawned for real: the ordinary paths, the refusals
 // that leave pf untouched, saved plans and --kill-states.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyRuleset, normalizedLines, readDeployed } from '../../src/host/apply-ruleset.js';
+import { applyRuleset, readDeployed } from '../../src/apply/apply-ruleset.js';
+import { normalizedLines } from '../../src/pf/rule-lines.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 import {
   ANCHOR,

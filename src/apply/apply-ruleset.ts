@@ -4,26 +4,18 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import type { Dialect } from '../pf/render-ruleset.js';
-import type { ExclusiveLock, LockAcquireResult } from './exclusive-lock.js';
+import type { ExclusiveLock, LockAcquireResult } from '../host/exclusive-lock.js';
 import { mapPfctlErrors } from './map-pfctl-errors.js';
-import type { LoadResult, Pfctl } from './pfctl.js';
+import type { LoadResult, Pfctl } from '../host/pfctl.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
-import {
-  normalizedLines,
-  readDeployed,
-  rulesetLabels,
-  sameLines,
-  type DeployedAnchor,
-  type DeployedRead,
-} from './read-deployed.js';
+import { readDeployed, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
+import { linesDigest, normalizedLines, rulesetLabels, sameLines, sha256 } from '../pf/rule-lines.js';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import { narrowedLabels } from '../plan/narrowed-labels.js';
 import {
   confirmWindowClosed,
   historyName,
-  linesDigest,
   monotonicNowMs,
-  sha256,
   UnsafePathError,
   type HistoryKind,
   type PendingConfirm,
@@ -31,7 +23,7 @@ import {
   type UndoneRuleset,
 } from './state-dir.js';
 
-export { readDeployed, normalizedLines, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
+export { readDeployed, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
 
 export interface ApplyDeps {
   pfctl: Pfctl;

@@ -5,10 +5,10 @@
 // The directory is created 0700 and its files 0600; a directory or file that another user could
 // have written (group- or world-writable, or owned by someone else) or a symbolic link is refused,
 // never followed (see README, "The state directory").
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
+import { sha256 } from '../pf/rule-lines.js';
 import {
   checkPrivateDirectory,
   currentUid,
@@ -18,9 +18,9 @@ import {
   UnsafePathError,
   writeFileAtomic,
   type FileWriter,
-} from './atomic-write.js';
+} from '../host/atomic-write.js';
 
-export { UnsafePathError } from './atomic-write.js';
+export { UnsafePathError } from '../host/atomic-write.js';
 
 export const DEFAULT_STATE_DIR = '/var/db/pfexpose';
 export const HISTORY_LIMIT = 10;
@@ -143,18 +143,6 @@ export function resolveStateDir(flag: string | undefined, env: Readonly<Record<s
   if (flag !== undefined && flag !== '') return flag;
   const fromEnv = env['PFEXPOSE_STATE_DIR'];
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_STATE_DIR;
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/**
- * A digest of a ruleset's rules, not of its text: the compiled text (header comments and all) and
- * pfctl's printed form of the same rules agree. Takes normalizedLines() of the ruleset.
- */
-export function linesDigest(lines: readonly string[]): string {
-  return sha256(lines.join('\n'));
 }
 
 export interface StateDirOptions {

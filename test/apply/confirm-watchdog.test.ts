@@ -6,16 +6,16 @@ import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplyDeps } from '../../src/host/apply-ruleset.js';
+import type { ApplyDeps } from '../../src/apply/apply-ruleset.js';
 import {
   createConfirmWatchdogStarter,
   openWatchdogLog,
   watchConfirmDeadline,
   WATCHDOG_LOG,
-} from '../../src/host/confirm-watchdog.js';
+} from '../../src/apply/confirm-watchdog.js';
 import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
-import { StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
+import { StateDir, type PendingConfirm } from '../../src/apply/state-dir.js';
 
 let root: string;
 let deps: ApplyDeps;
