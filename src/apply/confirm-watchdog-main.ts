@@ -3,7 +3,7 @@
 // one line per event to its stdout (the state directory's confirm-watchdog.log).
 import { DURATION_LIMITS } from '../agent/parse-duration.js';
 import { watchConfirmDeadline } from './confirm-watchdog.js';
-import { ExclusiveLock } from '../host/exclusive-lock.js';
+import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { createPfctl } from '../host/pfctl.js';
 import { StateDir } from './state-dir.js';
 import { sendToSyslog } from '../host/syslog.js';
@@ -43,7 +43,7 @@ async function run(): Promise<number> {
   const deps = {
     pfctl: createPfctl({ program, env: process.env, timeoutMs }),
     state,
-    lock: new ExclusiveLock(state.lockPath, { command: 'confirm-watchdog' }),
+    mutex: new StateDirMutex(state.mutexPath, { command: 'confirm-watchdog' }),
   };
   const createdAt = option('--created-at');
   log(`watching ${stateDir} for pfexpose confirm (deadline ${option('--deadline') ?? '?'})`);

@@ -167,12 +167,12 @@ export class StateDir {
     this.write = options.writeFile ?? ((file, data) => writeFileAtomic(file, data, PRIVATE_FILE_MODE));
   }
 
-  /** The lock file's place, for ExclusiveLock. */
-  get lockPath(): string {
+  /** The lock file's place, for StateDirMutex (the state-dir mutex; the file is still named "lock"). */
+  get mutexPath(): string {
     return join(this.path, 'lock');
   }
 
-  /** The user that must own the directory and its files (null: not checked), for ExclusiveLock. */
+  /** The user that must own the directory and its files (null: not checked), for StateDirMutex. */
   get ownerUid(): number | null {
     return this.uid;
   }

@@ -20,7 +20,7 @@ import {
 import { writeFailureReason } from '../host/atomic-write.js';
 import { createConfirmWatchdogStarter } from '../apply/confirm-watchdog.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
-import { ExclusiveLock } from '../host/exclusive-lock.js';
+import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
 import { validateAnchorName } from '../pf/pfctl-output.js';
@@ -229,7 +229,7 @@ function hostSetup(flags: HostFlags, ctx: CliContext, command: string, interrupt
     deps: {
       pfctl: createPfctl({ program, env: ctx.env, timeoutMs }),
       state,
-      lock: new ExclusiveLock(state.lockPath, { command }),
+      mutex: new StateDirMutex(state.mutexPath, { command }),
       startConfirmWatchdog: createConfirmWatchdogStarter({
         stateDir,
         pfctlProgram: program.includes('/') ? resolve(ctx.cwd, program) : program,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { ApplyDeps, ApplyOutcome, ApplyRequest } from '../../src/apply/apply-ruleset.js';
 import { createConfirmWatchdogStarter } from '../../src/apply/confirm-watchdog.js';
-import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
+import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
 import { createPfctl, type PfctlOptions } from '../../src/host/pfctl.js';
 import { normalizedLines } from '../../src/pf/rule-lines.js';
 import { StateDir } from '../../src/apply/state-dir.js';
@@ -66,7 +66,7 @@ export async function createBench(options: Partial<PfctlOptions> = {}): Promise<
         ...more,
       }),
       state,
-      lock: new ExclusiveLock(state.lockPath, { command: 'test' }),
+      mutex: new StateDirMutex(state.mutexPath, { command: 'test' }),
       startConfirmWatchdog: createConfirmWatchdogStarter({
         stateDir,
         pfctlProgram: PFCTL_SIM,

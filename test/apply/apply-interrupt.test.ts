@@ -2,7 +2,7 @@
 // no load starts after that, and a load already under way runs to its end, restore included.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/apply/apply-ruleset.js';
-import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
+import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
 import {
   ANCHOR,
@@ -58,7 +58,7 @@ describe('an interrupt before the load', () => {
     );
     expect(refused.reason).toBe('interrupted by SIGINT before the load: nothing was loaded');
     expect(await bench.sim.calls()).toEqual([]);
-    expect(bench.deps.lock.holder).toBeNull();
+    expect(bench.deps.mutex.holder).toBeNull();
     expect((await bench.deps.state.readCurrent()).kind).toBe('absent');
   });
 
@@ -93,7 +93,7 @@ describe('an interrupt before the load', () => {
   });
 
   it('while waiting for the lock (--wait): the wait ends, refused', async () => {
-    const other = new ExclusiveLock(bench.deps.state.lockPath, { command: 'other' });
+    const other = new StateDirMutex(bench.deps.state.mutexPath, { command: 'other' });
     await bench.deps.state.ensure();
     expect((await other.acquire()).kind).toBe('acquired');
     try {
