@@ -127,6 +127,8 @@ export interface PfctlOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Where the private directory of each load's ruleset file is made. Default os.tmpdir(). */
   loadDir?: string;
+  /** Runs pfctl; default runCommand. Tests put an in-memory pf here (test/helpers/memory-pf.ts). */
+  runner?: typeof runCommand;
 }
 
 /** `--pfctl` wins, then PFEXPOSE_PFCTL, then `pfctl` from PATH. */
@@ -148,8 +150,9 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   const busyDelayMs = options.busyDelayMs ?? 100;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  const runner = options.runner ?? runCommand;
   const run = (args: string[]): Promise<RunResult> =>
-    runCommand(program, args, {
+    runner(program, args, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.env === undefined ? {} : { env: options.env }),
     });

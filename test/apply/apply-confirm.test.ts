@@ -1,4 +1,4 @@
-// Rollback and commit-confirmed against the simulator, with the clock in the test's hands. The
+// Rollback and commit-confirmed against the in-memory pf, with the clock in the test's hands. The
 // detached watchdog itself is exercised end to end in test/e2e/apply.test.ts.
 import { chmod, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -16,8 +16,7 @@ import {
   type Bench,
 } from './apply-fixtures.js';
 
-// Each test runs pfexpose and the simulator several times: on a busy two-core machine that takes
-// far longer than the default 30 s.
+// Generous limits from the spawned-simulator days; the in-memory pf needs far less.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 let bench: Bench;

@@ -1,4 +1,4 @@
-// The apply core against the pfctl simulator, spawned for real: the ordinary paths, the refusals
+// The apply core against the in-memory pf under the real adapter: the ordinary paths, the refusals
 // that leave pf untouched, saved plans and --kill-states.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyRuleset, readDeployed } from '../../src/apply/apply-ruleset.js';
