@@ -6,7 +6,7 @@ import type { Exposure } from '../model/exposure.js';
 import type { Dialect } from '../pf/render-ruleset.js';
 import type { StateDirMutex, MutexAcquireResult } from '../host/state-dir-mutex.js';
 import { mapPfctlErrors } from './map-pfctl-errors.js';
-import type { LoadResult, Pfctl } from '../host/pfctl.js';
+import type { LoadResult, Pfctl } from '../pf/pfctl-api.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
 import { readDeployed, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
 import { linesDigest, normalizedLines, rulesetLabels, sameLines, sha256 } from '../pf/rule-lines.js';
