@@ -4,6 +4,7 @@
 // Loads and dry runs read a complete file (`-f FILE`, see ruleset-file.ts), never a pipe.
 import { DURATION_LIMITS } from '../agent/parse-duration.js';
 import {
+  exitFailure,
   isAnchorMissing,
   isBusy,
   parseAnchorList,
@@ -17,13 +18,14 @@ import {
   validateAnchorName,
   validateLabel,
 } from '../pf/pfctl-output.js';
-import type {
-  AnchorShowResult,
-  LoadResult,
-  MainRulesetResult,
-  Pfctl,
-  PfctlFailure,
-  PfStatusResult,
+import {
+  asPlainFailure,
+  type AnchorShowFailure,
+  type LoadResult,
+  type MainRulesetResult,
+  type Pfctl,
+  type PfctlFailure,
+  type PfStatusResult,
 } from '../pf/pfctl-api.js';
 import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
@@ -94,7 +96,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       return { kind: 'anchor-missing', message: `pfctl ${args.join(' ')}: ${errors.join('; ')}` };
     }
     if (result.exitCode !== 0 || result.signal !== null) {
-      return failed(program, args, result);
+      return exitFailure(program, args, result);
     }
     if (errors.length > 0) {
       return {
@@ -156,7 +158,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
         stderr: result.stderr,
       };
     }
-    return failed(program, shownArgs, result);
+    return exitFailure(program, shownArgs, result);
   };
 
   const loadWithRetry = async (anchor: string, text: string, dry: boolean): Promise<LoadResult> => {
@@ -235,7 +237,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       const failure = runFailure(program, args, result);
       if (failure !== undefined) return failure;
       if (result.kind !== 'completed') throw new Error('unreachable');
-      if (result.exitCode !== 0 || result.signal !== null) return failed(program, args, result);
+      if (result.exitCode !== 0 || result.signal !== null) return exitFailure(program, args, result);
       return { kind: 'ok', killed: parseKilledStates(`${result.stderr}\n${result.stdout}`) };
     },
 
@@ -269,39 +271,12 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   };
 }
 
-type AnchorShowFailure = Exclude<AnchorShowResult, { kind: 'ok' }>;
-
-/** The anchor-specific answers become plain failures where no anchor was asked about. */
-function asPlainFailure(answer: AnchorShowFailure): PfctlFailure {
-  switch (answer.kind) {
-    case 'anchor-missing':
-    case 'pf-disabled':
-      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: '' };
-    case 'pfctl-error':
-      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: answer.stderr };
-    default:
-      return answer;
-  }
-}
-
 function runFailure(program: string, args: string[], result: RunResult): PfctlFailure | undefined {
   if (result.kind === 'spawn-failed') return { kind: 'not-found', message: result.message };
   if (result.kind === 'timed-out') {
     return { kind: 'timed-out', message: `${program} ${args.join(' ')} ${result.message} and was killed` };
   }
   return undefined;
-}
-
-function failed(program: string, args: string[], result: Extract<RunResult, { kind: 'completed' }>): PfctlFailure {
-  const how =
-    result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode ?? '?'}`;
-  const said = significantStderr(result.stderr).join('; ');
-  return {
-    kind: 'failed',
-    message: `${program} ${args.join(' ')} ${how}${said === '' ? '' : `: ${said}`}`,
-    exitCode: result.exitCode,
-    stderr: result.stderr,
-  };
 }
 
 /** pfctl's stderr with the ruleset file's path written as RULESET_NAME. */

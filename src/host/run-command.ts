@@ -153,3 +153,13 @@ function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<
   for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
   return result;
 }
+
+/** Signal 0 checks existence; EPERM means the process exists but belongs to someone else. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

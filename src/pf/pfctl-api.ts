@@ -82,3 +82,18 @@ export interface Pfctl {
    */
   labelsOutside?(anchor: string): Promise<LabelsOutsideResult>;
 }
+
+export type AnchorShowFailure = Exclude<AnchorShowResult, { kind: 'ok' }>;
+
+/** The anchor-specific answers become plain failures where no anchor was asked about. */
+export function asPlainFailure(answer: AnchorShowFailure): PfctlFailure {
+  switch (answer.kind) {
+    case 'anchor-missing':
+    case 'pf-disabled':
+      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: '' };
+    case 'pfctl-error':
+      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: answer.stderr };
+    default:
+      return answer;
+  }
+}
