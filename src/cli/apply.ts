@@ -30,12 +30,13 @@ import type { Exposure } from '../model/exposure.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
 import { deployedFromText, desiredState, planChanges } from '../plan/plan-changes.js';
 import { checkPlanInputs, fingerprintDeployedText, readPlanFile } from '../plan/plan-file.js';
-import { addCompileOptions, compileOptionsFrom, DEFAULT_ANCHOR, type CompileFlags } from './compile-options.js';
+import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
-import { compileWithGateway, describeDetectedGateway } from './compile-with-gateway.js';
+import { compileWithGateway, describeDetectedGateway } from '../compile/compile-with-gateway.js';
 import { lockWaitFlag } from './lock-wait-flag.js';
-import { compilePaths, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { compilePaths } from '../compile/compile.js';
+import { DEFAULT_ANCHOR, type CompileOptions, type CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
 

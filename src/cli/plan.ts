@@ -37,8 +37,9 @@ import { createPlanFile, fingerprintDeployed, serializePlanFile } from '../plan/
 import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
-import { compileWithGateway, describeDetectedGateway } from './compile-with-gateway.js';
-import { compilePaths, compileSources, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { compileWithGateway, describeDetectedGateway } from '../compile/compile-with-gateway.js';
+import { compilePaths, compileSources } from '../compile/compile.js';
+import type { CompileOptions, CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
 
 export const EXIT_NO_CHANGES = 0;

@@ -31,7 +31,6 @@ import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
 export const DEFAULT_PFCTL = 'pfctl';
-export const DEFAULT_ANCHOR = 'pfexpose';
 /**
  * The longest --pfctl-timeout (one hour, owned by DURATION_LIMITS). Node's timers take at most
  * 2^31-1 ms and fire after 1 ms beyond that, which would kill every pfctl at once.
