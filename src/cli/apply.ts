@@ -17,7 +17,7 @@ import {
   type ConfirmOutcome,
   type PendingOutcome,
 } from '../apply/apply-ruleset.js';
-import { writeFailureReason } from '../host/atomic-write.js';
+import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { createConfirmWatchdogStarter } from '../apply/confirm-watchdog.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
 import { StateDirMutex } from '../host/state-dir-mutex.js';

@@ -16,7 +16,7 @@ import { pullCheckout } from '../agent/pull-checkout.js';
 import { WatchAgent } from '../agent/watch-agent.js';
 import type { DriftMode } from '../agent/watch-agent.js';
 import { applyRuleset, revertExpiredConfirm } from '../apply/apply-ruleset.js';
-import { writeFailureReason } from '../host/atomic-write.js';
+import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
