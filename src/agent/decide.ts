@@ -4,12 +4,11 @@
 // remember. The effect runner (watch-agent.ts) makes the observations and carries the results out.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticPlace } from '../diagnostics/diagnostic.js';
-import type { ApplyOutcome } from '../host/apply-ruleset.js';
-import type { PreflightResult } from '../host/preflight.js';
-import type { DeployedRead } from '../host/read-deployed.js';
-import { sameLines } from '../host/read-deployed.js';
-import { linesDigest } from '../host/state-dir.js';
-import { unmanagedTablesWarning } from '../host/apply-ruleset.js';
+import type { ApplyOutcome } from '../apply/apply-ruleset.js';
+import type { PreflightResult } from '../apply/preflight.js';
+import type { DeployedRead } from '../apply/read-deployed.js';
+import { linesDigest, sameLines } from '../pf/rule-lines.js';
+import { unmanagedTablesWarning } from '../apply/apply-ruleset.js';
 import type { CompileOutcome } from '../compile/options.js';
 import type { LogFields } from './agent-log.js';
 import type { AnchorFact } from './health.js';

@@ -8,11 +8,11 @@
 // a cycle observed and what the agent remembers, what to do, say and remember; this file is the
 // effect runner: it makes the observations (read, compile, ask pf) and carries the decisions out.
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../host/apply-ruleset.js';
-import type { PreflightResult } from '../host/preflight.js';
-import type { DeployedRead } from '../host/read-deployed.js';
-import { normalizedLines } from '../host/read-deployed.js';
-import { linesDigest, type AppliedRecord } from '../host/state-dir.js';
+import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../apply/apply-ruleset.js';
+import type { PreflightResult } from '../apply/preflight.js';
+import type { DeployedRead } from '../apply/read-deployed.js';
+import { linesDigest, normalizedLines } from '../pf/rule-lines.js';
+import { type AppliedRecord } from '../apply/state-dir.js';
 import { gatewayRetry, type GatewayDetection } from '../compile/compile-with-gateway.js';
 import type { CompileOutcome } from '../compile/options.js';
 import type { AgentLog, LogFields } from './agent-log.js';

@@ -4,7 +4,8 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { writeFailureReason, writeFileAtomic } from '../host/atomic-write.js';
+import { writeFileAtomic } from '../host/atomic-write.js';
+import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
 import { exposureJson } from '../model/exposure-json.js';

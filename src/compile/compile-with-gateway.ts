@@ -3,7 +3,8 @@
 // asked of route(8) and the manifests are compiled again with it. One policy, gatewayRetry, for all
 // three, so that they find the same gateway and so compile the same ruleset.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { createRouteTable, resolveRouteProgram, type RouteTable } from '../host/route.js';
+import { createRouteTable, resolveRouteProgram } from '../host/route.js';
+import type { RouteTable } from '../model/default-route.js';
 import { compilePaths } from './compile.js';
 import type { CompileOptions, CompileOutcome } from './options.js';
 

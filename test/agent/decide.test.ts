@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { CompileOutcome } from '../../src/compile/options.js';
 import type { AgentMemory, Decision, Observation, Target } from '../../src/agent/decide.js';
 import { decide, decideApplied } from '../../src/agent/decide.js';
-import type { ApplyOutcome } from '../../src/host/apply-ruleset.js';
+import type { ApplyOutcome } from '../../src/apply/apply-ruleset.js';
 import { OnceWhileItLasts } from '../../src/agent/once-while-it-lasts.js';
-import type { DeployedRead } from '../../src/host/read-deployed.js';
-import { normalizedLines } from '../../src/host/read-deployed.js';
+import type { DeployedRead } from '../../src/apply/read-deployed.js';
+import { normalizedLines } from '../../src/pf/rule-lines.js';
 import { emptyLockfile } from '../../src/model/lockfile.js';
 
 const rule = (port: number): string => `pass in quick on em0 inet proto tcp to 192.0.2.1 port = ${port}\n`;
