@@ -241,7 +241,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   ): CompileOutcome =>
     compileParsed(
       parsed,
-      { ...options, lockPath, partialLoad, ...(gateway === undefined ? {} : { gateway }) },
+      { ...options, lockPath, partialLoad, ...(gateway === undefined ? {} : { routeGateway: gateway }) },
       lockText,
       loadCache,
     );

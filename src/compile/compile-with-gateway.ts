@@ -21,7 +21,10 @@ export type GatewayRetry<T extends CompileOutcome = CompileOutcome> =
   | { kind: 'no-gateway'; outcome: T; message: string };
 
 export interface GatewayRetrySteps<T extends CompileOutcome> {
-  /** Compiles with this gateway interface, or with what the options and manifests say when undefined. */
+  /**
+   * Compiles with route(8)'s answer as the fallback gateway (used only where neither --gateway nor
+   * the manifests name one), or without a fallback when undefined.
+   */
   compile(gateway: string | undefined): T | Promise<T>;
   detect(): Promise<GatewayDetection>;
 }
@@ -90,7 +93,8 @@ export async function compileWithGateway(
 ): Promise<GatewayRetry> {
   const compiled = await gatewayRetry(
     {
-      compile: (gateway) => compilePaths(paths, gateway === undefined ? options : { ...options, gateway }),
+      compile: (gateway) =>
+        compilePaths(paths, gateway === undefined ? options : { ...options, routeGateway: gateway }),
       detect: () =>
         detectGateway(createRouteTable({ program: resolveRouteProgram(route.flag, route.env), env: route.env })),
     },

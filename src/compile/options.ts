@@ -13,6 +13,8 @@ export const DEFAULT_ANCHOR = 'pfexpose';
 export interface CompileOptions {
   host?: string | undefined;
   gateway?: string | undefined;
+  /** route(8)'s answer: the gateway when neither `gateway` nor the manifests name one (see ResolveOptions). */
+  routeGateway?: string | undefined;
   pool?: PortRange | undefined;
   dialect: Dialect;
   frozen: boolean;
@@ -72,6 +74,7 @@ export function resolveOptions(
   return {
     host: options.host,
     gateway: options.gateway,
+    routeGateway: options.routeGateway,
     pool: options.pool,
     lock,
     frozen: options.frozen === true,

@@ -41,6 +41,11 @@ export interface ResolveOptions {
   /** --gateway: overrides the host's declared gateway interface. */
   gateway?: string | undefined;
   /**
+   * The default route's interface (route(8)): the gateway only when neither --gateway nor the host
+   * names one. The agent keeps it between cycles, so a gateway the manifests declare later must win.
+   */
+  routeGateway?: string | undefined;
+  /**
    * True for checks without the host (validate): when neither `gateway` nor the manifests name the
    * gateway, apply would ask route(8), so entries on the gateway are not `gateway-missing`; they are
    * checked against one another on a stand-in interface (GATEWAY_STAND_IN) that no entry can name,
@@ -444,8 +449,14 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
   const hostName = selection.name;
   const facts = mergeHostFacts(hostName ?? '', selection.declarations, diagnostics);
 
-  const gatewayStandsIn = options.gateway === undefined && facts.gateway === null && options.gatewayFoundLater === true;
-  const gateway = gatewayStandsIn ? GATEWAY_STAND_IN : (options.gateway ?? facts.gateway);
+  const gatewayStandsIn =
+    options.gateway === undefined &&
+    facts.gateway === null &&
+    options.routeGateway === undefined &&
+    options.gatewayFoundLater === true;
+  const gateway = gatewayStandsIn
+    ? GATEWAY_STAND_IN
+    : (options.gateway ?? facts.gateway ?? options.routeGateway ?? null);
   let pool = DEFAULT_POOL;
   let poolName = `the default pool ${formatRange(DEFAULT_POOL)}`;
   if (options.pool !== undefined) {

@@ -6,6 +6,7 @@ import { gatewayRetry, needsDetectedGateway } from '../../src/compile/compile-wi
 import type { CompileOutcome } from '../../src/compile/options.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import { emptyLockfile } from '../../src/model/lockfile.js';
+import { compileSources } from '../../src/compile/compile.js';
 
 function error(code: Diagnostic['code']): Diagnostic {
   return { code, severity: 'error', message: code, file: 'a.yaml', line: 1, column: 1, endLine: 1, endColumn: 2 };
@@ -120,5 +121,57 @@ describe('gatewayRetry', () => {
     });
     expect(h.compiles).toEqual(['em0', 'em0']);
     expect(h.asked()).toBe(2);
+  });
+});
+
+// route(8)'s answer is a fallback, never an override: the agent keeps the gateway it detected
+// between cycles, and a gateway the manifests declare later must be the one the rules use.
+describe('the gateway route(8) gave (routeGateway)', () => {
+  const container = {
+    file: 'web.yaml',
+    text: 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports:\n      - "8080:80"\n',
+  };
+  const declaring = (gateway: string) => ({
+    file: 'host.yaml',
+    text: `version: 1\nhosts:\n  www1:\n    gateway: ${gateway}\n`,
+  });
+  const base = { dialect: 'freebsd', frozen: false, anchor: 'pfexpose' } as const;
+  const interfaces = (o: CompileOutcome) => [...new Set(o.exposures.map((e) => e.interface))];
+
+  it('is the gateway when neither --gateway nor the manifests name one', () => {
+    const compiled = compileSources([container], { ...base, routeGateway: 'em0' }, null);
+    expect(compiled.ok).toBe(true);
+    expect(interfaces(compiled)).toEqual(['em0']);
+  });
+
+  it('gives way to the gateway the manifests declare', () => {
+    const compiled = compileSources([container, declaring('em1')], { ...base, routeGateway: 'em0' }, null);
+    expect(compiled.ok).toBe(true);
+    expect(interfaces(compiled)).toEqual(['em1']);
+    expect(compiled.ruleset).toContain(' on em1 ');
+    expect(compiled.ruleset).not.toContain(' on em0 ');
+  });
+
+  it('gives way to --gateway', () => {
+    const compiled = compileSources([container], { ...base, gateway: 'em2', routeGateway: 'em0' }, null);
+    expect(interfaces(compiled)).toEqual(['em2']);
+  });
+
+  it('keeps the agent on the declared gateway when route(8) was asked before the manifests named one', async () => {
+    let sources = [container];
+    const steps = {
+      compile: (gateway: string | undefined) =>
+        compileSources(sources, gateway === undefined ? base : { ...base, routeGateway: gateway }, null),
+      detect: () => Promise.resolve({ ok: true, interface: 'em0' } as GatewayDetection),
+    };
+    const first = await gatewayRetry(steps, { given: false });
+    expect(first.kind === 'compiled' && first.detected).toBe('em0');
+    expect(interfaces(first.outcome)).toEqual(['em0']);
+    // The manifests now declare em1; the agent still knows em0 from route(8).
+    sources = [container, declaring('em1')];
+    const later = await gatewayRetry(steps, { given: false, known: 'em0' });
+    expect(interfaces(later.outcome)).toEqual(['em1']);
+    const reconciled = await gatewayRetry(steps, { given: false, known: 'em0', recheck: true });
+    expect(interfaces(reconciled.outcome)).toEqual(['em1']);
   });
 });
