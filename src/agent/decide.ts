@@ -7,7 +7,7 @@ import { diagnosticPlace } from '../diagnostics/diagnostic.js';
 import type { ApplyOutcome } from '../apply/apply-ruleset.js';
 import type { PreflightResult } from '../apply/preflight.js';
 import type { DeployedRead } from '../apply/read-deployed.js';
-import { linesDigest, sameLines } from '../pf/rule-lines.js';
+import { lineChanges, linesDigest, sameLines } from '../pf/rule-lines.js';
 import { unmanagedTablesWarning } from '../apply/apply-ruleset.js';
 import type { CompileOutcome } from '../compile/options.js';
 import type { LogFields } from './agent-log.js';
@@ -249,7 +249,7 @@ export function decide(observation: Observation, memory: AgentMemory): Decision 
   const drift = next.knownRuleset === target.ruleset;
   if (!drift) return load(false);
   const mode = observation.drift;
-  const { missing, unexpected } = lineDifference(live.lines, targetLines);
+  const { added: missing, removed: unexpected } = lineChanges(live.lines, targetLines);
   const verb = mode === 'correct' ? 'repairing it' : 'not repairing it (--drift warn)';
   // The rules themselves, bounded: an operator must see what was changed, not only how much.
   const named = [
@@ -439,14 +439,4 @@ function driftWhat(target: Target): string {
   if (target.held !== null) return 'the held ruleset';
   if (target.compiled === null) return 'the ruleset recorded as last applied';
   return 'the manifests';
-}
-
-/** The rules the anchor should hold but does not (missing), and those it holds but should not (unexpected). */
-function lineDifference(
-  live: readonly string[],
-  desired: readonly string[],
-): { missing: string[]; unexpected: string[] } {
-  const have = new Set(live);
-  const want = new Set(desired);
-  return { missing: desired.filter((l) => !have.has(l)), unexpected: live.filter((l) => !want.has(l)) };
 }

@@ -6,12 +6,12 @@ import { mapPfctlErrors } from './map-pfctl-errors.js';
 import type { Pfctl } from '../pf/pfctl-api.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
 import { type DeployedAnchor, readDeployed } from './read-deployed.js';
-import { normalizedLines, rulesetLabels, sameLines } from '../pf/rule-lines.js';
+import { lineChanges, normalizedLines, rulesetLabels, sameLines } from '../pf/rule-lines.js';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import { historyName, type PendingConfirm } from './state-dir.js';
 import type { ApplyDeps, ApplyOutcome, ApplyRequest, Attempt, RecordAs, RollbackRequest } from './apply-types.js';
 import { revertPending, startConfirm } from './confirm-window.js';
-import { lineChanges, loadAndVerify, record, settled, undoneBy } from './transaction.js';
+import { asOutcome, loadAndVerify, record, undoneBy } from './transaction.js';
 import { narrowedLabels } from '../plan/narrowed-labels.js';
 import { preflightFirst, withLock } from './under-mutex.js';
 import {
@@ -53,33 +53,33 @@ export async function applyRuleset(deps: ApplyDeps, request: ApplyRequest): Prom
 
 async function applyUnderLock(deps: ApplyDeps, request: ApplyRequest, notes: readonly string[]): Promise<ApplyOutcome> {
   const assumed = await assumedDeployed(deps, request);
-  let unsettled: string | null = null;
+  let uncertain: string | null = null;
   if (assumed !== null) {
     const fast = await applyDesired(deps, request, assumed, [...notes], { kind: 'apply' }, true);
-    if (fast.kind !== 'unsettled') return fast;
+    if (fast.kind !== 'uncertain') return fast;
     // What pf holds now is unknown, and what it held before was assumed, never read: read it now
     // and go on as the full path does, restoring (if it comes to that) only what this read finds.
-    unsettled = fast.reason;
+    uncertain = fast.reason;
   }
   const checked = await preflightAndSettle(deps, request.anchor);
   const warnings =
-    unsettled === null
+    uncertain === null
       ? []
       : [
-          `the first load did not complete (${unsettled}); the anchor was read and the ruleset applied through the full path`,
+          `the first load did not complete (${uncertain}); the anchor was read and the ruleset applied through the full path`,
         ];
   if (checked.kind !== 'ready')
-    return unsettled === null ? checked.outcome : afterUnsettled(unsettled, checked.outcome);
-  const outcome = settled(
+    return uncertain === null ? checked.outcome : afterUncertain(uncertain, checked.outcome);
+  const outcome = asOutcome(
     await applyDesired(deps, request, checked.deployed, [...notes, ...warnings, ...checked.warnings]),
   );
-  if (unsettled !== null && outcome.kind !== 'applied' && outcome.kind !== 'unchanged')
-    return afterUnsettled(unsettled, outcome);
+  if (uncertain !== null && outcome.kind !== 'applied' && outcome.kind !== 'unchanged')
+    return afterUncertain(uncertain, outcome);
   return withReverted(outcome, checked.revertedExpired);
 }
 
-/** The full path after an unsettled fast load did not succeed either: pf was touched, so never "refused". */
-function afterUnsettled(first: string, outcome: ApplyOutcome): ApplyOutcome {
+/** The full path after an uncertain fast load did not succeed either: pf was touched, so never "refused". */
+function afterUncertain(first: string, outcome: ApplyOutcome): ApplyOutcome {
   if (outcome.kind === 'refused') {
     return {
       kind: 'failed',
@@ -170,7 +170,9 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
         ...(request.killStates === undefined ? {} : { killStates: request.killStates }),
       };
       // What the rollback takes out: the agent must not put it back by itself (see watch-agent.ts).
-      const outcome = settled(await applyDesired(deps, rollbackRequest, deployed, notes, { kind: 'rollback', undone }));
+      const outcome = asOutcome(
+        await applyDesired(deps, rollbackRequest, deployed, notes, { kind: 'rollback', undone }),
+      );
       if (outcome.kind !== 'applied') return outcome;
       return {
         ...outcome,
@@ -354,7 +356,7 @@ export async function applyDesired(
     return refusal(late);
   }
   const loaded = await loadAndVerify(pfctl, anchor, ruleset, desiredLines, fast ? null : previous);
-  if (loaded.kind === 'unsettled') return loaded;
+  if (loaded.kind === 'uncertain') return loaded;
   if (loaded.kind !== 'loaded') {
     // Nothing new stayed loaded: drop the window, which also ends its watchdog (it leaves as soon
     // as the record is gone), so that neither the next apply nor `confirm` believes in it. When

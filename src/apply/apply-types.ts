@@ -134,4 +134,4 @@ export interface RecordAs {
  * have changed the anchor (it timed out, or pfctl died), and since the anchor was not read before
  * it, there is nothing known to put back.
  */
-export type Attempt = ApplyOutcome | { kind: 'unsettled'; reason: string };
+export type Attempt = ApplyOutcome | { kind: 'uncertain'; reason: string };

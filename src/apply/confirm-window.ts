@@ -187,7 +187,7 @@ export async function revertPending(
     const interrupted = interruption(deps);
     if (interrupted !== null) return { kind: 'refused', reason: interrupted };
     const loaded = await loadAndVerify(deps.pfctl, pending.anchor, target, targetLines, deployed);
-    if (loaded.kind === 'failed' || loaded.kind === 'unsettled') {
+    if (loaded.kind === 'failed' || loaded.kind === 'uncertain') {
       return { kind: 'failed', reason: `reverting the unconfirmed apply failed: ${loaded.reason}`, restored: false };
     }
     if (loaded.kind === 'rejected') {

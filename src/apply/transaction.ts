@@ -2,7 +2,7 @@
 // doubt (or empty the anchor when that cannot be loaded either), and record the result.
 import type { LoadResult, Pfctl } from '../pf/pfctl-api.js';
 import { type DeployedAnchor, readDeployed } from './read-deployed.js';
-import { linesDigest, normalizedLines, sameLines } from '../pf/rule-lines.js';
+import { lineChanges, linesDigest, normalizedLines, sameLines } from '../pf/rule-lines.js';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import type { HistoryKind, StateDir, UndoneRuleset } from './state-dir.js';
 import type { ApplyOutcome, Attempt } from './apply-types.js';
@@ -14,7 +14,7 @@ type Loaded =
   /** pfctl refused the text (syntax): its transaction was rolled back, nothing was loaded. */
   | { kind: 'rejected'; errors: { line: number; message: string }[]; message: string }
   /** Only without a previous read: the load may or may not have changed the anchor. */
-  | { kind: 'unsettled'; reason: string };
+  | { kind: 'uncertain'; reason: string };
 
 /**
  * One load, then the anchor read back. A load pfctl rejected changed nothing (pf rolls the whole
@@ -58,14 +58,14 @@ export async function loadAndVerify(
     ) {
       return { kind: 'failed', reason: `${describeLoadFailure(load)}; nothing was loaded`, restored: true };
     }
-    return { kind: 'unsettled', reason: describeLoadFailure(load) };
+    return { kind: 'uncertain', reason: describeLoadFailure(load) };
   }
   return restore(pfctl, anchor, previous, describeLoadFailure(load));
 }
 
-/** applyDesired's result where it cannot be unsettled (not the fast path). */
-export function settled(attempt: Attempt): ApplyOutcome {
-  return attempt.kind === 'unsettled' ? { kind: 'failed', reason: attempt.reason, restored: false } : attempt;
+/** applyDesired's result where it cannot be uncertain (not the fast path). */
+export function asOutcome(attempt: Attempt): ApplyOutcome {
+  return attempt.kind === 'uncertain' ? { kind: 'failed', reason: attempt.reason, restored: false } : attempt;
 }
 
 async function restore(
@@ -133,16 +133,6 @@ function describeDifference(actual: readonly string[], wanted: readonly string[]
   const { added, removed } = lineChanges(actual, wanted);
   const first = removed[0] ?? added[0];
   return `${added.length} line(s) missing, ${removed.length} unexpected${first === undefined ? '' : `, e.g. ${JSON.stringify(first)}`}`;
-}
-
-/** Lines only the desired side has (added) and only the deployed side has (removed), in order. */
-export function lineChanges(
-  deployed: readonly string[],
-  desired: readonly string[],
-): { added: string[]; removed: string[] } {
-  const have = new Set(deployed);
-  const want = new Set(desired);
-  return { added: desired.filter((line) => !have.has(line)), removed: deployed.filter((line) => !want.has(line)) };
 }
 
 /** What loading over `deployed` takes out of the anchor, as the history should remember it. */

@@ -24,6 +24,16 @@ export function rulesetLabels(text: string): string[] {
   return [...labels].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Lines only the desired side has (added) and only the deployed side has (removed), in order. */
+export function lineChanges(
+  deployed: readonly string[],
+  desired: readonly string[],
+): { added: string[]; removed: string[] } {
+  const have = new Set(deployed);
+  const want = new Set(desired);
+  return { added: desired.filter((line) => !have.has(line)), removed: deployed.filter((line) => !want.has(line)) };
+}
+
 export function sameLines(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((line, index) => line === b[index]);
 }
