@@ -8,7 +8,12 @@ import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { atPath, compareStrings } from '../diagnostics/diagnostic.js';
-import { describeNotRegular, describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
+import {
+  describeNotRegular,
+  describeReadFailure,
+  readRegularFile,
+  readRegularFileSync,
+} from '../host/read-regular-file.js';
 import { quoteText } from '../ports/quote-text.js';
 import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
 import { IGNORE_FILE_NAME, NO_IGNORE_RULES, parseIgnoreRules } from './ignore-rules.js';
@@ -220,7 +225,9 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
         if (!rules.ignores(childBelow, true))
           await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors, childBelow);
       } else if (isManifestName(name) && !rules.ignores(childBelow, false)) {
-        if (type.isFile()) await addFile({ file: childDisplay, absolute: childAbsolute, noFollow: true });
+        // Not a link, in a directory whose real path is known: its real path needs no lookup.
+        if (type.isFile())
+          await addFile({ file: childDisplay, absolute: childAbsolute, noFollow: true }, join(real, name));
         else diagnostics.push(notRegularDiagnostic(childDisplay, type));
       }
     }
@@ -364,7 +371,15 @@ export type ReadResult = { ok: true; bytes: Uint8Array; size: number } | { ok: f
  * opened for a blocking read), at most MAX_MANIFEST_BYTES, refused before reading when larger.
  */
 export async function readManifestFile(file: ManifestFile): Promise<ReadResult> {
-  const read = await readRegularFile(file.absolute, { maxBytes: MAX_MANIFEST_BYTES, noFollow: file.noFollow === true });
+  return Promise.resolve(readManifestFileSync(file));
+}
+
+/**
+ * readManifestFile with synchronous system calls: manifests are small and many, and a thread-pool
+ * round trip per call cost more than reading them (see readRegularFileSync).
+ */
+export function readManifestFileSync(file: ManifestFile): ReadResult {
+  const read = readRegularFileSync(file.absolute, { maxBytes: MAX_MANIFEST_BYTES, noFollow: file.noFollow === true });
   switch (read.kind) {
     case 'ok':
       return { ok: true, bytes: read.bytes, size: read.bytes.length };

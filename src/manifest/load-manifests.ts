@@ -7,8 +7,7 @@ import { buildManifestDocument } from './build-manifest-document.js';
 import { checkManifests, createManifestSources } from './check-manifest.js';
 import type { ManifestSources } from './check-manifest.js';
 import { decodeManifestBytes } from './decode-manifest-bytes.js';
-import { findManifestFiles, readManifestFile } from './find-manifest-files.js';
-import type { ManifestFile, ReadResult } from './find-manifest-files.js';
+import { findManifestFiles, readManifestFileSync } from './find-manifest-files.js';
 import type { ManifestDocument, ManifestSet } from './manifest.js';
 import { parseYamlDocuments } from './parse-yaml-documents.js';
 import type { YamlFile } from './parse-yaml-documents.js';
@@ -26,9 +25,6 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-/** How many files are read ahead of the one being parsed (each at most 1 MiB). */
-const READ_AHEAD = 4;
-
 /** Finds, reads, parses, validates and checks every manifest under paths. */
 export async function loadManifests(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
   const found = await findManifestFiles(paths, options);
@@ -37,20 +33,12 @@ export async function loadManifests(paths: readonly string[], options: LoadOptio
   const documents: ManifestDocument[] = [];
   const texts = new Map<string, string>();
   const sources = createManifestSources();
-  // Reads run a few files ahead of parsing, so the disk and the parser work at the same time.
-  // readManifestFile never rejects: a failure is a diagnostic.
-  const reads = new Map<number, Promise<ReadResult>>();
-  const readAt = (index: number): Promise<ReadResult> => {
-    let read = reads.get(index);
-    if (read === undefined) reads.set(index, (read = readManifestFile(found.files[index] as ManifestFile)));
-    return read;
-  };
-  for (const [index, file] of found.files.entries()) {
-    for (let ahead = index + 1; ahead < Math.min(index + READ_AHEAD, found.files.length); ahead += 1)
-      void readAt(ahead);
+  for (const file of found.files) {
     files.push(file.file);
-    const read = await readAt(index);
-    reads.delete(index);
+    // Read with synchronous calls, one file at a time: with thousands of small files, the thread
+    // pool's round trips (and the promises and handles they make) cost more than the reads.
+    // A failure is a diagnostic, never a throw.
+    const read = readManifestFileSync(file);
     if (!read.ok) {
       diagnostics.push(read.diagnostic);
       continue;
