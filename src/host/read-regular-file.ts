@@ -18,6 +18,16 @@ export interface ReadRegularOptions {
   noFollow?: boolean;
 }
 
+export interface ReadRegularSyncOptions extends ReadRegularOptions {
+  /**
+   * The caller saw the path as a regular file a moment ago (a directory listing's entry type, a
+   * stat): the stat before the open is skipped, saving a path lookup per file. The open is still
+   * non-blocking and the opened descriptor is still checked, so a FIFO or device swapped in since
+   * is refused as before; the results are the same.
+   */
+  seenRegular?: boolean;
+}
+
 /** What a path is when it is not a regular file, in words for a message. */
 export type NotRegularKind = 'a FIFO (named pipe)' | 'a socket' | 'a device' | 'a directory' | 'a special file';
 
@@ -90,17 +100,19 @@ export async function readRegularFile(path: string, options: ReadRegularOptions)
  * through libuv's thread pool, which cost several times the system calls themselves. Every open
  * is non-blocking, so no call here waits on a FIFO or a device.
  */
-export function readRegularFileSync(path: string, options: ReadRegularOptions): ReadRegularResult {
+export function readRegularFileSync(path: string, options: ReadRegularSyncOptions): ReadRegularResult {
   const noFollow = options.noFollow === true;
-  let before: Stats;
-  try {
-    before = noFollow ? lstatSync(path) : statSync(path);
-  } catch (error) {
-    return failureOf(error, noFollow);
+  if (options.seenRegular !== true) {
+    let before: Stats;
+    try {
+      before = noFollow ? lstatSync(path) : statSync(path);
+    } catch (error) {
+      return failureOf(error, noFollow);
+    }
+    if (before.isSymbolicLink()) return { kind: 'symlink' };
+    const early = checkStats(before, options.maxBytes);
+    if (early !== null) return early;
   }
-  if (before.isSymbolicLink()) return { kind: 'symlink' };
-  const early = checkStats(before, options.maxBytes);
-  if (early !== null) return early;
   let fd: number;
   try {
     fd = openSync(path, openFlags(noFollow));
