@@ -25,6 +25,10 @@ export interface LoadOptions {
   cwd?: string;
 }
 
+/** How much is read and built between two turns of the event loop: so many files or bytes. */
+const TURN_EVERY_FILES = 64;
+const TURN_EVERY_BYTES = 64 * 1024;
+
 /** Finds, reads, parses, validates and checks every manifest under paths. */
 export async function loadManifests(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
   const found = await findManifestFiles(paths, options);
@@ -33,7 +37,15 @@ export async function loadManifests(paths: readonly string[], options: LoadOptio
   const documents: ManifestDocument[] = [];
   const texts = new Map<string, string>();
   const sources = createManifestSources();
+  let sinceTurn = { files: 0, bytes: 0 };
   for (const file of found.files) {
+    // A turn of the event loop now and then: V8 finishes its incremental garbage collection in
+    // tasks that run there, and a loop that never yields lets the heap grow meanwhile.
+    if (sinceTurn.files >= TURN_EVERY_FILES || sinceTurn.bytes >= TURN_EVERY_BYTES) {
+      await new Promise((resume) => setImmediate(resume));
+      sinceTurn = { files: 0, bytes: 0 };
+    }
+    sinceTurn.files += 1;
     files.push(file.file);
     // Read with synchronous calls, one file at a time: with thousands of small files, the thread
     // pool's round trips (and the promises and handles they make) cost more than the reads.
@@ -43,6 +55,7 @@ export async function loadManifests(paths: readonly string[], options: LoadOptio
       diagnostics.push(read.diagnostic);
       continue;
     }
+    sinceTurn.bytes += read.size;
     const decoded = decodeManifestBytes(read.bytes, file.file, read.size);
     if (!decoded.ok) {
       diagnostics.push(decoded.diagnostic);
