@@ -1,19 +1,10 @@
 // What the agent counts, and its rendering in Prometheus' text exposition format (version 0.0.4).
 // The agent updates the numbers as it works; /metrics renders them and /healthz reads the health.
+import { agentHealth, type AgentHealth, type HealthFacts } from './health.js';
+
 export type ApplyResultKind = 'applied' | 'unchanged' | 'refused' | 'failed';
 export type PullResultKind = 'updated' | 'current' | 'failed';
-
-export interface AgentHealth {
-  healthy: boolean;
-  /**
-   * One word for the state: ok, starting, held, awaiting-confirmation, drift, manifests-invalid
-   * (all healthy); apply-refused, apply-failed, anchor-unreadable, preflight-failed,
-   * confirm-revert-failed, pull-failed, manifests-unsettled, stalled.
-   */
-  status: string;
-  /** Why it is not healthy, for people. */
-  reason: string | null;
-}
+export type { AgentHealth, HealthStatus } from './health.js';
 
 export class AgentMetrics {
   /** Seconds since the epoch of the last apply attempt (any result), 0 before the first. */
@@ -43,8 +34,8 @@ export class AgentMetrics {
   readonly pulls: Record<PullResultKind, number> = { updated: 0, current: 0, failed: 0 };
   applyDurationSum = 0;
   applyDurationCount = 0;
-  /** The health the agent's last cycle left (currentHealth() adds what happened since). */
-  health: AgentHealth = { healthy: true, status: 'starting', reason: null };
+  /** What the agent's last cycle found (see health.ts); currentHealth() adds what happened since. */
+  healthFacts: HealthFacts = { anchor: null, manifestsInvalid: false };
   /** Why the last git pull failed, until one succeeds; null: none failed (or none ran). */
   pullFailure: string | null = null;
   /** Monotonic ms when the cycle or pull now running began; null while the agent waits. */
@@ -64,24 +55,20 @@ export class AgentMetrics {
    */
   currentHealth(now: number = performance.now()): AgentHealth {
     const minutes = (since: number): string => `${Math.round((now - since) / 60_000)} min`;
-    if (this.busySince !== null && now - this.busySince > this.stuckAfterMs) {
-      return {
-        healthy: false,
-        status: 'stalled',
-        reason: `the agent's current cycle has been running for ${minutes(this.busySince)}: nothing is being reconciled`,
-      };
-    }
-    if (this.unsettledSince !== null && now - this.unsettledSince > this.stuckAfterMs) {
-      return {
-        healthy: false,
-        status: 'manifests-unsettled',
-        reason: `${this.unsettledFiles} manifest file(s) have kept changing for ${minutes(this.unsettledSince)}: nothing is applied until they stay unchanged for the settle period`,
-      };
-    }
-    if (this.pullFailure === null) return this.health;
-    const pull = `the last git pull failed (the agent goes on with the checkout it has): ${this.pullFailure}`;
-    if (this.health.healthy) return { healthy: false, status: 'pull-failed', reason: pull };
-    return { ...this.health, reason: `${this.health.reason ?? this.health.status}; also, ${pull}` };
+    const stuck = (since: number | null): boolean => since !== null && now - since > this.stuckAfterMs;
+    return agentHealth({
+      ...this.healthFacts,
+      pullFailure: this.pullFailure,
+      stalledFor: stuck(this.busySince) ? minutes(this.busySince ?? now) : null,
+      unsettled: stuck(this.unsettledSince)
+        ? { files: this.unsettledFiles, for: minutes(this.unsettledSince ?? now) }
+        : null,
+    });
+  }
+
+  /** The health the agent's last cycle left, without what currentHealth() adds. */
+  get health(): AgentHealth {
+    return agentHealth(this.healthFacts);
   }
 
   recordApply(result: ApplyResultKind, seconds: number, at: Date): void {

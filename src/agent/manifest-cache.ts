@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import { readLockText } from '../host/lock-file.js';
 import { decodeManifestBytes } from '../manifest/decode-manifest-bytes.js';
 import { findManifestFiles, readManifestFile } from '../manifest/find-manifest-files.js';

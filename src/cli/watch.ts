@@ -15,22 +15,24 @@ import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
 import { pullCheckout } from '../agent/pull-checkout.js';
 import { WatchAgent } from '../agent/watch-agent.js';
 import type { DriftMode } from '../agent/watch-agent.js';
-import { applyRuleset, revertExpiredConfirm } from '../host/apply-ruleset.js';
-import { writeFailureReason } from '../host/atomic-write.js';
-import { ExclusiveLock } from '../host/exclusive-lock.js';
+import { applyRuleset, revertExpiredConfirm } from '../apply/apply-ruleset.js';
+import { writeFailureReason } from '../diagnostics/file-errors.js';
+import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
-import { checkHooks, dialectRefusal } from '../host/preflight.js';
-import { readDeployed } from '../host/read-deployed.js';
+import { checkHooks, dialectRefusal } from '../apply/preflight.js';
+import { readDeployed } from '../apply/read-deployed.js';
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
-import { resolveStateDir, StateDir } from '../host/state-dir.js';
+import { resolveStateDir, StateDir } from '../apply/state-dir.js';
 import { createLoadCache } from '../manifest/load-manifests.js';
 import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compileParsed, defaultLockPath, readsEveryManifest } from './pipeline.js';
-import type { CompileOutcome } from './pipeline.js';
+import { compileParsed } from '../compile/compile.js';
+import { detectGateway } from '../compile/compile-with-gateway.js';
+import { defaultLockPath, readsEveryManifest } from '../compile/lock-discovery.js';
+import type { CompileOutcome } from '../compile/options.js';
 import { lockWaitFlag } from './lock-wait-flag.js';
 import { reportUsage } from './report-diagnostics.js';
 
@@ -256,7 +258,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   });
   const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
   const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
-  const lock = new ExclusiveLock(state.lockPath, { command: 'watch' });
+  const mutex = new StateDirMutex(state.mutexPath, { command: 'watch' });
   const metrics = new AgentMetrics();
   const firstPath = resolve(ctx.cwd, paths[0] ?? '.');
 
@@ -281,25 +283,20 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         }
         return compileFor(snapshot.parsed, snapshot.lockText, gateway);
       },
-      detectGateway: async () => {
-        const found = await route.defaultRoute('inet');
-        return found.kind === 'found'
-          ? { ok: true, interface: found.interface }
-          : { ok: false, message: found.message };
-      },
+      detectGateway: () => detectGateway(route),
       readDeployed: (anchor) => readDeployed(pfctl, anchor),
       checkHooks: (anchor) => checkHooks(pfctl, anchor),
-      apply: (request) => applyRuleset({ pfctl, state, lock }, { ...request, dialect: options.dialect }),
+      apply: (request) => applyRuleset({ pfctl, state, mutex }, { ...request, dialect: options.dialect }),
       // Records the agent may load from: only pfexpose's own rules (issue 9; see StateDir).
       readNewestRecord: (anchor) => state.readLoadableNewest(anchor),
-      settlePendingConfirm: async () => {
+      resolvePendingConfirm: async () => {
         // Read without the lock first: the lock is only worth taking when there is a revert to make.
         const pending = await state.readPendingConfirm();
         if (pending.kind === 'absent') return { kind: 'none' };
         if (pending.kind === 'corrupt') return { kind: 'refused', reason: pending.message };
         if (Date.parse(pending.value.deadline) > Date.now())
           return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
-        return revertExpiredConfirm({ pfctl, state, lock }, { lockWaitMs: times.times.lockWaitMs });
+        return revertExpiredConfirm({ pfctl, state, mutex }, { lockWaitMs: times.times.lockWaitMs });
       },
       readRecorded: async (anchor) => {
         const current = await state.readLoadableCurrent(anchor);

@@ -1,5 +1,6 @@
 // The one shape every user-facing problem takes: a code from the registry, a severity, a message
 // that says what is wrong and what would be right, and a 1-based position in a file.
+import { compareStrings } from '../text/compare-strings.js';
 import type { DiagnosticCode } from './codes.js';
 
 export type Severity = 'error' | 'warning';
@@ -51,11 +52,6 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   );
 }
 
-/** Code-unit order, independent of locale: the same everywhere, so output is deterministic. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   return [...diagnostics].sort(compareDiagnostics);
 }
@@ -67,6 +63,37 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
  */
 export function isPathDiagnostic(d: Pick<Diagnostic, 'line'>): boolean {
   return d.line === 0;
+}
+
+/** The one constructor of a diagnostic at a place in a file (every stage builds them with it). */
+export function located(
+  code: DiagnosticCode,
+  span: SourceSpan,
+  message: string,
+  hint?: string,
+  severity: Severity = 'error',
+): Diagnostic {
+  return {
+    code,
+    severity,
+    message,
+    file: span.file,
+    line: span.line,
+    column: span.column,
+    endLine: span.endLine,
+    endColumn: span.endColumn,
+    ...(hint === undefined ? {} : { hint }),
+  };
+}
+
+/** A diagnostic about a command-line option (--host, --gateway, --pool) rather than a file. */
+export function atCommandLine(code: DiagnosticCode, message: string, hint?: string): Diagnostic {
+  return located(code, { file: COMMAND_LINE, line: 1, column: 1, endLine: 1, endColumn: 1 }, message, hint);
+}
+
+/** The start of a file: where a document-level fact without a span of its own is reported. */
+export function fileStart(file: string): SourceSpan {
+  return { file, line: 1, column: 1, endLine: 1, endColumn: 1 };
 }
 
 /** A path diagnostic (see isPathDiagnostic). */

@@ -3,7 +3,7 @@
 // control characters in source lines and file names are shown escaped.
 import type { Diagnostic } from './diagnostic.js';
 import { isCommandLine, isPathDiagnostic } from './diagnostic.js';
-import { escapeUnprintable, replaceUnprintable } from './printable-text.js';
+import { escapeUnprintable, replaceUnprintable } from '../text/quote-text.js';
 
 export interface TextFormatOptions {
   /** Show the source line with carets (on a terminal). */
@@ -83,7 +83,7 @@ const FRAME_CONTEXT = 40;
 
 /** One cell per UTF-16 unit, so carets stay under their column: tabs and controls become one cell. */
 function printableLine(line: string): string {
-  return replaceUnprintable(line, (ch) => (ch === '\t' ? ' ' : '\ufffd'));
+  return replaceUnprintable(line, (ch) => (ch === '\t' ? ' ' : '\ufffd'.repeat(ch.length)));
 }
 
 /** File names come from the file system and may hold anything: escape what would act on a terminal. */

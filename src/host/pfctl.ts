@@ -1,113 +1,43 @@
-// The only door to pf: a small Pfctl interface (so the agent and the tests can use a fake) and the
-// implementation that runs the configured pfctl program. Every answer is a typed value; pfctl's
-// habit of printing errors while exiting 0 is checked here, on stderr, so no caller has to.
+// The only door to pf: the implementation of the Pfctl interface (src/pf/pfctl-api.ts) that runs the
+// configured pfctl program. Every answer is a typed value; pfctl's habit of printing errors while
+// exiting 0 is checked (src/pf/pfctl-api.ts reads each run), so no caller has to.
 // Loads and dry runs read a complete file (`-f FILE`, see ruleset-file.ts), never a pipe.
 import { DURATION_LIMITS } from '../agent/parse-duration.js';
+import {
+  exitFailure,
+  parseAnchorList,
+  parseKilledStates,
+  parsePfctlErrors,
+  parseTableList,
+  printedLabels,
+  validateAnchorName,
+  validateLabel,
+  withRulesetName,
+} from '../pf/pfctl-output.js';
+import {
+  asPlainFailure,
+  readLoadRun,
+  readShowRun,
+  readStatus,
+  type AnchorShowFailure,
+  type LoadResult,
+  type MainRulesetResult,
+  type Pfctl,
+  type PfctlFailure,
+  type PfStatusResult,
+} from '../pf/pfctl-api.js';
 import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
 export const DEFAULT_PFCTL = 'pfctl';
-export const DEFAULT_ANCHOR = 'pfexpose';
-/**
- * The name pfexpose reports pfctl's line errors under (`stdin:12: syntax error`), as it did when
- * the ruleset went to pfctl on standard input: the temporary file's path is replaced by it, so
- * messages and diagnostics stay the same from run to run.
- */
-export const RULESET_NAME = 'stdin';
 /**
  * The longest --pfctl-timeout (one hour, owned by DURATION_LIMITS). Node's timers take at most
  * 2^31-1 ms and fire after 1 ms beyond that, which would kill every pfctl at once.
  */
 export const MAX_PFCTL_TIMEOUT_MS = DURATION_LIMITS.pfctlTimeout.maxMs;
 
-/** Why a pfctl run gave no usable answer, whatever was asked. */
-export type PfctlFailure =
-  | { kind: 'invalid-name'; message: string }
-  /** The program could not be started (errno ENOENT, EACCES, ...). */
-  | { kind: 'not-found'; message: string }
-  | { kind: 'timed-out'; message: string }
-  /** A non-zero exit, a signal, or an error printed on stderr. */
-  | { kind: 'failed'; message: string; exitCode: number | null; stderr: string };
-
-export type PfStatusResult = { kind: 'ok'; enabled: boolean } | PfctlFailure;
-
-export type MainRulesetResult = { kind: 'ok'; nat: string; filter: string } | PfctlFailure;
-
-export type AnchorShowResult =
-  | {
-      kind: 'ok';
-      /** `pfctl -a NAME -P -sn`: translation rules in pfctl's printed form. */
-      nat: string;
-      /** `pfctl -a NAME -P -sr`: filter rules. */
-      filter: string;
-      /** Table names from `pfctl -a NAME -s Tables`, sorted. */
-      tables: string[];
-    }
-  | { kind: 'anchor-missing'; message: string }
-  | { kind: 'pf-disabled'; message: string }
-  /** pfctl printed an error but exited 0: its output cannot be trusted. */
-  | { kind: 'pfctl-error'; message: string; stderr: string }
-  | PfctlFailure;
-
-export interface PfctlLineError {
-  line: number;
-  message: string;
-}
-
-export type LoadResult =
-  /** Loaded (or, for a dry run, accepted). warnings: stderr lines that were not errors. */
-  | { kind: 'ok'; attempts: number; warnings: string[] }
-  /**
-   * pfctl refused the text; nothing was loaded. errors carry ruleset line numbers; in message and
-   * stderr the file pfctl read is called RULESET_NAME.
-   */
-  | { kind: 'rejected'; attempts: number; errors: PfctlLineError[]; message: string; stderr: string }
-  /** /dev/pf stayed busy through every attempt; nothing was loaded. */
-  | { kind: 'busy'; attempts: number; message: string }
-  /** The ruleset file could not be written: pfctl never ran, nothing was loaded. */
-  | { kind: 'not-started'; message: string }
-  | PfctlFailure;
-
-export type KillStatesResult = { kind: 'ok'; killed: number | null } | PfctlFailure;
-
-export type LabelsOutsideResult =
-  | {
-      kind: 'ok';
-      /** Every label of a rule in the main ruleset or in any anchor but the one asked about, sorted. */
-      labels: string[];
-      /** How many other anchors were read. */
-      anchors: number;
-    }
-  | PfctlFailure;
-
 /** More anchors than this and labelsOutside gives up (a failure): --kill-states then ends nothing. */
 export const MAX_ANCHORS_SCANNED = 512;
-
-export interface Pfctl {
-  /** `pfctl -s info`: is pf enabled? */
-  status(): Promise<PfStatusResult>;
-  /** `pfctl -sn` and `pfctl -sr` of the main ruleset, for checkAnchorHooks. */
-  showMain(): Promise<MainRulesetResult>;
-  /** The anchor's translation rules, filter rules and table names; pf-disabled is checked first. */
-  showAnchor(anchor: string): Promise<AnchorShowResult>;
-  /** `pfctl -o none -a NAME -n -f FILE`: parse and check without loading. */
-  dryRun(anchor: string, text: string): Promise<LoadResult>;
-  /**
-   * `pfctl -o none -a NAME -f FILE`, FILE holding the whole text (written and fsynced first):
-   * replace the anchor in one transaction, retrying on EBUSY. A timed-out load may or may not have
-   * committed: read the anchor back before deciding.
-   */
-  load(anchor: string, text: string): Promise<LoadResult>;
-  /** `pfctl -k label -k LABEL`: end the open connections of one label. */
-  killStates(label: string): Promise<KillStatesResult>;
-  /**
-   * The labels used anywhere but in `anchor`: the main ruleset (`-sn`, `-sr`) and every other
-   * anchor (`-v -s Anchors`, then `-a PATH -sn` / `-sr` each). `pfctl -k label` is not scoped to
-   * an anchor, so --kill-states ends no label found here. Optional: a Pfctl without it (a test
-   * fake) makes --kill-states end nothing.
-   */
-  labelsOutside?(anchor: string): Promise<LabelsOutsideResult>;
-}
 
 export interface PfctlOptions {
   /** The program to run (`--pfctl`, PFEXPOSE_PFCTL); see resolvePfctlProgram. */
@@ -123,6 +53,8 @@ export interface PfctlOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Where the private directory of each load's ruleset file is made. Default os.tmpdir(). */
   loadDir?: string;
+  /** Runs pfctl; default runCommand. Tests put an in-memory pf here (test/helpers/memory-pf.ts). */
+  runner?: typeof runCommand;
 }
 
 /** `--pfctl` wins, then PFEXPOSE_PFCTL, then `pfctl` from PATH. */
@@ -131,27 +63,6 @@ export function resolvePfctlProgram(
   env: Readonly<Record<string, string | undefined>>,
 ): string {
   return nonEmpty(flag) ?? nonEmpty(env['PFEXPOSE_PFCTL']) ?? DEFAULT_PFCTL;
-}
-
-const ANCHOR_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
-
-/** An anchor name pfexpose accepts: one path component, 1-63 characters, no slash. */
-export function validateAnchorName(name: string): { ok: true } | { ok: false; message: string } {
-  if (ANCHOR_NAME.test(name)) return { ok: true };
-  return {
-    ok: false,
-    message: `anchor name ${JSON.stringify(name)} is not valid: use 1-63 letters, digits, '_', '.' or '-', not starting with '.' or '-' (for example "pfexpose")`,
-  };
-}
-
-/** A label pfctl -k can take: what pf itself accepts in `label "..."`. */
-export function validateLabel(label: string): { ok: true } | { ok: false; message: string } {
-  // eslint-disable-next-line no-control-regex
-  if (label.length >= 1 && label.length <= 63 && !/["\\\u0000-\u001f\u007f]/.test(label)) return { ok: true };
-  return {
-    ok: false,
-    message: `label ${JSON.stringify(label)} is not valid: use 1-63 printable characters without '"' or '\\'`,
-  };
 }
 
 export function createPfctl(options: PfctlOptions): Pfctl {
@@ -165,8 +76,9 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   const busyDelayMs = options.busyDelayMs ?? 100;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  const runner = options.runner ?? runCommand;
   const run = (args: string[]): Promise<RunResult> =>
-    runCommand(program, args, {
+    runner(program, args, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.env === undefined ? {} : { env: options.env }),
     });
@@ -177,36 +89,12 @@ export function createPfctl(options: PfctlOptions): Pfctl {
     const failure = runFailure(program, args, result);
     if (failure !== undefined) return failure;
     if (result.kind !== 'completed') throw new Error('unreachable');
-    const errors = significantStderr(result.stderr);
-    if (errors.some(isAnchorMissing)) {
-      return { kind: 'anchor-missing', message: `pfctl ${args.join(' ')}: ${errors.join('; ')}` };
-    }
-    if (result.exitCode !== 0 || result.signal !== null) {
-      return failed(program, args, result);
-    }
-    if (errors.length > 0) {
-      return {
-        kind: 'pfctl-error',
-        message: `pfctl ${args.join(' ')} exited 0 but printed an error: ${errors.join('; ')}`,
-        stderr: result.stderr,
-      };
-    }
-    return { kind: 'ok', stdout: result.stdout };
+    return readShowRun(program, args, result);
   };
 
   const statusOrShowFailure = async (): Promise<{ kind: 'ok'; enabled: boolean } | AnchorShowFailure> => {
     const answer = await show(['-s', 'info']);
-    if (answer.kind !== 'ok') return answer;
-    const enabled = parsePfInfo(answer.stdout);
-    if (enabled === undefined) {
-      return {
-        kind: 'failed',
-        message: `pfctl -s info printed no "Status: Enabled" or "Status: Disabled" line`,
-        exitCode: 0,
-        stderr: '',
-      };
-    }
-    return { kind: 'ok', enabled };
+    return answer.kind === 'ok' ? readStatus(answer.stdout) : answer;
   };
 
   const status = async (): Promise<PfStatusResult> => {
@@ -225,26 +113,12 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   const loadOnce = async (args: string[], file: string): Promise<LoadResult | 'busy'> => {
     const raw = await run(args);
     // The file's path changes with every load: messages name it RULESET_NAME instead.
-    const result = raw.kind === 'spawn-failed' ? raw : { ...raw, stderr: renameFile(raw.stderr, file) };
+    const result = raw.kind === 'spawn-failed' ? raw : { ...raw, stderr: withRulesetName(raw.stderr, file) };
     const shownArgs = args.map((arg) => (arg === file ? 'FILE' : arg));
     const failure = runFailure(program, shownArgs, result);
     if (failure !== undefined) return failure;
-    if (result.kind !== 'completed') throw new Error('unreachable');
-    if (isBusy(result.stderr) && result.exitCode !== 0) return 'busy';
-    const errors = parsePfctlErrors(raw.kind === 'completed' ? raw.stderr : '', file);
-    if (result.exitCode === 0 && result.signal === null && errors.length === 0) {
-      return { kind: 'ok', attempts: 1, warnings: significantStderr(result.stderr) };
-    }
-    if (errors.length > 0 || /pf rules not loaded|Syntax error/i.test(result.stderr)) {
-      return {
-        kind: 'rejected',
-        attempts: 1,
-        errors,
-        message: `pfctl refused the ruleset: ${significantStderr(result.stderr).join('; ') || 'no reason given'}`,
-        stderr: result.stderr,
-      };
-    }
-    return failed(program, shownArgs, result);
+    if (result.kind !== 'completed' || raw.kind !== 'completed') throw new Error('unreachable');
+    return readLoadRun(program, shownArgs, result, parsePfctlErrors(raw.stderr, file));
   };
 
   const loadWithRetry = async (anchor: string, text: string, dry: boolean): Promise<LoadResult> => {
@@ -323,9 +197,8 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       const failure = runFailure(program, args, result);
       if (failure !== undefined) return failure;
       if (result.kind !== 'completed') throw new Error('unreachable');
-      if (result.exitCode !== 0 || result.signal !== null) return failed(program, args, result);
-      const match = /killed (\d+) states?/.exec(`${result.stderr}\n${result.stdout}`);
-      return { kind: 'ok', killed: match?.[1] === undefined ? null : Number(match[1]) };
+      if (result.exitCode !== 0 || result.signal !== null) return exitFailure(program, args, result);
+      return { kind: 'ok', killed: parseKilledStates(`${result.stderr}\n${result.stdout}`) };
     },
 
     async labelsOutside(anchor) {
@@ -358,165 +231,12 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   };
 }
 
-/**
- * Every `label "..."` in pfctl's printed rules, whatever the rule (a rule pfexpose cannot parse
- * counts too: when in doubt, a label is someone else's).
- */
-export function printedLabels(text: string): string[] {
-  const labels: string[] = [];
-  for (const match of text.matchAll(/(?:^|\s)label\s+"((?:[^"\\\n]|\\.)*)"/g)) {
-    if (match[1] !== undefined) labels.push(match[1].replace(/\\(.)/g, '$1'));
-  }
-  return labels;
-}
-
-/** Anchor paths, one a line in `pfctl -v -s Anchors` (two spaces, then the path). */
-export function parseAnchorList(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
-}
-
-type AnchorShowFailure = Exclude<AnchorShowResult, { kind: 'ok' }>;
-
-/** The anchor-specific answers become plain failures where no anchor was asked about. */
-function asPlainFailure(answer: AnchorShowFailure): PfctlFailure {
-  switch (answer.kind) {
-    case 'anchor-missing':
-    case 'pf-disabled':
-      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: '' };
-    case 'pfctl-error':
-      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: answer.stderr };
-    default:
-      return answer;
-  }
-}
-
 function runFailure(program: string, args: string[], result: RunResult): PfctlFailure | undefined {
   if (result.kind === 'spawn-failed') return { kind: 'not-found', message: result.message };
   if (result.kind === 'timed-out') {
     return { kind: 'timed-out', message: `${program} ${args.join(' ')} ${result.message} and was killed` };
   }
   return undefined;
-}
-
-function failed(program: string, args: string[], result: Extract<RunResult, { kind: 'completed' }>): PfctlFailure {
-  const how =
-    result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode ?? '?'}`;
-  const said = significantStderr(result.stderr).join('; ');
-  return {
-    kind: 'failed',
-    message: `${program} ${args.join(' ')} ${how}${said === '' ? '' : `: ${said}`}`,
-    exitCode: result.exitCode,
-    stderr: result.stderr,
-  };
-}
-
-// FreeBSD kernels without ALTQ make every pfctl run say so on stderr; that is not an error.
-const BENIGN_STDERR = [/^No ALTQ support in kernel$/, /^ALTQ related functions disabled$/];
-
-/** stderr lines that mean something: blank lines and known harmless notices removed. */
-export function significantStderr(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !BENIGN_STDERR.some((re) => re.test(line)));
-}
-
-function isAnchorMissing(line: string): boolean {
-  return /Anchor does not exist/i.test(line) || /DIOCGETRULES: Invalid argument/.test(line);
-}
-
-function isBusy(stderr: string): boolean {
-  return /Device busy|Resource busy|\bEBUSY\b/i.test(stderr);
-}
-
-/** `Status: Enabled ...` → true, `Status: Disabled ...` → false, anything else → undefined. */
-export function parsePfInfo(text: string): boolean | undefined {
-  const match = /^\s*Status:\s+(Enabled|Disabled)\b/m.exec(text);
-  if (match === null) return undefined;
-  return match[1] === 'Enabled';
-}
-
-/**
- * `FILE:LINE: message` lines of pfctl's stderr, in order, FILE being the file pfctl was given
- * (pfctl names it as given on the command line) or `stdin` (its name for `-f -`). Other lines are
- * left out.
- */
-export function parsePfctlErrors(stderr: string, file?: string): PfctlLineError[] {
-  const errors: PfctlLineError[] = [];
-  const names = file === undefined || file === RULESET_NAME ? [RULESET_NAME] : [file, RULESET_NAME];
-  for (const raw of stderr.split('\n')) {
-    const line = raw.trim();
-    const name = names.find((n) => line.startsWith(`${n}:`));
-    if (name === undefined) continue;
-    const match = /^(\d+):\s*(.*)$/.exec(line.slice(name.length + 1));
-    if (match?.[1] === undefined || match[2] === undefined) continue;
-    errors.push({ line: Number(match[1]), message: match[2].trim() });
-  }
-  return errors;
-}
-
-/** pfctl's stderr with the ruleset file's path written as RULESET_NAME. */
-function renameFile(stderr: string, file: string): string {
-  return stderr.split(file).join(RULESET_NAME);
-}
-
-/** Table names, one a line in `pfctl -s Tables` (with -v, flags come first), sorted. */
-export function parseTableList(text: string): string[] {
-  const names = new Set<string>();
-  for (const raw of text.split('\n')) {
-    const fields = raw.trim().split(/\s+/);
-    const name = fields[fields.length - 1];
-    if (name !== undefined && name !== '') names.add(name);
-  }
-  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-export type AnchorHook = 'rdr-anchor' | 'anchor';
-
-export interface AnchorHookCheck {
-  /** True when both hooks are present. */
-  ok: boolean;
-  missing: AnchorHook[];
-  /** The lines to add to /etc/pf.conf for the missing hooks, in pf.conf order. */
-  linesToAdd: string[];
-  /** A hook found with a condition (`on em0`, `inet`, ...): it only sees part of the traffic. */
-  restricted: { hook: AnchorHook; line: string }[];
-}
-
-/**
- * Whether the main ruleset (`pfctl -sn`, `pfctl -sr` output) calls the anchor: an anchor that is
- * loaded but never called is silently inert.
- */
-export function checkAnchorHooks(snText: string, srText: string, anchor: string): AnchorHookCheck {
-  const missing: AnchorHook[] = [];
-  const restricted: { hook: AnchorHook; line: string }[] = [];
-  for (const [hook, text] of [
-    ['rdr-anchor', snText],
-    ['anchor', srText],
-  ] as const) {
-    const found = findHook(text, hook, anchor);
-    if (found === undefined) missing.push(hook);
-    else if (!found.exact) restricted.push({ hook, line: found.line });
-  }
-  const linesToAdd = missing.map((hook) => `${hook} "${anchor}"`);
-  return { ok: missing.length === 0, missing, linesToAdd, restricted };
-}
-
-function findHook(text: string, hook: AnchorHook, anchor: string): { line: string; exact: boolean } | undefined {
-  const quoted = `"${anchor}"`;
-  let loose: { line: string; exact: boolean } | undefined;
-  for (const raw of text.split('\n')) {
-    // pfctl -v adds `@N` rule numbers and counter lines; both are noise here.
-    const line = raw.trim().replace(/^@\d+\s+/, '');
-    if (!line.startsWith(`${hook} ${quoted}`)) continue;
-    const rest = line.slice(hook.length + 1 + quoted.length).trim();
-    if (rest === 'all' || rest === '') return { line, exact: true };
-    if (!rest.startsWith('{') && loose === undefined) loose = { line, exact: false };
-  }
-  return loose;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -3,13 +3,13 @@
 // of the file. Values the schema flagged are skipped, so nothing is reported twice.
 import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
-import { isDiagnosticCode } from '../diagnostics/codes.js';
+import { located } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import { describeAddressProblem, describeUnusableContainerAddress, parseAddress } from '../ports/address.js';
 import { parsePortObject, parsePortSpec } from '../ports/parse-long-port.js';
 import { parsePortRange } from '../ports/port-number.js';
 import type { Family, PortSpecError } from '../ports/port-spec.js';
-import { quoteText } from '../ports/quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 import type { ManifestSources } from './check-manifest.js';
 import type {
   DeclaredStack,
@@ -199,7 +199,7 @@ function buildContainer(
     for (const error of parsed.errors) {
       const span =
         node === null ? containerSpan : spanInScalar(ctx.lineCounter, ctx.file, ctx.text, node, error.start, error.end);
-      report(ctx, portCode(error), `expose entry: ${error.message}`, span);
+      report(ctx, error.code, `expose entry: ${error.message}`, span);
     }
   });
 
@@ -245,7 +245,7 @@ function buildPortEntry(
         (error.key === undefined || SHAPE_CODES.has(error.code) || !okKey(ctx, flaggedEntry, error.key, error.index))
       )
         continue;
-      report(ctx, portCode(error), error.message, portErrorSpan(ctx, node, error, source));
+      report(ctx, error.code, error.message, portErrorSpan(ctx, node, error, source));
     }
     return null;
   }
@@ -354,12 +354,8 @@ function readSyntax(value: unknown, fallback: ShortSyntax): ShortSyntax {
   return value === 'kleene' || value === 'docker' ? value : fallback;
 }
 
-function portCode(error: PortSpecError): Diagnostic['code'] {
-  return isDiagnosticCode(error.code) ? error.code : 'port-syntax';
-}
-
 function report(ctx: Context, code: Diagnostic['code'], message: string, span: SourceSpan): void {
-  ctx.diagnostics.push({ code, severity: 'error', message, ...span });
+  ctx.diagnostics.push(located(code, span, message));
 }
 
 /** Not flagged by the schema, nor inside something flagged. */

@@ -4,12 +4,13 @@
 // never does), and loopback entries checked against the container's declared network stack.
 // Pure: data in, diagnostics out.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { located } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import { isLoopbackAddress, parseAddress, parseNetwork } from '../ports/address.js';
 import type { Family } from '../ports/port-spec.js';
-import { quoteText } from '../ports/quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 import { sctpPortProblem } from '../ports/sctp-ports.js';
-import { closestWord } from './closest-word.js';
+import { didYouMean } from '../text/did-you-mean.js';
 import type { DeclaredStack, ManifestContainer, ManifestPortEntry, ManifestSet } from './manifest.js';
 
 /** Finer positions the loader knows; without them diagnostics point at the entry or container. */
@@ -69,12 +70,13 @@ function checkDuplicateContainers(set: ManifestSet): Diagnostic[] {
     for (const container of group) {
       const others = group.filter((c) => c !== container).map((c) => where(c.source));
       const forHost = container.host === null ? '' : ` for host ${container.host}`;
-      diagnostics.push({
-        code: 'duplicate-container',
-        severity: 'error',
-        message: `container ${container.name} is declared more than once${forHost} (also at ${others.join(', ')}): rename one or remove the other`,
-        ...container.source,
-      });
+      diagnostics.push(
+        located(
+          'duplicate-container',
+          container.source,
+          `container ${container.name} is declared more than once${forHost} (also at ${others.join(', ')}): rename one or remove the other`,
+        ),
+      );
     }
   }
   return diagnostics;
@@ -90,12 +92,13 @@ function checkDuplicateHosts(set: ManifestSet): Diagnostic[] {
     if (spans.length < 2) continue;
     for (const span of spans) {
       const others = spans.filter((s) => s !== span).map(where);
-      diagnostics.push({
-        code: 'duplicate-host',
-        severity: 'error',
-        message: `host ${name} is declared more than once (also at ${others.join(', ')}): keep one declaration`,
-        ...span,
-      });
+      diagnostics.push(
+        located(
+          'duplicate-host',
+          span,
+          `host ${name} is declared more than once (also at ${others.join(', ')}): keep one declaration`,
+        ),
+      );
     }
   }
   return diagnostics;
@@ -113,15 +116,16 @@ function checkUndeclaredHosts(set: ManifestSet): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const check = (name: string, span: SourceSpan | undefined, fallback: SourceSpan): void => {
     if (declared.includes(name)) return;
-    const suggestion = closestWord(name, declared);
+    const suggestion = didYouMean(name, declared);
     const list = declared.length === 1 ? `host ${declared[0] ?? ''}` : `hosts ${declared.join(', ')}`;
-    diagnostics.push({
-      code: 'host-undeclared',
-      severity: 'error',
-      message: `host ${name} is not declared: the manifests declare ${list} under \`hosts:\`${suggestion === null ? '' : `; did you mean ${suggestion}?`}`,
-      hint: `name a declared host, or declare \`hosts.${name}\` if ${name} is a new host`,
-      ...(span ?? fallback),
-    });
+    diagnostics.push(
+      located(
+        'host-undeclared',
+        span ?? fallback,
+        `host ${name} is not declared: the manifests declare ${list} under \`hosts:\`${suggestion === null ? '' : `; ${suggestion}`}`,
+        `name a declared host, or declare \`hosts.${name}\` if ${name} is a new host`,
+      ),
+    );
   };
   for (const document of set.documents) {
     if (document.host !== null)
@@ -148,37 +152,39 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
   if (families.size === 0) {
     const what = container.ports.length > 0 ? 'publishes ports' : 'publishes its expose ports (publishAll)';
     return [
-      {
-        code: 'missing-address',
-        severity: 'error',
-        message: `container ${container.name} ${what} but has no address to redirect them to: add ip (IPv4) and/or ip6 (IPv6)`,
-        ...container.source,
-      },
+      located(
+        'missing-address',
+        container.source,
+        `container ${container.name} ${what} but has no address to redirect them to: add ip (IPv4) and/or ip6 (IPv6)`,
+      ),
     ];
   }
   const diagnostics: Diagnostic[] = [];
   for (const entry of container.ports) {
     const { spec } = entry;
     if (spec.family !== null && !families.has(spec.family)) {
-      diagnostics.push({
-        code: 'missing-address',
-        severity: 'error',
-        message: `this entry is for family ${spec.family} but container ${container.name} has no ${FAMILY_KEY[spec.family]} address: add ${FAMILY_KEY[spec.family]} to the container or change family`,
-        ...(sources.ports.get(entry)?.family ?? entry.source),
-      });
+      diagnostics.push(
+        located(
+          'missing-address',
+          sources.ports.get(entry)?.family ?? entry.source,
+          `this entry is for family ${spec.family} but container ${container.name} has no ${FAMILY_KEY[spec.family]} address: add ${FAMILY_KEY[spec.family]} to the container or change family`,
+        ),
+      );
       continue;
     }
     const hostFamily = spec.hostAddress === null ? null : (parseAddress(spec.hostAddress)?.family ?? null);
     if (hostFamily !== null && !families.has(hostFamily)) {
       const other: Family = hostFamily === 'inet' ? 'inet6' : 'inet';
-      diagnostics.push({
-        code: 'family-mismatch',
-        severity: 'warning',
-        message:
+      diagnostics.push(
+        located(
+          'family-mismatch',
+          sources.ports.get(entry)?.hostAddress ?? entry.source,
           `host address ${spec.hostAddress ?? ''} is ${FAMILY_WORD[hostFamily]} but container ${container.name} has no ${FAMILY_KEY[hostFamily]} address; ` +
-          `pf cannot redirect ${FAMILY_WORD[hostFamily]} to ${FAMILY_WORD[other]}, so this entry makes no rule: add ${FAMILY_KEY[hostFamily]} to the container or use an ${FAMILY_WORD[other]} host address`,
-        ...(sources.ports.get(entry)?.hostAddress ?? entry.source),
-      });
+            `pf cannot redirect ${FAMILY_WORD[hostFamily]} to ${FAMILY_WORD[other]}, so this entry makes no rule: add ${FAMILY_KEY[hostFamily]} to the container or use an ${FAMILY_WORD[other]} host address`,
+          undefined,
+          'warning',
+        ),
+      );
       continue;
     }
     // With both families every source network matches one of them: nothing to report.
@@ -189,12 +195,15 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
     for (const text of [...fromTexts].sort(compareStrings)) {
       const family = parseNetwork(text)?.family;
       if (family === undefined || families.has(family)) continue;
-      diagnostics.push({
-        code: 'family-mismatch',
-        severity: 'warning',
-        message: `source network ${quoteText(text)} is ${FAMILY_WORD[family]} but container ${container.name} has no ${FAMILY_KEY[family]} address, so it can never match: remove it or add ${FAMILY_KEY[family]} to the container`,
-        ...(spans?.from.get(text) ?? entry.source),
-      });
+      diagnostics.push(
+        located(
+          'family-mismatch',
+          spans?.from.get(text) ?? entry.source,
+          `source network ${quoteText(text)} is ${FAMILY_WORD[family]} but container ${container.name} has no ${FAMILY_KEY[family]} address, so it can never match: remove it or add ${FAMILY_KEY[family]} to the container`,
+          undefined,
+          'warning',
+        ),
+      );
     }
   }
   return diagnostics;
@@ -205,13 +214,7 @@ function checkSctpPorts(container: ManifestContainer): Diagnostic[] {
   for (const entry of container.ports) {
     const problem = sctpPortProblem(entry.spec);
     if (problem === null) continue;
-    diagnostics.push({
-      code: 'port-sctp-translation',
-      severity: 'error',
-      message: problem.message,
-      hint: problem.hint,
-      ...entry.source,
-    });
+    diagnostics.push(located('port-sctp-translation', entry.source, problem.message, problem.hint));
   }
   return diagnostics;
 }
@@ -259,29 +262,30 @@ function checkLoopback(container: ManifestContainer, hostStack: HostStack): Diag
     if (family === undefined || (family === 'inet' ? container.ip : container.ip6) === null) continue;
     if (declared === null) {
       const hostKey = `hosts.${hostStack.host ?? 'NAME'}.stack`;
-      diagnostics.push({
-        code: 'loopback-shared-stack',
-        severity: 'warning',
-        message:
+      diagnostics.push(
+        located(
+          'loopback-shared-stack',
+          entry.source,
           `this entry listens on the loopback address ${address}, so pf redirects it on lo0 and the packet keeps its loopback source: ` +
-          `it reaches container ${container.name} only if the container shares the host's network stack (an address aliased on the host); a VNET container drops a packet from a loopback source`,
-        hint: `declare \`stack: shared\` on container ${container.name} (or \`${hostKey}\`) if it shares the host's stack; for a VNET container publish on an interface or a host address that is not loopback`,
-        ...entry.source,
-      });
+            `it reaches container ${container.name} only if the container shares the host's network stack (an address aliased on the host); a VNET container drops a packet from a loopback source`,
+          `declare \`stack: shared\` on container ${container.name} (or \`${hostKey}\`) if it shares the host's stack; for a VNET container publish on an interface or a host address that is not loopback`,
+          'warning',
+        ),
+      );
     } else {
       const whose =
         container.stack !== null
           ? `container ${container.name} is declared \`stack: vnet\``
           : `container ${container.name} runs on host ${hostStack.host ?? ''}, declared \`stack: vnet\``;
-      diagnostics.push({
-        code: 'loopback-vnet',
-        severity: 'error',
-        message:
+      diagnostics.push(
+        located(
+          'loopback-vnet',
+          entry.source,
           `this entry listens on the loopback address ${address} (redirected on lo0, the packet keeps its loopback source), but ${whose} at ${where(declared.source)}: ` +
-          `a VNET container drops a packet from a loopback source, so this entry can never reach it`,
-        hint: 'publish on an interface (Kleene `em0:8080:80`, long form `interface: em0`) or on a host address that is not loopback',
-        ...entry.source,
-      });
+            `a VNET container drops a packet from a loopback source, so this entry can never reach it`,
+          'publish on an interface (Kleene `em0:8080:80`, long form `interface: em0`) or on a host address that is not loopback',
+        ),
+      );
     }
   }
   return diagnostics;

@@ -7,14 +7,15 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { atPath, compareStrings } from '../diagnostics/diagnostic.js';
+import { atPath } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import {
   describeNotRegular,
   describeReadFailure,
   readRegularFile,
   readRegularFileSync,
 } from '../host/read-regular-file.js';
-import { quoteText } from '../ports/quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
 import { IGNORE_FILE_NAME, NO_IGNORE_RULES, parseIgnoreRules } from './ignore-rules.js';
 import type { IgnoreRules } from './ignore-rules.js';

@@ -4,9 +4,9 @@
 import { Composer, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, Parser, Scalar, visit } from 'yaml';
 import type { Alias, CST, Document, Node, ParsedNode } from 'yaml';
 import type { Diagnostic, Severity } from '../diagnostics/diagnostic.js';
+import { fileStart, located } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
-import { escapeUnprintable } from '../diagnostics/printable-text.js';
-import { quoteText } from '../ports/quote-text.js';
+import { escapeUnprintable, quoteText } from '../text/quote-text.js';
 import { scanSimpleYaml } from './scan-simple-yaml.js';
 import { MAX_DEPTH, plainNumberOrText, YAML_OPTIONS } from './yaml-core-schema.js';
 import { spanAt } from './source-span.js';
@@ -83,12 +83,8 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
     const at = depth.tooDeep;
     diagnostics.push(
       located(
-        lineCounter,
-        file,
-        at,
-        at + 1,
         'yaml-too-deep',
-        'error',
+        spanAt(lineCounter, file, at, at + 1),
         `collections are nested more than ${MAX_DEPTH} levels deep here: a manifest needs fewer than ten; flatten the structure`,
       ),
     );
@@ -106,12 +102,8 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
       const at = document.range[0];
       diagnostics.push(
         located(
-          lineCounter,
-          file,
-          at,
-          at,
           'empty-document',
-          'error',
+          spanAt(lineCounter, file, at, at),
           `document ${index + 1} is empty: a manifest document starts with version: 1`,
         ),
       );
@@ -129,16 +121,9 @@ export function composeYamlDocuments(text: string, file: string): YamlFile {
     entry.ok = true;
   });
   if (documents.length === 0) {
-    diagnostics.push({
-      code: 'empty-document',
-      severity: 'error',
-      message: 'the file holds no YAML document: a manifest starts with version: 1',
-      file,
-      line: 1,
-      column: 1,
-      endLine: 1,
-      endColumn: 1,
-    });
+    diagnostics.push(
+      located('empty-document', fileStart(file), 'the file holds no YAML document: a manifest starts with version: 1'),
+    );
   }
   return result;
 }
@@ -203,25 +188,13 @@ function yamlProblem(
   } else {
     message = `${sanitize(problem.message)} (YAML ${problem.code.toLowerCase().replace(/_/g, ' ')})`;
   }
-  return located(lineCounter, file, start, Math.max(end, start), code, severity, message);
+  return located(code, spanAt(lineCounter, file, start, Math.max(end, start)), message, undefined, severity);
 }
 
 /** yaml's messages may quote source text; never let control characters reach a terminal. */
 function sanitize(message: string): string {
   const firstLine = message.split('\n')[0] ?? '';
   return escapeUnprintable(firstLine);
-}
-
-function located(
-  lineCounter: LineCounter,
-  file: string,
-  start: number,
-  end: number,
-  code: DiagnosticCode,
-  severity: Severity,
-  message: string,
-): Diagnostic {
-  return { code, severity, message, ...spanAt(lineCounter, file, start, end) };
 }
 
 interface Converted {
@@ -279,7 +252,7 @@ function toPlainData(
   const keyProblems: Diagnostic[] = [];
   const stop = (node: Node, code: DiagnosticCode, message: string): never => {
     const [start, end] = node.range ?? [0, 0];
-    throw new ConversionStop(located(lineCounter, file, start, end, code, 'error', message));
+    throw new ConversionStop(located(code, spanAt(lineCounter, file, start, end), message));
   };
   const convert = (node: Node | null, depth: number, viaAlias: Node | null): unknown => {
     if (node === null) return null;
@@ -367,20 +340,13 @@ function toPlainData(
         : ` (written ${quoteText(writtenA)} and ${quoteText(writtenB)}, both read as ${quoteText(name)})`;
     const message = (other: { line: number; column: number }): string =>
       `key ${quoteText(name)} appears twice in this mapping${written}, also at line ${other.line}:${other.column}: keep one (duplicate keys are errors, not overrides)`;
-    return [
-      { code: 'yaml-duplicate-key', severity: 'error', message: message(b), ...a },
-      { code: 'yaml-duplicate-key', severity: 'error', message: message(a), ...b },
-    ];
+    return [located('yaml-duplicate-key', a, message(b)), located('yaml-duplicate-key', b, message(a))];
   };
   const keyProblem = (key: Node): Diagnostic => {
     const [start, end] = key.range ?? [0, 0];
     return located(
-      lineCounter,
-      file,
-      start,
-      end,
       'schema',
-      'error',
+      spanAt(lineCounter, file, start, end),
       'a key must be a plain string, not a list or a mapping: write name: value',
     );
   };

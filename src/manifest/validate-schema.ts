@@ -4,13 +4,14 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { describeAddressProblem, describeNetworkProblem, parseAddress } from '../ports/address.js';
 import { describeInterfaceNameProblem, PF_KEYWORDS } from '../ports/interface-name.js';
-import { quoteText } from '../ports/quote-text.js';
+import { describeSchemaType, describeValue } from '../text/describe-value.js';
+import { quoteText } from '../text/quote-text.js';
 import { manifestSchema, validate } from './generated/validate-manifest.js';
-import { closestWord } from './closest-word.js';
+import { closestWord, suggest } from '../text/did-you-mean.js';
 import { headSpan, joinPointer, locatePointer, nodeSpan, pointerSegments } from './source-span.js';
 import type { TreeNode } from './yaml-tree.js';
 
@@ -134,7 +135,7 @@ function translate(error: ErrorObject, data: unknown): Translated {
         code: 'unknown-key',
         message:
           `unknown key ${quoteText(key)} in ${what}` +
-          (suggestion !== null ? `: did you mean ${suggestion}?` : '') +
+          (suggestion !== null ? `: ${suggest(suggestion)}` : '') +
           ` (allowed keys: ${allowed.join(', ')})`,
         ...(suggestion !== null ? { suggestion } : {}),
       };
@@ -154,7 +155,7 @@ function translate(error: ErrorObject, data: unknown): Translated {
     case 'type': {
       const expected = String((error.params as { type: string }).type)
         .split(',')
-        .map(describeType)
+        .map(describeSchemaType)
         .join(' or ');
       if (segments.length === 0) {
         return {
@@ -187,7 +188,7 @@ function translate(error: ErrorObject, data: unknown): Translated {
         code: 'schema',
         message:
           `${what} must be one of ${allowed.join(', ')}, not ${describeValue(value)}` +
-          (suggestion !== null ? `: did you mean ${suggestion}?` : ''),
+          (suggestion !== null ? `: ${suggest(suggestion)}` : ''),
       };
     }
     case 'minimum':
@@ -344,42 +345,4 @@ export function describePath(segments: readonly string[]): string {
   }
   const shownKey = /^[A-Za-z0-9_.-]{1,40}$/.test(last) ? last : quoteText(last);
   return parent.length > 0 ? `${shownKey} of ${describePath(parent)}` : shownKey;
-}
-
-function describeType(type: string): string {
-  switch (type) {
-    case 'integer':
-      return 'a whole number';
-    case 'number':
-      return 'a number';
-    case 'string':
-      return 'a string';
-    case 'object':
-      return 'a mapping (key: value)';
-    case 'array':
-      return 'a list';
-    case 'boolean':
-      return 'true or false';
-    case 'null':
-      return 'empty';
-    default:
-      return type;
-  }
-}
-
-export function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing (an empty value)';
-  if (Array.isArray(value)) return 'a list';
-  switch (typeof value) {
-    case 'string':
-      return `the string ${quoteText(value)}`;
-    case 'number':
-      return Number.isInteger(value) ? `the number ${value}` : `the number ${String(value)}`;
-    case 'boolean':
-      return String(value);
-    case 'object':
-      return 'a mapping';
-    default:
-      return typeof value;
-  }
 }

@@ -3,7 +3,8 @@
 // exposure and every allocation kept. Which lock entries are kept, adopted or dropped is decided here too.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
-import { formatRange, formatSpan, located } from './located.js';
+import { formatRange, formatSpan } from './spans.js';
+import { located } from '../diagnostics/diagnostic.js';
 import type { AllocationKey, LockEntry, Lockfile } from './lockfile.js';
 import {
   allocationBaseId,
@@ -126,82 +127,158 @@ class PlannedBlocks {
   }
 }
 
-export function allocateHostPorts(input: AllocationInput): AllocationResult {
-  const { occupancy } = input;
-  const diagnostics: Diagnostic[] = [];
-  const lockSpan: SourceSpan = { file: input.lockFileName, line: 1, column: 1, endLine: 1, endColumn: 1 };
-  const chosenPorts = new Map<string, PortRange>();
+/**
+ * The dynamic requests grouped by allocation key: identical requests (the same entry written
+ * twice) share one allocation, and the conflict check reports them. Ids are in key order.
+ */
+export class RequestGroups {
+  /** Every group's id, in allocation-key order. */
+  readonly ids: string[];
+  /** The group id of each input request, in input order. */
+  readonly requestIds: string[];
+  private readonly groups = new Map<string, { key: AllocationKey; requests: DynamicRequest[]; families: Family[] }>();
 
-  // A pick entry is known by its own range as well: two of one container port are two allocations.
-  const keyOf = (request: DynamicRequest): AllocationKey => ({
-    ...request.key,
-    range: request.key.kind === 'pick' ? request.range : null,
-  });
-  const requestKeys = input.requests.map(keyOf);
+  constructor(requests: readonly DynamicRequest[]) {
+    // A pick entry is known by its own range as well: two of one container port are two allocations.
+    const keys = requests.map((request): AllocationKey => ({
+      ...request.key,
+      range: request.key.kind === 'pick' ? request.range : null,
+    }));
+    this.requestIds = keys.map((key) => allocationKeyId(key));
+    requests.forEach((request, i) => {
+      const id = this.requestIds[i] as string;
+      const group = this.groups.get(id);
+      if (group === undefined)
+        this.groups.set(id, { key: keys[i] as AllocationKey, requests: [request], families: [] });
+      else group.requests.push(request);
+    });
+    for (const group of this.groups.values())
+      group.families = [...new Set(group.requests.flatMap((r) => r.families))].sort();
+    this.ids = [...this.groups.keys()].sort((a, b) => compareAllocationKeys(this.key(a), this.key(b)));
+  }
 
-  // Identical requests (the same entry written twice) share one allocation; the conflict check reports them.
-  const groups = new Map<string, { key: AllocationKey; requests: DynamicRequest[] }>();
-  const requestIds = requestKeys.map((key) => allocationKeyId(key));
-  input.requests.forEach((request, i) => {
-    const id = requestIds[i] as string;
-    const group = groups.get(id);
-    if (group === undefined) groups.set(id, { key: requestKeys[i] as AllocationKey, requests: [request] });
-    else group.requests.push(request);
-  });
-  const keyById = (id: string): AllocationKey => (groups.get(id) as { key: AllocationKey }).key;
-  const first = (id: string): DynamicRequest =>
-    (groups.get(id) as { requests: DynamicRequest[] }).requests[0] as DynamicRequest;
-  const requestsOf = (id: string): DynamicRequest[] => (groups.get(id) as { requests: DynamicRequest[] }).requests;
-  const ids = [...groups.keys()].sort((a, b) => compareAllocationKeys(keyById(a), keyById(b)));
-  const familiesById = new Map<string, Family[]>();
-  for (const [id, group] of groups)
-    familiesById.set(id, [...new Set(group.requests.flatMap((r) => r.families))].sort());
-  const families = (id: string): Family[] => familiesById.get(id) ?? [];
-  const blocker = (id: string, ports: PortRange): PortOwner | null => {
-    const request = first(id);
-    for (const family of families(id)) {
+  private group(id: string): { key: AllocationKey; requests: DynamicRequest[]; families: Family[] } {
+    const group = this.groups.get(id);
+    if (group === undefined) throw new Error(`no allocation request ${id}`);
+    return group;
+  }
+
+  key(id: string): AllocationKey {
+    return this.group(id).key;
+  }
+
+  first(id: string): DynamicRequest {
+    return this.group(id).requests[0] as DynamicRequest;
+  }
+
+  requests(id: string): DynamicRequest[] {
+    return this.group(id).requests;
+  }
+
+  families(id: string): Family[] {
+    return this.group(id).families;
+  }
+
+  /** The width of the range to choose from, less one. */
+  width(id: string): number {
+    const { range } = this.first(id);
+    return range.end - range.start;
+  }
+
+  /** The block's length less one: as many host ports as container ports. */
+  length(id: string): number {
+    const { containerPort } = this.key(id);
+    return containerPort.end - containerPort.start;
+  }
+
+  /** Requests of one shape can trade places, so each takes a higher block than the one before it. */
+  shape(id: string): string {
+    const { listen, range } = this.first(id);
+    return `${this.key(id).protocol}|${listen}|${this.families(id).join(',')}|${range.start}-${range.end}|${this.length(id)}`;
+  }
+
+  /** Who holds any of the ports on the request's sides, or null when they are free. */
+  blocker(occupancy: PortOccupancy, id: string, ports: PortRange): PortOwner | null {
+    const request = this.first(id);
+    for (const family of this.families(id)) {
       const owner = occupancy.takenBy(request.key.protocol, family, request.listen, ports);
       if (owner !== null) return owner;
     }
     return null;
-  };
-  const take = (id: string, ports: PortRange): void => {
-    const request = first(id);
-    chosenPorts.set(id, ports);
-    for (const family of families(id)) {
+  }
+
+  /** Records the allocation in the occupancy and in `chosen`. */
+  take(occupancy: PortOccupancy, chosen: Map<string, PortRange>, id: string, ports: PortRange): void {
+    const request = this.first(id);
+    chosen.set(id, ports);
+    for (const family of this.families(id)) {
       occupancy.add(request.key.protocol, family, request.listen, ports, {
         container: request.key.container,
         source: request.source,
         holds: 'allocation',
       });
     }
-  };
+  }
+}
 
-  // Lock entries: this host's; other hosts' (never touched); and orphans, recorded for a host the
-  // manifests no longer name (the anonymous host once a host is declared, a renamed or removed
-  // host). An orphan is taken to be the same entry under an older host name when exactly one host
-  // of the manifests has its container: that host adopts it, so declaring, renaming or undeclaring
-  // the host of a one-host repository moves nothing, and a repository that grows from one host to
-  // several keeps every allocation. A subset of files may not mention every host: then only the
-  // anonymous host on either side makes an orphan.
+type HostsInput = Pick<AllocationInput, 'host' | 'hosts' | 'containers' | 'partialLoad'>;
+
+function isOwn(input: HostsInput, entry: LockEntry): boolean {
+  return entry.host === input.host;
+}
+
+function otherHostsWith(input: HostsInput, container: string): number {
+  return [...input.hosts].filter(([host, containers]) => host !== input.host && containers.has(container)).length;
+}
+
+export interface SortedLockEntries {
+  /** Other hosts' entries: never touched. */
+  foreign: LockEntry[];
+  /** Entries of a host the manifests no longer name, which this host does not adopt. */
+  orphans: LockEntry[];
+  /** This host's entries, then those it adopts, each in lock order: what requests may claim. */
+  candidates: LockEntry[];
+}
+
+/**
+ * Phase 1, the lock's entries by host: this host's; other hosts' (never touched); and orphans,
+ * recorded for a host the manifests no longer name (the anonymous host once a host is declared, a
+ * renamed or removed host). An orphan is taken to be the same entry under an older host name when
+ * exactly one host of the manifests has its container: that host adopts it, so declaring, renaming
+ * or undeclaring the host of a one-host repository moves nothing, and a repository that grows from
+ * one host to several keeps every allocation. A subset of files may not mention every host: then
+ * only the anonymous host on either side makes an orphan.
+ */
+export function sortLockEntries(input: HostsInput, entries: readonly LockEntry[]): SortedLockEntries {
   const isCurrentHost = (host: string | null): boolean =>
     host === null ? input.hosts.size === 0 : input.hosts.has(host);
-  const isOwn = (entry: LockEntry): boolean => entry.host === input.host;
   const isForeign = (entry: LockEntry): boolean =>
-    !isOwn(entry) && (isCurrentHost(entry.host) || (input.partialLoad && entry.host !== null && input.host !== null));
-  const otherHostsWith = (container: string): number =>
-    [...input.hosts].filter(([host, containers]) => host !== input.host && containers.has(container)).length;
+    !isOwn(input, entry) &&
+    (isCurrentHost(entry.host) || (input.partialLoad && entry.host !== null && input.host !== null));
   const adoptable = (entry: LockEntry): boolean =>
-    input.containers.has(entry.container) && otherHostsWith(entry.container) === 0;
-  const foreign: LockEntry[] = [];
-  const orphans: LockEntry[] = [];
-  const candidates: LockEntry[] = [];
-  for (const entry of input.lock.entries) {
-    if (isForeign(entry)) foreign.push(entry);
-    else if (isOwn(entry) || adoptable(entry)) candidates.push(entry);
-    else orphans.push(entry);
+    input.containers.has(entry.container) && otherHostsWith(input, entry.container) === 0;
+  const sorted: SortedLockEntries = { foreign: [], orphans: [], candidates: [] };
+  for (const entry of entries) {
+    if (isForeign(entry)) sorted.foreign.push(entry);
+    else if (isOwn(input, entry) || adoptable(entry)) sorted.candidates.push(entry);
+    else sorted.orphans.push(entry);
   }
-  candidates.sort((a, b) => Number(!isOwn(a)) - Number(!isOwn(b)) || compareLockEntries(a, b));
+  sorted.candidates.sort((a, b) => Number(!isOwn(input, a)) - Number(!isOwn(input, b)) || compareLockEntries(a, b));
+  return sorted;
+}
+
+export interface Claims {
+  /** The lock entry each request group claimed. */
+  claims: Map<string, LockEntry>;
+  claimed: Set<LockEntry>;
+}
+
+/**
+ * Phase 2, claims: first by the recorded key; then a pick entry whose range changed (or was
+ * written before ranges were recorded) is found by the range that holds its host port, narrowest
+ * range first.
+ */
+export function claimLockEntries(requests: RequestGroups, candidates: readonly LockEntry[]): Claims {
   const byExactId = new Map<string, LockEntry[]>();
   const byBaseId = new Map<string, LockEntry[]>();
   for (const entry of candidates) {
@@ -212,55 +289,78 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
       byBaseId.set(base, [...(byBaseId.get(base) ?? []), entry]);
     }
   }
-
-  // Claims: first by the recorded key; then a pick entry whose range changed (or was written before
-  // ranges were recorded) is found by the range that holds its host port, narrowest range first.
   const claims = new Map<string, LockEntry>();
   const claimed = new Set<LockEntry>();
-  for (const id of ids) {
-    const found = (byExactId.get(allocationKeyIdWithoutHost(keyById(id))) ?? []).find((e) => !claimed.has(e));
+  for (const id of requests.ids) {
+    const found = (byExactId.get(allocationKeyIdWithoutHost(requests.key(id))) ?? []).find((e) => !claimed.has(e));
     if (found === undefined) continue;
     claims.set(id, found);
     claimed.add(found);
   }
-  const pickGroupsByBase = new Map<string, string[]>();
-  for (const id of ids) {
-    const key = keyById(id);
-    if (key.kind !== 'pick') continue;
-    const base = allocationBaseId(key);
-    pickGroupsByBase.set(base, [...(pickGroupsByBase.get(base) ?? []), id]);
-  }
-  const width = (id: string): number => first(id).range.end - first(id).range.start;
-  const unclaimedPicks = ids.filter((id) => keyById(id).kind === 'pick' && !claims.has(id));
-  unclaimedPicks.sort((a, b) => width(a) - width(b) || compareAllocationKeys(keyById(a), keyById(b)));
+  const unclaimedPicks = requests.ids.filter((id) => requests.key(id).kind === 'pick' && !claims.has(id));
+  unclaimedPicks.sort(
+    (a, b) => requests.width(a) - requests.width(b) || compareAllocationKeys(requests.key(a), requests.key(b)),
+  );
   for (const id of unclaimedPicks) {
-    const range = first(id).range;
-    const found = (byBaseId.get(allocationBaseId(keyById(id))) ?? []).find(
+    const range = requests.first(id).range;
+    const found = (byBaseId.get(allocationBaseId(requests.key(id))) ?? []).find(
       (e) => !claimed.has(e) && contains(range, e.hostPort),
     );
     if (found === undefined) continue;
     claims.set(id, found);
     claimed.add(found);
   }
+  return { claims, claimed };
+}
 
-  // Entries nobody claimed: dropped when their exposure is gone; kept, holding their ports, when the
-  // manifest that could claim them was not read; an orphan whose container only one other host has
-  // is kept for that host to adopt.
+export interface UnclaimedEntries {
+  /** Kept in the new lock as they are. */
+  kept: LockEntry[];
+  /** Those of kept whose manifest was not read: they hold their ports in this compile. */
+  held: LockEntry[];
+  dropped: LockEntry[];
+}
+
+/**
+ * Phase 3, entries nobody claimed: dropped when their exposure is gone; kept, holding their ports,
+ * when the manifest that could claim them was not read; an orphan whose container only one other
+ * host has is kept for that host to adopt.
+ */
+export function sortUnclaimedEntries(
+  input: HostsInput,
+  entries: readonly LockEntry[],
+  claimed: ReadonlySet<LockEntry>,
+): UnclaimedEntries {
   const unread = (entry: LockEntry): boolean => input.partialLoad && !input.containers.has(entry.container);
-  const keptUnclaimed: LockEntry[] = [];
-  const held: LockEntry[] = [];
-  const dropped: LockEntry[] = [];
-  for (const entry of [...candidates, ...orphans]) {
+  const sorted: UnclaimedEntries = { kept: [], held: [], dropped: [] };
+  for (const entry of entries) {
     if (claimed.has(entry)) continue;
     if (unread(entry)) {
-      keptUnclaimed.push(entry);
-      held.push(entry);
-    } else if (!isOwn(entry) && !input.containers.has(entry.container) && otherHostsWith(entry.container) === 1) {
-      keptUnclaimed.push(entry);
+      sorted.kept.push(entry);
+      sorted.held.push(entry);
+    } else if (
+      !isOwn(input, entry) &&
+      !input.containers.has(entry.container) &&
+      otherHostsWith(input, entry.container) === 1
+    ) {
+      sorted.kept.push(entry);
     } else {
-      dropped.push(entry);
+      sorted.dropped.push(entry);
     }
   }
+  return sorted;
+}
+
+/**
+ * Phase 4: the entries of manifests not read hold their ports. A fixed exposure on one of them is
+ * a conflict (the allocation never moves for it).
+ */
+export function holdUnreadEntries(
+  held: readonly LockEntry[],
+  occupancy: PortOccupancy,
+  lockFileName: string,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
   for (const entry of held) {
     for (const family of entryFamilies(entry)) {
       const owner = occupancy.takenBy(entry.protocol, family, entryListen(entry), entry.hostPort);
@@ -269,13 +369,14 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
         located(
           'port-conflict',
           owner.source,
-          `${entry.protocol} host port ${formatRange(entry.hostPort)} ${describeListen(entry)} is allocated to ${entry.container} in ${input.lockFileName} (its manifest was not read in this compile); an allocation never moves for another entry`,
-          `choose another host port for this entry, or delete that entry from ${input.lockFileName} to let the allocation move`,
+          `${entry.protocol} host port ${formatRange(entry.hostPort)} ${describeListen(entry)} is allocated to ${entry.container} in ${lockFileName} (its manifest was not read in this compile); an allocation never moves for another entry`,
+          `choose another host port for this entry, or delete that entry from ${lockFileName} to let the allocation move`,
         ),
       );
       break;
     }
   }
+  const lockSpan = lockFileSpan(lockFileName);
   for (const entry of held) {
     for (const family of entryFamilies(entry)) {
       occupancy.add(entry.protocol, family, entryListen(entry), entry.hostPort, {
@@ -285,45 +386,71 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
       });
     }
   }
+  return diagnostics;
+}
 
-  // Pass 1: keep every claimed entry that is still valid, in key order. A fixed host port on a
-  // locked one is a conflict, never a reason to move the allocation.
-  const pending: string[] = [];
-  const displaced = new Map<string, { from: PortRange; by: PortOwner | null }>();
-  const conflicted = new Set<string>();
-  for (const id of ids) {
+/** Where a claimed lock entry could not be kept. */
+export interface Displaced {
+  from: PortRange;
+  /** The other allocation on its port; null: the port is outside the request's range. */
+  by: PortOwner | null;
+}
+
+export interface KeptClaims {
+  /** Groups still without a host port: unclaimed or displaced. */
+  pending: string[];
+  displaced: Map<string, Displaced>;
+  /** Groups whose locked port a fixed exposure takes: reported, and kept in the lock. */
+  conflicted: Set<string>;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Phase 5: keep every claimed entry that is still valid, in key order. A fixed host port on a
+ * locked one is a conflict, never a reason to move the allocation.
+ */
+export function keepClaimedEntries(
+  requests: RequestGroups,
+  claims: ReadonlyMap<string, LockEntry>,
+  occupancy: PortOccupancy,
+  chosen: Map<string, PortRange>,
+  lockFileName: string,
+): KeptClaims {
+  const kept: KeptClaims = { pending: [], displaced: new Map(), conflicted: new Set(), diagnostics: [] };
+  for (const id of requests.ids) {
     const claim = claims.get(id);
     if (claim === undefined) {
-      pending.push(id);
+      kept.pending.push(id);
       continue;
     }
-    const { range } = first(id);
+    const { range } = requests.first(id);
     const { hostPort } = claim;
     if (!contains(range, hostPort)) {
-      pending.push(id);
-      displaced.set(id, { from: hostPort, by: null });
+      kept.pending.push(id);
+      kept.displaced.set(id, { from: hostPort, by: null });
       continue;
     }
-    const owner = blocker(id, hostPort);
+    const owner = requests.blocker(occupancy, id, hostPort);
     if (owner === null) {
-      take(id, hostPort);
+      requests.take(occupancy, chosen, id, hostPort);
     } else if (owner.holds === undefined) {
-      conflicted.add(id);
-      const key = keyById(id);
-      const holders = requestsOf(id)
+      kept.conflicted.add(id);
+      const key = requests.key(id);
+      const holders = requests
+        .requests(id)
         .map((r) => formatSpan(r.source))
         .join(', ');
-      const hint = `choose another host port for the entry of ${owner.container} at ${formatSpan(owner.source)}, or delete the lock entry of ${key.container} from ${input.lockFileName} to let the allocation move`;
-      diagnostics.push(
+      const hint = `choose another host port for the entry of ${owner.container} at ${formatSpan(owner.source)}, or delete the lock entry of ${key.container} from ${lockFileName} to let the allocation move`;
+      kept.diagnostics.push(
         located(
           'port-conflict',
           owner.source,
-          `${key.protocol} host port ${formatRange(hostPort)} ${describeListen(key)} is allocated to ${key.container} at ${holders} (recorded in ${input.lockFileName}); an allocation never moves for another entry`,
+          `${key.protocol} host port ${formatRange(hostPort)} ${describeListen(key)} is allocated to ${key.container} at ${holders} (recorded in ${lockFileName}); an allocation never moves for another entry`,
           hint,
         ),
       );
-      for (const r of requestsOf(id)) {
-        diagnostics.push(
+      for (const r of requests.requests(id)) {
+        kept.diagnostics.push(
           located(
             'port-conflict',
             r.source,
@@ -334,23 +461,40 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
       }
     } else {
       // Another allocation holds it: two lock entries on one port, e.g. after merging two branches.
-      pending.push(id);
-      displaced.set(id, { from: hostPort, by: owner });
+      kept.pending.push(id);
+      kept.displaced.set(id, { from: hostPort, by: owner });
     }
   }
+  return kept;
+}
 
-  // New requests are planned before any is taken, so that a plan can be tried and taken back.
-  const lengthOf = (id: string): number => keyById(id).containerPort.end - keyById(id).containerPort.start;
+export interface FreeBlocks {
+  /** The pending groups in the order they are served. */
+  order: string[];
+  /** The block found for each, or null where none is left. */
+  blocks: ReadonlyMap<string, PortRange | null>;
+}
+
+/**
+ * Phase 6, free blocks for what is left, planned before any is taken (the occupancy is only
+ * read), lowest free block first, the most constrained range first, so that no request fails for
+ * its container's name: by the range's last port (a pick-one range inside the pool before the
+ * pool), then the narrowest range, then key order (as before among the requests of one range).
+ * For one-port requests on one listen side that order finds a block for every request whenever
+ * there is a way to (earliest deadline first); blocks of several ports, listen sides and families
+ * that overlap only in part can still defeat it, so when it leaves a request without a block, a
+ * bounded search looks for blocks that serve them all before pool-full is reported.
+ */
+export function findFreeBlocks(
+  requests: RequestGroups,
+  pending: readonly string[],
+  occupancy: PortOccupancy,
+): FreeBlocks {
   const isFree = (id: string, block: PortRange, planned: PlannedBlocks): boolean =>
-    blocker(id, block) === null && !planned.overlaps(keyById(id).protocol, families(id), first(id).listen, block);
+    requests.blocker(occupancy, id, block) === null &&
+    !planned.overlaps(requests.key(id).protocol, requests.families(id), requests.first(id).listen, block);
   const plan = (id: string, block: PortRange, planned: PlannedBlocks, count: 1 | -1): void =>
-    planned.count(keyById(id).protocol, families(id), first(id).listen, block, count);
-
-  // Requests of one shape can trade places, so each takes a higher block than the one before it.
-  const shapeOf = (id: string): string => {
-    const { listen, range } = first(id);
-    return `${keyById(id).protocol}|${listen}|${families(id).join(',')}|${range.start}-${range.end}|${lengthOf(id)}`;
-  };
+    planned.count(requests.key(id).protocol, requests.families(id), requests.first(id).listen, block, count);
 
   /**
    * Each request in turn takes the lowest free block; null where none is left. Requests of one shape
@@ -362,9 +506,9 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     const chosen = new Map<string, PortRange | null>();
     const resumeAt = new Map<string, number>();
     for (const id of order) {
-      const { range } = first(id);
-      const length = lengthOf(id);
-      const shape = shapeOf(id);
+      const { range } = requests.first(id);
+      const length = requests.length(id);
+      const shape = requests.shape(id);
       let block: PortRange | null = null;
       for (let start = resumeAt.get(shape) ?? range.start; start + length <= range.end; start++) {
         const candidate = { start, end: start + length };
@@ -388,8 +532,8 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
   const searchAll = (order: readonly string[]): Map<string, PortRange> | null => {
     const alone = new PlannedBlocks();
     const fitsAlone = (id: string): boolean => {
-      const { range } = first(id);
-      const length = lengthOf(id);
+      const { range } = requests.first(id);
+      const length = requests.length(id);
       for (let start = range.start; start + length <= range.end; start++)
         if (isFree(id, { start, end: start + length }, alone)) return true;
       return false;
@@ -398,22 +542,22 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     if (!order.every(fitsAlone)) return null;
     const lastOfShape = new Map<string, number>();
     const previous = order.map((id, i) => {
-      const before = lastOfShape.get(shapeOf(id)) ?? -1;
-      lastOfShape.set(shapeOf(id), i);
+      const before = lastOfShape.get(requests.shape(id)) ?? -1;
+      lastOfShape.set(requests.shape(id), i);
       return before;
     });
     const planned = new PlannedBlocks();
     const blocks: PortRange[] = [];
     const lowest = (depth: number): number => {
       const before = previous[depth] as number;
-      return before < 0 ? first(order[depth] as string).range.start : (blocks[before] as PortRange).start + 1;
+      return before < 0 ? requests.first(order[depth] as string).range.start : (blocks[before] as PortRange).start + 1;
     };
     const nextStart: number[] = [lowest(0)];
     let tried = 0;
     for (let depth = 0; depth < order.length;) {
       const id = order[depth] as string;
-      const { range } = first(id);
-      const length = lengthOf(id);
+      const { range } = requests.first(id);
+      const length = requests.length(id);
       let block: PortRange | null = null;
       for (let start = nextStart[depth] as number; start + length <= range.end; start++) {
         if (++tried > SEARCH_BUDGET) return null;
@@ -439,28 +583,38 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
     return new Map(order.map((id, i) => [id, blocks[i] as PortRange]));
   };
 
-  // Pass 2: serve what is left, lowest free block first, the most constrained range first, so that
-  // no request fails for its container's name: by the range's last port (a pick-one range inside
-  // the pool before the pool), then the narrowest range, then key order (as before among the
-  // requests of one range). For one-port requests on one listen side that order finds a block for
-  // every request whenever there is a way to (earliest deadline first); blocks of several ports,
-  // listen sides and families that overlap only in part can still defeat it, so when it leaves a
-  // request without a block, a bounded search looks for blocks that serve them all before pool-full
-  // is reported.
   const order = [...pending].sort(
     (a, b) =>
-      first(a).range.end - first(b).range.end || width(a) - width(b) || compareAllocationKeys(keyById(a), keyById(b)),
+      requests.first(a).range.end - requests.first(b).range.end ||
+      requests.width(a) - requests.width(b) ||
+      compareAllocationKeys(requests.key(a), requests.key(b)),
   );
   const fitted = firstFit(order);
-  const planned: ReadonlyMap<string, PortRange | null> = [...fitted.values()].includes(null)
+  const blocks: ReadonlyMap<string, PortRange | null> = [...fitted.values()].includes(null)
     ? (searchAll(order) ?? fitted)
     : fitted;
-  for (const id of order) {
-    const key = keyById(id);
-    const length = lengthOf(id);
-    const chosen = planned.get(id) ?? null;
+  return { order, blocks };
+}
+
+/**
+ * Phase 7: takes the blocks found, and says what has none (pool-full), what a frozen lock would
+ * have to record, and which locked allocations moved.
+ */
+export function takeFreeBlocks(
+  requests: RequestGroups,
+  found: FreeBlocks,
+  displaced: ReadonlyMap<string, Displaced>,
+  occupancy: PortOccupancy,
+  chosenPorts: Map<string, PortRange>,
+  frozen: boolean,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const id of found.order) {
+    const key = requests.key(id);
+    const length = requests.length(id);
+    const chosen = found.blocks.get(id) ?? null;
     if (chosen === null) {
-      for (const r of requestsOf(id)) {
+      for (const r of requests.requests(id)) {
         diagnostics.push(
           located(
             'pool-full',
@@ -472,10 +626,10 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
       }
       continue;
     }
-    take(id, chosen);
+    requests.take(occupancy, chosenPorts, id, chosen);
     const moved = displaced.get(id);
-    for (const r of requestsOf(id)) {
-      if (input.frozen) {
+    for (const r of requests.requests(id)) {
+      if (frozen) {
         diagnostics.push(
           located(
             'lock-frozen',
@@ -503,28 +657,55 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
       }
     }
   }
+  return diagnostics;
+}
 
-  // The new lock. A kept allocation is recorded under this host; a pick entry written without its
-  // range keeps that form while no other pick entry of its container port could claim it.
+export interface NewLockInput {
+  input: Pick<AllocationInput, 'host' | 'partialLoad' | 'frozen' | 'lockFileName'> & HostsInput;
+  requests: RequestGroups;
+  claims: ReadonlyMap<string, LockEntry>;
+  kept: Pick<KeptClaims, 'conflicted' | 'displaced'>;
+  chosenPorts: ReadonlyMap<string, PortRange>;
+  /** Entries carried over untouched: other hosts', and the unclaimed ones kept. */
+  carried: readonly LockEntry[];
+  dropped: readonly LockEntry[];
+}
+
+/**
+ * Phase 8, the new lock. A kept allocation is recorded under this host; a pick entry written
+ * without its range keeps that form while no other pick entry of its container port could claim
+ * it. Frozen, every difference from the lock read is an error.
+ */
+export function buildNewLock({ input, requests, claims, kept, chosenPorts, carried, dropped }: NewLockInput): {
+  lock: Lockfile;
+  diagnostics: Diagnostic[];
+} {
+  const diagnostics: Diagnostic[] = [];
+  const picksByBase = new Map<string, number>();
+  for (const id of requests.ids) {
+    const key = requests.key(id);
+    if (key.kind !== 'pick') continue;
+    const base = allocationBaseId(key);
+    picksByBase.set(base, (picksByBase.get(base) ?? 0) + 1);
+  }
   const recordedHost = (entry: LockEntry): string | null =>
     // A subset of files that names no host says nothing about the host: keep the recorded name.
     input.partialLoad && input.host === null ? entry.host : input.host;
   const mine: LockEntry[] = [];
-  for (const id of ids) {
-    const key = keyById(id);
+  for (const id of requests.ids) {
+    const key = requests.key(id);
     const claim = claims.get(id);
-    if (conflicted.has(id) && claim !== undefined) {
+    if (kept.conflicted.has(id) && claim !== undefined) {
       mine.push({ ...claim, host: recordedHost(claim) });
       continue;
     }
     const ports = chosenPorts.get(id);
     if (ports === undefined) continue;
-    if (claim === undefined || displaced.has(id)) {
+    if (claim === undefined || kept.displaced.has(id)) {
       mine.push({ ...key, host: input.host, hostPort: ports });
       continue;
     }
-    const keepsLegacyForm =
-      key.kind === 'pick' && claim.range == null && (pickGroupsByBase.get(allocationBaseId(key)) ?? []).length === 1;
+    const keepsLegacyForm = key.kind === 'pick' && claim.range == null && picksByBase.get(allocationBaseId(key)) === 1;
     const entry: LockEntry = {
       ...key,
       host: recordedHost(claim),
@@ -547,7 +728,7 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
         );
       }
       if (changes.length > 0) {
-        for (const r of requestsOf(id)) {
+        for (const r of requests.requests(id)) {
           diagnostics.push(
             located(
               'lock-frozen',
@@ -562,13 +743,14 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
   }
   const lock: Lockfile = {
     version: 1,
-    entries: [...foreign, ...keptUnclaimed, ...mine].map(normalize).sort(compareLockEntries),
+    entries: [...carried, ...mine].map(normalize).sort(compareLockEntries),
   };
 
   if (input.frozen) {
+    const lockSpan = lockFileSpan(input.lockFileName);
     for (const entry of [...dropped].sort(compareLockEntries)) {
       const why =
-        isOwn(entry) || entry.host === null
+        isOwn(input, entry) || entry.host === null
           ? 'belongs to no entry any more'
           : `is recorded for host ${entry.host}, which no manifest names any more, and no entry claims it`;
       diagnostics.push(
@@ -581,8 +763,41 @@ export function allocateHostPorts(input: AllocationInput): AllocationResult {
       );
     }
   }
-  const hostPorts = requestIds.map((id) => chosenPorts.get(id) ?? null);
-  return { hostPorts, lock, lockChanged: !lockfilesEqual(lock, input.lock), diagnostics };
+  return { lock, diagnostics };
+}
+
+/** The phases in order; each is exported to be tested alone. */
+export function allocateHostPorts(input: AllocationInput): AllocationResult {
+  const { occupancy } = input;
+  const requests = new RequestGroups(input.requests);
+  const chosenPorts = new Map<string, PortRange>();
+  const { foreign, orphans, candidates } = sortLockEntries(input, input.lock.entries);
+  const { claims, claimed } = claimLockEntries(requests, candidates);
+  const unclaimed = sortUnclaimedEntries(input, [...candidates, ...orphans], claimed);
+  const heldDiagnostics = holdUnreadEntries(unclaimed.held, occupancy, input.lockFileName);
+  const kept = keepClaimedEntries(requests, claims, occupancy, chosenPorts, input.lockFileName);
+  const found = findFreeBlocks(requests, kept.pending, occupancy);
+  const takenDiagnostics = takeFreeBlocks(requests, found, kept.displaced, occupancy, chosenPorts, input.frozen);
+  const { lock, diagnostics: lockDiagnostics } = buildNewLock({
+    input,
+    requests,
+    claims,
+    kept,
+    chosenPorts,
+    carried: [...foreign, ...unclaimed.kept],
+    dropped: unclaimed.dropped,
+  });
+  const hostPorts = requests.requestIds.map((id) => chosenPorts.get(id) ?? null);
+  return {
+    hostPorts,
+    lock,
+    lockChanged: !lockfilesEqual(lock, input.lock),
+    diagnostics: [...heldDiagnostics, ...kept.diagnostics, ...takenDiagnostics, ...lockDiagnostics],
+  };
+}
+
+function lockFileSpan(lockFileName: string): SourceSpan {
+  return { file: lockFileName, line: 1, column: 1, endLine: 1, endColumn: 1 };
 }
 
 /** One form per entry: `range` only on pick entries that have one. */

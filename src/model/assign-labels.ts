@@ -3,7 +3,7 @@
 // a `~` and a sha256 prefix; `~` never occurs in the readable form, so the two forms cannot collide.
 import { createHash } from 'node:crypto';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
-import { formatRange } from './located.js';
+import { formatRange } from './spans.js';
 
 /** pf's limit for labels (PF_RULE_LABEL_SIZE is 64 bytes, NUL included). */
 export const MAX_LABEL_LENGTH = 63;

@@ -1,6 +1,6 @@
 // The total order of exposures: listen side, family, protocol, host port, container, container port,
 // sources, then everything else, so that sorting never depends on input order.
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { Exposure } from './exposure.js';
 
 function compareNullable(a: string | null, b: string | null): number {

@@ -2,10 +2,11 @@
 // listen sides and overlapping host port ranges. Kleene lets the first rule win silently; we report
 // every manifest location involved, each naming the others.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { Exposure } from './exposure.js';
 import { formatListen } from './format-listen.js';
-import { compareSpans, formatRange, formatSpan, located } from './located.js';
+import { compareSpans, formatRange, formatSpan } from './spans.js';
+import { located } from '../diagnostics/diagnostic.js';
 import { EVERY_ADDRESS } from './port-occupancy.js';
 import type { ListenId } from './port-occupancy.js';
 

@@ -3,7 +3,8 @@
 // pick-one entry's own range), so that other containers coming and going never move an allocation.
 // Parsing and printing are pure.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
+import { quoteText } from '../text/quote-text.js';
 import type { PortRange, Protocol } from '../ports/port-spec.js';
 import type { JsonNode, JsonPosition } from './parse-json-with-positions.js';
 import { parseJsonWithPositions } from './parse-json-with-positions.js';
@@ -229,7 +230,7 @@ function objectFields(
       at(
         member.keyPosition,
         'lock-schema',
-        `unknown key ${JSON.stringify(member.key)}; allowed keys: ${allowed.join(', ')}`,
+        `unknown key ${quoteText(member.key)}; allowed keys: ${allowed.join(', ')}`,
         `${pointer}/${member.key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
       );
       continue;

@@ -1,5 +1,6 @@
 // A strict JSON parser (RFC 8259) that keeps the 1-based line and column of every value and key,
 // so that problems in the lock file can be reported where they are. JSON.parse keeps no positions.
+import { quoteText } from '../text/quote-text.js';
 
 export interface JsonPosition {
   line: number;
@@ -67,7 +68,7 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
       else break;
     }
   };
-  const describe = (): string => (pos >= text.length ? 'the end of the file' : JSON.stringify(text[pos]));
+  const describe = (): string => (pos >= text.length ? 'the end of the file' : quoteText(text[pos] ?? ''));
 
   const parseString = (): string => {
     const start = pos;
@@ -130,7 +131,7 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
         const keyStart = pos;
         const key = parseString();
         const keyPosition = span(keyStart, pos);
-        if (seen.has(key)) throw new Failure(`duplicate key ${JSON.stringify(key)}`, keyStart);
+        if (seen.has(key)) throw new Failure(`duplicate key ${quoteText(key)}`, keyStart);
         seen.add(key);
         skipSpace();
         if (text[pos] !== ':') throw new Failure(`expected ':' after a key, found ${describe()}`, pos);

@@ -2,21 +2,24 @@
 // expands each port entry per listen side and family, chooses dynamic host ports (kept stable by the
 // lock file), labels every exposure and refuses conflicts.
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { compareStrings, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
+import { compareNetworks, familyOfAddress, parseNetwork } from '../ports/address.js';
+import type { ParsedNetwork } from '../ports/address.js';
 import type { Family, PortRange, PortSpec, Protocol } from '../ports/port-spec.js';
 import { sctpPortProblem } from '../ports/sctp-ports.js';
+import { quoteText } from '../text/quote-text.js';
 import { allocateHostPorts } from './allocate-host-ports.js';
 import type { DynamicRequest } from './allocate-host-ports.js';
 import { assignLabels } from './assign-labels.js';
 import type { LabelRequest } from './assign-labels.js';
-import { addressFamily, canonicalNetwork, compareNetworks } from './canonical-network.js';
-import type { CanonicalNetwork } from './canonical-network.js';
 import { compareExposures } from './compare-exposures.js';
 import type { Exposure } from './exposure.js';
 import { findConflicts } from './find-conflicts.js';
 import { EVERY_ADDRESS_TEXT } from './format-listen.js';
-import { atCommandLine, formatRange, formatSpan, located } from './located.js';
+import { formatRange, formatSpan } from './spans.js';
+import { atCommandLine, located } from '../diagnostics/diagnostic.js';
 import type { AllocationKey, AllocationKind, Lockfile } from './lockfile.js';
 import { LOCKFILE_NAME } from './lockfile.js';
 import { EVERY_ADDRESS, PortOccupancy } from './port-occupancy.js';
@@ -185,7 +188,7 @@ interface ExpandContext {
   poolName: string;
   diagnostics: Diagnostic[];
   /** Many entries repeat the same `from` networks: parse each text once. */
-  networks: Map<string, CanonicalNetwork | null>;
+  networks: Map<string, ParsedNetwork | null>;
 }
 
 function expandPortEntry(
@@ -205,7 +208,7 @@ function expandPortEntry(
   let listens: { interface: string | null; hostAddress: string | null }[];
   let narrowedTo: Family | null = spec.family;
   if (spec.hostAddress !== null) {
-    const family = addressFamily(spec.hostAddress);
+    const family = familyOfAddress(spec.hostAddress);
     if (narrowedTo !== null && narrowedTo !== family) {
       return fail(
         'family-unavailable',
@@ -271,17 +274,17 @@ function expandPortEntry(
   }
   const from = new Map<Family, string[]>();
   if (spec.from.length > 0) {
-    const networks: CanonicalNetwork[] = [];
+    const networks: ParsedNetwork[] = [];
     let bad = false;
     for (const text of spec.from) {
       let network = ctx.networks.get(text);
-      if (network === undefined) ctx.networks.set(text, (network = canonicalNetwork(text)));
+      if (network === undefined) ctx.networks.set(text, (network = parseNetwork(text)));
       if (network === null) {
         diagnostics.push(
           located(
             'invalid-network',
             source,
-            `\`from\` source ${JSON.stringify(text)} is not an IPv4 or IPv6 address or network (e.g. 203.0.113.0/24, 2001:db8::/32)`,
+            `\`from\` source ${quoteText(text)} is not an IPv4 or IPv6 address or network (e.g. 203.0.113.0/24, 2001:db8::/32)`,
           ),
         );
         bad = true;

@@ -1,10 +1,11 @@
 // Decides which host is being compiled and which containers belong to it: a repository that names no
 // host is one anonymous host; one named host takes every unassigned container; several need --host.
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
-import { closestWord } from '../manifest/closest-word.js';
+import { didYouMean } from '../text/did-you-mean.js';
 import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
-import { atCommandLine, compareSpans, fileStart, formatSpan, located } from './located.js';
+import { compareSpans, formatSpan } from './spans.js';
+import { atCommandLine, fileStart, located } from '../diagnostics/diagnostic.js';
 
 export interface HostSelection {
   /** null: the anonymous host (no host is named anywhere), or no host could be selected. */
@@ -58,12 +59,13 @@ export function selectHost(manifests: ManifestSet, requested: string | undefined
   let name: string | null;
   if (requested !== undefined) {
     if (!firstMention.has(requested)) {
+      const suggestion = didYouMean(requested, names);
       diagnostics.push(
         atCommandLine(
           'unknown-host',
           names.length === 0
             ? `--host ${requested} names a host, but the manifests name no host at all; drop --host`
-            : `--host ${requested} is not a host of these manifests; known hosts: ${list}${didYouMean(requested, names)}`,
+            : `--host ${requested} is not a host of these manifests; known hosts: ${list}${suggestion === null ? '' : `; ${suggestion}`}`,
         ),
       );
       return none();
@@ -129,9 +131,4 @@ export function selectHost(manifests: ManifestSet, requested: string | undefined
     .filter((h) => h.name === name)
     .sort((a, b) => compareSpans(a.source, b.source));
   return { name, containers, declarations, diagnostics, selected: true };
-}
-
-function didYouMean(word: string, candidates: readonly string[]): string {
-  const suggestion = closestWord(word, candidates);
-  return suggestion === null ? '' : `; did you mean ${suggestion}?`;
 }

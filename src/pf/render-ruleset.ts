@@ -2,7 +2,7 @@
 // back, so that the deployed and the desired ruleset compare line by line. The text loads with
 // `pfctl -o none -a ANCHOR -f FILE` (see host/ruleset-file.ts).
 import { createHash } from 'node:crypto';
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import type { Exposure } from '../model/exposure.js';
 import { parseAddress, parseNetwork } from '../ports/address.js';
 import { PF_KEYWORDS } from '../ports/interface-name.js';

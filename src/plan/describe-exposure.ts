@@ -2,7 +2,7 @@
 // address), `10.13.37.2:80`, `any` or a list of sources. Shared by every plan formatter; the
 // spellings of "every address" and "every source" are format-listen's, as in ls and port.
 import { formatListen, formatSources } from '../model/format-listen.js';
-import { formatRange } from '../model/located.js';
+import { formatRange } from '../model/spans.js';
 import type { PortRange } from '../ports/port-spec.js';
 import type { DeployedExposure } from './plan.js';
 

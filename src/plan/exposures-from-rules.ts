@@ -4,10 +4,10 @@
 // reviewer, never dropped, never a crash. An rdr + pass in pair whose pass out rule is missing
 // (an anchor loaded by an older pfexpose) is still its exposure, marked outboundMissing, so that
 // the plan shows it as changed rather than unchanged.
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import { compareExposures } from '../model/compare-exposures.js';
 import { EVERY_ADDRESS_TEXT } from '../model/format-listen.js';
-import { formatRange } from '../model/located.js';
+import { formatRange } from '../model/spans.js';
 import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
 import { isRedirectTag } from '../pf/render-ruleset.js';
 import type { Endpoint, FilterRule, ParsedRule, PortMatch, RuleMatch, TranslationRule } from '../pf/rule.js';

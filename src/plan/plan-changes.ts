@@ -1,7 +1,7 @@
 // Compares the desired exposures and ruleset with the deployed ones and says what applying would
 // change, in two views: exposures (paired, with the changed fields and the flags a reviewer must
 // not miss) and ruleset lines (a unified diff).
-import { compareStrings } from '../diagnostics/diagnostic.js';
+import { compareStrings } from '../text/compare-strings.js';
 import { compareExposures } from '../model/compare-exposures.js';
 import type { Exposure } from '../model/exposure.js';
 import { parsePfctlOutput, printRuleLines } from '../pf/parse-pfctl.js';

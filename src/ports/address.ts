@@ -2,7 +2,7 @@
 // host names), one canonical text per address (IPv6 in RFC 5952 form) and pf's printed form of
 // networks, so that texts compare equal exactly when the addresses are equal.
 import type { Family } from './port-spec.js';
-import { quoteText } from './quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 
 export interface ParsedAddress {
   family: Family;
@@ -65,6 +65,27 @@ export function parseNetwork(text: string): ParsedNetwork | null {
     text: prefix === bits ? address : `${address}/${prefix}`,
     hostBitsSet,
   };
+}
+
+/** The family of an address or network text already known to be valid (parseAddress accepted it). */
+export function familyOfAddress(text: string): Family {
+  return text.includes(':') ? 'inet6' : 'inet';
+}
+
+/** Numeric order of networks: IPv4 first, then by masked address bytes, then by prefix length. */
+export function compareNetworks(a: ParsedNetwork, b: ParsedNetwork): number {
+  if (a.family !== b.family) return a.family === 'inet' ? -1 : 1;
+  const aBytes = addressBytes(a.address);
+  const bBytes = addressBytes(b.address);
+  for (let i = 0; i < aBytes.length; i++) {
+    const d = (aBytes[i] ?? 0) - (bBytes[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return a.prefix - b.prefix;
+}
+
+function addressBytes(text: string): number[] {
+  return parseIPv4Bytes(text) ?? ipv6WordsToBytes(parseIPv6Words(text)) ?? [];
 }
 
 /** Why text is not an address, in a few words for a message; null when it is one. */

@@ -1,7 +1,7 @@
 // Interface names as pf accepts them in rules: a letter, then letters, digits, `_` or `.`, at most
 // 15 characters (IFNAMSIZ - 1). The set is deliberately narrow so that a name can never carry
 // quotes, braces, `#`, spaces, `-` or newlines into the generated ruleset.
-import { quoteText } from './quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 
 const INTERFACE_NAME = /^[A-Za-z][A-Za-z0-9_.]{0,14}$/;
 

@@ -8,7 +8,7 @@ import { pairPortRanges } from './pair-port-ranges.js';
 import { portError, whitespaceErrors } from './port-error.js';
 import { parsePortRange } from './port-number.js';
 import { parseProtocol } from './parse-protocol.js';
-import { quoteText } from './quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 
 const GRAMMAR = 'HOST_PORT[:CONTAINER_PORT][/PROTOCOL] or INTERFACE:HOST_PORT:CONTAINER_PORT[/PROTOCOL]';
 

@@ -1,7 +1,11 @@
 // Port entries that are not plain strings: Compose's long form (`target`, `published`, ...),
-// the short form with an explicit syntax (`{ kleene: "8080:80" }`) and scalars in a list. The
-// input has passed the schema, but nothing here relies on it: any value gives a result, never a throw.
-import { compareStrings } from '../diagnostics/diagnostic.js';
+// the short form with an explicit syntax (`{ kleene: "8080:80" }`) and scalars in a list.
+// The JSON Schema owns the entry's shape (keys, value types, non-empty lists) and its messages
+// about it. An entry the schema flagged still comes here, so that problems of its other values are
+// reported, and build-manifest-document then drops the port-long-* shape errors; so the shape
+// checks below are minimal guards (one code, the key, a plain message), never a second wording of
+// the schema. Any value gives a result, never a throw.
+import { compareStrings } from '../text/compare-strings.js';
 import type { Family, PortRange, PortSpec, PortSpecError, PortSpecResult, Protocol } from './port-spec.js';
 import { describeAddressProblem, describeNetworkProblem, parseAddress, parseNetwork } from './address.js';
 import { describeInterfaceNameProblem } from './interface-name.js';
@@ -11,7 +15,9 @@ import { parseDockerPort } from './parse-docker-port.js';
 import { parseKleenePort } from './parse-kleene-port.js';
 import { parsePortRange } from './port-number.js';
 import { parseProtocol } from './parse-protocol.js';
-import { quoteText } from './quote-text.js';
+import { describeValue } from '../text/describe-value.js';
+import { suggest } from '../text/did-you-mean.js';
+import { quoteText } from '../text/quote-text.js';
 
 export type ShortPortSyntax = 'kleene' | 'docker';
 
@@ -59,7 +65,7 @@ const KEY_HINTS = new Map<string, string>([
 export function parsePortSpec(value: string | number, syntax: ShortPortSyntax): PortSpecResult {
   const text = scalarText(value);
   if (text === null) {
-    return failWith(err('port-long-type', 'a port spec must be a string or a number, e.g. "8080:80"', 0, 0));
+    return failWith(err('port-long-type', `a port spec cannot be ${describeValue(value)}`, 0, 0));
   }
   return syntax === 'docker' ? parseDockerPort(text) : parseKleenePort(text);
 }
@@ -78,14 +84,7 @@ type Entries = Map<string, { value: unknown; isData: boolean }>;
 
 function parseObject(value: unknown): PortSpecResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return failWith(
-      err(
-        'port-long-type',
-        `a port entry must be a string, a number or a mapping, not ${describeType(value)}: e.g. "8080:80" or { target: 80, published: 8080 }`,
-        0,
-        0,
-      ),
-    );
+    return failWith(err('port-long-type', `a port entry cannot be ${describeValue(value)}`, 0, 0));
   }
   const entries: Entries = new Map();
   for (const key of Object.keys(value)) {
@@ -132,9 +131,7 @@ function parseExplicit(entries: Entries): PortSpecResult {
   const text = scalarText(specValue);
   let spec: PortSpec | null = null;
   if (text === null) {
-    errors.push(
-      keyed(err('port-long-type', `${syntax} must be a port spec string, e.g. ${syntax}: "8080:80"`, 0, 0), syntax),
-    );
+    errors.push(wrongType(syntax, specValue));
   } else {
     const parsed = syntax === 'docker' ? parseDockerPort(text) : parseKleenePort(text);
     if (parsed.ok) spec = parsed.spec;
@@ -175,7 +172,7 @@ function parseLong(entries: Entries): PortSpecResult {
         err(
           'port-long-key',
           `unknown key ${quoteText(key)} in a long-form port entry: ` +
-            (hint !== null ? `did you mean ${hint}? ` : '') +
+            (hint !== null ? `${suggest(hint)} ` : '') +
             `the keys are ${LONG_KEYS.join(', ')}`,
           0,
           0,
@@ -208,7 +205,7 @@ function parseLong(entries: Entries): PortSpecResult {
   if (entries.has('host_ip')) {
     const value = read(entries, 'host_ip');
     if (typeof value !== 'string') {
-      errors.push(typeError('host_ip', 'an IP address string, e.g. host_ip: 127.0.0.1', value));
+      errors.push(wrongType('host_ip', value));
     } else {
       const parsed = parseAddress(value);
       if (parsed === null) {
@@ -230,7 +227,7 @@ function parseLong(entries: Entries): PortSpecResult {
   if (entries.has('protocol')) {
     const value = read(entries, 'protocol');
     if (typeof value !== 'string') {
-      errors.push(typeError('protocol', 'one of tcp, udp, sctp', value));
+      errors.push(wrongType('protocol', value));
     } else {
       const parsed = parseProtocol(value, 0, { allowed: ['tcp', 'udp', 'sctp'], ignoreCase: false });
       if (parsed.ok) protocol = parsed.protocol;
@@ -259,14 +256,14 @@ function parseLong(entries: Entries): PortSpecResult {
       const message =
         value === 'ingress'
           ? "mode ingress is Docker Swarm's routing mesh, which pf cannot provide: write mode: host or leave mode out"
-          : `mode ${typeof value === 'string' ? quoteText(value) : describeType(value)} is unknown: write mode: host or leave mode out`;
+          : `mode ${typeof value === 'string' ? quoteText(value) : describeValue(value)} is unknown: write mode: host or leave mode out`;
       errors.push(keyed(err('port-mode', message, 0, typeof value === 'string' ? value.length : 0), 'mode'));
     }
   }
   if (entries.has('app_protocol')) {
     // Accepted for Compose compatibility; it only names the protocol for tools and changes nothing here.
     const value = read(entries, 'app_protocol');
-    if (typeof value !== 'string') errors.push(typeError('app_protocol', 'a string such as http', value));
+    if (typeof value !== 'string') errors.push(wrongType('app_protocol', value));
   }
 
   const extras = readExtras(entries, errors);
@@ -330,7 +327,7 @@ function readExtras(entries: Entries, errors: PortSpecError[]): Extras | null {
   if (entries.has('from')) {
     const value = read(entries, 'from');
     if (!Array.isArray(value)) {
-      errors.push(typeError('from', 'a list of networks, e.g. from: [192.0.2.0/24, 2001:db8::/32]', value));
+      errors.push(wrongType('from', value));
     } else if (value.length === 0) {
       errors.push(
         keyed(
@@ -347,7 +344,7 @@ function readExtras(entries: Entries, errors: PortSpecError[]): Extras | null {
       const seen = new Map<string, number>();
       value.forEach((item: unknown, index) => {
         if (typeof item !== 'string') {
-          errors.push(indexed(typeError('from', 'a network string such as 192.0.2.0/24', item), index));
+          errors.push(indexed(wrongType('from', item), index));
           return;
         }
         const network = parseNetwork(item);
@@ -418,7 +415,7 @@ function readExtras(entries: Entries, errors: PortSpecError[]): Extras | null {
     if (value === 'inet' || value === 'inet6') {
       extras.family = value;
     } else {
-      const shown = typeof value === 'string' ? quoteText(value) : describeType(value);
+      const shown = typeof value === 'string' ? quoteText(value) : describeValue(value);
       const lower = typeof value === 'string' ? value.toLowerCase() : '';
       const hint =
         lower === 'ipv4' || lower === '4'
@@ -445,7 +442,7 @@ function readExtras(entries: Entries, errors: PortSpecError[]): Extras | null {
     if (typeof value === 'string' && NAME.test(value)) {
       extras.name = value;
     } else {
-      const shown = typeof value === 'string' ? quoteText(value) : describeType(value);
+      const shown = typeof value === 'string' ? quoteText(value) : describeValue(value);
       errors.push(
         keyed(
           err(
@@ -501,7 +498,7 @@ function readInterfaces(entries: Entries, errors: PortSpecError[]): string[] | n
   if (entries.has('interface')) {
     const value = read(entries, 'interface');
     if (typeof value !== 'string') {
-      errors.push(typeError('interface', 'an interface name such as em0', value));
+      errors.push(wrongType('interface', value));
     } else {
       const problem = describeInterfaceNameProblem(value);
       if (problem !== null) {
@@ -514,7 +511,7 @@ function readInterfaces(entries: Entries, errors: PortSpecError[]): string[] | n
   if (entries.has('interfaces')) {
     const value = read(entries, 'interfaces');
     if (!Array.isArray(value)) {
-      errors.push(typeError('interfaces', 'a list of interface names, e.g. interfaces: [em0, em1]', value));
+      errors.push(wrongType('interfaces', value));
     } else if (value.length === 0) {
       errors.push(
         keyed(
@@ -530,7 +527,7 @@ function readInterfaces(entries: Entries, errors: PortSpecError[]): string[] | n
     } else {
       value.forEach((item: unknown, index) => {
         if (typeof item !== 'string') {
-          errors.push(indexed(typeError('interfaces', 'an interface name such as em0', item), index));
+          errors.push(indexed(wrongType('interfaces', item), index));
           return;
         }
         const problem = describeInterfaceNameProblem(item);
@@ -560,9 +557,8 @@ function readInterfaces(entries: Entries, errors: PortSpecError[]): string[] | n
 function readPortRange(entries: Entries, key: 'target' | 'published', errors: PortSpecError[]): PortRange | null {
   const value = read(entries, key);
   const text = scalarText(value);
-  const what = key === 'target' ? 'the container port' : 'the host port';
   if (text === null) {
-    errors.push(typeError(key, `${what}: a number or a range string, e.g. ${key}: 80 or ${key}: "8000-8010"`, value));
+    errors.push(wrongType(key, value));
     return null;
   }
   const parsed = parsePortRange(text);
@@ -596,27 +592,9 @@ function suggestKey(key: string): string | null {
   return KEY_HINTS.get(normal) ?? null;
 }
 
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  switch (typeof value) {
-    case 'string':
-      return `the string ${quoteText(value)}`;
-    case 'number':
-    case 'bigint':
-      return `the number ${String(value)}`;
-    case 'boolean':
-      return `the boolean ${String(value)}`;
-    case 'object':
-      return 'a mapping';
-    default:
-      return `a ${typeof value}`;
-  }
-}
-
-function typeError(key: string, expected: string, value: unknown): PortSpecError {
-  return keyed(err('port-long-type', `${key} must be ${expected}, not ${describeType(value)}`, 0, 0), key);
+/** The guard for a value of the wrong type (see the header: the schema's message is the one shown). */
+function wrongType(key: string, value: unknown): PortSpecError {
+  return keyed(err('port-long-type', `${key} cannot be ${describeValue(value)}`, 0, 0), key);
 }
 
 function keyed(error: PortSpecError, key: string): PortSpecError {

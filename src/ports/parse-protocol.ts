@@ -1,7 +1,7 @@
 // The `/PROTOCOL` suffix of the short syntaxes and the long form's `protocol` value.
 import type { Protocol, PortSpecError } from './port-spec.js';
 import { portError } from './port-error.js';
-import { quoteText } from './quote-text.js';
+import { quoteText } from '../text/quote-text.js';
 
 export type ProtocolResult = { ok: true; protocol: Protocol } | { ok: false; errors: PortSpecError[] };
 

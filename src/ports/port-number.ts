@@ -3,7 +3,7 @@
 // zero, no white space, no reversed range.
 import type { PortSpecError, PortRange } from './port-spec.js';
 import { portError, shiftErrors } from './port-error.js';
-import { showToken } from './quote-text.js';
+import { showToken } from '../text/quote-text.js';
 
 export const MIN_PORT = 1;
 export const MAX_PORT = 65535;

@@ -1,5 +1,6 @@
 // What one published-port entry means, whatever syntax wrote it. The grammars in this folder turn
 // text (or a long-form object) into a PortSpec; the model turns PortSpecs into exposures.
+import type { PortCode } from '../diagnostics/codes-ports.js';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type Family = 'inet' | 'inet6';
@@ -42,7 +43,8 @@ export interface PortSpec {
  * property's string value (or String() of a number), and 0 when the whole value is at fault.
  */
 export interface PortSpecError {
-  code: string;
+  /** One of the port codes in the registry (diagnostics/codes-ports.ts). */
+  code: PortCode;
   message: string;
   start: number;
   end: number;

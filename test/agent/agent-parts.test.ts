@@ -149,7 +149,7 @@ describe('metrics address', () => {
         expect(text.split('\n')).toContain(line);
       }
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
-      metrics.health = { healthy: false, status: 'apply-failed', reason: 'pfctl timed out' };
+      metrics.healthFacts.anchor = { status: 'apply-failed', reason: 'pfctl timed out' };
       const sick = await fetch(`${base}/healthz`);
       expect(sick.status).toBe(503);
       expect(await sick.json()).toEqual({ healthy: false, status: 'apply-failed', reason: 'pfctl timed out' });

@@ -8,12 +8,12 @@ import type { ManifestSnapshot } from '../../src/agent/manifest-cache.js';
 import type { PullResult } from '../../src/agent/pull-checkout.js';
 import { DRIFT_RULES_SHOWN, formatDiagnostic, WatchAgent } from '../../src/agent/watch-agent.js';
 import type { AgentDeps, AgentOptions } from '../../src/agent/watch-agent.js';
-import type { CompileOutcome } from '../../src/cli/pipeline.js';
+import type { CompileOutcome } from '../../src/compile/options.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../../src/host/apply-ruleset.js';
-import type { PreflightResult } from '../../src/host/preflight.js';
-import { normalizedLines } from '../../src/host/read-deployed.js';
-import { linesDigest, type AppliedRecord } from '../../src/host/state-dir.js';
+import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../../src/apply/apply-ruleset.js';
+import type { PreflightResult } from '../../src/apply/preflight.js';
+import { linesDigest, normalizedLines } from '../../src/pf/rule-lines.js';
+import { type AppliedRecord } from '../../src/apply/state-dir.js';
 
 const rule = (port: number, on = 'em0'): string =>
   `pass in quick on ${on} inet proto tcp from any to 10.0.0.1 port = ${port} flags S/SA keep state label "p${port}"\n`;
@@ -166,7 +166,7 @@ function harness(
       ),
     checkHooks: () => Promise.resolve(pf.hooks),
     readNewestRecord: () => Promise.resolve(history.at(-1) ?? null),
-    settlePendingConfirm: () => Promise.resolve(pf.pending),
+    resolvePendingConfirm: () => Promise.resolve(pf.pending),
     apply: (request) => {
       applies.push(request);
       const before = pf.text;
@@ -846,7 +846,7 @@ describe('WatchAgent: commit-confirmed windows', () => {
     expect(h.applies).toHaveLength(1);
     expect(h.metrics.health).toMatchObject({ healthy: true, status: 'awaiting-confirmation' });
     expect(h.events().filter((e) => e === 'confirm-pending')).toHaveLength(1);
-    // The watchdog was late: the reconcile reverts (settlePendingConfirm), and the revert is held.
+    // The watchdog was late: the reconcile reverts (resolvePendingConfirm), and the revert is held.
     h.pf.pending = { kind: 'reverted', anchor: 'pfexpose', ruleset: rule(80) };
     h.rollbackTo([80], 'confirm-revert');
     h.history[h.history.length - 1] = {

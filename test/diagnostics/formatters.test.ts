@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import { atPath, COMMAND_LINE, diagnosticPlace, sortDiagnostics } from '../../src/diagnostics/diagnostic.js';
-import { atCommandLine } from '../../src/model/located.js';
+import {
+  atCommandLine,
+  atPath,
+  COMMAND_LINE,
+  diagnosticPlace,
+  sortDiagnostics,
+} from '../../src/diagnostics/diagnostic.js';
 import {
   escapeGithubData,
   escapeGithubProperty,
@@ -78,6 +83,18 @@ describe('formatText', () => {
     const out = formatText([hostile], { codeFrame: true, sources: new Map([[hostile.file, 'x\u001b[31my\n']]) });
     expect(out).not.toContain('\u001b');
     expect(out).toContain('a\\u001b[2Jb.yaml');
+  });
+
+  it('escapes bidi marks, zero-width and invisible characters as quoteText does, carets still in place', () => {
+    // One policy for user text (issue 12): what quoteText escapes, file names and code frames escape too.
+    const file = 'a\u200fb\u200bc\u{e0041}.yaml';
+    const hostile: Diagnostic = { ...error, file, line: 1, column: 6, endLine: 1, endColumn: 7 };
+    const out = formatText([hostile], { codeFrame: true, sources: new Map([[file, 'x\u200f\u{e0041}yZ\n']]) });
+    expect(out).toContain('a\\u200fb\\u200bc\\udb40\\udc41.yaml');
+    expect(out).not.toMatch(/[\u200b\u200f]|\u{e0041}/u);
+    const [, line, carets] = out.split('\n');
+    expect(line).toMatch(/\| x\ufffd\ufffd\ufffdyZ$/);
+    expect(carets?.indexOf('^')).toBe((line ?? '').indexOf('Z'));
   });
 
   it.each([

@@ -1,7 +1,7 @@
 // Builds exposures for the plan tests: one sensible default per field, and the label the compiler
 // would give (container:protocol:listen:hostport), so rendered rules read back as pfexpose's own.
 import type { Exposure } from '../../src/model/exposure.js';
-import { formatRange } from '../../src/model/located.js';
+import { formatRange } from '../../src/model/spans.js';
 import { exposureOf } from '../helpers/builders.js';
 
 export function exposure(overrides: Partial<Exposure> = {}): Exposure {

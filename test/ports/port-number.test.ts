@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatPortRange, parsePortNumber, parsePortRange } from '../../src/ports/port-number.js';
-import { quoteText } from '../../src/ports/quote-text.js';
+import { quoteText } from '../../src/text/quote-text.js';
 
 type Want = { range: [number, number] } | { errors: [string, number, number][] };
 

@@ -4,9 +4,9 @@
 // Rebuilds the exposures of a deployed anchor from its rules: FreeBSD's rdr + pass pairs, or
 // OpenBSD's single `pass ... rdr-to` rules. Anything pfexpose would not have written, or cannot
 // pair, is returned as unmanaged: shown to the reviewer, never dropped, never a crash.
-import { compareStrings } from '../../../src/diagnostics/diagnostic.js';
+import { compareStrings } from '../../../src/text/compare-strings.js';
 import { compareExposures } from '../../../src/model/compare-exposures.js';
-import { formatRange } from '../../../src/model/located.js';
+import { formatRange } from '../../../src/model/spans.js';
 import type { Family, PortRange, Protocol } from '../../../src/ports/port-spec.js';
 import { isRedirectTag } from '../../../src/pf/render-ruleset.js';
 import type { Endpoint, FilterRule, ParsedRule, PortMatch, RuleMatch, TranslationRule } from '../../../src/pf/rule.js';

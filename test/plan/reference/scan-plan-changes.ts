@@ -6,7 +6,7 @@
 // change, in two views: exposures (paired, with the changed fields and the flags a reviewer must
 // not miss) and ruleset lines (a unified diff).
 import { structuredPatch } from 'diff';
-import { compareStrings } from '../../../src/diagnostics/diagnostic.js';
+import { compareStrings } from '../../../src/text/compare-strings.js';
 import { compareExposures } from '../../../src/model/compare-exposures.js';
 import type { Exposure } from '../../../src/model/exposure.js';
 import { parsePfctlOutput, printRuleLines } from '../../../src/pf/parse-pfctl.js';
