@@ -1,5 +1,7 @@
 // Writes a synthetic manifest tree: N containers, three ports each in mixed syntaxes (Kleene,
 // Docker, long form), spread over several files, all for one host. Deterministic for a given N.
+// With perFile 1 it is the one-manifest-per-container layout: one small file per container, the
+// host defined in the first.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,6 +9,8 @@ export function generateTree(dir, containers, perFile = 250) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const files = Math.ceil(containers / perFile);
+  // Names sort in the order they were written whatever the count (part-000 for the usual shapes).
+  const width = Math.max(3, String(files - 1).length);
   for (let f = 0; f < files; f += 1) {
     const lines = ['# yaml-language-server: $schema=../../schema/pfexpose.schema.json', 'version: 1'];
     if (f === 0) {
@@ -28,6 +32,6 @@ export function generateTree(dir, containers, perFile = 250) {
         lines.push(`      - kleene: em1:${port}:22`);
       }
     }
-    writeFileSync(join(dir, `part-${String(f).padStart(3, '0')}.yaml`), `${lines.join('\n')}\n`);
+    writeFileSync(join(dir, `part-${String(f).padStart(width, '0')}.yaml`), `${lines.join('\n')}\n`);
   }
 }

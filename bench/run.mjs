@@ -1,7 +1,8 @@
 // `npm run bench`: measures, side by side in one run, the whole `pfexpose compile` process on
-// generated trees of 100, 1,000 and 10,000 containers against a floor process that only reads and
-// parses the same YAML, `pfexpose plan --deployed` of each compiled ruleset against its own tree,
-// plus `node -e 0` against `pfexpose validate examples/`. Prints the median wall time and peak RSS
+// generated trees of 100, 1,000 and 10,000 containers (250 to a file, and the largest also one
+// container to a file) against a floor process that only reads and parses the same YAML,
+// `pfexpose plan --deployed` of each compiled ruleset against its own tree, plus `node -e 0`
+// against `pfexpose validate examples/`. Prints the median wall time and peak RSS
 // of each, and the ratios the targets are stated in.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -68,6 +69,17 @@ for (const n of sizes) {
   cases.push({ name: `plan --deployed ${n}`, args: [cli, 'plan', dir, '--deployed', join(work, `ruleset-${n}.conf`)] });
 }
 
+// The one-manifest-per-container layout at the largest size: the same containers, one file each,
+// so that finding, opening and reading files weighs as much as it can against the same floor.
+const largest = sizes[sizes.length - 1];
+const perFileDir = join(work, `tree-${largest}-1`);
+generateTree(perFileDir, largest, 1);
+cases.push({ name: `yaml floor ${largest} 1/file`, args: [join(root, 'bench/yaml-floor.mjs'), perFileDir] });
+cases.push({
+  name: `compile ${largest} 1/file`,
+  args: [cli, 'compile', perFileDir, '-o', join(work, `ruleset-${largest}-1.conf`)],
+});
+
 const results = measure(cases);
 const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 console.log(`pfexpose bench: node ${process.version}, ${rounds} rounds, median wall time, peak RSS\n`);
@@ -92,8 +104,12 @@ for (const n of sizes) {
       `${`compile ${n} / yaml floor ${n}`.padEnd(40)}${value.toFixed(2).padStart(8)}  (no target at this size)`,
     );
 }
+report(
+  `compile ${largest} 1/file / yaml floor`,
+  ratio(`compile ${largest} 1/file`, `yaml floor ${largest} 1/file`),
+  1.5,
+);
 report('validate examples/ / node -e 0', ratio('validate examples/', 'node -e 0'), 3);
-const largest = sizes[sizes.length - 1];
 // Plan and read-back are linear in rules: planning the largest tree's own ruleset costs a small
 // multiple of compiling it, and ten times the containers cost about ten times the plan (quadratic
 // pairing cost a hundred times).

@@ -9,7 +9,12 @@ import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { atPath } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../text/compare-strings.js';
-import { describeNotRegular, describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
+import {
+  describeNotRegular,
+  describeReadFailure,
+  readRegularFile,
+  readRegularFileSync,
+} from '../host/read-regular-file.js';
 import { quoteText } from '../text/quote-text.js';
 import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
 import { IGNORE_FILE_NAME, NO_IGNORE_RULES, parseIgnoreRules } from './ignore-rules.js';
@@ -76,11 +81,13 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
   const searchedWithoutRules = new Set<string>();
   let rules: IgnoreRules = NO_IGNORE_RULES;
 
+  // The same file reached twice (overlapping paths, a symlink) is read once: keyed by real path.
+  const addFound = (file: ManifestFile, real: string): void => {
+    const seen = found.get(real);
+    if (seen === undefined || compareStrings(file.file, seen.file) < 0) found.set(real, file);
+  };
   const addFile = async (file: ManifestFile, real?: string): Promise<void> => {
-    // The same file reached twice (overlapping paths, a symlink) is read once.
-    const identity = real ?? (await realpath(file.absolute).catch(() => file.absolute));
-    const seen = found.get(identity);
-    if (seen === undefined || compareStrings(file.file, seen.file) < 0) found.set(identity, file);
+    addFound(file, real ?? (await realpath(file.absolute).catch(() => file.absolute)));
   };
 
   // Every path given, resolved once: what a link found while searching may lead into.
@@ -202,26 +209,31 @@ export async function findManifestFiles(paths: readonly string[], options: FindO
       diagnostics.push(pathDiagnostic('file-unreadable', display, `cannot read directory: ${describeError(error)}`));
       return;
     }
-    const names = entries.map((e) => e.name).sort(compareStrings);
-    const byName = new Map(entries.map((e) => [e.name, e]));
-    for (const name of names) {
-      const entry = byName.get(name);
+    entries.sort((a, b) => compareStrings(a.name, b.name));
+    // What join(directory, name) gives for a plain name, computed once per directory rather than
+    // normalized again for each of thousands of entries.
+    const displayPrefix = childPrefix(display);
+    const absolutePrefix = childPrefix(absolute);
+    const realPrefix = childPrefix(real);
+    for (const entry of entries) {
+      const name = entry.name;
       // Dot-files and dot-directories are skipped silently (`.git`, editors' lock links and swap
       // files), and node_modules whatever it is (package managers make it a link).
-      if (entry === undefined || name.startsWith('.') || SKIPPED_DIRECTORIES.has(name)) continue;
-      const childDisplay = join(display, name);
-      const childAbsolute = join(absolute, name);
+      if (name.startsWith('.') || SKIPPED_DIRECTORIES.has(name)) continue;
+      const childDisplay = displayPrefix + name;
+      const childAbsolute = absolutePrefix + name;
       const childBelow = below === '' ? name : `${below}/${name}`;
-      const type = await entryType(entry, childAbsolute);
+      const type = hasType(entry) ? entry : await lstat(childAbsolute).catch(() => null);
       if (type === null) continue;
       if (type.isSymbolicLink()) {
         if (!rules.ignores(childBelow, false))
           await followLink(name, childDisplay, childAbsolute, real, ancestors, childBelow);
       } else if (type.isDirectory()) {
         if (!rules.ignores(childBelow, true))
-          await enterDirectory(childDisplay, childAbsolute, join(real, name), real, ancestors, childBelow);
+          await enterDirectory(childDisplay, childAbsolute, realPrefix + name, real, ancestors, childBelow);
       } else if (isManifestName(name) && !rules.ignores(childBelow, false)) {
-        if (type.isFile()) await addFile({ file: childDisplay, absolute: childAbsolute, noFollow: true });
+        // Not a link, in a directory whose real path is known: its real path needs no lookup.
+        if (type.isFile()) addFound({ file: childDisplay, absolute: childAbsolute, noFollow: true }, realPrefix + name);
         else diagnostics.push(notRegularDiagnostic(childDisplay, type));
       }
     }
@@ -330,15 +342,9 @@ export async function readIgnoreRules(
   }
 }
 
-/** The entry's own type (a link is a link); looked up when the directory listing did not say. */
-async function entryType(
-  entry: Dirent,
-  absolute: string,
-): Promise<Pick<
-  Stats,
-  'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'
-> | null> {
-  if (
+/** Whether the directory listing said what the entry is (some file systems leave it to lstat). */
+function hasType(entry: Dirent): boolean {
+  return (
     entry.isFile() ||
     entry.isDirectory() ||
     entry.isSymbolicLink() ||
@@ -346,10 +352,15 @@ async function entryType(
     entry.isSocket() ||
     entry.isCharacterDevice() ||
     entry.isBlockDevice()
-  ) {
-    return entry;
-  }
-  return lstat(absolute).catch(() => null);
+  );
+}
+
+/**
+ * The prefix that makes join(directory, name) for a plain name (no separator, not `.` or `..`):
+ * join normalizes the directory part alike whatever the last segment is.
+ */
+function childPrefix(directory: string): string {
+  return join(directory, '_').slice(0, -1);
 }
 
 /** True when `path` is `directory` or lies below it (both absolute and real). */
@@ -365,7 +376,20 @@ export type ReadResult = { ok: true; bytes: Uint8Array; size: number } | { ok: f
  * opened for a blocking read), at most MAX_MANIFEST_BYTES, refused before reading when larger.
  */
 export async function readManifestFile(file: ManifestFile): Promise<ReadResult> {
-  const read = await readRegularFile(file.absolute, { maxBytes: MAX_MANIFEST_BYTES, noFollow: file.noFollow === true });
+  return Promise.resolve(readManifestFileSync(file));
+}
+
+/**
+ * readManifestFile with synchronous system calls: manifests are small and many, and a thread-pool
+ * round trip per call cost more than reading them (see readRegularFileSync).
+ */
+export function readManifestFileSync(file: ManifestFile): ReadResult {
+  // findManifestFiles lists only what it saw as a regular file (the listing's entry type, a stat).
+  const read = readRegularFileSync(file.absolute, {
+    maxBytes: MAX_MANIFEST_BYTES,
+    noFollow: file.noFollow === true,
+    seenRegular: true,
+  });
   switch (read.kind) {
     case 'ok':
       return { ok: true, bytes: read.bytes, size: read.bytes.length };

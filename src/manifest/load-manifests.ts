@@ -7,8 +7,7 @@ import { buildManifestDocument } from './build-manifest-document.js';
 import { checkManifests, createManifestSources } from './check-manifest.js';
 import type { ManifestSources } from './check-manifest.js';
 import { decodeManifestBytes } from './decode-manifest-bytes.js';
-import { findManifestFiles, readManifestFile } from './find-manifest-files.js';
-import type { ManifestFile, ReadResult } from './find-manifest-files.js';
+import { findManifestFiles, readManifestFileSync } from './find-manifest-files.js';
 import type { ManifestDocument, ManifestSet } from './manifest.js';
 import { parseYamlDocuments } from './parse-yaml-documents.js';
 import type { YamlFile } from './parse-yaml-documents.js';
@@ -26,8 +25,9 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-/** How many files are read ahead of the one being parsed (each at most 1 MiB). */
-const READ_AHEAD = 4;
+/** How much is read and built between two turns of the event loop: so many files or bytes. */
+const TURN_EVERY_FILES = 64;
+const TURN_EVERY_BYTES = 64 * 1024;
 
 /** Finds, reads, parses, validates and checks every manifest under paths. */
 export async function loadManifests(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
@@ -37,24 +37,25 @@ export async function loadManifests(paths: readonly string[], options: LoadOptio
   const documents: ManifestDocument[] = [];
   const texts = new Map<string, string>();
   const sources = createManifestSources();
-  // Reads run a few files ahead of parsing, so the disk and the parser work at the same time.
-  // readManifestFile never rejects: a failure is a diagnostic.
-  const reads = new Map<number, Promise<ReadResult>>();
-  const readAt = (index: number): Promise<ReadResult> => {
-    let read = reads.get(index);
-    if (read === undefined) reads.set(index, (read = readManifestFile(found.files[index] as ManifestFile)));
-    return read;
-  };
-  for (const [index, file] of found.files.entries()) {
-    for (let ahead = index + 1; ahead < Math.min(index + READ_AHEAD, found.files.length); ahead += 1)
-      void readAt(ahead);
+  let sinceTurn = { files: 0, bytes: 0 };
+  for (const file of found.files) {
+    // A turn of the event loop now and then: V8 finishes its incremental garbage collection in
+    // tasks that run there, and a loop that never yields lets the heap grow meanwhile.
+    if (sinceTurn.files >= TURN_EVERY_FILES || sinceTurn.bytes >= TURN_EVERY_BYTES) {
+      await new Promise((resume) => setImmediate(resume));
+      sinceTurn = { files: 0, bytes: 0 };
+    }
+    sinceTurn.files += 1;
     files.push(file.file);
-    const read = await readAt(index);
-    reads.delete(index);
+    // Read with synchronous calls, one file at a time: with thousands of small files, the thread
+    // pool's round trips (and the promises and handles they make) cost more than the reads.
+    // A failure is a diagnostic, never a throw.
+    const read = readManifestFileSync(file);
     if (!read.ok) {
       diagnostics.push(read.diagnostic);
       continue;
     }
+    sinceTurn.bytes += read.size;
     const decoded = decodeManifestBytes(read.bytes, file.file, read.size);
     if (!decoded.ok) {
       diagnostics.push(decoded.diagnostic);

@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLockfile } from '../../src/host/lock-file.js';
-import { describeReadFailure, readRegularFile, readRegularText } from '../../src/host/read-regular-file.js';
+import {
+  describeReadFailure,
+  readRegularFile,
+  readRegularFileSync,
+  readRegularText,
+} from '../../src/host/read-regular-file.js';
 import type { ReadRegularResult } from '../../src/host/read-regular-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pfexpose-read-'));
@@ -70,12 +75,22 @@ describe('readRegularFile', () => {
     if (got.kind !== 'ok') expect(describeReadFailure(got)).toMatch(/\w/);
   });
 
+  // The synchronous reader (manifests) gives the same answer on every case.
+  it.each(cases)('%s (synchronous reader)', (_name, { path, noFollow, maxBytes, want }) => {
+    const got = readRegularFileSync(path, {
+      maxBytes: maxBytes ?? 1024,
+      ...(noFollow === undefined ? {} : { noFollow }),
+    });
+    expect(summary(got)).toEqual(want);
+  });
+
   it('a socket is refused as one', async () => {
     const server = createServer();
     const path = join(root, 'sock');
     await new Promise<void>((done) => server.listen(path, done));
     try {
       expect(await readRegularFile(path, { maxBytes: 1024 })).toEqual({ kind: 'not-regular', what: 'a socket' });
+      expect(readRegularFileSync(path, { maxBytes: 1024 })).toEqual({ kind: 'not-regular', what: 'a socket' });
     } finally {
       await new Promise((done) => server.close(done));
     }
