@@ -14,6 +14,7 @@ import {
   describeReadFailure,
   readRegularFile,
   readRegularFileSync,
+  type ReadRegularResult,
 } from '../host/read-regular-file.js';
 import { quoteText } from '../text/quote-text.js';
 import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
@@ -376,7 +377,10 @@ export type ReadResult = { ok: true; bytes: Uint8Array; size: number } | { ok: f
  * opened for a blocking read), at most MAX_MANIFEST_BYTES, refused before reading when larger.
  */
 export async function readManifestFile(file: ManifestFile): Promise<ReadResult> {
-  return Promise.resolve(readManifestFileSync(file));
+  // Asynchronous on purpose: the agent reads through here, and a read that hangs (a stuck network
+  // mount) must not stop its event loop, so /healthz still answers and says the agent is stalled.
+  const read = await readRegularFile(file.absolute, { maxBytes: MAX_MANIFEST_BYTES, noFollow: file.noFollow === true });
+  return manifestRead(file, read);
 }
 
 /**
@@ -390,6 +394,11 @@ export function readManifestFileSync(file: ManifestFile): ReadResult {
     noFollow: file.noFollow === true,
     seenRegular: true,
   });
+  return manifestRead(file, read);
+}
+
+/** A bounded read's result as a manifest read: the file's bytes, or the diagnostic for its path. */
+function manifestRead(file: ManifestFile, read: ReadRegularResult): ReadResult {
   switch (read.kind) {
     case 'ok':
       return { ok: true, bytes: read.bytes, size: read.bytes.length };
