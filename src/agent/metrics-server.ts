@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import type { AgentMetrics } from './agent-metrics.js';
+import { quoteText } from '../text/quote-text.js';
 
 export interface ListenAddress {
   host: string;
@@ -23,16 +24,16 @@ export function parseListenAddress(
   if (match === null || host === undefined || !Number.isInteger(port) || port > 65535) {
     return {
       ok: false,
-      message: `--metrics ${JSON.stringify(text)} is not ADDRESS:PORT (for example 127.0.0.1:9813 or [::1]:9813)`,
+      message: `--metrics ${quoteText(text)} is not ADDRESS:PORT (for example 127.0.0.1:9813 or [::1]:9813)`,
     };
   }
   if (match[1] !== undefined && isIP(host) !== 6) {
-    return { ok: false, message: `--metrics ${JSON.stringify(text)}: only an IPv6 address goes in brackets` };
+    return { ok: false, message: `--metrics ${quoteText(text)}: only an IPv6 address goes in brackets` };
   }
   if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host)) {
     return {
       ok: false,
-      message: `--metrics ${JSON.stringify(text)}: ${JSON.stringify(host)} is not an address or host name`,
+      message: `--metrics ${quoteText(text)}: ${quoteText(host)} is not an address or host name`,
     };
   }
   return { ok: true, address: { host, port } };

@@ -1,7 +1,7 @@
 // The detached process `apply --confirm` leaves behind (see confirm-watchdog.ts): a plain script,
 // run as `node dist/apply/confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM ...`, that logs
 // one line per event to its stdout (the state directory's confirm-watchdog.log).
-import { DURATION_LIMITS } from '../agent/parse-duration.js';
+import { DURATION_LIMITS } from '../text/duration.js';
 import { watchConfirmDeadline } from './confirm-watchdog.js';
 import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { createPfctl } from '../host/pfctl.js';

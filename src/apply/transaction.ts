@@ -7,6 +7,7 @@ import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import type { HistoryKind, StateDir, UndoneRuleset } from './state-dir.js';
 import type { ApplyOutcome, Attempt } from './apply-types.js';
 import { errorMessage } from './apply-helpers.js';
+import { quoteWhole } from '../text/quote-text.js';
 
 type Loaded =
   | { kind: 'loaded'; attempts: number }
@@ -132,7 +133,7 @@ function describeLoadFailure(load: Exclude<LoadResult, { kind: 'ok' }>): string 
 function describeDifference(actual: readonly string[], wanted: readonly string[]): string {
   const { added, removed } = lineChanges(actual, wanted);
   const first = removed[0] ?? added[0];
-  return `${added.length} line(s) missing, ${removed.length} unexpected${first === undefined ? '' : `, e.g. ${JSON.stringify(first)}`}`;
+  return `${added.length} line(s) missing, ${removed.length} unexpected${first === undefined ? '' : `, e.g. ${quoteWhole(first)}`}`;
 }
 
 /** What loading over `deployed` takes out of the anchor, as the history should remember it. */

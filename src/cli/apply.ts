@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
+import { DURATION_LIMITS, parseDuration } from '../text/duration.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { isCommandLine } from '../diagnostics/diagnostic.js';
 import {

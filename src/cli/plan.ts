@@ -10,7 +10,7 @@ import { formatText } from '../diagnostics/format-text.js';
 import { writeFileAtomic } from '../host/atomic-write.js';
 import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { readGitRevision } from '../host/git.js';
-import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
+import { DURATION_LIMITS, parseDuration } from '../text/duration.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
 import { preflight } from '../apply/preflight.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';

@@ -11,6 +11,7 @@ import { addListingOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { quoteText } from '../text/quote-text.js';
 
 interface PortFlags extends CompileFlags {
   manifests?: string[];
@@ -58,7 +59,7 @@ export function registerPort(program: Command, ctx: CliContext): void {
             : named.length > 1
               ? ` on any host (${named.join(', ')})`
               : ' on this host';
-        ctx.stderr.write(`pfexpose: no container ${JSON.stringify(container)} publishes ports${where}\n`);
+        ctx.stderr.write(`pfexpose: no container ${quoteText(container)} publishes ports${where}\n`);
         ctx.exitCode = 1;
         return;
       }
@@ -79,12 +80,12 @@ export function registerPort(program: Command, ctx: CliContext): void {
 
 function parsePortArgument(text: string): { port: number; protocol: Protocol } | { error: string } {
   const [portText = '', protocolText, extra] = text.split('/');
-  if (extra !== undefined) return { error: `port ${JSON.stringify(text)}: write PORT or PORT/PROTO, e.g. 80/tcp` };
+  if (extra !== undefined) return { error: `port ${quoteText(text)}: write PORT or PORT/PROTO, e.g. 80/tcp` };
   const port = parsePortNumber(portText);
-  if (!port.ok) return { error: `port ${JSON.stringify(text)}: ${port.errors[0]?.message ?? 'not a port'}` };
+  if (!port.ok) return { error: `port ${quoteText(text)}: ${port.errors[0]?.message ?? 'not a port'}` };
   if (protocolText === undefined) return { port: port.port, protocol: 'tcp' };
   const protocol = parseProtocol(protocolText, 0, { allowed: ['tcp', 'udp', 'sctp'], ignoreCase: true });
-  if (!protocol.ok) return { error: `port ${JSON.stringify(text)}: the protocol must be tcp, udp or sctp` };
+  if (!protocol.ok) return { error: `port ${quoteText(text)}: the protocol must be tcp, udp or sctp` };
   return { port: port.port, protocol: protocol.protocol };
 }
 

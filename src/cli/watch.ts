@@ -11,7 +11,7 @@ import { ManifestCache } from '../agent/manifest-cache.js';
 import { watchManifests } from '../agent/manifest-watcher.js';
 import { formatAddress, isLoopback, parseListenAddress, serveMetrics } from '../agent/metrics-server.js';
 import type { ListenAddress, MetricsServer } from '../agent/metrics-server.js';
-import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
+import { DURATION_LIMITS, parseDuration } from '../text/duration.js';
 import { pullCheckout } from '../agent/pull-checkout.js';
 import { WatchAgent } from '../agent/watch-agent.js';
 import type { DriftMode } from '../agent/watch-agent.js';

@@ -86,3 +86,78 @@ export function untrustedReason(info: { uid: number; mode: number }, uid: number
 export function isErrno(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }
+
+/** What a path is when it is not a regular file, in words for a message. */
+export type NotRegularKind = 'a FIFO (named pipe)' | 'a socket' | 'a device' | 'a directory' | 'a special file';
+
+/** What a bounded read of a regular file gave (src/host/read-regular-file.ts). */
+export type ReadRegularResult =
+  | { kind: 'ok'; bytes: Uint8Array }
+  | { kind: 'missing' }
+  | { kind: 'symlink' }
+  | { kind: 'not-regular'; what: NotRegularKind }
+  | { kind: 'too-large'; size: number; maxBytes: number }
+  | { kind: 'unreadable'; errno: string };
+
+export type ReadRegularFailure = Exclude<ReadRegularResult, { kind: 'ok' }>;
+
+/** Why a read failed, in words that follow "cannot read FILE: ". Never quotes the file's content. */
+export function describeReadFailure(failure: ReadRegularFailure): string {
+  switch (failure.kind) {
+    case 'missing':
+      return 'no such file (or a symbolic link to nothing)';
+    case 'symlink':
+      return 'it is a symbolic link, and pfexpose does not follow links here';
+    case 'not-regular':
+      return `it is ${failure.what}, not a regular file; pfexpose reads only regular files`;
+    case 'too-large':
+      return `it is ${failure.size} bytes, over the limit of ${failure.maxBytes} bytes`;
+    case 'unreadable':
+      return describeErrno(failure.errno);
+  }
+}
+
+/** What describeNotRegular needs of a stat result (node's Stats has it). */
+export interface FileKind {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isDirectory(): boolean;
+}
+
+/** The kind of a non-regular file, for messages. */
+export function describeNotRegular(info: FileKind): NotRegularKind {
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isDirectory()) return 'a directory';
+  return 'a special file';
+}
+
+function describeErrno(errno: string): string {
+  switch (errno) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied: make it readable by this user';
+    case 'ELOOP':
+      return 'too many levels of symbolic links (a link loop): fix the links';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    default:
+      return `the system said ${errno}`;
+  }
+}
+
+/** A failed stat, open or read as a result; noFollow: the open used O_NOFOLLOW. */
+export function readFailureOf(error: unknown, noFollow: boolean): ReadRegularFailure {
+  const errno =
+    typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+      ? error.code
+      : 'EIO';
+  if (errno === 'ENOENT') return { kind: 'missing' };
+  // O_NOFOLLOW on a link fails with ELOOP (Linux) or EMLINK (FreeBSD).
+  if (noFollow && (errno === 'ELOOP' || errno === 'EMLINK')) return { kind: 'symlink' };
+  if (errno === 'EISDIR') return { kind: 'not-regular', what: 'a directory' };
+  return { kind: 'unreadable', errno };
+}

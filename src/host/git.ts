@@ -8,6 +8,7 @@ import {
   type GitRun,
 } from '../manifest/git-revision.js';
 import { MAX_LOCKFILE_BYTES } from './lock-file.js';
+import { definedOnly } from './run-command.js';
 
 export type { GitRevisionResult } from '../manifest/git-revision.js';
 
@@ -61,10 +62,4 @@ function runGit(
     );
     child.stdin?.end(input);
   });
-}
-
-function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
-  return result;
 }

@@ -2,7 +2,7 @@
 // configured pfctl program. Every answer is a typed value; pfctl's habit of printing errors while
 // exiting 0 is checked (src/pf/pfctl-api.ts reads each run), so no caller has to.
 // Loads and dry runs read a complete file (`-f FILE`, see ruleset-file.ts), never a pipe.
-import { DURATION_LIMITS } from '../agent/parse-duration.js';
+import { DURATION_LIMITS } from '../text/duration.js';
 import {
   exitFailure,
   parseAnchorList,

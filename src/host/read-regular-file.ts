@@ -4,6 +4,12 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import {
+  describeNotRegular,
+  readFailureOf,
+  type ReadRegularFailure,
+  type ReadRegularResult,
+} from '../diagnostics/file-errors.js';
 
 /**
  * The limit for files holding a whole ruleset or plan (`plan --deployed`, a saved plan): pfctl's
@@ -28,18 +34,8 @@ export interface ReadRegularSyncOptions extends ReadRegularOptions {
   seenRegular?: boolean;
 }
 
-/** What a path is when it is not a regular file, in words for a message. */
-export type NotRegularKind = 'a FIFO (named pipe)' | 'a socket' | 'a device' | 'a directory' | 'a special file';
-
-export type ReadRegularResult =
-  | { kind: 'ok'; bytes: Uint8Array }
-  | { kind: 'missing' }
-  | { kind: 'symlink' }
-  | { kind: 'not-regular'; what: NotRegularKind }
-  | { kind: 'too-large'; size: number; maxBytes: number }
-  | { kind: 'unreadable'; errno: string };
-
-export type ReadRegularFailure = Exclude<ReadRegularResult, { kind: 'ok' }>;
+export type { NotRegularKind, ReadRegularFailure, ReadRegularResult } from '../diagnostics/file-errors.js';
+export { describeNotRegular, describeReadFailure } from '../diagnostics/file-errors.js';
 
 /**
  * Reads a regular file whole, or says why not. The path is checked with stat first, so a FIFO or
@@ -54,7 +50,7 @@ export async function readRegularFile(path: string, options: ReadRegularOptions)
   try {
     before = noFollow ? await lstat(path) : await stat(path);
   } catch (error) {
-    return failureOf(error, noFollow);
+    return readFailureOf(error, noFollow);
   }
   if (before.isSymbolicLink()) return { kind: 'symlink' };
   const early = checkStats(before, options.maxBytes);
@@ -63,32 +59,20 @@ export async function readRegularFile(path: string, options: ReadRegularOptions)
   try {
     handle = await open(path, openFlags(noFollow));
   } catch (error) {
-    return failureOf(error, noFollow);
+    return readFailureOf(error, noFollow);
   }
   try {
     const info = await handle.stat();
     const refused = checkStats(info, options.maxBytes);
     if (refused !== null) return refused;
-    // One byte more than the limit is enough to see that a growing file went past it.
-    const buffer = new Uint8Array(Math.min(info.size, options.maxBytes) + 1);
-    let length = 0;
-    let grown = buffer;
-    for (;;) {
-      if (length === grown.length) {
-        if (grown.length > options.maxBytes) break;
-        const larger = new Uint8Array(Math.min(grown.length * 2, options.maxBytes + 1));
-        larger.set(grown);
-        grown = larger;
-      }
-      const { bytesRead } = await handle.read(grown, length, grown.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
+    const reads = readToLimit(info.size, options.maxBytes);
+    for (let step = reads.next(); ;) {
+      if (step.done === true) return step.value;
+      const [buffer, offset] = step.value;
+      step = reads.next((await handle.read(buffer, offset, buffer.length - offset, null)).bytesRead);
     }
-    if (length > options.maxBytes)
-      return { kind: 'too-large', size: Math.max(info.size, length), maxBytes: options.maxBytes };
-    return { kind: 'ok', bytes: grown.subarray(0, length) };
   } catch (error) {
-    return failureOf(error, noFollow);
+    return readFailureOf(error, noFollow);
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -107,7 +91,7 @@ export function readRegularFileSync(path: string, options: ReadRegularSyncOption
     try {
       before = noFollow ? lstatSync(path) : statSync(path);
     } catch (error) {
-      return failureOf(error, noFollow);
+      return readFailureOf(error, noFollow);
     }
     if (before.isSymbolicLink()) return { kind: 'symlink' };
     const early = checkStats(before, options.maxBytes);
@@ -117,17 +101,20 @@ export function readRegularFileSync(path: string, options: ReadRegularSyncOption
   try {
     fd = openSync(path, openFlags(noFollow));
   } catch (error) {
-    return failureOf(error, noFollow);
+    return readFailureOf(error, noFollow);
   }
   try {
     const info = fstatSync(fd);
     const refused = checkStats(info, options.maxBytes);
     if (refused !== null) return refused;
-    return readToLimit(info.size, options.maxBytes, (buffer, offset) =>
-      readSync(fd, buffer, offset, buffer.length - offset, null),
-    );
+    const reads = readToLimit(info.size, options.maxBytes);
+    for (let step = reads.next(); ;) {
+      if (step.done === true) return step.value;
+      const [buffer, offset] = step.value;
+      step = reads.next(readSync(fd, buffer, offset, buffer.length - offset, null));
+    }
   } catch (error) {
-    return failureOf(error, noFollow);
+    return readFailureOf(error, noFollow);
   } finally {
     try {
       closeSync(fd);
@@ -139,13 +126,13 @@ export function readRegularFileSync(path: string, options: ReadRegularSyncOption
 
 /**
  * Reads until end of file into a buffer sized from fstat, growing it while the file grows, never
- * past one byte over the limit (enough to see that a growing file went past it).
+ * past one byte over the limit (enough to see that a growing file went past it). Yields each read
+ * it needs (buffer, offset) and takes the bytes read back, so the sync and async readers share it.
  */
-function readToLimit(
+function* readToLimit(
   size: number,
   maxBytes: number,
-  readInto: (buffer: Uint8Array, offset: number) => number,
-): Extract<ReadRegularResult, { kind: 'ok' } | { kind: 'too-large' }> {
+): Generator<[Uint8Array, number], Extract<ReadRegularResult, { kind: 'ok' } | { kind: 'too-large' }>, number> {
   let buffer = new Uint8Array(Math.min(size, maxBytes) + 1);
   let length = 0;
   for (;;) {
@@ -155,7 +142,7 @@ function readToLimit(
       larger.set(buffer);
       buffer = larger;
     }
-    const bytesRead = readInto(buffer, length);
+    const bytesRead = yield [buffer, length];
     if (bytesRead === 0) break;
     length += bytesRead;
   }
@@ -178,61 +165,8 @@ export async function readRegularText(
   return { kind: 'ok', text: new TextDecoder('utf-8').decode(read.bytes) };
 }
 
-/** Why a read failed, in words that follow "cannot read FILE: ". Never quotes the file's content. */
-export function describeReadFailure(failure: ReadRegularFailure): string {
-  switch (failure.kind) {
-    case 'missing':
-      return 'no such file (or a symbolic link to nothing)';
-    case 'symlink':
-      return 'it is a symbolic link, and pfexpose does not follow links here';
-    case 'not-regular':
-      return `it is ${failure.what}, not a regular file; pfexpose reads only regular files`;
-    case 'too-large':
-      return `it is ${failure.size} bytes, over the limit of ${failure.maxBytes} bytes`;
-    case 'unreadable':
-      return describeErrno(failure.errno);
-  }
-}
-
-/** The kind of a non-regular file, for messages. */
-export function describeNotRegular(
-  info: Pick<Stats, 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice' | 'isDirectory'>,
-): NotRegularKind {
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isSocket()) return 'a socket';
-  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
-  if (info.isDirectory()) return 'a directory';
-  return 'a special file';
-}
-
 function checkStats(info: Stats, maxBytes: number): ReadRegularFailure | null {
   if (!info.isFile()) return { kind: 'not-regular', what: describeNotRegular(info) };
   if (info.size > maxBytes) return { kind: 'too-large', size: info.size, maxBytes };
   return null;
-}
-
-function failureOf(error: unknown, noFollow: boolean): ReadRegularFailure {
-  const errno =
-    typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-      ? error.code
-      : 'EIO';
-  if (errno === 'ENOENT') return { kind: 'missing' };
-  // O_NOFOLLOW on a link fails with ELOOP (Linux) or EMLINK (FreeBSD).
-  if (noFollow && (errno === 'ELOOP' || errno === 'EMLINK')) return { kind: 'symlink' };
-  if (errno === 'EISDIR') return { kind: 'not-regular', what: 'a directory' };
-  return { kind: 'unreadable', errno };
-}
-
-function describeErrno(errno: string): string {
-  switch (errno) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied: make it readable by this user';
-    case 'ELOOP':
-      return 'too many levels of symbolic links (a link loop): fix the links';
-    case 'ENOTDIR':
-      return 'a part of the path is not a directory';
-    default:
-      return `the system said ${errno}`;
-  }
 }

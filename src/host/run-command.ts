@@ -134,7 +134,8 @@ function spawnFailed(program: string, error: unknown): RunResult {
   return { kind: 'spawn-failed', program, errno, message };
 }
 
-function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+/** An environment without its unset variables, as child_process takes it. */
+export function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
   return result;

@@ -14,6 +14,7 @@ import type {
   RuleMatch,
   TranslationRule,
 } from './rule.js';
+import { quoteText, quoteWhole } from '../text/quote-text.js';
 
 export interface ForeignLine {
   /** 1-based line of the text. */
@@ -39,7 +40,7 @@ export function checkOwnRuleset(text: string, anchor: string): OwnRulesetCheck {
     foreign.push({
       line: 1,
       text: quote(1),
-      reason: `${JSON.stringify(anchor.slice(0, 100))} is not an anchor name pfexpose loads`,
+      reason: `${quoteText(anchor)} is not an anchor name pfexpose loads`,
     });
   }
   const header = /^# pfexpose ruleset for anchor "([^"]*)"/.exec(lines[0] ?? '');
@@ -62,7 +63,7 @@ export function checkOwnRuleset(text: string, anchor: string): OwnRulesetCheck {
 
 /** One line for a message: the first offending lines, and how many more. */
 export function describeForeign(foreign: readonly ForeignLine[], limit = 3): string {
-  const shown = foreign.slice(0, limit).map((f) => `line ${f.line} ${JSON.stringify(f.text)}: ${f.reason}`);
+  const shown = foreign.slice(0, limit).map((f) => `line ${f.line} ${quoteWhole(f.text)}: ${f.reason}`);
   const more = foreign.length > limit ? `, and ${foreign.length - limit} more` : '';
   return `${shown.join('; ')}${more}`;
 }

@@ -17,6 +17,13 @@ export function quoteText(text: string): string {
   return `"${out}${cut ? '…' : ''}"`;
 }
 
+/** quoteText without the shortening: for a whole line (a rule) a message shows as evidence. */
+export function quoteWhole(text: string): string {
+  let out = '';
+  for (const ch of text) out += escapeCodePoint(ch);
+  return `"${out}"`;
+}
+
 /** Digits print bare (a port number reads better without quotes); anything else is quoted. */
 export function showToken(text: string): string {
   return /^[0-9]{1,10}$/.test(text) ? text : quoteText(text);

@@ -8,7 +8,7 @@ import { formatJsonRecord, formatTextRecord } from '../../src/agent/agent-log.js
 import { AgentMetrics } from '../../src/agent/agent-metrics.js';
 import { ManifestCache } from '../../src/agent/manifest-cache.js';
 import { isLoopback, parseListenAddress, serveMetrics } from '../../src/agent/metrics-server.js';
-import { parseDuration } from '../../src/agent/parse-duration.js';
+import { parseDuration } from '../../src/text/duration.js';
 
 describe('ManifestCache', () => {
   let dir: string;

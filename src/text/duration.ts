@@ -2,6 +2,7 @@
 // the flag's own unit (milliseconds for --debounce, seconds for the others). Every flag has a
 // documented range (DURATION_LIMITS, README "Durations"), none beyond what a timer can wait:
 // setTimeout turns anything past 2^31-1 ms into 1 ms.
+import { quoteText } from './quote-text.js';
 export type DurationResult = { ok: true; ms: number } | { ok: false; message: string };
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -48,7 +49,7 @@ export function parseDuration(
   if (match?.[1] === undefined || factor === undefined) {
     return {
       ok: false,
-      message: `${flag} ${JSON.stringify(text)} is not a duration: write a number with ms, s, m or h (for example ${bareUnit === 'ms' ? '500ms' : '60s'}); a bare number is in ${bareUnit === 'ms' ? 'milliseconds' : 'seconds'}`,
+      message: `${flag} ${quoteText(text)} is not a duration: write a number with ms, s, m or h (for example ${bareUnit === 'ms' ? '500ms' : '60s'}); a bare number is in ${bareUnit === 'ms' ? 'milliseconds' : 'seconds'}`,
     };
   }
   // A number too long for a double is Infinity, and out of range like any other.

@@ -1,7 +1,7 @@
 // Every time flag in its documented range: nothing past what a timer can wait (2^31-1 ms turns
 // into 1 ms in setTimeout), and a huge value is a usage error, never an internal one.
 import { describe, expect, it } from 'vitest';
-import { DURATION_LIMITS, MAX_TIMER_MS, parseDuration } from '../../src/agent/parse-duration.js';
+import { DURATION_LIMITS, MAX_TIMER_MS, parseDuration } from '../../src/text/duration.js';
 
 describe('parseDuration limits', () => {
   it.each(Object.entries(DURATION_LIMITS))('%s stays within what a timer can wait', (_flag, limits) => {
