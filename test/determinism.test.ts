@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileSources } from '../src/cli/pipeline.js';
 import type { CompileOptions } from '../src/cli/pipeline.js';
-import { normalizedLines, parsedNormalizedLines } from '../src/host/read-deployed.js';
+import { normalizedLines, parsedNormalizedLines } from '../src/pf/rule-lines.js';
 import { renderedRuleLines } from '../src/pf/render-ruleset.js';
 
 interface Entry {

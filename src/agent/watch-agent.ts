@@ -5,12 +5,12 @@
 // preflight checks; a rollback or a confirm revert is held until the manifests change.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { diagnosticPlace, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../host/apply-ruleset.js';
-import { unmanagedTablesWarning } from '../host/apply-ruleset.js';
-import type { PreflightResult } from '../host/preflight.js';
-import type { DeployedRead } from '../host/read-deployed.js';
-import { normalizedLines, sameLines } from '../host/read-deployed.js';
-import { linesDigest, type AppliedRecord } from '../host/state-dir.js';
+import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../apply/apply-ruleset.js';
+import { unmanagedTablesWarning } from '../apply/apply-ruleset.js';
+import type { PreflightResult } from '../apply/preflight.js';
+import type { DeployedRead } from '../apply/read-deployed.js';
+import { linesDigest, normalizedLines, sameLines } from '../pf/rule-lines.js';
+import { type AppliedRecord } from '../apply/state-dir.js';
 import type { CompileOutcome } from '../cli/pipeline.js';
 import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentHealth, AgentMetrics } from './agent-metrics.js';

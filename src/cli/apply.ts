@@ -1,5 +1,5 @@
 // `pfexpose apply`, `rollback` and `confirm`: compile (or read a saved plan), then hand the ruleset
-// to the apply core in src/host, and say in a few lines what was done. The exit code says whether
+// to the apply core in src/apply, and say in a few lines what was done. The exit code says whether
 // pf now holds the desired ruleset (0) or what it held before (1).
 import { resolve } from 'node:path';
 import { Option } from 'commander';
@@ -16,15 +16,16 @@ import {
   type ApplyRequest,
   type ConfirmOutcome,
   type PendingOutcome,
-} from '../host/apply-ruleset.js';
+} from '../apply/apply-ruleset.js';
 import { writeFailureReason } from '../host/atomic-write.js';
-import { createConfirmWatchdogStarter } from '../host/confirm-watchdog.js';
+import { createConfirmWatchdogStarter } from '../apply/confirm-watchdog.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
-import { ExclusiveLock } from '../host/exclusive-lock.js';
+import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { writeLockfile } from '../host/lock-file.js';
-import { createPfctl, resolvePfctlProgram, validateAnchorName } from '../host/pfctl.js';
-import { dialectRefusal } from '../host/preflight.js';
-import { resolveStateDir, StateDir } from '../host/state-dir.js';
+import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
+import { validateAnchorName } from '../pf/pfctl-output.js';
+import { dialectRefusal } from '../apply/preflight.js';
+import { resolveStateDir, StateDir } from '../apply/state-dir.js';
 import type { Exposure } from '../model/exposure.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
 import { deployedFromText, desiredState, planChanges } from '../plan/plan-changes.js';
@@ -228,7 +229,7 @@ function hostSetup(flags: HostFlags, ctx: CliContext, command: string, interrupt
     deps: {
       pfctl: createPfctl({ program, env: ctx.env, timeoutMs }),
       state,
-      lock: new ExclusiveLock(state.lockPath, { command }),
+      mutex: new StateDirMutex(state.mutexPath, { command }),
       startConfirmWatchdog: createConfirmWatchdogStarter({
         stateDir,
         pfctlProgram: program.includes('/') ? resolve(ctx.cwd, program) : program,

@@ -2,6 +2,7 @@
 // defined once so their names, help and validation cannot drift apart.
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { ANCHOR_NAME_PATTERN } from '../pf/pfctl-output.js';
 import { describeInterfaceNameProblem, isInterfaceName } from '../ports/interface-name.js';
 import { parsePortRange } from '../ports/port-number.js';
 import type { CompileOptions, Dialect } from './pipeline.js';
@@ -68,7 +69,7 @@ export function compileOptionsFrom(
       message: `--host ${JSON.stringify(flags.host)} is not a host name (letters, digits, '_', '.', '-', at most 63 characters)`,
     };
   }
-  if (flags.anchor !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(flags.anchor)) {
+  if (flags.anchor !== undefined && !ANCHOR_NAME_PATTERN.test(flags.anchor)) {
     return {
       ok: false,
       message: `--anchor ${JSON.stringify(flags.anchor)} is not an anchor name (letters, digits, '_', '.', '-', at most 63 characters)`,

@@ -11,7 +11,7 @@ import { writeFailureReason, writeFileAtomic } from '../host/atomic-write.js';
 import { readGitRevision } from '../host/git.js';
 import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
-import { preflight } from '../host/preflight.js';
+import { preflight } from '../apply/preflight.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
 import { parsePfctlOutput } from '../pf/parse-pfctl.js';
 import {

@@ -15,15 +15,15 @@ import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
 import { pullCheckout } from '../agent/pull-checkout.js';
 import { WatchAgent } from '../agent/watch-agent.js';
 import type { DriftMode } from '../agent/watch-agent.js';
-import { applyRuleset, revertExpiredConfirm } from '../host/apply-ruleset.js';
+import { applyRuleset, revertExpiredConfirm } from '../apply/apply-ruleset.js';
 import { writeFailureReason } from '../host/atomic-write.js';
-import { ExclusiveLock } from '../host/exclusive-lock.js';
+import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
-import { checkHooks, dialectRefusal } from '../host/preflight.js';
-import { readDeployed } from '../host/read-deployed.js';
+import { checkHooks, dialectRefusal } from '../apply/preflight.js';
+import { readDeployed } from '../apply/read-deployed.js';
 import { createRouteTable, resolveRouteProgram } from '../host/route.js';
-import { resolveStateDir, StateDir } from '../host/state-dir.js';
+import { resolveStateDir, StateDir } from '../apply/state-dir.js';
 import { createLoadCache } from '../manifest/load-manifests.js';
 import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
@@ -256,7 +256,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   });
   const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
   const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
-  const lock = new ExclusiveLock(state.lockPath, { command: 'watch' });
+  const mutex = new StateDirMutex(state.mutexPath, { command: 'watch' });
   const metrics = new AgentMetrics();
   const firstPath = resolve(ctx.cwd, paths[0] ?? '.');
 
@@ -289,7 +289,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
       },
       readDeployed: (anchor) => readDeployed(pfctl, anchor),
       checkHooks: (anchor) => checkHooks(pfctl, anchor),
-      apply: (request) => applyRuleset({ pfctl, state, lock }, { ...request, dialect: options.dialect }),
+      apply: (request) => applyRuleset({ pfctl, state, mutex }, { ...request, dialect: options.dialect }),
       // Records the agent may load from: only pfexpose's own rules (issue 9; see StateDir).
       readNewestRecord: (anchor) => state.readLoadableNewest(anchor),
       settlePendingConfirm: async () => {
@@ -299,7 +299,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         if (pending.kind === 'corrupt') return { kind: 'refused', reason: pending.message };
         if (Date.parse(pending.value.deadline) > Date.now())
           return { kind: 'waiting', deadline: pending.value.deadline, anchor: pending.value.anchor };
-        return revertExpiredConfirm({ pfctl, state, lock }, { lockWaitMs: times.times.lockWaitMs });
+        return revertExpiredConfirm({ pfctl, state, mutex }, { lockWaitMs: times.times.lockWaitMs });
       },
       readRecorded: async (anchor) => {
         const current = await state.readLoadableCurrent(anchor);

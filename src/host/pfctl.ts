@@ -3,17 +3,26 @@
 // habit of printing errors while exiting 0 is checked here, on stderr, so no caller has to.
 // Loads and dry runs read a complete file (`-f FILE`, see ruleset-file.ts), never a pipe.
 import { DURATION_LIMITS } from '../agent/parse-duration.js';
+import {
+  isAnchorMissing,
+  isBusy,
+  parseAnchorList,
+  parseKilledStates,
+  parsePfctlErrors,
+  parsePfInfo,
+  parseTableList,
+  printedLabels,
+  RULESET_NAME,
+  significantStderr,
+  validateAnchorName,
+  validateLabel,
+  type PfctlLineError,
+} from '../pf/pfctl-output.js';
 import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
 export const DEFAULT_PFCTL = 'pfctl';
 export const DEFAULT_ANCHOR = 'pfexpose';
-/**
- * The name pfexpose reports pfctl's line errors under (`stdin:12: syntax error`), as it did when
- * the ruleset went to pfctl on standard input: the temporary file's path is replaced by it, so
- * messages and diagnostics stay the same from run to run.
- */
-export const RULESET_NAME = 'stdin';
 /**
  * The longest --pfctl-timeout (one hour, owned by DURATION_LIMITS). Node's timers take at most
  * 2^31-1 ms and fire after 1 ms beyond that, which would kill every pfctl at once.
@@ -48,11 +57,6 @@ export type AnchorShowResult =
   /** pfctl printed an error but exited 0: its output cannot be trusted. */
   | { kind: 'pfctl-error'; message: string; stderr: string }
   | PfctlFailure;
-
-export interface PfctlLineError {
-  line: number;
-  message: string;
-}
 
 export type LoadResult =
   /** Loaded (or, for a dry run, accepted). warnings: stderr lines that were not errors. */
@@ -123,6 +127,8 @@ export interface PfctlOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Where the private directory of each load's ruleset file is made. Default os.tmpdir(). */
   loadDir?: string;
+  /** Runs pfctl; default runCommand. Tests put an in-memory pf here (test/helpers/memory-pf.ts). */
+  runner?: typeof runCommand;
 }
 
 /** `--pfctl` wins, then PFEXPOSE_PFCTL, then `pfctl` from PATH. */
@@ -131,27 +137,6 @@ export function resolvePfctlProgram(
   env: Readonly<Record<string, string | undefined>>,
 ): string {
   return nonEmpty(flag) ?? nonEmpty(env['PFEXPOSE_PFCTL']) ?? DEFAULT_PFCTL;
-}
-
-const ANCHOR_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
-
-/** An anchor name pfexpose accepts: one path component, 1-63 characters, no slash. */
-export function validateAnchorName(name: string): { ok: true } | { ok: false; message: string } {
-  if (ANCHOR_NAME.test(name)) return { ok: true };
-  return {
-    ok: false,
-    message: `anchor name ${JSON.stringify(name)} is not valid: use 1-63 letters, digits, '_', '.' or '-', not starting with '.' or '-' (for example "pfexpose")`,
-  };
-}
-
-/** A label pfctl -k can take: what pf itself accepts in `label "..."`. */
-export function validateLabel(label: string): { ok: true } | { ok: false; message: string } {
-  // eslint-disable-next-line no-control-regex
-  if (label.length >= 1 && label.length <= 63 && !/["\\\u0000-\u001f\u007f]/.test(label)) return { ok: true };
-  return {
-    ok: false,
-    message: `label ${JSON.stringify(label)} is not valid: use 1-63 printable characters without '"' or '\\'`,
-  };
 }
 
 export function createPfctl(options: PfctlOptions): Pfctl {
@@ -165,8 +150,9 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   const busyDelayMs = options.busyDelayMs ?? 100;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  const runner = options.runner ?? runCommand;
   const run = (args: string[]): Promise<RunResult> =>
-    runCommand(program, args, {
+    runner(program, args, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.env === undefined ? {} : { env: options.env }),
     });
@@ -324,8 +310,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       if (failure !== undefined) return failure;
       if (result.kind !== 'completed') throw new Error('unreachable');
       if (result.exitCode !== 0 || result.signal !== null) return failed(program, args, result);
-      const match = /killed (\d+) states?/.exec(`${result.stderr}\n${result.stdout}`);
-      return { kind: 'ok', killed: match?.[1] === undefined ? null : Number(match[1]) };
+      return { kind: 'ok', killed: parseKilledStates(`${result.stderr}\n${result.stdout}`) };
     },
 
     async labelsOutside(anchor) {
@@ -356,26 +341,6 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       return { kind: 'ok', labels: [...labels].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), anchors: others.length };
     },
   };
-}
-
-/**
- * Every `label "..."` in pfctl's printed rules, whatever the rule (a rule pfexpose cannot parse
- * counts too: when in doubt, a label is someone else's).
- */
-export function printedLabels(text: string): string[] {
-  const labels: string[] = [];
-  for (const match of text.matchAll(/(?:^|\s)label\s+"((?:[^"\\\n]|\\.)*)"/g)) {
-    if (match[1] !== undefined) labels.push(match[1].replace(/\\(.)/g, '$1'));
-  }
-  return labels;
-}
-
-/** Anchor paths, one a line in `pfctl -v -s Anchors` (two spaces, then the path). */
-export function parseAnchorList(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
 }
 
 type AnchorShowFailure = Exclude<AnchorShowResult, { kind: 'ok' }>;
@@ -413,110 +378,9 @@ function failed(program: string, args: string[], result: Extract<RunResult, { ki
   };
 }
 
-// FreeBSD kernels without ALTQ make every pfctl run say so on stderr; that is not an error.
-const BENIGN_STDERR = [/^No ALTQ support in kernel$/, /^ALTQ related functions disabled$/];
-
-/** stderr lines that mean something: blank lines and known harmless notices removed. */
-export function significantStderr(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !BENIGN_STDERR.some((re) => re.test(line)));
-}
-
-function isAnchorMissing(line: string): boolean {
-  return /Anchor does not exist/i.test(line) || /DIOCGETRULES: Invalid argument/.test(line);
-}
-
-function isBusy(stderr: string): boolean {
-  return /Device busy|Resource busy|\bEBUSY\b/i.test(stderr);
-}
-
-/** `Status: Enabled ...` → true, `Status: Disabled ...` → false, anything else → undefined. */
-export function parsePfInfo(text: string): boolean | undefined {
-  const match = /^\s*Status:\s+(Enabled|Disabled)\b/m.exec(text);
-  if (match === null) return undefined;
-  return match[1] === 'Enabled';
-}
-
-/**
- * `FILE:LINE: message` lines of pfctl's stderr, in order, FILE being the file pfctl was given
- * (pfctl names it as given on the command line) or `stdin` (its name for `-f -`). Other lines are
- * left out.
- */
-export function parsePfctlErrors(stderr: string, file?: string): PfctlLineError[] {
-  const errors: PfctlLineError[] = [];
-  const names = file === undefined || file === RULESET_NAME ? [RULESET_NAME] : [file, RULESET_NAME];
-  for (const raw of stderr.split('\n')) {
-    const line = raw.trim();
-    const name = names.find((n) => line.startsWith(`${n}:`));
-    if (name === undefined) continue;
-    const match = /^(\d+):\s*(.*)$/.exec(line.slice(name.length + 1));
-    if (match?.[1] === undefined || match[2] === undefined) continue;
-    errors.push({ line: Number(match[1]), message: match[2].trim() });
-  }
-  return errors;
-}
-
 /** pfctl's stderr with the ruleset file's path written as RULESET_NAME. */
 function renameFile(stderr: string, file: string): string {
   return stderr.split(file).join(RULESET_NAME);
-}
-
-/** Table names, one a line in `pfctl -s Tables` (with -v, flags come first), sorted. */
-export function parseTableList(text: string): string[] {
-  const names = new Set<string>();
-  for (const raw of text.split('\n')) {
-    const fields = raw.trim().split(/\s+/);
-    const name = fields[fields.length - 1];
-    if (name !== undefined && name !== '') names.add(name);
-  }
-  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-export type AnchorHook = 'rdr-anchor' | 'anchor';
-
-export interface AnchorHookCheck {
-  /** True when both hooks are present. */
-  ok: boolean;
-  missing: AnchorHook[];
-  /** The lines to add to /etc/pf.conf for the missing hooks, in pf.conf order. */
-  linesToAdd: string[];
-  /** A hook found with a condition (`on em0`, `inet`, ...): it only sees part of the traffic. */
-  restricted: { hook: AnchorHook; line: string }[];
-}
-
-/**
- * Whether the main ruleset (`pfctl -sn`, `pfctl -sr` output) calls the anchor: an anchor that is
- * loaded but never called is silently inert.
- */
-export function checkAnchorHooks(snText: string, srText: string, anchor: string): AnchorHookCheck {
-  const missing: AnchorHook[] = [];
-  const restricted: { hook: AnchorHook; line: string }[] = [];
-  for (const [hook, text] of [
-    ['rdr-anchor', snText],
-    ['anchor', srText],
-  ] as const) {
-    const found = findHook(text, hook, anchor);
-    if (found === undefined) missing.push(hook);
-    else if (!found.exact) restricted.push({ hook, line: found.line });
-  }
-  const linesToAdd = missing.map((hook) => `${hook} "${anchor}"`);
-  return { ok: missing.length === 0, missing, linesToAdd, restricted };
-}
-
-function findHook(text: string, hook: AnchorHook, anchor: string): { line: string; exact: boolean } | undefined {
-  const quoted = `"${anchor}"`;
-  let loose: { line: string; exact: boolean } | undefined;
-  for (const raw of text.split('\n')) {
-    // pfctl -v adds `@N` rule numbers and counter lines; both are noise here.
-    const line = raw.trim().replace(/^@\d+\s+/, '');
-    if (!line.startsWith(`${hook} ${quoted}`)) continue;
-    const rest = line.slice(hook.length + 1 + quoted.length).trim();
-    if (rest === 'all' || rest === '') return { line, exact: true };
-    if (!rest.startsWith('{') && loose === undefined) loose = { line, exact: false };
-  }
-  return loose;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { compareStrings } from '../diagnostics/diagnostic.js';
 import { parsePfctlOutput } from '../pf/parse-pfctl.js';
+import { ANCHOR_NAME_PATTERN } from '../pf/pfctl-output.js';
 import { describeInterfaceNameProblem } from '../ports/interface-name.js';
 import type { PortRange } from '../ports/port-spec.js';
 import { quoteText } from '../ports/quote-text.js';
@@ -146,7 +147,7 @@ export function readPlanFile(text: string): ReadPlanFileResult {
       message: `the plan file has version ${shown}, this pfexpose reads version ${PLAN_FILE_VERSION}: plan again with this version`,
     };
   }
-  if (typeof value['anchor'] !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(value['anchor']))
+  if (typeof value['anchor'] !== 'string' || !ANCHOR_NAME_PATTERN.test(value['anchor']))
     return fail('"anchor" is not an anchor name');
   if (typeof value['manifestDigest'] !== 'string') return fail('"manifestDigest" is not a string');
   if (typeof value['changes'] !== 'boolean') return fail('"changes" is not a boolean');

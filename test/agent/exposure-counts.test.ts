@@ -2,7 +2,7 @@
 // planChanges on rulesets the renderer makes, for both dialects.
 import { describe, expect, it } from 'vitest';
 import { boundedLines, countExposureChanges } from '../../src/agent/exposure-counts.js';
-import { normalizedLines } from '../../src/host/read-deployed.js';
+import { normalizedLines } from '../../src/pf/rule-lines.js';
 import type { Exposure } from '../../src/model/exposure.js';
 import { renderRuleset } from '../../src/pf/render-ruleset.js';
 import { deployedFromText, desiredState, planChanges } from '../../src/plan/plan-changes.js';

@@ -10,10 +10,10 @@ import { DRIFT_RULES_SHOWN, formatDiagnostic, WatchAgent } from '../../src/agent
 import type { AgentDeps, AgentOptions } from '../../src/agent/watch-agent.js';
 import type { CompileOutcome } from '../../src/cli/pipeline.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
-import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../../src/host/apply-ruleset.js';
-import type { PreflightResult } from '../../src/host/preflight.js';
-import { normalizedLines } from '../../src/host/read-deployed.js';
-import { linesDigest, type AppliedRecord } from '../../src/host/state-dir.js';
+import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../../src/apply/apply-ruleset.js';
+import type { PreflightResult } from '../../src/apply/preflight.js';
+import { linesDigest, normalizedLines } from '../../src/pf/rule-lines.js';
+import { type AppliedRecord } from '../../src/apply/state-dir.js';
 
 const rule = (port: number, on = 'em0'): string =>
   `pass in quick on ${on} inet proto tcp from any to 10.0.0.1 port = ${port} flags S/SA keep state label "p${port}"\n`;

@@ -1,4 +1,4 @@
-// Rollback and commit-confirmed against the simulator, with the clock in the test's hands. The
+// Rollback and commit-confirmed against the in-memory pf, with the clock in the test's hands. The
 // detached watchdog itself is exercised end to end in test/e2e/apply.test.ts.
 import { chmod, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,11 +11,11 @@ import {
   revertExpiredConfirm,
   rollbackRuleset,
   type ApplyDeps,
-} from '../../src/host/apply-ruleset.js';
-import { watchConfirmDeadline } from '../../src/host/confirm-watchdog.js';
+} from '../../src/apply/apply-ruleset.js';
+import { watchConfirmDeadline } from '../../src/apply/confirm-watchdog.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
-import { normalizedLines } from '../../src/host/read-deployed.js';
-import { historyName, linesDigest, sha256, StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
+import { linesDigest, normalizedLines, sha256 } from '../../src/pf/rule-lines.js';
+import { historyName, StateDir, type PendingConfirm } from '../../src/apply/state-dir.js';
 import {
   ANCHOR,
   anchorLines,

@@ -1,8 +1,8 @@
-// pfctl misbehaving under the apply core (the simulator's faults): failing, hanging past the
+// pfctl misbehaving under the apply core (the simulator's faults, in memory): failing, hanging past the
 // timeout, busy, dying before or after the commit. pf must end in one full state every time.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyRuleset } from '../../src/host/apply-ruleset.js';
-import { normalizedLines } from '../../src/host/read-deployed.js';
+import { applyRuleset } from '../../src/apply/apply-ruleset.js';
+import { normalizedLines } from '../../src/pf/rule-lines.js';
 import {
   ANCHOR,
   anchorLines,

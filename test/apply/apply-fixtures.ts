@@ -1,19 +1,19 @@
-// Shared pieces of the apply tests: exposures and their rulesets, a fresh simulator with a state
-// directory, and the apply dependencies wired to the real adapter running the simulator.
+// Shared pieces of the apply tests: exposures and their rulesets, a fresh in-memory pf with a state
+// directory, and the apply dependencies wired to the real adapter over that pf (no process spawned;
+// the simulator itself is for the adapter's own tests and test/e2e).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { ApplyDeps, ApplyOutcome, ApplyRequest } from '../../src/host/apply-ruleset.js';
-import { createConfirmWatchdogStarter } from '../../src/host/confirm-watchdog.js';
-import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
-import { createPfctl, type PfctlOptions } from '../../src/host/pfctl.js';
-import { normalizedLines } from '../../src/host/read-deployed.js';
-import { StateDir } from '../../src/host/state-dir.js';
+import type { ApplyDeps, ApplyOutcome, ApplyRequest } from '../../src/apply/apply-ruleset.js';
+import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
+import type { PfctlOptions } from '../../src/host/pfctl.js';
+import { normalizedLines } from '../../src/pf/rule-lines.js';
+import { StateDir } from '../../src/apply/state-dir.js';
 import type { Exposure } from '../../src/model/exposure.js';
 import { renderRuleset } from '../../src/pf/render-ruleset.js';
 import { fingerprintDeployedText } from '../../src/plan/plan-file.js';
-import { createSim, PFCTL_SIM, type Sim } from '../pfctl-sim/sim-control.js';
+import { createMemoryPf, type MemoryPf } from '../helpers/memory-pf.js';
 
 export const ANCHOR = 'pfexpose';
 
@@ -43,7 +43,7 @@ export function ruleset(exposures: readonly Exposure[]): string {
 }
 
 export interface Bench {
-  sim: Sim;
+  sim: MemoryPf;
   stateDir: string;
   deps: ApplyDeps;
   /** Another process's view: its own lock object on the same lock file. */
@@ -52,26 +52,16 @@ export interface Bench {
 }
 
 export async function createBench(options: Partial<PfctlOptions> = {}): Promise<Bench> {
-  const sim = await createSim({ routeIf: 'em0' });
+  const sim = createMemoryPf();
   const stateDir = await mkdtemp(join(tmpdir(), 'pfexpose-state-'));
   const depsWith = (more: Partial<PfctlOptions>): ApplyDeps => {
     const state = new StateDir(stateDir);
     return {
-      pfctl: createPfctl({
-        program: PFCTL_SIM,
-        env: sim.env,
-        timeoutMs: 10_000,
-        sleep: () => Promise.resolve(),
-        ...options,
-        ...more,
-      }),
+      pfctl: sim.pfctl({ timeoutMs: 10_000, ...options, ...more }),
       state,
-      lock: new ExclusiveLock(state.lockPath, { command: 'test' }),
-      startConfirmWatchdog: createConfirmWatchdogStarter({
-        stateDir,
-        pfctlProgram: PFCTL_SIM,
-        env: { ...process.env, ...sim.env },
-      }),
+      mutex: new StateDirMutex(state.mutexPath, { command: 'test' }),
+      // The detached watchdog process is for test/e2e; tests that open a window bring their own.
+      startConfirmWatchdog: () => Promise.resolve('the unit-test bench starts no watchdog process'),
       fingerprint: (deployed) => fingerprintDeployedText(deployed.text, deployed.tables),
     };
   };
@@ -97,7 +87,7 @@ export function request(exposures: readonly Exposure[], more: Partial<ApplyReque
   };
 }
 
-export async function anchorLines(sim: Sim): Promise<string[]> {
+export async function anchorLines(sim: MemoryPf): Promise<string[]> {
   return normalizedLines((await sim.readAnchor(ANCHOR)) ?? '');
 }
 

@@ -1,8 +1,8 @@
 // The apply core told to stop (ApplyDeps.interrupt, aborted by the CLI on SIGINT/SIGHUP/SIGTERM):
 // no load starts after that, and a load already under way runs to its end, restore included.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/host/apply-ruleset.js';
-import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
+import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/apply/apply-ruleset.js';
+import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
 import {
   ANCHOR,
@@ -16,8 +16,7 @@ import {
   type Bench,
 } from './apply-fixtures.js';
 
-// Each test runs pfexpose and the simulator several times: on a busy two-core machine that takes
-// far longer than the default 30 s.
+// Generous limits from the spawned-simulator days; the in-memory pf needs far less.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 let bench: Bench;
@@ -58,7 +57,7 @@ describe('an interrupt before the load', () => {
     );
     expect(refused.reason).toBe('interrupted by SIGINT before the load: nothing was loaded');
     expect(await bench.sim.calls()).toEqual([]);
-    expect(bench.deps.lock.holder).toBeNull();
+    expect(bench.deps.mutex.holder).toBeNull();
     expect((await bench.deps.state.readCurrent()).kind).toBe('absent');
   });
 
@@ -93,7 +92,7 @@ describe('an interrupt before the load', () => {
   });
 
   it('while waiting for the lock (--wait): the wait ends, refused', async () => {
-    const other = new ExclusiveLock(bench.deps.state.lockPath, { command: 'other' });
+    const other = new StateDirMutex(bench.deps.state.mutexPath, { command: 'other' });
     await bench.deps.state.ensure();
     expect((await other.acquire()).kind).toBe('acquired');
     try {

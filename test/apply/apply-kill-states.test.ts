@@ -1,12 +1,12 @@
 // --kill-states ends only labels pfexpose itself wrote into its anchor (issue 9, M8): labels from
 // the ruleset the state directory records pfexpose loading there, never a label the main ruleset or
 // another anchor uses too (pfctl -k label is not anchor-scoped). Besides the labels a load removed,
-// it ends those whose sources were narrowed (issue 10). Against the pfctl simulator.
+// it ends those whose sources were narrowed (issue 10). Against the in-memory pf.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { applyRuleset, rollbackRuleset } from '../../src/host/apply-ruleset.js';
-import { createPfctl, parseAnchorList, printedLabels, type Pfctl } from '../../src/host/pfctl.js';
+import { applyRuleset, rollbackRuleset } from '../../src/apply/apply-ruleset.js';
+import type { Pfctl } from '../../src/host/pfctl.js';
+import { parseAnchorList, printedLabels } from '../../src/pf/pfctl-output.js';
 import type { Exposure } from '../../src/model/exposure.js';
-import { PFCTL_SIM } from '../pfctl-sim/sim-control.js';
 import {
   ANCHOR,
   anchorLines,
@@ -22,7 +22,7 @@ import {
   type Bench,
 } from './apply-fixtures.js';
 
-// Each test runs the simulator a few dozen times: generous on a busy two-core machine.
+// Generous limits from the spawned-simulator days; the in-memory pf needs far less.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 let bench: Bench;
@@ -250,7 +250,7 @@ describe('labelsOutside (pfctl adapter)', () => {
       ANCHOR,
       'pass in quick proto tcp from any to any port = 80 flags S/SA keep state label "mine"\n',
     );
-    const pfctl = createPfctl({ program: PFCTL_SIM, env: bench.sim.env });
+    const pfctl = bench.sim.pfctl();
     expect(await pfctl.labelsOutside?.(ANCHOR)).toEqual({
       kind: 'ok',
       labels: ['main-ssh', 'other-smtp', 'third-dns'],

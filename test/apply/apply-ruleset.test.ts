@@ -1,8 +1,9 @@
-// The apply core against the pfctl simulator, spawned for real: the ordinary paths, the refusals
+// The apply core against the in-memory pf under the real adapter: the ordinary paths, the refusals
 // that leave pf untouched, saved plans and --kill-states.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyRuleset, normalizedLines, readDeployed } from '../../src/host/apply-ruleset.js';
-import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
+import { applyRuleset, readDeployed } from '../../src/apply/apply-ruleset.js';
+import { normalizedLines } from '../../src/pf/rule-lines.js';
+import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
 import {
   ANCHOR,
   anchorLines,
@@ -39,7 +40,7 @@ describe('apply', () => {
       ruleset: ruleset([WEB, DB]),
       manifestDigest: 'digest-2',
     });
-    expect(bench.deps.lock.holder).toBeNull();
+    expect(bench.deps.mutex.holder).toBeNull();
 
     const loads = (await bench.sim.loadCalls()).length;
     expect(loads).toBe(1);
@@ -105,7 +106,7 @@ describe('apply', () => {
   });
 
   it('refuses while another process holds the lock, naming its pid', async () => {
-    const other = new ExclusiveLock(bench.deps.state.lockPath, { command: 'watch', isAlive: () => true });
+    const other = new StateDirMutex(bench.deps.state.mutexPath, { command: 'watch', isAlive: () => true });
     await bench.deps.state.ensure();
     expect((await other.acquire()).kind).toBe('acquired');
     const refused = expectKind(await applyRuleset(bench.deps, request([WEB])), 'refused');
@@ -116,10 +117,10 @@ describe('apply', () => {
 
   it('keeps a lock its caller already held (the agent holds it for its life)', async () => {
     await bench.deps.state.ensure();
-    expect((await bench.deps.lock.acquire()).kind).toBe('acquired');
+    expect((await bench.deps.mutex.acquire()).kind).toBe('acquired');
     expectKind(await applyRuleset(bench.deps, request([WEB])), 'applied');
-    expect(bench.deps.lock.holder).not.toBeNull();
-    await bench.deps.lock.release();
+    expect(bench.deps.mutex.holder).not.toBeNull();
+    await bench.deps.mutex.release();
   });
 
   it('refuses a saved plan whose deployed state changed since, and applies it once it matches again', async () => {

@@ -1,6 +1,6 @@
 // Mapping pfctl's `stdin:LINE:` errors back to manifest entries, without pfctl.
 import { describe, expect, it } from 'vitest';
-import { mapPfctlErrors } from '../../src/host/map-pfctl-errors.js';
+import { mapPfctlErrors } from '../../src/apply/map-pfctl-errors.js';
 import { renderRuleset } from '../../src/pf/render-ruleset.js';
 import { DB, ruleset, WEB, WEB_TLS } from './apply-fixtures.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { normalizedLines } from '../../src/host/read-deployed.js';
+import { normalizedLines } from '../../src/pf/rule-lines.js';
 import { createSim, PFCTL_SIM, ROUTE_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 
 // Each test runs pfexpose and the simulator several times: on a busy two-core machine that takes

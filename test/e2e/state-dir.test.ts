@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { normalizedLines } from '../../src/host/read-deployed.js';
-import { sha256 } from '../../src/host/state-dir.js';
+import { normalizedLines, sha256 } from '../../src/pf/rule-lines.js';
 import { createSim, PFCTL_SIM, ROUTE_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

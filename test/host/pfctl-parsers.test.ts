@@ -1,17 +1,17 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { resolvePfctlProgram } from '../../src/host/pfctl.js';
 import {
   checkAnchorHooks,
   parsePfctlErrors,
   parsePfInfo,
   parseTableList,
-  resolvePfctlProgram,
   significantStderr,
   validateAnchorName,
   validateLabel,
-} from '../../src/host/pfctl.js';
+} from '../../src/pf/pfctl-output.js';
 import { parseRouteGet, resolveRouteProgram } from '../../src/host/route.js';
-import { resolveStateDir } from '../../src/host/state-dir.js';
+import { resolveStateDir } from '../../src/apply/state-dir.js';
 
 // Samples in the form FreeBSD's pfctl and route print them.
 const INFO_ENABLED = `Status: Enabled for 3 days 04:11:52           Debug: Urgent

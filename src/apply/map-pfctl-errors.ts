@@ -7,7 +7,7 @@ import { compareStrings, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import { printRule } from '../pf/print-rule.js';
 import { rulesetRules, type Dialect } from '../pf/render-ruleset.js';
-import { RULESET_NAME, type PfctlLineError } from './pfctl.js';
+import { RULESET_NAME, type PfctlLineError } from '../pf/pfctl-output.js';
 
 /** Where rejected lines are reported when no manifest entry made them. */
 export const RULESET_PSEUDO_FILE = RULESET_NAME;

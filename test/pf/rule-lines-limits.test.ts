@@ -2,7 +2,7 @@
 // inline anchors in the anchor's printed rules are one foreign line, never a stack overflow, and
 // never pfexpose's own ruleset (nothing of it is loaded back).
 import { describe, expect, it } from 'vitest';
-import { normalizedLines, parsedNormalizedLines, rulesetLabels } from '../../src/host/read-deployed.js';
+import { normalizedLines, parsedNormalizedLines, rulesetLabels } from '../../src/pf/rule-lines.js';
 import { checkOwnRuleset } from '../../src/pf/check-own-ruleset.js';
 
 const depth = 3000;

@@ -12,14 +12,14 @@ import {
   type PendingOutcome,
   type RevertReadAhead,
 } from './apply-ruleset.js';
-import { currentUid, isErrno, PRIVATE_FILE_MODE, untrustedReason } from './atomic-write.js';
+import { currentUid, isErrno, PRIVATE_FILE_MODE, untrustedReason } from '../host/atomic-write.js';
 import { confirmWindowClosed, monotonicNowMs, type PendingConfirm } from './state-dir.js';
 
 /**
- * The watchdog script as built. The same relative URL works from src/host (tests run the sources)
- * and from dist/host (installed), so the watchdog never depends on how the CLI is wired.
+ * The watchdog script as built. The same relative URL works from src/apply (tests run the sources)
+ * and from dist/apply (installed), so the watchdog never depends on how the CLI is wired.
  */
-export const WATCHDOG_ENTRY = fileURLToPath(new URL('../../dist/host/confirm-watchdog-main.js', import.meta.url));
+export const WATCHDOG_ENTRY = fileURLToPath(new URL('../../dist/apply/confirm-watchdog-main.js', import.meta.url));
 
 /** Where the watchdog writes what it did, inside the state directory. */
 export const WATCHDOG_LOG = 'confirm-watchdog.log';

@@ -6,16 +6,16 @@ import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplyDeps } from '../../src/host/apply-ruleset.js';
+import type { ApplyDeps } from '../../src/apply/apply-ruleset.js';
 import {
   createConfirmWatchdogStarter,
   openWatchdogLog,
   watchConfirmDeadline,
   WATCHDOG_LOG,
-} from '../../src/host/confirm-watchdog.js';
-import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
+} from '../../src/apply/confirm-watchdog.js';
+import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
 import type { Pfctl } from '../../src/host/pfctl.js';
-import { StateDir, type PendingConfirm } from '../../src/host/state-dir.js';
+import { StateDir, type PendingConfirm } from '../../src/apply/state-dir.js';
 
 let root: string;
 let deps: ApplyDeps;
@@ -48,7 +48,7 @@ beforeEach(async () => {
     killStates: refuse('killStates'),
   };
   clock = Date.parse('2030-01-01T00:00:00.000Z');
-  deps = { pfctl, state, lock: new ExclusiveLock(state.lockPath), now: () => new Date(clock) };
+  deps = { pfctl, state, mutex: new StateDirMutex(state.mutexPath), now: () => new Date(clock) };
 });
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
@@ -158,7 +158,7 @@ describe('watchConfirmDeadline fires at the deadline (issue 11)', () => {
       deps: {
         pfctl,
         state,
-        lock: new ExclusiveLock(state.lockPath),
+        mutex: new StateDirMutex(state.mutexPath),
         now: () => new Date(clock),
         monotonicNow: () => mono,
       },

@@ -1,5 +1,6 @@
-// One pfexpose process at a time touches pf: an exclusive lock file in the state directory holding
-// the holder's pid and start time. A lock whose process is gone (kill -9, power loss) is stale and
+// The state-dir mutex (not the port lock file, pfexpose.lock): one pfexpose process at a time
+// touches pf, by an exclusive file named `lock` in the state directory holding the holder's pid and
+// start time. A lock whose process is gone (kill -9, power loss) is stale and
 // is taken over; a live holder is named in the error so the operator knows whom to wait for.
 // The lock file is read without following a link or blocking: a FIFO, a device or a link in its
 // place is refused at once, never read.
@@ -8,7 +9,7 @@ import { link, lstat, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { currentUid, isErrno, PRIVATE_FILE_MODE, readPrivateFile } from './atomic-write.js';
 
-export interface LockHolder {
+export interface MutexHolder {
   pid: number;
   /** ISO 8601 time the holder took the lock. */
   startedAt: string;
@@ -18,13 +19,13 @@ export interface LockHolder {
   token: string;
 }
 
-export type LockAcquireResult =
-  | { kind: 'acquired'; holder: LockHolder; tookOverFrom: LockHolder | null }
+export type MutexAcquireResult =
+  | { kind: 'acquired'; holder: MutexHolder; tookOverFrom: MutexHolder | null }
   /** Another live process holds it (holder null: the lock file is unreadable but recent). */
-  | { kind: 'held'; holder: LockHolder | null; message: string }
+  | { kind: 'held'; holder: MutexHolder | null; message: string }
   | { kind: 'failed'; message: string };
 
-export interface LockOptions {
+export interface MutexOptions {
   /** Written into the lock for the error others see. Default "pfexpose". */
   command?: string;
   /** Tests replace the liveness probe. */
@@ -41,15 +42,15 @@ const MAX_LOCK_BYTES = 64 * 1024;
 // so that a holder that is still writing it is never robbed.
 const UNREADABLE_GRACE_MS = 10_000;
 
-export class ExclusiveLock {
+export class StateDirMutex {
   readonly path: string;
   private readonly command: string;
   private readonly isAlive: (pid: number) => boolean;
   private readonly now: () => Date;
   private readonly uid: number | null;
-  private held: LockHolder | null = null;
+  private held: MutexHolder | null = null;
 
-  constructor(path: string, options: LockOptions = {}) {
+  constructor(path: string, options: MutexOptions = {}) {
     this.path = path;
     this.command = options.command ?? 'pfexpose';
     this.isAlive = options.isAlive ?? isProcessAlive;
@@ -57,16 +58,16 @@ export class ExclusiveLock {
     this.uid = options.uid === undefined ? currentUid() : options.uid;
   }
 
-  get holder(): LockHolder | null {
+  get holder(): MutexHolder | null {
     return this.held;
   }
 
   /** Takes the lock, waiting up to waitMs (default 0: one try) while a live process holds it. */
-  async acquire(options: { waitMs?: number; pollMs?: number } = {}): Promise<LockAcquireResult> {
+  async acquire(options: { waitMs?: number; pollMs?: number } = {}): Promise<MutexAcquireResult> {
     if (this.held !== null) return { kind: 'acquired', holder: this.held, tookOverFrom: null };
     const deadline = Date.now() + (options.waitMs ?? 0);
     const pollMs = options.pollMs ?? 100;
-    let tookOverFrom: LockHolder | null = null;
+    let tookOverFrom: MutexHolder | null = null;
     let contended = 0;
     for (;;) {
       let attempt: Attempt;
@@ -116,7 +117,7 @@ export class ExclusiveLock {
   }
 
   private async tryOnce(): Promise<Attempt> {
-    const holder: LockHolder = {
+    const holder: MutexHolder = {
       pid: process.pid,
       startedAt: this.now().toISOString(),
       command: this.command,
@@ -188,12 +189,12 @@ export class ExclusiveLock {
 }
 
 type Attempt =
-  | { kind: 'acquired'; holder: LockHolder }
-  | { kind: 'held'; holder: LockHolder | null }
-  | { kind: 'contended'; holder: LockHolder | null }
-  | { kind: 'stale-removed'; previous: LockHolder | null };
+  | { kind: 'acquired'; holder: MutexHolder }
+  | { kind: 'held'; holder: MutexHolder | null }
+  | { kind: 'contended'; holder: MutexHolder | null }
+  | { kind: 'stale-removed'; previous: MutexHolder | null };
 
-type HolderRead = { kind: 'ok'; holder: LockHolder } | { kind: 'absent' } | { kind: 'unreadable'; mtimeMs: number };
+type HolderRead = { kind: 'ok'; holder: MutexHolder } | { kind: 'absent' } | { kind: 'unreadable'; mtimeMs: number };
 
 /** UnsafePathError when the lock is a link, not a regular file, too large or not ours. */
 async function readHolder(path: string, uid: number | null): Promise<HolderRead> {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { ExclusiveLock } from '../../src/host/exclusive-lock.js';
+import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
 
 const execFileAsync = promisify(execFile);
 let moduleDir: string;
@@ -20,10 +20,10 @@ const children: ChildProcess[] = [];
 // then either holds it until stdin closes, or (argv[4] === 'count') bumps a counter file slowly
 // (read, wait, write: a race without the lock) and releases.
 const HOLDER = `
-import { ExclusiveLock } from './exclusive-lock.mjs';
+import { StateDirMutex } from './state-dir-mutex.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 const [lockPath, waitMs, mode, counter] = process.argv.slice(2);
-const lock = new ExclusiveLock(lockPath, { command: 'holder' });
+const lock = new StateDirMutex(lockPath, { command: 'holder' });
 const result = await lock.acquire({ waitMs: Number(waitMs), pollMs: 20 });
 if (result.kind !== 'acquired') { process.stdout.write(JSON.stringify(result) + '\\n'); process.exit(1); }
 process.stdout.write('acquired ' + JSON.stringify(result.tookOverFrom) + '\\n');
@@ -41,7 +41,7 @@ if (mode === 'count') {
 beforeAll(async () => {
   moduleDir = await mkdtemp(join(tmpdir(), 'pfexpose-lockmod-'));
   // The lock and the one module it imports (state files read without links or blocking).
-  for (const name of ['exclusive-lock', 'atomic-write']) {
+  for (const name of ['state-dir-mutex', 'atomic-write']) {
     const source = await readFile(new URL(`../../src/host/${name}.ts`, import.meta.url), 'utf8');
     const js = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
@@ -86,10 +86,10 @@ function startHolder(args: string[]): {
   return { child, firstLine, done };
 }
 
-describe('ExclusiveLock in one process', () => {
+describe('StateDirMutex in one process', () => {
   it('acquires, refuses a second holder naming the pid, and releases', async () => {
-    const first = new ExclusiveLock(lockPath, { command: 'apply' });
-    const second = new ExclusiveLock(lockPath, { command: 'watch' });
+    const first = new StateDirMutex(lockPath, { command: 'apply' });
+    const second = new StateDirMutex(lockPath, { command: 'watch' });
     expect(await first.acquire()).toMatchObject({
       kind: 'acquired',
       holder: { pid: process.pid, command: 'apply' },
@@ -108,15 +108,15 @@ describe('ExclusiveLock in one process', () => {
       lockPath,
       JSON.stringify({ pid: 2147483646, startedAt: '2020-01-01T00:00:00.000Z', command: 'apply', token: 'dead' }),
     );
-    const lock = new ExclusiveLock(lockPath);
+    const lock = new StateDirMutex(lockPath);
     expect(await lock.acquire()).toMatchObject({ kind: 'acquired', tookOverFrom: { pid: 2147483646, token: 'dead' } });
     await lock.release();
   });
 
   it('release does not remove a lock taken over by someone else', async () => {
-    const first = new ExclusiveLock(lockPath);
+    const first = new StateDirMutex(lockPath);
     await first.acquire();
-    const thief = new ExclusiveLock(lockPath, { isAlive: () => false });
+    const thief = new StateDirMutex(lockPath, { isAlive: () => false });
     expect((await thief.acquire()).kind).toBe('acquired');
     await first.release();
     const content = JSON.parse(await readFile(lockPath, 'utf8')) as { token: string };
@@ -126,8 +126,8 @@ describe('ExclusiveLock in one process', () => {
 
   it('waits for an unreadable but recent lock file, and takes over an old one', async () => {
     await writeFile(lockPath, 'not json');
-    expect((await new ExclusiveLock(lockPath).acquire()).kind).toBe('held');
-    const later = new ExclusiveLock(lockPath);
+    expect((await new StateDirMutex(lockPath).acquire()).kind).toBe('held');
+    const later = new StateDirMutex(lockPath);
     const { utimes } = await import('node:fs/promises');
     await utimes(lockPath, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect((await later.acquire()).kind).toBe('acquired');
@@ -135,7 +135,7 @@ describe('ExclusiveLock in one process', () => {
   });
 });
 
-describe('ExclusiveLock refuses a lock file it cannot trust, at once', () => {
+describe('StateDirMutex refuses a lock file it cannot trust, at once', () => {
   it.each([
     ['a FIFO', async (path: string) => void (await execFileAsync('mkfifo', [path])), 'is not a regular file'],
     ['a link to /dev/zero', (path: string) => symlink('/dev/zero', path), 'is a symbolic link'],
@@ -160,30 +160,30 @@ describe('ExclusiveLock refuses a lock file it cannot trust, at once', () => {
     ],
   ])('%s', async (_name, plant, message) => {
     await plant(lockPath);
-    const result = await new ExclusiveLock(lockPath).acquire({ waitMs: 0 });
+    const result = await new StateDirMutex(lockPath).acquire({ waitMs: 0 });
     expect(result.kind).toBe('failed');
     expect(result.kind === 'failed' && result.message).toContain(message);
   });
 
   it("another user's lock file", async () => {
     await writeFile(lockPath, JSON.stringify({ pid: 2147483646, startedAt: 'x', command: 'apply', token: 'dead' }));
-    const result = await new ExclusiveLock(lockPath, { uid: (process.geteuid?.() ?? 0) + 4242 }).acquire();
+    const result = await new StateDirMutex(lockPath, { uid: (process.geteuid?.() ?? 0) + 4242 }).acquire();
     expect(result.kind === 'failed' && result.message).toContain('is owned by uid');
   });
 
   it('creates its lock file 0600', async () => {
-    const lock = new ExclusiveLock(lockPath);
+    const lock = new StateDirMutex(lockPath);
     await lock.acquire();
     expect((await stat(lockPath)).mode & 0o777).toBe(0o600);
     await lock.release();
   });
 });
 
-describe('ExclusiveLock between processes', () => {
+describe('StateDirMutex between processes', () => {
   it('a second process is refused while the first holds the lock, and gets it after release', async () => {
     const holder = startHolder([lockPath, '0']);
     expect(await holder.firstLine).toBe('acquired null');
-    const mine = new ExclusiveLock(lockPath);
+    const mine = new StateDirMutex(lockPath);
     const held = await mine.acquire();
     expect(held).toMatchObject({ kind: 'held', holder: { pid: holder.child.pid, command: 'holder' } });
     const waiting = mine.acquire({ waitMs: 5000, pollMs: 20 });
@@ -198,7 +198,7 @@ describe('ExclusiveLock between processes', () => {
     expect(await holder.firstLine).toBe('acquired null');
     holder.child.kill('SIGKILL');
     await holder.done;
-    const mine = new ExclusiveLock(lockPath);
+    const mine = new StateDirMutex(lockPath);
     expect(await mine.acquire()).toMatchObject({ kind: 'acquired', tookOverFrom: { pid: holder.child.pid } });
     await mine.release();
   });

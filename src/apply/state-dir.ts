@@ -5,10 +5,10 @@
 // The directory is created 0700 and its files 0600; a directory or file that another user could
 // have written (group- or world-writable, or owned by someone else) or a symbolic link is refused,
 // never followed (see README, "The state directory").
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
+import { sha256 } from '../pf/rule-lines.js';
 import {
   checkPrivateDirectory,
   currentUid,
@@ -18,9 +18,9 @@ import {
   UnsafePathError,
   writeFileAtomic,
   type FileWriter,
-} from './atomic-write.js';
+} from '../host/atomic-write.js';
 
-export { UnsafePathError } from './atomic-write.js';
+export { UnsafePathError } from '../host/atomic-write.js';
 
 export const DEFAULT_STATE_DIR = '/var/db/pfexpose';
 export const HISTORY_LIMIT = 10;
@@ -145,18 +145,6 @@ export function resolveStateDir(flag: string | undefined, env: Readonly<Record<s
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_STATE_DIR;
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/**
- * A digest of a ruleset's rules, not of its text: the compiled text (header comments and all) and
- * pfctl's printed form of the same rules agree. Takes normalizedLines() of the ruleset.
- */
-export function linesDigest(lines: readonly string[]): string {
-  return sha256(lines.join('\n'));
-}
-
 export interface StateDirOptions {
   now?: () => Date;
   /** Who must own the directory and its files; default the effective uid (null: not checked). */
@@ -179,12 +167,12 @@ export class StateDir {
     this.write = options.writeFile ?? ((file, data) => writeFileAtomic(file, data, PRIVATE_FILE_MODE));
   }
 
-  /** The lock file's place, for ExclusiveLock. */
-  get lockPath(): string {
+  /** The lock file's place, for StateDirMutex (the state-dir mutex; the file is still named "lock"). */
+  get mutexPath(): string {
     return join(this.path, 'lock');
   }
 
-  /** The user that must own the directory and its files (null: not checked), for ExclusiveLock. */
+  /** The user that must own the directory and its files (null: not checked), for StateDirMutex. */
   get ownerUid(): number | null {
     return this.uid;
   }

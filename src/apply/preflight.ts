@@ -1,7 +1,8 @@
 // Checks that loading the anchor would do something before anything is loaded: pf must be enabled
 // and the main ruleset must call the anchor (an anchor nobody calls is silently inert). A refusal
 // says exactly what to add to /etc/pf.conf.
-import { checkAnchorHooks, type Pfctl } from './pfctl.js';
+import { type Pfctl } from '../host/pfctl.js';
+import { checkAnchorHooks } from '../pf/pfctl-output.js';
 
 export type PreflightResult =
   /** warnings: hooks that exist but only see part of the traffic. */

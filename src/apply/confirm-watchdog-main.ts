@@ -1,12 +1,12 @@
 // The detached process `apply --confirm` leaves behind (see confirm-watchdog.ts): a plain script,
-// run as `node dist/host/confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM ...`, that logs
+// run as `node dist/apply/confirm-watchdog-main.js --state-dir DIR --pfctl PROGRAM ...`, that logs
 // one line per event to its stdout (the state directory's confirm-watchdog.log).
 import { DURATION_LIMITS } from '../agent/parse-duration.js';
 import { watchConfirmDeadline } from './confirm-watchdog.js';
-import { ExclusiveLock } from './exclusive-lock.js';
-import { createPfctl } from './pfctl.js';
+import { StateDirMutex } from '../host/state-dir-mutex.js';
+import { createPfctl } from '../host/pfctl.js';
 import { StateDir } from './state-dir.js';
-import { sendToSyslog } from './syslog.js';
+import { sendToSyslog } from '../host/syslog.js';
 
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -43,7 +43,7 @@ async function run(): Promise<number> {
   const deps = {
     pfctl: createPfctl({ program, env: process.env, timeoutMs }),
     state,
-    lock: new ExclusiveLock(state.lockPath, { command: 'confirm-watchdog' }),
+    mutex: new StateDirMutex(state.mutexPath, { command: 'confirm-watchdog' }),
   };
   const createdAt = option('--created-at');
   log(`watching ${stateDir} for pfexpose confirm (deadline ${option('--deadline') ?? '?'})`);

@@ -4,26 +4,18 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import type { Dialect } from '../pf/render-ruleset.js';
-import type { ExclusiveLock, LockAcquireResult } from './exclusive-lock.js';
+import type { StateDirMutex, MutexAcquireResult } from '../host/state-dir-mutex.js';
 import { mapPfctlErrors } from './map-pfctl-errors.js';
-import type { LoadResult, Pfctl } from './pfctl.js';
+import type { LoadResult, Pfctl } from '../host/pfctl.js';
 import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
-import {
-  normalizedLines,
-  readDeployed,
-  rulesetLabels,
-  sameLines,
-  type DeployedAnchor,
-  type DeployedRead,
-} from './read-deployed.js';
+import { readDeployed, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
+import { linesDigest, normalizedLines, rulesetLabels, sameLines, sha256 } from '../pf/rule-lines.js';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
 import { narrowedLabels } from '../plan/narrowed-labels.js';
 import {
   confirmWindowClosed,
   historyName,
-  linesDigest,
   monotonicNowMs,
-  sha256,
   UnsafePathError,
   type HistoryKind,
   type PendingConfirm,
@@ -31,12 +23,12 @@ import {
   type UndoneRuleset,
 } from './state-dir.js';
 
-export { readDeployed, normalizedLines, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
+export { readDeployed, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
 
 export interface ApplyDeps {
   pfctl: Pfctl;
   state: StateDir;
-  lock: ExclusiveLock;
+  mutex: StateDirMutex;
   now?: () => Date;
   /** Milliseconds on the system's monotonic clock (see confirmWindowClosed); default monotonicNowMs. */
   monotonicNow?: () => number;
@@ -1041,8 +1033,8 @@ async function underLock<T>(
   body: (notes: string[]) => Promise<T>,
 ): Promise<T> {
   // The agent may hold the lock for its whole life: then it is not ours to give back.
-  const heldBefore = deps.lock.holder !== null;
-  const taken = await acquireLock(deps, waitMs ?? 0);
+  const heldBefore = deps.mutex.holder !== null;
+  const taken = await acquireMutex(deps, waitMs ?? 0);
   if (taken.kind !== 'acquired') return refuse(interruption(deps) ?? taken.message);
   const notes: string[] = [];
   const gone = taken.tookOverFrom;
@@ -1053,7 +1045,7 @@ async function underLock<T>(
     if (interrupted !== null) return refuse(interrupted);
     return await body(notes);
   } finally {
-    if (!heldBefore) await deps.lock.release();
+    if (!heldBefore) await deps.mutex.release();
   }
 }
 
@@ -1074,11 +1066,11 @@ function preflightFirst(
 }
 
 /** The lock, waited for in short slices when an interrupt may come, so that it ends the wait. */
-async function acquireLock(deps: ApplyDeps, waitMs: number): Promise<LockAcquireResult> {
-  if (deps.interrupt === undefined || waitMs <= 0) return deps.lock.acquire({ waitMs });
+async function acquireMutex(deps: ApplyDeps, waitMs: number): Promise<MutexAcquireResult> {
+  if (deps.interrupt === undefined || waitMs <= 0) return deps.mutex.acquire({ waitMs });
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const taken = await deps.lock.acquire({ waitMs: Math.max(0, Math.min(250, deadline - Date.now())) });
+    const taken = await deps.mutex.acquire({ waitMs: Math.max(0, Math.min(250, deadline - Date.now())) });
     if (taken.kind !== 'held' || Date.now() >= deadline || deps.interrupt.aborted) return taken;
   }
 }

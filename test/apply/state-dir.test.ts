@@ -8,12 +8,11 @@ import {
   confirmWindowClosed,
   HISTORY_LIMIT,
   historyName,
-  linesDigest,
-  sha256,
   StateDir,
   UnsafePathError,
   type PendingConfirm,
-} from '../../src/host/state-dir.js';
+} from '../../src/apply/state-dir.js';
+import { linesDigest, sha256 } from '../../src/pf/rule-lines.js';
 
 const execFileAsync = promisify(execFile);
 
