@@ -1,5 +1,6 @@
 // What a command may touch of the outside world. main() builds it from the process; tests build
 // their own so commands run in-process with captured output.
+import type { Pfctl, PfctlOptions } from '../host/pfctl.js';
 
 export interface Output {
   write(text: string): void;
@@ -19,6 +20,11 @@ export interface CliContext {
    * "changes" (terraform's -detailed-exitcode convention).
    */
   usageExitCode?: number;
+  /**
+   * How apply, plan --live and watch reach pf; default createPfctl. Only tests set it (an in-memory
+   * pf under the real adapter), so no flag or variable can point it elsewhere.
+   */
+  pfctl?: (options: PfctlOptions) => Pfctl;
 }
 
 /**
