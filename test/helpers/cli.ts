@@ -3,12 +3,15 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { CliContext } from '../../src/cli/context.js';
+import type { Pfctl, PfctlOptions } from '../../src/host/pfctl.js';
 import { main } from '../../src/cli/main.js';
 
 export interface RunOptions {
   tty?: boolean;
   cwd?: string;
   env?: Record<string, string>;
+  /** In process only: the pf that apply, plan --live and watch reach (e.g. an in-memory pf). */
+  pfctl?: (options: PfctlOptions) => Pfctl;
 }
 
 export interface RunResult {
@@ -25,6 +28,7 @@ export function fakeContext(options: RunOptions = {}): { ctx: CliContext; out: {
     env: options.env ?? {},
     cwd: options.cwd ?? process.cwd(),
     exitCode: 0,
+    ...(options.pfctl === undefined ? {} : { pfctl: options.pfctl }),
   };
   return { ctx, out };
 }
