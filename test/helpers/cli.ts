@@ -1,6 +1,6 @@
 // Two ways tests run the CLI: in process through main() with captured output (fast, for most
 // cases), and as the built program `node bin/pfexpose.js` the way a user or CI runs it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { CliContext } from '../../src/cli/context.js';
 import type { Pfctl, PfctlOptions } from '../../src/host/pfctl.js';
@@ -51,6 +51,42 @@ export function runBuilt(args: string[], options: RunOptions & { input?: string;
     ...(options.input === undefined ? {} : { input: options.input }),
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface SpawnedRun extends RunResult {
+  /** The signal that ended the process, or null. */
+  signal: NodeJS.Signals | null;
+  /** Wall time from spawn to close. */
+  ms: number;
+}
+
+export interface StartedRun {
+  child: ChildProcess;
+  done: Promise<SpawnedRun>;
+  /** What the process has written so far. */
+  stdout(): string;
+  stderr(): string;
+}
+
+/**
+ * Starts the built CLI without waiting, for tests that signal, kill or race it. env is the whole
+ * environment of the process (not merged with this one's), so a test says everything it depends on.
+ */
+export function startBuilt(args: string[], options: { cwd: string; env: Record<string, string> }): StartedRun {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<SpawnedRun>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started })),
+  );
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** What a stack trace or a crash of node looks like in output: never acceptable. */
