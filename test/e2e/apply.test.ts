@@ -54,7 +54,7 @@ interface Run {
 let pf: MemoryPf;
 /** The simulator: pf for the spawned runs, and the route stand-in's answers and log for all. */
 let sim: Sim;
-/** True in the tests that spawn the built CLI (the second describe). */
+/** True in the tests that need real processes and the simulator (the second describe). */
 let spawned = false;
 let work: string;
 let env: Record<string, string>;
@@ -87,9 +87,12 @@ function start(args: string[], extraEnv: Record<string, string> = {}): StartedRu
   return startBuilt(args, { cwd: work, env: { ...env, ...extraEnv } });
 }
 
-/** In process against the in-memory pf, or spawned in the tests that need real processes. */
+/**
+ * In process: against the in-memory pf, or, in the tests that need real processes, against the
+ * simulator through the real adapter (what those tests kill or race is started with start()).
+ */
 function pfexposeWith(extraEnv: Record<string, string>, ...args: string[]): Promise<Run> {
-  if (spawned) return start(args, extraEnv).done;
+  if (spawned) return runInProcess(args, { cwd: work, env: { ...env, ...extraEnv } });
   return runInProcess(args, { cwd: work, env: { ...env, ...extraEnv }, pfctl: (options) => pf.pfctl(options) });
 }
 
@@ -300,13 +303,14 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
   });
 
   it('applies, then has nothing to do; JSON says the same', async () => {
+    // The built program itself, once: its exit code and its stdout/stderr.
     expect(existsSync(CLI)).toBe(true);
-    const first = await pfexpose('apply', 'a');
+    const first = await start(['apply', 'a']).done;
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('2 to add');
     expect(first.stdout).toContain('applied anchor "pfexpose": ruleset +6 -0 lines, loaded and verified (1 attempt)');
     expect(await anchorLines()).toEqual(await compiled('a'));
-    const second = await pfexpose('apply', 'a', '--format', 'json');
+    const second = await start(['apply', 'a', '--format', 'json']).done;
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ command: 'apply', anchor: 'pfexpose', result: 'unchanged' });
     expect(await sim.loadCalls()).toHaveLength(1);
