@@ -41,7 +41,7 @@ export async function runInProcess(argv: string[], options: RunOptions = {}): Pr
 
 export const BIN = resolve('bin/pfexpose.js');
 
-/** Runs the built CLI; `npm test` builds first (run `npm run build` when running one file alone). */
+/** Runs the built CLI; test/global-setup.ts rebuilds dist/ first when src/ is newer. */
 export function runBuilt(args: string[], options: RunOptions & { input?: string; timeoutMs?: number } = {}): RunResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? process.cwd(),
