@@ -1,7 +1,7 @@
 // Checks that loading the anchor would do something before anything is loaded: pf must be enabled
 // and the main ruleset must call the anchor (an anchor nobody calls is silently inert). A refusal
 // says exactly what to add to /etc/pf.conf.
-import { type Pfctl } from '../host/pfctl.js';
+import type { Pfctl } from '../pf/pfctl-api.js';
 import { checkAnchorHooks } from '../pf/pfctl-output.js';
 
 export type PreflightResult =

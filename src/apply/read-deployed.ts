@@ -1,7 +1,7 @@
 // Reads what pf holds in pfexpose's anchor, in the canonical form every comparison uses (see
 // src/pf/rule-lines.ts): the rule lines as pfctl prints them after a load.
 import { normalizedLines } from '../pf/rule-lines.js';
-import type { Pfctl } from '../host/pfctl.js';
+import type { Pfctl } from '../pf/pfctl-api.js';
 
 export interface DeployedAnchor {
   /** Normalized rule lines, translation rules first; empty for an empty or missing anchor. */

@@ -4,6 +4,7 @@
 // Loads and dry runs read a complete file (`-f FILE`, see ruleset-file.ts), never a pipe.
 import { DURATION_LIMITS } from '../agent/parse-duration.js';
 import {
+  exitFailure,
   isAnchorMissing,
   isBusy,
   parseAnchorList,
@@ -16,8 +17,16 @@ import {
   significantStderr,
   validateAnchorName,
   validateLabel,
-  type PfctlLineError,
 } from '../pf/pfctl-output.js';
+import {
+  asPlainFailure,
+  type AnchorShowFailure,
+  type LoadResult,
+  type MainRulesetResult,
+  type Pfctl,
+  type PfctlFailure,
+  type PfStatusResult,
+} from '../pf/pfctl-api.js';
 import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
@@ -29,89 +38,8 @@ export const DEFAULT_ANCHOR = 'pfexpose';
  */
 export const MAX_PFCTL_TIMEOUT_MS = DURATION_LIMITS.pfctlTimeout.maxMs;
 
-/** Why a pfctl run gave no usable answer, whatever was asked. */
-export type PfctlFailure =
-  | { kind: 'invalid-name'; message: string }
-  /** The program could not be started (errno ENOENT, EACCES, ...). */
-  | { kind: 'not-found'; message: string }
-  | { kind: 'timed-out'; message: string }
-  /** A non-zero exit, a signal, or an error printed on stderr. */
-  | { kind: 'failed'; message: string; exitCode: number | null; stderr: string };
-
-export type PfStatusResult = { kind: 'ok'; enabled: boolean } | PfctlFailure;
-
-export type MainRulesetResult = { kind: 'ok'; nat: string; filter: string } | PfctlFailure;
-
-export type AnchorShowResult =
-  | {
-      kind: 'ok';
-      /** `pfctl -a NAME -P -sn`: translation rules in pfctl's printed form. */
-      nat: string;
-      /** `pfctl -a NAME -P -sr`: filter rules. */
-      filter: string;
-      /** Table names from `pfctl -a NAME -s Tables`, sorted. */
-      tables: string[];
-    }
-  | { kind: 'anchor-missing'; message: string }
-  | { kind: 'pf-disabled'; message: string }
-  /** pfctl printed an error but exited 0: its output cannot be trusted. */
-  | { kind: 'pfctl-error'; message: string; stderr: string }
-  | PfctlFailure;
-
-export type LoadResult =
-  /** Loaded (or, for a dry run, accepted). warnings: stderr lines that were not errors. */
-  | { kind: 'ok'; attempts: number; warnings: string[] }
-  /**
-   * pfctl refused the text; nothing was loaded. errors carry ruleset line numbers; in message and
-   * stderr the file pfctl read is called RULESET_NAME.
-   */
-  | { kind: 'rejected'; attempts: number; errors: PfctlLineError[]; message: string; stderr: string }
-  /** /dev/pf stayed busy through every attempt; nothing was loaded. */
-  | { kind: 'busy'; attempts: number; message: string }
-  /** The ruleset file could not be written: pfctl never ran, nothing was loaded. */
-  | { kind: 'not-started'; message: string }
-  | PfctlFailure;
-
-export type KillStatesResult = { kind: 'ok'; killed: number | null } | PfctlFailure;
-
-export type LabelsOutsideResult =
-  | {
-      kind: 'ok';
-      /** Every label of a rule in the main ruleset or in any anchor but the one asked about, sorted. */
-      labels: string[];
-      /** How many other anchors were read. */
-      anchors: number;
-    }
-  | PfctlFailure;
-
 /** More anchors than this and labelsOutside gives up (a failure): --kill-states then ends nothing. */
 export const MAX_ANCHORS_SCANNED = 512;
-
-export interface Pfctl {
-  /** `pfctl -s info`: is pf enabled? */
-  status(): Promise<PfStatusResult>;
-  /** `pfctl -sn` and `pfctl -sr` of the main ruleset, for checkAnchorHooks. */
-  showMain(): Promise<MainRulesetResult>;
-  /** The anchor's translation rules, filter rules and table names; pf-disabled is checked first. */
-  showAnchor(anchor: string): Promise<AnchorShowResult>;
-  /** `pfctl -o none -a NAME -n -f FILE`: parse and check without loading. */
-  dryRun(anchor: string, text: string): Promise<LoadResult>;
-  /**
-   * `pfctl -o none -a NAME -f FILE`, FILE holding the whole text (written and fsynced first):
-   * replace the anchor in one transaction, retrying on EBUSY. A timed-out load may or may not have
-   * committed: read the anchor back before deciding.
-   */
-  load(anchor: string, text: string): Promise<LoadResult>;
-  /** `pfctl -k label -k LABEL`: end the open connections of one label. */
-  killStates(label: string): Promise<KillStatesResult>;
-  /**
-   * The labels used anywhere but in `anchor`: the main ruleset (`-sn`, `-sr`) and every other
-   * anchor (`-v -s Anchors`, then `-a PATH -sn` / `-sr` each). `pfctl -k label` is not scoped to
-   * an anchor, so --kill-states ends no label found here. Optional: a Pfctl without it (a test
-   * fake) makes --kill-states end nothing.
-   */
-  labelsOutside?(anchor: string): Promise<LabelsOutsideResult>;
-}
 
 export interface PfctlOptions {
   /** The program to run (`--pfctl`, PFEXPOSE_PFCTL); see resolvePfctlProgram. */
@@ -168,7 +96,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       return { kind: 'anchor-missing', message: `pfctl ${args.join(' ')}: ${errors.join('; ')}` };
     }
     if (result.exitCode !== 0 || result.signal !== null) {
-      return failed(program, args, result);
+      return exitFailure(program, args, result);
     }
     if (errors.length > 0) {
       return {
@@ -230,7 +158,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
         stderr: result.stderr,
       };
     }
-    return failed(program, shownArgs, result);
+    return exitFailure(program, shownArgs, result);
   };
 
   const loadWithRetry = async (anchor: string, text: string, dry: boolean): Promise<LoadResult> => {
@@ -309,7 +237,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       const failure = runFailure(program, args, result);
       if (failure !== undefined) return failure;
       if (result.kind !== 'completed') throw new Error('unreachable');
-      if (result.exitCode !== 0 || result.signal !== null) return failed(program, args, result);
+      if (result.exitCode !== 0 || result.signal !== null) return exitFailure(program, args, result);
       return { kind: 'ok', killed: parseKilledStates(`${result.stderr}\n${result.stdout}`) };
     },
 
@@ -343,39 +271,12 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   };
 }
 
-type AnchorShowFailure = Exclude<AnchorShowResult, { kind: 'ok' }>;
-
-/** The anchor-specific answers become plain failures where no anchor was asked about. */
-function asPlainFailure(answer: AnchorShowFailure): PfctlFailure {
-  switch (answer.kind) {
-    case 'anchor-missing':
-    case 'pf-disabled':
-      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: '' };
-    case 'pfctl-error':
-      return { kind: 'failed', message: answer.message, exitCode: 0, stderr: answer.stderr };
-    default:
-      return answer;
-  }
-}
-
 function runFailure(program: string, args: string[], result: RunResult): PfctlFailure | undefined {
   if (result.kind === 'spawn-failed') return { kind: 'not-found', message: result.message };
   if (result.kind === 'timed-out') {
     return { kind: 'timed-out', message: `${program} ${args.join(' ')} ${result.message} and was killed` };
   }
   return undefined;
-}
-
-function failed(program: string, args: string[], result: Extract<RunResult, { kind: 'completed' }>): PfctlFailure {
-  const how =
-    result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode ?? '?'}`;
-  const said = significantStderr(result.stderr).join('; ');
-  return {
-    kind: 'failed',
-    message: `${program} ${args.join(' ')} ${how}${said === '' ? '' : `: ${said}`}`,
-    exitCode: result.exitCode,
-    stderr: result.stderr,
-  };
 }
 
 /** pfctl's stderr with the ruleset file's path written as RULESET_NAME. */

@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdtemp, open, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from './run-command.js';
 
 /** Each load gets its own directory, `<base>/pfexpose-load-<pid>-XXXXXX` (mode 0700). */
 export const LOAD_DIR_PREFIX = 'pfexpose-load-';
@@ -121,14 +122,4 @@ export async function removeStaleLoadDirs(
     }
   }
   return removed;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, it is just not ours to signal.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

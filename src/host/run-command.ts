@@ -109,20 +109,6 @@ export function runCommand(program: string, args: readonly string[], options: Ru
   });
 }
 
-/** One line for the operator describing a run that did not complete normally, or its exit. */
-export function describeRun(program: string, result: RunResult): string {
-  switch (result.kind) {
-    case 'spawn-failed':
-      return result.message;
-    case 'timed-out':
-      return `${program} ${result.message}`;
-    case 'completed':
-      return result.signal !== null
-        ? `${program} was killed by ${result.signal}`
-        : `${program} exited with status ${result.exitCode ?? '?'}`;
-  }
-}
-
 /** Kills a process group started detached (and the process itself should the group be gone). */
 export function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
@@ -152,4 +138,14 @@ function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
   return result;
+}
+
+/** Signal 0 checks existence; EPERM means the process exists but belongs to someone else. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { link, lstat, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { currentUid, isErrno, PRIVATE_FILE_MODE, readPrivateFile } from './atomic-write.js';
+import { isProcessAlive } from './run-command.js';
 
 export interface MutexHolder {
   pid: number;
@@ -231,16 +232,6 @@ async function readHolder(path: string, uid: number | null): Promise<HolderRead>
     /* unreadable below */
   }
   return { kind: 'unreadable', mtimeMs };
-}
-
-/** Signal 0 checks existence; EPERM means the process exists but belongs to someone else. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return isErrno(error, 'EPERM');
-  }
 }
 
 function errorMessage(error: unknown): string {

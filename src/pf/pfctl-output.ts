@@ -164,3 +164,27 @@ function findHook(text: string, hook: AnchorHook, anchor: string): { line: strin
   }
   return loose;
 }
+
+/** How a pfctl run ended, as far as its failure message needs it. */
+export interface PfctlExit {
+  exitCode: number | null;
+  signal: string | null;
+  stderr: string;
+}
+
+/** A run that exited non-zero, was killed, or printed an error: the message says which and what pfctl said. */
+export function exitFailure(
+  program: string,
+  args: readonly string[],
+  result: PfctlExit,
+): { kind: 'failed'; message: string; exitCode: number | null; stderr: string } {
+  const how =
+    result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode ?? '?'}`;
+  const said = significantStderr(result.stderr).join('; ');
+  return {
+    kind: 'failed',
+    message: `${program} ${args.join(' ')} ${how}${said === '' ? '' : `: ${said}`}`,
+    exitCode: result.exitCode,
+    stderr: result.stderr,
+  };
+}

@@ -13,7 +13,7 @@ import {
   type ApplyDeps,
 } from '../../src/apply/apply-ruleset.js';
 import { watchConfirmDeadline } from '../../src/apply/confirm-watchdog.js';
-import type { Pfctl } from '../../src/host/pfctl.js';
+import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { linesDigest, normalizedLines, sha256 } from '../../src/pf/rule-lines.js';
 import { historyName, StateDir, type PendingConfirm } from '../../src/apply/state-dir.js';
 import {

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/apply/apply-ruleset.js';
 import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
-import type { Pfctl } from '../../src/host/pfctl.js';
+import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import {
   ANCHOR,
   anchorLines,

@@ -4,7 +4,7 @@
 // it ends those whose sources were narrowed (issue 10). Against the in-memory pf.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyRuleset, rollbackRuleset } from '../../src/apply/apply-ruleset.js';
-import type { Pfctl } from '../../src/host/pfctl.js';
+import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { parseAnchorList, printedLabels } from '../../src/pf/pfctl-output.js';
 import type { Exposure } from '../../src/model/exposure.js';
 import {

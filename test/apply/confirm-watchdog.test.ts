@@ -14,7 +14,7 @@ import {
   WATCHDOG_LOG,
 } from '../../src/apply/confirm-watchdog.js';
 import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
-import type { Pfctl } from '../../src/host/pfctl.js';
+import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { StateDir, type PendingConfirm } from '../../src/apply/state-dir.js';
 
 let root: string;

@@ -5,7 +5,8 @@
 // Rules are checked and printed back with src/pf's parser and printer, as the simulator does.
 // Loads read the ruleset file the adapter wrote; everything else lives in this object.
 import { readFileSync } from 'node:fs';
-import { createPfctl, type Pfctl, type PfctlOptions } from '../../src/host/pfctl.js';
+import { createPfctl, type PfctlOptions } from '../../src/host/pfctl.js';
+import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import type { RunOptions, RunResult } from '../../src/host/run-command.js';
 import { normalizeAsLoaded, parsePfctlOutput, printRuleLines } from '../../src/pf/parse-pfctl.js';
 import { ANCHOR_NAME_PATTERN } from '../../src/pf/pfctl-output.js';

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
-import { createPfctl, MAX_PFCTL_TIMEOUT_MS, type Pfctl } from '../../src/host/pfctl.js';
+import { createPfctl, MAX_PFCTL_TIMEOUT_MS } from '../../src/host/pfctl.js';
+import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { createSim, PFCTL_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 
 const RULESET = [

@@ -40,15 +40,17 @@ if (mode === 'count') {
 
 beforeAll(async () => {
   moduleDir = await mkdtemp(join(tmpdir(), 'pfexpose-lockmod-'));
-  // The lock and the one module it imports (state files read without links or blocking).
-  for (const name of ['state-dir-mutex', 'atomic-write']) {
+  // The mutex and the modules it imports (state files read without links or blocking; liveness).
+  for (const name of ['state-dir-mutex', 'atomic-write', 'run-command']) {
     const source = await readFile(new URL(`../../src/host/${name}.ts`, import.meta.url), 'utf8');
     const js = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;
     await writeFile(
       join(moduleDir, `${name}.mjs`),
-      js.replaceAll("from './atomic-write.js'", "from './atomic-write.mjs'"),
+      js
+        .replaceAll("from './atomic-write.js'", "from './atomic-write.mjs'")
+        .replaceAll("from './run-command.js'", "from './run-command.mjs'"),
     );
   }
   await writeFile(join(moduleDir, 'holder.mjs'), HOLDER);

@@ -1,6 +1,5 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { resolvePfctlProgram } from '../../src/host/pfctl.js';
 import {
   checkAnchorHooks,
   parsePfctlErrors,
@@ -10,10 +9,8 @@ import {
   validateAnchorName,
   validateLabel,
 } from '../../src/pf/pfctl-output.js';
-import { parseRouteGet, resolveRouteProgram } from '../../src/host/route.js';
-import { resolveStateDir } from '../../src/apply/state-dir.js';
 
-// Samples in the form FreeBSD's pfctl and route print them.
+// Samples in the form FreeBSD's pfctl prints them.
 const INFO_ENABLED = `Status: Enabled for 3 days 04:11:52           Debug: Urgent
 
 Interface Stats for em0               IPv4             IPv6
@@ -194,39 +191,6 @@ describe('checkAnchorHooks', () => {
   });
 });
 
-describe('parseRouteGet', () => {
-  const FOUND = `   route to: default
-destination: default
-       mask: default
-    gateway: 192.0.2.1
-        fib: 0
-  interface: vtnet0
-      flags: <UP,GATEWAY,DONE,STATIC>
- recvpipe  sendpipe  ssthresh  rtt,msec    mtu        weight    expire
-       0         0         0         0      1500         1         0
-`;
-  it.each([
-    ['found', { given: FOUND, want: { kind: 'found', interface: 'vtnet0', gateway: '192.0.2.1' } }],
-    ['netlink: no route', { given: 'route: route has not been found\n', want: { kind: 'no-route' } }],
-    [
-      'routing socket: no route',
-      { given: 'route: writing to routing socket: No such process\n', want: { kind: 'no-route' } },
-    ],
-    ['old wording', { given: 'default: not in table\n', want: { kind: 'no-route' } }],
-    ['garbage', { given: 'route: bad keyword: foo\n', want: { kind: 'unparsed' } }],
-  ])('%s', (_name, { given, want }) => {
-    expect(parseRouteGet(given)).toEqual(want);
-  });
-
-  it('never throws on any text', () => {
-    fc.assert(
-      fc.property(fc.string(), (text) => {
-        expect(['found', 'no-route', 'unparsed']).toContain(parseRouteGet(text).kind);
-      }),
-    );
-  });
-});
-
 describe('names and programs', () => {
   it.each([
     ['pfexpose', true],
@@ -252,17 +216,5 @@ describe('names and programs', () => {
     ['new\nline', false],
   ])('label %j valid: %s', (label, want) => {
     expect(validateLabel(label).ok).toBe(want);
-  });
-
-  it('flag, then environment, then default', () => {
-    expect(resolvePfctlProgram('/opt/pfctl', { PFEXPOSE_PFCTL: '/env/pfctl' })).toBe('/opt/pfctl');
-    expect(resolvePfctlProgram(undefined, { PFEXPOSE_PFCTL: '/env/pfctl' })).toBe('/env/pfctl');
-    expect(resolvePfctlProgram(undefined, { PFEXPOSE_PFCTL: '' })).toBe('pfctl');
-    expect(resolveRouteProgram(undefined, { PFEXPOSE_ROUTE: '/env/route' })).toBe('/env/route');
-    expect(resolveRouteProgram('/r', {})).toBe('/r');
-    expect(resolveRouteProgram(undefined, {})).toBe('route');
-    expect(resolveStateDir(undefined, {})).toBe('/var/db/pfexpose');
-    expect(resolveStateDir(undefined, { PFEXPOSE_STATE_DIR: '/tmp/s' })).toBe('/tmp/s');
-    expect(resolveStateDir('/flag', { PFEXPOSE_STATE_DIR: '/tmp/s' })).toBe('/flag');
   });
 });
