@@ -1,6 +1,7 @@
 // What a command may touch of the outside world. main() builds it from the process; tests build
 // their own so commands run in-process with captured output.
-import type { Pfctl, PfctlOptions } from '../host/pfctl.js';
+import type { PfctlOptions } from '../host/pfctl.js';
+import type { Pfctl } from '../pf/pfctl-api.js';
 
 export interface Output {
   write(text: string): void;

@@ -3,7 +3,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { CliContext } from '../../src/cli/context.js';
-import type { Pfctl, PfctlOptions } from '../../src/host/pfctl.js';
+import type { PfctlOptions } from '../../src/host/pfctl.js';
+import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { main } from '../../src/cli/main.js';
 
 export interface RunOptions {
