@@ -47,7 +47,17 @@ async function setup(): Promise<{ sim: Sim; dir: string; manifests: string; stat
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   cleanups.push(async () => {
-    await sim.cleanup();
+    // A killed agent's pfctl runs in a process group of its own and may still be appending to the
+    // simulator's log while its directory is removed (ENOTEMPTY): try again for a moment.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await sim.cleanup();
+        break;
+      } catch (error) {
+        if (attempt >= 10 || (error as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
     await rm(dir, { recursive: true, force: true });
   });
   return { sim, dir, manifests, state: join(dir, 'state') };
