@@ -2,8 +2,8 @@
 // rules whatever the order of files, documents, containers and unordered lists.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileSources } from '../src/cli/pipeline.js';
-import type { CompileOptions } from '../src/cli/pipeline.js';
+import { compileSources } from '../src/compile/compile.js';
+import type { CompileOptions } from '../src/compile/options.js';
 import { normalizedLines, parsedNormalizedLines } from '../src/pf/rule-lines.js';
 import { renderedRuleLines } from '../src/pf/render-ruleset.js';
 

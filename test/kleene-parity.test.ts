@@ -2,7 +2,7 @@
 // pfexpose's for the same container: the same redirects and the same passes, minus Kleene's bugs.
 // Both sides go through pfctl's load-and-print normalisation, so the comparison is what pf sees.
 import { describe, expect, it } from 'vitest';
-import { compileSources } from '../src/cli/pipeline.js';
+import { compileSources } from '../src/compile/compile.js';
 import { normalizeAsLoaded, parsePfctlOutput, printRule } from '../src/pf/parse-pfctl.js';
 
 function loaded(text: string): string[] {

@@ -11,7 +11,8 @@ import type { PreflightResult } from '../apply/preflight.js';
 import type { DeployedRead } from '../apply/read-deployed.js';
 import { linesDigest, normalizedLines, sameLines } from '../pf/rule-lines.js';
 import { type AppliedRecord } from '../apply/state-dir.js';
-import type { CompileOutcome } from '../cli/pipeline.js';
+import { gatewayRetry, type GatewayDetection } from '../compile/compile-with-gateway.js';
+import type { CompileOutcome } from '../compile/options.js';
 import type { AgentLog, LogFields } from './agent-log.js';
 import type { AgentHealth, AgentMetrics } from './agent-metrics.js';
 import { boundedLines, countExposureChanges } from './exposure-counts.js';
@@ -19,8 +20,6 @@ import type { ManifestSnapshot } from './manifest-cache.js';
 import type { PullResult } from './pull-checkout.js';
 
 export type DriftMode = 'correct' | 'warn';
-
-export type GatewayDetection = { ok: true; interface: string } | { ok: false; message: string };
 
 export interface AgentDeps {
   readManifests(): Promise<ManifestSnapshot>;
@@ -456,39 +455,25 @@ export class WatchAgent {
     }
     this.deps.metrics.unsettledSince = null;
     this.deps.metrics.unsettledFiles = 0;
-    let outcome = this.compile(snapshot, this.options.gatewayGiven ? undefined : this.detectedGateway);
-    if (
-      !this.options.gatewayGiven &&
-      needsGateway(outcome) &&
-      (kind === 'reconcile' || this.detectedGateway === undefined)
-    ) {
-      const detected = await this.deps.detectGateway();
-      if (detected.ok) {
-        this.problemEnded('gateway', 'gateway-found', `the default route leaves through ${detected.interface} again`);
-        if (detected.interface !== this.detectedGateway && this.detectedGateway !== undefined) {
-          this.log(
-            'info',
-            'gateway-changed',
-            `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`,
-          );
-        }
-        this.detectedGateway = detected.interface;
-        outcome = this.compile(snapshot, detected.interface);
-      } else {
-        this.reportProblem('gateway', 'warn', 'gateway-unknown', detected.message);
-      }
-    } else if (!this.options.gatewayGiven && kind === 'reconcile' && this.detectedGateway !== undefined) {
-      // Re-read the routing table on each reconcile: a gateway that moved changes the rules.
-      const detected = await this.deps.detectGateway();
-      if (detected.ok && detected.interface !== this.detectedGateway) {
+    // apply's gateway policy; the gateway route(8) gave is kept between cycles and asked again on each
+    // reconcile (a default route that moved changes the rules).
+    const retried = await gatewayRetry(
+      { compile: (gateway) => this.compile(snapshot, gateway), detect: () => this.deps.detectGateway() },
+      { given: this.options.gatewayGiven, known: this.detectedGateway, recheck: kind === 'reconcile' },
+    );
+    const outcome = retried.outcome;
+    if (retried.kind === 'no-gateway') {
+      this.reportProblem('gateway', 'warn', 'gateway-unknown', retried.message);
+    } else if (retried.detected !== null) {
+      this.problemEnded('gateway', 'gateway-found', `the default route leaves through ${retried.detected} again`);
+      if (this.detectedGateway !== undefined) {
         this.log(
           'info',
           'gateway-changed',
-          `the default route now leaves through ${detected.interface} (was ${this.detectedGateway})`,
+          `the default route now leaves through ${retried.detected} (was ${this.detectedGateway})`,
         );
-        this.detectedGateway = detected.interface;
-        outcome = this.compile(snapshot, detected.interface);
       }
+      this.detectedGateway = retried.detected;
     }
     const metrics = this.deps.metrics;
     metrics.reloads += 1;
@@ -1100,10 +1085,6 @@ function driftWhat(target: Target): string {
   if (target.held !== null) return 'the held ruleset';
   if (target.compiled === null) return 'the ruleset recorded as last applied';
   return 'the manifests';
-}
-
-function needsGateway(outcome: CompileOutcome): boolean {
-  return outcome.diagnostics.some((d) => d.code === 'gateway-missing');
 }
 
 /** The rules the anchor should hold but does not (missing), and those it holds but should not (unexpected). */

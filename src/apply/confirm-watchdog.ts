@@ -12,7 +12,8 @@ import {
   type PendingOutcome,
   type RevertReadAhead,
 } from './apply-ruleset.js';
-import { currentUid, isErrno, PRIVATE_FILE_MODE, untrustedReason } from '../host/atomic-write.js';
+import { currentUid, PRIVATE_FILE_MODE } from '../host/atomic-write.js';
+import { isErrno, untrustedReason } from '../diagnostics/file-errors.js';
 import { confirmWindowClosed, monotonicNowMs, type PendingConfirm } from './state-dir.js';
 
 /**

@@ -12,15 +12,14 @@ import { sha256 } from '../pf/rule-lines.js';
 import {
   checkPrivateDirectory,
   currentUid,
-  isErrno,
   PRIVATE_FILE_MODE,
   readPrivateFile,
-  UnsafePathError,
   writeFileAtomic,
   type FileWriter,
 } from '../host/atomic-write.js';
+import { isErrno, UnsafePathError } from '../diagnostics/file-errors.js';
 
-export { UnsafePathError } from '../host/atomic-write.js';
+export { UnsafePathError } from '../diagnostics/file-errors.js';
 
 export const DEFAULT_STATE_DIR = '/var/db/pfexpose';
 export const HISTORY_LIMIT = 10;

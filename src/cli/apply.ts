@@ -17,7 +17,7 @@ import {
   type ConfirmOutcome,
   type PendingOutcome,
 } from '../apply/apply-ruleset.js';
-import { writeFailureReason } from '../host/atomic-write.js';
+import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { createConfirmWatchdogStarter } from '../apply/confirm-watchdog.js';
 import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
 import { StateDirMutex } from '../host/state-dir-mutex.js';
@@ -30,12 +30,13 @@ import type { Exposure } from '../model/exposure.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
 import { deployedFromText, desiredState, planChanges } from '../plan/plan-changes.js';
 import { checkPlanInputs, fingerprintDeployedText, readPlanFile } from '../plan/plan-file.js';
-import { addCompileOptions, compileOptionsFrom, DEFAULT_ANCHOR, type CompileFlags } from './compile-options.js';
+import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
-import { compileWithGateway, describeDetectedGateway } from './compile-with-gateway.js';
+import { compileWithGateway, describeDetectedGateway } from '../compile/compile-with-gateway.js';
 import { lockWaitFlag } from './lock-wait-flag.js';
-import { compilePaths, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { compilePaths } from '../compile/compile.js';
+import { DEFAULT_ANCHOR, type CompileOptions, type CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
 

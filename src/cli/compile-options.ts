@@ -5,9 +5,8 @@ import type { Command } from 'commander';
 import { ANCHOR_NAME_PATTERN } from '../pf/pfctl-output.js';
 import { describeInterfaceNameProblem, isInterfaceName } from '../ports/interface-name.js';
 import { parsePortRange } from '../ports/port-number.js';
-import type { CompileOptions, Dialect } from './pipeline.js';
-
-export const DEFAULT_ANCHOR = 'pfexpose';
+import { DEFAULT_ANCHOR, type CompileOptions } from '../compile/options.js';
+import type { Dialect } from '../pf/render-ruleset.js';
 
 export interface CompileFlags {
   host?: string;

@@ -4,14 +4,15 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { writeFailureReason, writeFileAtomic } from '../host/atomic-write.js';
+import { writeFileAtomic } from '../host/atomic-write.js';
+import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { describeReadFailure, readRegularFile } from '../host/read-regular-file.js';
-import type { Exposure } from '../model/exposure.js';
+import { exposureJson } from '../model/exposure-json.js';
 import { addCompileOptions } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import type { CompileOutcome } from './pipeline.js';
+import type { CompileOutcome } from '../compile/options.js';
 import { compileForCommand, reportUsage } from './report-diagnostics.js';
 
 interface CompileCommandFlags extends CompileFlags {
@@ -101,23 +102,6 @@ async function attempt(step: () => Promise<void>): Promise<string | null> {
 }
 
 /** The JSON contract other tools build on; documented in README ("compile --format json"). */
-export function exposureToJson(exposure: Exposure): Record<string, unknown> {
-  return {
-    container: exposure.container,
-    protocol: exposure.protocol,
-    family: exposure.family,
-    interface: exposure.interface,
-    hostAddress: exposure.hostAddress,
-    hostPort: { start: exposure.hostPort.start, end: exposure.hostPort.end },
-    containerAddress: exposure.containerAddress,
-    containerPort: { start: exposure.containerPort.start, end: exposure.containerPort.end },
-    from: [...exposure.from],
-    label: exposure.label,
-    dynamic: exposure.dynamic,
-    source: { file: exposure.source.file, line: exposure.source.line, column: exposure.source.column },
-  };
-}
-
 function formatCompileJson(outcome: CompileOutcome): string {
-  return `${JSON.stringify({ exposures: outcome.exposures.map(exposureToJson), ruleset: outcome.ruleset }, null, 2)}\n`;
+  return `${JSON.stringify({ exposures: outcome.exposures.map(exposureJson), ruleset: outcome.ruleset }, null, 2)}\n`;
 }

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { digestManifestTexts, sha256Hex, type PlanInputs } from '../plan/plan-file.js';
 import { PACKAGE_VERSION } from './main.js';
-import type { CompileOutcome } from './pipeline.js';
+import type { CompileOutcome } from '../compile/options.js';
 
 export type PlanInputsRead = { ok: true; inputs: PlanInputs } | { ok: false; message: string };
 

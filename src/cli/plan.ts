@@ -7,7 +7,8 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { formatText } from '../diagnostics/format-text.js';
-import { writeFailureReason, writeFileAtomic } from '../host/atomic-write.js';
+import { writeFileAtomic } from '../host/atomic-write.js';
+import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { readGitRevision } from '../host/git.js';
 import { DURATION_LIMITS, parseDuration } from '../agent/parse-duration.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
@@ -37,8 +38,9 @@ import { createPlanFile, fingerprintDeployed, serializePlanFile } from '../plan/
 import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
-import { compileWithGateway, describeDetectedGateway } from './compile-with-gateway.js';
-import { compilePaths, compileSources, type CompileOptions, type CompileOutcome } from './pipeline.js';
+import { compileWithGateway, describeDetectedGateway } from '../compile/compile-with-gateway.js';
+import { compilePaths, compileSources } from '../compile/compile.js';
+import type { CompileOptions, CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
 
 export const EXIT_NO_CHANGES = 0;

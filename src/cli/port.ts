@@ -6,7 +6,7 @@ import type { Exposure } from '../model/exposure.js';
 import { parsePortNumber } from '../ports/port-number.js';
 import { parseProtocol } from '../ports/parse-protocol.js';
 import type { Protocol } from '../ports/port-spec.js';
-import { compileEveryHost } from './compile-hosts.js';
+import { compileEveryHost } from '../compile/compile-hosts.js';
 import { addListingOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';

@@ -5,8 +5,8 @@ import { formatText } from '../diagnostics/format-text.js';
 import { compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compilePaths } from './pipeline.js';
-import type { CompileOutcome } from './pipeline.js';
+import { compilePaths } from '../compile/compile.js';
+import type { CompileOutcome } from '../compile/options.js';
 import { useColor } from './context.js';
 
 export function reportDiagnostics(

@@ -8,7 +8,7 @@ import { formatJson } from '../diagnostics/format-json.js';
 import { formatSummary, formatText } from '../diagnostics/format-text.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
-import { checkPaths } from './pipeline.js';
+import { checkPaths } from '../compile/check.js';
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 1;

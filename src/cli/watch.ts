@@ -16,7 +16,7 @@ import { pullCheckout } from '../agent/pull-checkout.js';
 import { WatchAgent } from '../agent/watch-agent.js';
 import type { DriftMode } from '../agent/watch-agent.js';
 import { applyRuleset, revertExpiredConfirm } from '../apply/apply-ruleset.js';
-import { writeFailureReason } from '../host/atomic-write.js';
+import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
@@ -29,8 +29,10 @@ import type { YamlFile } from '../manifest/parse-yaml-documents.js';
 import { addCompileOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { compileParsed, defaultLockPath, readsEveryManifest } from './pipeline.js';
-import type { CompileOutcome } from './pipeline.js';
+import { compileParsed } from '../compile/compile.js';
+import { detectGateway } from '../compile/compile-with-gateway.js';
+import { defaultLockPath, readsEveryManifest } from '../compile/lock-discovery.js';
+import type { CompileOutcome } from '../compile/options.js';
 import { lockWaitFlag } from './lock-wait-flag.js';
 import { reportUsage } from './report-diagnostics.js';
 
@@ -281,12 +283,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         }
         return compileFor(snapshot.parsed, snapshot.lockText, gateway);
       },
-      detectGateway: async () => {
-        const found = await route.defaultRoute('inet');
-        return found.kind === 'found'
-          ? { ok: true, interface: found.interface }
-          : { ok: false, message: found.message };
-      },
+      detectGateway: () => detectGateway(route),
       readDeployed: (anchor) => readDeployed(pfctl, anchor),
       checkHooks: (anchor) => checkHooks(pfctl, anchor),
       apply: (request) => applyRuleset({ pfctl, state, mutex }, { ...request, dialect: options.dialect }),

@@ -1,6 +1,6 @@
 // Codes for problems met on the host side: files pfexpose reads or writes beside the manifests,
 // and pfctl's verdict on a ruleset.
-import type { CodeInfo } from './codes.js';
+import type { CodeInfo } from './code-info.js';
 
 export const hostCodes = {
   'lock-unreadable': {

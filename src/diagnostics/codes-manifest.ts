@@ -1,7 +1,7 @@
 // Codes for finding and reading files, parsing YAML, validating against the schema and the
 // checks on a manifest that need no host (src/manifest/). A bad `pool` uses the model's
 // 'invalid-pool' code, so one mistake has one code whichever stage finds it.
-import type { CodeInfo } from './codes.js';
+import type { CodeInfo } from './code-info.js';
 
 export const manifestCodes = {
   'path-not-found': { summary: 'a path given on the command line does not exist' },

@@ -1,6 +1,6 @@
 // Codes for problems found when manifests are resolved into exposures (src/model/), including the
 // lock file that records dynamically chosen host ports.
-import type { CodeInfo } from './codes.js';
+import type { CodeInfo } from './code-info.js';
 
 export const modelCodes = {
   'duplicate-container': { summary: 'a container name is declared more than once for one host' },

@@ -1,5 +1,5 @@
 // Codes for problems inside one port entry (src/ports/).
-import type { CodeInfo } from './codes.js';
+import type { CodeInfo } from './code-info.js';
 
 export const portCodes = {
   'port-syntax': { summary: 'a port spec does not follow the grammar of its syntax' },

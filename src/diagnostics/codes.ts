@@ -1,14 +1,10 @@
 // The registry of diagnostic codes. Each area owns one table (codes-*.ts) so that codes stay
 // unique and documented; this module joins them and gives the union type of every code.
+import type { CodeInfo } from './code-info.js';
 import { hostCodes } from './codes-host.js';
 import { manifestCodes } from './codes-manifest.js';
 import { modelCodes } from './codes-model.js';
 import { portCodes } from './codes-ports.js';
-
-export interface CodeInfo {
-  /** One line saying what the code means, shown in README's table of codes. */
-  readonly summary: string;
-}
 
 export const diagnosticCodes = {
   ...manifestCodes,

@@ -1,25 +1,24 @@
-// The only door to pf: a small Pfctl interface (so the agent and the tests can use a fake) and the
-// implementation that runs the configured pfctl program. Every answer is a typed value; pfctl's
-// habit of printing errors while exiting 0 is checked here, on stderr, so no caller has to.
+// The only door to pf: the implementation of the Pfctl interface (src/pf/pfctl-api.ts) that runs the
+// configured pfctl program. Every answer is a typed value; pfctl's habit of printing errors while
+// exiting 0 is checked (src/pf/pfctl-api.ts reads each run), so no caller has to.
 // Loads and dry runs read a complete file (`-f FILE`, see ruleset-file.ts), never a pipe.
 import { DURATION_LIMITS } from '../agent/parse-duration.js';
 import {
   exitFailure,
-  isAnchorMissing,
-  isBusy,
   parseAnchorList,
   parseKilledStates,
   parsePfctlErrors,
-  parsePfInfo,
   parseTableList,
   printedLabels,
-  RULESET_NAME,
-  significantStderr,
   validateAnchorName,
   validateLabel,
+  withRulesetName,
 } from '../pf/pfctl-output.js';
 import {
   asPlainFailure,
+  readLoadRun,
+  readShowRun,
+  readStatus,
   type AnchorShowFailure,
   type LoadResult,
   type MainRulesetResult,
@@ -31,7 +30,6 @@ import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
 export const DEFAULT_PFCTL = 'pfctl';
-export const DEFAULT_ANCHOR = 'pfexpose';
 /**
  * The longest --pfctl-timeout (one hour, owned by DURATION_LIMITS). Node's timers take at most
  * 2^31-1 ms and fire after 1 ms beyond that, which would kill every pfctl at once.
@@ -91,36 +89,12 @@ export function createPfctl(options: PfctlOptions): Pfctl {
     const failure = runFailure(program, args, result);
     if (failure !== undefined) return failure;
     if (result.kind !== 'completed') throw new Error('unreachable');
-    const errors = significantStderr(result.stderr);
-    if (errors.some(isAnchorMissing)) {
-      return { kind: 'anchor-missing', message: `pfctl ${args.join(' ')}: ${errors.join('; ')}` };
-    }
-    if (result.exitCode !== 0 || result.signal !== null) {
-      return exitFailure(program, args, result);
-    }
-    if (errors.length > 0) {
-      return {
-        kind: 'pfctl-error',
-        message: `pfctl ${args.join(' ')} exited 0 but printed an error: ${errors.join('; ')}`,
-        stderr: result.stderr,
-      };
-    }
-    return { kind: 'ok', stdout: result.stdout };
+    return readShowRun(program, args, result);
   };
 
   const statusOrShowFailure = async (): Promise<{ kind: 'ok'; enabled: boolean } | AnchorShowFailure> => {
     const answer = await show(['-s', 'info']);
-    if (answer.kind !== 'ok') return answer;
-    const enabled = parsePfInfo(answer.stdout);
-    if (enabled === undefined) {
-      return {
-        kind: 'failed',
-        message: `pfctl -s info printed no "Status: Enabled" or "Status: Disabled" line`,
-        exitCode: 0,
-        stderr: '',
-      };
-    }
-    return { kind: 'ok', enabled };
+    return answer.kind === 'ok' ? readStatus(answer.stdout) : answer;
   };
 
   const status = async (): Promise<PfStatusResult> => {
@@ -139,26 +113,12 @@ export function createPfctl(options: PfctlOptions): Pfctl {
   const loadOnce = async (args: string[], file: string): Promise<LoadResult | 'busy'> => {
     const raw = await run(args);
     // The file's path changes with every load: messages name it RULESET_NAME instead.
-    const result = raw.kind === 'spawn-failed' ? raw : { ...raw, stderr: renameFile(raw.stderr, file) };
+    const result = raw.kind === 'spawn-failed' ? raw : { ...raw, stderr: withRulesetName(raw.stderr, file) };
     const shownArgs = args.map((arg) => (arg === file ? 'FILE' : arg));
     const failure = runFailure(program, shownArgs, result);
     if (failure !== undefined) return failure;
-    if (result.kind !== 'completed') throw new Error('unreachable');
-    if (isBusy(result.stderr) && result.exitCode !== 0) return 'busy';
-    const errors = parsePfctlErrors(raw.kind === 'completed' ? raw.stderr : '', file);
-    if (result.exitCode === 0 && result.signal === null && errors.length === 0) {
-      return { kind: 'ok', attempts: 1, warnings: significantStderr(result.stderr) };
-    }
-    if (errors.length > 0 || /pf rules not loaded|Syntax error/i.test(result.stderr)) {
-      return {
-        kind: 'rejected',
-        attempts: 1,
-        errors,
-        message: `pfctl refused the ruleset: ${significantStderr(result.stderr).join('; ') || 'no reason given'}`,
-        stderr: result.stderr,
-      };
-    }
-    return exitFailure(program, shownArgs, result);
+    if (result.kind !== 'completed' || raw.kind !== 'completed') throw new Error('unreachable');
+    return readLoadRun(program, shownArgs, result, parsePfctlErrors(raw.stderr, file));
   };
 
   const loadWithRetry = async (anchor: string, text: string, dry: boolean): Promise<LoadResult> => {
@@ -277,11 +237,6 @@ function runFailure(program: string, args: string[], result: RunResult): PfctlFa
     return { kind: 'timed-out', message: `${program} ${args.join(' ')} ${result.message} and was killed` };
   }
   return undefined;
-}
-
-/** pfctl's stderr with the ruleset file's path written as RULESET_NAME. */
-function renameFile(stderr: string, file: string): string {
-  return stderr.split(file).join(RULESET_NAME);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

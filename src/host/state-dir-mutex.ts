@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, lstat, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { currentUid, isErrno, PRIVATE_FILE_MODE, readPrivateFile } from './atomic-write.js';
+import { currentUid, PRIVATE_FILE_MODE, readPrivateFile } from './atomic-write.js';
+import { isErrno } from '../diagnostics/file-errors.js';
 import { isProcessAlive } from './run-command.js';
 
 export interface MutexHolder {

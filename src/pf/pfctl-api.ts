@@ -1,6 +1,14 @@
 // The Pfctl interface the apply core and the agent use, and its answers as data: a port, not an
 // adapter. src/host/pfctl.ts implements it by running pfctl; tests implement it in memory.
-import type { PfctlLineError } from './pfctl-output.js';
+import {
+  exitFailure,
+  isAnchorMissing,
+  isBusy,
+  parsePfInfo,
+  significantStderr,
+  type PfctlExit,
+  type PfctlLineError,
+} from './pfctl-output.js';
 
 /** Why a pfctl run gave no usable answer, whatever was asked. */
 export type PfctlFailure =
@@ -96,4 +104,67 @@ export function asPlainFailure(answer: AnchorShowFailure): PfctlFailure {
     default:
       return answer;
   }
+}
+
+/** A show run (`-s ...`) that ended by itself: its stdout, or why it cannot be trusted. */
+export function readShowRun(
+  program: string,
+  args: readonly string[],
+  result: PfctlExit & { stdout: string },
+): { kind: 'ok'; stdout: string } | AnchorShowFailure {
+  const errors = significantStderr(result.stderr);
+  if (errors.some(isAnchorMissing)) {
+    return { kind: 'anchor-missing', message: `pfctl ${args.join(' ')}: ${errors.join('; ')}` };
+  }
+  if (result.exitCode !== 0 || result.signal !== null) {
+    return exitFailure(program, args, result);
+  }
+  if (errors.length > 0) {
+    return {
+      kind: 'pfctl-error',
+      message: `pfctl ${args.join(' ')} exited 0 but printed an error: ${errors.join('; ')}`,
+      stderr: result.stderr,
+    };
+  }
+  return { kind: 'ok', stdout: result.stdout };
+}
+
+/** `pfctl -s info`'s output: enabled or not, or a failure when it says neither. */
+export function readStatus(stdout: string): { kind: 'ok'; enabled: boolean } | PfctlFailure {
+  const enabled = parsePfInfo(stdout);
+  if (enabled === undefined) {
+    return {
+      kind: 'failed',
+      message: `pfctl -s info printed no "Status: Enabled" or "Status: Disabled" line`,
+      exitCode: 0,
+      stderr: '',
+    };
+  }
+  return { kind: 'ok', enabled };
+}
+
+/**
+ * One attempt of a load or dry run that ended by itself ('busy': pf said EBUSY, try again).
+ * result.stderr names the ruleset file RULESET_NAME; errors are its line errors.
+ */
+export function readLoadRun(
+  program: string,
+  shownArgs: readonly string[],
+  result: PfctlExit,
+  errors: PfctlLineError[],
+): LoadResult | 'busy' {
+  if (isBusy(result.stderr) && result.exitCode !== 0) return 'busy';
+  if (result.exitCode === 0 && result.signal === null && errors.length === 0) {
+    return { kind: 'ok', attempts: 1, warnings: significantStderr(result.stderr) };
+  }
+  if (errors.length > 0 || /pf rules not loaded|Syntax error/i.test(result.stderr)) {
+    return {
+      kind: 'rejected',
+      attempts: 1,
+      errors,
+      message: `pfctl refused the ruleset: ${significantStderr(result.stderr).join('; ') || 'no reason given'}`,
+      stderr: result.stderr,
+    };
+  }
+  return exitFailure(program, shownArgs, result);
 }

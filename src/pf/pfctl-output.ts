@@ -188,3 +188,8 @@ export function exitFailure(
     stderr: result.stderr,
   };
 }
+
+/** pfctl's stderr with the ruleset file's path written as RULESET_NAME. */
+export function withRulesetName(stderr: string, file: string): string {
+  return stderr.split(file).join(RULESET_NAME);
+}

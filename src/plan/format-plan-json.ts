@@ -1,7 +1,7 @@
 // The plan as JSON, a documented and stable contract (formatVersion 1): summary, both views,
 // unmanaged rules and what the plan was computed against. Keys are written in a fixed order.
-import type { Exposure } from '../model/exposure.js';
-import type { DeployedExposure, DeployedSource, ExposureChange, Plan } from './plan.js';
+import { exposureJson } from '../model/exposure-json.js';
+import type { DeployedSource, ExposureChange, Plan } from './plan.js';
 
 export const PLAN_JSON_VERSION = 1;
 
@@ -60,23 +60,5 @@ function changeJson(change: ExposureChange): unknown {
     deployed: change.deployed === null ? null : exposureJson(change.deployed),
     fields: change.fields.map((f) => ({ field: f.field, before: f.before, after: f.after })),
     flags: change.flags.map((f) => ({ code: f.code, message: f.message })),
-  };
-}
-
-/** The same keys, in the same order, as `pfexpose compile --format json`, plus label and dynamic. */
-export function exposureJson(e: Exposure | DeployedExposure): unknown {
-  return {
-    container: e.container,
-    protocol: e.protocol,
-    family: e.family,
-    interface: e.interface,
-    hostAddress: e.hostAddress,
-    hostPort: { start: e.hostPort.start, end: e.hostPort.end },
-    containerAddress: e.containerAddress,
-    containerPort: { start: e.containerPort.start, end: e.containerPort.end },
-    from: [...e.from],
-    label: e.label,
-    dynamic: e.dynamic,
-    source: e.source === null ? null : { file: e.source.file, line: e.source.line, column: e.source.column },
   };
 }

@@ -8,7 +8,7 @@ import type { ManifestSnapshot } from '../../src/agent/manifest-cache.js';
 import type { PullResult } from '../../src/agent/pull-checkout.js';
 import { DRIFT_RULES_SHOWN, formatDiagnostic, WatchAgent } from '../../src/agent/watch-agent.js';
 import type { AgentDeps, AgentOptions } from '../../src/agent/watch-agent.js';
-import type { CompileOutcome } from '../../src/cli/pipeline.js';
+import type { CompileOutcome } from '../../src/compile/options.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../../src/apply/apply-ruleset.js';
 import type { PreflightResult } from '../../src/apply/preflight.js';

@@ -7,7 +7,8 @@
 // are not the manifests' and are left out.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkSources, compileSources } from '../../src/cli/pipeline.js';
+import { checkSources } from '../../src/compile/check.js';
+import { compileSources } from '../../src/compile/compile.js';
 import { isCommandLine } from '../../src/diagnostics/diagnostic.js';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFailureReason, WriteFileError, writeFileAtomic } from '../../src/host/atomic-write.js';
+import { writeFileAtomic } from '../../src/host/atomic-write.js';
+import { writeFailureReason, WriteFileError } from '../../src/diagnostics/file-errors.js';
 
 describe('writeFileAtomic', () => {
   const root = mkdtempSync(join(tmpdir(), 'pfexpose-atomic-'));

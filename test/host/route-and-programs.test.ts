@@ -3,7 +3,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { resolvePfctlProgram } from '../../src/host/pfctl.js';
-import { parseRouteGet, resolveRouteProgram } from '../../src/host/route.js';
+import { resolveRouteProgram } from '../../src/host/route.js';
+import { parseRouteGet } from '../../src/model/default-route.js';
 import { resolveStateDir } from '../../src/apply/state-dir.js';
 
 describe('parseRouteGet', () => {

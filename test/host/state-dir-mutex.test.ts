@@ -41,8 +41,13 @@ if (mode === 'count') {
 beforeAll(async () => {
   moduleDir = await mkdtemp(join(tmpdir(), 'pfexpose-lockmod-'));
   // The mutex and the modules it imports (state files read without links or blocking; liveness).
-  for (const name of ['state-dir-mutex', 'atomic-write', 'run-command']) {
-    const source = await readFile(new URL(`../../src/host/${name}.ts`, import.meta.url), 'utf8');
+  for (const [dir, name] of [
+    ['host', 'state-dir-mutex'],
+    ['host', 'atomic-write'],
+    ['host', 'run-command'],
+    ['diagnostics', 'file-errors'],
+  ]) {
+    const source = await readFile(new URL(`../../src/${dir}/${name}.ts`, import.meta.url), 'utf8');
     const js = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;
@@ -50,7 +55,8 @@ beforeAll(async () => {
       join(moduleDir, `${name}.mjs`),
       js
         .replaceAll("from './atomic-write.js'", "from './atomic-write.mjs'")
-        .replaceAll("from './run-command.js'", "from './run-command.mjs'"),
+        .replaceAll("from './run-command.js'", "from './run-command.mjs'")
+        .replaceAll("from '../diagnostics/file-errors.js'", "from './file-errors.mjs'"),
     );
   }
   await writeFile(join(moduleDir, 'holder.mjs'), HOLDER);

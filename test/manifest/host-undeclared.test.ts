@@ -1,9 +1,9 @@
 // `host:` values must name a declared host once any `hosts:` declares one (issue 11): a typo would
 // otherwise make a host of its own and take the container out of the ruleset it was meant for.
 import { describe, expect, it } from 'vitest';
-import { compileSources } from '../../src/cli/pipeline.js';
+import { compileSources } from '../../src/compile/compile.js';
 import { loadManifestDocuments } from '../../src/manifest/load-manifests.js';
-import { parseManifestText } from '../../src/cli/pipeline.js';
+import { parseManifestText } from '../../src/compile/compile.js';
 
 const HOSTS = ['version: 1', 'hosts:', '  db1:', '    gateway: em0', '  db2:', '    gateway: em0', ''].join('\n');
 

@@ -2,12 +2,12 @@
 // compiled on its own (compile's pipeline once per host), so a multi-host repository needs no flag.
 // The diagnostics of all hosts are merged, each reported once.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { compareStrings, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { loadManifests } from '../manifest/load-manifests.js';
-import type { ManifestSet } from '../manifest/manifest.js';
 import type { Exposure } from '../model/exposure.js';
-import type { CompileOptions } from './pipeline.js';
-import { compilePaths } from './pipeline.js';
+import { hostNames } from '../model/select-host.js';
+import { compilePaths } from './compile.js';
+import type { CompileOptions } from './options.js';
 
 export interface HostExposures {
   /** null: the repository names no host (one anonymous host). */
@@ -21,17 +21,6 @@ export interface HostsOutcome {
   hosts: HostExposures[];
   diagnostics: Diagnostic[];
   texts: ReadonlyMap<string, string>;
-}
-
-/** Every host a set of manifests names (a document's `host:`, a `hosts:` declaration, a container's `host:`), sorted. */
-export function hostNames(manifests: ManifestSet): string[] {
-  const names = new Set<string>();
-  for (const document of manifests.documents) {
-    if (document.host !== null) names.add(document.host);
-    for (const declaration of document.hosts) names.add(declaration.name);
-    for (const container of document.containers) if (container.host !== null) names.add(container.host);
-  }
-  return [...names].sort(compareStrings);
 }
 
 /**
