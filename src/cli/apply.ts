@@ -228,7 +228,7 @@ function hostSetup(flags: HostFlags, ctx: CliContext, command: string, interrupt
   return {
     lockWaitMs,
     deps: {
-      pfctl: createPfctl({ program, env: ctx.env, timeoutMs }),
+      pfctl: (ctx.pfctl ?? createPfctl)({ program, env: ctx.env, timeoutMs }),
       state,
       mutex: new StateDirMutex(state.mutexPath, { command }),
       startConfirmWatchdog: createConfirmWatchdogStarter({

@@ -1,5 +1,7 @@
 // What a command may touch of the outside world. main() builds it from the process; tests build
 // their own so commands run in-process with captured output.
+import type { PfctlOptions } from '../host/pfctl.js';
+import type { Pfctl } from '../pf/pfctl-api.js';
 
 export interface Output {
   write(text: string): void;
@@ -19,6 +21,11 @@ export interface CliContext {
    * "changes" (terraform's -detailed-exitcode convention).
    */
   usageExitCode?: number;
+  /**
+   * How apply, plan --live and watch reach pf; default createPfctl. Only tests set it (an in-memory
+   * pf under the real adapter), so no flag or variable can point it elsewhere.
+   */
+  pfctl?: (options: PfctlOptions) => Pfctl;
 }
 
 /**

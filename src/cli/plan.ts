@@ -304,7 +304,7 @@ async function readDeployed(
   pfctlTimeoutMs: number,
 ): Promise<Deployed> {
   if (flags.live === true) {
-    const pfctl = createPfctl({
+    const pfctl = (ctx.pfctl ?? createPfctl)({
       program: resolvePfctlProgram(flags.pfctl, ctx.env),
       env: ctx.env,
       timeoutMs: pfctlTimeoutMs,

@@ -251,7 +251,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
     gateway: string | undefined;
     outcome: CompileOutcome;
   } | null = null;
-  const pfctl = createPfctl({
+  const pfctl = (ctx.pfctl ?? createPfctl)({
     program: resolvePfctlProgram(flags.pfctl, ctx.env),
     env: ctx.env,
     timeoutMs: times.times.pfctlTimeoutMs,

@@ -1,23 +1,21 @@
 // Issue 9, C1: the built CLI killed or interrupted at chosen moments of an apply whose ruleset is
 // larger than a pipe's buffer, against the simulator holding pfctl at that moment. Afterwards pf
 // holds the old ruleset or the complete new one, never a prefix (fed on stdin, a prefix was loaded:
-// see "-f -: a writer killed mid-ruleset" in test/pfctl-sim/pfctl-sim.test.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
+// see "-f -: a writer killed mid-ruleset" in test/pfctl-sim/pfctl-sim.test.ts). What needs no
+// signal (compiling, usage errors, an apply to set the scene) runs the CLI in process, still
+// against the simulator.
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { normalizedLines } from '../../src/pf/rule-lines.js';
+import { runInProcess, startBuilt, type StartedRun } from '../helpers/cli.js';
 import { createSim, PFCTL_SIM, type Sim, type SimControl } from '../pfctl-sim/sim-control.js';
 
 // Each test runs pfexpose and the simulator several times: on a busy two-core machine that takes
 // far longer than the default 30 s.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'bin', 'pfexpose.js');
 
 const OLD = `version: 1
 containers:
@@ -43,12 +41,6 @@ interface Run {
   stderr: string;
 }
 
-interface Started {
-  child: ChildProcess;
-  done: Promise<Run>;
-  stderr: () => string;
-}
-
 let sim: Sim;
 let work: string;
 let env: Record<string, string>;
@@ -57,16 +49,14 @@ let bigLines: string[];
 let oldText: string;
 let oldLines: string[];
 
-function start(args: string[]): Started {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<Run>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done, stderr: () => stderr };
+/** The built CLI, to be signalled. */
+function start(args: string[]): StartedRun {
+  return startBuilt(args, { cwd: work, env });
+}
+
+/** The CLI in process, with this test's environment (pfctl: the simulator, through the real adapter). */
+function inProcess(args: string[]): ReturnType<typeof runInProcess> {
+  return runInProcess(args, { cwd: work, env });
 }
 
 async function waitUntil(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
@@ -109,7 +99,7 @@ beforeAll(async () => {
     await writeFile(join(work, 'big', 'big.yaml'), bigManifest());
     env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', NO_COLOR: '1' };
     const compiled = async (dir: string): Promise<string> => {
-      const run = await start(['compile', dir, '--gateway', 'em0']).done;
+      const run = await inProcess(['compile', dir, '--gateway', 'em0']);
       expect(run.code, run.stderr).toBe(0);
       return run.stdout;
     };
@@ -262,7 +252,7 @@ describe('apply interrupted while pfctl works on a ruleset larger than a pipe ho
   });
 
   it('rollback: SIGTERM during its load lets it finish', async () => {
-    expect((await start(['apply', 'big']).done).code).toBe(0);
+    expect((await inProcess(['apply', 'big'])).code).toBe(0);
     const { run } = await interrupt(['rollback'], 'the load, before pfctl reads', ['SIGTERM']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('rolled back anchor "pfexpose"');
@@ -275,7 +265,7 @@ describe('--pfctl-timeout', () => {
     '%s: 2147483648 ms is a usage error (Node would fire its timer at once), before pfctl runs',
     async (...command) => {
       for (const value of ['2147483648', '2147483648ms', '2h']) {
-        const run = await start([...command, '--pfctl-timeout', value]).done;
+        const run = await inProcess([...command, '--pfctl-timeout', value]);
         expect(run.code).toBe(2);
         expect(run.stderr).toContain(`--pfctl-timeout ${value} is out of range: use 1ms to 1h`);
       }

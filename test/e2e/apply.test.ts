@@ -1,6 +1,7 @@
-// `pfexpose apply`, `rollback` and `confirm` as an operator runs them: the built CLI (npm run build)
-// spawned against the pfctl simulator, checked by exit code, output and what pf ends up holding.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `pfexpose apply`, `rollback` and `confirm` as an operator runs them, checked by exit code, output
+// and what pf ends up holding. Most run the CLI in process against the in-memory pf (under the real
+// pfctl adapter); what needs real processes (the built CLI's exit codes and streams, kill -9, two
+// applies at once, the confirm watchdog) spawns the built CLI against the pfctl simulator.
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,10 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { normalizedLines } from '../../src/pf/rule-lines.js';
+import { runInProcess, startBuilt, type StartedRun } from '../helpers/cli.js';
+import { createMemoryPf, type MemoryPf } from '../helpers/memory-pf.js';
 import { createSim, PFCTL_SIM, ROUTE_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 
-// Each test runs pfexpose and the simulator several times: on a busy two-core machine that takes
-// far longer than the default 30 s.
+// The spawned tests run pfexpose and the simulator several times: on a busy two-core machine that
+// takes far longer than the default 30 s.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,11 +50,18 @@ interface Run {
   stderr: string;
 }
 
+/** The pf of the in-process runs. */
+let pf: MemoryPf;
+/** The simulator: pf for the spawned runs, and the route stand-in's answers and log for all. */
 let sim: Sim;
+/** True in the tests that need real processes and the simulator (the second describe). */
+let spawned = false;
 let work: string;
 let env: Record<string, string>;
 
 beforeEach(async () => {
+  spawned = false;
+  pf = createMemoryPf();
   sim = await createSim({ routeIf: 'em0' });
   work = await mkdtemp(join(tmpdir(), 'pfexpose-apply-e2e-'));
   await mkdir(join(work, 'a'));
@@ -72,30 +82,36 @@ afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function start(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: work,
-    env: { ...env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
+/** The built CLI against the simulator. */
+function start(args: string[], extraEnv: Record<string, string> = {}): StartedRun {
+  return startBuilt(args, { cwd: work, env: { ...env, ...extraEnv } });
+}
+
+/**
+ * In process: against the in-memory pf, or, in the tests that need real processes, against the
+ * simulator through the real adapter (what those tests kill or race is started with start()).
+ */
+function pfexposeWith(extraEnv: Record<string, string>, ...args: string[]): Promise<Run> {
+  if (spawned) return runInProcess(args, { cwd: work, env: { ...env, ...extraEnv } });
+  return runInProcess(args, { cwd: work, env: { ...env, ...extraEnv }, pfctl: (options) => pf.pfctl(options) });
 }
 
 function pfexpose(...args: string[]): Promise<Run> {
-  return start(args).done;
+  return pfexposeWith({}, ...args);
+}
+
+/** This test's pf: the in-memory one, or the simulator's. */
+function pfState(): MemoryPf | Sim {
+  return spawned ? sim : pf;
 }
 
 async function anchorLines(): Promise<string[]> {
-  return normalizedLines((await sim.readAnchor('pfexpose')) ?? '');
+  return normalizedLines((await pfState().readAnchor('pfexpose')) ?? '');
 }
 
+/** What the manifests in dir compile to: the expected anchor. compile touches no pf, so in process. */
 async function compiled(dir: string): Promise<string[]> {
-  const run = await pfexpose('compile', dir, '--gateway', 'em0');
+  const run = await runInProcess(['compile', dir, '--gateway', 'em0'], { cwd: work, env });
   expect(run.code, run.stderr).toBe(0);
   return normalizedLines(run.stdout);
 }
@@ -144,41 +160,26 @@ function pauseAfterCommit(): Promise<string> {
   );
 }
 
-describe('pfexpose apply (built CLI, simulated pfctl)', () => {
-  it('applies, then has nothing to do; JSON says the same', async () => {
-    expect(existsSync(CLI)).toBe(true);
-    const first = await pfexpose('apply', 'a');
-    expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('2 to add');
-    expect(first.stdout).toContain('applied anchor "pfexpose": ruleset +6 -0 lines, loaded and verified (1 attempt)');
-    expect(await anchorLines()).toEqual(await compiled('a'));
-    const second = await pfexpose('apply', 'a', '--format', 'json');
-    expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ command: 'apply', anchor: 'pfexpose', result: 'unchanged' });
-    expect(await sim.loadCalls()).toHaveLength(1);
-    const current = JSON.parse(await readFile(join(work, 'state', 'current.json'), 'utf8')) as { anchor: string };
-    expect(current.anchor).toBe('pfexpose');
-  });
-
+describe('pfexpose apply (in process, in-memory pf)', () => {
   it('warns about a table someone put in the anchor, with the command that removes it', async () => {
     const first = await pfexpose('apply', 'a');
     expect(first.code, first.stderr).toBe(0);
-    const anchor = (await sim.readAnchor('pfexpose')) ?? '';
-    await sim.writeAnchor('pfexpose', `${anchor}table <blocked> persist { 192.0.2.1 }\n`);
+    const anchor = (await pf.readAnchor('pfexpose')) ?? '';
+    await pf.writeAnchor('pfexpose', `${anchor}table <blocked> persist { 192.0.2.1 }\n`);
     const second = await pfexpose('apply', 'a');
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('holds table(s) <blocked> that pfexpose did not write');
     expect(second.stderr).toContain('pfctl -a pfexpose -t blocked -T kill');
-    expect(await sim.loadCalls()).toHaveLength(1);
+    expect(await pf.loadCalls()).toHaveLength(1);
   });
 
   it('refuses, exit 1, with the lines to add when pf.conf does not call the anchor', async () => {
-    await sim.writeMain('pass all flags S/SA keep state\n');
+    await pf.writeMain('pass all flags S/SA keep state\n');
     const run = await pfexpose('apply', 'a');
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('apply refused, pf was not touched');
     expect(run.stderr).toContain('  rdr-anchor "pfexpose"\n  anchor "pfexpose"\n');
-    expect(await sim.loadCalls()).toHaveLength(0);
+    expect(await pf.loadCalls()).toHaveLength(0);
   });
 
   it.each([
@@ -190,7 +191,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`pfexpose: --dialect openbsd: ${command} drives FreeBSD's pfctl`);
     expect(run.stderr).toContain('the openbsd dialect is for compile and plan only');
-    expect(await sim.calls()).toEqual([]);
+    expect(await pf.calls()).toEqual([]);
     expect(existsSync(join(work, 'state'))).toBe(false);
   });
 
@@ -202,7 +203,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(run.stderr).toContain(
       "plan-openbsd.json: the plan was made with --dialect openbsd: apply drives FreeBSD's pfctl",
     );
-    expect(await sim.loadCalls()).toEqual([]);
+    expect(await pf.loadCalls()).toEqual([]);
   });
 
   it('writes the lock file only once the apply succeeded', async () => {
@@ -212,13 +213,13 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
       'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    syntax: docker\n    ports:\n      - "80"\n',
     );
     const lock = join(work, 'm3', 'pfexpose.lock.json');
-    await sim.setEnabled(false);
+    await pf.setEnabled(false);
     const refused = await pfexpose('apply', 'm3');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('apply refused, pf was not touched');
     expect(refused.stderr).not.toContain('updated');
     expect(existsSync(lock)).toBe(false);
-    await sim.setEnabled(true);
+    await pf.setEnabled(true);
     const applied = await pfexpose('apply', 'm3');
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stderr).toContain(`updated ${join('m3', 'pfexpose.lock.json')}`);
@@ -230,10 +231,10 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
 
   it('asks route(8) for the gateway only when an entry needs it, and says so when there is none', async () => {
     const noRoute = { PFCTL_SIM_ROUTE_IF: '' };
-    expect((await start(['apply', 'a'], noRoute).done).code).toBe(0);
+    expect((await pfexposeWith(noRoute, 'apply', 'a')).code).toBe(0);
     expect((await sim.calls()).filter((call) => call.argv[0] === 'route')).toHaveLength(0);
     await writeFile(join(work, 'a', 'gw.yaml'), GATEWAY);
-    const none = await start(['apply', 'a'], noRoute).done;
+    const none = await pfexposeWith(noRoute, 'apply', 'a');
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('gateway-missing');
     expect(none.stderr).toContain('cannot detect the gateway interface');
@@ -243,6 +244,78 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(await anchorLines()).toContain(
       'rdr on em0 inet proto tcp from any to (em0) port = 9000 tag pfexpose -> 10.0.0.9 port 90',
     );
+  });
+
+  it('rollback after the first apply puts back what the anchor held before it', async () => {
+    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    const back = await pfexpose('rollback');
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toContain('to what it held before pfexpose first applied to it');
+    expect(await anchorLines()).toEqual([]);
+  });
+
+  it('rollback loads the previous ruleset', async () => {
+    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    expect((await pfexpose('apply', 'b')).code).toBe(0);
+    const back = await pfexpose('rollback');
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toContain('rolled back anchor "pfexpose" to the ruleset applied at');
+    expect(back.stdout).toContain(
+      '- rdr on em0 inet proto tcp from any to (em0) port = 5432 tag pfexpose -> 10.0.0.3 port 5432',
+    );
+    expect(await anchorLines()).toEqual(await compiled('a'));
+    // The agent holds a rollback only while it watches the manifests the rollback took out.
+    expect(back.stdout).toContain(
+      'until its manifests change, if they are the ones this rollback took out; watching other manifests, it applies them',
+    );
+    expect(back.stdout).not.toContain('pfexpose watch, if it runs, keeps this ruleset');
+  });
+
+  it('rollback with no earlier ruleset, and confirm with nothing to confirm, exit 1', async () => {
+    const back = await pfexpose('rollback');
+    expect(back.code).toBe(1);
+    expect(back.stderr).toContain('nothing to roll back to');
+    const confirm = await pfexpose('confirm');
+    expect(confirm.code).toBe(1);
+    expect(confirm.stderr).toContain('nothing awaits confirmation');
+  });
+
+  it('applies a saved plan only while the deployed state is the one it was made against', async () => {
+    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    const plan = await pfexpose('plan', 'b', '--live', '-o', 'plan.json');
+    expect([0, 2], plan.stderr).toContain(plan.code);
+    await pf.writeAnchor('pfexpose', '');
+    const stale = await pfexpose('apply', 'plan.json');
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('changed since the plan was made');
+    expect(stale.stderr).toMatch(/\(fingerprint sha256:[0-9a-f]{12}, now sha256:[0-9a-f]{12}\)/);
+    expect(await anchorLines()).toEqual([]);
+    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    const fresh = await pfexpose('apply', 'plan.json');
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(await anchorLines()).toEqual(await compiled('b'));
+  });
+});
+
+describe('pfexpose apply (built CLI, simulated pfctl)', () => {
+  beforeEach(() => {
+    spawned = true;
+  });
+
+  it('applies, then has nothing to do; JSON says the same', async () => {
+    // The built program itself, once: its exit code and its stdout/stderr.
+    expect(existsSync(CLI)).toBe(true);
+    const first = await start(['apply', 'a']).done;
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('2 to add');
+    expect(first.stdout).toContain('applied anchor "pfexpose": ruleset +6 -0 lines, loaded and verified (1 attempt)');
+    expect(await anchorLines()).toEqual(await compiled('a'));
+    const second = await start(['apply', 'a', '--format', 'json']).done;
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ command: 'apply', anchor: 'pfexpose', result: 'unchanged' });
+    expect(await sim.loadCalls()).toHaveLength(1);
+    const current = JSON.parse(await readFile(join(work, 'state', 'current.json'), 'utf8')) as { anchor: string };
+    expect(current.anchor).toBe('pfexpose');
   });
 
   it('recovers from kill -9 of pfexpose during a load: the restart takes the stale lock over', async () => {
@@ -419,56 +492,6 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(kept.code, kept.stderr).toBe(0);
     expect(kept.stdout).toContain('confirmed: the ruleset applied to anchor "pfexpose" stays');
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()) + 400));
-    expect(await anchorLines()).toEqual(await compiled('b'));
-  });
-
-  it('rollback after the first apply puts back what the anchor held before it', async () => {
-    expect((await pfexpose('apply', 'a')).code).toBe(0);
-    const back = await pfexpose('rollback');
-    expect(back.code, back.stderr).toBe(0);
-    expect(back.stdout).toContain('to what it held before pfexpose first applied to it');
-    expect(await anchorLines()).toEqual([]);
-  });
-
-  it('rollback loads the previous ruleset', async () => {
-    expect((await pfexpose('apply', 'a')).code).toBe(0);
-    expect((await pfexpose('apply', 'b')).code).toBe(0);
-    const back = await pfexpose('rollback');
-    expect(back.code, back.stderr).toBe(0);
-    expect(back.stdout).toContain('rolled back anchor "pfexpose" to the ruleset applied at');
-    expect(back.stdout).toContain(
-      '- rdr on em0 inet proto tcp from any to (em0) port = 5432 tag pfexpose -> 10.0.0.3 port 5432',
-    );
-    expect(await anchorLines()).toEqual(await compiled('a'));
-    // The agent holds a rollback only while it watches the manifests the rollback took out.
-    expect(back.stdout).toContain(
-      'until its manifests change, if they are the ones this rollback took out; watching other manifests, it applies them',
-    );
-    expect(back.stdout).not.toContain('pfexpose watch, if it runs, keeps this ruleset');
-  });
-
-  it('rollback with no earlier ruleset, and confirm with nothing to confirm, exit 1', async () => {
-    const back = await pfexpose('rollback');
-    expect(back.code).toBe(1);
-    expect(back.stderr).toContain('nothing to roll back to');
-    const confirm = await pfexpose('confirm');
-    expect(confirm.code).toBe(1);
-    expect(confirm.stderr).toContain('nothing awaits confirmation');
-  });
-
-  it('applies a saved plan only while the deployed state is the one it was made against', async () => {
-    expect((await pfexpose('apply', 'a')).code).toBe(0);
-    const plan = await pfexpose('plan', 'b', '--live', '-o', 'plan.json');
-    expect([0, 2], plan.stderr).toContain(plan.code);
-    await sim.writeAnchor('pfexpose', '');
-    const stale = await pfexpose('apply', 'plan.json');
-    expect(stale.code).toBe(1);
-    expect(stale.stderr).toContain('changed since the plan was made');
-    expect(stale.stderr).toMatch(/\(fingerprint sha256:[0-9a-f]{12}, now sha256:[0-9a-f]{12}\)/);
-    expect(await anchorLines()).toEqual([]);
-    expect((await pfexpose('apply', 'a')).code).toBe(0);
-    const fresh = await pfexpose('apply', 'plan.json');
-    expect(fresh.code, fresh.stderr).toBe(0);
     expect(await anchorLines()).toEqual(await compiled('b'));
   });
 });

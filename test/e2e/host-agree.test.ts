@@ -1,20 +1,21 @@
 // Issue 11, the host side: plan --live, apply, confirm and rollback agree (the same preflight, the
 // same gateway), a refused command leaves no state directory behind, and the host flags are the
-// same everywhere. The built CLI (npm run build) against the pfctl simulator.
-import { spawn } from 'node:child_process';
+// same everywhere. The CLI in process against the in-memory pf (under the real pfctl adapter;
+// route(8) is still the spawned stand-in); the one test that opens a confirmation window runs the
+// built CLI against the pfctl simulator, since the window starts a real watchdog process.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createPfctl, type PfctlOptions } from '../../src/host/pfctl.js';
+import type { RunOptions, RunResult as CommandResult } from '../../src/host/run-command.js';
 import { normalizedLines } from '../../src/pf/rule-lines.js';
+import { runInProcess, startBuilt } from '../helpers/cli.js';
+import { createMemoryPf, type MemoryPf } from '../helpers/memory-pf.js';
 import { createSim, PFCTL_SIM, ROUTE_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'bin', 'pfexpose.js');
 
 const WEB = 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports:\n      - "em0:8080:80"\n';
 // Listens on the gateway, which no manifest declares: route(8) is asked.
@@ -27,42 +28,54 @@ interface Run {
   ms: number;
 }
 
+/** The pf of the in-process runs. */
+let pf: MemoryPf;
+/** The simulator: the route stand-in's answers, and pf for the spawned runs. */
 let sim: Sim;
 let work: string;
 let env: Record<string, string>;
 
 beforeEach(async () => {
+  pf = createMemoryPf();
   sim = await createSim({ routeIf: 'em0' });
   work = await mkdtemp(join(tmpdir(), 'pfexpose-host-agree-'));
   await mkdir(join(work, 'a'));
   await mkdir(join(work, 'g'));
   await writeFile(join(work, 'a', 'web.yaml'), WEB);
   await writeFile(join(work, 'g', 'gw.yaml'), GATEWAY);
-  env = { ...sim.env, PFEXPOSE_PFCTL: PFCTL_SIM, PFEXPOSE_STATE_DIR: join(work, 'state'), NO_COLOR: '1' };
+  env = { ...sim.env, PFEXPOSE_STATE_DIR: join(work, 'state'), NO_COLOR: '1' };
 });
 afterEach(async () => {
   await sim.cleanup();
   await rm(work, { recursive: true, force: true });
 });
 
-function pfexpose(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+/**
+ * In process against pf. With --pfctl PROGRAM in args, the real adapter runs PROGRAM; otherwise
+ * `reach` (default: the in-memory pf under the real adapter).
+ */
+async function pfexpose(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+  reach: (options: PfctlOptions) => ReturnType<typeof createPfctl> = (options) => pf.pfctl(options),
+): Promise<Run> {
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const own = args.includes('--pfctl');
+  const run = await runInProcess(args, {
     cwd: work,
     env: { ...env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(own ? {} : { pfctl: reach }),
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })),
-  );
+  return { ...run, ms: Date.now() - started };
+}
+
+/** The built CLI against the simulator, for what needs real processes. */
+async function spawned(args: string[]): Promise<Run> {
+  return startBuilt(args, { cwd: work, env: { ...env, PFEXPOSE_PFCTL: PFCTL_SIM } }).done;
 }
 
 async function anchorLines(): Promise<string[]> {
-  return normalizedLines((await sim.readAnchor('pfexpose')) ?? '');
+  return normalizedLines((await pf.readAnchor('pfexpose')) ?? '');
 }
 
 describe('plan --live and apply agree', () => {
@@ -75,7 +88,7 @@ describe('plan --live and apply agree', () => {
   });
 
   it('with the anchor hooks missing from pf.conf, plan --live exits 1 and shows the lines to add, as apply does', async () => {
-    await sim.writeMain('pass all flags S/SA keep state\n');
+    await pf.writeMain('pass all flags S/SA keep state\n');
     const plan = await pfexpose(['plan', 'a', '--live']);
     expect(plan.code).toBe(1);
     expect(plan.stdout).not.toContain('No changes');
@@ -84,7 +97,7 @@ describe('plan --live and apply agree', () => {
     const apply = await pfexpose(['apply', 'a']);
     expect(apply.code).toBe(1);
     expect(apply.stderr).toContain('  rdr-anchor "pfexpose"\n  anchor "pfexpose"\n');
-    expect(await sim.loadCalls()).toHaveLength(0);
+    expect(await pf.loadCalls()).toHaveLength(0);
   });
 
   it('finds the gateway with --route like apply; plan --live -o plan.json, then apply plan.json', async () => {
@@ -106,7 +119,7 @@ describe('plan --live and apply agree', () => {
   });
 
   it('plan --live gives up on a hung pfctl after --pfctl-timeout', async () => {
-    await sim.setControl({ hangMs: 20_000, hangOn: ['status'] });
+    await pf.setControl({ hangMs: 20_000, hangOn: ['status'] });
     const plan = await pfexpose(['plan', 'a', '--live', '--pfctl-timeout', '1s']);
     expect(plan.code).toBe(1);
     expect(plan.ms).toBeLessThan(15_000);
@@ -132,7 +145,7 @@ describe('a refused command leaves no state directory', () => {
     ['rollback, pf disabled', ['rollback'], 1],
     ['confirm, nothing pending', ['confirm'], 1],
   ])('%s', async (_name, args, code) => {
-    await sim.setEnabled(false);
+    await pf.setEnabled(false);
     const run = await pfexpose([...args, ...(args[0] === 'plan' ? [] : ['--state-dir', fresh()])], {
       PFEXPOSE_STATE_DIR: fresh(),
     });
@@ -154,21 +167,30 @@ describe('a refused command leaves no state directory', () => {
       join(work, 'bad', 'x.yaml'),
       'version: 1\ncontainers:\n  x:\n    ip: 10.0.0.1\n    ports:\n      - "em0:99999:80"\n',
     );
-    if (name === 'hooks missing') await sim.writeMain('pass all flags S/SA keep state\n');
+    if (name === 'hooks missing') await pf.writeMain('pass all flags S/SA keep state\n');
     const run = await pfexpose([...args, '--state-dir', fresh()]);
     expect(run.code, run.stderr).toBe(code);
     expect(existsSync(fresh())).toBe(false);
-    expect(await sim.loadCalls()).toHaveLength(0);
+    expect(await pf.loadCalls()).toHaveLength(0);
   });
 
   it('a dry run pfctl rejects: the directory made for the apply is taken back', async () => {
-    const pfctl = join(work, 'pfctl-rejecting');
-    await writeFile(
-      pfctl,
-      `#!/bin/sh\ncase " $* " in *" -n "*) echo "stdin:1: syntax error" >&2; exit 1 ;; esac\nexec '${PFCTL_SIM}' "$@"\n`,
+    // A pfctl that refuses every dry run (-n) with a line error, and is the in-memory pf otherwise.
+    const rejecting = (program: string, argv: readonly string[], options?: RunOptions): Promise<CommandResult> =>
+      argv.includes('-n')
+        ? Promise.resolve({
+            kind: 'completed',
+            exitCode: 1,
+            signal: null,
+            stdout: '',
+            stderr: 'stdin:1: syntax error\n',
+            truncated: false,
+            durationMs: 0,
+          })
+        : pf.runner(program, argv, options);
+    const run = await pfexpose(['apply', 'a', '--state-dir', fresh()], {}, (options) =>
+      createPfctl({ ...options, runner: rejecting }),
     );
-    await chmod(pfctl, 0o755);
-    const run = await pfexpose(['apply', 'a', '--state-dir', fresh(), '--pfctl', pfctl]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('dry run');
     expect(existsSync(fresh())).toBe(false);
@@ -200,13 +222,13 @@ describe('apply --confirm with nothing to apply, and confirm', () => {
 
   it("confirm --anchor keeps only that anchor's window; --lock-wait and its old name --wait both work", async () => {
     await writeFile(join(work, 'a', 'web.yaml'), WEB.replace('8080', '8081'));
-    const trial = await pfexpose(['apply', 'a', '--confirm', '60s', '--lock-wait', '5s']);
+    const trial = await spawned(['apply', 'a', '--confirm', '60s', '--lock-wait', '5s']);
     expect(trial.code, trial.stderr).toBe(0);
-    const other = await pfexpose(['confirm', '--anchor', 'other', '--wait', '5s']);
+    const other = await spawned(['confirm', '--anchor', 'other', '--wait', '5s']);
     expect(other.code).toBe(1);
     expect(other.stderr).toContain('the open window is anchor "pfexpose"\'s');
     expect(existsSync(join(work, 'state', 'pending-confirm.json'))).toBe(true);
-    const kept = await pfexpose(['confirm', '--anchor', 'pfexpose', '--lock-wait', '5s']);
+    const kept = await spawned(['confirm', '--anchor', 'pfexpose', '--lock-wait', '5s']);
     expect(kept.code, kept.stderr).toBe(0);
     expect(kept.stdout).toContain('confirmed');
   });

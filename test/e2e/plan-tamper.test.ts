@@ -1,16 +1,15 @@
 // Saved plans are tied to their manifests (issue 9, M1): `apply PLAN` compiles the manifests the
 // plan records, as they are on disk now, and loads nothing unless they give exactly the plan's
-// ruleset. The built CLI against the pfctl simulator; "pf unchanged" is checked on the anchor and
-// on the simulator's log (pfctl was never asked to load).
+// ruleset. The CLI in process against the in-memory pf (under the real pfctl adapter); "pf
+// unchanged" is checked on the anchor and on its log of pfctl runs (pfctl was never asked to load).
+// The built CLI's own exit codes and output streams are proven in apply.test.ts.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprintDeployedText } from '../../src/plan/plan-file.js';
-import { runBuilt, STACK_TRACE, type RunResult } from '../helpers/cli.js';
-import { createSim, PFCTL_SIM, type Sim } from '../pfctl-sim/sim-control.js';
-
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
+import { runInProcess, STACK_TRACE, type RunResult } from '../helpers/cli.js';
+import { createMemoryPf, type MemoryPf } from '../helpers/memory-pf.js';
 
 const WEB = `version: 1
 containers:
@@ -25,11 +24,11 @@ const WEB_AND_DB = `${WEB}  db:
       - "em0:5432:5432"
 `;
 
-let sim: Sim;
+let sim: MemoryPf;
 let work: string;
 
 beforeEach(async () => {
-  sim = await createSim({ routeIf: 'em0' });
+  sim = createMemoryPf();
   work = await mkdtemp(join(tmpdir(), 'pfexpose-plan-tamper-'));
   await writeFile(join(work, 'web.yaml'), WEB);
 });
@@ -38,19 +37,19 @@ afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function pfexpose(...args: string[]): RunResult {
-  return runBuilt(args, {
+function pfexpose(...args: string[]): Promise<RunResult> {
+  return runInProcess(args, {
     cwd: work,
-    timeoutMs: 120_000,
-    env: { ...sim.env, PFEXPOSE_PFCTL: PFCTL_SIM, PFEXPOSE_STATE_DIR: join(work, 'state') },
+    env: { NO_COLOR: '1', PFEXPOSE_STATE_DIR: join(work, 'state') },
+    pfctl: (options) => sim.pfctl(options),
   });
 }
 
 /** Applies web.yaml, changes it to WEB_AND_DB and saves a plan of that change. */
 async function planChange(): Promise<string> {
-  expect(pfexpose('apply', 'web.yaml').code).toBe(0);
+  expect((await pfexpose('apply', 'web.yaml')).code).toBe(0);
   await writeFile(join(work, 'web.yaml'), WEB_AND_DB);
-  const plan = pfexpose('plan', 'web.yaml', '--live', '-o', 'plan.json');
+  const plan = await pfexpose('plan', 'web.yaml', '--live', '-o', 'plan.json');
   expect(plan.code, plan.stderr).toBe(2);
   return (await sim.readAnchor('pfexpose')) ?? '';
 }
@@ -76,7 +75,7 @@ async function rulesetRuns(): Promise<number> {
 describe('apply PLAN: the plan must be what its manifests compile to', () => {
   it('applies an untouched plan', async () => {
     await planChange();
-    const run = pfexpose('apply', 'plan.json');
+    const run = await pfexpose('apply', 'plan.json');
     expect(run.code, run.stderr).toBe(0);
     expect(await sim.readAnchor('pfexpose')).toContain('10.0.0.3');
   });
@@ -87,7 +86,7 @@ describe('apply PLAN: the plan must be what its manifests compile to', () => {
     const fileRuns = await rulesetRuns();
     const evil = 'pass in quick all\n';
     await editPlan((plan) => ({ ...plan, desired: { ruleset: evil, fingerprint: fingerprintDeployedText(evil) } }));
-    const run = pfexpose('apply', 'plan.json');
+    const run = await pfexpose('apply', 'plan.json');
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('plan.json: the plan does not match its own inputs');
     expect(run.stderr).toContain('the plan has "pass in quick all"');
@@ -105,7 +104,7 @@ describe('apply PLAN: the plan must be what its manifests compile to', () => {
       ...plan,
       desired: { ...(plan['desired'] as object), ruleset: 'pass in quick all\n' },
     }));
-    const run = pfexpose('apply', 'plan.json');
+    const run = await pfexpose('apply', 'plan.json');
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('does not match its own fingerprint');
     await expectPfUntouched(before, loads);
@@ -120,7 +119,7 @@ describe('apply PLAN: the plan must be what its manifests compile to', () => {
       desired: { ruleset: evil, fingerprint: fingerprintDeployedText(evil) },
       inputs: { ...(plan['inputs'] as object), manifests: [{ file: 'web.yaml', sha256: '0'.repeat(64) }] },
     }));
-    const run = pfexpose('apply', 'plan.json');
+    const run = await pfexpose('apply', 'plan.json');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/nothing was applied/);
     await expectPfUntouched(before, loads);
@@ -130,7 +129,7 @@ describe('apply PLAN: the plan must be what its manifests compile to', () => {
     const before = await planChange();
     const loads = (await sim.loadCalls()).length;
     await writeFile(join(work, 'web.yaml'), WEB.replace('8080', '8081'));
-    const run = pfexpose('apply', 'plan.json');
+    const run = await pfexpose('apply', 'plan.json');
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       'plan.json: the plan is stale: its inputs changed since it was made (changed: "web.yaml")',
@@ -147,7 +146,7 @@ describe('apply PLAN: the plan must be what its manifests compile to', () => {
       const { inputs: _inputs, ...rest } = plan;
       return { ...rest, version: 1 };
     });
-    const run = pfexpose('apply', 'plan.json');
+    const run = await pfexpose('apply', 'plan.json');
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the plan file has version 1');
     expect(run.stderr).toContain('run pfexpose plan -o FILE again');

@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprintDeployedText, readPlanFile } from '../../src/plan/plan-file.js';
+import { runInProcess } from '../helpers/cli.js';
+import { createMemoryPf, type MemoryPf } from '../helpers/memory-pf.js';
 import { createSim, PFCTL_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 import { createRepo, gitEnv, type TempRepo } from '../plan/git-repo.js';
 
@@ -33,6 +35,19 @@ function run(args: string[], env: Record<string, string> = {}): Run {
     timeout: 60_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * plan --live in process against an in-memory pf (under the real pfctl adapter), with run()'s
+ * environment; the first --live test runs the built CLI against the simulator.
+ */
+async function live(pf: MemoryPf, args: string[]): Promise<Run> {
+  const got = await runInProcess(args, {
+    cwd: repo.dir,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: repo.dir, ...gitEnv },
+    pfctl: (options) => pf.pfctl(options),
+  });
+  return { status: got.code, stdout: got.stdout, stderr: got.stderr };
 }
 
 beforeEach(() => {
@@ -252,16 +267,16 @@ describe('pfexpose plan --live (pfctl simulator)', () => {
   });
 
   it('shows a table in the anchor as unmanaged and exits 2: pfexpose never writes tables', async () => {
-    sim = await createSim();
-    const compiled = run(['compile', 'hosts']);
-    await sim.writeAnchor('pfexpose', `${compiled.stdout}table <blocklist> persist { 192.0.2.1 }\n`);
-    const got = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
+    const pf = createMemoryPf();
+    const compiled = await live(pf, ['compile', 'hosts']);
+    await pf.writeAnchor('pfexpose', `${compiled.stdout}table <blocklist> persist { 192.0.2.1 }\n`);
+    const got = await live(pf, ['plan', 'hosts', '--live']);
     expect(got.stderr).toBe('');
     expect(got.stdout).toContain('0 to add, 0 to change, 0 to remove, 1 unchanged; ruleset +0 -0 lines; 1 unmanaged');
     expect(got.stdout).toContain('Unmanaged tables in the anchor');
     expect(got.stdout).toContain('  table <blocklist>');
     expect(got.status).toBe(2);
-    const json = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM, '--format', 'json'], sim.env);
+    const json = await live(pf, ['plan', 'hosts', '--live', '--format', 'json']);
     expect(json.status).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({
       changes: true,
@@ -270,19 +285,19 @@ describe('pfexpose plan --live (pfctl simulator)', () => {
   });
 
   it('exits 1 when the anchor is missing, pf is disabled or pfctl prints an error', async () => {
-    sim = await createSim();
-    const missing = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM, '--anchor', 'other'], sim.env);
+    const pf = createMemoryPf();
+    const missing = await live(pf, ['plan', 'hosts', '--live', '--anchor', 'other']);
     expect(missing.status).toBe(1);
     // An anchor pf.conf does not call: apply's preflight refuses it, and says what to add.
     expect(missing.stderr).toContain('the main pf ruleset does not call anchor "other"');
     expect(missing.stderr).toContain('  rdr-anchor "other"\n  anchor "other"\n');
-    await sim.setControl({ showError: 'DIOCGETRULES: Operation not permitted' });
-    const error = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
+    await pf.setControl({ showError: 'DIOCGETRULES: Operation not permitted' });
+    const error = await live(pf, ['plan', 'hosts', '--live']);
     expect(error.status).toBe(1);
     expect(error.stderr).toContain('Operation not permitted');
-    await sim.setControl({});
-    await sim.setEnabled(false);
-    const disabled = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
+    await pf.setControl({});
+    await pf.setEnabled(false);
+    const disabled = await live(pf, ['plan', 'hosts', '--live']);
     expect(disabled.status).toBe(1);
     expect(disabled.stderr).toContain('pf is disabled');
   });

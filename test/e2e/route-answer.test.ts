@@ -1,12 +1,13 @@
 // route(8)'s answer is external input: an interface it names that no pf rule can carry is a
-// located refusal of apply (exit 1, pf untouched), never an internal error. The built CLI against
-// the route stand-in's garbage knob (PFCTL_SIM_ROUTE_OUTPUT_B64).
+// located refusal of apply (exit 1, pf untouched), never an internal error. The CLI in process
+// against the in-memory pf, and the spawned route stand-in's garbage knob (PFCTL_SIM_ROUTE_OUTPUT_B64).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runBuilt, STACK_TRACE } from '../helpers/cli.js';
-import { createSim, PFCTL_SIM, ROUTE_SIM, type Sim } from '../pfctl-sim/sim-control.js';
+import { runInProcess, STACK_TRACE, type RunResult } from '../helpers/cli.js';
+import { createMemoryPf, type MemoryPf } from '../helpers/memory-pf.js';
+import { createSim, ROUTE_SIM, type Sim } from '../pfctl-sim/sim-control.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
@@ -19,11 +20,14 @@ containers:
       - "9000:90"
 `;
 
+/** The route stand-in's answers. */
 let sim: Sim;
+let pf: MemoryPf;
 let work: string;
 
 beforeEach(async () => {
   sim = await createSim({ routeIf: 'em0' });
+  pf = createMemoryPf();
   work = await mkdtemp(join(tmpdir(), 'pfexpose-route-e2e-'));
   await writeFile(join(work, 'gw.yaml'), GATEWAY);
 });
@@ -32,13 +36,13 @@ afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function apply(routeOutput: string | Buffer): ReturnType<typeof runBuilt> {
-  return runBuilt(['apply', '.'], {
+function apply(routeOutput: string | Buffer): Promise<RunResult> {
+  return runInProcess(['apply', '.'], {
     cwd: work,
-    timeoutMs: 120_000,
+    pfctl: (options) => pf.pfctl(options),
     env: {
       ...sim.env,
-      PFEXPOSE_PFCTL: PFCTL_SIM,
+      NO_COLOR: '1',
       PFEXPOSE_ROUTE: ROUTE_SIM,
       PFEXPOSE_STATE_DIR: join(work, 'state'),
       PFCTL_SIM_ROUTE_OUTPUT_B64: Buffer.from(routeOutput).toString('base64'),
@@ -59,8 +63,8 @@ describe('apply: route answers an interface no rule can carry', () => {
       ]),
       /interface name "em/,
     ],
-  ])('%s: exit 1, a message naming route and the fix, nothing loaded', (_name, output, why) => {
-    const run = apply(output);
+  ])('%s: exit 1, a message naming route and the fix, nothing loaded', async (_name, output, why) => {
+    const run = await apply(output);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       /cannot detect the gateway interface: \S+ -n get default answered with an interface pfexpose cannot put in a pf rule/,
@@ -69,21 +73,21 @@ describe('apply: route answers an interface no rule can carry', () => {
     expect(run.stderr).toMatch(/declare the host's gateway in a manifest or pass --gateway IF; nothing was applied/);
     expect(run.stderr).not.toMatch(/bug|internal error/i);
     expect(run.stderr).not.toMatch(STACK_TRACE);
-    return sim.loadCalls().then((loads) => expect(loads).toEqual([]));
+    expect(await pf.loadCalls()).toEqual([]);
   });
 
   it('empty output: exit 1, route printed no interface line, nothing loaded', async () => {
-    const run = apply('');
+    const run = await apply('');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/printed no "interface:" line/);
     expect(run.stderr).not.toMatch(STACK_TRACE);
-    expect(await sim.loadCalls()).toEqual([]);
+    expect(await pf.loadCalls()).toEqual([]);
   });
 
   it('a sound answer still applies (the knob is the only difference)', async () => {
-    const run = apply('  interface: em1\n');
+    const run = await apply('  interface: em1\n');
     expect(run.stderr).toMatch(/gateway interface em1/);
     expect(run.code).toBe(0);
-    expect(await sim.readAnchor('pfexpose')).toMatch(/rdr on em1 /);
+    expect(await pf.readAnchor('pfexpose')).toMatch(/rdr on em1 /);
   });
 });

@@ -1,17 +1,13 @@
-// The state directory as an operator meets it (issue 9): the built CLI (npm run build) against the
-// pfctl simulator. A state directory others could write, a planted record that would load rules
+// The state directory as an operator meets it (issue 9): the CLI in process against the in-memory
+// pf (under the real pfctl adapter); test/e2e/apply.test.ts runs the built CLI. A state directory others could write, a planted record that would load rules
 // pfexpose never writes, and a window no timer can wait are refused with exit 1 or 2, pf unchanged.
-import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalizedLines, sha256 } from '../../src/pf/rule-lines.js';
-import { createSim, PFCTL_SIM, ROUTE_SIM, type Sim } from '../pfctl-sim/sim-control.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'bin', 'pfexpose.js');
+import { runInProcess } from '../helpers/cli.js';
+import { createMemoryPf, type MemoryPf } from '../helpers/memory-pf.js';
 
 const WEB = `version: 1
 containers:
@@ -27,21 +23,18 @@ interface Run {
   stderr: string;
 }
 
-let sim: Sim;
+let sim: MemoryPf;
 let work: string;
 let stateDir: string;
 let env: Record<string, string>;
 
 beforeEach(async () => {
-  sim = await createSim({ routeIf: 'em0' });
+  sim = createMemoryPf();
   work = await mkdtemp(join(tmpdir(), 'pfexpose-state-e2e-'));
   stateDir = join(work, 'state');
   await mkdir(join(work, 'm'));
   await writeFile(join(work, 'm', 'web.yaml'), WEB);
   env = {
-    ...sim.env,
-    PFEXPOSE_PFCTL: PFCTL_SIM,
-    PFEXPOSE_ROUTE: ROUTE_SIM,
     PFEXPOSE_STATE_DIR: stateDir,
     NO_COLOR: '1',
   };
@@ -52,12 +45,7 @@ afterEach(async () => {
 });
 
 function pfexpose(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return runInProcess(args, { cwd: work, env, pfctl: (options) => sim.pfctl(options) });
 }
 
 async function anchorLines(): Promise<string[]> {

@@ -1,25 +1,17 @@
-// Runs the built CLI (bin/pfexpose.js -> dist/) the way a user or CI does. `npm test` builds first;
-// when running this file alone, run `npm run build` before.
+// Runs the built CLI (bin/pfexpose.js -> dist/) the way a user or CI does. A stale dist/ is rebuilt
+// before any test runs (test/global-setup.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, runBuilt, STACK_TRACE, type RunResult } from '../helpers/cli.js';
 
-const BIN = resolve('bin/pfexpose.js');
 const HOSTILE = resolve('test/fixtures/manifests/hostile');
 
-function pfexpose(args: string[], cwd = process.cwd()) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    timeout: 20_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function pfexpose(args: string[], cwd = process.cwd()): RunResult {
+  return runBuilt(args, { cwd, timeoutMs: 20_000 });
 }
-
-const STACK_TRACE = /\n\s+at .+[:(].*\d+:\d+|node:internal|RangeError|TypeError|ReferenceError/;
 
 describe('pfexpose validate (built CLI)', () => {
   it('exits 0 on examples/', () => {

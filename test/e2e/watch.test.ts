@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runInProcess, type RunResult } from '../helpers/cli.js';
 import { createSim, PFCTL_SIM, ROUTE_SIM } from '../pfctl-sim/sim-control.js';
 import type { Sim } from '../pfctl-sim/sim-control.js';
 
@@ -46,7 +47,17 @@ async function setup(): Promise<{ sim: Sim; dir: string; manifests: string; stat
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   cleanups.push(async () => {
-    await sim.cleanup();
+    // A killed agent's pfctl runs in a process group of its own and may still be appending to the
+    // simulator's log while its directory is removed (ENOTEMPTY): try again for a moment.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await sim.cleanup();
+        break;
+      } catch (error) {
+        if (attempt >= 10 || (error as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
     await rm(dir, { recursive: true, force: true });
   });
   return { sim, dir, manifests, state: join(dir, 'state') };
@@ -108,6 +119,17 @@ function startAgent(sim: Sim, state: string, args: string[], cwd?: string, maxFi
     }
   });
   return { child, lines, stderr: () => stderr, exited };
+}
+
+/**
+ * watch in process with startAgent's flags, for the usage errors it refuses before it starts: those
+ * return, where an agent that started would not. pfctl is still the simulator, through the real adapter.
+ */
+function watchInProcess(sim: Sim, state: string, args: string[]): Promise<RunResult> {
+  const argv = ['watch', ...args, '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', state];
+  return runInProcess([...argv, '--log-format', 'json', '--log-level', 'debug'], {
+    env: { ...sim.env, NO_COLOR: '1' },
+  });
 }
 
 async function waitFor<T>(
@@ -454,18 +476,18 @@ describe('pfexpose watch', () => {
   it('refuses --dialect openbsd as a usage error before touching pf', async () => {
     const { sim, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--dialect', 'openbsd']);
-    expect(await agent.exited).toEqual({ code: 2, signal: null });
-    expect(agent.stderr()).toContain("--dialect openbsd: watch drives FreeBSD's pfctl");
-    expect(agent.stderr()).toContain('the openbsd dialect is for compile and plan only');
+    const refused = await watchInProcess(sim, state, [manifests, '--dialect', 'openbsd']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--dialect openbsd: watch drives FreeBSD's pfctl");
+    expect(refused.stderr).toContain('the openbsd dialect is for compile and plan only');
     expect(await sim.calls()).toEqual([]);
   });
 
   it('refuses a --settle outside 100ms..10m as a usage error', async () => {
     const { sim, manifests, state } = await setup();
-    const agent = startAgent(sim, state, [manifests, '--settle', '50ms']);
-    expect(await agent.exited).toEqual({ code: 2, signal: null });
-    expect(agent.stderr()).toContain('--settle 50ms is out of range: use 100ms to 10m');
+    const refused = await watchInProcess(sim, state, [manifests, '--settle', '50ms']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--settle 50ms is out of range: use 100ms to 10m');
     expect(await sim.calls()).toEqual([]);
   });
 
@@ -496,9 +518,9 @@ describe('pfexpose watch', () => {
 
   it('refuses a metrics address off loopback unless allowed', async () => {
     const { sim, manifests, state } = await setup();
-    const agent = startAgent(sim, state, [manifests, '--metrics', '0.0.0.0:9813']);
-    expect(await agent.exited).toEqual({ code: 2, signal: null });
-    expect(agent.stderr()).toContain('--metrics-allow-remote');
+    const refused = await watchInProcess(sim, state, [manifests, '--metrics', '0.0.0.0:9813']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--metrics-allow-remote');
   });
 });
 

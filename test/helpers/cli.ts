@@ -1,14 +1,18 @@
 // Two ways tests run the CLI: in process through main() with captured output (fast, for most
 // cases), and as the built program `node bin/pfexpose.js` the way a user or CI runs it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { CliContext } from '../../src/cli/context.js';
+import type { PfctlOptions } from '../../src/host/pfctl.js';
+import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { main } from '../../src/cli/main.js';
 
 export interface RunOptions {
   tty?: boolean;
   cwd?: string;
   env?: Record<string, string>;
+  /** In process only: the pf that apply, plan --live and watch reach (e.g. an in-memory pf). */
+  pfctl?: (options: PfctlOptions) => Pfctl;
 }
 
 export interface RunResult {
@@ -25,6 +29,7 @@ export function fakeContext(options: RunOptions = {}): { ctx: CliContext; out: {
     env: options.env ?? {},
     cwd: options.cwd ?? process.cwd(),
     exitCode: 0,
+    ...(options.pfctl === undefined ? {} : { pfctl: options.pfctl }),
   };
   return { ctx, out };
 }
@@ -37,7 +42,7 @@ export async function runInProcess(argv: string[], options: RunOptions = {}): Pr
 
 export const BIN = resolve('bin/pfexpose.js');
 
-/** Runs the built CLI; `npm test` builds first (run `npm run build` when running one file alone). */
+/** Runs the built CLI; test/global-setup.ts rebuilds dist/ first when src/ is newer. */
 export function runBuilt(args: string[], options: RunOptions & { input?: string; timeoutMs?: number } = {}): RunResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? process.cwd(),
@@ -47,6 +52,42 @@ export function runBuilt(args: string[], options: RunOptions & { input?: string;
     ...(options.input === undefined ? {} : { input: options.input }),
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface SpawnedRun extends RunResult {
+  /** The signal that ended the process, or null. */
+  signal: NodeJS.Signals | null;
+  /** Wall time from spawn to close. */
+  ms: number;
+}
+
+export interface StartedRun {
+  child: ChildProcess;
+  done: Promise<SpawnedRun>;
+  /** What the process has written so far. */
+  stdout(): string;
+  stderr(): string;
+}
+
+/**
+ * Starts the built CLI without waiting, for tests that signal, kill or race it. env is the whole
+ * environment of the process (not merged with this one's), so a test says everything it depends on.
+ */
+export function startBuilt(args: string[], options: { cwd: string; env: Record<string, string> }): StartedRun {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<SpawnedRun>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started })),
+  );
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** What a stack trace or a crash of node looks like in output: never acceptable. */
