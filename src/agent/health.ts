@@ -55,19 +55,11 @@ export interface HealthFacts {
 
 export const MANIFESTS_INVALID = 'the manifests are invalid; the deployed ruleset stays';
 
-const UNHEALTHY = new Set<HealthStatus>([
-  'stalled',
-  'manifests-unsettled',
-  'confirm-revert-failed',
-  'apply-failed',
-  'apply-refused',
-  'preflight-failed',
-  'anchor-unreadable',
-  'pull-failed',
-]);
+/** The least severe status that answers 503: it and those before it in HEALTH_STATUSES are unhealthy. */
+const LEAST_SEVERE_UNHEALTHY = HEALTH_STATUSES.indexOf('pull-failed');
 
 export function isHealthy(status: HealthStatus): boolean {
-  return !UNHEALTHY.has(status);
+  return HEALTH_STATUSES.indexOf(status) > LEAST_SEVERE_UNHEALTHY;
 }
 
 /** Orders statuses by severity: negative when a is more severe than b. */
