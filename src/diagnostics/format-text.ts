@@ -19,6 +19,8 @@ const STYLE = { error: '\u001b[31;1m', warning: '\u001b[33;1m', dim: '\u001b[2m'
 export function formatText(diagnostics: readonly Diagnostic[], options: TextFormatOptions = {}): string {
   const paint = (style: string, text: string): string => (options.color === true ? `${style}${text}${RESET}` : text);
   let out = '';
+  // Each file's lines, split once however many diagnostics it has.
+  const linesOf = new Map<string, string[]>();
   for (const d of diagnostics) {
     const severity = paint(STYLE[d.severity], d.severity);
     // Without a code frame the hint joins the line, so one line per diagnostic still names the fix.
@@ -32,7 +34,8 @@ export function formatText(diagnostics: readonly Diagnostic[], options: TextForm
         : `${showPrintable(d.file)}:${d.line}:${d.column}`;
     out += `${where}: ${severity} ${d.code} ${showPrintable(d.message)}${inlineHint}\n`;
     if (options.codeFrame !== true) continue;
-    const frame = isCommandLine(d) || isPathDiagnostic(d) ? null : codeFrame(d, options.sources?.get(d.file));
+    const frame =
+      isCommandLine(d) || isPathDiagnostic(d) ? null : codeFrame(d, sourceLines(linesOf, d.file, options.sources));
     if (frame !== null) {
       out += `${paint(STYLE.dim, frame.gutter)}${frame.line}\n`;
       out += `${paint(STYLE.dim, frame.blank)}${paint(STYLE.caret, frame.carets)}\n`;
@@ -49,9 +52,22 @@ interface Frame {
   carets: string;
 }
 
-function codeFrame(d: Diagnostic, text: string | undefined): Frame | null {
-  if (text === undefined) return null;
+function sourceLines(
+  cache: Map<string, string[]>,
+  file: string,
+  sources: ReadonlyMap<string, string> | undefined,
+): string[] | undefined {
+  const known = cache.get(file);
+  if (known !== undefined) return known;
+  const text = sources?.get(file);
+  if (text === undefined) return undefined;
   const lines = text.split(/\r?\n|\r/);
+  cache.set(file, lines);
+  return lines;
+}
+
+function codeFrame(d: Diagnostic, lines: readonly string[] | undefined): Frame | null {
+  if (lines === undefined) return null;
   const source = lines[d.line - 1];
   if (source === undefined) return null;
   const number = String(d.line);
@@ -88,8 +104,12 @@ function printableLine(line: string): string {
 
 /** File names come from the file system and may hold anything: escape what would act on a terminal. */
 export function showPrintable(text: string): string {
-  return escapeUnprintable(text);
+  // Printable ASCII is never escaped: most names and messages are just that, and skip the
+  // character-by-character pass (thousands of warnings print in one compile).
+  return PRINTABLE_ASCII.test(text) ? text : escapeUnprintable(text);
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 export interface Summary {
   files: number;

@@ -5,6 +5,13 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 /** Manifests are small; anything larger is refused before it is parsed (1 MiB). */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
 
+/**
+ * One decoder for every file: a decode without `stream` keeps no state between calls, and making
+ * a decoder per file cost more than decoding a small manifest. It drops a leading BOM by default
+ * (ignoreBOM: false).
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type DecodeResult = { ok: true; text: string } | { ok: false; diagnostic: Diagnostic };
 
 export function decodeManifestBytes(bytes: Uint8Array, file: string, size = bytes.length): DecodeResult {
@@ -26,9 +33,7 @@ export function decodeManifestBytes(bytes: Uint8Array, file: string, size = byte
     const hex = (bytes[bad] ?? 0).toString(16).toUpperCase().padStart(2, '0');
     return fail(file, line, column, 'file-not-utf8', `byte 0x${hex} is not valid UTF-8: save the file as UTF-8`);
   }
-  // TextDecoder drops a leading BOM by default (ignoreBOM: false).
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  return { ok: true, text };
+  return { ok: true, text: UTF8.decode(bytes) };
 }
 
 /** A manifest over the size limit; its bytes are never looked at. */

@@ -126,13 +126,17 @@ export function loadYamlFile(yaml: YamlFile, sources: ManifestSources): FileLoad
   const documents: ManifestDocument[] = [];
   for (const entry of yaml.documents) {
     if (!entry.ok) continue;
-    const base = { file: yaml.file, text: yaml.text, lineCounter: yaml.lineCounter, root: entry.root };
-    const schema = validateSchema({ ...base, data: entry.data });
-    for (const d of quotingLess(schema.diagnostics, entry.data)) diagnostics.push(d);
+    const { file, text, lineCounter } = yaml;
+    const schema = validateSchema({ file, text, lineCounter, root: entry.root, data: entry.data });
+    // Nearly every document passes the schema: nothing to filter then.
+    if (schema.diagnostics.length > 0) for (const d of quotingLess(schema.diagnostics, entry.data)) diagnostics.push(d);
     // A document that is not even a mapping has nothing more to say.
     if (schema.flagged.includes('')) continue;
     const built = buildManifestDocument({
-      ...base,
+      file,
+      text,
+      lineCounter,
+      root: entry.root,
       index: entry.index,
       data: entry.data,
       flagged: schema.flagged,

@@ -21,7 +21,15 @@ export function pointerSegments(pointer: string): string[] {
 }
 
 export function joinPointer(segments: readonly (string | number)[]): string {
-  return segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+  let pointer = '';
+  for (const segment of segments) pointer += `/${escapeSegment(String(segment))}`;
+  return pointer;
+}
+
+/** Most names hold neither `~` nor `/`: those are used as they are, without two regex passes. */
+function escapeSegment(segment: string): string {
+  if (!segment.includes('~') && !segment.includes('/')) return segment;
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 export interface LocatedNode {
