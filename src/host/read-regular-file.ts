@@ -46,12 +46,8 @@ export { describeNotRegular, describeReadFailure } from '../diagnostics/file-err
  */
 export async function readRegularFile(path: string, options: ReadRegularOptions): Promise<ReadRegularResult> {
   const noFollow = options.noFollow === true;
-  let before: Stats;
-  try {
-    before = noFollow ? await lstat(path) : await stat(path);
-  } catch (error) {
-    return readFailureOf(error, noFollow);
-  }
+  const before = await (noFollow ? lstat(path) : stat(path)).catch((error: unknown) => readFailureOf(error, noFollow));
+  if ('kind' in before) return before;
   if (before.isSymbolicLink()) return { kind: 'symlink' };
   const early = checkStats(before, options.maxBytes);
   if (early !== null) return early;
@@ -125,9 +121,10 @@ export function readRegularFileSync(path: string, options: ReadRegularSyncOption
 }
 
 /**
- * Reads until end of file into a buffer sized from fstat, growing it while the file grows, never
- * past one byte over the limit (enough to see that a growing file went past it). Yields each read
- * it needs (buffer, offset) and takes the bytes read back, so the sync and async readers share it.
+ * Reads into a buffer sized from fstat until end of file or until it holds the size fstat gave (no
+ * read just to meet the end), growing it while the file grows, never past one byte over the limit
+ * (enough to see that a growing file went past it). Yields each read it needs (buffer, offset) and
+ * takes the bytes read back, so the sync and async readers share it.
  */
 function* readToLimit(
   size: number,
@@ -145,6 +142,7 @@ function* readToLimit(
     const bytesRead = yield [buffer, length];
     if (bytesRead === 0) break;
     length += bytesRead;
+    if (length === size && size > 0) break;
   }
   if (length > maxBytes) return { kind: 'too-large', size: Math.max(size, length), maxBytes };
   return { kind: 'ok', bytes: buffer.subarray(0, length) };
