@@ -4,6 +4,7 @@
 // process (the signals themselves and the exit code, ulimit -n, a file read that never returns,
 // the apply --confirm watchdog) runs the built CLI as a child process against the pfctl simulator.
 // Every wait polls for a condition with a generous deadline, so a loaded machine is slower, not red.
+// Tests that do not test --settle use 200ms, not the default 2 s, so each change costs less waiting.
 import { execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
@@ -245,7 +246,7 @@ describe('pfexpose watch', () => {
   it('follows manifests as they are created, modified, renamed and deleted', async () => {
     const { pf, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['8080:80']));
-    const agent = startAgentInProcess(pf, state, [manifests, '--debounce', '200ms']);
+    const agent = startAgentInProcess(pf, state, [manifests, '--debounce', '200ms', '--settle', '200ms']);
     // No gateway in the manifests: the agent asks route(8), whose stand-in says em0.
     expect(await anchorWith(pf, agent, 'port = 8080')).toContain('on em0');
 
@@ -299,7 +300,7 @@ describe('pfexpose watch', () => {
     const { pf, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgentInProcess(pf, state, [manifests, '--debounce', '200ms']);
+    const agent = startAgentInProcess(pf, state, [manifests, '--debounce', '200ms', '--settle', '200ms']);
     await anchorWith(pf, agent, 'port = 8080');
     const loads = (await pf.loadCalls()).length;
     const mark = agent.lines.length;
@@ -637,6 +638,8 @@ describe('pfexpose watch: what apply would refuse, the agent does not load', () 
       '0',
       '--debounce',
       '200ms',
+      '--settle',
+      '200ms',
       '--metrics',
       '127.0.0.1:0',
     ]);
@@ -685,6 +688,8 @@ describe('pfexpose watch: what apply would refuse, the agent does not load', () 
       '0',
       '--debounce',
       '200ms',
+      '--settle',
+      '200ms',
       '--metrics',
       '127.0.0.1:0',
     ]);
@@ -716,6 +721,8 @@ describe('pfexpose watch: holding a rollback', () => {
       '--interval',
       '0',
       '--debounce',
+      '200ms',
+      '--settle',
       '200ms',
       '--metrics',
       '127.0.0.1:0',
@@ -781,7 +788,15 @@ describe('pfexpose watch: another pfexpose process loads the anchor between two 
     const { pf, dir, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgentInProcess(pf, state, [manifests, '--interval', '0', '--debounce', '200ms']);
+    const agent = startAgentInProcess(pf, state, [
+      manifests,
+      '--interval',
+      '0',
+      '--debounce',
+      '200ms',
+      '--settle',
+      '200ms',
+    ]);
     await appliedWith(pf, agent, 'port = 8080');
     // A quick change first, so the agent's last word on the anchor is its own fast-path apply.
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80', 'em0:8443:443']));
