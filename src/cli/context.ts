@@ -1,6 +1,8 @@
 // What a command may touch of the outside world. main() builds it from the process; tests build
 // their own so commands run in-process with captured output.
 import type { PfctlOptions } from '../host/pfctl.js';
+import type { RouteOptions } from '../host/route.js';
+import type { RouteTable } from '../model/default-route.js';
 import type { Pfctl } from '../pf/pfctl-api.js';
 
 export interface Output {
@@ -26,6 +28,19 @@ export interface CliContext {
    * pf under the real adapter), so no flag or variable can point it elsewhere.
    */
   pfctl?: (options: PfctlOptions) => Pfctl;
+  /** How watch asks for the default route; default createRouteTable. Only tests set it, as pfctl. */
+  route?: (options: RouteOptions) => RouteTable;
+  /**
+   * Where watch hears SIGHUP, SIGTERM and SIGINT; default the process. Only tests set it, to run the
+   * agent in process: watch then also leaves the process alone when it stops (no exit, no kill).
+   */
+  signals?: SignalSource;
+}
+
+/** The part of `process` (or any EventEmitter) watch listens on for its signals. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
 }
 
 /**

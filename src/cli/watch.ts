@@ -256,7 +256,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
     env: ctx.env,
     timeoutMs: times.times.pfctlTimeoutMs,
   });
-  const route = createRouteTable({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
+  const route = (ctx.route ?? createRouteTable)({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
   const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
   const mutex = new StateDirMutex(state.mutexPath, { command: 'watch' });
   const metrics = new AgentMetrics();
@@ -380,9 +380,10 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
     log.log('info', 'reconcile-requested', 'SIGHUP: reconciling now', { signal: 'SIGHUP' });
     agent.reconcileNow();
   };
-  process.on('SIGTERM', onStop);
-  process.on('SIGINT', onStop);
-  process.on('SIGHUP', onHangup);
+  const signals = ctx.signals ?? process;
+  signals.on('SIGTERM', onStop);
+  signals.on('SIGINT', onStop);
+  signals.on('SIGHUP', onHangup);
 
   log.log('info', 'started', `watching ${paths.join(', ')} for anchor "${options.anchor}"`, {
     paths: [...paths],
@@ -398,13 +399,15 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   await agent.start();
   await finished;
 
-  process.off('SIGTERM', onStop);
-  process.off('SIGINT', onStop);
-  process.off('SIGHUP', onHangup);
+  signals.off('SIGTERM', onStop);
+  signals.off('SIGINT', onStop);
+  signals.off('SIGHUP', onHangup);
   await watcher.close();
   await server?.close();
   log.log('info', 'stopped', 'stopped');
   ctx.exitCode = EXIT_STOPPED;
+  // In process (a test's signals): the process is not ours to end.
+  if (ctx.signals !== undefined) return;
   // Stopping waited only for a load in progress: whatever else the abandoned cycle still awaits
   // (a pfctl run reaching its timeout, a read) must not keep the process alive. Unreferenced, so a
   // process with nothing left to do exits at once and never meets it.

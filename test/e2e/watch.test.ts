@@ -1,18 +1,22 @@
-// `pfexpose watch` end to end: the built CLI runs as a child process against the pfctl simulator,
-// and the tests change manifests, flush the anchor, send signals and pull git checkouts while it
-// runs. Every wait polls for a condition with a generous deadline, so a loaded machine is slower,
-// not red.
+// `pfexpose watch` end to end. Most tests run the agent in process against the in-memory pf (under
+// the real pfctl adapter) with a stand-in for route(8), and change manifests, flush the anchor,
+// send signals (to CliContext.signals) and pull git checkouts while it runs. What needs a real
+// process (the signals themselves and the exit code, ulimit -n, a file read that never returns,
+// the apply --confirm watchdog) runs the built CLI as a child process against the pfctl simulator.
+// Every wait polls for a condition with a generous deadline, so a loaded machine is slower, not red.
+// Tests that do not test --settle use 200ms, not the default 2 s, so each change costs less waiting.
 import { execFile, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runInProcess, type RunResult } from '../helpers/cli.js';
+import { runInProcess, startInProcess, type RunResult } from '../helpers/cli.js';
+import { createMemoryPf, memoryRouteTable, type MemoryPf } from '../helpers/memory-pf.js';
 import { createSim, PFCTL_SIM, ROUTE_SIM } from '../pfctl-sim/sim-control.js';
 import type { Sim } from '../pfctl-sim/sim-control.js';
 
@@ -30,10 +34,17 @@ interface LogLine {
 }
 
 interface Agent {
-  child: ChildProcess;
-  lines: LogLine[];
+  /** The log so far, one parsed JSON line each. */
+  readonly lines: LogLine[];
   stderr: () => string;
+  /** A real signal to a spawned agent; to an agent in process, the same signal on its ctx.signals. */
+  signal(name: NodeJS.Signals): void;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** What the waits read of pf: the simulator and the in-memory pf alike. */
+interface Pf {
+  readAnchor(name: string): Promise<string | undefined>;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -41,8 +52,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(): Promise<{ sim: Sim; dir: string; manifests: string; state: string }> {
+async function setup(): Promise<{ sim: Sim; pf: MemoryPf; dir: string; manifests: string; state: string }> {
   const sim = await createSim({ routeIf: 'em0' });
+  const pf = createMemoryPf();
   const dir = await mkdtemp(join(tmpdir(), 'pfexpose-watch-'));
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
@@ -60,7 +72,7 @@ async function setup(): Promise<{ sim: Sim; dir: string; manifests: string; stat
     }
     await rm(dir, { recursive: true, force: true });
   });
-  return { sim, dir, manifests, state: join(dir, 'state') };
+  return { sim, pf, dir, manifests, state: join(dir, 'state') };
 }
 
 function manifest(container: string, ip: string, ports: string[]): string {
@@ -118,17 +130,73 @@ function startAgent(sim: Sim, state: string, args: string[], cwd?: string, maxFi
       await exited;
     }
   });
-  return { child, lines, stderr: () => stderr, exited };
+  return { lines, stderr: () => stderr, signal: (name) => void child.kill(name), exited };
+}
+
+/**
+ * The agent in process with startAgent's flags, against the in-memory pf and a route(8) that names
+ * em0 (as the simulator's does here). Signals go to an emitter of its own; cleanup sends SIGTERM and
+ * waits for watch to return.
+ */
+function startAgentInProcess(
+  pf: MemoryPf,
+  state: string,
+  args: string[],
+  options: { cwd?: string; env?: Readonly<Record<string, string | undefined>> } = {},
+): Agent {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[name] = value;
+  env['NO_COLOR'] = '1';
+  const signals = new EventEmitter();
+  const argv = ['watch', ...args, '--state-dir', state, '--log-format', 'json', '--log-level', 'debug'];
+  const started = startInProcess(argv, {
+    env,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    pfctl: (pfctlOptions) => pf.pfctl(pfctlOptions),
+    route: () => memoryRouteTable('em0'),
+    signals,
+  });
+  let finished = false;
+  const exited = started.done.then((code) => {
+    finished = true;
+    return { code, signal: null };
+  });
+  const lines: LogLine[] = [];
+  let parsedUpTo = 0;
+  const agent: Agent = {
+    get lines() {
+      const text = started.stdout();
+      const end = text.lastIndexOf('\n') + 1;
+      if (end > parsedUpTo) {
+        for (const part of text.slice(parsedUpTo, end).split('\n'))
+          if (part !== '') lines.push(JSON.parse(part) as LogLine);
+        parsedUpTo = end;
+      }
+      return lines;
+    },
+    stderr: () => started.stderr(),
+    signal: (name) => void signals.emit(name, name),
+    exited,
+  };
+  cleanups.push(async () => {
+    if (!finished) {
+      signals.emit('SIGTERM', 'SIGTERM');
+      await exited;
+    }
+  });
+  return agent;
 }
 
 /**
  * watch in process with startAgent's flags, for the usage errors it refuses before it starts: those
- * return, where an agent that started would not. pfctl is still the simulator, through the real adapter.
+ * return, where an agent that started would not. pf is the in-memory one, through the real adapter.
  */
-function watchInProcess(sim: Sim, state: string, args: string[]): Promise<RunResult> {
-  const argv = ['watch', ...args, '--pfctl', PFCTL_SIM, '--route', ROUTE_SIM, '--state-dir', state];
+function watchInProcess(pf: MemoryPf, state: string, args: string[]): Promise<RunResult> {
+  const argv = ['watch', ...args, '--state-dir', state];
   return runInProcess([...argv, '--log-format', 'json', '--log-level', 'debug'], {
-    env: { ...sim.env, NO_COLOR: '1' },
+    env: { NO_COLOR: '1' },
+    pfctl: (options) => pf.pfctl(options),
+    route: () => memoryRouteTable('em0'),
   });
 }
 
@@ -157,7 +225,7 @@ function eventAfter(agent: Agent, event: string, index: number): LogLine | undef
   return agent.lines.slice(index).find((line) => line.event === event);
 }
 
-async function anchorWith(sim: Sim, agent: Agent, text: string): Promise<string> {
+async function anchorWith(sim: Pf, agent: Agent, text: string): Promise<string> {
   return waitFor(
     `the anchor to contain ${text}`,
     async () => {
@@ -169,25 +237,25 @@ async function anchorWith(sim: Sim, agent: Agent, text: string): Promise<string>
 }
 
 /** The agent has finished applying (load verified, state recorded), and the anchor holds text. */
-async function appliedWith(sim: Sim, agent: Agent, text: string): Promise<string> {
+async function appliedWith(sim: Pf, agent: Agent, text: string): Promise<string> {
   await waitFor('the applied event', () => agent.lines.find((l) => l.event === 'applied'), agent);
   return anchorWith(sim, agent, text);
 }
 
 describe('pfexpose watch', () => {
   it('follows manifests as they are created, modified, renamed and deleted', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--debounce', '200ms']);
+    const agent = startAgentInProcess(pf, state, [manifests, '--debounce', '200ms', '--settle', '200ms']);
     // No gateway in the manifests: the agent asks route(8), whose stand-in says em0.
-    expect(await anchorWith(sim, agent, 'port = 8080')).toContain('on em0');
+    expect(await anchorWith(pf, agent, 'port = 8080')).toContain('on em0');
 
     let mark = agent.lines.length;
     await writeFile(join(manifests, 'db.yaml'), manifest('db', '10.13.37.11', ['em0:5432:5432']));
-    await anchorWith(sim, agent, 'port = 5432');
+    await anchorWith(pf, agent, 'port = 5432');
 
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['8081:80']));
-    const anchor = await anchorWith(sim, agent, 'port = 8081');
+    const anchor = await anchorWith(pf, agent, 'port = 8081');
     expect(anchor).not.toContain('port = 8080');
     const applied = await waitFor(
       'the applied event',
@@ -204,60 +272,60 @@ describe('pfexpose watch', () => {
       agent,
     );
     expect(after['reread']).toBe(1);
-    expect(await sim.readAnchor('pfexpose')).toContain('port = 5432');
+    expect(await pf.readAnchor('pfexpose')).toContain('port = 5432');
 
     await unlink(join(manifests, 'postgres.yaml'));
-    await waitFor('the db exposure to go', async () => !(await sim.readAnchor('pfexpose'))?.includes('5432'), agent);
-    expect(await sim.readAnchor('pfexpose')).toContain('port = 8081');
+    await waitFor('the db exposure to go', async () => !(await pf.readAnchor('pfexpose'))?.includes('5432'), agent);
+    expect(await pf.readAnchor('pfexpose')).toContain('port = 8081');
   }, 120_000);
 
   it('turns 500 rapid writes into the final state with few loads', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:9999:80']));
-    const agent = startAgent(sim, state, [manifests, '--debounce', '300ms']);
-    await anchorWith(sim, agent, 'port = 9999');
-    const before = (await sim.loadCalls()).length;
+    const agent = startAgentInProcess(pf, state, [manifests, '--debounce', '300ms']);
+    await anchorWith(pf, agent, 'port = 9999');
+    const before = (await pf.loadCalls()).length;
     for (let i = 0; i < 500; i += 1) await writeFile(file, manifest('web', '10.13.37.10', [`em0:${10000 + i}:80`]));
-    const anchor = await anchorWith(sim, agent, 'port = 10499');
+    const anchor = await anchorWith(pf, agent, 'port = 10499');
     expect(anchor).not.toContain('port = 10498');
     // Let any cycle still queued run out before counting.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const loads = (await sim.loadCalls()).length - before;
+    const loads = (await pf.loadCalls()).length - before;
     expect(loads).toBeGreaterThanOrEqual(1);
     expect(loads).toBeLessThanOrEqual(5);
   }, 120_000);
 
   it('never lets an invalid manifest reach pf', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--debounce', '200ms']);
-    await anchorWith(sim, agent, 'port = 8080');
-    const loads = (await sim.loadCalls()).length;
+    const agent = startAgentInProcess(pf, state, [manifests, '--debounce', '200ms', '--settle', '200ms']);
+    await anchorWith(pf, agent, 'port = 8080');
+    const loads = (await pf.loadCalls()).length;
     const mark = agent.lines.length;
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80', 'em0:70000:80']));
     const invalid = await waitFor('manifests-invalid', () => eventAfter(agent, 'manifests-invalid', mark), agent);
     expect(JSON.stringify(invalid['diagnostics'])).toContain('web.yaml:7:');
-    expect((await sim.loadCalls()).length).toBe(loads);
-    expect(await sim.readAnchor('pfexpose')).not.toContain('70000');
+    expect((await pf.loadCalls()).length).toBe(loads);
+    expect(await pf.readAnchor('pfexpose')).not.toContain('70000');
     // The next valid version goes through.
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80', 'em0:7000:80']));
-    await anchorWith(sim, agent, 'port = 7000');
+    await anchorWith(pf, agent, 'port = 7000');
   }, 120_000);
 
   it('repairs a flushed anchor within one reconcile and reports it in /metrics', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--interval', '2s', '--metrics', '127.0.0.1:0']);
+    const agent = startAgentInProcess(pf, state, [manifests, '--interval', '2s', '--metrics', '127.0.0.1:0']);
     const started = await waitFor('started', () => agent.lines.find((l) => l.event === 'started'), agent);
     const metricsUrl = `http://${String(started['metrics'])}/metrics`;
-    const applied = await appliedWith(sim, agent, 'port = 8080');
+    const applied = await appliedWith(pf, agent, 'port = 8080');
     const mark = agent.lines.length;
-    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
-    expect(await sim.readAnchor('pfexpose')).toBe('');
+    await pf.runner('pfctl', ['-a', 'pfexpose', '-F', 'all']);
+    expect(await pf.readAnchor('pfexpose')).toBe('');
     const repaired = await waitFor('drift-repaired', () => eventAfter(agent, 'drift-repaired', mark), agent);
-    expect(await sim.readAnchor('pfexpose')).toBe(applied);
+    expect(await pf.readAnchor('pfexpose')).toBe(applied);
     // Within one reconcile: at most one that had read the anchor before the flush came between.
     const between = agent.lines.slice(mark, agent.lines.indexOf(repaired));
     expect(between.filter((l) => l.event === 'in-sync').length).toBeLessThanOrEqual(1);
@@ -272,9 +340,9 @@ describe('pfexpose watch', () => {
   }, 120_000);
 
   it('only reports drift with --drift warn, once while it lasts', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [
+    const agent = startAgentInProcess(pf, state, [
       manifests,
       '--interval',
       '1s',
@@ -283,10 +351,10 @@ describe('pfexpose watch', () => {
       '--metrics',
       '127.0.0.1:0',
     ]);
-    await appliedWith(sim, agent, 'port = 8080');
-    const loads = (await sim.loadCalls()).length;
+    await appliedWith(pf, agent, 'port = 8080');
+    const loads = (await pf.loadCalls()).length;
     const mark = agent.lines.length;
-    await sim.writeAnchor('pfexpose', '');
+    await pf.writeAnchor('pfexpose', '');
     const drift = await waitFor('drift', () => eventAfter(agent, 'drift', mark), agent);
     expect(drift['level']).toBe('warn');
     // The exposure's rdr, pass out and pass in rules.
@@ -308,8 +376,8 @@ describe('pfexpose watch', () => {
       await fetch(`http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`)
     ).text();
     expect(metrics).toContain('pfexpose_drift_detected_total 1');
-    expect(await sim.readAnchor('pfexpose')).toBe('');
-    expect((await sim.loadCalls()).length).toBe(loads);
+    expect(await pf.readAnchor('pfexpose')).toBe('');
+    expect((await pf.loadCalls()).length).toBe(loads);
   }, 120_000);
 
   it('reconciles on SIGHUP', async () => {
@@ -319,7 +387,7 @@ describe('pfexpose watch', () => {
     const applied = await appliedWith(sim, agent, 'port = 8080');
     await sim.writeAnchor('pfexpose', '');
     const mark = agent.lines.length;
-    agent.child.kill('SIGHUP');
+    agent.signal('SIGHUP');
     await waitFor('drift-repaired', () => eventAfter(agent, 'drift-repaired', mark), agent);
     expect(await sim.readAnchor('pfexpose')).toBe(applied);
     expect(agent.lines.slice(mark).map((l) => l.event)).toContain('reconcile-requested');
@@ -331,7 +399,7 @@ describe('pfexpose watch', () => {
     await sim.setControl({ hangMs: 2500, hangOn: ['load'] });
     const agent = startAgent(sim, state, [manifests]);
     await waitFor('the load to start', async () => (await sim.loadCalls()).length > 0, agent);
-    agent.child.kill('SIGTERM');
+    agent.signal('SIGTERM');
     const exit = await agent.exited;
     expect(exit).toEqual({ code: 0, signal: null });
     expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
@@ -342,7 +410,7 @@ describe('pfexpose watch', () => {
   }, 120_000);
 
   it('applies what a pull brings, and leaves everything as it is when a pull fails', async () => {
-    const { sim, dir, state } = await setup();
+    const { pf, dir, state } = await setup();
     const env = {
       ...process.env,
       GIT_AUTHOR_NAME: 't',
@@ -365,32 +433,28 @@ describe('pfexpose watch', () => {
     await git(author, 'push', 'origin', 'HEAD:main');
     await git(dir, 'clone', '--branch', 'main', origin, host);
 
-    const agent = startAgent({ ...sim, env: { ...sim.env, ...env, PFCTL_SIM_DIR: sim.dir } }, state, [
-      host,
-      '--pull',
-      '1s',
-      '--frozen',
-      '--settle',
-      '200ms',
-      '--metrics',
-      '127.0.0.1:0',
-    ]);
-    await anchorWith(sim, agent, 'port = 8080');
+    const agent = startAgentInProcess(
+      pf,
+      state,
+      [host, '--pull', '1s', '--frozen', '--settle', '200ms', '--metrics', '127.0.0.1:0'],
+      { env },
+    );
+    await anchorWith(pf, agent, 'port = 8080');
 
     await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8443:443']));
     await git(author, 'commit', '-am', 'tls');
     await git(author, 'push', 'origin', 'HEAD:main');
-    await anchorWith(sim, agent, 'port = 8443');
+    await anchorWith(pf, agent, 'port = 8443');
     expect(agent.lines.map((l) => l.event)).toContain('pulled');
 
-    const anchor = await sim.readAnchor('pfexpose');
+    const anchor = await pf.readAnchor('pfexpose');
     const head = (await git(host, 'rev-parse', 'HEAD')).stdout;
     await git(host, 'remote', 'set-url', 'origin', join(dir, 'gone.git'));
     const mark = agent.lines.length;
     const failed = await waitFor('pull-failed', () => eventAfter(agent, 'pull-failed', mark), agent);
     expect(failed['level']).toBe('error');
     expect((await git(host, 'rev-parse', 'HEAD')).stdout).toBe(head);
-    expect(await sim.readAnchor('pfexpose')).toBe(anchor);
+    expect(await pf.readAnchor('pfexpose')).toBe(anchor);
     const sick = await health(agent);
     expect(sick.status).toBe(503);
     expect(sick.body.status).toBe('pull-failed');
@@ -399,9 +463,9 @@ describe('pfexpose watch', () => {
     ).text();
     expect(metrics).toMatch(/^pfexpose_pulls_total\{result="failed"\} [1-9]/m);
     // The agent goes on with the checkout it has: a flushed anchor is still repaired.
-    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
-    agent.child.kill('SIGHUP');
-    await waitFor('the repair', async () => (await sim.readAnchor('pfexpose')) === anchor, agent);
+    await pf.runner('pfctl', ['-a', 'pfexpose', '-F', 'all']);
+    agent.signal('SIGHUP');
+    await waitFor('the repair', async () => (await pf.readAnchor('pfexpose')) === anchor, agent);
 
     // A history rewritten upstream, and the remote back: followed, and health recovers.
     await git(author, 'reset', '--hard', 'HEAD~1');
@@ -409,7 +473,7 @@ describe('pfexpose watch', () => {
     await git(author, 'commit', '-am', 'rewritten');
     await git(author, 'push', '--force', 'origin', 'HEAD:main');
     await git(host, 'remote', 'set-url', 'origin', origin);
-    await anchorWith(sim, agent, 'port = 9443');
+    await anchorWith(pf, agent, 'port = 9443');
     expect(agent.lines.map((l) => l.event)).toContain('pull-rewritten');
     await waitFor('healthy again', async () => (await health(agent)).body.status === 'ok', agent);
   }, 120_000);
@@ -461,7 +525,7 @@ describe('pfexpose watch', () => {
     expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
     // The loop is not stuck: a reconcile completes, and later pulls still arrive.
     mark = agent.lines.length;
-    agent.child.kill('SIGHUP');
+    agent.signal('SIGHUP');
     await waitFor('a reconcile to complete', () => eventAfter(agent, 'in-sync', mark), agent);
     await git(author, 'rm', '-q', 'console.yaml');
     await writeFile(join(author, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8443:443']));
@@ -469,26 +533,26 @@ describe('pfexpose watch', () => {
     await git(author, 'push', 'origin', 'HEAD:main');
     await anchorWith(sim, agent, 'port = 8443');
     expect((await health(agent)).status).toBe(200);
-    agent.child.kill('SIGTERM');
+    agent.signal('SIGTERM');
     expect(await agent.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   it('refuses --dialect openbsd as a usage error before touching pf', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const refused = await watchInProcess(sim, state, [manifests, '--dialect', 'openbsd']);
+    const refused = await watchInProcess(pf, state, [manifests, '--dialect', 'openbsd']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("--dialect openbsd: watch drives FreeBSD's pfctl");
     expect(refused.stderr).toContain('the openbsd dialect is for compile and plan only');
-    expect(await sim.calls()).toEqual([]);
+    expect(await pf.calls()).toEqual([]);
   });
 
   it('refuses a --settle outside 100ms..10m as a usage error', async () => {
-    const { sim, manifests, state } = await setup();
-    const refused = await watchInProcess(sim, state, [manifests, '--settle', '50ms']);
+    const { pf, manifests, state } = await setup();
+    const refused = await watchInProcess(pf, state, [manifests, '--settle', '50ms']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--settle 50ms is out of range: use 100ms to 10m');
-    expect(await sim.calls()).toEqual([]);
+    expect(await pf.calls()).toEqual([]);
   });
 
   it('stops at once on SIGTERM while its cycle is stuck reading something that never answers (a FIFO lock file)', async () => {
@@ -501,7 +565,7 @@ describe('pfexpose watch', () => {
     // Whether the read of the lock hangs or is refused, nothing may keep SIGTERM waiting.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const signalled = Date.now();
-    agent.child.kill('SIGTERM');
+    agent.signal('SIGTERM');
     const exit = await agent.exited;
     expect(Date.now() - signalled).toBeLessThan(15_000);
     const events = agent.lines.map((l) => l.event);
@@ -517,14 +581,23 @@ describe('pfexpose watch', () => {
   }, 120_000);
 
   it('refuses a metrics address off loopback unless allowed', async () => {
-    const { sim, manifests, state } = await setup();
-    const refused = await watchInProcess(sim, state, [manifests, '--metrics', '0.0.0.0:9813']);
+    const { pf, manifests, state } = await setup();
+    const refused = await watchInProcess(pf, state, [manifests, '--metrics', '0.0.0.0:9813']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--metrics-allow-remote');
   });
 });
 
-/** The CLI beside the agent, with the same simulator and state directory. */
+/** The CLI in process beside an agent in process, with the same in-memory pf and state directory. */
+function cliInProcess(pf: MemoryPf, state: string, args: string[], cwd?: string): Promise<RunResult> {
+  return runInProcess([...args, '--state-dir', state], {
+    env: { NO_COLOR: '1' },
+    pfctl: (options) => pf.pfctl(options),
+    ...(cwd === undefined ? {} : { cwd }),
+  });
+}
+
+/** The CLI beside a spawned agent, with the same simulator and state directory. */
 async function cli(
   sim: Sim,
   state: string,
@@ -556,23 +629,25 @@ async function health(
 
 describe('pfexpose watch: what apply would refuse, the agent does not load', () => {
   it('re-checks the anchor hooks on every reconcile; nothing loads while they are missing, and it goes on once they are back', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [
+    const agent = startAgentInProcess(pf, state, [
       manifests,
       '--interval',
       '0',
       '--debounce',
       '200ms',
+      '--settle',
+      '200ms',
       '--metrics',
       '127.0.0.1:0',
     ]);
-    await appliedWith(sim, agent, 'port = 8080');
+    await appliedWith(pf, agent, 'port = 8080');
 
-    await sim.writeMain('pass all\n');
+    await pf.writeMain('pass all\n');
     let mark = agent.lines.length;
-    agent.child.kill('SIGHUP');
+    agent.signal('SIGHUP');
     const failed = await waitFor('preflight-failed', () => eventAfter(agent, 'preflight-failed', mark), agent);
     expect(failed['level']).toBe('error');
     expect(failed.message).toContain('does not call anchor "pfexpose"');
@@ -587,96 +662,100 @@ describe('pfexpose watch: what apply would refuse, the agent does not load', () 
     expect(metrics).toContain('pfexpose_preflight_ok 0');
 
     // A manifest change meanwhile goes through apply's own preflight, and is refused: no load.
-    const loads = (await sim.loadCalls()).length;
+    const loads = (await pf.loadCalls()).length;
     mark = agent.lines.length;
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
     const refused = await waitFor('apply-refused', () => eventAfter(agent, 'apply-refused', mark), agent);
     expect(refused.message).toContain('does not call anchor');
-    expect(await sim.loadCalls()).toHaveLength(loads);
-    expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
+    expect(await pf.loadCalls()).toHaveLength(loads);
+    expect(await pf.readAnchor('pfexpose')).toContain('port = 8080');
 
-    await sim.writeMain('rdr-anchor "pfexpose" all\nanchor "pfexpose" all\n');
+    await pf.writeMain('rdr-anchor "pfexpose" all\nanchor "pfexpose" all\n');
     mark = agent.lines.length;
-    agent.child.kill('SIGHUP');
+    agent.signal('SIGHUP');
     await waitFor('preflight-ok', () => eventAfter(agent, 'preflight-ok', mark), agent);
-    await anchorWith(sim, agent, 'port = 8081');
+    await anchorWith(pf, agent, 'port = 8081');
     await waitFor('healthy again', async () => (await health(agent)).status === 200, agent);
   }, 120_000);
 
   it('after a reconcile found pf disabled, a manifest change takes the full path and loads nothing', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [
+    const agent = startAgentInProcess(pf, state, [
       manifests,
       '--interval',
       '0',
       '--debounce',
       '200ms',
+      '--settle',
+      '200ms',
       '--metrics',
       '127.0.0.1:0',
     ]);
-    await appliedWith(sim, agent, 'port = 8080');
-    await sim.setEnabled(false);
+    await appliedWith(pf, agent, 'port = 8080');
+    await pf.setEnabled(false);
     let mark = agent.lines.length;
-    agent.child.kill('SIGHUP');
+    agent.signal('SIGHUP');
     const failed = await waitFor('preflight-failed', () => eventAfter(agent, 'preflight-failed', mark), agent);
     expect(failed.message).toContain('pf is disabled');
     expect((await health(agent)).body).toMatchObject({ healthy: false, status: 'preflight-failed' });
 
-    const loads = (await sim.loadCalls()).length;
+    const loads = (await pf.loadCalls()).length;
     mark = agent.lines.length;
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
     const refused = await waitFor('apply-refused', () => eventAfter(agent, 'apply-refused', mark), agent);
     expect(refused.message).toContain('pf is disabled');
-    expect(await sim.loadCalls()).toHaveLength(loads);
+    expect(await pf.loadCalls()).toHaveLength(loads);
     expect(eventAfter(agent, 'apply-failed', mark)).toBeUndefined();
   }, 120_000);
 });
 
 describe('pfexpose watch: holding a rollback', () => {
   it('keeps the ruleset rollback loaded, repairs drift towards it, and applies again when the manifests change', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [
+    const agent = startAgentInProcess(pf, state, [
       manifests,
       '--interval',
       '0',
       '--debounce',
       '200ms',
+      '--settle',
+      '200ms',
       '--metrics',
       '127.0.0.1:0',
     ]);
-    const first = await appliedWith(sim, agent, 'port = 8080');
+    const first = await appliedWith(pf, agent, 'port = 8080');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
-    await anchorWith(sim, agent, 'port = 8081');
+    await anchorWith(pf, agent, 'port = 8081');
     await waitFor('the agent to be idle', () => agent.lines.filter((l) => l.event === 'applied').length >= 2, agent);
 
-    const back = await cli(sim, state, ['rollback']);
+    const back = await cliInProcess(pf, state, ['rollback']);
     expect(back.code, back.stderr).toBe(0);
-    expect(await sim.readAnchor('pfexpose')).toBe(first);
+    expect(await pf.readAnchor('pfexpose')).toBe(first);
 
     let mark = agent.lines.length;
-    agent.child.kill('SIGHUP');
+    agent.signal('SIGHUP');
     const holding = await waitFor('holding', () => eventAfter(agent, 'holding', mark), agent);
     expect(holding.message).toContain('pfexpose rollback');
-    expect(await sim.readAnchor('pfexpose')).toBe(first);
+    expect(await pf.readAnchor('pfexpose')).toBe(first);
     const held = await health(agent);
     expect(held.status).toBe(200);
     expect(held.body.status).toBe('held');
 
     // Drift: the anchor flushed. The repair loads the rolled-back ruleset, not the manifests.
-    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
+    await pf.runner('pfctl', ['-a', 'pfexpose', '-F', 'all']);
     mark = agent.lines.length;
-    agent.child.kill('SIGHUP');
+    agent.signal('SIGHUP');
     await waitFor('drift-repaired', () => eventAfter(agent, 'drift-repaired', mark), agent);
-    expect(await sim.readAnchor('pfexpose')).toContain('port = 8080');
-    expect(await sim.readAnchor('pfexpose')).not.toContain('port = 8081');
+    expect(await pf.readAnchor('pfexpose')).toContain('port = 8080');
+    expect(await pf.readAnchor('pfexpose')).not.toContain('port = 8081');
 
     mark = agent.lines.length;
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8082:80']));
-    await anchorWith(sim, agent, 'port = 8082');
+    await anchorWith(pf, agent, 'port = 8082');
     expect(eventAfter(agent, 'hold-released', mark)).toBeDefined();
     await waitFor('healthy and no longer held', async () => (await health(agent)).body.status === 'ok', agent);
   }, 120_000);
@@ -687,7 +766,7 @@ describe('pfexpose watch: holding a rollback', () => {
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
     const before = startAgent(sim, state, [manifests, '--interval', '0']);
     const first = await appliedWith(sim, before, 'port = 8080');
-    before.child.kill('SIGTERM');
+    before.signal('SIGTERM');
     expect(await before.exited).toEqual({ code: 0, signal: null });
 
     // The operator tries a change with a safety net, does not confirm it, and it is reverted.
@@ -706,37 +785,45 @@ describe('pfexpose watch: holding a rollback', () => {
 
 describe('pfexpose watch: another pfexpose process loads the anchor between two reconciles', () => {
   it('after an apply by hand, a failed load of the agent puts back what pf held, not what the agent had loaded', async () => {
-    const { sim, dir, manifests, state } = await setup();
+    const { pf, dir, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--debounce', '200ms']);
-    await appliedWith(sim, agent, 'port = 8080');
+    const agent = startAgentInProcess(pf, state, [
+      manifests,
+      '--interval',
+      '0',
+      '--debounce',
+      '200ms',
+      '--settle',
+      '200ms',
+    ]);
+    await appliedWith(pf, agent, 'port = 8080');
     // A quick change first, so the agent's last word on the anchor is its own fast-path apply.
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80', 'em0:8443:443']));
-    await anchorWith(sim, agent, 'port = 8443');
+    await anchorWith(pf, agent, 'port = 8443');
     await waitFor('the agent to be idle', () => agent.lines.filter((l) => l.event === 'applied').length >= 2, agent);
 
     // The operator applies other manifests by hand: pf and the state directory say so.
     const other = join(dir, 'other');
     await mkdir(other);
     await writeFile(join(other, 'api.yaml'), manifest('api', '10.13.37.20', ['em0:8090:90']));
-    const byHand = await cli(sim, state, ['apply', other]);
+    const byHand = await cliInProcess(pf, state, ['apply', other]);
     expect(byHand.code, byHand.stderr).toBe(0);
-    const held = await sim.readAnchor('pfexpose');
+    const held = await pf.readAnchor('pfexpose');
     expect(held).toContain('port = 8090');
 
     // The agent's next load commits, then pfctl dies: pf must get back what it held (the apply by
     // hand), which only a read of the anchor before the load can know.
-    await sim.setControl({ dieLoads: 1, dieWhen: 'after-commit' });
-    const before = (await sim.calls()).length;
+    await pf.setControl({ dieLoads: 1, dieWhen: 'after-commit' });
+    const before = (await pf.calls()).length;
     const mark = agent.lines.length;
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8081:80']));
     const failed = await waitFor('apply-failed', () => eventAfter(agent, 'apply-failed', mark), agent);
     expect(failed['restored']).toBe(true);
     expect(failed.message).toContain('the previous ruleset was loaded again');
-    expect(await sim.readAnchor('pfexpose')).toBe(held);
+    expect(await pf.readAnchor('pfexpose')).toBe(held);
     // It read the anchor and made a dry run before that load: the full path.
-    const calls = (await sim.calls()).slice(before).map((call) => call.argv.join(' '));
+    const calls = (await pf.calls()).slice(before).map((call) => call.argv.join(' '));
     const load = calls.findIndex((argv) => argv.includes(' -f ') && !argv.includes(' -n '));
     expect(calls.slice(0, load).some((argv) => argv.includes('-P -sn'))).toBe(true);
     expect(calls.slice(0, load).some((argv) => argv.includes(' -n -f '))).toBe(true);
@@ -745,18 +832,20 @@ describe('pfexpose watch: another pfexpose process loads the anchor between two 
 
 describe('pfexpose watch: started while the manifests are invalid', () => {
   it('still reconciles: repairs the ruleset last applied, and reports pf disabled beside the invalid manifests', async () => {
-    const { sim, dir, manifests, state } = await setup();
+    const { pf, dir, manifests, state } = await setup();
     const file = join(manifests, 'web.yaml');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const applied = await cli(sim, state, ['apply', manifests]);
+    const applied = await cliInProcess(pf, state, ['apply', manifests]);
     expect(applied.code, applied.stderr).toBe(0);
-    const recorded = await sim.readAnchor('pfexpose');
+    const recorded = await pf.readAnchor('pfexpose');
     await writeFile(file, manifest('web', '10.13.37.10', ['em0:70000:80']));
-    await run(PFCTL_SIM, ['-a', 'pfexpose', '-F', 'all'], { env: sim.env });
+    await pf.runner('pfctl', ['-a', 'pfexpose', '-F', 'all']);
 
-    const agent = startAgent(sim, state, [manifests, '--interval', '0', '--metrics', '127.0.0.1:0'], dir);
+    const agent = startAgentInProcess(pf, state, [manifests, '--interval', '0', '--metrics', '127.0.0.1:0'], {
+      cwd: dir,
+    });
     await waitFor('drift-repaired', () => agent.lines.find((l) => l.event === 'drift-repaired'), agent);
-    expect(await sim.readAnchor('pfexpose')).toBe(recorded);
+    expect(await pf.readAnchor('pfexpose')).toBe(recorded);
     expect(agent.lines.find((l) => l.event === 'drift')?.message).toContain('recorded as last applied');
     const metricsUrl = `http://${String(agent.lines.find((l) => l.event === 'started')?.['metrics'])}/metrics`;
     let text = await (await fetch(metricsUrl)).text();
@@ -766,9 +855,9 @@ describe('pfexpose watch: started while the manifests are invalid', () => {
     expect(ok.status).toBe(200);
     expect(ok.body.status).toBe('manifests-invalid');
 
-    await sim.setEnabled(false);
+    await pf.setEnabled(false);
     const mark = agent.lines.length;
-    agent.child.kill('SIGHUP');
+    agent.signal('SIGHUP');
     await waitFor('preflight-failed', () => eventAfter(agent, 'preflight-failed', mark), agent);
     const sick = await health(agent);
     expect(sick.status).toBe(503);
@@ -796,7 +885,7 @@ describe('pfexpose watch: a file written in two halves (issue 9, C2)', () => {
    * Writes db.yaml through one open descriptor: the first half (valid YAML on its own, publishing
    * 5432 from any source), a pause, then the rest. Meanwhile samples the anchor every 20 ms.
    */
-  async function writeInHalves(sim: Sim, file: string, pauseMs: number): Promise<string[]> {
+  async function writeInHalves(sim: Pf, file: string, pauseMs: number): Promise<string[]> {
     const seen: string[] = [];
     let sampling = true;
     const sampler = (async () => {
@@ -822,36 +911,44 @@ describe('pfexpose watch: a file written in two halves (issue 9, C2)', () => {
   const firstHalfOnly = (anchor: string): boolean => /port = 5432/.test(anchor) && !anchor.includes('198.51.100.0/24');
 
   it('never loads the first half when the pause is longer than the debounce but shorter than --settle', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
     // The default --settle (2 s); the pause (800 ms) is four debounce periods long.
-    const agent = startAgent(sim, state, [manifests, '--debounce', '200ms', '--interval', '0']);
-    await appliedWith(sim, agent, 'port = 8080');
-    const loads = (await sim.loadCalls()).length;
+    const agent = startAgentInProcess(pf, state, [manifests, '--debounce', '200ms', '--interval', '0']);
+    await appliedWith(pf, agent, 'port = 8080');
+    const loads = (await pf.loadCalls()).length;
     const mark = agent.lines.length;
 
-    const seen = await writeInHalves(sim, join(manifests, 'db.yaml'), 800);
-    const anchor = await anchorWith(sim, agent, '198.51.100.0/24');
+    const seen = await writeInHalves(pf, join(manifests, 'db.yaml'), 800);
+    const anchor = await anchorWith(pf, agent, '198.51.100.0/24');
     expect(anchor).toContain('port = 5432');
     await waitFor('the applied event', () => eventAfter(agent, 'applied', mark), agent);
     // The agent did see the file before it was complete, and waited.
     const waited = agent.lines.slice(mark).filter((l) => l.event === 'unsettled');
     expect(waited.length).toBeGreaterThan(0);
     // One load since the write began, and it was the whole file: the first half never reached pf.
-    expect((await sim.loadCalls()).length).toBe(loads + 1);
+    expect((await pf.loadCalls()).length).toBe(loads + 1);
     expect(seen.some(firstHalfOnly)).toBe(false);
     expect(agent.lines.slice(mark).filter((l) => l.event === 'applied')).toHaveLength(1);
   }, 120_000);
 
   it('with --settle shorter than the pause, the first half is loaded: the documented limit (the test can see a partial load)', async () => {
-    const { sim, manifests, state } = await setup();
+    const { pf, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.13.37.10', ['em0:8080:80']));
-    const agent = startAgent(sim, state, [manifests, '--debounce', '100ms', '--settle', '100ms', '--interval', '0']);
-    await appliedWith(sim, agent, 'port = 8080');
+    const agent = startAgentInProcess(pf, state, [
+      manifests,
+      '--debounce',
+      '100ms',
+      '--settle',
+      '100ms',
+      '--interval',
+      '0',
+    ]);
+    await appliedWith(pf, agent, 'port = 8080');
     const mark = agent.lines.length;
     // A pause far longer than debounce + settle: the first half stays unchanged long enough to count.
-    const seen = await writeInHalves(sim, join(manifests, 'db.yaml'), 4000);
-    await anchorWith(sim, agent, '198.51.100.0/24');
+    const seen = await writeInHalves(pf, join(manifests, 'db.yaml'), 4000);
+    await anchorWith(pf, agent, '198.51.100.0/24');
     expect(seen.some(firstHalfOnly)).toBe(true);
     await waitFor(
       'two applies (the first half, then the whole)',

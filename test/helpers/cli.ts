@@ -2,8 +2,10 @@
 // cases), and as the built program `node bin/pfexpose.js` the way a user or CI runs it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import type { CliContext } from '../../src/cli/context.js';
+import type { CliContext, SignalSource } from '../../src/cli/context.js';
 import type { PfctlOptions } from '../../src/host/pfctl.js';
+import type { RouteOptions } from '../../src/host/route.js';
+import type { RouteTable } from '../../src/model/default-route.js';
 import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { main } from '../../src/cli/main.js';
 
@@ -13,6 +15,10 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** In process only: the pf that apply, plan --live and watch reach (e.g. an in-memory pf). */
   pfctl?: (options: PfctlOptions) => Pfctl;
+  /** In process only: how watch asks for the default route. */
+  route?: (options: RouteOptions) => RouteTable;
+  /** In process only: where watch hears its signals (an EventEmitter a test emits 'SIGHUP' on). */
+  signals?: SignalSource;
 }
 
 export interface RunResult {
@@ -30,6 +36,8 @@ export function fakeContext(options: RunOptions = {}): { ctx: CliContext; out: {
     cwd: options.cwd ?? process.cwd(),
     exitCode: 0,
     ...(options.pfctl === undefined ? {} : { pfctl: options.pfctl }),
+    ...(options.route === undefined ? {} : { route: options.route }),
+    ...(options.signals === undefined ? {} : { signals: options.signals }),
   };
   return { ctx, out };
 }
@@ -38,6 +46,19 @@ export async function runInProcess(argv: string[], options: RunOptions = {}): Pr
   const { ctx, out } = fakeContext(options);
   const code = await main(argv, ctx);
   return { code, ...out };
+}
+
+/**
+ * Runs the CLI in process without waiting, for a command that runs until told to stop (watch with
+ * options.signals): what it has written so far, and its exit code once main() returns.
+ */
+export function startInProcess(
+  argv: string[],
+  options: RunOptions = {},
+): { stdout(): string; stderr(): string; done: Promise<number> } {
+  const { ctx, out } = fakeContext(options);
+  const done = main(argv, ctx);
+  return { stdout: () => out.stdout, stderr: () => out.stderr, done };
 }
 
 export const BIN = resolve('bin/pfexpose.js');

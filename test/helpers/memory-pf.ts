@@ -11,6 +11,7 @@ import type { RunOptions, RunResult } from '../../src/host/run-command.js';
 import { normalizeAsLoaded, parsePfctlOutput, printRuleLines } from '../../src/pf/parse-pfctl.js';
 import { ANCHOR_NAME_PATTERN } from '../../src/pf/pfctl-output.js';
 import type { ParsedRule } from '../../src/pf/rule.js';
+import type { RouteTable } from '../../src/model/default-route.js';
 
 type Operation = 'status' | 'show' | 'tables' | 'anchors' | 'dry-run' | 'load' | 'kill' | 'flush';
 
@@ -251,6 +252,23 @@ export function createMemoryPf(): MemoryPf {
     },
     cleanup() {
       return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * route(8) as the simulator answers it with PFCTL_SIM_ROUTE_IF=ipv4If and no IPv6 default route, for
+ * watch in process (CliContext.route). The messages are the adapter's own for those answers.
+ */
+export function memoryRouteTable(ipv4If: string): RouteTable {
+  return {
+    defaultRoute(family) {
+      if (family === 'inet') return Promise.resolve({ kind: 'found', interface: ipv4If, gateway: null });
+      return Promise.resolve({
+        kind: 'no-route',
+        family,
+        message: 'this host has no IPv6 default route (route -n get -inet6 default)',
+      });
     },
   };
 }
