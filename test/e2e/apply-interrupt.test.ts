@@ -2,15 +2,18 @@
 // larger than a pipe's buffer, against the simulator holding pfctl at that moment. Afterwards pf
 // holds the old ruleset or the complete new one, never a prefix (fed on stdin, a prefix was loaded:
 // see "-f -: a writer killed mid-ruleset" in test/pfctl-sim/pfctl-sim.test.ts). What needs no
-// signal (compiling, usage errors, an apply to set the scene) runs the CLI in process, still
-// against the simulator.
+// signal (compiling, usage errors, the apply after a kill) runs the CLI in process, still against
+// the simulator; the apply that sets the scene for rollback runs against the in-memory pf, and the
+// simulator takes over what it loaded.
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createPfctl } from '../../src/host/pfctl.js';
 import { normalizedLines } from '../../src/pf/rule-lines.js';
 import { runInProcess, startBuilt, type StartedRun } from '../helpers/cli.js';
+import { createMemoryPf } from '../helpers/memory-pf.js';
 import { createSim, PFCTL_SIM, type Sim, type SimControl } from '../pfctl-sim/sim-control.js';
 
 // Each test runs pfexpose and the simulator several times: on a busy two-core machine that takes
@@ -246,13 +249,24 @@ describe('apply interrupted while pfctl works on a ruleset larger than a pipe ho
     expect(isGone(heldPid)).toBe(true);
     await writeFile(join(work, 'tmp', 'unrelated.txt'), "not pfexpose's\n");
     await sim.setControl({});
-    const next = await start(['apply', 'old']).done;
+    // In process, against the simulator: the adapter makes its load directory where the built CLI's
+    // TMPDIR would have it.
+    const next = await runInProcess(['apply', 'old'], {
+      cwd: work,
+      env,
+      pfctl: (options) => createPfctl({ ...options, loadDir: join(work, 'tmp') }),
+    });
     expect(next.code, next.stderr).toBe(0);
     expect(await readdir(join(work, 'tmp'))).toEqual(['unrelated.txt']);
   });
 
   it('rollback: SIGTERM during its load lets it finish', async () => {
-    expect((await inProcess(['apply', 'big'])).code).toBe(0);
+    // pf held the old ruleset, then an apply loaded big: in memory, then handed to the simulator.
+    const pf = createMemoryPf();
+    await pf.writeAnchor('pfexpose', oldText);
+    const applied = await runInProcess(['apply', 'big'], { cwd: work, env, pfctl: (options) => pf.pfctl(options) });
+    expect(applied.code, applied.stderr).toBe(0);
+    await sim.writeAnchor('pfexpose', (await pf.readAnchor('pfexpose')) ?? '');
     const { run } = await interrupt(['rollback'], 'the load, before pfctl reads', ['SIGTERM']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('rolled back anchor "pfexpose"');

@@ -100,6 +100,17 @@ function pfexpose(...args: string[]): Promise<Run> {
   return pfexposeWith({}, ...args);
 }
 
+/**
+ * Set-up of a spawned test: apply dir in process against the in-memory pf, then hand what it
+ * loaded to the simulator, as if the simulator had loaded it (the state directory is the same), so
+ * only what the test is about runs against the simulator.
+ */
+async function appliedBefore(dir: string): Promise<void> {
+  const run = await runInProcess(['apply', dir], { cwd: work, env, pfctl: (options) => pf.pfctl(options) });
+  expect(run.code, run.stderr).toBe(0);
+  await sim.writeAnchor('pfexpose', (await pf.readAnchor('pfexpose')) ?? '');
+}
+
 /** This test's pf: the in-memory one, or the simulator's. */
 function pfState(): MemoryPf | Sim {
   return spawned ? sim : pf;
@@ -383,7 +394,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
   });
 
   it('recovers from kill -9 of pfexpose after the load committed: the restart records what pf holds', async () => {
-    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    await appliedBefore('a');
     // A pfctl that commits the load, then stops before pfexpose hears back (once: the mark stays).
     const mark = join(work, 'committed');
     const pfctl = await pauseAfterCommit();
@@ -413,7 +424,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
   });
 
   it('reverts by itself after kill -9 of pfexpose --confirm after the load committed', async () => {
-    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    await appliedBefore('a');
     const mark = join(work, 'committed');
     const pfctl = await pauseAfterCommit();
     const { child, done } = start(['apply', 'b', '--confirm', '2s'], { PFEXPOSE_PFCTL: pfctl, PAUSE_MARK: mark });
@@ -435,7 +446,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
   });
 
   it('--confirm: a load pfctl rejects leaves no window behind, so confirm has nothing to keep and the next apply goes through', async () => {
-    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    await appliedBefore('a');
     // The dry run passes; the load itself is refused (a limit pfctl only meets when loading).
     const pfctl = await pfctlWrapper(
       'pfctl-rejecting-loads',
@@ -471,7 +482,7 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
   });
 
   it('--confirm reverts by itself when nobody confirms; confirm keeps a change', async () => {
-    expect((await pfexpose('apply', 'a')).code).toBe(0);
+    await appliedBefore('a');
     const trial = await pfexpose('apply', 'b', '--confirm', '1s');
     expect(trial.code, trial.stderr).toBe(0);
     expect(trial.stdout).toContain('awaiting confirmation: run pfexpose confirm before');

@@ -1,13 +1,16 @@
 // Hostile files end to end, through the built CLI: a symbolic link out of the manifest tree (the
 // `ln -s /etc/shadow m/x.yaml` case) is named, never read or echoed, in every output format and in
 // the agent's log; FIFOs and devices given as a manifest, lock file, --check or --deployed file are
-// refused at once; a link committed in a git revision is not resolved on the host.
+// refused at once; a link committed in a git revision is not resolved on the host. Most runs are
+// main() in process with captured output; the built CLI runs where only a process shows the point:
+// one symlink case and the FIFO manifest (exit status, no stack trace, a FIFO not hanging the
+// process), the agent (a long-running process ended by SIGTERM), and plan --base.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBuilt, STACK_TRACE } from '../helpers/cli.js';
+import { runBuilt, runInProcess, STACK_TRACE, type RunResult } from '../helpers/cli.js';
 import { createSim, PFCTL_SIM, ROUTE_SIM } from '../pfctl-sim/sim-control.js';
 import { createRepo, gitEnv } from '../plan/git-repo.js';
 
@@ -41,7 +44,15 @@ writeFileSync(join(root, 'good', 'web.yaml'), WEB);
 writeFileSync(join(root, 'empty.txt'), '');
 execFileSync('mkfifo', [join(root, 'fifo'), join(root, 'plan-fifo.json')]);
 
-const run = (args: string[]) => runBuilt(args, { cwd: root, timeoutMs: RUN_MS });
+/** The built CLI for the cases named in BUILT, main() in process for the rest. */
+const BUILT = new Set(['validate, text', 'a FIFO as a manifest']);
+const env = Object.fromEntries(
+  Object.entries({ ...process.env, NO_COLOR: '1' }).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined,
+  ),
+);
+const run = async (name: string, args: string[]): Promise<RunResult> =>
+  BUILT.has(name) ? runBuilt(args, { cwd: root, timeoutMs: RUN_MS }) : runInProcess(args, { cwd: root, env });
 
 function expectNoSecret(output: string): void {
   for (const line of SECRET_LINES) expect(output).not.toContain(line);
@@ -61,8 +72,8 @@ describe('a symbolic link out of the manifest tree (ln -s SECRET m/x.yaml)', () 
   ];
   it.each(commands)(
     '%s: names the link, never its target, and exits with the documented code',
-    (_name, { args, code }) => {
-      const result = run(args);
+    async (name, { args, code }) => {
+      const result = await run(name, args);
       const output = result.stdout + result.stderr;
       expect(result.code).toBe(code);
       expect(output).toContain('m/x.yaml');
@@ -80,8 +91,8 @@ describe('a symbolic link out of the manifest tree (ln -s SECRET m/x.yaml)', () 
 
   it.each(['text', 'json', 'github'])(
     'a copy of the secret inside the tree (%s): reported, not quoted',
-    (format) => {
-      const result = run(['validate', 'copy', '--format', format]);
+    async (format) => {
+      const result = await run('', ['validate', 'copy', '--format', format]);
       expect(result.code).toBe(1);
       expect(result.stdout + result.stderr).toContain('copy/shadow.yaml');
       expectNoSecret(result.stdout + result.stderr);
@@ -200,8 +211,8 @@ describe('files that are not regular answer at once', () => {
   symlinkSync('loop-a', join(root, 'loop-b'));
   it.each(cases)(
     '%s: exit 1 with a clear message',
-    (_name, { args, want }) => {
-      const result = run(args);
+    async (name, { args, want }) => {
+      const result = await run(name, args);
       expect(result.code).toBe(1);
       expect(result.stdout + result.stderr).toMatch(want);
       expect(result.stdout + result.stderr).not.toMatch(STACK_TRACE);

@@ -1,5 +1,8 @@
-// `pfexpose plan` as CI and operators run it: the built CLI in a temporary git repository, against
-// a git revision, a saved pfctl -v output and the pfctl simulator, checking stdout, stderr and exit codes.
+// `pfexpose plan` as CI and operators run it, in a temporary git repository, against a git
+// revision, a saved pfctl -v output and pf, checking stdout, stderr and exit codes. The CLI runs in
+// process (main() with captured output, the in-memory pf for --live); two tests run the built CLI
+// for what only a process shows: the exit status and the stdout/stderr split of a refused run, and
+// --live against the pfctl simulator.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,7 +30,17 @@ interface Run {
 let repo: TempRepo;
 let sim: Sim | undefined;
 
-function run(args: string[], env: Record<string, string> = {}): Run {
+/** The CLI in process, with only the environment the test gives it. */
+async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const got = await runInProcess(args, {
+    cwd: repo.dir,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: repo.dir, ...gitEnv, ...env },
+  });
+  return { status: got.code, stdout: got.stdout, stderr: got.stderr };
+}
+
+/** The built CLI, as CI runs it. */
+function built(args: string[], env: Record<string, string> = {}): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: repo.dir,
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: repo.dir, ...gitEnv, ...env },
@@ -64,17 +77,17 @@ afterEach(async () => {
 });
 
 describe('pfexpose plan --base', () => {
-  it('exits 0 when nothing changed since the revision', () => {
-    const got = run(['plan', 'hosts', '--base', 'HEAD']);
+  it('exits 0 when nothing changed since the revision', async () => {
+    const got = await run(['plan', 'hosts', '--base', 'HEAD']);
     expect(got.stderr).toBe('');
     expect(got.stdout).toContain('No changes');
     expect(got.status).toBe(0);
   });
 
-  it('exits 2 with the change and its manifest line when a commit adds an exposure', () => {
+  it('exits 2 with the change and its manifest line when a commit adds an exposure', async () => {
     repo.write('hosts/web.yaml', WEB_WITH_DNS);
     repo.commit('add dns');
-    const got = run(['plan', 'hosts', '--base', 'HEAD~1']);
+    const got = await run(['plan', 'hosts', '--base', 'HEAD~1']);
     expect(got.status).toBe(2);
     expect(got.stdout).toContain('1 to add, 0 to change, 0 to remove, 1 unchanged');
     expect(got.stdout).toContain('+ dns udp/inet em0:53 -> 10.13.37.11:53 from any');
@@ -86,22 +99,22 @@ describe('pfexpose plan --base', () => {
     expect(got.stdout).not.toContain('\u001b[');
   });
 
-  it('compares the working tree with the revision without touching either', () => {
+  it('compares the working tree with the revision without touching either', async () => {
     repo.write('hosts/web.yaml', WEB_WITH_DNS);
     const status = repo.git('status', '--porcelain');
-    expect(run(['plan', 'hosts', '--base', 'HEAD']).status).toBe(2);
+    expect((await run(['plan', 'hosts', '--base', 'HEAD'])).status).toBe(2);
     expect(repo.git('status', '--porcelain')).toBe(status);
     expect(readFileSync(join(repo.dir, 'hosts/web.yaml'), 'utf8')).toBe(WEB_WITH_DNS);
   });
 
-  it('prints markdown and json', () => {
+  it('prints markdown and json', async () => {
     repo.write('hosts/web.yaml', WEB_WITH_DNS);
     repo.commit('add dns');
-    const markdown = run(['plan', 'hosts', '--base', 'HEAD~1', '--format', 'markdown']);
+    const markdown = await run(['plan', 'hosts', '--base', 'HEAD~1', '--format', 'markdown']);
     expect(markdown.status).toBe(2);
     expect(markdown.stdout.split('\n')[0]).toBe('<!-- pfexpose-plan -->');
     expect(markdown.stdout).toContain('| added | `dns` | `em0:53` |');
-    const json = run(['plan', 'hosts', '--base', 'HEAD~1', '--format', 'json']);
+    const json = await run(['plan', 'hosts', '--base', 'HEAD~1', '--format', 'json']);
     expect(json.status).toBe(2);
     const parsed = JSON.parse(json.stdout) as {
       formatVersion: number;
@@ -115,10 +128,10 @@ describe('pfexpose plan --base', () => {
     });
   });
 
-  it('writes annotations and the job summary for GitHub Actions', () => {
+  it('writes annotations and the job summary for GitHub Actions', async () => {
     repo.write('hosts/web.yaml', WEB_WITH_DNS);
     const summary = join(repo.dir, 'summary.md');
-    const got = run(['plan', 'hosts', '--base', 'HEAD', '--format', 'github'], { GITHUB_STEP_SUMMARY: summary });
+    const got = await run(['plan', 'hosts', '--base', 'HEAD', '--format', 'github'], { GITHUB_STEP_SUMMARY: summary });
     expect(got.status).toBe(2);
     expect(got.stdout).toMatch(
       /^::warning file=hosts\/web\.yaml,line=10,col=\d+,title=pfexpose%3A exposure added::dns udp/m,
@@ -128,19 +141,19 @@ describe('pfexpose plan --base', () => {
 
   it('exits 1 when the manifests are invalid', () => {
     repo.write('hosts/web.yaml', `${WEB}      - 70000:80\n`);
-    const got = run(['plan', 'hosts', '--base', 'HEAD']);
+    const got = built(['plan', 'hosts', '--base', 'HEAD']);
     expect(got.status).toBe(1);
     expect(got.stderr).toContain('hosts/web.yaml:7:');
     expect(got.stderr).toContain('the manifests are not valid');
     expect(got.stdout).toBe('');
   });
 
-  it('exits 1 when the base revision does not compile, naming the revision and not the working tree', () => {
+  it('exits 1 when the base revision does not compile, naming the revision and not the working tree', async () => {
     repo.write('hosts/web.yaml', `${WEB}      - 70000:80\n`);
     const base = repo.commit('a broken manifest').slice(0, 12);
     repo.write('hosts/web.yaml', WEB);
     for (const format of ['text', 'github']) {
-      const got = run(['plan', 'hosts', '--base', 'HEAD', '--format', format]);
+      const got = await run(['plan', 'hosts', '--base', 'HEAD', '--format', format]);
       expect(got.status).toBe(1);
       expect(got.stderr).toContain(`the manifests at the base revision HEAD (${base}) do not compile:\n`);
       expect(got.stderr).toMatch(/^HEAD:hosts\/web\.yaml:7:\d+: error port-out-of-range /m);
@@ -151,13 +164,13 @@ describe('pfexpose plan --base', () => {
     }
   });
 
-  it("counts compile warnings against GitHub's limit of 10 annotations per severity", () => {
+  it("counts compile warnings against GitHub's limit of 10 annotations per severity", async () => {
     const mismatches = Array.from({ length: 12 }, (_, i) => `      - "[::1]:${5000 + i}:80"\n`).join('');
     repo.write(
       'hosts/web.yaml',
       `${WEB_WITH_DNS}  legacy:\n    ip: 10.13.37.12\n    syntax: docker\n    ports:\n${mismatches}`,
     );
-    const got = run(['plan', 'hosts', '--base', 'HEAD', '--format', 'github']);
+    const got = await run(['plan', 'hosts', '--base', 'HEAD', '--format', 'github']);
     expect(got.status).toBe(2);
     const warnings = got.stdout.split('\n').filter((line) => line.startsWith('::warning '));
     expect(warnings).toHaveLength(10);
@@ -170,8 +183,8 @@ describe('pfexpose plan --base', () => {
     expect(got.stdout.match(/^hosts\/web\.yaml:\d+:\d+: warning family-mismatch /gm)).toHaveLength(3);
   });
 
-  it('exits 1 for a revision that does not exist', () => {
-    const got = run(['plan', 'hosts', '--base', 'origin/nowhere']);
+  it('exits 1 for a revision that does not exist', async () => {
+    const got = await run(['plan', 'hosts', '--base', 'origin/nowhere']);
     expect(got.status).toBe(1);
     expect(got.stderr).toContain('names no commit');
   });
@@ -185,14 +198,14 @@ describe('pfexpose plan usage errors exit 1, not 2 (which means changes)', () =>
     ['an unknown format', ['plan', 'hosts', '--base', 'HEAD', '--format', 'xml'], /--format/],
     ['a missing option argument', ['plan', 'hosts', '--base'], /argument missing/],
   ];
-  it.each(cases)('%s', (_name, args, want) => {
-    const got = run(args);
+  it.each(cases)('%s', async (_name, args, want) => {
+    const got = await run(args);
     expect(got.stderr).toMatch(want);
     expect(got.status).toBe(1);
   });
 
-  it('says so in --help', () => {
-    const got = run(['plan', '--help']);
+  it('says so in --help', async () => {
+    const got = await run(['plan', '--help']);
     expect(got.status).toBe(0);
     expect(got.stdout).toContain('terraform plan -detailed-exitcode');
   });
@@ -211,34 +224,34 @@ describe('pfexpose plan --deployed', () => {
       .join('\n');
   }
 
-  it('reads pfctl -v output and exits 0 when it matches', () => {
-    const compiled = run(['compile', 'hosts']);
+  it('reads pfctl -v output and exits 0 when it matches', async () => {
+    const compiled = await run(['compile', 'hosts']);
     expect(compiled.status).toBe(0);
     writeFileSync(join(repo.dir, 'deployed.txt'), `${verbose(compiled.stdout)}\n`);
-    const got = run(['plan', 'hosts', '--deployed', 'deployed.txt']);
+    const got = await run(['plan', 'hosts', '--deployed', 'deployed.txt']);
     expect(got.stdout).toContain('No changes');
     expect(got.status).toBe(0);
   });
 
-  it('shows unmanaged rules and exits 2', () => {
-    const compiled = run(['compile', 'hosts']);
+  it('shows unmanaged rules and exits 2', async () => {
+    const compiled = await run(['compile', 'hosts']);
     writeFileSync(
       join(repo.dir, 'deployed.txt'),
       `${verbose(compiled.stdout)}\n@9 block drop in quick on em0 inet proto tcp from any to any port = 23\n`,
     );
-    const got = run(['plan', 'hosts', '--deployed', 'deployed.txt']);
+    const got = await run(['plan', 'hosts', '--deployed', 'deployed.txt']);
     expect(got.status).toBe(2);
     expect(got.stdout).toContain('Unmanaged rules in the anchor');
     expect(got.stdout).toContain('block drop in quick on em0 inet proto tcp from any to any port = 23');
   });
 
-  it('exits 1 when the file cannot be read or holds no rules', () => {
-    expect(run(['plan', 'hosts', '--deployed', 'missing.txt'])).toMatchObject({
+  it('exits 1 when the file cannot be read or holds no rules', async () => {
+    expect(await run(['plan', 'hosts', '--deployed', 'missing.txt'])).toMatchObject({
       status: 1,
       stderr: expect.stringContaining('no such file'),
     });
     writeFileSync(join(repo.dir, 'junk.txt'), 'this is not pf\n');
-    expect(run(['plan', 'hosts', '--deployed', 'junk.txt'])).toMatchObject({
+    expect(await run(['plan', 'hosts', '--deployed', 'junk.txt'])).toMatchObject({
       status: 1,
       stderr: expect.stringContaining('holds no pf rule'),
     });
@@ -248,21 +261,21 @@ describe('pfexpose plan --deployed', () => {
 describe('pfexpose plan --live (pfctl simulator)', () => {
   it('exits 0 against the loaded anchor, 2 after a change, and saves a plan apply can check', async () => {
     sim = await createSim();
-    const compiled = run(['compile', 'hosts']);
+    const compiled = await run(['compile', 'hosts']);
     await sim.writeAnchor('pfexpose', compiled.stdout);
-    const same = run(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
+    const same = built(['plan', 'hosts', '--live', '--pfctl', PFCTL_SIM], sim.env);
     expect(same.stderr).toBe('');
     expect(same.status).toBe(0);
 
     repo.write('hosts/web.yaml', WEB_WITH_DNS);
-    const changed = run(['plan', 'hosts', '--live', '-o', 'plan.json'], { ...sim.env, PFEXPOSE_PFCTL: PFCTL_SIM });
+    const changed = built(['plan', 'hosts', '--live', '-o', 'plan.json'], { ...sim.env, PFEXPOSE_PFCTL: PFCTL_SIM });
     expect(changed.status).toBe(2);
     expect(changed.stdout).toContain('against live anchor "pfexpose"');
     const saved = readPlanFile(readFileSync(join(repo.dir, 'plan.json'), 'utf8'));
     expect(saved.ok).toBe(true);
     if (saved.ok) {
       expect(saved.plan.deployed.fingerprint).toBe(fingerprintDeployedText(compiled.stdout));
-      expect(saved.plan.desired.ruleset).toBe(run(['compile', 'hosts']).stdout);
+      expect(saved.plan.desired.ruleset).toBe((await run(['compile', 'hosts'])).stdout);
     }
   });
 

@@ -1,11 +1,11 @@
-// Issue 11 through the built CLI: validate exits 1 with compile's codes where compile refuses, and
-// an unknown --host is said as `pfexpose: ...`, never at `<command line>:1:1`. Run `npm run build`
-// first when running this file alone.
+// Issue 11: validate exits 1 with compile's codes where compile refuses (main() in process), and
+// an unknown --host is said as `pfexpose: ...`, never at `<command line>:1:1` (the built CLI: its
+// exact stderr and exit status). Run `npm run build` first when running this file alone.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBuilt, STACK_TRACE } from '../helpers/cli.js';
+import { runBuilt, runInProcess, STACK_TRACE } from '../helpers/cli.js';
 
 const roots: string[] = [];
 afterAll(() => {
@@ -73,16 +73,16 @@ describe('validate agrees with compile (built CLI)', () => {
     ],
   ])(
     '%s: validate exits 1 with the codes compile refuses with',
-    (_name, files, compileArgs, want) => {
+    async (_name, files, compileArgs, want) => {
       const root = tree(files);
-      const json = runBuilt(['validate', '--format', 'json', '.'], { cwd: root });
+      const json = await runInProcess(['validate', '--format', 'json', '.'], { cwd: root });
       expect(json.code).toBe(1);
       const { diagnostics } = JSON.parse(json.stdout) as {
         diagnostics: { code: string; file: string; line: number; column: number }[];
       };
       expect(diagnostics.map((d): Place => [d.code, d.file, d.line, d.column])).toEqual(want);
 
-      const text = runBuilt(['validate', '.'], { cwd: root });
+      const text = await runInProcess(['validate', '.'], { cwd: root });
       expect(text.code).toBe(1);
       expect(
         text.stdout
@@ -91,7 +91,7 @@ describe('validate agrees with compile (built CLI)', () => {
           .map((l) => l.replace(/ error ([a-z-]+) .*$/, ' $1')),
       ).toEqual(want.map(([code, file, line, column]) => `${file}:${line}:${column}: ${code}`));
 
-      const compiled = runBuilt(['compile', ...compileArgs, '.'], { cwd: root });
+      const compiled = await runInProcess(['compile', ...compileArgs, '.'], { cwd: root });
       expect(compiled.code).toBe(1);
       expect(compiled.stdout).toBe('');
       const refused = [...compiled.stderr.matchAll(/^(.+?):(\d+):(\d+): error ([a-z0-9-]+) /gm)].map((m): Place => [

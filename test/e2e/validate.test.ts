@@ -1,16 +1,29 @@
-// Runs the built CLI (bin/pfexpose.js -> dist/) the way a user or CI does. A stale dist/ is rebuilt
-// before any test runs (test/global-setup.ts).
+// Runs the built CLI (bin/pfexpose.js -> dist/) the way a user or CI does, where only a process
+// shows the point: exit status and stdout/stderr split, a FIFO not hanging the process, a closed
+// pipe, usage errors. The other cases run main() in process with captured output (inProcess). A
+// stale dist/ is rebuilt before any test runs (test/global-setup.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, runBuilt, STACK_TRACE, type RunResult } from '../helpers/cli.js';
+import { BIN, runBuilt, runInProcess, STACK_TRACE, type RunResult } from '../helpers/cli.js';
 
 const HOSTILE = resolve('test/fixtures/manifests/hostile');
 
 function pfexpose(args: string[], cwd = process.cwd()): RunResult {
   return runBuilt(args, { cwd, timeoutMs: 20_000 });
+}
+
+const ENV = Object.fromEntries(
+  Object.entries({ ...process.env, NO_COLOR: '1' }).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined,
+  ),
+);
+
+/** The same run in process: main() with captured output. */
+function inProcess(args: string[], cwd = process.cwd()): Promise<RunResult> {
+  return runInProcess(args, { cwd, env: ENV });
 }
 
 describe('pfexpose validate (built CLI)', () => {
@@ -20,8 +33,8 @@ describe('pfexpose validate (built CLI)', () => {
     expect(result.stderr).toBe('3 files, 5 containers: valid, 1 warning\n');
   });
 
-  it('prints json for examples/ with every documented key', () => {
-    const result = pfexpose(['validate', '--format', 'json', 'examples']);
+  it('prints json for examples/ with every documented key', async () => {
+    const result = await inProcess(['validate', '--format', 'json', 'examples']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       diagnostics: [
@@ -38,8 +51,8 @@ describe('pfexpose validate (built CLI)', () => {
     });
   });
 
-  it("puts a loopback entry's diagnostic at its line in json, and refuses sctp entries that change the port", () => {
-    const loopback = pfexpose(['validate', '--format', 'json', 'test/fixtures/manifests/stack/undeclared.yaml']);
+  it("puts a loopback entry's diagnostic at its line in json, and refuses sctp entries that change the port", async () => {
+    const loopback = await inProcess(['validate', '--format', 'json', 'test/fixtures/manifests/stack/undeclared.yaml']);
     expect(loopback.code).toBe(0);
     expect((JSON.parse(loopback.stdout) as { diagnostics: unknown[] }).diagnostics[0]).toEqual(
       expect.objectContaining({
@@ -50,13 +63,13 @@ describe('pfexpose validate (built CLI)', () => {
         column: 9,
       }),
     );
-    const sctp = pfexpose(['validate', 'test/fixtures/manifests/invalid/sctp.yaml']);
+    const sctp = await inProcess(['validate', 'test/fixtures/manifests/invalid/sctp.yaml']);
     expect(sctp.code).toBe(1);
     expect(sctp.stdout).toMatch(/^test\/fixtures\/manifests\/invalid\/sctp\.yaml:10:9: error port-sctp-translation /);
   }, 60_000);
 
-  it.each(readdirSync(HOSTILE).sort())('exits 1 on hostile/%s without a stack trace', (file) => {
-    const result = pfexpose(['validate', join(HOSTILE, file)]);
+  it.each(readdirSync(HOSTILE).sort())('exits 1 on hostile/%s without a stack trace', async (file) => {
+    const result = await inProcess(['validate', join(HOSTILE, file)]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/:\d+:\d+: error [a-z0-9-]+ /);
     expect(result.stdout + result.stderr).not.toMatch(STACK_TRACE);
@@ -103,29 +116,29 @@ describe('pfexpose validate (built CLI)', () => {
     write('.pre-commit-config.yaml', 'repos: []\n');
     write('.github/workflows/ci.yml', 'on: push\njobs: {}\n');
 
-    it('without .pfexposeignore: hidden files are skipped, docker-compose.yml is read and reported', () => {
-      const result = pfexpose(['validate'], root);
+    it('without .pfexposeignore: hidden files are skipped, docker-compose.yml is read and reported', async () => {
+      const result = await inProcess(['validate'], root);
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(/^docker-compose\.yml:\d+:\d+: error /m);
       expect(result.stdout).not.toMatch(/pre-commit|\.github/);
     });
 
-    it('with docker-compose.yml in .pfexposeignore: exits 0, one file read', () => {
+    it('with docker-compose.yml in .pfexposeignore: exits 0, one file read', async () => {
       write('.pfexposeignore', '# not pfexpose manifests\ndocker-compose.yml\n');
       try {
-        const result = pfexpose(['validate'], root);
+        const result = await inProcess(['validate'], root);
         expect(result).toEqual({ code: 0, stdout: '', stderr: '1 file, 1 container: valid\n' });
         // Named on the command line, an ignored file is read all the same: the user asked for it.
-        expect(pfexpose(['validate', '.', 'docker-compose.yml'], root).code).toBe(1);
+        expect((await inProcess(['validate', '.', 'docker-compose.yml'], root)).code).toBe(1);
       } finally {
         rmSync(join(root, '.pfexposeignore'));
       }
     });
 
-    it('an unreadable .pfexposeignore is an error naming it (exit 1)', () => {
+    it('an unreadable .pfexposeignore is an error naming it (exit 1)', async () => {
       mkdirSync(join(root, '.pfexposeignore'));
       try {
-        const result = pfexpose(['validate'], root);
+        const result = await inProcess(['validate'], root);
         expect(result.code).toBe(1);
         expect(result.stdout).toMatch(/^\.pfexposeignore:1:1: error ignore-file-unreadable /);
       } finally {
@@ -166,16 +179,16 @@ describe('pfexpose validate (built CLI)', () => {
   ];
   it.each(missingPaths)(
     'a PATH that does not exist is reported as a path (%s), exit 1',
-    (_name, { args, stream, want }) => {
-      const result = pfexpose(args);
+    async (_name, { args, stream, want }) => {
+      const result = await inProcess(args);
       expect(result.code).toBe(1);
       expect(result[stream]).toMatch(want);
       expect(result.stdout + result.stderr).not.toContain('nosuchdir:1:1');
     },
   );
 
-  it('exits 2 on a usage error', () => {
-    const result = pfexpose(['validate', '--format', 'yaml']);
+  it('exits 2 on a usage error', async () => {
+    const result = await inProcess(['validate', '--format', 'yaml']);
     expect(result.code).toBe(2);
     expect(result.stderr).not.toMatch(STACK_TRACE);
   });
