@@ -4,7 +4,6 @@ import { agentHealth, type AgentHealth, type HealthFacts } from './health.js';
 
 export type ApplyResultKind = 'applied' | 'unchanged' | 'refused' | 'failed';
 export type PullResultKind = 'updated' | 'current' | 'failed';
-export type { AgentHealth, HealthStatus } from './health.js';
 
 export class AgentMetrics {
   /** Seconds since the epoch of the last apply attempt (any result), 0 before the first. */

@@ -25,9 +25,6 @@ import { OnceEachWhileItLasts, OnceWhileItLasts } from './once-while-it-lasts.js
 import type { ManifestSnapshot } from './manifest-cache.js';
 import type { PullResult } from './pull-checkout.js';
 
-export type { DriftMode } from './decide.js';
-export { DRIFT_RULES_SHOWN, formatDiagnostic } from './decide.js';
-
 export interface AgentDeps {
   readManifests(): Promise<ManifestSnapshot>;
   /** Compiles the snapshot; gateway, when given, is the detected gateway interface. */

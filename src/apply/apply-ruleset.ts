@@ -25,7 +25,6 @@ import {
   withReverted,
 } from './apply-helpers.js';
 
-export { readDeployed, type DeployedAnchor, type DeployedRead } from './read-deployed.js';
 export type {
   ApplyDeps,
   ApplyOutcome,
@@ -34,7 +33,6 @@ export type {
   PendingOutcome,
   RollbackRequest,
 } from './apply-types.js';
-export { confirmApply, readAheadForRevert, revertExpiredConfirm, type RevertReadAhead } from './confirm-window.js';
 
 export async function applyRuleset(deps: ApplyDeps, request: ApplyRequest): Promise<ApplyOutcome> {
   return withLock(

@@ -5,13 +5,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  readAheadForRevert,
-  revertExpiredConfirm,
-  type ApplyDeps,
-  type PendingOutcome,
-  type RevertReadAhead,
-} from './apply-ruleset.js';
+import { type ApplyDeps, type PendingOutcome } from './apply-ruleset.js';
+import { readAheadForRevert, revertExpiredConfirm, type RevertReadAhead } from './confirm-window.js';
 import { currentUid, PRIVATE_FILE_MODE } from '../host/atomic-write.js';
 import { isErrno, untrustedReason } from '../diagnostics/file-errors.js';
 import { confirmWindowClosed, monotonicNowMs, type PendingConfirm } from './state-dir.js';

@@ -19,8 +19,6 @@ import {
 } from '../host/atomic-write.js';
 import { isErrno, UnsafePathError } from '../diagnostics/file-errors.js';
 
-export { UnsafePathError } from '../diagnostics/file-errors.js';
-
 export const DEFAULT_STATE_DIR = '/var/db/pfexpose';
 export const HISTORY_LIMIT = 10;
 

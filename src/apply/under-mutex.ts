@@ -2,7 +2,7 @@
 // an interrupt ends the wait, taken over from a process that is gone, given back after.
 import type { MutexAcquireResult } from '../host/state-dir-mutex.js';
 import { preflight } from './preflight.js';
-import { UnsafePathError } from './state-dir.js';
+import { UnsafePathError } from '../diagnostics/file-errors.js';
 import type { ApplyDeps, ApplyOutcome } from './apply-types.js';
 import { errorMessage, interruption, refusal } from './apply-helpers.js';
 

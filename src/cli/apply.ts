@@ -9,7 +9,6 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { isCommandLine } from '../diagnostics/diagnostic.js';
 import {
   applyRuleset,
-  confirmApply,
   rollbackRuleset,
   type ApplyDeps,
   type ApplyOutcome,
@@ -17,9 +16,11 @@ import {
   type ConfirmOutcome,
   type PendingOutcome,
 } from '../apply/apply-ruleset.js';
+import { confirmApply } from '../apply/confirm-window.js';
 import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { createConfirmWatchdogStarter } from '../apply/confirm-watchdog.js';
-import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
+import { MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
+import { describeReadFailure } from '../diagnostics/file-errors.js';
 import { StateDirMutex } from '../host/state-dir-mutex.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';

@@ -13,7 +13,8 @@ import { readGitRevision } from '../host/git.js';
 import { DURATION_LIMITS, parseDuration } from '../text/duration.js';
 import { createPfctl, resolvePfctlProgram } from '../host/pfctl.js';
 import { preflight } from '../apply/preflight.js';
-import { describeReadFailure, MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
+import { MAX_RULESET_FILE_BYTES, readRegularText } from '../host/read-regular-file.js';
+import { describeReadFailure } from '../diagnostics/file-errors.js';
 import { parsePfctlOutput } from '../pf/parse-pfctl.js';
 import {
   AnnotationBudget,

@@ -10,8 +10,6 @@ import {
 import { MAX_LOCKFILE_BYTES } from './lock-file.js';
 import { definedOnly } from './run-command.js';
 
-export type { GitRevisionResult } from '../manifest/git-revision.js';
-
 /** Manifests and the lock file at a revision, read by running `git` (or request.git) in request.cwd. */
 export function readGitRevision(
   request: Omit<GitRevisionRequest, 'maxLockBytes'> & {

@@ -5,9 +5,8 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Lockfile } from '../model/lockfile.js';
 import { emptyLockfile, parseLockfile, serializeLockfile } from '../model/lockfile.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { describeReadFailure, readRegularText } from './read-regular-file.js';
-
-export { LOCKFILE_NAME } from '../model/lockfile.js';
+import { readRegularText } from './read-regular-file.js';
+import { describeReadFailure } from '../diagnostics/file-errors.js';
 
 /** Far above any real lock (an entry is a few hundred bytes), far below what could exhaust memory. */
 export const MAX_LOCKFILE_BYTES = 32 * 1024 * 1024;

@@ -34,9 +34,6 @@ export interface ReadRegularSyncOptions extends ReadRegularOptions {
   seenRegular?: boolean;
 }
 
-export type { NotRegularKind, ReadRegularFailure, ReadRegularResult } from '../diagnostics/file-errors.js';
-export { describeNotRegular, describeReadFailure } from '../diagnostics/file-errors.js';
-
 /**
  * Reads a regular file whole, or says why not. The path is checked with stat first, so a FIFO or
  * device is normally not even opened; the open itself is non-blocking and claims no terminal, and

@@ -9,13 +9,8 @@ import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { atPath } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../text/compare-strings.js';
-import {
-  describeNotRegular,
-  describeReadFailure,
-  readRegularFile,
-  readRegularFileSync,
-  type ReadRegularResult,
-} from '../host/read-regular-file.js';
+import { readRegularFile, readRegularFileSync } from '../host/read-regular-file.js';
+import { describeNotRegular, describeReadFailure, type ReadRegularResult } from '../diagnostics/file-errors.js';
 import { quoteText } from '../text/quote-text.js';
 import { manifestTooLarge, MAX_MANIFEST_BYTES } from './decode-manifest-bytes.js';
 import { IGNORE_FILE_NAME, NO_IGNORE_RULES, parseIgnoreRules } from './ignore-rules.js';

@@ -5,13 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/host/atomic-write.js';
-import {
-  applyRuleset,
-  confirmApply,
-  revertExpiredConfirm,
-  rollbackRuleset,
-  type ApplyDeps,
-} from '../../src/apply/apply-ruleset.js';
+import { applyRuleset, rollbackRuleset, type ApplyDeps } from '../../src/apply/apply-ruleset.js';
+import { confirmApply, revertExpiredConfirm } from '../../src/apply/confirm-window.js';
 import { watchConfirmDeadline } from '../../src/apply/confirm-watchdog.js';
 import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { linesDigest, normalizedLines, sha256 } from '../../src/pf/rule-lines.js';

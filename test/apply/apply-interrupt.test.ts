@@ -1,7 +1,8 @@
 // The apply core told to stop (ApplyDeps.interrupt, aborted by the CLI on SIGINT/SIGHUP/SIGTERM):
 // no load starts after that, and a load already under way runs to its end, restore included.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { applyRuleset, confirmApply, rollbackRuleset, type ApplyDeps } from '../../src/apply/apply-ruleset.js';
+import { applyRuleset, rollbackRuleset, type ApplyDeps } from '../../src/apply/apply-ruleset.js';
+import { confirmApply } from '../../src/apply/confirm-window.js';
 import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
 import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import {

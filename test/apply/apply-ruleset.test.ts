@@ -1,7 +1,8 @@
 // The apply core against the in-memory pf under the real adapter: the ordinary paths, the refusals
 // that leave pf untouched, saved plans and --kill-states.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyRuleset, readDeployed } from '../../src/apply/apply-ruleset.js';
+import { applyRuleset } from '../../src/apply/apply-ruleset.js';
+import { readDeployed } from '../../src/apply/read-deployed.js';
 import { normalizedLines } from '../../src/pf/rule-lines.js';
 import { StateDirMutex } from '../../src/host/state-dir-mutex.js';
 import {

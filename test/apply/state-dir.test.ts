@@ -9,9 +9,9 @@ import {
   HISTORY_LIMIT,
   historyName,
   StateDir,
-  UnsafePathError,
   type PendingConfirm,
 } from '../../src/apply/state-dir.js';
+import { UnsafePathError } from '../../src/diagnostics/file-errors.js';
 import { linesDigest, sha256 } from '../../src/pf/rule-lines.js';
 
 const execFileAsync = promisify(execFile);

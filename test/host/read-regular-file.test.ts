@@ -7,13 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLockfile } from '../../src/host/lock-file.js';
-import {
-  describeReadFailure,
-  readRegularFile,
-  readRegularFileSync,
-  readRegularText,
-} from '../../src/host/read-regular-file.js';
-import type { ReadRegularResult } from '../../src/host/read-regular-file.js';
+import { readRegularFile, readRegularFileSync, readRegularText } from '../../src/host/read-regular-file.js';
+import { describeReadFailure } from '../../src/diagnostics/file-errors.js';
+import type { ReadRegularResult } from '../../src/diagnostics/file-errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pfexpose-read-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
