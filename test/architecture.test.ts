@@ -190,4 +190,21 @@ describe('architecture', () => {
     expect(host.length).toBeGreaterThan(0);
     expect(total, host.map((file) => `${file.path}: ${file.lines}`).join('\n')).toBeLessThanOrEqual(1300);
   });
+
+  // vitest runs with isolate: false (vitest.config.ts): a helper shared by several test files is
+  // loaded once per worker, so a hook it registered on import would run for the first file only.
+  it('test helpers register no vitest hooks when imported: each test file registers its own', () => {
+    const helpers = listTs(join(root, 'test')).filter((path) => !path.endsWith('.test.ts'));
+    expect(helpers.length).toBeGreaterThan(0);
+    const offenders = helpers.flatMap((path) => {
+      const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022, true);
+      return source.statements.flatMap((statement) => {
+        if (!ts.isExpressionStatement(statement) || !ts.isCallExpression(statement.expression)) return [];
+        const callee = statement.expression.expression.getText(source);
+        const hooks = ['beforeAll', 'beforeEach', 'afterAll', 'afterEach'];
+        return hooks.includes(callee) ? [`${relative(root, path)}: ${callee} at module level`] : [];
+      });
+    });
+    expect(offenders).toEqual([]);
+  });
 });

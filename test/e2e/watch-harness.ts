@@ -1,6 +1,8 @@
 // The harness of the `pfexpose watch` end-to-end tests (watch.test.ts, watch-more.test.ts), split
 // in two files so that vitest runs them side by side: agents in process and spawned, the waits,
-// the CLI beside an agent, /healthz. Importing it registers the clean-up of what each test set up.
+// the CLI beside an agent, /healthz. Each test file registers `afterEach(runCleanups)` itself: test
+// files share this module when vitest runs without isolation, and a hook registered on import would
+// belong to the first file only.
 import { execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach } from 'vitest';
 import { runInProcess, startInProcess, type RunResult } from '../helpers/cli.js';
 import { createMemoryPf, memoryRouteTable, type MemoryPf } from '../helpers/memory-pf.js';
 import { createSim, PFCTL_SIM, ROUTE_SIM } from '../pfctl-sim/sim-control.js';
@@ -42,9 +43,11 @@ export interface Pf {
 }
 
 export const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
+
+/** Ends what the test set up, newest first: agents stopped, simulators and directories removed. */
+export async function runCleanups(): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+}
 
 export async function setup(): Promise<{ sim: Sim; pf: MemoryPf; dir: string; manifests: string; state: string }> {
   const sim = await createSim({ routeIf: 'em0' });

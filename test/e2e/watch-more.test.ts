@@ -5,10 +5,11 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Pf,
   cleanups,
+  runCleanups,
   setup,
   manifest,
   startAgent,
@@ -21,6 +22,8 @@ import {
   cli,
   health,
 } from './watch-harness.js';
+
+afterEach(runCleanups);
 describe('pfexpose watch: what apply would refuse, the agent does not load', () => {
   it('re-checks the anchor hooks on every reconcile; nothing loads while they are missing, and it goes on once they are back', async () => {
     const { pf, manifests, state } = await setup();

@@ -8,8 +8,9 @@
 // The tests are split over this file and watch-more.test.ts (harness: watch-harness.ts) so they run side by side.
 import { rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
+  runCleanups,
   run,
   setup,
   manifest,
@@ -22,6 +23,8 @@ import {
   appliedWith,
   health,
 } from './watch-harness.js';
+
+afterEach(runCleanups);
 describe('pfexpose watch', () => {
   it('follows manifests as they are created, modified, renamed and deleted', async () => {
     const { pf, manifests, state } = await setup();
