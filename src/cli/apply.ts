@@ -28,6 +28,7 @@ import { validateAnchorName } from '../pf/pfctl-output.js';
 import { dialectRefusal } from '../apply/preflight.js';
 import { resolveStateDir, StateDir } from '../apply/state-dir.js';
 import type { Exposure } from '../model/exposure.js';
+import type { Reach } from '../model/reach.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
 import { deployedFromText, desiredState, planChanges } from '../plan/plan-changes.js';
 import { checkPlanInputs, fingerprintDeployedText, readPlanFile } from '../plan/plan-file.js';
@@ -341,6 +342,7 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
   const outcome = await applyRuleset(host.deps, request);
   report(ctx, flags.format, 'apply', target.anchor, outcome, {
     exposures: target.exposures,
+    reaches: target.reaches ?? [],
     ruleset: target.ruleset,
     texts: target.texts,
     confirmRequested: confirmSeconds !== undefined,
@@ -365,6 +367,8 @@ interface ApplyTarget {
   anchor: string;
   ruleset: string;
   exposures: Exposure[] | null;
+  /** Links and network reaches of the compiled manifests (absent for a saved plan's old format). */
+  reaches?: Reach[];
   manifestDigest: string;
   dialect: 'freebsd' | 'openbsd';
   expectedFingerprint?: string;
@@ -400,6 +404,7 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
     anchor: parsed.options.anchor,
     ruleset: compiled.ruleset,
     exposures: compiled.exposures,
+    reaches: compiled.reaches,
     manifestDigest: compiled.manifestDigest,
     dialect: parsed.options.dialect,
     texts: compiled.texts,
@@ -469,6 +474,7 @@ async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget 
     anchor: plan.anchor,
     ruleset: compiled.ruleset,
     exposures: compiled.exposures,
+    reaches: compiled.reaches,
     manifestDigest: compiled.manifestDigest,
     dialect: options.dialect,
     expectedFingerprint: plan.deployed.fingerprint,
@@ -618,6 +624,7 @@ function report(
   outcome: ApplyOutcome,
   desired: {
     exposures: Exposure[] | null;
+    reaches?: readonly Reach[];
     ruleset: string;
     texts?: ReadonlyMap<string, string> | undefined;
     confirmRequested?: boolean;
@@ -653,7 +660,10 @@ function report(
     case 'applied': {
       warn(outcome.warnings);
       if (exposures !== null) {
-        const plan = planChanges(desiredState(exposures, desired.ruleset), deployedFromText(outcome.previous));
+        const plan = planChanges(
+          desiredState(exposures, desired.ruleset, desired.reaches),
+          deployedFromText(outcome.previous),
+        );
         ctx.stdout.write(
           formatPlanText(plan, { color: useColor(ctx), against: `anchor "${anchor}" before this ${command}` }),
         );

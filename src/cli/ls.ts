@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { formatListen, formatSources } from '../model/format-listen.js';
 import type { Exposure } from '../model/exposure.js';
+import type { Reach } from '../model/reach.js';
 import { formatPortRange } from '../ports/port-number.js';
 import { compileEveryHost } from '../compile/compile-hosts.js';
 import type { HostExposures } from '../compile/compile-hosts.js';
@@ -21,8 +22,9 @@ export function registerLs(program: Command, ctx: CliContext): void {
       )
       .argument('[paths...]', 'manifest files or directories (default: .)'),
   )
+    .option('--links', 'list the links and network reaches (container to container rules) instead of the exposures')
     .addHelpText('after', '\nExit codes: 0 listed, 1 invalid manifests, 2 usage.\n')
-    .action(async (paths: string[], flags: CompileFlags) => {
+    .action(async (paths: string[], flags: CompileFlags & { links?: boolean }) => {
       const parsed = compileOptionsFrom(flags, ctx.cwd);
       if (!parsed.ok) return reportUsage(ctx, parsed.message);
       const outcome = await compileEveryHost(paths, parsed.options);
@@ -31,7 +33,7 @@ export function registerLs(program: Command, ctx: CliContext): void {
         ctx.exitCode = 1;
         return;
       }
-      ctx.stdout.write(formatHostTables(outcome.hosts));
+      ctx.stdout.write(flags.links === true ? formatReachTables(outcome.hosts) : formatHostTables(outcome.hosts));
       ctx.exitCode = 0;
     });
 }
@@ -95,5 +97,43 @@ export function formatHostTables(hosts: readonly HostExposures[]): string {
     else out.push(...tableLines(rows[i] ?? [], widths));
   });
   if (hosts.some((h) => h.exposures.some((e) => e.dynamic))) out.push('', DYNAMIC_NOTE);
+  return `${out.join('\n')}\n`;
+}
+
+const REACH_HEADER = ['FROM', '', 'CONTAINER', 'PROTO', 'KIND', 'LABEL', 'SOURCE'];
+
+function reachRows(reaches: readonly Reach[]): string[][] {
+  return reaches.map((r) => [
+    r.kind === 'link' ? `${r.client ?? ''} ${r.from}` : r.from,
+    '->',
+    `${r.container} ${r.family === 'inet6' ? `[${r.containerAddress}]` : r.containerAddress}:${formatPortRange(r.port)}`,
+    `${r.protocol}/${r.family === 'inet' ? '4' : '6'}`,
+    r.kind === 'link' ? `link${r.alias === r.container ? '' : ` as ${r.alias ?? ''}`}` : 'network',
+    r.label,
+    `${r.source.file}:${r.source.line}:${r.source.column}`,
+  ]);
+}
+
+/**
+ * `ls --links`: one aligned table of links and network reaches per host (a single host: the plain
+ * table), the same layout as the exposure tables.
+ */
+export function formatReachTables(hosts: readonly HostExposures[]): string {
+  const rows = hosts.map((h) => reachRows(h.reaches));
+  const widths = REACH_HEADER.map((h, i) => Math.max(h.length, ...rows.flat().map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const out: string[] = [];
+  hosts.forEach((h, i) => {
+    if (hosts.length > 1) {
+      if (i > 0) out.push('');
+      out.push(`host ${h.host ?? '(unnamed)'}:`);
+    }
+    if (h.reaches.length === 0) out.push('(no links or network reaches)');
+    else out.push(line(REACH_HEADER), ...(rows[i] ?? []).map(line));
+  });
   return `${out.join('\n')}\n`;
 }

@@ -195,7 +195,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
     if (flags.format === 'github') reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
     return fail(ctx, deployed.message);
   }
-  const plan = planChanges(desiredState(desired.exposures, desired.ruleset), deployed.state);
+  const plan = planChanges(desiredState(desired.exposures, desired.ruleset, desired.reaches), deployed.state);
   const against = describeSource(deployed.source);
 
   const status = await writeOutput(
@@ -390,7 +390,7 @@ async function readDeployed(
       message: `the base revision ${ref} (${shortCommit}) does not compile with these options (the diagnostics above are its files, not the working tree's), so there is nothing to compare with; fix it there, or plan against another revision`,
     };
   }
-  const state = deployedFromCompiled(base.exposures, base.ruleset);
+  const state = deployedFromCompiled(base.exposures, base.ruleset, base.reaches);
   return {
     ok: true,
     state,

@@ -5,6 +5,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { loadManifests } from '../manifest/load-manifests.js';
 import type { Exposure } from '../model/exposure.js';
+import type { Reach } from '../model/reach.js';
 import { hostNames } from '../model/select-host.js';
 import { compilePaths } from './compile.js';
 import type { CompileOptions } from './options.js';
@@ -13,6 +14,8 @@ export interface HostExposures {
   /** null: the repository names no host (one anonymous host). */
   host: string | null;
   exposures: Exposure[];
+  /** Links and network reaches (model/reach.ts). */
+  reaches: Reach[];
 }
 
 export interface HostsOutcome {
@@ -52,7 +55,7 @@ export async function compileEveryHost(paths: readonly string[], options: Compil
       diagnostics.push(d);
     }
     if (!outcome.ok) ok = false;
-    hosts.push({ host: outcome.host?.name ?? name ?? null, exposures: outcome.exposures });
+    hosts.push({ host: outcome.host?.name ?? name ?? null, exposures: outcome.exposures, reaches: outcome.reaches });
   }
   return { ok, hosts: ok ? hosts : [], diagnostics: sortDiagnostics(diagnostics), texts };
 }

@@ -78,6 +78,7 @@ function compileLoaded(
     ok: false,
     diagnostics: sortDiagnostics(diagnostics),
     exposures: [],
+    reaches: [],
     ruleset: '',
     files: load.manifests.files,
     manifestDigest,
@@ -92,11 +93,16 @@ function compileLoaded(
   const resolved = resolveExposures(load.manifests, resolveOptions(options, lock.lock, lockPath));
   const diagnostics = [...early, ...resolved.diagnostics];
   if (hasErrors(diagnostics)) return failed(diagnostics, resolved.host);
-  const ruleset = renderRuleset(resolved.exposures, { dialect: options.dialect, anchor: options.anchor });
+  const ruleset = renderRuleset(resolved.exposures, {
+    dialect: options.dialect,
+    anchor: options.anchor,
+    reaches: resolved.reaches,
+  });
   return {
     ok: true,
     diagnostics: sortDiagnostics(diagnostics),
     exposures: resolved.exposures,
+    reaches: resolved.reaches,
     ruleset,
     files: load.manifests.files,
     manifestDigest,

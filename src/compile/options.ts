@@ -4,6 +4,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import type { Lockfile } from '../model/lockfile.js';
 import type { ResolvedHost, ResolveOptions } from '../model/resolve-exposures.js';
+import type { Reach } from '../model/reach.js';
 import type { Dialect } from '../pf/render-ruleset.js';
 import type { PortRange } from '../ports/port-spec.js';
 
@@ -36,6 +37,8 @@ export interface CompileOutcome {
   diagnostics: Diagnostic[];
   /** Empty when ok is false. */
   exposures: Exposure[];
+  /** Links and network reaches (model/reach.ts); empty when ok is false. */
+  reaches: Reach[];
   /** The rendered ruleset; empty when ok is false. */
   ruleset: string;
   files: string[];

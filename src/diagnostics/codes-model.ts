@@ -15,6 +15,19 @@ export const modelCodes = {
   'family-unavailable': { summary: 'an entry asks for an address family that the container has no address of' },
   'from-family': { summary: "an entry's `from` sources cover no address family the exposure could use" },
   'invalid-network': { summary: 'a `from` source is not an IPv4 or IPv6 address or network' },
+  'link-unknown-container': { summary: 'a link names a container that no manifest declares' },
+  'link-to-itself': { summary: 'a container links to itself' },
+  'link-alias-duplicate': { summary: 'two links of one container use the same alias' },
+  'link-other-host': { summary: 'a link names a container of another host: links join containers of one host' },
+  'link-no-common-family': {
+    summary: 'a link joins containers that share no address family (one has only ip, the other only ip6)',
+  },
+  'link-nothing-exposed': {
+    summary: 'a warning: a link names a server that exposes no port (no `expose` entry and no published entry)',
+  },
+  'invalid-container-network': {
+    summary: 'a host `networks` entry is not an IPv4 or IPv6 network in CIDR notation without host bits',
+  },
   'port-conflict': { summary: 'two exposures claim the same listen side, family, protocol and host port' },
   'pool-full': { summary: 'no free block of host ports is left for a dynamic host port' },
   'lock-frozen': { summary: 'the lock file would have to change but --frozen forbids it' },

@@ -5,18 +5,26 @@ import type { LineCounter } from 'yaml';
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { located } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../text/compare-strings.js';
-import { describeAddressProblem, describeUnusableContainerAddress, parseAddress } from '../ports/address.js';
+import {
+  describeAddressProblem,
+  describeNetworkProblem,
+  describeUnusableContainerAddress,
+  parseAddress,
+  parseNetwork,
+} from '../ports/address.js';
 import { parsePortObject, parsePortSpec } from '../ports/parse-long-port.js';
 import { parsePortRange } from '../ports/port-number.js';
 import type { Family, PortSpecError } from '../ports/port-spec.js';
 import { quoteText } from '../text/quote-text.js';
 import type { ManifestSources } from './check-manifest.js';
 import type {
+  DeclaredNetwork,
   DeclaredStack,
   HostDeclaration,
   ManifestContainer,
   ManifestDocument,
   ManifestExpose,
+  ManifestLink,
   ManifestPortEntry,
   ShortSyntax,
 } from './manifest.js';
@@ -78,6 +86,7 @@ export function buildManifestDocument(input: BuildInput): BuildResult {
       interfaces,
       pool: readPool(ctx, `${pointer}/pool`, value['pool']),
       stack: readStack(ctx, `${pointer}/stack`, value['stack']),
+      networks: readNetworks(ctx, `${pointer}/networks`, value['networks']),
       source: keySpan(ctx, pointer),
     });
   }
@@ -203,6 +212,7 @@ function buildContainer(
     }
   });
 
+  const links = readLinks(ctx, `${pointer}/links`, value['links'], found, containerSpan);
   const publishAll = ok(ctx, `${pointer}/publishAll`) && value['publishAll'] === true;
   const container: ManifestContainer = {
     name,
@@ -215,6 +225,7 @@ function buildContainer(
     expose: expose.sort(
       (a, b) => a.port.start - b.port.start || a.port.end - b.port.end || compareStrings(a.protocol, b.protocol),
     ),
+    ...(links.length === 0 ? {} : { links }),
     publishAll,
     stack: readStack(ctx, `${pointer}/stack`, value['stack']),
     source: containerSpan,
@@ -343,6 +354,73 @@ function readPool(ctx: Context, pointer: string, value: unknown): { start: numbe
     report(ctx, 'invalid-pool', `pool ${quoteText(value)}: ${error.message}`, span);
   }
   return null;
+}
+
+/** A container's `links:` as written: `SERVER`, `SERVER:ALIAS` or `{container, alias}`. */
+function readLinks(
+  ctx: Context,
+  pointer: string,
+  value: unknown,
+  found: LocatedNode,
+  containerSpan: SourceSpan,
+): ManifestLink[] {
+  if (!Array.isArray(value) || !ok(ctx, pointer)) return [];
+  const listNode = value.length === 0 ? null : locateFrom(found.value, ['links']).value;
+  const links: ManifestLink[] = [];
+  value.forEach((item: unknown, i) => {
+    if (!okTree(ctx, `${pointer}/${i}`)) return;
+    const node = locateFrom(listNode, [String(i)]).value;
+    const source = node === null ? containerSpan : nodeSpan(ctx.lineCounter, ctx.file, node);
+    if (typeof item === 'string') {
+      const colon = item.indexOf(':');
+      links.push({
+        container: colon < 0 ? item : item.slice(0, colon),
+        alias: colon < 0 ? null : item.slice(colon + 1),
+        source,
+      });
+      return;
+    }
+    const record = asRecord(item);
+    if (record === null || typeof record['container'] !== 'string') return;
+    const alias = record['alias'];
+    links.push({ container: record['container'], alias: typeof alias === 'string' ? alias : null, source });
+  });
+  return links;
+}
+
+/** A host's `networks:`, canonical; an entry that is not a network without host bits is reported. */
+function readNetworks(ctx: Context, pointer: string, value: unknown): DeclaredNetwork[] | null {
+  if (!Array.isArray(value) || !ok(ctx, pointer)) return null;
+  const networks: DeclaredNetwork[] = [];
+  value.forEach((item: unknown, i) => {
+    const at = `${pointer}/${i}`;
+    if (typeof item !== 'string' || !ok(ctx, at)) return;
+    const span = valueSpan(ctx, at);
+    const parsed = parseNetwork(item);
+    if (parsed === null || !item.includes('/')) {
+      const problem = parsed === null ? (describeNetworkProblem(item) ?? 'it is not a network') : 'it has no /PREFIX';
+      report(
+        ctx,
+        'invalid-container-network',
+        `container network ${quoteText(item)}: ${problem}; write ADDRESS/PREFIX (e.g. 10.13.37.0/24)`,
+        span,
+      );
+      return;
+    }
+    if (parsed.hostBitsSet || parsed.prefix === 0) {
+      report(
+        ctx,
+        'invalid-container-network',
+        parsed.prefix === 0
+          ? `container network ${quoteText(item)} is every address: write the network the containers are on`
+          : `container network ${quoteText(item)} has bits set past its prefix: write ${parsed.address}/${parsed.prefix}`,
+        span,
+      );
+      return;
+    }
+    networks.push({ text: `${parsed.address}/${parsed.prefix}`, source: span });
+  });
+  return networks;
 }
 
 function readStack(ctx: Context, pointer: string, value: unknown): DeclaredStack | null {

@@ -17,6 +17,23 @@ export interface ManifestExpose {
   source: SourceSpan;
 }
 
+/** Docker's `--link SERVER[:ALIAS]`: a container this one reaches. */
+export interface ManifestLink {
+  /** The server's container name. */
+  container: string;
+  /** The alias as written, or null (then the server's name is the alias). */
+  alias: string | null;
+  /** The list item. */
+  source: SourceSpan;
+}
+
+/** A container network of a host (`hosts.NAME.networks`), canonical. */
+export interface DeclaredNetwork {
+  /** Canonical CIDR text (network address and prefix). */
+  text: string;
+  source: SourceSpan;
+}
+
 /** Whose network stack a container uses: the host's (an aliased address) or its own (VNET). */
 export type Stack = 'shared' | 'vnet';
 
@@ -43,6 +60,8 @@ export interface ManifestContainer {
   ports: ManifestPortEntry[];
   /** Docker's --expose / EXPOSE: declared, published only when publishAll is true. */
   expose: ManifestExpose[];
+  /** Docker's --link, as written (absent in hand-built sets: no links). */
+  links?: ManifestLink[];
   /** Docker's -P: publish every `expose` entry on a host port the compiler chooses. */
   publishAll: boolean;
   /** The container's own `stack:`, or null (then its host's counts). */
@@ -61,6 +80,8 @@ export interface HostDeclaration {
   pool: PortRange | null;
   /** The stack of the host's containers (`stack:`), or null when the declaration says nothing. */
   stack: DeclaredStack | null;
+  /** The host's container networks (`networks:`); absent or null when the declaration says nothing. */
+  networks?: DeclaredNetwork[] | null;
   /** Position of the host's key under `hosts:`. */
   source: SourceSpan;
 }

@@ -4,7 +4,7 @@
 import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../text/compare-strings.js';
-import type { HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
+import type { DeclaredNetwork, HostDeclaration, ManifestContainer, ManifestSet } from '../manifest/manifest.js';
 import { compareNetworks, familyOfAddress, parseNetwork } from '../ports/address.js';
 import type { ParsedNetwork } from '../ports/address.js';
 import type { Family, PortRange, PortSpec, Protocol } from '../ports/port-spec.js';
@@ -17,6 +17,8 @@ import type { LabelRequest } from './assign-labels.js';
 import { compareExposures } from './compare-exposures.js';
 import type { Exposure } from './exposure.js';
 import { findConflicts } from './find-conflicts.js';
+import type { Reach } from './reach.js';
+import { resolveReaches } from './resolve-reaches.js';
 import { EVERY_ADDRESS_TEXT } from './format-listen.js';
 import { formatRange, formatSpan } from './spans.js';
 import { atCommandLine, located } from '../diagnostics/diagnostic.js';
@@ -81,6 +83,8 @@ export interface ResolveResult {
   host: ResolvedHost;
   /** Sorted by compareExposures. */
   exposures: Exposure[];
+  /** Links and network reaches (reach.ts), sorted by compareReaches. */
+  reaches: Reach[];
   /**
    * The lock with this host's allocations brought up to date: entries of other hosts the manifests
    * name are kept as they were; entries of hosts they no longer name are adopted or dropped.
@@ -91,6 +95,7 @@ export interface ResolveResult {
 }
 
 interface HostFacts {
+  networks: DeclaredNetwork[] | null;
   gateway: string | null;
   interfaces: string[] | null;
   pool: PortRange | null;
@@ -99,7 +104,7 @@ interface HostFacts {
 
 /** Merges the facts of every declaration of a host; facts two declarations both state must agree. */
 function mergeHostFacts(name: string, declarations: readonly HostDeclaration[], diagnostics: Diagnostic[]): HostFacts {
-  const facts: HostFacts = { gateway: null, interfaces: null, pool: null, gatewaySource: null };
+  const facts: HostFacts = { gateway: null, interfaces: null, pool: null, gatewaySource: null, networks: null };
   const fact = <T>(label: string, read: (d: HostDeclaration) => T | null, show: (v: T) => string): T | null => {
     const stated = declarations.flatMap((d) => {
       const value = read(d);
@@ -133,6 +138,11 @@ function mergeHostFacts(name: string, declarations: readonly HostDeclaration[], 
     'pool',
     (d) => d.pool,
     (v) => formatRange(v),
+  );
+  facts.networks = fact(
+    'networks',
+    (d) => (d.networks === undefined || d.networks === null ? null : d.networks),
+    (v) => `[${v.map((n) => n.text).join(', ')}]`,
   );
   return facts;
 }
@@ -625,10 +635,20 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
     }
   });
   diagnostics.push(...findConflicts(exposures));
+  const sorted = exposures.map((e) => e.exposure).sort(compareExposures);
+  const reached = resolveReaches({
+    manifests,
+    host: hostName,
+    containers: selection.containers,
+    networks: facts.networks,
+    exposures: sorted,
+  });
+  diagnostics.push(...reached.diagnostics);
 
   return {
     host,
-    exposures: exposures.map((e) => e.exposure).sort(compareExposures),
+    exposures: sorted,
+    reaches: reached.reaches,
     lock,
     lockChanged,
     diagnostics: sortDiagnostics(diagnostics),

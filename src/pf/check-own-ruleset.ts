@@ -102,9 +102,10 @@ function rdrReason(rule: TranslationRule): string | null {
  * forwarded leg towards the container); OpenBSD: `pass in quick` to the listen side, with `rdr-to`.
  */
 function passReason(rule: FilterRule): string | null {
+  if (rule.action === 'pass' && rule.direction === null && rule.quick) return reachReason(rule);
   const out = rule.direction === 'out';
   if (rule.action !== 'pass' || (rule.direction !== 'in' && !out) || !rule.quick)
-    return 'pfexpose writes only "pass in quick" and "pass out quick" filter rules';
+    return 'pfexpose writes only "pass quick", "pass in quick" and "pass out quick" filter rules';
   if (out && rule.interface !== null) return 'a pass out rule pfexpose writes names no interface';
   if (out && rule.rdrTo !== null) return 'a pass out rule pfexpose writes redirects nothing';
   if (rule.blockPolicy !== null || rule.stateOptions !== null || rule.extraOptions.length > 0)
@@ -114,11 +115,8 @@ function passReason(rule: FilterRule): string | null {
     return 'a pass rule pfexpose writes carries one pfexpose label';
   const common = commonReason(rule);
   if (common !== null) return common;
-  const tcp = rule.protocol === 'tcp';
-  const flagsOk = tcp
-    ? rule.flags !== null && !rule.flags.any && rule.flags.check === 'S' && rule.flags.mask === 'SA'
-    : rule.flags === null;
-  if (!flagsOk) return 'a pass rule pfexpose writes uses flags S/SA for tcp and none otherwise';
+  const flags = flagsReason(rule);
+  if (flags !== null) return flags;
   if (rule.tag !== null) return 'a pass rule pfexpose writes sets no tag';
   if (rule.rdrTo === null) {
     // FreeBSD: filtering sees the container side, and only packets pfexpose's rdr rules tagged.
@@ -131,6 +129,44 @@ function passReason(rule: FilterRule): string | null {
   if (!isListen(rule.to.address, rule))
     return 'an rdr-to pass rule pfexpose writes is to (self), (IF) or one host address';
   return targetReason(rule.rdrTo, rule);
+}
+
+/** True for a rule of the shape pfexpose writes for a link or network reach (see reachReason). */
+export function isReachRule(rule: FilterRule): boolean {
+  return rule.action === 'pass' && rule.direction === null && rule.quick && reachReason(rule) === null;
+}
+
+/**
+ * A link or network reach (model/reach.ts): `pass quick FAMILY proto P from ADDRESS-OR-NETWORK to
+ * CONTAINER port P [flags S/SA] keep state label "L"`, on no interface, without tags. Its source is
+ * never `any` nor a /0 network: a reach opens one container to named containers or networks only.
+ */
+function reachReason(rule: FilterRule): string | null {
+  if (rule.interface !== null) return 'a pass quick rule pfexpose writes (a link or network reach) names no interface';
+  if (rule.rdrTo !== null || rule.tag !== null || rule.tagged !== null)
+    return 'a pass quick rule pfexpose writes (a link or network reach) redirects nothing and uses no tags';
+  if (rule.blockPolicy !== null || rule.stateOptions !== null || rule.extraOptions.length > 0)
+    return 'a pass rule pfexpose writes has no options';
+  if (rule.state !== 'keep') return 'a pass rule pfexpose writes keeps state';
+  if (rule.labels.length !== 1 || !/^[A-Za-z0-9_.:~-]{1,63}$/.test(rule.labels[0] ?? ''))
+    return 'a pass rule pfexpose writes carries one pfexpose label';
+  const common = commonReason(rule);
+  if (common !== null) return common;
+  if (rule.from.address.kind !== 'network' || /\/0$/.test(rule.from.address.text))
+    return 'a pass quick rule pfexpose writes (a link or network reach) is from one address or network, never from any';
+  const flags = flagsReason(rule);
+  if (flags !== null) return flags;
+  if (!isHost(rule.to.address, rule)) return 'a pass rule pfexpose writes is to one container address';
+  return null;
+}
+
+/** Every pass rule pfexpose writes: flags S/SA for tcp, none otherwise. */
+function flagsReason(rule: FilterRule): string | null {
+  const flagsOk =
+    rule.protocol === 'tcp'
+      ? rule.flags !== null && !rule.flags.any && rule.flags.check === 'S' && rule.flags.mask === 'SA'
+      : rule.flags === null;
+  return flagsOk ? null : 'a pass rule pfexpose writes uses flags S/SA for tcp and none otherwise';
 }
 
 /** What both kinds share: tcp, udp or sctp of one family, a plain source, a port, nothing else matched. */

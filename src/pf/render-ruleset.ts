@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { compareStrings } from '../text/compare-strings.js';
 import type { Exposure } from '../model/exposure.js';
+import type { Reach } from '../model/reach.js';
 import { parseAddress, parseNetwork } from '../ports/address.js';
 import { PF_KEYWORDS } from '../ports/interface-name.js';
 import type { Family, PortRange } from '../ports/port-spec.js';
@@ -48,6 +49,8 @@ export interface RenderOptions {
   dialect: Dialect;
   /** Anchor the text is meant for; named in the header comment only. */
   anchor?: string;
+  /** Links and network reaches (model/reach.ts): one pass rule each. */
+  reaches?: readonly Reach[];
 }
 
 /**
@@ -55,7 +58,8 @@ export interface RenderOptions {
  * each group sorted so that pf's skip steps can jump over runs of similar rules.
  */
 export function renderRuleset(exposures: readonly Exposure[], options: RenderOptions): string {
-  const lines = sortedRules(exposures, options.dialect, false).map((sorted) => sorted.line);
+  const reaches = options.reaches ?? [];
+  const lines = sortedRules(exposures, options.dialect, false, reaches).map((sorted) => sorted.line);
   const target = options.anchor === undefined ? '' : ` for anchor "${checkAnchor(options.anchor)}"`;
   const body = lines.length === 0 ? '' : `${lines.join('\n')}\n`;
   const hash = createHash('sha256');
@@ -64,6 +68,7 @@ export function renderRuleset(exposures: readonly Exposure[], options: RenderOpt
     `# pfexpose ruleset${target} (${options.dialect} dialect)\n` +
     `# sha256: ${hash.digest('hex')}\n` +
     `# exposures: ${exposures.length}\n` +
+    (reaches.length === 0 ? '' : `# reaches: ${reaches.length}\n`) +
     body
   );
 }
@@ -90,8 +95,13 @@ export function digestRules(lines: readonly string[]): string {
 }
 
 /** The rules of a ruleset in emission order: translation rules first, then filter rules. */
-export function rulesetRules(exposures: readonly Exposure[], dialect: Dialect): (TranslationRule | FilterRule)[] {
-  return sortedRules(exposures, dialect, true).map((sorted) => {
+export function rulesetRules(
+  exposures: readonly Exposure[],
+  dialect: Dialect,
+  reaches: readonly Reach[] = [],
+): (TranslationRule | FilterRule)[] {
+  return sortedRules(exposures, dialect, true, reaches).map((sorted) => {
+    if (sorted.reach !== null) return reachRule(sorted.reach, dialect);
     const shape = sorted.shape;
     if (shape === null) throw new Error('sortedRules was asked to keep the shapes');
     const from = sourceEndpoint(sorted.source, shape.exposure);
@@ -103,7 +113,12 @@ export function rulesetRules(exposures: readonly Exposure[], dialect: Dialect): 
 
 // Without keepShapes the rules hold only their line and sort fields: the shapes then die young
 // instead of being carried through the sort into the old generation, tens of thousands of them.
-function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShapes: boolean): SortedRule[] {
+function sortedRules(
+  exposures: readonly Exposure[],
+  dialect: Dialect,
+  keepShapes: boolean,
+  reaches: readonly Reach[],
+): SortedRule[] {
   const translations: SortedRule[] = [];
   const filters: SortedRule[] = [];
   // Thousands of exposures share a few container and host addresses: check and parse each once.
@@ -125,6 +140,7 @@ function sortedRules(exposures: readonly Exposure[], dialect: Dialect, keepShape
       }
     }
   }
+  for (const reach of reaches) filters.push(sortedReach(reach, dialect));
   translations.sort(bySortKey);
   filters.sort(bySortKey);
   return translations.concat(filters);
@@ -377,12 +393,14 @@ function checkAnchor(anchor: string): string {
   return anchor;
 }
 
-type RuleKind = 'rdr' | 'pass' | 'pass-out' | 'openbsd-pass';
+type RuleKind = 'rdr' | 'pass' | 'pass-out' | 'openbsd-pass' | 'reach';
 
 interface SortedRule {
   kind: RuleKind;
   /** Kept only for rulesetRules. */
   shape: ExposureShape | null;
+  /** The reach a `reach` rule passes; null for an exposure's rules. */
+  reach: Reach | null;
   /** The `from` network as the exposure lists it; null for any source. */
   source: string | null;
   /** The printed rule: computed once, used to break ties and as the output line. */
@@ -437,6 +455,7 @@ function sortedRule(
   return {
     kind,
     shape: keepShape ? shape : null,
+    reach: null,
     source,
     line,
     interfaceName: interfaceName ?? '',
@@ -447,6 +466,87 @@ function sortedRule(
     toText,
     toStart: toPort.start,
     toEnd: toPort.end,
+  };
+}
+
+// pass quick inet proto tcp from 172.0.17.3 to 172.0.17.2 port 6379:6381 flags S/SA keep state label "L"
+// A reach is traffic between containers, routed by the host with no redirect: no direction, so one
+// rule passes the packet both where it enters the host and where it leaves towards the server
+// (under a default `block` in both directions, each leg needs a pass and makes its own state); no
+// interface, since pfexpose does not know the containers' interfaces; no tag, since nothing was
+// redirected. The source is one address or one container network, never `any`.
+function reachRule(reach: Reach, dialect: Dialect): FilterRule {
+  const where = `reach ${reach.label} to container ${reach.container}`;
+  checkLabel(reach.label, where);
+  checkRange(reach.port, `${where}: port`);
+  const from = parseNetwork(reach.from);
+  if (from === null || from.family !== reach.family || from.prefix === 0)
+    throw new Error(`${where}: source ${reach.from} is not one ${reach.family} address or network`);
+  return {
+    kind: 'filter',
+    action: 'pass',
+    blockPolicy: null,
+    ...emptyMatch(),
+    direction: null,
+    quick: true,
+    interface: null,
+    family: reach.family,
+    protocol: reach.protocol,
+    from: { negated: false, address: { kind: 'network', family: reach.family, text: from.text }, port: null },
+    to: {
+      negated: false,
+      address: literalAddress(reach.containerAddress, reach.family, `${where}: container address`),
+      port: portMatch(reach.port),
+    },
+    flags: reach.protocol === 'tcp' ? { check: 'S', mask: 'SA', any: false } : null,
+    state: dialect === 'freebsd' ? 'keep' : null,
+    stateOptions: null,
+    extraOptions: [],
+    labels: [reach.label],
+    tagged: null,
+    rdrTo: null,
+    line: 0,
+  };
+}
+
+function sortedReach(reach: Reach, dialect: Dialect): SortedRule {
+  const rule = reachRule(reach, dialect);
+  const fromText = printAddress(rule.from.address);
+  const toText = printAddress(rule.to.address);
+  const port = rule.to.port as PortMatch;
+  const flags = reach.protocol === 'tcp' ? ' flags S/SA' : '';
+  const state = dialect === 'freebsd' ? ' keep state' : '';
+  const line = [
+    'pass quick ',
+    reach.family,
+    ' proto ',
+    reach.protocol,
+    ' from ',
+    fromText,
+    ' to ',
+    toText,
+    ' ',
+    portText(port),
+    flags,
+    state,
+    ' label "',
+    reach.label,
+    '"',
+  ].join('');
+  return {
+    kind: 'reach',
+    shape: null,
+    reach,
+    source: null,
+    line,
+    interfaceName: '',
+    direction: '',
+    family: reach.family,
+    protocol: reach.protocol,
+    fromText,
+    toText,
+    toStart: port.start,
+    toEnd: port.end,
   };
 }
 

@@ -12,6 +12,7 @@ import { exposureText } from './describe-exposure.js';
 import { formatPlanMarkdown } from './format-plan-markdown.js';
 import { fieldName } from './format-plan-text.js';
 import type { ExposureChange, Plan } from './plan.js';
+import { reachText } from './reach-changes.js';
 
 export {
   AnnotationBudget,
@@ -53,13 +54,16 @@ export function formatPlanGithub(plan: Plan, options: PlanGithubOptions): PlanGi
       ...change.fields.map((f) => `${fieldName[f.field]}: ${f.before} -> ${f.after}`),
       ...change.flags.map((f) => f.message),
     ];
-    const properties = [
-      `file=${escapeGithubProperty(source.file)}`,
-      `line=${source.line}`,
-      `col=${source.column}`,
-      `title=${escapeGithubProperty(title)}`,
-    ].join(',');
+    const properties = annotationProperties(source, title);
     lines.push(`::${severity} ${properties}::${escapeGithubData(details.join('\n'))}\n`);
+  }
+  for (const change of plan.reaches) {
+    const source = change.desired[0]?.source;
+    if (source === undefined || change.flags.length === 0 || !budget.take('warning')) continue;
+    const title = change.kind === 'added' ? 'pfexpose: reach added' : 'pfexpose: reach widened';
+    const properties = annotationProperties(source, title);
+    const details = [reachText(change), ...change.flags.map((f) => f.message)];
+    lines.push(`::warning ${properties}::${escapeGithubData(details.join('\n'))}\n`);
   }
   const diagnostics = formatDiagnosticsGithub(options.diagnostics ?? [], budget);
   return {
@@ -71,6 +75,16 @@ export function formatPlanGithub(plan: Plan, options: PlanGithubOptions): PlanGi
       ...(options.fullPlanUrl === undefined ? {} : { fullPlanUrl: options.fullPlanUrl }),
     }),
   };
+}
+
+/** The properties of a workflow command that annotates a manifest position. */
+function annotationProperties(source: { file: string; line: number; column: number }, title: string): string {
+  return [
+    `file=${escapeGithubProperty(source.file)}`,
+    `line=${source.line}`,
+    `col=${source.column}`,
+    `title=${escapeGithubProperty(title)}`,
+  ].join(',');
 }
 
 /** Additions, flagged changes, and changes that open another listen side, port or protocol. */

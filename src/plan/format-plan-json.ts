@@ -2,6 +2,7 @@
 // unmanaged rules and what the plan was computed against. Keys are written in a fixed order.
 import { exposureJson } from '../model/exposure-json.js';
 import type { DeployedSource, ExposureChange, Plan } from './plan.js';
+import { reachChangeJson } from './reach-changes.js';
 
 export const PLAN_JSON_VERSION = 1;
 
@@ -28,6 +29,8 @@ export function planToJson(plan: Plan, options: PlanJsonOptions): unknown {
     },
     deployed: { ...deployedSourceJson(options.deployed), fingerprint: options.fingerprint },
     exposures: plan.exposures.map(changeJson),
+    // Present only when links or network reaches change, so plans without them read as before.
+    ...(plan.reaches.length === 0 ? {} : { reaches: plan.reaches.map(reachChangeJson) }),
     rules: { diff: plan.rules.unified, added: [...plan.rules.added], removed: [...plan.rules.removed] },
     unmanaged: plan.unmanaged.map((rule) => ({
       kind: rule.kind,

@@ -5,6 +5,7 @@
 import { containerSideText, hostSideText, sourcesText } from './describe-exposure.js';
 import { belongsToAny, riskyExposures, summaryText } from './format-plan-text.js';
 import type { DeployedExposure, ExposureChange, Plan, PlanFlagCode, UnmanagedRule } from './plan.js';
+import { REACH_SIGN, reachText } from './reach-changes.js';
 
 /** The hidden first line of the comment; the CI workflow updates the comment that carries it. */
 export const PLAN_COMMENT_MARKER = '<!-- pfexpose-plan -->';
@@ -30,6 +31,9 @@ const flagText: Record<PlanFlagCode, string> = {
   'protocol-changed': 'protocol changed',
 };
 
+/** Reach changes listed in a comment; the rest are counted (a link change is rarely more than a few). */
+const MAX_REACH_LINES = 50;
+
 const TABLE_HEADER = [
   '| Change | Container | Host side | Container side | Protocol | Sources | Flags | Manifest |',
   '|---|---|---|---|---|---|---|---|',
@@ -49,6 +53,15 @@ export function formatPlanMarkdown(plan: Plan, options: PlanMarkdownOptions): st
       : `**No changes**: the deployed state (${escapeCell(options.against)}) matches the manifests.`,
   );
 
+  if (plan.reaches.length > 0) {
+    head.push('', '#### Links and network reaches', '');
+    for (const change of plan.reaches.slice(0, MAX_REACH_LINES)) {
+      const flags = change.flags.map((f) => ` :warning: ${escapeCell(f.message)}`).join('');
+      head.push(`- \`${REACH_SIGN[change.kind]}\` ${escapeCell(reachText(change))}${flags}`);
+    }
+    if (plan.reaches.length > MAX_REACH_LINES)
+      head.push(`- … and ${plan.reaches.length - MAX_REACH_LINES} more (see the full plan)`);
+  }
   const rows = plan.exposures.map(tableRow);
   const sections = {
     table: (budget: number): string[] => tableSection(plan.exposures, rows, budget, pointer),

@@ -3,6 +3,7 @@
 import { showPrintable } from '../diagnostics/format-text.js';
 import { exposureText } from './describe-exposure.js';
 import type { ExposureChange, Plan } from './plan.js';
+import { reachChangeLines } from './reach-changes.js';
 
 export interface PlanTextOptions {
   color: boolean;
@@ -57,6 +58,22 @@ export function formatPlanText(plan: Plan, options: PlanTextOptions): string {
     out.push('', 'Exposure changes:');
     for (const change of plan.exposures) out.push(...changeLines(change, paint));
   }
+  if (plan.reaches.length > 0) {
+    out.push('', 'Link and network reach changes:');
+    for (const line of reachChangeLines(plan.reaches)) {
+      const trimmed = line.trimStart();
+      const style = trimmed.startsWith('!')
+        ? 'yellow'
+        : trimmed.startsWith('+')
+          ? 'green'
+          : trimmed.startsWith('-')
+            ? 'red'
+            : trimmed.startsWith('~')
+              ? 'yellow'
+              : null;
+      out.push(style === null ? showPrintable(line) : paint(style, showPrintable(line)));
+    }
+  }
   const rules = plan.unmanaged.filter((item) => item.kind === 'rule');
   if (rules.length > 0) {
     out.push(
@@ -101,6 +118,7 @@ export function summaryText(plan: Plan): string {
     `${s.added} to add, ${s.changed} to change, ${s.removed} to remove, ${s.unchanged} unchanged`,
     `ruleset +${s.rulesAdded} -${s.rulesRemoved} lines`,
   ];
+  if (plan.reaches.length > 0) parts.push(`${plan.reaches.length} link/network change(s)`);
   if (flagged > 0) parts.push(`${flagged} flagged`);
   if (s.unmanaged > 0) parts.push(`${s.unmanaged} unmanaged`);
   return parts.join('; ');

@@ -4,6 +4,7 @@
 import { compareStrings } from '../text/compare-strings.js';
 import { compareExposures } from '../model/compare-exposures.js';
 import type { Exposure } from '../model/exposure.js';
+import type { Reach } from '../model/reach.js';
 import { parsePfctlOutput, printRuleLines } from '../pf/parse-pfctl.js';
 import { printRule } from '../pf/print-rule.js';
 import { renderedRuleLines } from '../pf/render-ruleset.js';
@@ -13,6 +14,7 @@ import { listenText, portsText, sourcesText } from './describe-exposure.js';
 import { diffLineHunks } from './diff-lines.js';
 import { exposuresFromRules, unmanagedReason } from './exposures-from-rules.js';
 import { KeyedQueues } from './keyed-queues.js';
+import { type DeployedReach, reachChanges, reachesFromRules } from './reach-changes.js';
 import { widenedSources } from './network-covers.js';
 import {
   PLAN_FLAG_CODES,
@@ -29,12 +31,16 @@ import {
 
 export interface DesiredState {
   exposures: readonly Exposure[];
+  /** Links and network reaches; absent: none. */
+  reaches?: readonly Reach[];
   /** Normalized ruleset lines (see rulesetLines): no comments, ports as numbers. */
   lines: readonly string[];
 }
 
 export interface DeployedState {
   exposures: readonly DeployedExposure[];
+  /** Links and network reaches read back (or compiled at another revision); absent: none. */
+  reaches?: readonly DeployedReach[];
   lines: readonly string[];
   unmanaged: readonly ParsedRule[];
   /** Table names in the anchor (`pfctl -a ANCHOR -s Tables`): pfexpose never writes tables. */
@@ -42,8 +48,12 @@ export interface DeployedState {
 }
 
 /** The desired side from a compiled ruleset text and its exposures. */
-export function desiredState(exposures: readonly Exposure[], ruleset: string): DesiredState {
-  return { exposures, lines: rulesetTextLines(ruleset) };
+export function desiredState(
+  exposures: readonly Exposure[],
+  ruleset: string,
+  reaches: readonly Reach[] = [],
+): DesiredState {
+  return { exposures, reaches, lines: rulesetTextLines(ruleset) };
 }
 
 /**
@@ -60,14 +70,19 @@ export function deployedFromRules(
   rules: readonly ParsedRule[],
   tables: readonly string[] = [],
 ): DeployedState {
-  const { exposures, unmanaged } = exposuresFromRules(rules);
+  const { reaches, rest } = reachesFromRules(rules);
+  const { exposures, unmanaged } = exposuresFromRules(rest);
   const lines = renderedRuleLines(text) ?? normalizedLines(rules);
-  return { exposures, lines, unmanaged, tables: [...tables].sort(compareStrings) };
+  return { exposures, reaches, lines, unmanaged, tables: [...tables].sort(compareStrings) };
 }
 
 /** The deployed side from exposures compiled at another revision: all of them are known. */
-export function deployedFromCompiled(exposures: readonly Exposure[], ruleset: string): DeployedState {
-  return { exposures, lines: rulesetTextLines(ruleset), unmanaged: [], tables: [] };
+export function deployedFromCompiled(
+  exposures: readonly Exposure[],
+  ruleset: string,
+  reaches: readonly Reach[] = [],
+): DeployedState {
+  return { exposures, reaches, lines: rulesetTextLines(ruleset), unmanaged: [], tables: [] };
 }
 
 /**
@@ -195,8 +210,10 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
   for (const change of exposureChanges) for (const flag of change.flags) flags[flag.code] += 1;
   const counts = { added: 0, removed: 0, changed: 0 };
   for (const change of exposureChanges) counts[change.kind] += 1;
+  const reaches = reachChanges(desired.reaches ?? [], deployed.reaches ?? []);
   return {
     exposures: exposureChanges,
+    reaches,
     rules,
     unmanaged,
     summary: {
@@ -209,7 +226,12 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
       unmanaged: unmanaged.length,
       flags,
       // Unmanaged rules are in the rule diff already; tables have no lines there but count too.
-      changes: exposureChanges.length > 0 || rules.added.length > 0 || rules.removed.length > 0 || unmanaged.length > 0,
+      changes:
+        exposureChanges.length > 0 ||
+        reaches.length > 0 ||
+        rules.added.length > 0 ||
+        rules.removed.length > 0 ||
+        unmanaged.length > 0,
     },
   };
 }

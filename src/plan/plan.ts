@@ -1,6 +1,7 @@
 // The types of a plan: what would change between the deployed state and the desired ruleset, seen
 // as exposures (what a reviewer judges) and as ruleset lines (what pf will actually get).
 import type { Exposure, SourceLocation } from '../model/exposure.js';
+import type { ReachChange } from './reach-changes.js';
 
 /**
  * An exposure as found in the deployed state. Read back from pf rules, the dynamic flag and the
@@ -127,6 +128,8 @@ export interface PlanSummary {
 export interface Plan {
   /** Removed, changed and added exposures, sorted by the desired (else deployed) exposure. */
   exposures: ExposureChange[];
+  /** Links and network reaches that change, by label (plan/reach-changes.ts). */
+  reaches: ReachChange[];
   rules: RuleDiff;
   /**
    * Rules in the deployed anchor that pfexpose did not write (loading the plan replaces them), then

@@ -17,6 +17,7 @@ function compiled(ruleset: string): CompileOutcome {
     ok: true,
     diagnostics: [],
     exposures: [],
+    reaches: [],
     ruleset,
     files: ['a.yaml'],
     manifestDigest: `digest of ${ruleset}`,

@@ -49,6 +49,7 @@ function outcomeFor(
       ...base,
       ok: false,
       exposures: [],
+      reaches: [],
       ruleset: '',
       diagnostics: [
         { code, severity: 'error', message: 'bad', file: 'a.yaml', line: 3, column: 5, endLine: 3, endColumn: 6 },
@@ -57,7 +58,7 @@ function outcomeFor(
     return failed;
   }
   const ruleset = manifest.map((port) => rule(port, gateway)).join('');
-  return { ...base, ok: true, exposures: manifest.map(() => ({}) as never), ruleset, diagnostics: warnings };
+  return { ...base, ok: true, exposures: manifest.map(() => ({}) as never), reaches: [], ruleset, diagnostics: warnings };
 }
 
 function warning(message: string, line: number): Diagnostic {

@@ -17,6 +17,7 @@ function outcome(diagnostics: Diagnostic[], ruleset = ''): CompileOutcome {
     ok: !diagnostics.some((d) => d.severity === 'error'),
     diagnostics,
     exposures: [],
+    reaches: [],
     ruleset,
     files: ['a.yaml'],
     manifestDigest: '',

@@ -283,7 +283,7 @@ describe('loadManifestText: messages say what is wrong and what would be right',
   it('an unknown key names the closest allowed key and lists them all', () => {
     const text = message('version: 1\ncontainers:\n  web:\n    prots: [80]\n', 'unknown-key');
     expect(text).toContain('did you mean ports?');
-    expect(text).toContain('description, expose, host, ip, ip6, ports, publishAll, stack, syntax');
+    expect(text).toContain('description, expose, host, ip, ip6, links, ports, publishAll, stack, syntax');
   });
 
   it('a misspelt long-form key is reported once, not also as a missing target', () => {

@@ -173,6 +173,7 @@ export function planChanges(desired: DesiredState, deployed: DeployedState): Pla
   const count = (kind: ExposureChange['kind']): number => changes.filter((c) => c.kind === kind).length;
   return {
     exposures: changes,
+    reaches: [],
     rules,
     unmanaged,
     summary: {
