@@ -38,8 +38,8 @@ function withoutDeliberateDifferences(line: string): string {
 /**
  * Kleene's third rule (`pass quick on $kleenet_network_interfaces ...`, here with its macro
  * expanded to kleene0) lets containers of every Kleene network reach the container port directly.
- * pfexpose leaves it out on purpose: it publishes ports through the host, and traffic between
- * container networks is the operator's (or the engine's) policy, not an exposure a manifest states.
+ * Without `hosts.NAME.networks` pfexpose writes no such rule: the manifests name no container
+ * network. With it, the rule is there (see the second describe below).
  */
 const CROSS_NETWORK = /^pass quick on kleene0 /;
 
@@ -116,5 +116,45 @@ describe('Kleene parity', () => {
     expect(ours.filter((l) => l.startsWith('pass ')).length).toBe(passIn.length + passOut.length);
     for (const line of ours.filter((l) => l.startsWith('rdr '))) expect(line).toMatch(/ tag pfexpose -> /);
     expect(ours.join('\n')).not.toMatch(/rdr pass|kleene0/);
+  });
+});
+
+/**
+ * With the host's container networks declared (`hosts.h.networks`, here kleene0's subnet
+ * 10.13.37.0/24), Kleene's third rule has its equivalent: for every published entry, a pass rule
+ * from the network to the container port. The equivalence: Kleene's `on kleene0 ... from any`
+ * becomes `from 10.13.37.0/24` on no interface (pfexpose does not know the network's interface;
+ * the network's addresses say the same), the rule keeps state and carries a label of its own, and
+ * the protocol is the entry's own where Kleene writes tcp for every entry.
+ */
+function kleeneCrossNetworkAsPfexpose(line: string, subnet: string, protocol: string): string {
+  return line
+    .replace(/^pass quick on kleene0 /, 'pass quick ')
+    .replace(/ proto tcp /, ` proto ${protocol} `)
+    .replace(/ from any /, ` from ${subnet} `)
+    .replace(/ port (\d+)$/, ' port = $1');
+}
+
+/** pfctl adds `flags S/SA keep state` to tcp rules and `keep state` to others: compared without them. */
+function stateless(line: string): string {
+  return line.replace(/ flags S\/SA/, '').replace(/ keep state$/, '');
+}
+
+describe("Kleene parity with the host's container networks declared", () => {
+  const withNetworks = (manifest: string): string =>
+    manifest.replace('version: 1\n', 'version: 1\nhost: h\nhosts:\n  h:\n    networks: [10.13.37.0/24]\n');
+  const single = cases.filter(([name]) => name !== 'a one-to-one range (Kleene API: host 8080:8090, container 80:*)');
+  it.each(single.filter(([name]) => !name.startsWith('both families')))('%s', (_name, { manifest, kleene }) => {
+    const ours = compiled(withNetworks(manifest));
+    const protocol = /\/udp\]/.test(manifest) ? 'udp' : 'tcp';
+    const theirs = loaded(kleene)
+      .filter((l) => CROSS_NETWORK.test(l))
+      .map((l) => stateless(kleeneCrossNetworkAsPfexpose(l, '10.13.37.0/24', protocol)));
+    const reach = ours
+      .filter((l) => l.startsWith('pass quick '))
+      .map((l) => stateless(l.replace(/ label "net:[^"]+"$/, '')));
+    expect(reach).toEqual(theirs);
+    // The rest is what it was without networks.
+    expect(ours.filter((l) => !l.startsWith('pass quick '))).toEqual(compiled(manifest));
   });
 });

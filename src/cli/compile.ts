@@ -9,7 +9,7 @@ import { writeFailureReason } from '../diagnostics/file-errors.js';
 import { writeLockfile } from '../host/lock-file.js';
 import { readRegularFile } from '../host/read-regular-file.js';
 import { describeReadFailure } from '../diagnostics/file-errors.js';
-import { exposureJson } from '../model/exposure-json.js';
+import { exposureJson, reachJson } from '../model/exposure-json.js';
 import { addCompileOptions } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
@@ -104,5 +104,8 @@ async function attempt(step: () => Promise<void>): Promise<string | null> {
 
 /** The JSON contract other tools build on; documented in README ("compile --format json"). */
 function formatCompileJson(outcome: CompileOutcome): string {
-  return `${JSON.stringify({ exposures: outcome.exposures.map(exposureJson), ruleset: outcome.ruleset }, null, 2)}\n`;
+  // `reaches` only when the manifests have links or container networks: other outputs read as before.
+  const reaches = outcome.reaches.length === 0 ? {} : { reaches: outcome.reaches.map(reachJson) };
+  const json = { exposures: outcome.exposures.map(exposureJson), ...reaches, ruleset: outcome.ruleset };
+  return `${JSON.stringify(json, null, 2)}\n`;
 }

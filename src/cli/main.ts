@@ -16,6 +16,7 @@ const commands: readonly (readonly [string, () => Promise<Register>])[] = [
   ['compile', async () => (await import('./compile.js')).registerCompile],
   ['ls', async () => (await import('./ls.js')).registerLs],
   ['port', async () => (await import('./port.js')).registerPort],
+  ['env', async () => (await import('./env.js')).registerEnv],
   ['plan', async () => (await import('./plan.js')).registerPlan],
   ['apply', async () => (await import('./apply.js')).registerApply],
   ['rollback', async () => (await import('./apply.js')).registerApply],

@@ -18,7 +18,7 @@ interface PortFlags extends CompileFlags {
 }
 
 /** -m takes one path and may be repeated: a variadic -m would swallow the container named after it. */
-function collectPath(value: string, previous: string[] | undefined): string[] {
+export function collectPath(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 

@@ -16,6 +16,8 @@ export interface HostExposures {
   exposures: Exposure[];
   /** Links and network reaches (model/reach.ts). */
   reaches: Reach[];
+  /** The names of the host's containers. */
+  containers: string[];
 }
 
 export interface HostsOutcome {
@@ -55,7 +57,12 @@ export async function compileEveryHost(paths: readonly string[], options: Compil
       diagnostics.push(d);
     }
     if (!outcome.ok) ok = false;
-    hosts.push({ host: outcome.host?.name ?? name ?? null, exposures: outcome.exposures, reaches: outcome.reaches });
+    hosts.push({
+      host: outcome.host?.name ?? name ?? null,
+      exposures: outcome.exposures,
+      reaches: outcome.reaches,
+      containers: outcome.containers,
+    });
   }
   return { ok, hosts: ok ? hosts : [], diagnostics: sortDiagnostics(diagnostics), texts };
 }

@@ -39,6 +39,8 @@ export interface CompileOutcome {
   exposures: Exposure[];
   /** Links and network reaches (model/reach.ts); empty when ok is false. */
   reaches: Reach[];
+  /** The names of the compiled host's containers; empty when ok is false. */
+  containers: string[];
   /** The rendered ruleset; empty when ok is false. */
   ruleset: string;
   files: string[];

@@ -418,7 +418,18 @@ function readNetworks(ctx: Context, pointer: string, value: unknown): DeclaredNe
       );
       return;
     }
-    networks.push({ text: `${parsed.address}/${parsed.prefix}`, source: span });
+    const text = `${parsed.address}/${parsed.prefix}`;
+    const twin = networks.find((n) => n.text === text);
+    if (twin !== undefined) {
+      report(
+        ctx,
+        'invalid-container-network',
+        `container network ${quoteText(item)} is listed already (line ${twin.source.line}); list each network once`,
+        span,
+      );
+      return;
+    }
+    networks.push({ text, source: span });
   });
   return networks;
 }

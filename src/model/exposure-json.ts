@@ -1,6 +1,8 @@
 // An exposure as JSON: the one shape `compile --format json` prints for each exposure and the plan's
 // JSON prints for each side of a change (README documents both). Keys are written in this order.
 import type { Exposure, SourceLocation } from './exposure.js';
+import type { Reach } from './reach.js';
+import { formatRange } from './spans.js';
 
 /**
  * What is serialized: a compiled exposure, or one read back from deployed rules, whose dynamic flag
@@ -40,5 +42,22 @@ export function exposureJson(e: SerializableExposure): ExposureJson {
     label: e.label,
     dynamic: e.dynamic,
     source: e.source === null ? null : { file: e.source.file, line: e.source.line, column: e.source.column },
+  };
+}
+
+/** A link or network reach (model/reach.ts) as compile's JSON and plan's JSON write it, keys in a fixed order. */
+export function reachJson(r: Reach): unknown {
+  return {
+    kind: r.kind,
+    label: r.label,
+    family: r.family,
+    protocol: r.protocol,
+    from: r.from,
+    container: r.container,
+    containerAddress: r.containerAddress,
+    port: formatRange(r.port),
+    client: r.client,
+    alias: r.alias,
+    source: r.source,
   };
 }

@@ -85,6 +85,8 @@ export interface ResolveResult {
   exposures: Exposure[];
   /** Links and network reaches (reach.ts), sorted by compareReaches. */
   reaches: Reach[];
+  /** The names of the host's containers, sorted. */
+  containers: string[];
   /**
    * The lock with this host's allocations brought up to date: entries of other hosts the manifests
    * name are kept as they were; entries of hosts they no longer name are adopted or dropped.
@@ -649,6 +651,7 @@ export function resolveExposures(manifests: ManifestSet, options: ResolveOptions
     host,
     exposures: sorted,
     reaches: reached.reaches,
+    containers: [...new Set(selection.containers.map((c) => c.name))].sort(compareStrings),
     lock,
     lockChanged,
     diagnostics: sortDiagnostics(diagnostics),

@@ -5,6 +5,7 @@
 // source, address or port the deployed side did not.
 import type { Reach, ReachKind } from '../model/reach.js';
 import { compareReaches } from '../model/reach.js';
+import { reachJson } from '../model/exposure-json.js';
 import { formatRange } from '../model/spans.js';
 import { isReachRule } from '../pf/check-own-ruleset.js';
 import type { FilterRule, ParsedRule } from '../pf/rule.js';
@@ -151,17 +152,7 @@ export function reachChangeJson(change: ReachChange): unknown {
     change: change.kind,
     label: change.label,
     kind: change.reachKind,
-    desired: change.desired.map((r) => ({
-      family: r.family,
-      protocol: r.protocol,
-      from: r.from,
-      container: r.container,
-      containerAddress: r.containerAddress,
-      port: formatRange(r.port),
-      client: r.client,
-      alias: r.alias,
-      source: r.source,
-    })),
+    desired: change.desired.map(reachJson),
     deployed: change.deployed.map((r) => ({
       family: r.family,
       protocol: r.protocol,

@@ -18,6 +18,7 @@ function compiled(ruleset: string): CompileOutcome {
     diagnostics: [],
     exposures: [],
     reaches: [],
+    containers: [],
     ruleset,
     files: ['a.yaml'],
     manifestDigest: `digest of ${ruleset}`,

@@ -50,6 +50,7 @@ function outcomeFor(
       ok: false,
       exposures: [],
       reaches: [],
+      containers: [],
       ruleset: '',
       diagnostics: [
         { code, severity: 'error', message: 'bad', file: 'a.yaml', line: 3, column: 5, endLine: 3, endColumn: 6 },
@@ -58,7 +59,15 @@ function outcomeFor(
     return failed;
   }
   const ruleset = manifest.map((port) => rule(port, gateway)).join('');
-  return { ...base, ok: true, exposures: manifest.map(() => ({}) as never), reaches: [], ruleset, diagnostics: warnings };
+  return {
+    ...base,
+    ok: true,
+    exposures: manifest.map(() => ({}) as never),
+    reaches: [],
+    containers: [],
+    ruleset,
+    diagnostics: warnings,
+  };
 }
 
 function warning(message: string, line: number): Diagnostic {

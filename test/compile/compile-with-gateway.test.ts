@@ -18,6 +18,7 @@ function outcome(diagnostics: Diagnostic[], ruleset = ''): CompileOutcome {
     diagnostics,
     exposures: [],
     reaches: [],
+    containers: [],
     ruleset,
     files: ['a.yaml'],
     manifestDigest: '',

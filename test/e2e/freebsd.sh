@@ -37,7 +37,8 @@
 # published port works, a direct connection fails, UDP through the published port is answered;
 # hairpin fails as documented; a long-lived connection is ended by an apply that narrows `from`
 # with --kill-states, and a new one is refused; `validate` refuses an sctp entry that changes the
-# port; `pfexpose watch` moves the port and repairs a flushed anchor.
+# port; `pfexpose watch` moves the port and repairs a flushed anchor; a link (client -> web) lets
+# the client reach web's address directly, both legs passed by the one rule without direction.
 # Needs node >= 20.19 and npm (pkg install -y node22 npm-node22), nc(1), jail(8) with VNET
 # (GENERIC kernels have it), if_bridge and if_epair, and the repository.
 set -eu
@@ -380,3 +381,22 @@ wait "$WATCH_PID" || watch_status=$?
 WATCH_PID=
 [ "$watch_status" -eq 0 ] || { cat "$WORK/watch.log" >&2; fail "pfexpose watch exited $watch_status after SIGTERM"; }
 cat "$WORK/watch.log"
+
+# --- step 10: a link opens exactly client -> web on web's ports, under block all ------------------
+
+say "step 10: $CLIENT_JAIL links to web: a direct connection to $WEB_IP:$WEB_PORT now passes, and only from $CLIENT_IP"
+{
+	printf 'version: 1\nsyntax: docker\ncontainers:\n  web:\n    ip: %s\n    expose: ["%s"]\n' "$WEB_IP" "$WEB_PORT"
+	printf '  client:\n    ip: %s\n    links: ["web:www"]\n' "$CLIENT_IP"
+} >"$WORK/manifests/web.yaml.tmp"
+mv "$WORK/manifests/web.yaml.tmp" "$WORK/manifests/web.yaml"
+$PFEXPOSE apply "$WORK/manifests" --state-dir "$WORK/state"
+filter=$(pfctl -a "$ANCHOR" -P -sr)
+has "$filter" "^pass quick inet proto tcp from $CLIENT_IP to $WEB_IP port = $WEB_PORT flags S/SA keep state label \"link:client:www:tcp:$WEB_PORT\"\$" "link rule"
+# One rule without direction passes the packet where it enters the host (from the client's epair)
+# and where it leaves towards the bridge: under `block return all` both legs need it.
+listen_once
+got=$(fetch "$CLIENT_JAIL" "$WEB_IP" "$WEB_PORT")
+end_listener
+[ "$got" = "$PAYLOAD" ] || fail "the linked client got \"$got\" from $WEB_IP:$WEB_PORT directly, expected \"$PAYLOAD\" (the link rule did not pass both legs)"
+$PFEXPOSE env client "$WORK/manifests" | grep -qx "WWW_PORT=tcp://$WEB_IP:$WEB_PORT" || fail "pfexpose env client does not print WWW_PORT=tcp://$WEB_IP:$WEB_PORT"
