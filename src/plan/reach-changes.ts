@@ -111,10 +111,22 @@ export function reachText(change: ReachChange): string {
   const targets = [...new Set(rules.map((r) => r.containerAddress))].join(', ');
   const sample = rules[0];
   const ports = sample === undefined ? '' : `${sample.protocol} ${formatRange(sample.port)}`;
-  if (first === undefined) return `${change.label}: ${ports} from ${sources} to ${targets}`;
+  if (first === undefined) return `${deployedName(change.label)}: ${ports} from ${sources} to ${targets}`;
   if (first.kind === 'link')
     return `link ${first.client ?? ''} -> ${first.container}${first.alias === first.container ? '' : ` (alias ${first.alias ?? ''})`}: ${ports} from ${sources} to ${targets}`;
   return `networks -> ${first.container}: ${ports} from ${sources} to ${targets}`;
+}
+
+/**
+ * What a deployed label says of its reach: container names hold no `:`, so a readable label splits
+ * into its parts (the server's name is not in a link's label: the alias is); a hashed one is shown as is.
+ */
+function deployedName(label: string): string {
+  const link = /^link:([^:~]+):([^:]+):(?:tcp|udp|sctp):[0-9-]+$/.exec(label);
+  if (link !== null) return `link ${link[1] ?? ''} (alias ${link[2] ?? ''})`;
+  const network = /^net:([^:~]+):(?:tcp|udp|sctp):[0-9-]+$/.exec(label);
+  if (network !== null) return `networks -> ${network[1] ?? ''}`;
+  return label;
 }
 
 function openedFlag(desired: readonly Reach[]): ReachFlag {

@@ -408,4 +408,32 @@ describe('pfexpose watch: idle connections to the metrics port (issue 9, M7)', (
       agent,
     );
   }, 180_000);
+
+  it('loads links, repairs a link rule deleted behind its back, and follows a link removed from the manifests', async () => {
+    const { pf, manifests, state } = await setup();
+    const text = (links: string) =>
+      `${manifest('db', '10.13.37.20', ['em0:5432:5432'])}  app:\n    ip: 10.13.37.21\n    links: [${links}]\n`;
+    await writeFile(join(manifests, 'm.yaml'), text('db'));
+    const agent = startAgentInProcess(pf, state, [manifests, '--interval', '1s', '--settle', '200ms']);
+    const link =
+      'pass quick inet proto tcp from 10.13.37.21 to 10.13.37.20 port = 5432 flags S/SA keep state label "link:app:db:tcp:5432"';
+    const applied = await appliedWith(pf, agent, link);
+    const mark = agent.lines.length;
+    await pf.writeAnchor(
+      'pfexpose',
+      applied
+        .split('\n')
+        .filter((l) => !l.includes('link:app:db'))
+        .join('\n'),
+    );
+    await waitFor('drift-repaired', () => eventAfter(agent, 'drift-repaired', mark), agent);
+    expect(await pf.readAnchor('pfexpose')).toBe(applied);
+    await writeFile(join(manifests, 'm.yaml'), text(''));
+    await waitFor(
+      'the link rule to go',
+      async () => !((await pf.readAnchor('pfexpose')) ?? link).includes('link:app:db'),
+      agent,
+    );
+    expect(await pf.readAnchor('pfexpose')).toContain('label "db:tcp:em0:5432"');
+  }, 120_000);
 });
