@@ -11,6 +11,7 @@ import { compareStrings } from '../text/compare-strings.js';
 import { didYouMean } from '../text/did-you-mean.js';
 import { MAX_LABEL_LENGTH } from './assign-labels.js';
 import type { Exposure } from './exposure.js';
+import { linkVariablePrefix } from './link-env.js';
 import type { Reach } from './reach.js';
 import { compareReaches } from './reach.js';
 import { formatRange, formatSpan } from './spans.js';
@@ -41,22 +42,29 @@ export function resolveReaches(input: ReachInput): ReachResult {
   const byName = new Map(input.containers.map((c) => [c.name, c]));
   const reaches: Reach[] = [];
   for (const client of input.containers) {
-    const aliases = new Map<string, SourceSpan>();
+    const aliases = new Map<string, { alias: string; source: SourceSpan }>();
     for (const link of client.links ?? []) {
       const alias = link.alias ?? link.container;
-      const seen = aliases.get(alias);
+      // Docker's variables are named after the alias upper-cased with `-` as `_`: `db-1` and `DB_1`
+      // would set the same ones, so they count as the same alias.
+      const variables = linkVariablePrefix(alias);
+      const seen = aliases.get(variables);
       if (seen !== undefined) {
+        const same =
+          seen.alias === alias
+            ? `the alias ${alias}`
+            : `the alias ${seen.alias}, whose variables (${variables}_*) ${alias} would set again,`;
         diagnostics.push(
           located(
             'link-alias-duplicate',
             link.source,
-            `container ${client.name} already links under the alias ${alias} at ${formatSpan(seen)}; each link of a container needs its own alias`,
+            `container ${client.name} already links under ${same} at ${formatSpan(seen.source)}; each link of a container needs its own alias`,
             `write SERVER:ALIAS with another alias, or remove one of the two links`,
           ),
         );
         continue;
       }
-      aliases.set(alias, link.source);
+      aliases.set(variables, { alias, source: link.source });
       if (link.container === client.name) {
         diagnostics.push(
           located(

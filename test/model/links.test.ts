@@ -205,6 +205,14 @@ containers:
     expect(found[1]?.message).toContain('container remote runs on host b (m.yaml:17:3)');
   });
 
+  it('aliases that would set the same variables (db-1, DB_1) are duplicates', () => {
+    const found = diagnostics(
+      'version: 1\ncontainers:\n  db:\n    ip: 10.0.0.2\n    expose: [80]\n  app:\n    ip: 10.0.0.3\n    links: ["db:db-1", "db:DB_1"]\n',
+    );
+    expect(found.map((d) => [d.code, d.line, d.column])).toEqual([['link-alias-duplicate', 8, 24]]);
+    expect(found[0]?.message).toContain('the alias db-1, whose variables (DB_1_*) DB_1 would set again');
+  });
+
   it('the schema refuses a malformed link and an alias Docker would not take', () => {
     for (const link of ['"db:"', '"-db"', '"db:a:b"', '{container: db, name: x}', '{alias: x}', '"db:al ias"']) {
       const outcome = compile(
