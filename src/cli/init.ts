@@ -162,12 +162,16 @@ export function hostManifest(schemaRef: string, host: string, gateway: string, i
     'version: 1',
     'hosts:',
     `  ${host}:`,
-    `    gateway: ${gateway}`.padEnd(33) + '# where entries that name no interface listen',
+    withComment(`    gateway: ${gateway}`, 'where entries that name no interface listen'),
     ...(interfaces === null
       ? []
-      : [`    interfaces: [${interfaces.join(', ')}]`.padEnd(33) + '# the only interfaces entries may name']),
+      : [withComment(`    interfaces: [${interfaces.join(', ')}]`, 'the only interfaces entries may name')]),
     '',
   ].join('\n');
+}
+
+function withComment(line: string, comment: string): string {
+  return `${line.padEnd(32)} # ${comment}`;
 }
 
 export function exampleManifest(schemaRef: string): string {

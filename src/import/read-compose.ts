@@ -52,6 +52,8 @@ export function readCompose(source: ImportSource): ReadResult {
     return { containers: [], diagnostics };
   }
   const containers: ImportedContainer[] = [];
+  // Services that say something about ports (even if what they say is wrong) are never skipped.
+  const declaring = new Set<string>();
   for (const pair of services.value.pairs) {
     if (pair.name === null || pair.key === null) continue;
     const nameSpan = nodeSpan(ctx.lineCounter, ctx.file, pair.key);
@@ -68,9 +70,11 @@ export function readCompose(source: ImportSource): ReadResult {
       );
       continue;
     }
-    containers.push(readService(ctx, pair.name, nameSpan, pair.value));
+    const service = pair.value;
+    if (['ports', 'expose', 'links'].some((key) => setting(service, key) !== null)) declaring.add(pair.name);
+    containers.push(readService(ctx, pair.name, nameSpan, service));
   }
-  return { containers: dropUnused(containers, diagnostics), diagnostics };
+  return { containers: dropUnused(containers, declaring, diagnostics), diagnostics };
 }
 
 function readService(ctx: Context, name: string, nameSpan: SourceSpan, service: TreeMap): ImportedContainer {
@@ -235,10 +239,14 @@ function readLongPort(ctx: Context, item: TreeMap): PortSpec | null {
 }
 
 /** A service that publishes nothing, declares nothing and is no link's target changes no rule. */
-function dropUnused(containers: ImportedContainer[], diagnostics: Diagnostic[]): ImportedContainer[] {
+function dropUnused(
+  containers: ImportedContainer[],
+  declaring: ReadonlySet<string>,
+  diagnostics: Diagnostic[],
+): ImportedContainer[] {
   const linked = new Set(containers.flatMap((c) => c.links.map((link) => link.container)));
   return containers.filter((c) => {
-    if (c.ports.length > 0 || c.expose.length > 0 || c.links.length > 0 || linked.has(c.name)) return true;
+    if (declaring.has(c.name) || linked.has(c.name)) return true;
     diagnostics.push(
       located(
         'import-skipped',
