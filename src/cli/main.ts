@@ -12,6 +12,8 @@ type Register = (program: Command, ctx: CliContext) => void;
 
 /** Each command and how to load its module; the order is the order of `--help`. */
 const commands: readonly (readonly [string, () => Promise<Register>])[] = [
+  ['init', async () => (await import('./init.js')).registerInit],
+  ['import', async () => (await import('./import.js')).registerImport],
   ['validate', async () => (await import('./validate.js')).registerValidate],
   ['compile', async () => (await import('./compile.js')).registerCompile],
   ['ls', async () => (await import('./ls.js')).registerLs],

@@ -2,6 +2,7 @@
 // unique and documented; this module joins them and gives the union type of every code.
 import type { CodeInfo } from './code-info.js';
 import { hostCodes } from './codes-host.js';
+import { importCodes } from './codes-import.js';
 import { manifestCodes } from './codes-manifest.js';
 import { modelCodes } from './codes-model.js';
 import { portCodes } from './codes-ports.js';
@@ -11,6 +12,7 @@ export const diagnosticCodes = {
   ...portCodes,
   ...modelCodes,
   ...hostCodes,
+  ...importCodes,
 } as const satisfies Record<string, CodeInfo>;
 
 export type DiagnosticCode = keyof typeof diagnosticCodes;
