@@ -1,34 +1,70 @@
 // Compiles schema/pfexpose.schema.json with ajv once, at build time, into standalone ESM code in
 // src/manifest/generated/validate-manifest.ts, so the CLI never pays schema compilation at start-up.
 // The generated module also exports the schema (for error messages) and the ajv options it used.
+// ajv is a devDependency: the generated code must not load anything from it at run time, so the one
+// runtime helper a schema like ours can need is written out here, and any other one stops the build.
+//   node scripts/build-validator.mjs [--schema FILE] [--out FILE]   (defaults: the project's own)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import Ajv2020 from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const schemaPath = join(root, 'schema', 'pfexpose.schema.json');
-const outDir = join(root, 'src', 'manifest', 'generated');
-const outFile = join(outDir, 'validate-manifest.ts');
+const { values } = parseArgs({
+  options: {
+    schema: { type: 'string', default: join(root, 'schema', 'pfexpose.schema.json') },
+    out: { type: 'string', default: join(root, 'src', 'manifest', 'generated', 'validate-manifest.ts') },
+  },
+});
+const schemaPath = resolve(values.schema);
+const outFile = resolve(values.out);
 
 /** The options the tests use to compile the same schema at run time and compare. */
-export const ajvOptions = { strict: true, allErrors: true, allowUnionTypes: true, verbose: true };
+const ajvOptions = { strict: true, allErrors: true, allowUnionTypes: true, verbose: true };
+
+/**
+ * ajv's runtime helpers, written out here so that the generated code carries them instead of loading
+ * them from ajv. ucs2length (minLength, maxLength) counts code points, a surrogate pair as one: a
+ * string's iterator yields code points, a lone surrogate as one, which is the same count. equal
+ * (const, enum, uniqueItems) compares JSON values deeply, NaN equal to NaN as ajv's own does.
+ */
+const inlinedHelpers = {
+  'ajv/dist/runtime/ucs2length': '(text) => { let n = 0; for (const _ of text) n++; return n; }',
+  'ajv/dist/runtime/equal': [
+    'function equal(a, b) {',
+    '  if (a === b) return true;',
+    "  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a !== a && b !== b;",
+    '  if (Array.isArray(a) !== Array.isArray(b)) return false;',
+    '  const keys = Object.keys(a);',
+    '  if (keys.length !== Object.keys(b).length) return false;',
+    '  return keys.every((key) => Object.prototype.hasOwnProperty.call(b, key) && equal(a[key], b[key]));',
+    '}',
+  ].join('\n'),
+};
 
 const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
 const ajv = new Ajv2020.default({ ...ajvOptions, code: { source: true, esm: true, lines: false } });
-const validate = ajv.compile(schema);
-let code = standaloneCode.default(ajv, validate);
+let code = standaloneCode.default(ajv, ajv.compile(schema));
 
-// ajv's ESM output still loads its runtime helpers with require(); turn those into imports.
-const imports = [];
-code = code.replace(/const (\w+) = require\("([^"]+)"\)\.default;/g, (_match, name, module) => {
-  const specifier = module.endsWith('.js') ? module : `${module}.js`;
-  imports.push(`import ${name}_module from ${JSON.stringify(specifier)};`);
-  return `const ${name} = ${name}_module.default;`;
+const needed = [];
+code = code.replace(/const (\w+) = require\("([^"]+)"\)\.default;/g, (match, name, module) => {
+  const inline = inlinedHelpers[module];
+  if (inline === undefined) {
+    needed.push(module);
+    return match;
+  }
+  return `const ${name} = ${inline};`;
 });
-if (/\brequire\(/.test(code)) {
-  throw new Error('build-validator: the generated validator still calls require(); extend the rewrite');
+if (needed.length > 0 || /\brequire\(/.test(code)) {
+  const which = needed.length > 0 ? needed.join(', ') : 'a require() this script does not recognise';
+  process.stderr.write(
+    `build-validator: the validator for ${schemaPath} needs ${which} at run time, and ajv is only a ` +
+      'devDependency: add the helper to inlinedHelpers in scripts/build-validator.mjs, or make ajv a ' +
+      'dependency again and import the helper\n',
+  );
+  process.exit(1);
 }
 code = code.replace(/^"use strict";/, '');
 
@@ -41,5 +77,5 @@ const footer = [
   `export const manifestSchema = ${JSON.stringify(schema)};`,
   `export const ajvOptions = ${JSON.stringify(ajvOptions)};`,
 ];
-mkdirSync(outDir, { recursive: true });
-writeFileSync(outFile, `${[...header, ...imports, code, ...footer].join('\n')}\n`);
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, `${[...header, code, ...footer].join('\n')}\n`);

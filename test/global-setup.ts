@@ -18,17 +18,19 @@ function newest(dir: string, match: (name: string) => boolean): number {
   return latest;
 }
 
-/** Why dist/ is out of date, or null when it is current. */
+/** Why dist/ (or man/, written last by the build) is out of date, or null when it is current. */
 export function staleReason(): string | null {
-  const built = newest(join(root, 'dist'), (name) => name.endsWith('.js'));
-  if (built === 0) return 'dist/ is missing';
+  const dist = newest(join(root, 'dist'), (name) => name.endsWith('.js'));
+  if (dist === 0) return 'dist/ is missing';
   if (!existsSync(join(root, 'src', 'manifest', 'generated'))) return 'src/manifest/generated/ is missing';
+  const man = newest(join(root, 'man'), (name) => /\.[0-9]$/.test(name));
+  if (man === 0) return 'man/ is missing';
   const sources = Math.max(
     newest(join(root, 'src'), (name) => name.endsWith('.ts')),
     newest(join(root, 'schema'), () => true),
-    statSync(join(root, 'scripts', 'build-validator.mjs')).mtimeMs,
+    newest(join(root, 'scripts'), (name) => name.startsWith('build-') && name.endsWith('.mjs')),
   );
-  return sources > built ? 'src/ or schema/ changed since dist/ was built' : null;
+  return sources > Math.min(dist, man) ? 'src/, schema/ or a build script changed since dist/ was built' : null;
 }
 
 export default function setup(): void {

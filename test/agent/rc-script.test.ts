@@ -72,6 +72,27 @@ describe('contrib/rc.d/pfexpose', () => {
     await run('sh', ['-n', SCRIPT]);
   });
 
+  // shellcheck is a Debian package (.ci/run installs it); a missing one fails here rather than skipping.
+  it('is clean under shellcheck, whose file-wide exceptions still leave real mistakes found', async () => {
+    await run('shellcheck', [SCRIPT]);
+    const text = await readFile(SCRIPT, 'utf8');
+    const quoted = 'kill -HUP "$(cat "${child_pidfile}")"';
+    expect(text).toContain(quoted);
+    const broken = join(dir, 'broken');
+    await writeFile(broken, text.replace(quoted, 'kill -HUP $(cat ${child_pidfile})'));
+    await expect(run('shellcheck', ['--format', 'gcc', broken])).rejects.toMatchObject({
+      stdout: expect.stringMatching(/SC2046/),
+    });
+  });
+
+  it("declares what FreeBSD's rc.d/pf declares: a desc, the pf module, and the nojailvnet keyword", async () => {
+    const text = await readFile(SCRIPT, 'utf8');
+    expect(text).toMatch(/^# KEYWORD:(?: \w+)* nojailvnet(?: \w+)*$/m);
+    expect(text).toMatch(/^# KEYWORD:(?: \w+)* shutdown(?: \w+)*$/m);
+    expect(text).toMatch(/^required_modules="pf"$/m);
+    expect(text).toMatch(/^desc="[^"]+"$/m);
+  });
+
   it('never defines pfexpose_program, which rc.subr would run in place of daemon(8)', async () => {
     const text = await readFile(SCRIPT, 'utf8');
     expect(text).not.toMatch(/^\s*:\s*"?\$\{pfexpose_program/m);

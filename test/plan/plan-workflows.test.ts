@@ -128,25 +128,37 @@ describe('contrib/github/pfexpose.yml', () => {
     expect(got.stdout).toMatch(/^::error::pfexpose plan failed \(exit \d+\)$/m);
   });
 
-  it('installs pfexpose from where PFEXPOSE_PACKAGE says, never from the npm registry by name', () => {
-    expect(flow.env?.['PFEXPOSE_PACKAGE']).toMatch(/^github:OWNER\/pfexpose#/);
+  it('installs the release tarball PFEXPOSE_PACKAGE names, scripts off, never from the npm registry by name', () => {
+    const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(flow.env?.['PFEXPOSE_PACKAGE']).toBe(
+      `https://github.com/pfexpose/pfexpose/releases/download/v${version}/pfexpose-${version}.tgz`,
+    );
     expect(install.run).not.toMatch(/pfexpose@/);
     stub('npm');
     stub('pfexpose');
-    const got = runStep(install.run ?? '', { PFEXPOSE_PACKAGE: 'github:example/pfexpose#v0.1.0' });
+    const got = runStep(install.run ?? '', { PFEXPOSE_PACKAGE: './tools/pfexpose-0.1.0.tgz' });
     expect(got.status).toBe(0);
     expect(got.calls).toEqual([
-      'npm install --global --no-audit --no-fund github:example/pfexpose#v0.1.0',
+      'npm install --global --ignore-scripts --no-audit --no-fund ./tools/pfexpose-0.1.0.tgz',
       'pfexpose --version',
     ]);
   });
 
-  it('stops with a clear error while PFEXPOSE_PACKAGE is not set to a real place', () => {
+  it('stops with a clear error when PFEXPOSE_PACKAGE is empty, a placeholder or a git repository', () => {
     stub('npm');
-    for (const value of [flow.env?.['PFEXPOSE_PACKAGE'] ?? '', '']) {
+    const cases: [string, RegExp][] = [
+      ['', /^::error title=pfexpose::set PFEXPOSE_PACKAGE in this workflow/m],
+      [
+        'https://example.org/OWNER/pfexpose-0.1.0.tgz',
+        /^::error title=pfexpose::set PFEXPOSE_PACKAGE in this workflow/m,
+      ],
+      ['github:example/pfexpose#v0.1.0', /^::error title=pfexpose::PFEXPOSE_PACKAGE names a git repository/m],
+      ['git+https://git.example.org/pfexpose.git#v0.1.0', /^::error title=pfexpose::PFEXPOSE_PACKAGE names a git/m],
+    ];
+    for (const [value, message] of cases) {
       const got = runStep(install.run ?? '', { PFEXPOSE_PACKAGE: value });
-      expect(got.status).toBe(1);
-      expect(got.stdout).toMatch(/^::error title=pfexpose::set PFEXPOSE_PACKAGE in this workflow/m);
+      expect(got.status, value).toBe(1);
+      expect(got.stdout).toMatch(message);
       expect(got.calls).toEqual([]);
     }
   });
