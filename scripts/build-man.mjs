@@ -264,6 +264,10 @@ async function commandPage() {
     ...prose('The pfctl program, when no `--pfctl` is given. Default: `pfctl` from PATH.'),
     '.It Ev PFEXPOSE_ROUTE',
     ...prose('The route program that finds the gateway interface, when no `--route` is given. Default: `route`.'),
+    '.It Ev PFEXPOSE_IFCONFIG',
+    ...prose(
+      "The ifconfig program `init` asks for the host's interfaces (`ifconfig -l`). Default: `ifconfig` from PATH.",
+    ),
     '.It Ev PFEXPOSE_STATE_DIR',
     ...prose('The state directory, when no `--state-dir` is given. Default: /var/db/pfexpose.'),
     '.It Ev PFEXPOSE_LOGGER',

@@ -65,7 +65,20 @@ describe('man pages', () => {
     const commands = [...top.stdout.slice(top.stdout.indexOf('Commands:')).matchAll(/^ {2}([a-z]+) /gm)]
       .map((m) => m[1]!)
       .filter((name) => name !== 'help');
-    expect(commands).toEqual(['validate', 'compile', 'ls', 'port', 'plan', 'apply', 'rollback', 'confirm', 'watch']);
+    expect(commands).toEqual([
+      'init',
+      'import',
+      'validate',
+      'compile',
+      'ls',
+      'port',
+      'env',
+      'plan',
+      'apply',
+      'rollback',
+      'confirm',
+      'watch',
+    ]);
     const text = page['pfexpose.8']!;
     const description = text.slice(text.indexOf('.Sh DESCRIPTION'), text.indexOf('.Sh ENVIRONMENT'));
     const blocks = description.split(/^(?=\.It Cm )/m);
