@@ -22,7 +22,8 @@ import {
   formatPlanGithub,
   MAX_ANNOTATIONS_PER_SEVERITY,
 } from '../plan/format-plan-github.js';
-import { formatPlanJson } from '../plan/format-plan-json.js';
+import { planToJson } from '../plan/format-plan-json.js';
+import { escapeGithubData } from '../diagnostics/format-github.js';
 import { formatPlanMarkdown } from '../plan/format-plan-markdown.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
 import type { DeployedSource, Plan } from '../plan/plan.js';
@@ -43,10 +44,21 @@ import { compileWithGateway, describeDetectedGateway } from '../compile/compile-
 import { compilePaths, compileSources } from '../compile/compile.js';
 import type { CompileOptions, CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
+import {
+  parsePolicies,
+  POLICIES,
+  POLICY_MEANING,
+  policyViolations,
+  violationLines,
+  type Policy,
+  type PolicyViolation,
+} from '../plan/policy.js';
 
 export const EXIT_NO_CHANGES = 0;
 export const EXIT_PLAN_ERROR = 1;
 export const EXIT_CHANGES = 2;
+/** plan --fail-on: a policy the plan breaks (the plan is printed as usual). */
+export const EXIT_POLICY = 3;
 
 type Format = 'text' | 'json' | 'markdown' | 'github';
 
@@ -59,6 +71,7 @@ interface PlanFlags extends CompileFlags {
   route?: string;
   format: Format;
   output?: string;
+  failOn?: string;
 }
 
 const HELP_AFTER = `
@@ -110,6 +123,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'),
     )
     .option(
+      '--fail-on <policies>',
+      `exit ${EXIT_POLICY} when the plan breaks one of these comma-separated policies: ${POLICIES.map((p) => `${p} (${POLICY_MEANING[p]})`).join('; ')}`,
+    )
+    .option(
       '-o, --output <file>',
       'save the plan for apply: the ruleset, what it was compiled from (options, manifest and lock digests), the deployed fingerprint',
     )
@@ -157,6 +174,8 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
   }
   const timeout = parseDuration('--pfctl-timeout', flags.pfctlTimeout ?? '30s', 's', DURATION_LIMITS.pfctlTimeout);
   if (!timeout.ok) return usage(ctx, timeout.message);
+  const policies = flags.failOn === undefined ? null : parsePolicies(flags.failOn);
+  if (policies !== null && !policies.ok) return usage(ctx, policies.message);
   const parsed = compileOptionsFrom(flags, ctx.cwd);
   if (!parsed.ok) return usage(ctx, parsed.message);
   const options = parsed.options;
@@ -197,6 +216,8 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
   }
   const plan = planChanges(desiredState(desired.exposures, desired.ruleset, desired.reaches), deployed.state);
   const against = describeSource(deployed.source);
+  const gate =
+    policies === null ? null : { failOn: policies.policies, violations: policyViolations(plan, policies.policies) };
 
   const status = await writeOutput(
     ctx,
@@ -206,6 +227,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
     deployed.source,
     deployed.fingerprint,
     desired.diagnostics,
+    gate,
   );
   if (status !== null) return status;
 
@@ -237,6 +259,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
       return fail(ctx, `cannot write the plan to ${flags.output}: ${writeFailureReason(error)} (nothing was written)`);
     }
   }
+  if (gate !== null && gate.violations.length > 0) return EXIT_POLICY;
   return plan.summary.changes ? EXIT_CHANGES : EXIT_NO_CHANGES;
 }
 
@@ -418,24 +441,50 @@ async function writeOutput(
   source: DeployedSource,
   fingerprint: string,
   diagnostics: readonly Diagnostic[],
+  gate: { failOn: Policy[]; violations: PolicyViolation[] } | null,
 ): Promise<number | null> {
   const runUrl = workflowRunUrl(ctx.env);
   const fullPlan = runUrl === undefined ? {} : { fullPlanUrl: runUrl };
+  const violated = violationLines(gate?.violations ?? []);
   switch (format) {
     case 'text':
       ctx.stdout.write(formatPlanText(plan, { color: useColor(ctx), against }));
+      if (violated.length > 0) ctx.stdout.write(`\n${violated.map((l) => `${l}\n`).join('')}`);
       return null;
-    case 'json':
-      ctx.stdout.write(formatPlanJson(plan, { deployed: source, fingerprint }));
+    case 'json': {
+      const json = planToJson(plan, { deployed: source, fingerprint }) as Record<string, unknown>;
+      // `policy` only with --fail-on: the plan's JSON without it reads as before.
+      const policy =
+        gate === null
+          ? {}
+          : {
+              policy: {
+                failOn: gate.failOn,
+                violated: gate.violations.map((v) => ({ policy: v.policy, count: v.count, changes: v.changes })),
+              },
+            };
+      ctx.stdout.write(`${JSON.stringify({ ...json, ...policy }, null, 2)}\n`);
       return null;
-    case 'markdown':
-      ctx.stdout.write(formatPlanMarkdown(plan, { against, ...fullPlan }));
+    }
+    case 'markdown': {
+      const markdown = formatPlanMarkdown(plan, { against, ...fullPlan });
+      ctx.stdout.write(
+        violated.length === 0
+          ? markdown
+          : `${markdown}\n:no_entry: **${violated.map((l) => l.trim()).join('**<br>**')}**\n`,
+      );
       return null;
+    }
     case 'github': {
       const github = formatPlanGithub(plan, { against, diagnostics, ...fullPlan });
+      for (const v of gate?.violations ?? [])
+        ctx.stdout.write(
+          `::error title=pfexpose: policy ${v.policy} violated::${escapeGithubData(violationLines([v]).join('\n'))}\n`,
+        );
       ctx.stdout.write(github.annotations);
       writeOmitted(ctx, github.omitted, github.omittedDiagnostics, true);
       ctx.stdout.write(formatPlanText(plan, { color: false, against }));
+      if (violated.length > 0) ctx.stdout.write(`\n${violated.map((l) => `${l}\n`).join('')}`);
       const summaryFile = ctx.env['GITHUB_STEP_SUMMARY'];
       if (summaryFile !== undefined && summaryFile !== '') {
         try {
