@@ -1,6 +1,7 @@
 // `pfexpose plan [PATH...]`: compiles the manifests and compares them with one deployed state (live
 // pf, a file of pfctl output, or the same manifests at a git revision). Exit codes follow
-// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error (usage errors included).
+// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error (usage errors included);
+// 3 when --fail-on names a policy the plan breaks.
 import { appendFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
@@ -88,6 +89,7 @@ Exit codes (terraform plan -detailed-exitcode's convention):
      range included); with --live also pf disabled, or /etc/pf.conf not calling the anchor
      (the lines to add are shown, as apply shows them), or no gateway found
   2  changes: applying would change exposures or ruleset lines
+  3  with --fail-on: the plan breaks a policy (the plan is printed in full, the policy named)
 
 With --live, the gateway interface comes from the manifests or --gateway, else from
 \`route -n get default\` (--route, $PFEXPOSE_ROUTE), exactly as apply finds it; a saved plan
