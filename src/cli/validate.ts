@@ -9,11 +9,15 @@ import { formatSummary, formatText } from '../diagnostics/format-text.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
 import { checkPaths } from '../compile/check.js';
+import { diagnosticCases, junitXml } from '../diagnostics/format-junit.js';
+import { formatSarif } from '../diagnostics/format-sarif.js';
+import { PACKAGE_VERSION } from './main.js';
+import { fromRepositoryRoot, repositoryPath } from './repository-paths.js';
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 1;
 
-type Format = 'text' | 'json' | 'github';
+type Format = 'text' | 'json' | 'github' | 'sarif' | 'junit';
 
 export function registerValidate(program: Command, ctx: CliContext): void {
   program
@@ -22,7 +26,11 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       'check manifests as compile does, for every host, without the host: YAML, schema, port specs, conflicts, interfaces, hosts, the lock file',
     )
     .argument('[paths...]', 'manifest files or directories searched for *.yaml and *.yml (default: .)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['text', 'json', 'github', 'sarif', 'junit'])
+        .default('text'),
+    )
     .option(
       '--lock <file>',
       'lock file of dynamic host ports to check against, read only (default: the one compile uses)',
@@ -45,7 +53,10 @@ export function registerValidate(program: Command, ctx: CliContext): void {
         '',
         'Formats: text prints file:line:col: error CODE message (with a code frame on a terminal)',
         'and a summary on stderr; json prints {"diagnostics":[...]}; github prints workflow commands',
-        'that GitHub Actions shows as annotations.',
+        'that GitHub Actions shows as annotations; sarif prints SARIF 2.1.0 (code scanning), one rule',
+        'per diagnostic code; junit prints JUnit XML, one test case per file, failing on its errors.',
+        'github, sarif and junit name files from the repository root ($GITHUB_WORKSPACE, else the',
+        'nearest directory holding .git), so they attach wherever pfexpose ran.',
         '',
       ].join('\n'),
     )
@@ -67,8 +78,16 @@ export async function runValidate(
       ctx.stdout.write(formatJson(diagnostics));
       break;
     case 'github':
-      ctx.stdout.write(formatValidateGithub(diagnostics));
+      ctx.stdout.write(formatValidateGithub(fromRepositoryRoot(diagnostics, repositoryPath(ctx.cwd, ctx.env))));
       break;
+    case 'sarif':
+      ctx.stdout.write(formatSarif(diagnostics, { version: PACKAGE_VERSION, uri: repositoryPath(ctx.cwd, ctx.env) }));
+      break;
+    case 'junit': {
+      const path = repositoryPath(ctx.cwd, ctx.env);
+      ctx.stdout.write(junitXml('pfexpose validate', diagnosticCases(outcome.files, diagnostics, path)));
+      break;
+    }
     case 'text': {
       const tty = ctx.stdout.isTTY;
       ctx.stdout.write(formatText(diagnostics, { codeFrame: tty, color: useColor(ctx), sources: texts }));
