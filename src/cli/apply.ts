@@ -68,6 +68,7 @@ interface ApplyFlags extends CompileFlags, HostFlags {
 
 interface RollbackFlags extends HostFlags {
   anchor: string;
+  to?: string;
   killStates?: boolean;
   dialect?: string;
 }
@@ -92,9 +93,10 @@ const EXIT_CODES_HELP = [
 const ROLLBACK_EXIT_CODES_HELP = [
   '',
   'Exit codes:',
-  '  0  rolled back',
+  '  0  rolled back (with --to: or pf already holds that entry, nothing loaded)',
   '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to,',
   "     or pf holds a ruleset the history does not record, or the entry is not pfexpose's own rules;",
+  '     or --to names no entry of this anchor, or an apply awaits confirmation;',
   '     or interrupted (SIGINT, SIGHUP, SIGTERM) before the load: nothing was loaded',
   '  2  usage or internal error',
   '',
@@ -156,6 +158,10 @@ export function registerApply(program: Command, ctx: CliContext): void {
         "load the ruleset applied before the current one (from the state directory's history), or undo an apply awaiting confirmation",
       )
       .option('--anchor <name>', 'pf anchor', DEFAULT_ANCHOR)
+      .option(
+        '--to <id>',
+        'load this history entry (an id from pfexpose history) instead of the one before the current',
+      )
       .option('--kill-states', 'end the open connections of exposures the rollback removes', false)
       // Accepted (and refused unless freebsd) so that a --dialect carried over from apply gets the
       // reason, not "unknown option".
@@ -486,6 +492,12 @@ async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void>
   if (dialect !== null) return reportUsage(ctx, dialect);
   const name = validateAnchorName(flags.anchor);
   if (!name.ok) return reportUsage(ctx, `--anchor: ${name.message}`);
+  const to = flags.to === undefined ? undefined : parseHistoryId(flags.to);
+  if (to === null)
+    return reportUsage(
+      ctx,
+      `--to: ${JSON.stringify(flags.to)} is not a history id: give a number pfexpose history lists`,
+    );
   const guard = guardSignals(ctx, 'rollback');
   try {
     const host = hostSetup(flags, ctx, 'rollback', guard.signal);
@@ -494,12 +506,20 @@ async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void>
       anchor: flags.anchor,
       killStates: flags.killStates === true,
       lockWaitMs: host.lockWaitMs,
+      ...(to === undefined ? {} : { to }),
     });
     report(ctx, flags.format, 'rollback', flags.anchor, outcome, { exposures: null, ruleset: '' });
     noteInterruption(ctx, guard, outcome.kind);
   } finally {
     guard.dispose();
   }
+}
+
+/** A history entry's id: a positive whole number (as `pfexpose history` prints it), else null. */
+function parseHistoryId(text: string): number | null {
+  if (!/^\d{1,15}$/.test(text)) return null;
+  const id = Number(text);
+  return id >= 1 ? id : null;
 }
 
 /** After a signal: say what became of the transaction (a refusal already said it was interrupted). */
