@@ -184,11 +184,12 @@ describe('architecture', () => {
     expect(cycles).toEqual([]);
   });
 
-  it('src/host (the adapters to the outside world) has at most 1,300 lines', () => {
+  // 1,300 plus the jls adapter (src/host/jls.ts, 55 lines: issue 16's stale-address guard).
+  it('src/host (the adapters to the outside world) has at most 1,355 lines', () => {
     const host = files.filter((file) => inDirectory(file.path, 'host'));
     const total = host.reduce((sum, file) => sum + file.lines, 0);
     expect(host.length).toBeGreaterThan(0);
-    expect(total, host.map((file) => `${file.path}: ${file.lines}`).join('\n')).toBeLessThanOrEqual(1300);
+    expect(total, host.map((file) => `${file.path}: ${file.lines}`).join('\n')).toBeLessThanOrEqual(1355);
   });
 
   // vitest runs with isolate: false (vitest.config.ts): a helper shared by several test files is

@@ -40,6 +40,11 @@ import { compilePaths } from '../compile/compile.js';
 import { DEFAULT_ANCHOR, type CompileOptions, type CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { addContainerCheckOptions, checkHostContainers, type ContainerCheckFlags } from './container-check.js';
+import { withheldExposures } from '../apply/check-containers.js';
+import { refusal } from '../apply/apply-helpers.js';
+import { renderRuleset } from '../pf/render-ruleset.js';
+import type { ContainerJail } from '../compile/options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_NOT_APPLIED = 1;
@@ -60,7 +65,7 @@ interface ConfirmFlags extends HostFlags {
   anchor?: string;
 }
 
-interface ApplyFlags extends CompileFlags, HostFlags {
+interface ApplyFlags extends CompileFlags, HostFlags, ContainerCheckFlags {
   route?: string;
   confirm?: string;
   killStates?: boolean;
@@ -108,29 +113,32 @@ export function registerApply(program: Command, ctx: CliContext): void {
   // main() may load this module for several of its command names: register once.
   if (program.commands.some((command) => command.name() === 'apply')) return;
 
-  addHostOptions(
-    addCompileOptions(
-      program
-        .command('apply')
-        .description(
-          'load the compiled ruleset into the pf anchor: preflight, dry run, one load, read back, state recorded',
-        )
-        .argument(
-          '[paths...]',
-          'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o) alone',
-        ),
-    ),
+  addContainerCheckOptions(
+    addHostOptions(
+      addCompileOptions(
+        program
+          .command('apply')
+          .description(
+            'load the compiled ruleset into the pf anchor: preflight, dry run, one load, read back, state recorded',
+          )
+          .argument(
+            '[paths...]',
+            'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o) alone',
+          ),
+      ),
+    )
+      .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
+      .option(
+        '--confirm <duration>',
+        'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (1s to 24h, e.g. 60s, 2m)',
+      )
+      .option(
+        '--kill-states',
+        'end the open connections of exposures the apply removes or narrows (by their label)',
+        false,
+      ),
+    true,
   )
-    .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
-    .option(
-      '--confirm <duration>',
-      'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (1s to 24h, e.g. 60s, 2m)',
-    )
-    .option(
-      '--kill-states',
-      'end the open connections of exposures the apply removes or narrows (by their label)',
-      false,
-    )
     .addHelpText(
       'after',
       [
@@ -144,6 +152,9 @@ export function registerApply(program: Command, ctx: CliContext): void {
         'whose name ends in .json is a saved plan and must be the only one (manifests are *.yaml, *.yml).',
         '--confirm with nothing to apply opens no window: there is then nothing to confirm.',
         '--kill-states ends only labels pfexpose wrote into the anchor and nothing else in pf uses.',
+        'Containers are checked against jls(8) first: an address another jail holds, or that its jail no',
+        'longer holds, is refused (--allow-stale: a warning); a stopped jail is a warning (its exposures',
+        'wait for it) or, with --stopped-containers withhold, its exposures are left out until it runs.',
         '',
       ].join('\n'),
     )
@@ -332,6 +343,15 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
   if (target === null) return;
   const planDialect = dialectRefusal('apply', target.dialect);
   if (planDialect !== null) return reportUsage(ctx, `${paths[0] ?? ''}: the plan was made with ${planDialect}`);
+  const checked = await checkTargetContainers(target, flags, ctx, plans.length === 1);
+  if (checked !== null) {
+    report(ctx, flags.format, 'apply', target.anchor, checked, {
+      exposures: target.exposures,
+      ruleset: '',
+      texts: target.texts,
+    });
+    return;
+  }
 
   const request: ApplyRequest = {
     anchor: target.anchor,
@@ -367,7 +387,79 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
   noteInterruption(ctx, guard, outcome.kind);
 }
 
+/**
+ * The stale-address guard (see src/cli/container-check.ts): null to go on (target's exposures and
+ * ruleset without the withheld containers', when so asked), or the refusal to report. Warnings and
+ * the note that nothing was checked go to stderr.
+ */
+async function checkTargetContainers(
+  target: ApplyTarget,
+  flags: ApplyFlags,
+  ctx: CliContext,
+  savedPlan: boolean,
+): Promise<ApplyOutcome | null> {
+  const exposures = target.exposures ?? [];
+  const host = await checkHostContainers(
+    { exposures, ...(target.containers === undefined ? {} : { containers: target.containers }) },
+    flags,
+    ctx,
+  );
+  if (host.kind === 'unchecked') {
+    if (!host.explicit)
+      ctx.stderr.write(
+        'pfexpose: note: container addresses were not checked: no jls(8) here (not FreeBSD); name one with --jls PATH or PFEXPOSE_JLS, or --jls none to say so\n',
+      );
+    return null;
+  }
+  if (host.kind === 'failed') {
+    if (flags.allowStale === true) {
+      ctx.stderr.write(`pfexpose: warning: container addresses were not checked (--allow-stale): ${host.message}\n`);
+      return null;
+    }
+    return refusal(
+      `cannot check the containers' addresses, as jls gave no answer (${host.message}); fix jls, or apply with --allow-stale to load without the check`,
+    );
+  }
+  const { check } = host;
+  const warnings = check.diagnostics.filter((d) => d.severity === 'warning');
+  const stale = check.diagnostics.filter((d) => d.severity === 'error');
+  if (stale.length > 0 && flags.allowStale !== true) {
+    return refusal(
+      `${stale.length === 1 ? 'a container address is' : `${stale.length} container addresses are`} stale (jls): pf would send traffic to another jail or to none; update the manifests, or apply with --allow-stale`,
+      check.diagnostics,
+    );
+  }
+  reportDiagnostics(
+    ctx,
+    [
+      ...stale.map((d) => ({
+        ...d,
+        severity: 'warning' as const,
+        message: `${d.message} (applied anyway: --allow-stale)`,
+      })),
+      ...warnings,
+    ],
+    target.texts,
+  );
+  if (flags.stoppedContainers === 'withhold' && check.stopped.length > 0) {
+    if (savedPlan) {
+      ctx.stderr.write(
+        `pfexpose: warning: --stopped-containers withhold does not change a saved plan: its ruleset is applied as reviewed, ${check.stopped.join(', ')} included\n`,
+      );
+      return null;
+    }
+    target.exposures = withheldExposures(exposures, check.stopped);
+    target.ruleset = renderRuleset(target.exposures, { dialect: target.dialect, anchor: target.anchor });
+    ctx.stderr.write(
+      `pfexpose: withheld until they run (--stopped-containers withhold): ${check.stopped.join(', ')}\n`,
+    );
+  }
+  return null;
+}
+
 interface ApplyTarget {
+  /** The containers the compile checked (for the stale-address guard). */
+  containers?: ContainerJail[];
   anchor: string;
   ruleset: string;
   exposures: Exposure[] | null;
@@ -409,6 +501,7 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
     manifestDigest: compiled.manifestDigest,
     dialect: parsed.options.dialect,
     texts: compiled.texts,
+    ...(compiled.containers === undefined ? {} : { containers: compiled.containers }),
     ...(compiled.lockChanged && !parsed.options.frozen
       ? { lock: { path: compiled.lockPath, value: compiled.lock } }
       : {}),
@@ -479,6 +572,7 @@ async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget 
     dialect: options.dialect,
     expectedFingerprint: plan.deployed.fingerprint,
     texts: compiled.texts,
+    ...(compiled.containers === undefined ? {} : { containers: compiled.containers }),
     // As for apply on the manifests: new dynamic host ports are recorded once pf holds them.
     ...(compiled.lockChanged && !options.frozen ? { lock: { path: compiled.lockPath, value: compiled.lock } } : {}),
   };
