@@ -101,6 +101,17 @@ export function checkContainers(containers: readonly ContainerJail[], jails: rea
   return check;
 }
 
+/** A container as jls shows it: running (and holding its addresses), stopped, stale or unchecked (VNET). */
+export type ContainerState = 'running' | 'stopped' | 'stale' | 'unchecked';
+
+/** The state of one checked container (one checkContainers found nothing wrong with is running). */
+export function containerState(check: ContainerCheck, container: string): ContainerState {
+  if (check.stale.includes(container)) return 'stale';
+  if (check.stopped.includes(container)) return 'stopped';
+  if (check.unchecked.includes(container)) return 'unchecked';
+  return 'running';
+}
+
 /** The exposures to load: without those of stopped containers when they are withheld. */
 export function withheldExposures(exposures: readonly Exposure[], stopped: readonly string[]): Exposure[] {
   const out = new Set(stopped);

@@ -8,6 +8,7 @@ import type { LabelCounters } from '../pf/pfctl-output.js';
 import type { DeployedExposure, Plan } from '../plan/plan.js';
 import { formatPortRange } from '../ports/port-number.js';
 import { compareStrings } from '../text/compare-strings.js';
+import type { ContainerState } from './check-containers.js';
 
 /**
  * in-sync: pf holds the exposure as compiled; not-loaded: the manifests have it, pf does not;
@@ -32,6 +33,8 @@ export interface ExposureStatus {
   containerAddress: string;
   containerPort: string;
   drift: Drift;
+  /** The container's jail as jls shows it; unknown: no jls was asked, or it gave no answer. */
+  containerState: ContainerState | 'unknown';
   /** null: pf holds no rule with this label (not loaded), or its counters could not be read. */
   counters: Counters | null;
 }
@@ -57,6 +60,7 @@ export function exposureStatuses(
   desired: readonly Exposure[],
   plan: Plan,
   counters: readonly LabelCounters[] | null,
+  stateOf: (container: string) => ContainerState | 'unknown' = () => 'unknown',
 ): ExposureStatus[] {
   const byLabel = new Map((counters ?? []).map((entry) => [entry.label, entry]));
   const countersOf = (label: string): Counters | null => {
@@ -82,7 +86,7 @@ export function exposureStatuses(
   const extraRows = extra
     .map((deployed) => row(deployed, 'not-in-manifests', countersOf(deployed.label)))
     .sort((a, b) => compareStrings(a.label, b.label));
-  return [...rows, ...extraRows];
+  return [...rows, ...extraRows].map((status) => ({ ...status, containerState: stateOf(status.container) }));
 }
 
 function row(side: Side, drift: Drift, counters: Counters | null): ExposureStatus {
@@ -96,6 +100,42 @@ function row(side: Side, drift: Drift, counters: Counters | null): ExposureStatu
     containerAddress: side.containerAddress,
     containerPort: formatPortRange(side.containerPort),
     drift,
+    containerState: 'unknown',
     counters,
   };
+}
+
+/** One exposure's counters as the agent exports them in /metrics. */
+export interface ExposureSample {
+  container: string;
+  protocol: string;
+  listen: string;
+  port: string;
+  counters: Counters;
+}
+
+/**
+ * The counters of the exposures pf holds by their labels, in the compiler's order, at most limit
+ * of them (the agent's /metrics stays bounded); dropped: how many more there were.
+ */
+export function exposureSamples(
+  exposures: readonly Exposure[],
+  counters: readonly LabelCounters[],
+  limit: number,
+): { samples: ExposureSample[]; dropped: number } {
+  const byLabel = new Map(counters.map((entry) => [entry.label, entry]));
+  const samples: ExposureSample[] = [];
+  for (const exposure of exposures) {
+    const found = byLabel.get(exposure.label);
+    if (found === undefined) continue;
+    const { label: _label, ...rest } = found;
+    samples.push({
+      container: exposure.container,
+      protocol: exposure.protocol,
+      listen: formatListen(exposure),
+      port: formatPortRange(exposure.hostPort),
+      counters: rest,
+    });
+  }
+  return { samples: samples.slice(0, limit), dropped: Math.max(0, samples.length - limit) };
 }

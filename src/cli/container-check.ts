@@ -5,7 +5,15 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { checkContainers, containersOf, type ContainerCheck, type StoppedPolicy } from '../apply/check-containers.js';
+import {
+  checkContainers,
+  containersOf,
+  withheldExposures,
+  type ContainerCheck,
+  type StoppedPolicy,
+} from '../apply/check-containers.js';
+import type { ContainerGate } from '../agent/watch-agent.js';
+import type { Exposure } from '../model/exposure.js';
 import type { Jls } from '../apply/jls-api.js';
 import type { CompileOutcome } from '../compile/options.js';
 import { createJls, resolveJlsProgram } from '../host/jls.js';
@@ -64,4 +72,44 @@ export async function checkHostContainers(
   const listed = await jls.list();
   if (listed.kind !== 'ok') return { kind: 'failed', message: listed.message };
   return { kind: 'checked', check: checkContainers(containersOf(outcome), listed.jails) };
+}
+
+/**
+ * The agent's gate (AgentDeps.checkContainers) from a check: stale addresses (or a jls that gave
+ * no answer) refuse unless --allow-stale; stopped containers are a warning, their exposures left
+ * out under --stopped-containers withhold (render: the ruleset of the exposures kept).
+ */
+export function containerGate(
+  host: HostCheck,
+  outcome: CompileOutcome,
+  flags: ContainerCheckFlags,
+  render: (exposures: Exposure[]) => string,
+): ContainerGate {
+  const pass = (warnings: string[], withheld: string[] = [], kept = outcome): ContainerGate => ({
+    kind: 'pass',
+    outcome: kept,
+    warnings,
+    withheld,
+  });
+  if (host.kind === 'unchecked') return pass([]);
+  if (host.kind === 'failed') {
+    const message = `the containers could not be checked, as jls gave no answer (${host.message})`;
+    return flags.allowStale === true
+      ? pass([`${message}; applied without the check (--allow-stale)`])
+      : { kind: 'refuse', message: `${message}; pf keeps what it holds until jls answers`, findings: [] };
+  }
+  const { check } = host;
+  const stale = check.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+  const warnings = check.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message);
+  if (stale.length > 0 && flags.allowStale !== true) {
+    return {
+      kind: 'refuse',
+      message: `container addresses are stale (${check.stale.join(', ')}): pf keeps what it holds until the manifests or the jails change (--allow-stale applies anyway)`,
+      findings: stale,
+    };
+  }
+  const all = [...stale.map((m) => `${m} (applied anyway: --allow-stale)`), ...warnings];
+  if (flags.stoppedContainers !== 'withhold' || check.stopped.length === 0) return pass(all);
+  const exposures = withheldExposures(outcome.exposures, check.stopped);
+  return pass(all, check.stopped, { ...outcome, exposures, ruleset: render(exposures) });
 }

@@ -13,8 +13,10 @@ import { DURATION_LIMITS, parseDuration } from '../text/duration.js';
 import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { checkHostContainers, type ContainerCheckFlags } from './container-check.js';
+import { containerState, containersOf, type ContainerState } from '../apply/check-containers.js';
 
-interface StatusFlags extends CompileFlags {
+interface StatusFlags extends CompileFlags, ContainerCheckFlags {
   pfctl?: string;
   pfctlTimeout: string;
   route?: string;
@@ -33,6 +35,10 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
     .option('--pfctl-timeout <duration>', 'give up on one run of pfctl after this long (up to 1h)', '30s')
     .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
+    .option(
+      '--jls <path>',
+      'jls program that lists the running jails (default: $PFEXPOSE_JLS, else jls on FreeBSD; none: do not check)',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',
@@ -95,7 +101,13 @@ async function runStatus(paths: string[], flags: StatusFlags, ctx: CliContext): 
       ctx.stderr.write(`pfexpose: warning: the counters of anchor "${anchor}" could not be read: ${read.message}\n`);
     } else counters = [];
   }
-  const rows = exposureStatuses(outcome.exposures, plan, counters);
+  const host = await checkHostContainers(outcome, flags, ctx);
+  if (host.kind === 'failed')
+    ctx.stderr.write(`pfexpose: warning: the containers could not be checked: ${host.message}\n`);
+  const stateOf = (container: string): ContainerState | 'unknown' =>
+    host.kind === 'checked' && checkedNames.has(container) ? containerState(host.check, container) : 'unknown';
+  const checkedNames = new Set(containersOf(outcome).map((c) => c.container));
+  const rows = exposureStatuses(outcome.exposures, plan, counters, stateOf);
   const inSync = !plan.summary.changes;
   if (flags.format === 'json') {
     ctx.stdout.write(
@@ -112,7 +124,7 @@ function fail(ctx: CliContext, message: string): void {
   ctx.exitCode = 1;
 }
 
-const HEADER = ['EXPOSURE', 'LISTEN', 'CONTAINER', 'DRIFT', 'EVALS', 'PACKETS', 'BYTES', 'IN', 'OUT', 'STATES'];
+const HEADER = ['EXPOSURE', 'LISTEN', 'CONTAINER', 'JAIL', 'DRIFT', 'EVALS', 'PACKETS', 'BYTES', 'IN', 'OUT', 'STATES'];
 
 /** A table, one row per exposure; `-` where pf holds no counters for it. */
 export function formatStatusText(anchor: string, inSync: boolean, rows: readonly ExposureStatus[]): string {
@@ -129,6 +141,7 @@ export function formatStatusText(anchor: string, inSync: boolean, rows: readonly
         row.label,
         `${row.listen}:${row.port}/${row.protocol}`,
         `${row.container} ${address}:${row.containerPort}`,
+        row.containerState,
         row.drift,
         c === null ? '-' : String(c.evaluations),
         c === null ? '-' : String(c.packets),
@@ -146,5 +159,5 @@ export function formatStatusText(anchor: string, inSync: boolean, rows: readonly
       .join('  ')
       .trimEnd(),
   );
-  return `${title}\n${lines.join('\n')}\nIN and OUT: packets/bytes; STATES: states created\n`;
+  return `${title}\n${lines.join('\n')}\nJAIL: running, stopped, stale, unchecked (VNET) or unknown (no jls); IN and OUT: packets/bytes; STATES: states created\n`;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runInProcess } from '../helpers/cli.js';
 import { createMemoryPf, type MemoryPf } from '../helpers/memory-pf.js';
+import { createMemoryJls } from '../helpers/memory-jls.js';
 
 const WEB = 'version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n    ports:\n      - "em0:8080:80"\n';
 const WEB_DB = `${WEB}  db:\n    ip: 10.0.0.3\n    ports:\n      - "em0:5432:5432"\n`;
@@ -90,6 +91,7 @@ describe('pfexpose status', () => {
       'em0:8080/tcp',
       'web',
       '10.0.0.2:80',
+      'unknown',
       'in-sync',
       '31',
       '1234',
@@ -124,5 +126,29 @@ describe('pfexpose status', () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('Permission denied');
     expect(failed.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("gives each exposure its container's state from jls", async () => {
+    expect((await pfexpose('apply', 'b')).code).toBe(0);
+    const jls = createMemoryJls([{ name: 'web', ip4: ['10.0.0.2'] }]);
+    const run = await runInProcess(['status', 'b', '--format', 'json'], {
+      cwd: work,
+      env,
+      pfctl: (options) => pf.pfctl(options),
+      jls,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const status = JSON.parse(run.stdout) as { exposures: { container: string; containerState: string }[] };
+    expect(status.exposures.map((e) => [e.container, e.containerState])).toEqual([
+      ['db', 'stopped'],
+      ['web', 'running'],
+    ]);
+    jls.setJails([
+      { name: 'web', ip4: ['10.0.0.9'] },
+      { name: 'db', vnet: true },
+    ]);
+    const again = await runInProcess(['status', 'b'], { cwd: work, env, pfctl: (options) => pf.pfctl(options), jls });
+    expect(again.stdout).toMatch(/^db:tcp:em0:5432 .* unchecked /m);
+    expect(again.stdout).toMatch(/^web:tcp:em0:8080 .* stale /m);
   });
 });

@@ -153,4 +153,21 @@ describe('apply checks the containers against jls', () => {
     expect(none.stderr).not.toContain('not checked');
     expect(await jls.calls()).toHaveLength(0);
   });
+
+  it('plan --live says what it found as warnings, and that apply would refuse', async () => {
+    expect((await pfexpose('apply', 'm')).code).toBe(0);
+    await jls.setJails([
+      { jid: 2, name: 'web', ip4: ['10.0.0.9'] },
+      { jid: 3, name: 'billing', ip4: ['10.0.0.2'] },
+    ]);
+    await writeFile(join(work, 'm', 'web.yaml'), web('10.0.0.2', 9090));
+    const plan = await pfexpose('plan', 'm', '--live');
+    expect(plan.code, plan.stderr).toBe(2);
+    expect(plan.stderr).toContain('warning address-stale');
+    expect(plan.stderr).toContain('10.0.0.2 is held by jail "billing" now');
+    expect(plan.stderr).toContain('apply would refuse these manifests');
+    const usage = await pfexpose('plan', 'm', '--deployed', 'm/web.yaml', '--jls', 'none');
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toContain('--jls only applies to --live');
+  });
 });
