@@ -264,6 +264,10 @@ async function commandPage() {
     ...prose('The pfctl program, when no `--pfctl` is given. Default: `pfctl` from PATH.'),
     '.It Ev PFEXPOSE_ROUTE',
     ...prose('The route program that finds the gateway interface, when no `--route` is given. Default: `route`.'),
+    '.It Ev PFEXPOSE_JLS',
+    ...prose(
+      'The jls program apply, plan --live, status and watch ask which jails run and hold which addresses, when no `--jls` is given; `none` turns the check off. Default: `jls` on FreeBSD, none elsewhere.',
+    ),
     '.It Ev PFEXPOSE_IFCONFIG',
     ...prose(
       "The ifconfig program `init` asks for the host's interfaces (`ifconfig -l`). Default: `ifconfig` from PATH.",

@@ -1,9 +1,13 @@
 // What the agent counts, and its rendering in Prometheus' text exposition format (version 0.0.4).
 // The agent updates the numbers as it works; /metrics renders them and /healthz reads the health.
+import type { ExposureSample } from '../apply/exposure-status.js';
 import { agentHealth, type AgentHealth, type HealthFacts } from './health.js';
 
 export type ApplyResultKind = 'applied' | 'unchanged' | 'refused' | 'failed';
 export type PullResultKind = 'updated' | 'current' | 'failed';
+
+/** The most exposures exported one series each in /metrics: the rest are counted in pfexpose_exposure_series_dropped. */
+export const MAX_EXPOSURE_SERIES = 1000;
 
 export class AgentMetrics {
   /** Seconds since the epoch of the last apply attempt (any result), 0 before the first. */
@@ -30,6 +34,12 @@ export class AgentMetrics {
   preflightFailures = 0;
   /** 1 while the agent holds a ruleset loaded by rollback or a confirm revert. */
   held = 0;
+  /** 1 while the stale-address guard refuses the manifests (pf keeps what it holds). */
+  containersStale = 0;
+  /** pf's counters per exposure as the last reconcile read them (at most MAX_EXPOSURE_SERIES). */
+  exposureSamples: ExposureSample[] = [];
+  /** Exposures left out of exposureSamples by the bound. */
+  exposureSamplesDropped = 0;
   readonly pulls: Record<PullResultKind, number> = { updated: 0, current: 0, failed: 0 };
   applyDurationSum = 0;
   applyDurationCount = 0;
@@ -78,6 +88,48 @@ export class AgentMetrics {
     this.applyDurationSum += seconds;
     this.applyDurationCount += 1;
     if (result === 'applied') this.lastSuccessTime = this.lastApplyTime;
+  }
+
+  /** pf's counters per exposure (pfctl -s labels, read at each reconcile), one series per direction. */
+  private renderExposures(
+    metric: (name: string, type: 'gauge' | 'counter', help: string, samples: [string, number][]) => void,
+  ): void {
+    const labelsOf = (sample: ExposureSample, extra = ''): string =>
+      `{container="${escapeLabel(sample.container)}",protocol="${sample.protocol}",listen="${escapeLabel(sample.listen)}",port="${sample.port}"${extra}}`;
+    const both = (pick: (s: ExposureSample, d: 'in' | 'out') => number): [string, number][] =>
+      this.exposureSamples.flatMap((s) =>
+        (['in', 'out'] as const).map((d): [string, number] => [labelsOf(s, `,direction="${d}"`), pick(s, d)]),
+      );
+    metric(
+      'pfexpose_exposure_packets_total',
+      'counter',
+      "Packets pf counted for the exposure's rules since they were loaded, by direction.",
+      both((s, d) => (d === 'in' ? s.counters.inPackets : s.counters.outPackets)),
+    );
+    metric(
+      'pfexpose_exposure_bytes_total',
+      'counter',
+      "Bytes pf counted for the exposure's rules since they were loaded, by direction.",
+      both((s, d) => (d === 'in' ? s.counters.inBytes : s.counters.outBytes)),
+    );
+    metric(
+      'pfexpose_exposure_evaluations_total',
+      'counter',
+      "Times pf evaluated the exposure's rules since they were loaded.",
+      this.exposureSamples.map((s): [string, number] => [labelsOf(s), s.counters.evaluations]),
+    );
+    metric(
+      'pfexpose_exposure_states_created_total',
+      'counter',
+      "States the exposure's rules created since they were loaded.",
+      this.exposureSamples.map((s): [string, number] => [labelsOf(s), s.counters.states]),
+    );
+    metric(
+      'pfexpose_exposure_series_dropped',
+      'gauge',
+      `Exposures left out of the per-exposure series (at most ${MAX_EXPOSURE_SERIES} are exported).`,
+      [['', this.exposureSamplesDropped]],
+    );
   }
 
   render(): string {
@@ -166,6 +218,13 @@ export class AgentMetrics {
       "1 while the agent keeps a ruleset loaded by pfexpose rollback or an unconfirmed apply's revert, until the manifests change.",
       [['', this.held]],
     );
+    metric(
+      'pfexpose_containers_stale',
+      'gauge',
+      "1 while a container's address is held by another jail, or no longer by its own (jls): nothing is loaded.",
+      [['', this.containersStale]],
+    );
+    this.renderExposures(metric);
     metric('pfexpose_pulls_total', 'counter', 'git pulls of the manifest checkout by result.', [
       ...(['updated', 'current', 'failed'] as const).map((r): [string, number] => [`{result="${r}"}`, this.pulls[r]]),
     ]);
@@ -192,6 +251,11 @@ export class AgentMetrics {
     ]);
     return `${out.join('\n')}\n`;
   }
+}
+
+/** A Prometheus label value: backslash, double quote and newline escaped. */
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function formatNumber(value: number): string {

@@ -43,7 +43,7 @@ export interface Target {
 }
 
 /** Problems that repeat on every cycle while they last: each is logged once, then `still:` at debug, then a line when it ends. */
-export type Problem = 'pull' | 'anchor' | 'gateway' | 'apply' | 'confirm-revert';
+export type Problem = 'pull' | 'anchor' | 'gateway' | 'apply' | 'confirm-revert' | 'containers' | 'containers-warn';
 
 /**
  * Everything the agent reports once while it lasts: the problems, and the conditions it states

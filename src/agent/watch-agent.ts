@@ -7,6 +7,9 @@
 // Three parts: the scheduler (agent-scheduler.ts) says when a job runs; decide.ts says, from what
 // a cycle observed and what the agent remembers, what to do, say and remember; this file is the
 // effect runner: it makes the observations (read, compile, ask pf) and carries the decisions out.
+import type { LabelCountersResult } from '../pf/pfctl-api.js';
+import { exposureSamples } from '../apply/exposure-status.js';
+import { MAX_EXPOSURE_SERIES } from './agent-metrics.js';
 import { hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { ApplyOutcome, ApplyRequest, PendingOutcome } from '../apply/apply-ruleset.js';
 import type { PreflightResult } from '../apply/preflight.js';
@@ -52,6 +55,14 @@ export interface AgentDeps {
   /** Writes the lock file when the compile changed it; returns why it failed, or null. */
   writeLock?(outcome: CompileOutcome): Promise<string | null>;
   /**
+   * The stale-address guard (src/apply/check-containers.ts) on a valid compile: pass (with the
+   * outcome to apply, stopped containers' exposures left out when they are withheld), or refuse
+   * (pf keeps what it holds). Absent: no jls, nothing is checked.
+   */
+  checkContainers?(outcome: CompileOutcome): Promise<ContainerGate>;
+  /** `pfctl -a ANCHOR -s labels`, read at each reconcile for the per-exposure metrics. Absent: none exported. */
+  readCounters?(anchor: string): Promise<LabelCountersResult>;
+  /**
    * Brings the manifest checkout to its upstream (see pull-checkout.ts): bounded in time; the
    * signal aborts it (the agent is stopping).
    */
@@ -66,6 +77,11 @@ export interface AgentDeps {
   metrics: AgentMetrics;
   now?: () => Date;
 }
+
+/** What the stale-address guard lets through to pf (see AgentDeps.checkContainers). */
+export type ContainerGate =
+  | { kind: 'pass'; outcome: CompileOutcome; warnings: string[]; withheld: string[] }
+  | { kind: 'refuse'; message: string; findings: string[] };
 
 export interface AgentOptions {
   anchor: string;
@@ -421,6 +437,26 @@ export class WatchAgent {
       compiled = this.lastGood;
     }
 
+    if (compiled !== null && compiled === outcome && this.deps.checkContainers !== undefined) {
+      const gate = await this.deps.checkContainers(compiled);
+      if (gate.kind === 'refuse') {
+        // A manifest that is merely out of date must not send traffic to another jail: pf keeps
+        // what it holds (no apply, no drift repair) until the manifests or the jails change.
+        metrics.containersStale = 1;
+        this.verified = null;
+        this.reportProblem('containers', 'error', 'containers-stale', gate.message, { findings: gate.findings });
+        return;
+      }
+      metrics.containersStale = 0;
+      this.problemEnded('containers', 'containers-ok', 'the containers hold their addresses again');
+      if (gate.warnings.length > 0)
+        this.reportProblem('containers-warn', 'warn', 'containers-warning', gate.warnings.join('; '), {
+          withheld: gate.withheld,
+        });
+      else this.problemEnded('containers-warn', 'containers-running', 'every container runs again');
+      compiled = gate.outcome;
+    }
+
     if (kind === 'reconcile') {
       // Whatever this reconcile finds, the fast path needs it to end in sync: a reconcile that
       // stops early (pf disabled, hooks gone, anchor unreadable) leaves the next apply the full path.
@@ -481,6 +517,7 @@ export class WatchAgent {
       const mark = await this.deps.readStateMark().catch(() => null);
       const live = await this.deps.readDeployed(this.options.anchor);
       const hooks = live.kind === 'ok' ? await this.deps.checkHooks(this.options.anchor) : null;
+      if (live.kind === 'ok') await this.readExposureCounters(target);
       const targetLines = target === null || live.kind !== 'ok' ? null : this.normalize(target.ruleset);
       observation = { ...common, kind, targetLines, drift: this.options.drift, mark, live, hooks };
     }
@@ -488,6 +525,30 @@ export class WatchAgent {
       decide(observation, { reported: this.reported, knownRuleset: this.knownRuleset, verified: this.verified }),
       loadFields,
     );
+  }
+
+  /**
+   * pf's counters for the exposures the agent means pf to hold, for /metrics (as of this
+   * reconcile). A failure to read them is logged at debug level and leaves the last ones.
+   */
+  private async readExposureCounters(target: Target | null): Promise<void> {
+    if (this.deps.readCounters === undefined) return;
+    const read = await this.deps.readCounters(this.options.anchor).catch(() => null);
+    if (read === null || (read.kind !== 'ok' && read.kind !== 'anchor-missing')) {
+      this.log(
+        'debug',
+        'counters-unread',
+        `the label counters could not be read${read === null ? '' : `: ${read.message}`}`,
+      );
+      return;
+    }
+    const { samples, dropped } = exposureSamples(
+      target?.exposures ?? [],
+      read.kind === 'ok' ? read.counters : [],
+      MAX_EXPOSURE_SERIES,
+    );
+    this.deps.metrics.exposureSamples = samples;
+    this.deps.metrics.exposureSamplesDropped = dropped;
   }
 
   /** The effect runner: takes what decide() remembers, says and counts what it found, and loads. */

@@ -8,7 +8,7 @@ import { checkHooks, PF_DISABLED_REASON, preflight } from './preflight.js';
 import { type DeployedAnchor, readDeployed } from './read-deployed.js';
 import { lineChanges, normalizedLines, rulesetLabels, sameLines } from '../pf/rule-lines.js';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';
-import { historyName, type PendingConfirm } from './state-dir.js';
+import { historyName, type AppliedRecord, type HistoryRead, type PendingConfirm } from './state-dir.js';
 import type { ApplyDeps, ApplyOutcome, ApplyRequest, Attempt, RecordAs, RollbackRequest } from './apply-types.js';
 import { revertPending, startConfirm } from './confirm-window.js';
 import { asOutcome, loadAndVerify, record, undoneBy } from './transaction.js';
@@ -93,7 +93,8 @@ function afterUncertain(first: string, outcome: ApplyOutcome): ApplyOutcome {
 /**
  * Loads the ruleset applied before the current one: the newest history entry that differs from
  * what pf holds (so two rollbacks in a row swap back). An apply awaiting confirmation is undone
- * instead.
+ * instead. request.to: the history entry of that number instead (refused while a confirmation is
+ * pending; unchanged when pf already holds it).
  */
 export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest): Promise<ApplyOutcome> {
   const noHistory = (): ApplyOutcome =>
@@ -109,6 +110,11 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
       if (pre.kind === 'refused') return refusal(pre.reason, [], pre.linesToAdd);
       const pending = await deps.state.readPendingConfirm();
       if (pending.kind === 'corrupt') return refusal(pending.message);
+      if (pending.kind === 'ok' && request.to !== undefined) {
+        return refusal(
+          `an apply made with --confirm awaits confirmation until ${pending.value.deadline}: run pfexpose confirm to keep it, or pfexpose rollback (without --to) to undo it, then roll back to entry ${request.to}`,
+        );
+      }
       if (pending.kind === 'ok') {
         const before = await readDeployed(deps.pfctl, pending.value.anchor);
         const reverted = await revertPending(deps, pending.value, 'rollback');
@@ -132,17 +138,26 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
         history.corrupt.length > 0
           ? ` (damaged history entries: ${history.corrupt.map((c) => c.path).join(', ')})`
           : '';
+      const chosen =
+        request.to === undefined ? null : chosenEntry(history, request.anchor, request.to, deps.state.path);
+      if (typeof chosen === 'string') return refusal(`${chosen}${damaged}`);
+      if (chosen !== null && sameLines(normalizedLines(chosen.ruleset), deployed.lines)) {
+        return { kind: 'unchanged', ruleset: chosen.ruleset, warnings: [], revertedExpired: false };
+      }
       // What pf holds must be what the history recorded last: otherwise its record is missing (a full
       // disk after the load, a hand edit), and "the ruleset before it" is not known. Never a guess.
+      // `--to ID` names the entry itself, so nothing is guessed and this check does not apply.
       const newest = history.entries.find((entry) => entry.anchor === request.anchor);
-      if (newest !== undefined && !sameLines(normalizedLines(newest.ruleset), deployed.lines)) {
+      if (chosen === null && newest !== undefined && !sameLines(normalizedLines(newest.ruleset), deployed.lines)) {
         return refusal(
           `anchor "${request.anchor}" holds a ruleset the history in ${deps.state.path} does not record as its newest (its record is missing, e.g. the disk was full, or the anchor was changed by hand); nothing was loaded: run pfexpose apply to record the manifests' ruleset, then roll back${damaged}`,
         );
       }
-      const target = history.entries.find(
-        (entry) => entry.anchor === request.anchor && !sameLines(normalizedLines(entry.ruleset), deployed.lines),
-      );
+      const target =
+        chosen ??
+        history.entries.find(
+          (entry) => entry.anchor === request.anchor && !sameLines(normalizedLines(entry.ruleset), deployed.lines),
+        );
       if (target === undefined) {
         return refusal(
           `nothing to roll back to: the history in ${deps.state.path} holds no earlier ruleset for anchor "${request.anchor}"${damaged}`,
@@ -180,6 +195,24 @@ export async function rollbackRuleset(deps: ApplyDeps, request: RollbackRequest)
     },
     preflightFirst(deps, request.anchor, noHistory),
   );
+}
+
+/** `rollback --to ID`: that entry of the history, or why it cannot be rolled back to. */
+function chosenEntry(
+  history: HistoryRead,
+  anchor: string,
+  id: number,
+  statePath: string,
+): (AppliedRecord & { sequence: number }) | string {
+  const entry = history.entries.find((candidate) => candidate.sequence === id);
+  if (entry === undefined) {
+    const ids = history.entries.map((candidate) => candidate.sequence).sort((a, b) => a - b);
+    const known = ids.length === 0 ? 'it holds no entries' : `its entries are ${ids.join(', ')}`;
+    return `the history in ${statePath} has no entry ${id} (${known}; pfexpose history lists them); nothing was loaded`;
+  }
+  if (entry.anchor !== anchor)
+    return `history entry ${id} is a ruleset of anchor "${entry.anchor}", not "${anchor}" (give --anchor ${entry.anchor}); nothing was loaded`;
+  return entry;
 }
 
 /**

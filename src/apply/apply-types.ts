@@ -121,6 +121,8 @@ export interface RollbackRequest {
   anchor: string;
   killStates?: boolean;
   lockWaitMs?: number;
+  /** `rollback --to ID`: load this history entry (its sequence number) rather than the one before the current. */
+  to?: number;
 }
 
 /** How applyDesired records a load in the history. */

@@ -41,6 +41,11 @@ import { compilePaths } from '../compile/compile.js';
 import { DEFAULT_ANCHOR, type CompileOptions, type CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { addContainerCheckOptions, checkHostContainers, type ContainerCheckFlags } from './container-check.js';
+import { withheldExposures } from '../apply/check-containers.js';
+import { refusal } from '../apply/apply-helpers.js';
+import { renderRuleset } from '../pf/render-ruleset.js';
+import type { ContainerJail } from '../compile/options.js';
 
 export const EXIT_OK = 0;
 export const EXIT_NOT_APPLIED = 1;
@@ -61,7 +66,7 @@ interface ConfirmFlags extends HostFlags {
   anchor?: string;
 }
 
-interface ApplyFlags extends CompileFlags, HostFlags {
+interface ApplyFlags extends CompileFlags, HostFlags, ContainerCheckFlags {
   route?: string;
   confirm?: string;
   killStates?: boolean;
@@ -69,6 +74,7 @@ interface ApplyFlags extends CompileFlags, HostFlags {
 
 interface RollbackFlags extends HostFlags {
   anchor: string;
+  to?: string;
   killStates?: boolean;
   dialect?: string;
 }
@@ -93,9 +99,10 @@ const EXIT_CODES_HELP = [
 const ROLLBACK_EXIT_CODES_HELP = [
   '',
   'Exit codes:',
-  '  0  rolled back',
+  '  0  rolled back (with --to: or pf already holds that entry, nothing loaded)',
   '  1  refused or failed: pf holds what it held before (or it was put back); or nothing to roll back to,',
   "     or pf holds a ruleset the history does not record, or the entry is not pfexpose's own rules;",
+  '     or --to names no entry of this anchor, or an apply awaits confirmation;',
   '     or interrupted (SIGINT, SIGHUP, SIGTERM) before the load: nothing was loaded',
   '  2  usage or internal error',
   '',
@@ -107,29 +114,32 @@ export function registerApply(program: Command, ctx: CliContext): void {
   // main() may load this module for several of its command names: register once.
   if (program.commands.some((command) => command.name() === 'apply')) return;
 
-  addHostOptions(
-    addCompileOptions(
-      program
-        .command('apply')
-        .description(
-          'load the compiled ruleset into the pf anchor: preflight, dry run, one load, read back, state recorded',
-        )
-        .argument(
-          '[paths...]',
-          'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o) alone',
-        ),
-    ),
+  addContainerCheckOptions(
+    addHostOptions(
+      addCompileOptions(
+        program
+          .command('apply')
+          .description(
+            'load the compiled ruleset into the pf anchor: preflight, dry run, one load, read back, state recorded',
+          )
+          .argument(
+            '[paths...]',
+            'manifest files or directories (default: .), or one saved plan (PLAN.json from pfexpose plan -o) alone',
+          ),
+      ),
+    )
+      .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
+      .option(
+        '--confirm <duration>',
+        'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (1s to 24h, e.g. 60s, 2m)',
+      )
+      .option(
+        '--kill-states',
+        'end the open connections of exposures the apply removes or narrows (by their label)',
+        false,
+      ),
+    true,
   )
-    .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
-    .option(
-      '--confirm <duration>',
-      'commit-confirmed: revert by itself unless `pfexpose confirm` runs within DURATION (1s to 24h, e.g. 60s, 2m)',
-    )
-    .option(
-      '--kill-states',
-      'end the open connections of exposures the apply removes or narrows (by their label)',
-      false,
-    )
     .addHelpText(
       'after',
       [
@@ -143,6 +153,9 @@ export function registerApply(program: Command, ctx: CliContext): void {
         'whose name ends in .json is a saved plan and must be the only one (manifests are *.yaml, *.yml).',
         '--confirm with nothing to apply opens no window: there is then nothing to confirm.',
         '--kill-states ends only labels pfexpose wrote into the anchor and nothing else in pf uses.',
+        'Containers are checked against jls(8) first: an address another jail holds, or that its jail no',
+        'longer holds, is refused (--allow-stale: a warning); a stopped jail is a warning (its exposures',
+        'wait for it) or, with --stopped-containers withhold, its exposures are left out until it runs.',
         '',
       ].join('\n'),
     )
@@ -157,6 +170,10 @@ export function registerApply(program: Command, ctx: CliContext): void {
         "load the ruleset applied before the current one (from the state directory's history), or undo an apply awaiting confirmation",
       )
       .option('--anchor <name>', 'pf anchor', DEFAULT_ANCHOR)
+      .option(
+        '--to <id>',
+        'load this history entry (an id from pfexpose history) instead of the one before the current',
+      )
       .option('--kill-states', 'end the open connections of exposures the rollback removes', false)
       // Accepted (and refused unless freebsd) so that a --dialect carried over from apply gets the
       // reason, not "unknown option".
@@ -327,6 +344,15 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
   if (target === null) return;
   const planDialect = dialectRefusal('apply', target.dialect);
   if (planDialect !== null) return reportUsage(ctx, `${paths[0] ?? ''}: the plan was made with ${planDialect}`);
+  const checked = await checkTargetContainers(target, flags, ctx, plans.length === 1);
+  if (checked !== null) {
+    report(ctx, flags.format, 'apply', target.anchor, checked, {
+      exposures: target.exposures,
+      ruleset: '',
+      texts: target.texts,
+    });
+    return;
+  }
 
   const request: ApplyRequest = {
     anchor: target.anchor,
@@ -363,7 +389,79 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
   noteInterruption(ctx, guard, outcome.kind);
 }
 
+/**
+ * The stale-address guard (see src/cli/container-check.ts): null to go on (target's exposures and
+ * ruleset without the withheld containers', when so asked), or the refusal to report. Warnings and
+ * the note that nothing was checked go to stderr.
+ */
+async function checkTargetContainers(
+  target: ApplyTarget,
+  flags: ApplyFlags,
+  ctx: CliContext,
+  savedPlan: boolean,
+): Promise<ApplyOutcome | null> {
+  const exposures = target.exposures ?? [];
+  const host = await checkHostContainers(
+    { exposures, ...(target.containers === undefined ? {} : { containers: target.containers }) },
+    flags,
+    ctx,
+  );
+  if (host.kind === 'unchecked') {
+    if (!host.explicit)
+      ctx.stderr.write(
+        'pfexpose: note: container addresses were not checked: no jls(8) here (not FreeBSD); name one with --jls PATH or PFEXPOSE_JLS, or --jls none to say so\n',
+      );
+    return null;
+  }
+  if (host.kind === 'failed') {
+    if (flags.allowStale === true) {
+      ctx.stderr.write(`pfexpose: warning: container addresses were not checked (--allow-stale): ${host.message}\n`);
+      return null;
+    }
+    return refusal(
+      `cannot check the containers' addresses, as jls gave no answer (${host.message}); fix jls, or apply with --allow-stale to load without the check`,
+    );
+  }
+  const { check } = host;
+  const warnings = check.diagnostics.filter((d) => d.severity === 'warning');
+  const stale = check.diagnostics.filter((d) => d.severity === 'error');
+  if (stale.length > 0 && flags.allowStale !== true) {
+    return refusal(
+      `${stale.length === 1 ? 'a container address is' : `${stale.length} container addresses are`} stale (jls): pf would send traffic to another jail or to none; update the manifests, or apply with --allow-stale`,
+      check.diagnostics,
+    );
+  }
+  reportDiagnostics(
+    ctx,
+    [
+      ...stale.map((d) => ({
+        ...d,
+        severity: 'warning' as const,
+        message: `${d.message} (applied anyway: --allow-stale)`,
+      })),
+      ...warnings,
+    ],
+    target.texts,
+  );
+  if (flags.stoppedContainers === 'withhold' && check.stopped.length > 0) {
+    if (savedPlan) {
+      ctx.stderr.write(
+        `pfexpose: warning: --stopped-containers withhold does not change a saved plan: its ruleset is applied as reviewed, ${check.stopped.join(', ')} included\n`,
+      );
+      return null;
+    }
+    target.exposures = withheldExposures(exposures, check.stopped);
+    target.ruleset = renderRuleset(target.exposures, { dialect: target.dialect, anchor: target.anchor });
+    ctx.stderr.write(
+      `pfexpose: withheld until they run (--stopped-containers withhold): ${check.stopped.join(', ')}\n`,
+    );
+  }
+  return null;
+}
+
 interface ApplyTarget {
+  /** The containers the compile checked (for the stale-address guard). */
+  containers?: ContainerJail[];
   anchor: string;
   ruleset: string;
   exposures: Exposure[] | null;
@@ -408,6 +506,7 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
     manifestDigest: compiled.manifestDigest,
     dialect: parsed.options.dialect,
     texts: compiled.texts,
+    ...(compiled.containers === undefined ? {} : { containers: compiled.containers }),
     ...(compiled.lockChanged && !parsed.options.frozen
       ? { lock: { path: compiled.lockPath, value: compiled.lock } }
       : {}),
@@ -479,6 +578,7 @@ async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget 
     dialect: options.dialect,
     expectedFingerprint: plan.deployed.fingerprint,
     texts: compiled.texts,
+    ...(compiled.containers === undefined ? {} : { containers: compiled.containers }),
     // As for apply on the manifests: new dynamic host ports are recorded once pf holds them.
     ...(compiled.lockChanged && !options.frozen ? { lock: { path: compiled.lockPath, value: compiled.lock } } : {}),
   };
@@ -492,6 +592,12 @@ async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void>
   if (dialect !== null) return reportUsage(ctx, dialect);
   const name = validateAnchorName(flags.anchor);
   if (!name.ok) return reportUsage(ctx, `--anchor: ${name.message}`);
+  const to = flags.to === undefined ? undefined : parseHistoryId(flags.to);
+  if (to === null)
+    return reportUsage(
+      ctx,
+      `--to: ${JSON.stringify(flags.to)} is not a history id: give a number pfexpose history lists`,
+    );
   const guard = guardSignals(ctx, 'rollback');
   try {
     const host = hostSetup(flags, ctx, 'rollback', guard.signal);
@@ -500,12 +606,20 @@ async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void>
       anchor: flags.anchor,
       killStates: flags.killStates === true,
       lockWaitMs: host.lockWaitMs,
+      ...(to === undefined ? {} : { to }),
     });
     report(ctx, flags.format, 'rollback', flags.anchor, outcome, { exposures: null, ruleset: '' });
     noteInterruption(ctx, guard, outcome.kind);
   } finally {
     guard.dispose();
   }
+}
+
+/** A history entry's id: a positive whole number (as `pfexpose history` prints it), else null. */
+function parseHistoryId(text: string): number | null {
+  if (!/^\d{1,15}$/.test(text)) return null;
+  const id = Number(text);
+  return id >= 1 ? id : null;
 }
 
 /** After a signal: say what became of the transaction (a refusal already said it was interrupted). */

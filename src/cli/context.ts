@@ -4,6 +4,7 @@ import type { PfctlOptions } from '../host/pfctl.js';
 import type { RouteOptions } from '../host/route.js';
 import type { RouteTable } from '../model/default-route.js';
 import type { Pfctl } from '../pf/pfctl-api.js';
+import type { Jls } from '../apply/jls-api.js';
 
 export interface Output {
   write(text: string): void;
@@ -28,6 +29,13 @@ export interface CliContext {
    * pf under the real adapter), so no flag or variable can point it elsewhere.
    */
   pfctl?: (options: PfctlOptions) => Pfctl;
+  /**
+   * How apply, plan --live, status and watch ask which jails run; default: createJls over the
+   * program --jls / PFEXPOSE_JLS name, or jls on FreeBSD. Only tests set it, as pfctl.
+   */
+  jls?: Jls;
+  /** The operating system, for the default jls (FreeBSD only); default process.platform. Tests set it. */
+  platform?: string;
   /** How watch asks for the default route; default createRouteTable. Only tests set it, as pfctl. */
   route?: (options: RouteOptions) => RouteTable;
   /**

@@ -23,6 +23,8 @@ const commands: readonly (readonly [string, () => Promise<Register>])[] = [
   ['apply', async () => (await import('./apply.js')).registerApply],
   ['rollback', async () => (await import('./apply.js')).registerApply],
   ['confirm', async () => (await import('./apply.js')).registerApply],
+  ['status', async () => (await import('./status.js')).registerStatus],
+  ['history', async () => (await import('./history.js')).registerHistory],
   ['watch', async () => (await import('./watch.js')).registerWatch],
 ];
 

@@ -54,6 +54,7 @@ import {
   type Policy,
   type PolicyViolation,
 } from '../plan/policy.js';
+import { checkHostContainers, type ContainerCheckFlags } from './container-check.js';
 
 export const EXIT_NO_CHANGES = 0;
 export const EXIT_PLAN_ERROR = 1;
@@ -63,7 +64,7 @@ export const EXIT_POLICY = 3;
 
 type Format = 'text' | 'json' | 'markdown' | 'github';
 
-interface PlanFlags extends CompileFlags {
+interface PlanFlags extends CompileFlags, ContainerCheckFlags {
   live?: boolean;
   deployed?: string;
   base?: string;
@@ -121,6 +122,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       'with --live: give up on one run of pfctl after this long (default: 30s; up to 1h)',
     )
     .option('--route <path>', 'with --live: route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
+    .option(
+      '--jls <path>',
+      'with --live: jls program that lists the running jails (default: $PFEXPOSE_JLS, else jls on FreeBSD; none: do not check)',
+    )
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'),
     )
@@ -171,6 +176,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
     ['--pfctl', flags.pfctl],
     ['--pfctl-timeout', flags.pfctlTimeout],
     ['--route', flags.route],
+    ['--jls', flags.jls],
   ] as const) {
     if (value !== undefined && flags.live !== true) return usage(ctx, `${flag} only applies to --live`);
   }
@@ -216,6 +222,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
     if (flags.format === 'github') reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
     return fail(ctx, deployed.message);
   }
+  if (flags.live === true) await warnAboutContainers(desired, flags, ctx);
   const plan = planChanges(desiredState(desired.exposures, desired.ruleset, desired.reaches), deployed.state);
   const against = describeSource(deployed.source);
   const gate =
@@ -263,6 +270,29 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
   }
   if (gate !== null && gate.violations.length > 0) return EXIT_POLICY;
   return plan.summary.changes ? EXIT_CHANGES : EXIT_NO_CHANGES;
+}
+
+/**
+ * plan --live checks the containers as apply does (src/cli/container-check.ts), but only says what
+ * it found, as warnings: the plan still shows what would change, and apply makes the decision.
+ */
+async function warnAboutContainers(desired: CompileOutcome, flags: PlanFlags, ctx: CliContext): Promise<void> {
+  const host = await checkHostContainers(desired, flags, ctx);
+  if (host.kind === 'unchecked') return;
+  if (host.kind === 'failed') {
+    ctx.stderr.write(`pfexpose plan: warning: container addresses were not checked: ${host.message}\n`);
+    return;
+  }
+  const found = host.check.diagnostics.map((d) => ({ ...d, severity: 'warning' as const }));
+  if (found.length === 0) return;
+  ctx.stderr.write(
+    formatText(found, { codeFrame: ctx.stderr.isTTY, color: useColor(ctx, ctx.stderr), sources: desired.texts }),
+  );
+  if (host.check.stale.length > 0) {
+    ctx.stderr.write(
+      `pfexpose plan: warning: apply would refuse these manifests, as container addresses are stale (${host.check.stale.join(', ')}), unless given --allow-stale\n`,
+    );
+  }
 }
 
 function reportDiagnostics(

@@ -36,11 +36,19 @@ import { defaultLockPath, readsEveryManifest } from '../compile/lock-discovery.j
 import type { CompileOutcome } from '../compile/options.js';
 import { lockWaitFlag } from './lock-wait-flag.js';
 import { reportUsage } from './report-diagnostics.js';
+import {
+  addContainerCheckOptions,
+  checkHostContainers,
+  containerGate,
+  jlsFor,
+  type ContainerCheckFlags,
+} from './container-check.js';
+import { renderRuleset } from '../pf/render-ruleset.js';
 
 export const EXIT_STOPPED = 0;
 export const EXIT_START_FAILED = 1;
 
-interface WatchFlags extends CompileFlags {
+interface WatchFlags extends CompileFlags, ContainerCheckFlags {
   debounce: string;
   settle: string;
   interval: string;
@@ -118,7 +126,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .command('watch')
     .description('run the agent: apply the manifests whenever they change, repair drift on an interval')
     .argument('[paths...]', 'manifest files or directories (default: .)');
-  addCompileOptions(command)
+  addContainerCheckOptions(addCompileOptions(command), true)
     .option('--pfctl <path>', 'pfctl program (default: $PFEXPOSE_PFCTL, else pfctl)')
     .option('--route <path>', 'route program for gateway detection (default: $PFEXPOSE_ROUTE, else route)')
     .option('--state-dir <dir>', 'state directory (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)')
@@ -287,6 +295,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
       detectGateway: () => detectGateway(route),
       readDeployed: (anchor) => readDeployed(pfctl, anchor),
       checkHooks: (anchor) => checkHooks(pfctl, anchor),
+      ...(pfctl.labelCounters === undefined ? {} : { readCounters: pfctl.labelCounters.bind(pfctl) }),
       apply: (request) => applyRuleset({ pfctl, state, mutex }, { ...request, dialect: options.dialect }),
       // Records the agent may load from: only pfexpose's own rules (issue 9; see StateDir).
       readNewestRecord: (anchor) => state.readLoadableNewest(anchor),
@@ -304,6 +313,14 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
         return current === null ? null : { ruleset: current.ruleset, manifestDigest: current.manifestDigest };
       },
       readStateMark: () => state.mark(),
+      ...(jlsFor(flags, ctx) === null || jlsFor(flags, ctx) === 'none'
+        ? {}
+        : {
+            checkContainers: async (outcome) =>
+              containerGate(await checkHostContainers(outcome, flags, ctx), outcome, flags, (exposures) =>
+                renderRuleset(exposures, { dialect: options.dialect, anchor: options.anchor }),
+              ),
+          }),
       ...(options.frozen
         ? {}
         : {

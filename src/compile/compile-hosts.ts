@@ -61,7 +61,7 @@ export async function compileEveryHost(paths: readonly string[], options: Compil
       host: outcome.host?.name ?? name ?? null,
       exposures: outcome.exposures,
       reaches: outcome.reaches,
-      containers: outcome.containers,
+      containers: outcome.containerNames,
     });
   }
   return { ok, hosts: ok ? hosts : [], diagnostics: sortDiagnostics(diagnostics), texts };

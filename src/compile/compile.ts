@@ -16,7 +16,9 @@ import { emptyLockfile, LOCKFILE_NAME, parseLockfile } from '../model/lockfile.j
 import type { ResolvedHost } from '../model/resolve-exposures.js';
 import { resolveExposures } from '../model/resolve-exposures.js';
 import { renderRuleset } from '../pf/render-ruleset.js';
-import type { CompileOptions, CompileOutcome } from './options.js';
+import type { CompileOptions, CompileOutcome, ContainerJail } from './options.js';
+import type { ManifestSet } from '../manifest/manifest.js';
+import type { Exposure } from '../model/exposure.js';
 import { resolveOptions } from './options.js';
 import { readInputs } from './read-inputs.js';
 
@@ -79,7 +81,7 @@ function compileLoaded(
     diagnostics: sortDiagnostics(diagnostics),
     exposures: [],
     reaches: [],
-    containers: [],
+    containerNames: [],
     ruleset: '',
     files: load.manifests.files,
     manifestDigest,
@@ -104,7 +106,7 @@ function compileLoaded(
     diagnostics: sortDiagnostics(diagnostics),
     exposures: resolved.exposures,
     reaches: resolved.reaches,
-    containers: resolved.containers,
+    containerNames: resolved.containers,
     ruleset,
     files: load.manifests.files,
     manifestDigest,
@@ -113,7 +115,25 @@ function compileLoaded(
     lockChanged: resolved.lockChanged,
     lockPath,
     texts: load.texts,
+    containers: containerJails(load.manifests, resolved.exposures, resolved.host.name),
   };
+}
+
+/** The containers of this host that have exposures, each with its jail (see CompileOutcome.containers). */
+function containerJails(manifests: ManifestSet, exposures: readonly Exposure[], host: string | null): ContainerJail[] {
+  const exposed = new Set(exposures.map((exposure) => exposure.container));
+  const found = new Map<string, ContainerJail>();
+  for (const container of manifests.documents.flatMap((document) => document.containers)) {
+    if (!exposed.has(container.name) || (host !== null && container.host !== host)) continue;
+    found.set(container.name, {
+      container: container.name,
+      jail: container.jail ?? container.name,
+      ip: container.ip,
+      ip6: container.ip6,
+      source: container.source,
+    });
+  }
+  return [...found.values()].sort((a, b) => compareStrings(a.container, b.container));
 }
 
 function digestManifests(load: LoadResult): string {

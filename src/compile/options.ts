@@ -1,6 +1,6 @@
 // What a compile is asked for and what it gives back, shared by the CLI's commands, the agent and
 // the tests. Flag parsing that produces CompileOptions stays in src/cli/compile-options.ts.
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import type { Exposure } from '../model/exposure.js';
 import type { Lockfile } from '../model/lockfile.js';
 import type { ResolvedHost, ResolveOptions } from '../model/resolve-exposures.js';
@@ -40,7 +40,7 @@ export interface CompileOutcome {
   /** Links and network reaches (model/reach.ts); empty when ok is false. */
   reaches: Reach[];
   /** The names of the compiled host's containers; empty when ok is false. */
-  containers: string[];
+  containerNames: string[];
   /** The rendered ruleset; empty when ok is false. */
   ruleset: string;
   files: string[];
@@ -52,6 +52,22 @@ export interface CompileOutcome {
   lockPath: string;
   /** Each manifest file's text, for code frames. */
   texts: ReadonlyMap<string, string>;
+  /**
+   * The containers that have exposures, with the jail each runs as (`jail:`, else its own name),
+   * sorted by name: what apply, plan --live and the agent check against jls(8). Empty when ok is
+   * false; absent in hand-built outcomes (then each exposure's container names its jail).
+   */
+  containers?: ContainerJail[];
+}
+
+/** A container as the host check sees it (see src/apply/check-containers.ts). */
+export interface ContainerJail {
+  container: string;
+  jail: string;
+  ip: string | null;
+  ip6: string | null;
+  /** The container's key under `containers:`. */
+  source: SourceSpan;
 }
 
 /** What validate needs of CompileOptions: where the lock is, and which files are all there is. */

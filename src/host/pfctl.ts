@@ -7,6 +7,7 @@ import {
   exitFailure,
   parseAnchorList,
   parseKilledStates,
+  parseLabelCounters,
   parsePfctlErrors,
   parseTableList,
   printedLabels,
@@ -199,6 +200,13 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       if (result.kind !== 'completed') throw new Error('unreachable');
       if (result.exitCode !== 0 || result.signal !== null) return exitFailure(program, args, result);
       return { kind: 'ok', killed: parseKilledStates(`${result.stderr}\n${result.stdout}`) };
+    },
+
+    async labelCounters(anchor) {
+      const name = validateAnchorName(anchor);
+      if (!name.ok) return { kind: 'invalid-name', message: name.message };
+      const shown = await show(['-a', anchor, '-s', 'labels']);
+      return shown.kind === 'ok' ? { kind: 'ok', ...parseLabelCounters(shown.stdout) } : shown;
     },
 
     async labelsOutside(anchor) {

@@ -214,9 +214,11 @@ function buildContainer(
 
   const links = readLinks(ctx, `${pointer}/links`, value['links'], found, containerSpan);
   const publishAll = ok(ctx, `${pointer}/publishAll`) && value['publishAll'] === true;
+  const jail = ok(ctx, `${pointer}/jail`) && typeof value['jail'] === 'string' ? value['jail'] : null;
   const container: ManifestContainer = {
     name,
     host,
+    ...(jail === null ? {} : { jail }),
     ...(ownHost === null ? {} : { hostSource: valueSpan(ctx, `${pointer}/host`) }),
     ip,
     ip6,

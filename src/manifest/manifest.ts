@@ -64,6 +64,8 @@ export interface ManifestContainer {
   links?: ManifestLink[];
   /** Docker's -P: publish every `expose` entry on a host port the compiler chooses. */
   publishAll: boolean;
+  /** The jail the container runs as (`jail:`), or null: the jail named like the container. */
+  jail?: string | null;
   /** The container's own `stack:`, or null (then its host's counts). */
   stack: DeclaredStack | null;
   /** Position of the container's key under `containers:`. */

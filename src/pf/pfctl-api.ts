@@ -6,6 +6,7 @@ import {
   isBusy,
   parsePfInfo,
   significantStderr,
+  type LabelCounters,
   type PfctlExit,
   type PfctlLineError,
 } from './pfctl-output.js';
@@ -65,6 +66,16 @@ export type LabelsOutsideResult =
     }
   | PfctlFailure;
 
+export type LabelCountersResult =
+  | {
+      kind: 'ok';
+      /** Per label, summed over its rules, sorted by label. */
+      counters: LabelCounters[];
+      /** Lines of pfctl's output that were not a label and eight counts. */
+      unreadable: string[];
+    }
+  | AnchorShowFailure;
+
 export interface Pfctl {
   /** `pfctl -s info`: is pf enabled? */
   status(): Promise<PfStatusResult>;
@@ -89,6 +100,11 @@ export interface Pfctl {
    * fake) makes --kill-states end nothing.
    */
   labelsOutside?(anchor: string): Promise<LabelsOutsideResult>;
+  /**
+   * `pfctl -a NAME -s labels`: what pf counted for each label of the anchor's rules (`pfexpose
+   * status`, the agent's metrics). Optional: a Pfctl without it reports no counters.
+   */
+  labelCounters?(anchor: string): Promise<LabelCountersResult>;
 }
 
 export type AnchorShowFailure = Exclude<AnchorShowResult, { kind: 'ok' }>;

@@ -193,3 +193,65 @@ export function exitFailure(
 export function withRulesetName(stderr: string, file: string): string {
   return stderr.split(file).join(RULESET_NAME);
 }
+
+/** What pf counts for one label (`pfctl -s labels`), summed over the rules that carry it. */
+export interface LabelCounters {
+  label: string;
+  evaluations: number;
+  packets: number;
+  bytes: number;
+  inPackets: number;
+  inBytes: number;
+  outPackets: number;
+  outBytes: number;
+  /** States created by the label's rules (not the states open now). */
+  states: number;
+}
+
+const COUNTER_FIELDS = 8;
+
+/**
+ * `pfctl -a ANCHOR -s labels`: one line per labelled rule, the label then eight counts
+ * (evaluations, packets, bytes, packets in, bytes in, packets out, bytes out, states created).
+ * Several rules may share a label (an exposure's rule per family or interface): their counts are
+ * summed. The label is what precedes the eight counts, so a label holding spaces reads whole.
+ * Returns the labels sorted, and the lines that are not of this form (for a warning).
+ */
+export function parseLabelCounters(text: string): { counters: LabelCounters[]; unreadable: string[] } {
+  const byLabel = new Map<string, LabelCounters>();
+  const unreadable: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const fields = line.split(/\s+/);
+    const counts = fields.slice(-COUNTER_FIELDS);
+    const label = fields.slice(0, -COUNTER_FIELDS).join(' ');
+    if (fields.length <= COUNTER_FIELDS || !counts.every((field) => /^\d{1,20}$/.test(field))) {
+      unreadable.push(line);
+      continue;
+    }
+    const [evaluations, packets, bytes, inPackets, inBytes, outPackets, outBytes, states] = counts.map(Number);
+    const sum = byLabel.get(label) ?? {
+      label,
+      evaluations: 0,
+      packets: 0,
+      bytes: 0,
+      inPackets: 0,
+      inBytes: 0,
+      outPackets: 0,
+      outBytes: 0,
+      states: 0,
+    };
+    sum.evaluations += evaluations ?? 0;
+    sum.packets += packets ?? 0;
+    sum.bytes += bytes ?? 0;
+    sum.inPackets += inPackets ?? 0;
+    sum.inBytes += inBytes ?? 0;
+    sum.outPackets += outPackets ?? 0;
+    sum.outBytes += outBytes ?? 0;
+    sum.states += states ?? 0;
+    byLabel.set(label, sum);
+  }
+  const counters = [...byLabel.values()].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  return { counters, unreadable };
+}

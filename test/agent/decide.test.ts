@@ -18,7 +18,7 @@ function compiled(ruleset: string): CompileOutcome {
     diagnostics: [],
     exposures: [],
     reaches: [],
-    containers: [],
+    containerNames: [],
     ruleset,
     files: ['a.yaml'],
     manifestDigest: `digest of ${ruleset}`,

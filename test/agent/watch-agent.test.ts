@@ -50,7 +50,7 @@ function outcomeFor(
       ok: false,
       exposures: [],
       reaches: [],
-      containers: [],
+      containerNames: [],
       ruleset: '',
       diagnostics: [
         { code, severity: 'error', message: 'bad', file: 'a.yaml', line: 3, column: 5, endLine: 3, endColumn: 6 },
@@ -64,7 +64,7 @@ function outcomeFor(
     ok: true,
     exposures: manifest.map(() => ({}) as never),
     reaches: [],
-    containers: [],
+    containerNames: [],
     ruleset,
     diagnostics: warnings,
   };

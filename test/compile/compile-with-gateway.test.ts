@@ -18,7 +18,7 @@ function outcome(diagnostics: Diagnostic[], ruleset = ''): CompileOutcome {
     diagnostics,
     exposures: [],
     reaches: [],
-    containers: [],
+    containerNames: [],
     ruleset,
     files: ['a.yaml'],
     manifestDigest: '',

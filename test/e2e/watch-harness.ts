@@ -4,6 +4,7 @@
 // files share this module when vitest runs without isolation, and a hook registered on import would
 // belong to the first file only.
 import { execFile, spawn } from 'node:child_process';
+import type { Jls } from '../../src/apply/jls-api.js';
 import { EventEmitter } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -139,7 +140,7 @@ export function startAgentInProcess(
   pf: MemoryPf,
   state: string,
   args: string[],
-  options: { cwd?: string; env?: Readonly<Record<string, string | undefined>> } = {},
+  options: { cwd?: string; env?: Readonly<Record<string, string | undefined>>; jls?: Jls } = {},
 ): Agent {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[name] = value;
@@ -152,6 +153,7 @@ export function startAgentInProcess(
     pfctl: (pfctlOptions) => pf.pfctl(pfctlOptions),
     route: () => memoryRouteTable('em0'),
     signals,
+    ...(options.jls === undefined ? {} : { jls: options.jls }),
   });
   let finished = false;
   const exited = started.done.then((code) => {

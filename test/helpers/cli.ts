@@ -7,6 +7,7 @@ import type { PfctlOptions } from '../../src/host/pfctl.js';
 import type { RouteOptions } from '../../src/host/route.js';
 import type { RouteTable } from '../../src/model/default-route.js';
 import type { Pfctl } from '../../src/pf/pfctl-api.js';
+import type { Jls } from '../../src/apply/jls-api.js';
 import { main } from '../../src/cli/main.js';
 
 export interface RunOptions {
@@ -19,6 +20,13 @@ export interface RunOptions {
   route?: (options: RouteOptions) => RouteTable;
   /** In process only: where watch hears its signals (an EventEmitter a test emits 'SIGHUP' on). */
   signals?: SignalSource;
+  /** In process only: the jails apply, plan --live, status and watch see (e.g. test/helpers/memory-jls.ts). */
+  jls?: Jls;
+  /**
+   * In process only: the operating system the CLI believes it runs on. Default 'test': not FreeBSD,
+   * so no jls is asked unless the test names one (jls, PFEXPOSE_JLS, --jls), whatever the machine.
+   */
+  platform?: string;
 }
 
 export interface RunResult {
@@ -38,6 +46,8 @@ export function fakeContext(options: RunOptions = {}): { ctx: CliContext; out: {
     ...(options.pfctl === undefined ? {} : { pfctl: options.pfctl }),
     ...(options.route === undefined ? {} : { route: options.route }),
     ...(options.signals === undefined ? {} : { signals: options.signals }),
+    ...(options.jls === undefined ? {} : { jls: options.jls }),
+    platform: options.platform ?? 'test',
   };
   return { ctx, out };
 }
@@ -69,7 +79,8 @@ export function runBuilt(args: string[], options: RunOptions & { input?: string;
     cwd: options.cwd ?? process.cwd(),
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 30_000,
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    // No jls unless the test names one: the machine's own (FreeBSD's jls) is never asked by default.
+    env: { ...process.env, NO_COLOR: '1', PFEXPOSE_JLS: 'none', ...options.env },
     ...(options.input === undefined ? {} : { input: options.input }),
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -98,7 +109,8 @@ export function startBuilt(args: string[], options: { cwd: string; env: Record<s
   const started = Date.now();
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
-    env: options.env,
+    // As runBuilt: no jls unless the test names one.
+    env: { PFEXPOSE_JLS: 'none', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -12,8 +12,9 @@ import { normalizeAsLoaded, parsePfctlOutput, printRuleLines } from '../../src/p
 import { ANCHOR_NAME_PATTERN } from '../../src/pf/pfctl-output.js';
 import type { ParsedRule } from '../../src/pf/rule.js';
 import type { RouteTable } from '../../src/model/default-route.js';
+import type { SimCounters } from '../pfctl-sim/sim-control.js';
 
-type Operation = 'status' | 'show' | 'tables' | 'anchors' | 'dry-run' | 'load' | 'kill' | 'flush';
+type Operation = 'status' | 'show' | 'tables' | 'labels' | 'anchors' | 'dry-run' | 'load' | 'kill' | 'flush';
 
 /** The simulator's faults (see test/pfctl-sim/pfctl-sim.mjs), as far as the apply core meets them. */
 export interface MemoryPfControl {
@@ -31,6 +32,8 @@ export interface MemoryPfControl {
   showError?: string;
   /** What `-k label -k L` reports killing (default 0). */
   killedStates?: number;
+  /** What `-a NAME -s labels` prints per labelled filter rule (a list: the label's 1st, 2nd, ... rule). */
+  labelCounters?: Record<string, SimCounters | SimCounters[]>;
 }
 
 export interface MemoryPfCall {
@@ -103,7 +106,7 @@ export function createMemoryPf(): MemoryPf {
       }
     }
     if (typeof control.fail === 'string') return done(1, '', `pfctl: ${control.fail}\n`);
-    if (typeof control.showError === 'string' && (op === 'show' || op === 'tables' || op === 'status')) {
+    if (typeof control.showError === 'string' && ['show', 'tables', 'labels', 'status'].includes(op)) {
       return done(0, '', `pfctl: ${control.showError}\n`);
     }
     if (parsed.anchor !== undefined && !ANCHOR_NAME_PATTERN.test(parsed.anchor)) {
@@ -118,6 +121,8 @@ export function createMemoryPf(): MemoryPf {
         return tables(parsed);
       case 'anchors':
         return done(0, block(listAnchors().map((name) => `  ${name}`)), '');
+      case 'labels':
+        return labels(parsed);
       case 'kill':
         return done(0, '', `killed ${Number(control.killedStates ?? 0)} states\n`);
       case 'flush':
@@ -140,6 +145,34 @@ export function createMemoryPf(): MemoryPf {
     if (text === undefined) return done(0, '', 'pfctl: DIOCGETRULES: Invalid argument\n');
     const printed = printRuleset(text, p.numeric);
     return done(0, block(translation ? printed.nat : printed.filter), '');
+  };
+
+  /** `-a NAME -s labels`: per labelled filter rule, the label and eight counts (from control.labelCounters). */
+  const labels = (p: Args): RunResult => {
+    const text = anchorText(p.anchor ?? '');
+    if (text === undefined) return done(0, '', 'pfctl: DIOCGETRULES: Invalid argument\n');
+    const seen = new Map<string, number>();
+    const lines: string[] = [];
+    for (const rule of printRuleset(text, true).filter) {
+      const label = /\slabel "([^"]*)"/.exec(rule)?.[1];
+      if (label === undefined || label === '') continue;
+      const index = seen.get(label) ?? 0;
+      seen.set(label, index + 1);
+      const given = control.labelCounters?.[label];
+      const counts: SimCounters = (Array.isArray(given) ? given[index] : index === 0 ? given : undefined) ?? {};
+      const keys = [
+        'evaluations',
+        'packets',
+        'bytes',
+        'inPackets',
+        'inBytes',
+        'outPackets',
+        'outBytes',
+        'states',
+      ] as const;
+      lines.push([label, ...keys.map((key) => counts[key] ?? 0)].join(' '));
+    }
+    return done(0, block(lines), '');
   };
 
   const tables = (p: Args): RunResult => {
@@ -316,6 +349,7 @@ function operation(p: Args): Operation | undefined {
   if (p.show === 'info' || p.show === 'i') return 'status';
   if (p.show === 'n' || p.show === 'nat' || p.show === 'r' || p.show === 'rules') return 'show';
   if (p.show === 'Tables' || p.show === 'T') return 'tables';
+  if ((p.show === 'labels' || p.show === 'l') && p.anchor !== undefined) return 'labels';
   if ((p.show === 'Anchors' || p.show === 'A') && p.anchor === undefined) return 'anchors';
   if (p.table !== undefined && p.tableCommand === 'show' && p.anchor !== undefined) return 'tables';
   if (p.kill.length === 2 && p.kill[0] === 'label') return 'kill';

@@ -335,3 +335,70 @@ describe('killStates', () => {
     expect((await pfctl.killStates('')).kind).toBe('invalid-name');
   });
 });
+
+describe('labelCounters (-a NAME -s labels)', () => {
+  it('sums the counts of the rules that share a label, from the simulator', async () => {
+    const twoFamilies = [
+      RULESET,
+      'pass in quick on em0 inet6 proto tcp from any to fd00::2 port = 80 flags S/SA keep state label "pfexpose:web" tagged pfexpose',
+      'pass in quick on em0 inet proto tcp from any to 10.0.0.3 port = 90 flags S/SA keep state label "pfexpose:db" tagged pfexpose',
+      '',
+    ].join('\n');
+    expect((await pfctl.load('pfexpose', twoFamilies)).kind).toBe('ok');
+    await sim.setControl({
+      labelCounters: {
+        'pfexpose:web': [
+          {
+            evaluations: 10,
+            packets: 7,
+            bytes: 700,
+            inPackets: 4,
+            inBytes: 400,
+            outPackets: 3,
+            outBytes: 300,
+            states: 2,
+          },
+          { evaluations: 1, packets: 1, bytes: 60, inPackets: 1, inBytes: 60, states: 1 },
+        ],
+      },
+    });
+    const read = await pfctl.labelCounters?.('pfexpose');
+    expect(read).toEqual({
+      kind: 'ok',
+      unreadable: [],
+      counters: [
+        {
+          label: 'pfexpose:db',
+          evaluations: 0,
+          packets: 0,
+          bytes: 0,
+          inPackets: 0,
+          inBytes: 0,
+          outPackets: 0,
+          outBytes: 0,
+          states: 0,
+        },
+        {
+          label: 'pfexpose:web',
+          evaluations: 11,
+          packets: 8,
+          bytes: 760,
+          inPackets: 5,
+          inBytes: 460,
+          outPackets: 3,
+          outBytes: 300,
+          states: 3,
+        },
+      ],
+    });
+    const call = (await sim.calls()).at(-1);
+    expect(call?.argv).toEqual(['-a', 'pfexpose', '-s', 'labels']);
+  });
+
+  it('reports a missing anchor and a failing pfctl as failures', async () => {
+    expect((await pfctl.labelCounters?.('nowhere'))?.kind).toBe('anchor-missing');
+    await sim.setControl({ fail: 'DIOCGETRULES: Operation not permitted' });
+    const failed = await pfctl.labelCounters?.('pfexpose');
+    expect(failed?.kind).toBe('failed');
+  });
+});

@@ -283,7 +283,7 @@ describe('loadManifestText: messages say what is wrong and what would be right',
   it('an unknown key names the closest allowed key and lists them all', () => {
     const text = message('version: 1\ncontainers:\n  web:\n    prots: [80]\n', 'unknown-key');
     expect(text).toContain('did you mean ports?');
-    expect(text).toContain('description, expose, host, ip, ip6, links, ports, publishAll, stack, syntax');
+    expect(text).toContain('description, expose, host, ip, ip6, jail, links, ports, publishAll, stack, syntax');
   });
 
   it('a misspelt long-form key is reported once, not also as a missing target', () => {
@@ -498,5 +498,17 @@ describe('loadManifestDocuments with a cache', () => {
       ['duplicate-container', 'b.yaml', 4, 3],
       ['family-mismatch', 'b.yaml', 6, 15],
     ]);
+  });
+});
+
+describe('loadManifestText: the jail: key', () => {
+  it('carries the jail a container runs as; absent, none; a name jail(8) cannot take is a schema error', () => {
+    const named = loadManifestText('version: 1\ncontainers:\n  web:\n    jail: www-1\n    ip: 10.0.0.2\n', 'm.yaml');
+    expect(named.diagnostics).toEqual([]);
+    expect(named.manifests.documents[0]?.containers[0]?.jail).toBe('www-1');
+    const plain = loadManifestText('version: 1\ncontainers:\n  web:\n    ip: 10.0.0.2\n', 'm.yaml');
+    expect(plain.manifests.documents[0]?.containers[0]?.jail ?? null).toBeNull();
+    const bad = loadManifestText('version: 1\ncontainers:\n  web:\n    jail: "a b"\n    ip: 10.0.0.2\n', 'm.yaml');
+    expect(bad.diagnostics.map((d) => [d.code, d.line])).toEqual([['schema', 4]]);
   });
 });

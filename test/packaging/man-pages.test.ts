@@ -77,6 +77,8 @@ describe('man pages', () => {
       'apply',
       'rollback',
       'confirm',
+      'status',
+      'history',
       'watch',
     ]);
     const text = page['pfexpose.8']!;

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
   checkAnchorHooks,
+  parseLabelCounters,
   parsePfctlErrors,
   parsePfInfo,
   parseTableList,
@@ -216,5 +217,76 @@ describe('names and programs', () => {
     ['new\nline', false],
   ])('label %j valid: %s', (label, want) => {
     expect(validateLabel(label).ok).toBe(want);
+  });
+});
+
+describe('parseLabelCounters', () => {
+  const zero = {
+    evaluations: 0,
+    packets: 0,
+    bytes: 0,
+    inPackets: 0,
+    inBytes: 0,
+    outPackets: 0,
+    outBytes: 0,
+    states: 0,
+  };
+  it.each([
+    ['empty', { given: '', want: { counters: [], unreadable: [] } }],
+    [
+      'one line',
+      {
+        given: 'web:tcp:em0:8080 12 9 900 5 500 4 400 2\n',
+        want: {
+          counters: [
+            {
+              label: 'web:tcp:em0:8080',
+              evaluations: 12,
+              packets: 9,
+              bytes: 900,
+              inPackets: 5,
+              inBytes: 500,
+              outPackets: 4,
+              outBytes: 400,
+              states: 2,
+            },
+          ],
+          unreadable: [],
+        },
+      },
+    ],
+    [
+      'two rules of one label are summed, labels sorted',
+      {
+        given: 'b 1 1 1 1 1 0 0 1\na 0 0 0 0 0 0 0 0\nb 2 2 2 2 2 0 0 1\n',
+        want: {
+          counters: [
+            { label: 'a', ...zero },
+            { label: 'b', ...zero, evaluations: 3, packets: 3, bytes: 3, inPackets: 3, inBytes: 3, states: 2 },
+          ],
+          unreadable: [],
+        },
+      },
+    ],
+    [
+      'a label with a space, and lines that are not counters',
+      {
+        given: 'my label 1 0 0 0 0 0 0 0\nNo ALTQ support in kernel\nx 1 2 3\n',
+        want: {
+          counters: [{ label: 'my label', ...zero, evaluations: 1 }],
+          unreadable: ['No ALTQ support in kernel', 'x 1 2 3'],
+        },
+      },
+    ],
+  ])('%s', (_name, { given, want }) => {
+    expect(parseLabelCounters(given)).toEqual(want);
+  });
+
+  it('never throws on any text', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        parseLabelCounters(text);
+      }),
+    );
   });
 });

@@ -25,6 +25,10 @@
 //     dieWhen: "before-commit" (default: the anchor keeps its old rules) | "after-commit"
 //     showError: "msg"       show runs (-s) print "pfctl: msg" on stderr, nothing on stdout, exit 0
 //     killedStates: N        what `-k label -k L` reports killing (default 0)
+//     labelCounters: {LABEL: COUNTS | [COUNTS, ...]}  what `-a NAME -s labels` prints for each
+//                            labelled filter rule: COUNTS is {evaluations, packets, bytes, inPackets,
+//                            inBytes, outPackets, outBytes, states} (each optional, default 0); a list
+//                            gives the label's 1st, 2nd, ... rule its own counts
 // `-s Anchors` (with or without -v) lists every anchor that exists, one `  NAME` a line.
 import {
   appendFileSync,
@@ -72,7 +76,7 @@ export async function main(argv) {
   }
   hold(dir, control, op, 'start');
   if (typeof control.fail === 'string') return finish(1, '', `pfctl: ${control.fail}\n`);
-  if (typeof control.showError === 'string' && (op === 'show' || op === 'tables' || op === 'status')) {
+  if (typeof control.showError === 'string' && ['show', 'tables', 'labels', 'status'].includes(op)) {
     return finish(0, '', `pfctl: ${control.showError}\n`);
   }
   if (parsed.anchor !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(parsed.anchor)) {
@@ -91,6 +95,8 @@ export async function main(argv) {
       return tables(dir, parsed);
     case 'anchors':
       return finish(0, block(listAnchors(dir).map((name) => `  ${name}`)), '');
+    case 'labels':
+      return labels(dir, parsed, control);
     case 'kill':
       return finish(0, '', `killed ${Number(control.killedStates ?? 0)} states\n`);
     case 'flush':
@@ -149,6 +155,7 @@ function operation(p) {
   if (p.show === 'info' || p.show === 'i') return 'status';
   if (p.show === 'n' || p.show === 'nat' || p.show === 'r' || p.show === 'rules') return 'show';
   if (p.show === 'Tables' || p.show === 'T') return 'tables';
+  if ((p.show === 'labels' || p.show === 'l') && p.anchor !== undefined) return 'labels';
   if ((p.show === 'Anchors' || p.show === 'A') && p.anchor === undefined) return 'anchors';
   if (p.table !== undefined && p.tableCommand === 'show' && p.anchor !== undefined) return 'tables';
   if (p.kill.length === 2 && p.kill[0] === 'label') return 'kill';
@@ -168,6 +175,25 @@ function show(dir, p) {
   if (text === undefined) return finish(0, '', 'pfctl: DIOCGETRULES: Invalid argument\n');
   const printed = printRuleset(text, { numeric: p.numeric });
   return finish(0, block(translation ? printed.nat : printed.filter), '');
+}
+
+/** `-a NAME -s labels`: per labelled filter rule, the label and eight counts (from control.labelCounters). */
+function labels(dir, p, control) {
+  const text = readAnchor(dir, p.anchor);
+  if (text === undefined) return finish(0, '', 'pfctl: DIOCGETRULES: Invalid argument\n');
+  const seen = new Map();
+  const lines = [];
+  for (const rule of printRuleset(text, { numeric: true }).filter) {
+    const label = /\slabel "([^"]*)"/.exec(rule)?.[1];
+    if (label === undefined || label === '') continue;
+    const index = seen.get(label) ?? 0;
+    seen.set(label, index + 1);
+    const given = (control.labelCounters ?? {})[label];
+    const counts = (Array.isArray(given) ? given[index] : index === 0 ? given : undefined) ?? {};
+    const keys = ['evaluations', 'packets', 'bytes', 'inPackets', 'inBytes', 'outPackets', 'outBytes', 'states'];
+    lines.push([label, ...keys.map((key) => Number(counts[key] ?? 0))].join(' '));
+  }
+  return finish(0, block(lines), '');
 }
 
 function tables(dir, p) {

@@ -16,7 +16,7 @@ export interface SimControl {
   fail?: string;
   busyLoads?: number;
   hangMs?: number | 'forever';
-  hangOn?: ('status' | 'show' | 'tables' | 'dry-run' | 'load' | 'kill' | 'flush' | 'enable' | 'disable')[];
+  hangOn?: ('status' | 'show' | 'tables' | 'labels' | 'dry-run' | 'load' | 'kill' | 'flush' | 'enable' | 'disable')[];
   /** Loads and dry runs read their input in chunks of readChunkBytes, pausing this long after each. */
   readDelayMs?: number;
   /** Default 4096. */
@@ -29,6 +29,20 @@ export interface SimControl {
   dieWhen?: 'before-commit' | 'after-commit';
   showError?: string;
   killedStates?: number;
+  /** What `-a NAME -s labels` prints per labelled filter rule (a list: the label's 1st, 2nd, ... rule). */
+  labelCounters?: Record<string, SimCounters | SimCounters[]>;
+}
+
+/** One rule's counters in `pfctl -s labels` (each default 0). */
+export interface SimCounters {
+  evaluations?: number;
+  packets?: number;
+  bytes?: number;
+  inPackets?: number;
+  inBytes?: number;
+  outPackets?: number;
+  outBytes?: number;
+  states?: number;
 }
 
 export interface SimCall {
