@@ -69,7 +69,9 @@ export type AgentEvent =
   /** A counter of AgentMetrics to add one to. */
   | { kind: 'count'; counter: AgentCounter }
   /** A gauge of AgentMetrics to set. */
-  | { kind: 'gauge'; gauge: 'preflightOk' | 'exposures'; value: number };
+  | { kind: 'gauge'; gauge: 'preflightOk' | 'exposures'; value: number }
+  /** pf holds what the agent keeps there (found in sync, loaded, or already in place). */
+  | { kind: 'in-sync' };
 
 /** A counter of AgentMetrics an event may add one to. */
 export type AgentCounter = 'driftDetected' | 'preflightFailures' | 'driftRepairs';
@@ -227,6 +229,7 @@ export function decide(observation: Observation, memory: AgentMemory): Decision 
   if (sameLines(live.lines, targetLines)) {
     next.knownRuleset = target.ruleset;
     reported.clear('drift');
+    events.push({ kind: 'in-sync' });
     health = target.held !== null ? heldFact(target.held) : { status: 'ok' };
     if (target.held !== null) {
       announceHold(target.held, anchor, reported, log);
@@ -319,6 +322,7 @@ export function decideApplied(observation: AppliedObservation, memory: AgentMemo
         log('info', 'apply-ok', `anchor "${anchor}" holds the ruleset again: the apply went through`);
       next.knownRuleset = target.ruleset;
       reported.clear('drift');
+      events.push({ kind: 'in-sync' });
       if (target.compiled !== null) {
         // Verified under the lock by the apply itself: a change may take the fast path next,
         // as long as the state directory stays as the apply left it.

@@ -518,6 +518,9 @@ export class WatchAgent {
         case 'gauge':
           metrics[event.gauge] = event.value;
           break;
+        case 'in-sync':
+          metrics.recordInSync(this.now());
+          break;
       }
     }
   }

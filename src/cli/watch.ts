@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { createAgentLog } from '../agent/agent-log.js';
 import type { LogFormat, LogLevel } from '../agent/agent-log.js';
-import { AgentMetrics } from '../agent/agent-metrics.js';
+import { AgentMetrics, processIdentity } from '../agent/agent-metrics.js';
 import { ManifestCache } from '../agent/manifest-cache.js';
 import { watchManifests } from '../agent/manifest-watcher.js';
 import { formatAddress, isLoopback, parseListenAddress, serveMetrics } from '../agent/metrics-server.js';
@@ -36,6 +36,7 @@ import { defaultLockPath, readsEveryManifest } from '../compile/lock-discovery.j
 import type { CompileOutcome } from '../compile/options.js';
 import { lockWaitFlag } from './lock-wait-flag.js';
 import { reportUsage } from './report-diagnostics.js';
+import { PACKAGE_VERSION } from './main.js';
 
 export const EXIT_STOPPED = 0;
 export const EXIT_START_FAILED = 1;
@@ -260,7 +261,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   const route = (ctx.route ?? createRouteTable)({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
   const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
   const mutex = new StateDirMutex(state.mutexPath, { command: 'watch' });
-  const metrics = new AgentMetrics();
+  const metrics = new AgentMetrics(processIdentity(PACKAGE_VERSION));
   const firstPath = resolve(ctx.cwd, paths[0] ?? '.');
 
   const agent = new WatchAgent(
