@@ -43,7 +43,7 @@ export interface Target {
 }
 
 /** Problems that repeat on every cycle while they last: each is logged once, then `still:` at debug, then a line when it ends. */
-export type Problem = 'pull' | 'anchor' | 'gateway' | 'apply' | 'confirm-revert';
+export type Problem = 'pull' | 'anchor' | 'gateway' | 'apply' | 'confirm-revert' | 'lock-write' | 'internal';
 
 /**
  * Everything the agent reports once while it lasts: the problems, and the conditions it states
@@ -198,8 +198,15 @@ export function decide(observation: Observation, memory: AgentMemory): Decision 
   if (live.kind !== 'ok') {
     health = { status: 'anchor-unreadable', reason: live.message };
     const message = `cannot compare the live anchor: ${live.message}`;
-    if (reported.report('anchor', message)) log('error', 'anchor-unreadable', message);
-    else log('debug', 'anchor-unreadable', `still: ${message}`);
+    // One condition, whatever pfctl said this time (a flaky pfctl fails at another step, or with
+    // another message, from one reconcile to the next): logged once when it starts; /healthz keeps
+    // the current reason.
+    if (!reported.has('anchor')) {
+      reported.report('anchor', message);
+      log('error', 'anchor-unreadable', message);
+    } else {
+      log(quiet, 'anchor-unreadable', `still: ${message}`);
+    }
     return done();
   }
   if (reported.clear('anchor')) log('info', 'anchor-readable', `anchor "${anchor}" can be read again`);

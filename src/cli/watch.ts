@@ -8,6 +8,7 @@ import { createAgentLog } from '../agent/agent-log.js';
 import type { LogFormat, LogLevel } from '../agent/agent-log.js';
 import { AgentMetrics, processIdentity } from '../agent/agent-metrics.js';
 import { ManifestCache } from '../agent/manifest-cache.js';
+import { OnceWhileItLasts } from '../agent/once-while-it-lasts.js';
 import { watchManifests } from '../agent/manifest-watcher.js';
 import { formatAddress, isLoopback, parseListenAddress, serveMetrics } from '../agent/metrics-server.js';
 import type { ListenAddress, MetricsServer } from '../agent/metrics-server.js';
@@ -353,12 +354,19 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
     server = served.server;
   }
 
+  // A watcher error repeats while its cause lasts: logged once per message, until events arrive again.
+  const watchErrors = new OnceWhileItLasts<'watch'>();
   const watcher = watchManifests(paths, ctx.cwd, {
     onChange: (event, path) => {
+      watchErrors.clear('watch');
       log.log('debug', 'file-event', `${event} ${path}`, { fsEvent: event, path });
       agent.notifyChange(path);
     },
-    onError: (message) => log.log('error', 'watch-error', `file watching reported an error: ${message}`),
+    onError: (message) => {
+      const text = `file watching reported an error: ${message}`;
+      if (watchErrors.report('watch', message)) log.log('error', 'watch-error', text);
+      else log.log('debug', 'watch-error', `still: ${text}`);
+    },
   });
   await watcher.ready;
 

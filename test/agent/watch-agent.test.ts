@@ -1139,6 +1139,67 @@ describe('WatchAgent: the lock file', () => {
   });
 });
 
+describe('WatchAgent: repeated failures logged once while they last', () => {
+  const levelsOf = (h: Harness, event: string): string[] =>
+    h.log.records.filter((r) => r.event === event).map((r) => r.level);
+
+  it('a lock file that cannot be written, on every change, is warned about once until it can', async () => {
+    let failure: string | null = 'EROFS: read-only file system';
+    const h = harness(
+      {},
+      {
+        compile: (snapshot, gateway) => ({
+          ...outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, false),
+          lockChanged: true,
+        }),
+        writeLock: () => Promise.resolve(failure),
+      },
+    );
+    await h.agent.start();
+    await settle(h);
+    for (const port of [81, 82, 83]) {
+      h.set([80, port]);
+      h.agent.notifyChange('a.yaml');
+      await settle(h, 500);
+    }
+    expect(levelsOf(h, 'lock-write-failed')).toEqual(['warn', 'debug', 'debug', 'debug']);
+    failure = null;
+    h.set([80, 84]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(levelsOf(h, 'lock-updated')).toEqual(['info']);
+    failure = 'EROFS: read-only file system';
+    h.set([80, 85]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(levelsOf(h, 'lock-write-failed')).toEqual(['warn', 'debug', 'debug', 'debug', 'warn']);
+  });
+
+  it('an internal error that every cycle hits is logged once, and again after a cycle got through', async () => {
+    let broken = true;
+    const h = harness(
+      {},
+      {
+        readStateMark: () => (broken ? Promise.reject(new Error('bug')) : Promise.resolve('m')),
+        readDeployed: () => {
+          if (broken) throw new TypeError('cannot read properties of undefined');
+          return Promise.resolve({ kind: 'ok', lines: [], text: '', tables: [], exists: true });
+        },
+      },
+    );
+    await h.agent.start();
+    await settle(h);
+    await settle(h, 60_000);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'internal-error')).toEqual(['error', 'debug', 'debug']);
+    broken = false;
+    await settle(h, 60_000);
+    broken = true;
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'internal-error')).toEqual(['error', 'debug', 'debug', 'error']);
+  });
+});
+
 describe('WatchAgent: logs (issue 11)', () => {
   const levelsOf = (h: Harness, event: string): string[] =>
     h.log.records.filter((r) => r.event === event).map((r) => r.level);
