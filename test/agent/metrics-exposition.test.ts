@@ -3,6 +3,7 @@
 // real `promtool check metrics` (Debian's prometheus package). A fresh agent says nothing that
 // reads as a failure; histograms replace summaries; build info and the process start time are there.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AgentMetrics, processIdentity, type AgentIdentity } from '../../src/agent/agent-metrics.js';
 import { DurationHistogram } from '../../src/agent/duration-histogram.js';
@@ -198,5 +199,16 @@ describe('/metrics', () => {
       ['2', 1],
       ['+Inf', 1],
     ]);
+  });
+});
+
+describe("README's metrics table", () => {
+  it('lists every family /metrics has, with its type, and nothing else', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const table = readme.slice(readme.indexOf('<!-- metrics-table -->'), readme.indexOf('<!-- /metrics-table -->'));
+    const listed = [...table.matchAll(/^\| `([a-z_]+)` \| ([a-z]+) \| /gm)].map((m) => `${m[1]} ${m[2]}`);
+    const rendered = [...render(() => undefined).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(listed.length).toBeGreaterThan(0);
+    expect([...listed].sort()).toEqual([...rendered].sort());
   });
 });
