@@ -1,7 +1,22 @@
 // What the agent counts, and its rendering in Prometheus' text exposition format (version 0.0.4).
 // The agent updates the numbers as it works; /metrics renders them and /healthz reads the health.
 import type { ExposureSample } from '../apply/exposure-status.js';
+// Nothing reads as a failure before it happened: a gauge about the last apply has no sample until
+// the agent has attempted one (an agent restarted on a host in sync may never need to).
+import { APPLY_DURATION_BUCKETS, DurationHistogram } from './duration-histogram.js';
 import { agentHealth, type AgentHealth, type HealthFacts } from './health.js';
+
+/** Who is running: pfexpose_build_info's labels and process_start_time_seconds. */
+export interface AgentIdentity {
+  /** pfexpose's version. */
+  version: string;
+  /** Node.js's version (process.version). */
+  node: string;
+  /** process.platform. */
+  platform: string;
+  /** Seconds since the epoch when the process started. */
+  startTimeSeconds: number;
+}
 
 export type ApplyResultKind = 'applied' | 'unchanged' | 'refused' | 'failed';
 export type PullResultKind = 'updated' | 'current' | 'failed';
@@ -10,13 +25,21 @@ export type PullResultKind = 'updated' | 'current' | 'failed';
 export const MAX_EXPOSURE_SERIES = 1000;
 
 export class AgentMetrics {
+  readonly identity: AgentIdentity;
   /** Seconds since the epoch of the last apply attempt (any result), 0 before the first. */
   lastApplyTime = 0;
+  /** null: the agent has attempted no apply (the last-apply gauges have no sample yet). */
   lastApplyResult: ApplyResultKind | null = null;
   /** Seconds the last apply attempt took. */
   lastApplyDuration = 0;
-  /** Seconds since the epoch of the last ruleset actually loaded. */
+  /** Seconds since the epoch of the last ruleset actually loaded; 0 before the first. */
   lastSuccessTime = 0;
+  /**
+   * Seconds since the epoch when a cycle last ended with pf holding what the agent keeps there (a
+   * reconcile found it in sync, or an apply loaded it or found it in place); null before the first.
+   */
+  lastInSyncTime: number | null = null;
+  readonly applyDuration = new DurationHistogram(APPLY_DURATION_BUCKETS);
   /** Exposures in the ruleset the agent last saw deployed (applied or found in place). */
   exposures = 0;
   /** 1 while the manifests as they are now compile, 0 while they are invalid. */
@@ -41,8 +64,6 @@ export class AgentMetrics {
   /** Exposures left out of exposureSamples by the bound. */
   exposureSamplesDropped = 0;
   readonly pulls: Record<PullResultKind, number> = { updated: 0, current: 0, failed: 0 };
-  applyDurationSum = 0;
-  applyDurationCount = 0;
   /** What the agent's last cycle found (see health.ts); currentHealth() adds what happened since. */
   healthFacts: HealthFacts = { anchor: null, manifestsInvalid: false };
   /** Why the last git pull failed, until one succeeds; null: none failed (or none ran). */
@@ -56,6 +77,10 @@ export class AgentMetrics {
   stuckAfterMs = 300_000;
   /** Connections the metrics server closed at once because it already had its maximum. */
   connectionsRefused = 0;
+
+  constructor(identity: AgentIdentity = processIdentity('unknown')) {
+    this.identity = identity;
+  }
 
   /**
    * What /healthz answers now: the last cycle's health, unless a cycle has run far too long
@@ -85,8 +110,7 @@ export class AgentMetrics {
     this.lastApplyResult = result;
     this.lastApplyTime = at.getTime() / 1000;
     this.lastApplyDuration = seconds;
-    this.applyDurationSum += seconds;
-    this.applyDurationCount += 1;
+    this.applyDuration.observe(seconds);
     if (result === 'applied') this.lastSuccessTime = this.lastApplyTime;
   }
 
@@ -95,7 +119,7 @@ export class AgentMetrics {
     metric: (name: string, type: 'gauge' | 'counter', help: string, samples: [string, number][]) => void,
   ): void {
     const labelsOf = (sample: ExposureSample, extra = ''): string =>
-      `{container="${escapeLabel(sample.container)}",protocol="${sample.protocol}",listen="${escapeLabel(sample.listen)}",port="${sample.port}"${extra}}`;
+      `{container="${labelValue(sample.container)}",protocol="${sample.protocol}",listen="${labelValue(sample.listen)}",port="${sample.port}"${extra}}`;
     const both = (pick: (s: ExposureSample, d: 'in' | 'out') => number): [string, number][] =>
       this.exposureSamples.flatMap((s) =>
         (['in', 'out'] as const).map((d): [string, number] => [labelsOf(s, `,direction="${d}"`), pick(s, d)]),
@@ -132,44 +156,76 @@ export class AgentMetrics {
     );
   }
 
+  /** pf holds what the agent keeps there, as of `at`. */
+  recordInSync(at: Date): void {
+    this.lastInSyncTime = at.getTime() / 1000;
+  }
+
   render(): string {
     const out: string[] = [];
     const metric = (
       name: string,
-      type: 'gauge' | 'counter' | 'summary',
+      type: 'gauge' | 'counter' | 'histogram',
       help: string,
       samples: [string, number][],
     ): void => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [labels, value] of samples) out.push(`${name}${labels} ${formatNumber(value)}`);
     };
-    metric('pfexpose_last_apply_timestamp_seconds', 'gauge', 'Time of the last apply attempt, whatever its result.', [
-      ['', this.lastApplyTime],
+    const { version, node, platform, startTimeSeconds } = this.identity;
+    metric('pfexpose_build_info', 'gauge', 'Always 1: the version of pfexpose and of Node.js running the agent.', [
+      [`{version="${labelValue(version)}",node="${labelValue(node)}",platform="${labelValue(platform)}"}`, 1],
     ]);
+    metric('process_start_time_seconds', 'gauge', 'Start time of the process since the epoch in seconds.', [
+      ['', startTimeSeconds],
+    ]);
+    metric(
+      'pfexpose_last_successful_reconcile_timestamp_seconds',
+      'gauge',
+      'Time a cycle last ended with pf holding what the agent keeps there (found in sync, or applied); no sample before the first.',
+      this.lastInSyncTime === null ? [] : [['', this.lastInSyncTime]],
+    );
+    // The last-apply gauges describe an apply attempt: none before the agent has made one.
+    const applied = this.lastApplyResult !== null;
+    metric(
+      'pfexpose_last_apply_timestamp_seconds',
+      'gauge',
+      'Time of the last apply attempt, whatever its result; no sample before the first.',
+      applied ? [['', this.lastApplyTime]] : [],
+    );
     metric(
       'pfexpose_last_apply_success',
       'gauge',
-      '1 when the last apply attempt loaded the ruleset or found it in place, 0 when it was refused or failed.',
-      [['', this.lastApplyResult === 'applied' || this.lastApplyResult === 'unchanged' ? 1 : 0]],
+      '1 when the last apply attempt loaded the ruleset or found it in place, 0 when it was refused or failed; no sample before the first.',
+      applied ? [['', this.lastApplyResult === 'applied' || this.lastApplyResult === 'unchanged' ? 1 : 0]] : [],
     );
-    metric('pfexpose_last_apply_result', 'gauge', 'The result of the last apply attempt (1 on the matching label).', [
-      ...(['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [
-        `{result="${r}"}`,
-        this.lastApplyResult === r ? 1 : 0,
-      ]),
-    ]);
-    metric('pfexpose_last_apply_duration_seconds', 'gauge', 'How long the last apply attempt took.', [
-      ['', this.lastApplyDuration],
-    ]);
+    metric(
+      'pfexpose_last_apply_result',
+      'gauge',
+      'The result of the last apply attempt (1 on the matching label); no sample before the first.',
+      applied
+        ? (['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [
+            `{result="${r}"}`,
+            this.lastApplyResult === r ? 1 : 0,
+          ])
+        : [],
+    );
+    metric(
+      'pfexpose_last_apply_duration_seconds',
+      'gauge',
+      'How long the last apply attempt took; no sample before the first.',
+      applied ? [['', this.lastApplyDuration]] : [],
+    );
     metric(
       'pfexpose_last_success_timestamp_seconds',
       'gauge',
-      'Time the agent last loaded a ruleset into the anchor.',
-      [['', this.lastSuccessTime]],
+      'Time the agent last loaded a ruleset into the anchor; no sample before the first.',
+      this.lastSuccessTime === 0 ? [] : [['', this.lastSuccessTime]],
     );
-    metric('pfexpose_apply_duration_seconds', 'summary', 'Duration of apply attempts.', [
-      ['_sum', this.applyDurationSum],
-      ['_count', this.applyDurationCount],
+    metric('pfexpose_apply_duration_seconds', 'histogram', 'Duration of apply attempts.', [
+      ...this.applyDuration.buckets().map(([le, count]): [string, number] => [`_bucket{le="${le}"}`, count]),
+      ['_sum', this.applyDuration.sum],
+      ['_count', this.applyDuration.count],
     ]);
     metric('pfexpose_applies_total', 'counter', 'Apply attempts by result.', [
       ...(['applied', 'unchanged', 'refused', 'failed'] as const).map((r): [string, number] => [
@@ -253,9 +309,19 @@ export class AgentMetrics {
   }
 }
 
-/** A Prometheus label value: backslash, double quote and newline escaped. */
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** The identity of this process; the version comes from the caller (the CLI owns it). */
+export function processIdentity(version: string): AgentIdentity {
+  return {
+    version,
+    node: process.version,
+    platform: process.platform,
+    startTimeSeconds: Math.round(Date.now() / 1000 - process.uptime()),
+  };
+}
+
+/** A label value in the exposition format: backslash, double quote and newline escaped. */
+function labelValue(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function formatNumber(value: number): string {

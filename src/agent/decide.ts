@@ -43,7 +43,16 @@ export interface Target {
 }
 
 /** Problems that repeat on every cycle while they last: each is logged once, then `still:` at debug, then a line when it ends. */
-export type Problem = 'pull' | 'anchor' | 'gateway' | 'apply' | 'confirm-revert' | 'containers' | 'containers-warn';
+export type Problem =
+  | 'pull'
+  | 'anchor'
+  | 'gateway'
+  | 'apply'
+  | 'confirm-revert'
+  | 'containers'
+  | 'containers-warn'
+  | 'lock-write'
+  | 'internal';
 
 /**
  * Everything the agent reports once while it lasts: the problems, and the conditions it states
@@ -69,7 +78,9 @@ export type AgentEvent =
   /** A counter of AgentMetrics to add one to. */
   | { kind: 'count'; counter: AgentCounter }
   /** A gauge of AgentMetrics to set. */
-  | { kind: 'gauge'; gauge: 'preflightOk' | 'exposures'; value: number };
+  | { kind: 'gauge'; gauge: 'preflightOk' | 'exposures'; value: number }
+  /** pf holds what the agent keeps there (found in sync, loaded, or already in place). */
+  | { kind: 'in-sync' };
 
 /** A counter of AgentMetrics an event may add one to. */
 export type AgentCounter = 'driftDetected' | 'preflightFailures' | 'driftRepairs';
@@ -196,8 +207,15 @@ export function decide(observation: Observation, memory: AgentMemory): Decision 
   if (live.kind !== 'ok') {
     health = { status: 'anchor-unreadable', reason: live.message };
     const message = `cannot compare the live anchor: ${live.message}`;
-    if (reported.report('anchor', message)) log('error', 'anchor-unreadable', message);
-    else log('debug', 'anchor-unreadable', `still: ${message}`);
+    // One condition, whatever pfctl said this time (a flaky pfctl fails at another step, or with
+    // another message, from one reconcile to the next): logged once when it starts; /healthz keeps
+    // the current reason.
+    if (!reported.has('anchor')) {
+      reported.report('anchor', message);
+      log('error', 'anchor-unreadable', message);
+    } else {
+      log(quiet, 'anchor-unreadable', `still: ${message}`);
+    }
     return done();
   }
   if (reported.clear('anchor')) log('info', 'anchor-readable', `anchor "${anchor}" can be read again`);
@@ -227,6 +245,7 @@ export function decide(observation: Observation, memory: AgentMemory): Decision 
   if (sameLines(live.lines, targetLines)) {
     next.knownRuleset = target.ruleset;
     reported.clear('drift');
+    events.push({ kind: 'in-sync' });
     health = target.held !== null ? heldFact(target.held) : { status: 'ok' };
     if (target.held !== null) {
       announceHold(target.held, anchor, reported, log);
@@ -319,6 +338,7 @@ export function decideApplied(observation: AppliedObservation, memory: AgentMemo
         log('info', 'apply-ok', `anchor "${anchor}" holds the ruleset again: the apply went through`);
       next.knownRuleset = target.ruleset;
       reported.clear('drift');
+      events.push({ kind: 'in-sync' });
       if (target.compiled !== null) {
         // Verified under the lock by the apply itself: a change may take the fast path next,
         // as long as the state directory stays as the apply left it.

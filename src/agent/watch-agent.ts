@@ -230,6 +230,7 @@ export class WatchAgent {
       this.loggedThisCycle = 0;
       try {
         await this.cycle(job);
+        this.reported.clear('internal');
       } finally {
         if (this.announcing && this.loggedThisCycle === 0 && !this.stopping) {
           const health = this.deps.metrics.health;
@@ -243,8 +244,10 @@ export class WatchAgent {
         this.announcing = false;
       }
     } catch (error) {
-      // A bug in a cycle must not end the agent: say so and wait for the next trigger.
-      this.log(
+      // A bug in a cycle must not end the agent: say so (once while every cycle hits it) and wait
+      // for the next trigger.
+      this.reportProblem(
+        'internal',
         'error',
         'internal-error',
         `internal error in the agent: ${error instanceof Error ? error.message : String(error)}`,
@@ -579,6 +582,9 @@ export class WatchAgent {
         case 'gauge':
           metrics[event.gauge] = event.value;
           break;
+        case 'in-sync':
+          metrics.recordInSync(this.now());
+          break;
       }
     }
   }
@@ -633,8 +639,18 @@ export class WatchAgent {
   private async writeLock(compiled: CompileOutcome): Promise<void> {
     if (this.deps.writeLock === undefined || !compiled.lockChanged) return;
     const failure = await this.deps.writeLock(compiled);
-    if (failure === null) this.log('info', 'lock-updated', `updated ${compiled.lockPath}`);
-    else this.log('warn', 'lock-write-failed', `cannot write the lock file ${compiled.lockPath}: ${failure}`);
+    if (failure === null) {
+      this.reported.clear('lock-write');
+      this.log('info', 'lock-updated', `updated ${compiled.lockPath}`);
+    } else {
+      // Every cycle whose compile changes the lock tries again: said once while it fails the same way.
+      this.reportProblem(
+        'lock-write',
+        'warn',
+        'lock-write-failed',
+        `cannot write the lock file ${compiled.lockPath}: ${failure}`,
+      );
+    }
   }
 
   /** A problem with pf or the anchor; invalid manifests are named beside it (see health.ts). */

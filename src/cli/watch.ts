@@ -6,8 +6,9 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { createAgentLog } from '../agent/agent-log.js';
 import type { LogFormat, LogLevel } from '../agent/agent-log.js';
-import { AgentMetrics } from '../agent/agent-metrics.js';
+import { AgentMetrics, processIdentity } from '../agent/agent-metrics.js';
 import { ManifestCache } from '../agent/manifest-cache.js';
+import { OnceWhileItLasts } from '../agent/once-while-it-lasts.js';
 import { watchManifests } from '../agent/manifest-watcher.js';
 import { formatAddress, isLoopback, parseListenAddress, serveMetrics } from '../agent/metrics-server.js';
 import type { ListenAddress, MetricsServer } from '../agent/metrics-server.js';
@@ -44,6 +45,7 @@ import {
   type ContainerCheckFlags,
 } from './container-check.js';
 import { renderRuleset } from '../pf/render-ruleset.js';
+import { PACKAGE_VERSION } from './main.js';
 
 export const EXIT_STOPPED = 0;
 export const EXIT_START_FAILED = 1;
@@ -268,7 +270,7 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
   const route = (ctx.route ?? createRouteTable)({ program: resolveRouteProgram(flags.route, ctx.env), env: ctx.env });
   const state = new StateDir(resolveStateDir(flags.stateDir, ctx.env));
   const mutex = new StateDirMutex(state.mutexPath, { command: 'watch' });
-  const metrics = new AgentMetrics();
+  const metrics = new AgentMetrics(processIdentity(PACKAGE_VERSION));
   const firstPath = resolve(ctx.cwd, paths[0] ?? '.');
 
   const agent = new WatchAgent(
@@ -369,12 +371,19 @@ export async function runWatch(paths: readonly string[], flags: WatchFlags, ctx:
     server = served.server;
   }
 
+  // A watcher error repeats while its cause lasts: logged once per message, until events arrive again.
+  const watchErrors = new OnceWhileItLasts<'watch'>();
   const watcher = watchManifests(paths, ctx.cwd, {
     onChange: (event, path) => {
+      watchErrors.clear('watch');
       log.log('debug', 'file-event', `${event} ${path}`, { fsEvent: event, path });
       agent.notifyChange(path);
     },
-    onError: (message) => log.log('error', 'watch-error', `file watching reported an error: ${message}`),
+    onError: (message) => {
+      const text = `file watching reported an error: ${message}`;
+      if (watchErrors.report('watch', message)) log.log('error', 'watch-error', text);
+      else log.log('debug', 'watch-error', `still: ${text}`);
+    },
   });
   await watcher.ready;
 

@@ -144,7 +144,12 @@ describe('metrics address', () => {
         'pfexpose_exposures 12',
         'pfexpose_drift_repairs_total 2',
         'pfexpose_reloads_total 0',
-        '# TYPE pfexpose_apply_duration_seconds summary',
+        '# TYPE pfexpose_apply_duration_seconds histogram',
+        'pfexpose_apply_duration_seconds_bucket{le="0.1"} 0',
+        'pfexpose_apply_duration_seconds_bucket{le="0.25"} 1',
+        'pfexpose_apply_duration_seconds_bucket{le="+Inf"} 1',
+        'pfexpose_apply_duration_seconds_sum 0.25',
+        'pfexpose_apply_duration_seconds_count 1',
       ]) {
         expect(text.split('\n')).toContain(line);
       }

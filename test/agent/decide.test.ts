@@ -224,6 +224,23 @@ describe('decide: a reconcile', () => {
     expect(logged(back)).toEqual(['info anchor-readable', 'debug in-sync']);
   });
 
+  it('says an unreadable anchor once while it lasts, whatever pfctl says on later reconciles', () => {
+    const at = (message: string): DeployedRead => ({ kind: 'failed', message });
+    let d = decide(reconcile(target(rule(80)), at('pfctl -s info timed out'), { hooks: null }), memory());
+    const levels = [...logged(d)];
+    for (const message of ['pfctl -sn exited 1', 'pfctl -s info timed out', 'pfctl -sn exited 1']) {
+      d = decide(reconcile(target(rule(80)), at(message), { hooks: null }), d.memory);
+      levels.push(...logged(d));
+      expect(d.health).toEqual({ status: 'anchor-unreadable', reason: message });
+    }
+    expect(levels).toEqual([
+      'error anchor-unreadable',
+      'debug anchor-unreadable',
+      'debug anchor-unreadable',
+      'debug anchor-unreadable',
+    ]);
+  });
+
   it('warns once about tables pfexpose never writes', () => {
     const first = decide(reconcile(target(rule(80)), live(rule(80), ['bad'])), memory());
     expect(logged(first)).toEqual(['warn unmanaged-tables', 'debug in-sync']);

@@ -1139,6 +1139,67 @@ describe('WatchAgent: the lock file', () => {
   });
 });
 
+describe('WatchAgent: repeated failures logged once while they last', () => {
+  const levelsOf = (h: Harness, event: string): string[] =>
+    h.log.records.filter((r) => r.event === event).map((r) => r.level);
+
+  it('a lock file that cannot be written, on every change, is warned about once until it can', async () => {
+    let failure: string | null = 'EROFS: read-only file system';
+    const h = harness(
+      {},
+      {
+        compile: (snapshot, gateway) => ({
+          ...outcomeFor(JSON.parse(snapshot.sources[0]!.text) as Manifest, gateway, false),
+          lockChanged: true,
+        }),
+        writeLock: () => Promise.resolve(failure),
+      },
+    );
+    await h.agent.start();
+    await settle(h);
+    for (const port of [81, 82, 83]) {
+      h.set([80, port]);
+      h.agent.notifyChange('a.yaml');
+      await settle(h, 500);
+    }
+    expect(levelsOf(h, 'lock-write-failed')).toEqual(['warn', 'debug', 'debug', 'debug']);
+    failure = null;
+    h.set([80, 84]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(levelsOf(h, 'lock-updated')).toEqual(['info']);
+    failure = 'EROFS: read-only file system';
+    h.set([80, 85]);
+    h.agent.notifyChange('a.yaml');
+    await settle(h, 500);
+    expect(levelsOf(h, 'lock-write-failed')).toEqual(['warn', 'debug', 'debug', 'debug', 'warn']);
+  });
+
+  it('an internal error that every cycle hits is logged once, and again after a cycle got through', async () => {
+    let broken = true;
+    const h = harness(
+      {},
+      {
+        readStateMark: () => (broken ? Promise.reject(new Error('bug')) : Promise.resolve('m')),
+        readDeployed: () => {
+          if (broken) throw new TypeError('cannot read properties of undefined');
+          return Promise.resolve({ kind: 'ok', lines: [], text: '', tables: [], exists: true });
+        },
+      },
+    );
+    await h.agent.start();
+    await settle(h);
+    await settle(h, 60_000);
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'internal-error')).toEqual(['error', 'debug', 'debug']);
+    broken = false;
+    await settle(h, 60_000);
+    broken = true;
+    await settle(h, 60_000);
+    expect(levelsOf(h, 'internal-error')).toEqual(['error', 'debug', 'debug', 'error']);
+  });
+});
+
 describe('WatchAgent: logs (issue 11)', () => {
   const levelsOf = (h: Harness, event: string): string[] =>
     h.log.records.filter((r) => r.event === event).map((r) => r.level);
@@ -1299,5 +1360,69 @@ describe('WatchAgent: logs (issue 11)', () => {
     expect(levelsOf(h, 'confirm-reverted')).toEqual(['warn']);
     await settle(h, 60_000);
     expect(levelsOf(h, 'confirm-reverted')).toEqual(['warn']);
+  });
+});
+
+describe('WatchAgent: metrics an alert can rely on', () => {
+  /** The value of a sample without labels in /metrics, or undefined when it has none. */
+  const sample = (h: Harness, name: string): string | undefined =>
+    h.metrics
+      .render()
+      .split('\n')
+      .find((line) => line.startsWith(`${name} `))
+      ?.slice(name.length + 1);
+
+  it('a restart on a host already in sync: the reconcile time is set, and nothing reads as a failure', async () => {
+    const h = harness({}, { recorded: rule(80) });
+    h.pf.text = rule(80);
+    expect(sample(h, 'pfexpose_last_successful_reconcile_timestamp_seconds')).toBeUndefined();
+    await h.agent.start();
+    await settle(h);
+    expect(h.applies).toHaveLength(0);
+    expect(sample(h, 'pfexpose_last_successful_reconcile_timestamp_seconds')).toBe(String(Date.now() / 1000));
+    expect(sample(h, 'pfexpose_last_apply_success')).toBeUndefined();
+    expect(h.metrics.render()).not.toMatch(/^pfexpose_last_apply_result/m);
+    expect(sample(h, 'pfexpose_up')).toBe('1');
+    // Each reconcile that finds pf in sync moves it on.
+    await settle(h, 60_000);
+    expect(sample(h, 'pfexpose_last_successful_reconcile_timestamp_seconds')).toBe(String(Date.now() / 1000));
+  });
+
+  it('is set by an apply that loads the manifests, and not by a refused apply or an unreadable anchor', async () => {
+    let refuse = true;
+    const h = harness(
+      {},
+      {
+        apply: (request) => {
+          if (refuse) return Promise.resolve({ kind: 'refused', reason: 'pf is disabled', diagnostics: [] });
+          h.pf.text = request.ruleset;
+          return Promise.resolve({ kind: 'unchanged', ruleset: request.ruleset, warnings: [], revertedExpired: false });
+        },
+      },
+    );
+    await h.agent.start();
+    await settle(h);
+    expect(sample(h, 'pfexpose_last_apply_success')).toBe('0');
+    expect(sample(h, 'pfexpose_last_successful_reconcile_timestamp_seconds')).toBeUndefined();
+    refuse = false;
+    await settle(h, 60_000);
+    const synced = String(Date.now() / 1000);
+    expect(sample(h, 'pfexpose_last_apply_success')).toBe('1');
+    expect(sample(h, 'pfexpose_last_successful_reconcile_timestamp_seconds')).toBe(synced);
+    h.pf.unreadable = 'pfctl: timed out after 30s';
+    await settle(h, 60_000);
+    expect(sample(h, 'pfexpose_last_successful_reconcile_timestamp_seconds')).toBe(synced);
+  });
+
+  it('is not set while drift is only warned about (--drift warn)', async () => {
+    const h = harness({ drift: 'warn' });
+    await h.agent.start();
+    await settle(h);
+    const applied = sample(h, 'pfexpose_last_successful_reconcile_timestamp_seconds');
+    expect(applied).toBe(String(Date.now() / 1000));
+    h.pf.text = rule(81);
+    await settle(h, 60_000);
+    await settle(h, 60_000);
+    expect(sample(h, 'pfexpose_last_successful_reconcile_timestamp_seconds')).toBe(applied);
   });
 });

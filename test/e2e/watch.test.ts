@@ -6,7 +6,8 @@
 // Every wait polls for a condition with a generous deadline, so a loaded machine is slower, not red.
 // Tests that do not test --settle use 200ms, not the default 2 s, so each change costs less waiting.
 // The tests are split over this file and watch-more.test.ts (harness: watch-harness.ts) so they run side by side.
-import { rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -22,6 +23,7 @@ import {
   anchorWith,
   appliedWith,
   health,
+  root,
 } from './watch-harness.js';
 
 afterEach(runCleanups);
@@ -117,6 +119,15 @@ describe('pfexpose watch', () => {
     expect(text).toContain('pfexpose_exposures 1');
     expect(text).toContain('pfexpose_last_apply_success 1');
     expect(text).toMatch(/^pfexpose_applies_total\{result="applied"\} 2$/m);
+    // Who runs, and since when pf is known to hold the manifests; a real scrape promtool accepts.
+    const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(text).toContain(
+      `pfexpose_build_info{version="${version}",node="${process.version}",platform="${process.platform}"} 1`,
+    );
+    expect(text).toMatch(/^process_start_time_seconds \d+$/m);
+    expect(text).toMatch(/^pfexpose_last_successful_reconcile_timestamp_seconds \d/m);
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect([promtool.error, promtool.status, promtool.stdout, promtool.stderr]).toEqual([undefined, 0, '', '']);
     const health = await fetch(metricsUrl.replace('/metrics', '/healthz'));
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ healthy: true, status: 'ok' });
