@@ -440,7 +440,9 @@ export class WatchAgent {
       compiled = this.lastGood;
     }
 
-    if (compiled !== null && compiled === outcome && this.deps.checkContainers !== undefined) {
+    // The guard runs on whatever the agent is about to keep in pf: this cycle's compile, or the last
+    // good one while the manifests are invalid (a drift repair must not send traffic to another jail).
+    if (compiled !== null && this.deps.checkContainers !== undefined) {
       const gate = await this.deps.checkContainers(compiled);
       if (gate.kind === 'refuse') {
         // A manifest that is merely out of date must not send traffic to another jail: pf keeps

@@ -83,6 +83,30 @@ describe('watch checks the containers against jls on every reconcile', () => {
     await waitFor('the containers-ok event', () => agent.lines.find((l) => l.event === 'containers-ok'), agent);
   });
 
+  it('guards the last good ruleset while the manifests are invalid: no drift repair towards a stale address', async () => {
+    const { pf, manifests, state } = await setup();
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.0.0.2', ['em0:8080:80']));
+    const jls = createMemoryJls([{ name: 'web', ip4: ['10.0.0.2'] }]);
+    const agent = startAgentInProcess(pf, state, [manifests, '--interval', '200ms', '--settle', '100ms'], { jls });
+    await anchorWith(pf, agent, '10.0.0.2');
+    await writeFile(join(manifests, 'web.yaml'), 'version: 1\ncontainers:\n  web: [not, a, mapping]\n');
+    await waitFor('manifests-invalid', () => agent.lines.find((l) => l.event === 'manifests-invalid'), agent, 15_000);
+    jls.setJails([
+      { name: 'web', ip4: ['10.0.0.9'] },
+      { name: 'billing', ip4: ['10.0.0.2'] },
+    ]);
+    await pf.writeAnchor('pfexpose', '');
+    await waitFor('containers-stale', () => agent.lines.find((l) => l.event === 'containers-stale'), agent, 15_000);
+    await waitFor(
+      'more reconciles',
+      () => agent.lines.filter((l) => l.message.includes('still: container addresses are stale')).length >= 2,
+      agent,
+      15_000,
+    );
+    // The flushed anchor was not repaired towards 10.0.0.2, which billing holds now.
+    expect(await pf.readAnchor('pfexpose')).toBe('');
+  });
+
   it("exports pf's counters per exposure in /metrics, read at each reconcile", async () => {
     const { pf, manifests, state } = await setup();
     await writeFile(join(manifests, 'web.yaml'), manifest('web', '10.0.0.2', ['em0:8080:80']));
