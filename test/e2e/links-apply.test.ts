@@ -45,7 +45,7 @@ const run = (...args: string[]) =>
     [...args, '--state-dir', join(work, 'state')].filter((a) => a !== ''),
     {
       cwd: work,
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', PFEXPOSE_JLS: 'none' },
       pfctl: (options) => pf.pfctl(options),
     },
   );
@@ -66,7 +66,7 @@ describe('links through apply, plan --live and rollback', () => {
 
     const live = await runInProcess(['plan', work, '--live', '--format', 'json'], {
       cwd: work,
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', PFEXPOSE_JLS: 'none' },
       pfctl: (options) => pf.pfctl(options),
     });
     const plan = JSON.parse(live.stdout) as { changes: boolean; unmanaged: unknown[]; reaches?: unknown };
