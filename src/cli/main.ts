@@ -24,6 +24,7 @@ const commands: readonly (readonly [string, () => Promise<Register>])[] = [
   ['rollback', async () => (await import('./apply.js')).registerApply],
   ['confirm', async () => (await import('./apply.js')).registerApply],
   ['watch', async () => (await import('./watch.js')).registerWatch],
+  ['schema', async () => (await import('./schema.js')).registerSchema],
 ];
 
 export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
