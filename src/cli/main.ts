@@ -26,6 +26,7 @@ const commands: readonly (readonly [string, () => Promise<Register>])[] = [
   ['status', async () => (await import('./status.js')).registerStatus],
   ['history', async () => (await import('./history.js')).registerHistory],
   ['watch', async () => (await import('./watch.js')).registerWatch],
+  ['schema', async () => (await import('./schema.js')).registerSchema],
 ];
 
 export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {

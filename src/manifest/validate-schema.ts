@@ -7,6 +7,7 @@ import type { Diagnostic, SourceSpan } from '../diagnostics/diagnostic.js';
 import { compareStrings } from '../text/compare-strings.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { describeAddressProblem, describeNetworkProblem, parseAddress } from '../ports/address.js';
+import { parsePortRange } from '../ports/port-number.js';
 import { describeInterfaceNameProblem, PF_KEYWORDS } from '../ports/interface-name.js';
 import { describeSchemaType, describeValue } from '../text/describe-value.js';
 import { quoteText } from '../text/quote-text.js';
@@ -47,9 +48,18 @@ interface Translated {
 /** Keywords whose errors only repeat what the errors of their subschemas say. */
 const WRAPPERS = new Set(['if', 'then', 'else', 'anyOf', 'oneOf', 'allOf', 'propertyNames', 'not']);
 
+/**
+ * Definitions whose string forms the port, address and network grammars judge after the schema:
+ * their patterns are there for editors, which have no grammar. The CLI leaves such values to the
+ * grammar, whose diagnostics say more (the exact column, a code per mistake, the corrected entry).
+ */
+const GRAMMAR_OWNED = new Set(['kleeneSpec', 'dockerSpec', 'portOrRange', 'exposeEntry', 'containerNetwork']);
+
 export function validateSchema(input: SchemaInput): SchemaResult {
   if (validateManifest(input.data)) return { diagnostics: [], flagged: [] };
-  const errors = (validateManifest.errors ?? []).filter((e) => !WRAPPERS.has(e.keyword));
+  const errors = (validateManifest.errors ?? []).filter(
+    (e) => !WRAPPERS.has(e.keyword) && !isGrammarOwned(e) && isChosenBranch(e, input.data),
+  );
   const translated = errors.map((e) => translate(e, input.data));
 
   // A misspelt key usually is the missing one (or a kleene/docker key): say "did you mean
@@ -69,6 +79,64 @@ export function validateSchema(input: SchemaInput): SchemaResult {
     diagnostics.push(diagnostic);
   }
   return { diagnostics, flagged: [...new Set(kept.filter((t) => t.flag).map((t) => t.pointer))] };
+}
+
+/**
+ * Host addresses and source networks: a value that does not even have an address's characters is
+ * the schema's to report (`invalid-address`); one that has them is the port grammar's, which says
+ * which part is wrong (`port-address-invalid`).
+ */
+const ADDRESS_SHAPES: Readonly<Record<string, RegExp>> = {
+  hostAddress: /^[0-9A-Fa-f:.]+$/,
+  network: /^[0-9A-Fa-f:.]+(\/[0-9]+)?$/,
+};
+
+function isGrammarOwned(error: ErrorObject): boolean {
+  if (error.keyword === 'pattern') {
+    const def = defName(error) ?? '';
+    const shape = ADDRESS_SHAPES[def];
+    if (shape !== undefined) return typeof error.data === 'string' && shape.test(error.data);
+    return GRAMMAR_OWNED.has(def);
+  }
+  // `{kleene: 0}`: the grammar says what is wrong with the number, as it does for the text.
+  const last = pointerSegments(error.instancePath).at(-1);
+  return (error.keyword === 'minimum' || error.keyword === 'maximum') && (last === 'kleene' || last === 'docker');
+}
+
+const PORT_ENTRY = /^\/containers\/[^/]+\/ports\/(?:0|[1-9][0-9]*)$/;
+
+/** Each kind of port object (schema: portObject's anyOf), by the key that marks it, with its keys. */
+const PORT_OBJECT_KINDS: ReadonlyMap<string, readonly string[]> = new Map(
+  (
+    [
+      ['kleene', 'kleenePort'],
+      ['docker', 'dockerPort'],
+      ['target', 'longPort'],
+    ] as const
+  ).map(([marker, def]) => [
+    marker,
+    Object.keys((manifestSchema as { $defs: Record<string, { properties?: object }> }).$defs[def]?.properties ?? {}),
+  ]),
+);
+
+/**
+ * A port object is one of three kinds, and ajv reports why it fails each of them. The entry's own
+ * keys say which kind it means (a `kleene` key: Kleene syntax; a `docker` key: Docker syntax;
+ * otherwise the long form), and only that kind's errors are the user's.
+ */
+function isChosenBranch(error: ErrorObject, data: unknown): boolean {
+  const segments = pointerSegments(error.instancePath);
+  if (segments.length < 4 || !PORT_ENTRY.test(joinPointer(segments.slice(0, 4)))) return true;
+  const entry = valueAt(data, segments.slice(0, 4));
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return true;
+  const marker = Object.hasOwn(entry, 'kleene') ? 'kleene' : Object.hasOwn(entry, 'docker') ? 'docker' : 'target';
+  const keys = PORT_OBJECT_KINDS.get(marker) ?? [];
+  // Below the entry: the value of one of its keys, judged alike by every kind that has the key.
+  if (segments.length > 4) return keys.includes(segments[4] ?? '');
+  // At the entry: required and additionalProperties come from one kind's definition.
+  const from = allowedKeys(error);
+  const kind = [...PORT_OBJECT_KINDS.keys()].find((m) => from.includes(m));
+  return kind === undefined || kind === marker;
 }
 
 function parentPointer(pointer: string): string {
@@ -261,14 +329,20 @@ function describePattern(
         code: 'invalid-address',
         message: `${what} ${quoteText(text)} is not an address or network: ${describeNetworkProblem(text) ?? 'write one such as 203.0.113.0/24'}`,
       };
+    case 'portPool': {
+      // The grammar's word for a pool that is a port range but a wrong one (`900-100`, `0-10`).
+      const range = parsePortRange(text);
+      const problem = range.ok ? null : range.errors[0]?.message;
+      return {
+        code: 'invalid-pool',
+        message:
+          problem === undefined || problem === null
+            ? `pool ${quoteText(text)} is not a port range: write START-END, e.g. 49000-49900`
+            : `pool ${quoteText(text)}: ${problem}`,
+      };
+    }
     default:
       break;
-  }
-  if (key === 'pool') {
-    return {
-      code: 'invalid-pool',
-      message: `pool ${quoteText(text)} is not a port range: write START-END, e.g. 49000-49900`,
-    };
   }
   if (key === 'app_protocol') {
     return {
@@ -300,11 +374,19 @@ function describeNameProblem(def: string | null, name: string): string {
  * $ref compiled into, so the pattern itself (unique per definition) identifies it.
  */
 const PATTERN_DEFS: ReadonlyMap<string, string> = new Map(
-  Object.entries((manifestSchema as { $defs: Record<string, { pattern?: string }> }).$defs).flatMap(([name, def]) =>
+  Object.entries((manifestSchema as { $defs: Record<string, unknown> }).$defs)
     // portName shares containerName's pattern; the key (`name`) tells them apart below.
-    def.pattern === undefined || name === 'portName' ? [] : [[def.pattern, name] as [string, string]],
-  ),
+    .filter(([name]) => name !== 'portName')
+    .flatMap(([name, def]) => patternsIn(def).map((pattern) => [pattern, name] as [string, string])),
 );
+
+/** The patterns a definition holds itself or in its allOf parts (not through a $ref). */
+function patternsIn(node: unknown): string[] {
+  if (typeof node !== 'object' || node === null) return [];
+  const { pattern, allOf } = node as { pattern?: unknown; allOf?: unknown };
+  const own = typeof pattern === 'string' ? [pattern] : [];
+  return Array.isArray(allOf) ? [...own, ...allOf.flatMap(patternsIn)] : own;
+}
 
 function defName(error: ErrorObject): string | null {
   const pattern = (error.params as { pattern?: unknown }).pattern;
