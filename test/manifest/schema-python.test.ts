@@ -27,8 +27,17 @@ validator = Draft202012Validator(schema)
 print(json.dumps([[e.message for e in validator.iter_errors(i)] for i in request["instances"]]))
 `;
 
+/**
+ * The first Python that has jsonschema: the one on PATH (pyenv's, say), else Debian's own, where
+ * `apt-get install python3-jsonschema` puts the module (.ci/run installs it when neither has it).
+ */
+const PYTHON =
+  ['python3', '/usr/bin/python3'].find(
+    (candidate) => spawnSync(candidate, ['-c', 'import jsonschema'], { timeout: 20_000 }).status === 0,
+  ) ?? 'python3';
+
 function pythonErrors(instances: unknown[]): string[][] {
-  const result = spawnSync('python3', ['-c', CHECKER], {
+  const result = spawnSync(PYTHON, ['-c', CHECKER], {
     input: JSON.stringify({ schema: SCHEMA, instances }),
     encoding: 'utf8',
     timeout: 20_000,

@@ -80,6 +80,7 @@ describe('man pages', () => {
       'status',
       'history',
       'watch',
+      'schema',
     ]);
     const text = page['pfexpose.8']!;
     const description = text.slice(text.indexOf('.Sh DESCRIPTION'), text.indexOf('.Sh ENVIRONMENT'));
