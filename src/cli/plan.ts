@@ -23,9 +23,12 @@ import {
   formatPlanGithub,
   MAX_ANNOTATIONS_PER_SEVERITY,
 } from '../plan/format-plan-github.js';
-import { planToJson } from '../plan/format-plan-json.js';
+import { planToJson, PLAN_JSON_VERSION } from '../plan/format-plan-json.js';
 import { escapeGithubData } from '../diagnostics/format-github.js';
-import { formatPlanMarkdown } from '../plan/format-plan-markdown.js';
+import { DEFAULT_MAX_LENGTH, formatPlanMarkdown, PLAN_COMMENT_MARKER } from '../plan/format-plan-markdown.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import { loadManifests } from '../manifest/load-manifests.js';
+import { hostNames } from '../model/select-host.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
 import type { DeployedSource, Plan } from '../plan/plan.js';
 import {
@@ -74,6 +77,9 @@ interface PlanFlags extends CompileFlags, ContainerCheckFlags {
   format: Format;
   output?: string;
   failOn?: string;
+  allHosts?: boolean;
+  /** Internal (--all-hosts): the share of GitHub's comment limit one host's markdown may take. */
+  markdownMaxLength?: number;
 }
 
 const HELP_AFTER = `
@@ -130,6 +136,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'),
     )
     .option(
+      '--all-hosts',
+      'plan every host of the repository, one section each (with --base or --deployed; exit code: the worst host)',
+    )
+    .option(
       '--fail-on <policies>',
       `exit ${EXIT_POLICY} when the plan breaks one of these comma-separated policies: ${POLICIES.map((p) => `${p} (${POLICY_MEANING[p]})`).join('; ')}`,
     )
@@ -139,7 +149,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     )
     .addHelpText('after', HELP_AFTER)
     .action(async (paths: string[], flags: PlanFlags) => {
-      ctx.exitCode = await runPlan(paths, flags, ctx);
+      ctx.exitCode = flags.allHosts === true ? await runAllHosts(paths, flags, ctx) : await runPlan(paths, flags, ctx);
     });
   // A usage error of plan must not look like "changes" (2): it is an error (1). The hook runs
   // before plan parses its own options, so their errors are covered too.
@@ -230,6 +240,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
 
   const status = await writeOutput(
     ctx,
+    flags,
     flags.format,
     plan,
     against,
@@ -467,6 +478,7 @@ function describeSource(source: DeployedSource): string {
 
 async function writeOutput(
   ctx: CliContext,
+  flags: PlanFlags,
   format: Format,
   plan: Plan,
   against: string,
@@ -499,7 +511,11 @@ async function writeOutput(
       return null;
     }
     case 'markdown': {
-      const markdown = formatPlanMarkdown(plan, { against, ...fullPlan });
+      const markdown = formatPlanMarkdown(plan, {
+        against,
+        ...fullPlan,
+        ...(flags.markdownMaxLength === undefined ? {} : { maxLength: flags.markdownMaxLength }),
+      });
       ctx.stdout.write(
         violated.length === 0
           ? markdown
@@ -530,5 +546,72 @@ async function writeOutput(
       }
       return null;
     }
+  }
+}
+
+/** How bad an exit code is, for --all-hosts: an error, then a broken policy, then changes. */
+const EXIT_RANK: Record<number, number> = {
+  [EXIT_NO_CHANGES]: 0,
+  [EXIT_CHANGES]: 1,
+  [EXIT_POLICY]: 2,
+  [EXIT_PLAN_ERROR]: 3,
+};
+
+/**
+ * `plan --all-hosts`: the plan of every host the manifests name, each made as `plan --host NAME`
+ * would make it, in one output: a section per host (text, markdown, github), or one JSON object
+ * with a plan per host. The exit code is the worst host's. A repository of one host plans as usual.
+ */
+async function runAllHosts(paths: readonly string[], flags: PlanFlags, ctx: CliContext): Promise<number> {
+  if (flags.live === true) return usage(ctx, '--all-hosts plans from git or a file: --live reads one host, this one');
+  if (flags.host !== undefined) return usage(ctx, '--all-hosts and --host NAME exclude each other');
+  if (flags.output !== undefined)
+    return usage(ctx, '-o saves the plan of one host: give --host NAME instead of --all-hosts');
+  const load = await loadManifests(paths.length > 0 ? paths : ['.'], { cwd: ctx.cwd });
+  const hosts = hasErrors(load.diagnostics) ? [] : hostNames(load.manifests);
+  if (hosts.length <= 1) return runPlan(paths, { ...flags, allHosts: false }, ctx);
+  const share = Math.floor((DEFAULT_MAX_LENGTH - 200 * hosts.length) / hosts.length);
+  const results: { host: string; code: number; out: string }[] = [];
+  for (const host of hosts) {
+    let out = '';
+    const sub: CliContext = { ...ctx, stdout: { write: (text) => void (out += text), isTTY: ctx.stdout.isTTY } };
+    const code = await runPlan(paths, { ...flags, host, allHosts: false, markdownMaxLength: share }, sub);
+    results.push({ host, code, out });
+  }
+  switch (flags.format) {
+    case 'json': {
+      const json = {
+        formatVersion: PLAN_JSON_VERSION,
+        hosts: results.map((r) => ({ host: r.host, exitCode: r.code, plan: parseJsonOrNull(r.out) })),
+      };
+      ctx.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      break;
+    }
+    case 'markdown':
+      ctx.stdout.write(
+        results
+          .map((r, i) =>
+            (i === 0 ? r.out : r.out.replace(`${PLAN_COMMENT_MARKER}\n`, '')).replace(
+              '### pfexpose plan\n',
+              `### pfexpose plan: host ${r.host}\n`,
+            ),
+          )
+          .join('\n'),
+      );
+      break;
+    default:
+      ctx.stdout.write(results.map((r) => `== host ${r.host} ==\n${r.out}`).join('\n'));
+  }
+  return results.reduce(
+    (worst, r) => ((EXIT_RANK[r.code] ?? 3) > (EXIT_RANK[worst] ?? 3) ? r.code : worst),
+    EXIT_NO_CHANGES,
+  );
+}
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
   }
 }
