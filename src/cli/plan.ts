@@ -48,6 +48,9 @@ import { compileWithGateway, describeDetectedGateway } from '../compile/compile-
 import { compilePaths, compileSources } from '../compile/compile.js';
 import type { CompileOptions, CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
+import { formatPlanJunit, formatPlanSarif } from '../plan/format-plan-ci.js';
+import { PACKAGE_VERSION } from './main.js';
+import { repositoryPath } from './repository-paths.js';
 import {
   parsePolicies,
   POLICIES,
@@ -65,7 +68,7 @@ export const EXIT_CHANGES = 2;
 /** plan --fail-on: a policy the plan breaks (the plan is printed as usual). */
 export const EXIT_POLICY = 3;
 
-type Format = 'text' | 'json' | 'markdown' | 'github';
+type Format = 'text' | 'json' | 'markdown' | 'github' | 'sarif' | 'junit';
 
 interface PlanFlags extends CompileFlags, ContainerCheckFlags {
   live?: boolean;
@@ -133,7 +136,9 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       'with --live: jls program that lists the running jails (default: $PFEXPOSE_JLS, else jls on FreeBSD; none: do not check)',
     )
     .addOption(
-      new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'),
+      new Option('--format <format>', 'output format')
+        .choices(['text', 'json', 'markdown', 'github', 'sarif', 'junit'])
+        .default('text'),
     )
     .option(
       '--all-hosts',
@@ -248,6 +253,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
     deployed.fingerprint,
     desired.diagnostics,
     gate,
+    desired.files,
   );
   if (status !== null) return status;
 
@@ -486,6 +492,7 @@ async function writeOutput(
   fingerprint: string,
   diagnostics: readonly Diagnostic[],
   gate: { failOn: Policy[]; violations: PolicyViolation[] } | null,
+  files: readonly string[],
 ): Promise<number | null> {
   const runUrl = workflowRunUrl(ctx.env);
   const fullPlan = runUrl === undefined ? {} : { fullPlanUrl: runUrl };
@@ -521,6 +528,17 @@ async function writeOutput(
           ? markdown
           : `${markdown}\n:no_entry: **${violated.map((l) => l.trim()).join('**<br>**')}**\n`,
       );
+      return null;
+    }
+    case 'sarif':
+    case 'junit': {
+      const ci = {
+        version: PACKAGE_VERSION,
+        uri: repositoryPath(ctx.cwd, ctx.env),
+        diagnostics,
+        violations: gate?.violations ?? [],
+      };
+      ctx.stdout.write(format === 'sarif' ? formatPlanSarif(plan, ci) : formatPlanJunit(plan, files, ci));
       return null;
     }
     case 'github': {

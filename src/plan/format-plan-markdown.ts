@@ -21,7 +21,7 @@ export interface PlanMarkdownOptions {
   fullPlanUrl?: string;
 }
 
-const flagText: Record<PlanFlagCode, string> = {
+export const flagText: Record<PlanFlagCode, string> = {
   'open-to-all': 'open to any source',
   'sources-widened': 'sources widened',
   'ipv6-exposed': 'IPv6 newly exposed',

@@ -60,4 +60,31 @@ describe('plan --fail-on', () => {
       '--fail-on "open-to-al" is not a policy: use open-to-all, privileged-port, widened, any-change',
     );
   });
+
+  it('sarif: the flag at the manifest line and the broken policy; junit: the flagged change fails', async () => {
+    const sarif = JSON.parse((await plan('--fail-on', 'open-to-all', '--format', 'sarif')).stdout) as {
+      version: string;
+      runs: {
+        tool: { driver: { rules: { id: string }[] } };
+        results: {
+          ruleId: string;
+          ruleIndex: number;
+          level: string;
+          locations?: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
+        }[];
+      }[];
+    };
+    const run = sarif.runs[0]!;
+    expect(sarif.version).toBe('2.1.0');
+    const flag = run.results.find((r) => r.ruleId === 'plan/open-to-all');
+    expect(flag?.level).toBe('warning');
+    expect(flag?.locations?.[0]?.physicalLocation.artifactLocation.uri).toBe('m.yaml');
+    expect(flag?.locations?.[0]?.physicalLocation.region.startLine).toBe(10);
+    expect(run.tool.driver.rules[flag?.ruleIndex ?? -1]?.id).toBe('plan/open-to-all');
+    expect(run.results.find((r) => r.ruleId === 'policy/open-to-all')?.level).toBe('error');
+    const junit = await plan('--format', 'junit');
+    expect(junit.code).toBe(2);
+    expect(junit.stdout).toMatch(/<testcase name="changed web:tcp:em0:8443" classname="pfexpose plan">\n {6}<failure /);
+    expect(junit.stdout).toContain('<testcase name="m.yaml" classname="pfexpose plan"/>');
+  });
 });
