@@ -1,4 +1,4 @@
-// The layering README's "Layout and design notes" describe, checked on the source itself: the pure
+// The layering docs/design.md's "Layout and design notes" describe, checked on the source itself: the pure
 // stages import no I/O, nothing imports the CLI from below, diagnostics/ has no import cycle, and
 // the host adapters stay small. A failure names the file and the import that breaks the rule.
 import { readdirSync, readFileSync } from 'node:fs';

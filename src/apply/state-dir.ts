@@ -4,7 +4,7 @@
 // atomic; a damaged file is reported as such (the operator can delete it) and never crashes the caller.
 // The directory is created 0700 and its files 0600; a directory or file that another user could
 // have written (group- or world-writable, or owned by someone else) or a symbolic link is refused,
-// never followed (see README, "The state directory").
+// never followed (see docs/guide/operating.md, "The state directory").
 import { mkdir, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkOwnRuleset, describeForeign } from '../pf/check-own-ruleset.js';

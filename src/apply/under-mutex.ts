@@ -8,7 +8,7 @@ import { errorMessage, interruption, refusal } from './apply-helpers.js';
 
 /**
  * How a transaction treats a state directory that does not exist yet. A refused command must leave
- * no trace (README, "The state directory"): the directory is created only for a transaction that
+ * no trace (docs/guide/operating.md, "The state directory"): the directory is created only for a transaction that
  * may write into it, and taken back when it ends refused having written nothing.
  */
 export interface AbsentState<T> {

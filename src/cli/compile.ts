@@ -102,7 +102,7 @@ async function attempt(step: () => Promise<void>): Promise<string | null> {
   }
 }
 
-/** The JSON contract other tools build on; documented in README ("compile --format json"). */
+/** The JSON contract other tools build on; documented in docs/reference/cli.md ("compile --format json"). */
 function formatCompileJson(outcome: CompileOutcome): string {
   // `reaches` only when the manifests have links or container networks: other outputs read as before.
   const reaches = outcome.reaches.length === 0 ? {} : { reaches: outcome.reaches.map(reachJson) };

@@ -178,7 +178,7 @@ export function exampleManifest(schemaRef: string): string {
   return [
     `# yaml-language-server: $schema=${schemaRef}`,
     '# One container to start from: give it its real address and ports, rename it, or delete this',
-    '# file. README.md "Manifest format" lists every key.',
+    '# file. pfexpose.yaml(5) and docs/reference/manifest.md list every key.',
     'version: 1',
     'containers:',
     '  example:',

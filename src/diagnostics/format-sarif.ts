@@ -37,7 +37,9 @@ export function sarifLog(diagnostics: readonly Diagnostic[], options: SarifOptio
     ...CODES.map((code) => ({
       id: code,
       shortDescription: { text: diagnosticCodes[code].summary },
-      help: { text: `${diagnosticCodes[code].summary}. See README, "Diagnostics and exit codes".` },
+      help: {
+        text: `${diagnosticCodes[code].summary}. See docs/reference/diagnostics.md, "Diagnostics and exit codes".`,
+      },
     })),
     ...(options.extraRules ?? []),
   ];

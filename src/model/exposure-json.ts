@@ -1,5 +1,6 @@
 // An exposure as JSON: the one shape `compile --format json` prints for each exposure and the plan's
-// JSON prints for each side of a change (README documents both). Keys are written in this order.
+// JSON prints for each side of a change (docs/reference/cli.md and docs/guide/operating.md document
+// them). Keys are written in this order.
 import type { Exposure, SourceLocation } from './exposure.js';
 import type { Reach } from './reach.js';
 import { formatRange } from './spans.js';

@@ -9,7 +9,7 @@ export type Policy = 'open-to-all' | 'privileged-port' | 'widened' | 'any-change
 
 export const POLICIES: readonly Policy[] = ['open-to-all', 'privileged-port', 'widened', 'any-change'];
 
-/** What each policy fails on, for --help and README. */
+/** What each policy fails on, for --help and docs/guide/operating.md. */
 export const POLICY_MEANING: Record<Policy, string> = {
   'open-to-all': 'an exposure newly reachable from every source (flag open-to-all)',
   'privileged-port': 'a host port below 1024 newly exposed (flag privileged-port)',

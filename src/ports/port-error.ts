@@ -1,5 +1,5 @@
 // Builds the error values the port grammars return. Codes are typed against the registry so a
-// grammar cannot emit a code that README's table does not document.
+// grammar cannot emit a code that the table in docs/reference/diagnostics.md does not document.
 import type { PortCode } from '../diagnostics/codes-ports.js';
 import type { PortSpecError } from './port-spec.js';
 

@@ -1,6 +1,6 @@
 // Reads every time flag of the CLI and the agent: `500ms`, `30s`, `5m`, `1h`, or a bare number in
 // the flag's own unit (milliseconds for --debounce, seconds for the others). Every flag has a
-// documented range (DURATION_LIMITS, README "Durations"), none beyond what a timer can wait:
+// documented range (DURATION_LIMITS, docs/guide/operating.md "Durations"), none beyond what a timer can wait:
 // setTimeout turns anything past 2^31-1 ms into 1 ms.
 import { quoteText } from './quote-text.js';
 export type DurationResult = { ok: true; ms: number } | { ok: false; message: string };
@@ -15,7 +15,7 @@ export interface DurationLimits {
   maxMs: number;
 }
 
-/** The range of each time flag: the one place they are written down (README lists them too). */
+/** The range of each time flag: the one place they are written down (docs/guide/operating.md lists them too). */
 export const DURATION_LIMITS = {
   /** apply --confirm: a commit-confirmed window of 1 s to 24 h. */
   confirm: { minMs: 1000, maxMs: 86_400_000 },

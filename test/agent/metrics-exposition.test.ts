@@ -202,9 +202,9 @@ describe('/metrics', () => {
   });
 });
 
-describe("README's metrics table", () => {
+describe('the metrics table (docs/reference/metrics.md)', () => {
   it('lists every family /metrics has, with its type, and nothing else', () => {
-    const readme = readFileSync('README.md', 'utf8');
+    const readme = readFileSync('docs/reference/metrics.md', 'utf8');
     const table = readme.slice(readme.indexOf('<!-- metrics-table -->'), readme.indexOf('<!-- /metrics-table -->'));
     const listed = [...table.matchAll(/^\| `([a-z_]+)` \| ([a-z]+) \| /gm)].map((m) => `${m[1]} ${m[2]}`);
     const rendered = [...render(() => undefined).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);

@@ -241,8 +241,8 @@ describe('action.yml', () => {
     expect(nobase.stdout).toMatch(/^::error title=pfexpose::no base commit to plan against/m);
   });
 
-  it("README's CI section shows the action at this version", () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  it('the CI guide (docs/guide/ci.md) shows the action at this version', () => {
+    const readme = readFileSync(join(root, 'docs', 'guide', 'ci.md'), 'utf8');
     expect(readme).toContain(`uses: pfexpose/pfexpose@v${version}`);
   });
 });

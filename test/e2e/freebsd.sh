@@ -30,7 +30,7 @@
 #     bridge, redirected and passed like the client's; but the container answers 10.13.37.11
 #     directly across the bridge (same network), never through the host's routing, so the answer
 #     does not carry the published address the peer connected to: the connection fails. That is
-#     the documented behaviour (README, "Hairpin"); pfexpose writes no nat for it.
+#     the documented behaviour (docs/reference/rules.md, "Hairpin"); pfexpose writes no nat for it.
 #
 # Steps: examples/ load into real pf; a manifest publishes tcp 18080 -> web:8080 and udp 18053 ->
 # web:5353 on every address; the anchor holds rdr, pass in and pass out rules; TCP through the
@@ -290,7 +290,7 @@ listen_once
 got=$(fetch "$PEER_JAIL" "$HOST_IP" "$PUBLISHED_PORT")
 end_listener
 if [ -n "$got" ]; then
-	fail "hairpin: $PEER_JAIL reached the container through $HOST_IP:$PUBLISHED_PORT and got \"$got\"; README (How manifests become pf rules, Hairpin) says this fails because the container answers $PEER_IP across the bridge, around pf's translation. On this host it did not fail (bridge filtering: $(sysctl -n net.link.bridge.pfil_member 2>/dev/null)/$(sysctl -n net.link.bridge.pfil_bridge 2>/dev/null), pfil_member/pfil_bridge): the documentation, not pf, is wrong here; fix the README and this step"
+	fail "hairpin: $PEER_JAIL reached the container through $HOST_IP:$PUBLISHED_PORT and got \"$got\"; docs/reference/rules.md (How manifests become pf rules, Hairpin) says this fails because the container answers $PEER_IP across the bridge, around pf's translation. On this host it did not fail (bridge filtering: $(sysctl -n net.link.bridge.pfil_member 2>/dev/null)/$(sysctl -n net.link.bridge.pfil_bridge 2>/dev/null), pfil_member/pfil_bridge): the documentation, not pf, is wrong here; fix docs/reference/rules.md and this step"
 fi
 # The same peer reaches the container at its own address through the bridge: pf filters bridged
 # traffic on the members (net.link.bridge.pfil_member), so under `block all` that needs a rule of

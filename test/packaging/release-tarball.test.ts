@@ -61,6 +61,8 @@ describe('the npm pack tarball', () => {
     for (const file of [
       'LICENSE',
       'README.md',
+      'docs/guide/getting-started.md',
+      'docs/reference/diagnostics.md',
       'package.json',
       'bin/pfexpose.js',
       'dist/cli/main.js',

@@ -1,4 +1,4 @@
-// The hairpin decision (README, "Hairpin"): an exposure on every address redirects whatever reaches
+// The hairpin decision (docs/reference/rules.md, "Hairpin"): an exposure on every address redirects whatever reaches
 // the host's own addresses, from outside or from its containers alike, and pfexpose writes no nat
 // for connections between containers of one network. Its rules: an rdr on no interface, to (self).
 import { describe, expect, it } from 'vitest';
