@@ -45,7 +45,11 @@ import {
 } from 'node:fs';
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
-import { checkRuleset, printRuleset } from './ruleset-syntax.mjs';
+// The project's parser (through ruleset-syntax.mjs) is loaded only by the operations that read rules:
+// most runs (`-s info`, `-s Anchors`, -k, -e, -d) never need it, and every run is a fresh node process.
+let checkRuleset;
+let printRuleset;
+const READS_RULES = new Set(['show', 'labels', 'tables', 'load', 'dry-run']);
 
 const DEFAULT_MAIN = 'rdr-anchor "pfexpose" all\nanchor "pfexpose" all\n';
 const WITH_VALUE = new Set(['a', 's', 'o', 'f', 'k', 'F', 't', 'T']);
@@ -67,6 +71,7 @@ export async function main(argv) {
   const parsed = parseArgs(argv);
   if (typeof parsed === 'string') return finish(2, '', `pfctl-sim: ${parsed}\n`);
   const op = operation(parsed);
+  if (READS_RULES.has(op)) ({ checkRuleset, printRuleset } = await import('./ruleset-syntax.mjs'));
   if (op === undefined) return finish(2, '', `pfctl-sim: unsupported arguments: ${argv.join(' ')}\n`);
 
   const control = readControl(dir);
