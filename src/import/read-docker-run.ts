@@ -17,8 +17,8 @@ import type { FlagValue } from './read-command-flags.js';
 import { flagTable, readCommandFlags } from './read-command-flags.js';
 import type { SourcePlaces } from './source-places.js';
 import { portDiagnostics, sourcePlaces } from './source-places.js';
-import type { Command, Word } from './split-command-line.js';
-import { splitCommandLines, wordRange } from './split-command-line.js';
+import type { Word } from './split-command-line.js';
+import { runArguments, splitCommandLines, wordRange } from './split-command-line.js';
 
 // docker/cli's container options (cli/command/container/opts.go) and those of run and create.
 const DOCKER_RUN_FLAGS = flagTable(
@@ -149,7 +149,7 @@ export function readDockerRun(source: ImportSource): ReadResult {
   const diagnostics: Diagnostic[] = [];
   let found = 0;
   for (const command of split.commands) {
-    const args = dockerRunArguments(command);
+    const args = runArguments(command, 'docker');
     if (args === null) continue;
     found++;
     const container = readOne(args.verb, args.rest, places, diagnostics);
@@ -165,22 +165,6 @@ export function readDockerRun(source: ImportSource): ReadResult {
     );
   }
   return { containers, diagnostics };
-}
-
-/** The words after `docker run` / `docker container create` ..., or null for any other command. */
-function dockerRunArguments(command: Command): { verb: Word; rest: Word[] } | null {
-  let words = command.words;
-  // `sudo docker run`, `DOCKER_HOST=... docker run`
-  while (words.length > 0 && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]?.text ?? '') || words[0]?.text === 'sudo')) {
-    words = words.slice(1);
-  }
-  const program = words[0]?.text ?? '';
-  if (program !== 'docker' && !program.endsWith('/docker')) return null;
-  let at = 1;
-  if (words[at]?.text === 'container') at++;
-  const verb = words[at];
-  if (verb === undefined || (verb.text !== 'run' && verb.text !== 'create')) return null;
-  return { verb, rest: words.slice(at + 1) };
 }
 
 function readOne(verb: Word, words: Word[], places: SourcePlaces, diagnostics: Diagnostic[]): ImportedContainer | null {

@@ -20,8 +20,8 @@ import { emptyContainer } from './imported-container.js';
 import { flagTable, readCommandFlags } from './read-command-flags.js';
 import type { FlagValue } from './read-command-flags.js';
 import { portDiagnostics, sourcePlaces } from './source-places.js';
-import type { Command, Word } from './split-command-line.js';
-import { splitCommandLines, wordRange } from './split-command-line.js';
+import type { Word } from './split-command-line.js';
+import { runArguments, splitCommandLines, wordRange } from './split-command-line.js';
 
 // klee's container options (klee/options.py, klee/container.py) for run and create.
 const KLEE_RUN_FLAGS = flagTable(
@@ -259,7 +259,7 @@ function readKleeCommands(source: ImportSource): ReadResult {
   const containers: ImportedContainer[] = [];
   let found = 0;
   for (const command of split.commands) {
-    const args = kleeRunArguments(command);
+    const args = runArguments(command, 'klee');
     if (args === null) continue;
     found++;
     const at = (word: Word, from: number, to: number) => {
@@ -333,18 +333,4 @@ function readKleeCommands(source: ImportSource): ReadResult {
     );
   }
   return { containers, diagnostics };
-}
-
-function kleeRunArguments(command: Command): { verb: Word; rest: Word[] } | null {
-  let words = command.words;
-  while (words.length > 0 && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]?.text ?? '') || words[0]?.text === 'sudo')) {
-    words = words.slice(1);
-  }
-  const program = words[0]?.text ?? '';
-  if (program !== 'klee' && !program.endsWith('/klee')) return null;
-  let at = 1;
-  if (words[at]?.text === 'container') at++;
-  const verb = words[at];
-  if (verb === undefined || (verb.text !== 'run' && verb.text !== 'create')) return null;
-  return { verb, rest: words.slice(at + 1) };
 }

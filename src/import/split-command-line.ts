@@ -124,3 +124,21 @@ export function splitCommandLines(text: string): SplitResult {
   endCommand();
   return { ok: true, commands };
 }
+
+/**
+ * The words after `PROGRAM run` / `PROGRAM create` (also `PROGRAM container run|create`), skipping a
+ * leading `sudo` and `NAME=value` assignments; null for any other command. PROGRAM may be a path.
+ */
+export function runArguments(command: Command, program: string): { verb: Word; rest: Word[] } | null {
+  let words = command.words;
+  while (words.length > 0 && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]?.text ?? '') || words[0]?.text === 'sudo')) {
+    words = words.slice(1);
+  }
+  const first = words[0]?.text ?? '';
+  if (first !== program && !first.endsWith(`/${program}`)) return null;
+  let at = 1;
+  if (words[at]?.text === 'container') at++;
+  const verb = words[at];
+  if (verb === undefined || (verb.text !== 'run' && verb.text !== 'create')) return null;
+  return { verb, rest: words.slice(at + 1) };
+}
