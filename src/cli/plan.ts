@@ -109,7 +109,9 @@ Formats: text (coloured on a terminal unless NO_COLOR is set), json (formatVersi
 exposures, rules, unmanaged), markdown (one pull-request comment, kept under GitHub's size limit),
 github (annotations on the manifest lines that add or widen exposures and on the compile's
 warnings, at most 10 per severity in all, then the text plan; the markdown is appended to
-$GITHUB_STEP_SUMMARY when it is set).
+$GITHUB_STEP_SUMMARY when it is set), sarif (SARIF 2.1.0: a result per flag at the manifest line,
+and per policy --fail-on names that the plan breaks) and junit (a test case per changed exposure or
+link, failing when flagged); github, sarif and junit name files from the repository root.
 
 Examples:
   pfexpose plan examples/ --base origin/main
