@@ -40,6 +40,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -60,6 +61,7 @@ export async function main(argv) {
   if (dir === undefined || dir === '')
     return finish(2, '', 'pfctl-sim: set PFCTL_SIM_DIR to the simulator directory\n');
   mkdirSync(join(dir, 'anchors'), { recursive: true });
+  mkdirSync(join(dir, 'fast'), { recursive: true });
   // `started` is when this process was created (node's time origin), before node and the parser
   // loaded: the moment the caller ran pfctl, which is what timing measurements want.
   const started = new Date(performance.timeOrigin).toISOString();
@@ -90,6 +92,7 @@ export async function main(argv) {
 
   switch (op) {
     case 'status':
+      keepStatusAnswers(dir);
       return finish(0, statusText(!existsSync(join(dir, 'disabled'))), '');
     case 'enable':
     case 'disable':
@@ -105,7 +108,7 @@ export async function main(argv) {
     case 'kill':
       return finish(0, '', `killed ${Number(control.killedStates ?? 0)} states\n`);
     case 'flush':
-      commitAnchor(dir, parsed.anchor, '');
+      commitAnchor(dir, parsed.anchor, '', false);
       return finish(0, '', 'rules cleared\nnat cleared\n0 tables deleted.\n');
     case 'dry-run':
     case 'load':
@@ -172,12 +175,13 @@ function operation(p) {
 function show(dir, p) {
   const translation = p.show === 'n' || p.show === 'nat';
   if (p.anchor === undefined) {
-    const printed = printRuleset(readMain(dir), { numeric: true });
-    return finish(0, block(translation ? printed.nat : printed.filter), '');
+    const printed = keepMainAnswers(dir);
+    return finish(0, translation ? printed.n : printed.r, '');
   }
   const text = readAnchor(dir, p.anchor);
   // FreeBSD's pfctl warns and still exits 0 here: the adapter must look at stderr.
   if (text === undefined) return finish(0, '', 'pfctl: DIOCGETRULES: Invalid argument\n');
+  if (existsSync(anchorFile(dir, p.anchor))) keepAnchorAnswers(dir, p.anchor, text);
   const printed = printRuleset(text, { numeric: p.numeric });
   return finish(0, block(translation ? printed.nat : printed.filter), '');
 }
@@ -205,6 +209,7 @@ function tables(dir, p) {
   const text = readAnchor(dir, p.anchor ?? '');
   if (text === undefined) return finish(0, '', 'pfctl: Anchor does not exist.\n');
   const found = checkRuleset(text).tables;
+  if (existsSync(anchorFile(dir, p.anchor ?? ''))) keepAnchorAnswers(dir, p.anchor ?? '', text);
   if (p.table === undefined) return finish(0, block(found.map((t) => t.name).sort()), '');
   const table = found.find((t) => t.name === p.table);
   if (table === undefined) return finish(1, '', 'pfctl: Table does not exist.\n');
@@ -325,12 +330,87 @@ function statusText(enabled) {
   ].join('\n');
 }
 
-/** Like pf's transaction: the anchor holds either the old rules or the new, never a mix. */
-function commitAnchor(dir, anchor, text) {
-  const path = join(dir, 'anchors', `${anchor}.conf`);
+/**
+ * Like pf's transaction: the anchor holds either the old rules or the new, never a mix. The answers
+ * to the reads that follow a load are kept for `pfctl` (the shell script) right away (parsed: the
+ * parser is loaded; a flush loads nothing and its answers are all empty).
+ */
+function commitAnchor(dir, anchor, text, parsed = true) {
+  const path = anchorFile(dir, anchor);
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, text);
   renameSync(temp, path);
+  if (parsed) keepAnchorAnswers(dir, anchor, text);
+  else keepAnswers(dir, `a.${anchor}`, text, { 'P.sn': '', 'P.sr': '', Tables: '' });
+}
+
+function anchorFile(dir, anchor) {
+  return join(dir, 'anchors', `${anchor}.conf`);
+}
+
+// The answers `pfctl` (the shell script beside this file) gives without node: each set is a directory
+// under $PFCTL_SIM_DIR/fast holding the answers and `src`, a copy of the ruleset text they were printed
+// from (or `default`: from the default main ruleset), reached through a link replaced in one rename.
+// The script uses an answer only while `src` equals the ruleset file, so a set written from an older
+// text, or by a run killed half-way, is never used. Old sets stay until the directory is removed.
+let keptSets = 0;
+
+function keepAnchorAnswers(dir, anchor, text) {
+  const printed = printRuleset(text, { numeric: true });
+  const tables = checkRuleset(text)
+    .tables.map((t) => t.name)
+    .sort();
+  keepAnswers(dir, `a.${anchor}`, text, {
+    'P.sn': block(printed.nat),
+    'P.sr': block(printed.filter),
+    Tables: block(tables),
+  });
+}
+
+/** source: the ruleset text the answers come from, or null for the default main ruleset. */
+function keepAnswers(dir, entry, source, answers) {
+  // bash variables cannot hold NUL: such a text would compare equal to a different one.
+  if (source !== null && source.includes('\0')) return;
+  const fast = join(dir, 'fast');
+  keptSets += 1;
+  const name = `${entry}.${process.pid}.${keptSets}`;
+  mkdirSync(join(fast, name));
+  if (source === null) writeFileSync(join(fast, name, 'default'), '');
+  else writeFileSync(join(fast, name, 'src'), source);
+  for (const [file, text] of Object.entries(answers)) writeFileSync(join(fast, name, file), text);
+  const link = join(fast, `${name}.link`);
+  symlinkSync(name, link);
+  renameSync(link, join(fast, entry));
+}
+
+/** The main ruleset's -sn and -sr, printed and kept. */
+function keepMainAnswers(dir) {
+  const main = readMainSource(dir);
+  const printed = printRuleset(main.text, { numeric: true });
+  const answers = { n: block(printed.nat), r: block(printed.filter) };
+  keepAnswers(dir, 'main', main.file ?? null, answers);
+  return answers;
+}
+
+/**
+ * For sim-control.ts: keeps the answers a fresh simulator directory (or a new main ruleset) will be
+ * asked first, so that even those runs need no node.
+ */
+export async function prepareAnswers(dir) {
+  ({ checkRuleset, printRuleset } = await import('./ruleset-syntax.mjs'));
+  mkdirSync(join(dir, 'fast'), { recursive: true });
+  keepStatusAnswers(dir);
+  keepMainAnswers(dir);
+}
+
+/** `-s info` depends only on whether pf is enabled: both answers, once. */
+function keepStatusAnswers(dir) {
+  for (const enabled of [true, false]) {
+    const path = join(dir, 'fast', `info.${enabled ? 'enabled' : 'disabled'}`);
+    if (existsSync(path)) continue;
+    writeFileSync(`${path}.${process.pid}.tmp`, statusText(enabled));
+    renameSync(`${path}.${process.pid}.tmp`, path);
+  }
 }
 
 /** Every anchor that exists (see readAnchor), sorted: `-s Anchors` (flat: the simulator has no nested anchors). */
@@ -352,8 +432,15 @@ function readAnchor(dir, anchor) {
 }
 
 function readMain(dir) {
+  return readMainSource(dir).text;
+}
+
+/** The main ruleset, and whether it came from main.conf (file: its text) or is the default. */
+function readMainSource(dir) {
   const path = join(dir, 'main.conf');
-  return existsSync(path) ? readFileSync(path, 'utf8') : DEFAULT_MAIN;
+  if (!existsSync(path)) return { text: DEFAULT_MAIN };
+  const text = readFileSync(path, 'utf8');
+  return { text, file: text };
 }
 
 function readControl(dir) {

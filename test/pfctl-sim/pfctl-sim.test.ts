@@ -134,6 +134,100 @@ describe('pfctl simulator', () => {
   });
 });
 
+// `pfctl` answers the common reads in the shell from what the node simulator printed for the same
+// ruleset text: every answer must be the node simulator's, byte for byte, and a changed ruleset must
+// never get an old answer.
+describe('the shell fast path', () => {
+  const LOADABLE = `${RULES.split('\n').reverse().join('\n')}\n`;
+  const READS = [
+    ['-s', 'info'],
+    ['-sn'],
+    ['-sr'],
+    ['-a', 'pfexpose', '-P', '-sn'],
+    ['-a', 'pfexpose', '-P', '-sr'],
+    ['-a', 'pfexpose', '-s', 'Tables'],
+  ];
+
+  async function nodeOnly(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const result = await runCommand(PFCTL_SIM, args, { env: { ...sim.env, PFCTL_SIM_NODE_ONLY: '1' } });
+    if (result.kind !== 'completed') throw new Error(`simulator did not complete: ${result.kind}`);
+    return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** How many runs started node: the shell logs `time` and `started` as one instant, node does not. */
+  async function nodeRuns(): Promise<number> {
+    return (await sim.calls()).filter((call) => (call as { started?: string }).started !== call.time).length;
+  }
+
+  async function expectSameAsNode(): Promise<void> {
+    for (const args of READS) expect(await pfctl(args), args.join(' ')).toEqual(await nodeOnly(args));
+  }
+
+  it('answers as the node simulator does, without node once an answer is kept, after loads, flushes and toggles', async () => {
+    await expectSameAsNode();
+    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', '-'], LOADABLE)).toMatchObject({ code: 0 });
+    const before = await nodeRuns();
+    await expectSameAsNode();
+    // Six reads by the shell, six by node (the comparison).
+    expect((await nodeRuns()) - before).toBe(READS.length);
+    await pfctl(['-d']);
+    await expectSameAsNode();
+    await pfctl(['-e']);
+    await pfctl(['-a', 'pfexpose', '-F', 'all']);
+    await expectSameAsNode();
+    await sim.writeMain('anchor "pfexpose" all\nrdr-anchor "pfexpose" all\npass all\n');
+    await expectSameAsNode();
+    // The shell's own line in calls.log (the last line is the node run it was compared with).
+    const calls = await sim.calls();
+    expect(calls.at(-2)).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      started: calls.at(-2)?.time,
+      pid: expect.any(Number),
+      argv: ['-a', 'pfexpose', '-s', 'Tables'],
+    });
+  });
+
+  it('never gives an answer kept for another text: an anchor or main ruleset written behind its back is read again', async () => {
+    expect(await pfctl(['-o', 'none', '-a', 'pfexpose', '-f', '-'], LOADABLE)).toMatchObject({ code: 0 });
+    await pfctl(['-sr']);
+    await sim.writeAnchor(
+      'pfexpose',
+      'pass in quick on em1 inet proto udp from any to 10.0.0.9 port = 53 keep state label "dns"\n',
+    );
+    expect((await pfctl(['-a', 'pfexpose', '-P', '-sr'])).stdout).toBe(
+      'pass in quick on em1 inet proto udp from any to 10.0.0.9 port = 53 keep state label "dns"\n',
+    );
+    expect((await pfctl(['-a', 'pfexpose', '-s', 'Tables'])).stdout).toBe('');
+    await sim.writeMain('pass all\n');
+    expect((await pfctl(['-sr'])).stdout).toBe('pass all flags S/SA keep state\n');
+    await expectSameAsNode();
+  });
+
+  it('is clean under shellcheck', async () => {
+    const result = await runCommand('shellcheck', [PFCTL_SIM], {});
+    expect(result).toMatchObject({ kind: 'completed', exitCode: 0, stdout: '' });
+  });
+
+  it('leaves faults on its reads to the node simulator, and keeps answering while the faults are elsewhere', async () => {
+    await sim.setControl({ busyLoads: 1, holdOn: ['load'], hangMs: 5000, hangOn: ['dry-run'] });
+    let before = await nodeRuns();
+    for (const args of READS) await pfctl(args);
+    expect((await nodeRuns()) - before).toBe(0);
+    await sim.setControl({ showError: 'DIOCGETSTATUS: Operation not permitted' });
+    before = await nodeRuns();
+    expect(await pfctl(['-s', 'info'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: 'pfctl: DIOCGETSTATUS: Operation not permitted\n',
+    });
+    expect((await nodeRuns()) - before).toBe(1);
+    await sim.setControl({ hangMs: 1, hangOn: ['show'] });
+    before = await nodeRuns();
+    await pfctl(['-sr']);
+    expect((await nodeRuns()) - before).toBe(1);
+  });
+});
+
 describe('reading slowly, and holding', () => {
   const LINE =
     'pass in quick on em0 inet proto tcp from any to 10.0.0.2 port = 80 flags S/SA keep state label "web" tagged pfexpose\n';

@@ -8,6 +8,27 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+// The node simulator's own code keeps the answers the shell script gives (see README.md).
+const simulator = (await import(new URL('./pfctl-sim.mjs', import.meta.url).href)) as {
+  prepareAnswers: (dir: string) => Promise<void>;
+};
+const { prepareAnswers } = simulator;
+
+/** The operations the shell script answers: faults on them are for node alone (see controlTouchesReads). */
+const SCRIPT_OPERATIONS = ['status', 'show', 'tables'];
+
+/** Whether a fault changes what `-s info`, `-sn`, `-sr` or `-s Tables` print or how long they take. */
+function controlTouchesReads(control: SimControl): boolean {
+  const on = (ops: readonly string[] | undefined): boolean =>
+    ops === undefined || ops.some((op) => SCRIPT_OPERATIONS.includes(op));
+  return (
+    control.fail !== undefined ||
+    control.showError !== undefined ||
+    (control.hangMs !== undefined && on(control.hangOn)) ||
+    (control.holdOn !== undefined && control.holdOn.some((op) => SCRIPT_OPERATIONS.includes(op)))
+  );
+}
+
 /** The simulator executables, to pass as `--pfctl` / `--route` or PFEXPOSE_PFCTL / PFEXPOSE_ROUTE. */
 export const PFCTL_SIM = join(here, 'pfctl');
 export const ROUTE_SIM = join(here, 'route');
@@ -96,6 +117,7 @@ export async function createSim(options: { routeIf?: string; route6If?: string }
   }
   const dir = await mkdtemp(join(tmpdir(), 'pfctl-sim-'));
   await mkdir(join(dir, 'anchors'));
+  await prepareAnswers(dir);
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     PFCTL_SIM_DIR: dir,
@@ -119,11 +141,18 @@ export async function createSim(options: { routeIf?: string; route6If?: string }
     env,
     async setControl(control) {
       // Renamed into place: a simulator running at this moment reads the old faults or the new.
+      // control.plain tells the shell script that these faults leave its reads alone: it is taken
+      // away before faults that touch them arrive, and put back only after those are gone.
+      const plain = join(dir, 'control.plain');
+      const touches = controlTouchesReads(control);
+      if (touches) await unlink(plain).catch(() => undefined);
       await writeFile(join(dir, 'control.json.new'), `${JSON.stringify(control)}\n`);
       await rename(join(dir, 'control.json.new'), join(dir, 'control.json'));
+      if (!touches) await writeFile(plain, '');
     },
     async writeMain(text) {
       await writeFile(join(dir, 'main.conf'), text);
+      await prepareAnswers(dir);
     },
     async setEnabled(enabled) {
       if (enabled) await unlink(join(dir, 'disabled')).catch(() => undefined);
