@@ -108,8 +108,9 @@ With --live, the gateway interface comes from the manifests or --gateway, else f
 \`route -n get default\` (--route, $PFEXPOSE_ROUTE), exactly as apply finds it; a saved plan
 (-o) records the interface found, and apply PLAN compiles with it.
 
-Formats: text (coloured on a terminal unless NO_COLOR is set), json (formatVersion 1: summary,
-exposures, rules, unmanaged), markdown (one pull-request comment, kept under GitHub's size limit),
+Formats: text (coloured on a terminal unless NO_COLOR is set), json (one object, the envelope
+every command's json has: formatVersion 1, command, diagnostics; then changes, summary, deployed,
+exposures, rules, unmanaged; printed whatever the outcome), markdown (one pull-request comment, kept under GitHub's size limit),
 github (annotations on the manifest lines that add or widen exposures and on the compile's
 warnings, at most 10 per severity in all, then the text plan; the markdown is appended to
 $GITHUB_STEP_SUMMARY when it is set), sarif (SARIF 2.1.0: a result per flag at the manifest line,
