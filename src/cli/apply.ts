@@ -5,8 +5,6 @@ import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { DURATION_LIMITS, parseDuration } from '../text/duration.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { isCommandLine } from '../diagnostics/diagnostic.js';
 import {
   applyRuleset,
   rollbackRuleset,
@@ -40,7 +38,8 @@ import { lockWaitFlag } from './lock-wait-flag.js';
 import { compilePaths } from '../compile/compile.js';
 import { DEFAULT_ANCHOR, type CompileOptions, type CompileOutcome } from '../compile/options.js';
 import { readPlanInputs } from './plan-inputs.js';
-import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { reportDiagnostics, reportFailure, reportSummary, reportUsage, reportWarning } from './report-diagnostics.js';
+import { setJsonPayload, withJsonReport } from './json-envelope.js';
 import { addContainerCheckOptions, checkHostContainers, type ContainerCheckFlags } from './container-check.js';
 import { withheldExposures } from '../apply/check-containers.js';
 import { refusal } from '../apply/apply-helpers.js';
@@ -160,7 +159,7 @@ export function registerApply(program: Command, ctx: CliContext): void {
       ].join('\n'),
     )
     .action(async (paths: string[], flags: ApplyFlags) => {
-      await runApply(paths, flags, ctx);
+      await withJsonReport(ctx, 'apply', flags.format === 'json', () => runApply(paths, flags, ctx));
     });
 
   addHostOptions(
@@ -181,7 +180,7 @@ export function registerApply(program: Command, ctx: CliContext): void {
   )
     .addHelpText('after', ROLLBACK_EXIT_CODES_HELP.join('\n'))
     .action(async (flags: RollbackFlags) => {
-      await runRollback(flags, ctx);
+      await withJsonReport(ctx, 'rollback', flags.format === 'json', () => runRollback(flags, ctx));
     });
 
   addHostOptions(
@@ -203,7 +202,7 @@ export function registerApply(program: Command, ctx: CliContext): void {
       ].join('\n'),
     )
     .action(async (flags: ConfirmFlags) => {
-      await runConfirm(flags, ctx);
+      await withJsonReport(ctx, 'confirm', flags.format === 'json', () => runConfirm(flags, ctx));
     });
 }
 
@@ -222,7 +221,14 @@ function addHostOptions(command: Command): Command {
       )
       // The name apply, rollback and confirm used before the flag was named as in watch.
       .addOption(new Option('--wait <duration>').hideHelp())
-      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+      .addOption(
+        new Option(
+          '--format <format>',
+          'text, or json: one object, the envelope {formatVersion, command, diagnostics} then anchor, result, ...',
+        )
+          .choices(['text', 'json'])
+          .default('text'),
+      )
   );
 }
 
@@ -346,7 +352,7 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
   if (planDialect !== null) return reportUsage(ctx, `${paths[0] ?? ''}: the plan was made with ${planDialect}`);
   const checked = await checkTargetContainers(target, flags, ctx, plans.length === 1);
   if (checked !== null) {
-    report(ctx, flags.format, 'apply', target.anchor, checked, {
+    report(ctx, 'apply', target.anchor, checked, {
       exposures: target.exposures,
       ruleset: '',
       texts: target.texts,
@@ -366,7 +372,7 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
     ...(target.expectedFingerprint === undefined ? {} : { expectedFingerprint: target.expectedFingerprint }),
   };
   const outcome = await applyRuleset(host.deps, request);
-  report(ctx, flags.format, 'apply', target.anchor, outcome, {
+  report(ctx, 'apply', target.anchor, outcome, {
     exposures: target.exposures,
     reaches: target.reaches ?? [],
     ruleset: target.ruleset,
@@ -380,10 +386,11 @@ async function runGuardedApply(paths: string[], flags: ApplyFlags, ctx: CliConte
       await writeLockfile(resolve(ctx.cwd, target.lock.path), target.lock.value);
       ctx.stderr.write(`updated ${target.lock.path}\n`);
     } catch (error) {
-      ctx.stderr.write(
-        `pfexpose: pf holds the new ruleset, but the lock file ${target.lock.path} could not be written: ${writeFailureReason(error)}; fix that and run the same apply again (it loads nothing and writes the lock file)\n`,
+      reportFailure(
+        ctx,
+        `pf holds the new ruleset, but the lock file ${target.lock.path} could not be written: ${writeFailureReason(error)}; fix that and run the same apply again (it loads nothing and writes the lock file)`,
+        EXIT_NOT_APPLIED,
       );
-      ctx.exitCode = EXIT_NOT_APPLIED;
     }
   }
   noteInterruption(ctx, guard, outcome.kind);
@@ -415,7 +422,7 @@ async function checkTargetContainers(
   }
   if (host.kind === 'failed') {
     if (flags.allowStale === true) {
-      ctx.stderr.write(`pfexpose: warning: container addresses were not checked (--allow-stale): ${host.message}\n`);
+      reportWarning(ctx, `container addresses were not checked (--allow-stale): ${host.message}`);
       return null;
     }
     return refusal(
@@ -445,8 +452,9 @@ async function checkTargetContainers(
   );
   if (flags.stoppedContainers === 'withhold' && check.stopped.length > 0) {
     if (savedPlan) {
-      ctx.stderr.write(
-        `pfexpose: warning: --stopped-containers withhold does not change a saved plan: its ruleset is applied as reviewed, ${check.stopped.join(', ')} included\n`,
+      reportWarning(
+        ctx,
+        `--stopped-containers withhold does not change a saved plan: its ruleset is applied as reviewed, ${check.stopped.join(', ')} included`,
       );
       return null;
     }
@@ -494,7 +502,7 @@ async function fromManifests(paths: string[], flags: ApplyFlags, ctx: CliContext
   if (compiled === null) return null;
   reportDiagnostics(ctx, compiled.diagnostics, compiled.texts);
   if (!compiled.ok) {
-    ctx.stderr.write('pfexpose: the manifests have errors; nothing was applied\n');
+    reportSummary(ctx, 'pfexpose: the manifests have errors; nothing was applied');
     ctx.exitCode = EXIT_NOT_APPLIED;
     return null;
   }
@@ -522,8 +530,7 @@ async function compileForApply(
   const compiled = await compileWithGateway(paths, options, { flag: flags.route, env: ctx.env });
   if (compiled.kind === 'no-gateway') {
     reportDiagnostics(ctx, compiled.outcome.diagnostics, compiled.outcome.texts);
-    ctx.stderr.write(`pfexpose: ${compiled.message}; nothing was applied\n`);
-    ctx.exitCode = EXIT_NOT_APPLIED;
+    reportFailure(ctx, `${compiled.message}; nothing was applied`, EXIT_NOT_APPLIED);
     return null;
   }
   if (compiled.detected !== null) ctx.stderr.write(`${describeDetectedGateway(compiled.detected)}\n`);
@@ -535,12 +542,12 @@ async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget 
   // device or oversized file is refused before anything is read.
   const file = await readRegularText(resolve(ctx.cwd, path), { maxBytes: 2 * MAX_RULESET_FILE_BYTES });
   if (file.kind !== 'ok') {
-    reportUsage(ctx, `cannot read the plan ${path}: ${describeReadFailure(file)}`, EXIT_NOT_APPLIED);
+    reportFailure(ctx, `cannot read the plan ${path}: ${describeReadFailure(file)}`, EXIT_NOT_APPLIED);
     return null;
   }
   const read = readPlanFile(file.text);
   if (!read.ok) {
-    reportUsage(ctx, `${path}: ${read.message}`, EXIT_NOT_APPLIED);
+    reportFailure(ctx, `${path}: ${read.message}`, EXIT_NOT_APPLIED);
     return null;
   }
   const plan = read.plan;
@@ -559,12 +566,12 @@ async function fromPlanFile(path: string, ctx: CliContext): Promise<ApplyTarget 
   });
   const inputs = await readPlanInputs(compiled, ctx.cwd);
   if (!inputs.ok) {
-    reportUsage(ctx, `${path}: ${inputs.message}; nothing was applied`, EXIT_NOT_APPLIED);
+    reportFailure(ctx, `${path}: ${inputs.message}; nothing was applied`, EXIT_NOT_APPLIED);
     return null;
   }
   const check = checkPlanInputs(plan, { ok: compiled.ok, ruleset: compiled.ruleset, inputs: inputs.inputs });
   if (check.kind !== 'ok') {
-    reportUsage(ctx, `${path}: ${check.message}`, EXIT_NOT_APPLIED);
+    reportFailure(ctx, `${path}: ${check.message}`, EXIT_NOT_APPLIED);
     return null;
   }
   if (check.note !== null) ctx.stderr.write(`pfexpose: ${path}: note: ${check.note}\n`);
@@ -608,7 +615,7 @@ async function runRollback(flags: RollbackFlags, ctx: CliContext): Promise<void>
       lockWaitMs: host.lockWaitMs,
       ...(to === undefined ? {} : { to }),
     });
-    report(ctx, flags.format, 'rollback', flags.anchor, outcome, { exposures: null, ruleset: '' });
+    report(ctx, 'rollback', flags.anchor, outcome, { exposures: null, ruleset: '' });
     noteInterruption(ctx, guard, outcome.kind);
   } finally {
     guard.dispose();
@@ -652,8 +659,8 @@ async function runGuardedConfirm(flags: ConfirmFlags, ctx: CliContext, guard: Si
     ...(flags.anchor === undefined ? {} : { anchor: flags.anchor }),
   });
   const { ok, lines } = describeConfirm(outcome);
-  if (flags.format === 'json') {
-    ctx.stdout.write(`${JSON.stringify(confirmJson(outcome), null, 2)}\n`);
+  if (ctx.json !== undefined) {
+    setJsonPayload(ctx, confirmJson(outcome));
   } else {
     for (const line of lines) (ok ? ctx.stdout : ctx.stderr).write(`${line}\n`);
   }
@@ -712,18 +719,19 @@ function describePending(outcome: PendingOutcome): string {
   }
 }
 
+/** confirm's payload in the JSON envelope (the envelope carries `command`). */
 function confirmJson(outcome: ConfirmOutcome): Record<string, unknown> {
   switch (outcome.kind) {
     case 'confirmed':
-      return { command: 'confirm', result: 'confirmed', anchor: outcome.anchor, deadline: outcome.deadline };
+      return { result: 'confirmed', anchor: outcome.anchor, deadline: outcome.deadline };
     case 'none':
-      return { command: 'confirm', result: 'none', lastRevert: outcome.lastRevert ?? null };
+      return { result: 'none', lastRevert: outcome.lastRevert ?? null };
     case 'other-anchor':
-      return { command: 'confirm', result: 'other-anchor', anchor: outcome.anchor, deadline: outcome.deadline };
+      return { result: 'other-anchor', anchor: outcome.anchor, deadline: outcome.deadline };
     case 'too-late':
-      return { command: 'confirm', result: 'too-late', revert: outcome.revert };
+      return { result: 'too-late', revert: outcome.revert };
     case 'refused':
-      return { command: 'confirm', result: 'refused', reason: outcome.reason };
+      return { result: 'refused', reason: outcome.reason };
   }
 }
 
@@ -732,7 +740,6 @@ function confirmJson(outcome: ConfirmOutcome): Record<string, unknown> {
 
 function report(
   ctx: CliContext,
-  format: Format,
   command: 'apply' | 'rollback',
   anchor: string,
   outcome: ApplyOutcome,
@@ -746,19 +753,21 @@ function report(
 ): void {
   const { exposures, texts } = desired;
   ctx.exitCode = outcome.kind === 'applied' || outcome.kind === 'unchanged' ? EXIT_OK : EXIT_NOT_APPLIED;
-  if (format === 'json') {
-    const json = outcomeJson(command, anchor, outcome);
+  const warn = (warnings: readonly string[]): void => {
+    for (const warning of warnings) reportWarning(ctx, warning);
+  };
+  if (ctx.json !== undefined) {
+    // The outcome's warnings and a refusal's diagnostics join the envelope's diagnostics.
+    if (outcome.kind === 'unchanged' || outcome.kind === 'applied') warn(outcome.warnings);
+    if (outcome.kind === 'refused') ctx.json.add(outcome.diagnostics);
     // apply --confirm: whether a window was opened, so that a script knows whether to confirm.
     const window =
       desired.confirmRequested === true
         ? { confirmWindowOpened: outcome.kind === 'applied' && outcome.confirmDeadline !== undefined }
         : {};
-    ctx.stdout.write(`${JSON.stringify({ ...json, ...window }, null, 2)}\n`);
+    setJsonPayload(ctx, { ...outcomeJson(anchor, outcome), ...window });
     return;
   }
-  const warn = (warnings: readonly string[]): void => {
-    for (const warning of warnings) ctx.stderr.write(`pfexpose: warning: ${warning}\n`);
-  };
   switch (outcome.kind) {
     case 'unchanged':
       warn(outcome.warnings);
@@ -828,11 +837,15 @@ function ruleCount(text: string): string {
   return count === 1 ? '1 rule' : `${count} rules`;
 }
 
-function outcomeJson(command: string, anchor: string, outcome: ApplyOutcome): Record<string, unknown> {
-  const base = { command, anchor, result: outcome.kind };
+/**
+ * apply's and rollback's payload in the JSON envelope. The envelope carries `command`, the outcome's
+ * warnings (run-warning diagnostics) and a refusal's diagnostics.
+ */
+function outcomeJson(anchor: string, outcome: ApplyOutcome): Record<string, unknown> {
+  const base = { anchor, result: outcome.kind };
   switch (outcome.kind) {
     case 'unchanged':
-      return { ...base, warnings: outcome.warnings };
+      return base;
     case 'applied':
       return {
         ...base,
@@ -843,28 +856,14 @@ function outcomeJson(command: string, anchor: string, outcome: ApplyOutcome): Re
         confirmDeadline: outcome.confirmDeadline ?? null,
         rolledBackTo: outcome.rolledBackTo ?? null,
         rolledBackToInitial: outcome.rolledBackToInitial === true,
-        warnings: outcome.warnings,
       };
     case 'refused':
       return {
         ...base,
         reason: outcome.reason,
         linesToAdd: outcome.linesToAdd ?? [],
-        diagnostics: outcome.diagnostics.map(diagnosticJson),
       };
     case 'failed':
       return { ...base, reason: outcome.reason, restored: outcome.restored };
   }
-}
-
-function diagnosticJson(d: Diagnostic): Record<string, unknown> {
-  // A command-line problem has no place, as in every json output (see format-json).
-  const place = isCommandLine(d) ? {} : { file: d.file, line: d.line, column: d.column };
-  return {
-    code: d.code,
-    severity: d.severity,
-    message: d.message,
-    ...place,
-    ...(d.hint === undefined ? {} : { hint: d.hint }),
-  };
 }

@@ -14,7 +14,9 @@ import { addCompileOptions } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import type { CompileOutcome } from '../compile/options.js';
-import { compileForCommand, reportUsage } from './report-diagnostics.js';
+import { compileForCommand, reportFailure } from './report-diagnostics.js';
+import { formatEnvelope } from '../diagnostics/format-json.js';
+import { withJsonReport } from './json-envelope.js';
 
 interface CompileCommandFlags extends CompileFlags {
   output?: string;
@@ -32,7 +34,10 @@ export function registerCompile(program: Command, ctx: CliContext): void {
     .option('-o, --output <file>', 'write the ruleset to FILE atomically instead of stdout')
     .option('--check <file>', 'exit 1 when FILE differs from what compile would write; writes nothing')
     .addOption(
-      new Option('--format <format>', 'text: the ruleset; json: {"exposures":[...],"ruleset":"..."}')
+      new Option(
+        '--format <format>',
+        'text: the ruleset; json: one object, the envelope {formatVersion, command, diagnostics} then exposures, reaches, ruleset',
+      )
         .choices(['text', 'json'])
         .default('text'),
     )
@@ -51,19 +56,22 @@ export function registerCompile(program: Command, ctx: CliContext): void {
       ].join('\n'),
     )
     .action(async (paths: string[], flags: CompileCommandFlags) => {
-      await runCompile(paths, flags, ctx);
+      await withJsonReport(ctx, 'compile', flags.format === 'json', () => runCompile(paths, flags, ctx));
     });
 }
 
 async function runCompile(paths: string[], flags: CompileCommandFlags, ctx: CliContext): Promise<void> {
   const outcome = await compileForCommand(paths, flags, ctx);
   if (outcome === null) return;
-  const text = flags.format === 'json' ? formatCompileJson(outcome) : outcome.ruleset;
+  const text =
+    ctx.json !== undefined ? formatEnvelope('compile', ctx.json.diagnostics, compilePayload(outcome)) : outcome.ruleset;
   if (flags.check !== undefined) {
     const fix = `to update it, run the same command with -o ${flags.check} in place of --check ${flags.check}`;
     // A file longer than what compile writes differs: it is never read past that length.
     const expected = Buffer.from(text, 'utf8');
     const current = await readRegularFile(resolve(ctx.cwd, flags.check), { maxBytes: expected.length });
+    // --check compares the document with FILE: the verdict is the exit code and a line on stderr.
+    if (ctx.json !== undefined) ctx.json.elsewhere = true;
     if (current.kind === 'ok' && Buffer.from(current.bytes).equals(expected)) {
       ctx.stderr.write(`${flags.check} is up to date\n`);
       ctx.exitCode = 0;
@@ -80,12 +88,16 @@ async function runCompile(paths: string[], flags: CompileCommandFlags, ctx: CliC
   }
   if (outcome.lockChanged && flags.frozen !== true) {
     const written = await attempt(() => writeLockfile(resolve(ctx.cwd, outcome.lockPath), outcome.lock));
-    if (written !== null) return reportUsage(ctx, `cannot write the lock file ${outcome.lockPath}: ${written}`, 1);
+    if (written !== null) return reportFailure(ctx, `cannot write the lock file ${outcome.lockPath}: ${written}`);
     ctx.stderr.write(`updated ${outcome.lockPath}\n`);
   }
   if (flags.output !== undefined) {
     const written = await attempt(() => writeFileAtomic(resolve(ctx.cwd, flags.output as string), text));
-    if (written !== null) return reportUsage(ctx, `cannot write ${flags.output}: ${written} (nothing was written)`, 1);
+    if (written !== null) return reportFailure(ctx, `cannot write ${flags.output}: ${written} (nothing was written)`);
+    // The document is FILE: stdout stays empty, as in text format.
+    if (ctx.json !== undefined) ctx.json.elsewhere = true;
+  } else if (ctx.json !== undefined) {
+    ctx.json.payload = compilePayload(outcome);
   } else {
     ctx.stdout.write(text);
   }
@@ -102,10 +114,12 @@ async function attempt(step: () => Promise<void>): Promise<string | null> {
   }
 }
 
-/** The JSON contract other tools build on; documented in docs/reference/cli.md ("compile --format json"). */
-function formatCompileJson(outcome: CompileOutcome): string {
-  // `reaches` only when the manifests have links or container networks: other outputs read as before.
+/**
+ * compile's payload in the JSON envelope, the contract other tools build on (docs/reference/cli.md,
+ * "JSON output"): exposures, reaches (only when the manifests have links or container networks),
+ * ruleset.
+ */
+function compilePayload(outcome: CompileOutcome): Record<string, unknown> {
   const reaches = outcome.reaches.length === 0 ? {} : { reaches: outcome.reaches.map(reachJson) };
-  const json = { exposures: outcome.exposures.map(exposureJson), ...reaches, ruleset: outcome.ruleset };
-  return `${JSON.stringify(json, null, 2)}\n`;
+  return { exposures: outcome.exposures.map(exposureJson), ...reaches, ruleset: outcome.ruleset };
 }

@@ -5,6 +5,7 @@ import type { RouteOptions } from '../host/route.js';
 import type { RouteTable } from '../model/default-route.js';
 import type { Pfctl } from '../pf/pfctl-api.js';
 import type { Jls } from '../apply/jls-api.js';
+import type { JsonReport } from './json-envelope.js';
 
 export interface Output {
   write(text: string): void;
@@ -24,6 +25,12 @@ export interface CliContext {
    * "changes" (terraform's -detailed-exitcode convention).
    */
   usageExitCode?: number;
+  /**
+   * Set while a command runs with --format json (json-envelope.ts withJsonReport): diagnostics,
+   * usage errors, failures and warnings are collected here for the one JSON document instead of
+   * being written on stderr.
+   */
+  json?: JsonReport;
   /**
    * How apply, plan --live and watch reach pf; default createPfctl. Only tests set it (an in-memory
    * pf under the real adapter), so no flag or variable can point it elsewhere.

@@ -7,7 +7,7 @@ import { compileEveryHost } from '../compile/compile-hosts.js';
 import type { ClientLinkInput } from '../model/client-links.js';
 import { describeClientLinks, duplicateLinkVariables } from '../model/client-links.js';
 import type { LinkedPort } from '../model/link-env.js';
-import { formatClientLinks, LINK_ENV_FORMATS, namesShellCannotSet } from '../model/link-env-format.js';
+import { clientLinksJson, formatClientLinks, LINK_ENV_FORMATS, namesShellCannotSet } from '../model/link-env-format.js';
 import type { LinkEnvFormat } from '../model/link-env-format.js';
 import type { Reach } from '../model/reach.js';
 import type { Family } from '../ports/port-spec.js';
@@ -18,7 +18,8 @@ import { addListingOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { collectPath } from './port.js';
-import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { reportDiagnostics, reportProblem, reportUsage, reportWarning } from './report-diagnostics.js';
+import { setJsonPayload, withJsonReport } from './json-envelope.js';
 
 interface EnvFlags extends CompileFlags {
   manifests?: string[];
@@ -35,54 +36,64 @@ export function registerEnv(program: Command, ctx: CliContext): void {
       .argument('<container>', 'the client container'),
   )
     .option('-m, --manifests <path>', 'manifest file or directory; repeat -m for more (default: .)', collectPath)
-    .option('--format <format>', `output format: ${LINK_ENV_FORMATS.join(', ')}`, 'env')
+    .option(
+      '--format <format>',
+      `output format: ${LINK_ENV_FORMATS.join(', ')} (json: one object, the envelope {formatVersion, command, diagnostics} then container, links)`,
+      'env',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 printed (nothing when the container has no links), 1 unknown container or invalid manifests, 2 usage.\n',
     )
     .action(async (container: string, flags: EnvFlags) => {
-      const format = LINK_ENV_FORMATS.find((f) => f === flags.format);
-      if (format === undefined)
-        return reportUsage(ctx, `--format ${quoteText(flags.format)}: use one of ${LINK_ENV_FORMATS.join(', ')}`);
-      const parsed = compileOptionsFrom(flags, ctx.cwd);
-      if (!parsed.ok) return reportUsage(ctx, parsed.message);
-      const outcome = await compileEveryHost(flags.manifests ?? [], parsed.options);
-      reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
-      if (!outcome.ok) {
-        ctx.exitCode = 1;
-        return;
-      }
-      const known = outcome.hosts.flatMap((h) => h.containers);
-      if (!known.includes(container)) {
-        const suggestion = didYouMean(container, known);
-        ctx.stderr.write(
-          `pfexpose: no container ${quoteText(container)} in the manifests${suggestion === null ? '' : `; ${suggestion}`}\n`,
-        );
-        ctx.exitCode = 1;
-        return;
-      }
-      const reaches = outcome.hosts.flatMap((h) =>
-        h.reaches.filter((r) => r.kind === 'link' && r.client === container),
-      );
-      ctx.exitCode = 0;
-      if (reaches.length === 0) {
-        ctx.stderr.write(`pfexpose: container ${quoteText(container)} has no links that open anything\n`);
-        if (format === 'json') ctx.stdout.write(formatClientLinks({ container, links: [] }, 'json'));
-        return;
-      }
-      const links = describeClientLinks({
-        container,
-        families: [...new Set(reaches.map((r) => r.family))],
-        links: linkInputs(reaches),
-      });
-      for (const name of duplicateLinkVariables(links))
-        ctx.stderr.write(`pfexpose: warning: two links of ${container} set ${name}; the later alias wins in Docker\n`);
-      if (format === 'sh') {
-        for (const name of namesShellCannotSet(links))
-          ctx.stderr.write(`pfexpose: warning: ${name} is not a name a shell can set; left out of --format sh\n`);
-      }
-      ctx.stdout.write(formatClientLinks(links, format satisfies LinkEnvFormat));
+      await withJsonReport(ctx, 'env', flags.format === 'json', () => runEnv(container, flags, ctx));
     });
+}
+
+async function runEnv(container: string, flags: EnvFlags, ctx: CliContext): Promise<void> {
+  const format = LINK_ENV_FORMATS.find((f) => f === flags.format);
+  if (format === undefined)
+    return reportUsage(ctx, `--format ${quoteText(flags.format)}: use one of ${LINK_ENV_FORMATS.join(', ')}`);
+  const parsed = compileOptionsFrom(flags, ctx.cwd);
+  if (!parsed.ok) return reportUsage(ctx, parsed.message);
+  const outcome = await compileEveryHost(flags.manifests ?? [], parsed.options);
+  reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
+  if (!outcome.ok) {
+    ctx.exitCode = 1;
+    return;
+  }
+  const known = outcome.hosts.flatMap((h) => h.containers);
+  if (!known.includes(container)) {
+    const suggestion = didYouMean(container, known);
+    reportProblem(
+      ctx,
+      'unknown-container',
+      `no container ${quoteText(container)} in the manifests${suggestion === null ? '' : `; ${suggestion}`}`,
+    );
+    ctx.exitCode = 1;
+    return;
+  }
+  const reaches = outcome.hosts.flatMap((h) => h.reaches.filter((r) => r.kind === 'link' && r.client === container));
+  ctx.exitCode = 0;
+  if (reaches.length === 0) {
+    // In json the empty list of links says it.
+    if (ctx.json !== undefined) setJsonPayload(ctx, { ...clientLinksJson({ container, links: [] }) });
+    else ctx.stderr.write(`pfexpose: container ${quoteText(container)} has no links that open anything\n`);
+    return;
+  }
+  const links = describeClientLinks({
+    container,
+    families: [...new Set(reaches.map((r) => r.family))],
+    links: linkInputs(reaches),
+  });
+  for (const name of duplicateLinkVariables(links))
+    reportWarning(ctx, `two links of ${container} set ${name}; the later alias wins in Docker`);
+  if (format === 'sh') {
+    for (const name of namesShellCannotSet(links))
+      ctx.stderr.write(`pfexpose: warning: ${name} is not a name a shell can set; left out of --format sh\n`);
+  }
+  if (ctx.json !== undefined) setJsonPayload(ctx, { ...clientLinksJson(links) });
+  else ctx.stdout.write(formatClientLinks(links, format satisfies LinkEnvFormat));
 }
 
 /** Per alias: the server, its address per family, and every exposed port of every run. */

@@ -9,7 +9,8 @@ import { summarizeHistory, type HistoryItem } from '../apply/history-summary.js'
 import { validateAnchorName } from '../pf/pfctl-output.js';
 import { errorMessage, short } from '../apply/apply-helpers.js';
 import type { CliContext } from './context.js';
-import { reportUsage } from './report-diagnostics.js';
+import { reportFailure, reportUsage, reportWarning } from './report-diagnostics.js';
+import { setJsonPayload, withJsonReport } from './json-envelope.js';
 
 interface HistoryFlags {
   stateDir?: string;
@@ -26,7 +27,14 @@ export function registerHistory(program: Command, ctx: CliContext): void {
       'where the applied rulesets are kept (default: $PFEXPOSE_STATE_DIR, else /var/db/pfexpose)',
     )
     .option('--anchor <name>', "only this anchor's entries (default: every anchor's)")
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'text: a block per entry; json: one object, the envelope {formatVersion, command, diagnostics} then entries',
+      )
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .addHelpText(
       'after',
       [
@@ -39,7 +47,7 @@ export function registerHistory(program: Command, ctx: CliContext): void {
       ].join('\n'),
     )
     .action(async (flags: HistoryFlags) => {
-      await runHistory(flags, ctx);
+      await withJsonReport(ctx, 'history', flags.format === 'json', () => runHistory(flags, ctx));
     });
 }
 
@@ -53,16 +61,14 @@ async function runHistory(flags: HistoryFlags, ctx: CliContext): Promise<void> {
   try {
     read = await state.readHistory();
   } catch (error) {
-    ctx.stderr.write(`pfexpose: cannot read the history: ${errorMessage(error)}\n`);
-    ctx.exitCode = 1;
-    return;
+    return reportFailure(ctx, `cannot read the history: ${errorMessage(error)}`);
   }
-  for (const damaged of read.corrupt) ctx.stderr.write(`pfexpose: warning: ${damaged.message}\n`);
+  for (const damaged of read.corrupt) reportWarning(ctx, damaged.message);
   const items = summarizeHistory(read.entries).filter(
     (item) => flags.anchor === undefined || item.anchor === flags.anchor,
   );
-  if (flags.format === 'json') {
-    ctx.stdout.write(`${JSON.stringify({ command: 'history', entries: items }, null, 2)}\n`);
+  if (ctx.json !== undefined) {
+    setJsonPayload(ctx, { entries: items });
   } else {
     ctx.stdout.write(formatHistoryText(items));
   }

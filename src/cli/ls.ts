@@ -1,6 +1,7 @@
 // `pfexpose ls`: every exposure as a readable table (listen side -> container side, protocol,
 // sources, manifest location), in the compiler's order; in a multi-host repository one table per
 // host, each under its name (--host: that host alone).
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import { formatListen, formatSources } from '../model/format-listen.js';
 import type { Exposure } from '../model/exposure.js';
@@ -12,6 +13,8 @@ import { addListingOptions, compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
 import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { exposureJson, reachJson } from '../model/exposure-json.js';
+import { setJsonPayload, withJsonReport } from './json-envelope.js';
 
 export function registerLs(program: Command, ctx: CliContext): void {
   addListingOptions(
@@ -23,19 +26,46 @@ export function registerLs(program: Command, ctx: CliContext): void {
       .argument('[paths...]', 'manifest files or directories (default: .)'),
   )
     .option('--links', 'list the links and network reaches (container to container rules) instead of the exposures')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'text: tables; json: one object, the envelope {formatVersion, command, diagnostics} then hosts: [{host, exposures, reaches}] (with or without --links)',
+      )
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .addHelpText('after', '\nExit codes: 0 listed, 1 invalid manifests, 2 usage.\n')
-    .action(async (paths: string[], flags: CompileFlags & { links?: boolean }) => {
-      const parsed = compileOptionsFrom(flags, ctx.cwd);
-      if (!parsed.ok) return reportUsage(ctx, parsed.message);
-      const outcome = await compileEveryHost(paths, parsed.options);
-      reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
-      if (!outcome.ok) {
-        ctx.exitCode = 1;
-        return;
-      }
-      ctx.stdout.write(flags.links === true ? formatReachTables(outcome.hosts) : formatHostTables(outcome.hosts));
-      ctx.exitCode = 0;
+    .action(async (paths: string[], flags: CompileFlags & { links?: boolean; format: 'text' | 'json' }) => {
+      await withJsonReport(ctx, 'ls', flags.format === 'json', async () => {
+        const parsed = compileOptionsFrom(flags, ctx.cwd);
+        if (!parsed.ok) return reportUsage(ctx, parsed.message);
+        const outcome = await compileEveryHost(paths, parsed.options);
+        reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
+        if (!outcome.ok) {
+          ctx.exitCode = 1;
+          return;
+        }
+        if (ctx.json !== undefined) setJsonPayload(ctx, lsPayload(outcome.hosts));
+        else
+          ctx.stdout.write(flags.links === true ? formatReachTables(outcome.hosts) : formatHostTables(outcome.hosts));
+        ctx.exitCode = 0;
+      });
     });
+}
+
+/**
+ * ls's payload in the JSON envelope: every host (--host: that one) with its exposures and its links
+ * and network reaches, each in the one serializer compile and plan use. --links changes only the
+ * text tables: the document always carries both lists.
+ */
+export function lsPayload(hosts: readonly HostExposures[]): Record<string, unknown> {
+  return {
+    hosts: hosts.map((h) => ({
+      host: h.host,
+      exposures: h.exposures.map(exposureJson),
+      reaches: h.reaches.map(reachJson),
+    })),
+  };
 }
 
 function listenSide(e: Exposure): string {

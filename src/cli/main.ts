@@ -4,6 +4,8 @@
 // for the watcher, the differ or the host adapter at start-up.
 import { Command, CommanderError } from 'commander';
 import type { CliContext } from './context.js';
+import { atCommandLine } from '../diagnostics/diagnostic.js';
+import { formatEnvelope, isJsonCommand, type JsonCommand } from '../diagnostics/format-json.js';
 
 export const EXIT_USAGE = 2;
 export const PACKAGE_VERSION = '0.1.0';
@@ -43,10 +45,15 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
   const chosen = commands.filter(([name]) => name === first);
   for (const [, load] of chosen.length > 0 ? chosen : commands) (await load())(program, ctx);
   // commander applies exitOverride and output settings only to commands that inherit them.
+  const json = jsonRequested(argv);
   for (const command of program.commands) {
-    command
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+    command.exitOverride().configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // Under --format json, main() prints commander's error as the envelope instead.
+      outputError: (s, write) => (json === command.name() ? undefined : write(s)),
+    });
+    if (json === command.name()) command.showHelpAfterError(false);
   }
   return program;
 }
@@ -62,7 +69,14 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
       // `pfexpose` with no command prints the help as an error: that is a usage error, not success.
       if (error.code === 'commander.help')
         return argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? 0 : (ctx.usageExitCode ?? EXIT_USAGE);
-      // commander has printed its message already.
+      const json = jsonRequested(argv);
+      if (json !== null) {
+        // An unknown option or a missing argument of a command run with --format json: the envelope,
+        // with the error as a usage diagnostic (commander printed nothing).
+        const message = error.message.replace(/^error: /, '');
+        ctx.stdout.write(formatEnvelope(json, [atCommandLine('usage', message)]));
+      }
+      // Otherwise commander has printed its message already.
       return ctx.usageExitCode ?? EXIT_USAGE;
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -71,6 +85,23 @@ export async function main(argv: readonly string[], ctx: CliContext = processCon
     else ctx.stderr.write('pfexpose: this is a bug; set PFEXPOSE_DEBUG=1 for details and report it\n');
     return ctx.usageExitCode ?? EXIT_USAGE;
   }
+}
+
+/**
+ * The command, when the command line asks for its JSON: the command is one whose `--format json`
+ * prints the envelope and the last --format given (`--format json` or `--format=json`) is json.
+ * Read from argv before commander parses it, so that its own errors can be JSON too.
+ */
+export function jsonRequested(argv: readonly string[]): JsonCommand | null {
+  const name = argv.find((a) => !a.startsWith('-'));
+  if (name === undefined || !isJsonCommand(name)) return null;
+  let format: string | undefined;
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg === '--format') format = argv[i + 1];
+    else if (arg.startsWith('--format=')) format = arg.slice('--format='.length);
+  }
+  return format === 'json' ? name : null;
 }
 
 /**

@@ -23,10 +23,11 @@ import {
   formatPlanGithub,
   MAX_ANNOTATIONS_PER_SEVERITY,
 } from '../plan/format-plan-github.js';
-import { planToJson, PLAN_JSON_VERSION } from '../plan/format-plan-json.js';
+import { planToJson } from '../plan/format-plan-json.js';
 import { escapeGithubData } from '../diagnostics/format-github.js';
 import { DEFAULT_MAX_LENGTH, formatPlanMarkdown, PLAN_COMMENT_MARKER } from '../plan/format-plan-markdown.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
+import { diagnosticJson, envelopeJson } from '../diagnostics/format-json.js';
 import { loadManifests } from '../manifest/load-manifests.js';
 import { hostNames } from '../model/select-host.js';
 import { formatPlanText } from '../plan/format-plan-text.js';
@@ -61,6 +62,8 @@ import {
   type PolicyViolation,
 } from '../plan/policy.js';
 import { checkHostContainers, type ContainerCheckFlags } from './container-check.js';
+import { JsonReport, withJsonReport } from './json-envelope.js';
+import { reportProblem, reportWarning } from './report-diagnostics.js';
 
 export const EXIT_NO_CHANGES = 0;
 export const EXIT_PLAN_ERROR = 1;
@@ -105,8 +108,9 @@ With --live, the gateway interface comes from the manifests or --gateway, else f
 \`route -n get default\` (--route, $PFEXPOSE_ROUTE), exactly as apply finds it; a saved plan
 (-o) records the interface found, and apply PLAN compiles with it.
 
-Formats: text (coloured on a terminal unless NO_COLOR is set), json (formatVersion 1: summary,
-exposures, rules, unmanaged), markdown (one pull-request comment, kept under GitHub's size limit),
+Formats: text (coloured on a terminal unless NO_COLOR is set), json (one object, the envelope
+every command's json has: formatVersion 1, command, diagnostics; then changes, summary, deployed,
+exposures, rules, unmanaged; printed whatever the outcome), markdown (one pull-request comment, kept under GitHub's size limit),
 github (annotations on the manifest lines that add or widen exposures and on the compile's
 warnings, at most 10 per severity in all, then the text plan; the markdown is appended to
 $GITHUB_STEP_SUMMARY when it is set), sarif (SARIF 2.1.0: a result per flag at the manifest line,
@@ -156,7 +160,10 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     )
     .addHelpText('after', HELP_AFTER)
     .action(async (paths: string[], flags: PlanFlags) => {
-      ctx.exitCode = flags.allHosts === true ? await runAllHosts(paths, flags, ctx) : await runPlan(paths, flags, ctx);
+      await withJsonReport(ctx, 'plan', flags.format === 'json', async () => {
+        ctx.exitCode =
+          flags.allHosts === true ? await runAllHosts(paths, flags, ctx) : await runPlan(paths, flags, ctx);
+      });
     });
   // A usage error of plan must not look like "changes" (2): it is an error (1). The hook runs
   // before plan parses its own options, so their errors are covered too.
@@ -166,12 +173,20 @@ export function registerPlan(program: Command, ctx: CliContext): void {
 }
 
 function usage(ctx: CliContext, message: string): number {
-  ctx.stderr.write(`pfexpose plan: ${message}\n(run pfexpose plan --help for usage)\n`);
+  if (ctx.json !== undefined) reportProblem(ctx, 'usage', message);
+  else ctx.stderr.write(`pfexpose plan: ${message}\n(run pfexpose plan --help for usage)\n`);
   return EXIT_PLAN_ERROR;
 }
 
+/** Nothing could be planned (or saved): `pfexpose plan: message`, or a command-failed diagnostic. */
 function fail(ctx: CliContext, message: string): number {
-  ctx.stderr.write(`pfexpose plan: ${message}\n`);
+  reportProblem(ctx, 'command-failed', message, 'pfexpose plan');
+  return EXIT_PLAN_ERROR;
+}
+
+/** The end of a plan whose diagnostics said why (invalid manifests): said for people, not in json. */
+function failSaid(ctx: CliContext, message: string): number {
+  if (ctx.json === undefined) ctx.stderr.write(`pfexpose plan: ${message}\n`);
   return EXIT_PLAN_ERROR;
 }
 
@@ -223,7 +238,7 @@ export async function runPlan(paths: readonly string[], flags: PlanFlags, ctx: C
   }
   if (!desired.ok) {
     reportDiagnostics(ctx, flags.format, desired.diagnostics, desired);
-    return fail(ctx, 'the manifests are not valid; nothing was planned');
+    return failSaid(ctx, 'the manifests are not valid; nothing was planned');
   }
   // In github format the compile's warnings share the annotation limit with the plan's own
   // annotations, so they are written with them (or, when no plan comes, on their own).
@@ -299,17 +314,21 @@ async function warnAboutContainers(desired: CompileOutcome, flags: PlanFlags, ct
   const host = await checkHostContainers(desired, flags, ctx);
   if (host.kind === 'unchecked') return;
   if (host.kind === 'failed') {
-    ctx.stderr.write(`pfexpose plan: warning: container addresses were not checked: ${host.message}\n`);
+    reportWarning(ctx, `container addresses were not checked: ${host.message}`, 'pfexpose plan');
     return;
   }
   const found = host.check.diagnostics.map((d) => ({ ...d, severity: 'warning' as const }));
   if (found.length === 0) return;
-  ctx.stderr.write(
-    formatText(found, { codeFrame: ctx.stderr.isTTY, color: useColor(ctx, ctx.stderr), sources: desired.texts }),
-  );
-  if (host.check.stale.length > 0) {
+  if (ctx.json !== undefined) ctx.json.add(found);
+  else
     ctx.stderr.write(
-      `pfexpose plan: warning: apply would refuse these manifests, as container addresses are stale (${host.check.stale.join(', ')}), unless given --allow-stale\n`,
+      formatText(found, { codeFrame: ctx.stderr.isTTY, color: useColor(ctx, ctx.stderr), sources: desired.texts }),
+    );
+  if (host.check.stale.length > 0) {
+    reportWarning(
+      ctx,
+      `apply would refuse these manifests, as container addresses are stale (${host.check.stale.join(', ')}), unless given --allow-stale`,
+      'pfexpose plan',
     );
   }
 }
@@ -321,6 +340,10 @@ function reportDiagnostics(
   outcome: CompileOutcome,
 ): void {
   if (diagnostics.length === 0) return;
+  if (ctx.json !== undefined) {
+    ctx.json.add(diagnostics);
+    return;
+  }
   if (format === 'github') {
     const budget = new AnnotationBudget();
     const github = formatDiagnosticsGithub(diagnostics, budget);
@@ -389,7 +412,7 @@ async function readDeployed(
     const checked = await preflight(pfctl, options.anchor);
     if (checked.kind === 'refused')
       return { ok: false, message: `cannot plan against live pf, which apply would refuse: ${checked.reason}` };
-    for (const warning of checked.warnings) ctx.stderr.write(`pfexpose plan: warning: ${warning}\n`);
+    for (const warning of checked.warnings) reportWarning(ctx, warning, 'pfexpose plan');
     const shown = await pfctl.showAnchor(options.anchor);
     switch (shown.kind) {
       case 'ok': {
@@ -456,9 +479,12 @@ async function readDeployed(
     // These are the base revision's problems, not the working tree's: say so, and name each file
     // as git does (REF:PATH), so that no one looks for them in the files on disk.
     const shortCommit = read.commit.slice(0, 12);
-    ctx.stderr.write(`pfexpose plan: the manifests at the base revision ${ref} (${shortCommit}) do not compile:\n`);
     const located = base.diagnostics.map((d) => ({ ...d, file: `${ref}:${d.file}` }));
-    ctx.stderr.write(formatText(located, { color: useColor(ctx, ctx.stderr) }));
+    if (ctx.json !== undefined) ctx.json.add(located);
+    else {
+      ctx.stderr.write(`pfexpose plan: the manifests at the base revision ${ref} (${shortCommit}) do not compile:\n`);
+      ctx.stderr.write(formatText(located, { color: useColor(ctx, ctx.stderr) }));
+    }
     return {
       ok: false,
       message: `the base revision ${ref} (${shortCommit}) does not compile with these options (the diagnostics above are its files, not the working tree's), so there is nothing to compare with; fix it there, or plan against another revision`,
@@ -505,7 +531,11 @@ async function writeOutput(
       if (violated.length > 0) ctx.stdout.write(`\n${violated.map((l) => `${l}\n`).join('')}`);
       return null;
     case 'json': {
-      const json = planToJson(plan, { deployed: source, fingerprint }) as Record<string, unknown>;
+      // The envelope carries formatVersion (the plan's own version 1 is the envelope's).
+      const { formatVersion: _version, ...json } = planToJson(plan, { deployed: source, fingerprint }) as Record<
+        string,
+        unknown
+      >;
       // `policy` only with --fail-on: the plan's JSON without it reads as before.
       const policy =
         gate === null
@@ -516,7 +546,7 @@ async function writeOutput(
                 violated: gate.violations.map((v) => ({ policy: v.policy, count: v.count, changes: v.changes })),
               },
             };
-      ctx.stdout.write(`${JSON.stringify({ ...json, ...policy }, null, 2)}\n`);
+      if (ctx.json !== undefined) ctx.json.payload = { ...json, ...policy };
       return null;
     }
     case 'markdown': {
@@ -591,20 +621,38 @@ async function runAllHosts(paths: readonly string[], flags: PlanFlags, ctx: CliC
   const hosts = hasErrors(load.diagnostics) ? [] : hostNames(load.manifests);
   if (hosts.length <= 1) return runPlan(paths, { ...flags, allHosts: false }, ctx);
   const share = Math.floor((DEFAULT_MAX_LENGTH - 200 * hosts.length) / hosts.length);
-  const results: { host: string; code: number; out: string }[] = [];
+  const results: { host: string; code: number; out: string; report: JsonReport | null }[] = [];
+  // Each host is planned as `plan --host NAME` would plan it, into its own output (json: its own envelope).
+  const { json: _outer, ...shared } = ctx;
   for (const host of hosts) {
     let out = '';
-    const sub: CliContext = { ...ctx, stdout: { write: (text) => void (out += text), isTTY: ctx.stdout.isTTY } };
+    const report = flags.format === 'json' ? new JsonReport('plan') : null;
+    const sub: CliContext = {
+      ...shared,
+      stdout: { write: (text) => void (out += text), isTTY: ctx.stdout.isTTY },
+      ...(report === null ? {} : { json: report }),
+    };
     const code = await runPlan(paths, { ...flags, host, allHosts: false, markdownMaxLength: share }, sub);
-    results.push({ host, code, out });
+    results.push({ host, code, out, report });
   }
   switch (flags.format) {
     case 'json': {
-      const json = {
-        formatVersion: PLAN_JSON_VERSION,
-        hosts: results.map((r) => ({ host: r.host, exitCode: r.code, plan: parseJsonOrNull(r.out) })),
-      };
-      ctx.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      // The envelope's diagnostics: every host's, each once (a file's problem is found once per host).
+      const seen = new Set<string>();
+      for (const r of results) {
+        for (const d of r.report?.diagnostics ?? []) {
+          const key = JSON.stringify(diagnosticJson(d));
+          if (seen.has(key)) continue;
+          seen.add(key);
+          ctx.json?.add([d]);
+        }
+      }
+      const plans = results.map((r) => ({
+        host: r.host,
+        exitCode: r.code,
+        plan: r.report === null ? null : envelopeJson('plan', r.report.diagnostics, r.report.payload ?? undefined),
+      }));
+      if (ctx.json !== undefined) ctx.json.payload = { hosts: plans };
       break;
     }
     case 'markdown':
@@ -626,12 +674,4 @@ async function runAllHosts(paths: readonly string[], flags: PlanFlags, ctx: CliC
     (worst, r) => ((EXIT_RANK[r.code] ?? 3) > (EXIT_RANK[worst] ?? 3) ? r.code : worst),
     EXIT_NO_CHANGES,
   );
-}
-
-function parseJsonOrNull(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
 }

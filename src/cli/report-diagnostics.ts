@@ -1,6 +1,11 @@
-// Prints diagnostics of a compiling command on stderr as text (code frames on a terminal), and
-// states the usage errors of flags the same way, so every command reports problems alike.
+// How commands report problems, alike everywhere: diagnostics on stderr as text (code frames on a
+// terminal), usage errors and failures as one `pfexpose: ...` line, warnings as
+// `pfexpose: warning: ...`. Under --format json (ctx.json, see json-envelope.ts) each of them is
+// collected for the envelope's diagnostics instead, so stdout carries one object and stderr
+// repeats nothing of it.
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { atCommandLine } from '../diagnostics/diagnostic.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { formatText } from '../diagnostics/format-text.js';
 import { compileOptionsFrom } from './compile-options.js';
 import type { CompileFlags } from './compile-options.js';
@@ -15,6 +20,10 @@ export function reportDiagnostics(
   texts?: ReadonlyMap<string, string>,
 ): void {
   if (diagnostics.length === 0) return;
+  if (ctx.json !== undefined) {
+    ctx.json.add(diagnostics);
+    return;
+  }
   ctx.stderr.write(
     formatText(diagnostics, {
       codeFrame: ctx.stderr.isTTY,
@@ -24,10 +33,39 @@ export function reportDiagnostics(
   );
 }
 
-/** A wrong flag value: one line naming the flag and the fix, then the usage exit code. */
+/** A wrong flag value: one line naming the flag and the fix (json: a `usage` diagnostic), then the usage exit code. */
 export function reportUsage(ctx: CliContext, message: string, exitCode = 2): void {
-  ctx.stderr.write(`pfexpose: ${message}\n`);
+  reportProblem(ctx, 'usage', message, 'pfexpose');
   ctx.exitCode = exitCode;
+}
+
+/**
+ * The command could not do its work for a reason outside the manifests (a file it cannot read or
+ * write, pf, git): one line (json: a `command-failed` diagnostic), then exit 1 unless told otherwise.
+ */
+export function reportFailure(ctx: CliContext, message: string, exitCode = 1, prefix = 'pfexpose'): void {
+  reportProblem(ctx, 'command-failed', message, prefix);
+  ctx.exitCode = exitCode;
+}
+
+/** A problem with no place in a file: `PREFIX: message` on stderr, or an error diagnostic in the envelope. */
+export function reportProblem(ctx: CliContext, code: DiagnosticCode, message: string, prefix = 'pfexpose'): void {
+  if (ctx.json !== undefined) ctx.json.add([atCommandLine(code, message)]);
+  else ctx.stderr.write(`${prefix}: ${message}\n`);
+}
+
+/** A warning about the run (pf, jls, the state directory): `PREFIX: warning: message`, or a `run-warning` diagnostic. */
+export function reportWarning(ctx: CliContext, message: string, prefix = 'pfexpose'): void {
+  if (ctx.json !== undefined) ctx.json.add([{ ...atCommandLine('run-warning', message), severity: 'warning' }]);
+  else ctx.stderr.write(`${prefix}: warning: ${message}\n`);
+}
+
+/**
+ * A line that only repeats what the diagnostics already say (`the manifests have errors; nothing
+ * was applied`): written for people, left out of --format json.
+ */
+export function reportSummary(ctx: CliContext, line: string): void {
+  if (ctx.json === undefined) ctx.stderr.write(`${line}\n`);
 }
 
 /**

@@ -12,7 +12,8 @@ import { deployedFromText, desiredState, planChanges } from '../plan/plan-change
 import { DURATION_LIMITS, parseDuration } from '../text/duration.js';
 import { addCompileOptions, compileOptionsFrom, type CompileFlags } from './compile-options.js';
 import type { CliContext } from './context.js';
-import { reportDiagnostics, reportUsage } from './report-diagnostics.js';
+import { reportDiagnostics, reportFailure, reportSummary, reportUsage, reportWarning } from './report-diagnostics.js';
+import { setJsonPayload, withJsonReport } from './json-envelope.js';
 import { checkHostContainers, type ContainerCheckFlags } from './container-check.js';
 import { containerState, containersOf, type ContainerState } from '../apply/check-containers.js';
 
@@ -39,7 +40,14 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       '--jls <path>',
       'jls program that lists the running jails (default: $PFEXPOSE_JLS, else jls on FreeBSD; none: do not check)',
     )
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'text: a table; json: one object, the envelope {formatVersion, command, diagnostics} then anchor, inSync, countersRead, exposures',
+      )
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .addHelpText(
       'after',
       [
@@ -52,7 +60,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       ].join('\n'),
     )
     .action(async (paths: string[], flags: StatusFlags) => {
-      await runStatus(paths, flags, ctx);
+      await withJsonReport(ctx, 'status', flags.format === 'json', () => runStatus(paths, flags, ctx));
     });
 }
 
@@ -72,7 +80,11 @@ async function runStatus(paths: string[], flags: StatusFlags, ctx: CliContext): 
   }
   const outcome = compiled.outcome;
   reportDiagnostics(ctx, outcome.diagnostics, outcome.texts);
-  if (!outcome.ok) return fail(ctx, 'the manifests have errors');
+  if (!outcome.ok) {
+    reportSummary(ctx, 'pfexpose: the manifests have errors; no status shown');
+    ctx.exitCode = 1;
+    return;
+  }
   if (compiled.detected !== null) ctx.stderr.write(`${describeDetectedGateway(compiled.detected)}\n`);
 
   const pfctl = (ctx.pfctl ?? createPfctl)({
@@ -88,31 +100,29 @@ async function runStatus(paths: string[], flags: StatusFlags, ctx: CliContext): 
   );
   let counters = null;
   if (pfctl.labelCounters === undefined) {
-    ctx.stderr.write('pfexpose: warning: this pfctl adapter cannot read label counters\n');
+    reportWarning(ctx, 'this pfctl adapter cannot read label counters');
   } else {
     const read = await pfctl.labelCounters(anchor);
     if (read.kind === 'ok') {
       counters = read.counters;
       if (read.unreadable.length > 0)
-        ctx.stderr.write(
-          `pfexpose: warning: ${read.unreadable.length} line(s) of pfctl -s labels are not a label and eight counts, e.g. ${JSON.stringify(read.unreadable[0])}\n`,
+        reportWarning(
+          ctx,
+          `${read.unreadable.length} line(s) of pfctl -s labels are not a label and eight counts, e.g. ${JSON.stringify(read.unreadable[0])}`,
         );
     } else if (read.kind !== 'anchor-missing') {
-      ctx.stderr.write(`pfexpose: warning: the counters of anchor "${anchor}" could not be read: ${read.message}\n`);
+      reportWarning(ctx, `the counters of anchor "${anchor}" could not be read: ${read.message}`);
     } else counters = [];
   }
   const host = await checkHostContainers(outcome, flags, ctx);
-  if (host.kind === 'failed')
-    ctx.stderr.write(`pfexpose: warning: the containers could not be checked: ${host.message}\n`);
+  if (host.kind === 'failed') reportWarning(ctx, `the containers could not be checked: ${host.message}`);
   const stateOf = (container: string): ContainerState | 'unknown' =>
     host.kind === 'checked' && checkedNames.has(container) ? containerState(host.check, container) : 'unknown';
   const checkedNames = new Set(containersOf(outcome).map((c) => c.container));
   const rows = exposureStatuses(outcome.exposures, plan, counters, stateOf);
   const inSync = !plan.summary.changes;
-  if (flags.format === 'json') {
-    ctx.stdout.write(
-      `${JSON.stringify({ command: 'status', anchor, inSync, countersRead: counters !== null, exposures: rows }, null, 2)}\n`,
-    );
+  if (ctx.json !== undefined) {
+    setJsonPayload(ctx, { anchor, inSync, countersRead: counters !== null, exposures: rows });
   } else {
     ctx.stdout.write(formatStatusText(anchor, inSync, rows));
   }
@@ -120,8 +130,7 @@ async function runStatus(paths: string[], flags: StatusFlags, ctx: CliContext): 
 }
 
 function fail(ctx: CliContext, message: string): void {
-  ctx.stderr.write(`pfexpose: ${message}; no status shown\n`);
-  ctx.exitCode = 1;
+  reportFailure(ctx, `${message}; no status shown`);
 }
 
 const HEADER = ['EXPOSURE', 'LISTEN', 'CONTAINER', 'JAIL', 'DRIFT', 'EVALS', 'PACKETS', 'BYTES', 'IN', 'OUT', 'STATES'];

@@ -4,7 +4,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { formatValidateGithub } from '../diagnostics/format-github.js';
-import { formatJson } from '../diagnostics/format-json.js';
+import { formatEnvelope } from '../diagnostics/format-json.js';
 import { formatSummary, formatText } from '../diagnostics/format-text.js';
 import type { CliContext } from './context.js';
 import { useColor } from './context.js';
@@ -52,11 +52,13 @@ export function registerValidate(program: Command, ctx: CliContext): void {
         '  2  usage error or internal error',
         '',
         'Formats: text prints file:line:col: error CODE message (with a code frame on a terminal)',
-        'and a summary on stderr; json prints {"diagnostics":[...]}; github prints workflow commands',
-        'that GitHub Actions shows as annotations; sarif prints SARIF 2.1.0 (code scanning), one rule',
-        'per diagnostic code; junit prints JUnit XML, one test case per file, failing on its errors.',
-        'github, sarif and junit name files from the repository root ($GITHUB_WORKSPACE, else the',
-        'nearest directory holding .git), so they attach wherever pfexpose ran.',
+        'and a summary on stderr; json prints one object, the envelope every command prints:',
+        '{"formatVersion":1,"command":"validate","diagnostics":[...]} (docs/reference/cli.md, "JSON',
+        'output"); github prints workflow commands that GitHub Actions shows as annotations; sarif',
+        'prints SARIF 2.1.0 (code scanning), one rule per diagnostic code; junit prints JUnit XML, one',
+        'test case per file, failing on its errors. github, sarif and junit name files from the',
+        'repository root ($GITHUB_WORKSPACE, else the nearest directory holding .git), so they',
+        'attach wherever pfexpose ran.',
         '',
       ].join('\n'),
     )
@@ -75,7 +77,7 @@ export async function runValidate(
   const { diagnostics, texts } = outcome;
   switch (format) {
     case 'json':
-      ctx.stdout.write(formatJson(diagnostics));
+      ctx.stdout.write(formatEnvelope('validate', diagnostics));
       break;
     case 'github':
       ctx.stdout.write(formatValidateGithub(fromRepositoryRoot(diagnostics, repositoryPath(ctx.cwd, ctx.env))));

@@ -1,6 +1,7 @@
 // The registry of diagnostic codes. Each area owns one table (codes-*.ts) so that codes stay
 // unique and documented; this module joins them and gives the union type of every code.
 import type { CodeInfo } from './code-info.js';
+import { cliCodes } from './codes-cli.js';
 import { hostCodes } from './codes-host.js';
 import { importCodes } from './codes-import.js';
 import { manifestCodes } from './codes-manifest.js';
@@ -13,6 +14,7 @@ export const diagnosticCodes = {
   ...modelCodes,
   ...hostCodes,
   ...importCodes,
+  ...cliCodes,
 } as const satisfies Record<string, CodeInfo>;
 
 export type DiagnosticCode = keyof typeof diagnosticCodes;

@@ -85,8 +85,18 @@ describe('pfexpose compile', () => {
   it('prints the documented json contract', async () => {
     const result = await runInProcess(['compile', 'examples/', '--frozen', '--format', 'json']);
     expect(result.code).toBe(0);
-    const parsed = JSON.parse(result.stdout) as { exposures: Record<string, unknown>[]; ruleset: string };
-    expect(Object.keys(parsed)).toEqual(['exposures', 'ruleset']);
+    const parsed = JSON.parse(result.stdout) as {
+      diagnostics: Record<string, unknown>[];
+      exposures: Record<string, unknown>[];
+      ruleset: string;
+    };
+    expect(Object.keys(parsed)).toEqual(['formatVersion', 'command', 'diagnostics', 'exposures', 'ruleset']);
+    expect(JSON.parse(result.stdout)).toMatchObject({ formatVersion: 1, command: 'compile' });
+    // The compile's warnings reach its JSON, where text format prints them on stderr.
+    expect(parsed.diagnostics.map((d) => [d['code'], d['severity'], d['file'], d['line']])).toEqual([
+      ['family-mismatch', 'warning', 'examples/web.yaml', 22],
+    ]);
+    expect(result.stderr).toBe('');
     for (const exposure of parsed.exposures) {
       expect(Object.keys(exposure)).toEqual([
         'container',

@@ -63,10 +63,12 @@ describe('pfexpose env', () => {
     const sh = await env('client', '--format', 'sh');
     expect(sh.stdout).toContain("export DB_DOCKER_NAME='/client/db-docker'\n");
     const json = JSON.parse((await env('client', '--format', 'json')).stdout) as {
+      command: string;
       container: string;
       links: { alias: string; server: string; address: string; variables: Record<string, string> }[];
     };
-    expect(json.container).toBe('client');
+    expect(Object.keys(json)).toEqual(['formatVersion', 'command', 'diagnostics', 'container', 'links']);
+    expect([json.command, json.container]).toEqual(['env', 'client']);
     expect(json.links.map((l) => [l.alias, l.server, l.address])).toEqual([['db-docker', 'server', '172.0.17.2']]);
     expect(json.links[0]?.variables['DB_DOCKER_PORT_53_UDP_PROTO']).toBe('udp');
     expect((await env('client', '--format', 'hosts')).stdout).toBe('172.0.17.2\tdb-docker server\n');

@@ -132,7 +132,7 @@ describe('pfexpose history and rollback --to', () => {
   it('history without a state directory lists nothing and creates none', async () => {
     const run = await pfexpose('history', '--format', 'json');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ command: 'history', entries: [] });
+    expect(JSON.parse(run.stdout)).toEqual({ formatVersion: 1, command: 'history', diagnostics: [], entries: [] });
     expect(existsSync(join(work, 'state'))).toBe(false);
   });
 });

@@ -52,11 +52,14 @@ describe('plan --all-hosts', () => {
   it('json: a plan per host; markdown: a section per host under one marker', async () => {
     const json = JSON.parse((await plan('--format', 'json')).stdout) as {
       formatVersion: number;
-      hosts: { host: string; exitCode: number; plan: { summary: { changed: number } } }[];
+      hosts: { host: string; exitCode: number; plan: { command: string; summary: { changed: number } } }[];
     };
-    expect(json.hosts.map((h) => [h.host, h.exitCode, h.plan.summary.changed])).toEqual([
-      ['alpha', 2, 1],
-      ['beta', 2, 1],
+    expect(Object.keys(json)).toEqual(['formatVersion', 'command', 'diagnostics', 'hosts']);
+    expect(json).toMatchObject({ formatVersion: 1, command: 'plan', diagnostics: [] });
+    // Each host's plan is the envelope `plan --host NAME --format json` prints.
+    expect(json.hosts.map((h) => [h.host, h.exitCode, h.plan.command, h.plan.summary.changed])).toEqual([
+      ['alpha', 2, 'plan', 1],
+      ['beta', 2, 'plan', 1],
     ]);
     const markdown = (await plan('--format', 'markdown')).stdout;
     expect(markdown.match(/<!-- pfexpose-plan -->/g)).toHaveLength(1);

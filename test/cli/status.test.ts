@@ -64,6 +64,16 @@ describe('pfexpose status', () => {
     const json = await pfexpose('status', 'a', '--format', 'json');
     expect(json.code, json.stderr).toBe(0);
     const status = JSON.parse(json.stdout) as StatusJson;
+    expect(Object.keys(status)).toEqual([
+      'formatVersion',
+      'command',
+      'diagnostics',
+      'anchor',
+      'inSync',
+      'countersRead',
+      'exposures',
+    ]);
+    expect(status).toMatchObject({ formatVersion: 1, command: 'status', diagnostics: [] });
     expect(status.inSync).toBe(true);
     expect(status.exposures).toHaveLength(1);
     expect(status.exposures[0]).toMatchObject({

@@ -41,7 +41,12 @@ describe('pfexpose validate (in process)', () => {
   it('prints json', async () => {
     const result = await run(['validate', '--format', 'json', `${FIXTURES}/invalid/ports.yaml`]);
     expect(result.code).toBe(1);
-    const parsed = JSON.parse(result.stdout) as { diagnostics: Array<{ code: string; line: number; column: number }> };
+    const parsed = JSON.parse(result.stdout) as {
+      formatVersion: number;
+      command: string;
+      diagnostics: Array<{ code: string; line: number; column: number }>;
+    };
+    expect([parsed.formatVersion, parsed.command]).toEqual([1, 'validate']);
     expect(parsed.diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
       ['port-zero', 6, 9],
       ['port-interface-name', 7, 9],

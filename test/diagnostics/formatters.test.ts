@@ -13,7 +13,7 @@ import {
   formatGithub,
   formatValidateGithub,
 } from '../../src/diagnostics/format-github.js';
-import { formatJson } from '../../src/diagnostics/format-json.js';
+import { formatEnvelope } from '../../src/diagnostics/format-json.js';
 import { formatSummary, formatText } from '../../src/diagnostics/format-text.js';
 
 const error: Diagnostic = {
@@ -106,13 +106,20 @@ describe('formatText', () => {
   });
 });
 
-describe('formatJson', () => {
-  it('prints exactly the documented keys, in order', () => {
-    const parsed = JSON.parse(formatJson([error, warning])) as { diagnostics: Array<Record<string, unknown>> };
+describe('formatEnvelope (every --format json)', () => {
+  const formatJson = (diagnostics: readonly Diagnostic[]): string => formatEnvelope('validate', diagnostics);
+
+  it('prints the envelope keys first, then exactly the documented diagnostic keys, in order, hint only when there is one', () => {
+    const text = formatJson([error, warning]);
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    const parsed = JSON.parse(text) as { diagnostics: Array<Record<string, unknown>> };
+    expect(Object.keys(parsed)).toEqual(['formatVersion', 'command', 'diagnostics']);
     expect(parsed.diagnostics.map((d) => Object.keys(d))).toEqual([
-      ['code', 'severity', 'message', 'file', 'line', 'column', 'endLine', 'endColumn'],
+      ['code', 'severity', 'message', 'file', 'line', 'column', 'endLine', 'endColumn', 'hint'],
       ['code', 'severity', 'message', 'file', 'line', 'column', 'endLine', 'endColumn'],
     ]);
+    expect(parsed.diagnostics[0]?.['hint']).toBe('ports run from 1 to 65535');
     expect(parsed.diagnostics[1]).toEqual({
       code: 'family-mismatch',
       severity: 'warning',
@@ -126,7 +133,13 @@ describe('formatJson', () => {
   });
 
   it('prints an empty list when valid', () => {
-    expect(JSON.parse(formatJson([]))).toEqual({ diagnostics: [] });
+    expect(JSON.parse(formatJson([]))).toEqual({ formatVersion: 1, command: 'validate', diagnostics: [] });
+  });
+
+  it("puts the command's payload after the envelope keys, in the payload's order, and refuses a payload that would shadow them", () => {
+    const parsed = JSON.parse(formatEnvelope('ls', [warning], { hosts: [], zeta: 1, alpha: 2 })) as object;
+    expect(Object.keys(parsed)).toEqual(['formatVersion', 'command', 'diagnostics', 'hosts', 'zeta', 'alpha']);
+    expect(() => formatEnvelope('plan', [], { formatVersion: 1 })).toThrow(/envelope key formatVersion/);
   });
 });
 
@@ -184,11 +197,13 @@ describe('a diagnostic about a command-line option (no place in a file)', () => 
     }
   });
 
-  it('json: code, severity and message only (no file, line or column), the same shape for every such diagnostic', () => {
+  it('json: code, severity and message (and hint) only, no file, line or column, the same shape for every such diagnostic', () => {
     const pool = atCommandLine('invalid-pool', '--pool 9-1 is not a port range');
-    const parsed = JSON.parse(formatJson([unknownHost, pool, error])) as { diagnostics: Record<string, unknown>[] };
+    const parsed = JSON.parse(formatEnvelope('compile', [unknownHost, pool, warning])) as {
+      diagnostics: Record<string, unknown>[];
+    };
     expect(parsed.diagnostics.map((d) => Object.keys(d))).toEqual([
-      ['code', 'severity', 'message'],
+      ['code', 'severity', 'message', 'hint'],
       ['code', 'severity', 'message'],
       ['code', 'severity', 'message', 'file', 'line', 'column', 'endLine', 'endColumn'],
     ]);
@@ -244,7 +259,9 @@ describe('path diagnostics (a path given on the command line, no line in it)', (
   });
 
   it('json keeps every key, with line and column 0', () => {
-    expect(JSON.parse(formatJson([missing]))).toEqual({
+    expect(JSON.parse(formatEnvelope('validate', [missing]))).toEqual({
+      formatVersion: 1,
+      command: 'validate',
       diagnostics: [
         {
           code: 'path-not-found',
@@ -255,6 +272,7 @@ describe('path diagnostics (a path given on the command line, no line in it)', (
           column: 0,
           endLine: 0,
           endColumn: 0,
+          hint: 'give a directory',
         },
       ],
     });

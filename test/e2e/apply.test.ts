@@ -323,7 +323,20 @@ describe('pfexpose apply (built CLI, simulated pfctl)', () => {
     expect(await anchorLines()).toEqual(await compiled('a'));
     const second = await start(['apply', 'a', '--format', 'json']).done;
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ command: 'apply', anchor: 'pfexpose', result: 'unchanged' });
+    expect(JSON.parse(second.stdout)).toEqual({
+      formatVersion: 1,
+      command: 'apply',
+      diagnostics: [],
+      anchor: 'pfexpose',
+      result: 'unchanged',
+    });
+    expect(Object.keys(JSON.parse(second.stdout) as object)).toEqual([
+      'formatVersion',
+      'command',
+      'diagnostics',
+      'anchor',
+      'result',
+    ]);
     expect(await sim.loadCalls()).toHaveLength(1);
     const current = JSON.parse(await readFile(join(work, 'state', 'current.json'), 'utf8')) as { anchor: string };
     expect(current.anchor).toBe('pfexpose');

@@ -76,8 +76,12 @@ describe('apply checks the containers against jls', () => {
 
     const json = await pfexpose('apply', 'm', '--format', 'json');
     expect(json.code).toBe(1);
-    const outcome = JSON.parse(json.stdout) as { result: string; diagnostics: { code: string; line: number }[] };
-    expect(outcome.result).toBe('refused');
+    const outcome = JSON.parse(json.stdout) as {
+      command: string;
+      result: string;
+      diagnostics: { code: string; line: number }[];
+    };
+    expect([outcome.command, outcome.result]).toEqual(['apply', 'refused']);
     expect(outcome.diagnostics.map((d) => [d.code, d.line])).toEqual([['address-stale', 3]]);
 
     // --allow-stale overrides, with a warning.

@@ -121,8 +121,10 @@ describe('pfexpose plan --base', () => {
       summary: { added: number };
       deployed: { source: string; ref: string };
     };
+    expect(Object.keys(parsed).slice(0, 4)).toEqual(['formatVersion', 'command', 'diagnostics', 'changes']);
     expect(parsed).toMatchObject({
       formatVersion: 1,
+      command: 'plan',
       summary: { added: 1 },
       deployed: { source: 'base', ref: 'HEAD~1' },
     });

@@ -37,6 +37,8 @@ describe('pfexpose validate (built CLI)', () => {
     const result = await inProcess(['validate', '--format', 'json', 'examples']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
+      formatVersion: 1,
+      command: 'validate',
       diagnostics: [
         expect.objectContaining({
           code: 'family-mismatch',
