@@ -68,6 +68,8 @@ describe('the npm pack tarball', () => {
       'dist/cli/main.js',
       'dist/manifest/generated/validate-manifest.js',
       'schema/pfexpose.schema.json',
+      'schema/output/defs.schema.json',
+      'schema/output/plan.schema.json',
       'man/pfexpose.8',
       'man/pfexpose.yaml.5',
       'contrib/rc.d/pfexpose',
