@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diagnosticCodes } from '../../src/diagnostics/codes.js';
+import { JSON_COMMANDS } from '../../src/diagnostics/format-json.js';
 import { CHANGED_FIELDS, PLAN_FLAG_CODES } from '../../src/plan/plan.js';
 import { POLICIES } from '../../src/plan/policy.js';
 import { runInProcess, type RunResult } from '../helpers/cli.js';
@@ -200,6 +201,9 @@ describe('the output schemas themselves', () => {
     // Codes stay a pattern (the registry grows); every code of the registry matches it.
     const pattern = new RegExp((defs['diagnostic']?.properties['code'] as { pattern: string }).pattern);
     expect(Object.keys(diagnosticCodes).filter((code) => !pattern.test(code))).toEqual([]);
+    // Every command that prints the envelope, and only those.
+    const command = defs['envelope']?.properties['command'] as { enum: string[] };
+    expect(command.enum).toEqual([...JSON_COMMANDS]);
   });
 });
 
