@@ -71,7 +71,8 @@ export function parsePfctlOutput(text: string, limits: Readonly<PfctlLimits> = P
     if (body === '') continue;
     // Unparsed lines keep their comment too: verbatim, and still one line when printed again
     // (a final backslash keeps the blank after it, or it would continue the line when re-read).
-    const verbatim = unnumbered.replace(/\\$/, '\\ ');
+    // Numbering stays where dropping it would turn the line into a counter line when re-read.
+    const verbatim = (isCounterLine(unnumbered) ? raw.trim() : unnumbered).replace(/\\$/, '\\ ');
     if (body === '}') {
       if (open.pop() === undefined) {
         diagnostics.push({ line, message: 'syntax error: "}" closes no inline anchor' });

@@ -242,7 +242,9 @@ describe('parsePfctlOutput', () => {
         const again = parsePfctlOutput(printed.join('\n'));
         expect(again.rules.map((rule) => printRule(rule))).toEqual(printed);
       }),
-      { numRuns: 500 },
+      // Found by this property: a numbered line whose rest reads as a counter line lost its number
+      // when printed back, and was then dropped as a counter line.
+      { numRuns: 500, examples: [['@3 [ ]'], ['@1 @2 [x]']] },
     );
   });
 });
