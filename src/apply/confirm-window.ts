@@ -170,11 +170,16 @@ export async function revertPending(
   kind: 'confirm-revert' | 'rollback' = 'confirm-revert',
   readAhead: DeployedAnchor | null = null,
 ): Promise<PendingOutcome> {
+  const target = pending.previous?.ruleset ?? '';
+  const targetLines = normalizedLines(target);
+  // A read-ahead that finds the target already loaded may predate the load this revert undoes: an
+  // apply killed between its load and its record leaves the state's mark as it was. "Nothing to
+  // put back" is concluded only from a read made now.
+  const ahead = readAhead !== null && !sameLines(readAhead.lines, targetLines) ? readAhead : null;
   const deployed: DeployedRead =
-    readAhead !== null ? { kind: 'ok', ...readAhead } : await readDeployed(deps.pfctl, pending.anchor);
+    ahead !== null ? { kind: 'ok', ...ahead } : await readDeployed(deps.pfctl, pending.anchor);
   if (deployed.kind !== 'ok')
     return { kind: 'failed', reason: `cannot revert the unconfirmed apply: ${deployed.message}`, restored: false };
-  const target = pending.previous?.ruleset ?? '';
   // StateDir.readPendingConfirm() already refused a record that would load anything else.
   const own = checkOwnRuleset(target, pending.anchor);
   if (!own.ok)
@@ -182,7 +187,6 @@ export async function revertPending(
       kind: 'refused',
       reason: `the pending confirmation would load rules that are not pfexpose's own (${describeForeign(own.foreign)}); nothing was loaded`,
     };
-  const targetLines = normalizedLines(target);
   if (!sameLines(deployed.lines, targetLines)) {
     const interrupted = interruption(deps);
     if (interrupted !== null) return { kind: 'refused', reason: interrupted };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/host/atomic-write.js';
 import { applyRuleset, rollbackRuleset, type ApplyDeps } from '../../src/apply/apply-ruleset.js';
-import { confirmApply, revertExpiredConfirm } from '../../src/apply/confirm-window.js';
+import { confirmApply, readAheadForRevert, revertExpiredConfirm } from '../../src/apply/confirm-window.js';
 import { watchConfirmDeadline } from '../../src/apply/confirm-watchdog.js';
 import type { Pfctl } from '../../src/pf/pfctl-api.js';
 import { linesDigest, normalizedLines, sha256 } from '../../src/pf/rule-lines.js';
@@ -420,6 +420,37 @@ describe('confirm windows and clock steps', { timeout: 120_000 }, () => {
     expect(expectKind(await applyRuleset(deps, request([DB])), 'refused').reason).toContain('awaits confirmation');
     expect(await confirmApply(deps)).toMatchObject({ kind: 'confirmed' });
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB, DB]));
+  });
+
+  it('a read-ahead that found the previous ruleset is read again: the apply it predates was killed between its load and its record', async () => {
+    let clock = new Date('2030-01-01T00:00:00Z');
+    const deps = {
+      ...bench.deps,
+      now: () => clock,
+      monotonicNow: () => clock.getTime(),
+      startConfirmWatchdog: () => Promise.resolve(null),
+    };
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
+    const pending: PendingConfirm = {
+      anchor: ANCHOR,
+      deadline: '2030-01-01T00:00:05.000Z',
+      previous: { ruleset: ruleset([WEB]), manifestDigest: 'digest-web' },
+      appliedDigest: sha256(ruleset([WEB, DB])),
+      pid: process.pid,
+      createdAt: clock.toISOString(),
+      manifestDigest: 'digest-web-db',
+      monotonicCreated: clock.getTime(),
+      monotonicDeadline: clock.getTime() + 5000,
+    };
+    await deps.state.writePendingConfirm(pending);
+    // The watchdog starts before the load and reads ahead: the anchor still holds what it reverts to.
+    const ahead = await readAheadForRevert(deps, pending);
+    expect(ahead?.deployed.lines).toEqual(linesOf([WEB]));
+    // The apply's load lands; the apply is killed before it records it, so the state's mark is the same.
+    await bench.sim.writeAnchor(ANCHOR, ruleset([WEB, DB]));
+    clock = new Date('2030-01-01T00:00:06Z');
+    expect(await revertExpiredConfirm(deps, { sameBoot: true, readAhead: ahead })).toMatchObject({ kind: 'reverted' });
+    expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
   });
 
   it('the watchdog reverts at its deadline on the monotonic clock even when the wall clock was stepped back', async () => {
