@@ -5,12 +5,9 @@
 import { DURATION_LIMITS } from '../text/duration.js';
 import {
   exitFailure,
-  parseAnchorList,
   parseKilledStates,
   parseLabelCounters,
   parsePfctlErrors,
-  parseTableList,
-  printedLabels,
   validateAnchorName,
   validateLabel,
   withRulesetName,
@@ -19,14 +16,19 @@ import {
   asPlainFailure,
   readLoadRun,
   readShowRun,
-  readStatus,
-  type AnchorShowFailure,
   type LoadResult,
-  type MainRulesetResult,
   type Pfctl,
   type PfctlFailure,
   type PfStatusResult,
 } from '../pf/pfctl-api.js';
+import {
+  loadWhileBusy,
+  readAnchorRules,
+  readLabelsOutside,
+  readMainRuleset,
+  readPfStatus,
+  type ShowRun,
+} from '../pf/pfctl-sequences.js';
 import { writeRulesetFile, type RulesetFile } from './ruleset-file.js';
 import { runCommand, type RunResult } from './run-command.js';
 
@@ -36,9 +38,6 @@ export const DEFAULT_PFCTL = 'pfctl';
  * 2^31-1 ms and fire after 1 ms beyond that, which would kill every pfctl at once.
  */
 export const MAX_PFCTL_TIMEOUT_MS = DURATION_LIMITS.pfctlTimeout.maxMs;
-
-/** More anchors than this and labelsOutside gives up (a failure): --kill-states then ends nothing. */
-export const MAX_ANCHORS_SCANNED = 512;
 
 export interface PfctlOptions {
   /** The program to run (`--pfctl`, PFEXPOSE_PFCTL); see resolvePfctlProgram. */
@@ -73,9 +72,11 @@ export function createPfctl(options: PfctlOptions): Pfctl {
     // The CLI refuses such values as usage errors; reaching here is a programmer's mistake.
     throw new RangeError(`createPfctl: timeoutMs ${timeout} is outside 1..${MAX_PFCTL_TIMEOUT_MS}`);
   }
-  const busyAttempts = Math.max(1, options.busyAttempts ?? 5);
-  const busyDelayMs = options.busyDelayMs ?? 100;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const retry = {
+    attempts: Math.max(1, options.busyAttempts ?? 5),
+    delayMs: options.busyDelayMs ?? 100,
+    sleep: options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+  };
 
   const runner = options.runner ?? runCommand;
   const run = (args: string[]): Promise<RunResult> =>
@@ -85,30 +86,12 @@ export function createPfctl(options: PfctlOptions): Pfctl {
     });
 
   /** A show command: its stdout, or why it cannot be trusted. */
-  const show = async (args: string[]): Promise<{ kind: 'ok'; stdout: string } | AnchorShowFailure> => {
+  const show: ShowRun = async (args) => {
     const result = await run(args);
     const failure = runFailure(program, args, result);
     if (failure !== undefined) return failure;
     if (result.kind !== 'completed') throw new Error('unreachable');
     return readShowRun(program, args, result);
-  };
-
-  const statusOrShowFailure = async (): Promise<{ kind: 'ok'; enabled: boolean } | AnchorShowFailure> => {
-    const answer = await show(['-s', 'info']);
-    return answer.kind === 'ok' ? readStatus(answer.stdout) : answer;
-  };
-
-  const status = async (): Promise<PfStatusResult> => {
-    const answer = await statusOrShowFailure();
-    return answer.kind === 'ok' ? answer : asPlainFailure(answer);
-  };
-
-  const showMain = async (): Promise<MainRulesetResult> => {
-    const nat = await show(['-sn']);
-    if (nat.kind !== 'ok') return asPlainFailure(nat);
-    const filter = await show(['-sr']);
-    if (filter.kind !== 'ok') return asPlainFailure(filter);
-    return { kind: 'ok', nat: nat.stdout, filter: filter.stdout };
   };
 
   const loadOnce = async (args: string[], file: string): Promise<LoadResult | 'busy'> => {
@@ -138,57 +121,22 @@ export function createPfctl(options: PfctlOptions): Pfctl {
     }
     const args = ['-o', 'none', '-a', anchor, ...(dry ? ['-n'] : []), '-f', file.path];
     try {
-      for (let attempt = 1; ; attempt += 1) {
-        const outcome = await loadOnce(args, file.path);
-        if (outcome !== 'busy') {
-          return outcome.kind === 'ok' || outcome.kind === 'rejected' ? { ...outcome, attempts: attempt } : outcome;
-        }
-        if (attempt >= busyAttempts) {
-          return {
-            kind: 'busy',
-            attempts: attempt,
-            message: `pf stayed busy (EBUSY) through ${attempt} attempts; nothing was loaded, try again`,
-          };
-        }
-        await sleep(busyDelayMs * 2 ** (attempt - 1));
-      }
+      return await loadWhileBusy(() => loadOnce(args, file.path), retry);
     } finally {
       await file.remove();
     }
   };
 
   return {
-    status,
-
-    showMain,
-
-    async showAnchor(anchor) {
-      const name = validateAnchorName(anchor);
-      if (!name.ok) return { kind: 'invalid-name', message: name.message };
-      const state = await statusOrShowFailure();
-      if (state.kind !== 'ok') return state;
-      if (!state.enabled) {
-        return {
-          kind: 'pf-disabled',
-          message: 'pf is disabled (pfctl -s info says "Status: Disabled"); enable it with pfctl -e',
-        };
-      }
-      const nat = await show(['-a', anchor, '-P', '-sn']);
-      if (nat.kind !== 'ok') return nat;
-      const filter = await show(['-a', anchor, '-P', '-sr']);
-      if (filter.kind !== 'ok') return filter;
-      const tables = await show(['-a', anchor, '-s', 'Tables']);
-      if (tables.kind !== 'ok') return tables;
-      return { kind: 'ok', nat: nat.stdout, filter: filter.stdout, tables: parseTableList(tables.stdout) };
+    async status(): Promise<PfStatusResult> {
+      const answer = await readPfStatus(show);
+      return answer.kind === 'ok' ? answer : asPlainFailure(answer);
     },
 
-    dryRun(anchor, text) {
-      return loadWithRetry(anchor, text, true);
-    },
-
-    load(anchor, text) {
-      return loadWithRetry(anchor, text, false);
-    },
+    showMain: () => readMainRuleset(show),
+    showAnchor: (anchor) => readAnchorRules(show, anchor),
+    dryRun: (anchor, text) => loadWithRetry(anchor, text, true),
+    load: (anchor, text) => loadWithRetry(anchor, text, false),
 
     async killStates(label) {
       const valid = validateLabel(label);
@@ -209,33 +157,7 @@ export function createPfctl(options: PfctlOptions): Pfctl {
       return shown.kind === 'ok' ? { kind: 'ok', ...parseLabelCounters(shown.stdout) } : shown;
     },
 
-    async labelsOutside(anchor) {
-      const labels = new Set<string>();
-      const main = await showMain();
-      if (main.kind !== 'ok') return main;
-      for (const label of printedLabels(`${main.nat}\n${main.filter}`)) labels.add(label);
-      const listed = await show(['-v', '-s', 'Anchors']);
-      if (listed.kind !== 'ok') return asPlainFailure(listed);
-      const others = parseAnchorList(listed.stdout).filter((path) => path !== anchor);
-      if (others.length > MAX_ANCHORS_SCANNED) {
-        return {
-          kind: 'failed',
-          message: `pf holds ${others.length} other anchors, more than the ${MAX_ANCHORS_SCANNED} pfexpose reads to check its labels are its own`,
-          exitCode: 0,
-          stderr: '',
-        };
-      }
-      for (const path of others) {
-        for (const which of ['-sn', '-sr']) {
-          const shown = await show(['-a', path, which]);
-          // An anchor removed since it was listed holds no label any more.
-          if (shown.kind === 'anchor-missing') continue;
-          if (shown.kind !== 'ok') return asPlainFailure(shown);
-          for (const label of printedLabels(shown.stdout)) labels.add(label);
-        }
-      }
-      return { kind: 'ok', labels: [...labels].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), anchors: others.length };
-    },
+    labelsOutside: (anchor) => readLabelsOutside(show, anchor),
   };
 }
 
