@@ -352,6 +352,21 @@ describe('real outputs conform to their schema', () => {
     const kept = await json(0, 'confirm');
     expect(kept).toMatchObject({ result: 'confirmed' });
     expectConforms('confirm', kept);
+    // A window left to close: confirm comes too late and reverts instead.
+    await json(0, 'apply', 'old', '--confirm', '1s');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const late = await json(1, 'confirm');
+    expect(late).toMatchObject({ result: 'too-late' });
+    expectConforms('confirm', late);
+  });
+
+  it('apply: a pfctl killed before its load committed: failed, saying whether the anchor was put back', async () => {
+    await pf.writeMain('rdr-anchor "pfexpose" all\nanchor "pfexpose" all\n');
+    await json(0, 'apply', 'old');
+    await pf.setControl({ dieLoads: 1, dieWhen: 'before-commit' });
+    const failed = await json(1, 'apply', 'one');
+    expect(failed).toMatchObject({ result: 'failed' });
+    expectConforms('apply', failed);
   });
 });
 
