@@ -85,6 +85,18 @@ describe('a symbolic link out of the manifest tree (ln -s SECRET m/x.yaml)', () 
       expect(output).not.toContain(join(root, 'secret'));
       expectNoSecret(output);
       expect(output).not.toMatch(STACK_TRACE);
+      if (name.endsWith('json')) {
+        // The envelope alone, on stdout: the refusal is a located diagnostic naming the link.
+        expect(result.stderr).toBe('');
+        const document = JSON.parse(result.stdout) as {
+          formatVersion: number;
+          diagnostics: { code: string; file?: string }[];
+        };
+        expect(document.formatVersion).toBe(1);
+        expect(document.diagnostics).toContainEqual(
+          expect.objectContaining({ code: 'symlink-outside', file: 'm/x.yaml' }),
+        );
+      }
     },
     TIMEOUT,
   );
