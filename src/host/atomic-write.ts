@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isErrno, UnsafePathError, untrustedReason, writeFileError } from '../diagnostics/file-errors.js';
+import { utf8Pieces } from '../text/utf8-pieces.js';
 
 /** Records are created readable and writable by their owner only. */
 export const PRIVATE_FILE_MODE = 0o600;
@@ -30,7 +31,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw writeFileError(path, error);
   }
   try {
-    await handle.writeFile(data);
+    if (typeof data !== 'string') await handle.writeFile(data);
+    else for (const piece of utf8Pieces(data)) await handle.writeFile(piece);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);

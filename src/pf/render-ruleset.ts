@@ -59,19 +59,32 @@ export interface RenderOptions {
  */
 export function renderRuleset(exposures: readonly Exposure[], options: RenderOptions): string {
   const reaches = options.reaches ?? [];
-  const lines = sortedRules(exposures, options.dialect, false, reaches).map((sorted) => sorted.line);
+  const rules = sortedRules(exposures, options.dialect, false, reaches);
   const target = options.anchor === undefined ? '' : ` for anchor "${checkAnchor(options.anchor)}"`;
-  const body = lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  // The body is hashed and joined in chunks of lines, each ended by a newline: hashing one string
+  // of many megabytes first copied it whole into a fresh UTF-8 buffer, and header + body made a
+  // two-piece string that every writer then flattened into yet another copy. The text returned is
+  // one flat string, built by a single join.
   const hash = createHash('sha256');
-  hash.update(body);
-  return (
-    `# pfexpose ruleset${target} (${options.dialect} dialect)\n` +
-    `# sha256: ${hash.digest('hex')}\n` +
-    `# exposures: ${exposures.length}\n` +
-    (reaches.length === 0 ? '' : `# reaches: ${reaches.length}\n`) +
-    body
-  );
+  const parts: string[] = ['', '', '', ''];
+  for (let start = 0; start < rules.length; start += BODY_CHUNK_LINES) {
+    const end = Math.min(rules.length, start + BODY_CHUNK_LINES);
+    const lines = new Array<string>(end - start + 1);
+    for (let i = start; i < end; i += 1) lines[i - start] = (rules[i] as SortedRule).line;
+    lines[end - start] = '';
+    const chunk = lines.join('\n');
+    hash.update(chunk);
+    parts.push(chunk);
+  }
+  parts[0] = `# pfexpose ruleset${target} (${options.dialect} dialect)\n`;
+  parts[1] = `# sha256: ${hash.digest('hex')}\n`;
+  parts[2] = `# exposures: ${exposures.length}\n`;
+  parts[3] = reaches.length === 0 ? '' : `# reaches: ${reaches.length}\n`;
+  return parts.join('');
 }
+
+/** Rule lines per piece of the body (see renderRuleset): about 120 kB of text. */
+const BODY_CHUNK_LINES = 1024;
 
 /**
  * The rule lines of a ruleset this renderer wrote, when its header's digest still matches them:
@@ -157,13 +170,13 @@ function sortedRules(
  * that would collide are lengthened until distinct.
  */
 function assignOwnTags(exposures: readonly Exposure[]): Map<string, string> {
-  // Exposure indices by family, protocol and container address; most exposures are alone in
-  // theirs (this runs over every exposure of large repositories, so no object per exposure).
+  // Exposure indices by container address, a string each exposure already holds (this runs over
+  // every exposure of large repositories: no key built, no object per exposure); family and
+  // protocol are compared within the group below.
   const groups = new Map<string, number[]>();
   exposures.forEach((e, index) => {
-    const key = `${e.family}\u0000${e.protocol}\u0000${e.containerAddress}`;
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [index]);
+    const group = groups.get(e.containerAddress);
+    if (group === undefined) groups.set(e.containerAddress, [index]);
     else group.push(index);
   });
   const shadowed = new Set<string>();
@@ -176,7 +189,7 @@ function assignOwnTags(exposures: readonly Exposure[]): Map<string, string> {
       for (let j = i + 1; j < members.length; j += 1) {
         const b = members[j] as Exposure;
         if (b.containerPort.start > a.containerPort.end) break;
-        if (a.label !== b.label) {
+        if (a.label !== b.label && a.family === b.family && a.protocol === b.protocol) {
           shadowed.add(a.label);
           shadowed.add(b.label);
         }
