@@ -46,6 +46,7 @@ beforeAll(async () => {
     ['host', 'atomic-write'],
     ['host', 'run-command'],
     ['diagnostics', 'file-errors'],
+    ['text', 'utf8-pieces'],
   ]) {
     const source = await readFile(new URL(`../../src/${dir}/${name}.ts`, import.meta.url), 'utf8');
     const js = ts.transpileModule(source, {
@@ -56,7 +57,8 @@ beforeAll(async () => {
       js
         .replaceAll("from './atomic-write.js'", "from './atomic-write.mjs'")
         .replaceAll("from './run-command.js'", "from './run-command.mjs'")
-        .replaceAll("from '../diagnostics/file-errors.js'", "from './file-errors.mjs'"),
+        .replaceAll("from '../diagnostics/file-errors.js'", "from './file-errors.mjs'")
+        .replaceAll("from '../text/utf8-pieces.js'", "from './utf8-pieces.mjs'"),
     );
   }
   await writeFile(join(moduleDir, 'holder.mjs'), HOLDER);
