@@ -2,7 +2,6 @@
 // the way a user's CI or pre-commit hook may check manifests without pfexpose. It must refuse the
 // values the CLI refuses that issue 14 lists, and accept every example. Nothing is skipped: without
 // python3 and jsonschema the test fails and says what to install.
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,27 +25,10 @@ Draft202012Validator.check_schema(schema)
 validator = Draft202012Validator(schema)
 print(json.dumps([[e.message for e in validator.iter_errors(i)] for i in request["instances"]]))
 `;
-
-/**
- * The first Python that has jsonschema: the one on PATH (pyenv's, say), else Debian's own, where
- * `apt-get install python3-jsonschema` puts the module (.ci/run installs it when neither has it).
- */
-const PYTHON =
-  ['python3', '/usr/bin/python3'].find(
-    (candidate) => spawnSync(candidate, ['-c', 'import jsonschema'], { timeout: 20_000 }).status === 0,
-  ) ?? 'python3';
+import { runPythonChecker } from '../helpers/python-jsonschema.js';
 
 function pythonErrors(instances: unknown[]): string[][] {
-  const result = spawnSync(PYTHON, ['-c', CHECKER], {
-    input: JSON.stringify({ schema: SCHEMA, instances }),
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  const missing = 'install it: apt-get install python3-jsonschema (Debian, Ubuntu) or pip install jsonschema';
-  if (result.error !== undefined) throw new Error(`python3 could not be run (${result.error.message}); ${missing}`);
-  if (result.stdout.trim() === 'MISSING') throw new Error(`Python's jsonschema module is missing; ${missing}`);
-  if (result.status !== 0) throw new Error(`the checker failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as string[][];
+  return runPythonChecker<string[][]>(CHECKER, { schema: SCHEMA, instances }, 20_000);
 }
 
 /** A document's data as pfexpose reads it (`080` keeps its text, as README's "Keys" says). */

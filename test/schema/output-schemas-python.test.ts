@@ -3,7 +3,6 @@
 // cross-file references resolve by $id from the files of schema/output/ (a registry, or the older
 // RefResolver store). Nothing is skipped: without python3 and jsonschema the test fails and says
 // what to install.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,24 +40,10 @@ except ImportError:
 print(json.dumps([[e.message for e in validator(schemas[c["schema"]]).iter_errors(c["instance"])]
                   for c in request["cases"]]))
 `;
-
-/** The first Python that has jsonschema: the one on PATH, else Debian's own. */
-const PYTHON =
-  ['python3', '/usr/bin/python3'].find(
-    (candidate) => spawnSync(candidate, ['-c', 'import jsonschema'], { timeout: 20_000 }).status === 0,
-  ) ?? 'python3';
+import { runPythonChecker } from '../helpers/python-jsonschema.js';
 
 function pythonErrors(cases: { schema: string; instance: unknown }[]): string[][] {
-  const result = spawnSync(PYTHON, ['-c', CHECKER], {
-    input: JSON.stringify({ dir: OUTPUT_SCHEMA_DIR, cases }),
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  const missing = 'install it: apt-get install python3-jsonschema (Debian, Ubuntu) or pip install jsonschema';
-  if (result.error !== undefined) throw new Error(`python3 could not be run (${result.error.message}); ${missing}`);
-  if (result.stdout.trim() === 'MISSING') throw new Error(`Python's jsonschema module is missing; ${missing}`);
-  if (result.status !== 0) throw new Error(`the checker failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as string[][];
+  return runPythonChecker<string[][]>(CHECKER, { dir: OUTPUT_SCHEMA_DIR, cases }, 30_000);
 }
 
 const MANIFEST = `version: 1
