@@ -59,7 +59,8 @@ export interface RenderOptions {
  */
 export function renderRuleset(exposures: readonly Exposure[], options: RenderOptions): string {
   const reaches = options.reaches ?? [];
-  const rules = sortedRules(exposures, options.dialect, false, reaches);
+  const table = new RuleTable(exposures, options.dialect, reaches);
+  const order = table.order();
   const target = options.anchor === undefined ? '' : ` for anchor "${checkAnchor(options.anchor)}"`;
   // The body is hashed and joined in chunks of lines, each ended by a newline: hashing one string
   // of many megabytes first copied it whole into a fresh UTF-8 buffer, and header + body made a
@@ -67,10 +68,10 @@ export function renderRuleset(exposures: readonly Exposure[], options: RenderOpt
   // one flat string, built by a single join.
   const hash = createHash('sha256');
   const parts: string[] = ['', '', '', ''];
-  for (let start = 0; start < rules.length; start += BODY_CHUNK_LINES) {
-    const end = Math.min(rules.length, start + BODY_CHUNK_LINES);
+  for (let start = 0; start < order.length; start += BODY_CHUNK_LINES) {
+    const end = Math.min(order.length, start + BODY_CHUNK_LINES);
     const lines = new Array<string>(end - start + 1);
-    for (let i = start; i < end; i += 1) lines[i - start] = (rules[i] as SortedRule).line;
+    for (let i = start; i < end; i += 1) lines[i - start] = table.line(order[i] as number);
     lines[end - start] = '';
     const chunk = lines.join('\n');
     hash.update(chunk);
@@ -113,50 +114,214 @@ export function rulesetRules(
   dialect: Dialect,
   reaches: readonly Reach[] = [],
 ): (TranslationRule | FilterRule)[] {
-  return sortedRules(exposures, dialect, true, reaches).map((sorted) => {
-    if (sorted.reach !== null) return reachRule(sorted.reach, dialect);
-    const shape = sorted.shape;
-    if (shape === null) throw new Error('sortedRules was asked to keep the shapes');
-    const from = sourceEndpoint(sorted.source, shape.exposure);
-    if (sorted.kind === 'rdr') return freebsdRdr(shape, from);
-    if (sorted.kind === 'pass-out') return freebsdPassOut(shape, from);
-    return sorted.kind === 'pass' ? freebsdPass(shape, from) : openbsdPass(shape, from);
+  const table = new RuleTable(exposures, dialect, reaches);
+  const addresses = new Map<string, Address & { kind: 'network' }>();
+  return Array.from(table.order(), (id) => {
+    const reach = table.reachOf(id);
+    if (reach !== null) return reachRule(reach, dialect);
+    const { exposure, kind, fromText } = table.exposureRule(id);
+    const shape = exposureShape(exposure, addresses);
+    shape.tag = table.tagOf(exposure);
+    const from: Endpoint =
+      fromText === ''
+        ? anyEndpoint()
+        : { negated: false, address: { kind: 'network', family: exposure.family, text: fromText }, port: null };
+    if (kind === 'rdr') return freebsdRdr(shape, from);
+    if (kind === 'pass-out') return freebsdPassOut(shape, from);
+    return kind === 'pass' ? freebsdPass(shape, from) : openbsdPass(shape, from);
   });
 }
 
-// Without keepShapes the rules hold only their line and sort fields: the shapes then die young
-// instead of being carried through the sort into the old generation, tens of thousands of them.
-function sortedRules(
-  exposures: readonly Exposure[],
-  dialect: Dialect,
-  keepShapes: boolean,
-  reaches: readonly Reach[],
-): SortedRule[] {
-  const translations: SortedRule[] = [];
-  const filters: SortedRule[] = [];
-  // Thousands of exposures share a few container and host addresses: check and parse each once.
-  const addresses = new Map<string, Address & { kind: 'network' }>();
-  const ownTags = dialect === 'freebsd' ? assignOwnTags(exposures) : null;
-  for (const exposure of exposures) {
-    const shape = exposureShape(exposure, addresses);
-    if (ownTags !== null) shape.tag = ownTags.get(exposure.label) ?? REDIRECT_TAG;
-    // One rule per source instead of a `{ }` list or a table: pfctl expands lists into one rule per
-    // element anyway, so the printed form stays a fixed point, and no table contents need reading back.
-    const sources = exposure.from.length === 0 ? [null] : exposure.from;
-    for (const source of sources) {
-      const fromText = source === null ? null : sourceEndpointText(source, exposure);
-      if (dialect === 'openbsd') filters.push(sortedRule('openbsd-pass', shape, source, fromText, keepShapes));
-      else {
-        translations.push(sortedRule('rdr', shape, source, fromText, keepShapes));
-        filters.push(sortedRule('pass', shape, source, fromText, keepShapes));
-        filters.push(sortedRule('pass-out', shape, source, fromText, keepShapes));
+type ExposureRuleKind = 'rdr' | 'pass' | 'pass-out' | 'openbsd-pass';
+
+const FREEBSD_KINDS: readonly ExposureRuleKind[] = ['rdr', 'pass', 'pass-out'];
+const OPENBSD_KINDS: readonly ExposureRuleKind[] = ['openbsd-pass'];
+
+/**
+ * Every rule of a ruleset as a number, with what sorts and prints it. An exposure makes one rule
+ * of each kind (FreeBSD: rdr, pass in, pass out; OpenBSD: one pass) per source it admits (one rule
+ * per source instead of a `{ }` list or a table: pfctl expands lists into one rule per element
+ * anyway, so the printed form stays a fixed point, and no table contents need reading back); the
+ * rules of source `s` are numbered `s * kinds + k`; reaches come after them.
+ *
+ * Sorting works on small integers in typed arrays and printing builds each line only when the
+ * text is written: a rule object and its line per rule, carried through the sort, were most of
+ * what the garbage collector copied into the old generation at large sizes.
+ */
+class RuleTable {
+  private readonly kinds: readonly ExposureRuleKind[];
+  /** Per exposure, from the checks: what its rules print for the container, the listen side, the interface. */
+  private readonly containerText: string[] = [];
+  private readonly listenText: string[] = [];
+  private readonly interfaceName: string[] = [];
+  /** Per source (an exposure's `from` entry, or its one "any"): its exposure and the source as printed ('' for any). */
+  private readonly sourceExposure: number[] = [];
+  private readonly sourceText: string[] = [];
+  private readonly reachLines: string[];
+  private readonly ownTags: Map<string, string> | null;
+  /** Lines built before their turn: for ties in the sort, and reaches. */
+  private readonly early = new Map<number, string>();
+
+  constructor(
+    private readonly exposures: readonly Exposure[],
+    private readonly dialect: Dialect,
+    private readonly reaches: readonly Reach[],
+  ) {
+    this.kinds = dialect === 'openbsd' ? OPENBSD_KINDS : FREEBSD_KINDS;
+    this.ownTags = dialect === 'freebsd' ? assignOwnTags(exposures) : null;
+    // Thousands of exposures share a few container and host addresses: check and parse each once.
+    const addresses = new Map<string, Address & { kind: 'network' }>();
+    exposures.forEach((exposure, index) => {
+      const checked = checkedExposure(exposure, addresses);
+      this.containerText.push(checked.container.text);
+      this.listenText.push(checked.host === null ? `(${exposure.interface ?? 'self'})` : checked.host.text);
+      this.interfaceName.push(checked.interfaceName ?? '');
+      if (exposure.from.length === 0) {
+        this.sourceExposure.push(index);
+        this.sourceText.push('');
       }
-    }
+      for (const source of exposure.from) {
+        this.sourceExposure.push(index);
+        this.sourceText.push(sourceEndpointText(source, exposure));
+      }
+    });
+    this.reachLines = reaches.map((reach) => reachLine(reach, dialect));
   }
-  for (const reach of reaches) filters.push(sortedReach(reach, dialect));
-  translations.sort(bySortKey);
-  filters.sort(bySortKey);
-  return translations.concat(filters);
+
+  /** Rule numbers in emission order: translation rules, then filter rules, each in skip-step order. */
+  order(): number[] {
+    const exposureRules = this.sourceExposure.length * this.kinds.length;
+    const count = exposureRules + this.reaches.length;
+    const keys = this.sortKeys(count);
+    const translations: number[] = [];
+    const filters: number[] = [];
+    for (let id = 0; id < count; id += 1) {
+      if (id < exposureRules && this.kinds[id % this.kinds.length] === 'rdr') translations.push(id);
+      else filters.push(id);
+    }
+    // Skip-step order: interface, direction, family, protocol, source, destination address,
+    // destination port (each compared as its rank or number, see sortKeys); the printed line
+    // breaks the remaining ties, so any permutation of the input sorts the same.
+    const byKey = (a: number, b: number): number =>
+      (keys.group[a] as number) - (keys.group[b] as number) ||
+      (keys.from[a] as number) - (keys.from[b] as number) ||
+      (keys.to[a] as number) - (keys.to[b] as number) ||
+      (keys.ports[a] as number) - (keys.ports[b] as number) ||
+      compareStrings(this.earlyLine(a), this.earlyLine(b));
+    translations.sort(byKey);
+    filters.sort(byKey);
+    return translations.concat(filters);
+  }
+
+  /**
+   * The sort fields of every rule as integers: interface, direction, family and protocol in one
+   * (`group`), the source and the destination address as ranks among all the texts of their field
+   * (ranked in compareStrings order, so comparing ranks orders as comparing the texts; no source
+   * and no interface are the empty text, which comes first), and the destination port range as
+   * start * 65536 + end.
+   */
+  private sortKeys(count: number): { group: Uint32Array; from: Uint32Array; to: Uint32Array; ports: Uint32Array } {
+    const kinds = this.kinds.length;
+    const reachRules = this.reaches.map((reach) => reachRule(reach, this.dialect));
+    const reachFrom = reachRules.map((rule) => printAddress(rule.from.address));
+    const reachTo = reachRules.map((rule) => printAddress(rule.to.address));
+    const protocols = rank([...this.exposures.map((e) => e.protocol), ...this.reaches.map((r) => r.protocol)]);
+    const interfaces = rank(['', ...this.interfaceName]);
+    const froms = rank([...this.sourceText, ...reachFrom]);
+    const tos = rank([...this.containerText, ...this.listenText, ...reachTo]);
+    const keys = {
+      group: new Uint32Array(count),
+      from: new Uint32Array(count),
+      to: new Uint32Array(count),
+      ports: new Uint32Array(count),
+    };
+    const set = (id: number, iface: string, direction: number, family: Family, protocol: string): void => {
+      const group = ((interfaces.get(iface) as number) * 3 + direction) * 2 + (family === 'inet' ? 0 : 1);
+      keys.group[id] = group * 4 + (protocols.get(protocol) as number);
+    };
+    const exposureRules = this.sourceExposure.length * kinds;
+    for (let id = 0; id < exposureRules; id += 1) {
+      const source = Math.floor(id / kinds);
+      const kind = this.kinds[id % kinds] as ExposureRuleKind;
+      const index = this.sourceExposure[source] as number;
+      const exposure = this.exposures[index] as Exposure;
+      const containerSide = kind === 'pass' || kind === 'pass-out';
+      const port = containerSide ? exposure.containerPort : exposure.hostPort;
+      const iface = kind === 'pass-out' ? '' : (this.interfaceName[index] as string);
+      set(id, iface, kind === 'rdr' ? 0 : kind === 'pass-out' ? 2 : 1, exposure.family, exposure.protocol);
+      keys.from[id] = froms.get(this.sourceText[source] as string) as number;
+      const to = containerSide ? this.containerText[index] : this.listenText[index];
+      keys.to[id] = tos.get(to as string) as number;
+      keys.ports[id] = port.start * 65536 + port.end;
+    }
+    this.reaches.forEach((reach, r) => {
+      const id = exposureRules + r;
+      set(id, '', 0, reach.family, reach.protocol);
+      keys.from[id] = froms.get(reachFrom[r] as string) as number;
+      keys.to[id] = tos.get(reachTo[r] as string) as number;
+      keys.ports[id] = reach.port.start * 65536 + reach.port.end;
+    });
+    return keys;
+  }
+
+  reachOf(id: number): Reach | null {
+    const first = this.sourceExposure.length * this.kinds.length;
+    return id < first ? null : (this.reaches[id - first] ?? null);
+  }
+
+  exposureRule(id: number): { exposure: Exposure; kind: ExposureRuleKind; fromText: string } {
+    const source = Math.floor(id / this.kinds.length);
+    return {
+      exposure: this.exposures[this.sourceExposure[source] as number] as Exposure,
+      kind: this.kinds[id % this.kinds.length] as ExposureRuleKind,
+      fromText: this.sourceText[source] as string,
+    };
+  }
+
+  tagOf(exposure: Exposure): string {
+    return this.ownTags === null ? REDIRECT_TAG : (this.ownTags.get(exposure.label) ?? REDIRECT_TAG);
+  }
+
+  private earlyLine(id: number): string {
+    let line = this.early.get(id);
+    if (line === undefined) this.early.set(id, (line = this.line(id)));
+    return line;
+  }
+
+  /**
+   * The printed rule: exactly what printRule prints for the rule rulesetRules builds (a property
+   * test holds the two together), built straight from the exposure's texts; the generic printer
+   * cost a rule object and a word list per rule, tens of thousands of times.
+   */
+  line(id: number): string {
+    const early = this.early.get(id);
+    if (early !== undefined) return early;
+    const first = this.sourceExposure.length * this.kinds.length;
+    if (id >= first) return this.reachLines[id - first] as string;
+    const source = Math.floor(id / this.kinds.length);
+    const kind = this.kinds[id % this.kinds.length] as ExposureRuleKind;
+    const index = this.sourceExposure[source] as number;
+    const exposure = this.exposures[index] as Exposure;
+    const from = (this.sourceText[source] as string) || 'any';
+    const head = `${exposure.family} proto ${exposure.protocol} from ${from} to `;
+    const on = kind === 'pass-out' || this.interfaceName[index] === '' ? '' : ` on ${this.interfaceName[index]}`;
+    const listen = `${this.listenText[index]} ${portText(exposure.hostPort)}`;
+    const flags = exposure.protocol === 'tcp' ? ' flags S/SA' : '';
+    const { start, end } = exposure.containerPort;
+    const target = `${this.containerText[index]} port ${start}${end === start ? '' : `:${end}`}`;
+    if (kind === 'openbsd-pass')
+      return `pass in quick${on} ${head}${listen}${flags} label "${exposure.label}" rdr-to ${target}`;
+    const tag = this.tagOf(exposure);
+    if (kind === 'rdr') return `rdr${on} ${head}${listen} tag ${tag} -> ${target}`;
+    const container = `${this.containerText[index]} ${portText(exposure.containerPort)}`;
+    const direction = kind === 'pass' ? 'in' : 'out';
+    return `pass ${direction} quick${on} ${head}${container}${flags} keep state label "${exposure.label}" tagged ${tag}`;
+  }
+}
+
+/** Each distinct text's place in compareStrings order: comparing ranks orders as comparing the texts. */
+function rank(texts: readonly string[]): Map<string, number> {
+  return new Map([...new Set(texts)].sort(compareStrings).map((text, index) => [text, index]));
 }
 
 /**
@@ -224,7 +389,15 @@ interface ExposureShape {
   target: RedirectTarget;
 }
 
-function exposureShape(exposure: Exposure, addresses: Map<string, Address & { kind: 'network' }>): ExposureShape {
+/** An exposure's addresses and interface, after the checks that stand between it and pf text. */
+interface CheckedExposure {
+  container: Address & { kind: 'network' };
+  host: (Address & { kind: 'network' }) | null;
+  /** The interface its rdr and pass in rules are bound to; loopback host addresses imply lo0. */
+  interfaceName: string | null;
+}
+
+function checkedExposure(exposure: Exposure, addresses: Map<string, Address & { kind: 'network' }>): CheckedExposure {
   const where = `exposure ${exposure.label} of container ${exposure.container}`;
   checkLabel(exposure.label, where);
   checkRange(exposure.hostPort, `${where}: host port`);
@@ -242,6 +415,11 @@ function exposureShape(exposure: Exposure, addresses: Map<string, Address & { ki
   let interfaceName = exposure.interface;
   if (interfaceName !== null) checkInterface(interfaceName, where);
   else if (host !== null && isLoopback(host.text)) interfaceName = 'lo0';
+  return { container, host, interfaceName };
+}
+
+function exposureShape(exposure: Exposure, addresses: Map<string, Address & { kind: 'network' }>): ExposureShape {
+  const { container, host, interfaceName } = checkedExposure(exposure, addresses);
   const listen: Address = host ?? { kind: 'dynamic', name: exposure.interface ?? 'self', modifiers: [] };
   return {
     exposure,
@@ -250,11 +428,7 @@ function exposureShape(exposure: Exposure, addresses: Map<string, Address & { ki
     listen,
     listenPort: portMatch(exposure.hostPort),
     container,
-    containerPort: portMatch(
-      containerLength === 0
-        ? { start: exposure.containerPort.start, end: exposure.containerPort.start }
-        : exposure.containerPort,
-    ),
+    containerPort: portMatch(exposure.containerPort),
     target: {
       addresses: [container],
       port: { start: exposure.containerPort.start, end: exposure.containerPort.end },
@@ -337,15 +511,6 @@ function openbsdPass(shape: ExposureShape, from: Endpoint): FilterRule {
   };
 }
 
-function sourceEndpoint(source: string | null, exposure: Exposure): Endpoint {
-  if (source === null) return anyEndpoint();
-  return {
-    negated: false,
-    address: { kind: 'network', family: exposure.family, text: sourceEndpointText(source, exposure) },
-    port: null,
-  };
-}
-
 function sourceEndpointText(source: string, exposure: Exposure): string {
   const network = parseNetwork(source);
   if (network === null || network.family !== exposure.family) {
@@ -406,82 +571,6 @@ function checkAnchor(anchor: string): string {
   return anchor;
 }
 
-type RuleKind = 'rdr' | 'pass' | 'pass-out' | 'openbsd-pass' | 'reach';
-
-interface SortedRule {
-  kind: RuleKind;
-  /** Kept only for rulesetRules. */
-  shape: ExposureShape | null;
-  /** The reach a `reach` rule passes; null for an exposure's rules. */
-  reach: Reach | null;
-  /** The `from` network as the exposure lists it; null for any source. */
-  source: string | null;
-  /** The printed rule: computed once, used to break ties and as the output line. */
-  line: string;
-  /** The sort fields, in order (see bySortKey). */
-  interfaceName: string;
-  /** `in`, `out`, or empty for translation rules. */
-  direction: string;
-  family: Family;
-  protocol: Exposure['protocol'];
-  fromText: string;
-  toText: string;
-  toStart: number;
-  toEnd: number;
-}
-
-// Skip-step order: interface, direction, family, protocol, source, destination address, destination
-// port; out rules name no interface, so they come first among the filter rules, after the in
-// rules that name none;
-// the printed line breaks the remaining ties, so any permutation of the input sorts the same.
-// The fields are compared one after the other (absent ones as empty text); this orders exactly as
-// comparing them joined by NUL with ports zero-padded to five digits, without building that key.
-// The line is built straight from the shape: it must be exactly what printRule prints for the rule
-// rulesetRules builds (a property test holds the two together); the generic printer cost a rule
-// object and a word list per rule, tens of thousands of times.
-function sortedRule(
-  kind: RuleKind,
-  shape: ExposureShape,
-  source: string | null,
-  fromText: string | null,
-  keepShape: boolean,
-): SortedRule {
-  const exposure = shape.exposure;
-  const containerSide = kind === 'pass' || kind === 'pass-out';
-  const toAddress = containerSide ? shape.container : shape.listen;
-  const toPort = containerSide ? shape.containerPort : shape.listenPort;
-  const toText = printAddress(toAddress);
-  const interfaceName = kind === 'pass-out' || shape.interface === null ? null : shape.interface.name;
-  const on = interfaceName === null ? '' : ` on ${interfaceName}`;
-  const match = `${on} ${exposure.family} proto ${exposure.protocol} from ${fromText ?? 'any'} to ${toText} ${portText(toPort)}`;
-  const flags = exposure.protocol === 'tcp' ? ' flags S/SA' : '';
-  // Joined from parts rather than concatenated: concatenation leaves each line a tree of string
-  // pieces that lives through the sort, while join copies it into one flat string at once.
-  let parts: string[];
-  if (kind === 'rdr') parts = ['rdr', match, ' tag ', shape.tag, ' -> ', targetText(shape.target)];
-  else if (kind === 'pass')
-    parts = ['pass in quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
-  else if (kind === 'pass-out')
-    parts = ['pass out quick', match, flags, ' keep state label "', exposure.label, '" tagged ', shape.tag];
-  else parts = ['pass in quick', match, flags, ' label "', exposure.label, '" rdr-to ', targetText(shape.target)];
-  const line = parts.join('');
-  return {
-    kind,
-    shape: keepShape ? shape : null,
-    reach: null,
-    source,
-    line,
-    interfaceName: interfaceName ?? '',
-    direction: kind === 'rdr' ? '' : kind === 'pass-out' ? 'out' : 'in',
-    family: exposure.family,
-    protocol: exposure.protocol,
-    fromText: fromText ?? '',
-    toText,
-    toStart: toPort.start,
-    toEnd: toPort.end,
-  };
-}
-
 // pass quick inet proto tcp from 172.0.17.3 to 172.0.17.2 port 6379:6381 flags S/SA keep state label "L"
 // A reach is traffic between containers, routed by the host with no redirect: no direction, so one
 // rule passes the packet both where it enters the host and where it leaves towards the server
@@ -522,70 +611,17 @@ function reachRule(reach: Reach, dialect: Dialect): FilterRule {
   };
 }
 
-function sortedReach(reach: Reach, dialect: Dialect): SortedRule {
+function reachLine(reach: Reach, dialect: Dialect): string {
   const rule = reachRule(reach, dialect);
-  const fromText = printAddress(rule.from.address);
-  const toText = printAddress(rule.to.address);
-  const port = rule.to.port as PortMatch;
   const flags = reach.protocol === 'tcp' ? ' flags S/SA' : '';
   const state = dialect === 'freebsd' ? ' keep state' : '';
-  const line = [
-    'pass quick ',
-    reach.family,
-    ' proto ',
-    reach.protocol,
-    ' from ',
-    fromText,
-    ' to ',
-    toText,
-    ' ',
-    portText(port),
-    flags,
-    state,
-    ' label "',
-    reach.label,
-    '"',
-  ].join('');
-  return {
-    kind: 'reach',
-    shape: null,
-    reach,
-    source: null,
-    line,
-    interfaceName: '',
-    direction: '',
-    family: reach.family,
-    protocol: reach.protocol,
-    fromText,
-    toText,
-    toStart: port.start,
-    toEnd: port.end,
-  };
+  const from = printAddress(rule.from.address);
+  const to = printAddress(rule.to.address);
+  const port = portText(reach.port);
+  return `pass quick ${reach.family} proto ${reach.protocol} from ${from} to ${to} ${port}${flags}${state} label "${reach.label}"`;
 }
 
-function portText(port: PortMatch): string {
-  return port.op === '=' ? `port = ${port.start}` : `port ${port.start}:${port.end}`;
-}
-
-function targetText(target: RedirectTarget): string {
-  const address = target.addresses[0];
-  if (address === undefined || target.addresses.length !== 1 || target.port === null || target.options.length > 0) {
-    throw new Error('a rendered redirect has one address and a port');
-  }
-  const { start, end } = target.port;
-  return `${printAddress(address)} port ${start}${end === start ? '' : `:${end}`}`;
-}
-
-function bySortKey(a: SortedRule, b: SortedRule): number {
-  return (
-    compareStrings(a.interfaceName, b.interfaceName) ||
-    compareStrings(a.direction, b.direction) ||
-    compareStrings(a.family, b.family) ||
-    compareStrings(a.protocol, b.protocol) ||
-    compareStrings(a.fromText, b.fromText) ||
-    compareStrings(a.toText, b.toText) ||
-    a.toStart - b.toStart ||
-    a.toEnd - b.toEnd ||
-    compareStrings(a.line, b.line)
-  );
+/** A port match as pfctl prints one from a range: `port = N` for one port, `port N:M` for more. */
+function portText(port: PortRange): string {
+  return port.start === port.end ? `port = ${port.start}` : `port ${port.start}:${port.end}`;
 }
