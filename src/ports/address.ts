@@ -185,48 +185,82 @@ function parseIPv4Bytes(text: string): number[] | null {
   }
 }
 
+/**
+ * Eight 16-bit groups, written as up to eight groups of one to four hex digits separated by `:`,
+ * one `::` standing for one or more zero groups, and an optional dotted IPv4 address as the last
+ * two groups. Read character by character, like parseIPv4Bytes.
+ */
 function parseIPv6Words(text: string): number[] | null {
-  if (text.length > 45) return null;
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const head = parseIPv6Groups(halves[0] ?? '', halves.length === 1);
-  if (head === null) return null;
-  if (halves.length === 1) return head.length === 8 ? head : null;
-  const tail = parseIPv6Groups(halves[1] ?? '', true);
-  if (tail === null) return null;
+  const length = text.length;
+  if (length > 45) return null;
+  const head: number[] = [];
+  let tail: number[] | null = null;
+  let i = 0;
+  if (text.charCodeAt(0) === COLON) {
+    if (text.charCodeAt(1) !== COLON) return null;
+    tail = [];
+    i = 2;
+  }
+  while (i < length) {
+    const words = tail ?? head;
+    let end = i;
+    let dotted = false;
+    for (let c = text.charCodeAt(end); end < length && c !== COLON; c = text.charCodeAt(++end)) {
+      if (c === DOT) dotted = true;
+    }
+    if (dotted) {
+      // An IPv4 address may only end the text.
+      if (end !== length) return null;
+      const v4 = parseIPv4Bytes(i === 0 ? text : text.slice(i));
+      if (v4 === null) return null;
+      words.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
+      break;
+    }
+    if (end === i || end - i > 4) return null;
+    let word = 0;
+    for (let k = i; k < end; k += 1) {
+      const digit = hexDigit(text.charCodeAt(k));
+      if (digit < 0) return null;
+      word = word * 16 + digit;
+    }
+    words.push(word);
+    if (end === length) break;
+    // A `:` ends the group; a second one right after it is the `::`, allowed once.
+    i = end + 1;
+    if (text.charCodeAt(i) === COLON) {
+      if (tail !== null) return null;
+      tail = [];
+      i += 1;
+    } else if (i === length) return null;
+  }
+  if (tail === null) return head.length === 8 ? head : null;
   // `::` stands for one or more zero groups (RFC 4291 section 2.2).
   const missing = 8 - head.length - tail.length;
   if (missing < 1) return null;
-  return [...head, ...new Array<number>(missing).fill(0), ...tail];
+  for (let k = 0; k < missing; k += 1) head.push(0);
+  for (const word of tail) head.push(word);
+  return head;
 }
 
-/** Groups of one side of `::`; an embedded IPv4 address may only end the address. */
-function parseIPv6Groups(text: string, mayEndWithIPv4: boolean): number[] | null {
-  if (text === '') return [];
-  const groups = text.split(':');
-  const words: number[] = [];
-  for (let i = 0; i < groups.length; i++) {
-    const group = groups[i] ?? '';
-    if (i === groups.length - 1 && mayEndWithIPv4 && group.includes('.')) {
-      const v4 = parseIPv4Bytes(group);
-      if (v4 === null) return null;
-      words.push(((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0));
-      continue;
-    }
-    if (!/^[0-9A-Fa-f]{1,4}$/.test(group)) return null;
-    words.push(parseInt(group, 16));
-  }
-  return words;
+const COLON = 58;
+const DOT = 46;
+
+/** The value of a hex digit's character code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
 }
 
 function formatIPv4(bytes: readonly number[]): string {
-  return bytes.join('.');
+  return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
 }
 
 /** RFC 5952: lower case, no leading zeros, the first longest run of two or more zero groups as `::`. */
 function formatIPv6(words: readonly number[]): string {
   // IPv4-mapped addresses keep their dotted tail (RFC 5952 section 5), as inet_ntop prints them.
-  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
+  if (words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0 && words[4] === 0 && words[5] === 0xffff) {
     const hi = words[6] ?? 0;
     const lo = words[7] ?? 0;
     return `::ffff:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
@@ -246,9 +280,17 @@ function formatIPv6(words: readonly number[]): string {
     }
     i = j;
   }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  let text = '';
+  for (let i = 0; i < 8; i += 1) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (text !== '' && !text.endsWith(':')) text += ':';
+    text += (words[i] as number).toString(16);
+  }
+  return text;
 }
 
 function ipv6WordsToBytes(words: readonly number[] | null): number[] | null {
