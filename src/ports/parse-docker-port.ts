@@ -7,10 +7,13 @@ import { looksLikeInterfaceName } from './interface-name.js';
 import { pairPortRanges } from './pair-port-ranges.js';
 import { portError, whitespaceErrors } from './port-error.js';
 import { parsePortRange } from './port-number.js';
-import { parseProtocol } from './parse-protocol.js';
+import { parseProtocol, type ProtocolRules } from './parse-protocol.js';
 import { quoteText } from '../text/quote-text.js';
 
 const GRAMMAR = '[[HOST_IP:][HOST_PORT]:]CONTAINER_PORT[/PROTOCOL]';
+
+/** Docker lower-cases the protocol before it checks it (`80/TCP` works there). */
+const DOCKER_PROTOCOLS: ProtocolRules = { allowed: ['tcp', 'udp', 'sctp'], ignoreCase: true };
 
 interface Field {
   text: string;
@@ -62,10 +65,7 @@ export function parseDockerPort(text: string): PortSpecResult {
         ),
       );
     } else {
-      const parsed = parseProtocol(protocolText, containerField.start + slash + 1, {
-        allowed: ['tcp', 'udp', 'sctp'],
-        ignoreCase: true,
-      });
+      const parsed = parseProtocol(protocolText, containerField.start + slash + 1, DOCKER_PROTOCOLS);
       if (parsed.ok) protocol = parsed.protocol;
       else errors.push(...parsed.errors);
     }

@@ -7,10 +7,16 @@ import { describeInterfaceNameProblem, looksLikeInterfaceName } from './interfac
 import { pairPortRanges } from './pair-port-ranges.js';
 import { portError, whitespaceErrors } from './port-error.js';
 import { parsePortRange } from './port-number.js';
-import { parseProtocol } from './parse-protocol.js';
+import { parseProtocol, type ProtocolRules } from './parse-protocol.js';
 import { quoteText } from '../text/quote-text.js';
 
 const GRAMMAR = 'HOST_PORT[:CONTAINER_PORT][/PROTOCOL] or INTERFACE:HOST_PORT:CONTAINER_PORT[/PROTOCOL]';
+
+const KLEENE_PROTOCOLS: ProtocolRules = {
+  allowed: ['tcp', 'udp'],
+  ignoreCase: false,
+  elsewhere: 'docker syntax and the long form accept sctp',
+};
 
 interface Field {
   text: string;
@@ -74,11 +80,7 @@ export function parseKleenePort(text: string): PortSpecResult {
   const protocol =
     slash < 0
       ? ({ ok: true, protocol: 'tcp' } as const)
-      : parseProtocol(text.slice(slash + 1), slash + 1, {
-          allowed: ['tcp', 'udp'],
-          ignoreCase: false,
-          elsewhere: 'docker syntax and the long form accept sctp',
-        });
+      : parseProtocol(text.slice(slash + 1), slash + 1, KLEENE_PROTOCOLS);
   if (!protocol.ok) errors.push(...protocol.errors);
 
   if (!host.ok || !container.ok || !protocol.ok || errors.length > 0) return { ok: false, errors };

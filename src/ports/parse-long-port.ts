@@ -14,7 +14,7 @@ import { portError as err } from './port-error.js';
 import { parseDockerPort } from './parse-docker-port.js';
 import { parseKleenePort } from './parse-kleene-port.js';
 import { parsePortRange } from './port-number.js';
-import { parseProtocol } from './parse-protocol.js';
+import { parseProtocol, type ProtocolRules } from './parse-protocol.js';
 import { describeValue } from '../text/describe-value.js';
 import { suggest } from '../text/did-you-mean.js';
 import { quoteText } from '../text/quote-text.js';
@@ -79,6 +79,8 @@ export function parsePortObject(value: unknown): PortSpecResult {
     return failWith(err('port-long-type', 'a port entry must be a plain mapping of keys to values', 0, 0));
   }
 }
+
+const LONG_PROTOCOLS: ProtocolRules = { allowed: ['tcp', 'udp', 'sctp'], ignoreCase: false };
 
 type Entries = Map<string, { value: unknown; isData: boolean }>;
 
@@ -229,7 +231,7 @@ function parseLong(entries: Entries): PortSpecResult {
     if (typeof value !== 'string') {
       errors.push(wrongType('protocol', value));
     } else {
-      const parsed = parseProtocol(value, 0, { allowed: ['tcp', 'udp', 'sctp'], ignoreCase: false });
+      const parsed = parseProtocol(value, 0, LONG_PROTOCOLS);
       if (parsed.ok) protocol = parsed.protocol;
       else errors.push(...parsed.errors.map((e) => keyed(e, 'protocol')));
     }

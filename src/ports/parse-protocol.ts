@@ -17,6 +17,9 @@ export interface ProtocolRules {
 const KNOWN: readonly Protocol[] = ['tcp', 'udp', 'sctp'];
 
 export function parseProtocol(text: string, offset: number, rules: ProtocolRules): ProtocolResult {
+  // Nearly every protocol is written as the syntax wants it: found without building a message.
+  const exact = rules.allowed.find((p) => p === text);
+  if (exact !== undefined) return { ok: true, protocol: exact };
   const fail = (message: string): ProtocolResult => ({
     ok: false,
     errors: [portError('port-protocol', message, offset, offset + text.length)],

@@ -15,6 +15,7 @@ export function shiftErrors(errors: readonly PortSpecError[], offset: number): P
 /** Errors for white space anywhere in a spec, one per run, so every run is pointed at. */
 export function whitespaceErrors(text: string): PortSpecError[] {
   const errors: PortSpecError[] = [];
+  if (!/\s/u.test(text)) return errors;
   for (const match of text.matchAll(/\s+/gu)) {
     const start = match.index;
     errors.push(

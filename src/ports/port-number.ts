@@ -16,6 +16,8 @@ export type PortRangeResult = { ok: true; range: PortRange } | { ok: false; erro
  * longer spec.
  */
 export function parsePortNumber(text: string, offset = 0): PortNumberResult {
+  const plain = plainPort(text);
+  if (plain !== 0) return { ok: true, port: plain };
   const fail = (error: PortSpecError): PortNumberResult => ({ ok: false, errors: shiftErrors([error], offset) });
   const end = text.length;
   if (text === '') {
@@ -60,6 +62,23 @@ export function parsePortNumber(text: string, offset = 0): PortNumberResult {
     return fail(portError('port-leading-zero', `port ${text} has a leading zero: write ${significant}`, 0, end));
   }
   return { ok: true, port: Number(text) };
+}
+
+/**
+ * The port a text of one to five decimal digits without a leading zero names when it is at most
+ * 65535, else 0: what nearly every port is written as, read without the checks below (which give
+ * exactly this answer for such a text and say what is wrong with any other).
+ */
+function plainPort(text: string): number {
+  const length = text.length;
+  if (length === 0 || length > 5 || text.charCodeAt(0) === 48) return 0;
+  let port = 0;
+  for (let i = 0; i < length; i += 1) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return 0;
+    port = port * 10 + digit;
+  }
+  return port <= MAX_PORT ? port : 0;
 }
 
 /** A port (`80`) or an inclusive range (`8000-8010`); a single port gives start === end. */

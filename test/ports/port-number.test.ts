@@ -103,3 +103,19 @@ describe('quoteText', () => {
     expect(quoteText(given)).toBe(want);
   });
 });
+
+describe('parsePortNumber on every plain number', () => {
+  it('accepts exactly 1 to 65535 written without a leading zero, and names the error of the rest', () => {
+    const wrong: string[] = [];
+    for (let n = 0; n <= 100000; n += 1) {
+      for (const text of [String(n), `0${n}`]) {
+        const got = parsePortNumber(text);
+        const valid = n >= 1 && n <= 65535 && !text.startsWith('0');
+        const want = valid ? 'ok' : n === 0 ? 'port-zero' : n > 65535 ? 'port-out-of-range' : 'port-leading-zero';
+        const seen = got.ok ? (got.port === n ? 'ok' : `port ${got.port}`) : got.errors.map((e) => e.code).join(',');
+        if (seen !== want) wrong.push(`${text}: ${seen}, want ${want}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
