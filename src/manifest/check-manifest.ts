@@ -61,7 +61,9 @@ function checkDuplicateContainers(set: ManifestSet): Diagnostic[] {
   for (const document of set.documents) {
     for (const container of document.containers) {
       const key = `${container.host ?? ''}\u0000${container.name}`;
-      groups.set(key, [...(groups.get(key) ?? []), container]);
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [container]);
+      else group.push(container);
     }
   }
   const diagnostics: Diagnostic[] = [];

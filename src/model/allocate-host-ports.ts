@@ -24,7 +24,7 @@ export interface DynamicRequest {
   range: PortRange;
   /** Human name of `range` for messages, e.g. "the pool 49000-49900". */
   rangeName: string;
-  families: Family[];
+  families: readonly Family[];
   listen: ListenId;
   source: SourceSpan;
 }

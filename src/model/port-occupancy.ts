@@ -23,6 +23,13 @@ export interface PortOwner {
   holds?: 'allocation' | 'lock-entry';
 }
 
+/** The protocol/family keys, made once: a key built per call was hashed anew on every lookup. */
+const GROUP_KEYS: Readonly<Record<Protocol, Readonly<Record<Family, string>>>> = {
+  tcp: { inet: 'tcp/inet', inet6: 'tcp/inet6' },
+  udp: { inet: 'udp/inet', inet6: 'udp/inet6' },
+  sctp: { inet: 'sctp/inet', inet6: 'sctp/inet6' },
+};
+
 /**
  * Per-port values by protocol/family and listen side, and for each protocol/family also over all
  * sides together: what PortOccupancy (owners) and the allocator's plan (counts) both keep.
@@ -35,7 +42,7 @@ export class SideIndex<V> {
 
   /** The port maps of one listen side and of all sides of its protocol/family, made on first use. */
   slot(protocol: Protocol, family: Family, listen: ListenId): { side: Map<number, V>; any: Map<number, V> } {
-    const group = `${protocol}/${family}`;
+    const group = GROUP_KEYS[protocol][family];
     let sides = this.bySide.get(group);
     if (sides === undefined) this.bySide.set(group, (sides = new Map<ListenId, Map<number, V>>()));
     let side = sides.get(listen);
@@ -50,7 +57,7 @@ export class SideIndex<V> {
    * every address; else its own side and every-address.
    */
   overlapping(protocol: Protocol, family: Family, listen: ListenId): Map<number, V>[] {
-    const group = `${protocol}/${family}`;
+    const group = GROUP_KEYS[protocol][family];
     const candidates =
       listen === EVERY_ADDRESS
         ? [this.anySide.get(group)]

@@ -166,8 +166,8 @@ interface Request {
   interface: string | null;
   /** As written, `0.0.0.0` and `::` included. */
   hostAddress: string | null;
-  families: Family[];
-  from: Map<Family, string[]>;
+  families: readonly Family[];
+  from: ReadonlyMap<Family, string[]>;
   containerPort: PortRange;
   /** Fixed host ports, or null when dynamic. */
   hostPort: PortRange | null;
@@ -190,12 +190,19 @@ function familyName(family: Family): string {
   return family === 'inet' ? 'IPv4' : 'IPv6';
 }
 
-function containerFamilies(container: ManifestContainer): Family[] {
-  const families: Family[] = [];
-  if (container.ip !== null) families.push('inet');
-  if (container.ip6 !== null) families.push('inet6');
-  return families;
+const BOTH_FAMILIES: readonly Family[] = ['inet', 'inet6'];
+const INET_ONLY: readonly Family[] = ['inet'];
+const INET6_ONLY: readonly Family[] = ['inet6'];
+const NO_FAMILY: readonly Family[] = [];
+
+/** The families a container has an address in (shared arrays: every entry of every container asks). */
+function containerFamilies(container: ManifestContainer): readonly Family[] {
+  if (container.ip !== null) return container.ip6 !== null ? BOTH_FAMILIES : INET_ONLY;
+  return container.ip6 !== null ? INET6_ONLY : NO_FAMILY;
 }
+
+/** The sources of an entry without `from`: shared, never written to. */
+const NO_SOURCES: ReadonlyMap<Family, string[]> = new Map();
 
 interface ExpandContext {
   hostName: string | null;
@@ -289,8 +296,10 @@ function expandPortEntry(
       `container ${container.name} has no address (\`ip:\` or \`ip6:\`), so its ports cannot be redirected`,
     );
   }
-  const from = new Map<Family, string[]>();
+  let from: ReadonlyMap<Family, string[]> = NO_SOURCES;
   if (spec.from.length > 0) {
+    const byFamily = new Map<Family, string[]>();
+    from = byFamily;
     const networks: ParsedNetwork[] = [];
     let bad = false;
     for (const text of spec.from) {
@@ -312,13 +321,13 @@ function expandPortEntry(
     if (bad) return [];
     networks.sort(compareNetworks);
     for (const network of networks) {
-      const list = from.get(network.family) ?? [];
+      const list = byFamily.get(network.family) ?? [];
       if (list[list.length - 1] !== network.text) list.push(network.text);
-      from.set(network.family, list);
+      byFamily.set(network.family, list);
     }
     // 0.0.0.0/0 and ::/0 admit every source of their family: the exposure is open to all there,
     // written `from any` (which is also how pfctl prints a zero-length prefix back).
-    for (const network of networks) if (network.prefix === 0) from.set(network.family, []);
+    for (const network of networks) if (network.prefix === 0) byFamily.set(network.family, []);
     // Never let a family whose sources were all of the other family end up open to every source.
     const covered = families.filter((f) => from.has(f));
     if (covered.length === 0) {
@@ -396,7 +405,7 @@ function expandContainer(container: ManifestContainer, ctx: ExpandContext): Requ
           interface: null,
           hostAddress: null,
           families,
-          from: new Map(),
+          from: NO_SOURCES,
           containerPort,
           hostPort: sctp ? containerPort : null,
           dynamic: sctp ? null : { kind: 'publish-all', range: ctx.pool, rangeName: ctx.poolName },

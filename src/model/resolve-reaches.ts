@@ -263,6 +263,7 @@ function hashedLabel(kind: string, readable: string, digits = 24): string {
  * the hashed form, which no exposure label has.
  */
 function distinctFromExposures(reaches: Reach[], exposures: readonly Exposure[]): Reach[] {
+  if (reaches.length === 0) return reaches;
   const taken = new Set(exposures.map((e) => e.label));
   if (!reaches.some((r) => taken.has(r.label))) return reaches;
   return reaches.map((r) =>
