@@ -10,6 +10,7 @@ import {
   type ReadRegularFailure,
   type ReadRegularResult,
 } from '../diagnostics/file-errors.js';
+import { BoundedRead } from '../text/bounded-read.js';
 
 /**
  * The limit for files holding a whole ruleset or plan (`plan --deployed`, a saved plan): pfctl's
@@ -58,12 +59,10 @@ export async function readRegularFile(path: string, options: ReadRegularOptions)
     const info = await handle.stat();
     const refused = checkStats(info, options.maxBytes);
     if (refused !== null) return refused;
-    const reads = readToLimit(info.size, options.maxBytes);
-    for (let step = reads.next(); ;) {
-      if (step.done === true) return step.value;
-      const [buffer, offset] = step.value;
-      step = reads.next((await handle.read(buffer, offset, buffer.length - offset, null)).bytesRead);
-    }
+    const bounded = new BoundedRead(info.size, options.maxBytes);
+    while (bounded.wants())
+      bounded.took((await handle.read(bounded.buffer, bounded.length, bounded.room(), null)).bytesRead);
+    return bounded.result();
   } catch (error) {
     return readFailureOf(error, noFollow);
   } finally {
@@ -100,12 +99,9 @@ export function readRegularFileSync(path: string, options: ReadRegularSyncOption
     const info = fstatSync(fd);
     const refused = checkStats(info, options.maxBytes);
     if (refused !== null) return refused;
-    const reads = readToLimit(info.size, options.maxBytes);
-    for (let step = reads.next(); ;) {
-      if (step.done === true) return step.value;
-      const [buffer, offset] = step.value;
-      step = reads.next(readSync(fd, buffer, offset, buffer.length - offset, null));
-    }
+    const bounded = new BoundedRead(info.size, options.maxBytes);
+    while (bounded.wants()) bounded.took(readSync(fd, bounded.buffer, bounded.length, bounded.room(), null));
+    return bounded.result();
   } catch (error) {
     return readFailureOf(error, noFollow);
   } finally {
@@ -115,34 +111,6 @@ export function readRegularFileSync(path: string, options: ReadRegularSyncOption
       // Nothing was written through it: a failed close loses nothing.
     }
   }
-}
-
-/**
- * Reads into a buffer sized from fstat until end of file or until it holds the size fstat gave (no
- * read just to meet the end), growing it while the file grows, never past one byte over the limit
- * (enough to see that a growing file went past it). Yields each read it needs (buffer, offset) and
- * takes the bytes read back, so the sync and async readers share it.
- */
-function* readToLimit(
-  size: number,
-  maxBytes: number,
-): Generator<[Uint8Array, number], Extract<ReadRegularResult, { kind: 'ok' } | { kind: 'too-large' }>, number> {
-  let buffer = new Uint8Array(Math.min(size, maxBytes) + 1);
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      if (buffer.length > maxBytes) break;
-      const larger = new Uint8Array(Math.min(buffer.length * 2, maxBytes + 1));
-      larger.set(buffer);
-      buffer = larger;
-    }
-    const bytesRead = yield [buffer, length];
-    if (bytesRead === 0) break;
-    length += bytesRead;
-    if (length === size && size > 0) break;
-  }
-  if (length > maxBytes) return { kind: 'too-large', size: Math.max(size, length), maxBytes };
-  return { kind: 'ok', bytes: buffer.subarray(0, length) };
 }
 
 /** Read-only, never blocking on a FIFO or device, never becoming the controlling terminal. */
