@@ -35,6 +35,9 @@ export interface ScannedText {
 /** Tabs, control characters, a BOM, surrogates and Unicode line separators; a CR not before LF. */
 const UNSUPPORTED = /[^\n\r\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]|\r(?!\n)/;
 
+/** How many keys a mapping's names are kept as a list for (see Frame.names). */
+const FEW_KEYS = 16;
+
 const SPACE = 0x20;
 const HASH = 0x23;
 const COLON = 0x3a;
@@ -56,8 +59,11 @@ interface Frame {
   indent: number;
   node: TreeMap | TreeSeq;
   data: Record<string, unknown> | unknown[];
-  /** The keys read so far (mappings only). */
-  names: Set<string> | null;
+  /**
+   * The keys read so far (mappings only): a list while there are few (most mappings hold a
+   * handful of keys, and a set per mapping cost more than searching them), a set past that.
+   */
+  names: string[] | Set<string> | null;
   lastEnd: number;
 }
 
@@ -258,7 +264,7 @@ class Scanner {
           indent,
           node: { kind: 'map', start: at, end: 0, pairs: [] },
           data: Object.create(null) as Record<string, unknown>,
-          names: new Set(),
+          names: [],
           lastEnd: 0,
         };
     if (pending !== null) this.attach(pending.frame, pending.name, pending.key, frame.node, frame.data);
@@ -326,9 +332,16 @@ class Scanner {
     if (colon - at > 1024) giveUp(); // yaml refuses implicit keys this long
     const key = this.scalar(at, colon, true);
     const name = String(this.data);
-    const names = map.names as Set<string>;
-    if (names.has(name)) giveUp(); // the composer reports duplicates
-    names.add(name);
+    const names = map.names as string[] | Set<string>;
+    // The composer reports duplicates.
+    if (Array.isArray(names)) {
+      if (names.includes(name)) giveUp();
+      names.push(name);
+      if (names.length > FEW_KEYS) map.names = new Set(names);
+    } else {
+      if (names.has(name)) giveUp();
+      names.add(name);
+    }
     let value = colon + 1;
     while (value < end && text.charCodeAt(value) === SPACE) value++;
     if (value === end || text.charCodeAt(value) === HASH) {

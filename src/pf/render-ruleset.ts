@@ -7,7 +7,7 @@ import type { Exposure } from '../model/exposure.js';
 import type { Reach } from '../model/reach.js';
 import { parseAddress, parseNetwork } from '../ports/address.js';
 import { PF_KEYWORDS } from '../ports/interface-name.js';
-import type { Family, PortRange } from '../ports/port-spec.js';
+import type { Family, PortRange, Protocol } from '../ports/port-spec.js';
 import { printAddress } from './print-rule.js';
 import {
   anyEndpoint,
@@ -225,10 +225,10 @@ class RuleTable {
     const reachRules = this.reaches.map((reach) => reachRule(reach, this.dialect));
     const reachFrom = reachRules.map((rule) => printAddress(rule.from.address));
     const reachTo = reachRules.map((rule) => printAddress(rule.to.address));
-    const protocols = rank([...this.exposures.map((e) => e.protocol), ...this.reaches.map((r) => r.protocol)]);
-    const interfaces = rank(['', ...this.interfaceName]);
-    const froms = rank([...this.sourceText, ...reachFrom]);
-    const tos = rank([...this.containerText, ...this.listenText, ...reachTo]);
+    const protocols = rank(['sctp', 'tcp', 'udp'] satisfies Protocol[]);
+    const interfaces = rank([''], this.interfaceName);
+    const froms = rank(this.sourceText, reachFrom);
+    const tos = rank(this.containerText, this.listenText, reachTo);
     const keys = {
       group: new Uint32Array(count),
       from: new Uint32Array(count),
@@ -320,8 +320,11 @@ class RuleTable {
 }
 
 /** Each distinct text's place in compareStrings order: comparing ranks orders as comparing the texts. */
-function rank(texts: readonly string[]): Map<string, number> {
-  return new Map([...new Set(texts)].sort(compareStrings).map((text, index) => [text, index]));
+function rank(...lists: (readonly string[])[]): Map<string, number> {
+  const ranks = new Map<string, number>();
+  for (const list of lists) for (const text of list) ranks.set(text, 0);
+  [...ranks.keys()].sort(compareStrings).forEach((text, index) => ranks.set(text, index));
+  return ranks;
 }
 
 /**

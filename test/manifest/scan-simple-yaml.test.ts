@@ -51,8 +51,10 @@ describe('scanSimpleYaml: answers for ordinary manifests, as the composer would'
     ['document start markers', '---\nversion: 1\n---   # second\nversion: 1\n'],
     ['an empty flow list and mapping', 'a: []\nb: {}\nc: [ x , y ]\n'],
     ['prototype keys', '__proto__: 1\nconstructor: 2\n'],
+    ['a mapping of many keys', `${Array.from({ length: 40 }, (_, i) => `k${i}: ${i}`).join('\n')}\n`],
   ])('%s', (_name, text) => {
     expect(agreesWhenAnswering(text)).toBe(true);
+    expect(scanSimpleYaml(text)).not.toBeNull();
   });
 });
 
@@ -95,6 +97,18 @@ describe('scanSimpleYaml: leaves everything else to the composer', () => {
     ['block scalars', 'a: |\n  text\n'],
     ['explicit keys', '? a\n: b\n'],
     ['duplicate keys', 'a: 1\na: 2\n'],
+    [
+      'a duplicate key among many (past the keys kept as a list)',
+      `${Array.from({ length: 20 }, (_, i) => `k${i}: ${i}`).join('\n')}\nk3: again\n`,
+    ],
+    [
+      'a duplicate key right after the list became a set',
+      `${Array.from({ length: 17 }, (_, i) => `k${i}: ${i}`).join('\n')}\nk16: x\n`,
+    ],
+    [
+      'a duplicate of the last key kept in the list',
+      `${Array.from({ length: 16 }, (_, i) => `k${i}: ${i}`).join('\n')}\nk15: x\n`,
+    ],
     ['keys that read alike', '1: a\n"1": b\n'],
     ['a key with no value', 'a:\nb: 1\n'],
     ['a list item with no value', 'a:\n  -\n  - b\n'],
