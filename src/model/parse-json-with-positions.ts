@@ -72,6 +72,16 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
 
   const parseString = (): string => {
     const start = pos;
+    // Nearly every string has no escape: taken whole up to its closing quote. Anything else (an
+    // escape, a control character, no closing quote) is read character by character below.
+    for (let i = pos + 1; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 0x22) {
+        pos = i + 1;
+        return text.slice(start + 1, i);
+      }
+      if (code === 0x5c || code < 0x20) break;
+    }
     pos++; // opening quote
     let out = '';
     for (;;) {
