@@ -303,19 +303,22 @@ class RuleTable {
     const index = this.sourceExposure[source] as number;
     const exposure = this.exposures[index] as Exposure;
     const from = (this.sourceText[source] as string) || 'any';
-    const head = `${exposure.family} proto ${exposure.protocol} from ${from} to `;
-    const on = kind === 'pass-out' || this.interfaceName[index] === '' ? '' : ` on ${this.interfaceName[index]}`;
-    const listen = `${this.listenText[index]} ${portText(exposure.hostPort)}`;
-    const flags = exposure.protocol === 'tcp' ? ' flags S/SA' : '';
+    const { family, protocol, label } = exposure;
+    const iface = this.interfaceName[index] as string;
+    const on = kind === 'pass-out' || iface === '' ? '' : ` on ${iface}`;
+    const flags = protocol === 'tcp' ? ' flags S/SA' : '';
+    // One template per kind, of only the pieces that kind prints.
+    if (kind === 'pass' || kind === 'pass-out') {
+      const to = `${this.containerText[index]} ${portText(exposure.containerPort)}`;
+      const tag = this.tagOf(exposure);
+      return `pass ${kind === 'pass' ? 'in' : 'out'} quick${on} ${family} proto ${protocol} from ${from} to ${to}${flags} keep state label "${label}" tagged ${tag}`;
+    }
+    const to = `${this.listenText[index]} ${portText(exposure.hostPort)}`;
     const { start, end } = exposure.containerPort;
-    const target = `${this.containerText[index]} port ${start}${end === start ? '' : `:${end}`}`;
+    const target = `${this.containerText[index]} port ${end === start ? start : `${start}:${end}`}`;
     if (kind === 'openbsd-pass')
-      return `pass in quick${on} ${head}${listen}${flags} label "${exposure.label}" rdr-to ${target}`;
-    const tag = this.tagOf(exposure);
-    if (kind === 'rdr') return `rdr${on} ${head}${listen} tag ${tag} -> ${target}`;
-    const container = `${this.containerText[index]} ${portText(exposure.containerPort)}`;
-    const direction = kind === 'pass' ? 'in' : 'out';
-    return `pass ${direction} quick${on} ${head}${container}${flags} keep state label "${exposure.label}" tagged ${tag}`;
+      return `pass in quick${on} ${family} proto ${protocol} from ${from} to ${to}${flags} label "${label}" rdr-to ${target}`;
+    return `rdr${on} ${family} proto ${protocol} from ${from} to ${to} tag ${this.tagOf(exposure)} -> ${target}`;
   }
 }
 
