@@ -155,6 +155,10 @@ function interfaceProblem(
   text: string,
   rest: string,
 ): { code: 'port-interface-name' | 'port-address-in-kleene'; message: string } | null {
+  // A valid interface name (a letter first, no `:`, `[` or digit-led dotted quad) is never an
+  // address: nearly every entry, answered without reading it as one.
+  const problem = describeInterfaceNameProblem(text);
+  if (problem === null) return null;
   const address = parseAddress(text.replace(/^\[(.*)\]$/, '$1'));
   if (address !== null) {
     const error = addressInKleene(address.text, 0, text.length, rest);
@@ -167,8 +171,6 @@ function interfaceProblem(
         'the interface name before the host port is empty: write one (em0:8080:80), or drop the leading ":" to use the gateway interface',
     };
   }
-  const problem = describeInterfaceNameProblem(text);
-  if (problem === null) return null;
   return { code: 'port-interface-name', message: problem };
 }
 
