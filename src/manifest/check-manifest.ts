@@ -148,12 +148,12 @@ const FAMILY_KEY: Record<Family, string> = { inet: 'ip', inet6: 'ip6' };
 
 function checkFamilies(container: ManifestContainer, sources: ManifestSources): Diagnostic[] {
   if (sources.containers.get(container)?.addressInvalid === true) return [];
-  const families = new Set<Family>();
-  if (container.ip !== null) families.add('inet');
-  if (container.ip6 !== null) families.add('inet6');
+  // The container's families, without a set per container (this runs for every container).
+  const has = (family: Family): boolean => (family === 'inet' ? container.ip !== null : container.ip6 !== null);
+  const familyCount = (container.ip !== null ? 1 : 0) + (container.ip6 !== null ? 1 : 0);
   const publishes = container.ports.length > 0 || (container.publishAll && container.expose.length > 0);
   if (!publishes) return [];
-  if (families.size === 0) {
+  if (familyCount === 0) {
     const what = container.ports.length > 0 ? 'publishes ports' : 'publishes its expose ports (publishAll)';
     return [
       located(
@@ -166,7 +166,7 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
   const diagnostics: Diagnostic[] = [];
   for (const entry of container.ports) {
     const { spec } = entry;
-    if (spec.family !== null && !families.has(spec.family)) {
+    if (spec.family !== null && !has(spec.family)) {
       diagnostics.push(
         located(
           'missing-address',
@@ -177,7 +177,7 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
       continue;
     }
     const hostFamily = spec.hostAddress === null ? null : (parseAddress(spec.hostAddress)?.family ?? null);
-    if (hostFamily !== null && !families.has(hostFamily)) {
+    if (hostFamily !== null && !has(hostFamily)) {
       const other: Family = hostFamily === 'inet' ? 'inet6' : 'inet';
       diagnostics.push(
         located(
@@ -192,13 +192,14 @@ function checkFamilies(container: ManifestContainer, sources: ManifestSources): 
       continue;
     }
     // With both families every source network matches one of them: nothing to report.
-    if (families.size === 2) continue;
+    if (familyCount === 2) continue;
     const spans = sources.ports.get(entry);
+    if (spec.from.length === 0 && (spans === undefined || spans.from.size === 0)) continue;
     const written = [...(spans?.from.keys() ?? [])];
     const fromTexts = written.length > 0 ? written : spec.from;
     for (const text of [...fromTexts].sort(compareStrings)) {
       const family = parseNetwork(text)?.family;
-      if (family === undefined || families.has(family)) continue;
+      if (family === undefined || has(family)) continue;
       diagnostics.push(
         located(
           'family-mismatch',

@@ -320,14 +320,17 @@ export function describeUnusableContainerAddress(address: ParsedAddress): string
   if (address.family === 'inet') {
     if (text === '0.0.0.0') return 'it is the unspecified address, which no container can have';
     if (text === '255.255.255.255') return 'it is the limited broadcast address';
-    const first = Number(text.split('.')[0]);
+    const first = Number(text.slice(0, text.indexOf('.')));
     if (first >= 224 && first <= 239) return 'it is a multicast address';
     return null;
   }
   if (text === '::') return 'it is the unspecified address, which no container can have';
-  if (/^ff[0-9a-f]{0,2}:/.test(text)) return 'it is a multicast address';
-  if (/^fe[89ab][0-9a-f]:/.test(text))
+  // Each pattern below is tried only on texts with its first characters: every container's
+  // address passes here.
+  if (text.startsWith('ff') && /^ff[0-9a-f]{0,2}:/.test(text)) return 'it is a multicast address';
+  if (text.startsWith('fe') && /^fe[89ab][0-9a-f]:/.test(text))
     return 'it is a link-local address, which is ambiguous without an interface zone that pf rules cannot carry';
+  if (!text.startsWith('::')) return null;
   if (text.startsWith('::ffff:')) return 'it is an IPv4-mapped address: put the IPv4 address in ip';
   // ::a.b.c.d (IPv4-compatible, deprecated by RFC 4291); ::1 is loopback, handled by the caller's rules.
   if (/^::[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(text))
