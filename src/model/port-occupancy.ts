@@ -31,24 +31,50 @@ const GROUP_KEYS: Readonly<Record<Protocol, Readonly<Record<Family, string>>>> =
 };
 
 /**
+ * Values by port number (0-65535), with the part of Map's interface SideIndex's users need: a slot
+ * per port in a typed array (0: none; else the value's place + 1) instead of a hash map, which a
+ * large repository grew (and rehashed) to tens of thousands of entries per side.
+ */
+export class PortMap<V> {
+  private readonly slots = new Int32Array(65536);
+  private readonly values: V[] = [];
+
+  get(port: number): V | undefined {
+    const slot = this.slots[port] ?? 0;
+    return slot === 0 ? undefined : this.values[slot - 1];
+  }
+
+  has(port: number): boolean {
+    return (this.slots[port] ?? 0) !== 0;
+  }
+
+  set(port: number, value: V): void {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port ${port} is not 0-65535`);
+    const slot = this.slots[port] ?? 0;
+    if (slot !== 0) this.values[slot - 1] = value;
+    else this.slots[port] = this.values.push(value);
+  }
+}
+
+/**
  * Per-port values by protocol/family and listen side, and for each protocol/family also over all
  * sides together: what PortOccupancy (owners) and the allocator's plan (counts) both keep.
  */
 export class SideIndex<V> {
   /** protocol/family -> listen id -> port -> value */
-  private readonly bySide = new Map<string, Map<ListenId, Map<number, V>>>();
+  private readonly bySide = new Map<string, Map<ListenId, PortMap<V>>>();
   /** protocol/family -> port -> value on any listen side */
-  private readonly anySide = new Map<string, Map<number, V>>();
+  private readonly anySide = new Map<string, PortMap<V>>();
 
   /** The port maps of one listen side and of all sides of its protocol/family, made on first use. */
-  slot(protocol: Protocol, family: Family, listen: ListenId): { side: Map<number, V>; any: Map<number, V> } {
+  slot(protocol: Protocol, family: Family, listen: ListenId): { side: PortMap<V>; any: PortMap<V> } {
     const group = GROUP_KEYS[protocol][family];
     let sides = this.bySide.get(group);
-    if (sides === undefined) this.bySide.set(group, (sides = new Map<ListenId, Map<number, V>>()));
+    if (sides === undefined) this.bySide.set(group, (sides = new Map<ListenId, PortMap<V>>()));
     let side = sides.get(listen);
-    if (side === undefined) sides.set(listen, (side = new Map<number, V>()));
+    if (side === undefined) sides.set(listen, (side = new PortMap<V>()));
     let any = this.anySide.get(group);
-    if (any === undefined) this.anySide.set(group, (any = new Map<number, V>()));
+    if (any === undefined) this.anySide.set(group, (any = new PortMap<V>()));
     return { side, any };
   }
 
@@ -56,13 +82,13 @@ export class SideIndex<V> {
    * The maps a block on this listen side must be checked against: every side when it listens on
    * every address; else its own side and every-address.
    */
-  overlapping(protocol: Protocol, family: Family, listen: ListenId): Map<number, V>[] {
+  overlapping(protocol: Protocol, family: Family, listen: ListenId): PortMap<V>[] {
     const group = GROUP_KEYS[protocol][family];
     const candidates =
       listen === EVERY_ADDRESS
         ? [this.anySide.get(group)]
         : [this.bySide.get(group)?.get(listen), this.bySide.get(group)?.get(EVERY_ADDRESS)];
-    return candidates.filter((map): map is Map<number, V> => map !== undefined);
+    return candidates.filter((map): map is PortMap<V> => map !== undefined);
   }
 }
 
