@@ -134,6 +134,9 @@ export function rulesetRules(
 
 type ExposureRuleKind = 'rdr' | 'pass' | 'pass-out' | 'openbsd-pass';
 
+/** Set in the sort key of every filter rule (see RuleTable.sortKeys): translation rules sort first. */
+const FILTER_BIT = 2 ** 31;
+
 const FREEBSD_KINDS: readonly ExposureRuleKind[] = ['rdr', 'pass', 'pass-out'];
 const OPENBSD_KINDS: readonly ExposureRuleKind[] = ['openbsd-pass'];
 
@@ -190,27 +193,22 @@ class RuleTable {
 
   /** Rule numbers in emission order: translation rules, then filter rules, each in skip-step order. */
   order(): number[] {
-    const exposureRules = this.sourceExposure.length * this.kinds.length;
-    const count = exposureRules + this.reaches.length;
+    const count = this.sourceExposure.length * this.kinds.length + this.reaches.length;
     const keys = this.sortKeys(count);
-    const translations: number[] = [];
-    const filters: number[] = [];
-    for (let id = 0; id < count; id += 1) {
-      if (id < exposureRules && this.kinds[id % this.kinds.length] === 'rdr') translations.push(id);
-      else filters.push(id);
-    }
-    // Skip-step order: interface, direction, family, protocol, source, destination address,
-    // destination port (each compared as its rank or number, see sortKeys); the printed line
-    // breaks the remaining ties, so any permutation of the input sorts the same.
-    const byKey = (a: number, b: number): number =>
-      (keys.group[a] as number) - (keys.group[b] as number) ||
-      (keys.from[a] as number) - (keys.from[b] as number) ||
-      (keys.to[a] as number) - (keys.to[b] as number) ||
-      (keys.ports[a] as number) - (keys.ports[b] as number) ||
-      compareStrings(this.earlyLine(a), this.earlyLine(b));
-    translations.sort(byKey);
-    filters.sort(byKey);
-    return translations.concat(filters);
+    const ids = new Array<number>(count);
+    for (let id = 0; id < count; id += 1) ids[id] = id;
+    // Translation rules first (their key's top bit is clear, see sortKeys), then in skip-step
+    // order: interface, direction, family, protocol, source, destination address, destination
+    // port (each compared as its rank or number); the printed line breaks the remaining ties, so
+    // any permutation of the input sorts the same.
+    return ids.sort(
+      (a, b) =>
+        (keys.group[a] as number) - (keys.group[b] as number) ||
+        (keys.from[a] as number) - (keys.from[b] as number) ||
+        (keys.to[a] as number) - (keys.to[b] as number) ||
+        (keys.ports[a] as number) - (keys.ports[b] as number) ||
+        compareStrings(this.earlyLine(a), this.earlyLine(b)),
+    );
   }
 
   /**
@@ -222,6 +220,7 @@ class RuleTable {
    */
   private sortKeys(count: number): { group: Uint32Array; from: Uint32Array; to: Uint32Array; ports: Uint32Array } {
     const kinds = this.kinds.length;
+    const exposureRules = this.sourceExposure.length * kinds;
     const reachRules = this.reaches.map((reach) => reachRule(reach, this.dialect));
     const reachFrom = reachRules.map((rule) => printAddress(rule.from.address));
     const reachTo = reachRules.map((rule) => printAddress(rule.to.address));
@@ -237,9 +236,10 @@ class RuleTable {
     };
     const set = (id: number, iface: string, direction: number, family: Family, protocol: string): void => {
       const group = ((interfaces.get(iface) as number) * 3 + direction) * 2 + (family === 'inet' ? 0 : 1);
-      keys.group[id] = group * 4 + (protocols.get(protocol) as number);
+      // The top bit sets filter rules after every translation (rdr) rule.
+      keys.group[id] =
+        (direction === 0 && id < exposureRules ? 0 : FILTER_BIT) + group * 4 + (protocols.get(protocol) as number);
     };
-    const exposureRules = this.sourceExposure.length * kinds;
     for (let id = 0; id < exposureRules; id += 1) {
       const source = Math.floor(id / kinds);
       const kind = this.kinds[id % kinds] as ExposureRuleKind;
