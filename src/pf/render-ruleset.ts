@@ -164,6 +164,7 @@ class RuleTable {
   private readonly ownTags: Map<string, string> | null;
   /** Lines built before their turn: for ties in the sort, and reaches. */
   private readonly early = new Map<number, string>();
+  private readonly singlePorts = new Map<number, string>();
 
   constructor(
     private readonly exposures: readonly Exposure[],
@@ -282,6 +283,14 @@ class RuleTable {
     return this.ownTags === null ? REDIRECT_TAG : (this.ownTags.get(exposure.label) ?? REDIRECT_TAG);
   }
 
+  /** portText, each single port's text made once: most rules name one port, and few distinct ones. */
+  private portText(range: PortRange): string {
+    if (range.start !== range.end) return portText(range);
+    let text = this.singlePorts.get(range.start);
+    if (text === undefined) this.singlePorts.set(range.start, (text = portText(range)));
+    return text;
+  }
+
   private earlyLine(id: number): string {
     let line = this.early.get(id);
     if (line === undefined) this.early.set(id, (line = this.line(id)));
@@ -309,11 +318,11 @@ class RuleTable {
     const flags = protocol === 'tcp' ? ' flags S/SA' : '';
     // One template per kind, of only the pieces that kind prints.
     if (kind === 'pass' || kind === 'pass-out') {
-      const to = `${this.containerText[index]} ${portText(exposure.containerPort)}`;
+      const to = `${this.containerText[index]} ${this.portText(exposure.containerPort)}`;
       const tag = this.tagOf(exposure);
       return `pass ${kind === 'pass' ? 'in' : 'out'} quick${on} ${family} proto ${protocol} from ${from} to ${to}${flags} keep state label "${label}" tagged ${tag}`;
     }
-    const to = `${this.listenText[index]} ${portText(exposure.hostPort)}`;
+    const to = `${this.listenText[index]} ${this.portText(exposure.hostPort)}`;
     const { start, end } = exposure.containerPort;
     const target = `${this.containerText[index]} port ${end === start ? start : `${start}:${end}`}`;
     if (kind === 'openbsd-pass')
