@@ -1,7 +1,7 @@
 // Docker's `-p` syntax, `[[HOST_IP:][HOST_PORT]:]CONTAINER_PORT[/PROTO]`, with the meaning
 // go-connections' ParsePortSpec gives it: split from the right, IPv6 host addresses bracketed
 // or bare, an empty or absent host port left to the compiler, `8000-8010:80` a pool.
-import type { PortRange, PortSpecError, PortSpecResult, Protocol } from './port-spec.js';
+import { NO_TEXTS, type PortRange, type PortSpecError, type PortSpecResult, type Protocol } from './port-spec.js';
 import { describeAddressProblem, parseAddress } from './address.js';
 import { looksLikeInterfaceName } from './interface-name.js';
 import { pairPortRanges } from './pair-port-ranges.js';
@@ -104,11 +104,11 @@ export function parseDockerPort(text: string): PortSpecResult {
       containerPort: container.range,
       hostPort,
       hostPortIsPool,
-      interfaces: [],
+      interfaces: NO_TEXTS,
       // `0.0.0.0` and `::` stay as written (canonical): they mean "every address of that family",
       // which the model turns into the right listen side. No address at all means both families.
       hostAddress,
-      from: [],
+      from: NO_TEXTS,
       family: null,
       name: null,
     },

@@ -1,7 +1,7 @@
 // Kleene's `-p` syntax: `HOST[:CONTAINER][/PROTO]` or `IFACE:HOST:CONTAINER[/PROTO]`, plus this
 // project's ranges (`9000-9010:9000-9010`, `9000-9010`) which map one-to-one. The host port is
 // always given; no interface means the host's gateway interface.
-import type { PortSpecError, PortSpecResult } from './port-spec.js';
+import { NO_TEXTS, type PortSpecError, type PortSpecResult } from './port-spec.js';
 import { parseAddress } from './address.js';
 import { describeInterfaceNameProblem, looksLikeInterfaceName } from './interface-name.js';
 import { pairPortRanges } from './pair-port-ranges.js';
@@ -95,9 +95,9 @@ export function parseKleenePort(text: string): PortSpecResult {
       containerPort: container.range,
       hostPort: paired.hostPort,
       hostPortIsPool: false,
-      interfaces,
+      interfaces: interfaces.length === 0 ? NO_TEXTS : interfaces,
       hostAddress: null,
-      from: [],
+      from: NO_TEXTS,
       family: null,
       name: null,
     },

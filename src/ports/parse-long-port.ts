@@ -6,7 +6,15 @@
 // checks below are minimal guards (one code, the key, a plain message), never a second wording of
 // the schema. Any value gives a result, never a throw.
 import { compareStrings } from '../text/compare-strings.js';
-import type { Family, PortRange, PortSpec, PortSpecError, PortSpecResult, Protocol } from './port-spec.js';
+import {
+  NO_TEXTS,
+  type Family,
+  type PortRange,
+  type PortSpec,
+  type PortSpecError,
+  type PortSpecResult,
+  type Protocol,
+} from './port-spec.js';
 import { describeAddressProblem, describeNetworkProblem, parseAddress, parseNetwork } from './address.js';
 import { describeInterfaceNameProblem } from './interface-name.js';
 import { pairPortRanges } from './pair-port-ranges.js';
@@ -161,7 +169,7 @@ function parseExplicit(entries: Entries): PortSpecResult {
   if (errors.length > 0 || spec === null || extras === null) return { ok: false, errors };
   return {
     ok: true,
-    spec: { ...spec, from: extras.from.map((n) => n.text), family: extras.family, name: extras.name },
+    spec: { ...spec, from: sourceTexts(extras), family: extras.family, name: extras.name },
   };
 }
 
@@ -306,13 +314,18 @@ function parseLong(entries: Entries): PortSpecResult {
       containerPort: container,
       hostPort,
       hostPortIsPool,
-      interfaces,
+      interfaces: interfaces.length === 0 ? NO_TEXTS : interfaces,
       hostAddress,
-      from: extras.from.map((n) => n.text),
+      from: sourceTexts(extras),
       family: extras.family,
       name: extras.name,
     },
   };
+}
+
+/** The sources' texts; the shared empty list when there are none. */
+function sourceTexts(extras: Extras): readonly string[] {
+  return extras.from.length === 0 ? NO_TEXTS : extras.from.map((n) => n.text);
 }
 
 interface Extras {
