@@ -87,21 +87,29 @@ describe('rollback', () => {
   });
 });
 
+/**
+ * bench's deps on a clock the test moves, wall and monotonic time together (a wall-clock step
+ * alone closes no window: see the clock-step tests), with no watchdog process started.
+ */
+function clockedDeps(start: string): { deps: ApplyDeps; setClock: (at: string) => void } {
+  let clock = new Date(start);
+  const deps: ApplyDeps = {
+    ...bench.deps,
+    now: () => clock,
+    monotonicNow: () => clock.getTime(),
+    startConfirmWatchdog: () => Promise.resolve(null),
+  };
+  return { deps, setClock: (at) => (clock = new Date(at)) };
+}
+
 describe('commit-confirmed', () => {
   it('blocks other applies while waiting; the next apply reverts an expired record first', async () => {
-    let clock = new Date('2030-01-01T00:00:00Z');
-    // Time passes on both clocks (a wall-clock step alone closes no window: see the clock-step tests).
-    const deps = {
-      ...bench.deps,
-      now: () => clock,
-      monotonicNow: () => clock.getTime(),
-      startConfirmWatchdog: () => Promise.resolve(null),
-    };
+    const { deps, setClock } = clockedDeps('2030-01-01T00:00:00Z');
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(deps, request([WEB, DB], { confirmSeconds: 60 })), 'applied');
     expect(expectKind(await applyRuleset(deps, request([DB])), 'refused').reason).toContain('awaits confirmation');
     expect(await revertExpiredConfirm(deps)).toMatchObject({ kind: 'waiting' });
-    clock = new Date('2030-01-01T00:01:01Z');
+    setClock('2030-01-01T00:01:01Z');
     const next = expectKind(await applyRuleset(deps, request([WEB, WEB_TLS])), 'applied');
     expect(next.revertedExpired).toBe(true);
     expect(next.warnings.join('\n')).toContain('was reverted first');
@@ -110,17 +118,10 @@ describe('commit-confirmed', () => {
   });
 
   it('confirm after the deadline reverts instead, and says so', async () => {
-    let clock = new Date('2030-01-01T00:00:00Z');
-    // Time passes on both clocks (a wall-clock step alone closes no window: see the clock-step tests).
-    const deps = {
-      ...bench.deps,
-      now: () => clock,
-      monotonicNow: () => clock.getTime(),
-      startConfirmWatchdog: () => Promise.resolve(null),
-    };
+    const { deps, setClock } = clockedDeps('2030-01-01T00:00:00Z');
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     expectKind(await applyRuleset(deps, request([DB], { confirmSeconds: 5 })), 'applied');
-    clock = new Date('2030-01-01T00:00:06Z');
+    setClock('2030-01-01T00:00:06Z');
     expect(await confirmApply(deps)).toMatchObject({ kind: 'too-late', revert: { kind: 'reverted', anchor: ANCHOR } });
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
     // The history says what the revert took out: the agent holds it (src/agent/watch-agent.ts).
@@ -320,17 +321,11 @@ describe("a restore puts back what pf printed only when it is pfexpose's own", {
   });
 
   it('apply --confirm over foreign rules reverts to the empty anchor, never to them', async () => {
-    let clock = new Date('2030-01-01T00:00:00Z');
-    const deps = {
-      ...bench.deps,
-      now: () => clock,
-      monotonicNow: () => clock.getTime(),
-      startConfirmWatchdog: () => Promise.resolve(null),
-    };
+    const { deps, setClock } = clockedDeps('2030-01-01T00:00:00Z');
     await bench.sim.writeAnchor(ANCHOR, FOREIGN);
     const applied = expectKind(await applyRuleset(deps, request([WEB], { confirmSeconds: 5 })), 'applied');
     expect(applied.warnings.join('\n')).toContain('the anchor is emptied rather than given them back');
-    clock = new Date('2030-01-01T00:00:06Z');
+    setClock('2030-01-01T00:00:06Z');
     expect(await revertExpiredConfirm(deps)).toMatchObject({ kind: 'reverted' });
     expect(await anchorLines(bench.sim)).toEqual([]);
   });
@@ -423,13 +418,7 @@ describe('confirm windows and clock steps', { timeout: 120_000 }, () => {
   });
 
   it('a read-ahead that found the previous ruleset is read again: the apply it predates was killed between its load and its record', async () => {
-    let clock = new Date('2030-01-01T00:00:00Z');
-    const deps = {
-      ...bench.deps,
-      now: () => clock,
-      monotonicNow: () => clock.getTime(),
-      startConfirmWatchdog: () => Promise.resolve(null),
-    };
+    const { deps, setClock } = clockedDeps('2030-01-01T00:00:00Z');
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB]));
     const pending: PendingConfirm = {
       anchor: ANCHOR,
@@ -437,10 +426,10 @@ describe('confirm windows and clock steps', { timeout: 120_000 }, () => {
       previous: { ruleset: ruleset([WEB]), manifestDigest: 'digest-web' },
       appliedDigest: sha256(ruleset([WEB, DB])),
       pid: process.pid,
-      createdAt: clock.toISOString(),
+      createdAt: '2030-01-01T00:00:00.000Z',
       manifestDigest: 'digest-web-db',
-      monotonicCreated: clock.getTime(),
-      monotonicDeadline: clock.getTime() + 5000,
+      monotonicCreated: Date.parse('2030-01-01T00:00:00Z'),
+      monotonicDeadline: Date.parse('2030-01-01T00:00:05Z'),
     };
     await deps.state.writePendingConfirm(pending);
     // The watchdog starts before the load and reads ahead: the anchor still holds what it reverts to.
@@ -448,7 +437,7 @@ describe('confirm windows and clock steps', { timeout: 120_000 }, () => {
     expect(ahead?.deployed.lines).toEqual(linesOf([WEB]));
     // The apply's load lands; the apply is killed before it records it, so the state's mark is the same.
     await bench.sim.writeAnchor(ANCHOR, ruleset([WEB, DB]));
-    clock = new Date('2030-01-01T00:00:06Z');
+    setClock('2030-01-01T00:00:06Z');
     expect(await revertExpiredConfirm(deps, { sameBoot: true, readAhead: ahead })).toMatchObject({ kind: 'reverted' });
     expect(await anchorLines(bench.sim)).toEqual(linesOf([WEB]));
   });
