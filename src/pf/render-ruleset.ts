@@ -160,7 +160,10 @@ class RuleTable {
   /** Per source (an exposure's `from` entry, or its one "any"): its exposure and the source as printed ('' for any). */
   private readonly sourceExposure: number[] = [];
   private readonly sourceText: string[] = [];
-  private readonly reachLines: string[];
+  /** Per reach: its line, and its source and destination as printed (sort fields). */
+  private readonly reachTexts: { line: string; from: string; to: string }[];
+  /** How many rules the exposures make: the first reach's number. */
+  private readonly exposureRules: number;
   private readonly ownTags: Map<string, string> | null;
   /** Lines built before their turn: for ties in the sort, and reaches. */
   private readonly early = new Map<number, string>();
@@ -168,7 +171,7 @@ class RuleTable {
 
   constructor(
     private readonly exposures: readonly Exposure[],
-    private readonly dialect: Dialect,
+    dialect: Dialect,
     private readonly reaches: readonly Reach[],
   ) {
     this.kinds = dialect === 'openbsd' ? OPENBSD_KINDS : FREEBSD_KINDS;
@@ -189,12 +192,18 @@ class RuleTable {
         this.sourceText.push(sourceEndpointText(source, exposure));
       }
     });
-    this.reachLines = reaches.map((reach) => reachLine(reach, dialect));
+    this.exposureRules = this.sourceExposure.length * this.kinds.length;
+    this.reachTexts = reaches.map((reach) => {
+      const rule = reachRule(reach, dialect);
+      const from = printAddress(rule.from.address);
+      const to = printAddress(rule.to.address);
+      return { line: reachLine(reach, from, to, dialect), from, to };
+    });
   }
 
   /** Rule numbers in emission order: translation rules, then filter rules, each in skip-step order. */
   order(): number[] {
-    const count = this.sourceExposure.length * this.kinds.length + this.reaches.length;
+    const count = this.exposureRules + this.reaches.length;
     const keys = this.sortKeys(count);
     const ids = new Array<number>(count);
     for (let id = 0; id < count; id += 1) ids[id] = id;
@@ -220,11 +229,9 @@ class RuleTable {
    * start * 65536 + end.
    */
   private sortKeys(count: number): { group: Uint32Array; from: Uint32Array; to: Uint32Array; ports: Uint32Array } {
-    const kinds = this.kinds.length;
-    const exposureRules = this.sourceExposure.length * kinds;
-    const reachRules = this.reaches.map((reach) => reachRule(reach, this.dialect));
-    const reachFrom = reachRules.map((rule) => printAddress(rule.from.address));
-    const reachTo = reachRules.map((rule) => printAddress(rule.to.address));
+    const exposureRules = this.exposureRules;
+    const reachFrom = this.reachTexts.map((texts) => texts.from);
+    const reachTo = this.reachTexts.map((texts) => texts.to);
     const protocols = rank(['sctp', 'tcp', 'udp'] satisfies Protocol[]);
     const interfaces = rank([''], this.interfaceName);
     const froms = rank(this.sourceText, reachFrom);
@@ -242,8 +249,8 @@ class RuleTable {
         (direction === 0 && id < exposureRules ? 0 : FILTER_BIT) + group * 4 + (protocols.get(protocol) as number);
     };
     for (let id = 0; id < exposureRules; id += 1) {
-      const source = Math.floor(id / kinds);
-      const kind = this.kinds[id % kinds] as ExposureRuleKind;
+      const source = this.sourceOf(id);
+      const kind = this.kindOf(id);
       const index = this.sourceExposure[source] as number;
       const exposure = this.exposures[index] as Exposure;
       const containerSide = kind === 'pass' || kind === 'pass-out';
@@ -266,17 +273,25 @@ class RuleTable {
   }
 
   reachOf(id: number): Reach | null {
-    const first = this.sourceExposure.length * this.kinds.length;
-    return id < first ? null : (this.reaches[id - first] ?? null);
+    return id < this.exposureRules ? null : (this.reaches[id - this.exposureRules] ?? null);
   }
 
   exposureRule(id: number): { exposure: Exposure; kind: ExposureRuleKind; fromText: string } {
-    const source = Math.floor(id / this.kinds.length);
+    const source = this.sourceOf(id);
     return {
       exposure: this.exposures[this.sourceExposure[source] as number] as Exposure,
-      kind: this.kinds[id % this.kinds.length] as ExposureRuleKind,
+      kind: this.kindOf(id),
       fromText: this.sourceText[source] as string,
     };
+  }
+
+  /** The source (an exposure's `from` entry, or its "any") an exposure rule is made for. */
+  private sourceOf(id: number): number {
+    return Math.floor(id / this.kinds.length);
+  }
+
+  private kindOf(id: number): ExposureRuleKind {
+    return this.kinds[id % this.kinds.length] as ExposureRuleKind;
   }
 
   tagOf(exposure: Exposure): string {
@@ -305,10 +320,9 @@ class RuleTable {
   line(id: number): string {
     const early = this.early.get(id);
     if (early !== undefined) return early;
-    const first = this.sourceExposure.length * this.kinds.length;
-    if (id >= first) return this.reachLines[id - first] as string;
-    const source = Math.floor(id / this.kinds.length);
-    const kind = this.kinds[id % this.kinds.length] as ExposureRuleKind;
+    if (id >= this.exposureRules) return (this.reachTexts[id - this.exposureRules] as { line: string }).line;
+    const source = this.sourceOf(id);
+    const kind = this.kindOf(id);
     const index = this.sourceExposure[source] as number;
     const exposure = this.exposures[index] as Exposure;
     const from = (this.sourceText[source] as string) || 'any';
@@ -626,12 +640,10 @@ function reachRule(reach: Reach, dialect: Dialect): FilterRule {
   };
 }
 
-function reachLine(reach: Reach, dialect: Dialect): string {
-  const rule = reachRule(reach, dialect);
+/** A reach's printed rule, from the source and destination reachRule gives it as printed. */
+function reachLine(reach: Reach, from: string, to: string, dialect: Dialect): string {
   const flags = reach.protocol === 'tcp' ? ' flags S/SA' : '';
   const state = dialect === 'freebsd' ? ' keep state' : '';
-  const from = printAddress(rule.from.address);
-  const to = printAddress(rule.to.address);
   const port = portText(reach.port);
   return `pass quick ${reach.family} proto ${reach.protocol} from ${from} to ${to} ${port}${flags}${state} label "${reach.label}"`;
 }
